@@ -1,0 +1,109 @@
+// Host platform for mem/: the break is a variable over an mmap'd arena,
+// the lock a flag that panics on misuse, the atomic add a builtin.
+#include "host.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+uintptr_t heap_break;
+static uintptr_t heap_lo, heap_hi; // the arena
+static void *map_base;
+static size_t map_len;
+static int held;
+
+void (*host_panic_hook)(const char *msg);
+
+// host_brk is the simulated brk system call: brk(0) answers the break,
+// anything else moves it inside the arena (zeroing what it grows by, as a
+// kernel hands out zero-filled pages) or answers MEM_BRK_FAIL.
+static uintptr_t host_brk(uintptr_t addr)
+{
+	if (addr == 0)
+		return heap_break;
+	if (addr < heap_lo || addr > heap_hi)
+		return MEM_BRK_FAIL;
+	if (addr > heap_break)
+		memset((void *)heap_break, 0, addr - heap_break);
+	heap_break = addr;
+	return heap_break;
+}
+
+static __attribute__((noreturn)) void host_panic(const char *msg)
+{
+	if (host_panic_hook != NULL)
+		host_panic_hook(msg);
+	fprintf(stderr, "panic: %s\n", msg);
+	fflush(stdout);
+	exit(HOST_PANIC_STATUS);
+}
+
+static void host_lock(struct mem_pool *pool)
+{
+	if (held)
+		host_panic("host lock: recursive acquire");
+	(void)pool;
+	held = 1;
+}
+
+static void host_unlock(struct mem_pool *pool)
+{
+	if (!held)
+		host_panic("host lock: release of a lock not held");
+	(void)pool;
+	held = 0;
+}
+
+static int host_holding(struct mem_pool *pool)
+{
+	(void)pool;
+	return held;
+}
+
+static void host_stat_add(uint64_t *stat, int64_t delta)
+{
+	__atomic_fetch_add(stat, (uint64_t)delta, __ATOMIC_SEQ_CST);
+}
+
+const struct mem_ops host_ops = {
+	.brk = host_brk,
+	.lock = host_lock,
+	.unlock = host_unlock,
+	.holding = host_holding,
+	.stat_add = host_stat_add,
+	.panic = host_panic,
+};
+
+int host_heap_init(struct mem_pool *pool, uintptr_t heap, uintptr_t granule)
+{
+	uintptr_t a;
+
+	if (granule < sizeof(struct mem_hdr) || (granule & (granule - 1)) != 0)
+		return -1;
+	if (heap > SIZE_MAX - granule)
+		return -1;
+	host_heap_fini(pool);
+	map_len = heap + granule;
+	map_base = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map_base == MAP_FAILED) {
+		map_base = NULL;
+		return -1;
+	}
+	a = ((uintptr_t)map_base + granule - 1) & ~(granule - 1);
+	heap_lo = heap_break = a;
+	heap_hi = a + heap;
+	held = 0;
+	mem_init(pool, &host_ops, NULL, heap_lo, heap_hi, granule);
+	return 0;
+}
+
+void host_heap_fini(struct mem_pool *pool)
+{
+	if (map_base != NULL)
+		munmap(map_base, map_len);
+	map_base = NULL;
+	heap_lo = heap_hi = heap_break = 0;
+	if (pool != NULL)
+		pool->freelist = NULL;
+}

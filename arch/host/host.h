@@ -1,0 +1,24 @@
+// The host platform for the allocator core: a simulated break over an
+// arena from mmap, a flag lock that catches misuse, and a panic hook.
+#ifndef HEAPLAB_HOST_H
+#define HEAPLAB_HOST_H
+
+#include "../../mem/mem.h"
+
+// Status a host program exits with when the allocator panics (a failed
+// check, a refused sys_free, a misused lock).
+#define HOST_PANIC_STATUS 3
+
+extern const struct mem_ops host_ops;
+extern uintptr_t heap_break; // the simulated break (gdb reads it by name)
+
+// host_heap_init maps a fresh zeroed arena of heap bytes aligned to granule,
+// sets the break to its start and mem_inits pool over it. Answers 0, or -1
+// if the arena cannot be had or granule is not a power of two >= the header.
+int host_heap_init(struct mem_pool *pool, uintptr_t heap, uintptr_t granule);
+void host_heap_fini(struct mem_pool *pool);
+
+// Called instead of exiting when a test wants to catch panics (cmocka).
+extern void (*host_panic_hook)(const char *msg);
+
+#endif

@@ -1,0 +1,152 @@
+// The allocator's full invariant walk (the seed's memCheck, completed: it
+// also checks the last block) and the words for every error it can name.
+#include "mem.h"
+
+#include <stdio.h>
+
+#define HDR ((uintptr_t)sizeof(struct mem_hdr))
+
+static const char *const errnames[MEM_NERR] = {
+	[MEM_OK] = "ok",
+	[MEM_EZERO] = "free of size 0",
+	[MEM_EALIGN] = "pointer not aligned to the granule",
+	[MEM_ERANGE] = "range outside the heap",
+	[MEM_EDOUBLE] = "double free",
+	[MEM_EOVERLAP] = "range overlaps a free block",
+	[MEM_ELOOP] = "free list loops",
+	[MEM_EORDER] = "free list not in ascending order",
+	[MEM_EOVERLAPS] = "free blocks overlap",
+	[MEM_ETOUCH] = "free blocks touch but were not merged",
+	[MEM_EBOUNDS] = "free block outside [start, break)",
+	[MEM_ESIZE] = "free block size not a nonzero multiple of the granule",
+	[MEM_EDIRTY] = "free memory not zero",
+	[MEM_EBALANCE] = "free + in use != taken",
+};
+
+// mem_strerror names an enum mem_err.
+const char *mem_strerror(int err)
+{
+	if (err < 0 || err >= MEM_NERR)
+		return "unknown error";
+	return errnames[err];
+}
+
+static int fault(struct mem_fault *f, enum mem_err err, uintptr_t block, uintptr_t a, uintptr_t b)
+{
+	if (f != NULL) {
+		f->err = err;
+		f->block = block;
+		f->a = a;
+		f->b = b;
+	}
+	return err;
+}
+
+// first_dirty answers the address of the first nonzero byte in [p, e),
+// or 0; it reads a word at a time where it can.
+static uintptr_t first_dirty(uintptr_t p, uintptr_t e)
+{
+	for (; p < e && (p & (sizeof(uintptr_t) - 1)) != 0; p++)
+		if (*(const unsigned char *)p != 0)
+			return p;
+	for (; e - p >= sizeof(uintptr_t); p += sizeof(uintptr_t))
+		if (*(const uintptr_t *)p != 0)
+			break;
+	for (; p < e; p++)
+		if (*(const unsigned char *)p != 0)
+			return p;
+	return 0;
+}
+
+// check_block checks one block b against the bounds and its successor.
+static int check_block(struct mem_pool *pool, const struct mem_hdr *b, uintptr_t brk,
+		       struct mem_fault *f)
+{
+	uintptr_t a = (uintptr_t)b, n = b->next ? (uintptr_t)b->next : 0, dirty;
+
+	if (a < pool->start || a >= brk || b->size > brk - a)
+		return fault(f, MEM_EBOUNDS, a, b->size, brk);
+	if (b->size == 0 || (b->size & (pool->granule - 1)) != 0 ||
+	    (a & (pool->granule - 1)) != 0)
+		return fault(f, MEM_ESIZE, a, b->size, pool->granule);
+	if (n != 0 && n <= a)
+		return fault(f, MEM_EORDER, a, n, 0);
+	if (n != 0 && a + b->size > n)
+		return fault(f, MEM_EOVERLAPS, a, b->size, n);
+	if (n != 0 && a + b->size == n)
+		return fault(f, MEM_ETOUCH, a, b->size, n);
+	dirty = first_dirty(a + HDR, a + b->size);
+	if (dirty != 0)
+		return fault(f, MEM_EDIRTY, a, dirty - a, *(const unsigned char *)dirty);
+	return MEM_OK;
+}
+
+// mem_checkl walks the whole list and answers MEM_OK or the first broken
+// invariant, described in *fault. The walk is bounded, so a cycle ends it.
+int mem_checkl(struct mem_pool *pool, struct mem_fault *f)
+{
+	const struct mem_hdr *b;
+	uintptr_t brk = pool->ops->brk(0), nfree = 0, steps = 0, max;
+	int err;
+
+	if (!pool->ops->holding(pool))
+		pool->ops->panic("mem_checkl: lock not held");
+	// Blocks are at least a granule apart, so more steps than that is a loop.
+	max = (pool->end - pool->start) / pool->granule + 1;
+	for (b = pool->freelist; b != NULL; b = b->next) {
+		if (++steps > max)
+			return fault(f, MEM_ELOOP, (uintptr_t)b, steps, max);
+		err = check_block(pool, b, brk, f);
+		if (err != MEM_OK)
+			return err;
+		nfree += b->size;
+	}
+	if (nfree + pool->inuse != pool->taken)
+		return fault(f, MEM_EBALANCE, nfree, pool->inuse, pool->taken);
+	return MEM_OK;
+}
+
+// mem_check is mem_checkl under the pool's lock.
+int mem_check(struct mem_pool *pool, struct mem_fault *f)
+{
+	int err;
+
+	pool->ops->lock(pool);
+	err = mem_checkl(pool, f);
+	pool->ops->unlock(pool);
+	return err;
+}
+
+// mem_fault_format writes what f found, with its values, into buf.
+int mem_fault_format(const struct mem_pool *pool, const struct mem_fault *f, char *buf, size_t len)
+{
+	const char *what = mem_strerror(f->err);
+	unsigned long blk = f->block, a = f->a, b = f->b;
+
+	(void)pool;
+	switch (f->err) {
+	case MEM_ELOOP:
+		return snprintf(buf, len, "mem: %s: still walking at 0x%lx after %lu blocks", what,
+				blk, a);
+	case MEM_EORDER:
+		return snprintf(buf, len, "mem: %s: block 0x%lx > next 0x%lx", what, blk, a);
+	case MEM_EOVERLAPS:
+	case MEM_ETOUCH:
+		return snprintf(buf, len, "mem: %s: block 0x%lx + size 0x%lx vs next 0x%lx", what, blk,
+				a, b);
+	case MEM_EBOUNDS:
+		return snprintf(buf, len, "mem: %s: block 0x%lx size 0x%lx, break 0x%lx", what, blk, a,
+				b);
+	case MEM_ESIZE:
+		return snprintf(buf, len, "mem: %s: block 0x%lx size 0x%lx, granule 0x%lx", what, blk,
+				a, b);
+	case MEM_EDIRTY:
+		return snprintf(buf, len, "mem: %s: byte 0x%lx at offset 0x%lx in block 0x%lx", what, b,
+				a, blk);
+	case MEM_EBALANCE:
+		return snprintf(buf, len, "mem: %s: free 0x%lx + in use 0x%lx != taken 0x%lx", what,
+				blk, a, b);
+	default:
+		return snprintf(buf, len, "mem: %s", what);
+	}
+}

@@ -1,0 +1,244 @@
+// Free-list allocator: first fit, split from the top, coalescing free.
+// A C rendering of Go's runtime/mem_plan9.go (Feb 2015), with its latent
+// bugs fixed; placement is the seed's, address for address.
+//
+// Theory of operation
+//
+//   The pool owns the pages it took through sbrk. Of those, the free ones
+//   are kept in one list, sorted by address and NULL-terminated. A free
+//   block holds its own header in its first bytes; an allocated block holds
+//   nothing of ours, so the caller must give the size back to free.
+//
+//     start                                               break       end
+//     |  free  |  used  | free |     used      |  free   |           |
+//     +--------+--------+------+---------------+---------+-----------+
+//      ^hdr: next ------------>^hdr: next -------------->^hdr: next=NULL
+//
+//   Invariants (mem_checkl verifies all of them):
+//   - blocks strictly ascending, non-overlapping, never touching (a free
+//     merges with both neighbours), inside [start, break);
+//   - every size a nonzero multiple of the granule;
+//   - every free byte past a header is zero, so allocations come back
+//     zeroed: alloc clears only the header bytes of what it returns;
+//   - bytes free + bytes in use == bytes taken through sbrk.
+//
+//   alloc(n): round n up to the granule; walk from the lowest block and
+//   take the first with size >= n. An exact fit is unlinked; a larger block
+//   keeps its address and shrinks, and the allocation is its top n bytes.
+//   No fit: sbrk(n).
+//
+//   Lock rule: all of it runs under the pool's lock (the *l functions
+//   assert it); mem_alloc/mem_free/mem_check take it.
+#include "mem.h"
+
+#include <string.h>
+
+#define HDR ((uintptr_t)sizeof(struct mem_hdr))
+
+static void assert_holding(struct mem_pool *pool, const char *fn)
+{
+	if (!pool->ops->holding(pool))
+		pool->ops->panic(fn);
+}
+
+// mem_init sets up an empty pool over the arena [start, end).
+void mem_init(struct mem_pool *pool, const struct mem_ops *ops, void *lockarg, uintptr_t start,
+	      uintptr_t end, uintptr_t granule)
+{
+	memset(pool, 0, sizeof *pool);
+	pool->name = "mem";
+	pool->ops = ops;
+	pool->lockarg = lockarg;
+	pool->start = start;
+	pool->end = end;
+	pool->granule = granule;
+	pool->checking = MEM_DEBUG;
+	if (granule < HDR || (granule & (granule - 1)) != 0)
+		ops->panic("mem_init: granule must be a power of two that holds the header");
+}
+
+// mem_round rounds n up to the granule; 0 if that would wrap.
+uintptr_t mem_round(const struct mem_pool *pool, uintptr_t n)
+{
+	uintptr_t mask = pool->granule - 1;
+
+	if (n > UINTPTR_MAX - mask)
+		return 0;
+	return (n + mask) & ~mask;
+}
+
+// mem_sbrkl grows the arena by n bytes (rounded) and answers the old
+// break, or NULL if the break may not move that far. Like Plan 9's sbrk,
+// but it asks the platform for the break each time, since others (newlib)
+// move it too, and it first aligns a break someone else left unaligned.
+void *mem_sbrkl(struct mem_pool *pool, uintptr_t n)
+{
+	uintptr_t bl, pad, top;
+
+	assert_holding(pool, "mem_sbrkl: lock not held");
+	n = mem_round(pool, n);
+	bl = pool->ops->brk(0);
+	if (n == 0 || bl == MEM_BRK_FAIL)
+		return NULL;
+	pad = mem_round(pool, bl) - bl;
+	if (bl > UINTPTR_MAX - pad || bl + pad > UINTPTR_MAX - n)
+		return NULL;
+	top = bl + pad + n;
+	if (bl + pad < pool->start || top > pool->end)
+		return NULL;
+	if (pool->ops->brk(top) != top)
+		return NULL;
+	pool->taken += n;
+	return (void *)(bl + pad);
+}
+
+// unlink_or_carve takes n bytes from free block p (prev before it) and
+// answers the address of what it took: all of p, or its top n bytes.
+static struct mem_hdr *unlink_or_carve(struct mem_pool *pool, struct mem_hdr *prev,
+				       struct mem_hdr *p, uintptr_t n)
+{
+	if (p->size == n) {
+		if (prev != NULL)
+			prev->next = p->next;
+		else
+			pool->freelist = p->next;
+	} else {
+		p->size -= n;
+		p = (struct mem_hdr *)((uintptr_t)p + p->size);
+	}
+	memset(p, 0, HDR);
+	return p;
+}
+
+// mem_allocl answers n bytes (rounded to the granule), zeroed, from the
+// first free block that fits, else from sbrk; NULL if n is 0 or if there
+// is no memory. Nothing changes when it answers NULL.
+void *mem_allocl(struct mem_pool *pool, uintptr_t n)
+{
+	struct mem_hdr *p, *prev = NULL;
+	void *v;
+
+	assert_holding(pool, "mem_allocl: lock not held");
+	n = mem_round(pool, n);
+	if (n == 0)
+		return NULL;
+	for (p = pool->freelist; p != NULL; prev = p, p = p->next) {
+		if (p->size >= n) {
+			pool->inuse += n;
+			return unlink_or_carve(pool, prev, p, n);
+		}
+	}
+	v = mem_sbrkl(pool, n);
+	if (v != NULL)
+		pool->inuse += n;
+	return v;
+}
+
+// free_error decides whether [a, a+n) may be freed, given the blocks just
+// before (prev) and at or after (next) it; MEM_OK or the reason.
+static int free_error(struct mem_pool *pool, struct mem_hdr *prev, struct mem_hdr *next,
+		      uintptr_t a, uintptr_t n)
+{
+	uintptr_t brk = pool->ops->brk(0);
+
+	if (a < pool->start || a > brk || n > brk - a)
+		return MEM_ERANGE;
+	if (prev != NULL && (uintptr_t)prev + prev->size > a)
+		return a + n <= (uintptr_t)prev + prev->size ? MEM_EDOUBLE : MEM_EOVERLAP;
+	if (next != NULL && a + n > (uintptr_t)next)
+		return (uintptr_t)next == a && n <= next->size ? MEM_EDOUBLE : MEM_EOVERLAP;
+	return MEM_OK;
+}
+
+// mem_freel gives back the n bytes (rounded) at p: it zeroes them, puts
+// them in the list in address order and merges them with the free blocks
+// on either side. It answers MEM_OK, or the reason it refused, in which
+// case nothing changed. Freeing NULL does nothing.
+int mem_freel(struct mem_pool *pool, void *p, uintptr_t n)
+{
+	struct mem_hdr *bp = p, *prev = NULL, *next;
+	uintptr_t a = (uintptr_t)p;
+	int err;
+
+	assert_holding(pool, "mem_freel: lock not held");
+	if (p == NULL)
+		return MEM_OK;
+	if (n == 0)
+		return MEM_EZERO;
+	if ((a & (pool->granule - 1)) != 0)
+		return MEM_EALIGN;
+	n = mem_round(pool, n);
+	if (n == 0)
+		return MEM_ERANGE;
+	for (next = pool->freelist; next != NULL && (uintptr_t)next < a; next = next->next)
+		prev = next;
+	err = free_error(pool, prev, next, a, n);
+	if (err != MEM_OK)
+		return err;
+
+	memset(bp, 0, n);
+	bp->size = n;
+	bp->next = next;
+	if (next != NULL && a + n == (uintptr_t)next) { // merge with the next
+		bp->size += next->size;
+		bp->next = next->next;
+		memset(next, 0, HDR);
+	}
+	if (prev == NULL) {
+		pool->freelist = bp;
+	} else if ((uintptr_t)prev + prev->size == a) { // merge with the previous
+		prev->size += bp->size;
+		prev->next = bp->next;
+		memset(bp, 0, HDR);
+	} else {
+		prev->next = bp;
+	}
+	pool->inuse -= n;
+	return MEM_OK;
+}
+
+// lock_checked runs op's check under the lock if the pool is checking.
+static void check_or_fail(struct mem_pool *pool)
+{
+	struct mem_fault f;
+	char msg[200];
+
+	if (!MEM_DEBUG || !pool->checking)
+		return;
+	if (mem_checkl(pool, &f) == MEM_OK)
+		return;
+	mem_fault_format(pool, &f, msg, sizeof msg);
+	mem_fail(pool, msg);
+}
+
+// mem_alloc is mem_allocl under the pool's lock, checked.
+void *mem_alloc(struct mem_pool *pool, uintptr_t n)
+{
+	void *v;
+
+	pool->ops->lock(pool);
+	v = mem_allocl(pool, n);
+	check_or_fail(pool);
+	pool->ops->unlock(pool);
+	return v;
+}
+
+// mem_free is the checking free: mem_freel under the lock; it answers the
+// error instead of stopping, for tests and the replay tool.
+int mem_free(struct mem_pool *pool, void *p, uintptr_t n)
+{
+	int err;
+
+	pool->ops->lock(pool);
+	err = mem_freel(pool, p, n);
+	check_or_fail(pool);
+	pool->ops->unlock(pool);
+	return err;
+}
+
+// mem_fail stops the machine with msg. Every failed check and every
+// refused sys_free ends here: `break mem_fail` in gdb catches them all.
+void mem_fail(struct mem_pool *pool, const char *msg)
+{
+	pool->ops->panic(msg);
+}

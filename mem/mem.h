@@ -1,0 +1,106 @@
+// heaplab allocator core: the free-list allocator of Go's Plan 9 port
+// (runtime/mem_plan9.go, 2015), in portable C. Built into the image and into
+// host test programs alike; the platform comes in through struct mem_ops.
+#ifndef HEAPLAB_MEM_H
+#define HEAPLAB_MEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+// Build-time switch for the full invariant walk after every operation
+// (the seed's memDebug). The run-time switch is mem_pool.checking.
+#ifndef MEM_DEBUG
+#define MEM_DEBUG 1
+#endif
+
+#define MEM_PAGE     4096u		    // default granule
+#define MEM_BRK_FAIL ((uintptr_t)-1) // what mem_ops.brk answers on refusal
+
+// The header of a free block, stored in the block's own first bytes.
+struct mem_hdr {
+	struct mem_hdr *next; // next free block, higher address; NULL ends
+	uintptr_t size;	      // bytes in this block, a multiple of the granule
+};
+
+struct mem_pool;
+
+// What the platform supplies (Plan 9's Pool takes the same kind of hooks).
+struct mem_ops {
+	// Move the break to addr and answer the new break, or MEM_BRK_FAIL if
+	// addr lies outside the heap. brk(0) answers the current break.
+	uintptr_t (*brk)(uintptr_t addr);
+	void (*lock)(struct mem_pool *pool);
+	void (*unlock)(struct mem_pool *pool);
+	int (*holding)(struct mem_pool *pool); // does this CPU hold the lock?
+	void (*stat_add)(uint64_t *stat, int64_t delta); // atomic add
+	void (*panic)(const char *msg) __attribute__((noreturn));
+};
+
+// One allocator. Lock rule: every field but the constants set by mem_init
+// (ops, lockarg, granule, start, end, name) is guarded by the pool's lock.
+struct mem_pool {
+	const char *name;
+	struct mem_hdr *freelist; // sorted by address, ascending
+	uintptr_t granule;	  // power of two >= sizeof(struct mem_hdr)
+	uintptr_t start, end;	  // the arena: sbrk stays inside [start, end)
+	uintptr_t taken;	  // bytes this pool obtained through sbrk
+	uintptr_t inuse;	  // bytes handed out and not yet freed
+	int checking;		  // run-time switch for the full check
+	const struct mem_ops *ops;
+	void *lockarg; // the platform's lock object
+};
+
+// Why a free was refused, or which invariant a check found broken.
+enum mem_err {
+	MEM_OK = 0,
+	MEM_EZERO,	// free with size 0
+	MEM_EALIGN,	// pointer not aligned to the granule
+	MEM_ERANGE,	// range outside [start, break) or wrapping
+	MEM_EDOUBLE,	// range lies inside a free block: a double free
+	MEM_EOVERLAP,	// range partly overlaps a free block
+	MEM_ELOOP,	// check: the walk did not end (a cycle)
+	MEM_EORDER,	// check: blocks not strictly ascending
+	MEM_EOVERLAPS,	// check: a block runs into the next
+	MEM_ETOUCH,	// check: two free blocks touch (should have merged)
+	MEM_EBOUNDS,	// check: block outside [start, break)
+	MEM_ESIZE,	// check: size zero or not a multiple of the granule
+	MEM_EDIRTY,	// check: a free byte past the header is not zero
+	MEM_EBALANCE,	// check: free + in use != taken
+	MEM_NERR
+};
+
+// What a failed check found: the invariant, the block and the values.
+struct mem_fault {
+	enum mem_err err;
+	uintptr_t block; // the block at fault
+	uintptr_t a, b;	 // values, meaning per err (see mem_fault_format)
+};
+
+void mem_init(struct mem_pool *pool, const struct mem_ops *ops, void *lockarg, uintptr_t start,
+	      uintptr_t end, uintptr_t granule);
+uintptr_t mem_round(const struct mem_pool *pool, uintptr_t n);
+const char *mem_strerror(int err);
+
+// Lock-held helpers (Plan 9's trailing l): the caller holds pool's lock.
+void *mem_allocl(struct mem_pool *pool, uintptr_t n);
+int mem_freel(struct mem_pool *pool, void *p, uintptr_t n);
+void *mem_sbrkl(struct mem_pool *pool, uintptr_t n);
+int mem_checkl(struct mem_pool *pool, struct mem_fault *fault);
+
+// Locked entry points: take the lock, run the check in checked builds.
+void *mem_alloc(struct mem_pool *pool, uintptr_t n);
+int mem_free(struct mem_pool *pool, void *p, uintptr_t n);
+int mem_check(struct mem_pool *pool, struct mem_fault *fault);
+int mem_fault_format(const struct mem_pool *pool, const struct mem_fault *f, char *buf,
+		     size_t len);
+
+// Where every failed check and refused sys_free ends: break here in gdb.
+void mem_fail(struct mem_pool *pool, const char *msg) __attribute__((noreturn, noinline));
+
+// The seed's runtime interface, over the one system pool.
+extern struct mem_pool mempool;
+void *sys_alloc(uintptr_t n, uint64_t *stat);
+void sys_free(void *p, uintptr_t n, uint64_t *stat);
+void *sys_reserve(uintptr_t n);
+
+#endif

@@ -1,0 +1,310 @@
+// Trace replay engine, shared by build/host/replay and the image.
+//
+// A trace is lines of
+//	alloc ID SIZE		SIZE decimal or 0x-hex
+//	free ID			frees what ID got, with the size it asked for
+//	freeat OFF SIZE		frees [base+OFF, +SIZE) as given
+//	check			runs the full check now
+// plus comments (`#` to the end of the line) and blank lines. The output is
+// `ID 0xOFF` or `ID nil` per alloc, an `error line N: ...` line per refused
+// operation, then `free 0xOFF 0xSIZE` per free block and `brk 0xOFF`.
+// The trace is scanned whole before anything runs, so a malformed trace
+// changes nothing.
+#include "replay.h"
+
+#include <stdio.h>
+#include <string.h>
+
+enum op { OP_NONE, OP_ALLOC, OP_FREE, OP_FREEAT, OP_CHECK };
+
+struct tok {
+	const char *s;
+	size_t n;
+};
+
+struct line {
+	enum op op;
+	struct tok arg[2];
+	uint64_t num[2]; // parsed numbers (SIZE, or OFF and SIZE)
+	int big[2];	 // the number does not fit a uintptr_t
+};
+
+void replay_done(void)
+{
+	__asm__ volatile("" ::: "memory");
+}
+
+static int tokeq(struct tok t, const char *s)
+{
+	return t.n == strlen(s) && memcmp(t.s, s, t.n) == 0;
+}
+
+// split cuts a line into at most 4 tokens, stopping at a comment; it
+// answers the count, or 5 if there were more.
+static int split(const char *s, const char *e, struct tok *t)
+{
+	int n = 0;
+
+	for (;;) {
+		while (s < e && (*s == ' ' || *s == '\t' || *s == '\r'))
+			s++;
+		if (s == e || *s == '#')
+			return n;
+		if (n == 4)
+			return 5;
+		t[n].s = s;
+		while (s < e && *s != ' ' && *s != '\t' && *s != '\r')
+			s++;
+		t[n].n = (size_t)(s - t[n].s);
+		n++;
+	}
+}
+
+// number parses decimal or 0x-hex; 0 if t is no number or overflows 64 bits.
+static int number(struct tok t, uint64_t *v)
+{
+	unsigned base = 10, d;
+	size_t i = 0;
+
+	if (t.n > 2 && t.s[0] == '0' && (t.s[1] == 'x' || t.s[1] == 'X')) {
+		base = 16;
+		i = 2;
+	}
+	if (i == t.n)
+		return 0;
+	for (*v = 0; i < t.n; i++) {
+		char c = t.s[i];
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (base == 16 && c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else if (base == 16 && c >= 'A' && c <= 'F')
+			d = (unsigned)(c - 'A' + 10);
+		else
+			return 0;
+		if (*v > (UINT64_MAX - d) / base)
+			return 0;
+		*v = *v * base + d;
+	}
+	return 1;
+}
+
+// parse reads one line into l; it answers NULL or what is wrong with it.
+static const char *parse(const char *s, const char *e, struct line *l)
+{
+	struct tok t[4];
+	int n = split(s, e, t), i, nnum = 0, first = 1;
+
+	memset(l, 0, sizeof *l);
+	if (n == 0)
+		return NULL;
+	if (tokeq(t[0], "alloc") && n == 3)
+		l->op = OP_ALLOC, nnum = 1, first = 2;
+	else if (tokeq(t[0], "free") && n == 2)
+		l->op = OP_FREE;
+	else if (tokeq(t[0], "freeat") && n == 3)
+		l->op = OP_FREEAT, nnum = 2;
+	else if (tokeq(t[0], "check") && n == 1)
+		l->op = OP_CHECK;
+	else if (tokeq(t[0], "alloc") || tokeq(t[0], "free") || tokeq(t[0], "freeat") ||
+		 tokeq(t[0], "check"))
+		return "wrong number of fields";
+	else
+		return "unknown operation (want alloc, free, freeat or check)";
+	l->arg[0] = n > 1 ? t[1] : t[0];
+	l->arg[1] = n > 2 ? t[2] : t[0];
+	for (i = 0; i < nnum; i++) {
+		if (!number(t[first + i], &l->num[i]))
+			return "not a number (want decimal or 0x-hex)";
+		l->big[i] = l->num[i] > UINTPTR_MAX;
+	}
+	return NULL;
+}
+
+// lines iterates: it finds the end of the line at *s and answers it.
+static const char *line_end(const char *s, const char *e)
+{
+	const char *nl = memchr(s, '\n', (size_t)(e - s));
+
+	return nl ? nl : e;
+}
+
+long replay_scan(const char *text, size_t len, char *err, size_t errlen)
+{
+	const char *s = text, *e = text + len, *le, *why;
+	unsigned long lineno = 0;
+	long nalloc = 0;
+	struct line l;
+
+	for (; s < e; s = le + 1) {
+		le = line_end(s, e);
+		lineno++;
+		if (memchr(s, '\0', (size_t)(le - s)) != NULL)
+			why = "NUL byte in the line";
+		else
+			why = parse(s, le, &l);
+		if (why != NULL) {
+			snprintf(err, errlen, "line %lu: %s", lineno, why);
+			return -1;
+		}
+		nalloc += l.op == OP_ALLOC;
+	}
+	return nalloc;
+}
+
+size_t replay_slots(long nalloc)
+{
+	size_t n = 16;
+
+	while (n < 2 * (size_t)nalloc)
+		n *= 2;
+	return n;
+}
+
+// slot finds ID's slot, or the empty slot where it would go.
+static struct replay_slot *slot(struct replay *r, struct tok id)
+{
+	size_t h = 2166136261u, i;
+
+	for (i = 0; i < id.n; i++)
+		h = (h ^ (unsigned char)id.s[i]) * 16777619u;
+	for (i = h & (r->nslots - 1);; i = (i + 1) & (r->nslots - 1)) {
+		struct replay_slot *sl = &r->slots[i];
+		if (sl->id == NULL || (sl->idlen == id.n && memcmp(sl->id, id.s, id.n) == 0))
+			return sl;
+	}
+}
+
+static void emit(struct replay *r, const char *fmt_line)
+{
+	r->write(r->arg, fmt_line, strlen(fmt_line));
+}
+
+static void do_alloc(struct replay *r, const struct line *l, char *buf, size_t blen)
+{
+	struct replay_slot *sl = slot(r, l->arg[0]);
+	void *p = l->big[0] ? NULL : mem_alloc(r->pool, (uintptr_t)l->num[0]);
+
+	sl->id = l->arg[0].s;
+	sl->idlen = l->arg[0].n;
+	sl->addr = (uintptr_t)p;
+	sl->size = (uintptr_t)l->num[0];
+	sl->live = 1;
+	if (p == NULL)
+		snprintf(buf, blen, "%.*s nil\n", (int)sl->idlen, sl->id);
+	else
+		snprintf(buf, blen, "%.*s 0x%lx\n", (int)sl->idlen, sl->id,
+			 (unsigned long)((uintptr_t)p - r->base));
+}
+
+// run_one does one operation; it answers the error it met, writing the
+// line to print in buf (empty if there is nothing to print).
+static int run_one(struct replay *r, const struct line *l, char *buf, size_t blen)
+{
+	struct replay_slot *sl;
+	uintptr_t a;
+	int err;
+
+	buf[0] = '\0';
+	switch (l->op) {
+	case OP_ALLOC:
+		sl = slot(r, l->arg[0]);
+		if (sl->id != NULL && sl->live && sl->addr != 0) {
+			snprintf(buf, blen, "alloc %.*s: id still holds memory", (int)sl->idlen,
+				 sl->id);
+			return -1;
+		}
+		do_alloc(r, l, buf, blen);
+		return MEM_OK;
+	case OP_FREE:
+		sl = slot(r, l->arg[0]);
+		if (sl->id == NULL) {
+			snprintf(buf, blen, "free %.*s: unknown id", (int)l->arg[0].n,
+				 l->arg[0].s);
+			return -1;
+		}
+		err = mem_free(r->pool, (void *)sl->addr, sl->size);
+		if (err == MEM_OK)
+			sl->live = 0;
+		else
+			snprintf(buf, blen, "free %.*s: %s", (int)sl->idlen, sl->id,
+				 mem_strerror(err));
+		return err;
+	case OP_FREEAT:
+		a = r->base + (uintptr_t)l->num[0];
+		if (l->big[0] || l->big[1] || a < r->base)
+			err = MEM_ERANGE;
+		else
+			err = mem_free(r->pool, (void *)a, (uintptr_t)l->num[1]);
+		if (err != MEM_OK)
+			snprintf(buf, blen, "freeat %.*s %.*s: %s", (int)l->arg[0].n, l->arg[0].s,
+			 (int)l->arg[1].n, l->arg[1].s, mem_strerror(err));
+		return err;
+	default:
+		return MEM_OK;
+	}
+}
+
+// check runs the full check; on failure it prints why and answers nonzero.
+static int check(struct replay *r, unsigned long lineno)
+{
+	struct mem_fault f;
+	char msg[200], buf[260];
+
+	if (mem_check(r->pool, &f) == MEM_OK)
+		return 0;
+	mem_fault_format(r->pool, &f, msg, sizeof msg);
+	snprintf(buf, sizeof buf, "error line %lu: check: %s\n", lineno, msg);
+	emit(r, buf);
+	return 1;
+}
+
+// finish prints the free list and the break.
+static void finish(struct replay *r)
+{
+	struct mem_hdr *b;
+	char buf[80];
+
+	r->pool->ops->lock(r->pool);
+	for (b = r->pool->freelist; b != NULL; b = b->next) {
+		snprintf(buf, sizeof buf, "free 0x%lx 0x%lx\n",
+			 (unsigned long)((uintptr_t)b - r->base), (unsigned long)b->size);
+		emit(r, buf);
+	}
+	snprintf(buf, sizeof buf, "brk 0x%lx\n",
+		 (unsigned long)(r->pool->ops->brk(0) - r->base));
+	r->pool->ops->unlock(r->pool);
+	emit(r, buf);
+}
+
+int replay_run(struct replay *r, const char *text, size_t len)
+{
+	const char *s = text, *e = text + len, *le;
+	unsigned long lineno = 0;
+	int status = REPLAY_OK, checking = r->pool->checking, err;
+	char buf[200], out[260];
+	struct line l;
+
+	r->pool->checking = 0; // the replay checks itself, and reports
+	for (; s < e && status != REPLAY_CHECK; s = le + 1) {
+		le = line_end(s, e);
+		lineno++;
+		if (parse(s, le, &l) != NULL || l.op == OP_NONE)
+			continue;
+		err = run_one(r, &l, buf, sizeof buf);
+		if (err == MEM_OK && buf[0] != '\0') {
+			emit(r, buf);
+		} else if (err != MEM_OK) {
+			snprintf(out, sizeof out, "error line %lu: %s\n", lineno, buf);
+			emit(r, out);
+			status = REPLAY_REJECTED;
+		}
+		if ((l.op == OP_CHECK || r->check_each) && check(r, lineno))
+			status = REPLAY_CHECK;
+	}
+	if (status != REPLAY_CHECK)
+		finish(r);
+	r->pool->checking = checking;
+	replay_done();
+	return status;
+}

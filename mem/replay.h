@@ -1,0 +1,52 @@
+// Trace replay: runs an allocation trace through a pool and prints what
+// each operation got. The same code runs in build/host/replay and in the
+// image's trace mode, so both print the same lines for the same trace.
+#ifndef HEAPLAB_REPLAY_H
+#define HEAPLAB_REPLAY_H
+
+#include "mem.h"
+
+// Exit statuses of a replay (and of build/host/replay).
+enum {
+	REPLAY_OK = 0,	     // every operation done
+	REPLAY_REJECTED = 1, // some operation was refused (an `error` line)
+	REPLAY_USAGE = 2,    // bad flags or a malformed trace: nothing ran
+	REPLAY_CHECK = 3,    // the allocator's check failed: the replay stopped
+};
+
+// One trace ID and what it holds, in an open-addressed table.
+struct replay_slot {
+	const char *id; // points into the trace text; NULL for an empty slot
+	size_t idlen;
+	uintptr_t addr; // 0 if the alloc answered nil
+	uintptr_t size; // the size the alloc asked for
+	int live;	// allocated and not yet freed
+};
+
+struct replay {
+	struct mem_pool *pool;
+	uintptr_t base;	     // offsets are printed from here
+	int check_each;	     // run the full check after every operation
+	struct replay_slot *slots; // nslots entries, a power of two, zeroed
+	size_t nslots;
+	void (*write)(void *arg, const char *s, size_t n); // output, one line per call
+	void *arg;
+};
+
+// replay_scan checks the syntax of every line of the trace. It answers the
+// number of alloc lines (size the slot table from it), or -1 with a message
+// naming the line in err.
+long replay_scan(const char *text, size_t len, char *err, size_t errlen);
+
+// replay_slots answers a power-of-two table size for nalloc IDs.
+size_t replay_slots(long nalloc);
+
+// replay_run runs a trace that replay_scan accepted, prints the result
+// lines, and answers one of the statuses above. It calls replay_done() at
+// the end.
+int replay_run(struct replay *r, const char *text, size_t len);
+
+// An empty function called when a replay ends, for debuggers to stop at.
+void replay_done(void) __attribute__((noinline));
+
+#endif
