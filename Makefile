@@ -8,9 +8,10 @@ B         := build
 MEM_DEBUG ?= 1
 
 .PHONY: all host test host-test deps clean
-all: host
+all: host image
 
 include mk/host.mk
+-include mk/image.mk
 
 host: $(B)/host/replay
 

@@ -1,0 +1,68 @@
+// Console output for the kernel: kprintf, panic and the run's exit line.
+// Lines are formatted with newlib's vsnprintf into a buffer and written
+// whole under the console lock, so lines from several CPUs never mix.
+#include "kernel.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static struct spinlock cons_lock = {0, "console", -1, 0};
+
+static void console_puts(const char *s, size_t n)
+{
+	spin_lock(&cons_lock);
+	arch_console_write(s, n);
+	spin_unlock(&cons_lock);
+}
+
+static int kvprintf(const char *fmt, va_list ap)
+{
+	char buf[512];
+	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+
+	if (n < 0)
+		return n;
+	if ((size_t)n >= sizeof buf)
+		n = sizeof buf - 1;
+	console_puts(buf, (size_t)n);
+	return n;
+}
+
+int kprintf(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = kvprintf(fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+void kexit(int status)
+{
+	kprintf("# heaplab: exit %d\n", status);
+	arch_exit(status);
+}
+
+// panic is where every fatal error ends: a fault, a failed check, a
+// refused sys_free, a misused lock. It does not take the console lock, so
+// that a panic inside the console still prints.
+void panic(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	arch_irq_save();
+	n = snprintf(buf, sizeof buf, "panic: ");
+	va_start(ap, fmt);
+	vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
+	va_end(ap);
+	arch_console_write(buf, strnlen(buf, sizeof buf));
+	arch_console_write("\n", 1);
+	n = snprintf(buf, sizeof buf, "# heaplab: exit %d\n", EXIT_PANIC);
+	arch_console_write(buf, (size_t)n);
+	arch_exit(EXIT_PANIC);
+}

@@ -1,0 +1,51 @@
+// Portable kernel declarations: console, panic, the brk handler, locks,
+// and the run's exit statuses.
+#ifndef HEAPLAB_KERNEL_H
+#define HEAPLAB_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch.h"
+
+// Exit statuses the image ends with. The last console line of every run
+// is "# heaplab: exit N"; run-qemu.sh requires it as well as QEMU's status.
+enum {
+	EXIT_PASS = 0,	    // self-test passed / replay ran clean
+	EXIT_FAIL = 1,	    // a self-test case failed / replay refused an op
+	EXIT_PANIC = 120,   // panic, failed check, or a CPU fault
+};
+
+// The break, moved only by the brk system call (kernel/syscall.c).
+extern uintptr_t heap_break;
+
+// A spinlock; the holder is recorded so a debugger can show it.
+struct spinlock {
+	volatile uint32_t locked;
+	const char *name;
+	int cpu;	// holder's CPU id, -1 when free
+	uintptr_t pc;	// where the holder took it
+};
+extern struct spinlock mem_lock; // the allocator's lock (mempool.lockarg)
+
+void spin_init(struct spinlock *lk, const char *name);
+void spin_lock(struct spinlock *lk);
+void spin_unlock(struct spinlock *lk);
+int spin_holding(struct spinlock *lk);
+
+// kprintf prints to the console (newlib's vprintf on unbuffered stdout).
+int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+// panic prints "panic: ...", the exit line, and ends the run with
+// EXIT_PANIC. Faults and failed checks end here.
+void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+// kexit prints "# heaplab: exit N" and ends the run.
+void kexit(int status) __attribute__((noreturn));
+
+// brk: the caller side (brk_trap traps through arch_syscall1; the
+// allocator and newlib both use it) and the kernel side, sys_brk.
+uintptr_t brk_trap(uintptr_t addr);
+uintptr_t sys_brk(uintptr_t addr);
+
+#endif

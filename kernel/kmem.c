@@ -1,0 +1,78 @@
+// The kernel's platform for mem/: brk through the system call, the pool's
+// spinlock, the arch's atomic add, and panic.
+#include "kmem.h"
+
+struct spinlock mem_lock = {0, "mem", -1, 0};
+
+static void kmem_lock(struct mem_pool *pool)
+{
+	spin_lock(pool->lockarg);
+}
+
+static void kmem_unlock(struct mem_pool *pool)
+{
+	spin_unlock(pool->lockarg);
+}
+
+static int kmem_holding(struct mem_pool *pool)
+{
+	return spin_holding(pool->lockarg);
+}
+
+static __attribute__((noreturn)) void kmem_panic(const char *msg)
+{
+	panic("%s", msg);
+}
+
+const struct mem_ops kmem_ops = {
+	.brk = brk_trap,
+	.lock = kmem_lock,
+	.unlock = kmem_unlock,
+	.holding = kmem_holding,
+	.stat_add = arch_atomic_add64,
+	.panic = kmem_panic,
+};
+
+// kmem_init sets up the system pool over the whole linker-defined heap.
+void kmem_init(void)
+{
+	mem_init(&mempool, &kmem_ops, &mem_lock, (uintptr_t)_heap_start, (uintptr_t)_heap_end,
+		 PAGE_SIZE);
+}
+
+// kmem_free_bytes answers the bytes in pool's free list and its length.
+uintptr_t kmem_free_bytes(struct mem_pool *pool, int *nblocks)
+{
+	struct mem_hdr *b;
+	uintptr_t n = 0;
+	int k = 0;
+
+	pool->ops->lock(pool);
+	for (b = pool->freelist; b != NULL; b = b->next, k++)
+		n += b->size;
+	pool->ops->unlock(pool);
+	if (nblocks != NULL)
+		*nblocks = k;
+	return n;
+}
+
+// kmem_print_list prints pool's free list as offsets from base.
+void kmem_print_list(struct mem_pool *pool, uintptr_t base)
+{
+	struct mem_hdr *b;
+	char line[400];
+	int n = 0;
+
+	pool->ops->lock(pool);
+	n += snprintf(line + n, sizeof line - (size_t)n, "    free list:");
+	for (b = pool->freelist; b != NULL && n < (int)sizeof line - 40; b = b->next)
+		n += snprintf(line + n, sizeof line - (size_t)n, " [%#lx, %#lx)",
+			      (unsigned long)((uintptr_t)b - base),
+			      (unsigned long)((uintptr_t)b - base + b->size));
+	if (pool->freelist == NULL)
+		n += snprintf(line + n, sizeof line - (size_t)n, " (empty)");
+	n += snprintf(line + n, sizeof line - (size_t)n, "  break %#lx\n",
+		      (unsigned long)(pool->ops->brk(0) - base));
+	pool->ops->unlock(pool);
+	kprintf("%s", line);
+}

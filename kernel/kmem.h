@@ -1,0 +1,22 @@
+// The kernel's side of the allocator: its mem_ops and small helpers that
+// the self-test, the demo and the trace mode share.
+#ifndef HEAPLAB_KMEM_H
+#define HEAPLAB_KMEM_H
+
+#include <stdio.h>
+
+#include "../mem/mem.h"
+#include "kernel.h"
+
+extern const struct mem_ops kmem_ops;
+
+void kmem_init(void);
+uintptr_t kmem_free_bytes(struct mem_pool *pool, int *nblocks);
+void kmem_print_list(struct mem_pool *pool, uintptr_t base);
+
+// Entry points of the three things the image can run.
+int selftest_run(void);
+void demo_run(void);
+int trace_run(const char *trace, size_t len, uintptr_t heap, uintptr_t page, int check);
+
+#endif

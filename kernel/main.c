@@ -1,0 +1,88 @@
+// kmain: what the image does once the arch has set up the machine. It
+// reads the command line, then runs the self-test and the demo, or, when
+// the image was handed a trace, replays it.
+#include "kmem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct kopts {
+	uintptr_t heap; // trace mode: the replay's heap size
+	uintptr_t page; // trace mode: the granule
+	int check;	// trace mode: check after every operation
+	int ncpu;	// CPUs QEMU was given (SMP comes with its own issue)
+};
+
+// parse_num reads a decimal or 0x-hex number; 0 on error.
+static uintptr_t parse_num(const char *s, size_t n)
+{
+	char buf[32], *end;
+	unsigned long long v;
+
+	if (n == 0 || n >= sizeof buf || s[0] == '-')
+		return 0;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	v = strtoull(buf, &end, 0);
+	return *end == '\0' && v <= UINTPTR_MAX ? (uintptr_t)v : 0;
+}
+
+// parse_opt reads one command-line token into o; -1 if it is bad.
+static int parse_opt(const char *t, size_t n, struct kopts *o)
+{
+	if (n > 5 && memcmp(t, "heap=", 5) == 0)
+		return (o->heap = parse_num(t + 5, n - 5)) ? 0 : -1;
+	if (n > 5 && memcmp(t, "page=", 5) == 0)
+		return (o->page = parse_num(t + 5, n - 5)) ? 0 : -1;
+	if (n > 4 && memcmp(t, "smp=", 4) == 0)
+		return (o->ncpu = (int)parse_num(t + 4, n - 4)) ? 0 : -1;
+	if (n == 5 && memcmp(t, "check", 5) == 0)
+		return o->check = 1, 0;
+	if (n == 5 && memcmp(t, "trace", 5) == 0) // arm's blob says a trace follows
+		return 0;
+	return -1;
+}
+
+// parse_cmdline fills o from the kernel command line, or stops the run
+// with a usage error naming the bad token.
+static void parse_cmdline(const char *s, struct kopts *o)
+{
+	size_t n;
+
+	while (s != NULL && *s != '\0') {
+		while (*s == ' ')
+			s++;
+		for (n = 0; s[n] != '\0' && s[n] != ' '; n++)
+			;
+		if (n > 0 && parse_opt(s, n, o) < 0) {
+			kprintf("# heaplab: bad command-line option '%.*s' (want heap=BYTES "
+				"page=BYTES check smp=N)\n",
+				(int)n, s);
+			kexit(2);
+		}
+		s += n;
+	}
+	if (o->page < sizeof(struct mem_hdr) || (o->page & (o->page - 1)) != 0) {
+		kprintf("# heaplab: page=%lu is not a power of two >= %u\n",
+			(unsigned long)o->page, (unsigned)sizeof(struct mem_hdr));
+		kexit(2);
+	}
+}
+
+void kmain(const char *cmdline, const char *trace, size_t tracelen)
+{
+	struct kopts o = {64u << 20, PAGE_SIZE, 0, 1};
+	int failed;
+
+	kprintf("# heaplab: heap [%p, %p), %lu KiB, break %p\n", (void *)_heap_start,
+		(void *)_heap_end, (unsigned long)((_heap_end - _heap_start) >> 10),
+		(void *)brk_trap(0));
+	parse_cmdline(cmdline, &o);
+	if (trace != NULL)
+		kexit(trace_run(trace, tracelen, o.heap, o.page, o.check));
+	kmem_init();
+	failed = selftest_run();
+	if (failed == 0)
+		demo_run();
+	kexit(failed ? EXIT_FAIL : EXIT_PASS);
+}

@@ -1,0 +1,117 @@
+// newlib's porting layer: the system calls libc expects. _sbrk moves the
+// same break as the allocator, through the same brk trap; the console is
+// the only file; everything else fails cleanly with errno set.
+#include "kernel.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+#include <sys/times.h>
+
+
+uintptr_t newlib_sbrk_bytes; // bytes the break moved for newlib (self-test)
+
+// _sbrk grows (or shrinks) newlib's heap by incr bytes, rounded to pages
+// since the break is page-aligned; it answers the old break or -1.
+void *_sbrk(ptrdiff_t incr)
+{
+	uintptr_t old = brk_trap(0), want, got;
+	uintptr_t n = (uintptr_t)(incr < 0 ? -incr : incr);
+
+	n = (n + PAGE_SIZE - 1) & ~(uintptr_t)(PAGE_SIZE - 1);
+	if (incr >= 0 && n > UINTPTR_MAX - old)
+		want = ((uintptr_t)-1);
+	else
+		want = incr >= 0 ? old + n : old - (n <= old ? n : old);
+	got = incr == 0 ? old : brk_trap(want);
+	if (got == ((uintptr_t)-1)) {
+		errno = ENOMEM;
+		return (void *)-1;
+	}
+	newlib_sbrk_bytes += got - old;
+	return (void *)old;
+}
+
+int _write(int fd, const char *buf, int len)
+{
+	if (fd != 1 && fd != 2) {
+		errno = EBADF;
+		return -1;
+	}
+	if (len > 0)
+		arch_console_write(buf, (size_t)len);
+	return len;
+}
+
+int _read(int fd, char *buf, int len)
+{
+	(void)fd, (void)buf, (void)len;
+	errno = EBADF;
+	return -1;
+}
+
+int _open(const char *path, int flags, int mode)
+{
+	(void)path, (void)flags, (void)mode;
+	errno = ENOENT;
+	return -1;
+}
+
+int _close(int fd)
+{
+	(void)fd;
+	errno = EBADF;
+	return -1;
+}
+
+int _fstat(int fd, struct stat *st)
+{
+	if (fd < 0 || fd > 2) {
+		errno = EBADF;
+		return -1;
+	}
+	st->st_mode = S_IFCHR;
+	return 0;
+}
+
+int _isatty(int fd)
+{
+	return fd >= 0 && fd <= 2;
+}
+
+int _lseek(int fd, int off, int whence)
+{
+	(void)fd, (void)off, (void)whence;
+	errno = ESPIPE;
+	return -1;
+}
+
+int _kill(int pid, int sig)
+{
+	(void)pid, (void)sig;
+	errno = EINVAL;
+	return -1;
+}
+
+int _getpid(void)
+{
+	return 1;
+}
+
+clock_t _times(struct tms *t)
+{
+	(void)t;
+	errno = ENOSYS;
+	return (clock_t)-1;
+}
+
+int _gettimeofday(void *tv, void *tz)
+{
+	(void)tv, (void)tz;
+	errno = ENOSYS;
+	return -1;
+}
+
+void _exit(int status)
+{
+	kexit(status);
+}

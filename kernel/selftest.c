@@ -1,0 +1,438 @@
+// The image's self-test: a table of named cases, each run over a scratch
+// pool at the current break (given back at the end of the case), then a
+// leak check, then one verdict line `N passed, M failed`.
+#include "kmem.h"
+
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PG PAGE_SIZE
+
+extern uintptr_t newlib_sbrk_bytes;
+
+// A scratch pool: its own lock, its arena starting at the break.
+struct scratch {
+	struct mem_pool p;
+	struct spinlock lk;
+	uintptr_t s; // arena start
+};
+
+static const char *why; // what the failing case found
+static int whyline;
+
+static int tfail(int line, const char *what)
+{
+	why = what;
+	whyline = line;
+	return 1;
+}
+
+#define T(c)                                                                                       \
+	do {                                                                                       \
+		if (!(c))                                                                          \
+			return tfail(__LINE__, #c);                                                \
+	} while (0)
+#define OFF(sc, v) ((uintptr_t)(v) - (sc)->s)
+
+// scratch_begin makes a pool over [break, break + limit) (limit 0: up to
+// the heap's end).
+static void scratch_begin(struct scratch *sc, uintptr_t limit)
+{
+	uintptr_t b = brk_trap(0), e = (uintptr_t)_heap_end;
+
+	spin_init(&sc->lk, "scratch");
+	sc->s = b;
+	mem_init(&sc->p, &kmem_ops, &sc->lk, b, limit && limit < e - b ? b + limit : e, PG);
+}
+
+// scratch_end requires that everything was freed and merged back into one
+// block ending at the break, and gives those pages back to brk.
+static int scratch_end(struct scratch *sc)
+{
+	struct mem_hdr *f = sc->p.freelist;
+
+	T(mem_check(&sc->p, NULL) == MEM_OK);
+	T(sc->p.inuse == 0);
+	T(f == NULL || ((uintptr_t)f == sc->s && f->next == NULL));
+	T(f == NULL || sc->s + f->size == brk_trap(0));
+	if (f != NULL)
+		memset(f, 0, sizeof *f);
+	T(brk_trap(sc->s) == sc->s);
+	return 0;
+}
+
+static void *ta(struct scratch *sc, uintptr_t n)
+{
+	return mem_alloc(&sc->p, n);
+}
+
+static int tf(struct scratch *sc, void *v, uintptr_t n)
+{
+	return mem_free(&sc->p, v, n);
+}
+
+// is_zero answers whether n bytes at v are all zero.
+static int is_zero(const void *v, uintptr_t n)
+{
+	const unsigned char *p = v;
+
+	while (n-- > 0)
+		if (*p++ != 0)
+			return 0;
+	return 1;
+}
+
+// nblocks answers the free list's length; block(i) its i-th block.
+static int nblocks(struct scratch *sc)
+{
+	int n;
+
+	kmem_free_bytes(&sc->p, &n);
+	return n;
+}
+
+static struct mem_hdr *block(struct scratch *sc, int i)
+{
+	struct mem_hdr *b = sc->p.freelist;
+
+	while (b != NULL && i-- > 0)
+		b = b->next;
+	return b;
+}
+
+static int t_round_and_grow(void)
+{
+	struct scratch sc;
+	char *a, *b;
+
+	scratch_begin(&sc, 0);
+	a = ta(&sc, 100);
+	T(a != NULL && OFF(&sc, a) == 0);
+	T(brk_trap(0) == sc.s + PG);
+	b = ta(&sc, PG + 1);
+	T(OFF(&sc, b) == PG && brk_trap(0) == sc.s + 3 * PG);
+	T(tf(&sc, a, 100) == MEM_OK && tf(&sc, b, PG + 1) == MEM_OK);
+	return scratch_end(&sc);
+}
+
+static int t_zeroed(void)
+{
+	struct scratch sc;
+	char *a, *g;
+
+	scratch_begin(&sc, 0);
+	a = ta(&sc, 3 * PG);
+	g = ta(&sc, PG);
+	T(a != NULL && is_zero(a, 3 * PG));
+	memset(a, 0xa5, 3 * PG);
+	T(tf(&sc, a, 3 * PG) == MEM_OK);
+	T(is_zero(a + sizeof(struct mem_hdr), 3 * PG - sizeof(struct mem_hdr)));
+	a = ta(&sc, 2 * PG); // carved from the top of the dirty-then-freed block
+	T(is_zero(a, 2 * PG));
+	T(tf(&sc, a, 2 * PG) == MEM_OK && tf(&sc, g, PG) == MEM_OK);
+	return scratch_end(&sc);
+}
+
+static int t_carve_top(void)
+{
+	struct scratch sc;
+	char *a, *g, *c;
+
+	scratch_begin(&sc, 0);
+	a = ta(&sc, 3 * PG);
+	g = ta(&sc, PG);
+	T(tf(&sc, a, 3 * PG) == MEM_OK);
+	c = ta(&sc, PG);
+	T(OFF(&sc, c) == 2 * PG); // the top page of [0, 3 pages)
+	T(nblocks(&sc) == 1 && block(&sc, 0) == (void *)a && block(&sc, 0)->size == 2 * PG);
+	T(tf(&sc, c, PG) == MEM_OK && tf(&sc, g, PG) == MEM_OK);
+	return scratch_end(&sc);
+}
+
+static int t_exact_fit(void)
+{
+	struct scratch sc;
+	char *a, *g1, *b, *g2, *c;
+
+	scratch_begin(&sc, 0);
+	a = ta(&sc, PG), g1 = ta(&sc, PG), b = ta(&sc, 2 * PG), g2 = ta(&sc, PG);
+	T(tf(&sc, a, PG) == MEM_OK && tf(&sc, b, 2 * PG) == MEM_OK);
+	c = ta(&sc, 2 * PG); // first fit skips the 1-page hole, takes b whole
+	T(c == b && nblocks(&sc) == 1 && block(&sc, 0) == (void *)a);
+	c = ta(&sc, PG); // exact fit at the head
+	T(c == a && nblocks(&sc) == 0);
+	T(tf(&sc, a, PG) == MEM_OK && tf(&sc, g1, PG) == MEM_OK);
+	T(tf(&sc, b, 2 * PG) == MEM_OK && tf(&sc, g2, PG) == MEM_OK);
+	return scratch_end(&sc);
+}
+
+// merge frees three neighbours a b c (guarded above) in the given order
+// and requires one block at a's address afterwards.
+static int merge(const int order[3])
+{
+	struct scratch sc;
+	char *v[3], *g;
+	int i;
+
+	scratch_begin(&sc, 0);
+	for (i = 0; i < 3; i++)
+		v[i] = ta(&sc, PG);
+	g = ta(&sc, PG);
+	for (i = 0; i < 3; i++)
+		T(tf(&sc, v[order[i]], PG) == MEM_OK);
+	T(nblocks(&sc) == 1 && block(&sc, 0) == (void *)v[0] && block(&sc, 0)->size == 3 * PG);
+	T(tf(&sc, g, PG) == MEM_OK);
+	return scratch_end(&sc);
+}
+
+static int t_merge_next(void)
+{
+	static const int o[3] = {2, 1, 0}; // b merges with c (its next), a with b
+	return merge(o);
+}
+
+static int t_merge_prev(void)
+{
+	static const int o[3] = {0, 1, 2}; // b merges with a (its previous)
+	return merge(o);
+}
+
+static int t_merge_both(void)
+{
+	static const int o[3] = {0, 2, 1}; // b joins a and c at once
+	return merge(o);
+}
+
+// snapshot of a pool's state, to prove a refused operation changed nothing.
+struct snap {
+	uintptr_t brk, inuse, taken, sum;
+};
+
+static void take_snap(struct scratch *sc, struct snap *s)
+{
+	struct mem_hdr *b;
+
+	s->brk = brk_trap(0);
+	s->inuse = sc->p.inuse;
+	s->taken = sc->p.taken;
+	s->sum = 0;
+	for (b = sc->p.freelist; b != NULL; b = b->next)
+		s->sum = s->sum * 31 + (uintptr_t)b * 7 + b->size;
+}
+
+static int same_snap(struct scratch *sc, const struct snap *s0)
+{
+	struct snap s;
+
+	take_snap(sc, &s);
+	return memcmp(&s, s0, sizeof s) == 0 && mem_check(&sc->p, NULL) == MEM_OK;
+}
+
+static int t_oom(void)
+{
+	struct scratch sc;
+	struct snap s;
+	char *a, *g;
+	uintptr_t left = (uintptr_t)_heap_end - brk_trap(0);
+
+	scratch_begin(&sc, 0);
+	a = ta(&sc, 2 * PG), g = ta(&sc, PG);
+	T(tf(&sc, a, 2 * PG) == MEM_OK);
+	take_snap(&sc, &s);
+	T(ta(&sc, left) == NULL); // 3 pages short: the brk trap refuses
+	T(ta(&sc, UINTPTR_MAX - 10) == NULL);
+	T(same_snap(&sc, &s));
+	T(tf(&sc, g, PG) == MEM_OK);
+	return scratch_end(&sc);
+}
+
+static int t_brk_bounds(void)
+{
+	uintptr_t b = brk_trap(0);
+
+	T(brk_trap((uintptr_t)_heap_end + PG) == MEM_BRK_FAIL);
+	T(brk_trap((uintptr_t)_heap_start - PG) == MEM_BRK_FAIL);
+	T(brk_trap(0) == b);
+	T(brk_trap(b + 1) == b + PG && brk_trap(0) == b + PG); // rounded up to the page
+	T(brk_trap(b) == b);
+	return 0;
+}
+
+static int t_size_zero(void)
+{
+	struct scratch sc;
+	struct snap s;
+	char *a, *g;
+
+	scratch_begin(&sc, 0);
+	a = ta(&sc, 2 * PG), g = ta(&sc, PG);
+	T(tf(&sc, a, 2 * PG) == MEM_OK);
+	take_snap(&sc, &s);
+	T(ta(&sc, 0) == NULL);
+	T(tf(&sc, a, 0) == MEM_EZERO);
+	T(tf(&sc, NULL, PG) == MEM_OK);
+	T(same_snap(&sc, &s));
+	T(tf(&sc, g, PG) == MEM_OK);
+	return scratch_end(&sc);
+}
+
+static int t_bad_frees(void)
+{
+	struct scratch sc;
+	struct snap s;
+	char *a, *b, *g;
+
+	scratch_begin(&sc, 0);
+	a = ta(&sc, 2 * PG), b = ta(&sc, PG), g = ta(&sc, PG);
+	T(tf(&sc, a, 2 * PG) == MEM_OK);
+	take_snap(&sc, &s);
+	T(tf(&sc, a, 2 * PG) == MEM_EDOUBLE);	   // double free
+	T(tf(&sc, a + PG, PG) == MEM_EDOUBLE);	   // inside a free block
+	T(tf(&sc, a + PG, 2 * PG) == MEM_EOVERLAP); // half free, half b
+	T(tf(&sc, b + 1, PG) == MEM_EALIGN);
+	T(tf(&sc, (char *)brk_trap(0), PG) == MEM_ERANGE);
+	T(tf(&sc, g, 2 * PG) == MEM_ERANGE); // past the break
+	T(tf(&sc, (char *)_heap_start - PG, PG) == MEM_ERANGE);
+	T(same_snap(&sc, &s));
+	T(tf(&sc, b, PG) == MEM_OK && tf(&sc, g, PG) == MEM_OK);
+	return scratch_end(&sc);
+}
+
+static int t_check_catches(void)
+{
+	struct scratch sc;
+	struct mem_fault f;
+	char *a, *g, *last;
+
+	scratch_begin(&sc, 0);
+	a = ta(&sc, 2 * PG), g = ta(&sc, PG);
+	T(tf(&sc, a, 2 * PG) == MEM_OK && tf(&sc, g, PG) == MEM_OK);
+	last = a + 3 * PG - 1; // the last byte of the last (only) block
+	*last = 1;
+	T(mem_check(&sc.p, &f) == MEM_EDIRTY && f.block == (uintptr_t)a);
+	*last = 0;
+	block(&sc, 0)->size += PG; // runs past the break
+	T(mem_check(&sc.p, &f) == MEM_EBOUNDS);
+	block(&sc, 0)->size -= PG;
+	T(mem_check(&sc.p, NULL) == MEM_OK);
+	return scratch_end(&sc);
+}
+
+static int t_sys_stat(void)
+{
+	uint64_t stat = 0;
+	void *p = sys_alloc(5000, &stat), *q = sys_reserve(PG);
+
+	T(p != NULL && q != NULL && stat == 5000 && is_zero(p, 2 * PG));
+	sys_free(p, 5000, &stat);
+	sys_free(q, PG, NULL);
+	T(stat == 0 && mem_check(&mempool, NULL) == MEM_OK);
+	return 0;
+}
+
+// overlaps answers whether [a, a+n) meets [b, b+m).
+static int overlaps(uintptr_t a, uintptr_t n, uintptr_t b, uintptr_t m)
+{
+	return a < b + m && b < a + n;
+}
+
+static int t_newlib_interleaved(void)
+{
+	enum { N = 8 };
+	unsigned char *nl[N], *hl[N];
+	uintptr_t nls[N], hls[N];
+	int i, j;
+
+	for (i = 0; i < N; i++) {
+		nls[i] = 3000 + 40000 * (uintptr_t)i; // big enough to make newlib sbrk
+		hls[i] = PG * (uintptr_t)(1 + i);
+		nl[i] = malloc(nls[i]);
+		hl[i] = sys_alloc(hls[i], NULL);
+		T(nl[i] != NULL && hl[i] != NULL && is_zero(hl[i], hls[i]));
+		memset(nl[i], 0x10 + i, nls[i]);
+		memset(hl[i], 0x80 + i, hls[i]);
+	}
+	for (i = 0; i < N; i++)
+		for (j = 0; j < N; j++)
+			T(!overlaps((uintptr_t)nl[i], nls[i], (uintptr_t)hl[j], hls[j]));
+	for (i = 0; i < N; i++) {
+		for (j = 0; j < (int)nls[i]; j++)
+			T(nl[i][j] == 0x10 + i);
+		for (j = 0; j < (int)hls[i]; j++)
+			T(hl[i][j] == 0x80 + i);
+		free(nl[i]);
+		sys_free(hl[i], hls[i], NULL);
+	}
+	T(mem_check(&mempool, NULL) == MEM_OK);
+	return 0;
+}
+
+// The leak check: what the table took from the break must be held free,
+// by mem/'s system pool and by newlib, as xv6's usertests counts pages.
+struct leak {
+	uintptr_t brk, taken, inuse, nlsbrk;
+	long nl_inuse;
+};
+
+static void leak_snap(struct leak *l)
+{
+	l->brk = brk_trap(0);
+	l->taken = mempool.taken;
+	l->inuse = mempool.inuse;
+	l->nlsbrk = newlib_sbrk_bytes;
+	l->nl_inuse = (long)mallinfo().uordblks;
+}
+
+static const struct tcase {
+	const char *name;
+	int (*fn)(void);
+} cases[] = {
+	{"alloc rounds to the page and grows through brk", t_round_and_grow},
+	{"allocations and freed memory are zeroed", t_zeroed},
+	{"a larger block is carved from its top", t_carve_top},
+	{"first fit; an exact fit is unlinked", t_exact_fit},
+	{"free merges with the next block", t_merge_next},
+	{"free merges with the previous block", t_merge_prev},
+	{"free merges with both neighbours", t_merge_both},
+	{"out of memory at the heap's end: NULL, list intact", t_oom},
+	{"brk trap refuses to pass either bound", t_brk_bounds},
+	{"size 0: NULL, free refused, nothing changes", t_size_zero},
+	{"double, overlapping, misaligned, outside frees refused", t_bad_frees},
+	{"check catches a dirty last block and a block past the break", t_check_catches},
+	{"sys_alloc/sys_free/sys_reserve count bytes", t_sys_stat},
+	{"newlib malloc and heaplab interleaved without overlap", t_newlib_interleaved},
+};
+
+// selftest_run runs the table and the leak check; answers the failures.
+int selftest_run(void)
+{
+	int i, n = (int)(sizeof cases / sizeof cases[0]), failed = 0;
+	struct leak a, b;
+
+	leak_snap(&a);
+	for (i = 0; i < n; i++) {
+		why = NULL;
+		if (cases[i].fn() != 0 || mem_check(&mempool, NULL) != MEM_OK) {
+			failed++;
+			kprintf("FAIL %s: line %d: %s\n", cases[i].name, whyline,
+				why ? why : "system pool check");
+		} else {
+			kprintf("ok   %s\n", cases[i].name);
+		}
+	}
+	leak_snap(&b);
+	if (b.inuse != a.inuse || b.nl_inuse != a.nl_inuse ||
+	    b.brk - a.brk != (b.taken - a.taken) + (b.nlsbrk - a.nlsbrk)) {
+		failed++;
+		kprintf("FAIL leak check: break +%#lx, mem taken +%#lx in use %+ld, newlib sbrk "
+			"+%#lx in use %+ld\n",
+			(unsigned long)(b.brk - a.brk), (unsigned long)(b.taken - a.taken),
+			(long)(b.inuse - a.inuse), (unsigned long)(b.nlsbrk - a.nlsbrk),
+			b.nl_inuse - a.nl_inuse);
+	} else {
+		kprintf("ok   leak check: every byte the break grew by is free again\n");
+	}
+	kprintf("%d passed, %d failed\n", n + 1 - failed, failed);
+	return failed;
+}

@@ -1,0 +1,62 @@
+// The brk system call: the kernel side (sys_brk), the dispatcher the
+// arch's trap handler calls, and the caller side (brk_trap), which traps.
+//
+//   _heap_start          heap_break                       _heap_end
+//   | taken by newlib's malloc and by mem/ |  not yet given out  |
+//   +--------------------------------------+---------------------+
+//
+// The break is page-aligned and stays inside [_heap_start, _heap_end].
+// Pages are handed out zero-filled, as a kernel does, so both users may
+// rely on fresh memory being zero.
+#include "kernel.h"
+
+#include <string.h>
+
+uintptr_t heap_break; // guarded by brk_lock; 0 until the first brk
+static struct spinlock brk_lock = {0, "brk", -1, 0};
+
+// sys_brk moves the break to addr rounded up to the page and answers the
+// new break; addr 0 asks for the current break. Outside the heap it
+// answers MEM_BRK_FAIL ((uintptr_t)-1) and changes nothing.
+uintptr_t sys_brk(uintptr_t addr)
+{
+	uintptr_t lo = (uintptr_t)_heap_start, hi = (uintptr_t)_heap_end, old;
+
+	spin_lock(&brk_lock);
+	if (heap_break == 0)
+		heap_break = lo;
+	old = heap_break;
+	if (addr == 0) {
+		spin_unlock(&brk_lock);
+		return old;
+	}
+	if (addr < lo || addr > hi || addr > UINTPTR_MAX - (PAGE_SIZE - 1)) {
+		spin_unlock(&brk_lock);
+		return (uintptr_t)-1;
+	}
+	addr = (addr + PAGE_SIZE - 1) & ~(uintptr_t)(PAGE_SIZE - 1);
+	if (addr > old)
+		memset((void *)old, 0, addr - old);
+	heap_break = addr;
+	spin_unlock(&brk_lock);
+	return addr;
+}
+
+// syscall_dispatch is called by the arch's trap handler for the system
+// call vector, with the call's number and argument.
+uintptr_t syscall_dispatch(uintptr_t num, uintptr_t arg)
+{
+	switch (num) {
+	case SYS_BRK:
+		return sys_brk(arg);
+	default:
+		panic("syscall: unknown system call %lu", (unsigned long)num);
+	}
+}
+
+// brk_trap is what the allocator and newlib call: a real trap into the
+// kernel through the arch's syscall stub.
+uintptr_t brk_trap(uintptr_t addr)
+{
+	return arch_syscall1(SYS_BRK, addr);
+}

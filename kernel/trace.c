@@ -1,0 +1,56 @@
+// Trace mode: replay a trace handed to the image through the system pool,
+// printing exactly what build/host/replay prints, with offsets from the
+// break where the replay starts. During the replay nothing but the
+// allocator touches the break: output goes straight to the console.
+#include "kmem.h"
+
+#include <stdlib.h>
+
+#include "../mem/replay.h"
+
+static void trace_write(void *arg, const char *s, size_t n)
+{
+	(void)arg;
+	arch_console_write(s, n);
+}
+
+// trace_run replays trace over a fresh pool of heap bytes (or what is left
+// of the linker's heap, if less) and answers the replay's status.
+int trace_run(const char *trace, size_t len, uintptr_t heap, uintptr_t page, int check)
+{
+	struct replay r = {0};
+	uintptr_t base, end, hend = (uintptr_t)_heap_end;
+	char err[160];
+	long nalloc;
+	int status;
+
+	nalloc = replay_scan(trace, len, err, sizeof err);
+	if (nalloc < 0) {
+		kprintf("# replay: trace: %s\n", err);
+		return REPLAY_USAGE;
+	}
+	r.nslots = replay_slots(nalloc);
+	r.slots = calloc(r.nslots, sizeof *r.slots); // before the base is taken
+	if (r.slots == NULL) {
+		kprintf("# replay: no memory for %lu trace ids\n", (unsigned long)nalloc);
+		return REPLAY_USAGE;
+	}
+	base = brk_trap(0);
+	base = (base + page - 1) & ~(page - 1);
+	if (brk_trap(base) != base) {
+		kprintf("# replay: cannot align the break to %#lx\n", (unsigned long)page);
+		return REPLAY_USAGE;
+	}
+	end = heap < hend - base ? base + heap : hend;
+	if (end - base < heap)
+		kprintf("# replay: heap cut to %#lx bytes (the image has no more)\n",
+			(unsigned long)(end - base));
+	mem_init(&mempool, &kmem_ops, &mem_lock, base, end, page);
+	r.pool = &mempool;
+	r.base = base;
+	r.check_each = check;
+	r.write = trace_write;
+	kprintf("# base %#lx\n", (unsigned long)base);
+	status = replay_run(&r, trace, len);
+	return status;
+}

@@ -1,0 +1,35 @@
+#!/bin/sh
+# Installs the Debian packages heaplab needs, when missing.
+#   tools/deps.sh GROUP...   groups: host x86 arm gdb bench plot all
+# As root it runs apt-get; otherwise it prints the exact command and fails.
+set -eu
+
+pkgs=""
+for g in "$@"; do
+	case $g in
+	host) pkgs="$pkgs make gcc clang libclang-rt-14-dev libcmocka-dev python3 python3-pytest" ;;
+	x86) pkgs="$pkgs qemu-system-x86 newlib-source xz-utils gcc-multilib" ;;
+	arm) pkgs="$pkgs qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi" ;;
+	gdb) pkgs="$pkgs gdb gdb-multiarch" ;;
+	bench) pkgs="$pkgs valgrind libjemalloc-dev" ;;
+	plot) pkgs="$pkgs python3-matplotlib" ;;
+	all) exec "$0" host x86 arm gdb ;;
+	*) echo "deps.sh: unknown group '$g' (want host x86 arm gdb bench plot all)" >&2; exit 2 ;;
+	esac
+done
+
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "heaplab needs these Debian packages; run as root:" >&2
+	echo "  apt-get update && apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "deps.sh: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,441 @@
+# heaplab's gdb commands: `heap list|check|stats|map|lock` walk and check the
+# allocator's free list from outside, reading the target's memory through gdb.
+# Load with `source tools/gdb/heaplab.py` (the generated .gdbinit does).
+#
+# Theory of operation
+#
+#   Everything is found by symbol, never by address: the pool (`mempool`,
+#   struct mem_pool, or any pool expression given as the argument), the break
+#   (`heap_break`), the header layout (struct mem_hdr {next, size}) and, in
+#   the images, the lock (`mem_lock`, struct spinlock, via mempool.lockarg).
+#   Pointer size and byte order come from gdb's types, so one script serves
+#   i386, amd64 (ELF64), arm (gdb-multiarch) and the host replay.
+#
+#   The check is the allocator's own (mem/check.c) written again, so that it
+#   does not trust the kernel's code: a bounded walk that also spots a loop,
+#   strictly ascending blocks that neither overlap nor touch, each inside
+#   [start, break), aligned, sized a nonzero multiple of the granule, every
+#   byte past its header zero, and free + in use == taken. Memory is read in
+#   large pieces (a window around headers, a few MiB of a block at a time),
+#   since through QEMU's stub every read is a round trip.
+import gdb
+
+WINDOW = 64 << 10  # bytes read at once around a header
+CHUNK = 4 << 20  # bytes of a free block's body read at once
+MAP_COLS = 64  # columns per `heap map` row
+MAP_ROWS = 16  # rows at most
+
+# The invariants, in the words mem/check.c uses for them.
+E_LOOP = "free list loops"
+E_ORDER = "free list not in ascending order"
+E_OVERLAPS = "free blocks overlap"
+E_TOUCH = "free blocks touch but were not merged"
+E_BOUNDS = "free block outside [start, break)"
+E_ALIGN = "free block not aligned to the granule"
+E_SIZE = "free block size not a nonzero multiple of the granule"
+E_DIRTY = "free memory not zero"
+E_BALANCE = "free + in use != taken"
+E_POOL = "pool fields inconsistent"
+E_READ = "free block unreadable"
+
+
+class Fault(Exception):
+    """A broken invariant: what broke and where, with the values."""
+
+    def __init__(self, what, detail):
+        super().__init__(f"{what}: {detail}")
+        self.what = what
+        self.detail = detail
+
+
+def _fail(msg):
+    raise gdb.GdbError(f"heap: {msg}")
+
+
+def _require_running():
+    if gdb.selected_inferior().pid == 0 or gdb.selected_thread() is None:
+        _fail("the program is not running: `run` it (host replay) or "
+              "`target remote localhost:PORT` (QEMU started with --gdb)")
+
+
+def _require_symbol(name):
+    if gdb.lookup_global_symbol(name) is None and gdb.lookup_static_symbol(name) is None:
+        _fail(f"no symbol '{name}': load the symbols of build/ARCH/kernel.elf "
+              "(`file ...`) or of build/host/replay")
+
+
+def _eval(expr):
+    try:
+        return gdb.parse_and_eval(expr)
+    except gdb.error as e:
+        _fail(f"cannot evaluate '{expr}': {e}")
+
+
+def _type(name):
+    try:
+        return gdb.lookup_type(name)
+    except gdb.error:
+        _fail(f"no type '{name}' in the loaded symbols (built without -g?)")
+
+
+def _hex(n):
+    return f"{n:#x}"
+
+
+class Pool:
+    """A snapshot of a struct mem_pool and of the break, read once."""
+
+    def __init__(self, arg):
+        _require_running()
+        expr = arg.strip() or "mempool"
+        if expr == "mempool":
+            _require_symbol("mempool")
+        _require_symbol("heap_break")
+        v = _eval(expr)
+        if v.type.strip_typedefs().code == gdb.TYPE_CODE_PTR:
+            v = v.dereference()
+        t = v.type.strip_typedefs()
+        if t.code != gdb.TYPE_CODE_STRUCT or t.tag != "mem_pool":
+            _fail(f"'{expr}' is a {v.type}, not a struct mem_pool (or a pointer to one)")
+        self.expr = expr
+        self.hdr = _type("struct mem_hdr")
+        self.hdrsize = self.hdr.sizeof
+        self.ptrsize = _type("void").pointer().sizeof
+        self.mask = (1 << (8 * self.ptrsize)) - 1
+        self.width = 2 + 2 * self.ptrsize  # an address in hex
+        try:
+            self._read_fields(v)
+        except gdb.MemoryError as e:
+            _fail(f"cannot read '{expr}': {e}")
+
+    def _read_fields(self, v):
+        self.freelist = int(v["freelist"]) & self.mask
+        self.granule = int(v["granule"])
+        self.start = int(v["start"])
+        self.end = int(v["end"])
+        self.taken = int(v["taken"])
+        self.inuse = int(v["inuse"])
+        self.checking = int(v["checking"])
+        self.lockarg = int(v["lockarg"]) & self.mask
+        self.brk = int(_eval("heap_break")) & self.mask
+
+    def sanity(self):
+        """Raises a Fault if the pool's own fields cannot describe a heap."""
+        g = self.granule
+        if g < self.hdrsize or g & (g - 1):
+            raise Fault(E_POOL, f"granule {_hex(g)} is not a power of two >= "
+                        f"the header's {_hex(self.hdrsize)} bytes")
+        if not self.start <= self.brk <= self.end:
+            raise Fault(E_POOL, f"break {_hex(self.brk)} outside [start {_hex(self.start)}, "
+                        f"end {_hex(self.end)}]")
+
+
+class Reader:
+    """Reads target memory inside [lo, hi) through a cached window."""
+
+    def __init__(self, lo, hi):
+        self.inferior = gdb.selected_inferior()
+        self.lo, self.hi = lo, hi
+        self.base, self.buf = 0, b""
+
+    def read(self, addr, n):
+        off = addr - self.base
+        if 0 <= off and off + n <= len(self.buf):
+            return self.buf[off:off + n]
+        size = max(n, min(WINDOW, self.hi - addr))
+        self.base, self.buf = addr, bytes(self.inferior.read_memory(addr, size))
+        return self.buf[:n]
+
+    def first_nonzero(self, lo, hi):
+        """Answers the address of the first nonzero byte in [lo, hi), or None."""
+        for a in range(lo, hi, CHUNK):
+            data = bytes(self.inferior.read_memory(a, min(CHUNK, hi - a)))
+            rest = data.lstrip(b"\0")
+            if rest:
+                return a + len(data) - len(rest)
+        return None
+
+
+class Block:
+    """One free block as its header says: address, size, next."""
+
+    def __init__(self, addr, size, nxt):
+        self.addr, self.size, self.next = addr, size, nxt
+        self.end = addr + size
+
+
+def walk(pool, reader):
+    """Follows the free list, yielding Blocks. It raises a Fault where it
+    cannot go on: a block outside [start, break), an unreadable header, or
+    a loop (a next already visited, or more steps than the heap can hold)."""
+    seen = set()
+    limit = (pool.end - pool.start) // max(pool.granule, 1) + 1
+    addr, prev = pool.freelist, None
+    while addr != 0:
+        if addr in seen or len(seen) >= limit:
+            raise Fault(E_LOOP, f"block {_hex(prev)} points back to block {_hex(addr)} "
+                        f"after {len(seen)} blocks")
+        if not pool.start <= addr < pool.brk:
+            where = f"next of block {_hex(prev)}" if prev is not None else "the list head"
+            raise Fault(E_BOUNDS, f"block {_hex(addr)} ({where}) not in "
+                        f"[{_hex(pool.start)}, {_hex(pool.brk)})")
+        try:
+            h = gdb.Value(reader.read(addr, pool.hdrsize), pool.hdr)
+        except gdb.MemoryError as e:
+            raise Fault(E_READ, f"block {_hex(addr)}: {e}")
+        b = Block(addr, int(h["size"]) & pool.mask, int(h["next"]) & pool.mask)
+        seen.add(addr)
+        yield b
+        addr, prev = b.next, addr
+
+
+def check_block(pool, reader, b, seen):
+    """Raises a Fault for the first invariant block b breaks, in the order
+    mem/check.c tests them; seen holds the blocks walked before b."""
+    if b.size > pool.brk - b.addr:
+        raise Fault(E_BOUNDS, f"block {_hex(b.addr)} size {_hex(b.size)} ends at "
+                    f"{_hex(b.end)}, past the break {_hex(pool.brk)}")
+    if b.addr & (pool.granule - 1):
+        raise Fault(E_ALIGN, f"block {_hex(b.addr)}, granule {_hex(pool.granule)}")
+    if b.size == 0 or b.size & (pool.granule - 1):
+        raise Fault(E_SIZE, f"block {_hex(b.addr)} size {_hex(b.size)}, "
+                    f"granule {_hex(pool.granule)}")
+    if b.next != 0 and (b.next in seen or b.next == b.addr):
+        raise Fault(E_LOOP, f"block {_hex(b.addr)} points back to block {_hex(b.next)} "
+                    f"after {len(seen) + 1} blocks")
+    if b.next != 0 and b.next < b.addr:
+        raise Fault(E_ORDER, f"block {_hex(b.addr)} > next {_hex(b.next)}")
+    if b.next != 0 and b.end > b.next:
+        raise Fault(E_OVERLAPS, f"block {_hex(b.addr)} + size {_hex(b.size)} = "
+                    f"{_hex(b.end)} > next {_hex(b.next)}")
+    if b.next != 0 and b.end == b.next:
+        raise Fault(E_TOUCH, f"block {_hex(b.addr)} + size {_hex(b.size)} = next "
+                    f"{_hex(b.next)}")
+    dirty = reader.first_nonzero(b.addr + pool.hdrsize, b.end)
+    if dirty is not None:
+        byte = reader.read(dirty, 1)[0]
+        raise Fault(E_DIRTY, f"byte {byte:#04x} at {_hex(dirty)}, offset "
+                    f"{_hex(dirty - b.addr)} in block {_hex(b.addr)} size {_hex(b.size)}")
+
+
+def check_pool(pool):
+    """Checks every invariant; answers (blocks, bytes free) or raises a Fault."""
+    pool.sanity()
+    reader = Reader(pool.start, pool.brk)
+    seen, nfree = set(), 0
+    for b in walk(pool, reader):
+        check_block(pool, reader, b, seen)
+        seen.add(b.addr)
+        nfree += b.size
+    if (nfree + pool.inuse) & pool.mask != pool.taken:
+        raise Fault(E_BALANCE, f"free {_hex(nfree)} + in use {_hex(pool.inuse)} = "
+                    f"{_hex(nfree + pool.inuse)} != taken {_hex(pool.taken)}")
+    return len(seen), nfree
+
+
+def collect(pool):
+    """Answers the blocks the list reaches, and the Fault that stopped the
+    walk early (or None). For the displays, which must not hang on a
+    broken list but should show as much of it as they can."""
+    blocks = []
+    try:
+        pool.sanity()
+        for b in walk(pool, Reader(pool.start, pool.brk)):
+            blocks.append(b)
+    except Fault as f:
+        return blocks, f
+    return blocks, None
+
+
+def _size(n):
+    """A byte count in hex with a human reading: 0x3000 (12 KiB)."""
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift:
+            return f"{_hex(n)} ({n / (1 << shift):.4g} {unit})"
+    return f"{_hex(n)} ({n} B)"
+
+
+class HeapCommand(gdb.Command):
+    """Inspect heaplab's allocator from outside: heap list|check|stats|map|lock [POOL].
+POOL is an expression for a struct mem_pool or a pointer to one (default: mempool).
+`break mem_fail` stops at every check the kernel itself finds failed."""
+
+    def __init__(self):
+        super().__init__("heap", gdb.COMMAND_DATA, gdb.COMPLETE_NONE, True)
+
+
+class HeapList(gdb.Command):
+    """heap list [POOL]: the free blocks in list order, one a line:
+address, size, end, gap to the next block (or to the break), offset from start."""
+
+    def __init__(self):
+        super().__init__("heap list", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
+
+    def invoke(self, arg, from_tty):
+        self.dont_repeat()
+        pool = Pool(arg)
+        blocks, fault = collect(pool)
+        w = pool.width
+        print(f"{'block':<{w}} {'size':<10} {'end':<{w}} {'gap to next':<12} offset")
+        for i, b in enumerate(blocks):
+            nxt = blocks[i + 1].addr if i + 1 < len(blocks) else pool.brk
+            gap = _hex(nxt - b.end) if nxt >= b.end else f"-{_hex(b.end - nxt)}"
+            if i + 1 == len(blocks) and fault is None:
+                gap += " (to break)"
+            print(f"{_hex(b.addr):<{w}} {_hex(b.size):<10} {_hex(b.end):<{w}} {gap:<12} "
+                  f"+{_hex(b.addr - pool.start)}")
+        if fault is not None:
+            print(f"heap list: walk stopped: {fault}")
+        nfree = sum(b.size for b in blocks)
+        print(f"heap list: {len(blocks)} blocks, {_size(nfree)} free, "
+              f"[start {_hex(pool.start)}, break {_hex(pool.brk)})")
+
+
+class HeapCheck(gdb.Command):
+    """heap check [POOL]: check every invariant of the allocator's check
+(mem/check.c), independently of the kernel's code. Prints
+`heap check: ok (N blocks, M bytes free)` or `heap check: FAILED: ...`."""
+
+    def __init__(self):
+        super().__init__("heap check", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
+
+    def invoke(self, arg, from_tty):
+        self.dont_repeat()
+        pool = Pool(arg)
+        try:
+            n, nfree = check_pool(pool)
+        except Fault as f:
+            print(f"heap check: FAILED: {f}")
+            return
+        print(f"heap check: ok ({n} blocks, {nfree} bytes free)")
+
+
+class HeapStats(gdb.Command):
+    """heap stats [POOL]: heap bounds, break, bytes free, free blocks, largest
+free block, the in-use and taken counters, the granule."""
+
+    def __init__(self):
+        super().__init__("heap stats", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
+
+    def invoke(self, arg, from_tty):
+        self.dont_repeat()
+        pool = Pool(arg)
+        blocks, fault = collect(pool)
+        nfree = sum(b.size for b in blocks)
+        largest = max((b.size for b in blocks), default=0)
+        rows = [
+            ("pool", f"{pool.expr}, checking {'on' if pool.checking else 'off'}"),
+            ("heap start", _hex(pool.start)),
+            ("heap end", f"{_hex(pool.end)}  ({_size(pool.end - pool.start)} arena)"),
+            ("break", f"{_hex(pool.brk)}  (+{_hex(pool.brk - pool.start)})"),
+            ("granule", _hex(pool.granule)),
+            ("free blocks", str(len(blocks))),
+            ("bytes free", _size(nfree)),
+            ("largest free", _size(largest)),
+            ("in use", _size(pool.inuse)),
+            ("taken", f"{_size(pool.taken)}  (free + in use = {_hex(nfree + pool.inuse)})"),
+        ]
+        for k, v in rows:
+            print(f"{k + ':':<14}{v}")
+        if fault is not None:
+            print(f"walk stopped: {fault}  (run `heap check`)")
+
+
+def _map_cells(pool, blocks, cell, ncells):
+    """Answers the free bytes in each cell of `cell` bytes from start."""
+    free = [0] * ncells
+    for b in blocks:
+        lo, hi = max(b.addr, pool.start), min(b.end, pool.brk)
+        for i in range((lo - pool.start) // cell, (hi - 1 - pool.start) // cell + 1):
+            c0 = pool.start + i * cell
+            free[i] += min(hi, c0 + cell) - max(lo, c0)
+    return free
+
+
+class HeapMap(gdb.Command):
+    """heap map [POOL]: a picture of [start, break) to scale, 64 columns a row:
+`.` free, `#` in use, `+` partly free. Addresses at the row edges."""
+
+    def __init__(self):
+        super().__init__("heap map", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
+
+    def invoke(self, arg, from_tty):
+        self.dont_repeat()
+        pool = Pool(arg)
+        blocks, fault = collect(pool)
+        span = pool.brk - pool.start
+        if span <= 0:
+            print(f"heap map: empty heap (break == start == {_hex(pool.start)})")
+            return
+        pages = -(-span // pool.granule)
+        cell = pool.granule * -(-pages // (MAP_COLS * MAP_ROWS))
+        ncells = -(-span // cell)
+        chars = [_map_char(f, min(cell, span - i * cell))
+                 for i, f in enumerate(_map_cells(pool, blocks, cell, ncells))]
+        w = pool.width
+        for r in range(0, ncells, MAP_COLS):
+            row = "".join(chars[r:r + MAP_COLS])
+            lo, hi = pool.start + r * cell, min(pool.start + (r + MAP_COLS) * cell, pool.brk)
+            print(f"{_hex(lo):>{w}} |{row:<{MAP_COLS}}| {_hex(hi)}")
+        print(f"one column = {_hex(cell)} bytes; `.` free, `#` in use, `+` both; "
+              f"{len(blocks)} free blocks, {_size(sum(b.size for b in blocks))} free")
+        if fault is not None:
+            print(f"walk stopped: {fault}  (run `heap check`)")
+
+
+def _map_char(free, size):
+    if free <= 0:
+        return "#"
+    return "." if free >= size else "+"
+
+
+def _describe_pc(pc):
+    """pc with its symbol and source line, as gdb would show them."""
+    try:
+        sym = gdb.execute(f"info symbol {pc:#x}", to_string=True).strip()
+    except gdb.error:
+        sym = ""
+    s = _hex(pc)
+    if sym and not sym.startswith("No symbol"):
+        s += " <" + sym.split(" in section")[0].replace(" + ", "+") + ">"
+    sal = gdb.find_pc_line(pc)
+    if sal.symtab is not None:
+        s += f" at {sal.symtab.filename}:{sal.line}"
+    return s
+
+
+class HeapLock(gdb.Command):
+    """heap lock [POOL]: the allocator's lock (the pool's lockarg, a struct
+spinlock): free, or held by which CPU from which pc."""
+
+    def __init__(self):
+        super().__init__("heap lock", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
+
+    def invoke(self, arg, from_tty):
+        self.dont_repeat()
+        pool = Pool(arg)
+        if pool.lockarg == 0:
+            print(f"heap lock: {pool.expr} has no lock object (lockarg is NULL): the host "
+                  "replay locks with a flag in arch/host/host.c, not a spinlock")
+            return
+        t = _type("struct spinlock")
+        try:
+            lk = gdb.Value(pool.lockarg).cast(t.pointer()).dereference()
+            locked, cpu, pc = int(lk["locked"]), int(lk["cpu"]), int(lk["pc"]) & pool.mask
+            name = lk["name"].string() if int(lk["name"]) else "?"
+        except gdb.MemoryError as e:
+            _fail(f"cannot read the lock at {_hex(pool.lockarg)}: {e}")
+        what = f"heap lock: {_describe_pc(pool.lockarg).split(' at ')[0]} \"{name}\""
+        if not locked:
+            stale = f" (but cpu {cpu}, pc {_hex(pc)} recorded)" if cpu != -1 else ""
+            print(f"{what}: free{stale}")
+        else:
+            print(f"{what}: held by cpu {cpu} from pc {_describe_pc(pc)}")
+
+
+HeapCommand()
+HeapList()
+HeapCheck()
+HeapStats()
+HeapMap()
+HeapLock()
