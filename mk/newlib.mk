@@ -1,39 +1,33 @@
 # newlib's libc for the x86 images (make newlib), built once by the host gcc from
 # Debian's newlib-source into $(B)/newlib/$(ARCH); arm uses Debian's prebuilt
-# libnewlib-arm-none-eabi, so nothing here applies to it.
-
-NEWLIB_TARBALL ?= /usr/src/newlib/newlib-3.3.0.tar.xz
-
-# What a real i686-elf/x86_64-elf gcc would see: no glibc headers, and no
-# host macros (with __linux__ newlib's sys/config.h on i386 turns on
-# __DYNAMIC_REENT__ and Linux file types).  Code that includes newlib's
-# headers must use the same flags, hence NEWLIB_CPPFLAGS below.
-NEWLIB_GCC_INC := $(shell gcc -print-file-name=include)
-NEWLIB_UNHOST  := -U__linux__ -U__linux -Ulinux -U__gnu_linux__ -U__unix__ -U__unix -Uunix
-NEWLIB_COMMON  := -ffreestanding -fno-pic -fno-pie -fno-stack-protector -O2 -g \
-		  -nostdinc -idirafter $(NEWLIB_GCC_INC) $(NEWLIB_UNHOST)
-
-# Target flags: amd64 is linked and identity-mapped at 1 MiB, so small model;
-# SSE stays (the boot code enables it; printf passes doubles in SSE registers).
-NEWLIB_CFLAGS_i386  := -m32 -march=i686 $(NEWLIB_COMMON)
-NEWLIB_CFLAGS_amd64 := -m64 -mcmodel=small -mno-red-zone $(NEWLIB_COMMON)
+# libnewlib-arm-none-eabi, so with ARCH=arm this file defines nothing.
 
 ifneq ($(filter i386 amd64,$(ARCH)),)
-NEWLIB_DIR      := $(B)/newlib/$(ARCH)
-NEWLIB_INC      := $(NEWLIB_DIR)/include
-NEWLIB_LIBC     := $(NEWLIB_DIR)/lib/libc.a
-NEWLIB_STAMP    := $(NEWLIB_DIR)/stamp
+NEWLIB_DIR   := $(B)/newlib/$(ARCH)
+NEWLIB_INC   := $(NEWLIB_DIR)/include
+NEWLIB_LIBC  := $(NEWLIB_DIR)/lib/libc.a
+NEWLIB_STAMP := $(NEWLIB_DIR)/stamp
+
+# What a real i686-elf/x86_64-elf gcc sees: no glibc headers and no host
+# macros (with __linux__, newlib's sys/config.h on i386 turns on
+# __DYNAMIC_REENT__ and Linux types).  Code that includes newlib's headers
+# must be compiled with NEWLIB_CPPFLAGS so that it agrees with libc.a.
+NEWLIB_GCC_INC  := $(shell gcc -print-file-name=include)
+NEWLIB_UNHOST   := -U__linux__ -U__linux -Ulinux -U__gnu_linux__ -U__unix__ -U__unix -Uunix
 NEWLIB_CPPFLAGS := -nostdinc -isystem $(NEWLIB_INC) -idirafter $(NEWLIB_GCC_INC) $(NEWLIB_UNHOST)
+
+# libc's own flags.  amd64 is linked and identity-mapped at 1 MiB, so the
+# small model; SSE stays (boot enables it; printf passes doubles in SSE).
+NEWLIB_TFLAGS_i386  := -m32 -march=i686
+NEWLIB_TFLAGS_amd64 := -m64 -mcmodel=small -mno-red-zone
+NEWLIB_CFLAGS := $(NEWLIB_TFLAGS_$(ARCH)) -ffreestanding -fno-pic -fno-pie \
+		 -fno-stack-protector -O2 -g -nostdinc -idirafter $(NEWLIB_GCC_INC) $(NEWLIB_UNHOST)
 
 .PHONY: newlib
 newlib: $(NEWLIB_STAMP)
 
-# One run of the script makes the headers, libc.a and the stamp, together.
+# One run of the script makes the headers, libc.a and the stamp together.
 $(NEWLIB_STAMP) $(NEWLIB_LIBC) &: tools/build-newlib.sh mk/newlib.mk
 	@tools/deps.sh x86
-	@tools/build-newlib.sh $(ARCH) $(NEWLIB_DIR) $(NEWLIB_CFLAGS_$(ARCH))
-else
-NEWLIB_INC      :=
-NEWLIB_LIBC     :=
-NEWLIB_CPPFLAGS :=
+	@tools/build-newlib.sh $(ARCH) $(NEWLIB_DIR) $(NEWLIB_CFLAGS)
 endif

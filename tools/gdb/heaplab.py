@@ -102,7 +102,6 @@ class Pool:
         self.hdrsize = self.hdr.sizeof
         self.ptrsize = _type("void").pointer().sizeof
         self.mask = (1 << (8 * self.ptrsize)) - 1
-        self.width = 2 + 2 * self.ptrsize  # an address in hex
         try:
             self._read_fields(v)
         except gdb.MemoryError as e:
@@ -118,6 +117,7 @@ class Pool:
         self.checking = int(v["checking"])
         self.lockarg = int(v["lockarg"]) & self.mask
         self.brk = int(_eval("heap_break")) & self.mask
+        self.width = len(_hex(max(self.end, self.brk)))  # columns for an address
 
     def sanity(self):
         """Raises a Fault if the pool's own fields cannot describe a heap."""
@@ -256,17 +256,22 @@ def _size(n):
 
 
 class HeapCommand(gdb.Command):
-    """Inspect heaplab's allocator from outside: heap list|check|stats|map|lock [POOL].
-POOL is an expression for a struct mem_pool or a pointer to one (default: mempool).
-`break mem_fail` stops at every check the kernel itself finds failed."""
+    """Inspect heaplab's allocator from outside: list, check, stats, map, lock.
+Usage: heap list|check|stats|map|lock [POOL]
+POOL is an expression for a struct mem_pool or a pointer to one (default:
+mempool). `break mem_fail` stops wherever the kernel's own check fails."""
 
     def __init__(self):
         super().__init__("heap", gdb.COMMAND_DATA, gdb.COMPLETE_NONE, True)
 
 
 class HeapList(gdb.Command):
-    """heap list [POOL]: the free blocks in list order, one a line:
-address, size, end, gap to the next block (or to the break), offset from start."""
+    """List the free blocks: address, size, end, gap to the next, offset.
+Usage: heap list [POOL]
+One line per block in list (address) order: its address and size in hex, its
+end, the gap to the next block (to the break for the last), and its offset
+from the heap start; then a summary line. A broken list is shown as far as
+it can be walked."""
 
     def __init__(self):
         super().__init__("heap list", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
@@ -292,9 +297,14 @@ address, size, end, gap to the next block (or to the break), offset from start."
 
 
 class HeapCheck(gdb.Command):
-    """heap check [POOL]: check every invariant of the allocator's check
-(mem/check.c), independently of the kernel's code. Prints
-`heap check: ok (N blocks, M bytes free)` or `heap check: FAILED: ...`."""
+    """Check every invariant of the free list, independently of the kernel.
+Usage: heap check [POOL]
+The invariants of mem/check.c, computed in Python from memory read through
+gdb: a bounded walk without loops, blocks strictly ascending, not overlapping,
+not touching, inside [start, break), aligned, sized a nonzero multiple of the
+granule, zero past each header, and free + in use == taken. Prints
+`heap check: ok (N blocks, M bytes free)`, or `heap check: FAILED: ` with the
+first broken invariant, the block's address and the values."""
 
     def __init__(self):
         super().__init__("heap check", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
@@ -311,8 +321,10 @@ class HeapCheck(gdb.Command):
 
 
 class HeapStats(gdb.Command):
-    """heap stats [POOL]: heap bounds, break, bytes free, free blocks, largest
-free block, the in-use and taken counters, the granule."""
+    """Show the heap's numbers: bounds, break, free bytes and blocks, counters.
+Usage: heap stats [POOL]
+Heap start and end, the break, the granule, the number of free blocks, bytes
+free, the largest free block, and the pool's in-use and taken counters."""
 
     def __init__(self):
         super().__init__("heap stats", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
@@ -353,8 +365,10 @@ def _map_cells(pool, blocks, cell, ncells):
 
 
 class HeapMap(gdb.Command):
-    """heap map [POOL]: a picture of [start, break) to scale, 64 columns a row:
-`.` free, `#` in use, `+` partly free. Addresses at the row edges."""
+    """Draw [start, break) to scale: free and used runs, 64 columns a row.
+Usage: heap map [POOL]
+`.` free, `#` in use, `+` partly free; each row starts and ends with its
+addresses. At most 16 rows: a column covers as many granules as needed."""
 
     def __init__(self):
         super().__init__("heap map", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
@@ -405,8 +419,10 @@ def _describe_pc(pc):
 
 
 class HeapLock(gdb.Command):
-    """heap lock [POOL]: the allocator's lock (the pool's lockarg, a struct
-spinlock): free, or held by which CPU from which pc."""
+    """Show the allocator's lock: free, or held by which CPU from which pc.
+Usage: heap lock [POOL]
+The lock is the pool's lockarg, a struct spinlock (mem_lock in the images);
+the host replay has none."""
 
     def __init__(self):
         super().__init__("heap lock", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)

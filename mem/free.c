@@ -1,0 +1,71 @@
+// mem_freel: giving a block back. Kept in a file of its own so that the
+// lab build (docs/lab) can swap in a student's version of it.
+#include "mem.h"
+
+#include <string.h>
+
+#define HDR ((uintptr_t)sizeof(struct mem_hdr))
+
+// free_error decides whether [a, a+n) may be freed, given the blocks just
+// before (prev) and at or after (next) it; MEM_OK or the reason.
+static int free_error(struct mem_pool *pool, struct mem_hdr *prev, struct mem_hdr *next,
+		      uintptr_t a, uintptr_t n)
+{
+	uintptr_t brk = pool->ops->brk(0);
+
+	if (a < pool->start || a > brk || n > brk - a)
+		return MEM_ERANGE;
+	if (prev != NULL && (uintptr_t)prev + prev->size > a)
+		return a + n <= (uintptr_t)prev + prev->size ? MEM_EDOUBLE : MEM_EOVERLAP;
+	if (next != NULL && a + n > (uintptr_t)next)
+		return (uintptr_t)next == a && n <= next->size ? MEM_EDOUBLE : MEM_EOVERLAP;
+	return MEM_OK;
+}
+
+// mem_freel gives back the n bytes (rounded) at p: it zeroes them, puts
+// them in the list in address order and merges them with the free blocks
+// on either side. It answers MEM_OK, or the reason it refused, in which
+// case nothing changed. Freeing NULL does nothing.
+int mem_freel(struct mem_pool *pool, void *p, uintptr_t n)
+{
+	struct mem_hdr *bp = p, *prev = NULL, *next;
+	uintptr_t a = (uintptr_t)p;
+	int err;
+
+	if (!pool->ops->holding(pool))
+		pool->ops->panic("mem_freel: lock not held");
+	if (p == NULL)
+		return MEM_OK;
+	if (n == 0)
+		return MEM_EZERO;
+	if ((a & (pool->granule - 1)) != 0)
+		return MEM_EALIGN;
+	n = mem_round(pool, n);
+	if (n == 0)
+		return MEM_ERANGE;
+	for (next = pool->freelist; next != NULL && (uintptr_t)next < a; next = next->next)
+		prev = next;
+	err = free_error(pool, prev, next, a, n);
+	if (err != MEM_OK)
+		return err;
+
+	memset(bp, 0, n);
+	bp->size = n;
+	bp->next = next;
+	if (next != NULL && a + n == (uintptr_t)next) { // merge with the next
+		bp->size += next->size;
+		bp->next = next->next;
+		memset(next, 0, HDR);
+	}
+	if (prev == NULL) {
+		pool->freelist = bp;
+	} else if ((uintptr_t)prev + prev->size == a) { // merge with the previous
+		prev->size += bp->size;
+		prev->next = bp->next;
+		memset(bp, 0, HDR);
+	} else {
+		prev->next = bp;
+	}
+	pool->inuse -= n;
+	return MEM_OK;
+}

@@ -1,0 +1,139 @@
+// Differential test: random operations run through mem/ and through the
+// page-bitmap model (model.h) in lockstep, several seeds and size mixes,
+// the full check after every operation. Ends with `N passed, M failed`.
+#include "lockstep.h"
+
+#include <stdio.h>
+
+// xorshift64*: small, seedable, the same on every machine.
+static uint64_t rng_next(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ull;
+}
+
+static uint32_t rng_below(uint64_t *s, uint32_t n)
+{
+	return (uint32_t)(rng_next(s) >> 32) % n;
+}
+
+// Size mixes: each answers an allocation size for granule g.
+static uintptr_t mix_pages(uint64_t *s, uintptr_t g)
+{
+	return (1 + rng_below(s, 8)) * g;
+}
+
+static uintptr_t mix_edges(uint64_t *s, uintptr_t g)
+{
+	return (1 + rng_below(s, 4)) * g + rng_below(s, 3) - 1; // k*g-1, k*g, k*g+1
+}
+
+static uintptr_t mix_bytes(uint64_t *s, uintptr_t g)
+{
+	return 1 + rng_below(s, (uint32_t)(6 * g));
+}
+
+static uintptr_t mix_big(uint64_t *s, uintptr_t g)
+{
+	if (rng_below(s, 10) == 0)
+		return (16 + rng_below(s, 240)) * g - rng_below(s, 2);
+	return mix_edges(s, g);
+}
+
+struct diff_case {
+	const char *name;
+	uint64_t seed;
+	uintptr_t heap, granule;
+	uintptr_t (*mix)(uint64_t *s, uintptr_t g);
+	size_t maxlive;
+	unsigned long ops;
+	unsigned badpct; // percent of operations that are bad frees
+};
+
+static const struct diff_case cases[] = {
+	{"pages-4096", 1, 64u << 20, 4096, mix_pages, 40, 14000, 2},
+	{"pages-4096", 2, 64u << 20, 4096, mix_pages, 40, 14000, 2},
+	{"edges-4096", 3, 64u << 20, 4096, mix_edges, 40, 14000, 2},
+	{"edges-16", 4, 1u << 20, 16, mix_edges, 64, 14000, 2},
+	{"bytes-64", 5, 1u << 20, 64, mix_bytes, 64, 14000, 2},
+	{"big-8192", 6, 64u << 20, 8192, mix_big, 24, 8000, 2},
+	{"oom-4096", 7, 32 * 4096, 4096, mix_pages, 64, 14000, 2},
+	{"oom-16-unaligned-end", 8, 1000, 16, mix_bytes, 64, 14000, 2},
+	{"badfree-4096", 9, 64u << 20, 4096, mix_pages, 40, 14000, 15},
+};
+
+// odd_size answers, now and then, a size mem/ must answer nil for or one
+// too big to fit: 0, one whose rounding wraps, one whose sbrk would wrap.
+static int odd_size(uint64_t *s, uintptr_t g, uintptr_t *n)
+{
+	static const uintptr_t odd[] = {0, UINTPTR_MAX, 0, 1u << 30};
+
+	if (rng_below(s, 200) != 0)
+		return 0;
+	*n = odd[rng_below(s, 4)];
+	if (*n == 1u << 30)
+		*n = UINTPTR_MAX - g + 1;
+	return 1;
+}
+
+// diff_step does one random operation.
+static int diff_step(struct lockstep *ls, const struct diff_case *c, uint64_t *s)
+{
+	uint32_t r = rng_below(s, 100);
+	uintptr_t n;
+
+	if (r < c->badpct)
+		return lockstep_badfree_pick(ls, rng_below(s, 6), (uint32_t)rng_next(s),
+					     (uint32_t)rng_next(s));
+	if (ls->nlive != 0 && (r >= 55 || ls->nlive == ls->maxlive))
+		return lockstep_free(ls, rng_below(s, (uint32_t)ls->nlive));
+	if (!odd_size(s, c->granule, &n))
+		n = c->mix(s, c->granule);
+	return lockstep_alloc(ls, n);
+}
+
+// diff_run runs one case; it answers 0 or -1, having said what differed.
+static int diff_run(const struct diff_case *c, unsigned long *ops, unsigned long *nbad)
+{
+	struct mem_pool pool;
+	struct lockstep ls;
+	uint64_t s = c->seed * 0x9e3779b97f4a7c15ull;
+	int err = 0;
+
+	if (lockstep_init(&ls, &pool, c->heap, c->granule, c->maxlive) < 0) {
+		printf("FAIL %s seed %lu: cannot set up the heap\n", c->name,
+		       (unsigned long)c->seed);
+		return -1;
+	}
+	while (err == 0 && ls.ops < c->ops)
+		err = diff_step(&ls, c, &s);
+	while (err == 0 && ls.nlive != 0)
+		err = lockstep_free(&ls, ls.nlive - 1);
+	if (err != 0)
+		printf("FAIL %s seed %lu: %s\n", c->name, (unsigned long)c->seed, ls.why);
+	else
+		printf("ok   %s seed %lu: %lu ops, %lu refused frees\n", c->name,
+		       (unsigned long)c->seed, ls.ops, ls.nbad);
+	*ops += ls.ops;
+	*nbad += ls.nbad;
+	lockstep_fini(&ls);
+	return err;
+}
+
+int main(void)
+{
+	unsigned long ops = 0, nbad = 0, passed = 0, failed = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		if (diff_run(&cases[i], &ops, &nbad) == 0)
+			passed++;
+		else
+			failed++;
+	}
+	printf("test_diff: %lu operations, %lu of them refused frees\n", ops, nbad);
+	printf("%lu passed, %lu failed\n", passed, failed);
+	return failed != 0;
+}

@@ -1,0 +1,71 @@
+#!/bin/sh
+# Builds newlib's libc for one x86 target with the host gcc (no *-elf cross compiler needed).
+#   tools/build-newlib.sh ARCH OUTDIR CFLAGS...     ARCH: i386 or amd64
+# Makes OUTDIR/include, OUTDIR/lib/libc.a (and libm.a), then OUTDIR/stamp; noise goes to OUTDIR/build.log.
+set -eu
+
+tarball=${NEWLIB_TARBALL:-/usr/src/newlib/newlib-3.3.0.tar.xz}
+
+newlib_die() {
+	echo "newlib: $*" >&2
+	exit 1
+}
+
+[ $# -ge 2 ] || newlib_die "usage: $0 ARCH OUTDIR CFLAGS..."
+arch=$1
+shift
+case $arch in
+i386) triplet=i686-elf as="as --32" ld="ld -m elf_i386" ;;
+amd64) triplet=x86_64-elf as="as --64" ld="ld -m elf_x86_64" ;;
+*) newlib_die "no newlib build for ARCH=$arch (want i386 or amd64)" ;;
+esac
+mkdir -p "$1"
+out=$(cd "$1" && pwd)
+shift
+cflags="$*"
+[ -f "$tarball" ] || newlib_die "$tarball missing: run tools/deps.sh x86 (Debian package newlib-source)"
+
+# Unpacks the tarball once into build/newlib/src, shared by both targets;
+# a temporary name and a rename keep a half-unpacked tree from being used.
+newlib_unpack() {
+	src=$(dirname "$out")/src
+	[ -f "$src/newlib/libc/include/stdio.h" ] && return 0
+	tmp=$src.tmp.$$
+	rm -rf "$tmp" "$src"
+	mkdir -p "$tmp"
+	tar -xJf "$tarball" -C "$tmp" --strip-components=1
+	mv -T "$tmp" "$src" 2>/dev/null || rm -rf "$tmp"
+}
+
+# Configures newlib for $triplet with the host tools and installs libc into $out/install.
+newlib_build() {
+	unset MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL
+	cd "$out/obj"
+	"$src/configure" --target="$triplet" --prefix="$out/install" \
+		--disable-multilib --disable-nls \
+		--disable-newlib-supplied-syscalls \
+		--enable-newlib-io-long-long \
+		CC_FOR_TARGET="gcc $cflags" CFLAGS_FOR_TARGET="" \
+		AR_FOR_TARGET=ar RANLIB_FOR_TARGET=ranlib NM_FOR_TARGET=nm \
+		AS_FOR_TARGET="$as" LD_FOR_TARGET="$ld" MAKEINFO=true
+	make -j2 MAKEINFO=true all-target-newlib
+	make MAKEINFO=true install-target-newlib
+}
+
+echo "newlib: building libc for $arch (once, a few minutes)"
+start=$(date +%s)
+log=$out/build.log
+rm -rf "$out/obj" "$out/install" "$out/include" "$out/lib" "$out/stamp"
+mkdir -p "$out/obj"
+newlib_unpack
+echo "CC_FOR_TARGET=gcc $cflags" >"$log"
+if ! (newlib_build) >>"$log" 2>&1; then
+	tail -n 40 "$log" >&2
+	newlib_die "building libc for $arch failed; full log: $log"
+fi
+mv "$out/install/$triplet/include" "$out/include"
+mv "$out/install/$triplet/lib" "$out/lib"
+rm -rf "$out/obj" "$out/install"
+[ -f "$out/lib/libc.a" ] && [ -f "$out/include/stdio.h" ] || newlib_die "install left no libc.a; see $log"
+echo "newlib 3.3.0 $triplet: gcc $cflags" >"$out/stamp"
+echo "newlib: libc for $arch done in $(($(date +%s) - start)) s"
