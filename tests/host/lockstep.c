@@ -72,8 +72,10 @@ int lockstep_alloc(struct lockstep *ls, uintptr_t n)
 	if (got != want)
 		return lockstep_fail(ls, "alloc 0x%lx: mem/ answered 0x%lx, the model 0x%lx",
 				     (unsigned long)n, (unsigned long)got, (unsigned long)want);
-	if (p == NULL)
+	if (p == NULL) {
+		ls->nnil++;
 		return lockstep_verify(ls);
+	}
 	n = mem_round(ls->pool, n);
 	bad = bytes_equal(p, n, 0);
 	if (bad != n)

@@ -19,6 +19,7 @@ struct lockstep {
 	struct lockstep_block freed; // the last block freed
 	unsigned long ops;  // operations done
 	unsigned long nbad; // of which refused frees
+	unsigned long nnil; // allocations both sides answered nil
 	unsigned char tag;  // the next allocation's fill byte
 	char why[320];	    // what differed, when a call answers -1
 };

@@ -114,8 +114,9 @@ static int diff_run(const struct diff_case *c, unsigned long *ops, unsigned long
 	if (err != 0)
 		printf("FAIL %s seed %lu: %s\n", c->name, (unsigned long)c->seed, ls.why);
 	else
-		printf("ok   %s seed %lu: %lu ops, %lu refused frees\n", c->name,
-		       (unsigned long)c->seed, ls.ops, ls.nbad);
+		printf("ok   %s seed %lu: %lu ops, %lu nil, %lu refused frees, break 0x%lx\n",
+		       c->name, (unsigned long)c->seed, ls.ops, ls.nnil, ls.nbad,
+		       (unsigned long)(ls.model.brk * c->granule));
 	*ops += ls.ops;
 	*nbad += ls.nbad;
 	lockstep_fini(&ls);
