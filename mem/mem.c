@@ -68,28 +68,36 @@ uintptr_t mem_round(const struct mem_pool *pool, uintptr_t n)
 }
 
 // mem_sbrkl grows the arena by n bytes (rounded) and answers the old
-// break, or NULL if the break may not move that far. Like Plan 9's sbrk,
-// but it asks the platform for the break each time, since others (newlib)
-// move it too, and it first aligns a break someone else left unaligned.
+// break, or NULL if the break may not move that far. Like Plan 9's libc
+// sbrk, the pool keeps its own break (bloc) and asks the platform's brk,
+// which may round up to its page, only to cover it; if someone else
+// (newlib) moved the break since, it starts again from theirs, aligned.
 void *mem_sbrkl(struct mem_pool *pool, uintptr_t n)
 {
-	uintptr_t bl, pad, top;
+	uintptr_t cur, bl, top, got;
 
 	assert_holding(pool, "mem_sbrkl: lock not held");
 	n = mem_round(pool, n);
-	bl = pool->ops->brk(0);
-	if (n == 0 || bl == MEM_BRK_FAIL)
+	cur = pool->ops->brk(0);
+	if (n == 0 || cur == MEM_BRK_FAIL)
 		return NULL;
-	pad = mem_round(pool, bl) - bl;
-	if (bl > UINTPTR_MAX - pad || bl + pad > UINTPTR_MAX - n)
+	bl = pool->bloc != 0 && cur == pool->brkseen ? pool->bloc : cur;
+	bl = mem_round(pool, bl);
+	if (bl == 0 || bl > UINTPTR_MAX - n)
 		return NULL;
-	top = bl + pad + n;
-	if (bl + pad < pool->start || top > pool->end)
+	top = bl + n;
+	if (bl < pool->start || top > pool->end)
 		return NULL;
-	if (pool->ops->brk(top) != top)
-		return NULL;
+	got = cur;
+	if (top > cur) {
+		got = pool->ops->brk(top);
+		if (got == MEM_BRK_FAIL || got < top)
+			return NULL;
+	}
+	pool->bloc = top;
+	pool->brkseen = got;
 	pool->taken += n;
-	return (void *)(bl + pad);
+	return (void *)bl;
 }
 
 // unlink_or_carve takes n bytes from free block p (prev before it) and

@@ -43,6 +43,8 @@ struct mem_pool {
 	struct mem_hdr *freelist; // sorted by address, ascending
 	uintptr_t granule;	  // power of two >= sizeof(struct mem_hdr)
 	uintptr_t start, end;	  // the arena: sbrk stays inside [start, end)
+	uintptr_t bloc;		  // the break as this pool left it (0: never moved)
+	uintptr_t brkseen;	  // the platform's break when it did
 	uintptr_t taken;	  // bytes this pool obtained through sbrk
 	uintptr_t inuse;	  // bytes handed out and not yet freed
 	int checking;		  // run-time switch for the full check

@@ -259,7 +259,8 @@ static int check(struct replay *r, unsigned long lineno)
 	return 1;
 }
 
-// finish prints the free list and the break.
+// finish prints the free list and the break as the pool sees it (the
+// platform's break may be rounded up to its page beyond it).
 static void finish(struct replay *r)
 {
 	struct mem_hdr *b;
@@ -272,7 +273,7 @@ static void finish(struct replay *r)
 		emit(r, buf);
 	}
 	snprintf(buf, sizeof buf, "brk 0x%lx\n",
-		 (unsigned long)(r->pool->ops->brk(0) - r->base));
+		 (unsigned long)((r->pool->bloc ? r->pool->bloc : r->base) - r->base));
 	r->pool->ops->unlock(r->pool);
 	emit(r, buf);
 }
