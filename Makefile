@@ -1,25 +1,38 @@
 # heaplab: a teaching-grade bare-metal memory allocator.
-#   make host        host programs (build/host/replay, tests)
-#   make test        everything CI runs
-#   make ARCH=...    the image for i386, amd64 (default) or arm
+#   make                 host programs and the image for ARCH
+#   make ARCH=i386|amd64|arm   the image: build/ARCH/kernel.elf
+#   make host            host programs in build/host (replay, tests)
+#   make test            everything CI runs (installs its Debian packages)
+#   make qemu / qemu-gdb boot the image (see ./run-qemu.sh --help)
+#   make bench           benchmarks; make grade: the lab's grader
+# Variables: ARCH (amd64), HEAP_SIZE (0x4000000), MEM_DEBUG (1: full check
+# after every operation), NOLOCK (1: compile the allocator's lock out).
 
 ARCH      ?= amd64
 B         := build
 MEM_DEBUG ?= 1
+PYTEST    := /usr/bin/python3 -m pytest
 
 .PHONY: all host test host-test deps clean
 all: host image
 
 include mk/host.mk
+-include mk/hosttest.mk
 -include mk/image.mk
+-include mk/bench.mk
+-include mk/lab.mk
 
 host: $(B)/host/replay
 
 deps:
-	@tools/deps.sh host
+	@tools/deps.sh all
 
-test: deps host
-	@tools/trace-test.sh
+# The whole suite: host tests, then every image, then the pytest suites
+# that drive the replay tool, QEMU and gdb.
+test: deps
+	@$(MAKE) --no-print-directory host host-test
+	@for a in i386 amd64 arm; do $(MAKE) --no-print-directory ARCH=$$a image || exit 1; done
+	$(PYTEST) -v tests
 
 clean:
 	rm -rf $(B) .gdbinit

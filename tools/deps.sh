@@ -13,7 +13,7 @@ for g in "$@"; do
 	gdb) pkgs="$pkgs gdb gdb-multiarch" ;;
 	bench) pkgs="$pkgs valgrind libjemalloc-dev" ;;
 	plot) pkgs="$pkgs python3-matplotlib" ;;
-	all) exec "$0" host x86 arm gdb ;;
+	all) exec "$0" host x86 arm gdb plot ;;
 	*) echo "deps.sh: unknown group '$g' (want host x86 arm gdb bench plot all)" >&2; exit 2 ;;
 	esac
 done
