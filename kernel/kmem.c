@@ -66,12 +66,12 @@ void kmem_print_list(struct mem_pool *pool, uintptr_t base)
 	pool->ops->lock(pool);
 	n += snprintf(line + n, sizeof line - (size_t)n, "    free list:");
 	for (b = pool->freelist; b != NULL && n < (int)sizeof line - 40; b = b->next)
-		n += snprintf(line + n, sizeof line - (size_t)n, " [%#lx, %#lx)",
+		n += snprintf(line + n, sizeof line - (size_t)n, " [0x%lx, 0x%lx)",
 			      (unsigned long)((uintptr_t)b - base),
 			      (unsigned long)((uintptr_t)b - base + b->size));
 	if (pool->freelist == NULL)
 		n += snprintf(line + n, sizeof line - (size_t)n, " (empty)");
-	n += snprintf(line + n, sizeof line - (size_t)n, "  break %#lx\n",
+	n += snprintf(line + n, sizeof line - (size_t)n, "  break 0x%lx\n",
 		      (unsigned long)(pool->ops->brk(0) - base));
 	pool->ops->unlock(pool);
 	kprintf("%s", line);

@@ -15,35 +15,52 @@
 //   0x48000000  +------------------+  hand-over blob from run-qemu.sh:
 //               |  "heaplab: ..."  |  "heaplab: CMDLINE\n" TRACE NUL
 //   0x50000000  +------------------+  end of RAM (-m 256M)
-#define ARM_RAM_BASE	 0x40000000u
-#define ARM_RAM_SIZE	 0x10000000u
-#define ARM_HANDOVER	 0x48000000u
-#define ARM_PL011_BASE	 0x09000000u
+#define ARM_RAM_BASE   0x40000000u
+#define ARM_RAM_SIZE   0x10000000u
+#define ARM_HANDOVER   0x48000000u
+#define ARM_PL011_BASE 0x09000000u
 
 // CPSR/SPSR fields.
-#define ARM_MODE_USR	 0x10
-#define ARM_MODE_FIQ	 0x11
-#define ARM_MODE_IRQ	 0x12
-#define ARM_MODE_SVC	 0x13
-#define ARM_MODE_MON	 0x16
-#define ARM_MODE_ABT	 0x17
-#define ARM_MODE_HYP	 0x1a
-#define ARM_MODE_UND	 0x1b
-#define ARM_MODE_SYS	 0x1f
-#define ARM_MODE_MASK	 0x1f
-#define ARM_PSR_T	 (1 << 5) // Thumb state
-#define ARM_PSR_F	 (1 << 6) // FIQ masked
-#define ARM_PSR_I	 (1 << 7) // IRQ masked
-#define ARM_PSR_A	 (1 << 8) // asynchronous aborts masked
+#define ARM_MODE_USR  0x10
+#define ARM_MODE_FIQ  0x11
+#define ARM_MODE_IRQ  0x12
+#define ARM_MODE_SVC  0x13
+#define ARM_MODE_MON  0x16
+#define ARM_MODE_ABT  0x17
+#define ARM_MODE_HYP  0x1a
+#define ARM_MODE_UND  0x1b
+#define ARM_MODE_SYS  0x1f
+#define ARM_MODE_MASK 0x1f
+#define ARM_PSR_T     (1 << 5) // Thumb state
+#define ARM_PSR_F     (1 << 6) // FIQ masked
+#define ARM_PSR_I     (1 << 7) // IRQ masked
+#define ARM_PSR_A     (1 << 8) // asynchronous aborts masked
 
 // Semihosting (ARM's "Semihosting for AArch32 and AArch64"): the call
 // number goes in r0, a pointer to its argument block in r1, and the trap is
 // `svc 0x123456` in A32 state, which QEMU handles itself when started with
 // -semihosting-config enable=on. The brk system call is `svc 0`.
-#define ARM_SVC_SYSCALL		    0
-#define ARM_SVC_SEMIHOST	    0x123456
-#define ARM_SEMIHOST_EXIT_EXTENDED  0x20
+#define ARM_SVC_SYSCALL			 0
+#define ARM_SVC_SEMIHOST		 0x123456
+#define ARM_SEMIHOST_EXIT_EXTENDED	 0x20
 #define ARM_ADP_STOPPED_APPLICATION_EXIT 0x20026
+
+// Which vector a fault came through (arm_trap_fault's kind; vectors.S
+// passes these).
+#define ARM_TRAP_UNDEF	0
+#define ARM_TRAP_PABORT 1
+#define ARM_TRAP_DABORT 2
+#define ARM_TRAP_HYP	3 // the reserved vector, 0x14
+#define ARM_TRAP_IRQ	4
+#define ARM_TRAP_FIQ	5
+#define ARM_TRAP_SVC	6 // an svc other than the brk system call's
+
+// Offsets into struct arm_trapframe (below), for vectors.S.
+#define ARM_TF_SP   52
+#define ARM_TF_LR   56
+#define ARM_TF_PC   60
+#define ARM_TF_SPSR 64
+#define ARM_TF_SIZE 72
 
 #ifndef __ASSEMBLER__
 
@@ -60,37 +77,27 @@ struct arm_trapframe {
 	uint32_t pad;	// keeps the frame 8-byte aligned (AAPCS)
 };
 
-// Which vector a fault came through (arm_trap_fault's kind).
-enum arm_trap_kind {
-	ARM_TRAP_UNDEF,
-	ARM_TRAP_PABORT,
-	ARM_TRAP_DABORT,
-	ARM_TRAP_IRQ,
-	ARM_TRAP_FIQ,
-	ARM_TRAP_HYP,	 // the reserved vector (0x14)
-	ARM_TRAP_SVCBAD, // an svc with an immediate nobody answers
-};
-
 // CP15 register access: ARM_CP15_READ(c1, c0, 0) is SCTLR, and so on
 // (crn, crm, opc2; opc1 is 0 for every register heaplab uses).
-#define ARM_CP15_READ(crn, crm, op2)                                                          \
-	({                                                                                    \
-		uint32_t v_;                                                                  \
-		__asm__ volatile("mrc p15, 0, %0, " #crn ", " #crm ", " #op2 : "=r"(v_));    \
-		v_;                                                                           \
+#define ARM_CP15_READ(crn, crm, op2)                                                               \
+	({                                                                                         \
+		uint32_t v_;                                                                       \
+		__asm__ volatile("mrc p15, 0, %0, " #crn ", " #crm ", " #op2 : "=r"(v_));          \
+		v_;                                                                                \
 	})
-#define ARM_CP15_WRITE(crn, crm, op2, v)                                                      \
-	__asm__ volatile("mcr p15, 0, %0, " #crn ", " #crm ", " #op2 ::"r"((uint32_t)(v))   \
+#define ARM_CP15_WRITE(crn, crm, op2, v)                                                           \
+	__asm__ volatile("mcr p15, 0, %0, " #crn ", " #crm ", " #op2 ::"r"((uint32_t)(v))          \
 			 : "memory")
 
-// Boot-time setup, in the order arm_boot (arch/arm/boot.c) calls them.
+// Boot, in the order _start (boot/arm/start.S) runs it: the MMU (mmu.c),
+// then arm_start (start.c), which sets up the console (console.c).
 void arm_mmu_init(void);
+void arm_start(void) __attribute__((noreturn));
 void arm_console_init(void);
 
-// Trap handlers the vector stubs call; none returns.
-void arm_trap_fault(struct arm_trapframe *tf, enum arm_trap_kind kind)
-	__attribute__((noreturn));
-void arm_trap_svcbad(struct arm_trapframe *tf, uint32_t imm) __attribute__((noreturn));
+// arm_trap_fault reports a fault of kind ARM_TRAP_* taken with frame tf
+// and ends the run; the vector stubs call it.
+void arm_trap_fault(struct arm_trapframe *tf, int kind) __attribute__((noreturn));
 
 // arm_semihost issues semihosting call op with argument block arg.
 uint32_t arm_semihost(uint32_t op, const void *arg);

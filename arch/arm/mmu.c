@@ -1,0 +1,69 @@
+// The 32-bit ARM MMU: one level of 1 MiB sections mapping the virt board
+// 1:1, so that RAM is Normal memory (with the MMU off every data access is
+// Strongly-ordered, and unaligned or exclusive accesses to it fault or are
+// unreliable on real hardware, whatever QEMU lets pass).
+#include "arm.h"
+
+// Short-descriptor section entries (ARM ARM B3.5.1).
+#define SECT	    0x2u
+#define SECT_B	    (1u << 2)
+#define SECT_C	    (1u << 3)
+#define SECT_XN	    (1u << 4)
+#define SECT_AP_RW  (3u << 10) // read/write at PL1 and PL0
+#define SECT_TEX(x) ((uint32_t)(x) << 12)
+#define SECT_S	    (1u << 16)
+#define SECT_NORMAL (SECT | SECT_AP_RW | SECT_TEX(1) | SECT_C | SECT_B | SECT_S) // WB-WA
+#define SECT_DEVICE (SECT | SECT_AP_RW | SECT_B | SECT_XN)			 // shareable
+#define MIB	    (1u << 20)
+
+// SCTLR bits.
+#define SCTLR_M	  (1u << 0)  // MMU on
+#define SCTLR_A	  (1u << 1)  // alignment checks: off, unaligned ldr/str allowed
+#define SCTLR_C	  (1u << 2)  // data cache
+#define SCTLR_Z	  (1u << 11) // branch prediction
+#define SCTLR_I	  (1u << 12) // instruction cache
+#define SCTLR_V	  (1u << 13) // high vectors: off, VBAR is used
+#define SCTLR_TRE (1u << 28) // TEX remap: off
+#define SCTLR_AFE (1u << 29) // access flag: off, AP[0] is a permission bit
+#define SCTLR_TE  (1u << 30) // exceptions in Thumb: off
+
+#define ACTLR_SMP (1u << 6) // take part in coherency (Cortex-A15)
+
+static uint32_t mmu_l1[4096] __attribute__((aligned(16384)));
+
+// mmu_map_l1 fills the table: the first MiB (flash) faults so that NULL
+// dereferences abort, the rest below RAM is devices, RAM is Normal
+// memory, and everything above it faults.
+static void mmu_map_l1(void)
+{
+	uint32_t mb;
+
+	for (mb = 1; mb < ARM_RAM_BASE / MIB; mb++)
+		mmu_l1[mb] = mb * MIB | SECT_DEVICE;
+	for (mb = ARM_RAM_BASE / MIB; mb < (ARM_RAM_BASE + ARM_RAM_SIZE) / MIB; mb++)
+		mmu_l1[mb] = mb * MIB | SECT_NORMAL;
+}
+
+// arm_mmu_init maps the machine and turns on the MMU and the caches. It
+// runs before anything but _start, with .bss already zero: all the table
+// entries it does not set are faults. On Cortex-A15 the caches and TLBs
+// come out of reset invalid, so only the TLBs and I-cache are flushed.
+void arm_mmu_init(void)
+{
+	uint32_t sctlr;
+
+	mmu_map_l1();
+	ARM_CP15_WRITE(c1, c0, 1, ARM_CP15_READ(c1, c0, 1) | ACTLR_SMP);
+	ARM_CP15_WRITE(c2, c0, 2, 0);		      // TTBCR: short descriptors, TTBR0 only
+	ARM_CP15_WRITE(c2, c0, 0, (uintptr_t)mmu_l1); // TTBR0: walks uncached
+	ARM_CP15_WRITE(c3, c0, 0, 1);		      // DACR: domain 0 is client
+	ARM_CP15_WRITE(c8, c7, 0, 0);		      // TLBIALL
+	ARM_CP15_WRITE(c7, c5, 0, 0);		      // ICIALLU
+	ARM_CP15_WRITE(c7, c5, 6, 0);		      // BPIALL
+	__asm__ volatile("dsb\n\tisb" ::: "memory");
+	sctlr = ARM_CP15_READ(c1, c0, 0);
+	sctlr &= ~(SCTLR_A | SCTLR_V | SCTLR_TRE | SCTLR_AFE | SCTLR_TE);
+	sctlr |= SCTLR_M | SCTLR_C | SCTLR_Z | SCTLR_I;
+	ARM_CP15_WRITE(c1, c0, 0, sctlr);
+	__asm__ volatile("isb" ::: "memory");
+}
