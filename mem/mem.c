@@ -142,19 +142,33 @@ void *mem_allocl(struct mem_pool *pool, uintptr_t n)
 	return v;
 }
 
-// check_or_fail runs the full check if the pool is checking, and stops
-// in mem_fail if it finds something broken.
-static void check_or_fail(struct mem_pool *pool)
+// checkl_or_fail runs the full check and stops in mem_fail if it finds
+// something broken.
+static void checkl_or_fail(struct mem_pool *pool)
 {
 	struct mem_fault f;
 	char msg[200];
 
-	if (!MEM_DEBUG || !pool->checking)
-		return;
 	if (mem_checkl(pool, &f) == MEM_OK)
 		return;
 	mem_fault_format(pool, &f, msg, sizeof msg);
 	mem_fail(pool, msg);
+}
+
+// check_or_fail runs it after an operation, if the pool is checking.
+static void check_or_fail(struct mem_pool *pool)
+{
+	if (MEM_DEBUG && pool->checking)
+		checkl_or_fail(pool);
+}
+
+// mem_check_or_fail runs the full check under the lock, whatever the
+// switches say, and stops in mem_fail on a failure.
+void mem_check_or_fail(struct mem_pool *pool)
+{
+	pool->ops->lock(pool);
+	checkl_or_fail(pool);
+	pool->ops->unlock(pool);
 }
 
 // mem_alloc is mem_allocl under the pool's lock, checked.

@@ -93,6 +93,7 @@ int mem_checkl(struct mem_pool *pool, struct mem_fault *fault);
 void *mem_alloc(struct mem_pool *pool, uintptr_t n);
 int mem_free(struct mem_pool *pool, void *p, uintptr_t n);
 int mem_check(struct mem_pool *pool, struct mem_fault *fault);
+void mem_check_or_fail(struct mem_pool *pool);
 int mem_fault_format(const struct mem_pool *pool, const struct mem_fault *f, char *buf,
 		     size_t len);
 
