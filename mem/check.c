@@ -18,7 +18,7 @@ static const char *const errnames[MEM_NERR] = {
 	[MEM_EOVERLAPS] = "free blocks overlap",
 	[MEM_ETOUCH] = "free blocks touch but were not merged",
 	[MEM_EBOUNDS] = "free block outside [start, break)",
-	[MEM_ESIZE] = "free block size not a nonzero multiple of the granule",
+	[MEM_ESIZE] = "free block misaligned, or its size not a nonzero multiple of the granule",
 	[MEM_EDIRTY] = "free memory not zero",
 	[MEM_EBALANCE] = "free + in use != taken",
 };
@@ -58,19 +58,36 @@ static uintptr_t first_dirty(uintptr_t p, uintptr_t e)
 	return 0;
 }
 
-// check_block checks one block b against the bounds and its successor.
+// on_list answers 1 if p is one of the blocks from the head to last, a
+// stretch the walk has already found strictly ascending (so this ends).
+static int on_list(const struct mem_pool *pool, const struct mem_hdr *p,
+		   const struct mem_hdr *last)
+{
+	const struct mem_hdr *b;
+
+	for (b = pool->freelist; b != last; b = b->next)
+		if (b == p)
+			return 1;
+	return b == p;
+}
+
+// check_block checks one block b against the bounds and its successor. It
+// reads b only once b is known to lie in the heap.
 static int check_block(struct mem_pool *pool, const struct mem_hdr *b, uintptr_t brk,
 		       struct mem_fault *f)
 {
-	uintptr_t a = (uintptr_t)b, n = b->next ? (uintptr_t)b->next : 0, dirty;
+	uintptr_t a = (uintptr_t)b, n, dirty;
 
-	if (a < pool->start || a >= brk || b->size > brk - a)
+	if (a < pool->start || a >= brk)
+		return fault(f, MEM_EBOUNDS, a, 0, brk);
+	if (b->size > brk - a)
 		return fault(f, MEM_EBOUNDS, a, b->size, brk);
+	n = (uintptr_t)b->next;
 	if (b->size == 0 || (b->size & (pool->granule - 1)) != 0 ||
 	    (a & (pool->granule - 1)) != 0)
 		return fault(f, MEM_ESIZE, a, b->size, pool->granule);
 	if (n != 0 && n <= a)
-		return fault(f, MEM_EORDER, a, n, 0);
+		return fault(f, on_list(pool, b->next, b) ? MEM_ELOOP : MEM_EORDER, a, n, 0);
 	if (n != 0 && a + b->size > n)
 		return fault(f, MEM_EOVERLAPS, a, b->size, n);
 	if (n != 0 && a + b->size == n)
@@ -95,7 +112,7 @@ int mem_checkl(struct mem_pool *pool, struct mem_fault *f)
 	max = (pool->end - pool->start) / pool->granule + 1;
 	for (b = pool->freelist; b != NULL; b = b->next) {
 		if (++steps > max)
-			return fault(f, MEM_ELOOP, (uintptr_t)b, steps, max);
+			return fault(f, MEM_ELOOP, (uintptr_t)b, 0, steps); // a backstop
 		err = check_block(pool, b, brk, f);
 		if (err != MEM_OK)
 			return err;
@@ -126,8 +143,7 @@ int mem_fault_format(const struct mem_pool *pool, const struct mem_fault *f, cha
 	(void)pool;
 	switch (f->err) {
 	case MEM_ELOOP:
-		return snprintf(buf, len, "mem: %s: still walking at 0x%lx after %lu blocks", what,
-				blk, a);
+		return snprintf(buf, len, "mem: %s: block 0x%lx links back to 0x%lx", what, blk, a);
 	case MEM_EORDER:
 		return snprintf(buf, len, "mem: %s: block 0x%lx > next 0x%lx", what, blk, a);
 	case MEM_EOVERLAPS:

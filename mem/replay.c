@@ -223,6 +223,11 @@ static int run_one(struct replay *r, const struct line *l, char *buf, size_t ble
 				 l->arg[0].s);
 			return -1;
 		}
+		if (!sl->live) { // the allocator cannot tell: the pages may be another id's now
+			snprintf(buf, blen, "free %.*s: double free (the id was freed already)",
+				 (int)sl->idlen, sl->id);
+			return MEM_EDOUBLE;
+		}
 		err = mem_free(r->pool, (void *)sl->addr, sl->size);
 		if (err == MEM_OK)
 			sl->live = 0;

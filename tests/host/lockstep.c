@@ -9,10 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int lockstep_fail(struct lockstep *ls, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int lockstep_fail(struct lockstep *ls, const char *fmt, ...)
+// lockstep_fail says in ls->why what differed, and answers -1.
+static int __attribute__((format(printf, 2, 3)))
+lockstep_fail(struct lockstep *ls, const char *fmt, ...)
 {
 	va_list ap;
 	int n = snprintf(ls->why, sizeof ls->why, "op %lu: ", ls->ops);
@@ -47,9 +46,9 @@ void lockstep_fini(struct lockstep *ls)
 	ls->live = NULL;
 }
 
-// bytes_equal answers the offset of the first byte in [p, p+n) that is not
+// first_other answers the offset of the first byte in [p, p+n) that is not
 // c, or n if there is none.
-static uintptr_t bytes_equal(const unsigned char *p, uintptr_t n, unsigned char c)
+static uintptr_t first_other(const unsigned char *p, uintptr_t n, unsigned char c)
 {
 	uintptr_t i;
 
@@ -77,10 +76,11 @@ int lockstep_alloc(struct lockstep *ls, uintptr_t n)
 		return lockstep_verify(ls);
 	}
 	n = mem_round(ls->pool, n);
-	bad = bytes_equal(p, n, 0);
+	bad = first_other(p, n, 0);
 	if (bad != n)
 		return lockstep_fail(ls, "alloc 0x%lx at 0x%lx: byte 0x%lx is 0x%x, not zero",
-				     (unsigned long)n, (unsigned long)got, (unsigned long)bad, p[bad]);
+				     (unsigned long)n, (unsigned long)got, (unsigned long)bad,
+				     p[bad]);
 	ls->tag = ls->tag == 0xff ? 1 : ls->tag + 1;
 	memset(p, ls->tag, n);
 	ls->live[ls->nlive++] = (struct lockstep_block){got, n, ls->tag};
@@ -91,7 +91,7 @@ int lockstep_free(struct lockstep *ls, size_t i)
 {
 	struct lockstep_block b = ls->live[i];
 	unsigned char *p = (unsigned char *)(ls->pool->start + b.off);
-	uintptr_t bad = bytes_equal(p, b.size, b.tag);
+	uintptr_t bad = first_other(p, b.size, b.tag);
 	int err, want;
 
 	ls->ops++;

@@ -17,11 +17,11 @@ struct lockstep {
 	struct lockstep_block *live;
 	size_t nlive, maxlive;
 	struct lockstep_block freed; // the last block freed
-	unsigned long ops;  // operations done
-	unsigned long nbad; // of which refused frees
-	unsigned long nnil; // allocations both sides answered nil
-	unsigned char tag;  // the next allocation's fill byte
-	char why[320];	    // what differed, when a call answers -1
+	unsigned long ops;	     // operations done
+	unsigned long nbad;	     // of which refused frees
+	unsigned long nnil;	     // allocations both sides answered nil
+	unsigned char tag;	     // the next allocation's fill byte
+	char why[320];		     // what differed, when a call answers -1
 };
 
 // lockstep_init maps a fresh heap of heap bytes with granule for pool and a

@@ -37,8 +37,8 @@ static uintptr_t mix_bytes(uint64_t *s, uintptr_t g)
 
 static uintptr_t mix_big(uint64_t *s, uintptr_t g)
 {
-	if (rng_below(s, 10) == 0)
-		return (16 + rng_below(s, 240)) * g - rng_below(s, 2);
+	if (rng_below(s, 20) == 0)
+		return (16 + rng_below(s, 48)) * g - rng_below(s, 2);
 	return mix_edges(s, g);
 }
 
@@ -52,17 +52,19 @@ struct diff_case {
 	unsigned badpct; // percent of operations that are bad frees
 };
 
+// clang-format off
 static const struct diff_case cases[] = {
 	{"pages-4096", 1, 64u << 20, 4096, mix_pages, 40, 14000, 2},
 	{"pages-4096", 2, 64u << 20, 4096, mix_pages, 40, 14000, 2},
 	{"edges-4096", 3, 64u << 20, 4096, mix_edges, 40, 14000, 2},
 	{"edges-16", 4, 1u << 20, 16, mix_edges, 64, 14000, 2},
 	{"bytes-64", 5, 1u << 20, 64, mix_bytes, 64, 14000, 2},
-	{"big-8192", 6, 64u << 20, 8192, mix_big, 24, 8000, 2},
+	{"big-8192", 6, 64u << 20, 8192, mix_big, 16, 14000, 2},
 	{"oom-4096", 7, 32 * 4096, 4096, mix_pages, 64, 14000, 2},
 	{"oom-16-unaligned-end", 8, 1000, 16, mix_bytes, 64, 14000, 2},
 	{"badfree-4096", 9, 64u << 20, 4096, mix_pages, 40, 14000, 15},
 };
+// clang-format on
 
 // odd_size answers, now and then, a size mem/ must answer nil for or one
 // too big to fit: 0, one whose rounding wraps, one whose sbrk would wrap.
@@ -128,6 +130,7 @@ int main(void)
 	unsigned long ops = 0, nbad = 0, passed = 0, failed = 0;
 	size_t i;
 
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		if (diff_run(&cases[i], &ops, &nbad) == 0)
 			passed++;

@@ -1,0 +1,44 @@
+# Host tests of the allocator core (make host-test): cmocka unit tests, the
+# differential test against a model, the replay tool's tests and a bounded
+# libFuzzer run. `make fuzz FUZZ_TIME=N` fuzzes for N seconds (default 600).
+
+FUZZ_CC     ?= clang
+FUZZ_TIME   ?= 600
+PYTEST      ?= /usr/bin/python3 -m pytest
+HT          := tests/host
+HT_DEPS     := $(HOST_SRCS) $(HOST_HDRS) $(wildcard $(HT)/*.h)
+HT_CMOCKA   := $(B)/host/test_mem $(B)/host/test_check
+HT_MODEL    := $(HT)/lockstep.c $(HT)/model.c
+FUZZ_CORPUS := $(B)/host/fuzz-corpus
+
+# fuzz_run,SECONDS runs the fuzzer over the corpus; crashes land in build/host.
+fuzz_run = mkdir -p $(FUZZ_CORPUS) && $(B)/host/fuzz_mem -max_total_time=$(1) -timeout=10 \
+	-print_final_stats=1 -artifact_prefix=$(B)/host/fuzz- $(FUZZ_CORPUS)
+
+.PHONY: host-test fuzz
+
+$(HT_CMOCKA): $(B)/host/%: $(HT)/%.c $(HT)/testutil.c $(HT_DEPS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -o $@ $< $(HT)/testutil.c $(HOST_SRCS) -lcmocka
+
+$(B)/host/test_diff: $(HT)/test_diff.c $(HT_MODEL) $(HT_DEPS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -o $@ $< $(HT_MODEL) $(HOST_SRCS)
+
+$(B)/host/fuzz_mem: $(HT)/fuzz_mem.c $(HT_MODEL) $(HT_DEPS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(HOST_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ $< $(HT_MODEL) $(HOST_SRCS)
+
+# Every test runs even when one fails; the status says whether any did.
+host-test: $(HT_CMOCKA) $(B)/host/test_diff $(B)/host/fuzz_mem $(B)/host/replay
+	@st=0; \
+	for t in $(HT_CMOCKA) $(B)/host/test_diff; do echo "== $$t"; $$t || st=1; done; \
+	echo "== tests/test_replay.py"; \
+	HEAPLAB_REPLAY=$(B)/host/replay $(PYTEST) -q tests/test_replay.py || st=1; \
+	echo "== $(B)/host/fuzz_mem (30 s)"; $(call fuzz_run,30) || st=1; \
+	if [ $$st = 0 ]; then echo "host-test: all passed"; else echo "host-test: FAILED"; fi; \
+	exit $$st
+
+fuzz: $(B)/host/fuzz_mem
+	$(call fuzz_run,$(FUZZ_TIME))

@@ -1,0 +1,364 @@
+// cmocka tests of mem/'s check, lock rules and sys_* layer: each kind of
+// corruption planted by hand must be named by mem_checkl with its code;
+// the lock-held helpers and a refused sys_free must panic.
+#include "testutil.h"
+
+#include <stdio.h>
+#include <string.h>
+
+// The heap every corruption is planted in: three free blocks, 1, 2 and 3
+// pages long, the last one ending just below an allocated page.
+#define CHECK_PIC "x.x..x...x"
+
+static struct mem_hdr *block(uintptr_t page)
+{
+	return at(page * PG);
+}
+
+// Each plant_* corrupts the CHECK_PIC heap one way; it answers the block
+// the check must blame.
+static struct mem_hdr *plant_loop(void)
+{
+	block(6)->next = block(1);
+	return block(6);
+}
+
+static struct mem_hdr *plant_self_loop(void)
+{
+	block(3)->next = block(3);
+	return block(3);
+}
+
+static struct mem_hdr *plant_unsorted(void)
+{
+	mempool.freelist = block(3);
+	block(3)->next = block(1);
+	block(1)->next = block(6);
+	return block(3);
+}
+
+static struct mem_hdr *plant_overlapping(void)
+{
+	block(3)->size = 4 * PG; // runs into the block at page 6
+	return block(3);
+}
+
+static struct mem_hdr *plant_touching(void)
+{
+	block(3)->size = 3 * PG; // ends where the block at page 6 starts
+	return block(3);
+}
+
+static struct mem_hdr *plant_past_break(void)
+{
+	block(6)->size = 8 * PG;
+	return block(6);
+}
+
+static struct mem_hdr *plant_beyond_break(void)
+{
+	struct mem_hdr *b = block(12);
+
+	b->next = NULL;
+	b->size = PG;
+	block(6)->next = b;
+	return b;
+}
+
+static struct mem_hdr *plant_wild_next(void)
+{
+	struct mem_hdr *wild = (struct mem_hdr *)(UINTPTR_MAX & ~(uintptr_t)(PG - 1));
+
+	block(6)->next = wild; // ascending, but nowhere near the heap
+	return wild;
+}
+
+static struct mem_hdr *plant_size_zero(void)
+{
+	block(1)->size = 0;
+	return block(1);
+}
+
+static struct mem_hdr *plant_size_odd(void)
+{
+	block(3)->size = PG + PG / 2;
+	return block(3);
+}
+
+static struct mem_hdr *plant_misaligned(void)
+{
+	struct mem_hdr *b = (struct mem_hdr *)((uintptr_t)block(3) + 16);
+
+	*b = *block(3);
+	b->size = PG;
+	block(1)->next = b;
+	return b;
+}
+
+static struct mem_hdr *plant_dirty_first(void)
+{
+	((unsigned char *)block(1))[sizeof(struct mem_hdr)] = 0x01;
+	return block(1);
+}
+
+static struct mem_hdr *plant_dirty_middle(void)
+{
+	((unsigned char *)block(3))[PG + 123] = 0x80;
+	return block(3);
+}
+
+static struct mem_hdr *plant_dirty_last(void)
+{
+	((unsigned char *)block(6))[3 * PG - 1] = 0xff; // the seed never looked here
+	return block(6);
+}
+
+static struct mem_hdr *plant_inuse_high(void)
+{
+	mempool.inuse += PG;
+	return NULL;
+}
+
+static struct mem_hdr *plant_taken_low(void)
+{
+	mempool.taken -= PG;
+	return NULL;
+}
+
+struct corruption {
+	const char *name;
+	struct mem_hdr *(*plant)(void);
+	enum mem_err want;
+};
+
+// clang-format off
+static const struct corruption corruptions[] = {
+	{"check_loop", plant_loop, MEM_ELOOP},
+	{"check_self_loop", plant_self_loop, MEM_ELOOP},
+	{"check_unsorted", plant_unsorted, MEM_EORDER},
+	{"check_overlapping", plant_overlapping, MEM_EOVERLAPS},
+	{"check_touching", plant_touching, MEM_ETOUCH},
+	{"check_past_break", plant_past_break, MEM_EBOUNDS},
+	{"check_beyond_break", plant_beyond_break, MEM_EBOUNDS},
+	{"check_wild_next", plant_wild_next, MEM_EBOUNDS},
+	{"check_size_zero", plant_size_zero, MEM_ESIZE},
+	{"check_size_not_granule", plant_size_odd, MEM_ESIZE},
+	{"check_block_misaligned", plant_misaligned, MEM_ESIZE},
+	{"check_dirty_first_block", plant_dirty_first, MEM_EDIRTY},
+	{"check_dirty_middle_block", plant_dirty_middle, MEM_EDIRTY},
+	{"check_dirty_last_block", plant_dirty_last, MEM_EDIRTY},
+	{"check_inuse_unbalanced", plant_inuse_high, MEM_EBALANCE},
+	{"check_taken_unbalanced", plant_taken_low, MEM_EBALANCE},
+};
+// clang-format on
+
+// test_corruption plants one corruption (the test's initial state) and
+// wants mem_checkl and mem_fault_format to name it and its block.
+static void test_corruption(void **state)
+{
+	const struct corruption *c = *state;
+	struct mem_hdr *bad;
+	struct mem_fault f = {MEM_OK, 0, 0, 0};
+	char msg[200], hex[24];
+	int err;
+
+	layout(CHECK_PIC);
+	pool_lock();
+	assert_int_equal(mem_checkl(&mempool, NULL), MEM_OK);
+	bad = c->plant();
+	err = mem_checkl(&mempool, &f);
+	assert_int_equal(mem_checkl(&mempool, NULL), err);
+	pool_unlock();
+	assert_string_equal(mem_strerror(err), mem_strerror(c->want));
+	assert_int_equal(f.err, err);
+	if (bad != NULL)
+		assert_int_equal(f.block, (uintptr_t)bad);
+	mem_fault_format(&mempool, &f, msg, sizeof msg);
+	print_message("%s: %s\n", c->name, msg);
+	assert_non_null(strstr(msg, mem_strerror(c->want)));
+	snprintf(hex, sizeof hex, "0x%lx", (unsigned long)f.block);
+	assert_non_null(strstr(msg, hex));
+}
+
+// The full check runs inside mem_alloc and mem_free when the pool is
+// checking, and ends in a panic; the run-time switch turns it off.
+static void test_checked_alloc_panics(void **state)
+{
+	(void)state;
+	layout(CHECK_PIC);
+	plant_dirty_last();
+	expect_panic(mem_alloc(&mempool, PG), "free memory not zero");
+}
+
+static void test_checked_free_panics(void **state)
+{
+	(void)state;
+	layout(CHECK_PIC);
+	plant_touching();
+	expect_panic(mem_free(&mempool, at(0), PG), "touch");
+}
+
+static void test_checking_off(void **state)
+{
+	struct mem_fault f;
+
+	(void)state;
+	layout(CHECK_PIC);
+	plant_dirty_middle();
+	mempool.checking = 0;
+	assert_int_equal(off(must_alloc(3 * PG)), 6 * PG);
+	assert_int_equal(mem_check(&mempool, &f), MEM_EDIRTY);
+}
+
+static void test_strerror_names_every_code(void **state)
+{
+	int i, j;
+
+	(void)state;
+	for (i = 0; i < MEM_NERR; i++) {
+		assert_string_not_equal(mem_strerror(i), "unknown error");
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(mem_strerror(i), mem_strerror(j));
+	}
+	assert_string_equal(mem_strerror(MEM_NERR), "unknown error");
+	assert_string_equal(mem_strerror(-1), "unknown error");
+}
+
+// The lock-held helpers refuse to run without the lock.
+
+static void test_allocl_needs_lock(void **state)
+{
+	(void)state;
+	expect_panic(mem_allocl(&mempool, PG), "mem_allocl");
+	assert_non_null(strstr(panic_msg, "lock not held"));
+}
+
+static void test_freel_needs_lock(void **state)
+{
+	void *p = must_alloc(PG);
+
+	(void)state;
+	expect_panic(mem_freel(&mempool, p, PG), "mem_freel");
+	assert_non_null(strstr(panic_msg, "lock not held"));
+}
+
+static void test_sbrkl_needs_lock(void **state)
+{
+	(void)state;
+	expect_panic(mem_sbrkl(&mempool, PG), "mem_sbrkl");
+	assert_non_null(strstr(panic_msg, "lock not held"));
+}
+
+static void test_checkl_needs_lock(void **state)
+{
+	(void)state;
+	expect_panic(mem_checkl(&mempool, NULL), "mem_checkl");
+	assert_non_null(strstr(panic_msg, "lock not held"));
+}
+
+// sys_alloc, sys_free, sys_reserve: counters, and a refused free stops.
+
+static void test_sys_stat_counter(void **state)
+{
+	uint64_t stat = 7;
+	void *p, *q;
+
+	(void)state;
+	p = sys_alloc(100, &stat);
+	assert_non_null(p);
+	assert_int_equal(stat, 107);
+	q = sys_alloc(5000, &stat);
+	assert_int_equal(off(q), PG);
+	assert_int_equal(stat, 5107);
+	assert_null(sys_alloc(UINTPTR_MAX, &stat));
+	assert_null(sys_alloc(0, &stat));
+	assert_null(sys_alloc(2 * TEST_HEAP, &stat));
+	assert_int_equal(stat, 5107);
+	sys_free(p, 100, &stat);
+	assert_int_equal(stat, 5007);
+	sys_free(NULL, 100, &stat);
+	assert_int_equal(stat, 5007);
+	sys_free(q, 5000, &stat);
+	assert_int_equal(stat, 7);
+	assert_string_equal(free_list_str(), "0x0+0x3000");
+	assert_int_equal(mempool.inuse, 0);
+}
+
+static void test_sys_reserve(void **state)
+{
+	unsigned char *p;
+
+	(void)state;
+	p = sys_reserve(3 * PG);
+	assert_non_null(p);
+	assert_int_equal(off(p), 0);
+	assert_int_equal(mempool.inuse, 3 * PG);
+	assert_int_equal(p[0] | p[3 * PG - 1], 0);
+}
+
+static void test_sys_free_double_panics(void **state)
+{
+	uint64_t stat = 0;
+	void *p = sys_alloc(100, &stat);
+	char want[64];
+
+	(void)state;
+	sys_free(p, 100, &stat);
+	snprintf(want, sizeof want, "sys_free(%p, 0x64)", p);
+	expect_panic(sys_free(p, 100, &stat), want);
+	assert_non_null(strstr(panic_msg, mem_strerror(MEM_EDOUBLE)));
+	assert_int_equal(stat, 0);
+}
+
+static void test_sys_free_misaligned_panics(void **state)
+{
+	uint64_t stat = 0;
+	char *p = sys_alloc(PG, &stat);
+
+	(void)state;
+	expect_panic(sys_free(p + 8, PG, &stat), mem_strerror(MEM_EALIGN));
+	assert_int_equal(stat, PG);
+}
+
+static void test_sys_free_size_zero_panics(void **state)
+{
+	uint64_t stat = 0;
+	void *p = sys_alloc(PG, &stat);
+
+	(void)state;
+	expect_panic(sys_free(p, 0, &stat), mem_strerror(MEM_EZERO));
+}
+
+#define T(f)	 cmocka_unit_test_setup_teardown(f, heap_setup, heap_teardown)
+#define NCORRUPT (sizeof corruptions / sizeof corruptions[0])
+
+int main(void)
+{
+	// clang-format off
+	static const struct CMUnitTest fixed[] = {
+		T(test_checked_alloc_panics),
+		T(test_checked_free_panics),
+		T(test_checking_off),
+		T(test_strerror_names_every_code),
+		T(test_allocl_needs_lock),
+		T(test_freel_needs_lock),
+		T(test_sbrkl_needs_lock),
+		T(test_checkl_needs_lock),
+		T(test_sys_stat_counter),
+		T(test_sys_reserve),
+		T(test_sys_free_double_panics),
+		T(test_sys_free_misaligned_panics),
+		T(test_sys_free_size_zero_panics),
+	};
+	// clang-format on
+	struct CMUnitTest tests[NCORRUPT + sizeof fixed / sizeof fixed[0]];
+	size_t i;
+
+	for (i = 0; i < NCORRUPT; i++) {
+		tests[i] = (struct CMUnitTest)T(test_corruption);
+		tests[i].name = corruptions[i].name;
+		tests[i].initial_state = (void *)&corruptions[i];
+	}
+	memcpy(tests + NCORRUPT, fixed, sizeof fixed);
+	return _cmocka_run_group_tests("check", tests, sizeof tests / sizeof tests[0], NULL, NULL);
+}

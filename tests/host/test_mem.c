@@ -1,0 +1,498 @@
+// cmocka unit tests of mem/'s placement and of every free it must refuse.
+// Heaps are drawn as pictures, one character per granule from the arena
+// start to the break: 'x' allocated, '.' free (see testutil.h).
+#include "testutil.h"
+
+#include <string.h>
+
+// all_zero answers 1 if the n bytes at p are all zero.
+static int all_zero(const void *p, uintptr_t n)
+{
+	const unsigned char *c = p;
+	uintptr_t i;
+
+	for (i = 0; i < n; i++)
+		if (c[i] != 0)
+			return 0;
+	return 1;
+}
+
+// Placement: first fit from the low end, carved from the top.
+
+static void test_first_fit_lowest(void **state)
+{
+	(void)state;
+	layout("x.x...x..x....x");
+	assert_int_equal(off(must_alloc(2 * PG)), 4 * PG);
+	assert_string_equal(heap_picture(), "x.x.xxx..x....x");
+}
+
+static void test_carve_top_keeps_address(void **state)
+{
+	(void)state;
+	layout("x....x");
+	assert_int_equal(off(must_alloc(PG)), 4 * PG);
+	assert_string_equal(free_list_str(), "0x1000+0x3000");
+	assert_int_equal(off(must_alloc(2 * PG)), 2 * PG);
+	assert_string_equal(free_list_str(), "0x1000+0x1000");
+}
+
+static void test_exact_fit_unlinks_head(void **state)
+{
+	(void)state;
+	layout("x..x...x");
+	assert_int_equal(off(must_alloc(2 * PG)), 1 * PG);
+	assert_string_equal(free_list_str(), "0x4000+0x3000");
+}
+
+static void test_exact_fit_unlinks_middle(void **state)
+{
+	(void)state;
+	layout("x.x..x.x");
+	assert_int_equal(off(must_alloc(2 * PG)), 3 * PG);
+	assert_string_equal(free_list_str(), "0x1000+0x1000 0x6000+0x1000");
+}
+
+static void test_exact_fit_unlinks_tail(void **state)
+{
+	(void)state;
+	layout("x.x.x..x");
+	assert_int_equal(off(must_alloc(2 * PG)), 5 * PG);
+	assert_string_equal(free_list_str(), "0x1000+0x1000 0x3000+0x1000");
+}
+
+static void test_sbrk_when_nothing_fits(void **state)
+{
+	(void)state;
+	layout("x.x..x");
+	assert_int_equal(off(must_alloc(3 * PG)), 6 * PG);
+	assert_int_equal(brk_off(), 9 * PG);
+	assert_int_equal(mempool.taken, 9 * PG);
+	assert_string_equal(heap_picture(), "x.x..xxxx");
+}
+
+// Free: insert in address order, merge with either neighbour.
+
+static void test_merge_with_next(void **state)
+{
+	(void)state;
+	layout("xxxx");
+	must_free(at(2 * PG), PG);
+	must_free(at(1 * PG), PG);
+	assert_string_equal(free_list_str(), "0x1000+0x2000");
+}
+
+static void test_merge_with_previous(void **state)
+{
+	(void)state;
+	layout("xxxx");
+	must_free(at(1 * PG), PG);
+	must_free(at(2 * PG), PG);
+	assert_string_equal(free_list_str(), "0x1000+0x2000");
+}
+
+static void test_merge_with_both(void **state)
+{
+	(void)state;
+	layout("x.x..x");
+	must_free(at(2 * PG), PG);
+	assert_string_equal(free_list_str(), "0x1000+0x4000");
+}
+
+static void test_insert_without_merge(void **state)
+{
+	(void)state;
+	layout("xxxxxxxxxxx");
+	must_free(at(5 * PG), PG); // into the empty list
+	must_free(at(1 * PG), PG); // at the head
+	must_free(at(9 * PG), PG); // at the tail
+	must_free(at(3 * PG), PG); // in the middle
+	assert_string_equal(free_list_str(),
+			    "0x1000+0x1000 0x3000+0x1000 0x5000+0x1000 0x9000+0x1000");
+	assert_string_equal(heap_picture(), "x.x.x.xxx.x");
+}
+
+// Zeroes: allocations come back zeroed, free memory past a header is zero.
+
+static void test_alloc_zeroed(void **state)
+{
+	unsigned char *p;
+
+	(void)state;
+	layout("xxxxx");
+	fill_allocated(0xa5);
+	must_free(at(1 * PG), 3 * PG);
+	p = must_alloc(PG); // carved from the top of the block
+	assert_int_equal(off(p), 3 * PG);
+	assert_true(all_zero(p, PG));
+	p = must_alloc(2 * PG); // the rest, header and all
+	assert_int_equal(off(p), 1 * PG);
+	assert_true(all_zero(p, 2 * PG));
+	must_free(at(2 * PG), PG);
+	must_free(at(1 * PG), PG); // merges: the header at 0x2000 goes
+	p = must_alloc(2 * PG);
+	assert_true(all_zero(p, 2 * PG));
+}
+
+static void test_free_zeroes_past_headers(void **state)
+{
+	const struct mem_hdr *b;
+
+	(void)state;
+	layout("xxxxxxxxx");
+	fill_allocated(0xff);
+	must_free(at(1 * PG), 2 * PG);
+	must_free(at(4 * PG), PG);
+	must_free(at(5 * PG), PG);
+	must_free(at(7 * PG), PG);
+	assert_string_equal(free_list_str(), "0x1000+0x2000 0x4000+0x2000 0x7000+0x1000");
+	for (b = mempool.freelist; b != NULL; b = b->next)
+		assert_true(all_zero(b + 1, b->size - sizeof *b));
+}
+
+// Granules.
+
+static void test_granule_rounding(void **state)
+{
+	void *p;
+
+	(void)state;
+	assert_int_equal(mem_round(&mempool, 1), PG);
+	assert_int_equal(mem_round(&mempool, PG), PG);
+	assert_int_equal(mem_round(&mempool, PG + 1), 2 * PG);
+	assert_int_equal(mem_round(&mempool, UINTPTR_MAX), 0);
+	assert_int_equal(off(must_alloc(1)), 0);
+	assert_int_equal(off(must_alloc(PG)), PG);
+	p = must_alloc(PG + 1);
+	assert_int_equal(off(p), 2 * PG);
+	assert_int_equal(brk_off(), 4 * PG);
+	assert_int_equal(mempool.inuse, 4 * PG);
+	must_free(p, PG + 1); // frees both pages
+	assert_string_equal(free_list_str(), "0x2000+0x2000");
+	must_free(at(0), 1);
+	assert_string_equal(free_list_str(), "0x0+0x1000 0x2000+0x2000");
+}
+
+static void test_granule_8192(void **state)
+{
+	(void)state;
+	heap_reinit(TEST_HEAP, 8192);
+	assert_int_equal(mempool.start % 8192, 0);
+	assert_int_equal(off(must_alloc(100)), 0);
+	assert_int_equal(off(must_alloc(8193)), 0x2000);
+	assert_int_equal(off(must_alloc(4096)), 0x6000);
+	assert_int_equal(brk_off(), 0x8000);
+	must_free(at(0x2000), 8193);
+	assert_int_equal(off(must_alloc(1)), 0x4000);
+	assert_string_equal(free_list_str(), "0x2000+0x2000");
+}
+
+static void test_granule_16(void **state)
+{
+	(void)state;
+	heap_reinit(TEST_HEAP, 16);
+	layout("x..x");
+	assert_int_equal(off(must_alloc(1)), 0x20);	   // from the top of 0x10+0x20
+	assert_string_equal(free_list_str(), "0x10+0x10"); // all header
+	assert_int_equal(off(must_alloc(17)), 0x40);
+	assert_int_equal(brk_off(), 0x60);
+}
+
+static void test_granule_must_hold_header(void **state)
+{
+	struct mem_pool scratch;
+
+	(void)state;
+	assert_int_equal(host_heap_init(&scratch, TEST_HEAP, 8), -1);
+	assert_int_equal(host_heap_init(&scratch, TEST_HEAP, 24), -1);
+	expect_panic(mem_init(&scratch, &host_ops, NULL, mempool.start, mempool.end, 24),
+		     "granule");
+	expect_panic(mem_init(&scratch, &host_ops, NULL, mempool.start, mempool.end, 8), "granule");
+}
+
+// Out of memory: NULL, nothing changed.
+
+static void test_oom_at_arena_end(void **state)
+{
+	struct mem_snap s;
+
+	(void)state;
+	heap_reinit(4 * PG, PG);
+	assert_int_equal(off(must_alloc(3 * PG)), 0);
+	snap_take(&s);
+	assert_null(mem_alloc(&mempool, 2 * PG));
+	assert_unchanged(&s);
+	assert_int_equal(off(must_alloc(PG)), 3 * PG); // exactly to the end
+	snap_take(&s);
+	assert_null(mem_alloc(&mempool, 1));
+	assert_unchanged(&s);
+	must_free(at(PG), PG);
+	assert_int_equal(off(must_alloc(1)), PG);
+}
+
+static void test_oom_unaligned_end(void **state)
+{
+	struct mem_snap s;
+
+	(void)state;
+	heap_reinit(2 * PG + 100, PG);
+	assert_int_equal(off(must_alloc(2 * PG)), 0);
+	snap_take(&s);
+	assert_null(mem_alloc(&mempool, 100));
+	assert_unchanged(&s);
+}
+
+static void test_oom_sbrk_would_wrap(void **state)
+{
+	struct mem_snap s;
+
+	(void)state;
+	layout("x.x");
+	snap_take(&s);
+	assert_null(mem_alloc(&mempool, UINTPTR_MAX - PG + 1)); // rounds fine, sbrk wraps
+	assert_null(mem_alloc(&mempool, UINTPTR_MAX / 2));
+	assert_unchanged(&s);
+}
+
+// Allocations that must answer NULL and change nothing.
+
+static void test_alloc_zero(void **state)
+{
+	struct mem_snap s;
+
+	(void)state;
+	layout("x..x.xx");
+	snap_take(&s);
+	assert_null(mem_alloc(&mempool, 0));
+	assert_unchanged(&s);
+}
+
+static void test_alloc_rounding_wraps(void **state)
+{
+	struct mem_snap s;
+
+	(void)state;
+	layout("x..x");
+	snap_take(&s);
+	assert_null(mem_alloc(&mempool, UINTPTR_MAX));
+	assert_null(mem_alloc(&mempool, UINTPTR_MAX - PG + 2));
+	assert_unchanged(&s);
+}
+
+// Frees that must be refused with their code, changing nothing. Every
+// test draws the same heap, its allocated pages filled, and snapshots it.
+
+#define REFUSE_PIC "xx..x.xxx"
+
+static void refuse_setup(struct mem_snap *s)
+{
+	layout(REFUSE_PIC);
+	fill_allocated(0x5a);
+	snap_take(s);
+}
+
+#define assert_refused(p, n, err, s)                                                               \
+	do {                                                                                       \
+		assert_int_equal(mem_free(&mempool, (p), (n)), (err));                             \
+		assert_unchanged(s);                                                               \
+	} while (0)
+
+static void test_free_null(void **state)
+{
+	struct mem_snap s;
+
+	(void)state;
+	refuse_setup(&s);
+	assert_refused(NULL, PG, MEM_OK, &s);
+	assert_refused(NULL, 0, MEM_OK, &s);
+}
+
+static void test_free_size_zero(void **state)
+{
+	struct mem_snap s;
+
+	(void)state;
+	refuse_setup(&s);
+	assert_refused(at(PG), 0, MEM_EZERO, &s);
+	assert_refused(at(2 * PG), 0, MEM_EZERO, &s);
+}
+
+static void test_free_misaligned(void **state)
+{
+	struct mem_snap s;
+
+	(void)state;
+	refuse_setup(&s);
+	assert_refused(at(PG + 1), PG, MEM_EALIGN, &s);
+	assert_refused(at(PG + 16), PG, MEM_EALIGN, &s);
+	assert_refused(at(PG + PG / 2), PG, MEM_EALIGN, &s);
+	assert_refused(at(2 * PG - 1), 1, MEM_EALIGN, &s);
+}
+
+static void test_free_out_of_range(void **state)
+{
+	uintptr_t top = strlen(REFUSE_PIC) * PG;
+	struct mem_snap s;
+
+	(void)state;
+	refuse_setup(&s);
+	assert_refused(at(-(uintptr_t)PG), PG, MEM_ERANGE, &s);	      // below the start
+	assert_refused(at(top), PG, MEM_ERANGE, &s);		      // at the break
+	assert_refused(at(top + 4 * PG), PG, MEM_ERANGE, &s);	      // past it
+	assert_refused(at(TEST_HEAP), PG, MEM_ERANGE, &s);	      // past the arena
+	assert_refused(at(top - PG), 2 * PG, MEM_ERANGE, &s);	      // across the break
+	assert_refused(at(PG), UINTPTR_MAX, MEM_ERANGE, &s);	      // rounding wraps
+	assert_refused(at(PG), UINTPTR_MAX - PG + 1, MEM_ERANGE, &s); // end wraps
+	assert_refused((void *)(UINTPTR_MAX - PG + 1), PG, MEM_ERANGE, &s);
+}
+
+static void test_free_double(void **state)
+{
+	struct mem_snap s;
+	void *p;
+
+	(void)state;
+	refuse_setup(&s);
+	assert_refused(at(2 * PG), 2 * PG, MEM_EDOUBLE, &s);
+	assert_refused(at(5 * PG), 1, MEM_EDOUBLE, &s);
+	p = must_alloc(3 * PG);
+	must_free(p, 3 * PG);
+	snap_take(&s);
+	assert_refused(p, 3 * PG, MEM_EDOUBLE, &s);
+}
+
+static void test_free_inside_free_block(void **state)
+{
+	struct mem_snap s;
+
+	(void)state;
+	layout("xx....x");
+	snap_take(&s);
+	assert_refused(at(2 * PG), PG, MEM_EDOUBLE, &s); // its first page
+	assert_refused(at(3 * PG), PG, MEM_EDOUBLE, &s); // a middle one
+	assert_refused(at(5 * PG), PG, MEM_EDOUBLE, &s); // its last
+	assert_refused(at(3 * PG), 3 * PG, MEM_EDOUBLE, &s);
+}
+
+static void test_free_overlap_before(void **state)
+{
+	struct mem_snap s;
+
+	(void)state;
+	refuse_setup(&s);
+	assert_refused(at(PG), 2 * PG, MEM_EOVERLAP, &s); // x. of "xx..x"
+	assert_refused(at(4 * PG), 2 * PG, MEM_EOVERLAP, &s);
+}
+
+static void test_free_overlap_after(void **state)
+{
+	struct mem_snap s;
+
+	(void)state;
+	refuse_setup(&s);
+	assert_refused(at(3 * PG), 2 * PG, MEM_EOVERLAP, &s); // .x of "..x"
+	assert_refused(at(5 * PG), 2 * PG, MEM_EOVERLAP, &s);
+	assert_refused(at(2 * PG), 3 * PG, MEM_EOVERLAP, &s); // the block and more
+}
+
+static void test_free_overlap_around(void **state)
+{
+	struct mem_snap s;
+
+	(void)state;
+	refuse_setup(&s);
+	assert_refused(at(PG), 4 * PG, MEM_EOVERLAP, &s);
+	assert_refused(at(0), 9 * PG, MEM_EOVERLAP, &s);
+}
+
+// The two worked examples (the seed's own placement).
+
+static void test_example_1(void **state)
+{
+	void *a, *b, *c, *d, *e;
+
+	(void)state;
+	a = must_alloc(100);
+	b = must_alloc(5000);
+	c = must_alloc(4096);
+	assert_int_equal(off(a), 0x0);
+	assert_int_equal(off(b), 0x1000);
+	assert_int_equal(off(c), 0x3000);
+	must_free(b, 5000);
+	d = must_alloc(10);
+	assert_int_equal(off(d), 0x2000);
+	must_free(a, 100);
+	e = must_alloc(4096);
+	assert_int_equal(off(e), 0x1000);
+	must_free(c, 4096);
+	must_free(d, 10);
+	must_free(e, 4096);
+	assert_string_equal(free_list_str(), "0x0+0x4000");
+	assert_int_equal(brk_off(), 0x4000);
+}
+
+static void test_example_2(void **state)
+{
+	void *a, *b, *c, *d, *e;
+
+	(void)state;
+	a = must_alloc(8192);
+	b = must_alloc(4096);
+	c = must_alloc(12288);
+	must_free(a, 8192);
+	must_free(c, 12288);
+	d = must_alloc(4096);
+	e = must_alloc(8192);
+	must_free(b, 4096);
+	assert_int_equal(off(a), 0x0);
+	assert_int_equal(off(b), 0x2000);
+	assert_int_equal(off(c), 0x3000);
+	assert_int_equal(off(d), 0x1000);
+	assert_int_equal(off(e), 0x4000);
+	assert_string_equal(free_list_str(), "0x0+0x1000 0x2000+0x2000");
+	assert_int_equal(brk_off(), 0x6000);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, heap_setup, heap_teardown)
+
+int main(void)
+{
+	// clang-format off
+	static const struct CMUnitTest tests[] = {
+		T(test_first_fit_lowest),
+		T(test_carve_top_keeps_address),
+		T(test_exact_fit_unlinks_head),
+		T(test_exact_fit_unlinks_middle),
+		T(test_exact_fit_unlinks_tail),
+		T(test_sbrk_when_nothing_fits),
+		T(test_merge_with_next),
+		T(test_merge_with_previous),
+		T(test_merge_with_both),
+		T(test_insert_without_merge),
+		T(test_alloc_zeroed),
+		T(test_free_zeroes_past_headers),
+		T(test_granule_rounding),
+		T(test_granule_8192),
+		T(test_granule_16),
+		T(test_granule_must_hold_header),
+		T(test_oom_at_arena_end),
+		T(test_oom_unaligned_end),
+		T(test_oom_sbrk_would_wrap),
+		T(test_alloc_zero),
+		T(test_alloc_rounding_wraps),
+		T(test_free_null),
+		T(test_free_size_zero),
+		T(test_free_misaligned),
+		T(test_free_out_of_range),
+		T(test_free_double),
+		T(test_free_inside_free_block),
+		T(test_free_overlap_before),
+		T(test_free_overlap_after),
+		T(test_free_overlap_around),
+		T(test_example_1),
+		T(test_example_2),
+	};
+	// clang-format on
+
+	return cmocka_run_group_tests_name("mem", tests, NULL, NULL);
+}

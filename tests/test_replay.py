@@ -1,0 +1,234 @@
+"""Tests of build/host/replay, the trace tool (issue 2).
+
+Run with /usr/bin/python3 -m pytest tests/test_replay.py after `make host`.
+The shared sample traces are found in ../shared/traces beside the repository
+(or in $HEAPLAB_SHARED/traces); $HEAPLAB_REPLAY names another replay binary.
+"""
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+REPLAY = Path(os.environ.get("HEAPLAB_REPLAY", ROOT / "build" / "host" / "replay")).resolve()
+SHARED = Path(os.environ.get("HEAPLAB_SHARED", ROOT.parent / "shared"))
+TRACES = SHARED / "traces"
+HEAP = {"oom-106": "4194304"}  # traces run with a smaller heap than the default
+
+EXAMPLE_1 = (
+    "alloc a 100\nalloc b 5000\nalloc c 4096\nfree b\nalloc d 10\nfree a\n"
+    "alloc e 4096\nfree c\nfree d\nfree e\n",
+    "a 0x0\nb 0x1000\nc 0x3000\nd 0x2000\ne 0x1000\nfree 0x0 0x4000\nbrk 0x4000\n",
+)
+EXAMPLE_2 = (
+    "alloc a 8192\nalloc b 4096\nalloc c 12288\nfree a\nfree c\nalloc d 4096\n"
+    "alloc e 8192\nfree b\n",
+    "a 0x0\nb 0x2000\nc 0x3000\nd 0x1000\ne 0x4000\n"
+    "free 0x0 0x1000\nfree 0x2000 0x2000\nbrk 0x6000\n",
+)
+
+
+def replay(*args, stdin=None):
+    """Runs the replay tool; answers the CompletedProcess (text mode)."""
+    if not REPLAY.exists():
+        pytest.fail(f"{REPLAY} is missing: run `make host` first")
+    return subprocess.run(
+        [str(REPLAY), *map(str, args)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def lines(out):
+    """The output lines that count: `#` lines are ignored."""
+    return [l for l in out.splitlines() if not l.startswith("#")]
+
+
+def final_state(out):
+    """The free list and break lines at the end of an output."""
+    return [l for l in lines(out) if l.startswith(("free ", "brk "))]
+
+
+def write_trace(tmp_path, text, name="t.trace"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+# The shared sample traces, with and without --check.
+
+EXPECTED = sorted(TRACES.glob("*.expected"))
+
+
+def test_shared_traces_found():
+    assert EXPECTED, f"no *.expected traces in {TRACES}"
+
+
+@pytest.mark.parametrize("check", [[], ["--check"]], ids=["plain", "check"])
+@pytest.mark.parametrize("expected", EXPECTED, ids=lambda p: p.stem)
+def test_shared_trace(expected, check):
+    args = ["--heap", HEAP[expected.stem]] if expected.stem in HEAP else []
+    r = replay(*args, *check, expected.with_suffix(".trace"))
+    assert r.returncode == 0, r.stderr
+    assert lines(r.stdout) == lines(expected.read_text())
+
+
+# Small traces, the flags they run with, and exactly what they print.
+CASES = {
+    "example1": ([], *EXAMPLE_1),
+    "example2": ([], *EXAMPLE_2),
+    "alloc-zero-is-nil": (
+        [],
+        "alloc a 4096\nfree a\nalloc x 0\nalloc y 1\n",
+        "a 0x0\nx nil\ny 0x0\nbrk 0x1000\n",
+    ),
+    "out-of-memory-is-nil": (
+        ["--heap", "12288"],
+        "alloc a 8192\nalloc b 8192\nalloc c 4096\nfree a\nalloc d 12288\n",
+        "a 0x0\nb nil\nc 0x2000\nd nil\nfree 0x0 0x2000\nbrk 0x3000\n",
+    ),
+    "check-lines": (
+        [],
+        "check\nalloc a 5000\ncheck\nfree a\n# note\ncheck\n",
+        "a 0x0\nfree 0x0 0x2000\nbrk 0x2000\n",
+    ),
+    "check-flag": (
+        ["--check"],
+        "alloc a 5000\nalloc b 1\nfree a\ncheck\n",
+        "a 0x0\nb 0x2000\nfree 0x0 0x2000\nbrk 0x3000\n",
+    ),
+    "page-8192-rounding": (
+        ["--page", "8192"],
+        "alloc a 100\nalloc b 8193\nalloc c 1\nfree b\nalloc d 8192\n",
+        "a 0x0\nb 0x2000\nc 0x6000\nd 0x4000\nfree 0x2000 0x2000\nbrk 0x8000\n",
+    ),
+    "hex-comments-blanks-crlf": (
+        [],
+        "# header\n\nalloc a 0x1000   # one page\n\talloc b 0X2001\r\nfree a\n",
+        "a 0x0\nb 0x1000\nfree 0x0 0x1000\nbrk 0x4000\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_trace(tmp_path, name):
+    args, trace, want = CASES[name]
+    r = replay(*args, write_trace(tmp_path, trace))
+    assert (r.returncode, lines(r.stdout)) == (0, lines(want)), r.stderr
+
+
+@pytest.mark.parametrize("args", [[], ["-"]], ids=["no-file", "dash"])
+def test_stdin(args):
+    r = replay(*args, stdin=EXAMPLE_1[0])
+    assert (r.returncode, lines(r.stdout)) == (0, lines(EXAMPLE_1[1])), r.stderr
+
+
+def test_help_exits_zero():
+    r = replay("--help")
+    assert r.returncode == 0 and "usage" in r.stdout
+
+
+# Usage errors: status 2, nothing on stdout.
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--bogus"],
+        ["-x"],
+        ["--page", "3000"],
+        ["--page", "8"],
+        ["--page", "0"],
+        ["--page", "abc"],
+        ["--page"],
+        ["--heap", "0"],
+        ["--heap", "-4096"],
+        ["--heap", "12abc"],
+        ["--heap", ""],
+        ["--heap"],
+        ["/nonexistent/heaplab.trace"],
+        ["TWO"],
+    ],
+    ids=lambda a: " ".join(a) or "empty",
+)
+def test_usage_error(tmp_path, args):
+    if args == ["TWO"]:
+        args = [write_trace(tmp_path, "", "a"), write_trace(tmp_path, "", "b")]
+    r = replay(*args, stdin=EXAMPLE_1[0])
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert r.stdout == ""
+    assert r.stderr != ""
+
+
+# Malformed traces: status 2, the line number on stderr, nothing on stdout.
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "alloc a",
+        "alloc a 1 2",
+        "alloc a 12z",
+        "alloc a 0x",
+        "alloc a -1",
+        "alloc a 99999999999999999999999",
+        "free",
+        "free a b",
+        "freeat 0x1000",
+        "freeat x 0x1000",
+        "check now",
+        "frobnicate a",
+        "ALLOC a 1",
+        "alloc a\x001",
+    ],
+)
+def test_malformed_trace(tmp_path, bad):
+    trace = "alloc a 100\n# a comment\n" + bad + "\nalloc b 200\n"
+    r = replay(write_trace(tmp_path, trace))
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert r.stdout == ""
+    assert "line 3" in r.stderr
+
+
+# Refused operations: an `error line N` line, the replay goes on, status 1,
+# and the end state is that of the same trace without the bad line.
+
+# a 0x0, b 0x1000 (freed), c 0x3000, d 0x4000; free 0x1000+0x2000, brk 0x5000.
+REFUSE_BASE = ["alloc a 4096", "alloc b 8192", "alloc c 4096", "alloc d 4096", "free b"]
+REFUSE_TAIL = ["alloc e 4096", "free a", "alloc f 12288"]
+
+
+@pytest.mark.parametrize(
+    "bad,reason",
+    [
+        ("free b", "double free"),
+        ("freeat 0x2000 0x1000", "double free"),  # inside the free block
+        ("freeat 0x0 0x2000", "overlaps"),  # a and the free block's first page
+        ("freeat 0x2000 0x2000", "overlaps"),  # its last page and c
+        ("freeat 0x0 0x4000", "overlaps"),  # around it
+        ("freeat 0x801 0x1000", "not aligned"),
+        ("freeat 0x0 0", "size 0"),
+        ("freeat 0x100000 0x1000", "outside"),  # past the break
+        ("freeat 0x4000 0x2000", "outside"),  # across the break
+        ("freeat 0x0 0xffffffffffffffff", "outside"),  # size wraps
+        ("freeat 0xfffffffffffff000 0x1000", "outside"),  # base + offset wraps
+        ("free zz", "unknown id"),
+    ],
+)
+def test_refused_op(tmp_path, bad, reason):
+    good = REFUSE_BASE + REFUSE_TAIL
+    with_bad = REFUSE_BASE + [bad] + REFUSE_TAIL
+    want = replay(write_trace(tmp_path, "\n".join(good) + "\n", "good"))
+    got = replay(write_trace(tmp_path, "\n".join(with_bad) + "\n", "bad"))
+    assert want.returncode == 0, want.stdout + want.stderr
+    assert got.returncode == 1, got.stdout + got.stderr
+    errors = [l for l in lines(got.stdout) if l.startswith("error")]
+    assert len(errors) == 1, got.stdout
+    assert errors[0].startswith(f"error line {len(REFUSE_BASE) + 1}") and reason in errors[0]
+    rest = [l for l in lines(got.stdout) if not l.startswith("error")]
+    assert rest == lines(want.stdout)
+    assert final_state(got.stdout) == final_state(want.stdout)
