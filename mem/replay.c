@@ -250,7 +250,8 @@ static int run_one(struct replay *r, const struct line *l, char *buf, size_t ble
 	}
 }
 
-// check runs the full check; on failure it prints why and answers nonzero.
+// check runs the full check; on failure it prints why and stops in
+// mem_fail (the host tool exits with REPLAY_CHECK there).
 static int check(struct replay *r, unsigned long lineno)
 {
 	struct mem_fault f;
@@ -261,6 +262,7 @@ static int check(struct replay *r, unsigned long lineno)
 	mem_fault_format(r->pool, &f, msg, sizeof msg);
 	snprintf(buf, sizeof buf, "error line %lu: check: %s\n", lineno, msg);
 	emit(r, buf);
+	mem_fail(r->pool, msg); // like every failed check: break mem_fail in gdb
 	return 1;
 }
 

@@ -21,7 +21,7 @@ NEWLIB_CPPFLAGS := -nostdinc -isystem $(NEWLIB_INC) -idirafter $(NEWLIB_GCC_INC)
 NEWLIB_TFLAGS_i386  := -m32 -march=i686
 NEWLIB_TFLAGS_amd64 := -m64 -mcmodel=small -mno-red-zone
 NEWLIB_CFLAGS := $(NEWLIB_TFLAGS_$(ARCH)) -ffreestanding -fno-pic -fno-pie \
-		 -fno-stack-protector -O2 -g -nostdinc -idirafter $(NEWLIB_GCC_INC) $(NEWLIB_UNHOST)
+		 -fno-stack-protector -O2 -g -Wa,--noexecstack -nostdinc -idirafter $(NEWLIB_GCC_INC) $(NEWLIB_UNHOST)
 
 .PHONY: newlib
 newlib: $(NEWLIB_STAMP)

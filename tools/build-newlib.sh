@@ -1,7 +1,7 @@
 #!/bin/sh
-# Builds newlib's libc for one x86 target with the host gcc (no *-elf cross compiler needed).
+# Builds newlib's libc for one x86 target with the host gcc (there is no *-elf cross compiler).
 #   tools/build-newlib.sh ARCH OUTDIR CFLAGS...     ARCH: i386 or amd64
-# Makes OUTDIR/include, OUTDIR/lib/libc.a (and libm.a), then OUTDIR/stamp; noise goes to OUTDIR/build.log.
+# Makes OUTDIR/include, OUTDIR/lib/libc.a (and libm.a), then OUTDIR/stamp; the noise goes to OUTDIR/build.log.
 set -eu
 
 tarball=${NEWLIB_TARBALL:-/usr/src/newlib/newlib-3.3.0.tar.xz}
@@ -13,16 +13,16 @@ newlib_die() {
 
 [ $# -ge 2 ] || newlib_die "usage: $0 ARCH OUTDIR CFLAGS..."
 arch=$1
-shift
 case $arch in
 i386) triplet=i686-elf as="as --32" ld="ld -m elf_i386" ;;
 amd64) triplet=x86_64-elf as="as --64" ld="ld -m elf_x86_64" ;;
 *) newlib_die "no newlib build for ARCH=$arch (want i386 or amd64)" ;;
 esac
-mkdir -p "$1"
-out=$(cd "$1" && pwd)
-shift
+mkdir -p "$2"
+out=$(cd "$2" && pwd)
+shift 2
 cflags="$*"
+log=$out/build.log
 [ -f "$tarball" ] || newlib_die "$tarball missing: run tools/deps.sh x86 (Debian package newlib-source)"
 
 # Unpacks the tarball once into build/newlib/src, shared by both targets;
@@ -31,41 +31,63 @@ newlib_unpack() {
 	src=$(dirname "$out")/src
 	[ -f "$src/newlib/libc/include/stdio.h" ] && return 0
 	tmp=$src.tmp.$$
-	rm -rf "$tmp" "$src"
+	rm -rf "$tmp"
 	mkdir -p "$tmp"
 	tar -xJf "$tarball" -C "$tmp" --strip-components=1
 	mv -T "$tmp" "$src" 2>/dev/null || rm -rf "$tmp"
 }
 
-# Configures newlib for $triplet with the host tools and installs libc into $out/install.
+# Configures newlib for $triplet with the host tools and installs it into $out/install.
+# *-elf targets default to MISSING_SYSCALL_NAMES (libc would call write, sbrk...);
+# CFLAGS_FOR_TARGET comes last on every compile line, so -U there gives the
+# underscored names (_write, _sbrk...) that arm's libc and kernel/newlib.c use.
 newlib_build() {
 	unset MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL
-	cd "$out/obj"
-	"$src/configure" --target="$triplet" --prefix="$out/install" \
-		--disable-multilib --disable-nls \
-		--disable-newlib-supplied-syscalls \
-		--enable-newlib-io-long-long \
-		CC_FOR_TARGET="gcc $cflags" CFLAGS_FOR_TARGET="" \
-		AR_FOR_TARGET=ar RANLIB_FOR_TARGET=ranlib NM_FOR_TARGET=nm \
-		AS_FOR_TARGET="$as" LD_FOR_TARGET="$ld" MAKEINFO=true
-	make -j2 MAKEINFO=true all-target-newlib
-	make MAKEINFO=true install-target-newlib
+	cd "$out/obj" &&
+		"$src/configure" --target="$triplet" --prefix="$out/install" \
+			--disable-multilib --disable-nls \
+			--disable-newlib-supplied-syscalls \
+			--enable-newlib-io-long-long \
+			CC_FOR_TARGET="gcc $cflags" CFLAGS_FOR_TARGET="-UMISSING_SYSCALL_NAMES" \
+			AR_FOR_TARGET=ar RANLIB_FOR_TARGET=ranlib NM_FOR_TARGET=nm \
+			AS_FOR_TARGET="$as" LD_FOR_TARGET="$ld" MAKEINFO=true &&
+		make -j2 MAKEINFO=true all-target-newlib &&
+		make MAKEINFO=true install-target-newlib
 }
 
+# Two makes may ask for the same target at once: the second waits, and
+# stops there if the first built it meanwhile.
+newlib_lock() {
+	mark=$out.wait.$$
+	: >"$mark"
+	exec 9>"$out.lock"
+	flock 9
+	if [ -n "$(find "$out/stamp" -newer "$mark" 2>/dev/null)" ] && [ -f "$out/lib/libc.a" ]; then
+		rm -f "$mark"
+		echo "newlib: libc for $arch was built by another make meanwhile"
+		exit 0
+	fi
+	rm -f "$mark"
+}
+
+newlib_lock
 echo "newlib: building libc for $arch (once, a few minutes)"
 start=$(date +%s)
-log=$out/build.log
-rm -rf "$out/obj" "$out/install" "$out/include" "$out/lib" "$out/stamp"
+rm -rf "${out:?}/obj" "${out:?}/install" "${out:?}/include" "${out:?}/lib" "${out:?}/stamp"
 mkdir -p "$out/obj"
 newlib_unpack
 echo "CC_FOR_TARGET=gcc $cflags" >"$log"
 if ! (newlib_build) >>"$log" 2>&1; then
-	tail -n 40 "$log" >&2
+	tail -n 30 "$log" >&2
+	echo "newlib: first errors:" >&2
+	grep -m 5 'error:' "$log" >&2 || true
 	newlib_die "building libc for $arch failed; full log: $log"
 fi
 mv "$out/install/$triplet/include" "$out/include"
 mv "$out/install/$triplet/lib" "$out/lib"
 rm -rf "$out/obj" "$out/install"
-[ -f "$out/lib/libc.a" ] && [ -f "$out/include/stdio.h" ] || newlib_die "install left no libc.a; see $log"
-echo "newlib 3.3.0 $triplet: gcc $cflags" >"$out/stamp"
+if [ ! -f "$out/lib/libc.a" ] || [ ! -f "$out/include/stdio.h" ]; then
+	newlib_die "no libc.a or stdio.h installed; see $log"
+fi
+echo "newlib 3.3.0 $triplet: gcc $cflags -UMISSING_SYSCALL_NAMES" >"$out/stamp"
 echo "newlib: libc for $arch done in $(($(date +%s) - start)) s"

@@ -82,6 +82,10 @@ def _hex(n):
     return f"{n:#x}"
 
 
+def _blocks(n):
+    return f"{n} block" if n == 1 else f"{n} blocks"
+
+
 class Pool:
     """A snapshot of a struct mem_pool and of the break, read once."""
 
@@ -104,8 +108,11 @@ class Pool:
         self.mask = (1 << (8 * self.ptrsize)) - 1
         try:
             self._read_fields(v)
-        except gdb.MemoryError as e:
+        except gdb.error as e:  # also gdb.MemoryError; "optimized out"
             _fail(f"cannot read '{expr}': {e}")
+        if self.granule == 0 and self.start == 0:
+            _fail(f"'{expr}' is not set up yet (mem_init has not run): continue to "
+                  "mem_freel or replay_done first")
 
     def _read_fields(self, v):
         self.freelist = int(v["freelist"]) & self.mask
@@ -117,6 +124,8 @@ class Pool:
         self.checking = int(v["checking"])
         self.lockarg = int(v["lockarg"]) & self.mask
         self.brk = int(_eval("heap_break")) & self.mask
+        names = {f.name for f in v.type.strip_typedefs().fields()}
+        self.bloc = int(v["bloc"]) if "bloc" in names else None  # the pool's own break
         self.width = len(_hex(max(self.end, self.brk)))  # columns for an address
 
     def sanity(self):
@@ -131,11 +140,12 @@ class Pool:
 
 
 class Reader:
-    """Reads target memory inside [lo, hi) through a cached window."""
+    """Reads target memory below hi through a cached window, so that the
+    headers of nearby blocks and short blocks cost one read between them."""
 
-    def __init__(self, lo, hi):
+    def __init__(self, hi):
         self.inferior = gdb.selected_inferior()
-        self.lo, self.hi = lo, hi
+        self.hi = hi
         self.base, self.buf = 0, b""
 
     def read(self, addr, n):
@@ -147,12 +157,13 @@ class Reader:
         return self.buf[:n]
 
     def first_nonzero(self, lo, hi):
-        """Answers the address of the first nonzero byte in [lo, hi), or None."""
+        """Answers (address, value) of the first nonzero byte in [lo, hi), or
+        None; it reads CHUNK bytes at a time."""
         for a in range(lo, hi, CHUNK):
-            data = bytes(self.inferior.read_memory(a, min(CHUNK, hi - a)))
+            data = self.read(a, min(CHUNK, hi - a))
             rest = data.lstrip(b"\0")
             if rest:
-                return a + len(data) - len(rest)
+                return a + len(data) - len(rest), rest[0]
         return None
 
 
@@ -172,9 +183,12 @@ def walk(pool, reader):
     limit = (pool.end - pool.start) // max(pool.granule, 1) + 1
     addr, prev = pool.freelist, None
     while addr != 0:
-        if addr in seen or len(seen) >= limit:
+        if addr in seen:
             raise Fault(E_LOOP, f"block {_hex(prev)} points back to block {_hex(addr)} "
-                        f"after {len(seen)} blocks")
+                        f"after {_blocks(len(seen))}")
+        if len(seen) >= limit:
+            raise Fault(E_LOOP, f"still walking at block {_hex(addr)} after "
+                        f"{_blocks(len(seen))}, more than the heap can hold")
         if not pool.start <= addr < pool.brk:
             where = f"next of block {_hex(prev)}" if prev is not None else "the list head"
             raise Fault(E_BOUNDS, f"block {_hex(addr)} ({where}) not in "
@@ -202,7 +216,7 @@ def check_block(pool, reader, b, seen):
                     f"granule {_hex(pool.granule)}")
     if b.next != 0 and (b.next in seen or b.next == b.addr):
         raise Fault(E_LOOP, f"block {_hex(b.addr)} points back to block {_hex(b.next)} "
-                    f"after {len(seen) + 1} blocks")
+                    f"after {_blocks(len(seen) + 1)}")
     if b.next != 0 and b.next < b.addr:
         raise Fault(E_ORDER, f"block {_hex(b.addr)} > next {_hex(b.next)}")
     if b.next != 0 and b.end > b.next:
@@ -211,9 +225,12 @@ def check_block(pool, reader, b, seen):
     if b.next != 0 and b.end == b.next:
         raise Fault(E_TOUCH, f"block {_hex(b.addr)} + size {_hex(b.size)} = next "
                     f"{_hex(b.next)}")
-    dirty = reader.first_nonzero(b.addr + pool.hdrsize, b.end)
+    try:
+        dirty = reader.first_nonzero(b.addr + pool.hdrsize, b.end)
+    except gdb.MemoryError as e:
+        raise Fault(E_READ, f"block {_hex(b.addr)} size {_hex(b.size)}: {e}")
     if dirty is not None:
-        byte = reader.read(dirty, 1)[0]
+        dirty, byte = dirty
         raise Fault(E_DIRTY, f"byte {byte:#04x} at {_hex(dirty)}, offset "
                     f"{_hex(dirty - b.addr)} in block {_hex(b.addr)} size {_hex(b.size)}")
 
@@ -221,7 +238,7 @@ def check_block(pool, reader, b, seen):
 def check_pool(pool):
     """Checks every invariant; answers (blocks, bytes free) or raises a Fault."""
     pool.sanity()
-    reader = Reader(pool.start, pool.brk)
+    reader = Reader(pool.brk)
     seen, nfree = set(), 0
     for b in walk(pool, reader):
         check_block(pool, reader, b, seen)
@@ -240,7 +257,7 @@ def collect(pool):
     blocks = []
     try:
         pool.sanity()
-        for b in walk(pool, Reader(pool.start, pool.brk)):
+        for b in walk(pool, Reader(pool.brk)):
             blocks.append(b)
     except Fault as f:
         return blocks, f
@@ -292,7 +309,7 @@ it can be walked."""
         if fault is not None:
             print(f"heap list: walk stopped: {fault}")
         nfree = sum(b.size for b in blocks)
-        print(f"heap list: {len(blocks)} blocks, {_size(nfree)} free, "
+        print(f"heap list: {_blocks(len(blocks))}, {_size(nfree)} free, "
               f"[start {_hex(pool.start)}, break {_hex(pool.brk)})")
 
 
@@ -339,7 +356,7 @@ free, the largest free block, and the pool's in-use and taken counters."""
             ("pool", f"{pool.expr}, checking {'on' if pool.checking else 'off'}"),
             ("heap start", _hex(pool.start)),
             ("heap end", f"{_hex(pool.end)}  ({_size(pool.end - pool.start)} arena)"),
-            ("break", f"{_hex(pool.brk)}  (+{_hex(pool.brk - pool.start)})"),
+            ("break", f"{_hex(pool.brk)}  (+{_hex(pool.brk - pool.start)}, heap_break)"),
             ("granule", _hex(pool.granule)),
             ("free blocks", str(len(blocks))),
             ("bytes free", _size(nfree)),
@@ -347,10 +364,26 @@ free, the largest free block, and the pool's in-use and taken counters."""
             ("in use", _size(pool.inuse)),
             ("taken", f"{_size(pool.taken)}  (free + in use = {_hex(nfree + pool.inuse)})"),
         ]
+        if pool.bloc:
+            rows.insert(5, ("pool break", f"{_hex(pool.bloc)}  (+{_hex(pool.bloc - pool.start)}, "
+                            "bloc: where the pool left the break)"))
+        image = _image_heap(pool.mask)
+        if image is not None:
+            rows.insert(3, ("image heap", f"[{_hex(image[0])}, {_hex(image[1])})  "
+                            "(_heap_start, _heap_end)"))
         for k, v in rows:
             print(f"{k + ':':<14}{v}")
         if fault is not None:
             print(f"walk stopped: {fault}  (run `heap check`)")
+
+
+def _image_heap(mask):
+    """The linker's heap bounds [_heap_start, _heap_end), or None (the host)."""
+    try:
+        return tuple(int(gdb.parse_and_eval(f"(unsigned long)&{s}")) & mask
+                     for s in ("_heap_start", "_heap_end"))
+    except gdb.error:
+        return None
 
 
 def _map_cells(pool, blocks, cell, ncells):
@@ -392,7 +425,7 @@ addresses. At most 16 rows: a column covers as many granules as needed."""
             lo, hi = pool.start + r * cell, min(pool.start + (r + MAP_COLS) * cell, pool.brk)
             print(f"{_hex(lo):>{w}} |{row:<{MAP_COLS}}| {_hex(hi)}")
         print(f"one column = {_hex(cell)} bytes; `.` free, `#` in use, `+` both; "
-              f"{len(blocks)} free blocks, {_size(sum(b.size for b in blocks))} free")
+              f"free: {_blocks(len(blocks))}, {_size(sum(b.size for b in blocks))}")
         if fault is not None:
             print(f"walk stopped: {fault}  (run `heap check`)")
 
@@ -403,19 +436,22 @@ def _map_char(free, size):
     return "." if free >= size else "+"
 
 
-def _describe_pc(pc):
-    """pc with its symbol and source line, as gdb would show them."""
+def _symbolize(addr):
+    """addr with the symbol it falls in, as gdb shows it: 0x1234 <mem_free+32>."""
     try:
-        sym = gdb.execute(f"info symbol {pc:#x}", to_string=True).strip()
+        sym = gdb.execute(f"info symbol {addr:#x}", to_string=True).strip()
     except gdb.error:
         sym = ""
-    s = _hex(pc)
-    if sym and not sym.startswith("No symbol"):
-        s += " <" + sym.split(" in section")[0].replace(" + ", "+") + ">"
+    if not sym or sym.startswith("No symbol"):
+        return _hex(addr)
+    return f"{_hex(addr)} <{sym.split(' in section')[0].replace(' + ', '+')}>"
+
+
+def _describe_pc(pc):
+    """pc with its symbol and source line."""
     sal = gdb.find_pc_line(pc)
-    if sal.symtab is not None:
-        s += f" at {sal.symtab.filename}:{sal.line}"
-    return s
+    where = f" at {sal.symtab.filename}:{sal.line}" if sal.symtab is not None else ""
+    return _symbolize(pc) + where
 
 
 class HeapLock(gdb.Command):
@@ -441,7 +477,7 @@ the host replay has none."""
             name = lk["name"].string() if int(lk["name"]) else "?"
         except gdb.MemoryError as e:
             _fail(f"cannot read the lock at {_hex(pool.lockarg)}: {e}")
-        what = f"heap lock: {_describe_pc(pool.lockarg).split(' at ')[0]} \"{name}\""
+        what = f"heap lock: {_symbolize(pool.lockarg)} \"{name}\""
         if not locked:
             stale = f" (but cpu {cpu}, pc {_hex(pc)} recorded)" if cpu != -1 else ""
             print(f"{what}: free{stale}")

@@ -1,0 +1,47 @@
+// The i386 half of arch/x86: the trap frame trapasm.S builds, the IDT gate
+// layout and the GDT's code descriptor.
+#ifndef HEAPLAB_X86_WIDTH_H
+#define HEAPLAB_X86_WIDTH_H
+
+#include <stdint.h>
+
+// 32-bit code, base 0, limit 4 GiB, present, ring 0.
+#define GDT_KCODE 0x00cf9a000000ffffull
+
+// What trapasm.S's alltraps leaves on the stack, lowest address first:
+// pushal's registers, the segment registers, then the vector stub's
+// vector and error code, then what the CPU pushed (no ring change, so no
+// esp/ss).
+struct trapframe {
+	uint32_t edi, esi, ebp, oesp, ebx, edx, ecx, eax; // pushal
+	uint16_t gs, pad1, fs, pad2, es, pad3, ds, pad4;
+	uint32_t trapno, err;
+	uint32_t eip;
+	uint16_t cs, pad5;
+	uint32_t eflags;
+};
+
+// The system call convention: number in %eax, argument in %ebx, result in
+// %eax (arch_syscall1 in trapasm.S).
+#define TF_SYSNUM(tf) ((tf)->eax)
+#define TF_SYSARG(tf) ((tf)->ebx)
+#define TF_PC(tf)     ((tf)->eip)
+#define TF_PC_NAME    "eip"
+
+// An IDT entry: a 32-bit interrupt gate.
+struct gatedesc {
+	uint16_t off_lo, sel;
+	uint8_t zero, type; // P | DPL | 0xe
+	uint16_t off_hi;
+};
+
+static inline void gate_set(struct gatedesc *g, uintptr_t handler, uint16_t sel, int dpl)
+{
+	g->off_lo = handler & 0xffff;
+	g->sel = sel;
+	g->zero = 0;
+	g->type = 0x80 | (dpl << 5) | 0xe;
+	g->off_hi = handler >> 16;
+}
+
+#endif

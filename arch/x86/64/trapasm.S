@@ -1,0 +1,61 @@
+// amd64 trap entry and exit, and the system call stub. Each vector's stub
+// (trapvec.h) pushes an error code and its number, then alltraps saves
+// every general register into a struct trapframe (width.h), calls trap(tf)
+// and restores them, %rax carrying a system call's result. The CPU aligns
+// %rsp to 16 before it pushes, and the frame is 176 bytes, so trap is
+// called with the stack aligned as the ABI wants.
+#include "x86.h"
+
+#include "trapvec.h"
+
+alltraps:
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rbp
+	pushq %rsi
+	pushq %rdi
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	cld
+	movq %rsp, %rdi		// trap(tf)
+	call trap
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rdi
+	popq %rsi
+	popq %rbp
+	popq %rdx
+	popq %rcx
+	popq %rbx
+	popq %rax
+	addq $16, %rsp		// vector and error code
+	iretq
+
+// uintptr_t arch_syscall1(uintptr_t num, uintptr_t arg): int $0x80 with num
+// in %rax and arg in %rbx; the handler's result comes back in %rax. Out of
+// line, so the compiler assumes every caller-saved register (the SSE ones
+// included) is clobbered.
+	.globl arch_syscall1
+arch_syscall1:
+	pushq %rbx
+	movq %rdi, %rax
+	movq %rsi, %rbx
+	int $T_SYSCALL
+	popq %rbx
+	ret
+
+	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,89 @@
+# The bare-metal image, for ARCH=i386|amd64|arm (make image): kernel/, mem/
+# and the port's boot/ and arch/ code, linked with newlib into
+# build/$(ARCH)/kernel.elf, with its objdump -S listing kernel.asm beside it
+# and the image QEMU boots. Also make qemu, qemu-gdb (with a generated
+# .gdbinit) and boot-test.
+#
+# Each port's mk/arch-$(ARCH).mk sets:
+#   CROSS_CC      the compiler, also used to assemble (.S) and link
+#   OBJDUMP       its objdump, for the listing
+#   ARCH_CFLAGS   target flags and the port's include directories
+#   ARCH_LDFLAGS  target link flags
+#   ARCH_SRCS     the port's .c and .S files (boot/ and arch/)
+#   LIBGCC        the libgcc.a to link
+#   BOOT_IMAGE    what QEMU boots: kernel.elf, or a rule-made copy of it
+#   NEWLIB_INC, NEWLIB_LIBC (and optionally NEWLIB_CPPFLAGS) when newlib
+#                 does not come from mk/newlib.mk (x86 builds it there)
+# The heap's size is a link-time constant: make HEAP_SIZE=BYTES.
+
+HEAP_SIZE ?= 0x4000000
+GDBPORT	  ?= 1234
+IMG	  := $(B)/$(ARCH)
+KERNEL_ELF := $(IMG)/kernel.elf
+
+.PHONY: image qemu qemu-gdb gdbinit boot-test heaplab-force
+
+ifeq ($(wildcard mk/arch-$(ARCH).mk),)
+image:
+	@echo "make: no port for ARCH=$(ARCH) (mk/arch-$(ARCH).mk is missing)" >&2; exit 2
+else
+include mk/arch-$(ARCH).mk
+ifneq ($(filter i386 amd64,$(ARCH)),)
+-include mk/newlib.mk
+endif
+
+NEWLIB_CPPFLAGS ?= -nostdinc -isystem $(NEWLIB_INC) -isystem $(shell $(CROSS_CC) -print-file-name=include)
+KERNEL_SRCS ?= $(sort $(wildcard kernel/*.c))
+IMAGE_SRCS  := $(KERNEL_SRCS) $(MEM_SRCS) $(ARCH_SRCS)
+IMAGE_OBJS  := $(patsubst %,$(IMG)/%.o,$(basename $(IMAGE_SRCS)))
+IMAGE_CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
+		-Wall -Wextra -Werror -g -O2 -fno-omit-frame-pointer -DMEM_DEBUG=$(MEM_DEBUG) \
+		$(NEWLIB_CPPFLAGS) -Ikernel -Imem $(ARCH_CFLAGS)
+IMAGE_LDFLAGS := $(ARCH_LDFLAGS) -nostdlib -static -T linker/$(ARCH).ld \
+		 -Wl,--defsym=HEAP_SIZE=$(HEAP_SIZE)
+
+image: $(BOOT_IMAGE) $(IMG)/kernel.asm
+
+# build/$(ARCH)/config records the compiler, flags and heap size, and
+# changes (so everything is rebuilt) only when they do.
+IMAGE_CONFIG := $(CROSS_CC) $(IMAGE_CFLAGS) $(IMAGE_LDFLAGS)
+$(IMG)/config: heaplab-force
+	@mkdir -p $(@D)
+	@echo '$(IMAGE_CONFIG)' | cmp -s - $@ || echo '$(IMAGE_CONFIG)' > $@
+
+# newlib's headers come with its libc.a: build that before any object.
+$(IMG)/%.o: %.c $(IMG)/config | $(NEWLIB_LIBC)
+	@mkdir -p $(@D)
+	$(CROSS_CC) $(IMAGE_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(IMG)/%.o: %.S $(IMG)/config | $(NEWLIB_LIBC)
+	@mkdir -p $(@D)
+	$(CROSS_CC) $(IMAGE_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(KERNEL_ELF): $(IMAGE_OBJS) linker/$(ARCH).ld $(NEWLIB_LIBC) $(IMG)/config
+	$(CROSS_CC) $(IMAGE_LDFLAGS) -o $@ $(IMAGE_OBJS) \
+		-Wl,--start-group $(NEWLIB_LIBC) $(LIBGCC) -Wl,--end-group
+
+$(IMG)/kernel.asm: $(KERNEL_ELF)
+	$(OBJDUMP) -S $< > $@
+
+-include $(IMAGE_OBJS:.o=.d)
+endif
+
+heaplab-force:
+
+qemu:
+	./run-qemu.sh --arch $(ARCH)
+
+qemu-gdb: gdbinit
+	./run-qemu.sh --arch $(ARCH) --gdb
+
+# .gdbinit, xv6 style, from the gdb tools' template (if it is there).
+gdbinit:
+	@if [ -f tools/gdb/gdbinit.tmpl ]; then \
+		sed -e 's|@ELF@|$(KERNEL_ELF)|g' -e 's|@GDBPORT@|$(GDBPORT)|g' \
+		    -e 's|@ARCH@|$(ARCH)|g' tools/gdb/gdbinit.tmpl > .gdbinit; \
+	fi
+
+boot-test: host
+	/usr/bin/python3 -m pytest -q tests/test_boot.py

@@ -1,0 +1,258 @@
+#!/bin/bash
+# run-qemu.sh: boots a heaplab image in QEMU (TCG, no KVM) with the console
+# on stdout, and exits with the status the image reported. Run --help.
+set -u
+
+usage() {
+	cat <<'EOF'
+usage: ./run-qemu.sh [--arch i386|amd64|arm] [--smp N] [--trace FILE]
+                     [--heap BYTES] [--page BYTES] [--check] [--gdb]
+                     [--timeout S] [--dry-run] [-- QEMU-ARGS...]
+
+Boots heaplab's image for one architecture in QEMU (TCG only) with the
+console on stdout. Missing Debian packages are installed (tools/deps.sh, as
+root) and the image is built or brought up to date (make ARCH=...) first.
+
+  --arch A       i386, amd64 (default; qemu-system-x86_64) or arm
+  --smp N        give QEMU N CPUs (and the kernel smp=N)
+  --trace FILE   replay FILE in the image instead of the self-test, printing
+                 what build/host/replay prints for it
+  --heap BYTES   trace mode: the replay's heap size (kernel heap=BYTES); at
+                 most the heap linked in (HEAP_SIZE=BYTES ./run-qemu.sh ...
+                 links a bigger one; default 64 MiB)
+  --page BYTES   trace mode: the granule (kernel page=BYTES)
+  --check        trace mode: run the allocator's full check after every
+                 operation (kernel check)
+  --gdb          start QEMU halted with its gdb stub on TCP port
+                 ${GDBPORT:-1234}, and print how to attach; no time limit
+                 unless --timeout is given
+  --timeout S    stop QEMU after S seconds (default 120); a timeout fails
+  --dry-run      print the QEMU command and exit 0 (builds nothing)
+  -- ARGS        pass ARGS on to QEMU
+  -h, --help     this text
+
+How the image gets its input: on x86 (multiboot) the options are the
+kernel command line (-append "heap=N page=N check smp=N") and the trace is
+the first module (-initrd FILE); on arm, one blob loaded at 0x48000000
+holds the line "heaplab: OPTIONS" (with the token trace when one follows),
+then the trace, then a NUL byte.
+
+Every run's last console line is "# heaplab: exit N". The exit status is
+N when QEMU's status agrees with that line (x86: isa-debug-exit makes QEMU
+exit with 2N+1; arm: semihosting exit N), so 0 only when the image
+reported success. Otherwise, with a one-line reason on stderr:
+  2    usage error (unknown flag or arch, bad number, unreadable trace)
+  124  timed out
+  125  crashed: a triple fault or reset (QEMU exits 0 on x86), or no exit
+       line (the image did not finish), or QEMU failed to start
+  126  missing packages or the build failed
+EOF
+}
+
+die() { # die STATUS MESSAGE: a one-line reason on stderr
+	echo "run-qemu.sh: $2" >&2
+	exit "$1"
+}
+
+usage_error() {
+	echo "run-qemu.sh: $1 (see ./run-qemu.sh --help)" >&2
+	exit 2
+}
+
+is_bytes() { [[ $1 =~ ^([1-9][0-9]*|0[xX][0-9a-fA-F]*[1-9a-fA-F][0-9a-fA-F]*)$ ]]; }
+is_count() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
+is_seconds() { [[ $1 =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ && ! $1 =~ ^0*\.?0*$ ]]; }
+
+arch=amd64 smp='' trace='' heap='' page='' check=0 gdb=0 timeout_s='' dry=0
+qemu_extra=()
+log='' blob='' # temporary files, removed on exit
+
+# need_value FLAG COUNT: a flag's value must follow it.
+need_value() { [ "$2" -ge 2 ] || usage_error "$1 needs a value"; }
+
+parse_args() {
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--arch | --smp | --trace | --heap | --page | --timeout)
+			need_value "$1" $#
+			set_opt "$1" "$2"
+			shift 2
+			;;
+		--arch=* | --smp=* | --trace=* | --heap=* | --page=* | --timeout=*)
+			set_opt "${1%%=*}" "${1#*=}"
+			shift
+			;;
+		--check) check=1; shift ;;
+		--gdb) gdb=1; shift ;;
+		--dry-run) dry=1; shift ;;
+		-h | --help) usage; exit 0 ;;
+		--) shift; qemu_extra=("$@"); break ;;
+		*) usage_error "unknown flag '$1'" ;;
+		esac
+	done
+}
+
+set_opt() {
+	case $1 in
+	--arch)
+		case $2 in
+		i386 | amd64 | arm) arch=$2 ;;
+		*) usage_error "unknown arch '$2' (want i386, amd64 or arm)" ;;
+		esac
+		;;
+	--smp) is_count "$2" || usage_error "--smp wants a positive count, not '$2'"; smp=$2 ;;
+	--heap) is_bytes "$2" || usage_error "--heap wants a positive number of bytes, not '$2'"; heap=$2 ;;
+	--page) is_bytes "$2" || usage_error "--page wants a positive number of bytes, not '$2'"; page=$2 ;;
+	--timeout) is_seconds "$2" || usage_error "--timeout wants a positive number of seconds, not '$2'"; timeout_s=$2 ;;
+	--trace)
+		if [ ! -f "$2" ] || [ ! -r "$2" ]; then
+			usage_error "cannot read trace '$2'"
+		fi
+		trace=$(realpath "$2")
+		;;
+	esac
+}
+
+# shell_words prints its arguments as a shell would read them back.
+shell_words() {
+	local a out=()
+	for a in "$@"; do
+		if [[ $a =~ ^[][A-Za-z0-9_./:=,+@%-]+$ ]]; then
+			out+=("$a")
+		else
+			out+=("'${a//\'/\'\\\'\'}'")
+		fi
+	done
+	echo "${out[*]}"
+}
+
+# kernel_cmdline prints the options as kernel command-line tokens.
+kernel_cmdline() {
+	local t=()
+	[ -n "$heap" ] && t+=("heap=$heap")
+	[ -n "$page" ] && t+=("page=$page")
+	[ "$check" = 1 ] && t+=(check)
+	[ -n "$smp" ] && t+=("smp=$smp")
+	[ "$arch" = arm ] && [ -n "$trace" ] && t+=(trace)
+	echo "${t[*]}"
+}
+
+# make_blob FILE CMDLINE: arm's input, "heaplab: CMDLINE\n" + trace + NUL.
+make_blob() {
+	{
+		printf 'heaplab: %s\n' "$2"
+		[ -n "$trace" ] && cat "$trace"
+		printf '\0'
+	} >"$1"
+}
+
+# qemu_command fills cmd with the QEMU command line.
+qemu_command() {
+	local cmdline
+	cmdline=$(kernel_cmdline)
+	cmd=()
+	case $arch in
+	i386 | amd64)
+		if [ "$arch" = i386 ]; then
+			cmd=(qemu-system-i386 -kernel build/i386/kernel.elf)
+		else
+			cmd=(qemu-system-x86_64 -kernel build/amd64/kernel32.elf)
+		fi
+		cmd+=(-device 'isa-debug-exit,iobase=0xf4,iosize=0x04')
+		[ -n "$trace" ] && cmd+=(-initrd "$trace")
+		[ -n "$cmdline" ] && cmd+=(-append "$cmdline")
+		;;
+	arm)
+		cmd=(qemu-system-arm -M virt -cpu cortex-a15
+			-semihosting-config 'enable=on,target=native' -kernel build/arm/kernel.elf)
+		if [ -n "$cmdline" ] || [ -n "$trace" ]; then
+			if [ "$dry" = 1 ]; then
+				blob=BLOB
+				printf '# BLOB holds "heaplab: %s\\n"%s then a NUL byte\n' \
+					"$cmdline" "${trace:+, then $trace,}"
+			else
+				blob=$(mktemp "${TMPDIR:-/tmp}/heaplab-blob.XXXXXX")
+				make_blob "$blob" "$cmdline"
+			fi
+			cmd+=(-device "loader,file=$blob,addr=0x48000000,force-raw=on")
+		fi
+		;;
+	esac
+	cmd+=(-accel tcg -m 256M -smp "${smp:-1}" -display none -serial stdio -net none -no-reboot)
+	[ "$gdb" = 1 ] && cmd+=(-S -gdb "tcp::${GDBPORT:-1234}")
+	cmd+=("${qemu_extra[@]}")
+}
+
+# prepare installs what is missing and builds the image.
+prepare() {
+	local groups=(x86)
+	[ "$arch" = arm ] && groups=(arm)
+	[ "$gdb" = 1 ] && groups+=(gdb)
+	tools/deps.sh "${groups[@]}" >&2 || die 126 "missing packages (tools/deps.sh ${groups[*]})"
+	local targets=(image)
+	[ "$gdb" = 1 ] && targets+=(gdbinit)
+	make -s --no-print-directory ARCH="$arch" GDBPORT="${GDBPORT:-1234}" "${targets[@]}" >&2 ||
+		die 126 "build failed (make ARCH=$arch ${targets[*]})"
+}
+
+# attach_hint prints how to attach gdb to the halted QEMU.
+attach_hint() {
+	local gdb_cmd=gdb
+	[ "$arch" = arm ] && gdb_cmd="gdb-multiarch"
+	if [ -f .gdbinit ]; then
+		echo "run-qemu.sh: QEMU waits for gdb; attach from $PWD with: $gdb_cmd -x .gdbinit" >&2
+	else
+		echo "run-qemu.sh: QEMU waits for gdb; attach with:" \
+			"$gdb_cmd build/$arch/kernel.elf -ex 'target remote :${GDBPORT:-1234}'" >&2
+	fi
+}
+
+# verdict reads QEMU's status and the console log and exits accordingly.
+verdict() {
+	local st=$1 log=$2 n last gdb_note=
+	[ "$gdb" = 1 ] && gdb_note=", or gdb killed it"
+	[ "$st" = 124 ] && die 124 "timed out after $timeout_s s"
+	if [ "$arch" = arm ]; then
+		n=$st
+	elif [ "$st" = 0 ]; then
+		die 125 "crashed: QEMU exited 0 (triple fault or reset${gdb_note})"
+	elif [ $((st % 2)) = 1 ]; then
+		n=$(((st - 1) / 2))
+	else
+		die 125 "QEMU failed (status $st)"
+	fi
+	last=$(tr -d '\r' <"$log" | grep -v '^$' | tail -n 1)
+	[ "$last" = "# heaplab: exit $n" ] ||
+		die 125 "no exit line: the image did not finish (QEMU status $st)"
+	[ "$n" = 0 ] || echo "run-qemu.sh: the image reported failure (exit $n)" >&2
+	exit "$n"
+}
+
+main() {
+	local st timeout_cmd=()
+	parse_args "$@"
+	cd "$(dirname "$(realpath "$0")")" || die 126 "cannot enter the repository"
+	if [ -z "$timeout_s" ] && [ "$gdb" = 0 ]; then
+		timeout_s=120
+	fi
+	if [ "$dry" = 1 ]; then
+		qemu_command
+		[ -n "$timeout_s" ] && timeout_cmd=(timeout --foreground -k 5 "$timeout_s")
+		shell_words "${timeout_cmd[@]}" "${cmd[@]}"
+		exit 0
+	fi
+	prepare
+	trap 'rm -f -- $log $blob' EXIT
+	trap 'exit 129' HUP
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	log=$(mktemp "${TMPDIR:-/tmp}/heaplab-console.XXXXXX")
+	qemu_command
+	[ -n "$timeout_s" ] && timeout_cmd=(timeout --foreground -k 5 "$timeout_s")
+	[ "$gdb" = 1 ] && attach_hint
+	"${timeout_cmd[@]}" "${cmd[@]}" | tee "$log"
+	st=${PIPESTATUS[0]}
+	verdict "$st" "$log"
+}
+
+main "$@"

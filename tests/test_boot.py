@@ -1,0 +1,185 @@
+# Boot tests (make boot-test): each image boots in QEMU (TCG) through
+# run-qemu.sh, passes its self-test, and replays every sample trace with
+# the very lines build/host/replay prints. Run with Debian's pytest:
+#   /usr/bin/python3 -m pytest tests/test_boot.py
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN = ROOT / "run-qemu.sh"
+REPLAY = ROOT / "build" / "host" / "replay"
+TRACES = sorted((ROOT.parent / "shared" / "traces").glob("*.trace"))
+TRACE_FLAGS = {"oom-106": ["--heap", "4194304"]}  # runs out of memory on purpose
+QEMU_TIMEOUT = 120  # seconds run-qemu.sh gives QEMU; pytest waits a bit longer
+EXIT_LINE = re.compile(r"^# heaplab: exit (\d+)$")
+
+_built = {}
+
+
+def arches():
+    """i386 and amd64 always; arm once its port is in the tree."""
+    arm = pytest.param(
+        "arm",
+        marks=pytest.mark.skipif(
+            not (ROOT / "mk" / "arch-arm.mk").exists(), reason="no ARM port (mk/arch-arm.mk)"
+        ),
+    )
+    return ["i386", "amd64", arm]
+
+
+def make(*args):
+    return subprocess.run(
+        ["make", "--no-print-directory", *args],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+
+
+def need_image(arch):
+    """Build the image once per session; a failed ARM build skips, a failed x86 one fails."""
+    if arch not in _built:
+        _built[arch] = make(f"ARCH={arch}", "image")
+    p = _built[arch]
+    if p.returncode != 0:
+        msg = f"make ARCH={arch} image failed:\n{p.stdout[-3000:]}{p.stderr[-3000:]}"
+        if arch == "arm":
+            pytest.skip(msg)
+        pytest.fail(msg)
+
+
+def need_replay():
+    if "host" not in _built:
+        _built["host"] = make("host")
+    p = _built["host"]
+    assert p.returncode == 0, f"make host failed:\n{p.stderr[-3000:]}"
+
+
+def boot(arch, *flags, timeout=QEMU_TIMEOUT):
+    """Run the image through run-qemu.sh; answers the CompletedProcess."""
+    need_image(arch)
+    return subprocess.run(
+        [str(RUN), "--arch", arch, "--timeout", str(timeout), *flags],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout + 60,
+    )
+
+
+def console_lines(p):
+    return [line.rstrip("\r") for line in p.stdout.splitlines()]
+
+
+def check_exit_line(p):
+    """The last console line is the exit line, and it agrees with the status."""
+    lines = [line for line in console_lines(p) if line]
+    assert lines, f"no console output; stderr: {p.stderr}"
+    m = EXIT_LINE.match(lines[-1])
+    assert m, f"last line is not the exit line: {lines[-1]!r}; stderr: {p.stderr}"
+    assert int(m.group(1)) == p.returncode, p.stderr
+
+
+def replay_lines(p):
+    """The image's replay lines: between '# base ...' and the exit line, no '#' lines."""
+    lines = console_lines(p)
+    starts = [i for i, line in enumerate(lines) if line.startswith("# base ")]
+    assert starts, f"no '# base' line:\n{p.stdout}\n{p.stderr}"
+    out = []
+    for line in lines[starts[0] + 1 :]:
+        if EXIT_LINE.match(line):
+            return out
+        if not line.startswith("#"):
+            out.append(line)
+    pytest.fail(f"no exit line after the replay:\n{p.stdout}\n{p.stderr}")
+
+
+def host_replay(trace, *flags):
+    need_replay()
+    p = subprocess.run(
+        [str(REPLAY), *flags, str(trace)], capture_output=True, text=True, timeout=300
+    )
+    lines = [line for line in p.stdout.splitlines() if not line.startswith("#")]
+    return p, lines
+
+
+@pytest.mark.parametrize("arch", arches())
+def test_selftest_passes(arch):
+    p = boot(arch)
+    assert p.returncode == 0, f"exit {p.returncode}: {p.stderr}\n{p.stdout[-3000:]}"
+    check_exit_line(p)
+    verdicts = [m for m in map(re.compile(r"^(\d+) passed, (\d+) failed$").match, console_lines(p)) if m]
+    assert len(verdicts) == 1, f"want one verdict line:\n{p.stdout}"
+    assert int(verdicts[0].group(1)) > 0 and verdicts[0].group(2) == "0"
+
+
+@pytest.mark.parametrize("trace", TRACES, ids=[t.stem for t in TRACES])
+@pytest.mark.parametrize("arch", arches())
+def test_trace_matches_host(arch, trace):
+    flags = TRACE_FLAGS.get(trace.stem, [])
+    host, want = host_replay(trace, *flags)
+    assert host.returncode == 0, f"host replay: exit {host.returncode}: {host.stderr}"
+    p = boot(arch, *flags, "--trace", str(trace))
+    assert p.returncode == host.returncode, f"exit {p.returncode}: {p.stderr}\n{p.stdout[-3000:]}"
+    check_exit_line(p)
+    assert replay_lines(p) == want
+
+
+@pytest.mark.parametrize("arch", arches())
+def test_out_of_memory_is_clean(arch):
+    """oom-106 exhausts a 4 MiB heap: nil answers, and the full check stays clean."""
+    trace = next((t for t in TRACES if t.stem == "oom-106"), None)
+    if trace is None:
+        pytest.skip("no oom-106 trace")
+    expected = trace.with_suffix(".expected").read_text().splitlines()
+    nils = [line for line in expected if line.endswith(" nil")]
+    assert nils, "oom-106.expected has no nil line"
+    flags = ["--heap", "4194304", "--check"]
+    host, want = host_replay(trace, *flags)
+    assert host.returncode == 0, f"host replay --check: exit {host.returncode}: {host.stderr}"
+    assert want == expected
+    p = boot(arch, *flags, "--trace", str(trace))
+    assert p.returncode == 0, f"exit {p.returncode}: {p.stderr}\n{p.stdout[-3000:]}"
+    check_exit_line(p)
+    got = replay_lines(p)
+    assert got == want
+    assert [line for line in got if line.endswith(" nil")] == nils
+
+
+@pytest.mark.parametrize("arch", ["i386", "amd64"])
+def test_timeout_fails(arch):
+    # -S keeps the CPU halted, so the run cannot finish before the timeout.
+    p = boot(arch, "--", "-S", timeout=1)
+    assert p.returncode == 124
+    assert "timed out after 1 s" in p.stderr
+
+
+@pytest.mark.parametrize(
+    "arch,qemu", [("i386", "qemu-system-i386"), ("amd64", "qemu-system-x86_64"), ("arm", "qemu-system-arm")]
+)
+def test_dry_run_prints_command(arch, qemu):
+    p = subprocess.run(
+        [str(RUN), "--arch", arch, "--check", "--dry-run"], capture_output=True, text=True, timeout=30
+    )
+    assert p.returncode == 0, p.stderr
+    cmd = p.stdout.splitlines()[-1]
+    assert qemu in cmd and "-accel tcg" in cmd and "kvm" not in cmd
+    assert "-no-reboot" in cmd and "-m 256M" in cmd
+
+
+def test_default_arch_is_amd64():
+    p = subprocess.run([str(RUN), "--dry-run"], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0 and "qemu-system-x86_64" in p.stdout
+
+
+@pytest.mark.parametrize("args", [["--bogus"], ["--arch", "mips"], ["--smp", "0"], ["--timeout"]])
+def test_usage_error(args):
+    p = subprocess.run([str(RUN), *args, "--dry-run"], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2
+    assert len(p.stderr.splitlines()) == 1 and p.stderr.startswith("run-qemu.sh: ")

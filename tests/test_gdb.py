@@ -1,0 +1,292 @@
+# Tests for the gdb heap commands (tools/gdb/heaplab.py): on the host replay
+# and, for each image that builds, through QEMU's gdb stub. Run with
+# /usr/bin/python3 -m pytest tests/test_gdb.py; the sample traces are found in
+# ../shared/traces beside the repository (or in $HEAPLAB_SHARED/traces).
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TRACES = Path(os.environ.get("HEAPLAB_SHARED", REPO.parent / "shared")) / "traces"
+REPLAY = REPO / "build" / "host" / "replay"
+HEAPLAB = REPO / "tools" / "gdb" / "heaplab.py"
+GDB_TIMEOUT = 120  # seconds for one gdb run
+HEAP_ARGS = {"oom-106": ["--heap", "4194304"]}  # as the trace's .expected was made
+CORRUPT_TRACE = "bigsmall-105"  # leaves 10 free blocks: room to corrupt
+
+# Each corruption: the lvalues to set (saved first, restored after) and the
+# invariant `heap check` must name, with the block ($a, $b, $c: the first
+# three free blocks) it must name.
+CORRUPTIONS = [
+    ("overlap", [("$a->size", "(char *)$b - (char *)$a + mempool.granule")],
+     "free blocks overlap", "a"),
+    ("touch", [("$a->size", "(char *)$b - (char *)$a")],
+     "free blocks touch but were not merged", "a"),
+    ("dirty", [("*((unsigned char *)$b + $b->size - 1)", "0x5a")],
+     "free memory not zero", "b"),
+    ("loop", [("$c->next", "$a")], "free list loops", "c"),
+    ("order", [("mempool.freelist", "$b"), ("$b->next", "$a"), ("$a->next", "$c")],
+     "free list not in ascending order", "b"),
+    ("size", [("$b->size", "$b->size + 1")],
+     "free block size not a nonzero multiple of the granule", "b"),
+    ("align", [("$a->next", "(struct mem_hdr *)((char *)$b + 2 * sizeof(struct mem_hdr))")],
+     "free block not aligned to the granule", None),
+    ("bounds", [("$b->size", "(char *)heap_break - (char *)$b + mempool.granule")],
+     "free block outside [start, break)", "b"),
+    ("balance", [("mempool.inuse", "mempool.inuse + mempool.granule")],
+     "free + in use != taken", None),
+]
+
+
+def trace_path(name):
+    p = TRACES / f"{name}.trace"
+    if not p.exists():
+        pytest.skip(f"no sample trace {p}")
+    return p
+
+
+def replay_free(text):
+    """The replay's final `free 0xOFF 0xSIZE` lines, as (offset, size)."""
+    return [(int(m[1], 16), int(m[2], 16))
+            for m in re.finditer(r"^free (0x[0-9a-f]+) (0x[0-9a-f]+)\s*$", text, re.M)]
+
+
+def listed(text):
+    """The blocks of a `heap list` output, as (address, size)."""
+    return [(int(m[1], 16), int(m[2], 16))
+            for m in re.finditer(r"^(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+0x", text, re.M)]
+
+
+def marked(cmds):
+    """gdb -ex arguments running cmds, each output preceded by a marker line.
+    (-ex, not a script: an error in a script would end the script.)"""
+    argv = []
+    for i, c in enumerate(cmds + [None]):
+        argv += ["-ex", f"echo \\n@@{i}\\n"] + (["-ex", c] if c is not None else [])
+    return argv
+
+
+def run_gdb(gdb, args, cmds, prelude=()):
+    """Runs gdb in batch mode over cmds; answers each command's output."""
+    argv = ["timeout", "-k", "5", str(GDB_TIMEOUT), gdb, "-batch", "-nx"]
+    for p in prelude:
+        argv += ["-x", str(p)]
+    p = subprocess.run(argv + marked(cmds) + list(args), cwd=REPO, text=True,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       stdin=subprocess.DEVNULL, timeout=GDB_TIMEOUT + 30)
+    parts = re.split(r"^@@(\d+)$", p.stdout, flags=re.M)
+    out = {int(parts[i]): parts[i + 1] for i in range(1, len(parts) - 1, 2)}
+    assert len(cmds) in out, f"gdb did not finish (status {p.returncode}):\n{p.stdout}"
+    return [out.get(i, "") for i in range(len(cmds))]
+
+
+def corruption_cmds():
+    """Commands that plant each corruption, check, restore and check again."""
+    cmds = ["set $a = mempool.freelist", "set $b = $a->next", "set $c = $b->next"]
+    for name, sets, _, _ in CORRUPTIONS:
+        for i, (lv, _) in enumerate(sets):
+            cmds.append(f"set ${name}{i} = {lv}")
+        cmds += [f"set var {lv} = {v}" for lv, v in sets]
+        cmds.append("heap check")
+        cmds += [f"set var {lv} = ${name}{i}" for i, (lv, _) in reversed(list(enumerate(sets)))]
+        cmds.append("heap check")
+    return cmds
+
+
+def assert_corruptions_named(out, blocks):
+    """out: the outputs of corruption_cmds(); blocks: the first free blocks."""
+    addr = dict(zip("abc", (f"block {a:#x}" for a, _ in blocks)))
+    checks = [o for o, c in zip(out, corruption_cmds()) if c == "heap check"]
+    for i, (name, _, what, who) in enumerate(CORRUPTIONS):
+        bad, good = checks[2 * i], checks[2 * i + 1]
+        assert f"heap check: FAILED: {what}: " in bad, f"{name}: {bad}"
+        if who is not None:
+            assert addr[who] in bad, f"{name}: want {addr[who]}: {bad}"
+        assert "heap check: ok" in good, f"{name} not restored: {good}"
+
+
+def assert_heap_ok(out_list, out_check, want, base):
+    """heap list matches the replay's free lines; heap check passes."""
+    got = listed(out_list)
+    assert [(a - base, s) for a, s in got] == want, out_list
+    m = re.search(r"heap check: ok \((\d+) blocks, (\d+) bytes free\)", out_check)
+    assert m, out_check
+    assert (int(m[1]), int(m[2])) == (len(want), sum(s for _, s in want))
+
+
+# --- the host replay ---------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def replay():
+    if shutil.which("gdb") is None:
+        pytest.skip("gdb is not installed (tools/deps.sh gdb)")
+    subprocess.run(["make", "-s", "host"], cwd=REPO, check=True, timeout=600)
+    return REPLAY
+
+
+def host_session(replay, name, cmds):
+    """Runs replay on trace name under gdb to replay_done, then cmds."""
+    t = trace_path(name)
+    args = HEAP_ARGS.get(name, [])
+    want = subprocess.run([str(replay), *args, str(t)], text=True, stdout=subprocess.PIPE,
+                          timeout=60)
+    assert want.returncode == 0, want.stdout
+    pre = [f"source {HEAPLAB}", "break replay_done",
+           f"run {' '.join(args)} {t} >/dev/null", "p/x mempool.start"]
+    out = run_gdb("gdb", ["--args", str(replay)], pre + cmds)
+    base = int(re.search(r"= (0x[0-9a-f]+)", out[3])[1], 16)
+    return replay_free(want.stdout), base, out[len(pre):]
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in TRACES.glob("*.trace")) or ["example-1"])
+def test_host_list_and_check(replay, name):
+    want, base, (lst, chk, stats, hmap, lock) = host_session(
+        replay, name, ["heap list", "heap check", "heap stats", "heap map", "heap lock"])
+    assert_heap_ok(lst, chk, want, base)
+    assert re.search(rf"^free blocks:\s+{len(want)}$", stats, re.M), stats
+    assert re.search(rf"^heap start:\s+{base:#x}$", stats, re.M), stats
+    rows = [r for r in hmap.splitlines() if re.match(r"\s*0x[0-9a-f]+ \|", r)]
+    assert 0 < len(rows) <= 17, hmap
+    assert ("." in hmap) == bool(want), hmap
+    assert "lockarg is NULL" in lock, lock
+
+
+def test_host_corruptions_named(replay):
+    cmds = ["heap list", "heap check"] + corruption_cmds()
+    want, base, out = host_session(replay, CORRUPT_TRACE, cmds)
+    assert_heap_ok(out[0], out[1], want, base)
+    assert_corruptions_named(out[2:], listed(out[0])[:3])
+
+
+def test_host_pool_argument(replay):
+    _, _, (ptr, num, missing) = host_session(
+        replay, "example-2", ["heap check &mempool", "heap check 1", "heap list nosuch"])
+    assert "heap check: ok (2 blocks" in ptr, ptr
+    assert "not a struct mem_pool" in num, num
+    assert "cannot evaluate 'nosuch'" in missing, missing
+
+
+def test_host_errors(replay):
+    out = run_gdb("gdb", [str(replay)], [f"source {HEAPLAB}", "heap check"])
+    assert "the program is not running" in out[1], out[1]
+    out = run_gdb("gdb", [str(replay)], [f"source {HEAPLAB}", "break main", "run", "heap map"])
+    assert "is not set up yet" in out[3], out[3]
+    true = shutil.which("true")
+    out = run_gdb("gdb", [true], [f"source {HEAPLAB}", "starti", "heap list"])
+    assert "no symbol 'mempool'" in out[2], out[2]
+
+
+# --- the images, through QEMU's gdb stub --------------------------------------
+
+ARCHES = {"i386": "gdb", "amd64": "gdb", "arm": "gdb-multiarch"}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def listening(port):
+    """Is some socket listening on port? Read from /proc, without connecting
+    (QEMU's stub takes one connection)."""
+    for f in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(f).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for r in rows:
+            local, state = r.split()[1], r.split()[3]
+            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
+                return True
+    return False
+
+
+@pytest.fixture(scope="module", params=sorted(ARCHES))
+def image(request):
+    """The architecture, once its image is built; skips if it does not build."""
+    arch = request.param
+    if shutil.which(ARCHES[arch]) is None:
+        pytest.skip(f"{ARCHES[arch]} is not installed (tools/deps.sh gdb)")
+    if not (REPO / "run-qemu.sh").exists():
+        pytest.skip("no run-qemu.sh yet")
+    b = subprocess.run(["make", "-s", f"ARCH={arch}"], cwd=REPO, text=True, timeout=1800,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    elf = REPO / "build" / arch / "kernel.elf"
+    if b.returncode != 0 or not elf.exists():
+        pytest.skip(f"the {arch} image does not build: {b.stdout[-400:]}")
+    return arch
+
+
+def start_qemu(arch, trace, port, log):
+    """Starts run-qemu.sh --gdb in a process group of its own (stop() kills
+    it all); answers the process."""
+    env = dict(os.environ, GDBPORT=str(port))
+    return subprocess.Popen(["timeout", "-k", "5", "300", "./run-qemu.sh", "--arch", arch,
+                             "--trace", str(trace), "--gdb"], cwd=REPO, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def wait_listening(q, port, log):
+    deadline = time.time() + 120
+    while not listening(port):
+        if q.poll() is not None or time.time() > deadline:
+            raise AssertionError(f"QEMU's gdb stub never listened on {port}:\n"
+                                 + Path(log.name).read_text())
+        time.sleep(0.2)
+
+
+def stop(proc):
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait(timeout=30)
+
+
+def image_session(arch, cmds):
+    """Boots the image on the corruption trace under --gdb, attaches with the
+    .gdbinit run-qemu.sh had made from tools/gdb/gdbinit.tmpl, and runs cmds;
+    answers the console and the outputs."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        init, console = Path(tmp) / "gdbinit", Path(tmp) / "console"
+        q = None
+        with open(console, "w") as log:
+            try:
+                q = start_qemu(arch, trace_path(CORRUPT_TRACE), port, log)
+                wait_listening(q, port, log)
+                text = (REPO / ".gdbinit").read_text()
+                assert f"localhost:{port}" in text and f"ARCH={arch}" in text, text
+                init.write_text(text)
+                out = run_gdb(ARCHES[arch], [], cmds, prelude=[init])
+            finally:
+                if q is not None:
+                    stop(q)
+        return console.read_text().replace("\r", ""), out
+
+
+def test_image_list_check_corrupt(image):
+    # In the first free the lock is held; at replay_done, list and check.
+    pre = ["break mem_freel", "continue", "heap lock", "heap list", "delete",
+           "break replay_done", "continue"]
+    after = ["heap list", "heap check", "heap stats", "heap lock"]
+    console, out = image_session(image, pre + after + corruption_cmds())
+    held, lst, chk, stats, lock = out[2], *out[len(pre):len(pre) + 4]
+    m = re.search(r"^# base (0x[0-9a-f]+)$", console, re.M)
+    assert m, f"no `# base` line from the image:\n{console}"
+    assert_heap_ok(lst, chk, replay_free(console), int(m[1], 16))
+    assert re.search(r"held by cpu \d+ from pc 0x[0-9a-f]+ <", held), held
+    assert re.search(r": free$", lock, re.M), lock
+    assert "image heap:" in stats, stats
+    assert_corruptions_named(out[len(pre) + len(after):], listed(lst)[:3])
