@@ -35,6 +35,35 @@ void arch_atomic_add64(uint64_t *p, int64_t delta);
 uintptr_t arch_irq_save(void); // disable, answer the previous state
 void arch_irq_restore(uintptr_t state);
 
+// ---- SMP and spinlocks ----
+#define NCPU 8 // the most CPUs the kernel runs
+
+// This CPU's id: 0 for the boot CPU, 1..NCPU-1 for the others, dense.
+int arch_cpu_id(void);
+
+// Start up to want-1 other CPUs (want counts the boot CPU), each on a stack
+// of its own and with the kernel's traps and page tables, running mp_enter().
+// Answers how many CPUs the machine has, as the firmware lists them (the
+// ACPI MADT on x86; on arm, want, PSCI telling which ones started). The
+// boot CPU counts the ones that reach mp_enter; arch code does not wait.
+int arch_start_cpus(int want);
+
+// What every other CPU runs once started (kernel/mp.c); never returns.
+void mp_enter(void) __attribute__((noreturn));
+
+// The spinlock's atomic halves. trylock: one attempt with an acquire
+// barrier (x86 xchg; arm ldrex/strex + dmb), 1 if it took the lock.
+// unlock: release barrier then store 0 (arm: dmb, str, dsb, sev).
+// wait: the polite pause between attempts (x86 pause; arm wfe).
+int arch_spin_trylock(volatile uint32_t *word);
+void arch_spin_unlock(volatile uint32_t *word);
+void arch_spin_wait(void);
+
+// A free-running counter for measuring spin time (x86 rdtsc; arm CNTVCT),
+// and the halting idle loop for CPUs with nothing left to do.
+uint64_t arch_ticks(void);
+void arch_halt(void) __attribute__((noreturn));
+
 // Called by the boot code once the machine is set up (stack, .bss cleared,
 // traps installed, console ready): cmdline is the kernel command line (or
 // ""), and trace/tracelen the trace handed to the image (or NULL, 0).

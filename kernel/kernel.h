@@ -27,6 +27,22 @@ struct spinlock {
 	uintptr_t pc;	// where the holder took it
 };
 extern struct spinlock mem_lock; // the allocator's lock (mempool.lockarg)
+extern unsigned long spin_bound; // attempts before "lockup suspected"
+
+// Per-CPU state, indexed by arch_cpu_id().
+struct cpu {
+	int id;
+	int noff;	       // depth of push_off nesting
+	uintptr_t intena;      // interrupt state before the outermost push_off
+	unsigned long acquires; // locks taken
+	unsigned long spins;    // of those, how many had to spin
+	uint64_t spin_ticks;   // arch_ticks() spent spinning
+	uintptr_t ops;	       // stress operations done
+};
+extern struct cpu cpus[NCPU];
+struct cpu *mycpu(void);
+void push_off(void);
+void pop_off(void);
 
 void spin_init(struct spinlock *lk, const char *name);
 void spin_lock(struct spinlock *lk);
@@ -39,6 +55,12 @@ int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 // panic prints "panic: ...", the exit line, and ends the run with
 // EXIT_PANIC. Faults and failed checks end here.
 void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+// kcase prints one named result of the self-test (`ok   NAME` or
+// `FAIL NAME`) and counts it; answers 1 if it failed. kverdict prints the
+// `N passed, M failed` line and answers M.
+int kcase(const char *name, int ok);
+int kverdict(void);
 
 // kexit prints "# heaplab: exit N" and ends the run.
 void kexit(int status) __attribute__((noreturn));

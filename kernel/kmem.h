@@ -16,6 +16,10 @@ void kmem_print_list(struct mem_pool *pool, uintptr_t base);
 
 // Entry points of the three things the image can run.
 int selftest_run(void);
+int mp_start(int want);
+void mp_stress(int up);
+void stress_cpu(int cpu);
+int stress_report(int up, uintptr_t inuse0, uint64_t stat0);
 void demo_run(void);
 int trace_run(const char *trace, size_t len, uintptr_t heap, uintptr_t page, int check);
 

@@ -3,6 +3,8 @@
 // the image was handed a trace, replays it.
 #include "kmem.h"
 
+extern uint64_t stress_stat;
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,6 +71,20 @@ static void parse_cmdline(const char *s, struct kopts *o)
 	}
 }
 
+// run_smp brings up the other CPUs and runs the stress on all of them.
+static void run_smp(int want)
+{
+	uintptr_t inuse0 = mempool.inuse;
+	uint64_t stat0 = stress_stat;
+	int up = mp_start(want), checking = mempool.checking;
+
+	kcase("every CPU QEMU was given came up", up >= want);
+	mempool.checking = 0; // the stress checks every few operations instead
+	mp_stress(up);
+	mempool.checking = checking;
+	stress_report(up, inuse0, stat0);
+}
+
 void kmain(const char *cmdline, const char *trace, size_t tracelen)
 {
 	struct kopts o = {64u << 20, PAGE_SIZE, 0, 1};
@@ -81,7 +97,9 @@ void kmain(const char *cmdline, const char *trace, size_t tracelen)
 	if (trace != NULL)
 		kexit(trace_run(trace, tracelen, o.heap, o.page, o.check));
 	kmem_init();
-	failed = selftest_run();
+	selftest_run();
+	run_smp(o.ncpu);
+	failed = kverdict();
 	if (failed == 0)
 		demo_run();
 	kexit(failed ? EXIT_FAIL : EXIT_PASS);

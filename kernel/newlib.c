@@ -4,15 +4,54 @@
 #include "kernel.h"
 
 #include <errno.h>
+#include <reent.h>
 #include <sys/stat.h>
 #include <sys/times.h>
 
 
 uintptr_t newlib_sbrk_bytes; // bytes the break moved for newlib (self-test)
 
+static void *sbrkl(ptrdiff_t incr);
+static struct spinlock malloc_lock = {0, "newlib malloc", -1, 0};
+static int malloc_depth; // newlib's malloc lock is recursive
+
+// newlib calls these around malloc and free: one CPU at a time inside.
+void __malloc_lock(struct _reent *r)
+{
+	(void)r;
+	push_off();
+	if (spin_holding(&malloc_lock)) {
+		malloc_depth++;
+		pop_off();
+		return;
+	}
+	pop_off();
+	spin_lock(&malloc_lock);
+	malloc_depth = 1;
+}
+
+void __malloc_unlock(struct _reent *r)
+{
+	(void)r;
+	if (--malloc_depth == 0)
+		spin_unlock(&malloc_lock);
+}
+
 // _sbrk grows (or shrinks) newlib's heap by incr bytes, rounded to pages
-// since the break is page-aligned; it answers the old break or -1.
+// since the break is page-aligned; it answers the old break or -1. It
+// reads and moves the break under mem_lock, as mem/'s sbrk does, so that
+// the two users of the break never both take the same pages.
 void *_sbrk(ptrdiff_t incr)
+{
+	void *v;
+
+	spin_lock(&mem_lock);
+	v = sbrkl(incr);
+	spin_unlock(&mem_lock);
+	return v;
+}
+
+static void *sbrkl(ptrdiff_t incr)
 {
 	uintptr_t old = brk_trap(0), want, got;
 	uintptr_t n = (uintptr_t)(incr < 0 ? -incr : incr);

@@ -404,6 +404,24 @@ static const struct tcase {
 	{"newlib malloc and heaplab interleaved without overlap", t_newlib_interleaved},
 };
 
+static int npassed, nfailed;
+
+int kcase(const char *name, int ok)
+{
+	kprintf("%s %s\n", ok ? "ok  " : "FAIL", name);
+	if (ok)
+		npassed++;
+	else
+		nfailed++;
+	return !ok;
+}
+
+int kverdict(void)
+{
+	kprintf("%d passed, %d failed\n", npassed, nfailed);
+	return nfailed;
+}
+
 // selftest_run runs the table and the leak check; answers the failures.
 int selftest_run(void)
 {
@@ -414,25 +432,23 @@ int selftest_run(void)
 	for (i = 0; i < n; i++) {
 		why = NULL;
 		if (cases[i].fn() != 0 || mem_check(&mempool, NULL) != MEM_OK) {
-			failed++;
-			kprintf("FAIL %s: line %d: %s\n", cases[i].name, whyline,
-				why ? why : "system pool check");
+			failed += kcase(cases[i].name, 0);
+			kprintf("     line %d: %s\n", whyline, why ? why : "system pool check");
 		} else {
-			kprintf("ok   %s\n", cases[i].name);
+			kcase(cases[i].name, 1);
 		}
 	}
 	leak_snap(&b);
 	if (b.inuse != a.inuse || b.free - a.free != b.taken - a.taken ||
 	    b.brk - a.brk != (b.taken - a.taken) + (b.nlsbrk - a.nlsbrk)) {
-		failed++;
-		kprintf("FAIL leak check: break +%#lx; mem taken +%#lx, free +%#lx, in use %+ld; "
-			"newlib sbrk +%#lx\n",
+		failed += kcase("leak check", 0);
+		kprintf("     break +%#lx; mem taken +%#lx, free +%#lx, in use %+ld; newlib sbrk "
+			"+%#lx\n",
 			(unsigned long)(b.brk - a.brk), (unsigned long)(b.taken - a.taken),
 			(unsigned long)(b.free - a.free), (long)(b.inuse - a.inuse),
 			(unsigned long)(b.nlsbrk - a.nlsbrk));
 	} else {
-		kprintf("ok   leak check: every byte the break grew by is accounted for\n");
+		kcase("leak check: every byte the break grew by is accounted for", 1);
 	}
-	kprintf("%d passed, %d failed\n", n + 1 - failed, failed);
 	return failed;
 }

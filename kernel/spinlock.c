@@ -1,24 +1,35 @@
-// Spinlocks, xv6 style: interrupts off while held (with nesting), the
-// holder recorded for debuggers, misuse fatal.
+// Spinlocks, xv6 style: interrupts off while held (push_off/pop_off nest
+// per CPU), the holder (CPU and pc) recorded for debuggers, and misuse is
+// fatal: taking a lock this CPU holds, releasing one it does not, or
+// spinning past spin_bound attempts (a suspected deadlock).
 #include "kernel.h"
 
-static int noff;	      // depth of push_off nesting (one CPU for now)
-static uintptr_t intena; // interrupt state before the outermost push_off
+struct cpu cpus[NCPU];
+unsigned long spin_bound = 1ul << 28; // attempts before "lockup suspected"
 
-static void push_off(void)
+// mycpu answers this CPU's record; interrupts must be off.
+struct cpu *mycpu(void)
 {
-	uintptr_t s = arch_irq_save();
-
-	if (noff++ == 0)
-		intena = s;
+	return &cpus[arch_cpu_id()];
 }
 
-static void pop_off(void)
+void push_off(void)
 {
-	if (noff < 1)
-		panic("pop_off: not pushed");
-	if (--noff == 0)
-		arch_irq_restore(intena);
+	uintptr_t s = arch_irq_save();
+	struct cpu *c = mycpu();
+
+	if (c->noff++ == 0)
+		c->intena = s;
+}
+
+void pop_off(void)
+{
+	struct cpu *c = mycpu();
+
+	if (c->noff < 1)
+		panic("pop_off: cpu %d: not pushed", c->id);
+	if (--c->noff == 0)
+		arch_irq_restore(c->intena);
 }
 
 void spin_init(struct spinlock *lk, const char *name)
@@ -29,22 +40,44 @@ void spin_init(struct spinlock *lk, const char *name)
 	lk->pc = 0;
 }
 
+// spin_holding answers whether this CPU holds lk; interrupts must be off.
 int spin_holding(struct spinlock *lk)
 {
-	return lk->locked && lk->cpu == 0;
+	return lk->locked && lk->cpu == arch_cpu_id();
 }
 
-// spin_lock takes lk, spinning until it is free; taking a lock this CPU
-// already holds is fatal.
+// spin_wait spins until lk can be taken, counting the time for the stats.
+static void spin_wait(struct spinlock *lk, struct cpu *c)
+{
+	uint64_t t0 = arch_ticks();
+	unsigned long n = 0;
+
+	do {
+		if (++n > spin_bound)
+			panic("spin_lock: %s: lockup suspected: cpu %d spun %lu times; held by "
+			      "cpu %d from pc %#lx",
+			      lk->name, c->id, n - 1, lk->cpu, (unsigned long)lk->pc);
+		arch_spin_wait();
+	} while (lk->locked || !arch_spin_trylock(&lk->locked));
+	c->spins++;
+	c->spin_ticks += arch_ticks() - t0;
+}
+
+// spin_lock takes lk with interrupts off until the matching spin_unlock.
 void spin_lock(struct spinlock *lk)
 {
+	struct cpu *c;
+
 	push_off();
+	c = mycpu();
 	if (spin_holding(lk))
-		panic("spin_lock: %s: recursive acquire (held by cpu %d from pc %#lx)", lk->name,
-		      lk->cpu, (unsigned long)lk->pc);
-	while (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) != 0)
-		;
-	lk->cpu = 0;
+		panic("spin_lock: %s: recursive acquire: cpu %d already holds it (taken at pc "
+		      "%#lx)",
+		      lk->name, c->id, (unsigned long)lk->pc);
+	if (!arch_spin_trylock(&lk->locked))
+		spin_wait(lk, c);
+	c->acquires++;
+	lk->cpu = c->id;
 	lk->pc = (uintptr_t)__builtin_return_address(0);
 }
 
@@ -52,9 +85,10 @@ void spin_lock(struct spinlock *lk)
 void spin_unlock(struct spinlock *lk)
 {
 	if (!spin_holding(lk))
-		panic("spin_unlock: %s: not held by this cpu", lk->name);
+		panic("spin_unlock: %s: cpu %d does not hold it (holder cpu %d, pc %#lx)", lk->name,
+		      arch_cpu_id(), lk->cpu, (unsigned long)lk->pc);
 	lk->cpu = -1;
 	lk->pc = 0;
-	__atomic_store_n(&lk->locked, 0, __ATOMIC_RELEASE);
+	arch_spin_unlock(&lk->locked);
 	pop_off();
 }

@@ -12,7 +12,7 @@ OBJDUMP      := arm-none-eabi-objdump
 ARM_TFLAGS   := -march=armv7-a -marm -mfloat-abi=soft
 ARCH_CFLAGS  := $(ARM_TFLAGS) -Iarch/arm
 ARCH_LDFLAGS := $(ARM_TFLAGS) -Wl,--build-id=none
-ARCH_SRCS    := boot/arm/start.S arch/arm/vectors.S $(sort $(wildcard arch/arm/*.c))
+ARCH_SRCS    := boot/arm/start.S $(sort $(wildcard arch/arm/*.S arch/arm/*.c))
 BOOT_IMAGE   := $(B)/arm/kernel.elf
 
 # Until tools/deps.sh arm has installed the compiler, assume its multilib.

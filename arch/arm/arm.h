@@ -10,8 +10,9 @@
 //   0x09000000  |  PL011 UART      |
 //   0x40000000  +------------------+  RAM; QEMU puts the device tree here
 //   0x40100000  |  kernel image    |  linker/arm.ld: text, data, bss,
-//               |  mode stacks     |  the stacks of all modes, then the
-//               |  heap            |  heap [_heap_start, _heap_end)
+//               |  mode stacks     |  the stacks of every mode for each of
+//               |  heap            |  ARM_NCPU CPUs (boot/arm/start.S),
+//               |                  |  then the heap [_heap_start, _heap_end)
 //   0x48000000  +------------------+  hand-over blob from run-qemu.sh:
 //               |  "heaplab: ..."  |  "heaplab: CMDLINE\n" TRACE NUL
 //   0x50000000  +------------------+  end of RAM (-m 256M)
@@ -19,6 +20,20 @@
 #define ARM_RAM_SIZE   0x10000000u
 #define ARM_HANDOVER   0x48000000u
 #define ARM_PL011_BASE 0x09000000u
+
+// Stacks, ARM_NCPU sets (kernel/arch.h's NCPU; smp.c checks they agree):
+// each CPU has one stack per exception mode and the kernel's, in SYS mode.
+// Its cpu id (MPIDR.Aff0, see arch_cpu_id) picks the set.
+#define ARM_NCPU	    8
+#define ARM_STACK_SIZE	    0x10000 // the kernel's, in SYS mode
+#define ARM_TRAP_STACK_SIZE 0x4000  // each exception mode's: room for panic's printf
+#define ARM_MPIDR_AFF0	    0xff    // MPIDR's lowest affinity field: the core
+
+// PSCI (ARM DEN 0022): the firmware calls that power CPUs on, made with
+// `hvc #0` or `smc #0` as the device tree's /psci node says: function id
+// in r0, arguments in r1-r3, the answer in r0.
+#define ARM_PSCI_CPU_ON	 0x84000003u // SMC32 CPU_ON(target MPIDR, entry, context)
+#define ARM_PSCI_SUCCESS 0
 
 // CPSR/SPSR fields.
 #define ARM_MODE_USR  0x10
@@ -91,9 +106,19 @@ struct arm_trapframe {
 
 // Boot, in the order _start (boot/arm/start.S) runs it: the MMU (mmu.c),
 // then arm_start (start.c), which sets up the console (console.c).
+// arm_mmu_init builds the page table and turns the MMU on; the other CPUs,
+// entering at arm_secondary (start.S, started by smp.c), only turn it on
+// with the same table (arm_mmu_enable), then run mp_enter.
 void arm_mmu_init(void);
+void arm_mmu_enable(void);
 void arm_start(void) __attribute__((noreturn));
 void arm_console_init(void);
+void arm_secondary(void) __attribute__((noreturn));
+
+// arm_psci_cpu_on asks the firmware to start the CPU whose MPIDR is mpidr
+// at the physical address entry (MMU off, r0 = context); answers PSCI's
+// status, ARM_PSCI_SUCCESS or a negative error (psci.c).
+int arm_psci_cpu_on(uint32_t mpidr, uintptr_t entry, uint32_t context);
 
 // arm_trap_fault reports a fault of kind ARM_TRAP_* taken with frame tf
 // and ends the run; the vector stubs call it.

@@ -1,5 +1,6 @@
 // 32-bit ARM CPU primitives for portable code: the system call stub, the
-// 64-bit atomic add and the interrupt mask.
+// 64-bit atomic add, the interrupt mask, the tick counter and the idle
+// loop. The spinlock's halves are in spin.S.
 #include "arm.h"
 #include "arch.h"
 
@@ -34,4 +35,24 @@ void arch_irq_restore(uintptr_t state)
 {
 	if (!(state & ARM_PSR_I))
 		__asm__ volatile("cpsie i" ::: "memory");
+}
+
+// arch_ticks reads the generic timer's virtual count, CNTVCT, which PL1
+// may always read; it runs at CNTFRQ Hz (62.5 MHz under QEMU). The isb
+// keeps the read from being done early, out of program order.
+uint64_t arch_ticks(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("isb\n\tmrrc p15, 1, %0, %1, c14" : "=r"(lo), "=r"(hi)::"memory");
+	return (uint64_t)hi << 32 | lo;
+}
+
+// arch_halt masks interrupts and sleeps for good: wfi may still wake on a
+// pending interrupt, so it loops.
+void arch_halt(void)
+{
+	__asm__ volatile("cpsid aif" ::: "memory");
+	for (;;)
+		__asm__ volatile("wfi");
 }

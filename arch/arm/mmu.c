@@ -46,13 +46,24 @@ static void mmu_map_l1(void)
 
 // arm_mmu_init maps the machine and turns on the MMU and the caches. It
 // runs before anything but _start, with .bss already zero: all the table
-// entries it does not set are faults. On Cortex-A15 the caches and TLBs
-// come out of reset invalid, so only the TLBs and I-cache are flushed.
+// entries it does not set are faults. The table is written with the MMU
+// and caches off, so it is in memory for every CPU's uncached table walks.
 void arm_mmu_init(void)
+{
+	mmu_map_l1();
+	arm_mmu_enable();
+}
+
+// arm_mmu_enable turns on the MMU and the caches on this CPU with the table
+// arm_mmu_init built: the boot CPU's and every other CPU's (arm_secondary)
+// page tables are the same. ACTLR.SMP goes on before the caches, so that
+// this CPU's data cache takes part in coherency. On Cortex-A15 the caches
+// and TLBs come out of reset invalid, so only the TLBs and I-cache are
+// flushed.
+void arm_mmu_enable(void)
 {
 	uint32_t sctlr;
 
-	mmu_map_l1();
 	ARM_CP15_WRITE(c1, c0, 1, ARM_CP15_READ(c1, c0, 1) | ACTLR_SMP);
 	ARM_CP15_WRITE(c2, c0, 2, 0);		      // TTBCR: short descriptors, TTBR0 only
 	ARM_CP15_WRITE(c2, c0, 0, (uintptr_t)mmu_l1); // TTBR0: walks uncached

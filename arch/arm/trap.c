@@ -16,7 +16,7 @@ _Static_assert(offsetof(struct arm_trapframe, pc) == ARM_TF_PC, "ARM_TF_PC");
 _Static_assert(offsetof(struct arm_trapframe, spsr) == ARM_TF_SPSR, "ARM_TF_SPSR");
 _Static_assert(sizeof(struct arm_trapframe) == ARM_TF_SIZE, "ARM_TF_SIZE");
 
-static int trap_depth; // faults being reported: a second one stops at once
+static int trap_depth[NCPU]; // per CPU, faults being reported: a second one stops at once
 
 static const char *const trap_kind_names[] = {
 	[ARM_TRAP_UNDEF] = "undefined instruction",
@@ -151,8 +151,9 @@ static void trap_report(const struct arm_trapframe *tf, int kind, const char *wh
 	uint32_t dfsr = ARM_CP15_READ(c5, c0, 0), dfar = ARM_CP15_READ(c6, c0, 0);
 	uint32_t ifsr = ARM_CP15_READ(c5, c0, 1), ifar = ARM_CP15_READ(c6, c0, 2);
 
-	trap_print("trap: %s in %s mode at pc %08lx, spsr %08lx\n", what, trap_mode_name(tf->spsr),
-		   (unsigned long)tf->pc, (unsigned long)tf->spsr);
+	trap_print("trap: %s in %s mode on cpu %d at pc %08lx, spsr %08lx\n", what,
+		   trap_mode_name(tf->spsr), arch_cpu_id(), (unsigned long)tf->pc,
+		   (unsigned long)tf->spsr);
 	if (kind == ARM_TRAP_DABORT)
 		trap_print("trap: %s address %08lx, dfsr %08lx: %s%s\n",
 			   dfsr & (1 << 11) ? "write" : "read", (unsigned long)dfar,
@@ -177,7 +178,7 @@ void arm_trap_fault(struct arm_trapframe *tf, int kind)
 	trap_fix_pc(tf, kind);
 	if (kind == ARM_TRAP_SVC && trap_svc_imm(tf) == ARM_SVC_SEMIHOST)
 		trap_semihosting_off();
-	if (trap_depth++ > 0) {
+	if (trap_depth[arch_cpu_id()]++ > 0) {
 		arch_console_write(again, sizeof again - 1);
 		arch_exit(EXIT_PANIC);
 	}

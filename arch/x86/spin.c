@@ -1,0 +1,36 @@
+// x86 halves of the spinlock and the idle loop: xchg to take the lock
+// (a locked operation, a full barrier), a plain store to release it (x86
+// keeps stores in order), pause while spinning, rdtsc for spin time.
+#include "../../kernel/arch.h"
+
+int arch_spin_trylock(volatile uint32_t *word)
+{
+	uint32_t old = 1;
+
+	__asm__ volatile("xchgl %0, %1" : "+r"(old), "+m"(*word) : : "memory");
+	return old == 0;
+}
+
+void arch_spin_unlock(volatile uint32_t *word)
+{
+	__asm__ volatile("movl $0, %0" : "=m"(*word) : : "memory");
+}
+
+void arch_spin_wait(void)
+{
+	__asm__ volatile("pause" ::: "memory");
+}
+
+uint64_t arch_ticks(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+void arch_halt(void)
+{
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}

@@ -1,0 +1,142 @@
+// The SMP stress test: every CPU runs a random mix of sys_alloc, sys_free
+// and sys_reserve (CPU 0 mixes in newlib's malloc), checks that what it
+// gets is zeroed, stamps it with a tag unique to the CPU and allocation,
+// and verifies the tag just before freeing it, so any overlap between CPUs
+// shows. The full check runs under the lock every CHECK_EVERY operations.
+#include "kmem.h"
+
+#include <stdlib.h>
+
+#define STRESS_OPS  20000
+#define SLOTS	    24
+#define CHECK_EVERY 64
+
+struct sblock {
+	uint32_t *p;
+	uintptr_t n;   // bytes asked for
+	uint32_t tag;  // cpu << 24 | sequence
+	int kind;      // 0 sys_alloc, 1 sys_reserve, 2 newlib malloc
+};
+
+uint64_t stress_stat;		 // bytes out through sys_alloc, all CPUs
+static int stress_bad[NCPU];	 // pattern or zero failures per CPU
+static uintptr_t stress_ops = STRESS_OPS;
+
+static uint32_t rnd(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+// pick_size: mostly a few pages, sometimes up to 320 KiB.
+static uintptr_t pick_size(uint32_t *s)
+{
+	uint32_t r = rnd(s) % 100;
+
+	if (r < 60)
+		return PAGE_SIZE * (1 + rnd(s) % 2) - rnd(s) % 64;
+	if (r < 95)
+		return PAGE_SIZE * (3 + rnd(s) % 14);
+	return PAGE_SIZE * (17 + rnd(s) % 64);
+}
+
+static void stamp(struct sblock *b)
+{
+	uintptr_t i, n = b->n / 4;
+
+	for (i = 0; i < n; i++)
+		if (b->kind != 2 && b->p[i] != 0)
+			break;
+	if (i < n)
+		stress_bad[b->tag >> 24]++;
+	for (i = 0; i < n; i++)
+		b->p[i] = b->tag ^ (uint32_t)i;
+}
+
+static void verify(struct sblock *b)
+{
+	uintptr_t i, n = b->n / 4;
+
+	for (i = 0; i < n; i++)
+		if (b->p[i] != (b->tag ^ (uint32_t)i)) {
+			stress_bad[b->tag >> 24]++;
+			kprintf("stress: cpu %u: block %p tag %#x word %lu is %#x: overwritten\n",
+				(unsigned)(b->tag >> 24), (void *)b->p, (unsigned)b->tag,
+				(unsigned long)i, (unsigned)b->p[i]);
+			return;
+		}
+}
+
+static int get(struct sblock *b, int cpu, uint32_t seq, uint32_t *s)
+{
+	b->n = pick_size(s);
+	b->kind = cpu == 0 && rnd(s) % 4 == 0 ? 2 : (int)(rnd(s) % 8 == 0);
+	b->tag = (uint32_t)cpu << 24 | (seq & 0xffffff);
+	if (b->kind == 2)
+		b->p = malloc(b->n);
+	else if (b->kind == 1)
+		b->p = sys_reserve(b->n);
+	else
+		b->p = sys_alloc(b->n, &stress_stat);
+	if (b->p == NULL)
+		return -1;
+	stamp(b);
+	return 0;
+}
+
+static void put(struct sblock *b)
+{
+	verify(b);
+	if (b->kind == 2)
+		free(b->p);
+	else
+		sys_free(b->p, b->n, b->kind == 0 ? &stress_stat : NULL);
+	b->p = NULL;
+}
+
+// stress_cpu is one CPU's share of the stress.
+void stress_cpu(int cpu)
+{
+	struct sblock blk[SLOTS] = {{0}};
+	uint32_t s = 2463534242u + 7919u * (uint32_t)cpu, seq = 0;
+	struct cpu *c = &cpus[cpu];
+	int i;
+
+	for (c->ops = 0; c->ops < stress_ops; c->ops++) {
+		i = (int)(rnd(&s) % SLOTS);
+		if (blk[i].p != NULL)
+			put(&blk[i]);
+		else if (get(&blk[i], cpu, ++seq, &s) < 0)
+			panic("stress: cpu %d: out of memory after %lu ops", cpu,
+			      (unsigned long)c->ops);
+		if (c->ops % CHECK_EVERY == CHECK_EVERY - 1)
+			mem_check_or_fail(&mempool);
+	}
+	for (i = 0; i < SLOTS; i++)
+		if (blk[i].p != NULL)
+			put(&blk[i]);
+	mem_check_or_fail(&mempool);
+}
+
+// stress_report prints each CPU's figures and judges the end state: every
+// byte back, the counter at its start, no tag overwritten. It answers the
+// number of failed points.
+int stress_report(int up, uintptr_t inuse0, uint64_t stat0)
+{
+	uintptr_t fr = kmem_free_bytes(&mempool, NULL);
+	int i, bad = 0, failed = 0;
+
+	for (i = 0; i < up; i++) {
+		kprintf("cpu %d: %lu ops, spun for a lock %lu times of %lu, %lu ticks spinning\n",
+			i, (unsigned long)cpus[i].ops, (unsigned long)cpus[i].spins,
+			(unsigned long)cpus[i].acquires, (unsigned long)cpus[i].spin_ticks);
+		bad += stress_bad[i];
+	}
+	failed += kcase("stress: every block zeroed on arrival and intact until freed", bad == 0);
+	failed += kcase("stress: the byte counter is back at its start", stress_stat == stat0);
+	failed += kcase("stress: the free list holds every byte taken through sbrk",
+			mempool.inuse == inuse0 && fr + inuse0 == mempool.taken);
+	return failed;
+}
