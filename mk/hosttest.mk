@@ -21,6 +21,11 @@ $(HT_CMOCKA): $(B)/host/%: $(HT)/%.c $(HT)/testutil.c $(HT_DEPS)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -o $@ $< $(HT)/testutil.c $(HOST_SRCS) -lcmocka
 
+# The kernel's spinlock on a pretend machine (the test supplies the arch).
+$(B)/host/test_spinlock: $(HT)/test_spinlock.c kernel/spinlock.c kernel/kernel.h kernel/arch.h
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -o $@ $< kernel/spinlock.c -lcmocka
+
 $(B)/host/test_diff: $(HT)/test_diff.c $(HT_MODEL) $(HT_DEPS)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -o $@ $< $(HT_MODEL) $(HOST_SRCS)
@@ -31,9 +36,9 @@ $(B)/host/fuzz_mem: $(HT)/fuzz_mem.c $(HT_MODEL) $(HT_DEPS)
 		-o $@ $< $(HT_MODEL) $(HOST_SRCS)
 
 # Every test runs even when one fails; the status says whether any did.
-host-test: $(HT_CMOCKA) $(B)/host/test_diff $(B)/host/fuzz_mem $(B)/host/replay
+host-test: $(HT_CMOCKA) $(B)/host/test_spinlock $(B)/host/test_diff $(B)/host/fuzz_mem $(B)/host/replay
 	@st=0; \
-	for t in $(HT_CMOCKA) $(B)/host/test_diff; do echo "== $$t"; $$t || st=1; done; \
+	for t in $(HT_CMOCKA) $(B)/host/test_spinlock $(B)/host/test_diff; do echo "== $$t"; $$t || st=1; done; \
 	echo "== tests/test_replay.py"; \
 	HEAPLAB_REPLAY=$(B)/host/replay $(PYTEST) -q tests/test_replay.py || st=1; \
 	echo "== $(B)/host/fuzz_mem (30 s)"; $(call fuzz_run,30) || st=1; \

@@ -1,0 +1,175 @@
+// cmocka tests of the kernel's spinlock (kernel/spinlock.c, the very file
+// the images build) on a pretend machine: each misuse must be fatal and
+// name the lock and its holder; nesting of interrupt-off must hold.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../kernel/kernel.h"
+
+// The pretend machine: which CPU runs, its interrupt flag, a tick counter.
+static int cur_cpu;
+static int irq_on = 1;
+static uint64_t ticks;
+static jmp_buf panic_jmp;
+static char panic_msg[512];
+
+int arch_cpu_id(void)
+{
+	return cur_cpu;
+}
+
+uintptr_t arch_irq_save(void)
+{
+	uintptr_t s = (uintptr_t)irq_on;
+
+	irq_on = 0;
+	return s;
+}
+
+void arch_irq_restore(uintptr_t s)
+{
+	irq_on = (int)s;
+}
+
+int arch_spin_trylock(volatile uint32_t *w)
+{
+	return __atomic_exchange_n(w, 1, __ATOMIC_ACQUIRE) == 0;
+}
+
+void arch_spin_unlock(volatile uint32_t *w)
+{
+	__atomic_store_n(w, 0, __ATOMIC_RELEASE);
+}
+
+void arch_spin_wait(void)
+{
+}
+
+uint64_t arch_ticks(void)
+{
+	return ticks++;
+}
+
+void panic(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(panic_msg, sizeof panic_msg, fmt, ap);
+	va_end(ap);
+	longjmp(panic_jmp, 1);
+}
+
+// must_panic runs stmt, which must panic with a message holding every
+// string in want (NULL-terminated).
+#define must_panic(stmt, ...)                                                                      \
+	do {                                                                                       \
+		const char *want_[] = {__VA_ARGS__, NULL};                                         \
+		panic_msg[0] = '\0';                                                               \
+		if (setjmp(panic_jmp) == 0) {                                                      \
+			stmt;                                                                      \
+			fail_msg("no panic from %s", #stmt);                                       \
+		}                                                                                  \
+		for (int i_ = 0; want_[i_] != NULL; i_++)                                          \
+			if (strstr(panic_msg, want_[i_]) == NULL)                                  \
+				fail_msg("panic '%s' lacks '%s'", panic_msg, want_[i_]);           \
+	} while (0)
+
+static struct spinlock lk;
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(cpus, 0, sizeof cpus);
+	for (int i = 0; i < NCPU; i++)
+		cpus[i].id = i;
+	cur_cpu = 0;
+	irq_on = 1;
+	spin_init(&lk, "testlock");
+	return 0;
+}
+
+static void test_lock_unlock_records_holder(void **state)
+{
+	(void)state;
+	cur_cpu = 2;
+	spin_lock(&lk);
+	assert_int_equal(lk.locked, 1);
+	assert_int_equal(lk.cpu, 2);
+	assert_true(lk.pc != 0);
+	assert_true(spin_holding(&lk));
+	assert_int_equal(irq_on, 0);
+	spin_unlock(&lk);
+	assert_int_equal(lk.locked, 0);
+	assert_int_equal(lk.cpu, -1);
+	assert_int_equal(irq_on, 1);
+	assert_int_equal(cpus[2].acquires, 1);
+}
+
+static void test_interrupts_nest(void **state)
+{
+	struct spinlock other;
+
+	(void)state;
+	spin_init(&other, "other");
+	spin_lock(&lk);
+	spin_lock(&other);
+	spin_unlock(&other);
+	assert_int_equal(irq_on, 0); // still inside lk
+	spin_unlock(&lk);
+	assert_int_equal(irq_on, 1);
+}
+
+static void test_recursive_acquire_is_fatal(void **state)
+{
+	(void)state;
+	cur_cpu = 1;
+	spin_lock(&lk);
+	must_panic(spin_lock(&lk), "testlock", "recursive", "cpu 1");
+}
+
+static void test_release_not_held_is_fatal(void **state)
+{
+	(void)state;
+	must_panic(spin_unlock(&lk), "testlock", "does not hold");
+	cur_cpu = 3;
+	spin_lock(&lk);
+	cur_cpu = 0; // another CPU releasing cpu 3's lock
+	must_panic(spin_unlock(&lk), "testlock", "cpu 0 does not hold", "holder cpu 3");
+}
+
+static void test_spinning_past_the_bound_is_fatal(void **state)
+{
+	unsigned long bound = spin_bound;
+
+	(void)state;
+	cur_cpu = 1;
+	spin_lock(&lk); // cpu 1 takes it and never lets go
+	cur_cpu = 0;
+	spin_bound = 1000;
+	must_panic(spin_lock(&lk), "testlock", "lockup suspected", "cpu 0", "held by cpu 1");
+	spin_bound = bound;
+}
+
+static void test_pop_off_unbalanced_is_fatal(void **state)
+{
+	(void)state;
+	must_panic(pop_off(), "pop_off", "not pushed");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_lock_unlock_records_holder, setup),
+		cmocka_unit_test_setup(test_interrupts_nest, setup),
+		cmocka_unit_test_setup(test_recursive_acquire_is_fatal, setup),
+		cmocka_unit_test_setup(test_release_not_held_is_fatal, setup),
+		cmocka_unit_test_setup(test_spinning_past_the_bound_is_fatal, setup),
+		cmocka_unit_test_setup(test_pop_off_unbalanced_is_fatal, setup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
