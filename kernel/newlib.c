@@ -7,6 +7,7 @@
 #include <reent.h>
 #include <sys/stat.h>
 #include <sys/times.h>
+#include <sys/types.h>
 
 
 uintptr_t newlib_sbrk_bytes; // bytes the break moved for newlib (self-test)
@@ -117,7 +118,7 @@ int _isatty(int fd)
 	return fd >= 0 && fd <= 2;
 }
 
-int _lseek(int fd, int off, int whence)
+_off_t _lseek(int fd, _off_t off, int whence)
 {
 	(void)fd, (void)off, (void)whence;
 	errno = ESPIPE;
