@@ -14,9 +14,12 @@
 #   BOOT_IMAGE    what QEMU boots: kernel.elf, or a rule-made copy of it
 #   NEWLIB_INC, NEWLIB_LIBC (and optionally NEWLIB_CPPFLAGS) when newlib
 #                 does not come from mk/newlib.mk (x86 builds it there)
-# The heap's size is a link-time constant: make HEAP_SIZE=BYTES.
+# The heap's size is a link-time constant: make HEAP_SIZE=BYTES. NOLOCK=1
+# compiles the allocator's lock out (a demonstration, see kernel/kmem.c).
+# Changing HEAP_SIZE, MEM_DEBUG or NOLOCK rebuilds the image.
 
 HEAP_SIZE ?= 0x4000000
+NOLOCK	  ?= 0
 GDBPORT	  ?= 1234
 IMG	  := $(B)/$(ARCH)
 KERNEL_ELF := $(IMG)/kernel.elf
@@ -38,7 +41,7 @@ IMAGE_SRCS  := $(KERNEL_SRCS) $(MEM_SRCS) $(ARCH_SRCS)
 IMAGE_OBJS  := $(patsubst %,$(IMG)/%.o,$(basename $(IMAGE_SRCS)))
 IMAGE_CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
 		-Wall -Wextra -Werror -g -O2 -fno-omit-frame-pointer -DMEM_DEBUG=$(MEM_DEBUG) \
-		$(NEWLIB_CPPFLAGS) -Ikernel -Imem $(ARCH_CFLAGS)
+		-DNOLOCK=$(NOLOCK) $(NEWLIB_CPPFLAGS) -Ikernel -Imem $(ARCH_CFLAGS)
 IMAGE_LDFLAGS := $(ARCH_LDFLAGS) -nostdlib -static -T linker/$(ARCH).ld \
 		 -Wl,--defsym=HEAP_SIZE=$(HEAP_SIZE)
 

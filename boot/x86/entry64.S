@@ -97,6 +97,7 @@ start64:
 
 	.bss
 	.balign 4096
+	.globl boot_pml4		// the AP trampoline loads it into %cr3
 boot_pml4:
 	.space 4096
 boot_pdpt:
