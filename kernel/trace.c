@@ -8,6 +8,11 @@
 
 #include "../mem/replay.h"
 
+// Room for the ids of a trace of up to TRACE_SLOTS/2 allocs; a longer
+// trace takes its table from newlib's malloc, below the replay's heap.
+#define TRACE_SLOTS (1u << 16)
+static struct replay_slot trace_slots[TRACE_SLOTS];
+
 static void trace_write(void *arg, const char *s, size_t n)
 {
 	(void)arg;
@@ -30,7 +35,9 @@ int trace_run(const char *trace, size_t len, uintptr_t heap, uintptr_t page, int
 		return REPLAY_USAGE;
 	}
 	r.nslots = replay_slots(nalloc);
-	r.slots = calloc(r.nslots, sizeof *r.slots); // before the base is taken
+	r.slots = trace_slots; // in .bss, so that the replay gets the whole heap
+	if (r.nslots > TRACE_SLOTS)
+		r.slots = calloc(r.nslots, sizeof *r.slots); // before the base is taken
 	if (r.slots == NULL) {
 		kprintf("# replay: no memory for %lu trace ids\n", (unsigned long)nalloc);
 		return REPLAY_USAGE;
