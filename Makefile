@@ -20,7 +20,7 @@ include mk/host.mk
 include mk/hosttest.mk
 -include mk/image.mk
 -include mk/bench.mk
--include mk/lab.mk
+include mk/lab.mk
 
 host: $(B)/host/replay
 

@@ -49,7 +49,7 @@ image: $(BOOT_IMAGE) $(IMG)/kernel.asm
 
 # build/$(ARCH)/config records the compiler, flags and heap size, and
 # changes (so everything is rebuilt) only when they do.
-IMAGE_CONFIG := $(CROSS_CC) $(IMAGE_CFLAGS) $(IMAGE_LDFLAGS)
+IMAGE_CONFIG := $(CROSS_CC) $(IMAGE_CFLAGS) $(IMAGE_LDFLAGS) $(MEM_FREE)
 $(IMG)/config: heaplab-force
 	@mkdir -p $(@D)
 	@echo '$(IMAGE_CONFIG)' | cmp -s - $@ || echo '$(IMAGE_CONFIG)' > $@

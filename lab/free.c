@@ -1,0 +1,69 @@
+// Lab 3 (docs/lab/3-free.md): your mem_freel. `make lab` builds the host
+// tools and tests with this file in place of mem/free.c; `make grade`
+// grades it. The checks of the arguments are given; the rest is yours.
+#include "../mem/mem.h"
+
+#include <string.h>
+
+#define HDR ((uintptr_t)sizeof(struct mem_hdr))
+
+// free_error decides whether [a, a+n) may be freed, given the blocks just
+// before (prev) and at or after (next) it; MEM_OK or the reason. (Given.)
+static int free_error(struct mem_pool *pool, struct mem_hdr *prev, struct mem_hdr *next,
+		      uintptr_t a, uintptr_t n)
+{
+	uintptr_t brk = pool->ops->brk(0);
+
+	if (a < pool->start || a > brk || n > brk - a)
+		return MEM_ERANGE;
+	if (prev != NULL && (uintptr_t)prev + prev->size > a)
+		return a + n <= (uintptr_t)prev + prev->size ? MEM_EDOUBLE : MEM_EOVERLAP;
+	if (next != NULL && a + n > (uintptr_t)next)
+		return (uintptr_t)next == a && n <= next->size ? MEM_EDOUBLE : MEM_EOVERLAP;
+	return MEM_OK;
+}
+
+// mem_freel gives back the n bytes (rounded) at p: it zeroes them, puts
+// them in the list in address order and merges them with the free blocks
+// on either side. It answers MEM_OK, or the reason it refused, in which
+// case nothing changed. Freeing NULL does nothing.
+int mem_freel(struct mem_pool *pool, void *p, uintptr_t n)
+{
+	struct mem_hdr *prev = NULL, *next = NULL;
+	uintptr_t a = (uintptr_t)p;
+	int err;
+
+	if (!pool->ops->holding(pool))
+		pool->ops->panic("mem_freel: lock not held");
+	if (p == NULL)
+		return MEM_OK;
+	if (n == 0)
+		return MEM_EZERO;
+	if ((a & (pool->granule - 1)) != 0)
+		return MEM_EALIGN;
+	n = mem_round(pool, n);
+	if (n == 0)
+		return MEM_ERANGE;
+
+	// Step 1. Walk the list (pool->freelist, ascending, NULL-terminated) so
+	// that prev is the last block below a (NULL if none) and next the
+	// first block at or above a (NULL if none).
+
+	err = free_error(pool, prev, next, a, n);
+	if (err != MEM_OK)
+		return err; // refused: nothing may have changed
+
+	// Step 2. Zero all n bytes at p: a free block holds zeros past its
+	// header (mem_checkl checks it; alloc relies on it). Then make p a
+	// block of its own: size n, linked before next.
+	//
+	// Step 3. If it ends where next begins, merge next into it, and zero
+	// next's old header: it is in the middle of a free block now.
+	//
+	// Step 4. Link it after prev (or make it the head of the list). If
+	// prev ends where it begins, merge it into prev instead, and zero its
+	// header.
+
+	pool->inuse -= n;
+	return MEM_OK;
+}

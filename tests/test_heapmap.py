@@ -1,0 +1,342 @@
+# Tests of tools/heapmap.py: render traces and check what the pictures hold
+# (the SVG's bars, free blocks and break, placed where the replay says), the
+# --step view of a split and of a merge, and the errors for a trace and an
+# output that do not belong together. Run with /usr/bin/python3 -m pytest.
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+HEAPMAP = REPO / "tools" / "heapmap.py"
+REPLAY = REPO / "build" / "host" / "replay"
+TRACES = REPO.parent / "shared" / "traces"
+SVG = "{http://www.w3.org/2000/svg}"
+PAGE = 0x1000
+
+# example-1 of the sample traces, and an alloc that answers nil. Ops 5 and
+# 7 split a free block, op 6 merges with the next block, op 10 with both.
+TRACE = """# a split and a merge
+alloc a 100
+alloc b 5000
+alloc c 4096
+free b
+alloc d 10
+free a
+alloc e 4096
+free c
+free d
+free e
+alloc huge 0x100000000
+"""
+
+
+def run(*args, cwd=REPO):
+    return subprocess.run([sys.executable, str(HEAPMAP), *map(str, args)], cwd=cwd,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def replay_built():
+    subprocess.run(["make", "-s", "--no-print-directory", "build/host/replay"], cwd=REPO,
+                   check=True, timeout=300)
+
+
+def replay(tmp_path, trace_text, *flags, name="t"):
+    """Writes the trace, replays it; answers (trace path, output path, output text)."""
+    trace, out = tmp_path / f"{name}.trace", tmp_path / f"{name}.out"
+    trace.write_text(trace_text)
+    p = subprocess.run([str(REPLAY), *flags, str(trace)], stdout=subprocess.PIPE, text=True,
+                       timeout=60)
+    assert p.returncode in (0, 1), p.stdout
+    out.write_text(p.stdout)
+    return trace, out, p.stdout
+
+
+def expected_bars(trace_text, out_text):
+    """What the bars must be, worked out here from the trace and the
+    replay's lines alone: {(seq, id): (first op, last op + 1, offset, end)}."""
+    answers = iter(re.findall(r"^(\S+) (0x[0-9a-f]+|nil)$", out_text, re.M))
+    ops = [s.split("#")[0].split() for s in trace_text.splitlines()]
+    ops = [t for t in ops if t]
+    live, bars, seq = {}, {}, 0
+    for num, t in enumerate(ops, 1):
+        if t[0] == "alloc":
+            seq += 1
+            ident, off = next(answers)
+            assert ident == t[1]
+            if off != "nil":
+                size = -(-int(t[2], 0) // PAGE) * PAGE
+                live[ident] = (seq, num, int(off, 16), int(off, 16) + size)
+        elif t[0] == "free" and t[1] in live:
+            s, start, a, b = live.pop(t[1])
+            bars[(s, t[1])] = (start, num, a, b)
+    for ident, (s, start, a, b) in live.items():
+        bars[(s, ident)] = (start, len(ops) + 1, a, b)
+    return bars
+
+
+def svg_boxes(path):
+    """{id: (x0, x1, y0, y1)} of every element with an id whose first path
+    is a shape: the bounding box of the path's points, in SVG units."""
+    boxes = {}
+    for g in ET.parse(path).getroot().iter(f"{SVG}g"):
+        p = g.find(f"{SVG}path")
+        if g.get("id") is None or p is None or p.get("d") is None:
+            continue
+        nums = [float(v) for v in re.findall(r"-?[0-9.]+(?:e-?\d+)?", p.get("d"))]
+        xs, ys = nums[0::2], nums[1::2]
+        boxes[g.get("id")] = (min(xs), max(xs), min(ys), max(ys))
+    return boxes
+
+
+def svg_text(path):
+    return " ".join(t.text or "" for t in ET.parse(path).getroot().iter(f"{SVG}text"))
+
+
+class Axis:
+    """The linear map from data to SVG units along one axis, fitted to
+    pairs (data value, SVG value); it asserts that every pair fits."""
+
+    def __init__(self, pairs):
+        lo, hi = min(pairs), max(pairs)
+        assert lo[0] != hi[0], "cannot fit an axis to one value"
+        self.scale = (hi[1] - lo[1]) / (hi[0] - lo[0])
+        self.origin = lo[1] - self.scale * lo[0]
+        for d, s in pairs:
+            assert abs(self(d) - s) < 0.05, f"data {d:#x} drawn at {s}, want {self(d)}"
+
+    def __call__(self, d):
+        return self.origin + self.scale * d
+
+
+def bar_axes(bars, boxes, prefix="alloc"):
+    """Fits the op axis (x) and the address axis (y) to all bars at once."""
+    xs, ys = [], []
+    for (seq, ident), (start, stop, a, b) in bars.items():
+        x0, x1, y0, y1 = boxes[f"{prefix}-{seq}-{ident}"]
+        xs += [(start, x0), (stop, x1)]
+        ys += [(a, y1), (b, y0)]  # SVG's y runs down: the low address is the larger y
+    return Axis(xs), Axis(ys)
+
+
+def test_bars_are_the_allocations_where_the_replay_put_them(tmp_path):
+    trace, out, text = replay(tmp_path, TRACE)
+    p = run(trace, out, "-o", tmp_path / "map")
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "map.png").stat().st_size > 1000
+    boxes = svg_boxes(tmp_path / "map.svg")
+    bars = expected_bars(TRACE, text)
+    assert sorted(k for k in boxes if k.startswith("alloc-")) == \
+        sorted(f"alloc-{s}-{i}" for s, i in bars)  # five bars; the nil alloc has none
+    x, y = bar_axes(bars, boxes)
+    assert x.scale > 0 and y.scale < 0
+    # the final free list, as the replay printed it, on the same address axis
+    free = re.findall(r"^free (0x[0-9a-f]+) (0x[0-9a-f]+)$", text, re.M)
+    assert free == [("0x0", "0x4000")]
+    assert sorted(k for k in boxes if k.startswith("free-")) == ["free-0x0"]
+    _, _, y0, y1 = boxes["free-0x0"]
+    assert abs(y(0) - y1) < 0.05 and abs(y(0x4000) - y0) < 0.05
+    # the break: 0 before op 1, 0x4000 from op 3 on
+    _, _, top, bottom = boxes["brk"]
+    assert abs(y(0x4000) - top) < 0.05 and abs(y(0) - bottom) < 0.05
+    assert "a" in svg_text(tmp_path / "map.svg").split()
+
+
+def step(tmp_path, n):
+    trace, out, _ = replay(tmp_path, TRACE)
+    p = run(trace, out, "--step", n, "-o", tmp_path / f"step{n}")
+    assert p.returncode == 0, p.stderr
+    boxes = svg_boxes(tmp_path / f"step{n}.svg")
+    return p.stdout, boxes, svg_text(tmp_path / f"step{n}.svg")
+
+
+def free_blocks(boxes, row, x):
+    """{offset: size} of the free blocks drawn in a row, read back through x."""
+    got = {}
+    for k, (x0, x1, _, _) in boxes.items():
+        m = re.fullmatch(rf"{row}-free-(0x[0-9a-f]+)", k)
+        if m:
+            got[int(m[1], 16)] = round((x1 - x0) / x.scale)
+            assert abs(x(int(m[1], 16)) - x0) < 0.05
+    return got
+
+
+def row_axis(boxes):
+    """The address axis of the step view, fitted to every block drawn."""
+    pairs = []
+    for k, (x0, x1, _, _) in boxes.items():
+        m = re.fullmatch(r"(?:before|after)-free-(0x[0-9a-f]+)", k)
+        if m:
+            pairs.append((int(m[1], 16), x0))
+    pairs.append((0, min(b[0] for k, b in boxes.items() if k.startswith("before-"))))
+    return Axis(pairs)
+
+
+def test_step_shows_a_split(tmp_path):
+    out, boxes, text = step(tmp_path, 5)  # alloc d 10 from the 2-page block at 0x1000
+    assert "split" in out and "[0x2000, 0x3000)" in out
+    x = row_axis(boxes)
+    assert free_blocks(boxes, "before", x) == {0x1000: 0x2000}
+    assert free_blocks(boxes, "after", x) == {0x1000: 0x1000}
+    x0, x1, _, _ = boxes["after-alloc-4-d"]
+    assert abs(x(0x2000) - x0) < 0.05 and abs(x(0x3000) - x1) < 0.05
+    assert "before-alloc-4-d" not in boxes
+    x0, x1, _, _ = boxes["after-op-range"]
+    assert abs(x(0x2000) - x0) < 0.05 and abs(x(0x3000) - x1) < 0.05
+    assert "split" in text
+
+
+def test_step_shows_a_merge_with_the_next_block(tmp_path):
+    out, boxes, text = step(tmp_path, 6)  # free a, just below the free block at 0x1000
+    assert "merged with the next block" in out
+    x = row_axis(boxes)
+    assert free_blocks(boxes, "before", x) == {0x1000: 0x1000}
+    assert free_blocks(boxes, "after", x) == {0: 0x2000}
+    assert "before-alloc-1-a" in boxes and "after-alloc-1-a" not in boxes
+
+
+def test_step_shows_a_merge_with_both_neighbours(tmp_path):
+    out, boxes, _ = step(tmp_path, 10)  # free e, between two free blocks
+    assert "merged with both neighbours" in out
+    x = row_axis(boxes)
+    assert free_blocks(boxes, "before", x) == {0: 0x1000, 0x2000: 0x2000}
+    assert free_blocks(boxes, "after", x) == {0: 0x4000}
+
+
+def test_an_image_console_log_draws_the_same(tmp_path):
+    trace, out, text = replay(tmp_path, TRACE)
+    log = tmp_path / "console.log"
+    log.write_text("SeaBIOS (version 1.16)\n# heaplab: heap [0x200000, 0x4200000)\n"
+                   "# base 0x245000\r\n" + text.replace("\n", "\r\n") +
+                   "# heaplab: exit 0\nqemu: terminating\n")
+    p = run(trace, log, "-o", tmp_path / "log")
+    assert p.returncode == 0, p.stderr
+    plain = run(trace, out, "-o", tmp_path / "plain")
+    assert plain.returncode == 0
+    a, b = svg_boxes(tmp_path / "log.svg"), svg_boxes(tmp_path / "plain.svg")
+    assert {k: v for k, v in a.items() if k.startswith(("alloc-", "free-"))} == \
+        {k: v for k, v in b.items() if k.startswith(("alloc-", "free-"))}
+    assert "0x245000" in svg_text(tmp_path / "log.svg")
+
+
+def test_a_partial_free_cuts_a_bar(tmp_path):
+    trace, out, _ = replay(tmp_path, "alloc a 12288\nfreeat 0x1000 4096\nalloc b 1\n")
+    p = run(trace, out, "-o", tmp_path / "cut")
+    assert p.returncode == 0, p.stderr
+    boxes = svg_boxes(tmp_path / "cut.svg")
+    assert sorted(k for k in boxes if k.startswith("alloc-")) == \
+        ["alloc-1-a.1", "alloc-1-a.2", "alloc-1-a.3", "alloc-2-b"]
+    lo, mid, hi, b = (boxes[k] for k in ("alloc-1-a.1", "alloc-1-a.2", "alloc-1-a.3",
+                                         "alloc-2-b"))
+    assert lo[:2] == hi[:2] and mid[0] == lo[0] and mid[1] < lo[1]  # the middle ends first
+    assert mid[2:] == b[2:]  # and b, an exact fit, takes its page
+
+
+def test_a_replay_stopped_by_a_check_still_draws(tmp_path):
+    trace = tmp_path / "t.trace"
+    trace.write_text("alloc a 10\nalloc b 10\ncheck\nalloc c 10\n")
+    out = tmp_path / "t.out"
+    out.write_text("a 0x0\nb 0x1000\nerror line 3: check: mem: free memory not zero: byte 0xa5 "
+                   "at offset 0x10 in block 0x7f0000001000\n")
+    p = run(trace, out, "-o", tmp_path / "stop")
+    assert p.returncode == 0, p.stderr
+    boxes = svg_boxes(tmp_path / "stop.svg")
+    assert sorted(k for k in boxes if k.startswith("alloc-")) == ["alloc-1-a", "alloc-2-b"]
+    assert "stopped" in svg_text(tmp_path / "stop.svg")
+
+
+# Outputs that do not belong to TRACE, each made from the real one, and the
+# words the error must use.
+MISMATCHES = [
+    ("an alloc line missing", lambda s: s.replace("c 0x3000\n", ""),
+     "the trace has 6 allocs that should print a line, the output has 5"),
+    ("an alloc line too many", lambda s: "z 0x9000\n" + s,
+     "the trace has 6 allocs that should print a line, the output has 7"),
+    ("another id", lambda s: s.replace("d 0x2000", "x 0x2000"),
+     "alloc 4 (trace line 6) is 'd', but the output's alloc line 4 is 'x'"),
+    ("a line it cannot read", lambda s: s.replace("e 0x1000", "e at 0x1000"),
+     "output line 5: cannot read 'e at 0x1000'"),
+    ("no break", lambda s: s.replace("brk 0x4000\n", ""),
+     "no final `brk 0x...` line"),
+    ("an error for a line with no operation", lambda s: "error line 1: free q: unknown id\n" + s,
+     "trace line 1, which holds no operation"),
+    ("another trace's placement", lambda s: s.replace("d 0x2000", "d 0x3000"),
+     "overlaps c at [0x3000, 0x4000)"),
+    ("another free list", lambda s: s.replace("free 0x0 0x4000", "free 0x0 0x3000"),
+     "is not what the allocations leave"),
+]
+
+
+@pytest.mark.parametrize("what,edit,words", MISMATCHES, ids=[m[0] for m in MISMATCHES])
+def test_an_output_of_something_else_is_refused(tmp_path, what, edit, words):
+    trace, out, text = replay(tmp_path, TRACE)
+    out.write_text(edit(text))
+    p = run(trace, out, "-o", tmp_path / "bad")
+    assert p.returncode == 2, (what, p.stdout, p.stderr)
+    assert words in p.stderr, p.stderr
+    assert p.stderr.startswith("heapmap: ")
+    assert not (tmp_path / "bad.svg").exists()
+
+
+@pytest.mark.parametrize("args,words", [
+    (["--page", "8192"], "is not aligned to the page 0x2000"),
+    (["--page", "100"], "not a power of two"),
+    (["--step", "12"], "the replay ran operations 1 to 11"),
+    (["--step", "0"], "the replay ran operations 1 to 11"),
+])
+def test_bad_arguments_are_refused(tmp_path, args, words):
+    trace, out, _ = replay(tmp_path, TRACE)
+    p = run(trace, out, *args, "-o", tmp_path / "bad")
+    assert p.returncode == 2 and words in p.stderr, p.stderr
+
+
+def test_a_bad_trace_line_is_refused(tmp_path):
+    _, out, _ = replay(tmp_path, TRACE)
+    bad = tmp_path / "bad.trace"
+    bad.write_text(TRACE.replace("free d", "free d now"))
+    p = run(bad, out, "-o", tmp_path / "bad")
+    assert p.returncode == 2 and "trace line 10: cannot read 'free d now'" in p.stderr
+
+
+def test_make_heapmap(tmp_path):
+    trace = tmp_path / "m.trace"
+    trace.write_text(TRACE)
+    for extra, stem in (([], "m"), (["STEP=6"], "m6")):
+        p = subprocess.run(["make", "-s", "--no-print-directory", "heapmap", f"TRACE={trace}",
+                            "PAGE=4096", "HEAP=1048576", f"HEAPMAP_OUT={tmp_path / stem}"] + extra,
+                           cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           timeout=300)
+        assert p.returncode == 0, p.stdout
+        for ext in ("svg", "png", "out"):
+            assert (tmp_path / f"{stem}.{ext}").stat().st_size > 0
+    assert "merged with the next block" in p.stdout
+
+
+@pytest.mark.parametrize("name", ["example-1", "example-2", "random-101", "oom-106"])
+def test_sample_traces_render(tmp_path, name):
+    trace, expected = TRACES / f"{name}.trace", TRACES / f"{name}.expected"
+    if not trace.exists():
+        pytest.skip(f"no sample trace {trace}")
+    p = run(trace, expected, "-o", tmp_path / name)
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    boxes = svg_boxes(tmp_path / f"{name}.svg")
+    bars = expected_bars(trace.read_text(), expected.read_text())
+    assert sorted(k for k in boxes if k.startswith("alloc-")) == \
+        sorted(f"alloc-{s}-{i}" for s, i in bars)
+    bar_axes(bars, boxes)
+
+
+def test_a_long_trace_draws_its_bars_as_one_group(tmp_path):
+    text = "".join(f"alloc x{i} {4096 * (1 + i % 3)}\n" for i in range(2100))
+    text += "".join(f"free x{i}\n" for i in range(0, 2100, 2))
+    trace, out, _ = replay(tmp_path, text)
+    p = run(trace, out, "-o", tmp_path / "long")
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    root = ET.parse(tmp_path / "long.svg").getroot()
+    group = [g for g in root.iter(f"{SVG}g") if g.get("id") == "allocs"]
+    assert len(group) == 1 and len(list(group[0].iter(f"{SVG}path"))) == 2100
+    assert not any((g.get("id") or "").startswith("alloc-") for g in root.iter(f"{SVG}g"))

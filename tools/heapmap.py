@@ -1,0 +1,642 @@
+#!/usr/bin/python3
+# heapmap: draws a replayed allocation trace as a picture of the heap, from
+# the trace and what build/host/replay (or an image's trace mode) printed.
+# Run with Debian's python3 and python3-matplotlib (tools/deps.sh plot).
+"""Theory of operation
+
+The replay prints where each allocation went and, at the end, the free list
+and the break. That is enough to replay the placement here: every address
+and every size is known, so the heap at any moment is [0, break) with the
+live allocations taken out, and the free list is what is left, as maximal
+runs (the allocator merges touching blocks, so its list is exactly that).
+
+The picture (the default view) has the operation number across and the
+address (offset from the heap's start) up. Each allocation is a bar from its
+address to its end, rounded up to the granule, spanning the operations it
+was live; a strip on the right shows the final free list as the replay
+printed it; a line follows the break. `--step N` draws instead the free list
+just before and just after operation N, to show one split or one merge.
+
+Every SVG element that carries data has an id: `alloc-SEQ-ID` per bar (SEQ
+counts alloc lines from 1; a bar cut by a partial free becomes
+`alloc-SEQ-ID.1`, `.2`...; past 2000 bars they are drawn as one group,
+`allocs`), `free-0xOFF` per final free block, `brk` for the break; the step
+view has `before-...`/`after-...` for the same, and `before-op-range` and
+`after-op-range` for the bytes operation N touched.
+
+Exit status: 0 drawn, 2 bad arguments, a malformed trace or output, or a
+trace and output that do not belong together (each with a message)."""
+
+import argparse
+import os
+import re
+import sys
+import textwrap
+
+HELP_EPILOG = """examples:
+  build/host/replay t.trace > t.out && tools/heapmap.py t.trace t.out -o build/t
+  ./run-qemu.sh --trace t.trace > console.log; tools/heapmap.py t.trace console.log
+  tools/heapmap.py t.trace t.out --step 6 -o build/merge"""
+
+
+class MapError(Exception):
+    """A trace or output the tool cannot draw; the message says why."""
+
+
+class Op:
+    """One operation of the trace: kind (alloc, free, freeat, check), the
+    trace line, the ID and the numbers it names."""
+
+    def __init__(self, num, line, kind, ident=None, size=0, off=0):
+        self.num, self.line, self.kind = num, line, kind
+        self.ident, self.size, self.off = ident, size, off
+
+    def __str__(self):
+        args = {"alloc": f" {self.ident} {self.size}", "free": f" {self.ident}",
+                "freeat": f" {self.off:#x} {self.size}"}.get(self.kind, "")
+        return self.kind + args
+
+
+def parse_number(tok):
+    """Decimal or 0x-hex, as the replay reads them; None if neither."""
+    if re.fullmatch(r"0[xX][0-9a-fA-F]+", tok):
+        return int(tok, 16)
+    if re.fullmatch(r"[0-9]+", tok):
+        return int(tok)
+    return None
+
+
+def trace_tokens(line):
+    """A trace line's words, up to a word starting with `#`, as the replay
+    splits them."""
+    words = line.split()
+    cut = next((i for i, w in enumerate(words) if w.startswith("#")), len(words))
+    return words[:cut]
+
+
+def parse_trace(text):
+    """Answers the list of Ops of a trace, or raises MapError at a bad line."""
+    ops, shapes = [], {"alloc": 3, "free": 2, "freeat": 3, "check": 1}
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        toks = trace_tokens(raw)
+        if not toks:
+            continue
+        kind = toks[0]
+        if kind not in shapes or len(toks) != shapes[kind]:
+            swapped = re.fullmatch(r"\S+ (0x[0-9a-f]+|nil)", raw.strip())
+            raise MapError(f"trace line {lineno}: cannot read '{raw.strip()}' "
+                           "(want alloc ID SIZE, free ID, freeat OFF SIZE or check)" +
+                           ("; is this a replay's output? The trace comes first" if swapped
+                            else ""))
+        op = Op(len(ops) + 1, lineno, kind)
+        if kind in ("alloc", "free"):
+            op.ident = toks[1]
+        numbers = {"alloc": toks[2:], "freeat": toks[1:]}.get(kind, [])
+        nums = [parse_number(t) for t in numbers]
+        if None in nums:
+            raise MapError(f"trace line {lineno}: not a number in '{raw.strip()}'")
+        if kind == "alloc":
+            op.size = nums[0]
+        elif kind == "freeat":
+            op.off, op.size = nums
+        ops.append(op)
+    return ops
+
+
+class Output:
+    """What the replay printed: allocs [(ID, offset or None)], refused
+    {trace line: message}, stop (trace line, message) if a check failed,
+    the final free list [(offset, size)] and the break (None if stopped)."""
+
+    def __init__(self):
+        self.base, self.allocs, self.refused = None, [], {}
+        self.stop, self.free, self.brk = None, [], None
+
+
+def replay_lines(text):
+    """The replay's lines in text: those after a `# base 0x...` line if
+    there is one (an image's console), without other `#` lines and blanks,
+    up to the `brk` line. Answers (base or None, [(number, line)])."""
+    lines = text.splitlines()
+    base, start = None, 0
+    for i, s in enumerate(lines):
+        m = re.fullmatch(r"# base (0x[0-9a-fA-F]+)", s.strip())
+        if m:
+            base, start = int(m.group(1), 16), i + 1
+            break
+    keep = [(i + 1, s.strip()) for i, s in enumerate(lines[start:], start)
+            if s.strip() and not s.strip().startswith("#")]
+    last_brk = max((k for k, (_, s) in enumerate(keep) if re.fullmatch(r"brk 0x[0-9a-f]+", s)),
+                   default=None)
+    if last_brk is not None:
+        keep = keep[:last_brk + 1]
+    return base, keep
+
+
+def parse_output(text):
+    """Answers the Output of a replay, or raises MapError at a bad line."""
+    out = Output()
+    out.base, lines = replay_lines(text)
+    tail = len(lines)
+    if lines and lines[-1][1].startswith("brk "):
+        out.brk = int(lines[-1][1].split()[1], 16)
+        tail -= 1
+        while tail > 0 and re.fullmatch(r"free 0x[0-9a-f]+ 0x[0-9a-f]+", lines[tail - 1][1]):
+            tail -= 1
+        out.free = [tuple(int(t, 16) for t in s.split()[1:]) for _, s in lines[tail:-1]]
+    if out.brk is None and not any(re.match(r"error line \d+: check: ", s) for _, s in lines):
+        raise MapError("the output has no final `brk 0x...` line and no failed check: "
+                       "is it a replay's output, and complete?")
+    for n, s in lines[:tail]:
+        parse_output_line(out, n, s)
+        if out.stop is not None:
+            break  # the replay stopped there; what follows is not its
+    return out
+
+
+def parse_output_line(out, n, s):
+    """Reads one alloc or error line into out."""
+    m = re.fullmatch(r"error line (\d+): (.*)", s)
+    if m:
+        line, msg = int(m.group(1)), m.group(2)
+        if msg.startswith("check: "):
+            out.stop = (line, msg[len("check: "):])
+        else:
+            out.refused[line] = msg
+        return
+    m = re.fullmatch(r"(\S+) (0x[0-9a-f]+|nil)", s)
+    if not m:
+        raise MapError(f"output line {n}: cannot read '{s}' "
+                       "(want `ID 0xOFF`, `ID nil`, `error line N: ...`, `free`, `brk`)")
+    off = None if m.group(2) == "nil" else int(m.group(2), 16)
+    out.allocs.append((m.group(1), off))
+
+
+class Piece:
+    """A run of allocated bytes [off, end), live from operation start until
+    operation stop (None while live): one bar of the picture."""
+
+    def __init__(self, seq, ident, off, end, start, part=0):
+        self.seq, self.ident, self.off, self.end = seq, ident, off, end
+        self.start, self.stop, self.part = start, None, part
+
+    def gid(self, prefix="alloc"):
+        part = f".{self.part}" if self.part else ""
+        return f"{prefix}-{self.seq}-{self.ident}{part}"
+
+
+class Slot:
+    """What the replay remembers of an ID: its alloc line's number, where
+    it went (None for nil), its rounded size, and whether `free ID` has
+    freed it (the replay refuses an alloc of an ID still holding memory)."""
+
+    def __init__(self, seq, off, size):
+        self.seq, self.off, self.size, self.live = seq, off, size, True
+
+
+class History:
+    """The heap over time, replayed from a trace and its output."""
+
+    def __init__(self, ops, out, page):
+        self.ops, self.out, self.page = ops, out, page
+        self.pieces = []  # every bar, live or not
+        self.live = []  # the live pieces, now
+        self.brk = [0]  # the break after op k, k = 0..
+        self.ids = {}  # ID -> Slot
+        self.nalloc = 0  # alloc lines read so far
+        self.parts = {}  # seq -> pieces its allocation was cut into so far
+        self.touched = {}  # op number -> (offset, end) of what it allocated or freed
+        self.nran = 0  # operations that ran (fewer if a check stopped the replay)
+        self.misplaced = 0  # allocs not where first fit from the top puts them
+
+    def round(self, n):
+        return -(-n // self.page) * self.page
+
+    def run(self):
+        stop_line = self.out.stop[0] if self.out.stop else None
+        ran = [op for op in self.ops if stop_line is None or op.line <= stop_line]
+        self.expect_allocs(ran)
+        allocs = iter(self.out.allocs)
+        for op in ran:
+            self.step(op, allocs)
+            span = self.touched.get(op.num) if op.kind == "alloc" else None
+            self.brk.append(max(self.brk[-1], span[1]) if span else self.brk[-1])
+        self.nran = len(ran)
+        self.verify_end()
+
+    def expect_allocs(self, ran):
+        lines = {op.line for op in self.ops}
+        for line in list(self.out.refused) + ([self.out.stop[0]] if self.out.stop else []):
+            if line not in lines:
+                raise MapError(f"the output names trace line {line}, which holds no operation: "
+                               "the output does not belong to this trace")
+        want = [op for op in ran if op.kind == "alloc" and op.line not in self.out.refused]
+        if len(want) != len(self.out.allocs):
+            raise MapError(f"the trace has {len(want)} allocs that should print a line, the "
+                           f"output has {len(self.out.allocs)} alloc lines: the output does "
+                           "not belong to this trace")
+        for n, (op, (ident, _)) in enumerate(zip(want, self.out.allocs), 1):
+            if op.ident != ident:
+                raise MapError(f"alloc {n} (trace line {op.line}) is '{op.ident}', but the "
+                               f"output's alloc line {n} is '{ident}': the output does not "
+                               "belong to this trace")
+
+    def step(self, op, allocs):
+        refused = op.line in self.out.refused
+        slot = self.ids.get(op.ident)
+        if op.kind == "alloc":
+            holding = slot is not None and slot.live and slot.off is not None
+            if holding != refused:
+                raise MapError(f"trace line {op.line}: alloc {op.ident} "
+                               f"{'was' if refused else 'was not'} refused, but {op.ident} "
+                               f"{'held no' if refused else 'still held'} memory: the output "
+                               "does not belong to this trace")
+            if not refused:
+                self.alloc(op, next(allocs))
+        elif op.kind == "free" and not refused:
+            if slot is None:
+                raise MapError(f"trace line {op.line}: free {op.ident} of an ID never "
+                               "allocated should have been refused; the output says it was not")
+            if slot.off is not None:
+                self.free_range(op, slot.off, slot.off + slot.size)
+            slot.live = False
+        elif op.kind == "freeat" and not refused:
+            self.free_range(op, op.off, op.off + self.round(op.size))
+
+    def alloc(self, op, answer):
+        self.nalloc += 1
+        off = answer[1]
+        end = None if off is None else off + self.round(op.size)
+        self.ids[op.ident] = Slot(self.nalloc, off, self.round(op.size))
+        if off is None:
+            return
+        if off % self.page:
+            raise MapError(f"output: {op.ident} at {off:#x} is not aligned to the page "
+                           f"{self.page:#x}: wrong --page?")
+        for p in self.live:
+            if p.off < end and off < p.end:
+                raise MapError(f"output: {op.ident} at [{off:#x}, {end:#x}) overlaps "
+                               f"{p.ident} at [{p.off:#x}, {p.end:#x}), still live: wrong --page, "
+                               "or an output of another trace?")
+        self.expect_placement(op, off, end)
+        piece = Piece(self.nalloc, op.ident, off, end, op.num)
+        self.pieces.append(piece)
+        self.live.append(piece)
+        self.touched[op.num] = (off, end)
+
+    def expect_placement(self, op, off, end):
+        """Warns (once) when an alloc is not where first fit from the top
+        would put it: a wrong --page, or an allocator that is not ours."""
+        n, runs, at = end - off, [], 0
+        for a, b in sorted((p.off, p.end) for p in self.live) + [(self.brk[-1],) * 2]:
+            if a > at:
+                runs.append((at, a - at))
+            at = max(at, b)
+        fit = next((a + size - n for a, size in runs if size >= n), self.brk[-1])
+        if off != fit and not self.misplaced:
+            print(f"heapmap: warning: trace line {op.line}: {op.ident} at {off:#x}, but first "
+                  f"fit from the top puts it at {fit:#x}: wrong --page? (drawn as printed)",
+                  file=sys.stderr)
+        self.misplaced += off != fit
+
+    def covered(self, off, size):
+        """Is all of [off, off+size) in live pieces?"""
+        runs = sorted((max(p.off, off), min(p.end, off + size)) for p in self.live
+                      if p.off < off + size and off < p.end)
+        at = off
+        for a, b in runs:
+            if a > at:
+                return False
+            at = max(at, b)
+        return at >= off + size
+
+    def free_range(self, op, off, end):
+        if off % self.page or end == off or not self.covered(off, end - off):
+            raise MapError(f"trace line {op.line}: {op} frees [{off:#x}, {end:#x}), not all of "
+                           "it allocated, yet the output did not refuse it: the output does not "
+                           "belong to this trace (or --page is wrong)")
+        for p in [p for p in self.live if p.off < end and off < p.end]:
+            self.live.remove(p)
+            self.cut(p, off, end, op.num)
+        self.touched[op.num] = (off, end)
+
+    def cut(self, p, off, end, num):
+        """Ends the part of live piece p inside [off, end) at operation num;
+        what is left of p on either side stays live as a piece of its own."""
+        inside = (max(p.off, off), min(p.end, end))
+        if inside == (p.off, p.end):
+            p.stop = num
+            return
+        self.pieces.remove(p)
+        for a, b in ((p.off, off), inside, (end, p.end)):
+            if a >= b:
+                continue
+            self.parts[p.seq] = self.parts.get(p.seq, 0) + 1
+            q = Piece(p.seq, p.ident, a, b, p.start, self.parts[p.seq])
+            q.stop = num if (a, b) == inside else None
+            self.pieces.append(q)
+            if q.stop is None:
+                self.live.append(q)
+
+    def free_runs(self, k):
+        """The free list after operation k: [0, break) minus what was live
+        then, as maximal runs [(offset, size)]."""
+        live = sorted((p.off, p.end) for p in self.pieces
+                      if p.start <= k and (p.stop is None or p.stop > k))
+        runs, at = [], 0
+        for a, b in live + [(self.brk[k], self.brk[k])]:
+            if a > at:
+                runs.append((at, a - at))
+            at = max(at, b)
+        return runs
+
+    def verify_end(self):
+        """The output's final free list and break must be what the placement
+        leaves; blocks that touch but were not merged only get a warning."""
+        if self.out.brk is None:
+            return
+        k = self.nran
+        if self.out.brk != self.brk[k]:
+            raise MapError(f"output: the break is {self.out.brk:#x}, but the allocations "
+                           f"put it at {self.brk[k]:#x}: wrong --page, or another trace?")
+        mine, theirs = self.free_runs(k), merge_runs(self.out.free)
+        if mine != theirs:
+            raise MapError(f"output: the final free list {fmt_runs(self.out.free)} is not "
+                           f"what the allocations leave, {fmt_runs(mine)}: wrong --page, "
+                           "or another trace?")
+        if len(self.out.free) != len(mine):
+            print("heapmap: warning: the output's free list has blocks that touch but were "
+                  "not merged (drawn as printed)", file=sys.stderr)
+
+
+def merge_runs(blocks):
+    runs = []
+    for off, size in sorted(blocks):
+        if runs and runs[-1][0] + runs[-1][1] == off:
+            runs[-1] = (runs[-1][0], runs[-1][1] + size)
+        else:
+            runs.append((off, size))
+    return runs
+
+
+def fmt_runs(runs, most=None):
+    """Spells runs [(offset, size)] as [0xOFF+0xSIZE, ...]; past most runs,
+    just how many there are and how many bytes they hold."""
+    if most is not None and len(runs) > most:
+        return f"{len(runs)} blocks, {sum(s for _, s in runs):#x} bytes"
+    return "[" + ", ".join(f"{o:#x}+{s:#x}" for o, s in runs) + "]" if runs else "(empty)"
+
+
+def describe(h, n):
+    """Says in words what operation n did to the free list."""
+    op = h.ops[n - 1]
+    if op.line in h.out.refused:
+        return f"refused: {h.out.refused[op.line]}"
+    span = h.touched.get(n)
+    if op.kind == "check" or span is None:
+        return "nil: no memory" if op.kind == "alloc" else "the heap does not change"
+    a, b = span
+    before, after = h.free_runs(n - 1), h.free_runs(n)
+    if op.kind == "alloc":
+        return describe_alloc(h, n, a, b, before)
+    run = next(r for r in after if r[0] <= a < r[0] + r[1])
+    lo, hi = run[0] < a, run[0] + run[1] > b
+    how = ("merged with both neighbours" if lo and hi else "merged with the previous block"
+           if lo else "merged with the next block" if hi else
+           "a new block, inserted in address order")
+    return f"[{a:#x}, {b:#x}) freed: {how}; now {run[0]:#x}+{run[1]:#x}"
+
+
+def describe_alloc(h, n, a, b, before):
+    src = next((r for r in before if r[0] <= a < r[0] + r[1]), None)
+    if src is None:
+        return (f"no free block fits {b - a:#x} bytes: the break grows from "
+                f"{h.brk[n - 1]:#x} to {h.brk[n]:#x}")
+    if src[1] == b - a:
+        return f"first fit {src[0]:#x}+{src[1]:#x} is an exact fit: unlinked"
+    return (f"first fit {src[0]:#x}+{src[1]:#x} is split: it keeps its address and "
+            f"shrinks to {src[1] - (b - a):#x}; the allocation is its top, [{a:#x}, {b:#x})")
+
+
+def load(trace_path, out_path, page):
+    """Reads both files and replays the placement; answers the History."""
+    try:
+        with open(trace_path) as f:
+            ops = parse_trace(f.read())
+        with open(out_path, errors="replace") as f:
+            out = parse_output(f.read())
+    except OSError as e:
+        raise MapError(f"{e.filename}: {e.strerror}")
+    h = History(ops, out, page)
+    h.run()
+    return h
+
+
+# Drawing. Colours: allocations cycle through a qualitative map, free
+# blocks are green, the break red, the bytes an operation touched outlined.
+FREE_FACE, FREE_EDGE, BRK_COLOUR, TOUCH_EDGE = "#a6dba0", "#1b7837", "#d7301f", "#2166ac"
+LABEL_MAX = 40  # label bars with their IDs when there are at most this many
+BARS_MAX = 2000  # past this many bars, draw them as one collection
+
+
+def pyplot():
+    """Imports matplotlib for files only (no display), SVG text kept as text."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise MapError("matplotlib is missing: tools/deps.sh plot (Debian's python3-matplotlib)")
+    matplotlib.use("Agg")
+    matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "heaplab",
+                                "font.size": 9})
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def hex_axis(axis, page, top):
+    """Ticks in hex at multiples of the page, about ten of them."""
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
+    step = page
+    while top / step > 10:
+        step *= 2
+    axis.set_major_locator(MultipleLocator(step))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{int(v):#x}"))
+
+
+def colour(plt, seq):
+    return plt.get_cmap("tab20")((seq * 7) % 20)
+
+
+def rect(plt, x, y, w, h, gid, **kw):
+    return plt.Rectangle((x, y), w, h, gid=gid, **kw)
+
+
+def base_note(h):
+    return f"offset from the heap's start (base {h.out.base:#x})" if h.out.base else \
+        "offset from the heap's start"
+
+
+def draw_timeline(plt, h, title):
+    """The default view: bars over operations, the final free list, the break."""
+    fig, (ax, strip) = plt.subplots(1, 2, sharey=True, figsize=(12, 7),
+                                    gridspec_kw={"width_ratios": [14, 1], "wspace": 0.03})
+    end = h.nran + 1
+    top = max([h.brk[-1], h.page] + [p.end for p in h.pieces])
+    draw_bars(plt, h, ax, end)
+    xs = list(range(h.nran + 1)) + [end]
+    ax.plot(xs, h.brk + [h.brk[-1]], drawstyle="steps-post", color=BRK_COLOUR, linewidth=1.5,
+            gid="brk", label="break")
+    ax.set_xlim(0, end)
+    ax.set_ylim(0, top * 1.04)
+    ax.set_xlabel("operation (trace order; a bar spans the operations its allocation was live)")
+    ax.set_ylabel(base_note(h))
+    hex_axis(ax.yaxis, h.page, top)
+    ax.legend(loc="upper left")
+    draw_strip(plt, h, strip)
+    if h.out.stop:
+        title += (f"\nthe replay stopped after op {h.nran} (trace line {h.out.stop[0]}): "
+                  f"check: {h.out.stop[1]}")
+    fig.suptitle(title)
+    return fig
+
+
+def draw_bars(plt, h, ax, end):
+    """One bar per piece, each an SVG element with its own id; past
+    BARS_MAX bars, one collection (id `allocs`), which draws much faster."""
+    if len(h.pieces) > BARS_MAX:
+        from matplotlib.collections import PolyCollection
+        boxes = [[(p.start, p.off), (p.stop or end, p.off), (p.stop or end, p.end),
+                  (p.start, p.end)] for p in h.pieces]
+        ax.add_collection(PolyCollection(boxes, facecolors=[colour(plt, p.seq) for p in h.pieces],
+                                         edgecolors="black", linewidths=0.2, gid="allocs"))
+        return
+    for p in h.pieces:
+        stop = p.stop if p.stop is not None else end
+        ax.add_patch(rect(plt, p.start, p.off, stop - p.start, p.end - p.off, p.gid(),
+                          facecolor=colour(plt, p.seq), edgecolor="black", linewidth=0.3))
+        if len(h.pieces) <= LABEL_MAX:
+            ax.text((p.start + stop) / 2, (p.off + p.end) / 2, p.ident, ha="center",
+                    va="center", fontsize=8, gid=f"label-{p.gid()}")
+
+
+def draw_strip(plt, h, strip):
+    """The final free list as the replay printed it, or why there is none."""
+    strip.set_xlim(0, 1)
+    strip.set_xticks([])
+    strip.set_title("free list\nat the end", fontsize=8)
+    if h.out.brk is None:
+        strip.text(0.5, 0.5, "none:\nthe replay\nstopped", ha="center", va="center",
+                   transform=strip.transAxes, fontsize=8)
+        return
+    for off, size in h.out.free:
+        strip.add_patch(rect(plt, 0.1, off, 0.8, size, f"free-{off:#x}", facecolor=FREE_FACE,
+                             edgecolor=FREE_EDGE, linewidth=0.8))
+    strip.axhline(h.out.brk, color=BRK_COLOUR, linewidth=1.5, gid="strip-brk")
+
+
+def draw_step(plt, h, n, title):
+    """The --step view: the heap just before and just after operation n."""
+    fig, axes = plt.subplots(2, 1, sharex=True, figsize=(12, 4.2))
+    op = h.ops[n - 1]
+    right = max(h.brk[n], h.page) * 1.04
+    for ax, k, name in ((axes[0], n - 1, "before"), (axes[1], n, "after")):
+        draw_row(plt, h, ax, k, name, right)
+        ax.set_ylabel(f"{name}\nop {n}", rotation=0, ha="right", va="center")
+    span = h.touched.get(n)
+    for ax, name in ((axes[0], "before"), (axes[1], "after")):
+        if span is not None:
+            ax.add_patch(rect(plt, span[0], 0.04, span[1] - span[0], 0.92, f"{name}-op-range",
+                              fill=False, edgecolor=TOUCH_EDGE, linewidth=2, linestyle="--"))
+    axes[0].text(h.brk[n - 1], 1.02, "break", color=BRK_COLOUR, ha="center", va="bottom",
+                 transform=axes[0].get_xaxis_transform())
+    axes[1].set_xlim(0, right)
+    axes[1].set_xlabel(base_note(h) + f"; dashed: the bytes operation {n} touched")
+    hex_axis(axes[1].xaxis, h.page, right)
+    what = textwrap.fill(f"op {n} (trace line {op.line}): {op}: {describe(h, n)}", 120)
+    fig.suptitle(f"{title}\n{what}\n"
+                 f"free list {fmt_runs(h.free_runs(n - 1), 4)} -> {fmt_runs(h.free_runs(n), 4)}")
+    fig.subplots_adjust(top=0.76, hspace=0.35, left=0.1)
+    return fig
+
+
+def draw_row(plt, h, ax, k, name, right):
+    """One row of the step view: live allocations and free runs after op k
+    (labelled where there is room: right is the axis' length)."""
+    ax.set_ylim(0, 1)
+    ax.set_yticks([])
+    for p in h.pieces:
+        if p.start <= k and (p.stop is None or p.stop > k):
+            ax.add_patch(rect(plt, p.off, 0.15, p.end - p.off, 0.7, p.gid(f"{name}-alloc"),
+                              facecolor="#d9d9d9", edgecolor="black", linewidth=0.5))
+            if (p.end - p.off) / right > 0.04:
+                ax.text((p.off + p.end) / 2, 0.5, p.ident, ha="center", va="center", fontsize=8)
+    for off, size in h.free_runs(k):
+        ax.add_patch(rect(plt, off, 0.15, size, 0.7, f"{name}-free-{off:#x}",
+                          facecolor=FREE_FACE, edgecolor=FREE_EDGE, linewidth=0.8))
+        if size / right > 0.08:
+            ax.text(off + size / 2, 0.5, f"free {size:#x}", ha="center", va="center", fontsize=8)
+    ax.axvline(h.brk[k], color=BRK_COLOUR, linewidth=1.5, gid=f"{name}-brk")
+
+
+def save(fig, stem):
+    """Writes stem.svg and stem.png; answers their names."""
+    names = [f"{stem}.svg", f"{stem}.png"]
+    try:
+        os.makedirs(os.path.dirname(stem) or ".", exist_ok=True)
+        fig.savefig(names[0], metadata={"Date": None})
+        fig.savefig(names[1], dpi=120)
+    except OSError as e:
+        raise MapError(f"{e.filename}: {e.strerror}")
+    return names
+
+
+def power_of_two(s):
+    n = parse_number(s)
+    if n is None or n < 16 or n & (n - 1):
+        raise argparse.ArgumentTypeError(f"'{s}' is not a power of two >= 16")
+    return n
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(
+        prog="heapmap.py", epilog=HELP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Draw a replayed allocation trace as a picture of the heap (SVG and PNG).")
+    ap.add_argument("trace", help="the trace file")
+    ap.add_argument("output", help="what build/host/replay printed for it, or an image's "
+                    "console log (the lines after `# base 0x...`)")
+    ap.add_argument("-o", dest="stem", default="build/heapmap",
+                    help="write STEM.svg and STEM.png (default build/heapmap)")
+    ap.add_argument("--page", type=power_of_two, default=4096,
+                    help="the granule the replay ran with (default 4096)")
+    ap.add_argument("--step", type=int, metavar="N",
+                    help="draw instead the free list just before and after operation N "
+                    "(the Nth operation line of the trace, from 1; comments and blank "
+                    "lines do not count)")
+    ap.add_argument("--title", help="the picture's title (default: the trace's name)")
+    return ap.parse_args(argv)
+
+
+def main(argv):
+    args = parse_args(argv)
+    try:
+        h = load(args.trace, args.output, args.page)
+        title = args.title or f"{os.path.basename(args.trace)} (page {args.page:#x})"
+        if args.step is not None and not 1 <= args.step <= h.nran:
+            raise MapError(f"--step {args.step}: the replay ran operations 1 to {h.nran}")
+        plt = pyplot()
+        if args.step is None:
+            fig = draw_timeline(plt, h, title)
+        else:
+            fig = draw_step(plt, h, args.step, title)
+            n = args.step
+            print(f"op {n}: {h.ops[n - 1]}: {describe(h, n)}\n  free list before: "
+                  f"{fmt_runs(h.free_runs(n - 1))}\n  free list after:  {fmt_runs(h.free_runs(n))}")
+        names = save(fig, args.stem)
+    except MapError as e:
+        print(f"heapmap: {e}", file=sys.stderr)
+        return 2
+    print("heapmap: wrote " + " and ".join(names))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
