@@ -6,22 +6,6 @@
 
 #define HDR ((uintptr_t)sizeof(struct mem_hdr))
 
-// free_error decides whether [a, a+n) may be freed, given the blocks just
-// before (prev) and at or after (next) it; MEM_OK or the reason.
-static int free_error(struct mem_pool *pool, struct mem_hdr *prev, struct mem_hdr *next,
-		      uintptr_t a, uintptr_t n)
-{
-	uintptr_t brk = pool->ops->brk(0);
-
-	if (a < pool->start || a > brk || n > brk - a)
-		return MEM_ERANGE;
-	if (prev != NULL && (uintptr_t)prev + prev->size > a)
-		return a + n <= (uintptr_t)prev + prev->size ? MEM_EDOUBLE : MEM_EOVERLAP;
-	if (next != NULL && a + n > (uintptr_t)next)
-		return (uintptr_t)next == a && n <= next->size ? MEM_EDOUBLE : MEM_EOVERLAP;
-	return MEM_OK;
-}
-
 // mem_freel gives back the n bytes (rounded) at p: it zeroes them, puts
 // them in the list in address order and merges them with the free blocks
 // on either side. It answers MEM_OK, or the reason it refused, in which
@@ -45,7 +29,7 @@ int mem_freel(struct mem_pool *pool, void *p, uintptr_t n)
 		return MEM_ERANGE;
 	for (next = pool->freelist; next != NULL && (uintptr_t)next < a; next = next->next)
 		prev = next;
-	err = free_error(pool, prev, next, a, n);
+	err = mem_free_refusedl(pool, prev, next, a, n);
 	if (err != MEM_OK)
 		return err;
 

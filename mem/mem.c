@@ -118,6 +118,23 @@ static struct mem_hdr *unlink_or_carve(struct mem_pool *pool, struct mem_hdr *pr
 	return p;
 }
 
+// mem_free_refusedl decides whether [a, a+n) may be freed, given the free
+// blocks just before it (prev) and at or after it (next): MEM_OK, or why
+// not (outside [start, break), a double free, a partial overlap).
+int mem_free_refusedl(struct mem_pool *pool, const struct mem_hdr *prev,
+		      const struct mem_hdr *next, uintptr_t a, uintptr_t n)
+{
+	uintptr_t brk = pool->ops->brk(0);
+
+	if (a < pool->start || a > brk || n > brk - a)
+		return MEM_ERANGE;
+	if (prev != NULL && (uintptr_t)prev + prev->size > a)
+		return a + n <= (uintptr_t)prev + prev->size ? MEM_EDOUBLE : MEM_EOVERLAP;
+	if (next != NULL && a + n > (uintptr_t)next)
+		return (uintptr_t)next == a && n <= next->size ? MEM_EDOUBLE : MEM_EOVERLAP;
+	return MEM_OK;
+}
+
 // mem_allocl answers n bytes (rounded to the granule), zeroed, from the
 // first free block that fits, else from sbrk; NULL if n is 0 or if there
 // is no memory. Nothing changes when it answers NULL.

@@ -86,6 +86,8 @@ const char *mem_strerror(int err);
 // Lock-held helpers (Plan 9's trailing l): the caller holds pool's lock.
 void *mem_allocl(struct mem_pool *pool, uintptr_t n);
 int mem_freel(struct mem_pool *pool, void *p, uintptr_t n);
+int mem_free_refusedl(struct mem_pool *pool, const struct mem_hdr *prev,
+		      const struct mem_hdr *next, uintptr_t a, uintptr_t n);
 void *mem_sbrkl(struct mem_pool *pool, uintptr_t n);
 int mem_checkl(struct mem_pool *pool, struct mem_fault *fault);
 
