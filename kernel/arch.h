@@ -45,7 +45,8 @@ int arch_cpu_id(void);
 // of its own and with the kernel's traps and page tables, running mp_enter().
 // Answers how many CPUs the machine has, as the firmware lists them (the
 // ACPI MADT on x86; on arm, want, PSCI telling which ones started). The
-// boot CPU counts the ones that reach mp_enter; arch code does not wait.
+// boot CPU counts the ones that reach mp_enter; arch code need not wait
+// for them to get there.
 int arch_start_cpus(int want);
 
 // What every other CPU runs once started (kernel/mp.c); never returns.

@@ -48,15 +48,20 @@ void kexit(int status)
 
 // panic is where every fatal error ends: a fault, a failed check, a
 // refused sys_free, a misused lock. It does not take the console lock, so
-// that a panic inside the console still prints.
+// that a panic inside the console still prints; the first CPU to panic
+// speaks, the others halt.
 void panic(const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
 	int n;
 
+	static int panicking;
+
 	arch_irq_save();
-	n = snprintf(buf, sizeof buf, "panic: ");
+	if (__atomic_exchange_n(&panicking, 1, __ATOMIC_ACQ_REL) != 0)
+		arch_halt(); // another CPU is panicking: let its message out whole
+	n = snprintf(buf, sizeof buf, "panic: cpu %d: ", arch_cpu_id());
 	va_start(ap, fmt);
 	vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
 	va_end(ap);

@@ -8,6 +8,7 @@ OBJDUMP      := objdump
 ARCH_CFLAGS  := -m64 -mno-red-zone -mcmodel=small -Iarch/x86 -Iarch/x86/64 -Iboot/x86
 ARCH_LDFLAGS := -m64 -no-pie -Wl,-z,max-page-size=0x1000 -Wl,-z,noexecstack -Wl,--build-id=none
 ARCH_SRCS    := boot/x86/multiboot.S boot/x86/stack.S boot/x86/entry64.S \
+		boot/x86/trampoline.S \
 		$(sort $(wildcard $(addprefix arch/x86/,*.c *.S 64/*.c 64/*.S)))
 LIBGCC       := $(shell $(CROSS_CC) -m64 -print-libgcc-file-name)
 BOOT_IMAGE   := $(B)/amd64/kernel32.elf

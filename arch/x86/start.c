@@ -101,6 +101,7 @@ void x86_start(uint32_t magic, uint32_t info)
 	uintptr_t top = 0;
 	size_t len;
 
+	x86_cpu_init(0); // before the first spinlock: they ask arch_cpu_id
 	serial_init();
 	pic_disable();
 	trap_init();

@@ -47,27 +47,36 @@ static const char *const trap_names[T_NEXC] = {
 // rest not present) and loads it.
 void trap_init(void)
 {
-	struct x86_desc_ptr d = {sizeof idt - 1, (uintptr_t)idt};
 	int i;
 
 	for (i = 0; i < T_NEXC; i++)
 		gate_set(&idt[i], trap_vectors[i], SEG_KCODE, 0);
 	gate_set(&idt[T_SYSCALL], (uintptr_t)vector128, SEG_KCODE, 3);
+	trap_load();
+}
+
+// trap_load loads the IDT on this CPU; every CPU shares it.
+void trap_load(void)
+{
+	struct x86_desc_ptr d = {sizeof idt - 1, (uintptr_t)idt};
+
 	__asm__ volatile("lidt %0" : : "m"(d));
 }
 
-// trap_fault reports a CPU exception: its vector and name, the error code,
-// the faulting address (CR2 for a page fault) and where it happened.
+// trap_fault reports a CPU exception: the CPU, the vector and its name,
+// the error code, the faulting address (CR2 for a page fault) and where it
+// happened.
 static void trap_fault(const struct trapframe *tf) __attribute__((noreturn));
 static void trap_fault(const struct trapframe *tf)
 {
 	const char *name = tf->trapno < T_NEXC ? trap_names[tf->trapno] : "unexpected vector";
+	int cpu = arch_cpu_id();
 
 	if (tf->trapno == T_PGFLT)
-		panic("trap %lu (%s), error 0x%lx, cr2 0x%lx, %s 0x%lx", (unsigned long)tf->trapno,
-		      name, (unsigned long)tf->err, (unsigned long)rcr2(), TF_PC_NAME,
-		      (unsigned long)TF_PC(tf));
-	panic("trap %lu (%s), error 0x%lx, %s 0x%lx", (unsigned long)tf->trapno, name,
+		panic("cpu %d: trap %lu (%s), error 0x%lx, cr2 0x%lx, %s 0x%lx", cpu,
+		      (unsigned long)tf->trapno, name, (unsigned long)tf->err,
+		      (unsigned long)rcr2(), TF_PC_NAME, (unsigned long)TF_PC(tf));
+	panic("cpu %d: trap %lu (%s), error 0x%lx, %s 0x%lx", cpu, (unsigned long)tf->trapno, name,
 	      (unsigned long)tf->err, TF_PC_NAME, (unsigned long)TF_PC(tf));
 }
 

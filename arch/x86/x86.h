@@ -5,9 +5,12 @@
 #ifndef HEAPLAB_X86_H
 #define HEAPLAB_X86_H
 
-// GDT selectors (arch/x86/gdt.c): a flat kernel code and data segment.
-#define SEG_KCODE 0x08
-#define SEG_KDATA 0x10
+// GDT selectors (arch/x86/gdt.c): a flat kernel code and data segment,
+// then on i386 one small data segment per CPU, over its struct x86_cpu,
+// that %gs holds (amd64 points the GS base MSR at it instead).
+#define SEG_KCODE    0x08
+#define SEG_KDATA    0x10
+#define SEG_KCPU(id) (0x18 + 8 * (id))
 
 // Control registers and the EFER MSR.
 #define CR0_PE	       0x00000001 // protected mode
@@ -20,6 +23,9 @@
 #define CR4_OSXMMEXCPT 0x00000400 // SSE exceptions as #XM
 #define MSR_EFER       0xc0000080
 #define EFER_LME       0x00000100 // long mode enable
+#define MSR_APIC_BASE  0x0000001b // the local APIC's physical base, bits 12..
+#define APIC_BASE_EN   0x00000800 // in MSR_APIC_BASE: the APIC is on
+#define MSR_GS_BASE    0xc0000101 // amd64: the base %gs addresses
 
 #define EFLAGS_IF 0x00000200
 
@@ -29,12 +35,21 @@
 #define T_NEXC	  32   // CPU exceptions are vectors 0..31
 
 #define BOOT_STACK_SIZE 65536
+#define AP_STACK_SIZE	32768 // each other CPU's stack (arch/x86/mp.c)
+
+// The other CPUs start in real mode at X86_TRAMPOLINE, a page below 1 MiB
+// (the startup IPI's vector is its page number), where arch/x86/mp.c copies
+// boot/x86/trampoline.S. QEMU's multiboot loader keeps its memory map and
+// boot info at 0x9000..0x9600: the page before is free.
+#define X86_TRAMPOLINE 0x8000
 
 #ifndef __ASSEMBLER__
 #include <stddef.h>
 #include <stdint.h>
 
 #include "width.h"
+
+#include "arch.h"
 
 static inline uint8_t inb(uint16_t port)
 {
@@ -54,6 +69,27 @@ static inline void outl(uint16_t port, uint32_t v)
 	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
 }
 
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+// cpuid answers leaf's eax, ebx, ecx, edx in r[0..3].
+static inline void cpuid(uint32_t leaf, uint32_t r[4])
+{
+	__asm__ volatile("cpuid"
+			 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+			 : "a"(leaf), "c"(0));
+}
+
 static inline uintptr_t rcr2(void)
 {
 	uintptr_t v;
@@ -69,10 +105,31 @@ struct x86_desc_ptr {
 } __attribute__((packed));
 
 extern const struct x86_desc_ptr gdt_desc; // gdt.c; boot/x86 loads it
+void gdt_set(int sel, uint64_t desc);	   // gdt.c
+
+// What each CPU keeps for itself; %gs points at its own (percpu.c), so
+// arch_cpu_id is one load. id must stay the first field.
+struct x86_cpu {
+	int id;		 // dense: 0 the boot CPU, then the MADT's order
+	uint32_t apicid; // its local APIC's id
+};
+extern struct x86_cpu x86_cpus[NCPU];		   // mp.c
+void percpu_load(struct x86_cpu *c);		   // 32/percpu.c, 64/percpu.c
+void x86_cpu_init(int id);			   // mp.c
+void x86_ap_start(void) __attribute__((noreturn)); // mp.c: the other CPUs' C entry
+
+// The local APIC (lapic.c), the PIT's channel 2 as a delay (pit.c), and the
+// CPU list of the ACPI MADT (acpi.c).
+void lapic_init(uintptr_t base);
+void lapic_ipi_init(uint32_t apicid);
+void lapic_ipi_startup(uint32_t apicid, uint32_t page);
+void pit_delay_us(uint32_t us);
+int acpi_madt_cpus(uint32_t *apicids, int max, uintptr_t *lapic_base);
 
 void x86_start(uint32_t magic, uint32_t info) __attribute__((noreturn)); // start.c
 void serial_init(void);							 // serial.c
 void trap_init(void);							 // trap.c
+void trap_load(void);							 // trap.c
 void trap(struct trapframe *tf);					 // trap.c
 void pic_disable(void);							 // cpu.c
 #endif
