@@ -19,7 +19,7 @@ all: host image
 include mk/host.mk
 include mk/hosttest.mk
 -include mk/image.mk
--include mk/bench.mk
+include mk/bench.mk
 include mk/lab.mk
 
 host: $(B)/host/replay

@@ -1,0 +1,40 @@
+// heaplab under test: the real mem/ code over the host platform's
+// simulated break; its footprint is how far that break has moved.
+#include "bench.h"
+
+#include "../arch/host/host.h"
+
+static uintptr_t heaplab_base;
+
+static int heaplab_init(void)
+{
+	if (host_heap_init(&mempool, BENCH_ARENA, BENCH_PAGE) < 0)
+		return -1;
+	heaplab_base = heap_break;
+	return 0;
+}
+
+static void *heaplab_alloc(size_t n)
+{
+	return mem_alloc(&mempool, n);
+}
+
+static void heaplab_free(void *p, size_t n)
+{
+	if (mem_free(&mempool, p, n) != MEM_OK)
+		bench_die("mem_free refused a block the trace owns");
+}
+
+static size_t heaplab_footprint(void)
+{
+	return heap_break - heaplab_base;
+}
+
+const struct bench_alloc bench_alloc = {
+	.name = "heaplab",
+	.foot_kind = "break",
+	.init = heaplab_init,
+	.alloc = heaplab_alloc,
+	.free = heaplab_free,
+	.footprint = heaplab_footprint,
+};

@@ -1,0 +1,14 @@
+// Put in front of newlib's nano-mallocr.c (gcc -include) to build it for
+// the host: glibc's headers first, then nano's entry points renamed so that
+// they do not take over glibc's malloc, and its sbrk declared.
+#include <errno.h>
+#include <malloc.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#define malloc	 nano_host_malloc
+#define free	 nano_host_free
+#define memalign nano_host_memalign
+
+void *_sbrk_r(ptrdiff_t incr); // alloc-nano.c: over the simulated break

@@ -1,0 +1,61 @@
+# make bench: heaplab against glibc, jemalloc and newlib's nano-malloc on the
+# same traces (bench/), then the QEMU figures; tables on stdout and in
+# $(B)/bench.md. Included by the top Makefile after mk/host.mk.
+# BENCH_RUNS: timed runs per figure (median taken; default 5).
+
+BENCH_DIR      := $(B)/bench
+BENCH_CFLAGS   := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fno-omit-frame-pointer
+BENCH_DRIVER   := bench/driver.c bench/load.c bench/scale.c
+BENCH_HDRS     := bench/bench.h $(HOST_HDRS)
+BENCH_ALLOCS   := heaplab glibc jemalloc nano
+BENCH_BINS     := $(BENCH_ALLOCS:%=$(BENCH_DIR)/bench-%) $(BENCH_DIR)/gen
+NEWLIB_TARBALL ?= /usr/src/newlib/newlib-3.3.0.tar.xz
+NANO_MALLOC    := */newlib/libc/stdlib/nano-mallocr.c
+BENCH_RUNS     ?= 5
+
+.PHONY: bench bench-build bench-deps
+bench: bench-build
+	python3 bench/run.py --dir $(BENCH_DIR) --md $(B)/bench.md --runs $(BENCH_RUNS)
+
+bench-build: $(BENCH_BINS) $(B)/host/replay
+
+bench-deps:
+	@tools/deps.sh bench x86 arm gdb
+
+# heaplab as the image has it but without the full check after every
+# operation (MEM_DEBUG=0), which is a debugging aid, not the allocator.
+$(BENCH_DIR)/bench-heaplab: $(BENCH_DRIVER) bench/alloc-heaplab.c $(HOST_SRCS) $(BENCH_HDRS) \
+			    | bench-deps
+	@mkdir -p $(@D)
+	$(HOST_CC) $(BENCH_CFLAGS) -DMEM_DEBUG=0 -o $@ $(BENCH_DRIVER) bench/alloc-heaplab.c \
+		$(HOST_SRCS)
+
+$(BENCH_DIR)/bench-glibc: $(BENCH_DRIVER) bench/alloc-libc.c bench/foot-glibc.c $(BENCH_HDRS) \
+			  | bench-deps
+	@mkdir -p $(@D)
+	$(HOST_CC) $(BENCH_CFLAGS) -o $@ $(BENCH_DRIVER) bench/alloc-libc.c bench/foot-glibc.c
+
+$(BENCH_DIR)/bench-jemalloc: $(BENCH_DRIVER) bench/alloc-libc.c bench/foot-jemalloc.c \
+			     $(BENCH_HDRS) | bench-deps
+	@mkdir -p $(@D)
+	$(HOST_CC) $(BENCH_CFLAGS) -o $@ $(BENCH_DRIVER) bench/alloc-libc.c \
+		bench/foot-jemalloc.c -ljemalloc
+
+# nano-mallocr.c comes out of Debian's newlib-source at build time; nothing
+# of newlib is in the tree. It is newlib's code, so its warnings are not ours.
+$(BENCH_DIR)/nano/nano-mallocr.c: | bench-deps
+	@mkdir -p $(BENCH_DIR)/nano
+	tar -xJf $(NEWLIB_TARBALL) -O --wildcards '$(NANO_MALLOC)' > $@.tmp && mv $@.tmp $@
+
+$(BENCH_DIR)/nano/nano-mallocr.o: $(BENCH_DIR)/nano/nano-mallocr.c bench/nano-shim.h
+	$(HOST_CC) -std=gnu11 -O2 -g -w -fno-omit-frame-pointer -include bench/nano-shim.h \
+		-DDEFINE_MALLOC -DDEFINE_FREE -DDEFINE_MEMALIGN -c -o $@ $<
+
+$(BENCH_DIR)/bench-nano: $(BENCH_DRIVER) bench/alloc-nano.c $(BENCH_DIR)/nano/nano-mallocr.o \
+			 $(HOST_SRCS) $(BENCH_HDRS)
+	$(HOST_CC) $(BENCH_CFLAGS) -DMEM_DEBUG=0 -o $@ $(BENCH_DRIVER) bench/alloc-nano.c \
+		$(BENCH_DIR)/nano/nano-mallocr.o $(HOST_SRCS)
+
+$(BENCH_DIR)/gen: bench/gen.c
+	@mkdir -p $(@D)
+	$(HOST_CC) $(BENCH_CFLAGS) -o $@ $<
