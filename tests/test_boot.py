@@ -110,6 +110,25 @@ def test_selftest_passes(arch):
     assert int(verdicts[0].group(1)) > 0 and verdicts[0].group(2) == "0"
 
 
+@pytest.mark.parametrize("arch", arches())
+def test_smp_stress(arch):
+    """--smp 4: four CPUs come up and hammer the allocator; nothing overlaps, nothing leaks."""
+    p = boot(arch, "--smp", "4")
+    assert p.returncode == 0, f"exit {p.returncode}: {p.stderr}\n{p.stdout[-3000:]}"
+    check_exit_line(p)
+    lines = console_lines(p)
+    assert any(re.match(r"^4 CPUs up\b", line) for line in lines), p.stdout[-3000:]
+    cpus = [re.match(r"^cpu (\d+): (\d+) ops, spun for a lock (\d+) times", line) for line in lines]
+    cpus = [m for m in cpus if m]
+    assert sorted(int(m.group(1)) for m in cpus) == [0, 1, 2, 3]
+    assert all(int(m.group(2)) >= 20000 for m in cpus)
+    for name in ("every block zeroed on arrival and intact until freed",
+                 "the byte counter is back at its start",
+                 "the free list holds every byte taken through sbrk"):
+        assert f"ok   stress: {name}" in lines, p.stdout[-3000:]
+    assert re.search(r"^\d+ passed, 0 failed$", p.stdout, re.M)
+
+
 @pytest.mark.parametrize("trace", TRACES, ids=[t.stem for t in TRACES])
 @pytest.mark.parametrize("arch", arches())
 def test_trace_matches_host(arch, trace):
