@@ -6,7 +6,7 @@ set -u
 usage() {
 	cat <<'EOF'
 usage: ./run-qemu.sh [--arch i386|amd64|arm] [--smp N] [--trace FILE]
-                     [--heap BYTES] [--page BYTES] [--check] [--gdb]
+                     [--heap BYTES] [--page BYTES] [--check] [--bench] [--gdb]
                      [--timeout S] [--dry-run] [-- QEMU-ARGS...]
 
 Boots heaplab's image for one architecture in QEMU (TCG only) with the
@@ -23,6 +23,9 @@ root) and the image is built or brought up to date (make ARCH=...) first.
   --page BYTES   trace mode: the granule (kernel page=BYTES)
   --check        trace mode: run the allocator's full check after every
                  operation (kernel check)
+  --bench        trace mode: instead of replaying, run the trace through
+                 heaplab and then newlib's malloc, silently, between calls of
+                 bench_mark() (kernel bench; make bench counts instructions)
   --gdb          start QEMU halted with its gdb stub on TCP port
                  ${GDBPORT:-1234}, and print how to attach; no time limit
                  unless --timeout is given
@@ -63,7 +66,7 @@ is_bytes() { [[ $1 =~ ^([1-9][0-9]*|0[xX][0-9a-fA-F]*[1-9a-fA-F][0-9a-fA-F]*)$ ]
 is_count() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
 is_seconds() { [[ $1 =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ && ! $1 =~ ^0*\.?0*$ ]]; }
 
-arch=amd64 smp='' trace='' heap='' page='' check=0 gdb=0 timeout_s='' dry=0
+arch=amd64 smp='' trace='' heap='' page='' check=0 bench=0 gdb=0 timeout_s='' dry=0
 qemu_extra=()
 log='' blob='' # temporary files, removed on exit
 
@@ -83,6 +86,7 @@ parse_args() {
 			shift
 			;;
 		--check) check=1; shift ;;
+		--bench) bench=1; shift ;;
 		--gdb) gdb=1; shift ;;
 		--dry-run) dry=1; shift ;;
 		-h | --help) usage; exit 0 ;;
@@ -132,6 +136,7 @@ kernel_cmdline() {
 	[ -n "$heap" ] && t+=("heap=$heap")
 	[ -n "$page" ] && t+=("page=$page")
 	[ "$check" = 1 ] && t+=(check)
+	[ "$bench" = 1 ] && t+=(bench)
 	[ -n "$smp" ] && t+=("smp=$smp")
 	[ "$arch" = arm ] && [ -n "$trace" ] && t+=(trace)
 	echo "${t[*]}"

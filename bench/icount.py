@@ -4,9 +4,11 @@ guest instructions the image spends in replay_run, under -icount shift=0.
 It attaches to QEMU's gdb stub, stops at replay_run and at replay_done
 (hardware breakpoints: the loader copies the image in after reset), and at
 each stop asks QEMU's QMP socket for its instruction count (query-replay,
-which answers it whenever -icount is on). Prints `icount start=N end=M`,
-then detaches so that the image runs on to its verdict.
-Environment: BENCH_ELF, BENCH_ARCH (gdb's name), BENCH_PORT, BENCH_QMP."""
+which answers it whenever -icount is on). Prints `icount N M ...`, one
+count per stop, then detaches so that the image runs on to its verdict.
+Environment: BENCH_ELF, BENCH_ARCH (gdb's name), BENCH_PORT, BENCH_QMP;
+BENCH_BREAK (functions to break on, default "replay_run replay_done") and
+BENCH_STOPS (how many stops, default one per function)."""
 import json
 import os
 import socket
@@ -43,14 +45,15 @@ def main():
     gdb.execute(f"set architecture {env['BENCH_ARCH']}")
     gdb.execute(f"target remote localhost:{env['BENCH_PORT']}")
     f = qmp_open(env["BENCH_QMP"])
-    gdb.execute("hbreak replay_run")
-    gdb.execute("hbreak replay_done")
+    marks = env.get("BENCH_BREAK", "replay_run replay_done").split()
+    for m in marks:
+        gdb.execute(f"hbreak {m}")
     counts = []
-    for _ in range(2):
+    for _ in range(int(env.get("BENCH_STOPS", len(marks)))):
         gdb.execute("continue")
         counts.append(qmp(f, "query-replay")["icount"])
     gdb.execute("delete")
-    print(f"icount start={counts[0]} end={counts[1]}", flush=True)
+    print("icount " + " ".join(str(c) for c in counts), flush=True)
     gdb.execute("detach")
 
 

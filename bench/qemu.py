@@ -57,7 +57,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def icount_gdb(repo, arch, q, port, sock):
+def icount_gdb(repo, arch, q, port, sock, marks):
     """Waits for QEMU's gdb stub and QMP socket, then runs bench/icount.py."""
     gdb, gdb_arch = ARCHES[arch]
     for _ in range(600):
@@ -65,16 +65,17 @@ def icount_gdb(repo, arch, q, port, sock):
             break
         time.sleep(0.1)
     env = dict(os.environ, BENCH_ELF=str(repo / "build" / arch / "kernel.elf"),
-               BENCH_ARCH=gdb_arch, BENCH_PORT=str(port), BENCH_QMP=str(sock))
+               BENCH_ARCH=gdb_arch, BENCH_PORT=str(port), BENCH_QMP=str(sock), **marks)
     return subprocess.run(["timeout", "-k", "5", "300", gdb, "-batch", "-nx", "-x",
                            str(repo / "bench" / "icount.py")], env=env, text=True,
                           capture_output=True)
 
 
-def icount(repo, out_dir, arch, trace):
+def icount(repo, out_dir, arch, trace, bench=False):
     """Replays trace in the image under -icount shift=0, halted for gdb;
-    answers the guest instructions between replay_run and replay_done, or
-    why there is no count."""
+    answers the guest instruction counts at each stop (replay_run and
+    replay_done; with bench, the four calls of bench_mark around heaplab's
+    and newlib's passes), or why there are none."""
     gdb = ARCHES[arch][0]
     if shutil.which(gdb) is None:
         return f"no {gdb} (tools/deps.sh gdb)"
@@ -83,11 +84,12 @@ def icount(repo, out_dir, arch, trace):
     env = dict(os.environ, GDBPORT=str(port))
     with open(out_dir / f"icount-{arch}.log", "w") as log:
         q = subprocess.Popen(["timeout", "-k", "5", "300", "./run-qemu.sh", "--arch", arch,
-                              "--trace", trace, "--gdb", "--timeout", "300", "--", "-icount",
+                              "--trace", trace] + (["--bench"] if bench else []) + ["--gdb", "--timeout", "300", "--", "-icount",
                               "shift=0", "-qmp", f"unix:{sock},server=on,wait=off"],
                              cwd=repo, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            g = icount_gdb(repo, arch, q, port, sock)
+            marks = {"BENCH_BREAK": "bench_mark", "BENCH_STOPS": "4"} if bench else {}
+            g = icount_gdb(repo, arch, q, port, sock, marks)
             q.wait(timeout=300)
         finally:
             if q.poll() is None:
@@ -96,8 +98,7 @@ def icount(repo, out_dir, arch, trace):
     m = [l for l in g.stdout.splitlines() if l.startswith("icount ")]
     if not m or q.returncode != 0:
         return f"no count (gdb: {g.stderr.strip()[-200:]}; QEMU exit {q.returncode})"
-    start, end = (int(v.split("=")[1]) for v in m[0].split()[1:])
-    return end - start
+    return [int(v) for v in m[0].split()[1:]]
 
 
 def boot_times(repo, arch, runs):
@@ -121,17 +122,24 @@ def arch_row(repo, out_dir, arch, trace, want, ops, runs):
     """One target's row of the QEMU table."""
     why = build(repo, arch)
     if why is not None:
-        return [arch, "image does not build: " + " ".join(why), "", "", "", ""]
+        return [arch, "image does not build: " + " ".join(why)] + [""] * 8
     boots = boot_times(repo, arch, runs)
     if isinstance(boots, str):
-        return [arch, boots, "", "", "", ""]
+        return [arch, boots] + [""] * 8
     wall, rc, out = run_qemu(repo, ["--arch", arch, "--trace", trace, "--", "-icount",
                                     "shift=0"])
     same = "yes" if rc == 0 and replay_lines(out) == want else f"NO (exit {rc})"
-    n = icount(repo, out_dir, arch, trace)
+    c = icount(repo, out_dir, arch, trace)
+    n = c[1] - c[0] if isinstance(c, list) else c
     per_op = f"{n / ops:,.0f}" if isinstance(n, int) else n
+    b = icount(repo, out_dir, arch, trace, bench=True)
+    if isinstance(b, list) and len(b) == 4:
+        hl, nl = (b[1] - b[0]) / ops, (b[3] - b[2]) / ops
+        vs = [f"{hl:,.0f}", f"{nl:,.0f}", f"{hl / nl:.2f}"]
+    else:
+        vs = [str(b), "", ""]
     return [arch, f"{statistics.median(boots):.2f} s", f"{wall:.2f} s", same,
-            f"{n:,}" if isinstance(n, int) else "-", per_op]
+            f"{n:,}" if isinstance(n, int) else "-", per_op] + vs
 
 
 def section(repo, out_dir, trace, table, runs=5):
@@ -145,7 +153,8 @@ def section(repo, out_dir, trace, table, runs=5):
     rows = [arch_row(repo, out_dir, a, trace, want, ops, runs) for a in ARCHES]
     head = ["target", f"boot to verdict (median of {runs})", "trace run, -icount (wall)",
             "same lines as build/host/replay", "guest instructions in replay_run",
-            "per trace operation"]
+            "per trace operation", "heaplab alloc/free, instr/op",
+            "newlib memalign+memset/free, instr/op", "heaplab÷newlib"]
     return (f"### QEMU\n\nBoot to verdict: the QEMU command of `./run-qemu.sh --arch A` "
             f"(self-test and demo), timed from start to exit, without the script's make "
             f"check. Then {Path(trace).name} ({ops:,} operations) replayed in the image by "
@@ -154,4 +163,7 @@ def section(repo, out_dir, trace, table, runs=5):
             f"is read "
             f"through QMP at gdb breakpoints on replay_run and replay_done: it includes "
             f"parsing each line and printing its result on the serial console, not only the "
-            f"allocator.\n\n" + table(head, rows))
+            f"allocator. The last three columns come from `--bench`: the same trace run "
+            f"silently through heaplab's mem_alloc/mem_free, then through newlib's "
+            f"memalign(page)+memset/free (the image's own newlib), counted between the four "
+            f"calls of bench_mark().\n\n" + table(head, rows))

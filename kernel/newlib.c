@@ -11,6 +11,7 @@
 
 
 uintptr_t newlib_sbrk_bytes; // bytes the break moved for newlib (self-test)
+uintptr_t newlib_sbrk_high;  // the most newlib_sbrk_bytes has been (bench)
 
 static void *sbrkl(ptrdiff_t incr);
 static struct spinlock malloc_lock = {0, "newlib malloc", -1, 0};
@@ -68,6 +69,8 @@ static void *sbrkl(ptrdiff_t incr)
 		return (void *)-1;
 	}
 	newlib_sbrk_bytes += got - old;
+	if (newlib_sbrk_bytes > newlib_sbrk_high)
+		newlib_sbrk_high = newlib_sbrk_bytes;
 	return (void *)old;
 }
 

@@ -285,6 +285,35 @@ static void finish(struct replay *r)
 	emit(r, buf);
 }
 
+long replay_compile(struct replay *r, const char *text, size_t len, struct replay_op *ops,
+		    long max)
+{
+	const char *s = text, *e = text + len, *le;
+	struct replay_slot *sl;
+	struct line l;
+	long n = 0;
+
+	for (; s < e && n < max; s = le + 1) {
+		le = line_end(s, e);
+		if (parse(s, le, &l) != NULL || (l.op != OP_ALLOC && l.op != OP_FREE))
+			continue;
+		sl = slot(r, l.arg[0]);
+		if (l.op == OP_ALLOC) {
+			sl->id = l.arg[0].s;
+			sl->idlen = l.arg[0].n;
+			sl->addr = (uintptr_t)n; // here: the index of the alloc
+			sl->live = 1;
+			ops[n].is_alloc = 1;
+			ops[n++].size = l.big[0] ? UINTPTR_MAX : (uintptr_t)l.num[0];
+		} else if (sl->id != NULL && sl->live) {
+			sl->live = 0;
+			ops[n].is_alloc = 0;
+			ops[n++].ref = (long)sl->addr;
+		}
+	}
+	return n;
+}
+
 int replay_run(struct replay *r, const char *text, size_t len)
 {
 	const char *s = text, *e = text + len, *le;

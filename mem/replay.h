@@ -46,6 +46,20 @@ size_t replay_slots(long nalloc);
 // the end.
 int replay_run(struct replay *r, const char *text, size_t len);
 
+// One operation of a compiled trace, for benchmarks: an alloc of size
+// bytes, or a free of the alloc at index ref (allocs and frees only).
+struct replay_op {
+	int is_alloc;
+	uintptr_t size; // alloc: bytes asked for (UINTPTR_MAX if too big)
+	long ref;	// free: index in ops of the alloc it undoes
+};
+
+// replay_compile turns a trace that replay_scan accepted into at most max
+// ops, resolving each free to its alloc through r's slot table (a free of
+// an unknown or dead id is left out). Answers the number of ops.
+long replay_compile(struct replay *r, const char *text, size_t len, struct replay_op *ops,
+		    long max);
+
 // An empty function called when a replay ends, for debuggers to stop at.
 void replay_done(void) __attribute__((noinline));
 
