@@ -62,7 +62,7 @@ def replay_free(text):
 def listed(text):
     """The blocks of a `heap list` output, as (address, size)."""
     return [(int(m[1], 16), int(m[2], 16))
-            for m in re.finditer(r"^(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+0x", text, re.M)]
+            for m in re.finditer(r"^(0x[0-9a-f]+) (0x[0-9a-f]+) +end 0x", text, re.M)]
 
 
 def marked(cmds):

@@ -298,14 +298,15 @@ it can be walked."""
         pool = Pool(arg)
         blocks, fault = collect(pool)
         w = pool.width
-        print(f"{'block':<{w}} {'size':<10} {'end':<{w}} {'gap to next':<12} offset")
         for i, b in enumerate(blocks):
             nxt = blocks[i + 1].addr if i + 1 < len(blocks) else pool.brk
             gap = _hex(nxt - b.end) if nxt >= b.end else f"-{_hex(b.end - nxt)}"
             if i + 1 == len(blocks) and fault is None:
                 gap += " (to break)"
-            print(f"{_hex(b.addr):<{w}} {_hex(b.size):<10} {_hex(b.end):<{w}} {gap:<12} "
-                  f"+{_hex(b.addr - pool.start)}")
+            # address and size first, one space apart: easy to read back
+            head = f"{_hex(b.addr)} {_hex(b.size)}"
+            print(f"{head:<{w + 12}} end {_hex(b.end):<{w}} gap {gap:<12} "
+                  f"offset +{_hex(b.addr - pool.start)}")
         if fault is not None:
             print(f"heap list: walk stopped: {fault}")
         nfree = sum(b.size for b in blocks)
