@@ -63,6 +63,7 @@ void arch_spin_wait(void);
 // A free-running counter for measuring spin time (x86 rdtsc; arm CNTVCT),
 // and the halting idle loop for CPUs with nothing left to do.
 uint64_t arch_ticks(void);
+uint64_t arch_ticks_hz(void); // arch_ticks per second (measured once on x86)
 void arch_halt(void) __attribute__((noreturn));
 
 // Called by the boot code once the machine is set up (stack, .bss cleared,

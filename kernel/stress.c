@@ -126,12 +126,14 @@ void stress_cpu(int cpu)
 int stress_report(int up, uintptr_t inuse0, uint64_t stat0)
 {
 	uintptr_t fr = kmem_free_bytes(&mempool, NULL);
+	uint64_t hz = arch_ticks_hz();
 	int i, bad = 0, failed = 0;
 
 	for (i = 0; i < up; i++) {
-		kprintf("cpu %d: %lu ops, spun for a lock %lu times of %lu, %lu ticks spinning\n",
+		kprintf("cpu %d: %lu ops, spun for a lock %lu times of %lu, %lu us spinning\n",
 			i, (unsigned long)cpus[i].ops, (unsigned long)cpus[i].spins,
-			(unsigned long)cpus[i].acquires, (unsigned long)cpus[i].spin_ticks);
+			(unsigned long)cpus[i].acquires,
+			(unsigned long)(cpus[i].spin_ticks * 1000000 / hz));
 		bad += stress_bad[i];
 	}
 	failed += kcase("stress: every block zeroed on arrival and intact until freed", bad == 0);

@@ -50,6 +50,14 @@ uint64_t arch_ticks(void)
 
 // arch_halt masks interrupts and sleeps for good: wfi may still wake on a
 // pending interrupt, so it loops.
+uint64_t arch_ticks_hz(void)
+{
+	uint32_t f;
+
+	__asm__ volatile("mrc p15, 0, %0, c14, c0, 0" : "=r"(f)); // CNTFRQ
+	return f;
+}
+
 void arch_halt(void)
 {
 	__asm__ volatile("cpsid aif" ::: "memory");

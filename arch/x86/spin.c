@@ -2,6 +2,7 @@
 // (a locked operation, a full barrier), a plain store to release it (x86
 // keeps stores in order), pause while spinning, rdtsc for spin time.
 #include "../../kernel/arch.h"
+#include "x86.h"
 
 int arch_spin_trylock(volatile uint32_t *word)
 {
@@ -27,6 +28,20 @@ uint64_t arch_ticks(void)
 
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
 	return (uint64_t)hi << 32 | lo;
+}
+
+// arch_ticks_hz measures the TSC against 10 ms of the PIT, once.
+uint64_t arch_ticks_hz(void)
+{
+	static uint64_t hz;
+	uint64_t t0;
+
+	if (hz == 0) {
+		t0 = arch_ticks();
+		pit_delay_us(10000);
+		hz = (arch_ticks() - t0) * 100;
+	}
+	return hz;
 }
 
 void arch_halt(void)
