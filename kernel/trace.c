@@ -10,7 +10,7 @@
 
 // Room for the ids of a trace of up to TRACE_SLOTS/2 allocs; a longer
 // trace takes its table from newlib's malloc, below the replay's heap.
-#define TRACE_SLOTS (1u << 16)
+#define TRACE_SLOTS (1u << 18)
 static struct replay_slot trace_slots[TRACE_SLOTS];
 
 static void trace_write(void *arg, const char *s, size_t n)
