@@ -5,6 +5,27 @@
 #ifndef HEAPLAB_X86_H
 #define HEAPLAB_X86_H
 
+// Physical memory of `qemu-system-{i386,x86_64} -m 256M` as heaplab uses it
+// (identity-mapped on amd64, 4 GiB in 2 MiB pages; i386 runs unpaged):
+//
+//   0x00000000  +------------------+
+//   0x00008000  |  AP trampoline   |  boot/x86/trampoline.S, copied here
+//   0x00009000  |  multiboot info  |  QEMU's memory map and boot info
+//   0x000a0000  |  VGA, BIOS       |
+//   0x00100000  +------------------+  linker/ARCH.ld: multiboot header,
+//               |  kernel image    |  text, rodata, data, bss (boot stack,
+//               |                  |  AP stacks, amd64 page tables)
+//   _heap_start +------------------+  page-aligned; QEMU first loads the
+//               |  heap            |  multiboot module (the trace) here:
+//               |  (HEAP_SIZE)     |  start.c moves it past _heap_end and
+//   _heap_end   +------------------+  zeroes the heap before kmain
+//               |  the trace       |
+//   0x10000000  +------------------+  end of RAM (-m 256M)
+//   0xfee00000  |  local APIC      |  (amd64: mapped uncached)
+//
+// I/O ports: COM1 at 0x3f8 (serial.c), isa-debug-exit at 0xf4 (cpu.c), the
+// PIT at 0x40-0x43 and 0x61 (pit.c), the legacy PICs (masked).
+
 // GDT selectors (arch/x86/gdt.c): a flat kernel code and data segment,
 // then on i386 one small data segment per CPU, over its struct x86_cpu,
 // that %gs holds (amd64 points the GS base MSR at it instead).
