@@ -120,11 +120,13 @@ static struct mem_hdr *unlink_or_carve(struct mem_pool *pool, struct mem_hdr *pr
 
 // mem_free_refusedl decides whether [a, a+n) may be freed, given the free
 // blocks just before it (prev) and at or after it (next): MEM_OK, or why
-// not (outside [start, break), a double free, a partial overlap).
+// not (outside [start, the pool's break), a double free, a partial
+// overlap). The pool's own break (bloc) bounds all it ever handed out, and
+// reading it costs no system call inside the critical section.
 int mem_free_refusedl(struct mem_pool *pool, const struct mem_hdr *prev,
 		      const struct mem_hdr *next, uintptr_t a, uintptr_t n)
 {
-	uintptr_t brk = pool->ops->brk(0);
+	uintptr_t brk = pool->bloc != 0 ? pool->bloc : pool->start;
 
 	if (a < pool->start || a > brk || n > brk - a)
 		return MEM_ERANGE;
