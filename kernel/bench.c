@@ -24,20 +24,17 @@ void __attribute__((noinline)) bench_mark(int phase)
 static uintptr_t run_heaplab(const struct replay_op *ops, long n, void **p, uintptr_t heap,
 			     uintptr_t page)
 {
-	uintptr_t base = (brk_trap(0) + page - 1) & ~(page - 1), hend = (uintptr_t)_heap_end;
 	long i;
 
-	brk_trap(base);
-	mem_init(&mempool, &kmem_ops, &mem_lock, base, heap < hend - base ? base + heap : hend,
-		 page);
+	if (trace_pool(heap, page) == 0)
+		return 0;
 	mempool.checking = 0;
 	bench_mark(1);
 	for (i = 0; i < n; i++) {
-		const struct replay_op *a = &ops[ops[i].ref];
 		if (ops[i].is_alloc)
 			p[i] = mem_alloc(&mempool, ops[i].size);
 		else if (p[ops[i].ref] != NULL)
-			mem_free(&mempool, p[ops[i].ref], a->size);
+			mem_free(&mempool, p[ops[i].ref], ops[ops[i].ref].size);
 	}
 	bench_mark(2);
 	return mempool.taken;

@@ -19,12 +19,33 @@ static void trace_write(void *arg, const char *s, size_t n)
 	arch_console_write(s, n);
 }
 
+// trace_pool sets up the system pool, fresh, over [break, +heap) with the
+// break first aligned to page (or up to the linker's heap end, if that
+// comes first) and answers its start: the base offsets are printed from.
+// 0 if the break cannot be aligned.
+uintptr_t trace_pool(uintptr_t heap, uintptr_t page)
+{
+	uintptr_t base = (brk_trap(0) + page - 1) & ~(page - 1), hend = (uintptr_t)_heap_end;
+	uintptr_t end;
+
+	if (brk_trap(base) != base) {
+		kprintf("# replay: cannot align the break to %#lx\n", (unsigned long)page);
+		return 0;
+	}
+	end = heap < hend - base ? base + heap : hend;
+	if (end - base < heap)
+		kprintf("# replay: heap cut to %#lx bytes (the image has no more)\n",
+			(unsigned long)(end - base));
+	mem_init(&mempool, &kmem_ops, &mem_lock, base, end, page);
+	return base;
+}
+
 // trace_run replays trace over a fresh pool of heap bytes (or what is left
 // of the linker's heap, if less) and answers the replay's status.
 int trace_run(const char *trace, size_t len, uintptr_t heap, uintptr_t page, int check)
 {
 	struct replay r = {0};
-	uintptr_t base, end, hend = (uintptr_t)_heap_end;
+	uintptr_t base;
 	char err[160];
 	long nalloc;
 	int status;
@@ -42,17 +63,9 @@ int trace_run(const char *trace, size_t len, uintptr_t heap, uintptr_t page, int
 		kprintf("# replay: no memory for %lu trace ids\n", (unsigned long)nalloc);
 		return REPLAY_USAGE;
 	}
-	base = brk_trap(0);
-	base = (base + page - 1) & ~(page - 1);
-	if (brk_trap(base) != base) {
-		kprintf("# replay: cannot align the break to %#lx\n", (unsigned long)page);
+	base = trace_pool(heap, page);
+	if (base == 0)
 		return REPLAY_USAGE;
-	}
-	end = heap < hend - base ? base + heap : hend;
-	if (end - base < heap)
-		kprintf("# replay: heap cut to %#lx bytes (the image has no more)\n",
-			(unsigned long)(end - base));
-	mem_init(&mempool, &kmem_ops, &mem_lock, base, end, page);
 	r.pool = &mempool;
 	r.base = base;
 	r.check_each = check;

@@ -7,20 +7,20 @@
 #define HDR ((uintptr_t)sizeof(struct mem_hdr))
 
 static const char *const errnames[MEM_NERR] = {
-	[MEM_OK] = "ok",
-	[MEM_EZERO] = "free of size 0",
-	[MEM_EALIGN] = "pointer not aligned to the granule",
-	[MEM_ERANGE] = "range outside the heap",
-	[MEM_EDOUBLE] = "double free",
-	[MEM_EOVERLAP] = "range overlaps a free block",
-	[MEM_ELOOP] = "free list loops",
-	[MEM_EORDER] = "free list not in ascending order",
-	[MEM_EOVERLAPS] = "free blocks overlap",
-	[MEM_ETOUCH] = "free blocks touch but were not merged",
-	[MEM_EBOUNDS] = "free block outside [start, break)",
-	[MEM_ESIZE] = "free block misaligned, or its size not a nonzero multiple of the granule",
-	[MEM_EDIRTY] = "free memory not zero",
-	[MEM_EBALANCE] = "free + in use != taken",
+    [MEM_OK] = "ok",
+    [MEM_EZERO] = "free of size 0",
+    [MEM_EALIGN] = "pointer not aligned to the granule",
+    [MEM_ERANGE] = "range outside the heap",
+    [MEM_EDOUBLE] = "double free",
+    [MEM_EOVERLAP] = "range overlaps a free block",
+    [MEM_ELOOP] = "free list loops",
+    [MEM_EORDER] = "free list not in ascending order",
+    [MEM_EOVERLAPS] = "free blocks overlap",
+    [MEM_ETOUCH] = "free blocks touch but were not merged",
+    [MEM_EBOUNDS] = "free block outside [start, break)",
+    [MEM_ESIZE] = "free block misaligned, or its size not a nonzero multiple of the granule",
+    [MEM_EDIRTY] = "free memory not zero",
+    [MEM_EBALANCE] = "free + in use != taken",
 };
 
 // mem_strerror names an enum mem_err.
@@ -60,8 +60,7 @@ static uintptr_t first_dirty(uintptr_t p, uintptr_t e)
 
 // on_list answers 1 if p is one of the blocks from the head to last, a
 // stretch the walk has already found strictly ascending (so this ends).
-static int on_list(const struct mem_pool *pool, const struct mem_hdr *p,
-		   const struct mem_hdr *last)
+static int on_list(const struct mem_pool *pool, const struct mem_hdr *p, const struct mem_hdr *last)
 {
 	const struct mem_hdr *b;
 
@@ -83,8 +82,7 @@ static int check_block(struct mem_pool *pool, const struct mem_hdr *b, uintptr_t
 	if (b->size > brk - a)
 		return fault(f, MEM_EBOUNDS, a, b->size, brk);
 	n = (uintptr_t)b->next;
-	if (b->size == 0 || (b->size & (pool->granule - 1)) != 0 ||
-	    (a & (pool->granule - 1)) != 0)
+	if (b->size == 0 || (b->size & (pool->granule - 1)) != 0 || (a & (pool->granule - 1)) != 0)
 		return fault(f, MEM_ESIZE, a, b->size, pool->granule);
 	if (n != 0 && n <= a)
 		return fault(f, on_list(pool, b->next, b) ? MEM_ELOOP : MEM_EORDER, a, n, 0);
@@ -106,8 +104,7 @@ int mem_checkl(struct mem_pool *pool, struct mem_fault *f)
 	uintptr_t brk = pool->ops->brk(0), nfree = 0, steps = 0, max;
 	int err;
 
-	if (!pool->ops->holding(pool))
-		pool->ops->panic("mem_checkl: lock not held");
+	mem_assert_locked(pool, "mem_checkl: lock not held");
 	// Blocks are at least a granule apart, so more steps than that is a loop.
 	max = (pool->end - pool->start) / pool->granule + 1;
 	for (b = pool->freelist; b != NULL; b = b->next) {
@@ -148,17 +145,17 @@ int mem_fault_format(const struct mem_pool *pool, const struct mem_fault *f, cha
 		return snprintf(buf, len, "mem: %s: block 0x%lx > next 0x%lx", what, blk, a);
 	case MEM_EOVERLAPS:
 	case MEM_ETOUCH:
-		return snprintf(buf, len, "mem: %s: block 0x%lx + size 0x%lx vs next 0x%lx", what, blk,
-				a, b);
+		return snprintf(buf, len, "mem: %s: block 0x%lx + size 0x%lx vs next 0x%lx", what,
+				blk, a, b);
 	case MEM_EBOUNDS:
-		return snprintf(buf, len, "mem: %s: block 0x%lx size 0x%lx, break 0x%lx", what, blk, a,
-				b);
-	case MEM_ESIZE:
-		return snprintf(buf, len, "mem: %s: block 0x%lx size 0x%lx, granule 0x%lx", what, blk,
+		return snprintf(buf, len, "mem: %s: block 0x%lx size 0x%lx, break 0x%lx", what, blk,
 				a, b);
+	case MEM_ESIZE:
+		return snprintf(buf, len, "mem: %s: block 0x%lx size 0x%lx, granule 0x%lx", what,
+				blk, a, b);
 	case MEM_EDIRTY:
-		return snprintf(buf, len, "mem: %s: byte 0x%lx at offset 0x%lx in block 0x%lx", what, b,
-				a, blk);
+		return snprintf(buf, len, "mem: %s: byte 0x%lx at offset 0x%lx in block 0x%lx",
+				what, b, a, blk);
 	case MEM_EBALANCE:
 		return snprintf(buf, len, "mem: %s: free 0x%lx + in use 0x%lx != taken 0x%lx", what,
 				blk, a, b);

@@ -16,17 +16,9 @@ int mem_freel(struct mem_pool *pool, void *p, uintptr_t n)
 	uintptr_t a = (uintptr_t)p;
 	int err;
 
-	if (!pool->ops->holding(pool))
-		pool->ops->panic("mem_freel: lock not held");
-	if (p == NULL)
-		return MEM_OK;
-	if (n == 0)
-		return MEM_EZERO;
-	if ((a & (pool->granule - 1)) != 0)
-		return MEM_EALIGN;
-	n = mem_round(pool, n);
-	if (n == 0)
-		return MEM_ERANGE;
+	err = mem_free_argsl(pool, p, &n);
+	if (err != MEM_OK || n == 0)
+		return err;
 	for (next = pool->freelist; next != NULL && (uintptr_t)next < a; next = next->next)
 		prev = next;
 	err = mem_free_refusedl(pool, prev, next, a, n);

@@ -35,10 +35,12 @@
 
 #define HDR ((uintptr_t)sizeof(struct mem_hdr))
 
-static void assert_holding(struct mem_pool *pool, const char *fn)
+// mem_assert_locked stops the machine with msg unless this CPU holds the
+// pool's lock: every lock-held helper (the *l functions) starts with it.
+void mem_assert_locked(struct mem_pool *pool, const char *msg)
 {
 	if (!pool->ops->holding(pool))
-		pool->ops->panic(fn);
+		pool->ops->panic(msg);
 }
 
 // mem_init sets up an empty pool over the arena [start, end).
@@ -76,7 +78,7 @@ void *mem_sbrkl(struct mem_pool *pool, uintptr_t n)
 {
 	uintptr_t cur, bl, top, got;
 
-	assert_holding(pool, "mem_sbrkl: lock not held");
+	mem_assert_locked(pool, "mem_sbrkl: lock not held");
 	n = mem_round(pool, n);
 	cur = pool->ops->brk(0);
 	if (n == 0 || cur == MEM_BRK_FAIL)
@@ -118,13 +120,31 @@ static struct mem_hdr *unlink_or_carve(struct mem_pool *pool, struct mem_hdr *pr
 	return p;
 }
 
+// mem_free_argsl checks free's arguments before the list is walked and
+// rounds *n to the granule: MEM_OK, MEM_EZERO, MEM_EALIGN or MEM_ERANGE (a
+// size that wraps). A free of NULL is MEM_OK with *n set to 0: nothing to do.
+int mem_free_argsl(struct mem_pool *pool, void *p, uintptr_t *n)
+{
+	mem_assert_locked(pool, "mem_freel: lock not held");
+	if (p == NULL) {
+		*n = 0;
+		return MEM_OK;
+	}
+	if (*n == 0)
+		return MEM_EZERO;
+	if (((uintptr_t)p & (pool->granule - 1)) != 0)
+		return MEM_EALIGN;
+	*n = mem_round(pool, *n);
+	return *n == 0 ? MEM_ERANGE : MEM_OK;
+}
+
 // mem_free_refusedl decides whether [a, a+n) may be freed, given the free
 // blocks just before it (prev) and at or after it (next): MEM_OK, or why
 // not (outside [start, the pool's break), a double free, a partial
 // overlap). The pool's own break (bloc) bounds all it ever handed out, and
 // reading it costs no system call inside the critical section.
-int mem_free_refusedl(struct mem_pool *pool, const struct mem_hdr *prev,
-		      const struct mem_hdr *next, uintptr_t a, uintptr_t n)
+int mem_free_refusedl(struct mem_pool *pool, const struct mem_hdr *prev, const struct mem_hdr *next,
+		      uintptr_t a, uintptr_t n)
 {
 	uintptr_t brk = pool->bloc != 0 ? pool->bloc : pool->start;
 
@@ -145,7 +165,7 @@ void *mem_allocl(struct mem_pool *pool, uintptr_t n)
 	struct mem_hdr *p, *prev = NULL;
 	void *v;
 
-	assert_holding(pool, "mem_allocl: lock not held");
+	mem_assert_locked(pool, "mem_allocl: lock not held");
 	n = mem_round(pool, n);
 	if (n == 0)
 		return NULL;

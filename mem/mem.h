@@ -13,7 +13,7 @@
 #define MEM_DEBUG 1
 #endif
 
-#define MEM_PAGE     4096u		    // default granule
+#define MEM_PAGE     4096u	     // default granule
 #define MEM_BRK_FAIL ((uintptr_t)-1) // what mem_ops.brk answers on refusal
 
 // The header of a free block, stored in the block's own first bytes.
@@ -31,7 +31,7 @@ struct mem_ops {
 	uintptr_t (*brk)(uintptr_t addr);
 	void (*lock)(struct mem_pool *pool);
 	void (*unlock)(struct mem_pool *pool);
-	int (*holding)(struct mem_pool *pool); // does this CPU hold the lock?
+	int (*holding)(struct mem_pool *pool);		 // does this CPU hold the lock?
 	void (*stat_add)(uint64_t *stat, int64_t delta); // atomic add
 	void (*panic)(const char *msg) __attribute__((noreturn));
 };
@@ -55,19 +55,19 @@ struct mem_pool {
 // Why a free was refused, or which invariant a check found broken.
 enum mem_err {
 	MEM_OK = 0,
-	MEM_EZERO,	// free with size 0
-	MEM_EALIGN,	// pointer not aligned to the granule
-	MEM_ERANGE,	// range outside [start, break) or wrapping
-	MEM_EDOUBLE,	// range lies inside a free block: a double free
-	MEM_EOVERLAP,	// range partly overlaps a free block
-	MEM_ELOOP,	// check: the walk did not end (a cycle)
-	MEM_EORDER,	// check: blocks not strictly ascending
-	MEM_EOVERLAPS,	// check: a block runs into the next
-	MEM_ETOUCH,	// check: two free blocks touch (should have merged)
-	MEM_EBOUNDS,	// check: block outside [start, break)
-	MEM_ESIZE,	// check: size zero or not a multiple of the granule
-	MEM_EDIRTY,	// check: a free byte past the header is not zero
-	MEM_EBALANCE,	// check: free + in use != taken
+	MEM_EZERO,     // free with size 0
+	MEM_EALIGN,    // pointer not aligned to the granule
+	MEM_ERANGE,    // range outside [start, break) or wrapping
+	MEM_EDOUBLE,   // range lies inside a free block: a double free
+	MEM_EOVERLAP,  // range partly overlaps a free block
+	MEM_ELOOP,     // check: the walk did not end (a cycle)
+	MEM_EORDER,    // check: blocks not strictly ascending
+	MEM_EOVERLAPS, // check: a block runs into the next
+	MEM_ETOUCH,    // check: two free blocks touch (should have merged)
+	MEM_EBOUNDS,   // check: block outside [start, break)
+	MEM_ESIZE,     // check: size zero or not a multiple of the granule
+	MEM_EDIRTY,    // check: a free byte past the header is not zero
+	MEM_EBALANCE,  // check: free + in use != taken
 	MEM_NERR
 };
 
@@ -83,11 +83,14 @@ void mem_init(struct mem_pool *pool, const struct mem_ops *ops, void *lockarg, u
 uintptr_t mem_round(const struct mem_pool *pool, uintptr_t n);
 const char *mem_strerror(int err);
 
-// Lock-held helpers (Plan 9's trailing l): the caller holds pool's lock.
+// Lock-held helpers (Plan 9's trailing l): the caller holds pool's lock,
+// which each asserts on entry with mem_assert_locked.
+void mem_assert_locked(struct mem_pool *pool, const char *msg);
 void *mem_allocl(struct mem_pool *pool, uintptr_t n);
 int mem_freel(struct mem_pool *pool, void *p, uintptr_t n);
-int mem_free_refusedl(struct mem_pool *pool, const struct mem_hdr *prev,
-		      const struct mem_hdr *next, uintptr_t a, uintptr_t n);
+int mem_free_argsl(struct mem_pool *pool, void *p, uintptr_t *n);
+int mem_free_refusedl(struct mem_pool *pool, const struct mem_hdr *prev, const struct mem_hdr *next,
+		      uintptr_t a, uintptr_t n);
 void *mem_sbrkl(struct mem_pool *pool, uintptr_t n);
 int mem_checkl(struct mem_pool *pool, struct mem_fault *fault);
 
@@ -96,8 +99,7 @@ void *mem_alloc(struct mem_pool *pool, uintptr_t n);
 int mem_free(struct mem_pool *pool, void *p, uintptr_t n);
 int mem_check(struct mem_pool *pool, struct mem_fault *fault);
 void mem_check_or_fail(struct mem_pool *pool);
-int mem_fault_format(const struct mem_pool *pool, const struct mem_fault *f, char *buf,
-		     size_t len);
+int mem_fault_format(const struct mem_pool *pool, const struct mem_fault *f, char *buf, size_t len);
 
 // Where every failed check and refused sys_free ends: break here in gdb.
 void mem_fail(struct mem_pool *pool, const char *msg) __attribute__((noreturn, noinline));

@@ -175,14 +175,14 @@ static struct replay_slot *slot(struct replay *r, struct tok id)
 	}
 }
 
-static void emit(struct replay *r, const char *fmt_line)
+static void emit(struct replay *r, const char *line)
 {
-	r->write(r->arg, fmt_line, strlen(fmt_line));
+	r->write(r->arg, line, strlen(line));
 }
 
-static void do_alloc(struct replay *r, const struct line *l, char *buf, size_t blen)
+static void do_alloc(struct replay *r, struct replay_slot *sl, const struct line *l, char *buf,
+		     size_t blen)
 {
-	struct replay_slot *sl = slot(r, l->arg[0]);
 	void *p = l->big[0] ? NULL : mem_alloc(r->pool, (uintptr_t)l->num[0]);
 
 	sl->id = l->arg[0].s;
@@ -214,13 +214,12 @@ static int run_one(struct replay *r, const struct line *l, char *buf, size_t ble
 				 sl->id);
 			return -1;
 		}
-		do_alloc(r, l, buf, blen);
+		do_alloc(r, sl, l, buf, blen);
 		return MEM_OK;
 	case OP_FREE:
 		sl = slot(r, l->arg[0]);
 		if (sl->id == NULL) {
-			snprintf(buf, blen, "free %.*s: unknown id", (int)l->arg[0].n,
-				 l->arg[0].s);
+			snprintf(buf, blen, "free %.*s: unknown id", (int)l->arg[0].n, l->arg[0].s);
 			return -1;
 		}
 		if (!sl->live) { // the allocator cannot tell: the pages may be another id's now
@@ -243,7 +242,7 @@ static int run_one(struct replay *r, const struct line *l, char *buf, size_t ble
 			err = mem_free(r->pool, (void *)a, (uintptr_t)l->num[1]);
 		if (err != MEM_OK)
 			snprintf(buf, blen, "freeat %.*s %.*s: %s", (int)l->arg[0].n, l->arg[0].s,
-			 (int)l->arg[1].n, l->arg[1].s, mem_strerror(err));
+				 (int)l->arg[1].n, l->arg[1].s, mem_strerror(err));
 		return err;
 	default:
 		return MEM_OK;
@@ -285,8 +284,7 @@ static void finish(struct replay *r)
 	emit(r, buf);
 }
 
-long replay_compile(struct replay *r, const char *text, size_t len, struct replay_op *ops,
-		    long max)
+long replay_compile(struct replay *r, const char *text, size_t len, struct replay_op *ops, long max)
 {
 	const char *s = text, *e = text + len, *le;
 	struct replay_slot *sl;
