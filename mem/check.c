@@ -21,6 +21,10 @@ static const char *const errnames[MEM_NERR] = {
     [MEM_ESIZE] = "free block misaligned, or its size not a nonzero multiple of the granule",
     [MEM_EDIRTY] = "free memory not zero",
     [MEM_EBALANCE] = "free + in use != taken",
+    [MEM_ETORDER] = "index out of step with the free list",
+    [MEM_ETLINK] = "index link broken",
+    [MEM_ETHEIGHT] = "index height wrong or unbalanced",
+    [MEM_ETMAX] = "index subtree maximum wrong",
 };
 
 // mem_strerror names an enum mem_err.
@@ -38,6 +42,7 @@ static int fault(struct mem_fault *f, enum mem_err err, uintptr_t block, uintptr
 		f->block = block;
 		f->a = a;
 		f->b = b;
+		f->c = 0;
 	}
 	return err;
 }
@@ -90,7 +95,7 @@ static int check_block(struct mem_pool *pool, const struct mem_hdr *b, uintptr_t
 		return fault(f, MEM_EOVERLAPS, a, b->size, n);
 	if (n != 0 && a + b->size == n)
 		return fault(f, MEM_ETOUCH, a, b->size, n);
-	dirty = first_dirty(a + HDR, a + b->size);
+	dirty = first_dirty(a + mem_meta(pool), a + b->size);
 	if (dirty != 0)
 		return fault(f, MEM_EDIRTY, a, dirty - a, *(const unsigned char *)dirty);
 	return MEM_OK;
@@ -115,6 +120,10 @@ int mem_checkl(struct mem_pool *pool, struct mem_fault *f)
 			return err;
 		nfree += b->size;
 	}
+	if (pool->index && (err = mem_index_checkl(pool, brk, f)) != MEM_OK)
+		return err;
+	if (!pool->index && pool->tree.node != NULL) // a list pool must not have one
+		return fault(f, MEM_ETORDER, (uintptr_t)pool->tree.node, 0, 1);
 	if (nfree + pool->inuse != pool->taken)
 		return fault(f, MEM_EBALANCE, nfree, pool->inuse, pool->taken);
 	return MEM_OK;
@@ -159,6 +168,27 @@ int mem_fault_format(const struct mem_pool *pool, const struct mem_fault *f, cha
 	case MEM_EBALANCE:
 		return snprintf(buf, len, "mem: %s: free 0x%lx + in use 0x%lx != taken 0x%lx", what,
 				blk, a, b);
+	case MEM_ETORDER: // b: 0 the two disagree, 1 the list ended, 2 the tree did
+		if (b == 2)
+			return snprintf(buf, len, "mem: %s: block 0x%lx is listed but not in the tree",
+					what, blk);
+		if (b == 1)
+			return snprintf(buf, len, "mem: %s: tree holds block 0x%lx past the list's end",
+					what, blk);
+		return snprintf(buf, len, "mem: %s: tree holds block 0x%lx where the list has 0x%lx",
+				what, blk, a);
+	case MEM_ETLINK:
+		if (f->c != 0)
+			return snprintf(buf, len, "mem: %s: node of block 0x%lx has child 0x%lx, not a node in the heap",
+					what, blk, a);
+		return snprintf(buf, len, "mem: %s: node of block 0x%lx has child 0x%lx whose parent is 0x%lx",
+				what, blk, a, b);
+	case MEM_ETHEIGHT:
+		return snprintf(buf, len, "mem: %s: node of block 0x%lx has height %ld, children %ld and %ld",
+				what, blk, (long)a, (long)b, (long)f->c);
+	case MEM_ETMAX:
+		return snprintf(buf, len, "mem: %s: node of block 0x%lx has max 0x%lx, its subtree's largest block is 0x%lx",
+				what, blk, a, b);
 	default:
 		return snprintf(buf, len, "mem: %s", what);
 	}

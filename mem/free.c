@@ -19,6 +19,8 @@ int mem_freel(struct mem_pool *pool, void *p, uintptr_t n)
 	err = mem_free_argsl(pool, p, &n);
 	if (err != MEM_OK || n == 0)
 		return err;
+	if (pool->index) // the same free, neighbours found by the tree
+		return mem_index_freel(pool, a, n);
 	for (next = pool->freelist; next != NULL && (uintptr_t)next < a; next = next->next)
 		prev = next;
 	err = mem_free_refusedl(pool, prev, next, a, n);

@@ -57,6 +57,7 @@ void mem_init(struct mem_pool *pool, const struct mem_ops *ops, void *lockarg, u
 	pool->checking = MEM_DEBUG;
 	if (granule < HDR || (granule & (granule - 1)) != 0)
 		ops->panic("mem_init: granule must be a power of two that holds the header");
+	mem_set_index(pool, 1);
 }
 
 // mem_round rounds n up to the granule; 0 if that would wrap.
@@ -159,7 +160,8 @@ int mem_free_refusedl(struct mem_pool *pool, const struct mem_hdr *prev, const s
 
 // mem_allocl answers n bytes (rounded to the granule), zeroed, from the
 // first free block that fits, else from sbrk; NULL if n is 0 or if there
-// is no memory. Nothing changes when it answers NULL.
+// is no memory. Nothing changes when it answers NULL. An indexed pool finds
+// the same first fit through its tree (mem/index.c).
 void *mem_allocl(struct mem_pool *pool, uintptr_t n)
 {
 	struct mem_hdr *p, *prev = NULL;
@@ -169,7 +171,11 @@ void *mem_allocl(struct mem_pool *pool, uintptr_t n)
 	n = mem_round(pool, n);
 	if (n == 0)
 		return NULL;
-	for (p = pool->freelist; p != NULL; prev = p, p = p->next) {
+	if (pool->index && (v = mem_index_takel(pool, n)) != NULL) {
+		pool->inuse += n;
+		return v;
+	}
+	for (p = pool->index ? NULL : pool->freelist; p != NULL; prev = p, p = p->next) {
 		if (p->size >= n) {
 			pool->inuse += n;
 			return unlink_or_carve(pool, prev, p, n);

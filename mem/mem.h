@@ -7,10 +7,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "avl.h"
+
 // Build-time switch for the full invariant walk after every operation
 // (the seed's memDebug). The run-time switch is mem_pool.checking.
 #ifndef MEM_DEBUG
 #define MEM_DEBUG 1
+#endif
+
+// Build-time switch for the placement index (mem/index.c): 1 lets a pool
+// use it when its granule can hold a node, 0 keeps every pool on the list
+// walk (the lab builds, where a student's mem_freel keeps only the list).
+#ifndef MEM_INDEX
+#define MEM_INDEX 1
 #endif
 
 #define MEM_PAGE     4096u	     // default granule
@@ -20,6 +29,14 @@
 struct mem_hdr {
 	struct mem_hdr *next; // next free block, higher address; NULL ends
 	uintptr_t size;	      // bytes in this block, a multiple of the granule
+};
+
+// A free block's place in the placement index, stored right after its
+// header when the pool uses the index: an address-ordered AVL tree whose
+// nodes also record the largest block in their subtree.
+struct mem_node {
+	struct avl_node avl; // left, right, parent, height
+	uintptr_t max;	     // the largest block size in this subtree
 };
 
 struct mem_pool;
@@ -41,6 +58,8 @@ struct mem_ops {
 struct mem_pool {
 	const char *name;
 	struct mem_hdr *freelist; // sorted by address, ascending
+	struct avl_root tree;	  // the same blocks, by address (if index)
+	int index;		  // 1: placement through the tree, 0: list walk
 	uintptr_t granule;	  // power of two >= sizeof(struct mem_hdr)
 	uintptr_t start, end;	  // the arena: sbrk stays inside [start, end)
 	uintptr_t bloc;		  // the break as this pool left it (0: never moved)
@@ -68,6 +87,10 @@ enum mem_err {
 	MEM_ESIZE,     // check: size zero or not a multiple of the granule
 	MEM_EDIRTY,    // check: a free byte past the header is not zero
 	MEM_EBALANCE,  // check: free + in use != taken
+	MEM_ETORDER,   // check: the tree's in-order walk is not the list
+	MEM_ETLINK,    // check: a child's parent link is not its parent
+	MEM_ETHEIGHT,  // check: a height is wrong or breaks the AVL rule
+	MEM_ETMAX,     // check: a subtree maximum is not its largest block
 	MEM_NERR
 };
 
@@ -75,7 +98,7 @@ enum mem_err {
 struct mem_fault {
 	enum mem_err err;
 	uintptr_t block; // the block at fault
-	uintptr_t a, b;	 // values, meaning per err (see mem_fault_format)
+	uintptr_t a, b, c; // values, meaning per err (see mem_fault_format)
 };
 
 void mem_init(struct mem_pool *pool, const struct mem_ops *ops, void *lockarg, uintptr_t start,
@@ -93,6 +116,18 @@ int mem_free_refusedl(struct mem_pool *pool, const struct mem_hdr *prev, const s
 		      uintptr_t a, uintptr_t n);
 void *mem_sbrkl(struct mem_pool *pool, uintptr_t n);
 int mem_checkl(struct mem_pool *pool, struct mem_fault *fault);
+
+// The placement index (mem/index.c). mem_index_fits says whether a granule
+// can hold a block's header and node; mem_set_index switches a pool with no
+// free blocks to the index (on=1, if it fits) or the list walk (on=0) and
+// answers the mode in force.
+int mem_index_fits(uintptr_t granule);
+int mem_set_index(struct mem_pool *pool, int on);
+uintptr_t mem_meta(const struct mem_pool *pool);
+struct mem_hdr *mem_index_blockl(const struct mem_node *x);
+void *mem_index_takel(struct mem_pool *pool, uintptr_t n);
+int mem_index_freel(struct mem_pool *pool, uintptr_t a, uintptr_t n);
+int mem_index_checkl(struct mem_pool *pool, uintptr_t brk, struct mem_fault *fault);
 
 // Locked entry points: take the lock, run the check in checked builds.
 void *mem_alloc(struct mem_pool *pool, uintptr_t n);

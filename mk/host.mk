@@ -6,9 +6,9 @@ HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fno-omit-frame-pointer \
 HOST_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
 # MEM_FREE: the lab swaps in a student's mem_freel here (docs/lab).
 MEM_FREE    ?= mem/free.c
-MEM_SRCS    := mem/mem.c $(MEM_FREE) mem/check.c mem/sys.c mem/replay.c
+MEM_SRCS    := mem/mem.c $(MEM_FREE) mem/index.c mem/avl.c mem/check.c mem/sys.c mem/replay.c
 HOST_SRCS   := $(MEM_SRCS) arch/host/host.c
-HOST_HDRS   := mem/mem.h mem/replay.h arch/host/host.h
+HOST_HDRS   := mem/mem.h mem/avl.h mem/replay.h arch/host/host.h
 
 $(B)/host/replay: tools/replay.c $(HOST_SRCS) $(HOST_HDRS)
 	@mkdir -p $(@D)

@@ -14,7 +14,7 @@ LAB_DEPS   := $(LAB_SRCS) $(HOST_HDRS) $(LAB_STAMP)
 LAB_UNIT   := $(wildcard tests/host/test_mem.c)
 LAB_BINS   := $(LAB_B)/grade_free $(LAB_B)/replay $(LAB_B)/test_diff \
 	      $(if $(LAB_UNIT),$(LAB_B)/test_mem)
-LAB_CC     := $(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -Imem
+LAB_CC     := $(HOST_CC) $(HOST_CFLAGS) -DMEM_INDEX=0 $(HOST_SAN) -Imem
 
 .PHONY: lab grade heapmap lab-force lab-deps
 

@@ -9,10 +9,13 @@
 #include <string.h>
 
 static const char usage[] =
-	"usage: replay [--heap BYTES] [--page BYTES] [--check] [TRACE]\n"
+	"usage: replay [--heap BYTES] [--page BYTES] [--check] [--list] [TRACE]\n"
 	"  Replays TRACE (stdin if none) through heaplab's allocator over a fresh\n"
 	"  heap of --heap bytes (default 64 MiB) with granule --page (default 4096).\n"
 	"  --check runs the full check after every operation.\n"
+	"  --list finds the first fit by walking the free list, as the seed does,\n"
+	"  instead of through the placement index (used when the granule holds\n"
+	"  a tree node: 64 bytes here, 32 on a 32-bit machine); same placement.\n"
 	"  Exit: 0 ok, 1 an operation was refused, 2 usage or malformed trace,\n"
 	"  3 the allocator's check failed.\n";
 
@@ -63,7 +66,7 @@ static int bytes_arg(const char *flag, const char *s, uintptr_t *v)
 
 struct opts {
 	uintptr_t heap, page;
-	int check;
+	int check, list;
 	const char *path;
 };
 
@@ -78,6 +81,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			exit(0);
 		} else if (strcmp(a, "--check") == 0) {
 			o->check = 1;
+		} else if (strcmp(a, "--list") == 0) {
+			o->list = 1;
 		} else if ((strcmp(a, "--heap") == 0 || strcmp(a, "--page") == 0) && i + 1 < argc) {
 			if (bytes_arg(a, argv[++i], a[2] == 'h' ? &o->heap : &o->page) < 0)
 				return -1;
@@ -101,7 +106,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 
 int main(int argc, char **argv)
 {
-	struct opts o = {64u << 20, MEM_PAGE, 0, NULL};
+	struct opts o = {64u << 20, MEM_PAGE, 0, 0, NULL};
 	struct replay r = {0};
 	char err[160], *text;
 	FILE *f = stdin;
@@ -129,6 +134,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "replay: cannot map a heap of %lu bytes\n", (unsigned long)o.heap);
 		return REPLAY_USAGE;
 	}
+	mem_set_index(&mempool, !o.list);
 	r.pool = &mempool;
 	r.base = mempool.start;
 	r.check_each = o.check;

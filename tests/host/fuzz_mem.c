@@ -1,6 +1,7 @@
 // libFuzzer target: decodes bytes into allocator operations, good and bad,
 // over a small arena, and runs them through mem/ and the model in lockstep
-// (lockstep.h). Any check failure, difference or panic aborts.
+// (lockstep.h), with the placement index or the list walk as the first
+// byte says. Any check failure, difference or panic aborts.
 #include "lockstep.h"
 #include "../../arch/host/host.h"
 
@@ -73,10 +74,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	heap = npages[(data[0] >> 2) % 3] * g + (data[0] & 0x80 ? g / 2 : 0);
 	if (lockstep_init(&ls, &pool, heap, g, 32) < 0)
 		abort();
+	mem_set_index(&pool, !(data[0] & 0x40)); // the index where it fits, or the list walk
 	for (i = 1; i + 3 <= size; i += 3) {
 		if (fuzz_op(&ls, data[i], data[i + 1], data[i + 2]) < 0) {
-			fprintf(stderr, "fuzz_mem: granule %lu heap %lu: %s\n", (unsigned long)g,
-				(unsigned long)heap, ls.why);
+			fprintf(stderr, "fuzz_mem: granule %lu heap %lu %s: %s\n", (unsigned long)g,
+				(unsigned long)heap, pool.index ? "index" : "list", ls.why);
 			abort();
 		}
 	}

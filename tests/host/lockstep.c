@@ -68,6 +68,7 @@ int lockstep_alloc(struct lockstep *ls, uintptr_t n)
 	p = mem_alloc(ls->pool, n);
 	want = model_alloc(&ls->model, n);
 	got = p == NULL ? MODEL_NIL : (uintptr_t)p - ls->pool->start;
+	ls->last = got;
 	if (got != want)
 		return lockstep_fail(ls, "alloc 0x%lx: mem/ answered 0x%lx, the model 0x%lx",
 				     (unsigned long)n, (unsigned long)got, (unsigned long)want);
@@ -168,6 +169,37 @@ static int compare_counts(struct lockstep *ls)
 	return 0;
 }
 
+static uint64_t fnv(uint64_t h, uintptr_t x)
+{
+	return (h ^ x) * 1099511628211ull;
+}
+
+// record appends a digest (FNV-1a over words) of the last answer, the
+// break and the free list (offsets and sizes) to the trail.
+static void record(struct lockstep *ls)
+{
+	const struct mem_hdr *b;
+	uint64_t h = 14695981039346656037ull;
+
+	if (ls->trail == NULL || ls->ntrail == ls->maxtrail)
+		return;
+	h = fnv(h, ls->last);
+	h = fnv(h, ls->pool->ops->brk(0) - ls->pool->start);
+	for (b = ls->pool->freelist; b != NULL; b = b->next)
+		h = fnv(fnv(h, (uintptr_t)b - ls->pool->start), b->size);
+	ls->trail[ls->ntrail++] = h;
+}
+
+long lockstep_trail_diff(const struct lockstep *a, const struct lockstep *b)
+{
+	size_t i;
+
+	for (i = 0; i < a->ntrail && i < b->ntrail; i++)
+		if (a->trail[i] != b->trail[i])
+			return (long)i;
+	return a->ntrail == b->ntrail ? -1 : (long)i;
+}
+
 int lockstep_verify(struct lockstep *ls)
 {
 	struct mem_fault f;
@@ -179,6 +211,7 @@ int lockstep_verify(struct lockstep *ls)
 	}
 	if (compare_lists(ls) < 0)
 		return -1;
+	record(ls);
 	return compare_counts(ls);
 }
 

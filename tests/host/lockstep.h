@@ -22,6 +22,9 @@ struct lockstep {
 	unsigned long nnil;	     // allocations both sides answered nil
 	unsigned char tag;	     // the next allocation's fill byte
 	char why[320];		     // what differed, when a call answers -1
+	uint64_t *trail;	     // if set: a digest of the state per operation
+	size_t ntrail, maxtrail;
+	uintptr_t last;		     // the last alloc's answer (an offset, or nil)
 };
 
 // lockstep_init maps a fresh heap of heap bytes with granule for pool and a
@@ -47,7 +50,13 @@ int lockstep_badfree(struct lockstep *ls, uintptr_t off, uintptr_t n);
 int lockstep_badfree_pick(struct lockstep *ls, unsigned kind, uint32_t r1, uint32_t r2);
 
 // lockstep_verify runs the full check and compares the free list, break,
-// and counters with the model; 0 or -1.
+// and counters with the model; 0 or -1. With a trail it also records a
+// digest of the last answer, the free list and the break, so that two runs
+// of the same operations (list walk and index) can be compared op by op.
 int lockstep_verify(struct lockstep *ls);
+
+// lockstep_trail answers the first operation at which two trails differ,
+// or -1 if they are the same.
+long lockstep_trail_diff(const struct lockstep *a, const struct lockstep *b);
 
 #endif

@@ -97,7 +97,7 @@ static struct mem_hdr *plant_misaligned(void)
 
 static struct mem_hdr *plant_dirty_first(void)
 {
-	((unsigned char *)block(1))[sizeof(struct mem_hdr)] = 0x01;
+	((unsigned char *)block(1))[mem_meta(&mempool)] = 0x01; // past header and node
 	return block(1);
 }
 
@@ -125,43 +125,129 @@ static struct mem_hdr *plant_taken_low(void)
 	return NULL;
 }
 
+// The placement index of the CHECK_PIC heap: three nodes, so block 3 is
+// the root with block 1 on its left and block 6 on its right.
+static struct mem_node *node(uintptr_t page)
+{
+	return (struct mem_node *)((uintptr_t)block(page) + sizeof(struct mem_hdr));
+}
+
+static struct mem_hdr *plant_tree_max_low(void)
+{
+	node(1)->max = 0; // its block has a page
+	return block(1);
+}
+
+static struct mem_hdr *plant_tree_max_high(void)
+{
+	node(3)->max = 4 * PG; // no block below is that large
+	return block(3);
+}
+
+static struct mem_hdr *plant_tree_parent(void)
+{
+	node(1)->avl.parent = &node(6)->avl; // its parent is block 3's node
+	return block(3);
+}
+
+static struct mem_hdr *plant_tree_wild_child(void)
+{
+	node(3)->avl.right = (struct avl_node *)(UINTPTR_MAX - 64); // far outside the heap
+	return block(3);
+}
+
+static struct mem_hdr *plant_tree_height(void)
+{
+	node(3)->avl.height = 3; // its children are leaves: it is 2
+	return block(3);
+}
+
+// plant_tree_unbalanced rebuilds the tree as a chain 1 -> 3 -> 6, with every
+// link, height and maximum right: only the AVL rule is broken, at block 1.
+static struct mem_hdr *plant_tree_unbalanced(void)
+{
+	struct avl_node *a = &node(1)->avl, *b = &node(3)->avl, *c = &node(6)->avl;
+
+	*a = (struct avl_node){NULL, b, NULL, 3};
+	*b = (struct avl_node){NULL, c, a, 2};
+	*c = (struct avl_node){NULL, NULL, b, 1};
+	node(1)->max = node(3)->max = 3 * PG;
+	mempool.tree.node = a;
+	return block(1);
+}
+
+static struct mem_hdr *plant_tree_swapped(void)
+{
+	struct avl_node *r = &node(3)->avl, *l = r->left;
+
+	r->left = r->right; // in order 6, 3, 1: not the list's 1, 3, 6
+	r->right = l;
+	return block(6);
+}
+
+static struct mem_hdr *plant_tree_missing(void)
+{
+	node(3)->avl.right = NULL; // block 6 is listed but no longer indexed
+	node(3)->max = 2 * PG;	   // and the maximum agrees
+	return NULL;
+}
+
 struct corruption {
 	const char *name;
 	struct mem_hdr *(*plant)(void);
 	enum mem_err want;
+	int index; // 1: only for a pool with the placement index
 };
 
 // clang-format off
 static const struct corruption corruptions[] = {
-	{"check_loop", plant_loop, MEM_ELOOP},
-	{"check_self_loop", plant_self_loop, MEM_ELOOP},
-	{"check_unsorted", plant_unsorted, MEM_EORDER},
-	{"check_overlapping", plant_overlapping, MEM_EOVERLAPS},
-	{"check_touching", plant_touching, MEM_ETOUCH},
-	{"check_past_break", plant_past_break, MEM_EBOUNDS},
-	{"check_beyond_break", plant_beyond_break, MEM_EBOUNDS},
-	{"check_wild_next", plant_wild_next, MEM_EBOUNDS},
-	{"check_size_zero", plant_size_zero, MEM_ESIZE},
-	{"check_size_not_granule", plant_size_odd, MEM_ESIZE},
-	{"check_block_misaligned", plant_misaligned, MEM_ESIZE},
-	{"check_dirty_first_block", plant_dirty_first, MEM_EDIRTY},
-	{"check_dirty_middle_block", plant_dirty_middle, MEM_EDIRTY},
-	{"check_dirty_last_block", plant_dirty_last, MEM_EDIRTY},
-	{"check_inuse_unbalanced", plant_inuse_high, MEM_EBALANCE},
-	{"check_taken_unbalanced", plant_taken_low, MEM_EBALANCE},
+	{"check_loop", plant_loop, MEM_ELOOP, 0},
+	{"check_self_loop", plant_self_loop, MEM_ELOOP, 0},
+	{"check_unsorted", plant_unsorted, MEM_EORDER, 0},
+	{"check_overlapping", plant_overlapping, MEM_EOVERLAPS, 0},
+	{"check_touching", plant_touching, MEM_ETOUCH, 0},
+	{"check_past_break", plant_past_break, MEM_EBOUNDS, 0},
+	{"check_beyond_break", plant_beyond_break, MEM_EBOUNDS, 0},
+	{"check_wild_next", plant_wild_next, MEM_EBOUNDS, 0},
+	{"check_size_zero", plant_size_zero, MEM_ESIZE, 0},
+	{"check_size_not_granule", plant_size_odd, MEM_ESIZE, 0},
+	{"check_block_misaligned", plant_misaligned, MEM_ESIZE, 0},
+	{"check_dirty_first_block", plant_dirty_first, MEM_EDIRTY, 0},
+	{"check_dirty_middle_block", plant_dirty_middle, MEM_EDIRTY, 0},
+	{"check_dirty_last_block", plant_dirty_last, MEM_EDIRTY, 0},
+	{"check_inuse_unbalanced", plant_inuse_high, MEM_EBALANCE, 0},
+	{"check_taken_unbalanced", plant_taken_low, MEM_EBALANCE, 0},
+	{"tree_max_too_low", plant_tree_max_low, MEM_ETMAX, 1},
+	{"tree_max_too_high", plant_tree_max_high, MEM_ETMAX, 1},
+	{"tree_parent_link", plant_tree_parent, MEM_ETLINK, 1},
+	{"tree_child_outside_heap", plant_tree_wild_child, MEM_ETLINK, 1},
+	{"tree_height_wrong", plant_tree_height, MEM_ETHEIGHT, 1},
+	{"tree_unbalanced", plant_tree_unbalanced, MEM_ETHEIGHT, 1},
+	{"tree_out_of_order", plant_tree_swapped, MEM_ETORDER, 1},
+	{"tree_missing_block", plant_tree_missing, MEM_ETORDER, 1},
 };
 // clang-format on
 
-// test_corruption plants one corruption (the test's initial state) and
-// wants mem_checkl and mem_fault_format to name it and its block.
+// One run of a corruption: in a list pool or in an indexed one.
+struct corruption_run {
+	const struct corruption *c;
+	int index;
+	char name[48];
+};
+
+// test_corruption plants one corruption (the test's initial state) in a
+// pool of the run's mode and wants mem_checkl and mem_fault_format to name
+// it and its block.
 static void test_corruption(void **state)
 {
-	const struct corruption *c = *state;
+	const struct corruption_run *r = *state;
+	const struct corruption *c = r->c;
 	struct mem_hdr *bad;
-	struct mem_fault f = {MEM_OK, 0, 0, 0};
+	struct mem_fault f = {MEM_OK, 0, 0, 0, 0};
 	char msg[200], hex[24];
 	int err;
 
+	assert_int_equal(mem_set_index(&mempool, r->index), r->index);
 	layout(CHECK_PIC);
 	pool_lock();
 	assert_int_equal(mem_checkl(&mempool, NULL), MEM_OK);
@@ -351,14 +437,25 @@ int main(void)
 		T(test_sys_free_size_zero_panics),
 	};
 	// clang-format on
-	struct CMUnitTest tests[NCORRUPT + sizeof fixed / sizeof fixed[0]];
-	size_t i;
+	static struct corruption_run runs[2 * NCORRUPT];
+	struct CMUnitTest tests[2 * NCORRUPT + sizeof fixed / sizeof fixed[0]];
+	size_t i, n = 0;
+	int index;
 
+	// Every list corruption is planted in both kinds of pool.
 	for (i = 0; i < NCORRUPT; i++) {
-		tests[i] = (struct CMUnitTest)T(test_corruption);
-		tests[i].name = corruptions[i].name;
-		tests[i].initial_state = (void *)&corruptions[i];
+		for (index = corruptions[i].index; index <= 1; index++) {
+			runs[n].c = &corruptions[i];
+			runs[n].index = index;
+			snprintf(runs[n].name, sizeof runs[n].name, "%s/%s", corruptions[i].name,
+				 index ? "index" : "list");
+			tests[n] = (struct CMUnitTest)T(test_corruption);
+			tests[n].name = runs[n].name;
+			tests[n].initial_state = &runs[n];
+			n++;
+		}
 	}
-	memcpy(tests + NCORRUPT, fixed, sizeof fixed);
-	return _cmocka_run_group_tests("check", tests, sizeof tests / sizeof tests[0], NULL, NULL);
+	memcpy(tests + n, fixed, sizeof fixed);
+	n += sizeof fixed / sizeof fixed[0];
+	return _cmocka_run_group_tests("check", tests, n, NULL, NULL);
 }

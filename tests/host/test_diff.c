@@ -1,9 +1,12 @@
 // Differential test: random operations run through mem/ and through the
 // page-bitmap model (model.h) in lockstep, several seeds and size mixes,
-// the full check after every operation. Ends with `N passed, M failed`.
+// the full check after every operation; each case once with the list walk
+// and once with the placement index, whose answers, free lists and breaks
+// must agree op by op. Ends with `N passed, M failed`.
 #include "lockstep.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 // xorshift64*: small, seedable, the same on every machine.
 static uint64_t rng_next(uint64_t *s)
@@ -63,6 +66,7 @@ static const struct diff_case cases[] = {
 	{"oom-4096", 7, 32 * 4096, 4096, mix_pages, 64, 14000, 2},
 	{"oom-16-unaligned-end", 8, 1000, 16, mix_bytes, 64, 14000, 2},
 	{"badfree-4096", 9, 64u << 20, 4096, mix_pages, 40, 14000, 15},
+	{"deep-64", 10, 4u << 20, 64, mix_big, 700, 12000, 3}, // a tree ~12 deep
 };
 // clang-format on
 
@@ -96,32 +100,66 @@ static int diff_step(struct lockstep *ls, const struct diff_case *c, uint64_t *s
 	return lockstep_alloc(ls, n);
 }
 
-// diff_run runs one case; it answers 0 or -1, having said what differed.
-static int diff_run(const struct diff_case *c, unsigned long *ops, unsigned long *nbad)
+static const char *const mode_names[] = {"list", "index"};
+
+// diff_run runs one case in one mode (0 list walk, 1 index), recording
+// its trail in trail[]; it answers 0 or -1, having said what differed.
+static int diff_run(const struct diff_case *c, int index, uint64_t *trail, size_t *ntrail,
+		    unsigned long *ops, unsigned long *nbad)
 {
 	struct mem_pool pool;
 	struct lockstep ls;
 	uint64_t s = c->seed * 0x9e3779b97f4a7c15ull;
-	int err = 0;
+	int err = 0, mode;
 
 	if (lockstep_init(&ls, &pool, c->heap, c->granule, c->maxlive) < 0) {
 		printf("FAIL %s seed %lu: cannot set up the heap\n", c->name,
 		       (unsigned long)c->seed);
 		return -1;
 	}
+	mode = mem_set_index(&pool, index);
+	ls.trail = trail;
+	ls.maxtrail = 2 * c->ops;
 	while (err == 0 && ls.ops < c->ops)
 		err = diff_step(&ls, c, &s);
 	while (err == 0 && ls.nlive != 0)
 		err = lockstep_free(&ls, ls.nlive - 1);
 	if (err != 0)
-		printf("FAIL %s seed %lu: %s\n", c->name, (unsigned long)c->seed, ls.why);
+		printf("FAIL %s seed %lu %s: %s\n", c->name, (unsigned long)c->seed,
+		       mode_names[mode], ls.why);
 	else
-		printf("ok   %s seed %lu: %lu ops, %lu nil, %lu refused frees, break 0x%lx\n",
-		       c->name, (unsigned long)c->seed, ls.ops, ls.nnil, ls.nbad,
+		printf("ok   %s seed %lu %s: %lu ops, %lu nil, %lu refused frees, break 0x%lx\n",
+		       c->name, (unsigned long)c->seed, mode_names[mode], ls.ops, ls.nnil, ls.nbad,
 		       (unsigned long)(ls.model.brk * c->granule));
 	*ops += ls.ops;
 	*nbad += ls.nbad;
+	*ntrail = ls.ntrail;
 	lockstep_fini(&ls);
+	return err;
+}
+
+// diff_modes runs a case through the list walk and through the index and
+// compares the two trails op by op: the same answers, lists and breaks.
+static int diff_modes(const struct diff_case *c, unsigned long *ops, unsigned long *nbad)
+{
+	struct lockstep a = {0}, b = {0};
+	long at;
+	int err;
+
+	a.trail = calloc(2 * c->ops, sizeof *a.trail);
+	b.trail = calloc(2 * c->ops, sizeof *b.trail);
+	err = a.trail == NULL || b.trail == NULL ? -1 : 0;
+	if (err == 0)
+		err = diff_run(c, 0, a.trail, &a.ntrail, ops, nbad);
+	if (err == 0)
+		err = diff_run(c, 1, b.trail, &b.ntrail, ops, nbad);
+	if (err == 0 && (at = lockstep_trail_diff(&a, &b)) >= 0) {
+		printf("FAIL %s seed %lu: list and index differ at op %ld\n", c->name,
+		       (unsigned long)c->seed, at);
+		err = -1;
+	}
+	free(a.trail);
+	free(b.trail);
 	return err;
 }
 
@@ -132,7 +170,7 @@ int main(void)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		if (diff_run(&cases[i], &ops, &nbad) == 0)
+		if (diff_modes(&cases[i], &ops, &nbad) == 0)
 			passed++;
 		else
 			failed++;

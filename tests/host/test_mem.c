@@ -147,7 +147,35 @@ static void test_free_zeroes_past_headers(void **state)
 	must_free(at(7 * PG), PG);
 	assert_string_equal(free_list_str(), "0x1000+0x2000 0x4000+0x2000 0x7000+0x1000");
 	for (b = mempool.freelist; b != NULL; b = b->next)
-		assert_true(all_zero(b + 1, b->size - sizeof *b));
+		assert_true(all_zero((const char *)b + mem_meta(&mempool),
+				     b->size - mem_meta(&mempool)));
+}
+
+// The placement index: used where the granule holds a node, switchable
+// only while the pool has no free blocks, and its node cleared on alloc.
+static void test_index_mode_rules(void **state)
+{
+	void *p, *q;
+
+	(void)state;
+	assert_int_equal(mem_index_fits(16), 0);
+	assert_int_equal(mem_index_fits(64), 1);
+	assert_int_equal(mem_index_fits(sizeof(struct mem_hdr) + sizeof(struct mem_node)), 1);
+	assert_int_equal(mem_index_fits(sizeof(struct mem_hdr) + sizeof(struct mem_node) - 1), 0);
+	assert_int_equal(mem_set_index(&mempool, 0), 0);
+	assert_int_equal(mem_set_index(&mempool, 1), MEM_INDEX);
+	p = must_alloc(PG);
+	q = must_alloc(PG);
+	must_alloc(PG);
+	must_free(p, PG);
+	assert_int_equal(mem_set_index(&mempool, !MEM_INDEX), MEM_INDEX); // a free block: no
+	assert_true(mempool.tree.node != NULL || !MEM_INDEX);
+	must_free(q, PG);
+	p = must_alloc(2 * PG); // takes the whole merged block, node and all
+	assert_true(all_zero(p, 2 * PG));
+	assert_null(mempool.tree.node);
+	heap_reinit(TEST_HEAP, 16);
+	assert_int_equal(mem_set_index(&mempool, 1), 0);
 }
 
 // Granules.
@@ -471,6 +499,7 @@ int main(void)
 		T(test_insert_without_merge),
 		T(test_alloc_zeroed),
 		T(test_free_zeroes_past_headers),
+		T(test_index_mode_rules),
 		T(test_granule_rounding),
 		T(test_granule_8192),
 		T(test_granule_16),
@@ -494,5 +523,13 @@ int main(void)
 	};
 	// clang-format on
 
-	return cmocka_run_group_tests_name("mem", tests, NULL, NULL);
+	int failed;
+
+	// Every test with the list walk, then (where it is built in) the index.
+	test_index = 0;
+	failed = cmocka_run_group_tests_name("mem/list", tests, NULL, NULL);
+	test_index = 1;
+	if (MEM_INDEX)
+		failed += cmocka_run_group_tests_name("mem/index", tests, NULL, NULL);
+	return failed;
 }

@@ -20,10 +20,13 @@ static void test_panic(const char *msg)
 	fail_msg("unexpected panic: %s", msg);
 }
 
+int test_index = 1;
+
 void heap_reinit(uintptr_t heap, uintptr_t granule)
 {
 	assert_int_equal(host_heap_init(&mempool, heap, granule), 0);
 	mempool.checking = 1;
+	mem_set_index(&mempool, test_index);
 }
 
 int heap_setup(void **state)

@@ -17,6 +17,9 @@
 
 // Fixtures: a fresh heap of TEST_HEAP bytes, granule PG, checking on, the
 // panic hook armed; every test uses the system pool `mempool`.
+// test_index: 1 (the default) lets each fresh pool use the placement index
+// where its granule holds a node, 0 keeps it on the list walk.
+extern int test_index;
 int heap_setup(void **state);
 int heap_teardown(void **state);
 void heap_reinit(uintptr_t heap, uintptr_t granule); // another arena or granule
