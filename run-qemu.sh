@@ -6,7 +6,8 @@ set -u
 usage() {
 	cat <<'EOF'
 usage: ./run-qemu.sh [--arch i386|amd64|arm] [--smp N] [--trace FILE]
-                     [--heap BYTES] [--page BYTES] [--check] [--bench] [--gdb]
+                     [--heap BYTES] [--page BYTES] [--check] [--list] [--bench]
+                     [--gdb]
                      [--timeout S] [--dry-run] [-- QEMU-ARGS...]
 
 Boots heaplab's image for one architecture in QEMU (TCG only) with the
@@ -23,6 +24,9 @@ root) and the image is built or brought up to date (make ARCH=...) first.
   --page BYTES   trace mode: the granule (kernel page=BYTES)
   --check        trace mode: run the allocator's full check after every
                  operation (kernel check)
+  --list         find every first fit by the seed's list walk instead of the
+                 placement index, in every pool of the image (kernel list);
+                 the placement is the same
   --bench        trace mode: instead of replaying, run the trace through
                  heaplab and then newlib's malloc, silently, between calls of
                  bench_mark() (kernel bench; make bench counts instructions)
@@ -35,7 +39,7 @@ root) and the image is built or brought up to date (make ARCH=...) first.
   -h, --help     this text
 
 How the image gets its input: on x86 (multiboot) the options are the
-kernel command line (-append "heap=N page=N check smp=N") and the trace is
+kernel command line (-append "heap=N page=N check list smp=N") and the trace is
 the first module (-initrd FILE); on arm, one blob loaded at 0x48000000
 holds the line "heaplab: OPTIONS" (with the token trace when one follows),
 then the trace, then a NUL byte.
@@ -66,7 +70,7 @@ is_bytes() { [[ $1 =~ ^([1-9][0-9]*|0[xX][0-9a-fA-F]*[1-9a-fA-F][0-9a-fA-F]*)$ ]
 is_count() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
 is_seconds() { [[ $1 =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ && ! $1 =~ ^0*\.?0*$ ]]; }
 
-arch=amd64 smp='' trace='' heap='' page='' check=0 bench=0 gdb=0 timeout_s='' dry=0
+arch=amd64 smp='' trace='' heap='' page='' check=0 list=0 bench=0 gdb=0 timeout_s='' dry=0
 qemu_extra=()
 log='' blob='' # temporary files, removed on exit
 
@@ -86,6 +90,7 @@ parse_args() {
 			shift
 			;;
 		--check) check=1; shift ;;
+		--list) list=1; shift ;;
 		--bench) bench=1; shift ;;
 		--gdb) gdb=1; shift ;;
 		--dry-run) dry=1; shift ;;
@@ -136,6 +141,7 @@ kernel_cmdline() {
 	[ -n "$heap" ] && t+=("heap=$heap")
 	[ -n "$page" ] && t+=("page=$page")
 	[ "$check" = 1 ] && t+=(check)
+	[ "$list" = 1 ] && t+=(list)
 	[ "$bench" = 1 ] && t+=(bench)
 	[ -n "$smp" ] && t+=("smp=$smp")
 	[ "$arch" = arm ] && [ -n "$trace" ] && t+=(trace)

@@ -17,7 +17,7 @@ void demo_run(void)
 	uintptr_t s = brk_trap(0);
 	char *a, *b, *c, *d;
 
-	mem_init(&p, &kmem_ops, &demo_lock, s, (uintptr_t)_heap_end, PAGE_SIZE);
+	kmem_pool_init(&p, &demo_lock, s, (uintptr_t)_heap_end, PAGE_SIZE);
 	kprintf("\ndemo: offsets from the break at %#lx; pages are %#x bytes\n",
 		(unsigned long)s, PAGE_SIZE);
 	a = mem_alloc(&p, 3 * PAGE_SIZE);

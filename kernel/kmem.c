@@ -41,11 +41,24 @@ const struct mem_ops kmem_ops = {
 	.panic = kmem_panic,
 };
 
+// Every pool of the image finds its first fit through the placement index
+// (mem/index.c), unless the command line says `list`: then by the seed's
+// list walk. Set once, before the first pool.
+int kmem_index = 1;
+
+// kmem_pool_init sets up pool over [start, end) with the image's ops and
+// lock lk, in the placement mode the command line chose.
+void kmem_pool_init(struct mem_pool *pool, struct spinlock *lk, uintptr_t start, uintptr_t end,
+		    uintptr_t page)
+{
+	mem_init(pool, &kmem_ops, lk, start, end, page);
+	mem_set_index(pool, kmem_index);
+}
+
 // kmem_init sets up the system pool over the whole linker-defined heap.
 void kmem_init(void)
 {
-	mem_init(&mempool, &kmem_ops, &mem_lock, (uintptr_t)_heap_start, (uintptr_t)_heap_end,
-		 PAGE_SIZE);
+	kmem_pool_init(&mempool, &mem_lock, (uintptr_t)_heap_start, (uintptr_t)_heap_end, PAGE_SIZE);
 }
 
 // kmem_free_bytes answers the bytes in pool's free list and its length.

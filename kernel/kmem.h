@@ -9,8 +9,11 @@
 #include "kernel.h"
 
 extern const struct mem_ops kmem_ops;
+extern int kmem_index;
 
 void kmem_init(void);
+void kmem_pool_init(struct mem_pool *pool, struct spinlock *lk, uintptr_t start, uintptr_t end,
+		    uintptr_t page);
 uintptr_t kmem_free_bytes(struct mem_pool *pool, int *nblocks);
 void kmem_print_list(struct mem_pool *pool, uintptr_t base);
 

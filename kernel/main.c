@@ -13,6 +13,7 @@ struct kopts {
 	uintptr_t page; // trace mode: the granule
 	int check;	// trace mode: check after every operation
 	int bench;	// trace mode: benchmark heaplab and newlib instead (make bench)
+	int list;	// first fit by the list walk, not the placement index
 	int ncpu;	// CPUs QEMU was given (SMP comes with its own issue)
 };
 
@@ -43,6 +44,8 @@ static int parse_opt(const char *t, size_t n, struct kopts *o)
 		return o->check = 1, 0;
 	if (n == 5 && memcmp(t, "bench", 5) == 0)
 		return o->bench = 1, 0;
+	if (n == 4 && memcmp(t, "list", 4) == 0)
+		return o->list = 1, 0;
 	if (n == 5 && memcmp(t, "trace", 5) == 0) // arm's blob says a trace follows
 		return 0;
 	return -1;
@@ -61,7 +64,7 @@ static void parse_cmdline(const char *s, struct kopts *o)
 			;
 		if (n > 0 && parse_opt(s, n, o) < 0) {
 			kprintf("# heaplab: bad command-line option '%.*s' (want heap=BYTES "
-				"page=BYTES check bench smp=N)\n",
+				"page=BYTES check bench list smp=N)\n",
 				(int)n, s);
 			kexit(2);
 		}
@@ -90,13 +93,14 @@ static void run_smp(int want)
 
 void kmain(const char *cmdline, const char *trace, size_t tracelen)
 {
-	struct kopts o = {64u << 20, PAGE_SIZE, 0, 0, 1};
+	struct kopts o = {64u << 20, PAGE_SIZE, 0, 0, 0, 1};
 	int failed;
 
 	kprintf("# heaplab: heap [%p, %p), %lu KiB, break %p\n", (void *)_heap_start,
 		(void *)_heap_end, (unsigned long)((_heap_end - _heap_start) >> 10),
 		(void *)brk_trap(0));
 	parse_cmdline(cmdline, &o);
+	kmem_index = !o.list;
 	if (trace != NULL && o.bench)
 		kexit(trace_bench(trace, tracelen, o.heap, o.page));
 	if (trace != NULL)

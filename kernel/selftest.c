@@ -42,7 +42,7 @@ static void scratch_begin(struct scratch *sc, uintptr_t limit)
 
 	spin_init(&sc->lk, "scratch");
 	sc->s = b;
-	mem_init(&sc->p, &kmem_ops, &sc->lk, b, limit && limit < e - b ? b + limit : e, PG);
+	kmem_pool_init(&sc->p, &sc->lk, b, limit && limit < e - b ? b + limit : e, PG);
 }
 
 // scratch_end requires that everything was freed and merged back into one
@@ -126,7 +126,7 @@ static int t_zeroed(void)
 	T(a != NULL && is_zero(a, 3 * PG));
 	memset(a, 0xa5, 3 * PG);
 	T(tf(&sc, a, 3 * PG) == MEM_OK);
-	T(is_zero(a + sizeof(struct mem_hdr), 3 * PG - sizeof(struct mem_hdr)));
+	T(is_zero(a + mem_meta(&sc.p), 3 * PG - mem_meta(&sc.p))); // past header (and node)
 	a = ta(&sc, 2 * PG); // carved from the top of the dirty-then-freed block
 	T(is_zero(a, 2 * PG));
 	T(tf(&sc, a, 2 * PG) == MEM_OK && tf(&sc, g, PG) == MEM_OK);

@@ -36,7 +36,7 @@ uintptr_t trace_pool(uintptr_t heap, uintptr_t page)
 	if (end - base < heap)
 		kprintf("# replay: heap cut to %#lx bytes (the image has no more)\n",
 			(unsigned long)(end - base));
-	mem_init(&mempool, &kmem_ops, &mem_lock, base, end, page);
+	kmem_pool_init(&mempool, &mem_lock, base, end, page);
 	return base;
 }
 

@@ -15,6 +15,7 @@ TRACES = sorted((ROOT.parent / "shared" / "traces").glob("*.trace"))
 TRACE_FLAGS = {"oom-106": ["--heap", "4194304"]}  # runs out of memory on purpose
 QEMU_TIMEOUT = 120  # seconds run-qemu.sh gives QEMU; pytest waits a bit longer
 EXIT_LINE = re.compile(r"^# heaplab: exit (\d+)$")
+MODES = {"index": [], "list": ["--list"]}  # the placement index, or the seed's list walk
 
 _built = {}
 
@@ -110,10 +111,11 @@ def test_selftest_passes(arch):
     assert int(verdicts[0].group(1)) > 0 and verdicts[0].group(2) == "0"
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("arch", arches())
-def test_smp_stress(arch):
+def test_smp_stress(arch, mode):
     """--smp 4: four CPUs come up and hammer the allocator; nothing overlaps, nothing leaks."""
-    p = boot(arch, "--smp", "4")
+    p = boot(arch, "--smp", "4", *MODES[mode])
     assert p.returncode == 0, f"exit {p.returncode}: {p.stderr}\n{p.stdout[-3000:]}"
     check_exit_line(p)
     lines = console_lines(p)
@@ -129,10 +131,11 @@ def test_smp_stress(arch):
     assert re.search(r"^\d+ passed, 0 failed$", p.stdout, re.M)
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("trace", TRACES, ids=[t.stem for t in TRACES])
 @pytest.mark.parametrize("arch", arches())
-def test_trace_matches_host(arch, trace):
-    flags = TRACE_FLAGS.get(trace.stem, [])
+def test_trace_matches_host(arch, trace, mode):
+    flags = TRACE_FLAGS.get(trace.stem, []) + MODES[mode]
     host, want = host_replay(trace, *flags)
     assert host.returncode == 0, f"host replay: exit {host.returncode}: {host.stderr}"
     p = boot(arch, *flags, "--trace", str(trace))

@@ -39,9 +39,9 @@ CASES = [(m, 64 << 20, PAGE) for m in MIXES] + [
 ]
 
 
-def run_host(lines, heap, page):
+def run_host(lines, heap, page, *flags):
     p = subprocess.run(
-        [str(REPLAY), "--heap", str(heap), "--page", str(page)],
+        [str(REPLAY), "--heap", str(heap), "--page", str(page), *flags],
         input="\n".join(lines) + "\n",
         capture_output=True,
         text=True,
@@ -57,13 +57,28 @@ def host_tool():
                    capture_output=True, timeout=600)
 
 
+@pytest.mark.parametrize("mode", [[], ["--list"]], ids=["index", "list"])
 @pytest.mark.parametrize("case", CASES, ids=[f"{m}-{h}-{p}" for m, h, p in CASES])
-def test_host_replay_equals_seed(case):
+def test_host_replay_equals_seed(case, mode):
     mix, heap, page = case
     rng = random.Random(f"{mix}{heap}{page}")
     for _ in range(40):
         lines = seed.random_trace(rng, rng.randint(20, 400), MIXES[mix])
-        assert run_host(lines, heap, page) == seed.replay(lines, heap, page), "\n".join(lines)
+        want = seed.replay(lines, heap, page)
+        assert run_host(lines, heap, page, *mode) == want, "\n".join(lines)
+
+
+def test_host_index_equals_seed_with_many_free_blocks():
+    """A deep tree: 3,000 blocks freed every other one, then mixed allocs into the holes."""
+    rng = random.Random("deep")
+    lines = [f"alloc a{i} {rng.choice([4096, 8192, 12288])}" for i in range(3000)]
+    lines += [f"free a{i}" for i in range(0, 3000, 2)]
+    lines += [f"alloc b{i} {rng.randint(1, 40000)}" for i in range(1500)]
+    lines += [f"free a{i}" for i in range(1, 3000, 4)]
+    lines += [f"alloc c{i} {rng.randint(1, 20000)}" for i in range(1500)]
+    want = seed.replay(lines, 64 << 20, PAGE)
+    assert run_host(lines, 64 << 20, PAGE) == want
+    assert run_host(lines, 64 << 20, PAGE, "--list") == want
 
 
 @pytest.mark.parametrize("arch", ["i386", "amd64", "arm"])
@@ -73,14 +88,15 @@ def test_image_replay_equals_seed(arch, tmp_path):
                        capture_output=True, text=True, timeout=1800)
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
     rng = random.Random(arch)
-    for mix, heap, page in [("mixed", 64 << 20, PAGE), ("big", 1 << 20, PAGE),
-                            ("mixed", 64 << 20, 8192)]:
+    for mix, heap, page, mode in [("mixed", 64 << 20, PAGE, []), ("big", 1 << 20, PAGE, []),
+                                  ("mixed", 64 << 20, 8192, []),
+                                  ("mixed", 64 << 20, PAGE, ["--list"])]:
         lines = seed.random_trace(rng, 300, MIXES[mix])
         t = tmp_path / f"{mix}-{heap}-{page}.trace"
         t.write_text("\n".join(lines) + "\n")
         p = subprocess.run(
             [str(ROOT / "run-qemu.sh"), "--arch", arch, "--timeout", "120", "--trace", str(t),
-             "--heap", str(heap), "--page", str(page)],
+             "--heap", str(heap), "--page", str(page), *mode],
             cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=200)
         assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
         out = p.stdout.splitlines()
