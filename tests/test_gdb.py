@@ -22,6 +22,11 @@ GDB_TIMEOUT = 120  # seconds for one gdb run
 HEAP_ARGS = {"oom-106": ["--heap", "4194304"]}  # as the trace's .expected was made
 CORRUPT_TRACE = "bigsmall-105"  # leaves 10 free blocks: room to corrupt
 
+def NODE(b):
+    """gdb's expression for the placement-index node of free block b."""
+    return f"((struct mem_node *)({b} + 1))"
+
+
 # Each corruption: the lvalues to set (saved first, restored after) and the
 # invariant `heap check` must name, with the block ($a, $b, $c: the first
 # three free blocks) it must name.
@@ -43,6 +48,13 @@ CORRUPTIONS = [
      "free block outside [start, break)", "b"),
     ("balance", [("mempool.inuse", "mempool.inuse + mempool.granule")],
      "free + in use != taken", None),
+    # the placement index: each free block's node follows its header
+    ("tmax", [(f"{NODE('$a')}->max", f"{NODE('$a')}->max + mempool.granule")],
+     "index subtree maximum wrong", "a"),
+    ("tparent", [(f"{NODE('$a')}->avl.parent", "0")], "index link broken", None),
+    ("theight", [(f"{NODE('$b')}->avl.height", f"{NODE('$b')}->avl.height + 1")],
+     "index height wrong or unbalanced", None),
+    ("tchild", [(f"{NODE('$c')}->avl.left", "(struct avl_node *)1")], "index link broken", None),
 ]
 
 
@@ -157,6 +169,45 @@ def test_host_list_and_check(replay, name):
     assert 0 < len(rows) <= 17, hmap
     assert ("." in hmap) == bool(want), hmap
     assert "lockarg is NULL" in lock, lock
+
+
+def tree_lines(text):
+    """The nodes of a `heap tree` output, as (depth, address, size, max, height)."""
+    return [(len(m[1]) // 2, int(m[2], 16), int(m[3], 16), int(m[4], 16), int(m[5]))
+            for m in re.finditer(r"^( *)(?:[LR] )?(0x[0-9a-f]+) (0x[0-9a-f]+) max "
+                                 r"(0x[0-9a-f]+) h (\d+)$", text, re.M)]
+
+
+def assert_tree_matches(out_tree, out_list):
+    """heap tree holds exactly the listed blocks, each max and height right."""
+    nodes, blocks = tree_lines(out_tree), listed(out_list)
+    assert sorted((a, s) for _, a, s, _, _ in nodes) == blocks, out_tree
+    m = re.search(r"^heap tree: (\d+) nodes, height (\d+), root", out_tree, re.M)
+    assert m and int(m[1]) == len(blocks), out_tree
+    assert nodes[0][0] == 0 and nodes[0][4] == int(m[2]), out_tree
+    # preorder: a node's subtree is the run of deeper lines after it
+    for i, (d, _, size, mx, h) in enumerate(nodes):
+        sub = [nodes[i]]
+        for n in nodes[i + 1:]:
+            if n[0] <= d:
+                break
+            sub.append(n)
+        assert mx == max(n[2] for n in sub), out_tree
+        assert h == 1 + max(n[0] - d for n in sub), out_tree
+
+
+def test_host_tree(replay):
+    want, base, (lst, tree) = host_session(replay, CORRUPT_TRACE, ["heap list", "heap tree"])
+    assert len(want) >= 3
+    assert_tree_matches(tree, lst)
+
+
+def test_host_tree_list_mode(replay):
+    t = trace_path("example-1")
+    pre = [f"source {HEAPLAB}", "break replay_done", f"run --list {t} >/dev/null"]
+    out = run_gdb("gdb", ["--args", str(replay)], pre + ["heap tree", "heap check"])
+    assert "walks the list: no placement index" in out[len(pre)], out
+    assert "heap check: ok" in out[len(pre) + 1], out
 
 
 def test_host_corruptions_named(replay):
@@ -280,9 +331,10 @@ def test_image_list_check_corrupt(image):
     # In the first free the lock is held; at replay_done, list and check.
     pre = ["break mem_freel", "continue", "heap lock", "heap list", "delete",
            "break replay_done", "continue"]
-    after = ["heap list", "heap check", "heap stats", "heap lock"]
+    after = ["heap list", "heap check", "heap stats", "heap lock", "heap tree"]
     console, out = image_session(image, pre + after + corruption_cmds())
-    held, lst, chk, stats, lock = out[2], *out[len(pre):len(pre) + 4]
+    held, lst, chk, stats, lock, tree = out[2], *out[len(pre):len(pre) + 5]
+    assert_tree_matches(tree, lst)
     m = re.search(r"^# base (0x[0-9a-f]+)$", console, re.M)
     assert m, f"no `# base` line from the image:\n{console}"
     assert_heap_ok(lst, chk, replay_free(console), int(m[1], 16))

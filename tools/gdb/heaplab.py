@@ -1,5 +1,6 @@
-# heaplab's gdb commands: `heap list|check|stats|map|lock` walk and check the
-# allocator's free list from outside, reading the target's memory through gdb.
+# heaplab's gdb commands: `heap list|check|stats|map|lock|tree` walk and check
+# the allocator's free list and placement index from outside, reading the
+# target's memory through gdb.
 # Load with `source tools/gdb/heaplab.py` (the generated .gdbinit does).
 #
 # Theory of operation
@@ -15,7 +16,9 @@
 #   does not trust the kernel's code: a bounded walk that also spots a loop,
 #   strictly ascending blocks that neither overlap nor touch, each inside
 #   [start, break), aligned, sized a nonzero multiple of the granule, every
-#   byte past its header zero, and free + in use == taken. Memory is read in
+#   byte past its header zero, and free + in use == taken; for an indexed pool
+#   the tree too (struct mem_node after each header: in-order == the list,
+#   parent links, heights and the AVL rule, subtree maxima). Memory is read in
 #   large pieces (a window around headers, a few MiB of a block at a time),
 #   since through QEMU's stub every read is a round trip.
 import gdb
@@ -35,6 +38,10 @@ E_ALIGN = "free block not aligned to the granule"
 E_SIZE = "free block size not a nonzero multiple of the granule"
 E_DIRTY = "free memory not zero"
 E_BALANCE = "free + in use != taken"
+E_TORDER = "index out of step with the free list"
+E_TLINK = "index link broken"
+E_THEIGHT = "index height wrong or unbalanced"
+E_TMAX = "index subtree maximum wrong"
 E_POOL = "pool fields inconsistent"
 E_READ = "free block unreadable"
 
@@ -126,6 +133,11 @@ class Pool:
         self.brk = int(_eval("heap_break")) & self.mask
         names = {f.name for f in v.type.strip_typedefs().fields()}
         self.bloc = int(v["bloc"]) if "bloc" in names else None  # the pool's own break
+        # the placement index (mem/index.c): a tree of struct mem_node
+        self.index = int(v["index"]) if "index" in names else 0
+        self.root = int(v["tree"]["node"]) & self.mask if self.index else 0
+        self.node = _type("struct mem_node") if self.index else None
+        self.meta = self.hdrsize + (self.node.sizeof if self.index else 0)
         self.width = len(_hex(max(self.end, self.brk)))  # columns for an address
 
     def sanity(self):
@@ -226,7 +238,7 @@ def check_block(pool, reader, b, seen):
         raise Fault(E_TOUCH, f"block {_hex(b.addr)} + size {_hex(b.size)} = next "
                     f"{_hex(b.next)}")
     try:
-        dirty = reader.first_nonzero(b.addr + pool.hdrsize, b.end)
+        dirty = reader.first_nonzero(b.addr + pool.meta, b.end)
     except gdb.MemoryError as e:
         raise Fault(E_READ, f"block {_hex(b.addr)} size {_hex(b.size)}: {e}")
     if dirty is not None:
@@ -244,10 +256,100 @@ def check_pool(pool):
         check_block(pool, reader, b, seen)
         seen.add(b.addr)
         nfree += b.size
+    if pool.index:
+        check_tree(pool, reader)
     if (nfree + pool.inuse) & pool.mask != pool.taken:
         raise Fault(E_BALANCE, f"free {_hex(nfree)} + in use {_hex(pool.inuse)} = "
                     f"{_hex(nfree + pool.inuse)} != taken {_hex(pool.taken)}")
     return len(seen), nfree
+
+
+class Node:
+    """One node of the placement index, read from the block it lives in."""
+
+    def __init__(self, pool, reader, block):
+        n = gdb.Value(reader.read(block + pool.hdrsize, pool.node.sizeof), pool.node)
+        h = gdb.Value(reader.read(block, pool.hdrsize), pool.hdr)
+        self.block, self.size = block, int(h["size"]) & pool.mask
+        self.left, self.right, self.parent = (int(n["avl"][k]) & pool.mask
+                                              for k in ("left", "right", "parent"))
+        self.height, self.max = int(n["avl"]["height"]), int(n["max"]) & pool.mask
+
+
+def _node_block(pool, ptr, parent):
+    """The block whose node ptr points at; a Fault if it cannot be one."""
+    b = ptr - pool.hdrsize
+    if not (pool.start <= b and b + pool.meta <= pool.brk and b & (pool.granule - 1) == 0):
+        who = f"node of block {_hex(parent)}" if parent else "the root"
+        raise Fault(E_TLINK, f"{who} has child {_hex(ptr)}, not a node in the heap")
+    return b
+
+
+def read_tree(pool, reader):
+    """Reads the whole tree, checking each link before it is followed.
+    Answers {block: Node} and the root's block (0 if empty), or raises."""
+    nodes = {}
+    if pool.root == 0:
+        return nodes, 0
+    root = _node_block(pool, pool.root, 0)
+    stack = [(root, 0)]
+    while stack:
+        b, parent = stack.pop()
+        if b in nodes:
+            raise Fault(E_TLINK, f"node of block {_hex(b)} reached twice: the tree loops")
+        try:
+            x = nodes[b] = Node(pool, reader, b)
+        except gdb.MemoryError as e:
+            raise Fault(E_READ, f"node of block {_hex(b)}: {e}")
+        want = parent + pool.hdrsize if parent else 0
+        if x.parent != want:
+            who = f"node of block {_hex(parent)}" if parent else "the root"
+            raise Fault(E_TLINK, f"{who} has child {_hex(b + pool.hdrsize)} whose parent "
+                        f"is {_hex(x.parent)}")
+        for c in (x.right, x.left):
+            if c:
+                stack.append((_node_block(pool, c, b), b))
+    return nodes, root
+
+
+def inorder(nodes, root, pool):
+    """The blocks of the tree in order (the tree has been read whole)."""
+    out, stack, b = [], [], root
+    while stack or b:
+        while b:
+            stack.append(b)
+            l = nodes[b].left
+            b = l - pool.hdrsize if l else 0
+        b = stack.pop()
+        out.append(b)
+        r = nodes[b].right
+        b = r - pool.hdrsize if r else 0
+    return out
+
+
+def check_tree(pool, reader):
+    """Raises a Fault for the first node that breaks a rule of the index."""
+    blocks = [b.addr for b in walk(pool, reader)]
+    nodes, root = read_tree(pool, reader)
+    order = inorder(nodes, root, pool)
+    for i, b in enumerate(order):
+        if i >= len(blocks):
+            raise Fault(E_TORDER, f"tree holds block {_hex(b)} past the list's end")
+        if b != blocks[i]:
+            raise Fault(E_TORDER, f"tree holds block {_hex(b)} where the list has "
+                        f"{_hex(blocks[i])}")
+        x = nodes[b]
+        kids = [nodes[c - pool.hdrsize] if c else None for c in (x.left, x.right)]
+        hl, hr = (k.height if k else 0 for k in kids)
+        if x.height != 1 + max(hl, hr) or abs(hl - hr) > 1:
+            raise Fault(E_THEIGHT, f"node of block {_hex(b)} has height {x.height}, "
+                        f"children {hl} and {hr}")
+        want = max([x.size] + [k.max for k in kids if k])
+        if x.max != want:
+            raise Fault(E_TMAX, f"node of block {_hex(b)} has max {_hex(x.max)}, its "
+                        f"subtree's largest block is {_hex(want)}")
+    if len(order) < len(blocks):
+        raise Fault(E_TORDER, f"block {_hex(blocks[len(order)])} is listed but not in the tree")
 
 
 def collect(pool):
@@ -486,7 +588,45 @@ the host replay has none."""
             print(f"{what}: held by cpu {cpu} from pc {_describe_pc(pc)}")
 
 
+class HeapTree(gdb.Command):
+    """Print the placement index: the AVL tree over the free blocks.
+Usage: heap tree [POOL]
+One line per node, children indented under their parent (L left, lower
+addresses; R right, higher): the block's address and size, its subtree's
+largest block (max) and its height; then a summary line. A pool that walks
+the list (granule too small for a node, or --list) has no tree."""
+
+    def __init__(self):
+        super().__init__("heap tree", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
+
+    def invoke(self, arg, from_tty):
+        self.dont_repeat()
+        pool = Pool(arg)
+        if not pool.index:
+            print(f"heap tree: {pool.expr} walks the list: no placement index "
+                  f"(granule {_hex(pool.granule)}, or the list mode was chosen)")
+            return
+        try:
+            nodes, root = read_tree(pool, Reader(pool.brk))
+        except Fault as f:
+            print(f"heap tree: FAILED: {f}  (run `heap check`)")
+            return
+        stack = [(root, 0, "")] if root else []
+        while stack:
+            b, depth, side = stack.pop()
+            x = nodes[b]
+            print(f"{'  ' * depth}{side}{_hex(b)} {_hex(x.size)} max {_hex(x.max)} "
+                  f"h {x.height}")
+            for c, s in ((x.right, "R "), (x.left, "L ")):
+                if c:
+                    stack.append((c - pool.hdrsize, depth + 1, s))
+        height = nodes[root].height if root else 0
+        print(f"heap tree: {len(nodes)} nodes, height {height}, root "
+              f"{_hex(root) if root else 'none'}")
+
+
 HeapCommand()
+HeapTree()
 HeapList()
 HeapCheck()
 HeapStats()
