@@ -1,5 +1,7 @@
 // heaplab under test: the real mem/ code over the host platform's
-// simulated break; its footprint is how far that break has moved.
+// simulated break; its footprint is how far that break has moved. Built
+// twice: BENCH_INDEX=1 finds first fits through the placement index,
+// BENCH_INDEX=0 by the seed's list walk.
 #include "bench.h"
 
 #include "../arch/host/host.h"
@@ -8,7 +10,8 @@ static uintptr_t heaplab_base;
 
 static int heaplab_init(void)
 {
-	if (host_heap_init(&mempool, BENCH_ARENA, BENCH_PAGE) < 0)
+	if (host_heap_init(&mempool, BENCH_ARENA, BENCH_PAGE) < 0 ||
+	    mem_set_index(&mempool, BENCH_INDEX) != BENCH_INDEX)
 		return -1;
 	heaplab_base = heap_break;
 	return 0;
@@ -31,10 +34,10 @@ static size_t heaplab_footprint(void)
 }
 
 const struct bench_alloc bench_alloc = {
-	.name = "heaplab",
-	.foot_kind = "break",
-	.init = heaplab_init,
-	.alloc = heaplab_alloc,
-	.free = heaplab_free,
-	.footprint = heaplab_footprint,
+    .name = BENCH_INDEX ? "heaplab-index" : "heaplab-list",
+    .foot_kind = "break",
+    .init = heaplab_init,
+    .alloc = heaplab_alloc,
+    .free = heaplab_free,
+    .footprint = heaplab_footprint,
 };

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #define BENCH_PAGE  4096u
-#define BENCH_ARENA (512u << 20) // simulated heap for heaplab and nano
+#define BENCH_ARENA (1u << 30) // simulated heap for heaplab and nano
 
 // An allocator under test. Like heaplab's, every block is page-aligned and
 // zeroed, and free is told the size that alloc was asked for.

@@ -71,11 +71,12 @@ def icount_gdb(repo, arch, q, port, sock, marks):
                           capture_output=True)
 
 
-def icount(repo, out_dir, arch, trace, bench=False):
+def icount(repo, out_dir, arch, trace, bench=False, flags=()):
     """Replays trace in the image under -icount shift=0, halted for gdb;
     answers the guest instruction counts at each stop (replay_run and
     replay_done; with bench, the four calls of bench_mark around heaplab's
-    and newlib's passes), or why there are none."""
+    and newlib's passes), or why there are none. flags go to run-qemu.sh
+    (--list: the list walk)."""
     gdb = ARCHES[arch][0]
     if shutil.which(gdb) is None:
         return f"no {gdb} (tools/deps.sh gdb)"
@@ -84,7 +85,8 @@ def icount(repo, out_dir, arch, trace, bench=False):
     env = dict(os.environ, GDBPORT=str(port))
     with open(out_dir / f"icount-{arch}.log", "w") as log:
         q = subprocess.Popen(["timeout", "-k", "5", "300", "./run-qemu.sh", "--arch", arch,
-                              "--trace", trace] + (["--bench"] if bench else []) + ["--gdb", "--timeout", "300", "--", "-icount",
+                              "--trace", trace] + (["--bench"] if bench else []) + list(flags)
+                             + ["--gdb", "--timeout", "300", "--", "-icount",
                               "shift=0", "-qmp", f"unix:{sock},server=on,wait=off"],
                              cwd=repo, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
@@ -122,10 +124,10 @@ def arch_row(repo, out_dir, arch, trace, want, ops, runs):
     """One target's row of the QEMU table."""
     why = build(repo, arch)
     if why is not None:
-        return [arch, "image does not build: " + " ".join(why)] + [""] * 8
+        return [arch, "image does not build: " + " ".join(why)] + [""] * 9
     boots = boot_times(repo, arch, runs)
     if isinstance(boots, str):
-        return [arch, boots] + [""] * 8
+        return [arch, boots] + [""] * 9
     wall, rc, out = run_qemu(repo, ["--arch", arch, "--trace", trace, "--", "-icount",
                                     "shift=0"])
     same = "yes" if rc == 0 and replay_lines(out) == want else f"NO (exit {rc})"
@@ -133,11 +135,12 @@ def arch_row(repo, out_dir, arch, trace, want, ops, runs):
     n = c[1] - c[0] if isinstance(c, list) else c
     per_op = f"{n / ops:,.0f}" if isinstance(n, int) else n
     b = icount(repo, out_dir, arch, trace, bench=True)
-    if isinstance(b, list) and len(b) == 4:
-        hl, nl = (b[1] - b[0]) / ops, (b[3] - b[2]) / ops
-        vs = [f"{hl:,.0f}", f"{nl:,.0f}", f"{hl / nl:.2f}"]
+    bl = icount(repo, out_dir, arch, trace, bench=True, flags=["--list"])
+    if isinstance(b, list) and len(b) == 4 and isinstance(bl, list) and len(bl) == 4:
+        hl, ll, nl = (b[1] - b[0]) / ops, (bl[1] - bl[0]) / ops, (b[3] - b[2]) / ops
+        vs = [f"{hl:,.0f}", f"{ll:,.0f}", f"{nl:,.0f}", f"{hl / nl:.2f}"]
     else:
-        vs = [str(b), "", ""]
+        vs = [str(b if not isinstance(b, list) else bl), "", "", ""]
     return [arch, f"{statistics.median(boots):.2f} s", f"{wall:.2f} s", same,
             f"{n:,}" if isinstance(n, int) else "-", per_op] + vs
 
@@ -153,8 +156,9 @@ def section(repo, out_dir, trace, table, runs=5):
     rows = [arch_row(repo, out_dir, a, trace, want, ops, runs) for a in ARCHES]
     head = ["target", f"boot to verdict (median of {runs})", "trace run, -icount (wall)",
             "same lines as build/host/replay", "guest instructions in replay_run",
-            "per trace operation", "heaplab alloc/free, instr/op",
-            "newlib memalign+memset/free, instr/op", "heaplab÷newlib"]
+            "per trace operation", "heaplab-index alloc/free, instr/op",
+            "heaplab-list (--list), instr/op", "newlib memalign+memset/free, instr/op",
+            "index÷newlib"]
     return (f"### QEMU\n\nBoot to verdict: the QEMU command of `./run-qemu.sh --arch A` "
             f"(self-test and demo), timed from start to exit, without the script's make "
             f"check. Then {Path(trace).name} ({ops:,} operations) replayed in the image by "
@@ -163,7 +167,8 @@ def section(repo, out_dir, trace, table, runs=5):
             f"is read "
             f"through QMP at gdb breakpoints on replay_run and replay_done: it includes "
             f"parsing each line and printing its result on the serial console, not only the "
-            f"allocator. The last three columns come from `--bench`: the same trace run "
-            f"silently through heaplab's mem_alloc/mem_free, then through newlib's "
+            f"allocator. The last four columns come from `--bench`: the same trace run "
+            f"silently through heaplab's mem_alloc/mem_free (with the placement index, and "
+            f"again with `--list`, the seed's list walk), then through newlib's "
             f"memalign(page)+memset/free (the image's own newlib), counted between the four "
             f"calls of bench_mark().\n\n" + table(head, rows))

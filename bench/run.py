@@ -2,7 +2,9 @@
 """make bench: runs the benchmark and prints its tables (markdown), also
 written to build/bench.md.
 
-Per allocator (heaplab, glibc, jemalloc, nano) and workload (bench/gen.c):
+Per allocator (heaplab-index and heaplab-list: the same mem/ finding its first
+fits through the placement index or by the seed's list walk; glibc,
+jemalloc, nano) and workload (bench/gen.c):
 instructions per operation under callgrind, ns per operation natively
 (median of several runs), peak footprint and overhead (peak footprint over
 peak live bytes). Then the cost of alloc and free as the free list grows,
@@ -22,9 +24,18 @@ from pathlib import Path
 import qemu
 
 REPO = Path(__file__).resolve().parents[1]
-ALLOCS = ["heaplab", "glibc", "jemalloc", "nano"]
-PEERS = ALLOCS[1:]
-SCALE_K = [10, 100, 1000, 10000]
+ALLOCS = ["heaplab-index", "heaplab-list", "glibc", "jemalloc", "nano"]
+HEAPLABS = ALLOCS[:2]
+HL = "heaplab-index"  # the default build, whose ratios the tables give
+PEERS = ALLOCS[2:]
+SCALE_K = [10, 100, 1000, 10000, 100000]
+# nano-malloc keeps its own sorted free list: setting up 100,000 holes costs
+# it O(k^2) under callgrind, so it stops at 10,000.
+SCALE_MAX = {"nano": 10000}
+
+
+def scaled(a, k):
+    return k <= SCALE_MAX.get(a, k)
 SCALE_CG_OPS = 50  # allocs (and frees) per round under callgrind
 SCALE_OPS = 200    # and timed natively
 BIG_ROUNDS = 21
@@ -127,14 +138,19 @@ class Bench:
 
     def check_traces(self, ws):
         """Each trace must replay cleanly through build/host/replay (the
-        checked build), and bench-heaplab must end at the break it reports."""
+        checked build) in both modes alike, and both bench-heaplab builds must end
+        at the break it reports."""
         for name, _, _ in ws:
             out = sh([str(REPO / "build/host/replay"), "--heap", str(1 << 30), self.trace(name)])
+            if sh([str(REPO / "build/host/replay"), "--list", "--heap", str(1 << 30),
+                   self.trace(name)]) != out:
+                sys.exit(f"bench: {name}: replay --list differs from the index's replay")
             brk = int(re.search(r"^brk (0x[0-9a-f]+)$", out, re.M)[1], 16)
-            peak = lines(sh([self.bin("heaplab"), "foot", self.trace(name)]), "foot")[0]
-            if int(peak["peak"]) != brk:
-                sys.exit(f"bench: {name}: bench-heaplab peaks at {peak['peak']:.0f}, "
-                         f"build/host/replay ends at brk {brk:#x}")
+            for a in HEAPLABS:
+                peak = lines(sh([self.bin(a), "foot", self.trace(name)]), "foot")[0]
+                if int(peak["peak"]) != brk:
+                    sys.exit(f"bench: {name}: bench-{a} peaks at {peak['peak']:.0f}, "
+                             f"build/host/replay ends at brk {brk:#x}")
 
     def parallel(self, jobs):
         """Runs (key, fn) pairs on every core; answers {key: result}."""
@@ -149,7 +165,7 @@ class Bench:
             for w, _, _ in ws:
                 jobs.append(((a, w), lambda a=a, w=w: callgrind(
                     self.cg, f"{a}-{w}", [self.bin(a), "replay", self.trace(w)])))
-            for k in SCALE_K:
+            for k in filter(lambda k: scaled(a, k), SCALE_K):
                 jobs.append(((a, "scale", k), lambda a=a, k=k: callgrind(
                     self.cg, f"{a}-scale{k}", [self.bin(a), "scale", str(k), str(SCALE_CG_OPS), "1"])))
             jobs.append(((a, "big"), lambda a=a: callgrind(
@@ -175,7 +191,7 @@ class Bench:
         """Median ns per alloc and per free over rounds, per allocator and K."""
         res = {}
         for a in ALLOCS:
-            for k in SCALE_K:
+            for k in filter(lambda k: scaled(a, k), SCALE_K):
                 argv = [self.bin(a), "scale", str(k), str(SCALE_OPS), str(2 * self.runs + 1)]
                 rs = lines(sh(argv), "scale")
                 res[(a, k)] = (statistics.median(r["alloc_ns"] for r in rs),
@@ -193,8 +209,11 @@ class Bench:
 
 LEGEND = """Each allocator gets page-aligned requests and gives zeroed memory, as
 heaplab does: glibc and jemalloc posix_memalign + memset, nano memalign +
-memset (heaplab zeroes on free). heaplab is mem/ built with MEM_DEBUG=0;
-heaplab and nano run over the same simulated break (arch/host).
+memset (heaplab zeroes on free). heaplab is mem/ built with MEM_DEBUG=0,
+twice: heaplab-index finds each first fit through the placement index (the
+default), heaplab-list by the seed's list walk; both place every block at
+the same address. heaplab and nano run over the same simulated break
+(arch/host).
 
 - Ir/op: instructions per operation (the trace's mix of allocs and frees)
   counted by callgrind inside the alloc and free calls only; "of it
@@ -202,13 +221,13 @@ heaplab and nano run over the same simulated break (arch/host).
   its vector loop, not `rep stosb` (which callgrind counts per byte).
 - ns/op: wall time of one replay over its operations, median of {runs}
   processes; page faults included.
-- peak footprint: heaplab and nano: the highest break (bytes taken from the
+- peak footprint: heaplab (either) and nano: the highest break (bytes taken from the
   arena; it never shrinks); glibc: mallinfo2 arena + hblkhd (bytes it got
   through brk and mmap) and jemalloc: stats.resident, both sampled after
   every operation.
 - overhead: peak footprint over peak live bytes (the bytes asked for).
-- heaplab ÷ it: heaplab's figure over this allocator's; below 1, heaplab
-  needs less."""
+- heaplab ÷ it: heaplab-index's figure over this allocator's; below 1,
+  heaplab-index needs less."""
 
 
 # --- the tables ------------------------------------------------------------------
@@ -241,11 +260,11 @@ def workload_table(w, what, ops, cg, ns, foot, runs):
         f = foot[(a, w)]
         rows.append([a, num(ir[a]), num(zero[a]), num(ns[(a, w)]),
                      f"{mib(peak[a])} ({f['kind']})", f"{peak[a] / f['live']:.2f}",
-                     ratio(ir["heaplab"], ir[a]), ratio(ns[("heaplab", w)], ns[(a, w)]),
-                     ratio(peak["heaplab"], peak[a])])
+                     ratio(ir[HL], ir[a]), ratio(ns[(HL, w)], ns[(a, w)]),
+                     ratio(peak[HL], peak[a])])
     head = ["allocator", "Ir/op", "of it zeroing", f"ns/op (median of {runs})",
             "peak footprint", "overhead", "heaplab ÷ it: Ir", "ns", "peak"]
-    live = foot[("heaplab", w)]["live"]
+    live = foot[(HL, w)]["live"]
     return (f"### {w}: {what}\n\n{ops:,} operations, peak live {mib(live)}.\n\n"
             + table(head, rows))
 
@@ -254,25 +273,36 @@ def scale_tables(cg, st):
     head = ["free blocks"] + [f"{a} {op}" for a in ALLOCS for op in ("alloc", "free")]
     ir_rows, ns_rows = [], []
     for k in SCALE_K:
-        d = {a: cg[(a, "scale", k)][1] for a in ALLOCS}
-        ir_rows.append([num(k)] + [num(d[a][op][0] / SCALE_CG_OPS) for a in ALLOCS
-                                   for op in ("alloc", "free")])
-        ns_rows.append([num(k)] + [num(st[(a, k)][i]) for a in ALLOCS for i in (0, 1)])
+        ir_rows.append([num(k)] + [num(cg[(a, "scale", k)][1][op][0] / SCALE_CG_OPS)
+                                   if scaled(a, k) else "-"
+                                   for a in ALLOCS for op in ("alloc", "free")])
+        ns_rows.append([num(k)] + [num(st[(a, k)][i]) if scaled(a, k) else "-"
+                                   for a in ALLOCS for i in (0, 1)])
+
+    def both(a, k):  # alloc + free instructions, per pair
+        d = cg[(a, "scale", k)][1]
+        return (d["alloc"][0] + d["free"][0]) / SCALE_CG_OPS
+    flat = both(HL, 10000) / both(HL, 100)
+    vs_list = both("heaplab-list", 10000) / both(HL, 10000)
+    summary = (f"\n\nheaplab-index, alloc + free with 10,000 free blocks over the same with "
+               f"100: {flat:.2f}x (target: at most 1.5x); the list walk over the index at "
+               f"10,000: {vs_list:,.1f}x (target: at least 20x).")
     return (f"### Free-list length\n\nk one-page holes between live pages, then rounds of "
             f"{SCALE_OPS} allocs of 2 pages (fitting no hole) and their frees, oldest first. "
-            f"Zeroing 8 KiB is in every figure: the peers zero at alloc, heaplab at free.\n\n"
+            f"Zeroing 8 KiB is in every figure: the peers zero at alloc, heaplab at free. "
+            f"nano stops at 10,000 (its setup is quadratic under callgrind).\n\n"
             f"Instructions per operation (callgrind, a round of {SCALE_CG_OPS} after a warm-up "
             f"round):\n\n"
             + table(head, ir_rows)
-            + "\n\nns per operation (median of rounds):\n\n" + table(head, ns_rows))
+            + "\n\nns per operation (median of rounds):\n\n" + table(head, ns_rows) + summary)
 
 
 def big_table(cg, bt):
-    rows = [["memset 1 MiB (no allocator)", num(cg[("heaplab", "big")][1]["memset"][0]),
-             num(bt["heaplab"]["memset_ns"])]]
+    rows = [["memset 1 MiB (no allocator)", num(cg[(HL, "big")][1]["memset"][0]),
+             num(bt[HL]["memset_ns"])]]
     for a in ALLOCS:
         for op in ("alloc", "free"):
-            what = "alloc 1 MiB" + (" + memset" if a != "heaplab" else "")
+            what = "alloc 1 MiB" + (" + memset" if a not in HEAPLABS else "")
             rows.append([f"{a} {what if op == 'alloc' else 'free 1 MiB'}",
                          num(cg[(a, "big")][1][op][0]), num(bt[a][op + "_ns"])])
     return ("### 1 MiB\n\nOne 1 MiB block allocated and freed again and again (after a "

@@ -33,12 +33,12 @@ static __attribute__((noreturn)) void kmem_panic(const char *msg)
 }
 
 const struct mem_ops kmem_ops = {
-	.brk = brk_trap,
-	.lock = kmem_lock,
-	.unlock = kmem_unlock,
-	.holding = kmem_holding,
-	.stat_add = arch_atomic_add64,
-	.panic = kmem_panic,
+    .brk = brk_trap,
+    .lock = kmem_lock,
+    .unlock = kmem_unlock,
+    .holding = kmem_holding,
+    .stat_add = arch_atomic_add64,
+    .panic = kmem_panic,
 };
 
 // Every pool of the image finds its first fit through the placement index
@@ -58,7 +58,8 @@ void kmem_pool_init(struct mem_pool *pool, struct spinlock *lk, uintptr_t start,
 // kmem_init sets up the system pool over the whole linker-defined heap.
 void kmem_init(void)
 {
-	kmem_pool_init(&mempool, &mem_lock, (uintptr_t)_heap_start, (uintptr_t)_heap_end, PAGE_SIZE);
+	kmem_pool_init(&mempool, &mem_lock, (uintptr_t)_heap_start, (uintptr_t)_heap_end,
+		       PAGE_SIZE);
 }
 
 // kmem_free_bytes answers the bytes in pool's free list and its length.

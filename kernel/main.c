@@ -71,8 +71,8 @@ static void parse_cmdline(const char *s, struct kopts *o)
 		s += n;
 	}
 	if (o->page < sizeof(struct mem_hdr) || (o->page & (o->page - 1)) != 0) {
-		kprintf("# heaplab: page=%lu is not a power of two >= %u\n",
-			(unsigned long)o->page, (unsigned)sizeof(struct mem_hdr));
+		kprintf("# heaplab: page=%lu is not a power of two >= %u\n", (unsigned long)o->page,
+			(unsigned)sizeof(struct mem_hdr));
 		kexit(2);
 	}
 }

@@ -286,8 +286,8 @@ static int t_bad_frees(void)
 	a = ta(&sc, 2 * PG), b = ta(&sc, PG), g = ta(&sc, PG);
 	T(tf(&sc, a, 2 * PG) == MEM_OK);
 	take_snap(&sc, &s);
-	T(tf(&sc, a, 2 * PG) == MEM_EDOUBLE);	   // double free
-	T(tf(&sc, a + PG, PG) == MEM_EDOUBLE);	   // inside a free block
+	T(tf(&sc, a, 2 * PG) == MEM_EDOUBLE);	    // double free
+	T(tf(&sc, a + PG, PG) == MEM_EDOUBLE);	    // inside a free block
 	T(tf(&sc, a + PG, 2 * PG) == MEM_EOVERLAP); // half free, half b
 	T(tf(&sc, b + 1, PG) == MEM_EALIGN);
 	T(tf(&sc, (char *)brk_trap(0), PG) == MEM_ERANGE);
@@ -388,20 +388,20 @@ static const struct tcase {
 	const char *name;
 	int (*fn)(void);
 } cases[] = {
-	{"alloc rounds to the page and grows through brk", t_round_and_grow},
-	{"allocations and freed memory are zeroed", t_zeroed},
-	{"a larger block is carved from its top", t_carve_top},
-	{"first fit; an exact fit is unlinked", t_exact_fit},
-	{"free merges with the next block", t_merge_next},
-	{"free merges with the previous block", t_merge_prev},
-	{"free merges with both neighbours", t_merge_both},
-	{"out of memory at the heap's end: NULL, list intact", t_oom},
-	{"brk trap refuses to pass either bound", t_brk_bounds},
-	{"size 0: NULL, free refused, nothing changes", t_size_zero},
-	{"double, overlapping, misaligned, outside frees refused", t_bad_frees},
-	{"check catches a dirty last block and a block past the break", t_check_catches},
-	{"sys_alloc/sys_free/sys_reserve count bytes", t_sys_stat},
-	{"newlib malloc and heaplab interleaved without overlap", t_newlib_interleaved},
+    {"alloc rounds to the page and grows through brk", t_round_and_grow},
+    {"allocations and freed memory are zeroed", t_zeroed},
+    {"a larger block is carved from its top", t_carve_top},
+    {"first fit; an exact fit is unlinked", t_exact_fit},
+    {"free merges with the next block", t_merge_next},
+    {"free merges with the previous block", t_merge_prev},
+    {"free merges with both neighbours", t_merge_both},
+    {"out of memory at the heap's end: NULL, list intact", t_oom},
+    {"brk trap refuses to pass either bound", t_brk_bounds},
+    {"size 0: NULL, free refused, nothing changes", t_size_zero},
+    {"double, overlapping, misaligned, outside frees refused", t_bad_frees},
+    {"check catches a dirty last block and a block past the break", t_check_catches},
+    {"sys_alloc/sys_free/sys_reserve count bytes", t_sys_stat},
+    {"newlib malloc and heaplab interleaved without overlap", t_newlib_interleaved},
 };
 
 static int npassed, nfailed;

@@ -23,23 +23,8 @@ struct avl_root {
 	struct avl_node *node;
 };
 
-// avl_link puts n, a fresh leaf, at *link, which is parent's left or right
-// pointer (or the root's), then restores heights, balance and augmented
-// values up to the root. The caller found link by its own descent.
-void avl_link(struct avl_root *root, struct avl_node *n, struct avl_node *parent,
-	      struct avl_node **link, avl_augment_fn aug);
-
-// avl_erase takes n out of the tree and rebalances.
-void avl_erase(struct avl_root *root, struct avl_node *n, avl_augment_fn aug);
-
-// avl_replace puts n where old is (same links, same height) and
-// propagates n's augmented value; n must sort where old did.
-void avl_replace(struct avl_root *root, struct avl_node *old, struct avl_node *n,
-		 avl_augment_fn aug);
-
-// avl_propagate recomputes the augmented values from n up to the root,
-// after something n's value depends on changed (the shape did not).
-void avl_propagate(struct avl_node *n, avl_augment_fn aug);
+// Changing the tree: avl_link, avl_erase, avl_replace and avl_propagate,
+// inline in avl_augment.h.
 
 // In-order neighbours; NULL past either end.
 struct avl_node *avl_first(const struct avl_root *root);

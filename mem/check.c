@@ -170,24 +170,33 @@ int mem_fault_format(const struct mem_pool *pool, const struct mem_fault *f, cha
 				blk, a, b);
 	case MEM_ETORDER: // b: 0 the two disagree, 1 the list ended, 2 the tree did
 		if (b == 2)
-			return snprintf(buf, len, "mem: %s: block 0x%lx is listed but not in the tree",
-					what, blk);
+			return snprintf(buf, len,
+					"mem: %s: block 0x%lx is listed but not in the tree", what,
+					blk);
 		if (b == 1)
-			return snprintf(buf, len, "mem: %s: tree holds block 0x%lx past the list's end",
-					what, blk);
-		return snprintf(buf, len, "mem: %s: tree holds block 0x%lx where the list has 0x%lx",
-				what, blk, a);
+			return snprintf(buf, len,
+					"mem: %s: tree holds block 0x%lx past the list's end", what,
+					blk);
+		return snprintf(buf, len,
+				"mem: %s: tree holds block 0x%lx where the list has 0x%lx", what,
+				blk, a);
 	case MEM_ETLINK:
 		if (f->c != 0)
-			return snprintf(buf, len, "mem: %s: node of block 0x%lx has child 0x%lx, not a node in the heap",
-					what, blk, a);
-		return snprintf(buf, len, "mem: %s: node of block 0x%lx has child 0x%lx whose parent is 0x%lx",
-				what, blk, a, b);
+			return snprintf(
+			    buf, len,
+			    "mem: %s: node of block 0x%lx has child 0x%lx, not a node in the heap",
+			    what, blk, a);
+		return snprintf(
+		    buf, len, "mem: %s: node of block 0x%lx has child 0x%lx whose parent is 0x%lx",
+		    what, blk, a, b);
 	case MEM_ETHEIGHT:
-		return snprintf(buf, len, "mem: %s: node of block 0x%lx has height %ld, children %ld and %ld",
+		return snprintf(buf, len,
+				"mem: %s: node of block 0x%lx has height %ld, children %ld and %ld",
 				what, blk, (long)a, (long)b, (long)f->c);
 	case MEM_ETMAX:
-		return snprintf(buf, len, "mem: %s: node of block 0x%lx has max 0x%lx, its subtree's largest block is 0x%lx",
+		return snprintf(buf, len,
+				"mem: %s: node of block 0x%lx has max 0x%lx, its subtree's largest "
+				"block is 0x%lx",
 				what, blk, a, b);
 	default:
 		return snprintf(buf, len, "mem: %s", what);

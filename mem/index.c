@@ -33,6 +33,7 @@
 //   32-bit machine, 64 on a 64-bit one), the list walk below that.
 //   Lock rule: as for the list, everything here runs under the pool's lock.
 #include "mem.h"
+#include "avl_augment.h"
 
 #include <string.h>
 
@@ -95,20 +96,25 @@ uintptr_t mem_meta(const struct mem_pool *pool)
 	return pool->index ? HDR + NODE : HDR;
 }
 
-// fit answers the lowest-addressed free block of at least n bytes, or NULL.
-static struct mem_hdr *fit(const struct mem_pool *pool, uintptr_t n)
+// fit answers the lowest-addressed free block of at least n bytes, or
+// NULL, and in *pred the node last passed on the way right: the block's
+// list predecessor unless it has a left subtree.
+static struct mem_hdr *fit(const struct mem_pool *pool, uintptr_t n, const struct avl_node **pred)
 {
 	const struct avl_node *a = pool->tree.node;
 
+	*pred = NULL;
 	if (max_of(a) < n)
 		return NULL;
 	for (;;) {
-		if (max_of(a->left) >= n)
+		if (max_of(a->left) >= n) {
 			a = a->left;
-		else if (mem_index_blockl(mnode(a))->size >= n)
+		} else if (mem_index_blockl(mnode(a))->size >= n) {
 			return mem_index_blockl(mnode(a));
-		else
+		} else {
+			*pred = a;
 			a = a->right; // its max is >= n, or a's would not be
+		}
 	}
 }
 
@@ -116,24 +122,24 @@ static struct mem_hdr *fit(const struct mem_pool *pool, uintptr_t n)
 // free block that fits, as the list walk would, or NULL if none does.
 void *mem_index_takel(struct mem_pool *pool, uintptr_t n)
 {
-	struct mem_hdr *p = fit(pool, n), *prev;
-	struct avl_node *pa;
+	const struct avl_node *pa;
+	struct mem_hdr *p = fit(pool, n, &pa), *prev;
 
 	if (p == NULL)
 		return NULL;
-	if (p->size == n) {
-		pa = avl_prev(&node_of(p)->avl);
-		prev = pa != NULL ? mem_index_blockl(mnode(pa)) : NULL;
-		if (prev != NULL)
-			prev->next = p->next;
-		else
-			pool->freelist = p->next;
-		avl_erase(&pool->tree, &node_of(p)->avl, augment);
-	} else {
+	if (p->size > n) { // the top n bytes: zero already, past the node
 		p->size -= n;
 		avl_propagate(&node_of(p)->avl, augment);
-		p = (struct mem_hdr *)((uintptr_t)p + p->size);
+		return (void *)((uintptr_t)p + p->size);
 	}
+	if (node_of(p)->avl.left != NULL)
+		pa = avl_prev(&node_of(p)->avl);
+	prev = pa != NULL ? mem_index_blockl(mnode(pa)) : NULL;
+	if (prev != NULL)
+		prev->next = p->next;
+	else
+		pool->freelist = p->next;
+	avl_erase(&pool->tree, &node_of(p)->avl, augment);
 	memset(p, 0, HDR + NODE);
 	return p;
 }
@@ -221,8 +227,8 @@ int mem_index_freel(struct mem_pool *pool, uintptr_t a, uintptr_t n)
 }
 
 // A failed tree check: the node's block and the values that disagree.
-static int tfault(struct mem_fault *f, enum mem_err err, uintptr_t block, uintptr_t a,
-		  uintptr_t b, uintptr_t c)
+static int tfault(struct mem_fault *f, enum mem_err err, uintptr_t block, uintptr_t a, uintptr_t b,
+		  uintptr_t c)
 {
 	if (f != NULL) {
 		f->err = err;
@@ -237,10 +243,11 @@ static int tfault(struct mem_fault *f, enum mem_err err, uintptr_t block, uintpt
 // child_ok checks that c, a child of x (x NULL: c is the root), can be
 // read (it lies where the node of a free block in the heap would be) and
 // that it names x its parent.
-static int child_ok(const struct mem_pool *pool, const struct avl_node *x,
-		    const struct avl_node *c, uintptr_t brk, struct mem_fault *f)
+static int child_ok(const struct mem_pool *pool, const struct avl_node *x, const struct avl_node *c,
+		    uintptr_t brk, struct mem_fault *f)
 {
-	uintptr_t b = (uintptr_t)c - HDR, xb = x != NULL ? (uintptr_t)mem_index_blockl(mnode(x)) : 0;
+	uintptr_t b = (uintptr_t)c - HDR,
+		  xb = x != NULL ? (uintptr_t)mem_index_blockl(mnode(x)) : 0;
 
 	if (c == NULL)
 		return MEM_OK;
@@ -309,7 +316,7 @@ int mem_index_checkl(struct mem_pool *pool, uintptr_t brk, struct mem_fault *f)
 		}
 		for (up = x->parent; up != NULL && x == up->right; up = x->parent)
 			x = up; // links checked on the way down
-		x = up;	// its left subtree is done: visit it next
+		x = up;		// its left subtree is done: visit it next
 	}
 	if (expect != NULL) // a block on the list that the tree does not hold
 		return tfault(f, MEM_ETORDER, (uintptr_t)expect, 0, 2, 0);

@@ -97,7 +97,7 @@ enum mem_err {
 // What a failed check found: the invariant, the block and the values.
 struct mem_fault {
 	enum mem_err err;
-	uintptr_t block; // the block at fault
+	uintptr_t block;   // the block at fault
 	uintptr_t a, b, c; // values, meaning per err (see mem_fault_format)
 };
 

@@ -8,7 +8,7 @@ HOST_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
 MEM_FREE    ?= mem/free.c
 MEM_SRCS    := mem/mem.c $(MEM_FREE) mem/index.c mem/avl.c mem/check.c mem/sys.c mem/replay.c
 HOST_SRCS   := $(MEM_SRCS) arch/host/host.c
-HOST_HDRS   := mem/mem.h mem/avl.h mem/replay.h arch/host/host.h
+HOST_HDRS   := mem/mem.h mem/avl.h mem/avl_augment.h mem/replay.h arch/host/host.h
 
 $(B)/host/replay: tools/replay.c $(HOST_SRCS) $(HOST_HDRS)
 	@mkdir -p $(@D)

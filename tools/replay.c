@@ -9,15 +9,15 @@
 #include <string.h>
 
 static const char usage[] =
-	"usage: replay [--heap BYTES] [--page BYTES] [--check] [--list] [TRACE]\n"
-	"  Replays TRACE (stdin if none) through heaplab's allocator over a fresh\n"
-	"  heap of --heap bytes (default 64 MiB) with granule --page (default 4096).\n"
-	"  --check runs the full check after every operation.\n"
-	"  --list finds the first fit by walking the free list, as the seed does,\n"
-	"  instead of through the placement index (used when the granule holds\n"
-	"  a tree node: 64 bytes here, 32 on a 32-bit machine); same placement.\n"
-	"  Exit: 0 ok, 1 an operation was refused, 2 usage or malformed trace,\n"
-	"  3 the allocator's check failed.\n";
+    "usage: replay [--heap BYTES] [--page BYTES] [--check] [--list] [TRACE]\n"
+    "  Replays TRACE (stdin if none) through heaplab's allocator over a fresh\n"
+    "  heap of --heap bytes (default 64 MiB) with granule --page (default 4096).\n"
+    "  --check runs the full check after every operation.\n"
+    "  --list finds the first fit by walking the free list, as the seed does,\n"
+    "  instead of through the placement index (used when the granule holds\n"
+    "  a tree node: 64 bytes here, 32 on a 32-bit machine); same placement.\n"
+    "  Exit: 0 ok, 1 an operation was refused, 2 usage or malformed trace,\n"
+    "  3 the allocator's check failed.\n";
 
 static void out(void *arg, const char *s, size_t n)
 {
@@ -56,8 +56,7 @@ static int bytes_arg(const char *flag, const char *s, uintptr_t *v)
 	x = strtoull(s, &end, 0);
 	if (s[0] == '\0' || s[0] == '-' || *end != '\0' || errno != 0 || x == 0 ||
 	    x > UINTPTR_MAX) {
-		fprintf(stderr, "replay: %s wants a positive number of bytes, not '%s'\n", flag,
-			s);
+		fprintf(stderr, "replay: %s wants a positive number of bytes, not '%s'\n", flag, s);
 		return -1;
 	}
 	*v = (uintptr_t)x;

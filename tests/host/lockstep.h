@@ -24,7 +24,7 @@ struct lockstep {
 	char why[320];		     // what differed, when a call answers -1
 	uint64_t *trail;	     // if set: a digest of the state per operation
 	size_t ntrail, maxtrail;
-	uintptr_t last;		     // the last alloc's answer (an offset, or nil)
+	uintptr_t last; // the last alloc's answer (an offset, or nil)
 };
 
 // lockstep_init maps a fresh heap of heap bytes with granule for pool and a

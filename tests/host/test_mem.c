@@ -147,8 +147,8 @@ static void test_free_zeroes_past_headers(void **state)
 	must_free(at(7 * PG), PG);
 	assert_string_equal(free_list_str(), "0x1000+0x2000 0x4000+0x2000 0x7000+0x1000");
 	for (b = mempool.freelist; b != NULL; b = b->next)
-		assert_true(all_zero((const char *)b + mem_meta(&mempool),
-				     b->size - mem_meta(&mempool)));
+		assert_true(
+		    all_zero((const char *)b + mem_meta(&mempool), b->size - mem_meta(&mempool)));
 }
 
 // The placement index: used where the granule holds a node, switchable
