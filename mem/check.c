@@ -47,6 +47,11 @@ static int fault(struct mem_fault *f, enum mem_err err, uintptr_t block, uintptr
 	return err;
 }
 
+// A word of heap memory as the check reads it: may_alias, since the same
+// bytes are written as headers, nodes and the caller's data, so a word
+// read must not be assumed apart from them (strict aliasing, LTO).
+typedef uintptr_t __attribute__((may_alias)) heap_word;
+
 // first_dirty answers the address of the first nonzero byte in [p, e),
 // or 0; it reads a word at a time where it can.
 static uintptr_t first_dirty(uintptr_t p, uintptr_t e)
@@ -55,7 +60,7 @@ static uintptr_t first_dirty(uintptr_t p, uintptr_t e)
 		if (*(const unsigned char *)p != 0)
 			return p;
 	for (; e - p >= sizeof(uintptr_t); p += sizeof(uintptr_t))
-		if (*(const uintptr_t *)p != 0)
+		if (*(const heap_word *)p != 0)
 			break;
 	for (; p < e; p++)
 		if (*(const unsigned char *)p != 0)
