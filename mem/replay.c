@@ -284,6 +284,36 @@ static void finish(struct replay *r)
 	emit(r, buf);
 }
 
+// offset prints a block's address as an offset from the base, or nil.
+static void offset(struct replay *r, const struct mem_hdr *b, char *buf, size_t len)
+{
+	if (b == NULL)
+		snprintf(buf, len, "nil");
+	else
+		snprintf(buf, len, "0x%lx", (unsigned long)((uintptr_t)b - r->base));
+}
+
+void replay_step(struct replay *r, unsigned long lineno)
+{
+	struct mem_hdr *b;
+	unsigned long n = 0;
+	char buf[120], at[24], next[24];
+
+	r->pool->ops->lock(r->pool);
+	for (b = r->pool->freelist; b != NULL; b = b->next)
+		n++;
+	snprintf(buf, sizeof buf, "step %lu line %lu brk 0x%lx free %lu\n", r->nstep, lineno,
+		 (unsigned long)((r->pool->bloc ? r->pool->bloc : r->base) - r->base), n);
+	emit(r, buf);
+	for (b = r->pool->freelist; b != NULL; b = b->next) {
+		offset(r, b, at, sizeof at);
+		offset(r, b->next, next, sizeof next);
+		snprintf(buf, sizeof buf, "  %s 0x%lx %s\n", at, (unsigned long)b->size, next);
+		emit(r, buf);
+	}
+	r->pool->ops->unlock(r->pool);
+}
+
 long replay_compile(struct replay *r, const char *text, size_t len, struct replay_op *ops, long max)
 {
 	const char *s = text, *e = text + len, *le;
@@ -336,6 +366,9 @@ int replay_run(struct replay *r, const char *text, size_t len)
 		}
 		if ((l.op == OP_CHECK || r->check_each) && check(r, lineno))
 			status = REPLAY_CHECK;
+		r->nstep++;
+		if (r->steps && status != REPLAY_CHECK)
+			replay_step(r, lineno);
 	}
 	if (status != REPLAY_CHECK)
 		finish(r);

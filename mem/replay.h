@@ -25,8 +25,10 @@ struct replay_slot {
 
 struct replay {
 	struct mem_pool *pool;
-	uintptr_t base;	     // offsets are printed from here
-	int check_each;	     // run the full check after every operation
+	uintptr_t base;		   // offsets are printed from here
+	int check_each;		   // run the full check after every operation
+	int steps;		   // print a step record after every operation (replay_step)
+	unsigned long nstep;	   // operations run so far
 	struct replay_slot *slots; // nslots entries, a power of two, zeroed
 	size_t nslots;
 	void (*write)(void *arg, const char *s, size_t n); // output, one line per call
@@ -45,6 +47,13 @@ size_t replay_slots(long nalloc);
 // lines, and answers one of the statuses above. It calls replay_done() at
 // the end.
 int replay_run(struct replay *r, const char *text, size_t len);
+
+// replay_step prints, after operation r->nstep (trace line lineno), the
+// pool's break and every free block with its header:
+//	step N line L brk 0xOFF free K
+//	  0xOFF 0xSIZE 0xNEXT		K lines; NEXT is nil at the end
+// replay_run calls it after each operation when r->steps is set.
+void replay_step(struct replay *r, unsigned long lineno);
 
 // One operation of a compiled trace, for benchmarks: an alloc of size
 // bytes, or a free of the alloc at index ref (allocs and frees only).

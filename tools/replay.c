@@ -9,13 +9,17 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: replay [--heap BYTES] [--page BYTES] [--check] [--list] [TRACE]\n"
+    "usage: replay [--heap BYTES] [--page BYTES] [--check] [--list] [--steps] [TRACE]\n"
     "  Replays TRACE (stdin if none) through heaplab's allocator over a fresh\n"
     "  heap of --heap bytes (default 64 MiB) with granule --page (default 4096).\n"
     "  --check runs the full check after every operation.\n"
     "  --list finds the first fit by walking the free list, as the seed does,\n"
     "  instead of through the placement index (used when the granule holds\n"
     "  a tree node: 64 bytes here, 32 on a 32-bit machine); same placement.\n"
+    "  --steps prints, first, `# steps granule 0xG heap 0xH`, and after every\n"
+    "  operation N of trace line L (and its own output line, if any):\n"
+    "    step N line L brk 0xOFF free K\n"
+    "      0xOFF 0xSIZE 0xNEXT          one line per free block; NEXT nil at the end\n"
     "  Exit: 0 ok, 1 an operation was refused, 2 usage or malformed trace,\n"
     "  3 the allocator's check failed.\n";
 
@@ -65,7 +69,7 @@ static int bytes_arg(const char *flag, const char *s, uintptr_t *v)
 
 struct opts {
 	uintptr_t heap, page;
-	int check, list;
+	int check, list, steps;
 	const char *path;
 };
 
@@ -82,6 +86,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->check = 1;
 		} else if (strcmp(a, "--list") == 0) {
 			o->list = 1;
+		} else if (strcmp(a, "--steps") == 0) {
+			o->steps = 1;
 		} else if ((strcmp(a, "--heap") == 0 || strcmp(a, "--page") == 0) && i + 1 < argc) {
 			if (bytes_arg(a, argv[++i], a[2] == 'h' ? &o->heap : &o->page) < 0)
 				return -1;
@@ -105,7 +111,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 
 int main(int argc, char **argv)
 {
-	struct opts o = {64u << 20, MEM_PAGE, 0, 0, NULL};
+	struct opts o = {64u << 20, MEM_PAGE, 0, 0, 0, NULL};
 	struct replay r = {0};
 	char err[160], *text;
 	FILE *f = stdin;
@@ -137,6 +143,7 @@ int main(int argc, char **argv)
 	r.pool = &mempool;
 	r.base = mempool.start;
 	r.check_each = o.check;
+	r.steps = o.steps;
 	r.nslots = replay_slots(nalloc);
 	r.slots = calloc(r.nslots, sizeof *r.slots);
 	r.write = out;
@@ -145,6 +152,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "replay: out of memory\n");
 		return REPLAY_USAGE;
 	}
+	if (o.steps)
+		printf("# steps granule 0x%lx heap 0x%lx\n", (unsigned long)o.page,
+		       (unsigned long)o.heap);
 	status = replay_run(&r, text, len);
 	fflush(stdout);
 	return status;
