@@ -5,6 +5,7 @@
 #   make test            everything CI runs (installs its Debian packages)
 #   make qemu / qemu-gdb boot the image (see ./run-qemu.sh --help)
 #   make bench           benchmarks; make grade: the lab's grader
+#   make heapview TRACE=file   an HTML page stepping through a replay (docs/heapview.md)
 # Variables: ARCH (amd64), HEAP_SIZE (0x4000000), MEM_DEBUG (1: full check
 # after every operation), NOLOCK (1: compile the allocator's lock out).
 
@@ -21,6 +22,7 @@ include mk/hosttest.mk
 -include mk/image.mk
 include mk/bench.mk
 include mk/lab.mk
+include mk/heapview.mk
 
 host: $(B)/host/replay
 

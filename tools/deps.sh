@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages heaplab needs, when missing.
-#   tools/deps.sh GROUP...   groups: host x86 arm gdb bench plot all
+#   tools/deps.sh GROUP...   groups: host x86 arm gdb bench plot browser all
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -eu
 
@@ -13,8 +13,9 @@ for g in "$@"; do
 	gdb) pkgs="$pkgs gdb gdb-multiarch" ;;
 	bench) pkgs="$pkgs valgrind libjemalloc-dev" ;;
 	plot) pkgs="$pkgs python3-matplotlib" ;;
-	all) exec "$0" host x86 arm gdb plot ;;
-	*) echo "deps.sh: unknown group '$g' (want host x86 arm gdb bench plot all)" >&2; exit 2 ;;
+	browser) pkgs="$pkgs chromium chromium-driver python3-selenium" ;; # tests/test_heapview.py
+	all) exec "$0" host x86 arm gdb plot browser ;;
+	*) echo "deps.sh: unknown group '$g' (want host x86 arm gdb bench plot browser all)" >&2; exit 2 ;;
 	esac
 done
 

@@ -1,0 +1,326 @@
+# Tests of the heap viewer (tools/heapview.py, make heapview) in a real
+# browser: Debian's headless chromium driven through chromium-driver and
+# python3-selenium (tools/deps.sh browser). Run with /usr/bin/python3 -m pytest.
+import http.server
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+import heapview  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+REPLAY = REPO / "build" / "host" / "replay"
+HEAPVIEW = REPO / "tools" / "heapview.py"
+DEMO = REPO / "lab" / "demo.trace"
+SHOTS = REPO / "build" / "heapview"
+PAGE = 0x1000
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--window-size=1300,1000"]
+
+# Every effect the page names, one operation each (the comments say which).
+EFFECTS = """alloc a 4096
+alloc b 4096
+alloc c 4096
+alloc d 4096
+alloc e 4096
+free b
+alloc f 4096
+free c
+free f
+free d
+alloc g 4096
+free a
+free e
+free g
+alloc big 0x100000000
+free nosuch
+freeat 0x2000 4096
+alloc z 0
+check
+"""
+EFFECT_WORDS = [  # (operation, effect kind, words in its sentence)
+    (1, "sbrk", "the free list is empty: sbrk grew the heap by 0x1000"),
+    (6, "insert", "no free neighbour"),
+    (7, "exact", "first fit chose the block at 0x1000 (size 0x1000): an exact fit, unlinked"),
+    (8, "insert", "no free neighbour"),
+    (9, "merge-next", "merged with the next free block"),
+    (10, "merge-prev", "merged with the previous free block"),
+    (11, "carve", "carved 0x1000 from its top, so g got [0x3000, 0x4000)"),
+    (12, "merge-next", "the block is now [0x0, 0x3000)"),
+    (13, "insert", "no free neighbour"),
+    (14, "merge-both", "merged with the previous and the next free block"),
+    (15, "nil", "big got nil: no free block holds"),
+    (16, "refused", "refused: unknown id; nothing changed"),
+    (17, "refused", "refused: double free"),
+    (18, "nil", "size 0 is refused"),
+    (19, "check", "every invariant holds"),
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def replay_built():
+    subprocess.run(["make", "-s", "--no-print-directory", "build/host/replay"], cwd=REPO,
+                   check=True, timeout=300)
+
+
+def steps_of(trace, *flags):
+    """Runs replay --steps; answers its output."""
+    p = subprocess.run([str(REPLAY), "--steps", *flags, str(trace)], stdout=subprocess.PIPE,
+                       text=True, timeout=60)
+    assert p.returncode in (0, 1), p.stdout
+    return p.stdout
+
+
+def expected_states(trace_text, steps_text):
+    """Each step's blocks worked out here from the trace and the replay's
+    lines alone: [{(kind, offset): size-and-label}] for steps 0..N."""
+    ops = [t for t in (s.split("#")[0].split() for s in trace_text.splitlines()) if t]
+    answers = dict(re.findall(r"^(\S+) (0x[0-9a-f]+)$", steps_text, re.M))
+    records = re.findall(r"^step (\d+) line \d+ brk (0x[0-9a-f]+) free \d+\n((?:  .*\n)*)",
+                         steps_text, re.M)
+    live, states = {}, [{}]
+    for (n, _, blocks), op in zip(records, ops):
+        if op[0] == "alloc" and op[1] in answers:
+            live[op[1]] = (int(answers[op[1]], 16), -(-int(op[2], 0) // PAGE) * PAGE)
+        elif op[0] == "free":
+            live.pop(op[1], None)
+        st = {("alloc", off): (size, [ident, hex(off)]) for ident, (off, size) in live.items()}
+        for off, size, nxt in re.findall(r"^  (0x\S+) (0x\S+) (\S+)$", blocks, re.M):
+            st[("free", int(off, 16))] = (int(size, 16), [f"next {nxt}", f"size {size}"])
+        states.append(st)
+    return states
+
+
+@pytest.fixture(scope="module")
+def browser():
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for a in CHROMIUM_FLAGS:
+        opts.add_argument(a)
+    with tempfile.TemporaryDirectory() as profile:
+        opts.add_argument(f"--user-data-dir={profile}")
+        d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+        d.set_page_load_timeout(60)
+        try:
+            yield d
+        finally:
+            d.quit()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """make heapview TRACE=lab/demo.trace OUT=...: answers (page, steps text)."""
+    out = tmp_path_factory.mktemp("hv") / "demo.html"
+    p = subprocess.run(["make", "-s", "--no-print-directory", "heapview", f"TRACE={DEMO}",
+                        f"OUT={out}"], cwd=REPO, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout
+    assert f"heapview: wrote {out} (8 steps)" in p.stdout
+    return out, out.with_suffix(".steps").read_text()
+
+
+def drawn(d):
+    """{(kind, offset): (size, label lines)} of the blocks in the after row
+    (read in one script: a round trip per element is slow)."""
+    rows = d.execute_script(
+        "return [...document.querySelectorAll('#after g.blk')].map((g) => [g.dataset.kind,"
+        " g.dataset.off, g.dataset.size, [...g.querySelectorAll('text')].map((t) =>"
+        " t.textContent)]);")
+    return {(k, int(off, 16)): (int(size, 16), labels) for k, off, size, labels in rows}
+
+
+def key(d, k):
+    """Presses k on the page (the focus on its body)."""
+    ActionChains(d).send_keys(k).perform()
+
+
+def svg(d):
+    return d.find_element(By.ID, "heap").get_attribute("innerHTML")
+
+
+def open_page(d, page):
+    d.get_log("browser")  # what earlier pages logged
+    d.get(page.as_uri())
+    assert d.find_element(By.ID, "heap").get_attribute("data-step") == "0"
+    assert d.get_log("browser") == [], "the page logged errors"
+
+
+def test_the_page_is_one_file_that_fetches_nothing(demo):
+    text = demo[0].read_text()
+    assert re.search(r'<meta http-equiv="Content-Security-Policy" content="default-src '
+                     r"'none';", text)
+    assert not re.search(r"<(script|link|img|iframe)[^>]*\s(src|href)=", text)
+    assert not re.search(r"url\((?!#)", text) and "@import" not in text
+    assert "0x7f" not in text  # offsets, never host addresses
+
+
+def test_keys_step_forward_and_back_with_the_replay_offsets(browser, demo):
+    page, steps = demo
+    want = expected_states(DEMO.read_text(), steps)
+    assert len(want) == 9
+    open_page(browser, page)
+    pictures = []
+    for n in range(9):
+        assert browser.find_element(By.ID, "heap").get_attribute("data-step") == str(n)
+        assert drawn(browser) == want[n], f"step {n}"
+        pictures.append(svg(browser))
+        key(browser, Keys.ARROW_RIGHT)
+    assert len(set(pictures)) == 9  # every step draws something else
+    assert browser.find_element(By.ID, "stepno").text == "step 8 of 8"  # and stops at the end
+    for n in range(8, -1, -1):
+        assert svg(browser) == pictures[n], f"back at step {n}"
+        key(browser, Keys.ARROW_LEFT)
+    key(browser, Keys.END)
+    assert svg(browser) == pictures[8]
+    # the links: every free block's next, as an arrow to its block
+    browser.execute_script("heapview.show(6)")
+    links = {(e.get_attribute("data-from"), e.get_attribute("data-to"))
+             for e in browser.find_elements(By.CSS_SELECTOR, "#links path[data-to]")
+             if e.get_attribute("data-from")}
+    assert links == {("0x0", "0x4000")}
+    assert "nil" in [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#links text")]
+
+
+def test_the_slider_steps(browser, demo):
+    page, steps = demo
+    want = expected_states(DEMO.read_text(), steps)
+    open_page(browser, page)
+    slider = browser.find_element(By.ID, "slider")
+    slider.send_keys(Keys.ARROW_RIGHT)
+    slider.send_keys(Keys.ARROW_RIGHT)
+    assert browser.find_element(By.ID, "heap").get_attribute("data-step") == "2"
+    assert drawn(browser) == want[2]
+    browser.execute_script("const s = document.getElementById('slider'); s.value = 6;"
+                           "s.dispatchEvent(new Event('input'));")
+    assert drawn(browser) == want[6]
+    assert "op 6, trace line 9: free c" in browser.find_element(By.ID, "op").text
+    slider.send_keys(Keys.ARROW_LEFT)
+    assert drawn(browser) == want[5]
+    assert "carved 0x1000 from its top" in browser.find_element(By.ID, "effect").text
+
+
+def test_hover_names_the_block(browser, demo):
+    open_page(browser, demo[0])
+    browser.execute_script("heapview.show(5)")
+    ActionChains(browser).move_to_element(
+        browser.find_element(By.CSS_SELECTOR, "#after-0x2000 rect")).perform()
+    tip = browser.find_element(By.ID, "tip")
+    assert tip.is_displayed()
+    assert re.fullmatch(r"ID d\noffset 0x2000\nsize 0x1000 \(4096 B\)\n"
+                        r"made by op 5 \(trace line 8\): alloc d 4096", tip.text), tip.text
+    ActionChains(browser).move_to_element(
+        browser.find_element(By.CSS_SELECTOR, "#after-0x0 rect")).perform()
+    assert "free block\noffset 0x0\nsize 0x2000" in tip.text
+    assert "next nil" in tip.text and "made by op 5" in tip.text
+
+
+def test_zoom_widens_small_blocks(browser, demo):
+    open_page(browser, demo[0])
+    browser.execute_script("heapview.show(5)")
+    wide = lambda: float(browser.find_element(By.CSS_SELECTOR, "#after-0x2000 rect")
+                         .get_attribute("width"))
+    before = wide()
+    browser.find_element(By.ID, "zoomop").click()
+    assert wide() > 1.5 * before
+    assert browser.find_element(By.ID, "range").text == "showing [0x1000, 0x4000)"
+    browser.find_element(By.TAG_NAME, "body").send_keys("0")
+    assert wide() == before
+
+
+def test_every_effect_is_named(browser, tmp_path):
+    trace = tmp_path / "effects.trace"
+    trace.write_text(EFFECTS)
+    steps = tmp_path / "effects.steps"
+    steps.write_text(steps_of(trace))
+    page = tmp_path / "effects.html"
+    p = subprocess.run([sys.executable, str(HEAPVIEW), str(trace), str(steps), "-o", str(page)],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout
+    open_page(browser, page)
+    want = expected_states(EFFECTS, steps.read_text())
+    for n, kind, words in EFFECT_WORDS:
+        browser.execute_script(f"heapview.show({n})")
+        e = browser.find_element(By.ID, "effect")
+        assert e.get_attribute("data-kind") == kind and words in e.text, (n, e.text)
+        assert drawn(browser) == want[n], f"step {n}"
+    browser.execute_script("heapview.show(16)")
+    assert browser.find_elements(By.CSS_SELECTOR, "#highlight rect.refused") == []  # no range
+    browser.execute_script("heapview.show(17)")  # freeat 0x2000, inside a free block
+    assert browser.find_elements(By.CSS_SELECTOR, "#highlight rect.refused")
+
+
+class Counter(http.server.BaseHTTPRequestHandler):
+    hits = []
+
+    def do_GET(self):
+        Counter.hits.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_no_request_leaves_the_page(browser, demo):
+    """The page loads nothing; and its policy stops a request even when a
+    script tries one (to a server of ours, on this machine)."""
+    srv = http.server.HTTPServer(("127.0.0.1", 0), Counter)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{srv.server_address[1]}/x"
+    try:
+        open_page(browser, demo[0])
+        for _ in range(3):
+            browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ARROW_RIGHT)
+        assert browser.execute_script(
+            "return performance.getEntriesByType('resource').length") == 0
+        assert browser.execute_script("return location.protocol") == "file:"
+        got = browser.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            f"const i = new Image(); i.src = '{url}?img';"
+            f"fetch('{url}?fetch').then(() => done('fetched'), () => done('refused'));")
+        assert got == "refused"
+        assert Counter.hits == []
+        blocked = [e["message"] for e in browser.get_log("browser")]
+        assert any("violates the following Content Security Policy" in m and "?img" in m
+                   for m in blocked), blocked
+    finally:
+        srv.shutdown()
+
+
+def test_screenshot(browser, demo):
+    """A picture to look at (build/heapview/test-step7.png)."""
+    open_page(browser, demo[0])
+    browser.execute_script("heapview.show(7)")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    assert browser.save_screenshot(str(SHOTS / "test-step7.png"))
+    assert (SHOTS / "test-step7.png").stat().st_size > 20000
+
+
+@pytest.mark.parametrize("edit,words", [
+    (lambda s: s.split("\n", 1)[1], "does not start with `# steps granule"),
+    (lambda s: s.replace("step 3 line 6", "step 4 line 6"), "step 4 after step 2"),
+    (lambda s: s.replace("d 0x2000", "d 0x3000"), "nothing covers [0x2000, 0x3000)"),
+    (lambda s: s.replace("d 0x2000", "d 0x1000"), "d at 0x1000 overlaps free, which ends at 0x2000"),
+    (lambda s: s.replace("  0x0 0x2000 0x4000", "  0x0 0x2000"), "want `0xOFF 0xSIZE 0xNEXT`"),
+    (lambda s: s.replace("line 11", "line 12"), "operation 8 of the trace is on line 11"),
+])
+def test_a_replay_of_something_else_is_refused(tmp_path, demo, edit, words, capsys):
+    steps = tmp_path / "bad.steps"
+    steps.write_text(edit(demo[1]))
+    out = tmp_path / "bad.html"
+    assert heapview.main([str(DEMO), str(steps), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("heapview: ") and words in err, err
+    assert not out.exists()

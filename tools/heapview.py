@@ -1,0 +1,414 @@
+#!/usr/bin/python3
+# heapview: writes one self-contained HTML page that steps through a replay
+# (from `build/host/replay --steps`) or shows a gdb `heap dump` snapshot.
+# Plain Python 3; the page is hand-written JS and SVG (tools/heapview.js).
+"""Theory of operation
+
+`replay --steps` prints, after every operation, the break and each free
+block's header (offset, size, next), as the allocator left them. The trace
+says what each operation asked for and the replay's own lines what it got,
+so every state is known: the free list from the replay, the allocations
+(with their IDs) from the trace and the answers. Each step's effect (first
+fit chose this block, carved from its top, exact fit unlinked, sbrk grew
+the heap, merged with next / previous / both, refused) is worked out here
+by comparing the state before and after it, and written in words.
+
+The page holds that model as JSON, the viewer's script and its style, all
+inline; a Content-Security-Policy meta tag forbids every fetch, so the page
+works from file:// and sends nothing anywhere. A snapshot (docs/heapview.md
+has its format) is shown the same way, as one state: the free list, the
+runs in use between its blocks, the lock and the tree when there is one.
+
+Exit status: 0 written, 2 bad arguments or input that cannot be shown
+(with a message saying why)."""
+
+import argparse
+import html
+import json
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from heapmap import MapError, parse_trace  # noqa: E402  (the trace's grammar, once)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MAX_ENTRIES = 2_000_000  # blocks summed over all steps: past this the page is too big
+SNAPSHOT_FORMAT = "heaplab-snapshot"
+SNAPSHOT_VERSION = 1
+
+HELP_EPILOG = """examples:
+  build/host/replay --steps t.trace > t.steps && tools/heapview.py t.trace t.steps -o t.html
+  tools/heapview.py --snapshot heap.json -o heap.html      (heap.json from gdb's `heap dump`)"""
+
+
+class ViewError(MapError):
+    """Input the viewer cannot show; the message says why."""
+
+
+def h(n):
+    return f"{n:#x}"
+
+
+class Step:
+    """One state: after operation n (0: before the first), with what the
+    operation printed, the break, the free list [(off, size, next)] and
+    the live allocations [[id, off, size, made by step]]."""
+
+    def __init__(self, n, line, brk, free):
+        self.n, self.line, self.brk, self.free = n, line, brk, free
+        self.printed = []  # the replay's lines for this operation
+        self.alloc = []
+        self.effect = None
+
+
+def parse_steps(text):
+    """Reads `replay --steps` output: answers (granule, heap, [Step], stop)
+    where stop is the message of a failed check after the last step."""
+    lines = text.splitlines()
+    m = re.fullmatch(r"# steps granule (0x[0-9a-f]+) heap (0x[0-9a-f]+)",
+                     lines[0].strip() if lines else "")
+    if not m:
+        raise ViewError("the replay output does not start with `# steps granule 0x... heap "
+                        "0x...`: make it with `build/host/replay --steps TRACE`")
+    granule, heap = int(m[1], 16), int(m[2], 16)
+    steps, pending, i, stop = [Step(0, 0, 0, [])], [], 1, None
+    while i < len(lines):
+        s = lines[i].strip()
+        i += 1
+        m = re.fullmatch(r"step (\d+) line (\d+) brk (0x[0-9a-f]+) free (\d+)", s)
+        if m:
+            st = Step(int(m[1]), int(m[2]), int(m[3], 16), [])
+            if st.n != len(steps):
+                raise ViewError(f"replay output line {i}: step {st.n} after step "
+                                f"{len(steps) - 1}: the output is cut or edited")
+            st.free, i = read_blocks(lines, i, int(m[4]))
+            st.printed, pending = pending, []
+            steps.append(st)
+        elif re.fullmatch(r"(free 0x[0-9a-f]+ 0x[0-9a-f]+|brk 0x[0-9a-f]+)", s) or not s:
+            continue  # the final free list and break: the last step has them
+        elif s.startswith("error line ") and ": check: " in s:
+            stop = s
+        else:
+            pending.append(s)
+    if pending:
+        raise ViewError(f"the replay output ends with `{pending[-1]}` after its last step: "
+                        "the output is cut")
+    return granule, heap, steps, stop
+
+
+def read_blocks(lines, i, k):
+    """Reads the k block lines of a step from lines[i]; answers (blocks, i)."""
+    blocks = []
+    for j in range(i, i + k):
+        m = re.fullmatch(r"(0x[0-9a-f]+) (0x[0-9a-f]+) (0x[0-9a-f]+|nil)",
+                         lines[j].strip() if j < len(lines) else "")
+        if not m:
+            raise ViewError(f"replay output line {j + 1}: want `0xOFF 0xSIZE 0xNEXT` "
+                            f"({k} free blocks), got '{lines[j].strip() if j < len(lines) else ''}'")
+        blocks.append((int(m[1], 16), int(m[2], 16), None if m[3] == "nil" else int(m[3], 16)))
+    return blocks, i + k
+
+
+class Model:
+    """The steps with their allocations and effects, built from the trace."""
+
+    def __init__(self, ops, granule, heap, steps):
+        self.ops, self.granule, self.heap, self.steps = ops, granule, heap, steps
+        self.ids = {}  # ID -> [off, size, made] of what it holds, or None (nil)
+        self.live = []  # [id, off, size, made]
+
+    def round(self, n):
+        return -(-n // self.granule) * self.granule
+
+    def build(self):
+        if len(self.steps) - 1 > len(self.ops):
+            raise ViewError(f"the replay ran {len(self.steps) - 1} operations, the trace has "
+                            f"{len(self.ops)}: the output does not belong to this trace")
+        made = {}
+        for st in self.steps[1:]:
+            op = self.ops[st.n - 1]
+            if op.line != st.line:
+                raise ViewError(f"step {st.n} is trace line {st.line}, but operation {st.n} of "
+                                f"the trace is on line {op.line}: another trace's output")
+            prev = self.steps[st.n - 1]
+            self.apply(op, st)
+            st.alloc = [list(p) for p in self.live]
+            made = {(o, s): made.get((o, s), st.n) for o, s, _ in st.free}
+            st.made = made
+            self.tiles(st)
+            st.effect = effect(self, op, prev, st)
+
+    def apply(self, op, st):
+        """Updates the live allocations for op, from what the replay printed."""
+        err = next((s for s in st.printed if s.startswith(f"error line {op.line}: ")), None)
+        st.error = err.split(": ", 1)[1] if err else None
+        if err or op.kind == "check":
+            return
+        if op.kind == "alloc":
+            m = re.fullmatch(rf"{re.escape(op.ident)} (0x[0-9a-f]+|nil)",
+                             st.printed[0] if st.printed else "")
+            if not m:
+                raise ViewError(f"step {st.n} (alloc {op.ident}) printed "
+                                f"{st.printed or 'nothing'}: another trace's output")
+            st.at = None if m[1] == "nil" else int(m[1], 16)
+            held = None if st.at is None else [op.ident, st.at, self.round(op.size), st.n]
+            self.ids[op.ident] = held
+            if held:
+                self.live.append(held)
+        elif op.kind == "free":
+            held = self.ids.pop(op.ident, None)
+            if held:
+                self.live.remove(held)
+            st.freed = (held[1], held[1] + held[2]) if held else None
+        else:
+            self.cut(op.off, op.off + self.round(op.size), st)
+
+    def cut(self, a, b, st):
+        """A freeat of [a, b): the allocations it covers lose those bytes."""
+        keep = []
+        for p in self.live:
+            ident, off, size, made = p
+            if off + size <= a or b <= off:
+                keep.append(p)
+                continue
+            keep += [[ident, lo, hi - lo, made] for lo, hi in ((off, a), (b, off + size))
+                     if max(lo, off) < min(hi, off + size)]
+        self.live = sorted(keep, key=lambda p: p[1])
+        for k, v in list(self.ids.items()):
+            if v is not None and v not in self.live:
+                self.ids[k] = next((p for p in self.live if p[0] == k), None)
+        st.freed = (a, b)
+
+    def tiles(self, st):
+        """The allocations and the free blocks must cover [0, break) exactly."""
+        runs = sorted([(o, s, "free") for o, s, _ in st.free] +
+                      [(p[1], p[2], p[0]) for p in st.alloc])
+        at, last = 0, None
+        for o, s, what in runs:
+            if o != at:
+                bad = (f"nothing covers [{h(at)}, {h(o)})" if o > at else
+                       f"{what} at {h(o)} overlaps {last}, which ends at {h(at)}")
+                raise ViewError(f"step {st.n} (trace line {st.line}): {bad}: the output does "
+                                "not belong to this trace, or the granule is wrong")
+            at, last = o + s, what
+        if at != st.brk:
+            raise ViewError(f"step {st.n}: the blocks end at {h(at)}, the break is at "
+                            f"{h(st.brk)}: the output does not belong to this trace")
+
+
+def containing(blocks, a):
+    return next((b for b in blocks if b[0] <= a < b[0] + b[1]), None)
+
+
+def effect(m, op, prev, st):
+    """Answers {kind, text, range} saying what op did, from prev to st."""
+    if st.error is not None:
+        return {"kind": "refused", "text": f"refused: {st.error.split(': ', 1)[-1]}; "
+                "nothing changed", "range": refused_range(m, op)}
+    if op.kind == "check":
+        return {"kind": "check", "text": "check: every invariant holds", "range": None}
+    if op.kind == "alloc":
+        return alloc_effect(m, op, prev, st)
+    return free_effect(op, st)
+
+
+def refused_range(m, op):
+    if op.kind == "freeat":
+        return [op.off, op.off + m.round(op.size)]
+    held = m.ids.get(op.ident) if op.kind in ("alloc", "free") else None
+    return [held[1], held[1] + held[2]] if held else None
+
+
+def alloc_effect(m, op, prev, st):
+    n = m.round(op.size)
+    if st.at is None:
+        why = ("size 0 is refused" if op.size == 0 else
+               f"no free block holds {h(n)} bytes and sbrk cannot grow the heap to that "
+               f"(break {h(prev.brk)}, heap {h(m.heap)})")
+        return {"kind": "nil", "text": f"{op.ident} got nil: {why}; nothing changed",
+                "range": None}
+    a, b = st.at, st.at + n
+    src = containing(prev.free, a)
+    skipped = sum(1 for blk in prev.free if src is None or blk[0] < src[0])
+    skip = (f", after {skipped} smaller block{'s' if skipped != 1 else ''}" if skipped else "")
+    if src is None:
+        none = (f"none of the {len(prev.free)} free blocks holds {h(n)} bytes"
+                if prev.free else "the free list is empty")
+        return {"kind": "sbrk", "text": f"{none}: sbrk grew the heap by {h(n)}, the break "
+                f"moved from {h(prev.brk)} to {h(st.brk)}; {op.ident} got [{h(a)}, {h(b)})",
+                "range": [a, b], "block": None}
+    fit = f"first fit chose the block at {h(src[0])} (size {h(src[1])}{skip})"
+    if src[1] == n:
+        return {"kind": "exact", "text": f"{fit}: an exact fit, unlinked from the list; "
+                f"{op.ident} got [{h(a)}, {h(b)})", "range": [a, b], "block": src[0]}
+    return {"kind": "carve", "text": f"{fit}: carved {h(n)} from its top, so {op.ident} got "
+            f"[{h(a)}, {h(b)}) and the block keeps its address with size {h(src[1] - n)}",
+            "range": [a, b], "block": src[0]}
+
+
+def free_effect(op, st):
+    if st.freed is None:
+        return {"kind": "nil", "text": f"free {op.ident}: it got nil, so there is nothing to "
+                "free; nothing changed", "range": None}
+    a, b = st.freed
+    blk = containing(st.free, a)
+    lo, hi = blk[0] < a, blk[0] + blk[1] > b
+    kind, how = (("merge-both", "merged with the previous and the next free block")
+                 if lo and hi else ("merge-prev", "merged with the previous free block")
+                 if lo else ("merge-next", "merged with the next free block")
+                 if hi else ("insert", "no free neighbour: a new block, linked in address order"))
+    who = f"{op.ident} " if op.kind == "free" else ""
+    return {"kind": kind, "text": f"freed {who}[{h(a)}, {h(b)}) (zeroed): {how}; the block is "
+            f"now [{h(blk[0])}, {h(blk[0] + blk[1])})", "range": [a, b], "block": blk[0]}
+
+
+def steps_page(trace_path, steps_path):
+    """Reads a trace and its `replay --steps` output; answers the page's model."""
+    try:
+        with open(trace_path) as f:
+            ops = parse_trace(f.read())
+        with open(steps_path, errors="replace") as f:
+            granule, heap, steps, stop = parse_steps(f.read())
+    except OSError as e:
+        raise ViewError(f"{e.filename}: {e.strerror}")
+    m = Model(ops, granule, heap, steps)
+    m.build()
+    if sum(len(s.free) + len(s.alloc) for s in steps) > MAX_ENTRIES:
+        raise ViewError(f"{len(steps) - 1} steps hold more than {MAX_ENTRIES} blocks between "
+                        "them, too many for one page: cut the trace (tools/heapmap.py draws "
+                        "long ones)")
+    return {"source": "steps", "title": os.path.basename(trace_path), "granule": granule,
+            "heap": heap, "stop": stop, "ops": [str(op) for op in ops],
+            "steps": [step_json(st) for st in steps]}
+
+
+def step_json(st):
+    made = getattr(st, "made", {})
+    return {"n": st.n, "line": st.line, "brk": st.brk, "printed": st.printed,
+            "free": [[o, s, nx, made.get((o, s))] for o, s, nx in st.free],
+            "alloc": st.alloc, "effect": st.effect or {
+                "kind": "start", "text": "the heap is empty: the break is at its start",
+                "range": None}}
+
+
+def num(v, what):
+    """A snapshot's number: an int, or a string of 0x-hex or decimal."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        return v
+    if isinstance(v, str) and re.fullmatch(r"0x[0-9a-fA-F]+|[0-9]+", v):
+        return int(v, 0)
+    raise ViewError(f"snapshot: {what} is {v!r}, not a number")
+
+
+def snapshot_page(path):
+    """Reads a `heap dump` snapshot; answers the page's model (one step)."""
+    try:
+        with open(path) as f:
+            snap = json.load(f)
+    except OSError as e:
+        raise ViewError(f"{e.filename}: {e.strerror}")
+    except ValueError as e:
+        raise ViewError(f"{path}: not JSON: {e}")
+    if not isinstance(snap, dict) or snap.get("format") != SNAPSHOT_FORMAT:
+        raise ViewError(f"{path}: not a heaplab snapshot (want \"format\": "
+                        f"\"{SNAPSHOT_FORMAT}\", from gdb's `heap dump FILE`)")
+    if snap.get("version") != SNAPSHOT_VERSION:
+        raise ViewError(f"{path}: snapshot version {snap.get('version')!r}, this viewer reads "
+                        f"version {SNAPSHOT_VERSION}")
+    try:
+        start, brk = num(snap["start"], "start"), num(snap["break"], "break")
+        free = [(num(b["offset"], "a block's offset"), num(b["size"], "a block's size"),
+                 None if b["next"] is None else num(b["next"], "a block's next"))
+                for b in snap["free"]]
+        granule, end = num(snap["granule"], "granule"), num(snap["end"], "end")
+    except (KeyError, TypeError) as e:
+        raise ViewError(f"{path}: snapshot lacks {e}: see docs/heapview.md for the format")
+    return {"source": "snapshot", "title": os.path.basename(path), "granule": granule,
+            "heap": end - start, "ops": [], "stop": snap.get("walk_error"),
+            "snapshot": snap, "steps": [snapshot_step(snap, brk - start, free)]}
+
+
+def snapshot_step(snap, brk, free):
+    """The snapshot as one step: the runs between free blocks are in use."""
+    used, at = [], 0
+    for o, s, _ in sorted(free):
+        if o > at:
+            used.append(["in use", at, o - at, None])
+        at = max(at, o + s)
+    if brk > at:
+        used.append(["in use", at, brk - at, None])
+    lock = snap.get("lock") or {}
+    who = ("no lock object (the host replay)" if not lock else
+           f"lock \"{lock.get('name')}\" held by cpu {lock.get('cpu')} at {lock.get('where')}"
+           if lock.get("locked") else f"lock \"{lock.get('name')}\" free")
+    text = (f"snapshot of {snap.get('pool', 'mempool')} ({snap.get('arch', '?')}): "
+            f"{len(free)} free block{'s' if len(free) != 1 else ''}, break at {h(brk)}; {who}")
+    return {"n": 0, "line": 0, "brk": brk, "printed": [],
+            "free": [[o, s, nx, None] for o, s, nx in free], "alloc": used,
+            "effect": {"kind": "snapshot", "text": text, "range": None}}
+
+
+def render(model):
+    """Answers the page: the model, the script and the style, inline."""
+    with open(os.path.join(HERE, "heapview.js")) as f:
+        js = f.read()
+    with open(os.path.join(HERE, "heapview.css")) as f:
+        css = f.read()
+    data = json.dumps(model, separators=(",", ":")).replace("</", "<\\/")
+    title = html.escape(f"heapview: {model['title']}")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<title>{title}</title>
+<style>{css}</style></head>
+<body>
+<noscript>This page draws the heap with JavaScript; turn it on to step through it.</noscript>
+<script id="heapview-data" type="application/json">{data}</script>
+<script>{js}</script>
+</body></html>
+"""
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(
+        prog="heapview.py", epilog=HELP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Write one self-contained HTML page that steps through a replay "
+        "(slider, arrow keys) or shows a gdb `heap dump` snapshot.")
+    ap.add_argument("trace", nargs="?", help="the trace file")
+    ap.add_argument("steps", nargs="?", help="what `build/host/replay --steps TRACE` printed")
+    ap.add_argument("--snapshot", metavar="FILE.json", help="show a `heap dump` snapshot instead")
+    ap.add_argument("-o", dest="out", required=True, help="the HTML file to write")
+    args = ap.parse_args(argv)
+    if (args.snapshot is None) == (args.trace is None):
+        ap.error("give either TRACE STEPS or --snapshot FILE.json")
+    if args.trace is not None and args.steps is None:
+        ap.error("TRACE needs the replay's --steps output beside it")
+    return args
+
+
+def main(argv):
+    args = parse_args(argv)
+    try:
+        model = snapshot_page(args.snapshot) if args.snapshot else \
+            steps_page(args.trace, args.steps)
+        page = render(model)
+        tmp = args.out + ".tmp"
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        with open(tmp, "w") as f:
+            f.write(page)
+        os.replace(tmp, args.out)
+    except MapError as e:
+        print(f"heapview: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"heapview: {args.out}: {e.strerror}", file=sys.stderr)
+        return 2
+    n = len(model["steps"]) - 1
+    print(f"heapview: wrote {args.out} ({n} step{'s' if n != 1 else ''})" if not args.snapshot
+          else f"heapview: wrote {args.out} (snapshot)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
