@@ -11,6 +11,7 @@
   const LIST_Y = 330, BOX_W = 148, BOX_H = 58, GAP = 38, LIST_MAX = 60;
   const ALLOC_KINDS = ["carve", "exact", "sbrk"];
   const last = M.steps.length - 1;
+  if (M.source !== "steps") ROW.after.y = 110; // one row: no before
   const top = Math.max(M.granule, ...M.steps.map((s) => s.brk));
   const view = { step: 0, lo: 0, hi: top };
   const hex = (n) => "0x" + n.toString(16);
@@ -242,7 +243,7 @@
       walk(n.right, depth + 1, seen);
     };
     walk(tree.root, 0, new Set());
-    const at = new Map(), dx = Math.min(110, (W - L) / Math.max(order.length, 1));
+    const at = new Map(), dx = Math.min(170, (W - L) / Math.max(order.length, 1));
     order.forEach(([n, d], i) => at.set(n.offset, [L + dx * i + dx / 2, y0 + 40 + d * 58]));
     for (const [n] of order) {
       for (const c of [n.left, n.right]) {
@@ -422,15 +423,15 @@
     html("h1", {}, head, `heapview: ${M.title}`);
     const sub = M.source === "steps"
       ? `replay of ${M.title}: ${last} operations, granule ${hex(M.granule)}, heap ${hex(M.heap)} bytes. `
-      : `gdb snapshot, granule ${hex(M.granule)}, heap [${M.snapshot.start}, ${M.snapshot.end}); `;
-    html("p", { class: "sub" }, head, sub + "Every number is an offset from the heap's start" +
-      (M.snapshot ? ` (${M.snapshot.start}).` : "."));
+      : `gdb snapshot of ${M.snapshot.pool} (${M.snapshot.arch}), granule ${hex(M.granule)}, a heap of ` +
+        `${hex(M.heap)} bytes at ${M.snapshot.start}. `;
+    html("p", { class: "sub" }, head, sub + "Every number below is an offset from the heap's start.");
     const c = html("nav", { id: "controls" }, body);
     button(c, "prev", "◀", "previous operation (←)", () => show(view.step - 1));
     const s = html("input", { id: "slider", type: "range", min: 0, max: last, value: 0, step: 1,
       "aria-label": "operation" }, c);
     s.addEventListener("input", () => show(Number(s.value)));
-    if (last === 0) s.disabled = true;
+    if (M.source !== "steps") c.classList.add("snapshot"); // nothing to step through
     button(c, "next", "▶", "next operation (→)", () => show(view.step + 1));
     html("span", { id: "stepno" }, c);
     const z = html("span", { class: "zoom" }, c, "zoom ");

@@ -1,6 +1,6 @@
-# heaplab's gdb commands: `heap list|check|stats|map|lock|tree` walk and check
-# the allocator's free list and placement index from outside, reading the
-# target's memory through gdb.
+# heaplab's gdb commands: `heap list|check|stats|map|lock|tree|dump` walk and
+# check the allocator's free list and placement index from outside, reading
+# the target's memory through gdb.
 # Load with `source tools/gdb/heaplab.py` (the generated .gdbinit does).
 #
 # Theory of operation
@@ -21,6 +21,9 @@
 #   parent links, heights and the AVL rule, subtree maxima). Memory is read in
 #   large pieces (a window around headers, a few MiB of a block at a time),
 #   since through QEMU's stub every read is a round trip.
+import json
+import os
+
 import gdb
 
 WINDOW = 64 << 10  # bytes read at once around a header
@@ -375,8 +378,8 @@ def _size(n):
 
 
 class HeapCommand(gdb.Command):
-    """Inspect heaplab's allocator from outside: list, check, stats, map, lock.
-Usage: heap list|check|stats|map|lock [POOL]
+    """Inspect heaplab's allocator from outside: list, check, stats, map, lock, dump.
+Usage: heap list|check|stats|map|lock [POOL], heap dump FILE [POOL]
 POOL is an expression for a struct mem_pool or a pointer to one (default:
 mempool). `break mem_fail` stops wherever the kernel's own check fails."""
 
@@ -625,6 +628,116 @@ the list (granule too small for a node, or --list) has no tree."""
               f"{_hex(root) if root else 'none'}")
 
 
+# `heap dump FILE`: the pool as JSON for tools/heapview.py --snapshot. The
+# format is documented in docs/heapview.md; bump SNAPSHOT_VERSION with it.
+SNAPSHOT_FORMAT = "heaplab-snapshot"
+SNAPSHOT_VERSION = 1
+
+
+def _offset(pool, addr):
+    """addr as a 0x-hex offset from the heap start, or None if it is NULL or
+    outside [start, end)."""
+    return _hex(addr - pool.start) if addr and pool.start <= addr < pool.end else None
+
+
+def _dump_blocks(pool, blocks):
+    return [{"offset": _hex(b.addr - pool.start), "size": _hex(b.size),
+             "next": _offset(pool, b.next), "addr": _hex(b.addr), "next_addr": _hex(b.next)}
+            for b in blocks]
+
+
+def _dump_lock(pool):
+    """The lock as JSON, or None when the pool has no lock object."""
+    if pool.lockarg == 0:
+        return None
+    try:
+        lk = gdb.Value(pool.lockarg).cast(_type("struct spinlock").pointer()).dereference()
+        locked, cpu, pc = int(lk["locked"]), int(lk["cpu"]), int(lk["pc"]) & pool.mask
+        name = lk["name"].string() if int(lk["name"]) else "?"
+    except gdb.error as e:  # also gdb.MemoryError
+        return {"addr": _hex(pool.lockarg), "error": str(e)}
+    return {"addr": _hex(pool.lockarg), "name": name, "locked": bool(locked), "cpu": cpu,
+            "pc": _hex(pc), "where": _describe_pc(pc) if locked else None}
+
+
+def _dump_tree(pool):
+    """The placement index as JSON, read as `heap tree` reads it: each node's
+    block, size and links as offsets, in preorder. A link that breaks the
+    tree ends the walk with walk_error."""
+    tree = {"index": pool.index, "root": None, "nodes": [], "walk_error": None}
+    try:
+        nodes, root = read_tree(pool, Reader(pool.brk))
+    except Fault as f:
+        tree["walk_error"] = str(f)
+        return tree
+    link = lambda p: _offset(pool, p - pool.hdrsize) if p else None  # noqa: E731
+    tree["root"] = _offset(pool, root) if root else None
+    stack = [root] if root else []
+    while stack:
+        x = nodes[stack.pop()]
+        tree["nodes"].append({"offset": _hex(x.block - pool.start), "size": _hex(x.size),
+                              "left": link(x.left), "right": link(x.right),
+                              "parent": link(x.parent), "max": _hex(x.max),
+                              "height": x.height})
+        stack += [c - pool.hdrsize for c in (x.right, x.left) if c]
+    return tree
+
+
+def snapshot(pool):
+    """The pool's state as a dict (docs/heapview.md): bounds, break, granule,
+    counters, every free block the list reaches, the lock and the tree."""
+    blocks, fault = collect(pool)
+    v = _eval(pool.expr)
+    if v.type.strip_typedefs().code == gdb.TYPE_CODE_PTR:
+        v = v.dereference()
+    try:
+        arch = gdb.selected_inferior().architecture().name()
+    except (AttributeError, gdb.error):
+        arch = gdb.selected_frame().architecture().name()
+    snap = {"format": SNAPSHOT_FORMAT, "version": SNAPSHOT_VERSION, "pool": pool.expr,
+            "arch": arch, "start": _hex(pool.start), "end": _hex(pool.end),
+            "break": _hex(pool.brk), "bloc": _hex(pool.bloc) if pool.bloc else None,
+            "granule": _hex(pool.granule), "taken": _hex(pool.taken), "inuse": _hex(pool.inuse),
+            "checking": bool(pool.checking), "free": _dump_blocks(pool, blocks),
+            "walk_error": str(fault) if fault is not None else None, "lock": _dump_lock(pool)}
+    if "index" in {f.name for f in v.type.strip_typedefs().fields()}:
+        snap["tree"] = _dump_tree(pool)  # an indexed pool in list mode: no nodes
+    return snap
+
+
+class HeapDump(gdb.Command):
+    """Write the pool's state as JSON, for the heap viewer.
+Usage: heap dump FILE [POOL]
+FILE gets the heap's bounds, the break, the granule, the counters, every free
+block (offset, size, next), the lock's holder and, when the pool has one, the
+placement tree; docs/heapview.md has the format. Open it in a browser with
+`make heapview SNAPSHOT=FILE` (tools/heapview.py --snapshot FILE)."""
+
+    def __init__(self):
+        super().__init__("heap dump", gdb.COMMAND_DATA, gdb.COMPLETE_FILENAME)
+
+    def invoke(self, arg, from_tty):
+        self.dont_repeat()
+        words = arg.split(None, 1)
+        if not words:
+            _fail("usage: heap dump FILE [POOL]")
+        path = os.path.expanduser(words[0])
+        pool = Pool(words[1] if len(words) > 1 else "")
+        snap = snapshot(pool)
+        tmp = path + ".tmp"
+        try:
+            with open(tmp, "w") as f:
+                json.dump(snap, f, indent=1)
+                f.write("\n")
+            os.replace(tmp, path)
+        except OSError as e:
+            _fail(f"cannot write '{path}': {e.strerror}")
+        tree = f", a tree of {len(snap['tree']['nodes'])} nodes" if "tree" in snap else ""
+        stop = f"; walk stopped: {snap['walk_error']}" if snap["walk_error"] else ""
+        n = len(snap["free"])
+        print(f"heap dump: wrote {path} ({n} free block{'s' if n != 1 else ''}{tree}){stop}")
+
+
 HeapCommand()
 HeapTree()
 HeapList()
@@ -632,3 +745,4 @@ HeapCheck()
 HeapStats()
 HeapMap()
 HeapLock()
+HeapDump()
