@@ -2,6 +2,7 @@
 # browser: Debian's headless chromium driven through chromium-driver and
 # python3-selenium (tools/deps.sh browser). Run with /usr/bin/python3 -m pytest.
 import http.server
+import json
 import re
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from selenium.webdriver.common.keys import Keys
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import heapview  # noqa: E402
+from test_gdb import ARCHES, free_port, image, run_gdb, start_qemu, stop, wait_listening  # noqa
 
 REPO = Path(__file__).resolve().parents[1]
 REPLAY = REPO / "build" / "host" / "replay"
@@ -324,3 +326,110 @@ def test_a_replay_of_something_else_is_refused(tmp_path, demo, edit, words, caps
     err = capsys.readouterr().err
     assert err.startswith("heapview: ") and words in err, err
     assert not out.exists()
+
+
+# --- snapshots: gdb's `heap dump FILE`, opened with --snapshot ----------------
+
+def step_blocks(steps_text, n):
+    """Step n's free blocks from replay --steps: [(offset, size, next)]."""
+    m = re.search(rf"^step {n} line \d+ brk (0x[0-9a-f]+) free \d+\n((?:  .*\n)*)", steps_text,
+                  re.M)
+    return int(m[1], 16), [tuple(t.split()) for t in m[2].splitlines()]
+
+
+def dumped_blocks(snap):
+    return [(b["offset"], b["size"], b["next"] or "nil") for b in snap["free"]]
+
+
+def show_snapshot(browser, snap_path, tmp_path):
+    """make heapview SNAPSHOT=...; opens the page; answers the drawn blocks."""
+    page = tmp_path / "snap.html"
+    p = subprocess.run(["make", "-s", "--no-print-directory", "heapview", f"SNAPSHOT={snap_path}",
+                        f"OUT={page}"], cwd=REPO, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=300)
+    assert p.returncode == 0 and f"heapview: wrote {page} (snapshot)" in p.stdout, p.stdout
+    open_page(browser, page)
+    return drawn(browser)
+
+
+def assert_drawn_as_dumped(got, snap):
+    """The free blocks where the dump has them, the runs between them in use."""
+    free = {int(b["offset"], 16): int(b["size"], 16) for b in snap["free"]}
+    assert {off: size for (k, off), (size, _) in got.items() if k == "free"} == free
+    at, brk = 0, int(snap["break"], 16) - int(snap["start"], 16)
+    for (kind, off), (size, labels) in sorted(got.items(), key=lambda kv: kv[0][1]):
+        assert off == at and (kind == "free" or labels[0] == "in use"), (off, kind, labels)
+        at = off + size
+    assert at == brk
+
+
+def gdb_host(program, cmds, *args):
+    out = run_gdb("gdb", ["--args", str(program), *map(str, args)],
+                  [f"source {REPO / 'tools' / 'gdb' / 'heaplab.py'}"] + cmds)
+    return out[1:]
+
+
+def test_heap_dump_of_the_host_replay(browser, tmp_path):
+    snap_path = tmp_path / "host.json"
+    # the third free (free b, op 7) stops before it runs: the heap after op 6
+    out = gdb_host(REPLAY, ["break mem_freel", "ignore 1 2", f"run {DEMO} >/dev/null",
+                            f"heap dump {snap_path}"])
+    assert re.search(rf"^heap dump: wrote {snap_path} \(2 free blocks\)$", out[3], re.M), out
+    snap = json.loads(snap_path.read_text())
+    brk, want = step_blocks(steps_of(DEMO), 6)
+    assert dumped_blocks(snap) == want
+    assert int(snap["break"], 16) - int(snap["start"], 16) == brk
+    assert snap["lock"] is None and "tree" not in snap and snap["walk_error"] is None
+    assert (snap["format"], snap["version"], snap["granule"]) == ("heaplab-snapshot", 1, "0x1000")
+    assert_drawn_as_dumped(show_snapshot(browser, snap_path, tmp_path), snap)
+    effect = browser.find_element(By.ID, "effect").text
+    assert "2 free blocks, break at 0x6000; no lock object" in effect, effect
+
+
+def test_heap_dump_of_a_tree(browser, tmp_path):
+    fake = tmp_path / "fake_index"
+    subprocess.run(["cc", "-g", "-O0", "-o", str(fake), str(REPO / "tests/host/fake_index.c")],
+                   check=True, timeout=120)
+    snap_path = tmp_path / "tree.json"
+    out = gdb_host(fake, ["break ready", "run", f"heap dump {snap_path}"])
+    assert "(3 free blocks, a tree of 3 nodes)" in out[2], out
+    tree = json.loads(snap_path.read_text())["tree"]
+    nodes = {n["offset"]: (n["size"], n["left"], n["right"], n["parent"], n["max"], n["height"])
+             for n in tree["nodes"]}
+    assert tree["root"] == "0x4000" and tree["index"] == 1 and tree["walk_error"] is None
+    assert nodes == {"0x4000": ("0x2000", "0x0", "0x9000", None, "0x3000", 2),
+                     "0x0": ("0x1000", None, None, "0x4000", "0x1000", 1),
+                     "0x9000": ("0x3000", None, None, "0x4000", "0x3000", 1)}
+    show_snapshot(browser, snap_path, tmp_path)
+    drawn_nodes = browser.execute_script(
+        "return [...document.querySelectorAll('#tree g.node')].map((g) => g.dataset.off)")
+    assert sorted(drawn_nodes) == ["0x0", "0x4000", "0x9000"]
+
+
+def test_heap_dump_of_each_image(browser, image, tmp_path):
+    """On each target, stopped in QEMU in the third free of the demo (with
+    the allocator's lock held): the dump is the replay's heap after op 6."""
+    port, console = free_port(), tmp_path / "console"
+    snap_path = tmp_path / f"{image}.json"
+    init = tmp_path / "gdbinit"
+    with open(console, "w") as log:
+        q = start_qemu(image, DEMO, port, log)
+        try:
+            wait_listening(q, port, log)
+            init.write_text((REPO / ".gdbinit").read_text())
+            out = run_gdb(ARCHES[image], [], ["break mem_freel", "ignore 1 2", "continue",
+                                              f"heap dump {snap_path}"], prelude=[init])
+        finally:
+            stop(q)
+    assert "(2 free blocks)" in out[3], out
+    snap = json.loads(snap_path.read_text())
+    base = re.search(r"^# base (0x[0-9a-f]+)", console.read_text(), re.M)
+    assert base and snap["start"] == base[1], console.read_text()
+    brk, want = step_blocks(steps_of(DEMO), 6)
+    assert dumped_blocks(snap) == want
+    assert int(snap["break"], 16) - int(snap["start"], 16) >= brk  # the platform's, page-rounded
+    assert int(snap["bloc"], 16) - int(snap["start"], 16) == brk
+    lock = snap["lock"]
+    assert lock["locked"] and lock["cpu"] == 0 and "mem_free" in lock["where"], lock
+    assert_drawn_as_dumped(show_snapshot(browser, snap_path, tmp_path), snap)
+    assert "held by cpu 0" in browser.find_element(By.ID, "effect").text
