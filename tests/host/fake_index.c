@@ -57,9 +57,20 @@ int main(void)
 	*a = (struct mem_node){0, 0, b, PAGE, 1};
 	*c = (struct mem_node){0, 0, b, 3 * PAGE, 1};
 	*b = (struct mem_node){a, c, 0, 3 * PAGE, 2};
-	mempool = (struct mem_pool){"mem", (struct mem_hdr *)heap, PAGE, (uintptr_t)heap,
-				    (uintptr_t)heap + sizeof heap, 0, 0, 13 * PAGE, 7 * PAGE, 1,
-				    0, 0, b, 1};
+	mempool = (struct mem_pool){"mem",
+				    (struct mem_hdr *)heap,
+				    PAGE,
+				    (uintptr_t)heap,
+				    (uintptr_t)heap + sizeof heap,
+				    0,
+				    0,
+				    13 * PAGE,
+				    7 * PAGE,
+				    1,
+				    0,
+				    0,
+				    b,
+				    1};
 	heap_break = mempool.bloc = mempool.brkseen = (uintptr_t)heap + 13 * PAGE;
 	ready();
 	return 0;
