@@ -25,6 +25,9 @@ REPO = Path(__file__).resolve().parents[1]
 REPLAY = REPO / "build" / "host" / "replay"
 HEAPVIEW = REPO / "tools" / "heapview.py"
 DEMO = REPO / "lab" / "demo.trace"
+# Seven free blocks between used ones, of sizes 1 to 7 pages, out of order.
+HOLES = "".join(f"alloc h{i} {4096 * (i * 3 % 7 + 1)}\nalloc u{i} 1\n" for i in range(7)) + \
+    "".join(f"free h{i}\n" for i in range(7))
 SHOTS = REPO / "build" / "heapview"
 PAGE = 0x1000
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -374,36 +377,55 @@ def test_heap_dump_of_the_host_replay(browser, tmp_path):
     # the third free (free b, op 7) stops before it runs: the heap after op 6
     out = gdb_host(REPLAY, ["break mem_freel", "ignore 1 2", f"run {DEMO} >/dev/null",
                             f"heap dump {snap_path}"])
-    assert re.search(rf"^heap dump: wrote {snap_path} \(2 free blocks\)$", out[3], re.M), out
+    assert re.search(rf"^heap dump: wrote {snap_path} \(2 free blocks, a tree of 2 nodes\)$",
+                     out[3], re.M), out
     snap = json.loads(snap_path.read_text())
     brk, want = step_blocks(steps_of(DEMO), 6)
     assert dumped_blocks(snap) == want
     assert int(snap["break"], 16) - int(snap["start"], 16) == brk
-    assert snap["lock"] is None and "tree" not in snap and snap["walk_error"] is None
+    assert snap["lock"] is None and snap["walk_error"] is None
+    assert [n["offset"] for n in snap["tree"]["nodes"]] == ["0x0", "0x4000"]  # 0x4000 below
     assert (snap["format"], snap["version"], snap["granule"]) == ("heaplab-snapshot", 1, "0x1000")
     assert_drawn_as_dumped(show_snapshot(browser, snap_path, tmp_path), snap)
     effect = browser.find_element(By.ID, "effect").text
     assert "2 free blocks, break at 0x6000; no lock object" in effect, effect
 
 
-def test_heap_dump_of_a_tree(browser, tmp_path):
-    fake = tmp_path / "fake_index"
-    subprocess.run(["cc", "-g", "-O0", "-o", str(fake), str(REPO / "tests/host/fake_index.c")],
-                   check=True, timeout=120)
-    snap_path = tmp_path / "tree.json"
-    out = gdb_host(fake, ["break ready", "run", f"heap dump {snap_path}"])
-    assert "(3 free blocks, a tree of 3 nodes)" in out[2], out
-    tree = json.loads(snap_path.read_text())["tree"]
-    nodes = {n["offset"]: (n["size"], n["left"], n["right"], n["parent"], n["max"], n["height"])
-             for n in tree["nodes"]}
-    assert tree["root"] == "0x4000" and tree["index"] == 1 and tree["walk_error"] is None
-    assert nodes == {"0x4000": ("0x2000", "0x0", "0x9000", None, "0x3000", 2),
-                     "0x0": ("0x1000", None, None, "0x4000", "0x1000", 1),
-                     "0x9000": ("0x3000", None, None, "0x4000", "0x3000", 1)}
-    show_snapshot(browser, snap_path, tmp_path)
+def test_heap_dump_holds_the_tree(browser, tmp_path):
+    """The host replay indexes its free blocks: the dump has the tree, whose
+    in-order walk is the free list; in --list mode there are no nodes."""
+    snaps, holes = {}, tmp_path / "holes.trace"
+    holes.write_text(HOLES)
+    for mode in ("index", "list"):
+        snaps[mode] = tmp_path / f"{mode}.json"
+        flags = "--list " if mode == "list" else ""
+        out = gdb_host(REPLAY, ["break replay_done", f"run {flags}{holes} >/dev/null",
+                                f"heap dump {snaps[mode]}"])
+        assert re.search(r"\(\d+ free blocks, a tree of \d+ nodes\)", out[2]), out
+    snap, listed = (json.loads(snaps[m].read_text()) for m in ("index", "list"))
+    assert dumped_blocks(snap) == dumped_blocks(listed) and len(snap["free"]) == 7
+    tree = snap["tree"]
+    assert tree["index"] == 1 and tree["walk_error"] is None
+    assert listed["tree"] == {"index": 0, "root": None, "nodes": [], "walk_error": None}
+    nodes = {n["offset"]: n for n in tree["nodes"]}
+    assert tree["nodes"][0]["offset"] == tree["root"] and nodes[tree["root"]]["parent"] is None
+
+    def inorder(off):
+        return [] if off is None else inorder(nodes[off]["left"]) + [off] + \
+            inorder(nodes[off]["right"])
+
+    def largest(off):
+        n = nodes[off]
+        return max([int(n["size"], 16)] + [largest(c) for c in (n["left"], n["right"]) if c])
+
+    assert inorder(tree["root"]) == [b["offset"] for b in snap["free"]]
+    for off, n in nodes.items():
+        assert int(n["max"], 16) == largest(off), n
+        assert all(nodes[c]["parent"] == off for c in (n["left"], n["right"]) if c)
+    show_snapshot(browser, snaps["index"], tmp_path)
     drawn_nodes = browser.execute_script(
         "return [...document.querySelectorAll('#tree g.node')].map((g) => g.dataset.off)")
-    assert sorted(drawn_nodes) == ["0x0", "0x4000", "0x9000"]
+    assert sorted(drawn_nodes) == sorted(nodes)
 
 
 def test_heap_dump_of_each_image(browser, image, tmp_path):
@@ -421,7 +443,7 @@ def test_heap_dump_of_each_image(browser, image, tmp_path):
                                               f"heap dump {snap_path}"], prelude=[init])
         finally:
             stop(q)
-    assert "(2 free blocks)" in out[3], out
+    assert "(2 free blocks, a tree of 2 nodes)" in out[3], out
     snap = json.loads(snap_path.read_text())
     base = re.search(r"^# base (0x[0-9a-f]+)", console.read_text(), re.M)
     assert base and snap["start"] == base[1], console.read_text()
