@@ -293,6 +293,35 @@ static void offset(struct replay *r, const struct mem_hdr *b, char *buf, size_t 
 		snprintf(buf, len, "0x%lx", (unsigned long)((uintptr_t)b - r->base));
 }
 
+// node_offset prints the block of tree node n as an offset, or nil.
+static void node_offset(struct replay *r, const struct avl_node *n, char *buf, size_t len)
+{
+	// avl is a mem_node's first member
+	offset(r, n ? mem_index_blockl((const struct mem_node *)n) : NULL, buf, len);
+}
+
+// step_tree prints the placement index after the free list, in order.
+static void step_tree(struct replay *r)
+{
+	const struct avl_node *n;
+	unsigned long k = 0;
+	char buf[160], at[24], l[24], rt[24];
+
+	for (n = avl_first(&r->pool->tree); n != NULL; n = avl_next(n))
+		k++;
+	node_offset(r, r->pool->tree.node, at, sizeof at);
+	snprintf(buf, sizeof buf, "tree root %s nodes %lu\n", at, k);
+	emit(r, buf);
+	for (n = avl_first(&r->pool->tree); n != NULL; n = avl_next(n)) {
+		node_offset(r, n, at, sizeof at);
+		node_offset(r, n->left, l, sizeof l);
+		node_offset(r, n->right, rt, sizeof rt);
+		snprintf(buf, sizeof buf, "  %s left %s right %s max 0x%lx height %ld\n", at, l, rt,
+			 (unsigned long)((const struct mem_node *)n)->max, (long)n->height);
+		emit(r, buf);
+	}
+}
+
 void replay_step(struct replay *r, unsigned long lineno)
 {
 	struct mem_hdr *b;
@@ -311,6 +340,8 @@ void replay_step(struct replay *r, unsigned long lineno)
 		snprintf(buf, sizeof buf, "  %s 0x%lx %s\n", at, (unsigned long)b->size, next);
 		emit(r, buf);
 	}
+	if (r->pool->index)
+		step_tree(r);
 	r->pool->ops->unlock(r->pool);
 }
 

@@ -52,6 +52,9 @@ int replay_run(struct replay *r, const char *text, size_t len);
 // pool's break and every free block with its header:
 //	step N line L brk 0xOFF free K
 //	  0xOFF 0xSIZE 0xNEXT		K lines; NEXT is nil at the end
+// and, when the pool uses the placement index, its nodes in order:
+//	tree root 0xOFF nodes M		ROOT nil if empty
+//	  0xOFF left 0xOFF right 0xOFF max 0xMAX height H	M lines; nil for none
 // replay_run calls it after each operation when r->steps is set.
 void replay_step(struct replay *r, unsigned long lineno);
 

@@ -198,6 +198,23 @@ def test_keys_step_forward_and_back_with_the_replay_offsets(browser, demo):
     assert "nil" in [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#links text")]
 
 
+def test_the_tree_beside_the_list(browser, demo):
+    """Each step's placement index, as replay --steps printed it."""
+    page, steps = demo
+    trees = [[]] + [re.findall(r"^  (0x\S+) left (\S+) right (\S+) max (0x\S+) height \d+$",
+                               part, re.M)
+                    for part in re.split(r"^step \d+ .*\n", steps, flags=re.M)[1:]]
+    assert len(trees) == 9 and [len(t) for t in trees] == [0, 0, 0, 0, 1, 1, 2, 2, 1]
+    open_page(browser, page)
+    for n, want in enumerate(trees):
+        browser.execute_script(f"heapview.show({n})")
+        got = browser.execute_script(
+            "return [...document.querySelectorAll('#tree g.node')].map((g) => [g.dataset.off,"
+            " g.dataset.left, g.dataset.right, g.dataset.max])")
+        assert sorted(map(tuple, got)) == sorted(want), f"step {n}"
+    assert browser.find_elements(By.CSS_SELECTOR, "#tree g.node.hit")  # step 8 merged here
+
+
 def test_the_slider_steps(browser, demo):
     page, steps = demo
     want = expected_states(DEMO.read_text(), steps)

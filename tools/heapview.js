@@ -9,6 +9,7 @@
   const W = 1200, L = 86, R = 24; // the drawing's width and margins
   const ROW = { before: { y: 96, h: 30 }, after: { y: 170, h: 58 } };
   const LIST_Y = 330, BOX_W = 148, BOX_H = 58, GAP = 38, LIST_MAX = 60;
+  const TREE_MAX = 63, TREE_LEVELS = 6;
   const ALLOC_KINDS = ["carve", "exact", "sbrk"];
   const last = M.steps.length - 1;
   if (M.source !== "steps") ROW.after.y = 110; // one row: no before
@@ -228,12 +229,13 @@
 
   // drawTree draws a snapshot's placement index: each node a free block,
   // its subtree's largest size beside it.
-  function drawTree(svg, tree, y0) {
-    if (!tree || !tree.nodes || tree.nodes.length === 0) return y0;
+  function drawTree(svg, tree, y0, e) {
+    if (!tree || !tree.nodes) return y0;
     const nodes = new Map(tree.nodes.map((n) => [n.offset, n])), order = [];
     const g = el("g", { id: "tree" }, svg);
     el("text", { x: 8, y: y0 + 10, class: "title" }, g,
-      `the placement index (${tree.nodes.length} nodes; each: block, size, largest size below)`);
+      `the placement index, the same blocks by address (${tree.nodes.length} node` +
+      `${tree.nodes.length === 1 ? "" : "s"}; each: block, size · the largest size in its subtree)`);
     const walk = (off, depth, seen) => {
       const n = nodes.get(off);
       if (!n || seen.has(off) || depth > 40) return;
@@ -243,6 +245,14 @@
       walk(n.right, depth + 1, seen);
     };
     walk(tree.root, 0, new Set());
+    if (order.length === 0) {
+      el("text", { x: L, y: y0 + 36, class: "nil" }, g, "root nil (no free block)");
+      return y0 + 50;
+    }
+    const deep = order.length > TREE_MAX; // then only the top levels are drawn
+    if (deep) order.splice(0, order.length, ...order.filter(([, d]) => d < TREE_LEVELS));
+    if (deep) el("text", { x: W - R, y: y0 + 10, class: "rowname", "text-anchor": "end" }, g,
+      `only its top ${TREE_LEVELS} levels are drawn`);
     const at = new Map(), dx = Math.min(170, (W - L) / Math.max(order.length, 1));
     order.forEach(([n, d], i) => at.set(n.offset, [L + dx * i + dx / 2, y0 + 40 + d * 58]));
     for (const [n] of order) {
@@ -255,7 +265,10 @@
     }
     for (const [n] of order) {
       const [cx, cy] = at.get(n.offset);
-      const ng = el("g", { class: "node", id: `node-${n.offset}`, "data-off": n.offset }, g);
+      const hit = e.block !== null && e.block !== undefined && hex(e.block) === n.offset;
+      const ng = el("g", { class: "node" + (hit ? " hit" : ""), id: `node-${n.offset}`,
+        "data-off": n.offset, "data-left": n.left || "nil", "data-right": n.right || "nil",
+        "data-max": n.max }, g);
       el("rect", { x: cx - dx / 2 + 4, y: cy - 14, width: dx - 8, height: 30, rx: 6 }, ng);
       el("text", { x: cx, y: cy - 1, class: "lab" }, ng, n.offset);
       el("text", { x: cx, y: cy + 12, class: "lab small" }, ng, `${n.size} · max ${n.max}`);
@@ -294,7 +307,7 @@
     drawLinks(svg, st);
     drawHighlight(svg, prev, st);
     let h = drawList(svg, st);
-    if (M.snapshot) h = drawTree(svg, M.snapshot.tree, h + 10);
+    h = drawTree(svg, st.tree, h + 10, st.effect);
     svg.setAttribute("viewBox", `0 0 ${W} ${h + 10}`);
     svg.setAttribute("data-step", view.step);
     describe(st);

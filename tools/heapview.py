@@ -5,7 +5,8 @@
 """Theory of operation
 
 `replay --steps` prints, after every operation, the break and each free
-block's header (offset, size, next), as the allocator left them. The trace
+block's header (offset, size, next), as the allocator left them, and the
+placement tree when the pool has one. The trace
 says what each operation asked for and the replay's own lines what it got,
 so every state is known: the free list from the replay, the allocations
 (with their IDs) from the trace and the answers. Each step's effect (first
@@ -58,6 +59,7 @@ class Step:
     def __init__(self, n, line, brk, free):
         self.n, self.line, self.brk, self.free = n, line, brk, free
         self.printed = []  # the replay's lines for this operation
+        self.tree = None  # the placement index, if the pool has one
         self.alloc = []
         self.effect = None
 
@@ -83,6 +85,7 @@ def parse_steps(text):
                 raise ViewError(f"replay output line {i}: step {st.n} after step "
                                 f"{len(steps) - 1}: the output is cut or edited")
             st.free, i = read_blocks(lines, i, int(m[4]))
+            st.tree, i = read_tree(lines, i, st.free)
             st.printed, pending = pending, []
             steps.append(st)
         elif re.fullmatch(r"(free 0x[0-9a-f]+ 0x[0-9a-f]+|brk 0x[0-9a-f]+)", s) or not s:
@@ -108,6 +111,32 @@ def read_blocks(lines, i, k):
                             f"({k} free blocks), got '{lines[j].strip() if j < len(lines) else ''}'")
         blocks.append((int(m[1], 16), int(m[2], 16), None if m[3] == "nil" else int(m[3], 16)))
     return blocks, i + k
+
+
+NODE_LINE = re.compile(r"(0x[0-9a-f]+) left (0x[0-9a-f]+|nil) right (0x[0-9a-f]+|nil) "
+                       r"max (0x[0-9a-f]+) height (\d+)")
+
+
+def read_tree(lines, i, free):
+    """Reads a step's `tree root ... nodes M` and its M node lines from
+    lines[i], if there are any (a pool with the placement index); answers
+    ({root, nodes} or None, i). Nodes keep the snapshot's form: 0x-hex."""
+    m = re.fullmatch(r"tree root (0x[0-9a-f]+|nil) nodes (\d+)",
+                     lines[i].strip() if i < len(lines) else "")
+    if not m:
+        return None, i
+    sizes = {off: size for off, size, _ in free}
+    nil = lambda t: None if t == "nil" else t  # noqa: E731
+    nodes = []
+    for j in range(i + 1, i + 1 + int(m[2])):
+        n = NODE_LINE.fullmatch(lines[j].strip() if j < len(lines) else "")
+        if not n or int(n[1], 16) not in sizes:
+            raise ViewError(f"replay output line {j + 1}: want a node of a free block, "
+                            "`0xOFF left 0xOFF right 0xOFF max 0xMAX height H`, got "
+                            f"'{lines[j].strip() if j < len(lines) else ''}'")
+        nodes.append({"offset": n[1], "size": h(sizes[int(n[1], 16)]), "left": nil(n[2]),
+                      "right": nil(n[3]), "max": n[4], "height": int(n[5])})
+    return {"root": nil(m[1]), "nodes": nodes}, i + 1 + int(m[2])
 
 
 class Model:
@@ -285,7 +314,7 @@ def steps_page(trace_path, steps_path):
 
 def step_json(st):
     made = getattr(st, "made", {})
-    return {"n": st.n, "line": st.line, "brk": st.brk, "printed": st.printed,
+    return {"n": st.n, "line": st.line, "brk": st.brk, "printed": st.printed, "tree": st.tree,
             "free": [[o, s, nx, made.get((o, s))] for o, s, nx in st.free],
             "alloc": st.alloc, "effect": st.effect or {
                 "kind": "start", "text": "the heap is empty: the break is at its start",
@@ -344,7 +373,7 @@ def snapshot_step(snap, brk, free):
            if lock.get("locked") else f"lock \"{lock.get('name')}\" free")
     text = (f"snapshot of {snap.get('pool', 'mempool')} ({snap.get('arch', '?')}): "
             f"{len(free)} free block{'s' if len(free) != 1 else ''}, break at {h(brk)}; {who}")
-    return {"n": 0, "line": 0, "brk": brk, "printed": [],
+    return {"n": 0, "line": 0, "brk": brk, "printed": [], "tree": snap.get("tree"),
             "free": [[o, s, nx, None] for o, s, nx in free], "alloc": used,
             "effect": {"kind": "snapshot", "text": text, "range": None}}
 
