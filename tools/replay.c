@@ -20,7 +20,7 @@ static const char usage[] =
     "  operation N of trace line L (and its own output line, if any):\n"
     "    step N line L brk 0xOFF free K\n"
     "      0xOFF 0xSIZE 0xNEXT          one line per free block; NEXT nil at the end\n"
-    "  then, unless --list, the placement index in address order:\n"
+    "  then, when the pool uses the placement index, its nodes in order:\n"
     "    tree root 0xOFF nodes M        ROOT nil when empty\n"
     "      0xOFF left 0xOFF right 0xOFF max 0xMAX height H     nil for no child\n"
     "  Exit: 0 ok, 1 an operation was refused, 2 usage or malformed trace,\n"
