@@ -340,3 +340,24 @@ def test_a_long_trace_draws_its_bars_as_one_group(tmp_path):
     group = [g for g in root.iter(f"{SVG}g") if g.get("id") == "allocs"]
     assert len(group) == 1 and len(list(group[0].iter(f"{SVG}path"))) == 2100
     assert not any((g.get("id") or "").startswith("alloc-") for g in root.iter(f"{SVG}g"))
+
+
+def test_small_blocks_stay_visible_and_labelled(tmp_path):
+    # one page among 16 MiB: a hairline at this scale, unless marked
+    text = ("alloc big 0x1000000\n" + "".join(f"alloc s{i} 4096\n" for i in range(6)) +
+            "free s2\nfree big\nalloc t 4096\n")
+    trace, out, _ = replay(tmp_path, text)
+    p = run(trace, out, "-o", tmp_path / "small")
+    assert p.returncode == 0, p.stderr
+    root = ET.parse(tmp_path / "small.svg").getroot()
+    ids = {g.get("id") for g in root.iter(f"{SVG}g") if g.get("id")}
+    smalls = [f"alloc-{k + 2}-s{k}" for k in range(6)]
+    assert {f"mark-{s}" for s in smalls} <= ids
+    assert "mark-alloc-1-big" not in ids
+    assert {f"label-{s}" for s in smalls + ["alloc-1-big", "alloc-8-t"]} <= ids
+    assert "mark-free-0x1002000" in ids and "mark-free-0x0" not in ids  # s2's page; big's
+    # and in the step view: the page t took
+    p = run(trace, out, "--step", 10, "-o", tmp_path / "step10")
+    assert p.returncode == 0, p.stderr
+    ids = {g.get("id") for g in ET.parse(tmp_path / "step10.svg").getroot().iter(f"{SVG}g")}
+    assert "mark-after-alloc-8-t" in ids and "mark-before-alloc-3-s1" in ids

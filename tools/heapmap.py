@@ -13,16 +13,19 @@ runs (the allocator merges touching blocks, so its list is exactly that).
 The picture (the default view) has the operation number across and the
 address (offset from the heap's start) up. Each allocation is a bar from its
 address to its end, rounded up to the granule, spanning the operations it
-was live; a strip on the right shows the final free list as the replay
-printed it; a line follows the break. `--step N` draws instead the free list
-just before and just after operation N, to show one split or one merge.
+was live (a bar too thin to see at the scale, a page among megabytes, gets a
+mark that stays visible, and bars carry their IDs where a label fits); a
+strip on the right shows the final free list as the replay printed it; a
+line follows the break. `--step N` draws instead the free list just before
+and just after operation N, to show one split or one merge.
 
 Every SVG element that carries data has an id: `alloc-SEQ-ID` per bar (SEQ
 counts alloc lines from 1; a bar cut by a partial free becomes
 `alloc-SEQ-ID.1`, `.2`...; past 2000 bars they are drawn as one group,
-`allocs`), `free-0xOFF` per final free block, `brk` for the break; the step
-view has `before-...`/`after-...` for the same, and `before-op-range` and
-`after-op-range` for the bytes operation N touched.
+`allocs`; a thin bar's mark is `mark-alloc-...`, a label `label-alloc-...`),
+`free-0xOFF` per final free block (`mark-free-0xOFF` if thin), `brk` for the
+break; the step view has `before-...`/`after-...` for the same, and
+`before-op-range` and `after-op-range` for the bytes operation N touched.
 
 Exit status: 0 drawn, 2 bad arguments, a malformed trace or output, or a
 trace and output that do not belong together (each with a message)."""
@@ -435,7 +438,9 @@ def load(trace_path, out_path, page):
 # Drawing. Colours: allocations cycle through a qualitative map, free
 # blocks are green, the break red, the bytes an operation touched outlined.
 FREE_FACE, FREE_EDGE, BRK_COLOUR, TOUCH_EDGE = "#a6dba0", "#1b7837", "#d7301f", "#2166ac"
-LABEL_MAX = 40  # label bars with their IDs when there are at most this many
+LABEL_MAX = 150  # label at most this many bars with their IDs, where they do not collide
+THIN = 0.006  # a bar thinner than this part of the address axis gets a mark that stays visible
+CHAR_W, LABEL_H = 0.0058, 0.022  # a label's character and its height, in parts of the axes
 BARS_MAX = 2000  # past this many bars, draw them as one collection
 
 
@@ -463,7 +468,9 @@ def hex_axis(axis, page, top):
 
 
 def colour(plt, seq):
-    return plt.get_cmap("tab20")((seq * 7) % 20)
+    """60 colours (tab20, tab20b, tab20c), so that neighbours rarely share one."""
+    k = (seq * 7) % 60
+    return plt.get_cmap(("tab20", "tab20b", "tab20c")[k // 20])(k % 20)
 
 
 def rect(plt, x, y, w, h, gid, **kw):
@@ -481,7 +488,7 @@ def draw_timeline(plt, h, title):
                                     gridspec_kw={"width_ratios": [14, 1], "wspace": 0.03})
     end = h.nran + 1
     top = max([h.brk[-1], h.page] + [p.end for p in h.pieces])
-    draw_bars(plt, h, ax, end)
+    draw_bars(plt, h, ax, end, top * 1.04)
     xs = list(range(h.nran + 1)) + [end]
     ax.plot(xs, h.brk + [h.brk[-1]], drawstyle="steps-post", color=BRK_COLOUR, linewidth=1.5,
             gid="brk", label="break")
@@ -499,9 +506,12 @@ def draw_timeline(plt, h, title):
     return fig
 
 
-def draw_bars(plt, h, ax, end):
+def draw_bars(plt, h, ax, end, top):
     """One bar per piece, each an SVG element with its own id; past
-    BARS_MAX bars, one collection (id `allocs`), which draws much faster."""
+    BARS_MAX bars, one collection (id `allocs`), which draws much faster.
+    A bar too thin to see at this scale (a page among megabytes) gets a
+    mark of a fixed thickness (id `mark-...`); bars are labelled with their
+    IDs where a label fits without covering another (label_bar)."""
     if len(h.pieces) > BARS_MAX:
         from matplotlib.collections import PolyCollection
         boxes = [[(p.start, p.off), (p.stop or end, p.off), (p.stop or end, p.end),
@@ -509,13 +519,35 @@ def draw_bars(plt, h, ax, end):
         ax.add_collection(PolyCollection(boxes, facecolors=[colour(plt, p.seq) for p in h.pieces],
                                          edgecolors="black", linewidths=0.2, gid="allocs"))
         return
-    for p in h.pieces:
+    placed = []  # the labels' boxes so far, in parts of the axes
+    for p in sorted(h.pieces, key=lambda p: p.off - p.end):  # big bars claim their labels first
         stop = p.stop if p.stop is not None else end
         ax.add_patch(rect(plt, p.start, p.off, stop - p.start, p.end - p.off, p.gid(),
                           facecolor=colour(plt, p.seq), edgecolor="black", linewidth=0.3))
-        if len(h.pieces) <= LABEL_MAX:
-            ax.text((p.start + stop) / 2, (p.off + p.end) / 2, p.ident, ha="center",
-                    va="center", fontsize=8, gid=f"label-{p.gid()}")
+        if (p.end - p.off) / top < THIN:
+            ax.plot([p.start, stop], [(p.off + p.end) / 2] * 2, color=colour(plt, p.seq),
+                    linewidth=2.5, solid_capstyle="butt", gid=f"mark-{p.gid()}")
+        if len(placed) < LABEL_MAX:
+            label_bar(ax, p, stop, end, top, placed)
+
+
+def label_bar(ax, p, stop, end, top, placed):
+    """Writes p's ID inside its bar when the bar holds it, else just right of
+    the bar's start in a small box, unless that covers a label placed before."""
+    x0, x1, y0, y1 = p.start / end, stop / end, p.off / top, p.end / top
+    w = CHAR_W * (len(p.ident) + 1)
+    inside = x1 - x0 >= w and y1 - y0 >= LABEL_H
+    box = ((x0 + x1 - w) / 2, (x0 + x1 + w) / 2) if inside else (x0 + 0.002, x0 + 0.002 + w)
+    ym = (y0 + y1) / 2
+    box += (ym - LABEL_H / 2, ym + LABEL_H / 2)
+    if box[1] > 1 or any(box[0] < b[1] and b[0] < box[1] and box[2] < b[3] and b[2] < box[3]
+                         for b in placed):
+        return
+    placed.append(box)
+    kw = {} if inside else {"bbox": {"boxstyle": "square,pad=0.1", "facecolor": "white",
+                                     "edgecolor": "none", "alpha": 0.8}}
+    ax.text((box[0] + box[1]) / 2, ym, p.ident, ha="center", va="center",
+            fontsize=8 if inside else 6.5, gid=f"label-{p.gid()}", transform=ax.transAxes, **kw)
 
 
 def draw_strip(plt, h, strip):
@@ -527,9 +559,13 @@ def draw_strip(plt, h, strip):
         strip.text(0.5, 0.5, "none:\nthe replay\nstopped", ha="center", va="center",
                    transform=strip.transAxes, fontsize=8)
         return
+    top = strip.get_ylim()[1]
     for off, size in h.out.free:
         strip.add_patch(rect(plt, 0.1, off, 0.8, size, f"free-{off:#x}", facecolor=FREE_FACE,
                              edgecolor=FREE_EDGE, linewidth=0.8))
+        if size / top < THIN:  # a page among megabytes: keep it visible
+            strip.plot([0.1, 0.9], [off + size / 2] * 2, color=FREE_EDGE, linewidth=2.5,
+                       solid_capstyle="butt", gid=f"mark-free-{off:#x}")
     strip.axhline(h.out.brk, color=BRK_COLOUR, linewidth=1.5, gid="strip-brk")
 
 
@@ -569,12 +605,21 @@ def draw_row(plt, h, ax, k, name, right):
                               facecolor="#d9d9d9", edgecolor="black", linewidth=0.5))
             if (p.end - p.off) / right > 0.04:
                 ax.text((p.off + p.end) / 2, 0.5, p.ident, ha="center", va="center", fontsize=8)
+            thin_mark(ax, p.off, p.end - p.off, right, "black", p.gid(f"mark-{name}-alloc"))
     for off, size in h.free_runs(k):
         ax.add_patch(rect(plt, off, 0.15, size, 0.7, f"{name}-free-{off:#x}",
                           facecolor=FREE_FACE, edgecolor=FREE_EDGE, linewidth=0.8))
+        thin_mark(ax, off, size, right, FREE_EDGE, f"mark-{name}-free-{off:#x}")
         if size / right > 0.08:
             ax.text(off + size / 2, 0.5, f"free {size:#x}", ha="center", va="center", fontsize=8)
     ax.axvline(h.brk[k], color=BRK_COLOUR, linewidth=1.5, gid=f"{name}-brk")
+
+
+def thin_mark(ax, off, size, right, colour, gid):
+    """A block of the step view too narrow to see gets a mark that is."""
+    if size / right < THIN:
+        ax.plot([off + size / 2] * 2, [0.15, 0.85], color=colour, linewidth=2.5,
+                solid_capstyle="butt", gid=gid)
 
 
 def save(fig, stem):
