@@ -334,7 +334,8 @@ def test_screenshot(browser, demo):
     (lambda s: s.split("\n", 1)[1], "does not start with `# steps granule"),
     (lambda s: s.replace("step 3 line 6", "step 4 line 6"), "step 4 after step 2"),
     (lambda s: s.replace("d 0x2000", "d 0x3000"), "nothing covers [0x2000, 0x3000)"),
-    (lambda s: s.replace("d 0x2000", "d 0x1000"), "d at 0x1000 overlaps free, which ends at 0x2000"),
+    (lambda s: s.replace("d 0x2000", "d 0x1000"),
+     "d at 0x1000 overlaps free, which ends at 0x2000"),
     (lambda s: s.replace("  0x0 0x2000 0x4000", "  0x0 0x2000"), "want `0xOFF 0xSIZE 0xNEXT`"),
     (lambda s: s.replace("line 11", "line 12"), "operation 8 of the trace is on line 11"),
 ])

@@ -60,7 +60,9 @@
   }
 
   function made(n) {
-    if (n === null || n === undefined) return M.source === "snapshot" ? "(a snapshot: not known)" : "—";
+    if (n === null || n === undefined) {
+      return M.source === "snapshot" ? "(a snapshot: not known)" : "—";
+    }
     const st = M.steps[n];
     return `op ${n} (trace line ${st.line}): ${M.ops[n - 1]}`;
   }
@@ -111,10 +113,12 @@
   // drawLinks draws each free block's next as an arrow under the row,
   // from the head pointer to the first block and on to nil.
   function drawLinks(svg, st) {
-    const row = ROW.after, y = row.y + row.h, g = el("g", { id: "links", "clip-path": "url(#clip)" }, svg);
+    const row = ROW.after, y = row.y + row.h;
+    const g = el("g", { id: "links", "clip-path": "url(#clip)" }, svg);
     const free = st.free;
     const clampx = (v) => Math.max(Math.min(v, W - R), L);
-    const into = (off) => clampx(x(off) + 5), out = (off, size) => clampx(Math.min(x(off) + 16, x(off + size) - 2));
+    const into = (off) => clampx(x(off) + 5); // an arrow ends near a block's start
+    const out = (off, size) => clampx(Math.min(x(off) + 16, x(off + size) - 2));
     const seen = (off) => off >= view.lo && off < view.hi;
     if (free.length > 0 && seen(free[0][0])) {
       el("path", { d: `M ${L - 30} ${y + 22} H ${into(free[0][0])} V ${y + 4}`, class: "link",
@@ -194,14 +198,16 @@
     const g = el("g", { id: "list" }, svg), e = st.effect;
     const per = Math.floor((W - L) / (BOX_W + GAP)), shown = st.free.slice(0, LIST_MAX);
     el("text", { x: 8, y: LIST_Y - 18, class: "title" }, g,
-      `the free list, as linked (${st.free.length} block${st.free.length === 1 ? "" : "s"}; not to scale)`);
+      `the free list, as linked (${st.free.length} block${st.free.length === 1 ? "" : "s"}; ` +
+      "not to scale)");
     el("text", { x: 8, y: LIST_Y + BOX_H / 2 + 4, class: "rowname" }, g, "freelist →");
     const pos = (i) => [L + (i % per) * (BOX_W + GAP), LIST_Y + Math.floor(i / per) * (BOX_H + 30)];
     shown.forEach(([off, size, next], i) => {
       const [bx, by] = pos(i), hit = e.block === off && !ALLOC_KINDS.includes(e.kind) ||
         (e.kind === "carve" && e.block === off);
       const b = el("g", { class: "box" + (hit ? " hit" : ""), id: `list-${hex(off)}`,
-        "data-off": hex(off), "data-size": hex(size), "data-next": next === null ? "nil" : hex(next) }, g);
+        "data-off": hex(off), "data-size": hex(size),
+        "data-next": next === null ? "nil" : hex(next) }, g);
       b.info = { kind: "free", off, size, next, made: st.free[i][3] };
       el("rect", { x: bx, y: by, width: BOX_W, height: BOX_H, rx: 4 }, b);
       el("text", { x: bx + 8, y: by + 16, class: "boxhead" }, b, `block ${hex(off)}`);
@@ -222,7 +228,9 @@
       const [bx, by] = pos(LIST_MAX);
       el("text", { x: bx, y: by + 34 }, g, `… and ${st.free.length - LIST_MAX} more`);
     }
-    if (st.free.length === 0) el("text", { x: L, y: LIST_Y + 34, class: "nil" }, g, "nil (no free block)");
+    if (st.free.length === 0) {
+      el("text", { x: L, y: LIST_Y + 34, class: "nil" }, g, "nil (no free block)");
+    }
     const rows = Math.ceil(Math.min(st.free.length + 1, LIST_MAX + 1) / per);
     return LIST_Y + rows * (BOX_H + 30);
   }
@@ -328,13 +336,15 @@
         html("code", {}, op, st.printed.join("; "));
       }
     } else {
-      html("span", { class: "opname" }, op, M.source === "steps" ? "before the first operation" : M.title);
+      html("span", { class: "opname" }, op,
+        M.source === "steps" ? "before the first operation" : M.title);
     }
     const eff = document.getElementById("effect");
     eff.className = `effect ${e.kind}`;
     eff.setAttribute("data-kind", e.kind);
     eff.textContent = e.text + (n === last && M.stop ? `  — then the replay stopped: ${M.stop}` : "");
-    document.getElementById("range").textContent = `showing [${hex(Math.round(view.lo))}, ${hex(Math.round(view.hi))})`;
+    document.getElementById("range").textContent =
+      `showing [${hex(Math.round(view.lo))}, ${hex(Math.round(view.hi))})`;
   }
 
   function show(n) {
@@ -435,8 +445,10 @@
     const head = html("header", {}, body);
     html("h1", {}, head, `heapview: ${M.title}`);
     const sub = M.source === "steps"
-      ? `replay of ${M.title}: ${last} operations, granule ${hex(M.granule)}, heap ${hex(M.heap)} bytes. `
-      : `gdb snapshot of ${M.snapshot.pool} (${M.snapshot.arch}), granule ${hex(M.granule)}, a heap of ` +
+      ? `replay of ${M.title}: ${last} operations, granule ${hex(M.granule)}, ` +
+        `heap ${hex(M.heap)} bytes. `
+      : `gdb snapshot of ${M.snapshot.pool} (${M.snapshot.arch}), granule ${hex(M.granule)}, ` +
+        "a heap of " +
         `${hex(M.heap)} bytes at ${M.snapshot.start}. `;
     html("p", { class: "sub" }, head, sub + "Every number below is an offset from the heap's start.");
     const c = html("nav", { id: "controls" }, body);
@@ -459,7 +471,6 @@
     panning(svg);
     if (M.snapshot) snapshotFacts(body);
     const lg = html("footer", {}, body);
-    lg.innerHTML = "";
     html("span", { class: "key free" }, lg, "free block: its header (next, size)");
     html("span", { class: "key alloc" }, lg, "allocated: its ID and offset");
     html("span", { class: "key hl" }, lg, "what this operation touched");
@@ -473,8 +484,10 @@
 
   function snapshotFacts(body) {
     const s = M.snapshot, dl = html("dl", { id: "facts" }, body);
-    const lock = s.lock ? (s.lock.locked ? `held by cpu ${s.lock.cpu} at ${s.lock.where}` : "free") : "none (host)";
-    const rows = [["pool", s.pool], ["arch", s.arch], ["heap start", s.start], ["break", `${s.break} (+${hex(M.steps[0].brk)})`],
+    const lock = !s.lock ? "none (host)"
+      : s.lock.locked ? `held by cpu ${s.lock.cpu} at ${s.lock.where}` : "free";
+    const rows = [["pool", s.pool], ["arch", s.arch], ["heap start", s.start],
+      ["break", `${s.break} (+${hex(M.steps[0].brk)})`],
       ["granule", s.granule], ["in use", s.inuse], ["taken", s.taken], ["lock", lock]];
     if (s.walk_error) rows.push(["walk stopped", s.walk_error]);
     for (const [k, v] of rows) {

@@ -36,6 +36,8 @@ from heapmap import MapError, parse_trace  # noqa: E402  (the trace's grammar, o
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAX_ENTRIES = 2_000_000  # blocks summed over all steps: past this the page is too big
 SNAPSHOT_FORMAT = "heaplab-snapshot"
+# The page may run its own inline script and style, and fetch nothing.
+CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
 SNAPSHOT_VERSION = 1
 
 HELP_EPILOG = """examples:
@@ -104,11 +106,11 @@ def read_blocks(lines, i, k):
     """Reads the k block lines of a step from lines[i]; answers (blocks, i)."""
     blocks = []
     for j in range(i, i + k):
-        m = re.fullmatch(r"(0x[0-9a-f]+) (0x[0-9a-f]+) (0x[0-9a-f]+|nil)",
-                         lines[j].strip() if j < len(lines) else "")
+        got = lines[j].strip() if j < len(lines) else ""
+        m = re.fullmatch(r"(0x[0-9a-f]+) (0x[0-9a-f]+) (0x[0-9a-f]+|nil)", got)
         if not m:
             raise ViewError(f"replay output line {j + 1}: want `0xOFF 0xSIZE 0xNEXT` "
-                            f"({k} free blocks), got '{lines[j].strip() if j < len(lines) else ''}'")
+                            f"({k} free blocks), got '{got}'")
         blocks.append((int(m[1], 16), int(m[2], 16), None if m[3] == "nil" else int(m[3], 16)))
     return blocks, i + k
 
@@ -388,7 +390,7 @@ def render(model):
     title = html.escape(f"heapview: {model['title']}")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
 <title>{title}</title>
 <style>{css}</style></head>
 <body>
@@ -401,7 +403,8 @@ def render(model):
 
 def parse_args(argv):
     ap = argparse.ArgumentParser(
-        prog="heapview.py", epilog=HELP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="heapview.py", epilog=HELP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Write one self-contained HTML page that steps through a replay "
         "(slider, arrow keys) or shows a gdb `heap dump` snapshot.")
     ap.add_argument("trace", nargs="?", help="the trace file")
