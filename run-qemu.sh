@@ -30,9 +30,11 @@ root) and the image is built or brought up to date (make ARCH=...) first.
   --bench        trace mode: instead of replaying, run the trace through
                  heaplab and then newlib's malloc, silently, between calls of
                  bench_mark() (kernel bench; make bench counts instructions)
-  --gdb          start QEMU halted with its gdb stub on TCP port
-                 ${GDBPORT:-1234}, and print how to attach; no time limit
-                 unless --timeout is given
+  --gdb          start QEMU halted with its gdb stub listening on
+                 127.0.0.1 only, TCP port $GDBPORT or else 25000 + (your
+                 uid % 5000), as xv6 does, so that users of one machine do
+                 not collide; print how to attach; no time limit unless
+                 --timeout is given
   --timeout S    stop QEMU after S seconds (default 120); a timeout fails
   --dry-run      print the QEMU command and exit 0 (builds nothing)
   -- ARGS        pass ARGS on to QEMU
@@ -190,7 +192,7 @@ qemu_command() {
 		;;
 	esac
 	cmd+=(-accel tcg -m 256M -smp "${smp:-1}" -display none -serial stdio -net none -no-reboot)
-	[ "$gdb" = 1 ] && cmd+=(-S -gdb "tcp::${GDBPORT:-1234}")
+	[ "$gdb" = 1 ] && cmd+=(-S -gdb "tcp:127.0.0.1:$gdbport")
 	cmd+=("${qemu_extra[@]}")
 }
 
@@ -202,7 +204,7 @@ prepare() {
 	tools/deps.sh "${groups[@]}" >&2 || die 126 "missing packages (tools/deps.sh ${groups[*]})"
 	local targets=(image)
 	[ "$gdb" = 1 ] && targets+=(gdbinit)
-	make -s --no-print-directory ARCH="$arch" GDBPORT="${GDBPORT:-1234}" "${targets[@]}" >&2 ||
+	make -s --no-print-directory ARCH="$arch" GDBPORT="$gdbport" "${targets[@]}" >&2 ||
 		die 126 "build failed (make ARCH=$arch ${targets[*]})"
 }
 
@@ -214,7 +216,7 @@ attach_hint() {
 		echo "run-qemu.sh: QEMU waits for gdb; attach from $PWD with: $gdb_cmd -x .gdbinit" >&2
 	else
 		echo "run-qemu.sh: QEMU waits for gdb; attach with:" \
-			"$gdb_cmd build/$arch/kernel.elf -ex 'target remote :${GDBPORT:-1234}'" >&2
+			"$gdb_cmd build/$arch/kernel.elf -ex 'target remote 127.0.0.1:$gdbport'" >&2
 	fi
 }
 
@@ -239,9 +241,19 @@ verdict() {
 	exit "$n"
 }
 
+# gdb_port sets gdbport for --gdb: $GDBPORT, or 25000 + uid % 5000 (xv6's
+# rule).
+gdb_port() {
+	gdbport=${GDBPORT:-$((25000 + $(id -u) % 5000))}
+	[ "$gdb" = 1 ] || return 0
+	[[ $gdbport =~ ^[1-9][0-9]{0,4}$ ]] && [ "$gdbport" -le 65535 ] ||
+		usage_error "GDBPORT wants a TCP port 1..65535, not '$gdbport'"
+}
+
 main() {
 	local st timeout_cmd=()
 	parse_args "$@"
+	gdb_port
 	cd "$(dirname "$(realpath "$0")")" || die 126 "cannot enter the repository"
 	if [ -z "$timeout_s" ] && [ "$gdb" = 0 ]; then
 		timeout_s=120

@@ -17,10 +17,12 @@
 # The heap's size is a link-time constant: make HEAP_SIZE=BYTES. NOLOCK=1
 # compiles the allocator's lock out (a demonstration, see kernel/kmem.c).
 # Changing HEAP_SIZE, MEM_DEBUG or NOLOCK rebuilds the image.
+# GDBPORT: the port .gdbinit attaches to; by default 25000 + uid % 5000, as
+# xv6 does, the same rule as run-qemu.sh's (which passes its own down).
 
 HEAP_SIZE ?= 0x4000000
 NOLOCK	  ?= 0
-GDBPORT	  ?= 1234
+GDBPORT	  ?= $(shell expr `id -u` % 5000 + 25000)
 IMG	  := $(B)/$(ARCH)
 KERNEL_ELF := $(IMG)/kernel.elf
 

@@ -318,7 +318,7 @@ def image_session(arch, cmds):
                 q = start_qemu(arch, trace_path(CORRUPT_TRACE), port, log)
                 wait_listening(q, port, log)
                 text = (REPO / ".gdbinit").read_text()
-                assert f"localhost:{port}" in text and f"ARCH={arch}" in text, text
+                assert f"127.0.0.1:{port}" in text and f"ARCH={arch}" in text, text
                 init.write_text(text)
                 out = run_gdb(ARCHES[arch], [], cmds, prelude=[init])
             finally:

@@ -65,7 +65,7 @@ def _fail(msg):
 def _require_running():
     if gdb.selected_inferior().pid == 0 or gdb.selected_thread() is None:
         _fail("the program is not running: `run` it (host replay) or "
-              "`target remote localhost:PORT` (QEMU started with --gdb)")
+              "`target remote 127.0.0.1:PORT` (QEMU started with --gdb)")
 
 
 def _require_symbol(name):
