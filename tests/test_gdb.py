@@ -329,7 +329,7 @@ def image_session(arch, cmds):
 
 def test_image_list_check_corrupt(image):
     # In the first free the lock is held; at replay_done, list and check.
-    pre = ["break mem_freel", "continue", "heap lock", "heap list", "delete",
+    pre = ["break mem_freel", "continue", "heap lock", "heap list", "heap check", "delete",
            "break replay_done", "continue"]
     after = ["heap list", "heap check", "heap stats", "heap lock", "heap tree"]
     console, out = image_session(image, pre + after + corruption_cmds())
@@ -339,6 +339,9 @@ def test_image_list_check_corrupt(image):
     assert m, f"no `# base` line from the image:\n{console}"
     assert_heap_ok(lst, chk, replay_free(console), int(m[1], 16))
     assert re.search(r"held by cpu \d+ from pc 0x[0-9a-f]+ <", held), held
+    # heap check says, before judging, that the lock is held and by whom.
+    assert re.search(r"^heap check: note: .* is held by cpu \d+ from pc 0x[0-9a-f]+ <", out[4],
+                     re.M), out[4]
     assert re.search(r": free$", lock, re.M), lock
     assert "image heap:" in stats, stats
     assert_corruptions_named(out[len(pre) + len(after):], listed(lst)[:3])

@@ -31,7 +31,8 @@ CHUNK = 4 << 20  # bytes of a free block's body read at once
 MAP_COLS = 64  # columns per `heap map` row
 MAP_ROWS = 16  # rows at most
 
-# The invariants, in the words mem/check.c uses for them.
+# The invariants, in mem/check.c's words where it has them (its
+# MEM_ESIZE covers both E_ALIGN and E_SIZE; E_POOL and E_READ are gdb's own).
 E_LOOP = "free list loops"
 E_ORDER = "free list not in ascending order"
 E_OVERLAPS = "free blocks overlap"
@@ -427,7 +428,9 @@ gdb: a bounded walk without loops, blocks strictly ascending, not overlapping,
 not touching, inside [start, break), aligned, sized a nonzero multiple of the
 granule, zero past each header, and free + in use == taken. Prints
 `heap check: ok (N blocks, M bytes free)`, or `heap check: FAILED: ` with the
-first broken invariant, the block's address and the values."""
+first broken invariant, the block's address and the values. When the pool's
+lock is held (stopped inside the allocator), a `heap check: note:` line first
+says by whom: the list may be mid-update, and a failure then proves nothing."""
 
     def __init__(self):
         super().__init__("heap check", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
@@ -435,6 +438,10 @@ first broken invariant, the block's address and the values."""
     def invoke(self, arg, from_tty):
         self.dont_repeat()
         pool = Pool(arg)
+        held = _lock_holder(pool)
+        if held is not None:
+            print(f"heap check: note: {held}: the list may be mid-update, so a failure "
+                  "below may not be real")
         try:
             n, nfree = check_pool(pool)
         except Fault as f:
@@ -560,6 +567,29 @@ def _describe_pc(pc):
     return _symbolize(pc) + where
 
 
+def _read_lock(pool):
+    """The pool's spinlock as (locked, cpu, pc, name), or None if it has none."""
+    if pool.lockarg == 0:
+        return None
+    t = _type("struct spinlock")
+    try:
+        lk = gdb.Value(pool.lockarg).cast(t.pointer()).dereference()
+        locked, cpu, pc = int(lk["locked"]), int(lk["cpu"]), int(lk["pc"]) & pool.mask
+        name = lk["name"].string() if int(lk["name"]) else "?"
+    except gdb.MemoryError as e:
+        _fail(f"cannot read the lock at {_hex(pool.lockarg)}: {e}")
+    return locked, cpu, pc, name
+
+
+def _lock_holder(pool):
+    """`LOCK "NAME" is held by cpu N from pc PC` if the pool's lock is held, else None."""
+    lk = _read_lock(pool)
+    if lk is None or not lk[0]:
+        return None
+    return (f"{_symbolize(pool.lockarg)} \"{lk[3]}\" is held by cpu {lk[1]} "
+            f"from pc {_describe_pc(lk[2])}")
+
+
 class HeapLock(gdb.Command):
     """Show the allocator's lock: free, or held by which CPU from which pc.
 Usage: heap lock [POOL]
@@ -576,13 +606,7 @@ the host replay has none."""
             print(f"heap lock: {pool.expr} has no lock object (lockarg is NULL): the host "
                   "replay locks with a flag in arch/host/host.c, not a spinlock")
             return
-        t = _type("struct spinlock")
-        try:
-            lk = gdb.Value(pool.lockarg).cast(t.pointer()).dereference()
-            locked, cpu, pc = int(lk["locked"]), int(lk["cpu"]), int(lk["pc"]) & pool.mask
-            name = lk["name"].string() if int(lk["name"]) else "?"
-        except gdb.MemoryError as e:
-            _fail(f"cannot read the lock at {_hex(pool.lockarg)}: {e}")
+        locked, cpu, pc, name = _read_lock(pool)
         what = f"heap lock: {_symbolize(pool.lockarg)} \"{name}\""
         if not locked:
             stale = f" (but cpu {cpu}, pc {_hex(pc)} recorded)" if cpu != -1 else ""
