@@ -5,7 +5,7 @@ set -u
 
 usage() {
 	cat <<'EOF'
-usage: ./run-qemu.sh [--arch i386|amd64|arm] [--smp N] [--trace FILE]
+usage: ./run-qemu.sh [--arch i386|amd64|arm] [--smp N] [--trace FILE] [--test NAME]
                      [--heap BYTES] [--page BYTES] [--check] [--list] [--bench]
                      [--gdb]
                      [--timeout S] [--dry-run] [-- QEMU-ARGS...]
@@ -18,6 +18,10 @@ root) and the image is built or brought up to date (make ARCH=...) first.
   --smp N        give QEMU N CPUs (and the kernel smp=N)
   --trace FILE   replay FILE in the image instead of the self-test, printing
                  what build/host/replay prints for it
+  --test NAME    run only the self-test case NAME (kernel test=NAME; a
+                 wrong name lists them), without the SMP stress and the
+                 demo; null_write and stack_overflow run only this way and
+                 end in a panic that names the fault
   --heap BYTES   trace mode: the replay's heap size (kernel heap=BYTES); at
                  most the heap linked in (HEAP_SIZE=BYTES ./run-qemu.sh ...
                  links a bigger one; default 64 MiB)
@@ -72,7 +76,7 @@ is_bytes() { [[ $1 =~ ^([1-9][0-9]*|0[xX][0-9a-fA-F]*[1-9a-fA-F][0-9a-fA-F]*)$ ]
 is_count() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
 is_seconds() { [[ $1 =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ && ! $1 =~ ^0*\.?0*$ ]]; }
 
-arch=amd64 smp='' trace='' heap='' page='' check=0 list=0 bench=0 gdb=0 timeout_s='' dry=0
+arch=amd64 smp='' trace='' test='' heap='' page='' check=0 list=0 bench=0 gdb=0 timeout_s='' dry=0
 qemu_extra=()
 log='' blob='' # temporary files, removed on exit
 
@@ -82,12 +86,12 @@ need_value() { [ "$2" -ge 2 ] || usage_error "$1 needs a value"; }
 parse_args() {
 	while [ $# -gt 0 ]; do
 		case $1 in
-		--arch | --smp | --trace | --heap | --page | --timeout)
+		--arch | --smp | --trace | --test | --heap | --page | --timeout)
 			need_value "$1" $#
 			set_opt "$1" "$2"
 			shift 2
 			;;
-		--arch=* | --smp=* | --trace=* | --heap=* | --page=* | --timeout=*)
+		--arch=* | --smp=* | --trace=* | --test=* | --heap=* | --page=* | --timeout=*)
 			set_opt "${1%%=*}" "${1#*=}"
 			shift
 			;;
@@ -110,6 +114,10 @@ set_opt() {
 		i386 | amd64 | arm) arch=$2 ;;
 		*) usage_error "unknown arch '$2' (want i386, amd64 or arm)" ;;
 		esac
+		;;
+	--test)
+		[[ $2 =~ ^[a-z0-9_]{1,31}$ ]] || usage_error "--test wants a case name ([a-z0-9_]), not '$2'"
+		test=$2
 		;;
 	--smp) is_count "$2" || usage_error "--smp wants a positive count, not '$2'"; smp=$2 ;;
 	--heap) is_bytes "$2" || usage_error "--heap wants a positive number of bytes, not '$2'"; heap=$2 ;;
@@ -146,6 +154,7 @@ kernel_cmdline() {
 	[ "$list" = 1 ] && t+=(list)
 	[ "$bench" = 1 ] && t+=(bench)
 	[ -n "$smp" ] && t+=("smp=$smp")
+	[ -n "$test" ] && t+=("test=$test")
 	[ "$arch" = arm ] && [ -n "$trace" ] && t+=(trace)
 	echo "${t[*]}"
 }
@@ -157,6 +166,27 @@ make_blob() {
 		[ -n "$trace" ] && cat "$trace"
 		printf '\0'
 	} >"$1"
+}
+
+# qemu_mem sets mem, QEMU's -m: 256M, or on x86 enough for the heap linked
+# into the image (its _heap_end) and the trace that start.c moves past it,
+# with a MiB to spare; a machine that would need more than the 3.5 GiB
+# QEMU's pc keeps below 4 GiB is refused. arm's heap is bounded by its
+# linker script well inside 256M.
+qemu_mem() {
+	local elf=build/$arch/kernel.elf end need mib
+	mem=256M
+	if [ "$arch" = arm ] || [ ! -f "$elf" ]; then
+		return 0
+	fi
+	end=$(nm "$elf" 2>/dev/null | awk '$3 == "_heap_end" { print $1 }')
+	[ -n "$end" ] || die 126 "cannot read _heap_end from $elf (nm)"
+	need=$((16#$end + (1 << 20)))
+	[ -n "$trace" ] && need=$((need + $(stat -c %s "$trace")))
+	mib=$(((need + (1 << 20) - 1) >> 20))
+	[ "$mib" -le 3584 ] || die 2 "the heap linked in ends at 0x$end and, with the trace, QEMU would need $mib MiB of RAM, more than the 3584 MiB below 4 GiB: link a smaller HEAP_SIZE or use a shorter trace"
+	[ "$mib" -gt 256 ] && mem=${mib}M
+	return 0
 }
 
 # qemu_command fills cmd with the QEMU command line.
@@ -191,7 +221,8 @@ qemu_command() {
 		fi
 		;;
 	esac
-	cmd+=(-accel tcg -m 256M -smp "${smp:-1}" -display none -serial stdio -net none -no-reboot)
+	qemu_mem
+	cmd+=(-accel tcg -m "$mem" -smp "${smp:-1}" -display none -serial stdio -net none -no-reboot)
 	[ "$gdb" = 1 ] && cmd+=(-S -gdb "tcp:127.0.0.1:$gdbport")
 	cmd+=("${qemu_extra[@]}")
 }
@@ -253,6 +284,7 @@ gdb_port() {
 main() {
 	local st timeout_cmd=()
 	parse_args "$@"
+	[ -n "$test" ] && [ -n "$trace" ] && usage_error "--test and --trace exclude each other"
 	gdb_port
 	cd "$(dirname "$(realpath "$0")")" || die 126 "cannot enter the repository"
 	if [ -z "$timeout_s" ] && [ "$gdb" = 0 ]; then

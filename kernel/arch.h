@@ -43,11 +43,19 @@ int arch_cpu_id(void);
 
 // Start up to want-1 other CPUs (want counts the boot CPU), each on a stack
 // of its own and with the kernel's traps and page tables, running mp_enter().
-// Answers how many CPUs the machine has, as the firmware lists them (the
-// ACPI MADT on x86; on arm, want, PSCI telling which ones started). The
-// boot CPU counts the ones that reach mp_enter; arch code need not wait
-// for them to get there.
-int arch_start_cpus(int want);
+// Answers how many CPUs it started, the boot CPU included (their ids are
+// 0..N-1), and sets *listed to how many the machine has as the firmware
+// lists them (the ACPI MADT on x86; on arm, PSCI telling which ones
+// started). Arch code need not wait for them to reach mp_enter: mp_start
+// does, and panics if one never does.
+int arch_start_cpus(int want, int *listed);
+
+// Guarded memory: page 0 is unmapped, so a NULL dereference faults, and so
+// is a guard page below every CPU's stack, whose overflow faults on a
+// stack of its own (amd64 IST, an i386 task gate, arm's abort mode).
+// arch_stack_guard answers which CPU's guard page holds addr, or -1; the
+// trap code passes faults to fault_panic_named (kernel/fault.c).
+int arch_stack_guard(uintptr_t addr);
 
 // What every other CPU runs once started (kernel/mp.c); never returns.
 void mp_enter(void) __attribute__((noreturn));

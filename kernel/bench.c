@@ -28,7 +28,7 @@ static uintptr_t run_heaplab(const struct replay_op *ops, long n, void **p, uint
 
 	if (trace_pool(heap, page) == 0)
 		return 0;
-	mempool.checking = 0;
+	kmem_set_checking(&mempool, 0);
 	bench_mark(1);
 	for (i = 0; i < n; i++) {
 		if (ops[i].is_alloc)

@@ -49,12 +49,20 @@ void spin_lock(struct spinlock *lk);
 void spin_unlock(struct spinlock *lk);
 int spin_holding(struct spinlock *lk);
 
-// kprintf prints to the console (newlib's vprintf on unbuffered stdout).
+// kprintf prints to the console: it formats with newlib's vsnprintf into a
+// 512-byte buffer (longer output is cut there) and writes that whole under
+// the console lock, so lines of several CPUs never mix (console.c).
 int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 // panic prints "panic: ...", the exit line, and ends the run with
 // EXIT_PANIC. Faults and failed checks end here.
 void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+// fault_panic_named ends the run with a panic that names a memory fault at
+// addr (how: "read", "write" or "fetch", at pc) when it can: "NULL
+// dereference" in page 0, "stack overflow on CPU N" in a guard page.
+// Otherwise it returns, and the trap code reports the fault as it is.
+void fault_panic_named(uintptr_t addr, const char *how, uintptr_t pc);
 
 // kcase prints one named result of the self-test (`ok   NAME` or
 // `FAIL NAME`) and counts it; answers 1 if it failed. kverdict prints the

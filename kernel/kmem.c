@@ -32,6 +32,19 @@ static __attribute__((noreturn)) void kmem_panic(const char *msg)
 	panic("%s", msg);
 }
 
+// kmem_set_checking sets pool's run-time check switch under its lock (the
+// rule in mem/mem.h) and answers the old setting.
+int kmem_set_checking(struct mem_pool *pool, int on)
+{
+	int was;
+
+	pool->ops->lock(pool);
+	was = pool->checking;
+	pool->checking = on;
+	pool->ops->unlock(pool);
+	return was;
+}
+
 const struct mem_ops kmem_ops = {
     .brk = brk_trap,
     .lock = kmem_lock,

@@ -16,9 +16,10 @@ void kmem_pool_init(struct mem_pool *pool, struct spinlock *lk, uintptr_t start,
 		    uintptr_t page);
 uintptr_t kmem_free_bytes(struct mem_pool *pool, int *nblocks);
 void kmem_print_list(struct mem_pool *pool, uintptr_t base);
+int kmem_set_checking(struct mem_pool *pool, int on);
 
 // Entry points of the three things the image can run.
-int selftest_run(void);
+int selftest_run(const char *only); // NULL: every case but the ALONE ones
 int mp_start(int want);
 void mp_stress(int up);
 void stress_cpu(int cpu);

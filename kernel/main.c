@@ -15,6 +15,7 @@ struct kopts {
 	int bench;	// trace mode: benchmark heaplab and newlib instead (make bench)
 	int list;	// first fit by the list walk, not the placement index
 	int ncpu;	// CPUs QEMU was given (SMP comes with its own issue)
+	char test[32];	// run only the self-test case of this name ("" all)
 };
 
 // parse_num reads a decimal or 0x-hex number; 0 on error.
@@ -31,9 +32,21 @@ static uintptr_t parse_num(const char *s, size_t n)
 	return *end == '\0' && v <= UINTPTR_MAX ? (uintptr_t)v : 0;
 }
 
+// parse_name copies the n-byte name s into buf; -1 if it does not fit.
+static int parse_name(char *buf, size_t size, const char *s, size_t n)
+{
+	if (n == 0 || n >= size)
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return 0;
+}
+
 // parse_opt reads one command-line token into o; -1 if it is bad.
 static int parse_opt(const char *t, size_t n, struct kopts *o)
 {
+	if (n > 5 && memcmp(t, "test=", 5) == 0)
+		return parse_name(o->test, sizeof o->test, t + 5, n - 5);
 	if (n > 5 && memcmp(t, "heap=", 5) == 0)
 		return (o->heap = parse_num(t + 5, n - 5)) ? 0 : -1;
 	if (n > 5 && memcmp(t, "page=", 5) == 0)
@@ -64,7 +77,7 @@ static void parse_cmdline(const char *s, struct kopts *o)
 			;
 		if (n > 0 && parse_opt(s, n, o) < 0) {
 			kprintf("# heaplab: bad command-line option '%.*s' (want heap=BYTES "
-				"page=BYTES check bench list smp=N)\n",
+				"page=BYTES check bench list smp=N test=NAME)\n",
 				(int)n, s);
 			kexit(2);
 		}
@@ -82,18 +95,18 @@ static void run_smp(int want)
 {
 	uintptr_t inuse0 = mempool.inuse;
 	uint64_t stat0 = stress_stat;
-	int up = mp_start(want), checking = mempool.checking;
+	int up = mp_start(want), checking;
 
 	kcase("every CPU QEMU was given came up", up >= want);
-	mempool.checking = 0; // the stress checks every few operations instead
+	checking = kmem_set_checking(&mempool, 0); // the stress checks every few ops instead
 	mp_stress(up);
-	mempool.checking = checking;
+	kmem_set_checking(&mempool, checking);
 	stress_report(up, inuse0, stat0);
 }
 
 void kmain(const char *cmdline, const char *trace, size_t tracelen)
 {
-	struct kopts o = {64u << 20, PAGE_SIZE, 0, 0, 0, 1};
+	struct kopts o = {64u << 20, PAGE_SIZE, 0, 0, 0, 1, ""};
 	int failed;
 
 	kprintf("# heaplab: heap [%p, %p), %lu KiB, break %p\n", (void *)_heap_start,
@@ -106,7 +119,11 @@ void kmain(const char *cmdline, const char *trace, size_t tracelen)
 	if (trace != NULL)
 		kexit(trace_run(trace, tracelen, o.heap, o.page, o.check));
 	kmem_init();
-	selftest_run();
+	if (o.test[0] != '\0') { // one case alone: no SMP stress, no demo
+		selftest_run(o.test);
+		kexit(kverdict() ? EXIT_FAIL : EXIT_PASS);
+	}
+	selftest_run(NULL);
 	run_smp(o.ncpu);
 	failed = kverdict();
 	if (failed == 0)

@@ -1,10 +1,13 @@
 // Bringing up the other CPUs and running the stress test on all of them.
-// The boot CPU starts the others (arch_start_cpus), counts the ones that
-// reach mp_enter, opens the gate, runs its own share and waits for theirs.
+// The boot CPU starts the others (arch_start_cpus), waits until every one
+// it started has reached mp_enter (MP_UP_MS at most, then it panics), opens
+// the gate to that many, runs its own share and waits for theirs.
 #include "kmem.h"
 
+#define MP_UP_MS 10000 // how long a started CPU may take to reach mp_enter
+
 static volatile int ncpu_up = 1; // CPUs in the kernel (the boot CPU counts)
-static volatile int gate;	 // set once every CPU is up: start the stress
+static volatile int gate;	 // set once every CPU is up: how many run the stress
 static volatile int ndone;	 // CPUs that finished their share
 
 // wait_for spins (without a lock) until *v reaches want or the bound runs
@@ -25,16 +28,32 @@ void mp_enter(void)
 	cpus[id].id = id;
 	__atomic_add_fetch(&ncpu_up, 1, __ATOMIC_ACQ_REL);
 	wait_for(&gate, 1, ~0ul);
+	if (id >= gate) // started, given up on by arch code, and woken late
+		arch_halt();
 	stress_cpu(id);
 	__atomic_add_fetch(&ndone, 1, __ATOMIC_ACQ_REL);
 	arch_halt();
+}
+
+// mp_wait_up waits until the started CPUs (the boot CPU counts) have all
+// reached mp_enter, and panics naming how many did not within MP_UP_MS.
+static int mp_wait_up(int started)
+{
+	uint64_t t0 = arch_ticks(), bound = arch_ticks_hz() / 1000 * MP_UP_MS;
+	int up;
+
+	while ((up = __atomic_load_n(&ncpu_up, __ATOMIC_ACQUIRE)) < started)
+		if (arch_ticks() - t0 > bound)
+			panic("mp: %d CPUs started, but only %d reached the kernel within %d ms",
+			      started, up, MP_UP_MS);
+	return started;
 }
 
 // mp_start starts the other CPUs and answers how many are up, printing
 // the `N CPUs up` line. want is the number QEMU was given.
 int mp_start(int want)
 {
-	int i, have, up;
+	int i, listed = 1, up;
 
 	for (i = 0; i < NCPU; i++)
 		cpus[i].id = i;
@@ -42,9 +61,8 @@ int mp_start(int want)
 		kprintf("# mp: %d CPUs asked, the kernel runs at most %d\n", want, NCPU);
 		want = NCPU;
 	}
-	have = want > 1 ? arch_start_cpus(want) : 1;
-	up = wait_for(&ncpu_up, want, 1ul << 30);
-	kprintf("%d CPUs up (%d asked, the firmware lists %d)\n", up, want, have);
+	up = mp_wait_up(want > 1 ? arch_start_cpus(want, &listed) : 1);
+	kprintf("%d CPUs up (%d asked, the firmware lists %d)\n", up, want, listed);
 	return up;
 }
 
@@ -52,7 +70,7 @@ int mp_start(int want)
 // waits until all have finished.
 void mp_stress(int up)
 {
-	__atomic_store_n(&gate, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&gate, up, __ATOMIC_RELEASE);
 	stress_cpu(0);
 	if (wait_for(&ndone, up - 1, ~0ul) < up - 1)
 		panic("mp: only %d of %d CPUs finished the stress", ndone + 1, up);

@@ -384,25 +384,62 @@ static void leak_snap(struct leak *l)
 	l->nlsbrk = newlib_sbrk_bytes;
 }
 
+// Faults the guarded memory must catch (kernel/arch.h): each ends the run
+// with a panic that names it, so they run only when asked for by name
+// (./run-qemu.sh --test NAME); returning at all is a failure.
+static int t_null_write(void)
+{
+	static int *volatile nullp; // the compiler cannot know it is NULL
+
+	*nullp = 1;
+	T(!"the write through NULL did not fault");
+	return 1;
+}
+
+static unsigned long recurse(volatile unsigned long n)
+{
+	volatile char frame[512];
+
+	frame[0] = (char)n;
+	return n == 0 ? 0 : recurse(n - 1) + frame[0];
+}
+
+static int t_stack_overflow(void)
+{
+	static volatile unsigned long depth = 1ul << 30;
+
+	T(recurse(depth) == 0 && !"a billion frames fitted on the stack");
+	return 1;
+}
+
+// The table. name is what --test takes (test=NAME on the kernel command
+// line); a case marked alone runs only when named.
 static const struct tcase {
-	const char *name;
+	const char *name, *text;
 	int (*fn)(void);
+	int alone;
 } cases[] = {
-    {"alloc rounds to the page and grows through brk", t_round_and_grow},
-    {"allocations and freed memory are zeroed", t_zeroed},
-    {"a larger block is carved from its top", t_carve_top},
-    {"first fit; an exact fit is unlinked", t_exact_fit},
-    {"free merges with the next block", t_merge_next},
-    {"free merges with the previous block", t_merge_prev},
-    {"free merges with both neighbours", t_merge_both},
-    {"out of memory at the heap's end: NULL, list intact", t_oom},
-    {"brk trap refuses to pass either bound", t_brk_bounds},
-    {"size 0: NULL, free refused, nothing changes", t_size_zero},
-    {"double, overlapping, misaligned, outside frees refused", t_bad_frees},
-    {"check catches a dirty last block and a block past the break", t_check_catches},
-    {"sys_alloc/sys_free/sys_reserve count bytes", t_sys_stat},
-    {"newlib malloc and heaplab interleaved without overlap", t_newlib_interleaved},
+    {"round_and_grow", "alloc rounds to the page and grows through brk", t_round_and_grow, 0},
+    {"zeroed", "allocations and freed memory are zeroed", t_zeroed, 0},
+    {"carve_top", "a larger block is carved from its top", t_carve_top, 0},
+    {"exact_fit", "first fit; an exact fit is unlinked", t_exact_fit, 0},
+    {"merge_next", "free merges with the next block", t_merge_next, 0},
+    {"merge_prev", "free merges with the previous block", t_merge_prev, 0},
+    {"merge_both", "free merges with both neighbours", t_merge_both, 0},
+    {"oom", "out of memory at the heap's end: NULL, list intact", t_oom, 0},
+    {"brk_bounds", "brk trap refuses to pass either bound", t_brk_bounds, 0},
+    {"size_zero", "size 0: NULL, free refused, nothing changes", t_size_zero, 0},
+    {"bad_frees", "double, overlapping, misaligned, outside frees refused", t_bad_frees, 0},
+    {"check_catches", "check catches a dirty last block and a block past the break",
+     t_check_catches, 0},
+    {"sys_stat", "sys_alloc/sys_free/sys_reserve count bytes", t_sys_stat, 0},
+    {"newlib_interleaved", "newlib malloc and heaplab interleaved without overlap",
+     t_newlib_interleaved, 0},
+    {"null_write", "a write through NULL panics: NULL dereference", t_null_write, 1},
+    {"stack_overflow", "a runaway recursion panics: stack overflow on CPU 0", t_stack_overflow, 1},
 };
+
+#define NCASES ((int)(sizeof cases / sizeof cases[0]))
 
 static int npassed, nfailed;
 
@@ -422,22 +459,44 @@ int kverdict(void)
 	return nfailed;
 }
 
-// selftest_run runs the table and the leak check; answers the failures.
-int selftest_run(void)
+// selftest_case runs case i and reports it; answers 1 if it failed.
+static int selftest_case(int i)
 {
-	int i, n = (int)(sizeof cases / sizeof cases[0]), failed = 0;
+	why = NULL;
+	if (cases[i].fn() != 0 || mem_check(&mempool, NULL) != MEM_OK) {
+		kcase(cases[i].text, 0);
+		kprintf("     line %d: %s\n", whyline, why ? why : "system pool check");
+		return 1;
+	}
+	return kcase(cases[i].text, 1);
+}
+
+// selftest_find answers the index of the case called name, or lists the
+// names and ends the run with a usage error.
+static int selftest_find(const char *name)
+{
+	int i;
+
+	for (i = 0; i < NCASES; i++)
+		if (strcmp(cases[i].name, name) == 0)
+			return i;
+	kprintf("# heaplab: no self-test case '%s'; the cases are:\n", name);
+	for (i = 0; i < NCASES; i++)
+		kprintf("#   %-20s %s\n", cases[i].name, cases[i].text);
+	kexit(2);
+}
+
+// selftest_run runs the table (only the case called only, if not NULL)
+// and the leak check; answers the failures.
+int selftest_run(const char *only)
+{
+	int i, failed = 0, one = only != NULL ? selftest_find(only) : -1;
 	struct leak a, b;
 
 	leak_snap(&a);
-	for (i = 0; i < n; i++) {
-		why = NULL;
-		if (cases[i].fn() != 0 || mem_check(&mempool, NULL) != MEM_OK) {
-			failed += kcase(cases[i].name, 0);
-			kprintf("     line %d: %s\n", whyline, why ? why : "system pool check");
-		} else {
-			kcase(cases[i].name, 1);
-		}
-	}
+	for (i = 0; i < NCASES; i++)
+		if (one == i || (one < 0 && !cases[i].alone))
+			failed += selftest_case(i);
 	leak_snap(&b);
 	if (b.inuse != a.inuse || b.free - a.free != b.taken - a.taken ||
 	    b.brk - a.brk != (b.taken - a.taken) + (b.nlsbrk - a.nlsbrk)) {

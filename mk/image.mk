@@ -49,12 +49,19 @@ IMAGE_LDFLAGS := $(ARCH_LDFLAGS) -nostdlib -static -T linker/$(ARCH).ld \
 
 image: $(BOOT_IMAGE) $(IMG)/kernel.asm
 
-# build/$(ARCH)/config records the compiler, flags and heap size, and
-# changes (so everything is rebuilt) only when they do.
-IMAGE_CONFIG := $(CROSS_CC) $(IMAGE_CFLAGS) $(IMAGE_LDFLAGS) $(MEM_FREE)
+# build/$(ARCH)/config records the compiler and its flags, and changes (so
+# everything is rebuilt) only when they do; kernel.elf.ldflags beside the
+# ELF records the link flags and the heap size, so a new HEAP_SIZE only
+# relinks (make HEAP_SIZE=... KERNEL_ELF=/tmp/k.elf /tmp/k.elf tries one).
+IMAGE_CONFIG := $(CROSS_CC) $(IMAGE_CFLAGS) $(MEM_FREE)
+LINK_CONFIG  := $(IMAGE_LDFLAGS)
 $(IMG)/config: heaplab-force
 	@mkdir -p $(@D)
 	@echo '$(IMAGE_CONFIG)' | cmp -s - $@ || echo '$(IMAGE_CONFIG)' > $@
+
+$(KERNEL_ELF).ldflags: heaplab-force
+	@mkdir -p $(@D)
+	@echo '$(LINK_CONFIG)' | cmp -s - $@ || echo '$(LINK_CONFIG)' > $@
 
 # newlib's headers come with its libc.a: build that before any object.
 $(IMG)/%.o: %.c $(IMG)/config | $(NEWLIB_LIBC)
@@ -65,7 +72,7 @@ $(IMG)/%.o: %.S $(IMG)/config | $(NEWLIB_LIBC)
 	@mkdir -p $(@D)
 	$(CROSS_CC) $(IMAGE_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(KERNEL_ELF): $(IMAGE_OBJS) linker/$(ARCH).ld $(NEWLIB_LIBC) $(IMG)/config
+$(KERNEL_ELF): $(IMAGE_OBJS) linker/$(ARCH).ld $(NEWLIB_LIBC) $(IMG)/config $(KERNEL_ELF).ldflags
 	$(CROSS_CC) $(IMAGE_LDFLAGS) -o $@ $(IMAGE_OBJS) \
 		-Wl,--start-group $(NEWLIB_LIBC) $(LIBGCC) -Wl,--end-group
 

@@ -138,3 +138,95 @@ def test_gdb_stub_listens_on_loopback_only(arch):
             q.wait(timeout=30)
     # 127.0.0.1 is 0100007F; 0.0.0.0 and :: (all zeros) must not appear.
     assert addrs and all(a == "0100007F" for a in addrs), addrs
+
+
+# --- the heap never exceeds RAM ----------------------------------------------
+
+TOO_BIG = {"i386": "0xc0000000", "amd64": "0xc0000000", "arm": "0x8000000"}
+FITS = {"i386": "0x20000000", "amd64": "0x20000000", "arm": "0x4000000"}
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_heap_too_big_fails_the_link(arch, tmp_path):
+    """The linker script refuses a heap past the RAM the image may use; a
+    fitting one links. Both link into tmp_path: build/ is left alone."""
+    need_image(arch)
+    for size, ok in ((TOO_BIG[arch], False), (FITS[arch], True)):
+        elf = tmp_path / f"kernel-{size}.elf"
+        p = make(f"ARCH={arch}", f"HEAP_SIZE={size}", f"KERNEL_ELF={elf}", str(elf))
+        assert (p.returncode == 0) == ok, f"HEAP_SIZE={size}: {p.stderr[-2000:]}"
+        assert elf.exists() == ok
+        if not ok:
+            assert "HEAP_SIZE too big" in p.stderr, p.stderr[-2000:]
+
+
+@pytest.mark.parametrize("arch", ["i386", "amd64"])
+def test_qemu_gets_ram_for_the_heap(arch):
+    """run-qemu.sh sizes -m from the heap linked in (512 MiB here, twice
+    the default -m 256M), and the image boots and passes with it."""
+    need_image(arch)
+    env = dict(os.environ, HEAP_SIZE=FITS[arch])
+    try:
+        p = run("--arch", arch, "--timeout", str(QEMU_TIMEOUT), "--test", "oom", env=env)
+        assert "heap [" in p.stdout and ", 524288 KiB," in p.stdout, p.stdout[-2000:]
+        assert p.returncode == 0 and exit_line(p) == 0, p.stdout[-2000:] + p.stderr
+        d = run("--arch", arch, "--dry-run", env=env)
+        m = re.search(r" -m (\d+)M ", d.stdout)
+        assert m and 512 < int(m[1]) < 600, d.stdout
+    finally:
+        _built.pop(arch, None)
+        need_image(arch)  # back to the default heap
+
+
+@pytest.mark.parametrize("arch", ["i386", "amd64"])
+def test_boot_refuses_a_heap_past_ram(arch):
+    """Given less RAM than the heap needs (QEMU takes the last -m), the image
+    stops at boot with a panic that says so, before anything uses the heap."""
+    p = boot(arch, "--test", "oom", "--", "-m", "32M")
+    assert p.returncode == 120 and exit_line(p) == 120, p.stdout[-2000:] + p.stderr
+    assert re.search(r"^panic: cpu 0: boot: the heap \[0x[0-9a-f]+, 0x[0-9a-f]+\) runs past "
+                     r"the end of RAM at 0x[0-9a-f]+", p.stdout, re.M), p.stdout[-2000:]
+
+
+# --- one self-test case alone, and the faults guarded memory names ------------
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_one_case_alone(arch):
+    p = boot(arch, "--test", "merge_both")
+    assert p.returncode == 0 and exit_line(p) == 0, p.stdout[-2000:] + p.stderr
+    results = [line for line in lines(p) if re.match(r"^(ok  |FAIL) ", line)]
+    assert results == ["ok   free merges with both neighbours",
+                       "ok   leak check: every byte the break grew by is accounted for"], results
+    assert "1 CPUs up" not in p.stdout and "demo:" not in p.stdout  # no stress, no demo
+    assert "2 passed, 0 failed" in lines(p)
+
+
+def test_unknown_case_lists_the_cases():
+    p = boot("arm", "--test", "no_such_case")
+    assert p.returncode == 2 and exit_line(p) == 2, p.stdout[-2000:]
+    assert "no self-test case 'no_such_case'" in p.stdout
+    assert re.search(r"^#   merge_both +free merges with both neighbours$", p.stdout, re.M)
+    assert re.search(r"^#   stack_overflow ", p.stdout, re.M)
+
+
+@pytest.mark.parametrize("name", ["Merge", "a b", "x" * 32, ""])
+def test_bad_case_name_is_a_usage_error(name):
+    p = run("--test", name, "--dry-run")
+    assert p.returncode == 2 and "--test" in p.stderr and p.stdout == "", (p.stdout, p.stderr)
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_null_write_is_named(arch):
+    p = boot(arch, "--test", "null_write")
+    assert p.returncode == 120 and exit_line(p) == 120, p.stdout[-2000:] + p.stderr
+    assert re.search(r"^panic: cpu 0: NULL dereference: write of address 0 at pc 0x[0-9a-f]+$",
+                     p.stdout, re.M), p.stdout[-2000:]
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_stack_overflow_is_named(arch):
+    p = boot(arch, "--test", "stack_overflow")
+    assert p.returncode == 120 and exit_line(p) == 120, p.stdout[-2000:] + p.stderr
+    assert re.search(r"^panic: cpu 0: stack overflow on CPU 0: ", p.stdout, re.M), \
+        p.stdout[-2000:]

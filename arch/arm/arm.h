@@ -22,12 +22,16 @@
 #define ARM_PL011_BASE 0x09000000u
 
 // Stacks, ARM_NCPU sets (kernel/arch.h's NCPU; smp.c checks they agree):
-// each CPU has one stack per exception mode and the kernel's, in SYS mode.
-// Its cpu id (MPIDR.Aff0, see arch_cpu_id) picks the set.
+// each CPU has one stack per exception mode and the kernel's, in SYS mode,
+// with an unmapped guard page below it: an overflow aborts, and the abort
+// runs on the abort mode's own stack. Its cpu id (MPIDR.Aff0, see
+// arch_cpu_id) picks the set.
 #define ARM_NCPU	    8
 #define ARM_STACK_SIZE	    0x10000 // the kernel's, in SYS mode
-#define ARM_TRAP_STACK_SIZE 0x4000  // each exception mode's: room for panic's printf
-#define ARM_MPIDR_AFF0	    0xff    // MPIDR's lowest affinity field: the core
+#define ARM_GUARD_SIZE	    0x1000  // an unmapped page below each (mmu.c)
+#define ARM_STACK_SLOT	    (ARM_GUARD_SIZE + ARM_STACK_SIZE)
+#define ARM_TRAP_STACK_SIZE 0x4000 // each exception mode's: room for panic's printf
+#define ARM_MPIDR_AFF0	    0xff   // MPIDR's lowest affinity field: the core
 
 // PSCI (ARM DEN 0022): the firmware calls that power CPUs on, made with
 // `hvc #0` or `smc #0` as the device tree's /psci node says: function id
@@ -114,6 +118,7 @@ void arm_mmu_enable(void);
 void arm_start(void) __attribute__((noreturn));
 void arm_console_init(void);
 void arm_secondary(void) __attribute__((noreturn));
+extern char arm_stack_sys[]; // start.S: ARM_NCPU slots of ARM_STACK_SLOT bytes
 
 // arm_psci_cpu_on asks the firmware to start the CPU whose MPIDR is mpidr
 // at the physical address entry (MMU off, r0 = context); answers PSCI's

@@ -1,8 +1,11 @@
-// The 32-bit ARM MMU: one level of 1 MiB sections mapping the virt board
-// 1:1, so that RAM is Normal memory (with the MMU off every data access is
+// The 32-bit ARM MMU: 1 MiB sections mapping the virt board 1:1 (small
+// pages where the stacks' guard pages are, which stay unmapped), so that
+// RAM is Normal memory (with the MMU off every data access is
 // Strongly-ordered, and unaligned or exclusive accesses to it fault or are
 // unreliable on real hardware, whatever QEMU lets pass).
 #include "arm.h"
+
+#include "kernel.h"
 
 // Short-descriptor section entries (ARM ARM B3.5.1).
 #define SECT	    0x2u
@@ -15,6 +18,13 @@
 #define SECT_NORMAL (SECT | SECT_AP_RW | SECT_TEX(1) | SECT_C | SECT_B | SECT_S) // WB-WA
 #define SECT_DEVICE (SECT | SECT_AP_RW | SECT_B | SECT_XN)			 // shareable
 #define MIB	    (1u << 20)
+
+// Short-descriptor second level: a coarse table of 256 small (4 KiB) pages.
+#define L1_COARSE    0x1u
+#define SMALL	     0x2u
+#define SMALL_NORMAL (SMALL | SECT_B | SECT_C | (3u << 4) | (1u << 6) | (1u << 10)) // as above
+#define L2_ENTRIES   256
+#define L2_STACKS    2 // tables for the sections the SYS stacks span (< 1 MiB)
 
 // SCTLR bits.
 #define SCTLR_M	  (1u << 0)  // MMU on
@@ -30,6 +40,9 @@
 #define ACTLR_SMP (1u << 6) // take part in coherency (Cortex-A15)
 
 static uint32_t mmu_l1[4096] __attribute__((aligned(16384)));
+static uint32_t mmu_l2[L2_STACKS][L2_ENTRIES] __attribute__((aligned(1024)));
+
+_Static_assert(ARM_NCPU *ARM_STACK_SLOT < MIB, "the SYS stacks span at most L2_STACKS sections");
 
 // mmu_map_l1 fills the table: the first MiB (flash) faults so that NULL
 // dereferences abort, the rest below RAM is devices, RAM is Normal
@@ -44,6 +57,42 @@ static void mmu_map_l1(void)
 		mmu_l1[mb] = mb * MIB | SECT_NORMAL;
 }
 
+// mmu_split maps section mb with small pages through table l2, as before.
+static void mmu_split(uint32_t mb, uint32_t *l2)
+{
+	uint32_t i;
+
+	for (i = 0; i < L2_ENTRIES; i++)
+		l2[i] = (mb * MIB + i * PAGE_SIZE) | SMALL_NORMAL;
+	mmu_l1[mb] = (uintptr_t)l2 | L1_COARSE;
+}
+
+// mmu_guard_stacks unmaps the guard page at the bottom of every CPU's SYS
+// stack slot (boot/arm/start.S), splitting the sections they lie in.
+static void mmu_guard_stacks(void)
+{
+	uintptr_t lo = (uintptr_t)arm_stack_sys, a;
+	uint32_t first = lo / MIB, mb;
+	int cpu;
+
+	for (mb = first; mb <= (lo + ARM_NCPU * ARM_STACK_SLOT - 1) / MIB; mb++)
+		mmu_split(mb, mmu_l2[mb - first]);
+	for (cpu = 0; cpu < ARM_NCPU; cpu++) {
+		a = lo + (uintptr_t)cpu * ARM_STACK_SLOT;
+		mmu_l2[a / MIB - first][(a % MIB) / PAGE_SIZE] = 0;
+	}
+}
+
+// arch_stack_guard: see kernel/arch.h.
+int arch_stack_guard(uintptr_t addr)
+{
+	uintptr_t off = addr - (uintptr_t)arm_stack_sys;
+
+	if (addr < (uintptr_t)arm_stack_sys || off >= ARM_NCPU * ARM_STACK_SLOT)
+		return -1;
+	return off % ARM_STACK_SLOT < ARM_GUARD_SIZE ? (int)(off / ARM_STACK_SLOT) : -1;
+}
+
 // arm_mmu_init maps the machine and turns on the MMU and the caches. It
 // runs before anything but _start, with .bss already zero: all the table
 // entries it does not set are faults. The table is written with the MMU
@@ -51,6 +100,7 @@ static void mmu_map_l1(void)
 void arm_mmu_init(void)
 {
 	mmu_map_l1();
+	mmu_guard_stacks();
 	arm_mmu_enable();
 }
 

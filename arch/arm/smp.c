@@ -31,7 +31,7 @@ static const char *smp_psci_error(int st)
 // PSCI refuses ends the loop, so the ids of the CPUs started stay dense
 // (QEMU answers INVALID_PARAMETERS for CPUs past its -smp count). PSCI
 // answers before the CPU runs: the boot CPU does not wait for it here.
-int arch_start_cpus(int want)
+int arch_start_cpus(int want, int *listed)
 {
 	int cpu, st;
 
@@ -45,5 +45,6 @@ int arch_start_cpus(int want)
 			break;
 		}
 	}
+	*listed = cpu;
 	return cpu;
 }

@@ -183,6 +183,11 @@ void arm_trap_fault(struct arm_trapframe *tf, int kind)
 		arch_exit(EXIT_PANIC);
 	}
 	trap_report(tf, kind, what);
+	if (kind == ARM_TRAP_DABORT)
+		fault_panic_named(ARM_CP15_READ(c6, c0, 0),
+				  ARM_CP15_READ(c5, c0, 0) & (1 << 11) ? "write" : "read", tf->pc);
+	if (kind == ARM_TRAP_PABORT)
+		fault_panic_named(ARM_CP15_READ(c6, c0, 2), "fetch", tf->pc);
 	if (kind == ARM_TRAP_SVC && (tf->spsr & ARM_MODE_MASK) == ARM_MODE_SVC)
 		panic("svc in svc mode at pc %08lx: the outer lr_svc and spsr_svc are lost",
 		      (unsigned long)tf->pc);

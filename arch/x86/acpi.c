@@ -2,9 +2,10 @@
 // (in the EBDA's first KiB, else in the BIOS area 0xe0000..0xfffff), then
 // the XSDT (ACPI 2.0 and later) or the RSDT, then the MADT ("APIC"), which
 // lists every CPU's local APIC. QEMU's firmware puts the tables near the
-// top of RAM, below 4 GiB, which both ports reach as is: i386 runs without
-// paging, amd64 identity-maps the first 4 GiB. A table past 4 GiB, or one
-// whose checksum is wrong, is ignored.
+// top of RAM, below 4 GiB, which both ports identity-map (mmu.c). The
+// EBDA's segment is read at boot, before page 0, where the BIOS data area
+// keeps it, is unmapped (acpi_early). A table past 4 GiB, or one whose
+// checksum is wrong, is ignored.
 #include <string.h>
 
 #include "x86.h"
@@ -81,10 +82,17 @@ static const struct acpi_rsdp *acpi_scan(uintptr_t lo, uintptr_t hi)
 	return NULL;
 }
 
+static uint16_t acpi_ebda_segment;
+
+// acpi_early reads what ACPI needs from page 0 while it is still mapped.
+void acpi_early(void)
+{
+	acpi_ebda_segment = *(const volatile uint16_t *)acpi_phys(EBDA_SEGMENT);
+}
+
 static const struct acpi_rsdp *acpi_find_rsdp(void)
 {
-	const uint16_t *segment = acpi_phys(EBDA_SEGMENT);
-	uintptr_t ebda = (uintptr_t)*segment << 4;
+	uintptr_t ebda = (uintptr_t)acpi_ebda_segment << 4;
 	const struct acpi_rsdp *r = NULL;
 
 	if (ebda >= 0x80000 && ebda < 0xa0000)

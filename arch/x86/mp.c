@@ -23,10 +23,12 @@
 #define MP_CHECKIN_MS 5000 // how long a started CPU may take to check in
 
 struct x86_cpu x86_cpus[NCPU];
-static char mp_stacks[NCPU - 1][AP_STACK_SIZE] __attribute__((aligned(16)));
-volatile int mp_ap_id;	      // the CPU being started (x86_ap_start reads it)
-uintptr_t mp_ap_stack;	      // its stack's top (ap_entry loads it)
-static volatile int mp_ap_up; // the last CPU that checked in
+// Each other CPU's stack, above its guard page (mmu.c unmaps it).
+static char mp_stacks[NCPU - 1][GUARD_SIZE + AP_STACK_SIZE] __attribute__((aligned(4096)));
+extern char boot_stack_guard[]; // boot/x86/stack.S
+volatile int mp_ap_id;		// the CPU being started (x86_ap_start reads it)
+uintptr_t mp_ap_stack;		// its stack's top (ap_entry loads it)
+static volatile int mp_ap_up;	// the last CPU that checked in
 
 extern const char x86_trampoline[], x86_trampoline_end[]; // trampoline.S
 
@@ -37,6 +39,12 @@ int arch_cpu_id(void)
 
 	__asm__ volatile("movl %%gs:0, %0" : "=r"(id));
 	return id;
+}
+
+// x86_guard_page answers where the guard page below CPU id's stack is.
+uintptr_t x86_guard_page(int id)
+{
+	return id == 0 ? (uintptr_t)boot_stack_guard : (uintptr_t)mp_stacks[id - 1];
 }
 
 // x86_cpu_init makes this CPU CPU id: %gs points at x86_cpus[id].
@@ -61,7 +69,9 @@ void x86_ap_start(void)
 {
 	int id = mp_ap_id;
 
+	x86_mmu_enable();
 	x86_cpu_init(id);
+	x86_tss_init(id);
 	trap_load();
 	if (mp_apicid() != x86_cpus[id].apicid)
 		panic("mp: cpu %d woke with APIC id %lu, the MADT said %lu", id,
@@ -79,7 +89,7 @@ static int mp_start_ap(int id)
 	int ms;
 
 	mp_ap_id = id;
-	mp_ap_stack = (uintptr_t)mp_stacks[id - 1] + AP_STACK_SIZE;
+	mp_ap_stack = (uintptr_t)mp_stacks[id - 1] + GUARD_SIZE + AP_STACK_SIZE;
 	lapic_ipi_init(apicid);
 	pit_delay_us(10000);
 	lapic_ipi_startup(apicid, X86_TRAMPOLINE >> 12);
@@ -132,12 +142,13 @@ static uintptr_t mp_lapic_base(uintptr_t madt_base)
 
 // arch_start_cpus: see kernel/arch.h. The CPUs past the first that does
 // not check in are not started, so the ids stay dense.
-int arch_start_cpus(int want)
+int arch_start_cpus(int want, int *listed)
 {
 	uint32_t apicids[NCPU];
 	uintptr_t madt_base = 0, base;
 	int n = acpi_madt_cpus(apicids, NCPU, &madt_base), have, id;
 
+	*listed = n > 0 ? n : 1;
 	if (n == 0 || (base = mp_lapic_base(madt_base)) == 0)
 		return 1;
 	have = mp_number(apicids, n < NCPU ? n : NCPU);
@@ -149,5 +160,5 @@ int arch_start_cpus(int want)
 				(unsigned long)x86_cpus[id].apicid, MP_CHECKIN_MS);
 			break;
 		}
-	return n;
+	return id;
 }

@@ -82,6 +82,22 @@ static const char *boot_take_trace(const struct mb_info *mb, uintptr_t *top, siz
 	return _heap_end;
 }
 
+// boot_check_ram stops the run when the heap linked in does not fit in the
+// RAM the loader reports (QEMU's -m was too small: run-qemu.sh sizes it
+// from the ELF's _heap_end).
+static void boot_check_ram(const struct mb_info *mb)
+{
+	uintptr_t ram_top;
+
+	if (!(mb->flags & MB_INFO_MEM))
+		panic("boot: the loader reports no memory size, so the heap cannot be checked");
+	ram_top = 0x100000 + (uintptr_t)mb->mem_upper * 1024;
+	if ((uintptr_t)_heap_end > ram_top)
+		panic("boot: the heap [%p, %p) runs past the end of RAM at %#lx: give QEMU more "
+		      "memory (-m) or link a smaller HEAP_SIZE",
+		      (void *)_heap_start, (void *)_heap_end, (unsigned long)ram_top);
+}
+
 // boot_clean_heap zeroes what the loader wrote into the heap, below top.
 static void boot_clean_heap(uintptr_t top)
 {
@@ -104,10 +120,14 @@ void x86_start(uint32_t magic, uint32_t info)
 	x86_cpu_init(0); // before the first spinlock: they ask arch_cpu_id
 	serial_init();
 	pic_disable();
+	x86_tss_init(0);
 	trap_init();
+	acpi_early();
+	x86_mmu_init();
 	if (magic != MB_BOOT_MAGIC)
 		panic("boot: not started by a multiboot loader (magic 0x%lx)",
 		      (unsigned long)magic);
+	boot_check_ram(mb);
 	boot_note_extent(&top, info, sizeof *mb);
 	if (mb->flags & MB_INFO_LOADER)
 		boot_note_extent(&top, mb->boot_loader_name,

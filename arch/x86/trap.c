@@ -1,10 +1,15 @@
 // The IDT and the C half of every trap (trapasm.S is the other): a system
-// call goes to syscall_dispatch, a CPU exception ends the run via panic.
+// call goes to syscall_dispatch, a CPU exception ends the run via panic,
+// which names a NULL dereference or a stack overflow (kernel/fault.c). Each
+// CPU has its own copy of the IDT, whose double-fault gate leads to that
+// CPU's own double-fault stack (tss.c).
+#include <string.h>
+
 #include "x86.h"
 
 #include "kernel.h"
 
-static struct gatedesc idt[256];
+static struct gatedesc idt[NCPU][256];
 extern const uintptr_t trap_vectors[T_NEXC]; // trapasm.S
 extern char vector128[];		     // trapasm.S: the system call
 
@@ -50,34 +55,93 @@ void trap_init(void)
 	int i;
 
 	for (i = 0; i < T_NEXC; i++)
-		gate_set(&idt[i], trap_vectors[i], SEG_KCODE, 0);
-	gate_set(&idt[T_SYSCALL], (uintptr_t)vector128, SEG_KCODE, 3);
+		gate_set(&idt[0][i], trap_vectors[i], SEG_KCODE, 0);
+	gate_set(&idt[0][T_SYSCALL], (uintptr_t)vector128, SEG_KCODE, 3);
 	trap_load();
 }
 
-// trap_load loads the IDT on this CPU; every CPU shares it.
+// trap_load gives this CPU its copy of the boot CPU's IDT, with its own
+// double-fault gate, and loads it; its TSS must be loaded (tss.c).
 void trap_load(void)
 {
-	struct x86_desc_ptr d = {sizeof idt - 1, (uintptr_t)idt};
+	int id = arch_cpu_id();
+	struct x86_desc_ptr d = {sizeof idt[id] - 1, (uintptr_t)idt[id]};
+
+	if (id != 0)
+		memcpy(idt[id], idt[0], sizeof idt[id]);
+	x86_df_gate(&idt[id][T_DBLFLT], id);
 
 	__asm__ volatile("lidt %0" : : "m"(d));
 }
 
+// A page fault in a guard page runs on what is left of the overflowed
+// stack, too little for panic: trap_overflow notes where it happened and
+// moves to the double fault's stack (int $8 through this CPU's gate: a task
+// switch on i386, IST1 on amd64), where x86_double_fault reports it.
+static struct {
+	uintptr_t pc;
+	const char *how;
+} trap_overflowed[NCPU];
+
+// trap_pf_how names the access of a page fault's error code.
+static const char *trap_pf_how(uintptr_t err)
+{
+	return err & 0x10 ? "fetch" : err & 0x2 ? "write" : "read";
+}
+
+static void trap_overflow(const struct trapframe *tf) __attribute__((noreturn));
+static void trap_overflow(const struct trapframe *tf)
+{
+	int id = arch_cpu_id();
+
+	trap_overflowed[id].pc = TF_PC(tf);
+	trap_overflowed[id].how = trap_pf_how(tf->err);
+	__asm__ volatile("int %0" : : "i"(T_DBLFLT) : "memory");
+	__builtin_unreachable();
+}
+
 // trap_fault reports a CPU exception: the CPU, the vector and its name,
 // the error code, the faulting address (CR2 for a page fault) and where it
-// happened.
+// happened; a NULL dereference or a stack overflow by that name.
 static void trap_fault(const struct trapframe *tf) __attribute__((noreturn));
 static void trap_fault(const struct trapframe *tf)
 {
 	const char *name = tf->trapno < T_NEXC ? trap_names[tf->trapno] : "unexpected vector";
 	int cpu = arch_cpu_id();
 
-	if (tf->trapno == T_PGFLT)
+	if (tf->trapno == T_PGFLT && arch_stack_guard(rcr2()) >= 0)
+		trap_overflow(tf);
+	if (tf->trapno == T_DBLFLT)
+		x86_double_fault(TF_SP(tf), TF_PC(tf));
+	if (tf->trapno == T_PGFLT) {
+		fault_panic_named(rcr2(), trap_pf_how(tf->err), TF_PC(tf));
 		panic("cpu %d: trap %lu (%s), error 0x%lx, cr2 0x%lx, %s 0x%lx", cpu,
 		      (unsigned long)tf->trapno, name, (unsigned long)tf->err,
 		      (unsigned long)rcr2(), TF_PC_NAME, (unsigned long)TF_PC(tf));
+	}
 	panic("cpu %d: trap %lu (%s), error 0x%lx, %s 0x%lx", cpu, (unsigned long)tf->trapno, name,
 	      (unsigned long)tf->err, TF_PC_NAME, (unsigned long)TF_PC(tf));
+}
+
+// x86_double_fault reports a double fault, on its own stack: sp and pc are
+// the faulting state's (or, after trap_overflow, the page fault's pc). A
+// fault in a guard page, or a stack pointer in one, is a stack overflow.
+void x86_double_fault(uintptr_t sp, uintptr_t pc)
+{
+	int id = arch_cpu_id(), owner = arch_stack_guard(sp);
+	const char *how = "access";
+
+	if (trap_overflowed[id].how != NULL) {
+		pc = trap_overflowed[id].pc;
+		how = trap_overflowed[id].how;
+	}
+	fault_panic_named(rcr2(), how, pc);
+	if (owner >= 0)
+		panic("stack overflow on CPU %d: %s %#lx in the guard page below its stack, at %s "
+		      "%#lx",
+		      owner, TF_SP_NAME, (unsigned long)sp, TF_PC_NAME, (unsigned long)pc);
+	panic("cpu %d: trap 8 (#DF double fault), %s %#lx, %s %#lx, cr2 %#lx", id, TF_SP_NAME,
+	      (unsigned long)sp, TF_PC_NAME, (unsigned long)pc, (unsigned long)rcr2());
 }
 
 // trap is called by alltraps for every vector with the saved registers.

@@ -5,33 +5,53 @@
 #ifndef HEAPLAB_X86_H
 #define HEAPLAB_X86_H
 
-// Physical memory of `qemu-system-{i386,x86_64} -m 256M` as heaplab uses it
-// (identity-mapped on amd64, 4 GiB in 2 MiB pages; i386 runs unpaged):
+// Physical memory of `qemu-system-{i386,x86_64} -m 256M` as heaplab uses it,
+// identity-mapped (mmu.c): 4 GiB in big pages (2 MiB on amd64, 4 MiB on
+// i386), but the kernel image in 4 KiB pages so that page 0 and the guard
+// page below every CPU's stack stay unmapped:
 //
-//   0x00000000  +------------------+
+//   0x00000000  +------------------+  page 0: unmapped (NULL faults)
 //   0x00008000  |  AP trampoline   |  boot/x86/trampoline.S, copied here
 //   0x00009000  |  multiboot info  |  QEMU's memory map and boot info
 //   0x000a0000  |  VGA, BIOS       |
 //   0x00100000  +------------------+  linker/ARCH.ld: multiboot header,
-//               |  kernel image    |  text, rodata, data, bss (boot stack,
-//               |                  |  AP stacks, amd64 page tables)
+//               |  kernel image    |  text, rodata, data, bss (stacks, each
+//               |                  |  above an unmapped guard page; the
+//               |                  |  double-fault stacks; page tables)
 //   _heap_start +------------------+  page-aligned; QEMU first loads the
 //               |  heap            |  multiboot module (the trace) here:
 //               |  (HEAP_SIZE)     |  start.c moves it past _heap_end and
 //   _heap_end   +------------------+  zeroes the heap before kmain
 //               |  the trace       |
-//   0x10000000  +------------------+  end of RAM (-m 256M)
-//   0xfee00000  |  local APIC      |  (amd64: mapped uncached)
+//   0x10000000  +------------------+  end of RAM (-m 256M; run-qemu.sh gives
+//                                     more when the heap and trace need it)
+//   0xc0000000  ....................  the heap ends below (linker/ARCH.ld)
+//   0xfee00000  |  local APIC      |  (mapped uncached, as is all of the
+//                                     last GiB below 4 GiB)
 //
 // I/O ports: COM1 at 0x3f8 (serial.c), isa-debug-exit at 0xf4 (cpu.c), the
 // PIT at 0x40-0x43 and 0x61 (pit.c), the legacy PICs (masked).
 
 // GDT selectors (arch/x86/gdt.c): a flat kernel code and data segment,
 // then on i386 one small data segment per CPU, over its struct x86_cpu,
-// that %gs holds (amd64 points the GS base MSR at it instead).
+// that %gs holds (amd64 points the GS base MSR at it instead), then two
+// slots per CPU for its task state (tss.c): on i386 its own TSS and the
+// double fault's task, on amd64 one 16-byte TSS descriptor.
 #define SEG_KCODE    0x08
 #define SEG_KDATA    0x10
 #define SEG_KCPU(id) (0x18 + 8 * (id))
+#define SEG_TSS(id)  (SEG_KCPU(NCPU) + 16 * (id))
+#define GDT_SLOTS    (3 + 3 * NCPU)
+
+// Page table entry bits (mmu.c, boot/x86/entry64.S).
+#define PTE_P	      0x001	 // present
+#define PTE_W	      0x002	 // writable
+#define PTE_PWT	      0x008	 // write-through
+#define PTE_PCD	      0x010	 // cache disable
+#define PTE_PS	      0x080	 // a big page (in a page directory)
+#define X86_MMIO_BASE 0xc0000000 // the last GiB below 4 GiB: mapped uncached
+#define CR4_PSE	      0x00000010 // i386: 4 MiB pages
+#define CR0_WP	      0x00010000 // write protection applies to ring 0 too
 
 // Control registers and the EFER MSR.
 #define CR0_PE	       0x00000001 // protected mode
@@ -51,12 +71,15 @@
 #define EFLAGS_IF 0x00000200
 
 // Trap vectors with a name the code uses.
+#define T_DBLFLT  8    // double fault: on a stack of its own
 #define T_PGFLT	  14   // page fault: CR2 holds the address
 #define T_SYSCALL 0x80 // int $0x80: the system call
 #define T_NEXC	  32   // CPU exceptions are vectors 0..31
 
 #define BOOT_STACK_SIZE 65536
 #define AP_STACK_SIZE	32768 // each other CPU's stack (arch/x86/mp.c)
+#define GUARD_SIZE	4096  // the unmapped page below each of them
+#define DF_STACK_SIZE	16384 // each CPU's double-fault stack (tss.c)
 
 // The other CPUs start in real mode at X86_TRAMPOLINE, a page below 1 MiB
 // (the startup IPI's vector is its page number), where arch/x86/mp.c copies
@@ -146,6 +169,19 @@ void lapic_ipi_init(uint32_t apicid);
 void lapic_ipi_startup(uint32_t apicid, uint32_t page);
 void pit_delay_us(uint32_t us);
 int acpi_madt_cpus(uint32_t *apicids, int max, uintptr_t *lapic_base);
+void acpi_early(void); // before x86_mmu_init
+
+// Guarded memory: the paging (mmu.c over the per-width halves in 32/ and
+// 64/paging.c), the stacks' guard pages (mp.c, boot/x86/stack.S), each
+// CPU's task state with the double fault's stack (32/, 64/tss.c).
+void x86_mmu_init(void);			// mmu.c: the boot CPU, once
+void x86_mmu_enable(void);			// paging.c: every CPU
+void x86_mmu_map_big(void);			// paging.c: the big pages
+uintptr_t x86_guard_page(int id);		// mp.c: CPU id's guard page
+void x86_tss_init(int id);			// tss.c: this CPU's TSS (ltr)
+void x86_df_gate(struct gatedesc *g, int id);	// tss.c: its IDT's vector 8
+extern char x86_df_stacks[NCPU][DF_STACK_SIZE]; // tss.c
+void x86_double_fault(uintptr_t sp, uintptr_t pc) __attribute__((noreturn)); // trap.c
 
 void x86_start(uint32_t magic, uint32_t info) __attribute__((noreturn)); // start.c
 void serial_init(void);							 // serial.c

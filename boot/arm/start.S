@@ -63,7 +63,7 @@
 	set_stack ARM_MODE_IRQ, arm_stack_irq, ARM_TRAP_STACK_SIZE
 	set_stack ARM_MODE_FIQ, arm_stack_fiq, ARM_TRAP_STACK_SIZE
 	set_stack ARM_MODE_SVC, arm_stack_svc, ARM_TRAP_STACK_SIZE
-	set_stack ARM_MODE_SYS, arm_stack_sys, ARM_STACK_SIZE
+	set_stack ARM_MODE_SYS, arm_stack_sys, ARM_STACK_SLOT
 .endm
 
 	.section .text.boot, "ax"
@@ -126,8 +126,9 @@ arm_cpu_park:
 	b	3b
 
 // The stacks: ARM_NCPU of each kind, CPU i's at [BASE + i * SIZE,
-// BASE + (i + 1) * SIZE). linker/arm.ld places the section after .bss;
-// nothing clears it.
+// BASE + (i + 1) * SIZE). The kernel's SYS-mode slots are page-aligned and
+// start with the guard page that arch/arm/mmu.c leaves unmapped.
+// linker/arm.ld places the section after .bss; nothing clears it.
 	.section .stack, "aw", %nobits
 	.balign	16
 	.global	arm_stack_und, arm_stack_abt, arm_stack_irq
@@ -137,6 +138,7 @@ arm_stack_abt:	.space	ARM_NCPU * ARM_TRAP_STACK_SIZE
 arm_stack_irq:	.space	ARM_NCPU * ARM_TRAP_STACK_SIZE
 arm_stack_fiq:	.space	ARM_NCPU * ARM_TRAP_STACK_SIZE
 arm_stack_svc:	.space	ARM_NCPU * ARM_TRAP_STACK_SIZE
-arm_stack_sys:	.space	ARM_NCPU * ARM_STACK_SIZE
+	.balign	ARM_GUARD_SIZE
+arm_stack_sys:	.space	ARM_NCPU * ARM_STACK_SLOT
 	.global	arm_stack_end
 arm_stack_end:

@@ -10,16 +10,13 @@
 //
 //   pml4[0] -> pdpt; pdpt[i] -> pd + i*4 KiB (i < 4); pd[j] -> j * 2 MiB
 //   The last GiB (0xc0000000..) holds device memory: mapped uncached.
+//   pd is x86_pd, where arch/x86/mmu.c later maps the kernel's first MiBs
+//   with 4 KiB pages, leaving page 0 and the stacks' guard pages out.
 //
 // kernel.asm, a listing of the ELF64, shows the 32-bit part decoded as
 // 64-bit code; `objdump -d -M i386 --start-address=...` reads it right.
 #include "x86.h"
 
-#define PTE_P	0x001 // present
-#define PTE_W	0x002 // writable
-#define PTE_PWT 0x008 // write-through
-#define PTE_PCD 0x010 // cache disable
-#define PTE_PS	0x080 // 2 MiB page (in a page directory)
 #define NPDE	2048  // 4 page directories of 512 entries: 4 GiB
 #define PDE_MMIO 1536 // first entry of the last GiB
 
@@ -71,7 +68,7 @@ _start:
 	rep stosb
 
 	movl $(boot_pdpt + PTE_P + PTE_W), boot_pml4
-	movl $(boot_pd + PTE_P + PTE_W), %eax
+	movl $(x86_pd + PTE_P + PTE_W), %eax
 	xorl %ecx, %ecx
 1:	movl %eax, boot_pdpt(, %ecx, 8)
 	addl $4096, %eax
@@ -86,7 +83,7 @@ _start:
 	cmpl $PDE_MMIO, %ecx
 	jb 3f
 	orl $(PTE_PWT + PTE_PCD), %eax
-3:	movl %eax, boot_pd(, %ecx, 8)
+3:	movl %eax, x86_pd(, %ecx, 8)
 	incl %ecx
 	cmpl $NPDE, %ecx
 	jne 2b
@@ -143,7 +140,8 @@ boot_pml4:
 	.space 4096
 boot_pdpt:
 	.space 4096
-boot_pd:
+	.globl x86_pd			// mmu.c splits its first entries
+x86_pd:
 	.space 4 * 4096
 
 	.section .note.GNU-stack, "", @progbits

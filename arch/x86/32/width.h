@@ -5,6 +5,15 @@
 
 #include <stdint.h>
 
+// Paging: a page table entry, what one page directory entry maps as a big
+// page, the entries of a page table, and x86_pd, the page directory entries
+// mapping all of the first 4 GiB (32/paging.c).
+typedef uint32_t pte_t;
+#define PDE_SPAN (4u << 20)
+#define NPTE	 1024
+#define NPDE_ALL 1024
+extern pte_t x86_pd[NPDE_ALL];
+
 // 32-bit code, base 0, limit 4 GiB, present, ring 0.
 #define GDT_KCODE 0x00cf9a000000ffffull
 
@@ -27,6 +36,8 @@ struct trapframe {
 #define TF_SYSARG(tf) ((tf)->ebx)
 #define TF_PC(tf)     ((tf)->eip)
 #define TF_PC_NAME    "eip"
+#define TF_SP(tf)     ((uintptr_t)(&(tf)->eflags + 1)) // esp before the trap: no ring change
+#define TF_SP_NAME    "esp"
 
 // An IDT entry: a 32-bit interrupt gate.
 struct gatedesc {

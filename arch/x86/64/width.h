@@ -5,6 +5,15 @@
 
 #include <stdint.h>
 
+// Paging: a page table entry, what one page directory entry maps as a big
+// page, the entries of a page table, and x86_pd, the page directory entries
+// mapping all of the first 4 GiB (boot/x86/entry64.S).
+typedef uint64_t pte_t;
+#define PDE_SPAN (2u << 20)
+#define NPTE	 512
+#define NPDE_ALL 2048
+extern pte_t x86_pd[NPDE_ALL];
+
 // 64-bit code (L=1, D=0), present, ring 0.
 #define GDT_KCODE 0x00af9a000000ffffull
 
@@ -24,6 +33,8 @@ struct trapframe {
 #define TF_SYSARG(tf) ((tf)->rbx)
 #define TF_PC(tf)     ((tf)->rip)
 #define TF_PC_NAME    "rip"
+#define TF_SP(tf)     ((tf)->rsp)
+#define TF_SP_NAME    "rsp"
 
 // An IDT entry: a 64-bit interrupt gate, no IST.
 struct gatedesc {
