@@ -21,6 +21,7 @@ int kmem_set_checking(struct mem_pool *pool, int on);
 // Entry points of the three things the image can run.
 int selftest_run(const char *only); // NULL: every case but the ALONE ones
 int mp_start(int want);
+extern unsigned long mp_late_ms; // mplate=MS (kernel/mp.c)
 void mp_stress(int up);
 void stress_cpu(int cpu);
 int stress_report(int up, uintptr_t inuse0, uint64_t stat0);

@@ -45,6 +45,8 @@ static int parse_name(char *buf, size_t size, const char *s, size_t n)
 // parse_opt reads one command-line token into o; -1 if it is bad.
 static int parse_opt(const char *t, size_t n, struct kopts *o)
 {
+	if (n > 7 && memcmp(t, "mplate=", 7) == 0) // CPU 1 comes late: tests mp_start's wait
+		return (mp_late_ms = parse_num(t + 7, n - 7)) ? 0 : -1;
 	if (n > 5 && memcmp(t, "test=", 5) == 0)
 		return parse_name(o->test, sizeof o->test, t + 5, n - 5);
 	if (n > 5 && memcmp(t, "heap=", 5) == 0)
@@ -77,7 +79,7 @@ static void parse_cmdline(const char *s, struct kopts *o)
 			;
 		if (n > 0 && parse_opt(s, n, o) < 0) {
 			kprintf("# heaplab: bad command-line option '%.*s' (want heap=BYTES "
-				"page=BYTES check bench list smp=N test=NAME)\n",
+				"page=BYTES check bench list smp=N test=NAME mplate=MS)\n",
 				(int)n, s);
 			kexit(2);
 		}

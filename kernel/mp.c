@@ -9,6 +9,16 @@
 static volatile int ncpu_up = 1; // CPUs in the kernel (the boot CPU counts)
 static volatile int gate;	 // set once every CPU is up: how many run the stress
 static volatile int ndone;	 // CPUs that finished their share
+unsigned long mp_late_ms;	 // mplate=MS: CPU 1 is that late (a test of the wait)
+
+// mp_spin_ms spins for ms milliseconds of arch_ticks.
+static void mp_spin_ms(unsigned long ms)
+{
+	uint64_t t0 = arch_ticks(), n = arch_ticks_hz() / 1000 * ms;
+
+	while (arch_ticks() - t0 < n)
+		__asm__ volatile("" ::: "memory");
+}
 
 // wait_for spins (without a lock) until *v reaches want or the bound runs
 // out; answers the last value seen.
@@ -26,6 +36,8 @@ void mp_enter(void)
 	int id = arch_cpu_id();
 
 	cpus[id].id = id;
+	if (id == 1 && mp_late_ms > 0)
+		mp_spin_ms(mp_late_ms);
 	__atomic_add_fetch(&ncpu_up, 1, __ATOMIC_ACQ_REL);
 	wait_for(&gate, 1, ~0ul);
 	if (id >= gate) // started, given up on by arch code, and woken late
@@ -57,6 +69,7 @@ int mp_start(int want)
 
 	for (i = 0; i < NCPU; i++)
 		cpus[i].id = i;
+	(void)arch_ticks_hz(); // measured now (x86), before other CPUs ask for it
 	if (want > NCPU) {
 		kprintf("# mp: %d CPUs asked, the kernel runs at most %d\n", want, NCPU);
 		want = NCPU;

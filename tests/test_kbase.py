@@ -230,3 +230,44 @@ def test_stack_overflow_is_named(arch):
     assert p.returncode == 120 and exit_line(p) == 120, p.stdout[-2000:] + p.stderr
     assert re.search(r"^panic: cpu 0: stack overflow on CPU 0: ", p.stdout, re.M), \
         p.stdout[-2000:]
+
+
+# --- mp_start waits for every CPU it started, within a bound -----------------
+
+
+def boot_cmdline(arch, cmdline, tmp_path, smp=2):
+    """Boots the image with the kernel command line cmdline (which may hold
+    tokens run-qemu.sh has no flag for), through the command run-qemu.sh
+    --dry-run prints; answers the console and QEMU's status."""
+    import shlex
+    need_image(arch)
+    d = run("--arch", arch, "--smp", str(smp), "--dry-run")
+    assert d.returncode == 0, d.stderr
+    cmd = shlex.split(d.stdout.splitlines()[-1])
+    if arch == "arm":
+        blob = tmp_path / "blob"
+        blob.write_bytes(f"heaplab: {cmdline}\n".encode() + b"\0")
+        cmd = [a.replace("file=BLOB", f"file={blob}") for a in cmd]
+    else:
+        cmd[cmd.index("-append") + 1] = cmdline
+    p = subprocess.run(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=QEMU_TIMEOUT + 60)
+    return p
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_mp_start_panics_on_a_cpu_that_never_arrives(arch, tmp_path):
+    """CPU 1 spins 12 s before it enters the kernel (mplate=12000): mp_start
+    waits 10 s for it, then says so, instead of going on without it."""
+    p = boot_cmdline(arch, "smp=2 mplate=12000", tmp_path)
+    assert exit_line(p) == 120, p.stdout[-2000:]
+    assert p.returncode == (120 if arch == "arm" else 2 * 120 + 1), p.returncode
+    assert re.search(r"^panic: cpu 0: mp: 2 CPUs started, but only 1 reached the kernel "
+                     r"within 10000 ms$", p.stdout, re.M), p.stdout[-2000:]
+    assert " CPUs up" not in p.stdout
+
+
+def test_mp_start_waits_for_a_late_cpu(tmp_path):
+    p = boot_cmdline("arm", "smp=2 mplate=2000", tmp_path)
+    assert exit_line(p) == 0, p.stdout[-2000:]
+    assert "2 CPUs up (2 asked, the firmware lists 2)" in lines(p), p.stdout[-2000:]
