@@ -44,6 +44,9 @@ root) and the image is built or brought up to date (make ARCH=...) first.
   -- ARGS        pass ARGS on to QEMU
   -h, --help     this text
 
+RAM: -m 256M, or on x86 as much more as the heap linked in (its _heap_end)
+and the trace need; more than 3584M is refused (status 2).
+
 How the image gets its input: on x86 (multiboot) the options are the
 kernel command line (-append "heap=N page=N check list smp=N") and the trace is
 the first module (-initrd FILE); on arm, one blob loaded at 0x48000000

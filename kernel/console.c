@@ -23,8 +23,13 @@ static int kvprintf(const char *fmt, va_list ap)
 
 	if (n < 0)
 		return n;
-	if ((size_t)n >= sizeof buf)
-		n = sizeof buf - 1;
+	if ((size_t)n < sizeof buf) {
+		console_puts(buf, (size_t)n);
+		return n;
+	}
+	console_puts(buf, sizeof buf - 1); // cut, and saying so
+	n = snprintf(buf, sizeof buf, "\n# kprintf: the line above was cut at %u of %d bytes\n",
+		     (unsigned)sizeof buf - 1, n);
 	console_puts(buf, (size_t)n);
 	return n;
 }

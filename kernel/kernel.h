@@ -50,8 +50,9 @@ void spin_unlock(struct spinlock *lk);
 int spin_holding(struct spinlock *lk);
 
 // kprintf prints to the console: it formats with newlib's vsnprintf into a
-// 512-byte buffer (longer output is cut there) and writes that whole under
-// the console lock, so lines of several CPUs never mix (console.c).
+// 512-byte buffer and writes that whole under the console lock, so lines of
+// several CPUs never mix (console.c); longer output is cut there, with a
+// line that says so.
 int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 // panic prints "panic: ...", the exit line, and ends the run with

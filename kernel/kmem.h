@@ -19,7 +19,7 @@ void kmem_print_list(struct mem_pool *pool, uintptr_t base);
 int kmem_set_checking(struct mem_pool *pool, int on);
 
 // Entry points of the three things the image can run.
-int selftest_run(const char *only); // NULL: every case but the ALONE ones
+int selftest_run(const char *only); // NULL: every case not marked alone
 int mp_start(int want);
 extern unsigned long mp_late_ms; // mplate=MS (kernel/mp.c)
 void mp_stress(int up);

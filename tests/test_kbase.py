@@ -271,3 +271,12 @@ def test_mp_start_waits_for_a_late_cpu(tmp_path):
     p = boot_cmdline("arm", "smp=2 mplate=2000", tmp_path)
     assert exit_line(p) == 0, p.stdout[-2000:]
     assert "2 CPUs up (2 asked, the firmware lists 2)" in lines(p), p.stdout[-2000:]
+
+
+def test_kprintf_says_when_it_cuts_a_line():
+    """A console line longer than kprintf's buffer is cut with a note, not
+    silently (here the bad-option message quoting a 700-byte token)."""
+    p = boot("i386", "--", "-append", "x" * 700)
+    assert exit_line(p) == 2, p.stdout[-2000:]
+    assert re.search(r"^# kprintf: the line above was cut at 511 of \d+ bytes$", p.stdout, re.M), \
+        p.stdout[-2000:]

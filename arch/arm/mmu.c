@@ -25,6 +25,7 @@
 #define SMALL_NORMAL (SMALL | SECT_B | SECT_C | (3u << 4) | (1u << 6) | (1u << 10)) // as above
 #define L2_ENTRIES   256
 #define L2_STACKS    2 // tables for the sections the SYS stacks span (< 1 MiB)
+#define SYS_STACKS   (ARM_NCPU * ARM_STACK_SLOT) // bytes of all SYS stack slots
 
 // SCTLR bits.
 #define SCTLR_M	  (1u << 0)  // MMU on
@@ -42,7 +43,7 @@
 static uint32_t mmu_l1[4096] __attribute__((aligned(16384)));
 static uint32_t mmu_l2[L2_STACKS][L2_ENTRIES] __attribute__((aligned(1024)));
 
-_Static_assert(ARM_NCPU *ARM_STACK_SLOT < MIB, "the SYS stacks span at most L2_STACKS sections");
+_Static_assert(SYS_STACKS < MIB, "the SYS stacks span at most L2_STACKS sections");
 
 // mmu_map_l1 fills the table: the first MiB (flash) faults so that NULL
 // dereferences abort, the rest below RAM is devices, RAM is Normal
@@ -75,7 +76,7 @@ static void mmu_guard_stacks(void)
 	uint32_t first = lo / MIB, mb;
 	int cpu;
 
-	for (mb = first; mb <= (lo + ARM_NCPU * ARM_STACK_SLOT - 1) / MIB; mb++)
+	for (mb = first; mb <= (lo + SYS_STACKS - 1) / MIB; mb++)
 		mmu_split(mb, mmu_l2[mb - first]);
 	for (cpu = 0; cpu < ARM_NCPU; cpu++) {
 		a = lo + (uintptr_t)cpu * ARM_STACK_SLOT;
@@ -88,7 +89,7 @@ int arch_stack_guard(uintptr_t addr)
 {
 	uintptr_t off = addr - (uintptr_t)arm_stack_sys;
 
-	if (addr < (uintptr_t)arm_stack_sys || off >= ARM_NCPU * ARM_STACK_SLOT)
+	if (addr < (uintptr_t)arm_stack_sys || off >= SYS_STACKS)
 		return -1;
 	return off % ARM_STACK_SLOT < ARM_GUARD_SIZE ? (int)(off / ARM_STACK_SLOT) : -1;
 }
