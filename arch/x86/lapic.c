@@ -1,6 +1,6 @@
 // The boot CPU's local APIC, through its registers in memory (0xfee00000
-// under QEMU: i386 runs without paging, amd64 maps the last GiB below
-// 4 GiB uncached): turning it on, and the INIT and startup IPIs that start
+// under QEMU, in the last GiB below 4 GiB that mmu.c maps uncached):
+// turning it on, and the INIT and startup IPIs that start
 // the other CPUs. Interrupts stay off on every CPU, so no vector is set up.
 #include "x86.h"
 
