@@ -12,6 +12,7 @@
 // Prints `PART/CASE: ok` or `PART/CASE: what went wrong` per case, then
 // `N passed, M failed`; exits 1 if any failed.
 #include "../arch/host/host.h"
+#include "labrt.h"
 
 #include <signal.h>
 #include <stdarg.h>
@@ -327,8 +328,11 @@ static int verdict(int st, const char *got)
 		return 0;
 	if (got[0] != '\0')
 		return fail("%s", got);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == LAB_LOOPED)
+		return fail(LAB_LOOP_MSG "mem_free did not return after %d s of CPU time",
+			    LAB_OP_SECS);
 	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM)
-		return fail("did not finish in %d s (does the walk loop?)", CASE_SECS);
+		return fail(LAB_LOOP_MSG "did not finish in %d s", CASE_SECS);
 	if (WIFSIGNALED(st))
 		return fail("crashed (signal %d)", WTERMSIG(st));
 	return fail("crashed (exit status %d; a sanitizer's report is on stderr)", WEXITSTATUS(st));

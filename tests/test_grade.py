@@ -4,9 +4,13 @@
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import test_docs  # noqa: E402  (the docs' quoted grader output, checked here)
 
 REPO = Path(__file__).resolve().parents[1]
 GRADE = REPO / "tools" / "grade.py"
@@ -27,6 +31,8 @@ MUTANTS = {
     "no-zero": [("\tmemset(bp, 0, n);\n", "", 1)],
     # does not compile
     "broken": [("int mem_freel(", "int mem_freel(struct nonsense", 1)],
+    # its walk never moves on: loops once the list has a block below p
+    "loops": [("next = next->next)", "next = pool->freelist)", 1)],
 }
 
 
@@ -47,7 +53,6 @@ class Grade:
         self.status, self.text = proc.returncode, proc.stdout
         self.parts = {m[1]: (int(m[3]), int(m[4])) for m in re.finditer(
             r"^== Test (.+?) == (OK|FAIL) \((\d+)/(\d+)\)", self.text, re.M)}
-        self.skipped = re.findall(r"^== Test (.+?) == SKIP", self.text, re.M)
         m = re.search(r"^Score: (\d+)/(\d+)$", self.text, re.M)
         assert m, f"no score line in:\n{self.text}"
         self.score, self.most = int(m[1]), int(m[2])
@@ -60,11 +65,19 @@ class Grade:
         return self.parts[part][0] == 0
 
 
-def grade(free, build):
+def grade(free, build, *args):
     proc = subprocess.run([sys.executable, str(GRADE), "--free", str(free), "--build",
-                           str(build)], cwd=REPO, stdout=subprocess.PIPE,
+                           str(build), *args], cwd=REPO, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, timeout=1500)
     return Grade(proc)
+
+
+def matches_docs(g, name):
+    """The docs' blocks quoting this grader run (doc-test: expect NAME)."""
+    quoted = test_docs.doc_blocks(name)
+    assert quoted, f"no doc quotes {name}"
+    for s in quoted:
+        test_docs.check_session(s, g.text)
 
 
 @pytest.fixture(scope="module")
@@ -79,11 +92,43 @@ def test_ours_scores_full_marks_through_make(tmp):
                           timeout=1500)
     g = Grade(proc)
     assert g.status == 0, g.text
-    assert g.score == g.most, g.text
-    assert set(g.parts) | set(g.skipped) == {ORDER, COALESCE, ZERO, REFUSE, UNIT, DIFF, TRACES}
+    assert (g.score, g.most) == (100, 100), g.text
+    assert set(g.parts) == {ORDER, COALESCE, ZERO, REFUSE, UNIT, DIFF, TRACES}
     assert all(g.full(p) for p in g.parts), g.text
-    if (REPO.parent / "shared" / "traces").is_dir():
-        assert g.most == 100 and TRACES in g.parts, g.text
+    matches_docs(g, "grade-ours")
+
+
+def test_the_lab_replay_of_a_correct_free_exits_zero(tmp):
+    """Lab 3 step 3 with a correct free: the lines of lab 1, status 0, and
+    no report on stderr (no leak report a student could take for theirs)."""
+    build = tmp / "ours"
+    subprocess.run(["make", "-s", "--no-print-directory", f"LAB_FREE={OURS}", f"LAB_B={build}",
+                    str(build / "replay")], cwd=REPO, check=True, timeout=600)
+    p = subprocess.run([str(build / "replay"), "--check", "lab/demo.trace"], cwd=REPO,
+                       capture_output=True, text=True, timeout=60)
+    assert (p.returncode, p.stderr) == (0, ""), p.stderr
+    assert p.stdout == "a 0x0\nb 0x3000\nc 0x4000\nd 0x2000\nfree 0x0 0x6000\nbrk 0x6000\n"
+
+
+def test_no_traces_loses_their_points(tmp):
+    g = grade(OURS, tmp / "ours", "--traces", str(tmp / "none"))
+    assert g.status == 1, g.text
+    assert (g.score, g.most) == (90, 100), g.text
+    assert g.zero(TRACES) and "no sample traces in" in g.text, g.text
+
+
+def test_a_looping_free_fails_fast_saying_so(tmp):
+    t0 = time.monotonic()
+    g = grade(mutant(tmp, "loops"), tmp / "loops")
+    took = time.monotonic() - t0
+    assert g.status == 1 and g.most == 100, g.text
+    for part in (ORDER, COALESCE, UNIT, DIFF, TRACES):
+        assert not g.full(part), g.text
+    assert g.zero(UNIT) and g.zero(TRACES), g.text
+    assert "looped: mem_free did not return after 1 s of CPU time" in g.text, g.text
+    assert "traces (replay --check) == FAIL (0/10)" in g.text, g.text
+    assert "timed out" not in g.text, g.text
+    assert took < 240, f"took {took:.0f} s:\n{g.text}"
 
 
 def test_forgetting_to_coalesce_loses_the_coalescing_points(tmp):
@@ -94,6 +139,7 @@ def test_forgetting_to_coalesce_loses_the_coalescing_points(tmp):
     assert not g.full(UNIT) and not g.full(DIFF), g.text
     assert "coalesce/with-next: free list is 0x1000+0x1000 0x2000+0x2000, want 0x1000+0x3000" \
         in g.text
+    matches_docs(g, "grade-no-coalesce")
 
 
 def test_forgetting_to_zero_loses_the_zeroing_points(tmp):
@@ -103,6 +149,7 @@ def test_forgetting_to_zero_loses_the_zeroing_points(tmp):
     assert g.full(ORDER) and g.full(COALESCE) and g.full(REFUSE), g.text
     assert not g.full(UNIT) and not g.full(DIFF), g.text
     assert "zero/one-page: free byte 0x1010 is 0xa1, want 0" in g.text
+    matches_docs(g, "grade-no-zero")
 
 
 def test_the_shipped_stub_scores_little(tmp):
@@ -110,7 +157,8 @@ def test_the_shipped_stub_scores_little(tmp):
     assert g.status == 1, g.text
     for part in (ORDER, COALESCE, ZERO, UNIT, DIFF):
         assert g.zero(part), g.text
-    assert g.score < 10, g.text
+    assert g.score < 10 and g.most == 100, g.text
+    matches_docs(g, "grade-stub")
 
 
 def test_a_file_that_does_not_build_scores_zero(tmp):

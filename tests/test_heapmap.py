@@ -13,7 +13,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 HEAPMAP = REPO / "tools" / "heapmap.py"
 REPLAY = REPO / "build" / "host" / "replay"
-TRACES = REPO.parent / "shared" / "traces"
+TRACES = REPO / "traces"
 SVG = "{http://www.w3.org/2000/svg}"
 PAGE = 0x1000
 
@@ -319,8 +319,7 @@ def test_make_heapmap(tmp_path):
 @pytest.mark.parametrize("name", ["example-1", "example-2", "random-101", "oom-106"])
 def test_sample_traces_render(tmp_path, name):
     trace, expected = TRACES / f"{name}.trace", TRACES / f"{name}.expected"
-    if not trace.exists():
-        pytest.skip(f"no sample trace {trace}")
+    assert trace.exists() and expected.exists(), f"no sample trace {trace}"
     p = run(trace, expected, "-o", tmp_path / name)
     assert p.returncode == 0 and p.stderr == "", p.stderr
     boxes = svg_boxes(tmp_path / f"{name}.svg")

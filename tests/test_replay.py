@@ -1,8 +1,8 @@
 """Tests of build/host/replay, the trace tool (issue 2).
 
 Run with /usr/bin/python3 -m pytest tests/test_replay.py after `make host`.
-The shared sample traces are found in ../shared/traces beside the repository
-(or in $HEAPLAB_SHARED/traces); $HEAPLAB_REPLAY names another replay binary.
+The sample traces are the repository's own, in traces/; $HEAPLAB_REPLAY
+names another replay binary.
 """
 
 import os
@@ -13,8 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 REPLAY = Path(os.environ.get("HEAPLAB_REPLAY", ROOT / "build" / "host" / "replay")).resolve()
-SHARED = Path(os.environ.get("HEAPLAB_SHARED", ROOT.parent / "shared"))
-TRACES = SHARED / "traces"
+TRACES = ROOT / "traces"
 HEAP = {"oom-106": "4194304"}  # traces run with a smaller heap than the default
 
 EXAMPLE_1 = (
@@ -59,18 +58,18 @@ def write_trace(tmp_path, text, name="t.trace"):
     return path
 
 
-# The shared sample traces, with and without --check.
+# The sample traces (traces/), with and without --check.
 
 EXPECTED = sorted(TRACES.glob("*.expected"))
 
 
-def test_shared_traces_found():
+def test_sample_traces_found():
     assert EXPECTED, f"no *.expected traces in {TRACES}"
 
 
 @pytest.mark.parametrize("check", [[], ["--check"]], ids=["plain", "check"])
 @pytest.mark.parametrize("expected", EXPECTED, ids=lambda p: p.stem)
-def test_shared_trace(expected, check):
+def test_sample_trace(expected, check):
     args = ["--heap", HEAP[expected.stem]] if expected.stem in HEAP else []
     r = replay(*args, *check, expected.with_suffix(".trace"))
     assert r.returncode == 0, r.stderr

@@ -14,9 +14,14 @@
   sample traces       each TRACES/NAME.trace through the replay with --check
                       must print exactly NAME.expected
 
-A part scores its points times the fraction of its cases that pass. A part
-whose program does not build scores 0. Exit status: 0 for full marks, 1
-otherwise, 2 for bad arguments."""
+A part scores its points times the fraction of its cases that pass; the
+points add up to 100, and the score is always out of 100. A part whose
+program does not build, or that cannot run (no sample traces), scores 0.
+Each part has a timeout of its own, in seconds; and each lab program stops
+itself when one mem_alloc or mem_free takes more than a second of CPU time
+(lab/labrt.c), so a free that loops fails its part in seconds, with a
+`looped:` line. Exit status: 0 for full marks, 1 otherwise, 2 for bad
+arguments."""
 
 import argparse
 import os
@@ -29,11 +34,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 HEAP_ARGS = {"oom-106": ["--heap", "4194304"]}  # as its .expected was made
 SHOW = 5  # failures shown per part
+LOOPED = 99  # the exit status of a lab program stopped for looping (lab/labrt.h)
+LOOP_MSG = "looped: "  # how its message starts
 
 
 class Part:
-    def __init__(self, name, points, program, run):
-        self.name, self.points, self.program, self.run = name, points, program, run
+    def __init__(self, name, points, secs, program, run):
+        self.name, self.points, self.secs = name, points, secs
+        self.program, self.run = program, run
 
 
 def run(cmd, timeout, merge=True):
@@ -41,6 +49,7 @@ def run(cmd, timeout, merge=True):
     stderr in stdout if merge. Leak reports are off: the programs' own
     small leaks at exit are not the student's."""
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")
+    timeout = max(timeout, 1)
     try:
         p = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, errors="replace", env=env,
                            stderr=subprocess.STDOUT if merge else subprocess.PIPE,
@@ -51,20 +60,36 @@ def run(cmd, timeout, merge=True):
         return None, out or "", ""
 
 
+def looped(status, out):
+    """The program's own `looped:` line, if it stopped itself for looping."""
+    m = re.search(rf"^.*{LOOP_MSG}.*$", out, re.M)
+    if m:
+        return m[0][m[0].index(LOOP_MSG):].strip()
+    return f"{LOOP_MSG}stopped for looping" if status == LOOPED else None
+
+
+def stopped(status, out, secs):
+    """Why a program stopped early: it looped, or its part timed out."""
+    if status is None:
+        return f"timed out: the part's {secs} s are up"
+    return looped(status, out) or f"stopped: {last_line(out)}"
+
+
 def free_cases(part):
     """A part of lab/grade_free: (passed, total, failures)."""
-    def go(g):
-        status, out, _ = run([str(g.bin("grade_free")), part], 120)
+    def go(g, secs):
+        status, out, _ = run([str(g.bin("grade_free")), part], secs)
         cases = re.findall(r"^(\w+/\S+): (.*)$", out, re.M)
         bad = [f"{c}: {why}" for c, why in cases if why != "ok"]
-        if status is None:
-            bad.append("timed out")
-        return len(cases) - len(bad), len(cases) + (status is None), bad
+        done = re.search(r"^\d+ passed, \d+ failed$", out, re.M)
+        if not done:
+            bad.append(stopped(status, out, secs))
+        return len(cases) - len(bad) + (not done), len(cases) + (not done), bad
     return go
 
 
-def unit_tests(g):
-    status, out, _ = run([str(g.bin("test_mem"))], 120)
+def unit_tests(g, secs):
+    status, out, _ = run([str(g.bin("test_mem"))], secs)
     m = re.search(r"Running (\d+) test", out)
     total = int(m.group(1)) if m else 1
     passed, bad, test, why = 0, [], None, None
@@ -80,40 +105,45 @@ def unit_tests(g):
         elif test is not None and why is None and not s.startswith("["):
             why = s.strip()[:160]
     if passed + len(bad) < total:
-        bad.append("timed out" if status is None else
-                   f"stopped after {passed + len(bad)} of {total} tests: {last_line(out)}")
+        where = f" in {test}" if test else ""
+        bad.append(f"stopped after {passed + len(bad)} of {total} tests{where}: "
+                   f"{stopped(status, out, secs)}")
     return passed, total, bad
 
 
-def diff_test(g):
-    status, out, _ = run([str(g.bin("test_diff"))], 300)
+def diff_test(g, secs):
+    status, out, _ = run([str(g.bin("test_diff"))], secs)
     ok = re.findall(r"^ok ", out, re.M)
     bad = re.findall(r"^FAIL (.*)$", out, re.M)
     m = re.search(r"^(\d+) passed, (\d+) failed$", out, re.M)
     if m:
         return int(m.group(1)), int(m.group(1)) + int(m.group(2)), bad
-    why = "timed out" if status is None else f"stopped: {last_line(out)}"
-    return len(ok), len(ok) + len(bad) + 1, bad + [why]
+    return len(ok), len(ok) + len(bad) + 1, bad + [stopped(status, out, secs)]
 
 
-def traces(g):
+def traces(g, secs):
+    """Each sample trace through replay --check; the first that loops or
+    runs out of the part's time ends the part (the rest count as failed)."""
     names = sorted(p.stem for p in g.traces.glob("*.trace")
                    if p.with_suffix(".expected").exists())
-    bad = []
-    for name in names:
+    bad, end = [], time.monotonic() + secs
+    for i, name in enumerate(names):
         trace = g.traces / f"{name}.trace"
         status, out, err = run([str(g.bin("replay")), "--check"] + HEAP_ARGS.get(name, []) +
-                               [str(trace)], 30, merge=False)
-        why = compare(out, (g.traces / f"{name}.expected").read_text(), status)
+                               [str(trace)], end - time.monotonic(), merge=False)
+        why = (stopped(status, err, secs) if status is None or looped(status, err) else
+               compare(out, (g.traces / f"{name}.expected").read_text(), status))
         if why:
-            bad.append(f"{name}: {why}" + (f" (stderr: {last_line(err)})" if err else ""))
+            bad.append(f"{name}: {why}" + (f" (stderr: {last_line(err)})"
+                                           if err and LOOP_MSG not in why else ""))
+        if status is None or looped(status, err):
+            bad += [f"{rest}: not run" for rest in names[i + 1:]]
+            break
     return len(names) - len(bad), len(names), bad
 
 
 def compare(got, want, status):
     """Says how a replay's output differs from the expected one, or None."""
-    if status is None:
-        return "timed out"
     g, w = got.splitlines(), want.splitlines()
     g, w = g + ["(end)"] * (len(w) - len(g)), w + ["(end)"] * (len(g) - len(w))
     for i, (a, b) in enumerate(zip(g, w), 1):
@@ -127,15 +157,19 @@ def last_line(out):
     return lines[-1][:160] if lines else "no output"
 
 
+# name, points, timeout in seconds (a few times what a correct free takes
+# on a loaded 2-core machine), program, how to run it.
 PARTS = [
-    Part("free: address order", 15, "grade_free", free_cases("order")),
-    Part("free: coalescing", 20, "grade_free", free_cases("coalesce")),
-    Part("free: zeroing", 15, "grade_free", free_cases("zero")),
-    Part("free: refusals and accounting", 10, "grade_free", free_cases("refuse")),
-    Part("unit tests (tests/host/test_mem.c)", 15, "test_mem", unit_tests),
-    Part("differential test (tests/host/test_diff.c)", 15, "test_diff", diff_test),
-    Part("sample traces (replay --check)", 10, "replay", traces),
+    Part("free: address order", 15, 40, "grade_free", free_cases("order")),
+    Part("free: coalescing", 20, 40, "grade_free", free_cases("coalesce")),
+    Part("free: zeroing", 15, 40, "grade_free", free_cases("zero")),
+    Part("free: refusals and accounting", 10, 40, "grade_free", free_cases("refuse")),
+    Part("unit tests (tests/host/test_mem.c)", 15, 30, "test_mem", unit_tests),
+    Part("differential test (tests/host/test_diff.c)", 15, 120, "test_diff", diff_test),
+    Part("sample traces (replay --check)", 10, 30, "replay", traces),
 ]
+TOTAL = 100
+assert sum(p.points for p in PARTS) == TOTAL
 
 
 class Grader:
@@ -170,12 +204,12 @@ class Grader:
         t0 = time.monotonic()
         print(f"== Test {part.name} == ", end="", flush=True)
         if part.program == "replay" and not any(self.traces.glob("*.trace")):
-            print(f"SKIP (no traces in {self.traces})")
-            return None
+            print(f"FAIL (0/{part.points}): no sample traces in {self.traces}")
+            return 0
         if not self.built[part.program]:
             print(f"FAIL (0/{part.points}): {part.program} does not build")
             return 0
-        passed, total, bad = part.run(self)
+        passed, total, bad = part.run(self, part.secs)
         score = part.points * passed // total if total else 0
         verdict = "OK" if total and passed == total else "FAIL"
         print(f"{verdict} ({score}/{part.points}) [{passed}/{total} cases, "
@@ -193,8 +227,8 @@ def main(argv):
                                  "mem_freel, built in place of mem/free.c.")
     ap.add_argument("--free", default="lab/free.c", help="the student's file (lab/free.c)")
     ap.add_argument("--build", default="build/lab", help="where to build (build/lab)")
-    ap.add_argument("--traces", default="../shared/traces",
-                    help="NAME.trace and NAME.expected files (../shared/traces)")
+    ap.add_argument("--traces", default="traces",
+                    help="NAME.trace and NAME.expected files (traces)")
     ap.add_argument("-v", "--verbose", action="store_true", help="show every failure")
     args = ap.parse_args(argv)
     if not Path(args.free).is_file():
@@ -203,11 +237,9 @@ def main(argv):
     g = Grader(args)
     print(f"grading {args.free} (built into {g.build})")
     g.build_all()
-    scores = [(p, g.grade(p)) for p in PARTS]
-    total = sum(s for _, s in scores if s is not None)
-    most = sum(p.points for p, s in scores if s is not None)
-    print(f"Score: {total}/{most}")
-    return 0 if total == most else 1
+    total = sum(g.grade(p) for p in PARTS)
+    print(f"Score: {total}/{TOTAL}")
+    return 0 if total == TOTAL else 1
 
 
 if __name__ == "__main__":

@@ -1,0 +1,316 @@
+# The docs test: runs the commands that docs/lab/*.md and docs/gdb.md quote
+# and checks that what they say the commands print is what they print.
+# Run with /usr/bin/python3 -m pytest tests/test_docs.py (after `make test`
+# has built the host programs and the images; it builds what is missing).
+"""How a doc marks what is tested (an HTML comment before a fenced block):
+
+  <!-- doc-test: sh NAME [status=N] -->        the block is a shell script:
+        run from the repository's root, stdout and stderr together, under a
+        timeout; status=N: it must exit N.
+  <!-- doc-test: qemu-gdb NAME -->             the block's `./run-qemu.sh
+        ... --gdb` line is started, and gdb (gdb-multiarch for arm) attaches
+        with `gdb -x .gdbinit` in batch mode and runs the session's commands.
+  <!-- doc-test: host-gdb NAME -->             the block's gdb command line
+        (on a host program) is run in batch mode, then the session's commands.
+  <!-- doc-test: gdb NAME -->                  a gdb transcript: its `(gdb) `
+        lines are commands of session NAME, the other lines what they print.
+  <!-- doc-test: expect NAME... -->            the block is what session
+        NAME (each one named) prints.
+
+Sessions named grade-* are checked by tests/test_grade.py against the
+grader's output (check_block below), not run here.
+
+What printed lines must match: every line of an expected block, in order,
+must be a line of the output (lines the doc leaves out are skipped). In a
+gdb session the output reads as a transcript, `(gdb) CMD` before each
+command's output, and the lines after a `(gdb) CMD` of the doc must be in
+that command's output. Within a line: `...` matches any text (a line that
+is only `...` stands for lines left out); a hex number of 5 digits or more
+is an address, which varies from build to build, and matches any hex
+number; a time such as `2.6s` matches any time; `/path/to/heaplab` is the
+repository's root. So when a program's output changes, updating the doc's
+quoted line is all it takes."""
+
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = sorted((REPO / "docs" / "lab").glob("*.md")) + [REPO / "docs" / "gdb.md"]
+TIMEOUT = 180  # seconds for one session
+MARK = re.compile(r"^\s*<!-- doc-test: (\w[\w-]*) ([^>]*?) -->\s*$")
+FENCE = re.compile(r"^(\s*)```")
+EXTERNAL = "grade-"  # sessions checked by tests/test_grade.py
+
+
+class Session:
+    def __init__(self, doc, name):
+        self.doc, self.name = doc, name
+        self.kind, self.script, self.status = None, None, None
+        self.cmds, self.expect = [], []  # gdb commands; expected blocks (line, [lines])
+
+    def __repr__(self):
+        return f"{self.doc.name}:{self.name}"
+
+
+def blocks(doc):
+    """The marked blocks of doc: (line number, kind, args, lines)."""
+    lines, out, i = doc.read_text().splitlines(), [], 0
+    while i < len(lines):
+        m = MARK.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        j = i + 1
+        while j < len(lines) and not FENCE.match(lines[j]):
+            assert lines[j].strip() == "", f"{doc}:{i + 1}: a doc-test mark, then no block"
+            j += 1
+        assert j < len(lines), f"{doc}:{i + 1}: a doc-test mark, then no block"
+        indent = len(FENCE.match(lines[j])[1])
+        k = j + 1
+        while k < len(lines) and not FENCE.match(lines[k]):
+            k += 1
+        body = [s[indent:] if s[:indent].strip() == "" else s for s in lines[j + 1:k]]
+        out.append((i + 1, m[1], m[2].split(), body))
+        i = k + 1
+    return out
+
+
+def sessions(doc):
+    """The sessions of doc, in the order they first appear."""
+    found = {}
+    for line, kind, args, body in blocks(doc):
+        names = [a for a in args if "=" not in a]
+        opts = dict(a.split("=", 1) for a in args if "=" in a)
+        for name in names:
+            s = found.setdefault(name, Session(doc, name))
+            if kind in ("sh", "qemu-gdb", "host-gdb"):
+                assert s.kind is None, f"{doc}:{line}: session {name} is run twice"
+                s.kind, s.script = kind, body
+                s.status = int(opts["status"]) if "status" in opts else None
+            elif kind == "gdb":
+                s.cmds += [c[6:] for c in body if c.startswith("(gdb) ")]
+                s.expect.append((line, body))
+            elif kind == "expect":
+                s.expect.append((line, body))
+            else:
+                raise AssertionError(f"{doc}:{line}: unknown doc-test kind '{kind}'")
+    return list(found.values())
+
+
+ALL = [s for d in DOCS for s in sessions(d)]
+
+
+# --- matching -----------------------------------------------------------------
+
+def pattern(line):
+    """A quoted line as a regular expression (the rules above)."""
+    out = []
+    for tok in re.split(r"(\.\.\.|0x[0-9a-f]{5,}|\b\d+\.\d+s\b|/path/to/heaplab)", line):
+        if tok == "...":
+            out.append(".*")
+        elif re.fullmatch(r"0x[0-9a-f]{5,}", tok):
+            out.append("0x[0-9a-f]+")
+        elif re.fullmatch(r"\d+\.\d+s", tok):
+            out.append(r"\d+\.\d+s")
+        elif tok == "/path/to/heaplab":
+            out.append(re.escape(str(REPO)))
+        else:
+            out.append(re.escape(tok))
+    return re.compile("".join(out) + r"\s*")
+
+
+def check_block(got, want, start=0):
+    """Finds want's lines in got's, in order, from line start on (gdb
+    commands as anchors, see above); answers where it stopped, or raises
+    AssertionError saying which line is missing."""
+    pos, seg_end, anchor = start, None, None
+    for w in want:
+        if w.strip() in ("", "..."):
+            continue
+        pat = pattern(w.rstrip())
+        end = len(got) if seg_end is None or w.startswith("(gdb) ") else seg_end
+        for i in range(pos, end):
+            if pat.fullmatch(got[i]):
+                break
+        else:
+            where = "in the output" if end == len(got) else f"in the output of `{anchor}`"
+            raise AssertionError(f"doc line not found {where}:\n  {w}\noutput from there:\n"
+                                 + "\n".join(got[pos:pos + 40]))
+        pos = i + 1
+        if w.startswith("(gdb) "):
+            anchor = w.strip()
+            seg_end = next((j for j in range(pos, len(got)) if got[j].startswith("(gdb) ")),
+                           len(got))
+    return pos
+
+
+def check_session(s, out):
+    """Checks every expected block of s against the output text out."""
+    got, pos = [l.rstrip() for l in out.replace("\r", "").splitlines()], 0
+    for line, want in s.expect:
+        try:
+            pos = check_block(got, want, pos if s.kind != "sh" else 0)
+        except AssertionError as e:
+            raise AssertionError(f"{s.doc.relative_to(REPO)}:{line} ({s.name}): {e}") from None
+
+
+def doc_blocks(name):
+    """The expected blocks of the sessions called name, in every doc."""
+    return [s for s in ALL if s.name == name]
+
+
+# --- running ------------------------------------------------------------------
+
+def run(argv, env=None, timeout=TIMEOUT):
+    """Runs argv in a process group of its own, from the repository's root;
+    answers (status, output)."""
+    p = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
+                         errors="replace", start_new_session=True)
+    try:
+        out, _ = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, _ = p.communicate()
+        raise AssertionError(f"{argv} did not finish in {timeout} s:\n{out[-3000:]}")
+    return p.returncode, out
+
+
+def marked(cmds):
+    """gdb -ex arguments running cmds, each output preceded by a marker."""
+    argv = []
+    for i, c in enumerate(cmds + [None]):
+        argv += ["-ex", f"echo \\n@@{i}\\n"] + (["-ex", c] if c is not None else [])
+    return argv
+
+
+def transcript(out, cmds):
+    """gdb's marked output as a transcript: `(gdb) CMD`, then its output."""
+    parts = re.split(r"^@@(\d+)$", out, flags=re.M)
+    text = [parts[0]]
+    for i in range(1, len(parts) - 1, 2):
+        n = int(parts[i])
+        text.append(f"(gdb) {cmds[n]}\n" if n < len(cmds) else "")
+        text.append(parts[i + 1].strip("\n") + "\n")
+    assert f"@@{len(cmds)}" in out, f"gdb did not run all its commands:\n{out[-3000:]}"
+    return "".join(text)
+
+
+def one_command(script):
+    """The block's command line (backslash continuations joined, comment
+    dropped), as words."""
+    text = "\n".join(script).replace("\\\n", " ")
+    return shlex.split(text, comments=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def listening(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def run_qemu_gdb(s):
+    """Starts the block's ./run-qemu.sh --gdb line, attaches gdb to it and
+    runs the session's commands; answers the transcript."""
+    line = next(l for l in s.script if l.lstrip().startswith(("./run-qemu.sh", "NOLOCK",
+                                                                "MEM_FREE")))
+    words = shlex.split(line, comments=True)
+    env = dict(os.environ)
+    while "=" in words[0]:
+        k, v = words.pop(0).split("=", 1)
+        env[k] = v
+    assert "--gdb" in words, f"{s}: no --gdb in {line}"
+    port = free_port()
+    env["GDBPORT"] = str(port)
+    gdb = "gdb-multiarch" if "arm" in words else "gdb"
+    with tempfile.TemporaryFile("w+") as log:
+        q = subprocess.Popen(["timeout", "-k", "5", str(TIMEOUT), *words], cwd=REPO, env=env,
+                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                             start_new_session=True)
+        try:
+            deadline = time.time() + TIMEOUT
+            while not listening(port):
+                assert q.poll() is None and time.time() < deadline, \
+                    f"QEMU's gdb stub never listened on {port}"
+                time.sleep(0.2)
+            st, out = run([gdb, "-batch", "-nx", "-x", ".gdbinit"] + marked(s.cmds), env=env)
+        finally:
+            if q.poll() is None:
+                os.killpg(q.pid, signal.SIGKILL)
+            q.wait(timeout=30)
+            log.seek(0)
+            console = log.read()
+    return console + transcript(out, s.cmds)
+
+
+def run_host_gdb(s):
+    words = one_command(s.script)
+    assert words[0] == "gdb", f"{s}: not a gdb command: {words}"
+    st, out = run([words[0], "-batch", "-nx", *words[1:]] + marked(s.cmds))
+    return transcript(out, s.cmds)
+
+
+def run_session(s):
+    if s.kind == "sh":
+        st, out = run(["sh", "-c", "\n".join(s.script)])
+        if s.status is not None:
+            assert st == s.status, f"{s}: exit {st}, the doc says {s.status}:\n{out[-3000:]}"
+        return out
+    if s.kind == "qemu-gdb":
+        return run_qemu_gdb(s)
+    assert s.kind == "host-gdb", f"{s}: nothing runs it"
+    return run_host_gdb(s)
+
+
+@pytest.fixture(scope="module")
+def built():
+    """The host programs and the amd64 image (make test has built them)."""
+    st, out = run(["make", "-s", "--no-print-directory", "host", "image"], timeout=1800)
+    assert st == 0, out[-3000:]
+
+
+def test_marks_make_sessions():
+    """Every marked session is run here or by test_grade.py, and checks
+    something; the marks have not all gone missing."""
+    assert len(ALL) >= 8, ALL
+    for s in ALL:
+        if s.name.startswith(EXTERNAL):
+            assert s.kind is None and s.expect, s
+        else:
+            assert s.kind is not None, f"{s}: expected output but no command that prints it"
+            assert s.expect or s.status is not None, f"{s}: runs, but nothing is checked"
+
+
+@pytest.mark.parametrize("s", [s for s in ALL if not s.name.startswith(EXTERNAL)], ids=repr)
+def test_doc_session(built, s):
+    check_session(s, run_session(s))
+
+
+def test_a_drifted_line_fails():
+    """The matcher is not lenient: a changed digit, a changed word, a line
+    out of order each fail."""
+    got = ["(gdb) heap list", "0x134000 0x3000 end 0x137000 offset +0x0", "(gdb) heap check",
+           "heap check: ok (1 blocks, 12288 bytes free)", "took 2.6s"]
+    check_block(got, ["(gdb) heap list", "0x132000 0x3000 end ... offset +0x0",
+                      "(gdb) heap check", "heap check: ok (1 blocks, 12288 bytes free)",
+                      "took 0.1s"])
+    for bad in (["0x134000 0x2000 end 0x137000 offset +0x0"],
+                ["heap check: ok (1 blocks, 12289 bytes free)"],
+                ["(gdb) heap check", "0x134000 0x3000 end 0x137000 offset +0x0"],
+                ["(gdb) heap list", "heap check: ok (1 blocks, 12288 bytes free)"]):
+        with pytest.raises(AssertionError):
+            check_block(got, bad)
