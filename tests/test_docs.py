@@ -13,7 +13,8 @@
   <!-- doc-test: host-gdb NAME -->             the block's gdb command line
         (on a host program) is run in batch mode, then the session's commands.
   <!-- doc-test: gdb NAME -->                  a gdb transcript: its `(gdb) `
-        lines are commands of session NAME, the other lines what they print.
+        lines are commands of session NAME, the other lines (if any) what
+        they print.
   <!-- doc-test: expect NAME... -->            the block is what session
         NAME (each one named) prints.
 
@@ -21,7 +22,8 @@ Sessions named grade-* are checked by tests/test_grade.py against the
 grader's output (check_block below), not run here.
 
 What printed lines must match: every line of an expected block, in order,
-must be a line of the output (lines the doc leaves out are skipped). In a
+must be a line of the output (lines the doc leaves out are skipped); a
+gdb session's blocks are found one after the other, in the doc's order. In a
 gdb session the output reads as a transcript, `(gdb) CMD` before each
 command's output, and the lines after a `(gdb) CMD` of the doc must be in
 that command's output. Within a line: `...` matches any text (a line that
@@ -98,7 +100,8 @@ def sessions(doc):
                 s.status = int(opts["status"]) if "status" in opts else None
             elif kind == "gdb":
                 s.cmds += [c[6:] for c in body if c.startswith("(gdb) ")]
-                s.expect.append((line, body))
+                if any(not c.startswith("(gdb) ") and c.strip() for c in body):
+                    s.expect.append((line, body))  # commands only: nothing to check
             elif kind == "expect":
                 s.expect.append((line, body))
             else:
