@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static struct spinlock cons_lock = {0, "console", -1, 0};
+static struct spinlock cons_lock = SPINLOCK_INIT("console");
 
 static void console_puts(const char *s, size_t n)
 {

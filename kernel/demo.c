@@ -3,7 +3,7 @@
 // the top of a block and the merges can be watched on the console.
 #include "kmem.h"
 
-static struct spinlock demo_lock = {0, "demo", -1, 0};
+static struct spinlock demo_lock = SPINLOCK_INIT("demo");
 
 static void show(struct mem_pool *p, uintptr_t base, const char *what)
 {

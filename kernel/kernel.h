@@ -11,9 +11,9 @@
 // Exit statuses the image ends with. The last console line of every run
 // is "# heaplab: exit N"; run-qemu.sh requires it as well as QEMU's status.
 enum {
-	EXIT_PASS = 0,	    // self-test passed / replay ran clean
-	EXIT_FAIL = 1,	    // a self-test case failed / replay refused an op
-	EXIT_PANIC = 120,   // panic, failed check, or a CPU fault
+	EXIT_PASS = 0,	  // self-test passed / replay ran clean
+	EXIT_FAIL = 1,	  // a self-test case failed / replay refused an op
+	EXIT_PANIC = 120, // panic, failed check, or a CPU fault
 };
 
 // The break, moved only by the brk system call (kernel/syscall.c).
@@ -25,19 +25,23 @@ struct spinlock {
 	const char *name;
 	int cpu;	// holder's CPU id, -1 when free
 	uintptr_t pc;	// where the holder took it
+	uint64_t since; // arch_ticks() when the holder took it
 };
+// A free lock called nm, for a static initializer.
+#define SPINLOCK_INIT(nm) ((struct spinlock){.locked = 0, .name = (nm), .cpu = -1})
 extern struct spinlock mem_lock; // the allocator's lock (mempool.lockarg)
 extern unsigned long spin_bound; // attempts before "lockup suspected"
 
 // Per-CPU state, indexed by arch_cpu_id().
 struct cpu {
 	int id;
-	int noff;	       // depth of push_off nesting
-	uintptr_t intena;      // interrupt state before the outermost push_off
+	int noff;		// depth of push_off nesting
+	uintptr_t intena;	// interrupt state before the outermost push_off
 	unsigned long acquires; // locks taken
-	unsigned long spins;    // of those, how many had to spin
-	uint64_t spin_ticks;   // arch_ticks() spent spinning
-	uintptr_t ops;	       // stress operations done
+	unsigned long spins;	// of those, how many had to spin
+	uint64_t spin_ticks;	// arch_ticks() spent spinning
+	uint64_t hold_ticks;	// arch_ticks() spent holding a lock
+	uintptr_t ops;		// stress operations done
 };
 extern struct cpu cpus[NCPU];
 struct cpu *mycpu(void);

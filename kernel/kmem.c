@@ -2,7 +2,7 @@
 // spinlock, the arch's atomic add, and panic.
 #include "kmem.h"
 
-struct spinlock mem_lock = {0, "mem", -1, 0};
+struct spinlock mem_lock = SPINLOCK_INIT("mem");
 
 // NOLOCK=1 (make NOLOCK=1) compiles the allocator's lock out, so that a
 // student can watch the SMP stress catch the race. Never the default.

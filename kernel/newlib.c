@@ -14,7 +14,7 @@ uintptr_t newlib_sbrk_bytes; // bytes the break moved for newlib (self-test)
 uintptr_t newlib_sbrk_high;  // the most newlib_sbrk_bytes has been (bench)
 
 static void *sbrkl(ptrdiff_t incr);
-static struct spinlock malloc_lock = {0, "newlib malloc", -1, 0};
+static struct spinlock malloc_lock = SPINLOCK_INIT("newlib malloc");
 static int malloc_depth; // newlib's malloc lock is recursive
 
 // newlib calls these around malloc and free: one CPU at a time inside.

@@ -1,7 +1,8 @@
 // Spinlocks, xv6 style: interrupts off while held (push_off/pop_off nest
 // per CPU), the holder (CPU and pc) recorded for debuggers, and misuse is
 // fatal: taking a lock this CPU holds, releasing one it does not, or
-// spinning past spin_bound attempts (a suspected deadlock).
+// spinning past spin_bound attempts (a suspected deadlock). Each CPU counts
+// the time it spun for locks and the time it held them.
 #include "kernel.h"
 
 struct cpu cpus[NCPU];
@@ -79,14 +80,17 @@ void spin_lock(struct spinlock *lk)
 	c->acquires++;
 	lk->cpu = c->id;
 	lk->pc = (uintptr_t)__builtin_return_address(0);
+	lk->since = arch_ticks();
 }
 
-// spin_unlock releases lk; releasing a lock this CPU does not hold is fatal.
+// spin_unlock releases lk, adding the time it was held to this CPU's;
+// releasing a lock this CPU does not hold is fatal.
 void spin_unlock(struct spinlock *lk)
 {
 	if (!spin_holding(lk))
 		panic("spin_unlock: %s: cpu %d does not hold it (holder cpu %d, pc %#lx)", lk->name,
 		      arch_cpu_id(), lk->cpu, (unsigned long)lk->pc);
+	mycpu()->hold_ticks += arch_ticks() - lk->since;
 	lk->cpu = -1;
 	lk->pc = 0;
 	arch_spin_unlock(&lk->locked);

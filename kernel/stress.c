@@ -13,13 +13,13 @@
 
 struct sblock {
 	uint32_t *p;
-	uintptr_t n;   // bytes asked for
-	uint32_t tag;  // cpu << 24 | sequence
-	int kind;      // 0 sys_alloc, 1 sys_reserve, 2 newlib malloc
+	uintptr_t n;  // bytes asked for
+	uint32_t tag; // cpu << 24 | sequence
+	int kind;     // 0 sys_alloc, 1 sys_reserve, 2 newlib malloc
 };
 
-uint64_t stress_stat;		 // bytes out through sys_alloc, all CPUs
-static int stress_bad[NCPU];	 // pattern or zero failures per CPU
+uint64_t stress_stat;	     // bytes out through sys_alloc, all CPUs
+static int stress_bad[NCPU]; // pattern or zero failures per CPU
 static uintptr_t stress_ops = STRESS_OPS;
 
 static uint32_t rnd(uint32_t *s)
@@ -120,6 +120,13 @@ void stress_cpu(int cpu)
 	mem_check_or_fail(&mempool);
 }
 
+// us converts arch_ticks() at hz to microseconds, without overflow for
+// hours of ticks at GHz rates.
+static uint64_t us(uint64_t ticks, uint64_t hz)
+{
+	return ticks / hz * 1000000 + ticks % hz * 1000000 / hz;
+}
+
 // stress_report prints each CPU's figures and judges the end state: every
 // byte back, the counter at its start, no tag overwritten. It answers the
 // number of failed points.
@@ -130,10 +137,11 @@ int stress_report(int up, uintptr_t inuse0, uint64_t stat0)
 	int i, bad = 0, failed = 0;
 
 	for (i = 0; i < up; i++) {
-		kprintf("cpu %d: %lu ops, spun for a lock %lu times of %lu, %lu us spinning\n",
+		kprintf("cpu %d: %lu ops, spun for a lock %lu times of %lu, %lu us spinning, "
+			"%lu us holding\n",
 			i, (unsigned long)cpus[i].ops, (unsigned long)cpus[i].spins,
-			(unsigned long)cpus[i].acquires,
-			(unsigned long)(cpus[i].spin_ticks * 1000000 / hz));
+			(unsigned long)cpus[i].acquires, (unsigned long)us(cpus[i].spin_ticks, hz),
+			(unsigned long)us(cpus[i].hold_ticks, hz));
 		bad += stress_bad[i];
 	}
 	failed += kcase("stress: every block zeroed on arrival and intact until freed", bad == 0);

@@ -13,7 +13,7 @@
 #include <string.h>
 
 uintptr_t heap_break; // guarded by brk_lock; 0 until the first brk
-static struct spinlock brk_lock = {0, "brk", -1, 0};
+static struct spinlock brk_lock = SPINLOCK_INIT("brk");
 
 // sys_brk moves the break to addr rounded up to the page and answers the
 // new break; addr 0 asks for the current break. Outside the heap it
