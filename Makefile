@@ -30,7 +30,8 @@ deps:
 	@tools/deps.sh all
 
 # The whole suite: host tests, then every image, then the pytest suites
-# that drive the replay tool, QEMU and gdb.
+# that drive the replay tool, QEMU and gdb, and the docs test (tests/test_docs.py:
+# the commands docs/ quote, and what they print).
 test: deps
 	@$(MAKE) --no-print-directory host host-test
 	@for a in i386 amd64 arm; do $(MAKE) --no-print-directory ARCH=$$a image || exit 1; done

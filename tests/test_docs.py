@@ -281,8 +281,9 @@ def run_session(s):
 
 @pytest.fixture(scope="module")
 def built():
-    """The host programs and the amd64 image (make test has built them)."""
-    st, out = run(["make", "-s", "--no-print-directory", "host", "image"], timeout=1800)
+    """The host programs, the amd64 image and the lab programs (make test
+    has built the first two; the lab ones take seconds)."""
+    st, out = run(["make", "-s", "--no-print-directory", "host", "image", "lab"], timeout=1800)
     assert st == 0, out[-3000:]
 
 
