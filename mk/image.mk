@@ -42,7 +42,7 @@ KERNEL_SRCS ?= $(sort $(wildcard kernel/*.c))
 IMAGE_SRCS  := $(KERNEL_SRCS) $(MEM_SRCS) $(ARCH_SRCS)
 IMAGE_OBJS  := $(patsubst %,$(IMG)/%.o,$(basename $(IMAGE_SRCS)))
 IMAGE_CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
-		-Wall -Wextra -Werror -g -O2 -fno-omit-frame-pointer -DMEM_DEBUG=$(MEM_DEBUG) \
+		-Wall -Wextra -Werror -g -O2 -fno-omit-frame-pointer -DMEM_DEBUG=$(MEM_DEBUG) -DMEM_INDEX=$(MEM_INDEX) \
 		-DNOLOCK=$(NOLOCK) $(NEWLIB_CPPFLAGS) -Ikernel -Imem $(ARCH_CFLAGS)
 IMAGE_LDFLAGS := $(ARCH_LDFLAGS) -nostdlib -static -T linker/$(ARCH).ld \
 		 -Wl,--defsym=HEAP_SIZE=$(HEAP_SIZE)

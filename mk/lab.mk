@@ -16,7 +16,7 @@ LAB_BINS   := $(LAB_B)/grade_free $(LAB_B)/replay $(LAB_B)/test_diff \
 	      $(if $(LAB_UNIT),$(LAB_B)/test_mem)
 # lab/labrt.c wraps mem_alloc and mem_free: a looping free stops its
 # program within a second, saying so; and no leak reports at exit.
-LAB_CC     := $(HOST_CC) $(HOST_CFLAGS) -DMEM_INDEX=0 $(HOST_SAN) -Imem \
+LAB_CC     := $(HOST_CC) $(filter-out -DMEM_INDEX=%,$(HOST_CFLAGS)) -DMEM_INDEX=0 $(HOST_SAN) -Imem \
 	      -Wl,--wrap=mem_alloc,--wrap=mem_free
 
 .PHONY: lab grade heapmap lab-force lab-deps
