@@ -648,7 +648,7 @@ the list (granule too small for a node, or --list) has no tree."""
                 if c:
                     stack.append((c - pool.hdrsize, depth + 1, s))
         height = nodes[root].height if root else 0
-        print(f"heap tree: {len(nodes)} nodes, height {height}, root "
+        print(f"heap tree: {len(nodes)} node{'' if len(nodes) == 1 else 's'}, height {height}, root "
               f"{_hex(root) if root else 'none'}")
 
 
