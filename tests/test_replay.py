@@ -58,7 +58,8 @@ def write_trace(tmp_path, text, name="t.trace"):
     return path
 
 
-# The sample traces (traces/), with and without --check.
+# The sample traces (traces/), with and without --check, through the
+# placement index and the list walk: byte for byte what the seed prints.
 
 EXPECTED = sorted(TRACES.glob("*.expected"))
 
@@ -67,13 +68,14 @@ def test_sample_traces_found():
     assert EXPECTED, f"no *.expected traces in {TRACES}"
 
 
-@pytest.mark.parametrize("check", [[], ["--check"]], ids=["plain", "check"])
+@pytest.mark.parametrize("check", [[], ["--check"], ["--list"], ["--list", "--check"]],
+                         ids=["index", "index-check", "list", "list-check"])
 @pytest.mark.parametrize("expected", EXPECTED, ids=lambda p: p.stem)
 def test_sample_trace(expected, check):
     args = ["--heap", HEAP[expected.stem]] if expected.stem in HEAP else []
     r = replay(*args, *check, expected.with_suffix(".trace"))
     assert r.returncode == 0, r.stderr
-    assert lines(r.stdout) == lines(expected.read_text())
+    assert r.stdout == expected.read_text()
 
 
 # Small traces, the flags they run with, and exactly what they print.
