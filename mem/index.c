@@ -197,31 +197,31 @@ int mem_index_freel(struct mem_pool *pool, uintptr_t a, uintptr_t n)
 	with_prev = prev != NULL && (uintptr_t)prev + prev->size == a;
 
 	memset(bp, 0, n);
-	bp->size = n;
-	bp->next = next;
-	if (with_next) {
-		bp->size += next->size;
-		bp->next = next->next;
-	}
-	if (with_prev) {
-		prev->size += bp->size;
-		prev->next = bp->next;
-		if (with_next)
+	if (with_prev) { // prev grows over it (and over next): bp gets no header
+		prev->size += n;
+		if (with_next) {
+			prev->size += next->size;
+			prev->next = next->next;
 			avl_erase(&pool->tree, &node_of(next)->avl, augment);
+			memset(next, 0, HDR + NODE);
+		}
 		avl_propagate(&node_of(prev)->avl, augment);
-		memset(bp, 0, HDR + NODE);
 	} else {
+		bp->size = n;
+		bp->next = next;
 		if (prev != NULL)
 			prev->next = bp;
 		else
 			pool->freelist = bp;
-		if (with_next)
+		if (with_next) { // bp takes next's place in the tree
+			bp->size += next->size;
+			bp->next = next->next;
 			avl_replace(&pool->tree, &node_of(next)->avl, &node_of(bp)->avl, augment);
-		else
+			memset(next, 0, HDR + NODE);
+		} else {
 			insert_between(pool, bp, prev, next);
+		}
 	}
-	if (with_next)
-		memset(next, 0, HDR + NODE);
 	pool->inuse -= n;
 	return MEM_OK;
 }
