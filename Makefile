@@ -7,7 +7,8 @@
 #   make bench           benchmarks; make grade: the lab's grader
 #   make heapview TRACE=file   an HTML page stepping through a replay (docs/heapview.md)
 # Variables: ARCH (amd64), HEAP_SIZE (0x4000000), MEM_DEBUG (1: full check
-# after every operation), NOLOCK (1: compile the allocator's lock out).
+# after every operation), NOLOCK (1: compile the allocator's lock out),
+# SAN (1: make host also builds build/host-san/replay with ASan and UBSan).
 
 ARCH      ?= amd64
 B         := build
@@ -24,7 +25,7 @@ include mk/bench.mk
 include mk/lab.mk
 include mk/heapview.mk
 
-host: $(B)/host/replay
+host: $(B)/host/replay $(if $(filter 1,$(SAN)),$(B)/host-san/replay)
 
 deps:
 	@tools/deps.sh all

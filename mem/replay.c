@@ -9,7 +9,8 @@
 // `ID 0xOFF` or `ID nil` per alloc, an `error line N: ...` line per refused
 // operation, then `free 0xOFF 0xSIZE` per free block and `brk 0xOFF`.
 // The trace is scanned whole before anything runs, so a malformed trace
-// changes nothing.
+// changes nothing; the scan also enforces the limits of replay.h (trace
+// size, field length, alloc lines), so no output line is ever cut short.
 #include "replay.h"
 
 #include <stdio.h>
@@ -60,20 +61,22 @@ static int split(const char *s, const char *e, struct tok *t)
 	}
 }
 
-// number parses decimal or 0x-hex; 0 if t is no number or overflows 64 bits.
-static int number(struct tok t, uint64_t *v)
+#define STR_(x) #x
+#define STR(x)	STR_(x)
+
+const char *replay_number(const char *s, size_t n, uint64_t *v)
 {
 	unsigned base = 10, d;
 	size_t i = 0;
 
-	if (t.n > 2 && t.s[0] == '0' && (t.s[1] == 'x' || t.s[1] == 'X')) {
+	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		base = 16;
 		i = 2;
 	}
-	if (i == t.n)
-		return 0;
-	for (*v = 0; i < t.n; i++) {
-		char c = t.s[i];
+	if (i == n)
+		return "not a number (want decimal or 0x-hex)";
+	for (*v = 0; i < n; i++) {
+		char c = s[i];
 		if (c >= '0' && c <= '9')
 			d = (unsigned)(c - '0');
 		else if (base == 16 && c >= 'a' && c <= 'f')
@@ -81,12 +84,25 @@ static int number(struct tok t, uint64_t *v)
 		else if (base == 16 && c >= 'A' && c <= 'F')
 			d = (unsigned)(c - 'A' + 10);
 		else
-			return 0;
+			return "not a number (want decimal or 0x-hex)";
 		if (*v > (UINT64_MAX - d) / base)
-			return 0;
+			return "number too large (the most is 2^64-1)";
 		*v = *v * base + d;
 	}
-	return 1;
+	return NULL;
+}
+
+const char *replay_opts(uint64_t heap, uint64_t page, char *err, size_t errlen)
+{
+	if (page < REPLAY_PAGE_MIN || page > REPLAY_PAGE_MAX || (page & (page - 1)) != 0)
+		snprintf(err, errlen, "page %llu is not a power of two from %u to %u",
+			 (unsigned long long)page, REPLAY_PAGE_MIN, REPLAY_PAGE_MAX);
+	else if (heap == 0 || heap % page != 0)
+		snprintf(err, errlen, "heap %llu is not a whole number of pages (of %llu bytes)",
+			 (unsigned long long)heap, (unsigned long long)page);
+	else
+		return NULL;
+	return err;
 }
 
 // parse reads one line into l; it answers NULL or what is wrong with it.
@@ -113,9 +129,15 @@ static const char *parse(const char *s, const char *e, struct line *l)
 		return "unknown operation (want alloc, free, freeat or check)";
 	l->arg[0] = n > 1 ? t[1] : t[0];
 	l->arg[1] = n > 2 ? t[2] : t[0];
+	for (i = 1; i < n; i++)
+		if (t[i].n > REPLAY_WORD_MAX)
+			return "a field longer than " STR(
+			    REPLAY_WORD_MAX) " bytes (the limit for an ID "
+					     "or a number)";
 	for (i = 0; i < nnum; i++) {
-		if (!number(t[first + i], &l->num[i]))
-			return "not a number (want decimal or 0x-hex)";
+		const char *why = replay_number(t[first + i].s, t[first + i].n, &l->num[i]);
+		if (why != NULL)
+			return why;
 		l->big[i] = l->num[i] > UINTPTR_MAX;
 	}
 	return NULL;
@@ -136,6 +158,12 @@ long replay_scan(const char *text, size_t len, char *err, size_t errlen)
 	long nalloc = 0;
 	struct line l;
 
+	if (len > REPLAY_TRACE_MAX) {
+		snprintf(err, errlen,
+			 "%lu bytes, more than the limit of %lu (64 MiB) a trace may have",
+			 (unsigned long)len, (unsigned long)REPLAY_TRACE_MAX);
+		return -1;
+	}
 	for (; s < e; s = le + 1) {
 		le = line_end(s, e);
 		lineno++;
@@ -148,6 +176,11 @@ long replay_scan(const char *text, size_t len, char *err, size_t errlen)
 			return -1;
 		}
 		nalloc += l.op == OP_ALLOC;
+		if (nalloc > REPLAY_ALLOCS_MAX) {
+			snprintf(err, errlen, "line %lu: more than %d alloc lines (the limit)",
+				 lineno, REPLAY_ALLOCS_MAX);
+			return -1;
+		}
 	}
 	return nalloc;
 }
@@ -254,7 +287,7 @@ static int run_one(struct replay *r, const struct line *l, char *buf, size_t ble
 static int check(struct replay *r, unsigned long lineno)
 {
 	struct mem_fault f;
-	char msg[200], buf[260];
+	char msg[200], buf[sizeof msg + 64];
 
 	if (mem_check(r->pool, &f) == MEM_OK)
 		return 0;
@@ -378,7 +411,7 @@ int replay_run(struct replay *r, const char *text, size_t len)
 	const char *s = text, *e = text + len, *le;
 	unsigned long lineno = 0;
 	int status = REPLAY_OK, checking = r->pool->checking, err;
-	char buf[200], out[260];
+	char buf[REPLAY_LINE_MAX], out[REPLAY_LINE_MAX + 32];
 	struct line l;
 
 	r->pool->checking = 0; // the replay checks itself, and reports

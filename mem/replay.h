@@ -12,7 +12,21 @@ enum {
 	REPLAY_REJECTED = 1, // some operation was refused (an `error` line)
 	REPLAY_USAGE = 2,    // bad flags or a malformed trace: nothing ran
 	REPLAY_CHECK = 3,    // the allocator's check failed: the replay stopped
+	REPLAY_OUTPUT = 4,   // the output could not be written (host tool only)
 };
+
+// The limits every consumer of a trace enforces before anything runs (the
+// host tool and each image alike; run-qemu.sh checks the size and the
+// options too). A trace beyond one is malformed, options beyond one are a
+// usage error, and the message names the limit.
+#define REPLAY_TRACE_MAX  0x4000000u // bytes in a trace (64 MiB)
+#define REPLAY_WORD_MAX	  128	     // bytes in one field: an ID or a number
+#define REPLAY_ALLOCS_MAX 131072     // alloc lines in a trace (the image's ID table)
+#define REPLAY_PAGE_MIN	  16	     // --page: a power of two in [MIN, MAX]
+#define REPLAY_PAGE_MAX	  0x100000u  // (the linker scripts align the heap to it)
+
+// The longest line a replay prints: two fields and the longest message.
+#define REPLAY_LINE_MAX (2 * REPLAY_WORD_MAX + 256)
 
 // One trace ID and what it holds, in an open-addressed table.
 struct replay_slot {
@@ -35,10 +49,20 @@ struct replay {
 	void *arg;
 };
 
-// replay_scan checks the syntax of every line of the trace. It answers the
-// number of alloc lines (size the slot table from it), or -1 with a message
-// naming the line in err.
+// replay_scan checks the syntax of every line of the trace and the limits
+// above. It answers the number of alloc lines (size the slot table from
+// it), or -1 with a message naming the line (or the limit) in err.
 long replay_scan(const char *text, size_t len, char *err, size_t errlen);
+
+// replay_number parses a number as the trace grammar writes it (decimal or
+// 0x-hex, no sign, no spaces) from s[0..n): it answers NULL and sets *v, or
+// why it is no number ("not a number ..." or "too large ...").
+const char *replay_number(const char *s, size_t n, uint64_t *v);
+
+// replay_opts checks the heap size and granule a replay runs with (the
+// host's --heap/--page, the image's heap=/page=): NULL if they are good,
+// else a message naming the rule, written to err.
+const char *replay_opts(uint64_t heap, uint64_t page, char *err, size_t errlen);
 
 // replay_slots answers a power-of-two table size for nalloc IDs.
 size_t replay_slots(long nalloc);

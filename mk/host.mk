@@ -16,3 +16,9 @@ HOST_HDRS   := mem/mem.h mem/avl.h mem/avl_augment.h mem/replay.h arch/host/host
 $(B)/host/replay: tools/replay.c $(HOST_SRCS) $(HOST_HDRS)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ tools/replay.c $(HOST_SRCS)
+
+# make host SAN=1 also builds build/host-san/replay with ASan and UBSan
+# (clean runs exit with the tool's own status; a sanitizer report exits 99).
+$(B)/host-san/replay: tools/replay.c $(HOST_SRCS) $(HOST_HDRS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -o $@ tools/replay.c $(HOST_SRCS)

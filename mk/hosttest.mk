@@ -1,6 +1,7 @@
 # Host tests of the allocator core (make host-test): cmocka unit tests, the
-# differential test against a model, the replay tool's tests and a bounded
-# libFuzzer run. `make fuzz FUZZ_TIME=N` fuzzes for N seconds (default 600).
+# differential test against a model, the replay tool's tests (also over the
+# sample traces with the sanitizer build, build/host-san/replay) and a
+# bounded libFuzzer run. `make fuzz FUZZ_TIME=N` fuzzes for N seconds (default 600).
 
 FUZZ_CC     ?= clang
 FUZZ_TIME   ?= 600
@@ -36,11 +37,14 @@ $(B)/host/fuzz_mem: $(HT)/fuzz_mem.c $(HT_MODEL) $(HT_DEPS)
 		-o $@ $< $(HT_MODEL) $(HOST_SRCS)
 
 # Every test runs even when one fails; the status says whether any did.
-host-test: $(HT_CMOCKA) $(B)/host/test_spinlock $(B)/host/test_diff $(B)/host/fuzz_mem $(B)/host/replay
+host-test: $(HT_CMOCKA) $(B)/host/test_spinlock $(B)/host/test_diff $(B)/host/fuzz_mem $(B)/host/replay \
+	   $(B)/host-san/replay
 	@st=0; \
 	for t in $(HT_CMOCKA) $(B)/host/test_spinlock $(B)/host/test_diff; do echo "== $$t"; $$t || st=1; done; \
 	echo "== tests/test_replay.py"; \
 	HEAPLAB_REPLAY=$(B)/host/replay $(PYTEST) -q tests/test_replay.py || st=1; \
+	echo "== tests/test_replay.py -k shared_trace, under ASan+UBSan ($(B)/host-san/replay)"; \
+	HEAPLAB_REPLAY=$(B)/host-san/replay $(PYTEST) -q tests/test_replay.py -k shared_trace || st=1; \
 	echo "== $(B)/host/fuzz_mem (30 s)"; $(call fuzz_run,30) || st=1; \
 	if [ $$st = 0 ]; then echo "host-test: all passed"; else echo "host-test: FAILED"; fi; \
 	exit $$st

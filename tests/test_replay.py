@@ -233,3 +233,122 @@ def test_refused_op(tmp_path, bad, reason):
     rest = [l for l in lines(got.stdout) if not l.startswith("error")]
     assert rest == lines(want.stdout)
     assert final_state(got.stdout) == final_state(want.stdout)
+
+
+# Issue 13: the limits, and bad input refused the same way everywhere.
+
+LIMIT_WORD = 128  # REPLAY_WORD_MAX: bytes in an ID or a number
+LIMIT_ALLOCS = 131072  # REPLAY_ALLOCS_MAX: alloc lines in a trace
+LIMIT_TRACE = 64 << 20  # REPLAY_TRACE_MAX: bytes in a trace
+
+
+def test_longest_id_prints_whole_lines(tmp_path):
+    long_id = "L" * LIMIT_WORD
+    trace = f"alloc {long_id} 4096\nalloc b 4096\nfree {long_id}\nfree {long_id}\n"
+    r = replay(write_trace(tmp_path, trace))
+    assert r.returncode == 1, r.stderr
+    assert lines(r.stdout) == [
+        f"{long_id} 0x0",
+        "b 0x1000",
+        f"error line 4: free {long_id}: double free (the id was freed already)",
+        "free 0x0 0x1000",
+        "brk 0x2000",
+    ]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "alloc " + "L" * (LIMIT_WORD + 1) + " 4096",
+        "alloc " + "L" * 300 + " 4096",
+        "free " + "L" * 300,
+        "alloc a " + "0" * LIMIT_WORD + "1",
+        "freeat 0x" + "0" * 300 + " 4096",
+    ],
+    ids=["id-129", "id-300", "free-id-300", "size-129", "freeat-302"],
+)
+def test_field_over_the_limit_is_malformed(tmp_path, bad):
+    r = replay(write_trace(tmp_path, f"alloc a 4096\n{bad}\nalloc b 4096\n"))
+    assert (r.returncode, r.stdout) == (2, "")
+    assert "line 2: a field longer than 128 bytes (the limit" in r.stderr
+
+
+def test_too_large_number_says_too_large(tmp_path):
+    r = replay(write_trace(tmp_path, "alloc a 99999999999999999999999\n"))
+    assert (r.returncode, r.stdout) == (2, "")
+    assert "line 1: number too large" in r.stderr
+
+
+def test_trace_over_the_size_limit_is_refused(tmp_path):
+    path = tmp_path / "big.trace"
+    with open(path, "wb") as f:
+        f.write(b"alloc a 4096\n")
+        f.write(b"#" * (LIMIT_TRACE - 14) + b"\n")
+        f.write(b"alloc z 1048576\n")  # the line a cut would turn into "alloc z 10"
+    r = replay(path)
+    assert (r.returncode, r.stdout) == (2, "")
+    assert "more than the limit of 67108864 (64 MiB)" in r.stderr
+
+
+def test_trace_at_the_size_limit_runs(tmp_path):
+    path = tmp_path / "max.trace"
+    with open(path, "wb") as f:
+        f.write(b"alloc a 4096\n" + b"#" * (LIMIT_TRACE - 13 - 17) + b"\nalloc z 1048576\n")
+    assert path.stat().st_size == LIMIT_TRACE
+    r = replay(path)
+    assert r.returncode == 0, r.stderr
+    assert lines(r.stdout) == ["a 0x0", "z 0x1000", "brk 0x101000"]
+
+
+def test_alloc_lines_limit(tmp_path):
+    ok = replay(write_trace(tmp_path, "alloc a 0\n" * LIMIT_ALLOCS, "ok"))
+    assert ok.returncode == 0, ok.stderr
+    assert lines(ok.stdout).count("a nil") == LIMIT_ALLOCS
+    r = replay(write_trace(tmp_path, "alloc a 0\n" * (LIMIT_ALLOCS + 1), "over"))
+    assert (r.returncode, r.stdout) == (2, "")
+    assert f"line {LIMIT_ALLOCS + 1}: more than 131072 alloc lines (the limit)" in r.stderr
+
+
+def test_write_error_is_reported():
+    """All output lost to a full disk: a message and status 4, never 0."""
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([str(REPLAY)], input=EXAMPLE_1[0], stdout=full,
+                           stderr=subprocess.PIPE, text=True, timeout=60)
+    assert r.returncode == 4
+    assert "replay: write error on stdout: No space left on device" in r.stderr
+
+
+def test_directory_as_trace_says_why(tmp_path):
+    r = replay(tmp_path)
+    assert (r.returncode, r.stdout) == (2, "")
+    assert "Is a directory" in r.stderr
+
+
+@pytest.mark.parametrize(
+    "args,why",
+    [
+        (["--heap", "+4096"], "not a number"),  # as the trace grammar: no sign
+        (["--heap", " 4096"], "not a number"),
+        (["--heap", "010"], "heap 10 is not a whole number of pages"),  # decimal, not octal
+        (["--heap", "1"], "heap 1 is not a whole number of pages (of 4096 bytes)"),
+        (["--heap", "3"], "heap 3 is not a whole number"),
+        (["--heap", "0x10"], "heap 16 is not a whole number"),
+        (["--heap", "12288", "--page", "8192"], "heap 12288 is not a whole number of pages (of 8192"),
+        (["--heap", "99999999999999999999999"], "number too large"),
+        (["--page", "1073741824"], "page 1073741824 is not a power of two from 16 to 1048576"),
+        (["--page", "4611686018427387904"], "page 4611686018427387904 is not a power of two"),
+        (["--page", "8"], "page 8 is not a power of two from 16"),
+    ],
+    ids=lambda a: " ".join(a) if isinstance(a, list) else None,
+)
+def test_bad_heap_or_page_is_usage_error(args, why):
+    r = replay(*args, stdin=EXAMPLE_1[0])
+    assert (r.returncode, r.stdout) == (2, "")
+    assert len(r.stderr.splitlines()) == 1 and why in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("args", [["--page", "16", "--heap", "4096"], ["--page", "1048576"]])
+def test_page_limits_run(args):
+    r = replay(*args, stdin="alloc a 1\n")
+    assert r.returncode == 0, r.stderr
+    assert lines(r.stdout)[0] == "a 0x0"

@@ -12,7 +12,10 @@ static const char usage[] =
     "usage: replay [--heap BYTES] [--page BYTES] [--check] [--list] [--steps] [TRACE]\n"
     "  Replays TRACE (stdin if none) through heaplab's allocator over a fresh\n"
     "  heap of --heap bytes (default 64 MiB) with granule --page (default 4096).\n"
-    "  --check runs the full check after every operation.\n"
+    "  BYTES is decimal or 0x-hex; the page a power of two from 16 to 1048576,\n"
+    "  the heap a whole number of pages. --check runs the full check after\n"
+    "  every operation. A trace has at most 67108864 bytes, 131072 alloc lines\n"
+    "  and 128 bytes in an ID or a number.\n"
     "  --list finds the first fit by walking the free list, as the seed does,\n"
     "  instead of through the placement index (used when the granule holds\n"
     "  a tree node: 64 bytes here, 32 on a 32-bit machine); same placement.\n"
@@ -24,20 +27,38 @@ static const char usage[] =
     "    tree root 0xOFF nodes M        ROOT nil when empty\n"
     "      0xOFF left 0xOFF right 0xOFF max 0xMAX height H     nil for no child\n"
     "  Exit: 0 ok, 1 an operation was refused, 2 usage or malformed trace,\n"
-    "  3 the allocator's check failed.\n";
+    "  3 the allocator's check failed, 4 the output could not be written.\n";
+
+// Sanitizer builds (make host SAN=1): a report exits 99, a status the tool
+// never uses itself. Without a sanitizer nothing calls these.
+const char *__asan_default_options(void);
+const char *__ubsan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "exitcode=99";
+}
+const char *__ubsan_default_options(void)
+{
+	return "exitcode=99:print_stacktrace=1";
+}
+
+static int write_failed; // some output was lost: the exit status says so
 
 static void out(void *arg, const char *s, size_t n)
 {
-	fwrite(s, 1, n, arg);
+	if (fwrite(s, 1, n, arg) != n)
+		write_failed = 1;
 }
 
-// read_all reads a whole stream into a malloc'd buffer.
+// read_all reads a whole stream into a malloc'd buffer, or stops with
+// *len = REPLAY_TRACE_MAX + 1 once it knows the trace is too long (the
+// scan refuses it). NULL with errno set if the stream cannot be read.
 static char *read_all(FILE *f, size_t *len)
 {
 	size_t cap = 1 << 16, n = 0, got;
 	char *buf = malloc(cap), *nb;
 
-	while (buf != NULL && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+	while (buf != NULL && n <= REPLAY_TRACE_MAX && (got = fread(buf + n, 1, cap - n, f)) > 0) {
 		n += got;
 		if (n == cap) {
 			nb = realloc(buf, cap *= 2);
@@ -54,16 +75,17 @@ static char *read_all(FILE *f, size_t *len)
 	return buf;
 }
 
+// bytes_arg reads a --heap or --page value, as the trace writes numbers.
 static int bytes_arg(const char *flag, const char *s, uintptr_t *v)
 {
-	char *end;
-	unsigned long long x;
+	const char *why;
+	uint64_t x;
 
-	errno = 0;
-	x = strtoull(s, &end, 0);
-	if (s[0] == '\0' || s[0] == '-' || *end != '\0' || errno != 0 || x == 0 ||
-	    x > UINTPTR_MAX) {
-		fprintf(stderr, "replay: %s wants a positive number of bytes, not '%s'\n", flag, s);
+	why = replay_number(s, strlen(s), &x);
+	if (why == NULL && x > UINTPTR_MAX)
+		why = "number too large";
+	if (why != NULL) {
+		fprintf(stderr, "replay: %s '%s': %s\n", flag, s, why);
 		return -1;
 	}
 	*v = (uintptr_t)x;
@@ -78,13 +100,14 @@ struct opts {
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
+	char err[160];
 	int i;
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			fputs(usage, stdout);
-			exit(0);
+			exit(fflush(stdout) == 0 ? REPLAY_OK : REPLAY_OUTPUT);
 		} else if (strcmp(a, "--check") == 0) {
 			o->check = 1;
 		} else if (strcmp(a, "--list") == 0) {
@@ -104,42 +127,76 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 	}
-	if (o->page < sizeof(struct mem_hdr) || (o->page & (o->page - 1)) != 0) {
-		fprintf(stderr, "replay: --page must be a power of two >= %zu\n",
-			sizeof(struct mem_hdr));
+	if (replay_opts(o->heap, o->page, err, sizeof err) != NULL) {
+		fprintf(stderr, "replay: %s\n", err);
 		return -1;
 	}
 	return 0;
+}
+
+// load reads and scans the trace; it answers the number of its allocs, or
+// -1 after saying why on stderr.
+static long load(const char *path, char **text, size_t *len)
+{
+	const char *name = path ? path : "stdin";
+	FILE *f = stdin;
+	char err[160];
+	long nalloc;
+
+	if (path != NULL && strcmp(path, "-") != 0 && (f = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "replay: %s: %s\n", name, strerror(errno));
+		return -1;
+	}
+	errno = 0;
+	*text = read_all(f, len);
+	if (*text == NULL)
+		fprintf(stderr, "replay: cannot read %s: %s\n", name,
+			errno ? strerror(errno) : "out of memory");
+	if (f != stdin)
+		fclose(f);
+	if (*text == NULL)
+		return -1;
+	nalloc = replay_scan(*text, *len, err, sizeof err);
+	if (nalloc < 0)
+		fprintf(stderr, "replay: %s: %s\n", name, err);
+	return nalloc;
+}
+
+// finish_output flushes stdout and answers status, or REPLAY_OUTPUT with a
+// message if any of the output was lost.
+static int finish_output(int status)
+{
+	int lost = write_failed || fflush(stdout) != 0 || ferror(stdout);
+
+	if (fclose(stdout) != 0 || lost) {
+		fprintf(stderr, "replay: write error on stdout: %s (output lost)\n",
+			errno ? strerror(errno) : "unknown error");
+		return REPLAY_OUTPUT;
+	}
+	return status;
 }
 
 int main(int argc, char **argv)
 {
 	struct opts o = {64u << 20, MEM_PAGE, 0, 0, 0, NULL};
 	struct replay r = {0};
-	char err[160], *text;
-	FILE *f = stdin;
+	char *text = NULL;
 	size_t len;
 	long nalloc;
 	int status;
 
 	if (parse_args(argc, argv, &o) < 0)
 		return REPLAY_USAGE;
-	if (o.path != NULL && strcmp(o.path, "-") != 0 && (f = fopen(o.path, "r")) == NULL) {
-		fprintf(stderr, "replay: %s: %s\n", o.path, strerror(errno));
+	if ((nalloc = load(o.path, &text, &len)) < 0) {
+		free(text);
 		return REPLAY_USAGE;
 	}
-	text = read_all(f, &len);
-	if (text == NULL) {
-		fprintf(stderr, "replay: cannot read %s\n", o.path ? o.path : "stdin");
-		return REPLAY_USAGE;
-	}
-	nalloc = replay_scan(text, len, err, sizeof err);
-	if (nalloc < 0) {
-		fprintf(stderr, "replay: %s: %s\n", o.path ? o.path : "stdin", err);
-		return REPLAY_USAGE;
-	}
-	if (host_heap_init(&mempool, o.heap, o.page) < 0) {
+	r.nslots = replay_slots(nalloc);
+	r.slots = calloc(r.nslots, sizeof *r.slots);
+	if (r.slots == NULL || host_heap_init(&mempool, o.heap, o.page) < 0) {
 		fprintf(stderr, "replay: cannot map a heap of %lu bytes\n", (unsigned long)o.heap);
+		free(text);
+		free(r.slots);
 		return REPLAY_USAGE;
 	}
 	mem_set_index(&mempool, !o.list);
@@ -147,18 +204,14 @@ int main(int argc, char **argv)
 	r.base = mempool.start;
 	r.check_each = o.check;
 	r.steps = o.steps;
-	r.nslots = replay_slots(nalloc);
-	r.slots = calloc(r.nslots, sizeof *r.slots);
 	r.write = out;
 	r.arg = stdout;
-	if (r.slots == NULL) {
-		fprintf(stderr, "replay: out of memory\n");
-		return REPLAY_USAGE;
-	}
 	if (o.steps)
 		printf("# steps granule 0x%lx heap 0x%lx\n", (unsigned long)o.page,
 		       (unsigned long)o.heap);
 	status = replay_run(&r, text, len);
-	fflush(stdout);
-	return status;
+	host_heap_fini(&mempool);
+	free(r.slots);
+	free(text);
+	return finish_output(status);
 }
