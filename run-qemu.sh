@@ -15,17 +15,20 @@ console on stdout. Missing Debian packages are installed (tools/deps.sh, as
 root) and the image is built or brought up to date (make ARCH=...) first.
 
   --arch A       i386, amd64 (default; qemu-system-x86_64) or arm
-  --smp N        give QEMU N CPUs (and the kernel smp=N)
+  --smp N        give QEMU N CPUs (and the kernel smp=N), 1 to 8 (NCPU)
   --trace FILE   replay FILE in the image instead of the self-test, printing
-                 what build/host/replay prints for it
+                 what build/host/replay prints for it; at most 67108864
+                 bytes (64 MiB), 131072 alloc lines, 128 bytes an ID
   --test NAME    run only the self-test case NAME (kernel test=NAME; a
                  wrong name lists them), without the SMP stress and the
                  demo; null_write and stack_overflow run only this way and
                  end in a panic that names the fault
-  --heap BYTES   trace mode: the replay's heap size (kernel heap=BYTES); at
-                 most the heap linked in (HEAP_SIZE=BYTES ./run-qemu.sh ...
-                 links a bigger one; default 64 MiB)
-  --page BYTES   trace mode: the granule (kernel page=BYTES)
+  --heap BYTES   trace mode: the replay's heap size (kernel heap=BYTES), a
+                 whole number of pages; at most the heap linked in
+                 (HEAP_SIZE=BYTES ./run-qemu.sh ... links a bigger one;
+                 default 64 MiB)
+  --page BYTES   trace mode: the granule (kernel page=BYTES), a power of
+                 two from 16 to 1048576; BYTES is decimal or 0x-hex
   --check        trace mode: run the allocator's full check after every
                  operation (kernel check)
   --list         find every first fit by the seed's list walk instead of the
@@ -50,18 +53,26 @@ and the trace need; more than 3584M is refused (status 2).
 How the image gets its input: on x86 (multiboot) the options are the
 kernel command line (-append "heap=N page=N check list smp=N") and the trace is
 the first module (-initrd FILE); on arm, one blob loaded at 0x48000000
-holds the line "heaplab: OPTIONS" (with the token trace when one follows),
-then the trace, then a NUL byte.
+holds the line "heaplab: OPTIONS" (with the token trace=LEN, the trace's
+length in bytes, when one follows), then the trace.
 
 Every run's last console line is "# heaplab: exit N". The exit status is
 N when QEMU's status agrees with that line (x86: isa-debug-exit makes QEMU
 exit with 2N+1; arm: semihosting exit N), so 0 only when the image
-reported success. Otherwise, with a one-line reason on stderr:
-  2    usage error (unknown flag or arch, bad number, unreadable trace)
+reported success. Every status, with a one-line reason on stderr when it
+is not 0:
+  0    the self-test passed / the trace replayed, nothing refused
+  1    a self-test case failed / the replay refused an operation
+  2    usage error, found here before QEMU starts (unknown flag or arch,
+       bad number, --smp or --heap beyond the image, unreadable or too
+       large trace) or by the image (a malformed trace: its "# " line says)
+  120  the image panicked: a failed check, a fault, a refused sys_free
+  123  QEMU refused to start (its own message is above): nothing ran
   124  timed out
-  125  crashed: a triple fault or reset (QEMU exits 0 on x86), or no exit
-       line (the image did not finish), or QEMU failed to start
+  125  no exit line: a triple fault or reset (QEMU exits 0 on x86), or
+       the image stopped without finishing
   126  missing packages or the build failed
+  129, 130, 143  stopped by SIGHUP, SIGINT, SIGTERM
 EOF
 }
 
@@ -75,7 +86,6 @@ usage_error() {
 	exit 2
 }
 
-is_bytes() { [[ $1 =~ ^([1-9][0-9]*|0[xX][0-9a-fA-F]*[1-9a-fA-F][0-9a-fA-F]*)$ ]]; }
 is_count() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
 is_seconds() { [[ $1 =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ && ! $1 =~ ^0*\.?0*$ ]]; }
 
@@ -123,16 +133,71 @@ set_opt() {
 		test=$2
 		;;
 	--smp) is_count "$2" || usage_error "--smp wants a positive count, not '$2'"; smp=$2 ;;
-	--heap) is_bytes "$2" || usage_error "--heap wants a positive number of bytes, not '$2'"; heap=$2 ;;
-	--page) is_bytes "$2" || usage_error "--page wants a positive number of bytes, not '$2'"; page=$2 ;;
+	--heap) heap=$(bytes_value "$1" "$2") || exit 2 ;;
+	--page) page=$(bytes_value "$1" "$2") || exit 2 ;;
 	--timeout) is_seconds "$2" || usage_error "--timeout wants a positive number of seconds, not '$2'"; timeout_s=$2 ;;
-	--trace)
-		if [ ! -f "$2" ] || [ ! -r "$2" ]; then
-			usage_error "cannot read trace '$2'"
-		fi
-		trace=$(realpath "$2")
-		;;
+	--trace) trace=$(trace_path "$2") || exit 2 ;;
 	esac
+}
+
+# The limits the host tool and the image enforce (mem/replay.h), checked
+# here before QEMU starts, with the tool's words.
+TRACE_MAX=67108864 PAGE_MIN=16 PAGE_MAX=1048576
+
+# bytes_value FLAG VALUE prints VALUE (decimal or 0x-hex, as the trace
+# grammar writes numbers) in decimal, or fails with a usage error.
+bytes_value() {
+	local digits
+	[[ $2 =~ ^([0-9]+|0[xX][0-9a-fA-F]+)$ ]] ||
+		usage_error "$1 '$2': not a number (want decimal or 0x-hex)"
+	if [[ $2 =~ ^0[xX]0*([0-9a-fA-F]*)$ ]]; then
+		digits=${BASH_REMATCH[1]}
+		[ ${#digits} -le 15 ] || usage_error "$1 '$2': number too large"
+		echo $((16#${digits:-0}))
+	else
+		[[ $2 =~ ^0*([0-9]*)$ ]] && digits=${BASH_REMATCH[1]}
+		[ ${#digits} -le 18 ] || usage_error "$1 '$2': number too large"
+		echo $((10#${digits:-0}))
+	fi
+}
+
+# trace_path FILE prints FILE's full path, or fails with why it will not do.
+trace_path() {
+	local size
+	[ -e "$1" ] || usage_error "trace '$1': no such file"
+	[ -d "$1" ] && usage_error "trace '$1': is a directory"
+	[ -f "$1" ] && [ -r "$1" ] || usage_error "trace '$1': cannot read it"
+	size=$(stat -L -c %s -- "$1") || usage_error "trace '$1': cannot read it"
+	[ "$size" -le "$TRACE_MAX" ] ||
+		usage_error "trace '$1': $size bytes, more than the limit of $TRACE_MAX (64 MiB) a trace may have"
+	realpath -- "$1"
+}
+
+# max_cpus prints the most CPUs the image runs (kernel/arch.h's NCPU).
+max_cpus() {
+	local n
+	n=$(sed -n 's/^#define NCPU \([0-9]*\).*/\1/p' kernel/arch.h 2>/dev/null)
+	echo "${n:-8}"
+}
+
+# check_opts applies the rules the image applies (mem/replay.c's
+# replay_opts, kernel/main.c) so that QEMU starts only when they hold.
+check_opts() {
+	local p=${page:-4096} h=${heap:-67108864} linked=${HEAP_SIZE:-0x4000000} ncpu
+	ncpu=$(max_cpus)
+	if [ -n "$smp" ] && [ "$smp" -gt "$ncpu" ]; then
+		usage_error "--smp $smp is more than the $ncpu CPUs the $arch image runs (NCPU)"
+	fi
+	if [ "$p" -lt "$PAGE_MIN" ] || [ "$p" -gt "$PAGE_MAX" ] || [ $((p & (p - 1))) != 0 ]; then
+		usage_error "page $p is not a power of two from $PAGE_MIN to $PAGE_MAX"
+	fi
+	if [ "$h" = 0 ] || [ $((h % p)) != 0 ]; then
+		usage_error "heap $h is not a whole number of pages (of $p bytes)"
+	fi
+	linked=$(bytes_value HEAP_SIZE "$linked") || exit 2
+	if [ "$h" -gt "$linked" ]; then
+		usage_error "heap $h is more than the $linked bytes the image's heap has (HEAP_SIZE=BYTES ./run-qemu.sh ... links a bigger one)"
+	fi
 }
 
 # shell_words prints its arguments as a shell would read them back.
@@ -158,16 +223,15 @@ kernel_cmdline() {
 	[ "$bench" = 1 ] && t+=(bench)
 	[ -n "$smp" ] && t+=("smp=$smp")
 	[ -n "$test" ] && t+=("test=$test")
-	[ "$arch" = arm ] && [ -n "$trace" ] && t+=(trace)
+	[ "$arch" = arm ] && [ -n "$trace" ] && t+=("trace=$(stat -L -c %s -- "$trace")")
 	echo "${t[*]}"
 }
 
-# make_blob FILE CMDLINE: arm's input, "heaplab: CMDLINE\n" + trace + NUL.
+# make_blob FILE CMDLINE: arm's input, "heaplab: CMDLINE\n" + the trace.
 make_blob() {
 	{
 		printf 'heaplab: %s\n' "$2"
-		[ -n "$trace" ] && cat "$trace"
-		printf '\0'
+		[ -n "$trace" ] && cat -- "$trace"
 	} >"$1"
 }
 
@@ -214,8 +278,8 @@ qemu_command() {
 		if [ -n "$cmdline" ] || [ -n "$trace" ]; then
 			if [ "$dry" = 1 ]; then
 				blob=BLOB
-				printf '# BLOB holds "heaplab: %s\\n"%s then a NUL byte\n' \
-					"$cmdline" "${trace:+, then $trace,}"
+				printf '# BLOB holds "heaplab: %s\\n"%s\n' \
+					"$cmdline" "${trace:+, then $trace}"
 			else
 				blob=$(mktemp "${TMPDIR:-/tmp}/heaplab-blob.XXXXXX")
 				make_blob "$blob" "$cmdline"
@@ -254,11 +318,24 @@ attach_hint() {
 	fi
 }
 
+# image_said N prints what the image's exit status N means.
+image_said() {
+	case $1 in
+	1) echo "the image reported failure (exit 1: a self-test case failed or an operation was refused)" ;;
+	2) echo "the image refused its input (exit 2: usage error or malformed trace, see its '# ' line)" ;;
+	120) echo "the image panicked (exit 120: a failed check, a fault or a refused sys_free)" ;;
+	*) echo "the image reported failure (exit $1)" ;;
+	esac
+}
+
 # verdict reads QEMU's status and the console log and exits accordingly.
 verdict() {
 	local st=$1 log=$2 n last gdb_note=
 	[ "$gdb" = 1 ] && gdb_note=", or gdb killed it"
 	[ "$st" = 124 ] && die 124 "timed out after $timeout_s s"
+	if [ "$st" != 0 ] && ! grep -q '^# heaplab: ' "$log"; then
+		die 123 "QEMU refused to start (status $st; its message is above)"
+	fi
 	if [ "$arch" = arm ]; then
 		n=$st
 	elif [ "$st" = 0 ]; then
@@ -271,7 +348,7 @@ verdict() {
 	last=$(tr -d '\r' <"$log" | grep -v '^$' | tail -n 1)
 	[ "$last" = "# heaplab: exit $n" ] ||
 		die 125 "no exit line: the image did not finish (QEMU status $st)"
-	[ "$n" = 0 ] || echo "run-qemu.sh: the image reported failure (exit $n)" >&2
+	[ "$n" = 0 ] || echo "run-qemu.sh: $(image_said "$n")" >&2
 	exit "$n"
 }
 
@@ -290,6 +367,7 @@ main() {
 	[ -n "$test" ] && [ -n "$trace" ] && usage_error "--test and --trace exclude each other"
 	gdb_port
 	cd "$(dirname "$(realpath "$0")")" || die 126 "cannot enter the repository"
+	check_opts
 	if [ -z "$timeout_s" ] && [ "$gdb" = 0 ]; then
 		timeout_s=120
 	fi

@@ -8,6 +8,8 @@ extern uint64_t stress_stat;
 #include <stdlib.h>
 #include <string.h>
 
+#include "../mem/replay.h"
+
 struct kopts {
 	uintptr_t heap; // trace mode: the replay's heap size
 	uintptr_t page; // trace mode: the granule
@@ -18,18 +20,20 @@ struct kopts {
 	char test[32];	// run only the self-test case of this name ("" all)
 };
 
-// parse_num reads a decimal or 0x-hex number; 0 on error.
-static uintptr_t parse_num(const char *s, size_t n)
+// parse_num reads a number as the trace grammar writes it (replay_number);
+// 0 on error, after printing why.
+static uintptr_t parse_num(const char *t, size_t n, size_t skip)
 {
-	char buf[32], *end;
-	unsigned long long v;
+	const char *why;
+	uint64_t v;
 
-	if (n == 0 || n >= sizeof buf || s[0] == '-')
-		return 0;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	v = strtoull(buf, &end, 0);
-	return *end == '\0' && v <= UINTPTR_MAX ? (uintptr_t)v : 0;
+	why = replay_number(t + skip, n - skip, &v);
+	if (why == NULL && v > UINTPTR_MAX)
+		why = "number too large for this image";
+	if (why == NULL)
+		return (uintptr_t)v;
+	kprintf("# heaplab: '%.*s': %s\n", (int)n, t, why);
+	return 0;
 }
 
 // parse_name copies the n-byte name s into buf; -1 if it does not fit.
@@ -46,30 +50,32 @@ static int parse_name(char *buf, size_t size, const char *s, size_t n)
 static int parse_opt(const char *t, size_t n, struct kopts *o)
 {
 	if (n > 7 && memcmp(t, "mplate=", 7) == 0) // CPU 1 comes late: tests mp_start's wait
-		return (mp_late_ms = parse_num(t + 7, n - 7)) ? 0 : -1;
+		return (mp_late_ms = parse_num(t, n, 7)) ? 0 : -1;
 	if (n > 5 && memcmp(t, "test=", 5) == 0)
 		return parse_name(o->test, sizeof o->test, t + 5, n - 5);
 	if (n > 5 && memcmp(t, "heap=", 5) == 0)
-		return (o->heap = parse_num(t + 5, n - 5)) ? 0 : -1;
+		return (o->heap = parse_num(t, n, 5)) ? 0 : -1;
 	if (n > 5 && memcmp(t, "page=", 5) == 0)
-		return (o->page = parse_num(t + 5, n - 5)) ? 0 : -1;
+		return (o->page = parse_num(t, n, 5)) ? 0 : -1;
 	if (n > 4 && memcmp(t, "smp=", 4) == 0)
-		return (o->ncpu = (int)parse_num(t + 4, n - 4)) ? 0 : -1;
+		return (o->ncpu = (int)parse_num(t, n, 4)) > 0 && o->ncpu <= NCPU ? 0 : -1;
 	if (n == 5 && memcmp(t, "check", 5) == 0)
 		return o->check = 1, 0;
 	if (n == 5 && memcmp(t, "bench", 5) == 0)
 		return o->bench = 1, 0;
 	if (n == 4 && memcmp(t, "list", 4) == 0)
 		return o->list = 1, 0;
-	if (n == 5 && memcmp(t, "trace", 5) == 0) // arm's blob says a trace follows
+	if (n > 6 && memcmp(t, "trace=", 6) == 0) // arm's blob: the trace's length
 		return 0;
 	return -1;
 }
 
 // parse_cmdline fills o from the kernel command line, or stops the run
-// with a usage error naming the bad token.
+// with a usage error naming the bad token or the rule (replay_opts, the
+// host tool's rule for --heap and --page).
 static void parse_cmdline(const char *s, struct kopts *o)
 {
+	char err[120];
 	size_t n;
 
 	while (s != NULL && *s != '\0') {
@@ -79,15 +85,14 @@ static void parse_cmdline(const char *s, struct kopts *o)
 			;
 		if (n > 0 && parse_opt(s, n, o) < 0) {
 			kprintf("# heaplab: bad command-line option '%.*s' (want heap=BYTES "
-				"page=BYTES check bench list smp=N test=NAME mplate=MS)\n",
-				(int)n, s);
+				"page=BYTES check bench list smp=1..%d test=NAME mplate=MS)\n",
+				(int)n, s, NCPU);
 			kexit(2);
 		}
 		s += n;
 	}
-	if (o->page < sizeof(struct mem_hdr) || (o->page & (o->page - 1)) != 0) {
-		kprintf("# heaplab: page=%lu is not a power of two >= %u\n", (unsigned long)o->page,
-			(unsigned)sizeof(struct mem_hdr));
+	if (replay_opts(o->heap, o->page, err, sizeof err) != NULL) {
+		kprintf("# heaplab: %s\n", err);
 		kexit(2);
 	}
 }

@@ -4,13 +4,12 @@
 // allocator touches the break: output goes straight to the console.
 #include "kmem.h"
 
-#include <stdlib.h>
-
 #include "../mem/replay.h"
 
-// Room for the ids of a trace of up to TRACE_SLOTS/2 allocs; a longer
-// trace takes its table from newlib's malloc, below the replay's heap.
+// Room for the ids of a trace of up to REPLAY_ALLOCS_MAX allocs, the most
+// replay_scan lets through, in .bss: the replay gets the whole heap.
 #define TRACE_SLOTS (1u << 18)
+_Static_assert(TRACE_SLOTS >= 2 * REPLAY_ALLOCS_MAX, "trace_slots holds every id a trace may have");
 static struct replay_slot trace_slots[TRACE_SLOTS];
 
 static void trace_write(void *arg, const char *s, size_t n)
@@ -19,16 +18,23 @@ static void trace_write(void *arg, const char *s, size_t n)
 	arch_console_write(s, n);
 }
 
+// trace_base answers the break aligned up to page: where a replay's heap
+// starts (the linker scripts align the heap's start to REPLAY_PAGE_MAX).
+static uintptr_t trace_base(uintptr_t page)
+{
+	return (brk_trap(0) + page - 1) & ~(page - 1);
+}
+
 // trace_pool sets up the system pool, fresh, over [break, +heap) with the
 // break first aligned to page (or up to the linker's heap end, if that
 // comes first) and answers its start: the base offsets are printed from.
 // 0 if the break cannot be aligned.
 uintptr_t trace_pool(uintptr_t heap, uintptr_t page)
 {
-	uintptr_t base = (brk_trap(0) + page - 1) & ~(page - 1), hend = (uintptr_t)_heap_end;
+	uintptr_t base = trace_base(page), hend = (uintptr_t)_heap_end;
 	uintptr_t end;
 
-	if (brk_trap(base) != base) {
+	if (base > hend || brk_trap(base) != base) {
 		kprintf("# replay: cannot align the break to %#lx\n", (unsigned long)page);
 		return 0;
 	}
@@ -40,37 +46,42 @@ uintptr_t trace_pool(uintptr_t heap, uintptr_t page)
 	return base;
 }
 
-// trace_run replays trace over a fresh pool of heap bytes (or what is left
-// of the linker's heap, if less) and answers the replay's status.
+// trace_room answers whether the image can give a replay heap bytes at
+// page, all of it, as the host tool does; if not it says so.
+static int trace_room(uintptr_t heap, uintptr_t page)
+{
+	uintptr_t base = trace_base(page), hend = (uintptr_t)_heap_end;
+
+	if (base <= hend && heap <= hend - base)
+		return 1;
+	kprintf("# replay: heap %lu is more than the %lu bytes this image has (its heap is "
+		"linked in: HEAP_SIZE=BYTES ./run-qemu.sh ... links a bigger one)\n",
+		(unsigned long)heap, (unsigned long)(base <= hend ? hend - base : 0));
+	return 0;
+}
+
+// trace_run replays trace over a fresh pool of heap bytes and answers the
+// replay's status; a trace or a heap beyond the limits changes nothing.
 int trace_run(const char *trace, size_t len, uintptr_t heap, uintptr_t page, int check)
 {
 	struct replay r = {0};
 	uintptr_t base;
 	char err[160];
 	long nalloc;
-	int status;
 
 	nalloc = replay_scan(trace, len, err, sizeof err);
 	if (nalloc < 0) {
 		kprintf("# replay: trace: %s\n", err);
 		return REPLAY_USAGE;
 	}
+	if (!trace_room(heap, page) || (base = trace_pool(heap, page)) == 0)
+		return REPLAY_USAGE;
 	r.nslots = replay_slots(nalloc);
-	r.slots = trace_slots; // in .bss, so that the replay gets the whole heap
-	if (r.nslots > TRACE_SLOTS)
-		r.slots = calloc(r.nslots, sizeof *r.slots); // before the base is taken
-	if (r.slots == NULL) {
-		kprintf("# replay: no memory for %lu trace ids\n", (unsigned long)nalloc);
-		return REPLAY_USAGE;
-	}
-	base = trace_pool(heap, page);
-	if (base == 0)
-		return REPLAY_USAGE;
+	r.slots = trace_slots;
 	r.pool = &mempool;
 	r.base = base;
 	r.check_each = check;
 	r.write = trace_write;
 	kprintf("# base %#lx\n", (unsigned long)base);
-	status = replay_run(&r, trace, len);
-	return status;
+	return replay_run(&r, trace, len);
 }

@@ -1,14 +1,16 @@
 # Host tests of the allocator core (make host-test): cmocka unit tests, the
 # differential test against a model, the replay tool's tests (also over the
 # sample traces with the sanitizer build, build/host-san/replay) and a
-# bounded libFuzzer run. `make fuzz FUZZ_TIME=N` fuzzes for N seconds (default 600).
+# bounded libFuzzer runs: the allocator against a model (fuzz_mem), and the
+# trace parser with the replay engine, its output read back (fuzz_replay).
+# `make fuzz FUZZ_TIME=N` fuzzes each for N seconds (default 600).
 
 FUZZ_CC     ?= clang
 FUZZ_TIME   ?= 600
 PYTEST      ?= /usr/bin/python3 -m pytest
 HT          := tests/host
 HT_DEPS     := $(HOST_SRCS) $(HOST_HDRS) $(wildcard $(HT)/*.h)
-HT_CMOCKA   := $(B)/host/test_mem $(B)/host/test_check
+HT_CMOCKA   := $(B)/host/test_mem $(B)/host/test_check $(B)/host/test_fault
 HT_MODEL    := $(HT)/lockstep.c $(HT)/model.c
 FUZZ_CORPUS := $(B)/host/fuzz-corpus
 
@@ -36,9 +38,20 @@ $(B)/host/fuzz_mem: $(HT)/fuzz_mem.c $(HT_MODEL) $(HT_DEPS)
 	$(FUZZ_CC) $(HOST_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o $@ $< $(HT_MODEL) $(HOST_SRCS)
 
+# The trace parser and replay engine, output read back (tests/host/fuzz_replay.c).
+$(B)/host/fuzz_replay: $(HT)/fuzz_replay.c $(HT_DEPS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(HOST_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ $< $(HOST_SRCS)
+
+# fuzz_replay_run,SECONDS: the same for the replay target.
+fuzz_replay_run = mkdir -p $(FUZZ_CORPUS)-replay && $(B)/host/fuzz_replay -max_total_time=$(1) \
+	-timeout=10 -dict=$(HT)/fuzz_replay.dict -print_final_stats=1 \
+	-artifact_prefix=$(B)/host/fuzz-replay- $(FUZZ_CORPUS)-replay
+
 # Every test runs even when one fails; the status says whether any did.
 host-test: $(HT_CMOCKA) $(B)/host/test_spinlock $(B)/host/test_diff $(B)/host/fuzz_mem $(B)/host/replay \
-	   $(B)/host-san/replay
+	   $(B)/host-san/replay $(B)/host/fuzz_replay
 	@st=0; \
 	for t in $(HT_CMOCKA) $(B)/host/test_spinlock $(B)/host/test_diff; do echo "== $$t"; $$t || st=1; done; \
 	echo "== tests/test_replay.py"; \
@@ -46,8 +59,10 @@ host-test: $(HT_CMOCKA) $(B)/host/test_spinlock $(B)/host/test_diff $(B)/host/fu
 	echo "== tests/test_replay.py -k shared_trace, under ASan+UBSan ($(B)/host-san/replay)"; \
 	HEAPLAB_REPLAY=$(B)/host-san/replay $(PYTEST) -q tests/test_replay.py -k shared_trace || st=1; \
 	echo "== $(B)/host/fuzz_mem (30 s)"; $(call fuzz_run,30) || st=1; \
+	echo "== $(B)/host/fuzz_replay (20 s)"; $(call fuzz_replay_run,20) || st=1; \
 	if [ $$st = 0 ]; then echo "host-test: all passed"; else echo "host-test: FAILED"; fi; \
 	exit $$st
 
-fuzz: $(B)/host/fuzz_mem
+fuzz: $(B)/host/fuzz_mem $(B)/host/fuzz_replay
 	$(call fuzz_run,$(FUZZ_TIME))
+	$(call fuzz_replay_run,$(FUZZ_TIME))

@@ -224,3 +224,164 @@ def test_usage_error(args):
     p = subprocess.run([str(RUN), *args, "--dry-run"], capture_output=True, text=True, timeout=30)
     assert p.returncode == 2
     assert len(p.stderr.splitlines()) == 1 and p.stderr.startswith("run-qemu.sh: ")
+
+
+# Issue 13: every consumer of a trace refuses bad input as the host does,
+# and run-qemu.sh refuses what the image cannot take before QEMU starts.
+
+TRACE_MAX = 64 << 20  # REPLAY_TRACE_MAX in mem/replay.h
+
+
+def run_qemu(*args, timeout=60):
+    """run-qemu.sh without building first: for what it refuses up front."""
+    return subprocess.run([str(RUN), *args], cwd=ROOT, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def image_says(p):
+    """The image's '# replay:' and '# heaplab:' message lines, without the banner and exit."""
+    return [l for l in console_lines(p) if l.startswith(("# replay:", "# heaplab: '", "# heaplab: bad",
+                                                          "# heaplab: heap ", "# heaplab: page "))
+            and not l.startswith("# heaplab: heap [")]
+
+
+def host_message(stderr):
+    """The host tool's message, without its 'replay: FILE: ' or 'replay: ' prefix."""
+    return stderr.strip().split(": ", 2)[-1]
+
+
+@pytest.mark.parametrize("arch", arches())
+def test_nul_byte_refused_as_on_host(arch, tmp_path):
+    """arm used to stop at the first NUL and replay one line with exit 0."""
+    trace = tmp_path / "nul.trace"
+    trace.write_bytes(b"alloc a 4096\n\0alloc b 4096\n")
+    host, _ = host_replay(trace)
+    assert host.returncode == 2 and "line 2: NUL byte in the line" in host.stderr
+    p = boot(arch, "--trace", str(trace))
+    assert p.returncode == 2, p.stdout[-3000:]
+    check_exit_line(p)
+    assert image_says(p) == ["# replay: trace: line 2: NUL byte in the line"]
+
+
+@pytest.mark.parametrize("arch", arches())
+def test_long_ids_as_on_host(arch, tmp_path):
+    """The longest ID prints whole lines; a longer one is a malformed trace, as on the host."""
+    long_id = "L" * 128
+    good = tmp_path / "good.trace"
+    good.write_text(f"alloc {long_id} 4096\nalloc b 4096\nfree {long_id}\nfree {long_id}\n")
+    host, want = host_replay(good)
+    assert host.returncode == 1 and want[0] == f"{long_id} 0x0"
+    p = boot(arch, "--trace", str(good))
+    assert p.returncode == 1, p.stdout[-3000:]
+    assert replay_lines(p) == want
+    bad = tmp_path / "bad.trace"
+    bad.write_text("alloc " + "L" * 300 + " 4096\nalloc b 4096\n")
+    host, _ = host_replay(bad)
+    assert host.returncode == 2
+    p = boot(arch, "--trace", str(bad))
+    assert p.returncode == 2, p.stdout[-3000:]
+    assert image_says(p) == ["# replay: trace: " + host_message(host.stderr)]
+
+
+def big_trace(path, size):
+    """A trace of size bytes whose last line a cut would spoil: alloc z 1048576."""
+    with open(path, "wb") as f:
+        f.write(b"alloc a 4096\n" + b"#" * (size - 13 - 17) + b"\nalloc z 1048576\n")
+    return path
+
+
+def test_trace_at_the_limit_arrives_whole_on_arm(tmp_path):
+    """arm used to cut a big trace at the end of RAM and exit 0 with another break."""
+    trace = big_trace(tmp_path / "max.trace", TRACE_MAX)
+    host, want = host_replay(trace)
+    assert host.returncode == 0 and want == ["a 0x0", "z 0x1000", "brk 0x101000"]
+    p = boot("arm", "--trace", str(trace))
+    assert p.returncode == 0, p.stdout[-3000:]
+    assert replay_lines(p) == want
+
+
+@pytest.mark.parametrize("arch", arches())
+def test_trace_over_the_limit_refused_before_qemu(arch, tmp_path):
+    trace = big_trace(tmp_path / "over.trace", TRACE_MAX + 1)
+    p = run_qemu("--arch", arch, "--trace", str(trace))
+    assert (p.returncode, p.stdout) == (2, "")
+    assert "more than the limit of 67108864 (64 MiB) a trace may have" in p.stderr
+
+
+@pytest.mark.parametrize("arch", ["amd64", "arm"])
+def test_trace_over_the_limit_refused_by_the_image(arch, tmp_path):
+    """Handed over past run-qemu.sh's check, the image refuses it with the host's words."""
+    trace = big_trace(tmp_path / "over.trace", TRACE_MAX + 1)
+    host, _ = host_replay(trace)
+    assert host.returncode == 2
+    if arch == "arm":
+        blob = tmp_path / "blob"
+        blob.write_bytes(f"heaplab: trace={TRACE_MAX + 1}\n".encode() + trace.read_bytes())
+        extra = ["-device", f"loader,file={blob},addr=0x48000000,force-raw=on"]
+    else:
+        extra = ["-initrd", str(trace)]
+    p = boot(arch, "--", *extra)
+    assert p.returncode == 2, p.stdout[-3000:]
+    assert image_says(p) == ["# replay: trace: " + host_message(host.stderr)]
+
+
+@pytest.mark.parametrize("arch", arches())
+def test_smp_beyond_the_target_is_usage_error(arch):
+    """--smp 99 used to reach QEMU (arm: 125, amd64: 8 CPUs and a failed case after 43 s)."""
+    p = run_qemu("--arch", arch, "--smp", "99")
+    assert (p.returncode, p.stdout) == (2, "")
+    assert p.stderr.startswith(f"run-qemu.sh: --smp 99 is more than the 8 CPUs the {arch} image")
+
+
+@pytest.mark.parametrize(
+    "args,why",
+    [
+        (["--heap", "+4096"], "not a number"),
+        (["--heap", "1"], "heap 1 is not a whole number of pages (of 4096 bytes)"),
+        (["--heap", "0x10"], "heap 16 is not a whole number of pages"),
+        (["--page", "1073741824"], "page 1073741824 is not a power of two from 16 to 1048576"),
+        (["--heap", "99999999999999999999999"], "number too large"),
+        (["--heap", "0x8000000"], "heap 134217728 is more than the 67108864 bytes"),
+        (["--trace", "."], "trace '.': is a directory"),
+    ],
+)
+def test_bad_options_refused_before_qemu(args, why):
+    p = run_qemu("--arch", "arm", *args)
+    assert (p.returncode, p.stdout) == (2, "")
+    assert len(p.stderr.splitlines()) == 1 and why in p.stderr, p.stderr
+
+
+@pytest.mark.parametrize(
+    "append,flags,why",
+    [
+        ("heap=+4096", ["--heap", "+4096"], "not a number"),
+        ("heap=1", ["--heap", "1"], "heap 1 is not a whole number of pages (of 4096 bytes)"),
+        ("page=1073741824", ["--page", "1073741824"], "page 1073741824 is not a power of two"),
+        ("heap=99999999999999999999999", ["--heap", "99999999999999999999999"], "number too large"),
+        ("smp=99", None, "bad command-line option 'smp=99'"),
+    ],
+)
+def test_bad_options_refused_by_the_image(append, flags, why):
+    """The image applies the host tool's rules to its own command line (x86: -append)."""
+    if flags is not None:
+        host = subprocess.run([str(REPLAY), *flags], input="", capture_output=True, text=True)
+        assert host.returncode == 2 and why in host.stderr
+    p = boot("amd64", "--", "-append", append)
+    assert p.returncode == 2, p.stdout[-3000:]
+    check_exit_line(p)
+    assert why in p.stdout
+
+
+def test_heap_beyond_the_image_refused_by_the_image(tmp_path):
+    trace = tmp_path / "t.trace"
+    trace.write_text("alloc a 4096\n")
+    p = boot("amd64", "--trace", str(trace), "--", "-append", "heap=0x8000000")
+    assert p.returncode == 2, p.stdout[-3000:]
+    assert "# replay: heap 134217728 is more than the 67108864 bytes this image has" in p.stdout
+
+
+@pytest.mark.parametrize("arch", ["amd64", "arm"])
+def test_qemu_refusing_to_start_is_reported(arch):
+    p = boot(arch, "--", "-no-such-qemu-option")
+    assert p.returncode == 123, (p.returncode, p.stderr)
+    assert "run-qemu.sh: QEMU refused to start" in p.stderr

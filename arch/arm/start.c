@@ -7,13 +7,16 @@
 #include "arm.h"
 
 #include "kernel.h"
+#include "../../mem/replay.h"
 
 // run-qemu.sh loads the hand-over blob at ARM_HANDOVER with QEMU's
 // generic loader (-device loader,file=BLOB,addr=0x48000000,force-raw=on):
 //
-//   "heaplab: " CMDLINE "\n" TRACE-BYTES "\0"
+//   "heaplab: " CMDLINE "\n" TRACE-BYTES
 //
-// The trace is there only when the command line has the token `trace`.
+// The trace is there only when the command line has the token trace=LEN,
+// its length in bytes: the trace may hold any byte, NUL too (the replay
+// refuses it as the host tool does), so nothing in it marks its end.
 // Without the magic (RAM starts zeroed) the image runs with cmdline "".
 #define BOOT_MAGIC     "heaplab: "
 #define BOOT_MAGIC_LEN 9
@@ -21,18 +24,27 @@
 
 static char boot_cmdline[CMDLINE_MAX];
 
-// boot_has_token answers whether the blank-separated line s holds tok.
-static int boot_has_token(const char *s, const char *tok)
+// boot_trace_len finds the token trace=LEN in the blank-separated line s
+// and answers 1 with LEN in *len, or 0 if there is none. A bad LEN stops
+// the run as a usage error.
+static int boot_trace_len(const char *s, size_t *len)
 {
-	size_t n, len = strlen(tok);
+	uint64_t v;
+	size_t n;
 
 	while (*s != '\0') {
 		while (*s == ' ' || *s == '\t')
 			s++;
 		for (n = 0; s[n] != '\0' && s[n] != ' ' && s[n] != '\t'; n++)
 			;
-		if (n == len && memcmp(s, tok, n) == 0)
+		if (n > 6 && memcmp(s, "trace=", 6) == 0) {
+			if (replay_number(s + 6, n - 6, &v) != NULL || v > SIZE_MAX) {
+				kprintf("# heaplab: bad trace length '%.*s'\n", (int)n, s);
+				kexit(2);
+			}
+			*len = (size_t)v;
 			return 1;
+		}
 		s += n;
 	}
 	return 0;
@@ -40,26 +52,34 @@ static int boot_has_token(const char *s, const char *tok)
 
 // boot_take_handover reads the blob at ARM_HANDOVER: it copies the command
 // line into boot_cmdline and answers the trace and its length, or NULL
-// when there is no blob or no `trace` token.
+// when there is no blob or no trace=LEN token. A trace that would run past
+// the end of RAM is refused (run-qemu.sh never hands one over).
 static const char *boot_take_handover(size_t *len)
 {
 	const char *line = (const char *)ARM_HANDOVER + BOOT_MAGIC_LEN, *nl, *trace;
+	uintptr_t room;
 	size_t n;
 
 	*len = 0;
 	if (memcmp((const char *)ARM_HANDOVER, BOOT_MAGIC, BOOT_MAGIC_LEN) != 0)
 		return NULL;
-	n = strcspn(line, "\n");
+	for (n = 0; n < CMDLINE_MAX && line[n] != '\n' && line[n] != '\0'; n++)
+		;
 	if (n >= sizeof boot_cmdline)
-		panic("boot: command line of %lu bytes, more than %d", (unsigned long)n,
+		panic("boot: command line of %lu bytes or more, more than %d", (unsigned long)n,
 		      CMDLINE_MAX - 1);
 	memcpy(boot_cmdline, line, n);
 	boot_cmdline[n] = '\0';
 	nl = line + n;
-	if (*nl != '\n' || !boot_has_token(boot_cmdline, "trace"))
+	if (*nl != '\n' || !boot_trace_len(boot_cmdline, len))
 		return NULL;
 	trace = nl + 1;
-	*len = strnlen(trace, ARM_RAM_BASE + ARM_RAM_SIZE - (uintptr_t)trace);
+	room = ARM_RAM_BASE + ARM_RAM_SIZE - (uintptr_t)trace;
+	if (*len > room) {
+		kprintf("# replay: trace: %lu bytes, more than the %lu the hand-over area holds\n",
+			(unsigned long)*len, (unsigned long)room);
+		kexit(2);
+	}
 	return trace;
 }
 

@@ -73,11 +73,16 @@ static const char *boot_take_trace(const struct mb_info *mb, uintptr_t *top, siz
 		return (const char *)src; // clear of the heap: leave it there
 	boot_note_extent(top, src, *len);
 	ram_top = (mb->flags & MB_INFO_MEM) ? 0x100000 + (uintptr_t)mb->mem_upper * 1024 : 0;
-	if ((uintptr_t)_heap_end + *len > ram_top)
-		panic("boot: the trace (%lu bytes) lies in the heap, and there is no room for it "
-		      "between the heap's end 0x%lx and the RAM's end 0x%lx",
-		      (unsigned long)*len, (unsigned long)(uintptr_t)_heap_end,
-		      (unsigned long)ram_top);
+	if ((uintptr_t)_heap_end + *len > ram_top) { // refused like any trace too large
+		kprintf(
+		    "# replay: trace: %lu bytes, more than the %lu between the heap's end 0x%lx "
+		    "and the RAM's end 0x%lx\n",
+		    (unsigned long)*len,
+		    (unsigned long)(ram_top > (uintptr_t)_heap_end ? ram_top - (uintptr_t)_heap_end
+								   : 0),
+		    (unsigned long)(uintptr_t)_heap_end, (unsigned long)ram_top);
+		kexit(2);
+	}
 	memmove(_heap_end, (const void *)src, *len);
 	return _heap_end;
 }
