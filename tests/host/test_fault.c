@@ -1,0 +1,195 @@
+// Fault injection: the allocator over a brk that refuses at random points,
+// or answers less than it was asked (Linux's brk answers the old break;
+// a platform may also grow part of the way). Every alloc answers a whole
+// zeroed block or NULL, the full check passes after every operation, live
+// blocks stay intact, and not a byte is lost from the accounting.
+#include "testutil.h"
+
+#include <stdint.h>
+
+enum { FAULT_NONE, FAULT_FAIL, FAULT_OLD, FAULT_PART, FAULT_RANDOM };
+
+static struct mem_ops fault_ops;
+static int fault_mode;	     // FAULT_*: what a grow of the break meets
+static unsigned fault_rate;  // FAULT_RANDOM: a grow fails 1 in fault_rate
+static uint64_t fault_seed;  // the PRNG's state
+static unsigned long faults; // grows refused or cut short so far
+
+static unsigned fault_rand(void)
+{
+	fault_seed = fault_seed * 6364136223846793005ull + 1442695040888963407ull;
+	return (unsigned)(fault_seed >> 33);
+}
+
+// fault_brk is host_ops.brk with faults on every grow the mode picks.
+static uintptr_t fault_brk(uintptr_t addr)
+{
+	uintptr_t cur = host_ops.brk(0);
+	int mode = fault_mode;
+
+	if (addr <= cur || mode == FAULT_NONE)
+		return host_ops.brk(addr);
+	if (mode == FAULT_RANDOM)
+		mode = fault_rand() % fault_rate != 0 ? FAULT_NONE : FAULT_FAIL + fault_rand() % 3;
+	if (mode == FAULT_NONE)
+		return host_ops.brk(addr);
+	faults++;
+	if (mode == FAULT_FAIL)
+		return MEM_BRK_FAIL;
+	if (mode == FAULT_OLD)
+		return cur;				 // Linux: the break did not move
+	return host_ops.brk(cur + (addr - cur) / 2 + 1); // part of the way, not to a page
+}
+
+static int fault_setup(void **state)
+{
+	heap_setup(state);
+	fault_ops = host_ops;
+	fault_ops.brk = fault_brk;
+	mempool.ops = &fault_ops;
+	fault_mode = FAULT_NONE;
+	faults = 0;
+	return 0;
+}
+
+// free_bytes sums the free list.
+static uintptr_t free_bytes(void)
+{
+	const struct mem_hdr *b;
+	uintptr_t n = 0;
+
+	for (b = mempool.freelist; b != NULL; b = b->next)
+		n += b->size;
+	return n;
+}
+
+// assert_clean runs the full check and the accounting: in use is what the
+// live blocks hold, and free + in use is every byte taken through sbrk.
+static void assert_clean(uintptr_t live_bytes)
+{
+	struct mem_fault f;
+	char msg[200];
+
+	if (mem_check(&mempool, &f) != MEM_OK) {
+		mem_fault_format(&mempool, &f, msg, sizeof msg);
+		fail_msg("check: %s", msg);
+	}
+	assert_int_equal(mempool.inuse, live_bytes);
+	assert_int_equal(free_bytes() + mempool.inuse, mempool.taken);
+}
+
+// Each way a grow can fail: alloc answers NULL and the pool is unchanged;
+// once the break moves again, alloc succeeds.
+static void test_refused_grow_is_nil(void **state)
+{
+	static const int modes[] = {FAULT_FAIL, FAULT_OLD, FAULT_PART};
+	struct mem_snap s;
+	void *p;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+		heap_reinit(TEST_HEAP, PG);
+		mempool.ops = &fault_ops;
+		p = must_alloc(PG);
+		fault_mode = modes[i];
+		snap_take(&s);
+		assert_null(mem_alloc(&mempool, 3 * PG));
+		assert_int_equal(mempool.taken, s.taken);
+		assert_string_equal(free_list_str(), s.list);
+		assert_clean(mempool.inuse);
+		fault_mode = FAULT_NONE;
+		must_free(p, PG);
+		p = must_alloc(3 * PG);
+		assert_clean(3 * PG);
+		must_free(p, 3 * PG);
+		assert_clean(0);
+	}
+	assert_int_equal(faults, 3);
+}
+
+struct fault_block {
+	unsigned char *p;
+	uintptr_t n;
+	unsigned char tag;
+};
+
+// fault_walk runs ops random allocs and frees over a brk that fails one
+// grow in rate; answers how many allocs answered NULL.
+static unsigned long fault_walk(uint64_t seed, unsigned rate, int ops)
+{
+	static struct fault_block live[64];
+	uintptr_t live_bytes = 0, j;
+	unsigned long nils = 0;
+	int nlive = 0, i, k;
+
+	fault_seed = seed;
+	fault_rate = rate;
+	fault_mode = FAULT_RANDOM;
+	for (i = 0; i < ops; i++) {
+		unsigned r = fault_rand();
+		if (nlive < 64 && (nlive == 0 || r % 3 != 0)) {
+			uintptr_t n = (1 + r % 5) * PG - (r & 8 ? r % 100 : 0);
+			unsigned char *p = mem_alloc(&mempool, n);
+			if (p == NULL) {
+				nils++;
+			} else {
+				for (j = 0; j < n; j++)
+					assert_int_equal(p[j], 0);
+				memset(p, (int)(i & 0xff), n);
+				live[nlive++] = (struct fault_block){p, n, (unsigned char)i};
+				live_bytes += mem_round(&mempool, n);
+			}
+		} else {
+			k = (int)(r % (unsigned)nlive);
+			for (j = 0; j < live[k].n; j++)
+				assert_int_equal(live[k].p[j], live[k].tag);
+			must_free(live[k].p, live[k].n);
+			live_bytes -= mem_round(&mempool, live[k].n);
+			live[k] = live[--nlive];
+		}
+		assert_clean(live_bytes);
+	}
+	while (nlive > 0) {
+		nlive--;
+		must_free(live[nlive].p, live[nlive].n);
+	}
+	assert_clean(0);
+	return nils;
+}
+
+// Random faults, many seeds: NULL answers happen, nothing else goes wrong.
+static void test_random_faults(void **state)
+{
+	unsigned long nils = 0;
+	uint64_t seed;
+
+	(void)state;
+	for (seed = 1; seed <= 40; seed++) {
+		heap_reinit(TEST_HEAP, PG);
+		mempool.ops = &fault_ops;
+		nils += fault_walk(seed, 2 + seed % 4, 400);
+	}
+	assert_true(faults > 100);
+	assert_true(nils > 0);
+}
+
+// Faults on top of a heap that runs out: NULL from both causes.
+static void test_faults_near_full_heap(void **state)
+{
+	(void)state;
+	heap_reinit(24 * PG, PG);
+	mempool.ops = &fault_ops;
+	assert_true(fault_walk(99, 3, 600) > 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_refused_grow_is_nil, fault_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_random_faults, fault_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_faults_near_full_heap, fault_setup, heap_teardown),
+	};
+
+	return cmocka_run_group_tests_name("fault", tests, NULL, NULL);
+}
