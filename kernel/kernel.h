@@ -82,5 +82,6 @@ void kexit(int status) __attribute__((noreturn));
 // allocator and newlib both use it) and the kernel side, sys_brk.
 uintptr_t brk_trap(uintptr_t addr);
 uintptr_t sys_brk(uintptr_t addr);
+extern unsigned brk_fault_every; // self-test: every Nth grow fails (0: none)
 
 #endif

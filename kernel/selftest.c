@@ -367,6 +367,50 @@ static int t_newlib_interleaved(void)
 	return 0;
 }
 
+// balanced answers whether the check passes, inuse is live bytes and
+// free + in use is every byte the pool took.
+static int balanced(struct scratch *sc, uintptr_t live)
+{
+	return mem_check(&sc->p, NULL) == MEM_OK && sc->p.inuse == live &&
+	       kmem_free_bytes(&sc->p, NULL) + live == sc->p.taken;
+}
+
+// t_brk_faults: every third grow through the trap fails (as -1 or as the
+// old break): allocs answer NULL, the rest goes on, nothing is lost.
+static int t_brk_faults(void)
+{
+	void *p[16] = {0};
+	uintptr_t n[16] = {0};
+	struct scratch sc;
+	uintptr_t live = 0;
+	unsigned r = 12345, nils = 0, i, k;
+
+	scratch_begin(&sc, 0);
+	brk_fault_every = 3;
+	for (i = 0; i < 200; i++) {
+		r = r * 1103515245u + 12345u;
+		k = (r >> 8) % 16;
+		if (p[k] == NULL) {
+			n[k] = (1 + (r >> 16) % 4) * PG;
+			p[k] = ta(&sc, n[k]);
+			nils += p[k] == NULL;
+			live += p[k] != NULL ? n[k] : 0;
+		} else if (tf(&sc, p[k], n[k]) == MEM_OK) {
+			p[k] = NULL;
+			live -= n[k];
+		}
+		if (!balanced(&sc, live))
+			break;
+	}
+	brk_fault_every = 0;
+	T(i == 200 && nils > 0);
+	for (k = 0; k < 16; k++)
+		if (p[k] != NULL && tf(&sc, p[k], n[k]) == MEM_OK)
+			p[k] = NULL, live -= n[k];
+	T(live == 0 && balanced(&sc, 0));
+	return scratch_end(&sc);
+}
+
 // The leak check, as xv6's usertests counts free pages: after the table,
 // mem/'s system pool holds free every byte it took, nothing is in use that
 // was not before, and every byte the break grew by went to mem/ or to
@@ -435,6 +479,8 @@ static const struct tcase {
     {"sys_stat", "sys_alloc/sys_free/sys_reserve count bytes", t_sys_stat, 0},
     {"newlib_interleaved", "newlib malloc and heaplab interleaved without overlap",
      t_newlib_interleaved, 0},
+    {"brk_faults", "brk trap failing every third grow: NULL answers, check and counts exact",
+     t_brk_faults, 0},
     {"null_write", "a write through NULL panics: NULL dereference", t_null_write, 1},
     {"stack_overflow", "a runaway recursion panics: stack overflow on CPU 0", t_stack_overflow, 1},
 };

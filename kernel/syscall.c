@@ -15,12 +15,25 @@
 uintptr_t heap_break; // guarded by brk_lock; 0 until the first brk
 static struct spinlock brk_lock = SPINLOCK_INIT("brk");
 
+// Fault injection for the self-test (kernel.h): with brk_fault_every N,
+// every Nth grow fails, alternately as MEM_BRK_FAIL and as the old break.
+unsigned brk_fault_every;
+static unsigned brk_grows; // guarded by brk_lock
+
+// brk_faultl answers what the Nth grow gets instead of addr, or 0.
+static uintptr_t brk_faultl(uintptr_t old)
+{
+	if (brk_fault_every == 0 || ++brk_grows % brk_fault_every != 0)
+		return 0;
+	return (brk_grows / brk_fault_every) % 2 ? (uintptr_t)-1 : old;
+}
+
 // sys_brk moves the break to addr rounded up to the page and answers the
 // new break; addr 0 asks for the current break. Outside the heap it
 // answers MEM_BRK_FAIL ((uintptr_t)-1) and changes nothing.
 uintptr_t sys_brk(uintptr_t addr)
 {
-	uintptr_t lo = (uintptr_t)_heap_start, hi = (uintptr_t)_heap_end, old;
+	uintptr_t lo = (uintptr_t)_heap_start, hi = (uintptr_t)_heap_end, old, fault;
 
 	spin_lock(&brk_lock);
 	if (heap_break == 0)
@@ -35,6 +48,10 @@ uintptr_t sys_brk(uintptr_t addr)
 		return (uintptr_t)-1;
 	}
 	addr = (addr + PAGE_SIZE - 1) & ~(uintptr_t)(PAGE_SIZE - 1);
+	if (addr > old && (fault = brk_faultl(old)) != 0) {
+		spin_unlock(&brk_lock);
+		return fault;
+	}
 	if (addr > old)
 		memset((void *)old, 0, addr - old);
 	heap_break = addr;

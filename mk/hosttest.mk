@@ -1,7 +1,7 @@
 # Host tests of the allocator core (make host-test): cmocka unit tests, the
 # differential test against a model, the replay tool's tests (also over the
 # sample traces with the sanitizer build, build/host-san/replay) and a
-# bounded libFuzzer runs: the allocator against a model (fuzz_mem), and the
+# two bounded libFuzzer runs: the allocator against a model (fuzz_mem), and the
 # trace parser with the replay engine, its output read back (fuzz_replay).
 # `make fuzz FUZZ_TIME=N` fuzzes each for N seconds (default 600).
 
