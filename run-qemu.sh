@@ -333,7 +333,8 @@ verdict() {
 	local st=$1 log=$2 n last gdb_note=
 	[ "$gdb" = 1 ] && gdb_note=", or gdb killed it"
 	[ "$st" = 124 ] && die 124 "timed out after $timeout_s s"
-	if [ "$st" != 0 ] && ! grep -q '^# heaplab: ' "$log"; then
+	# QEMU exits 1 when it refuses its arguments, before the image prints.
+	if [ "$st" = 1 ] && ! grep -q '^# heaplab: ' "$log"; then
 		die 123 "QEMU refused to start (status $st; its message is above)"
 	fi
 	if [ "$arch" = arm ]; then
