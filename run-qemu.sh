@@ -185,7 +185,7 @@ max_cpus() {
 check_opts() {
 	local p=${page:-4096} h=${heap:-67108864} linked=${HEAP_SIZE:-0x4000000} ncpu
 	ncpu=$(max_cpus)
-	if [ -n "$smp" ] && [ "$smp" -gt "$ncpu" ]; then
+	if [ -n "$smp" ] && { [ ${#smp} -gt 4 ] || [ "$smp" -gt "$ncpu" ]; }; then
 		usage_error "--smp $smp is more than the $ncpu CPUs the $arch image runs (NCPU)"
 	fi
 	if [ "$p" -lt "$PAGE_MIN" ] || [ "$p" -gt "$PAGE_MAX" ] || [ $((p & (p - 1))) != 0 ]; then

@@ -64,6 +64,10 @@ static int split(const char *s, const char *e, struct tok *t)
 #define STR_(x) #x
 #define STR(x)	STR_(x)
 
+// What the scan says of a field beyond the limit.
+static const char field_too_long[] =
+    "a field longer than " STR(REPLAY_WORD_MAX) " bytes (the limit for an ID or a number)";
+
 const char *replay_number(const char *s, size_t n, uint64_t *v)
 {
 	unsigned base = 10, d;
@@ -131,9 +135,7 @@ static const char *parse(const char *s, const char *e, struct line *l)
 	l->arg[1] = n > 2 ? t[2] : t[0];
 	for (i = 1; i < n; i++)
 		if (t[i].n > REPLAY_WORD_MAX)
-			return "a field longer than " STR(
-			    REPLAY_WORD_MAX) " bytes (the limit for an ID "
-					     "or a number)";
+			return field_too_long;
 	for (i = 0; i < nnum; i++) {
 		const char *why = replay_number(t[first + i].s, t[first + i].n, &l->num[i]);
 		if (why != NULL)

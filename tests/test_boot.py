@@ -239,10 +239,9 @@ def run_qemu(*args, timeout=60):
 
 
 def image_says(p):
-    """The image's '# replay:' and '# heaplab:' message lines, without the banner and exit."""
-    return [l for l in console_lines(p) if l.startswith(("# replay:", "# heaplab: '", "# heaplab: bad",
-                                                          "# heaplab: heap ", "# heaplab: page "))
-            and not l.startswith("# heaplab: heap [")]
+    """The image's own messages: its '# ' lines but the banner, '# base' and the exit line."""
+    return [l for l in console_lines(p) if l.startswith("# ") and not EXIT_LINE.match(l)
+            and not l.startswith(("# heaplab: heap [", "# base "))]
 
 
 def host_message(stderr):
