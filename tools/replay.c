@@ -30,14 +30,15 @@ static const char usage[] =
     "  3 the allocator's check failed, 4 the output could not be written.\n";
 
 // Sanitizer builds (make host SAN=1): a report exits 99, a status the tool
-// never uses itself. Without a sanitizer nothing calls these.
-const char *__asan_default_options(void);
-const char *__ubsan_default_options(void);
-const char *__asan_default_options(void)
+// never uses itself. Without a sanitizer nothing calls these; weak, so that
+// a program linking the tool with its own options (lab/labrt.c) keeps them.
+__attribute__((weak)) const char *__asan_default_options(void);
+__attribute__((weak)) const char *__ubsan_default_options(void);
+__attribute__((weak)) const char *__asan_default_options(void)
 {
 	return "exitcode=99";
 }
-const char *__ubsan_default_options(void)
+__attribute__((weak)) const char *__ubsan_default_options(void)
 {
 	return "exitcode=99:print_stacktrace=1";
 }
