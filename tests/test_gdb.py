@@ -245,9 +245,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-def listening(port):
-    """Is some socket listening on port? Read from /proc, without connecting
-    (QEMU's stub takes one connection)."""
+def listeners(port):
+    """The local addresses of the sockets listening on TCP port, as
+    /proc/net/tcp{,6} spell them (hex, network byte order): read from /proc,
+    without connecting (QEMU's stub takes one connection)."""
+    found = []
     for f in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             rows = Path(f).read_text().splitlines()[1:]
@@ -255,9 +257,15 @@ def listening(port):
             continue
         for r in rows:
             local, state = r.split()[1], r.split()[3]
-            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
-                return True
-    return False
+            addr, p = local.rsplit(":", 1)
+            if state == "0A" and int(p, 16) == port:
+                found.append(addr)
+    return found
+
+
+def listening(port):
+    """Is some socket listening on port?"""
+    return bool(listeners(port))
 
 
 @pytest.fixture(scope="module", params=sorted(ARCHES))

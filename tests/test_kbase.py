@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from test_gdb import listeners  # noqa: E402 (pytest puts tests/ on the path)
+
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "run-qemu.sh"
 ARCHES = ["i386", "amd64", "arm"]
@@ -98,23 +100,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def listeners(port):
-    """The local addresses of the sockets listening on TCP port, as
-    /proc/net/tcp{,6} spell them (hex, network byte order)."""
-    found = []
-    for f in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            rows = Path(f).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for r in rows:
-            local, state = r.split()[1], r.split()[3]
-            addr, p = local.rsplit(":", 1)
-            if state == "0A" and int(p, 16) == port:
-                found.append(addr)
-    return found
 
 
 @pytest.mark.parametrize("arch", ARCHES)
