@@ -18,13 +18,14 @@ void demo_run(void)
 	char *a, *b, *c, *d;
 
 	kmem_pool_init(&p, &demo_lock, s, (uintptr_t)_heap_end, PAGE_SIZE);
-	kprintf("\ndemo: offsets from the break at %#lx; pages are %#x bytes\n",
-		(unsigned long)s, PAGE_SIZE);
+	kprintf("\ndemo: offsets from the break at %#lx; pages are %#x bytes\n", (unsigned long)s,
+		PAGE_SIZE);
 	a = mem_alloc(&p, 3 * PAGE_SIZE);
 	b = mem_alloc(&p, PAGE_SIZE);
 	c = mem_alloc(&p, 2 * PAGE_SIZE);
-	show(&p, s, "a = alloc(3 pages) at 0x0, b = alloc(1) at 0x3000, c = alloc(2) at 0x4000:"
-		    " the list is empty, the break moved");
+	show(&p, s,
+	     "a = alloc(3 pages) at 0x0, b = alloc(1) at 0x3000, c = alloc(2) at 0x4000:"
+	     " the list is empty, the break moved");
 	mem_free(&p, a, 3 * PAGE_SIZE);
 	show(&p, s, "free(a): one free block of 3 pages");
 	d = mem_alloc(&p, PAGE_SIZE);

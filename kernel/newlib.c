@@ -9,7 +9,6 @@
 #include <sys/times.h>
 #include <sys/types.h>
 
-
 uintptr_t newlib_sbrk_bytes; // bytes the break moved for newlib (self-test)
 uintptr_t newlib_sbrk_high;  // the most newlib_sbrk_bytes has been (bench)
 

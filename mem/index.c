@@ -31,7 +31,8 @@
 //   The index costs no memory beyond the free blocks: a pool uses it when
 //   its granule holds a header and a node (mem_index_fits: 32 bytes on a
 //   32-bit machine, 64 on a 64-bit one), the list walk below that.
-//   Lock rule: as for the list, everything here runs under the pool's lock.
+//   Lock rule: as for the list, everything here runs under the pool's lock
+//   (mem_allocl and mem_freel, which call it, assert that).
 #include "mem.h"
 #include "avl_augment.h"
 

@@ -19,22 +19,22 @@ _Static_assert(sizeof(struct arm_trapframe) == ARM_TF_SIZE, "ARM_TF_SIZE");
 static int trap_depth[NCPU]; // per CPU, faults being reported: a second one stops at once
 
 static const char *const trap_kind_names[] = {
-	[ARM_TRAP_UNDEF] = "undefined instruction",
-	[ARM_TRAP_PABORT] = "prefetch abort",
-	[ARM_TRAP_DABORT] = "data abort",
-	[ARM_TRAP_HYP] = "reserved vector 0x14",
-	[ARM_TRAP_IRQ] = "unexpected irq",
-	[ARM_TRAP_FIQ] = "unexpected fiq",
-	[ARM_TRAP_SVC] = "bad svc",
+    [ARM_TRAP_UNDEF] = "undefined instruction",
+    [ARM_TRAP_PABORT] = "prefetch abort",
+    [ARM_TRAP_DABORT] = "data abort",
+    [ARM_TRAP_HYP] = "reserved vector 0x14",
+    [ARM_TRAP_IRQ] = "unexpected irq",
+    [ARM_TRAP_FIQ] = "unexpected fiq",
+    [ARM_TRAP_SVC] = "bad svc",
 };
 
 // trap_mode_name names the processor mode in a PSR.
 static const char *trap_mode_name(uint32_t psr)
 {
 	static const char *const names[32] = {
-		[ARM_MODE_USR] = "usr", [ARM_MODE_FIQ] = "fiq", [ARM_MODE_IRQ] = "irq",
-		[ARM_MODE_SVC] = "svc", [ARM_MODE_MON] = "mon", [ARM_MODE_ABT] = "abt",
-		[ARM_MODE_HYP] = "hyp", [ARM_MODE_UND] = "und", [ARM_MODE_SYS] = "sys",
+	    [ARM_MODE_USR] = "usr", [ARM_MODE_FIQ] = "fiq", [ARM_MODE_IRQ] = "irq",
+	    [ARM_MODE_SVC] = "svc", [ARM_MODE_MON] = "mon", [ARM_MODE_ABT] = "abt",
+	    [ARM_MODE_HYP] = "hyp", [ARM_MODE_UND] = "und", [ARM_MODE_SYS] = "sys",
 	};
 	const char *name = names[psr & ARM_MODE_MASK];
 
@@ -46,22 +46,22 @@ static const char *trap_mode_name(uint32_t psr)
 static const char *trap_fsr_name(uint32_t fsr)
 {
 	static const char *const names[32] = {
-		[0x01] = "alignment fault",
-		[0x02] = "debug event",
-		[0x03] = "access flag fault, section",
-		[0x04] = "cache maintenance fault",
-		[0x05] = "translation fault, section",
-		[0x06] = "access flag fault, page",
-		[0x07] = "translation fault, page",
-		[0x08] = "synchronous external abort",
-		[0x09] = "domain fault, section",
-		[0x0b] = "domain fault, page",
-		[0x0c] = "external abort on table walk, level 1",
-		[0x0d] = "permission fault, section",
-		[0x0e] = "external abort on table walk, level 2",
-		[0x0f] = "permission fault, page",
-		[0x10] = "TLB conflict abort",
-		[0x16] = "asynchronous external abort",
+	    [0x01] = "alignment fault",
+	    [0x02] = "debug event",
+	    [0x03] = "access flag fault, section",
+	    [0x04] = "cache maintenance fault",
+	    [0x05] = "translation fault, section",
+	    [0x06] = "access flag fault, page",
+	    [0x07] = "translation fault, page",
+	    [0x08] = "synchronous external abort",
+	    [0x09] = "domain fault, section",
+	    [0x0b] = "domain fault, page",
+	    [0x0c] = "external abort on table walk, level 1",
+	    [0x0d] = "permission fault, section",
+	    [0x0e] = "external abort on table walk, level 2",
+	    [0x0f] = "permission fault, page",
+	    [0x10] = "TLB conflict abort",
+	    [0x16] = "asynchronous external abort",
 	};
 	const char *name = names[((fsr >> 6) & 0x10) | (fsr & 0xf)];
 
