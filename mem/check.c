@@ -35,16 +35,24 @@ const char *mem_strerror(int err)
 	return errnames[err];
 }
 
-static int fault(struct mem_fault *f, enum mem_err err, uintptr_t block, uintptr_t a, uintptr_t b)
+// mem_fault_set records a failed check in f (if there is one) and
+// answers err: the check's and the index check's one way to fail.
+int mem_fault_set(struct mem_fault *f, enum mem_err err, uintptr_t block, uintptr_t a, uintptr_t b,
+		  uintptr_t c)
 {
 	if (f != NULL) {
 		f->err = err;
 		f->block = block;
 		f->a = a;
 		f->b = b;
-		f->c = 0;
+		f->c = c;
 	}
 	return err;
+}
+
+static int fault(struct mem_fault *f, enum mem_err err, uintptr_t block, uintptr_t a, uintptr_t b)
+{
+	return mem_fault_set(f, err, block, a, b, 0);
 }
 
 // A word of heap memory as the check reads it: may_alias, since the same

@@ -41,13 +41,13 @@
 #define HDR  ((uintptr_t)sizeof(struct mem_hdr))
 #define NODE ((uintptr_t)sizeof(struct mem_node))
 
-// node_of and mem_index_blockl convert between a block and its node.
+// node_of and mem_index_block convert between a block and its node.
 static struct mem_node *node_of(const struct mem_hdr *b)
 {
 	return (struct mem_node *)((uintptr_t)b + HDR);
 }
 
-struct mem_hdr *mem_index_blockl(const struct mem_node *x)
+struct mem_hdr *mem_index_block(const struct mem_node *x)
 {
 	return (struct mem_hdr *)((uintptr_t)x - HDR);
 }
@@ -66,7 +66,7 @@ static uintptr_t max_of(const struct avl_node *a)
 static int augment(struct avl_node *a)
 {
 	struct mem_node *x = mnode(a);
-	uintptr_t m = mem_index_blockl(x)->size;
+	uintptr_t m = mem_index_block(x)->size;
 
 	if (max_of(a->left) > m)
 		m = max_of(a->left);
@@ -110,8 +110,8 @@ static struct mem_hdr *fit(const struct mem_pool *pool, uintptr_t n, const struc
 	for (;;) {
 		if (max_of(a->left) >= n) {
 			a = a->left;
-		} else if (mem_index_blockl(mnode(a))->size >= n) {
-			return mem_index_blockl(mnode(a));
+		} else if (mem_index_block(mnode(a))->size >= n) {
+			return mem_index_block(mnode(a));
 		} else {
 			*pred = a;
 			a = a->right; // its max is >= n, or a's would not be
@@ -135,7 +135,7 @@ void *mem_index_takel(struct mem_pool *pool, uintptr_t n)
 	}
 	if (node_of(p)->avl.left != NULL)
 		pa = avl_prev(&node_of(p)->avl);
-	prev = pa != NULL ? mem_index_blockl(mnode(pa)) : NULL;
+	prev = pa != NULL ? mem_index_block(mnode(pa)) : NULL;
 	if (prev != NULL)
 		prev->next = p->next;
 	else
@@ -155,7 +155,7 @@ static void around(const struct mem_pool *pool, uintptr_t a, struct mem_hdr **pr
 
 	*prev = *next = NULL;
 	while (x != NULL) {
-		b = mem_index_blockl(mnode(x));
+		b = mem_index_block(mnode(x));
 		if ((uintptr_t)b < a) {
 			*prev = b;
 			x = x->right;
@@ -227,36 +227,21 @@ int mem_index_freel(struct mem_pool *pool, uintptr_t a, uintptr_t n)
 	return MEM_OK;
 }
 
-// A failed tree check: the node's block and the values that disagree.
-static int tfault(struct mem_fault *f, enum mem_err err, uintptr_t block, uintptr_t a, uintptr_t b,
-		  uintptr_t c)
-{
-	if (f != NULL) {
-		f->err = err;
-		f->block = block;
-		f->a = a;
-		f->b = b;
-		f->c = c;
-	}
-	return err;
-}
-
 // child_ok checks that c, a child of x (x NULL: c is the root), can be
 // read (it lies where the node of a free block in the heap would be) and
 // that it names x its parent.
 static int child_ok(const struct mem_pool *pool, const struct avl_node *x, const struct avl_node *c,
 		    uintptr_t brk, struct mem_fault *f)
 {
-	uintptr_t b = (uintptr_t)c - HDR,
-		  xb = x != NULL ? (uintptr_t)mem_index_blockl(mnode(x)) : 0;
+	uintptr_t b = (uintptr_t)c - HDR, xb = x != NULL ? (uintptr_t)mem_index_block(mnode(x)) : 0;
 
 	if (c == NULL)
 		return MEM_OK;
 	if ((uintptr_t)c < pool->start + HDR || brk < HDR + NODE || b > brk - HDR - NODE ||
 	    (b & (pool->granule - 1)) != 0)
-		return tfault(f, MEM_ETLINK, xb, (uintptr_t)c, 0, 1);
+		return mem_fault_set(f, MEM_ETLINK, xb, (uintptr_t)c, 0, 1);
 	if (c->parent != x)
-		return tfault(f, MEM_ETLINK, xb, (uintptr_t)c, (uintptr_t)c->parent, 0);
+		return mem_fault_set(f, MEM_ETLINK, xb, (uintptr_t)c, (uintptr_t)c->parent, 0);
 	return MEM_OK;
 }
 
@@ -265,7 +250,7 @@ static int child_ok(const struct mem_pool *pool, const struct avl_node *x, const
 static int check_node(const struct mem_pool *pool, const struct avl_node *x, uintptr_t brk,
 		      struct mem_fault *f)
 {
-	uintptr_t blk = (uintptr_t)mem_index_blockl(mnode(x)), want;
+	uintptr_t blk = (uintptr_t)mem_index_block(mnode(x)), want;
 	long hl, hr;
 	int err;
 
@@ -275,15 +260,15 @@ static int check_node(const struct mem_pool *pool, const struct avl_node *x, uin
 	hl = x->left != NULL ? x->left->height : 0;
 	hr = x->right != NULL ? x->right->height : 0;
 	if (x->height != 1 + (hl > hr ? hl : hr) || hl - hr > 1 || hr - hl > 1)
-		return tfault(f, MEM_ETHEIGHT, blk, (uintptr_t)x->height, (uintptr_t)hl,
-			      (uintptr_t)hr);
-	want = mem_index_blockl(mnode(x))->size;
+		return mem_fault_set(f, MEM_ETHEIGHT, blk, (uintptr_t)x->height, (uintptr_t)hl,
+				     (uintptr_t)hr);
+	want = mem_index_block(mnode(x))->size;
 	if (max_of(x->left) > want)
 		want = max_of(x->left);
 	if (max_of(x->right) > want)
 		want = max_of(x->right);
 	if (mnode(x)->max != want)
-		return tfault(f, MEM_ETMAX, blk, mnode(x)->max, want, 0);
+		return mem_fault_set(f, MEM_ETMAX, blk, mnode(x)->max, want, 0);
 	return MEM_OK;
 }
 
@@ -304,9 +289,9 @@ int mem_index_checkl(struct mem_pool *pool, uintptr_t brk, struct mem_fault *f)
 		for (; down && x->left != NULL; x = x->left)
 			if ((err = child_ok(pool, x, x->left, brk, f)) != MEM_OK)
 				return err;
-		if ((uintptr_t)mem_index_blockl(mnode(x)) != (uintptr_t)expect)
-			return tfault(f, MEM_ETORDER, (uintptr_t)mem_index_blockl(mnode(x)),
-				      (uintptr_t)expect, expect == NULL, 0);
+		if ((uintptr_t)mem_index_block(mnode(x)) != (uintptr_t)expect)
+			return mem_fault_set(f, MEM_ETORDER, (uintptr_t)mem_index_block(mnode(x)),
+					     (uintptr_t)expect, expect == NULL, 0);
 		if ((err = check_node(pool, x, brk, f)) != MEM_OK)
 			return err;
 		expect = expect->next;
@@ -320,6 +305,6 @@ int mem_index_checkl(struct mem_pool *pool, uintptr_t brk, struct mem_fault *f)
 		x = up;		// its left subtree is done: visit it next
 	}
 	if (expect != NULL) // a block on the list that the tree does not hold
-		return tfault(f, MEM_ETORDER, (uintptr_t)expect, 0, 2, 0);
+		return mem_fault_set(f, MEM_ETORDER, (uintptr_t)expect, 0, 2, 0);
 	return MEM_OK;
 }

@@ -103,11 +103,17 @@ void *mem_sbrkl(struct mem_pool *pool, uintptr_t n)
 	return (void *)bl;
 }
 
-// unlink_or_carve takes n bytes from free block p (prev before it) and
-// answers the address of what it took: all of p, or its top n bytes.
-static struct mem_hdr *unlink_or_carve(struct mem_pool *pool, struct mem_hdr *prev,
-				       struct mem_hdr *p, uintptr_t n)
+// list_takel answers n bytes (already rounded) from the first free block
+// that fits, walking the list from the lowest address, or NULL if none
+// does: all of an exact fit, unlinked, or the top n bytes of a larger one.
+static void *list_takel(struct mem_pool *pool, uintptr_t n)
 {
+	struct mem_hdr *p, *prev = NULL;
+
+	for (p = pool->freelist; p != NULL && p->size < n; prev = p, p = p->next)
+		;
+	if (p == NULL)
+		return NULL;
 	if (p->size == n) {
 		if (prev != NULL)
 			prev->next = p->next;
@@ -164,24 +170,15 @@ int mem_free_refusedl(struct mem_pool *pool, const struct mem_hdr *prev, const s
 // the same first fit through its tree (mem/index.c).
 void *mem_allocl(struct mem_pool *pool, uintptr_t n)
 {
-	struct mem_hdr *p, *prev = NULL;
 	void *v;
 
 	mem_assert_locked(pool, "mem_allocl: lock not held");
 	n = mem_round(pool, n);
 	if (n == 0)
 		return NULL;
-	if (pool->index && (v = mem_index_takel(pool, n)) != NULL) {
-		pool->inuse += n;
-		return v;
-	}
-	for (p = pool->index ? NULL : pool->freelist; p != NULL; prev = p, p = p->next) {
-		if (p->size >= n) {
-			pool->inuse += n;
-			return unlink_or_carve(pool, prev, p, n);
-		}
-	}
-	v = mem_sbrkl(pool, n);
+	v = pool->index ? mem_index_takel(pool, n) : list_takel(pool, n);
+	if (v == NULL)
+		v = mem_sbrkl(pool, n);
 	if (v != NULL)
 		pool->inuse += n;
 	return v;

@@ -124,10 +124,12 @@ int mem_checkl(struct mem_pool *pool, struct mem_fault *fault);
 int mem_index_fits(uintptr_t granule);
 int mem_set_index(struct mem_pool *pool, int on);
 uintptr_t mem_meta(const struct mem_pool *pool);
-struct mem_hdr *mem_index_blockl(const struct mem_node *x);
+struct mem_hdr *mem_index_block(const struct mem_node *x);
 void *mem_index_takel(struct mem_pool *pool, uintptr_t n);
 int mem_index_freel(struct mem_pool *pool, uintptr_t a, uintptr_t n);
 int mem_index_checkl(struct mem_pool *pool, uintptr_t brk, struct mem_fault *fault);
+int mem_fault_set(struct mem_fault *f, enum mem_err err, uintptr_t block, uintptr_t a, uintptr_t b,
+		  uintptr_t c);
 
 // Locked entry points: take the lock, run the check in checked builds.
 void *mem_alloc(struct mem_pool *pool, uintptr_t n);

@@ -332,7 +332,7 @@ static void offset(struct replay *r, const struct mem_hdr *b, char *buf, size_t 
 static void node_offset(struct replay *r, const struct avl_node *n, char *buf, size_t len)
 {
 	// avl is a mem_node's first member
-	offset(r, n ? mem_index_blockl((const struct mem_node *)n) : NULL, buf, len);
+	offset(r, n ? mem_index_block((const struct mem_node *)n) : NULL, buf, len);
 }
 
 // step_tree prints the placement index after the free list, in order.

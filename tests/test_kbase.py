@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from test_gdb import listeners  # noqa: E402 (pytest puts tests/ on the path)
+from test_boot import console_lines as lines  # noqa: E402 (pytest puts tests/ on the path)
+from test_gdb import listeners  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "run-qemu.sh"
@@ -45,10 +46,6 @@ def run(*args, env=None, timeout=QEMU_TIMEOUT + 60):
 def boot(arch, *flags):
     need_image(arch)
     return run("--arch", arch, "--timeout", str(QEMU_TIMEOUT), *flags)
-
-
-def lines(p):
-    return [line.rstrip("\r") for line in p.stdout.splitlines()]
 
 
 def exit_line(p):
