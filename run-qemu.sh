@@ -140,7 +140,7 @@ set_opt() {
 	esac
 }
 
-# The limits the host tool and the image enforce (mem/replay.h), checked
+# The limits the host tool and the image enforce (replay/replay.h), checked
 # here before QEMU starts, with the tool's words.
 TRACE_MAX=67108864 PAGE_MIN=16 PAGE_MAX=1048576
 
@@ -180,7 +180,7 @@ max_cpus() {
 	echo "${n:-8}"
 }
 
-# check_opts applies the rules the image applies (mem/replay.c's
+# check_opts applies the rules the image applies (replay/replay.c's
 # replay_opts, kernel/main.c) so that QEMU starts only when they hold.
 check_opts() {
 	local p=${page:-4096} h=${heap:-67108864} linked=${HEAP_SIZE:-0x4000000} ncpu

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../mem/replay.h"
+#include "../replay/replay.h"
 
 extern uintptr_t newlib_sbrk_bytes, newlib_sbrk_high;
 

@@ -12,7 +12,7 @@ static struct spinlock cons_lock = SPINLOCK_INIT("console");
 static void console_puts(const char *s, size_t n)
 {
 	spin_lock(&cons_lock);
-	arch_console_write(s, n);
+	platform_console_write(s, n);
 	spin_unlock(&cons_lock);
 }
 
@@ -48,7 +48,7 @@ int kprintf(const char *fmt, ...)
 void kexit(int status)
 {
 	kprintf("# heaplab: exit %d\n", status);
-	arch_exit(status);
+	platform_exit(status);
 }
 
 // panic is where every fatal error ends: a fault, a failed check, a
@@ -71,16 +71,16 @@ void panic(const char *fmt, ...)
 					 __ATOMIC_ACQUIRE)) {
 		if (was != me)
 			arch_halt(); // another CPU is panicking: let its message out whole
-		arch_console_write(again, sizeof again - 1);
-		arch_exit(EXIT_PANIC);
+		platform_console_write(again, sizeof again - 1);
+		platform_exit(EXIT_PANIC);
 	}
 	n = snprintf(buf, sizeof buf, "panic: cpu %d: ", arch_cpu_id());
 	va_start(ap, fmt);
 	vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
 	va_end(ap);
-	arch_console_write(buf, strnlen(buf, sizeof buf));
-	arch_console_write("\n", 1);
+	platform_console_write(buf, strnlen(buf, sizeof buf));
+	platform_console_write("\n", 1);
 	n = snprintf(buf, sizeof buf, "# heaplab: exit %d\n", EXIT_PANIC);
-	arch_console_write(buf, (size_t)n);
-	arch_exit(EXIT_PANIC);
+	platform_console_write(buf, (size_t)n);
+	platform_exit(EXIT_PANIC);
 }

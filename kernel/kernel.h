@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "arch.h"
+#include "platform.h"
 
 // Exit statuses the image ends with. The last console line of every run
 // is "# heaplab: exit N"; run-qemu.sh requires it as well as QEMU's status.
@@ -32,9 +33,11 @@ struct spinlock {
 extern struct spinlock mem_lock; // the allocator's lock (mempool.lockarg)
 extern unsigned long spin_bound; // attempts before "lockup suspected"
 
-// Per-CPU state, indexed by arch_cpu_id().
+// Per-CPU state, indexed by arch_cpu_id(): the one per-CPU table (stacks
+// aside), with the architecture's part in arch (arch/ARCH/arch_cpu.h).
 struct cpu {
-	int id;
+	int id;			// first: x86's %gs:0 reads it (arch_cpu_id)
+	struct arch_cpu arch;	// the CPU port's own
 	int noff;		// depth of push_off nesting
 	uintptr_t intena;	// interrupt state before the outermost push_off
 	unsigned long acquires; // locks taken
@@ -77,6 +80,13 @@ int kverdict(void);
 
 // kexit prints "# heaplab: exit N" and ends the run.
 void kexit(int status) __attribute__((noreturn));
+
+// handover_take reads the hand-over blob "heaplab: CMDLINE\n" TRACE at
+// blob (kernel/handover.c): it answers the command line in *cmdline ("" if
+// there is no blob) and the trace with its length, or NULL when there is
+// none (the command line's trace=LEN token gives its length). A trace that
+// would run past ram_end is refused and ends the run.
+const char *handover_take(uintptr_t blob, uintptr_t ram_end, const char **cmdline, size_t *len);
 
 // brk: the caller side (brk_trap traps through arch_syscall1; the
 // allocator and newlib both use it) and the kernel side, sys_brk.

@@ -8,7 +8,7 @@ extern uint64_t stress_stat;
 #include <stdlib.h>
 #include <string.h>
 
-#include "../mem/replay.h"
+#include "../replay/replay.h"
 
 struct kopts {
 	uintptr_t heap; // trace mode: the replay's heap size

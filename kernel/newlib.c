@@ -80,7 +80,7 @@ int _write(int fd, const char *buf, int len)
 		return -1;
 	}
 	if (len > 0)
-		arch_console_write(buf, (size_t)len);
+		platform_console_write(buf, (size_t)len);
 	return len;
 }
 

@@ -428,7 +428,7 @@ static void leak_snap(struct leak *l)
 	l->nlsbrk = newlib_sbrk_bytes;
 }
 
-// Faults the guarded memory must catch (kernel/arch.h): each ends the run
+// Faults the guarded memory must catch (arch/arch.h): each ends the run
 // with a panic that names it, so they run only when asked for by name
 // (./run-qemu.sh --test NAME); returning at all is a failure.
 static int t_null_write(void)

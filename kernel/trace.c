@@ -4,7 +4,7 @@
 // allocator touches the break: output goes straight to the console.
 #include "kmem.h"
 
-#include "../mem/replay.h"
+#include "../replay/replay.h"
 
 // Room for the ids of a trace of up to REPLAY_ALLOCS_MAX allocs, the most
 // replay_scan lets through, in .bss: the replay gets the whole heap.
@@ -15,7 +15,7 @@ static struct replay_slot trace_slots[TRACE_SLOTS];
 static void trace_write(void *arg, const char *s, size_t n)
 {
 	(void)arg;
-	arch_console_write(s, n);
+	platform_console_write(s, n);
 }
 
 // trace_base answers the break aligned up to page: where a replay's heap

@@ -1,7 +1,7 @@
 // Lab 3 (docs/lab/3-free.md): your mem_freel. `make lab` builds the host
 // tools and tests with this file in place of mem/free.c; `make grade`
 // grades it. The checks of the arguments are given; the rest is yours.
-#include "../mem/mem.h"
+#include "../mem/internal.h"
 
 #include <string.h>
 

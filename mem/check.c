@@ -1,6 +1,6 @@
 // The allocator's full invariant walk (the seed's memCheck, completed: it
 // also checks the last block) and the words for every error it can name.
-#include "mem.h"
+#include "internal.h"
 
 #include <stdio.h>
 

@@ -1,6 +1,6 @@
 // mem_freel: giving a block back. Kept in a file of its own so that the
 // lab build (docs/lab) can swap in a student's version of it.
-#include "mem.h"
+#include "internal.h"
 
 #include <string.h>
 

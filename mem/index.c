@@ -33,7 +33,7 @@
 //   32-bit machine, 64 on a 64-bit one), the list walk below that.
 //   Lock rule: as for the list, everything here runs under the pool's lock
 //   (mem_allocl and mem_freel, which call it, assert that).
-#include "mem.h"
+#include "internal.h"
 #include "avl_augment.h"
 
 #include <string.h>

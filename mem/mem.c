@@ -29,7 +29,7 @@
 //
 //   Lock rule: all of it runs under the pool's lock (the *l functions
 //   assert it); mem_alloc/mem_free/mem_check take it.
-#include "mem.h"
+#include "internal.h"
 
 #include <string.h>
 

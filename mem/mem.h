@@ -106,30 +106,24 @@ void mem_init(struct mem_pool *pool, const struct mem_ops *ops, void *lockarg, u
 uintptr_t mem_round(const struct mem_pool *pool, uintptr_t n);
 const char *mem_strerror(int err);
 
-// Lock-held helpers (Plan 9's trailing l): the caller holds pool's lock,
-// which each asserts on entry with mem_assert_locked.
-void mem_assert_locked(struct mem_pool *pool, const char *msg);
+// Lock-held entry points (Plan 9's trailing l): the caller holds pool's
+// lock, which each asserts on entry. The pieces they are built from, which
+// the lab's files use too, are in mem/internal.h.
 void *mem_allocl(struct mem_pool *pool, uintptr_t n);
 int mem_freel(struct mem_pool *pool, void *p, uintptr_t n);
-int mem_free_argsl(struct mem_pool *pool, void *p, uintptr_t *n);
-int mem_free_refusedl(struct mem_pool *pool, const struct mem_hdr *prev, const struct mem_hdr *next,
-		      uintptr_t a, uintptr_t n);
 void *mem_sbrkl(struct mem_pool *pool, uintptr_t n);
 int mem_checkl(struct mem_pool *pool, struct mem_fault *fault);
 
 // The placement index (mem/index.c). mem_index_fits says whether a granule
 // can hold a block's header and node; mem_set_index switches a pool with no
 // free blocks to the index (on=1, if it fits) or the list walk (on=0) and
-// answers the mode in force.
+// answers the mode in force. mem_meta answers how many bytes at the start
+// of a free block the pool uses (its header, and its node with the index);
+// mem_index_block answers the free block a tree node sits in.
 int mem_index_fits(uintptr_t granule);
 int mem_set_index(struct mem_pool *pool, int on);
 uintptr_t mem_meta(const struct mem_pool *pool);
 struct mem_hdr *mem_index_block(const struct mem_node *x);
-void *mem_index_takel(struct mem_pool *pool, uintptr_t n);
-int mem_index_freel(struct mem_pool *pool, uintptr_t a, uintptr_t n);
-int mem_index_checkl(struct mem_pool *pool, uintptr_t brk, struct mem_fault *fault);
-int mem_fault_set(struct mem_fault *f, enum mem_err err, uintptr_t block, uintptr_t a, uintptr_t b,
-		  uintptr_t c);
 
 // Locked entry points: take the lock, run the check in checked builds.
 void *mem_alloc(struct mem_pool *pool, uintptr_t n);

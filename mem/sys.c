@@ -1,6 +1,6 @@
 // The seed's runtime interface, sysAlloc/sysFree/sysReserve, over the one
 // system pool `mempool`: lock, allocate, check, unlock, count.
-#include "mem.h"
+#include "internal.h"
 
 #include <stdio.h>
 

@@ -3,6 +3,7 @@
 # build/amd64/kernel32.elf, an elf32-i386 copy of the ELF64 kernel.elf
 # (which keeps the full symbols, for gdb). newlib comes from mk/newlib.mk.
 
+PLATFORM     := pc
 CROSS_CC     := gcc
 OBJDUMP      := objdump
 ARCH_CFLAGS  := -m64 -mno-red-zone -mcmodel=small -Iarch/x86 -Iarch/x86/64 -Iboot/x86

@@ -7,6 +7,7 @@
 # FPU off (CPACR, FPEXC) and no trap has FPU state to save. newlib's printf
 # still formats %f, with libgcc's soft-float routines.
 
+PLATFORM     := qemu-virt-arm
 CROSS_CC     := arm-none-eabi-gcc
 OBJDUMP      := arm-none-eabi-objdump
 ARM_TFLAGS   := -march=armv7-a -marm -mfloat-abi=soft

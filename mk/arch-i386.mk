@@ -2,6 +2,7 @@
 # multiboot loader boots build/i386/kernel.elf itself. newlib comes from
 # mk/newlib.mk.
 
+PLATFORM     := pc
 CROSS_CC     := gcc
 OBJDUMP      := objdump
 ARCH_CFLAGS  := -m32 -march=i686 -Iarch/x86 -Iarch/x86/32 -Iboot/x86

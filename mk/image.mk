@@ -9,7 +9,9 @@
 #   OBJDUMP       its objdump, for the listing
 #   ARCH_CFLAGS   target flags and the port's include directories
 #   ARCH_LDFLAGS  target link flags
-#   ARCH_SRCS     the port's .c and .S files (boot/ and arch/)
+#   PLATFORM      the board: platform/$(PLATFORM) (pc, qemu-virt-arm)
+#   ARCH_SRCS     the port's .c and .S files (boot/ and arch/; the board's
+#                 platform/$(PLATFORM)/*.c are added here)
 #   LIBGCC        the libgcc.a to link
 #   BOOT_IMAGE    what QEMU boots: kernel.elf, or a rule-made copy of it
 #   NEWLIB_INC, NEWLIB_LIBC (and optionally NEWLIB_CPPFLAGS) when newlib
@@ -39,11 +41,13 @@ endif
 
 NEWLIB_CPPFLAGS ?= -nostdinc -isystem $(NEWLIB_INC) -isystem $(shell $(CROSS_CC) -print-file-name=include)
 KERNEL_SRCS ?= $(sort $(wildcard kernel/*.c))
-IMAGE_SRCS  := $(KERNEL_SRCS) $(MEM_SRCS) $(ARCH_SRCS)
+PLATFORM_SRCS := $(sort $(wildcard platform/$(PLATFORM)/*.c))
+IMAGE_SRCS  := $(KERNEL_SRCS) $(MEM_SRCS) $(REPLAY_SRCS) $(ARCH_SRCS) $(PLATFORM_SRCS)
 IMAGE_OBJS  := $(patsubst %,$(IMG)/%.o,$(basename $(IMAGE_SRCS)))
 IMAGE_CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
 		-Wall -Wextra -Werror -g -O2 -fno-omit-frame-pointer -DMEM_DEBUG=$(MEM_DEBUG) -DMEM_INDEX=$(MEM_INDEX) \
-		-DNOLOCK=$(NOLOCK) $(NEWLIB_CPPFLAGS) -Ikernel -Imem $(ARCH_CFLAGS)
+		-DNOLOCK=$(NOLOCK) $(NEWLIB_CPPFLAGS) -Ikernel -Imem -Iarch -Iplatform \
+		-Iplatform/$(PLATFORM) $(ARCH_CFLAGS)
 IMAGE_LDFLAGS := $(ARCH_LDFLAGS) -nostdlib -static -T linker/$(ARCH).ld \
 		 -Wl,--defsym=HEAP_SIZE=$(HEAP_SIZE)
 

@@ -229,7 +229,7 @@ def test_usage_error(args):
 # Issue 13: every consumer of a trace refuses bad input as the host does,
 # and run-qemu.sh refuses what the image cannot take before QEMU starts.
 
-TRACE_MAX = 64 << 20  # REPLAY_TRACE_MAX in mem/replay.h
+TRACE_MAX = 64 << 20  # REPLAY_TRACE_MAX in replay/replay.h
 
 
 def run_qemu(*args, timeout=60):

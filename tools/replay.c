@@ -1,7 +1,7 @@
 // build/host/replay: replays an allocation trace through the real mem/ code
 // over a fresh simulated heap, printing what the image's trace mode prints.
 #include "../arch/host/host.h"
-#include "../mem/replay.h"
+#include "../replay/replay.h"
 
 #include <errno.h>
 #include <stdio.h>

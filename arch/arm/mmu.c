@@ -4,6 +4,7 @@
 // Strongly-ordered, and unaligned or exclusive accesses to it fault or are
 // unreliable on real hardware, whatever QEMU lets pass).
 #include "arm.h"
+#include "virt.h"
 
 #include "kernel.h"
 
@@ -52,9 +53,9 @@ static void mmu_map_l1(void)
 {
 	uint32_t mb;
 
-	for (mb = 1; mb < ARM_RAM_BASE / MIB; mb++)
+	for (mb = 1; mb < VIRT_RAM_BASE / MIB; mb++)
 		mmu_l1[mb] = mb * MIB | SECT_DEVICE;
-	for (mb = ARM_RAM_BASE / MIB; mb < (ARM_RAM_BASE + ARM_RAM_SIZE) / MIB; mb++)
+	for (mb = VIRT_RAM_BASE / MIB; mb < (VIRT_RAM_BASE + VIRT_RAM_SIZE) / MIB; mb++)
 		mmu_l1[mb] = mb * MIB | SECT_NORMAL;
 }
 
@@ -84,7 +85,7 @@ static void mmu_guard_stacks(void)
 	}
 }
 
-// arch_stack_guard: see kernel/arch.h.
+// arch_stack_guard: see arch/arch.h.
 int arch_stack_guard(uintptr_t addr)
 {
 	uintptr_t off = addr - (uintptr_t)arm_stack_sys;

@@ -2,6 +2,7 @@
 // with PSCI CPU_ON at arm_secondary (boot/arm/start.S), which gives each
 // its own stacks, the vectors and the boot CPU's page table, then mp_enter.
 #include "arm.h"
+#include "virt.h"
 
 #include "kernel.h"
 
@@ -15,18 +16,7 @@ int arch_cpu_id(void)
 	return (int)(ARM_CP15_READ(c0, c0, 5) & ARM_MPIDR_AFF0);
 }
 
-// smp_psci_error names a PSCI status (ARM DEN 0022, table 6).
-static const char *smp_psci_error(int st)
-{
-	static const char *const names[] = {
-	    "SUCCESS",	  "NOT_SUPPORTED",    "INVALID_PARAMETERS", "DENIED",	"ALREADY_ON",
-	    "ON_PENDING", "INTERNAL_FAILURE", "NOT_PRESENT",	    "DISABLED", "INVALID_ADDRESS",
-	};
-
-	return st <= 0 && -st < (int)(sizeof names / sizeof names[0]) ? names[-st] : "?";
-}
-
-// arch_start_cpus: see kernel/arch.h. CPU i's MPIDR is i (Aff0, as above);
+// arch_start_cpus: see arch/arch.h. CPU i's MPIDR is i (Aff0, as above);
 // the context id handed to arm_secondary's r0 is i too. The first CPU that
 // PSCI refuses ends the loop, so the ids of the CPUs started stay dense
 // (QEMU answers INVALID_PARAMETERS for CPUs past its -smp count). PSCI
@@ -38,10 +28,10 @@ int arch_start_cpus(int want, int *listed)
 	if (want > NCPU)
 		want = NCPU;
 	for (cpu = 1; cpu < want; cpu++) {
-		st = arm_psci_cpu_on((uint32_t)cpu, (uintptr_t)arm_secondary, (uint32_t)cpu);
-		if (st != ARM_PSCI_SUCCESS) {
+		st = psci_cpu_on((uintptr_t)cpu, (uintptr_t)arm_secondary, (uintptr_t)cpu);
+		if (st != PSCI_SUCCESS) {
 			kprintf("# arm: PSCI CPU_ON of cpu %d failed: %d (%s)\n", cpu, st,
-				smp_psci_error(st));
+				psci_error(st));
 			break;
 		}
 	}

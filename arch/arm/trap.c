@@ -16,8 +16,6 @@ _Static_assert(offsetof(struct arm_trapframe, pc) == ARM_TF_PC, "ARM_TF_PC");
 _Static_assert(offsetof(struct arm_trapframe, spsr) == ARM_TF_SPSR, "ARM_TF_SPSR");
 _Static_assert(sizeof(struct arm_trapframe) == ARM_TF_SIZE, "ARM_TF_SIZE");
 
-static int trap_depth[NCPU]; // per CPU, faults being reported: a second one stops at once
-
 static const char *const trap_kind_names[] = {
     [ARM_TRAP_UNDEF] = "undefined instruction",
     [ARM_TRAP_PABORT] = "prefetch abort",
@@ -81,7 +79,7 @@ static void trap_print(const char *fmt, ...)
 	n = vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		arch_console_write(buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+		platform_console_write(buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
 // trap_fix_pc turns the return address the exception left in tf->pc into
@@ -139,7 +137,7 @@ static void trap_semihosting_off(void)
 				  "status: start QEMU with -semihosting-config "
 				  "enable=on,target=native. Halted.\n";
 
-	arch_console_write(msg, sizeof msg - 1);
+	platform_console_write(msg, sizeof msg - 1);
 	for (;;)
 		__asm__ volatile("wfi");
 }
@@ -178,9 +176,9 @@ void arm_trap_fault(struct arm_trapframe *tf, int kind)
 	trap_fix_pc(tf, kind);
 	if (kind == ARM_TRAP_SVC && trap_svc_imm(tf) == ARM_SVC_SEMIHOST)
 		trap_semihosting_off();
-	if (trap_depth[arch_cpu_id()]++ > 0) {
-		arch_console_write(again, sizeof again - 1);
-		arch_exit(EXIT_PANIC);
+	if (mycpu()->arch.trap_depth++ > 0) { // a second fault while reporting one
+		platform_console_write(again, sizeof again - 1);
+		platform_exit(EXIT_PANIC);
 	}
 	trap_report(tf, kind, what);
 	if (kind == ARM_TRAP_DABORT)

@@ -48,7 +48,7 @@ void x86_mmu_init(void)
 	x86_mmu_enable();
 }
 
-// arch_stack_guard: see kernel/arch.h.
+// arch_stack_guard: see arch/arch.h.
 int arch_stack_guard(uintptr_t addr)
 {
 	int i;

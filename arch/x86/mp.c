@@ -7,8 +7,8 @@
 // tables), which takes the stack set aside here and calls x86_ap_start.
 //
 // Ids: the boot CPU is 0, the MADT's other CPUs 1, 2, ... in its order;
-// x86_cpus[id] holds each one's APIC id. Each CPU's %gs points at its own
-// x86_cpus entry (percpu.c), so arch_cpu_id is a single load.
+// cpus[id].arch.apicid is each one's APIC id. Each CPU's %gs points at its own
+// struct cpu (percpu.c), so arch_cpu_id is a single load.
 //
 // Handshake: the boot CPU writes the next CPU's id and stack top into
 // mp_ap_id and mp_ap_stack, sends the IPIs, and waits (MP_CHECKIN_MS at most)
@@ -19,10 +19,10 @@
 #include "x86.h"
 
 #include "kernel.h"
+#include "pc.h"
 
 #define MP_CHECKIN_MS 5000 // how long a started CPU may take to check in
 
-struct x86_cpu x86_cpus[NCPU];
 // Each other CPU's stack, above its guard page (mmu.c unmaps it).
 static char mp_stacks[NCPU - 1][GUARD_SIZE + AP_STACK_SIZE] __attribute__((aligned(4096)));
 extern char boot_stack_guard[]; // boot/x86/stack.S
@@ -32,7 +32,7 @@ static volatile int mp_ap_up;	// the last CPU that checked in
 
 extern const char x86_trampoline[], x86_trampoline_end[]; // trampoline.S
 
-// arch_cpu_id: see kernel/arch.h.
+// arch_cpu_id: see arch/arch.h.
 int arch_cpu_id(void)
 {
 	int id;
@@ -47,11 +47,11 @@ uintptr_t x86_guard_page(int id)
 	return id == 0 ? (uintptr_t)boot_stack_guard : (uintptr_t)mp_stacks[id - 1];
 }
 
-// x86_cpu_init makes this CPU CPU id: %gs points at x86_cpus[id].
+// x86_cpu_init makes this CPU CPU id: %gs points at cpus[id].
 void x86_cpu_init(int id)
 {
-	x86_cpus[id].id = id;
-	percpu_load(&x86_cpus[id]);
+	cpus[id].id = id;
+	percpu_load(&cpus[id]);
 }
 
 // mp_apicid answers this CPU's initial APIC id (CPUID leaf 1).
@@ -73,9 +73,9 @@ void x86_ap_start(void)
 	x86_cpu_init(id);
 	x86_tss_init(id);
 	trap_load();
-	if (mp_apicid() != x86_cpus[id].apicid)
+	if (mp_apicid() != cpus[id].arch.apicid)
 		panic("mp: cpu %d woke with APIC id %lu, the MADT said %lu", id,
-		      (unsigned long)mp_apicid(), (unsigned long)x86_cpus[id].apicid);
+		      (unsigned long)mp_apicid(), (unsigned long)cpus[id].arch.apicid);
 	__atomic_store_n(&mp_ap_up, id, __ATOMIC_RELEASE);
 	mp_enter();
 }
@@ -85,7 +85,7 @@ void x86_ap_start(void)
 // -1 if it did not.
 static int mp_start_ap(int id)
 {
-	uint32_t apicid = x86_cpus[id].apicid;
+	uint32_t apicid = cpus[id].arch.apicid;
 	int ms;
 
 	mp_ap_id = id;
@@ -110,15 +110,15 @@ static int mp_number(const uint32_t *apicids, int n)
 {
 	int i, have = 1, boot_listed = 0;
 
-	x86_cpus[0].apicid = mp_apicid();
+	cpus[0].arch.apicid = mp_apicid();
 	for (i = 0; i < n; i++)
-		if (apicids[i] == x86_cpus[0].apicid)
+		if (apicids[i] == cpus[0].arch.apicid)
 			boot_listed = 1;
 		else if (have < NCPU)
-			x86_cpus[have++].apicid = apicids[i];
+			cpus[have++].arch.apicid = apicids[i];
 	if (!boot_listed)
 		kprintf("# x86: the boot CPU's APIC id %lu is not in the MADT\n",
-			(unsigned long)x86_cpus[0].apicid);
+			(unsigned long)cpus[0].arch.apicid);
 	return have;
 }
 
@@ -140,7 +140,7 @@ static uintptr_t mp_lapic_base(uintptr_t madt_base)
 	return base;
 }
 
-// arch_start_cpus: see kernel/arch.h. The CPUs past the first that does
+// arch_start_cpus: see arch/arch.h. The CPUs past the first that does
 // not check in are not started, so the ids stay dense.
 int arch_start_cpus(int want, int *listed)
 {
@@ -157,7 +157,7 @@ int arch_start_cpus(int want, int *listed)
 	for (id = 1; id < want && id < have; id++)
 		if (mp_start_ap(id) < 0) {
 			kprintf("# x86: cpu %d (APIC id %lu) did not check in within %d ms\n", id,
-				(unsigned long)x86_cpus[id].apicid, MP_CHECKIN_MS);
+				(unsigned long)cpus[id].arch.apicid, MP_CHECKIN_MS);
 			break;
 		}
 	return id;

@@ -1,8 +1,9 @@
 // x86 halves of the spinlock and the idle loop: xchg to take the lock
 // (a locked operation, a full barrier), a plain store to release it (x86
 // keeps stores in order), pause while spinning, rdtsc for spin time.
-#include "../../kernel/arch.h"
 #include "x86.h"
+
+#include "pc.h"
 
 int arch_spin_trylock(volatile uint32_t *word)
 {

@@ -1,7 +1,7 @@
 // The IDT and the C half of every trap (trapasm.S is the other): a system
 // call goes to syscall_dispatch, a CPU exception ends the run via panic,
 // which names a NULL dereference or a stack overflow (kernel/fault.c). Each
-// CPU has its own copy of the IDT, whose double-fault gate leads to that
+// CPU has its own copy of the IDT (in its struct cpu), whose double-fault gate leads to that
 // CPU's own double-fault stack (tss.c).
 #include <string.h>
 
@@ -9,7 +9,6 @@
 
 #include "kernel.h"
 
-static struct gatedesc idt[NCPU][256];
 extern const uintptr_t trap_vectors[T_NEXC]; // trapasm.S
 extern char vector128[];		     // trapasm.S: the system call
 
@@ -55,8 +54,8 @@ void trap_init(void)
 	int i;
 
 	for (i = 0; i < T_NEXC; i++)
-		gate_set(&idt[0][i], trap_vectors[i], SEG_KCODE, 0);
-	gate_set(&idt[0][T_SYSCALL], (uintptr_t)vector128, SEG_KCODE, 3);
+		gate_set(&cpus[0].arch.idt[i], trap_vectors[i], SEG_KCODE, 0);
+	gate_set(&cpus[0].arch.idt[T_SYSCALL], (uintptr_t)vector128, SEG_KCODE, 3);
 	trap_load();
 }
 
@@ -65,11 +64,12 @@ void trap_init(void)
 void trap_load(void)
 {
 	int id = arch_cpu_id();
-	struct x86_desc_ptr d = {sizeof idt[id] - 1, (uintptr_t)idt[id]};
+	struct gatedesc *idt = cpus[id].arch.idt;
+	struct x86_desc_ptr d = {sizeof cpus[id].arch.idt - 1, (uintptr_t)idt};
 
 	if (id != 0)
-		memcpy(idt[id], idt[0], sizeof idt[id]);
-	x86_df_gate(&idt[id][T_DBLFLT], id);
+		memcpy(idt, cpus[0].arch.idt, sizeof cpus[id].arch.idt);
+	x86_df_gate(&idt[T_DBLFLT], id);
 
 	__asm__ volatile("lidt %0" : : "m"(d));
 }
@@ -77,11 +77,8 @@ void trap_load(void)
 // A page fault in a guard page runs on what is left of the overflowed
 // stack, too little for panic: trap_overflow notes where it happened and
 // moves to the double fault's stack (int $8 through this CPU's gate: a task
-// switch on i386, IST1 on amd64), where x86_double_fault reports it.
-static struct {
-	uintptr_t pc;
-	const char *how;
-} trap_overflowed[NCPU];
+// switch on i386, IST1 on amd64), where x86_double_fault reports it; the
+// CPU's struct cpu keeps the page fault's pc and access.
 
 // trap_pf_how names the access of a page fault's error code.
 static const char *trap_pf_how(uintptr_t err)
@@ -94,8 +91,8 @@ static void trap_overflow(const struct trapframe *tf)
 {
 	int id = arch_cpu_id();
 
-	trap_overflowed[id].pc = TF_PC(tf);
-	trap_overflowed[id].how = trap_pf_how(tf->err);
+	cpus[id].arch.overflow_pc = TF_PC(tf);
+	cpus[id].arch.overflow_how = trap_pf_how(tf->err);
 	__asm__ volatile("int %0" : : "i"(T_DBLFLT) : "memory");
 	__builtin_unreachable();
 }
@@ -131,9 +128,9 @@ void x86_double_fault(uintptr_t sp, uintptr_t pc)
 	int id = arch_cpu_id(), owner = arch_stack_guard(sp);
 	const char *how = "access";
 
-	if (trap_overflowed[id].how != NULL) {
-		pc = trap_overflowed[id].pc;
-		how = trap_overflowed[id].how;
+	if (cpus[id].arch.overflow_how != NULL) {
+		pc = cpus[id].arch.overflow_pc;
+		how = cpus[id].arch.overflow_how;
 	}
 	fault_panic_named(rcr2(), how, pc);
 	if (owner >= 0)

@@ -5,35 +5,10 @@
 #ifndef HEAPLAB_X86_H
 #define HEAPLAB_X86_H
 
-// Physical memory of `qemu-system-{i386,x86_64} -m 256M` as heaplab uses it,
-// identity-mapped (mmu.c): 4 GiB in big pages (2 MiB on amd64, 4 MiB on
-// i386), but the kernel image in 4 KiB pages so that page 0 and the guard
-// page below every CPU's stack stay unmapped:
-//
-//   0x00000000  +------------------+  page 0: unmapped (NULL faults)
-//   0x00008000  |  AP trampoline   |  boot/x86/trampoline.S, copied here
-//   0x00009000  |  multiboot info  |  QEMU's memory map and boot info
-//   0x000a0000  |  VGA, BIOS       |
-//   0x00100000  +------------------+  linker/ARCH.ld: multiboot header,
-//               |  kernel image    |  text, rodata, data, bss (stacks, each
-//               |                  |  above an unmapped guard page; the
-//               |                  |  double-fault stacks; page tables)
-//   _heap_start +------------------+  page-aligned; QEMU first loads the
-//               |  heap            |  multiboot module (the trace) here:
-//               |  (HEAP_SIZE)     |  start.c moves it past _heap_end and
-//   _heap_end   +------------------+  zeroes the heap before kmain
-//               |  the trace       |
-//   0x10000000  +------------------+  end of RAM (-m 256M; run-qemu.sh gives
-//                                     more when the heap and trace need it)
-//   0xc0000000  ....................  the heap ends below (linker/ARCH.ld)
-//   0xfee00000  |  local APIC      |  (mapped uncached, as is all of the
-//                                     last GiB below 4 GiB)
-//
-// I/O ports: COM1 at 0x3f8 (serial.c), isa-debug-exit at 0xf4 (cpu.c), the
-// PIT at 0x40-0x43 and 0x61 (pit.c), the legacy PICs (masked).
+// The PC's physical memory map and I/O ports are in platform/pc/pc.h.
 
 // GDT selectors (arch/x86/gdt.c): a flat kernel code and data segment,
-// then on i386 one small data segment per CPU, over its struct x86_cpu,
+// then on i386 one small data segment per CPU, over its struct cpu,
 // that %gs holds (amd64 points the GS base MSR at it instead), then two
 // slots per CPU for its task state (tss.c): on i386 its own TSS and the
 // double fault's task, on amd64 one 16-byte TSS descriptor.
@@ -151,25 +126,15 @@ struct x86_desc_ptr {
 extern const struct x86_desc_ptr gdt_desc; // gdt.c; boot/x86 loads it
 void gdt_set(int sel, uint64_t desc);	   // gdt.c
 
-// What each CPU keeps for itself; %gs points at its own (percpu.c), so
-// arch_cpu_id is one load. id must stay the first field.
-struct x86_cpu {
-	int id;		 // dense: 0 the boot CPU, then the MADT's order
-	uint32_t apicid; // its local APIC's id
-};
-extern struct x86_cpu x86_cpus[NCPU];		   // mp.c
-void percpu_load(struct x86_cpu *c);		   // 32/percpu.c, 64/percpu.c
+struct cpu;
+void percpu_load(struct cpu *c);		   // 32/percpu.c, 64/percpu.c
 void x86_cpu_init(int id);			   // mp.c
 void x86_ap_start(void) __attribute__((noreturn)); // mp.c: the other CPUs' C entry
 
-// The local APIC (lapic.c), the PIT's channel 2 as a delay (pit.c), and the
-// CPU list of the ACPI MADT (acpi.c).
+// The local APIC (lapic.c).
 void lapic_init(uintptr_t base);
 void lapic_ipi_init(uint32_t apicid);
 void lapic_ipi_startup(uint32_t apicid, uint32_t page);
-void pit_delay_us(uint32_t us);
-int acpi_madt_cpus(uint32_t *apicids, int max, uintptr_t *lapic_base);
-void acpi_early(void); // before x86_mmu_init
 
 // Guarded memory: the paging (mmu.c over the per-width halves in 32/ and
 // 64/paging.c), the stacks' guard pages (mp.c, boot/x86/stack.S), each
@@ -184,11 +149,9 @@ extern char x86_df_stacks[NCPU][DF_STACK_SIZE]; // tss.c
 void x86_double_fault(uintptr_t sp, uintptr_t pc) __attribute__((noreturn)); // trap.c
 
 void x86_start(uint32_t magic, uint32_t info) __attribute__((noreturn)); // start.c
-void serial_init(void);							 // serial.c
 void trap_init(void);							 // trap.c
 void trap_load(void);							 // trap.c
 void trap(struct trapframe *tf);					 // trap.c
-void pic_disable(void);							 // cpu.c
 #endif
 
 #endif

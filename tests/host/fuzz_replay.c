@@ -15,7 +15,7 @@
 //    when there is an error line.
 // Any failure, panic or sanitizer report aborts.
 #include "../../arch/host/host.h"
-#include "../../mem/replay.h"
+#include "../../replay/replay.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,9 @@
 // i386 per-CPU data: each CPU's %gs selects a data segment of its own in
-// the GDT (SEG_KCPU(id)) whose base is its struct x86_cpu, so that %gs:0
+// the GDT (SEG_KCPU(id)) whose base is its struct cpu, so that %gs:0
 // is its id (arch_cpu_id). The trap entry saves and restores %gs.
 #include "x86.h"
+
+#include "kernel.h"
 
 // percpu_desc answers a present ring-0 read/write data descriptor over
 // [base, base + limit], byte granular, 32-bit.
@@ -12,7 +14,7 @@ static uint64_t percpu_desc(uintptr_t base, uint32_t limit)
 }
 
 // percpu_load points this CPU's %gs at c.
-void percpu_load(struct x86_cpu *c)
+void percpu_load(struct cpu *c)
 {
 	uint16_t sel = SEG_KCPU(c->id);
 

@@ -9,20 +9,6 @@
 
 #include "kernel.h"
 
-struct tss {
-	uint16_t link, r0;
-	uint32_t esp0;
-	uint16_t ss0, r1;
-	uint32_t esp1;
-	uint16_t ss1, r2;
-	uint32_t esp2;
-	uint16_t ss2, r3;
-	uint32_t cr3, eip, eflags, eax, ecx, edx, ebx, esp, ebp, esi, edi;
-	uint16_t es, r4, cs, r5, ss, r6, ds, r7, fs, r8, gs, r9, ldt, r10;
-	uint16_t trap, iomap;
-};
-
-static struct tss tss_cpu[NCPU], tss_df[NCPU];
 char x86_df_stacks[NCPU][DF_STACK_SIZE] __attribute__((aligned(16)));
 
 // tss_desc answers a present, available 32-bit TSS descriptor for t.
@@ -40,7 +26,7 @@ static uint64_t tss_desc(const struct tss *t)
 static void x86_df_task(void) __attribute__((noreturn, used));
 static void x86_df_task(void)
 {
-	const struct tss *t = &tss_cpu[arch_cpu_id()];
+	const struct tss *t = &mycpu()->arch.tss[0];
 
 	__asm__ volatile("clts"); // the switch set CR0.TS: printf's x87 code would trap
 	x86_double_fault(t->esp, t->eip);
@@ -50,9 +36,9 @@ static void x86_df_task(void)
 // its own into the task register.
 void x86_tss_init(int id)
 {
-	struct tss *df = &tss_df[id];
+	struct tss *own = &cpus[id].arch.tss[0], *df = &cpus[id].arch.tss[1];
 
-	tss_cpu[id].iomap = tss_df[id].iomap = sizeof(struct tss);
+	own->iomap = df->iomap = sizeof(struct tss);
 	df->cr3 = (uintptr_t)x86_pd;
 	df->eip = (uintptr_t)x86_df_task;
 	df->eflags = 0x2; // interrupts off; bit 1 is always set
@@ -60,7 +46,7 @@ void x86_tss_init(int id)
 	df->cs = SEG_KCODE;
 	df->ss = df->ds = df->es = df->fs = SEG_KDATA;
 	df->gs = SEG_KCPU(id); // arch_cpu_id works in the task
-	gdt_set(SEG_TSS(id), tss_desc(&tss_cpu[id]));
+	gdt_set(SEG_TSS(id), tss_desc(own));
 	gdt_set(SEG_TSS(id) + 8, tss_desc(df));
 	__asm__ volatile("ltr %w0" : : "r"(SEG_TSS(id)) : "memory");
 }

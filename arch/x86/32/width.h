@@ -55,4 +55,20 @@ static inline void gate_set(struct gatedesc *g, uintptr_t handler, uint16_t sel,
 	g->off_hi = handler >> 16;
 }
 
+// A task state segment (tss.c): i386 keeps two per CPU, its own and the
+// double fault's task.
+#define X86_NTSS 2 // TSSes per CPU: its own (tss[0]) and the double fault's task (tss[1])
+struct tss {
+	uint16_t link, r0;
+	uint32_t esp0;
+	uint16_t ss0, r1;
+	uint32_t esp1;
+	uint16_t ss1, r2;
+	uint32_t esp2;
+	uint16_t ss2, r3;
+	uint32_t cr3, eip, eflags, eax, ecx, edx, ebx, esp, ebp, esi, edi;
+	uint16_t es, r4, cs, r5, ss, r6, ds, r7, fs, r8, gs, r9, ldt, r10;
+	uint16_t trap, iomap;
+};
+
 #endif

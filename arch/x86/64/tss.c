@@ -5,27 +5,18 @@
 
 #include "kernel.h"
 
-struct tss {
-	uint32_t reserved0;
-	uint64_t rsp[3]; // ring 0..2 stacks: unused, heaplab stays in ring 0
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3, iomap; // no I/O permission map: past the limit
-} __attribute__((packed));
-
-static struct tss tss[NCPU];
 char x86_df_stacks[NCPU][DF_STACK_SIZE] __attribute__((aligned(16)));
 
 // x86_tss_init fills CPU id's TSS, writes its 16-byte descriptor (a present
 // available 64-bit TSS) into the GDT and loads it into the task register.
 void x86_tss_init(int id)
 {
-	uintptr_t base = (uintptr_t)&tss[id];
-	uint64_t limit = sizeof tss[id] - 1;
+	struct tss *t = &cpus[id].arch.tss[0];
+	uintptr_t base = (uintptr_t)t;
+	uint64_t limit = sizeof *t - 1;
 
-	tss[id].ist[0] = (uintptr_t)x86_df_stacks[id] + DF_STACK_SIZE;
-	tss[id].iomap = sizeof tss[id];
+	t->ist[0] = (uintptr_t)x86_df_stacks[id] + DF_STACK_SIZE;
+	t->iomap = sizeof *t;
 	gdt_set(SEG_TSS(id), (limit & 0xffff) | (uint64_t)(base & 0xffffff) << 16 | 0x89ull << 40 |
 				 ((limit >> 16) & 0xf) << 48 |
 				 (uint64_t)((base >> 24) & 0xff) << 56);

@@ -55,4 +55,16 @@ static inline void gate_set(struct gatedesc *g, uintptr_t handler, uint16_t sel,
 	g->reserved = 0;
 }
 
+// The task state segment (tss.c): only IST1, the double fault's stack, is
+// used.
+#define X86_NTSS 1 // TSSes per CPU: one, holding IST1
+struct tss {
+	uint32_t reserved0;
+	uint64_t rsp[3]; // ring 0..2 stacks: unused, heaplab stays in ring 0
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3, iomap; // no I/O permission map: past the limit
+} __attribute__((packed));
+
 #endif

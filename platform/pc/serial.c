@@ -2,6 +2,8 @@
 // interrupts off. QEMU connects it to stdio.
 #include "x86.h"
 
+#include "pc.h"
+
 #define COM1	 0x3f8
 #define UART_THR 0 // transmit holding register (DLAB=0)
 #define UART_DLL 0 // divisor latch, low byte (DLAB=1)
@@ -27,8 +29,8 @@ void serial_init(void)
 	outb(COM1 + UART_MCR, 0x03); // DTR, RTS; OUT2 off: no interrupts
 }
 
-// arch_console_write sends the n bytes at s as they are (no \r added).
-void arch_console_write(const char *s, size_t n)
+// platform_console_write sends the n bytes at s as they are (no \r added).
+void platform_console_write(const char *s, size_t n)
 {
 	size_t i;
 

@@ -4,7 +4,7 @@
 #ifndef HEAPLAB_REPLAY_H
 #define HEAPLAB_REPLAY_H
 
-#include "mem.h"
+#include "../mem/mem.h"
 
 // Exit statuses of a replay (and of build/host/replay).
 enum {

@@ -1,11 +1,17 @@
-// What portable kernel code needs from each architecture. arch/x86 (i386,
-// amd64) and arch/arm each implement all of it; kernel/ and mem/ never test
-// the architecture with #ifdef.
+// What portable kernel code needs from the CPU: traps, atomics, interrupt
+// state, per-CPU identity, stacks and guard pages, the tick counter. Each
+// CPU port (arch/x86 for i386 and amd64, arch/arm) implements all of it;
+// what the board around the CPU supplies (console, exit, device timers) is
+// platform/platform.h. kernel/ and mem/ never test the architecture with
+// #ifdef. Each port also has an arch_cpu.h, found on the include path, with
+// struct arch_cpu: its part of the one struct cpu (kernel/kernel.h).
 #ifndef HEAPLAB_ARCH_H
 #define HEAPLAB_ARCH_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "arch_cpu.h"
 
 // Heap bounds, defined by linker/$(ARCH).ld after the kernel's sections,
 // page-aligned; HEAP_SIZE (make variable) bytes apart.
@@ -20,13 +26,6 @@ extern char _heap_start[], _heap_end[];
 // arch_syscall1 is the syscall stub: it traps into the kernel and answers
 // the handler's result.
 uintptr_t arch_syscall1(uintptr_t num, uintptr_t arg);
-
-// Console: write bytes to the serial port (COM1 / PL011), polled.
-void arch_console_write(const char *s, size_t n);
-
-// End the run with status (0 = success) through isa-debug-exit (x86) or
-// semihosting SYS_EXIT_EXTENDED (arm). Never returns.
-void arch_exit(int status) __attribute__((noreturn));
 
 // Atomic 64-bit add, for the allocator's byte counters.
 void arch_atomic_add64(uint64_t *p, int64_t delta);

@@ -1,9 +1,10 @@
-// 32-bit ARM PSCI: the firmware interface that powers CPUs on, through the
-// conduit the device tree's /psci node names ("hvc" on QEMU virt, "smc"
-// with -M virt,virtualization=on, where QEMU plays the secure monitor).
+// PSCI on the virt board: the firmware interface that powers CPUs on,
+// through the conduit the device tree's /psci node names ("hvc" on QEMU
+// virt, "smc" with -M virt,virtualization=on, where QEMU plays the secure
+// monitor). The call itself is the CPU port's arm_smccc.
 #include <string.h>
 
-#include "arm.h"
+#include "virt.h"
 
 #include "kernel.h"
 
@@ -11,7 +12,7 @@
 // a header, then a block of big-endian 32-bit tokens, each node a
 // BEGIN_NODE with its name, its properties and its children, then an
 // END_NODE; property names are offsets into a strings block. QEMU puts the
-// tree at the bottom of RAM when it boots an ELF image (arch/arm/arm.h).
+// tree at the bottom of RAM when it boots an ELF image (virt.h).
 #define FDT_MAGIC      0xd00dfeedu
 #define FDT_BEGIN_NODE 1u
 #define FDT_END_NODE   2u
@@ -88,7 +89,7 @@ static enum psci_conduit psci_conduit(void)
 	const char *method;
 
 	if (conduit < 0) {
-		method = fdt_psci_method((const void *)ARM_RAM_BASE);
+		method = fdt_psci_method((const void *)VIRT_RAM_BASE);
 		conduit = method != NULL && strcmp(method, "smc") == 0 ? PSCI_SMC : PSCI_HVC;
 		if (method != NULL && strcmp(method, "smc") != 0 && strcmp(method, "hvc") != 0)
 			kprintf("# arm: unknown PSCI method '%s' in the device tree, using hvc\n",
@@ -97,29 +98,23 @@ static enum psci_conduit psci_conduit(void)
 	return conduit;
 }
 
-// psci_call makes PSCI call fn with arguments a1-a3 through the conduit and
-// answers r0. The firmware may clobber r1-r3 (SMCCC); it keeps the rest.
-static int32_t psci_call(uint32_t fn, uint32_t a1, uint32_t a2, uint32_t a3)
+// psci_cpu_on: see virt.h. The CPU_ON of the caller's width; the dsb
+// makes every write so far visible before the new CPU can run.
+int psci_cpu_on(uintptr_t mpidr, uintptr_t entry, uintptr_t context)
 {
-	enum psci_conduit conduit = psci_conduit(); // before r0-r3 are loaded
-	register uint32_t r0 __asm__("r0") = fn;
-	register uint32_t r1 __asm__("r1") = a1;
-	register uint32_t r2 __asm__("r2") = a2;
-	register uint32_t r3 __asm__("r3") = a3;
+	uintptr_t fn = sizeof(uintptr_t) == 8 ? PSCI_CPU_ON64 : PSCI_CPU_ON32;
 
-	if (conduit == PSCI_SMC)
-		__asm__ volatile(".arch_extension sec\n\tsmc #0"
-				 : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3)::"memory");
-	else
-		__asm__ volatile(".arch_extension virt\n\thvc #0"
-				 : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3)::"memory");
-	return (int32_t)r0;
+	__asm__ volatile("dsb sy" ::: "memory");
+	return (int)arm_smccc(psci_conduit() == PSCI_SMC, fn, mpidr, entry, context);
 }
 
-// arm_psci_cpu_on: see arm.h. The dsb makes every write so far visible
-// before the new CPU can run.
-int arm_psci_cpu_on(uint32_t mpidr, uintptr_t entry, uint32_t context)
+// psci_error: see virt.h; it names a PSCI status (ARM DEN 0022, table 6).
+const char *psci_error(int st)
 {
-	__asm__ volatile("dsb" ::: "memory");
-	return psci_call(ARM_PSCI_CPU_ON, mpidr, entry, context);
+	static const char *const names[] = {
+	    "SUCCESS",	  "NOT_SUPPORTED",    "INVALID_PARAMETERS", "DENIED",	"ALREADY_ON",
+	    "ON_PENDING", "INTERNAL_FAILURE", "NOT_PRESENT",	    "DISABLED", "INVALID_ADDRESS",
+	};
+
+	return st <= 0 && -st < (int)(sizeof names / sizeof names[0]) ? names[-st] : "?";
 }

@@ -10,6 +10,8 @@
 
 #include "x86.h"
 
+#include "pc.h"
+
 #include "kernel.h"
 
 #define EBDA_SEGMENT	0x40e // BIOS data area: the EBDA's segment

@@ -1,7 +1,8 @@
-// The 32-bit ARM console: the virt board's PL011 UART at 0x09000000,
-// polled (no interrupts), transmit only.
-#include "arm.h"
-#include "arch.h"
+// The virt board's console: the PL011 UART at 0x09000000, polled (no
+// interrupts), transmit only.
+#include <stdint.h>
+
+#include "virt.h"
 
 #define UART_DR	  0x00 // data
 #define UART_FR	  0x18 // flags
@@ -16,14 +17,14 @@
 #define CR_TXE	   (1u << 8)
 #define CR_RXE	   (1u << 9)
 
-static inline volatile uint32_t *uart_reg(uint32_t off)
+static inline volatile uint32_t *uart_reg(uintptr_t off)
 {
-	return (volatile uint32_t *)(ARM_PL011_BASE + off);
+	return (volatile uint32_t *)(VIRT_PL011_BASE + off);
 }
 
-// arm_console_init sets 8N1 with FIFOs and enables the UART; the baud
+// pl011_init sets 8N1 with FIFOs and enables the UART; the baud
 // rate is whatever the firmware left (QEMU ignores it).
-void arm_console_init(void)
+void pl011_init(void)
 {
 	*uart_reg(UART_CR) = 0;
 	*uart_reg(UART_IMSC) = 0;
@@ -31,7 +32,7 @@ void arm_console_init(void)
 	*uart_reg(UART_CR) = CR_UARTEN | CR_TXE | CR_RXE;
 }
 
-void arch_console_write(const char *s, size_t n)
+void platform_console_write(const char *s, size_t n)
 {
 	while (n-- > 0) {
 		while (*uart_reg(UART_FR) & FR_TXFF)

@@ -4,6 +4,8 @@
 // when the count runs out. Starting the other CPUs needs only these waits.
 #include "x86.h"
 
+#include "pc.h"
+
 #include "kernel.h"
 
 #define PIT_HZ	       1193182u

@@ -1,0 +1,33 @@
+// The allocator's own pieces, for mem/*.c and for the lab's files that
+// replace one of them (lab/free.c stands in for mem/free.c): not part of
+// the interface the kernel and the host programs use (mem/mem.h). Every
+// function here runs with the pool's lock held.
+#ifndef HEAPLAB_MEM_INTERNAL_H
+#define HEAPLAB_MEM_INTERNAL_H
+
+#include "mem.h"
+
+// mem_assert_locked fails the run with msg unless this CPU holds pool's
+// lock: each lock-held function calls it on entry.
+void mem_assert_locked(struct mem_pool *pool, const char *msg);
+
+// The checks every mem_freel makes, in the seed's order. mem_free_argsl
+// refuses a bad pointer or size and rounds *n to the granule;
+// mem_free_refusedl refuses the range [a, a+n) given its neighbours in the
+// free list, prev (the last block below it, or NULL) and next (the first
+// above it, or NULL). Each answers MEM_OK or why the free is refused.
+int mem_free_argsl(struct mem_pool *pool, void *p, uintptr_t *n);
+int mem_free_refusedl(struct mem_pool *pool, const struct mem_hdr *prev, const struct mem_hdr *next,
+		      uintptr_t a, uintptr_t n);
+
+// The placement index's halves of alloc, free and check (mem/index.c):
+// mem_allocl, mem_freel and mem_checkl call them when pool->index is set.
+void *mem_index_takel(struct mem_pool *pool, uintptr_t n);
+int mem_index_freel(struct mem_pool *pool, uintptr_t a, uintptr_t n);
+int mem_index_checkl(struct mem_pool *pool, uintptr_t brk, struct mem_fault *fault);
+
+// mem_fault_set fills *f (if f is not NULL) and answers err.
+int mem_fault_set(struct mem_fault *f, enum mem_err err, uintptr_t block, uintptr_t a, uintptr_t b,
+		  uintptr_t c);
+
+#endif

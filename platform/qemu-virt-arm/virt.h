@@ -1,0 +1,64 @@
+// QEMU's virt board for ARM (platform/qemu-virt-arm), shared by the arm
+// and arm64 ports: its memory map, the PL011 UART, PSCI (the firmware that
+// powers CPUs on) and the semihosting calls that end a run. The CPU port
+// supplies the two instructions the board cannot: arm_semihost (the
+// semihosting trap) and arm_smccc (an hvc or smc firmware call).
+#ifndef HEAPLAB_VIRT_H
+#define HEAPLAB_VIRT_H
+
+// Physical memory of `qemu-system-arm -M virt -m 256M` as heaplab uses it:
+//
+//   0x00000000  +------------------+  flash; the first MiB is left unmapped
+//               |  devices         |  so that NULL dereferences fault
+//   0x09000000  |  PL011 UART      |
+//   0x40000000  +------------------+  RAM; QEMU puts the device tree here
+//   0x40100000  |  kernel image    |  linker/arm.ld: text, data, bss,
+//               |  mode stacks     |  the stacks of every mode for each of
+//               |  heap            |  NCPU CPUs (boot/arm/start.S),
+//               |                  |  then the heap [_heap_start, _heap_end)
+//   0x48000000  +------------------+  hand-over blob from run-qemu.sh:
+//               |  "heaplab: ..."  |  "heaplab: CMDLINE\n" TRACE NUL
+//   0x50000000  +------------------+  end of RAM (-m 256M)
+#define VIRT_RAM_BASE	0x40000000u
+#define VIRT_RAM_SIZE	0x10000000u
+#define VIRT_HANDOVER	0x48000000u
+#define VIRT_PL011_BASE 0x09000000u
+
+// PSCI (ARM DEN 0022): CPU_ON, in its SMC32 form for a 32-bit caller and
+// SMC64 for a 64-bit one (psci.c picks by the width of a pointer).
+#define PSCI_CPU_ON32 0x84000003u // CPU_ON(target MPIDR, entry, context)
+#define PSCI_CPU_ON64 0xc4000003u
+#define PSCI_SUCCESS  0
+
+// Semihosting (ARM's "Semihosting for AArch32 and AArch64"): the calls
+// board.c makes. QEMU answers them when started with -semihosting-config
+// enable=on.
+#define SEMIHOST_EXIT_EXTENDED		      0x20
+#define SEMIHOST_ADP_STOPPED_APPLICATION_EXIT 0x20026
+
+#ifndef __ASSEMBLER__
+#include <stddef.h>
+#include <stdint.h>
+
+#include "platform.h"
+
+// The CPU port's half (arch/arm): arm_semihost issues semihosting call op
+// with argument block arg and answers the result; arm_smccc makes firmware
+// call fn with arguments a1-a3 through hvc (smc = 0) or smc (smc = 1) and
+// answers the first result register.
+uintptr_t arm_semihost(uintptr_t op, const void *arg);
+intptr_t arm_smccc(int smc, uintptr_t fn, uintptr_t a1, uintptr_t a2, uintptr_t a3);
+
+// The board's half, for the CPU port: pl011_init sets the UART up (8N1,
+// FIFOs on); psci_cpu_on asks the firmware to start the CPU whose MPIDR is
+// mpidr at the physical address entry (MMU off, context in the first
+// argument register) and answers PSCI's status, PSCI_SUCCESS or a negative
+// error; virt_boot_info answers the command line and the trace run-qemu.sh
+// handed over (kernel/handover.c reads the blob).
+void pl011_init(void);
+int psci_cpu_on(uintptr_t mpidr, uintptr_t entry, uintptr_t context);
+const char *psci_error(int st); // a PSCI status's name (ARM DEN 0022, table 6)
+const char *virt_boot_info(const char **cmdline, size_t *len);
+#endif
+
+#endif
