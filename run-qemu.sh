@@ -21,8 +21,9 @@ root) and the image is built or brought up to date (make ARCH=...) first.
                  bytes (64 MiB), 131072 alloc lines, 128 bytes an ID
   --test NAME    run only the self-test case NAME (kernel test=NAME; a
                  wrong name lists them), without the SMP stress and the
-                 demo; null_write and stack_overflow run only this way and
-                 end in a panic that names the fault
+                 demo; null_write, stack_overflow and stack_overflow_cpu1
+                 (with --smp 2) run only this way and end in a panic that
+                 names the fault
   --heap BYTES   trace mode: the replay's heap size (kernel heap=BYTES), a
                  whole number of pages; at most the heap linked in
                  (HEAP_SIZE=BYTES ./run-qemu.sh ... links a bigger one;

@@ -23,6 +23,7 @@ int selftest_run(const char *only); // NULL: every case not marked alone
 int mp_start(int want);
 extern unsigned long mp_late_ms; // mplate=MS (kernel/mp.c)
 void mp_stress(int up);
+int mp_run_cpu1(void (*fn)(void));
 void stress_cpu(int cpu);
 int stress_report(int up, uintptr_t inuse0, uint64_t stat0);
 void demo_run(void);

@@ -6,10 +6,11 @@
 
 #define MP_UP_MS 10000 // how long a started CPU may take to reach mp_enter
 
-static volatile int ncpu_up = 1; // CPUs in the kernel (the boot CPU counts)
-static volatile int gate;	 // set once every CPU is up: how many run the stress
-static volatile int ndone;	 // CPUs that finished their share
-unsigned long mp_late_ms;	 // mplate=MS: CPU 1 is that late (a test of the wait)
+static volatile int ncpu_up = 1;       // CPUs in the kernel (the boot CPU counts)
+static volatile int gate;	       // set once every CPU is up: how many run the stress
+static volatile int ndone;	       // CPUs that finished their share
+unsigned long mp_late_ms;	       // mplate=MS: CPU 1 is that late (a test of the wait)
+static void (*volatile mp_task)(void); // what CPU 1 runs instead of the stress (mp_run_cpu1)
 
 // mp_spin_ms spins for ms milliseconds of arch_ticks.
 static void mp_spin_ms(unsigned long ms)
@@ -42,7 +43,10 @@ void mp_enter(void)
 	wait_for(&gate, 1, ~0ul);
 	if (id >= gate) // started, given up on by arch code, and woken late
 		arch_halt();
-	stress_cpu(id);
+	if (id == 1 && mp_task != NULL)
+		mp_task();
+	else
+		stress_cpu(id);
 	__atomic_add_fetch(&ndone, 1, __ATOMIC_ACQ_REL);
 	arch_halt();
 }
@@ -87,4 +91,18 @@ void mp_stress(int up)
 	stress_cpu(0);
 	if (wait_for(&ndone, up - 1, ~0ul) < up - 1)
 		panic("mp: only %d of %d CPUs finished the stress", ndone + 1, up);
+}
+
+// mp_run_cpu1 starts one other CPU and has it run fn (on its own stack,
+// above its own guard page) instead of the stress, then waits for it; the
+// self-test's faults on a CPU other than the boot CPU use it. Answers 0
+// once fn has returned, or -1 if there is no second CPU (QEMU given one).
+int mp_run_cpu1(void (*fn)(void))
+{
+	if (mp_start(2) < 2)
+		return -1;
+	mp_task = fn;
+	__atomic_store_n(&gate, 2, __ATOMIC_RELEASE);
+	wait_for(&ndone, 1, ~0ul);
+	return 0;
 }

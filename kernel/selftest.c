@@ -456,6 +456,23 @@ static int t_stack_overflow(void)
 	return 1;
 }
 
+// recurse_cpu1 is what CPU 1 runs for t_stack_overflow_cpu1.
+static void recurse_cpu1(void)
+{
+	static volatile unsigned long depth = 1ul << 30;
+
+	recurse(depth);
+}
+
+// The guard page below another CPU's stack: CPU 1 overflows its own.
+static int t_stack_overflow_cpu1(void)
+{
+	if (mp_run_cpu1(recurse_cpu1) < 0)
+		T(!"no second CPU to run on: give QEMU two (--smp 2)");
+	T(!"a billion frames fitted on CPU 1's stack");
+	return 1;
+}
+
 // The table. name is what --test takes (test=NAME on the kernel command
 // line); a case marked alone runs only when named.
 static const struct tcase {
@@ -483,6 +500,9 @@ static const struct tcase {
      t_brk_faults, 0},
     {"null_write", "a write through NULL panics: NULL dereference", t_null_write, 1},
     {"stack_overflow", "a runaway recursion panics: stack overflow on CPU 0", t_stack_overflow, 1},
+    {"stack_overflow_cpu1",
+     "a runaway recursion on CPU 1 panics: stack overflow on CPU 1 (--smp 2)",
+     t_stack_overflow_cpu1, 1},
 };
 
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))

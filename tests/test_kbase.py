@@ -214,6 +214,25 @@ def test_stack_overflow_is_named(arch):
         p.stdout[-2000:]
 
 
+@pytest.mark.parametrize("arch", ARCHES)
+def test_stack_overflow_on_cpu1_is_named(arch):
+    """The guard page below a CPU other than the boot CPU's stack: CPU 1
+    overflows its own, and the panic names that CPU (the double fault's
+    own stack on x86, abort mode's on arm)."""
+    p = boot(arch, "--smp", "2", "--test", "stack_overflow_cpu1")
+    assert p.returncode == 120 and exit_line(p) == 120, p.stdout[-2000:] + p.stderr
+    assert re.search(r"^panic: cpu 1: stack overflow on CPU 1: \w+ of address 0x[0-9a-f]+, in the "
+                     r"guard page below its stack, at pc 0x[0-9a-f]+$", p.stdout, re.M), \
+        p.stdout[-2000:]
+
+
+def test_stack_overflow_on_cpu1_needs_two_cpus():
+    p = boot("arm", "--test", "stack_overflow_cpu1")
+    assert p.returncode == 1 and exit_line(p) == 1, p.stdout[-2000:] + p.stderr
+    assert "no second CPU to run on: give QEMU two (--smp 2)" in p.stdout
+    assert "1 passed, 1 failed" in lines(p)
+
+
 # --- mp_start waits for every CPU it started, within a bound -----------------
 
 
