@@ -97,34 +97,12 @@ uintptr_t mem_meta(const struct mem_pool *pool)
 	return pool->index ? HDR + NODE : HDR;
 }
 
-// fit answers the lowest-addressed free block of at least n bytes, or
-// NULL, and in *pred the node last passed on the way right: the block's
-// list predecessor unless it has a left subtree.
-static struct mem_hdr *fit(const struct mem_pool *pool, uintptr_t n, const struct avl_node **pred)
-{
-	const struct avl_node *a = pool->tree.node;
-
-	*pred = NULL;
-	if (max_of(a) < n)
-		return NULL;
-	for (;;) {
-		if (max_of(a->left) >= n) {
-			a = a->left;
-		} else if (mem_index_block(mnode(a))->size >= n) {
-			return mem_index_block(mnode(a));
-		} else {
-			*pred = a;
-			a = a->right; // its max is >= n, or a's would not be
-		}
-	}
-}
-
 // mem_index_takel answers n bytes (already rounded) carved from the first
 // free block that fits, as the list walk would, or NULL if none does.
 void *mem_index_takel(struct mem_pool *pool, uintptr_t n)
 {
 	const struct avl_node *pa;
-	struct mem_hdr *p = fit(pool, n, &pa), *prev;
+	struct mem_hdr *p = mem_index_fit(pool, n, &pa), *prev;
 
 	if (p == NULL)
 		return NULL;

@@ -1,7 +1,8 @@
 // The allocator's own pieces, for mem/*.c and for the lab's files that
-// replace one of them (lab/free.c stands in for mem/free.c): not part of
-// the interface the kernel and the host programs use (mem/mem.h). Every
-// function here runs with the pool's lock held.
+// replace one of them (lab/free.c stands in for mem/free.c, lab/alloc.c
+// for mem/alloc.c, lab/fit.c for mem/fit.c): not part of the interface the
+// kernel and the host programs use (mem/mem.h). Every function here runs
+// with the pool's lock held.
 #ifndef HEAPLAB_MEM_INTERNAL_H
 #define HEAPLAB_MEM_INTERNAL_H
 
@@ -22,6 +23,12 @@ int mem_free_refusedl(struct mem_pool *pool, const struct mem_hdr *prev, const s
 
 // The placement index's halves of alloc, free and check (mem/index.c):
 // mem_allocl, mem_freel and mem_checkl call them when pool->index is set.
+// mem_index_fit (mem/fit.c, which the index lab replaces) is the first-fit
+// descent mem_index_takel makes: the lowest-addressed free block of at
+// least n bytes, or NULL, and in *pred the node last passed on the way
+// right.
+struct mem_hdr *mem_index_fit(const struct mem_pool *pool, uintptr_t n,
+			      const struct avl_node **pred);
 void *mem_index_takel(struct mem_pool *pool, uintptr_t n);
 int mem_index_freel(struct mem_pool *pool, uintptr_t a, uintptr_t n);
 int mem_index_checkl(struct mem_pool *pool, uintptr_t brk, struct mem_fault *fault);

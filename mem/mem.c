@@ -103,30 +103,6 @@ void *mem_sbrkl(struct mem_pool *pool, uintptr_t n)
 	return (void *)bl;
 }
 
-// list_takel answers n bytes (already rounded) from the first free block
-// that fits, walking the list from the lowest address, or NULL if none
-// does: all of an exact fit, unlinked, or the top n bytes of a larger one.
-static void *list_takel(struct mem_pool *pool, uintptr_t n)
-{
-	struct mem_hdr *p, *prev = NULL;
-
-	for (p = pool->freelist; p != NULL && p->size < n; prev = p, p = p->next)
-		;
-	if (p == NULL)
-		return NULL;
-	if (p->size == n) {
-		if (prev != NULL)
-			prev->next = p->next;
-		else
-			pool->freelist = p->next;
-	} else {
-		p->size -= n;
-		p = (struct mem_hdr *)((uintptr_t)p + p->size);
-	}
-	memset(p, 0, HDR);
-	return p;
-}
-
 // mem_free_argsl checks free's arguments before the list is walked and
 // rounds *n to the granule: MEM_OK, MEM_EZERO, MEM_EALIGN or MEM_ERANGE (a
 // size that wraps). A free of NULL is MEM_OK with *n set to 0: nothing to do.
@@ -162,26 +138,6 @@ int mem_free_refusedl(struct mem_pool *pool, const struct mem_hdr *prev, const s
 	if (next != NULL && a + n > (uintptr_t)next)
 		return (uintptr_t)next == a && n <= next->size ? MEM_EDOUBLE : MEM_EOVERLAP;
 	return MEM_OK;
-}
-
-// mem_allocl answers n bytes (rounded to the granule), zeroed, from the
-// first free block that fits, else from sbrk; NULL if n is 0 or if there
-// is no memory. Nothing changes when it answers NULL. An indexed pool finds
-// the same first fit through its tree (mem/index.c).
-void *mem_allocl(struct mem_pool *pool, uintptr_t n)
-{
-	void *v;
-
-	mem_assert_locked(pool, "mem_allocl: lock not held");
-	n = mem_round(pool, n);
-	if (n == 0)
-		return NULL;
-	v = pool->index ? mem_index_takel(pool, n) : list_takel(pool, n);
-	if (v == NULL)
-		v = mem_sbrkl(pool, n);
-	if (v != NULL)
-		pool->inuse += n;
-	return v;
 }
 
 // checkl_or_fail runs the full check and stops in mem_fail if it finds

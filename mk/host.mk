@@ -1,15 +1,17 @@
-# Host programs: the real mem/ code built for this machine (make host).
-
-# MEM_FREE: the lab swaps in a student's mem_freel here (docs/lab). A
-# student's free keeps only the list, so such a build leaves the placement
-# index out (MEM_INDEX=0): every pool walks the list, as --list would.
+# MEM_FREE, MEM_ALLOC, MEM_FIT: the lab swaps in a student's mem_freel,
+# mem_allocl or mem_index_fit here (docs/lab). A student's free or alloc
+# keeps only the list, so such a build leaves the placement index out
+# (MEM_INDEX=0): every pool walks the list, as --list would. A student's
+# fit is the index's own search, so that build keeps the index.
 MEM_FREE    ?= mem/free.c
-MEM_INDEX   ?= $(if $(filter mem/free.c,$(MEM_FREE)),1,0)
+MEM_ALLOC   ?= mem/alloc.c
+MEM_FIT     ?= mem/fit.c
+MEM_INDEX   ?= $(if $(filter-out mem/free.c mem/alloc.c,$(MEM_FREE) $(MEM_ALLOC)),0,1)
 HOST_CC     ?= cc
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fno-omit-frame-pointer \
 	       -DMEM_DEBUG=$(MEM_DEBUG) -DMEM_INDEX=$(MEM_INDEX)
 HOST_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
-MEM_SRCS    := mem/mem.c $(MEM_FREE) mem/index.c mem/avl.c mem/check.c mem/sys.c
+MEM_SRCS    := mem/mem.c $(MEM_ALLOC) $(MEM_FREE) mem/index.c $(MEM_FIT) mem/avl.c mem/check.c mem/sys.c
 REPLAY_SRCS := replay/replay.c # the trace engine, over the allocator
 HOST_SRCS   := $(MEM_SRCS) $(REPLAY_SRCS) arch/host/host.c
 HOST_HDRS   := mem/mem.h mem/internal.h mem/avl.h mem/avl_augment.h replay/replay.h arch/host/host.h

@@ -57,7 +57,7 @@ image: $(BOOT_IMAGE) $(IMG)/kernel.asm
 # everything is rebuilt) only when they do; kernel.elf.ldflags beside the
 # ELF records the link flags and the heap size, so a new HEAP_SIZE only
 # relinks (make HEAP_SIZE=... KERNEL_ELF=/tmp/k.elf /tmp/k.elf tries one).
-IMAGE_CONFIG := $(CROSS_CC) $(IMAGE_CFLAGS) $(MEM_FREE)
+IMAGE_CONFIG := $(CROSS_CC) $(IMAGE_CFLAGS) $(MEM_ALLOC) $(MEM_FREE) $(MEM_FIT)
 LINK_CONFIG  := $(IMAGE_LDFLAGS)
 $(IMG)/config: heaplab-force
 	@mkdir -p $(@D)
