@@ -2,7 +2,7 @@
 # the grader, and the heap pictures. Included by the top Makefile.
 #   make lab [LAB_FREE=file]     build $(LAB_B)/ with LAB_FREE for mem/free.c
 #   make grade [LAB_FREE=file]   grade it: part checks, unit tests, model, traces
-#   make heapmap TRACE=file [PAGE=bytes] [HEAP=bytes] [STEP=n]   draw a replay
+#   make heapmap TRACE=file [PAGE=bytes] [HEAP=bytes] [STEP=n] [AT=n]   draw a replay
 
 LAB_FREE   ?= lab/free.c
 LAB_B      ?= $(B)/lab
@@ -50,14 +50,17 @@ lab: $(LAB_BINS)
 grade: lab-deps
 	@$(LAB_PY) tools/grade.py --free $(LAB_FREE) --build $(LAB_B) --traces $(LAB_TRACES)
 
-HEAPMAP_OUT ?= $(B)/heapmap$(if $(STEP),-step$(STEP))
+# The replay prints its heap's base (--base), so that a failed check's
+# title can quote offsets. STEP=n: the step view of operation n; AT=n: the
+# overview with the free list just after operation n.
+HEAPMAP_OUT ?= $(B)/heapmap$(if $(STEP),-step$(STEP))$(if $(AT),-at$(AT))
 heapmap: $(B)/host/replay
-	@test -n "$(TRACE)" || { echo "usage: make heapmap TRACE=file [PAGE=bytes] [HEAP=bytes] [STEP=n]" >&2; exit 2; }
+	@test -n "$(TRACE)" || { echo "usage: make heapmap TRACE=file [PAGE=bytes] [HEAP=bytes] [STEP=n] [AT=n]" >&2; exit 2; }
 	@tools/deps.sh plot
 	@mkdir -p $(dir $(HEAPMAP_OUT))
-	@st=0; $(B)/host/replay $(if $(PAGE),--page $(PAGE)) $(if $(HEAP),--heap $(HEAP)) \
+	@st=0; $(B)/host/replay --base $(if $(PAGE),--page $(PAGE)) $(if $(HEAP),--heap $(HEAP)) \
 		'$(TRACE)' > $(HEAPMAP_OUT).out || st=$$?; \
 	if [ $$st = 2 ]; then echo "heapmap: the replay refused $(TRACE)" >&2; exit 2; fi; \
 	echo "heapmap: replay output in $(HEAPMAP_OUT).out (status $$st)"
 	@$(LAB_PY) tools/heapmap.py '$(TRACE)' $(HEAPMAP_OUT).out -o $(HEAPMAP_OUT) \
-		$(if $(PAGE),--page $(PAGE)) $(if $(STEP),--step $(STEP))
+		$(if $(PAGE),--page $(PAGE)) $(if $(STEP),--step $(STEP)) $(if $(AT),--at $(AT))

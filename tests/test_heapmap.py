@@ -305,7 +305,7 @@ def test_a_bad_trace_line_is_refused(tmp_path):
 def test_make_heapmap(tmp_path):
     trace = tmp_path / "m.trace"
     trace.write_text(TRACE)
-    for extra, stem in (([], "m"), (["STEP=6"], "m6")):
+    for extra, stem in (([], "m"), (["STEP=6"], "m6"), (["AT=6"], "m-at6")):
         p = subprocess.run(["make", "-s", "--no-print-directory", "heapmap", f"TRACE={trace}",
                             "PAGE=4096", "HEAP=1048576", f"HEAPMAP_OUT={tmp_path / stem}"] + extra,
                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -313,7 +313,8 @@ def test_make_heapmap(tmp_path):
         assert p.returncode == 0, p.stdout
         for ext in ("svg", "png", "out"):
             assert (tmp_path / f"{stem}.{ext}").stat().st_size > 0
-    assert "merged with the next block" in p.stdout
+    assert "after op 6: free a: [0x0, 0x1000) freed: merged with the next block" in p.stdout
+    assert "# base 0x" in (tmp_path / "m-at6.out").read_text()  # make heapmap passes --base
 
 
 @pytest.mark.parametrize("name", ["example-1", "example-2", "random-101", "oom-106"])
@@ -360,3 +361,111 @@ def test_small_blocks_stay_visible_and_labelled(tmp_path):
     assert p.returncode == 0, p.stderr
     ids = {g.get("id") for g in ET.parse(tmp_path / "step10.svg").getroot().iter(f"{SVG}g")}
     assert "mark-after-alloc-8-t" in ids and "mark-before-alloc-3-s1" in ids
+
+
+def svg_ids(path):
+    return {g.get("id") for g in ET.parse(path).getroot().iter(f"{SVG}g") if g.get("id")}
+
+
+def free_runs_after(trace_text, out_text, n):
+    """The free list after operation n, worked out here from the bars:
+    [0, break) less what was live then, as maximal runs."""
+    bars = expected_bars(trace_text, out_text)
+    live = sorted((a, b) for start, stop, a, b in bars.values() if start <= n < stop)
+    brk = max([b for start, _, _, b in bars.values() if start <= n] + [0])
+    runs, at = [], 0
+    for a, b in live + [(brk, brk)]:
+        if a > at:
+            runs.append((at, a - at))
+        at = max(at, b)
+    return runs, brk
+
+
+@pytest.mark.parametrize("n", [4, 6, 9])
+def test_at_shows_the_free_list_after_any_operation(tmp_path, n):
+    trace, out, text = replay(tmp_path, TRACE)
+    p = run(trace, out, "--at", n, "-o", tmp_path / f"at{n}")
+    assert p.returncode == 0, p.stderr
+    boxes = svg_boxes(tmp_path / f"at{n}.svg")
+    runs, brk = free_runs_after(TRACE, text, n)
+    assert runs, "a step with no free block tests nothing"
+    assert sorted(k for k in boxes if k.startswith("free-")) == \
+        sorted(f"free-{o:#x}" for o, _ in runs)
+    _, y = bar_axes(expected_bars(TRACE, text), boxes)  # the strip shares the address axis
+    for o, size in runs:
+        _, _, y0, y1 = boxes[f"free-{o:#x}"]
+        assert abs(y(o) - y1) < 0.05 and abs(y(o + size) - y0) < 0.05
+    ids = svg_ids(tmp_path / f"at{n}.svg")
+    assert "at" in ids and {f"label-free-{o:#x}" for o, _ in runs} <= ids
+    assert {k for k in ids if k.startswith("next-")} == {f"next-{o:#x}" for o, _ in runs[:-1]}
+    assert f"after op {n}" in svg_text(tmp_path / f"at{n}.svg")
+    listed = ", ".join(f"{o:#x}+{s:#x}" for o, s in runs)
+    assert f"  free list: [{listed}]  break {brk:#x}" in p.stdout
+
+
+def test_at_and_step_are_one_view_each(tmp_path):
+    trace, out, _ = replay(tmp_path, TRACE)
+    p = run(trace, out, "--at", 3, "--step", 3, "-o", tmp_path / "both")
+    assert p.returncode == 2 and "--step and --at draw different views" in p.stderr
+    p = run(trace, out, "--at", 12, "-o", tmp_path / "far")
+    assert p.returncode == 2 and "--at 12: the replay ran operations 1 to 11" in p.stderr
+
+
+BROKEN = "alloc a 10\nalloc b 10\nfree a\nalloc c 10\nfree b\ncheck\n"
+
+
+@pytest.mark.parametrize("head,words", [
+    ("# base 0x7f0000000000\n", "block 0x1000 > next 0x0"),  # replay --base
+    ("SeaBIOS\n# heaplab: heap [0x245000, 0x4245000)\n# base 0x245000\n",  # an image
+     "block 0x1000 > next 0x0"),
+])
+def test_a_failed_check_title_quotes_offsets(tmp_path, head, words):
+    trace = tmp_path / "t.trace"
+    trace.write_text(BROKEN)
+    base = int(re.search(r"# base (0x[0-9a-f]+)", head)[1], 16)
+    out = tmp_path / "t.out"
+    out.write_text(head + "a 0x0\nb 0x1000\nc 0x0\nerror line 5: check: mem: free list not in "
+                   f"ascending order: block {base + 0x1000:#x} > next {base:#x}\n")
+    p = run(trace, out, "-o", tmp_path / "stop")
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    text = svg_text(tmp_path / "stop.svg")
+    assert f"check: mem: free list not in ascending order: {words}" in text
+    assert f"{base + 0x1000:#x}" not in text
+
+
+def test_without_a_base_the_title_leaves_addresses_out(tmp_path):
+    trace = tmp_path / "t.trace"
+    trace.write_text(BROKEN)
+    out = tmp_path / "t.out"
+    out.write_text("a 0x0\nb 0x1000\nc 0x0\nerror line 5: check: mem: free list not in "
+                   "ascending order: block 0x7f0000001000 > next 0x7f0000000000\n")
+    p = run(trace, out, "-o", tmp_path / "stop")
+    assert p.returncode == 0, p.stderr
+    assert "no `# base 0x...` line" in p.stderr and "replay --base" in p.stderr
+    text = svg_text(tmp_path / "stop.svg")
+    assert "block ? > next ?" in text and "0x7f0000" not in text
+
+
+def test_a_host_programs_base_is_not_drawn(tmp_path):
+    """replay --base prints the host's address of the heap, which changes
+    from run to run: it makes offsets, and is drawn nowhere."""
+    trace, out, text = replay(tmp_path, TRACE, "--base")
+    base = int(re.match(r"# base (0x[0-9a-f]+)\n", text)[1], 16)
+    p = run(trace, out, "-o", tmp_path / "based")
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    assert f"{base:#x}" not in svg_text(tmp_path / "based.svg")
+
+
+def test_small_free_blocks_are_labelled_in_the_strip_and_the_step_view(tmp_path):
+    text = ("alloc big 0x1000000\n" + "".join(f"alloc s{i} 4096\n" for i in range(6)) +
+            "free s2\nfree s4\nalloc t 4096\n")
+    trace, out, _ = replay(tmp_path, text)
+    p = run(trace, out, "--at", 9, "-o", tmp_path / "small")
+    assert p.returncode == 0, p.stderr
+    ids = svg_ids(tmp_path / "small.svg")
+    assert {"mark-free-0x1002000", "label-free-0x1002000", "mark-free-0x1004000",
+            "label-free-0x1004000", "next-0x1002000"} <= ids
+    p = run(trace, out, "--step", 10, "-o", tmp_path / "step10")
+    assert p.returncode == 0, p.stderr
+    ids = svg_ids(tmp_path / "step10.svg")
+    assert {"label-after-alloc-8-t", "label-before-free-0x1002000"} <= ids

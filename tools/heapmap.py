@@ -15,16 +15,25 @@ address (offset from the heap's start) up. Each allocation is a bar from its
 address to its end, rounded up to the granule, spanning the operations it
 was live (a bar too thin to see at the scale, a page among megabytes, gets a
 mark that stays visible, and bars carry their IDs where a label fits); a
-strip on the right shows the final free list as the replay printed it; a
-line follows the break. `--step N` draws instead the free list just before
-and just after operation N, to show one split or one merge.
+strip on the right shows the free list, each block labelled with its offset
+where a label fits and linked to the next by an arrow (its header's `next`):
+at the end, as the replay printed it, or with `--at N` just after operation
+N (a dashed line marks N on the timeline); a line follows the break.
+`--step N` draws instead the free list just before and just after operation
+N, to show one split or one merge.
+
+Everything is drawn and written in offsets from the heap's start. A failed
+check's message quotes addresses: its title gives them as offsets from the
+base that an image's console (`# base 0x...`) or `replay --base` prints,
+and without one leaves them out, saying so.
 
 Every SVG element that carries data has an id: `alloc-SEQ-ID` per bar (SEQ
 counts alloc lines from 1; a bar cut by a partial free becomes
 `alloc-SEQ-ID.1`, `.2`...; past 2000 bars they are drawn as one group,
 `allocs`; a thin bar's mark is `mark-alloc-...`, a label `label-alloc-...`),
-`free-0xOFF` per final free block (`mark-free-0xOFF` if thin), `brk` for the
-break; the step view has `before-...`/`after-...` for the same, and
+`free-0xOFF` per block of the strip's free list (`mark-free-0xOFF` if thin,
+`label-free-0xOFF` its label, `next-0xOFF` the arrow from it to the next),
+`brk` for the break, `at` for the line of `--at N`; the step view has `before-...`/`after-...` for the same, and
 `before-op-range` and `after-op-range` for the bytes operation N touched.
 
 Exit status: 0 drawn, 2 bad arguments, a malformed trace or output, or a
@@ -39,7 +48,8 @@ import textwrap
 HELP_EPILOG = """examples:
   build/host/replay t.trace > t.out && tools/heapmap.py t.trace t.out -o build/t
   ./run-qemu.sh --trace t.trace > console.log; tools/heapmap.py t.trace console.log
-  tools/heapmap.py t.trace t.out --step 6 -o build/merge"""
+  tools/heapmap.py t.trace t.out --step 6 -o build/merge
+  tools/heapmap.py t.trace t.out --at 6 -o build/list6"""
 
 
 class MapError(Exception):
@@ -113,6 +123,7 @@ class Output:
 
     def __init__(self):
         self.base, self.allocs, self.refused = None, [], {}
+        self.image = False  # the base came from an image's console, not replay --base
         self.stop, self.free, self.brk = None, [], None
 
 
@@ -140,6 +151,7 @@ def parse_output(text):
     """Answers the Output of a replay, or raises MapError at a bad line."""
     out = Output()
     out.base, lines = replay_lines(text)
+    out.image = out.base is not None and not text.lstrip().startswith("# base ")
     tail = len(lines)
     if lines and lines[-1][1].startswith("brk "):
         out.brk = int(lines[-1][1].split()[1], 16)
@@ -442,6 +454,7 @@ LABEL_MAX = 150  # label at most this many bars with their IDs, where they do no
 THIN = 0.006  # a bar thinner than this part of the address axis gets a mark that stays visible
 CHAR_W, LABEL_H = 0.0058, 0.022  # a label's character and its height, in parts of the axes
 BARS_MAX = 2000  # past this many bars, draw them as one collection
+NEXT_MAX = 60  # draw at most this many of the free list's next arrows
 
 
 def pyplot():
@@ -478,14 +491,48 @@ def rect(plt, x, y, w, h, gid, **kw):
 
 
 def base_note(h):
-    return f"offset from the heap's start (base {h.out.base:#x})" if h.out.base else \
+    """The address axis' name; an image's base (from its console) is said,
+    a host program's (replay --base) is not: it changes from run to run."""
+    return f"offset from the heap's start (base {h.out.base:#x})" if h.out.image else \
         "offset from the heap's start"
 
 
-def draw_timeline(plt, h, title):
-    """The default view: bars over operations, the final free list, the break."""
+# The words before a number that is an address in a failed check's message
+# (mem/check.c's mem_fault_format): the rest are sizes, offsets and counts.
+ADDRESS = re.compile(r"\b(block|next|back to|break|child|parent is|list has) (0x[0-9a-f]+)")
+
+
+def offsets(msg, base):
+    """A failed check's message with its addresses as offsets from base;
+    answers (message, how many addresses it could not convert)."""
+    lost = 0
+
+    def one(m):
+        nonlocal lost
+        a = int(m[2], 16)
+        if base is not None and a >= base:
+            return f"{m[1]} {a - base:#x}"
+        lost += 1
+        return f"{m[1]} ?"
+    return ADDRESS.sub(one, msg), lost
+
+
+def stop_note(h):
+    """The title's line for a replay that a check stopped, in offsets."""
+    msg, lost = offsets(h.out.stop[1], h.out.base)
+    if lost:
+        print("heapmap: warning: the failed check quotes addresses, and the output has no "
+              "`# base 0x...` line to make them offsets (replay --base prints one): the "
+              "title leaves them out", file=sys.stderr)
+    return (f"the replay stopped after op {h.nran} (trace line {h.out.stop[0]}): check: {msg}"
+            + (" (? an address: replay --base gives offsets)" if lost else ""))
+
+
+def draw_timeline(plt, h, title, at=None):
+    """The default view: bars over operations, the free list at the end (or
+    after op at), the break."""
     fig, (ax, strip) = plt.subplots(1, 2, sharey=True, figsize=(12, 7),
-                                    gridspec_kw={"width_ratios": [14, 1], "wspace": 0.03})
+                                    gridspec_kw={"width_ratios": [12, 2], "wspace": 0.03})
     end = h.nran + 1
     top = max([h.brk[-1], h.page] + [p.end for p in h.pieces])
     draw_bars(plt, h, ax, end, top * 1.04)
@@ -497,11 +544,13 @@ def draw_timeline(plt, h, title):
     ax.set_xlabel("operation (trace order; a bar spans the operations its allocation was live)")
     ax.set_ylabel(base_note(h))
     hex_axis(ax.yaxis, h.page, top)
+    if at is not None:
+        ax.axvline(at + 0.5, color=TOUCH_EDGE, linewidth=1.2, linestyle="--", gid="at",
+                   label=f"after op {at}: the free list on the right")
     ax.legend(loc="upper left")
-    draw_strip(plt, h, strip)
+    draw_strip(plt, h, strip, at)
     if h.out.stop:
-        title += (f"\nthe replay stopped after op {h.nran} (trace line {h.out.stop[0]}): "
-                  f"check: {h.out.stop[1]}")
+        title += "\n" + textwrap.fill(stop_note(h), 130)
     fig.suptitle(title)
     return fig
 
@@ -550,23 +599,53 @@ def label_bar(ax, p, stop, end, top, placed):
             fontsize=8 if inside else 6.5, gid=f"label-{p.gid()}", transform=ax.transAxes, **kw)
 
 
-def draw_strip(plt, h, strip):
-    """The final free list as the replay printed it, or why there is none."""
+def draw_strip(plt, h, strip, at=None):
+    from matplotlib.patches import FancyArrowPatch
+    """The free list, at the end as the replay printed it (or why there is
+    none) or after op at: each block labelled with its offset where a label
+    fits, and an arrow from each to the next (its header's `next`)."""
     strip.set_xlim(0, 1)
     strip.set_xticks([])
-    strip.set_title("free list\nat the end", fontsize=8)
-    if h.out.brk is None:
+    strip.set_title("free list\n" + ("at the end" if at is None else f"after op {at}"),
+                    fontsize=8)
+    if at is None and h.out.brk is None:
         strip.text(0.5, 0.5, "none:\nthe replay\nstopped", ha="center", va="center",
                    transform=strip.transAxes, fontsize=8)
         return
-    top = strip.get_ylim()[1]
-    for off, size in h.out.free:
-        strip.add_patch(rect(plt, 0.1, off, 0.8, size, f"free-{off:#x}", facecolor=FREE_FACE,
+    blocks, brk = (h.out.free, h.out.brk) if at is None else (h.free_runs(at), h.brk[at])
+    top, placed = strip.get_ylim()[1], []
+    for off, size in blocks:
+        strip.add_patch(rect(plt, 0.3, off, 0.35, size, f"free-{off:#x}", facecolor=FREE_FACE,
                              edgecolor=FREE_EDGE, linewidth=0.8))
         if size / top < THIN:  # a page among megabytes: keep it visible
-            strip.plot([0.1, 0.9], [off + size / 2] * 2, color=FREE_EDGE, linewidth=2.5,
+            strip.plot([0.3, 0.65], [off + size / 2] * 2, color=FREE_EDGE, linewidth=2.5,
                        solid_capstyle="butt", gid=f"mark-free-{off:#x}")
-    strip.axhline(h.out.brk, color=BRK_COLOUR, linewidth=1.5, gid="strip-brk")
+        if len(placed) < LABEL_MAX:
+            label_strip(strip, off, size, top, placed)
+    for (off, _), (nxt, _) in list(zip(blocks, blocks[1:]))[:NEXT_MAX]:
+        strip.add_patch(FancyArrowPatch((0.3, off), (0.3, nxt), arrowstyle="->",
+                                        mutation_scale=7, color=FREE_EDGE, linewidth=0.7,
+                                        connectionstyle="arc3,rad=-0.5", gid=f"next-{off:#x}"))
+    strip.axhline(brk, color=BRK_COLOUR, linewidth=1.5, gid="strip-brk")
+
+
+def label_strip(strip, off, size, top, placed):
+    """Writes a free block's offset beside it in the strip, moved up or
+    down (with a line to its block) to the nearest place that covers no
+    label placed before; none if there is no such place near."""
+    y = (off + size / 2) / top
+    for k in (0, 1, -1, 2, -2, 3, -3, 4, -4):
+        at = y + k * LABEL_H
+        if LABEL_H / 2 <= at <= 1 - LABEL_H / 2 and all(abs(at - b) >= LABEL_H for b in placed):
+            break
+    else:
+        return
+    placed.append(at)
+    strip.text(0.74, at, f"{off:#x}", ha="left", va="center", fontsize=6,
+               transform=strip.transAxes, gid=f"label-free-{off:#x}")
+    if k:
+        strip.plot([0.66, 0.73], [y, at], color=FREE_EDGE, linewidth=0.5,
+                   transform=strip.transAxes, gid=f"leader-free-{off:#x}")
 
 
 def draw_step(plt, h, n, title):
@@ -575,7 +654,7 @@ def draw_step(plt, h, n, title):
     op = h.ops[n - 1]
     right = max(h.brk[n], h.page) * 1.04
     for ax, k, name in ((axes[0], n - 1, "before"), (axes[1], n, "after")):
-        draw_row(plt, h, ax, k, name, right)
+        draw_row(plt, h, ax, k, name, right, h.touched.get(n))
         ax.set_ylabel(f"{name}\nop {n}", rotation=0, ha="right", va="center")
     span = h.touched.get(n)
     for ax, name in ((axes[0], "before"), (axes[1], "after")):
@@ -594,25 +673,46 @@ def draw_step(plt, h, n, title):
     return fig
 
 
-def draw_row(plt, h, ax, k, name, right):
-    """One row of the step view: live allocations and free runs after op k
-    (labelled where there is room: right is the axis' length)."""
+def draw_row(plt, h, ax, k, name, right, span):
+    """One row of the step view: live allocations and free runs after op k,
+    each labelled inside where it has room, else just above the row where
+    that label covers no other, those in span (the bytes the operation
+    touched) first; right is the axis' length."""
     ax.set_ylim(0, 1)
     ax.set_yticks([])
+    labels = []  # (offset, size, text, room, gid)
     for p in h.pieces:
         if p.start <= k and (p.stop is None or p.stop > k):
             ax.add_patch(rect(plt, p.off, 0.15, p.end - p.off, 0.7, p.gid(f"{name}-alloc"),
                               facecolor="#d9d9d9", edgecolor="black", linewidth=0.5))
-            if (p.end - p.off) / right > 0.04:
-                ax.text((p.off + p.end) / 2, 0.5, p.ident, ha="center", va="center", fontsize=8)
             thin_mark(ax, p.off, p.end - p.off, right, "black", p.gid(f"mark-{name}-alloc"))
+            labels.append((p.off, p.end - p.off, p.ident, 0.04, p.gid(f"label-{name}-alloc")))
     for off, size in h.free_runs(k):
         ax.add_patch(rect(plt, off, 0.15, size, 0.7, f"{name}-free-{off:#x}",
                           facecolor=FREE_FACE, edgecolor=FREE_EDGE, linewidth=0.8))
         thin_mark(ax, off, size, right, FREE_EDGE, f"mark-{name}-free-{off:#x}")
-        if size / right > 0.08:
-            ax.text(off + size / 2, 0.5, f"free {size:#x}", ha="center", va="center", fontsize=8)
+        labels.append((off, size, f"free {size:#x}", 0.08, f"label-{name}-free-{off:#x}"))
+    a, b = span or (0, 0)
+    above = []  # the labels above the row so far: (x0, x1) in parts of the axis
+    for off, size, text, room, gid in sorted(labels, key=lambda t: (not (t[0] < b and a <
+                                                                         t[0] + t[1]), t[0])):
+        label_block(ax, off, size, right, text, room, above, gid)
     ax.axvline(h.brk[k], color=BRK_COLOUR, linewidth=1.5, gid=f"{name}-brk")
+
+
+def label_block(ax, off, size, right, text, room, above, gid):
+    """Labels a block of the step view: inside it if it is wider than room
+    (a part of the axis), else above the row unless that covers a label
+    placed there before."""
+    if size / right > room:
+        ax.text(off + size / 2, 0.5, text, ha="center", va="center", fontsize=8, gid=gid)
+        return
+    w = CHAR_W * 1.6 * (len(text) + 1) / 2
+    mid = min(max((off + size / 2) / right, w), 1 - w)  # kept inside the axis
+    if any(mid - w < b and a < mid + w for a, b in above):
+        return
+    above.append((mid - w, mid + w))
+    ax.text(mid * right, 0.87, text, ha="center", va="bottom", fontsize=6, gid=gid)
 
 
 def thin_mark(ax, off, size, right, colour, gid):
@@ -656,6 +756,9 @@ def parse_args(argv):
                     help="draw instead the free list just before and after operation N "
                     "(the Nth operation line of the trace, from 1; comments and blank "
                     "lines do not count)")
+    ap.add_argument("--at", type=int, metavar="N",
+                    help="the overview, with the free list just after operation N on the "
+                    "right (instead of at the end)")
     ap.add_argument("--title", help="the picture's title (default: the trace's name)")
     return ap.parse_args(argv)
 
@@ -665,10 +768,17 @@ def main(argv):
     try:
         h = load(args.trace, args.output, args.page)
         title = args.title or f"{os.path.basename(args.trace)} (page {args.page:#x})"
-        if args.step is not None and not 1 <= args.step <= h.nran:
-            raise MapError(f"--step {args.step}: the replay ran operations 1 to {h.nran}")
+        for flag, n in (("--step", args.step), ("--at", args.at)):
+            if n is not None and not 1 <= n <= h.nran:
+                raise MapError(f"{flag} {n}: the replay ran operations 1 to {h.nran}")
+        if args.step is not None and args.at is not None:
+            raise MapError("--step and --at draw different views: give one")
         plt = pyplot()
-        if args.step is None:
+        if args.at is not None:
+            fig = draw_timeline(plt, h, title, args.at)
+            print(f"after op {args.at}: {h.ops[args.at - 1]}: {describe(h, args.at)}\n"
+                  f"  free list: {fmt_runs(h.free_runs(args.at))}  break {h.brk[args.at]:#x}")
+        elif args.step is None:
             fig = draw_timeline(plt, h, title)
         else:
             fig = draw_step(plt, h, args.step, title)

@@ -90,7 +90,8 @@ def parse_steps(text):
             st.tree, i = read_tree(lines, i, st.free)
             st.printed, pending = pending, []
             steps.append(st)
-        elif re.fullmatch(r"(free 0x[0-9a-f]+ 0x[0-9a-f]+|brk 0x[0-9a-f]+)", s) or not s:
+        elif re.fullmatch(r"(free 0x[0-9a-f]+ 0x[0-9a-f]+|brk 0x[0-9a-f]+|# base 0x[0-9a-f]+)",
+                          s) or not s:
             continue  # the final free list and break: the last step has them
         elif s.startswith("error line ") and ": check: " in s:
             stop = s

@@ -9,7 +9,7 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: replay [--heap BYTES] [--page BYTES] [--check] [--list] [--steps] [TRACE]\n"
+    "usage: replay [--heap BYTES] [--page BYTES] [--check] [--list] [--steps] [--base] [TRACE]\n"
     "  Replays TRACE (stdin if none) through heaplab's allocator over a fresh\n"
     "  heap of --heap bytes (default 64 MiB) with granule --page (default 4096).\n"
     "  BYTES is decimal or 0x-hex; the page a power of two from 16 to 1048576,\n"
@@ -26,6 +26,9 @@ static const char usage[] =
     "  then, when the pool uses the placement index, its nodes in order:\n"
     "    tree root 0xOFF nodes M        ROOT nil when empty\n"
     "      0xOFF left 0xOFF right 0xOFF max 0xMAX height H     nil for no child\n"
+    "  --base prints `# base 0xADDR`, the heap's address, as the image's trace\n"
+    "  mode does (after the steps line): a failed check's message quotes\n"
+    "  addresses, and tools/heapmap.py turns them into offsets with it.\n"
     "  Exit: 0 ok, 1 an operation was refused, 2 usage or malformed trace,\n"
     "  3 the allocator's check failed, 4 the output could not be written.\n";
 
@@ -95,7 +98,7 @@ static int bytes_arg(const char *flag, const char *s, uintptr_t *v)
 
 struct opts {
 	uintptr_t heap, page;
-	int check, list, steps;
+	int check, list, steps, base;
 	const char *path;
 };
 
@@ -115,6 +118,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->list = 1;
 		} else if (strcmp(a, "--steps") == 0) {
 			o->steps = 1;
+		} else if (strcmp(a, "--base") == 0) {
+			o->base = 1;
 		} else if ((strcmp(a, "--heap") == 0 || strcmp(a, "--page") == 0) && i + 1 < argc) {
 			if (bytes_arg(a, argv[++i], a[2] == 'h' ? &o->heap : &o->page) < 0)
 				return -1;
@@ -179,7 +184,7 @@ static int finish_output(int status)
 
 int main(int argc, char **argv)
 {
-	struct opts o = {64u << 20, MEM_PAGE, 0, 0, 0, NULL};
+	struct opts o = {64u << 20, MEM_PAGE, 0, 0, 0, 0, NULL};
 	struct replay r = {0};
 	char *text = NULL;
 	size_t len;
@@ -210,6 +215,8 @@ int main(int argc, char **argv)
 	if (o.steps)
 		printf("# steps granule 0x%lx heap 0x%lx\n", (unsigned long)o.page,
 		       (unsigned long)o.heap);
+	if (o.base)
+		printf("# base 0x%lx\n", (unsigned long)mempool.start);
 	status = replay_run(&r, text, len);
 	host_heap_fini(&mempool);
 	free(r.slots);
