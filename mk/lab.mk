@@ -1,37 +1,75 @@
-# The lab (docs/lab): the host programs built with the student's free,
-# the grader, and the heap pictures. Included by the top Makefile.
-#   make lab [LAB_FREE=file]     build $(LAB_B)/ with LAB_FREE for mem/free.c
-#   make grade [LAB_FREE=file]   grade it: part checks, unit tests, model, traces
+# The labs (docs/lab): the host programs built with a student's file in
+# place of one of mem/'s, the graders and the heap pictures. Included by
+# the top Makefile.
+#   make lab [LAB=free|alloc|index] [LAB_FREE=file] [LAB_ALLOC=file] [LAB_FIT=file]
+#                                build $(LAB_B)/ with the student's file
+#   make grade [LAB=...] [PART=words] [...]   grade it: a score per part, out of 100
+#                                (PART: only the parts whose name holds the words)
 #   make heapmap TRACE=file [PAGE=bytes] [HEAP=bytes] [STEP=n] [AT=n]   draw a replay
+#
+# LAB names the lab, and with it the file swapped in (free: LAB_FREE for
+# mem/free.c, lab 3; alloc: LAB_ALLOC for mem/alloc.c, lab 6; index:
+# LAB_FIT for mem/fit.c, lab 7) and where it is built (build/lab,
+# build/lab-alloc, build/lab-index). The free and alloc labs keep every
+# pool on the list walk (MEM_INDEX=0); the index lab is the index's search.
 
+LAB        ?= free
+LAB_NAMES  := free alloc index
 LAB_FREE   ?= lab/free.c
-LAB_B      ?= $(B)/lab
+LAB_ALLOC  ?= lab/alloc.c
+LAB_FIT    ?= lab/fit.c
+LAB_REF_free   := mem/free.c
+LAB_REF_alloc  := mem/alloc.c
+LAB_REF_index  := mem/fit.c
+LAB_FILE_free  := $(LAB_FREE)
+LAB_FILE_alloc := $(LAB_ALLOC)
+LAB_FILE_index := $(LAB_FIT)
+LAB_IDX_free   := 0
+LAB_IDX_alloc  := 0
+LAB_IDX_index  := 1
+LAB_PROGS_free  := grade_free replay test_diff test_mem
+LAB_PROGS_alloc := grade_alloc replay replay-ref test_diff test_mem
+LAB_PROGS_index := grade_index replay replay-ref test_diff
+LAB_FILE   := $(LAB_FILE_$(LAB))
+LAB_B      ?= $(B)/lab$(if $(filter-out free,$(LAB)),-$(LAB))
 LAB_TRACES ?= traces
 LAB_PY     ?= /usr/bin/python3
-LAB_SRCS   := $(filter-out mem/free.c $(MEM_FREE),$(HOST_SRCS)) $(LAB_FREE) lab/labrt.c
-LAB_STAMP  := $(LAB_B)/free-path
+# The sources every lab shares, then the reference's (replay-ref) and the
+# student's build.
+LAB_BASE   := $(filter-out $(MEM_ALLOC) $(MEM_FREE) $(MEM_FIT),$(HOST_SRCS))
+LAB_REFS   := mem/alloc.c mem/free.c mem/fit.c
+LAB_SRCS   := $(LAB_BASE) $(filter-out $(LAB_REF_$(LAB)),$(LAB_REFS)) $(LAB_FILE) lab/labrt.c
+LAB_STAMP  := $(LAB_B)/lab-file
 LAB_DEPS   := $(LAB_SRCS) $(HOST_HDRS) lab/labrt.h $(LAB_STAMP)
 LAB_UNIT   := $(wildcard tests/host/test_mem.c)
-LAB_BINS   := $(LAB_B)/grade_free $(LAB_B)/replay $(LAB_B)/test_diff \
-	      $(if $(LAB_UNIT),$(LAB_B)/test_mem)
-# lab/labrt.c wraps mem_alloc and mem_free: a looping free stops its
+LAB_BINS   := $(addprefix $(LAB_B)/,$(filter-out $(if $(LAB_UNIT),,test_mem),$(LAB_PROGS_$(LAB))))
+# lab/labrt.c wraps mem_alloc and mem_free: a looping operation stops its
 # program within a second, saying so; and no leak reports at exit.
-LAB_CC     := $(HOST_CC) $(filter-out -DMEM_INDEX=%,$(HOST_CFLAGS)) -DMEM_INDEX=0 $(HOST_SAN) -Imem \
-	      -Wl,--wrap=mem_alloc,--wrap=mem_free
+LAB_CFLAGS := $(filter-out -DMEM_INDEX=%,$(HOST_CFLAGS)) -DMEM_INDEX=$(LAB_IDX_$(LAB))
+LAB_CC     := $(HOST_CC) $(LAB_CFLAGS) $(HOST_SAN) -Imem -Wl,--wrap=mem_alloc,--wrap=mem_free
 
-.PHONY: lab grade heapmap lab-force lab-deps
+.PHONY: lab grade heapmap lab-force lab-deps lab-name
 
-# Everything in $(LAB_B) is rebuilt when LAB_FREE names another file (and
+lab-name:
+	@case ' $(LAB_NAMES) ' in *' $(LAB) '*) ;; \
+	*) echo "make: unknown LAB=$(LAB) (want free, alloc or index)" >&2; exit 2 ;; esac
+
+# Everything in $(LAB_B) is rebuilt when the lab or its file changes (and
 # needs the host packages: gcc, cmocka).
-$(LAB_STAMP): lab-force lab-deps
+$(LAB_STAMP): lab-force lab-deps lab-name
 	@mkdir -p $(@D)
-	@echo '$(abspath $(LAB_FREE))' | cmp -s - $@ || echo '$(abspath $(LAB_FREE))' > $@
+	@echo '$(LAB) $(abspath $(LAB_FILE))' | cmp -s - $@ || echo '$(LAB) $(abspath $(LAB_FILE))' > $@
 
-$(LAB_B)/grade_free: lab/grade_free.c $(LAB_DEPS)
-	$(LAB_CC) -o $@ $< $(LAB_SRCS)
+$(LAB_B)/grade_%: lab/grade_%.c lab/gradelib.c lab/gradelib.h $(LAB_DEPS)
+	$(LAB_CC) -o $@ $< lab/gradelib.c $(LAB_SRCS)
 
 $(LAB_B)/replay: tools/replay.c $(LAB_DEPS)
 	$(LAB_CC) -o $@ $< $(LAB_SRCS)
+
+# The reference, for the random traces: mem/ as it is, on the list walk or
+# the index as the lab's own build is.
+$(LAB_B)/replay-ref: tools/replay.c $(LAB_BASE) $(LAB_REFS) $(HOST_HDRS) $(LAB_STAMP)
+	$(HOST_CC) $(LAB_CFLAGS) -o $@ $< $(LAB_BASE) $(LAB_REFS)
 
 $(LAB_B)/test_diff: tests/host/test_diff.c tests/host/lockstep.c tests/host/model.c $(LAB_DEPS)
 	$(LAB_CC) -o $@ $(filter %.c,$^)
@@ -42,13 +80,14 @@ $(LAB_B)/test_mem: tests/host/test_mem.c tests/host/testutil.c $(LAB_DEPS)
 lab-deps:
 	@tools/deps.sh host
 
-lab: $(LAB_BINS)
-	@echo "lab: built $(LAB_BINS) with $(LAB_FREE) for mem/free.c"
+lab: lab-name $(LAB_BINS)
+	@echo "lab: built $(LAB_BINS) with $(LAB_FILE) for $(LAB_REF_$(LAB))"
 
 # The grader builds each program itself (a part whose program does not
 # build scores 0) and prints a score per part, then the total.
-grade: lab-deps
-	@$(LAB_PY) tools/grade.py --free $(LAB_FREE) --build $(LAB_B) --traces $(LAB_TRACES)
+grade: lab-name lab-deps
+	@$(LAB_PY) tools/grade.py --lab $(LAB) --file '$(LAB_FILE)' --build '$(LAB_B)' --traces '$(LAB_TRACES)' \
+		$(if $(PART),--part '$(PART)')
 
 # The replay prints its heap's base (--base), so that a failed check's
 # title can quote offsets. STEP=n: the step view of operation n; AT=n: the

@@ -1,6 +1,7 @@
-# Tests of the lab's grader (tools/grade.py, `make grade`): our own free
-# scores full marks, and mutants of it lose the points of the rule they
-# break, and only those. Run with /usr/bin/python3 -m pytest tests/test_grade.py.
+# Tests of the labs' grader (tools/grade.py, `make grade LAB=free|alloc|index`):
+# our own free, alloc and fit score full marks, and mutants of them lose the
+# points of the rule they break, and only those. Run with
+# /usr/bin/python3 -m pytest tests/test_grade.py.
 import re
 import subprocess
 import sys
@@ -53,7 +54,7 @@ class Grade:
         self.status, self.text = proc.returncode, proc.stdout
         self.parts = {m[1]: (int(m[3]), int(m[4])) for m in re.finditer(
             r"^== Test (.+?) == (OK|FAIL) \((\d+)/(\d+)\)", self.text, re.M)}
-        m = re.search(r"^Score: (\d+)/(\d+)$", self.text, re.M)
+        m = re.search(r"^Score: (\d+)/(\d+)(?: \(.*\))?$", self.text, re.M)
         assert m, f"no score line in:\n{self.text}"
         self.score, self.most = int(m[1]), int(m[2])
 
@@ -181,3 +182,207 @@ def test_missing_file_is_a_usage_error(tmp):
                           cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, timeout=60)
     assert proc.returncode == 2 and "no such file" in proc.stdout
+
+
+# --- the alloc lab (lab 6) and the index lab (lab 7) ---------------------------
+
+ALLOC_OURS = REPO / "mem" / "alloc.c"
+FIT_OURS = REPO / "mem" / "fit.c"
+A_FIT, A_EXACT, A_CARVE, A_GROW, A_ZERO, A_NIL = (
+    "alloc: first fit from the lowest address", "alloc: exact fit unlinked",
+    "alloc: carved from the top", "alloc: sbrk when nothing fits", "alloc: zeroed memory",
+    "alloc: nil on exhaustion, nothing changed")
+RANDOM = "random traces against the reference"
+I_FIT, I_PRED, I_BOUND = ("index: first fit on given trees", "index: the list predecessor",
+                          "index: nodes visited per search (10,000 free blocks)")
+
+# Mutants of mem/alloc.c and mem/fit.c, as MUTANTS above: (old, new, count).
+LAB_MUTANTS = {
+    # carves from the bottom: the allocation is the block's start, the rest
+    # of the block moves up and takes its place in the list
+    "alloc-bottom": (ALLOC_OURS, [("""	} else {
+		p->size -= n;
+		p = (struct mem_hdr *)((uintptr_t)p + p->size);
+	}""", """	} else {
+		struct mem_hdr *rest = (struct mem_hdr *)((uintptr_t)p + n);
+
+		rest->size = p->size - n;
+		rest->next = p->next;
+		if (prev != NULL)
+			prev->next = rest;
+		else
+			pool->freelist = rest;
+	}""", 1)]),
+    # an exact fit stays linked (shrunk to size 0) instead of leaving the list
+    "alloc-no-unlink": (ALLOC_OURS, [("\tif (p->size == n) {", "\tif (0) {", 1)]),
+    # hands out an exact fit with its header still in it
+    "alloc-no-zero": (ALLOC_OURS, [("\tmemset(p, 0, HDR);\n", "", 1)]),
+    # counts an allocation in use even when it answers nil
+    "alloc-nil-counts": (ALLOC_OURS, [("\tif (v != NULL)\n\t\tpool->inuse += n;",
+                                       "\tpool->inuse += n;", 1)]),
+    # takes a node that fits before looking left: not the lowest
+    "fit-not-lowest": (FIT_OURS, [("""		if (max_of(a->left) >= n) {
+			a = a->left;
+		} else if (b->size >= n) {
+			return b;
+		} else {""", """		if (b->size >= n) {
+			return b;
+		} else if (max_of(a->left) >= n) {
+			a = a->left;
+		} else {""", 1)]),
+    # never sets *pred on the way right
+    "fit-no-pred": (FIT_OURS, [("\t\t\t*pred = a;\n", "", 1)]),
+}
+
+# The index lab's answer with the right placement but the seed's cost: a
+# walk of the list (pred: the node of the block before).
+LINEAR_FIT = """#include "mem.h"
+
+struct mem_hdr *mem_index_fit(const struct mem_pool *pool, uintptr_t n,
+			      const struct avl_node **pred)
+{
+	struct mem_hdr *b, *prev = NULL;
+
+	for (b = pool->freelist; b != NULL && b->size < n; b = b->next)
+		prev = b;
+	*pred = prev != NULL ? (const struct avl_node *)((uintptr_t)prev + sizeof *prev) : NULL;
+	return b;
+}
+"""
+
+
+def lab_mutant(tmp_path, name):
+    ours, edits = LAB_MUTANTS[name]
+    src = ours.read_text()
+    for old, new, count in edits:
+        assert src.count(old) == count, f"{ours} changed: cannot make mutant {name}"
+        src = src.replace(old, new)
+    path = tmp_path / f"{name}.c"
+    path.write_text(src)
+    return path
+
+
+def grade_lab(lab, file, build, *args):
+    proc = subprocess.run([sys.executable, str(GRADE), "--lab", lab, "--file", str(file),
+                           "--build", str(build), *args], cwd=REPO, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=1500)
+    return Grade(proc)
+
+
+def make_grade(lab, var, file, build):
+    proc = subprocess.run(["make", "-s", "--no-print-directory", "grade", f"LAB={lab}",
+                           f"{var}={file}", f"LAB_B={build}"], cwd=REPO,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=1500)
+    return Grade(proc)
+
+
+def only_lost(g, parts):
+    """Every part in parts scored less than full, every other one full."""
+    for p, (score, points) in g.parts.items():
+        assert (score < points) == (p in parts), f"{p}:\n{g.text}"
+
+
+def test_our_alloc_scores_full_marks_through_make(tmp):
+    g = make_grade("alloc", "LAB_ALLOC", ALLOC_OURS, tmp / "alloc-ours")
+    assert g.status == 0 and (g.score, g.most) == (100, 100), g.text
+    assert set(g.parts) == {A_FIT, A_EXACT, A_CARVE, A_GROW, A_ZERO, A_NIL, UNIT, DIFF,
+                            TRACES, RANDOM}
+    assert all(g.full(p) for p in g.parts), g.text
+    matches_docs(g, "grade-alloc-ours")
+
+
+def test_carving_from_the_bottom_loses_the_carving_points(tmp):
+    g = grade_lab("alloc", lab_mutant(tmp, "alloc-bottom"), tmp / "alloc-bottom")
+    assert g.status == 1 and g.score < 100 and g.most == 100, g.text
+    assert g.zero(A_CARVE), g.text
+    for part in (A_FIT, A_EXACT, A_GROW, A_ZERO, A_NIL):
+        assert g.full(part), g.text
+    for part in (TRACES, RANDOM, DIFF):
+        assert not g.full(part), g.text
+    assert "carve/one-page-of-two: mem_alloc answered 0x1000, want 0x2000" in g.text
+    matches_docs(g, "grade-alloc-bottom")
+
+
+@pytest.mark.parametrize("name,lost,words", [
+    ("alloc-no-unlink", A_EXACT, "exact/head: free list is 0x0+0x0, want 0x3000+0x2000"),
+    ("alloc-no-zero", A_ZERO, "zero/exact-fit-head: byte 0x1 of the allocation (at 0x0) is"),
+    ("alloc-nil-counts", A_NIL, "nil/no-block-no-room: pool->inuse/taken changed from "
+     "0x2000/0x3000 to 0x4000/0x3000"),
+])
+def test_an_alloc_mutant_loses_the_part_it_breaks(tmp, name, lost, words):
+    g = grade_lab("alloc", lab_mutant(tmp, name), tmp / name, "--part", "alloc:")
+    assert g.status == 1 and g.most == 60, g.text
+    only_lost(g, {lost})
+    assert words in g.text, g.text
+
+
+def test_the_shipped_alloc_stub_scores_little(tmp):
+    g = grade_lab("alloc", REPO / "lab" / "alloc.c", tmp / "alloc-stub")
+    assert g.status == 1 and g.most == 100 and g.score <= 15, g.text
+    for part in (A_FIT, A_EXACT, A_CARVE, A_GROW, A_ZERO, TRACES, RANDOM):
+        assert g.zero(part), g.text
+    matches_docs(g, "grade-alloc-stub")
+
+
+def test_our_fit_scores_full_marks_through_make(tmp):
+    g = make_grade("index", "LAB_FIT", FIT_OURS, tmp / "fit-ours")
+    assert g.status == 0 and (g.score, g.most) == (100, 100), g.text
+    assert set(g.parts) == {I_FIT, I_PRED, I_BOUND, DIFF, TRACES, RANDOM}
+    matches_docs(g, "grade-index-ours")
+
+
+def test_a_linear_scan_loses_the_bound_and_only_it(tmp):
+    linear = tmp / "linear.c"
+    linear.write_text(LINEAR_FIT)
+    g = grade_lab("index", linear, tmp / "linear")
+    assert g.status == 1 and g.most == 100, g.text
+    only_lost(g, {I_BOUND})
+    assert g.score <= 100 - 20, g.text
+    assert re.search(r"bound/nine-pages: n=0x9000: visited 10000 of 10000 nodes, more than "
+                     r"2\*height\+2 = \d+", g.text), g.text
+    matches_docs(g, "grade-index-linear")
+
+
+@pytest.mark.parametrize("name,lost,words", [
+    ("fit-not-lowest", {I_FIT, I_PRED, I_BOUND}, "fit/three-blocks: n=0x1000: answered the "
+     "block at 0x2000, want the block at 0x0 (the lowest that fits)"),
+    ("fit-no-pred", {I_PRED}, "pred/three-blocks: n=0x3000: the answer at 0x5000 has no left "
+     "subtree, so *pred must be its list predecessor, the node of the block at 0x2000; it is "
+     "NULL"),
+])
+def test_a_fit_mutant_loses_the_part_it_breaks(tmp, name, lost, words):
+    g = grade_lab("index", lab_mutant(tmp, name), tmp / name, "--part", "index:")
+    assert g.status == 1 and g.most == 55, g.text
+    only_lost(g, lost)
+    assert words in g.text, g.text
+
+
+def test_the_shipped_fit_stub_scores_little(tmp):
+    g = grade_lab("index", REPO / "lab" / "fit.c", tmp / "fit-stub")
+    assert g.status == 1 and g.most == 100 and g.score <= 10, g.text
+    for part in (I_FIT, I_PRED, TRACES, RANDOM, DIFF):
+        assert g.zero(part), g.text
+
+
+def test_a_part_can_be_graded_alone(tmp):
+    g = grade_lab("alloc", ALLOC_OURS, tmp / "alloc-part", "--part", "carved", "--part",
+                  "sbrk")
+    assert g.status == 0 and (g.score, g.most) == (15, 15), g.text
+    assert set(g.parts) == {A_CARVE, A_GROW}
+    assert "Score: 15/15 (2 of 10 parts; the lab is out of 100)" in g.text
+
+
+@pytest.mark.parametrize("argv,words", [
+    (["make", "-s", "grade", "LAB=nope"], "make: unknown LAB=nope (want free, alloc or index)"),
+    (["make", "-s", "lab", "LAB=nope"], "make: unknown LAB=nope (want free, alloc or index)"),
+    ([sys.executable, str(GRADE), "--lab", "nope"], "invalid choice: 'nope'"),
+    ([sys.executable, str(GRADE), "--lab", "alloc", "--part", "nope"],
+     "grade: no part of lab alloc is named nope"),
+    ([sys.executable, str(GRADE), "--lab", "index", "--free", "mem/free.c"],
+     "--free names the free lab's file"),
+])
+def test_bad_lab_arguments_are_usage_errors(argv, words):
+    proc = subprocess.run(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, timeout=60)
+    assert proc.returncode == 2 and words in proc.stdout, proc.stdout
