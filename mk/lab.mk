@@ -1,10 +1,11 @@
 # The labs (docs/lab): the host programs built with a student's file in
-# place of one of mem/'s, the graders and the heap pictures. Included by
-# the top Makefile.
+# place of one of mem/'s, the graders, the self-checks and the heap
+# pictures. Included by the top Makefile.
 #   make lab [LAB=free|alloc|index] [LAB_FREE=file] [LAB_ALLOC=file] [LAB_FIT=file]
 #                                build $(LAB_B)/ with the student's file
 #   make grade [LAB=...] [PART=words] [...]   grade it: a score per part, out of 100
 #                                (PART: only the parts whose name holds the words)
+#   make check-lab N=2|4|5 [ANSWERS=file] [LOG=file]   check a lab's answers
 #   make heapmap TRACE=file [PAGE=bytes] [HEAP=bytes] [STEP=n] [AT=n]   draw a replay
 #
 # LAB names the lab, and with it the file swapped in (free: LAB_FREE for
@@ -48,7 +49,7 @@ LAB_BINS   := $(addprefix $(LAB_B)/,$(filter-out $(if $(LAB_UNIT),,test_mem),$(L
 LAB_CFLAGS := $(filter-out -DMEM_INDEX=%,$(HOST_CFLAGS)) -DMEM_INDEX=$(LAB_IDX_$(LAB))
 LAB_CC     := $(HOST_CC) $(LAB_CFLAGS) $(HOST_SAN) -Imem -Wl,--wrap=mem_alloc,--wrap=mem_free
 
-.PHONY: lab grade heapmap lab-force lab-deps lab-name
+.PHONY: lab grade check-lab heapmap lab-force lab-deps lab-name
 
 lab-name:
 	@case ' $(LAB_NAMES) ' in *' $(LAB) '*) ;; \
@@ -88,6 +89,12 @@ lab: lab-name $(LAB_BINS)
 grade: lab-name lab-deps
 	@$(LAB_PY) tools/grade.py --lab $(LAB) --file '$(LAB_FILE)' --build '$(LAB_B)' --traces '$(LAB_TRACES)' \
 		$(if $(PART),--part '$(PART)')
+
+# The self-checks of labs 2, 4 and 5: the answers in lab/answers-N.txt
+# against what the programs print (tools/checklab.py).
+check-lab:
+	@test -n "$(N)" || { echo "usage: make check-lab N=2|4|5 [ANSWERS=file] [LOG=file]" >&2; exit 2; }
+	@$(LAB_PY) tools/checklab.py $(N) $(if $(ANSWERS),--answers '$(ANSWERS)') $(if $(LOG),--log '$(LOG)')
 
 # The replay prints its heap's base (--base), so that a failed check's
 # title can quote offsets. STEP=n: the step view of operation n; AT=n: the

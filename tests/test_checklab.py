@@ -1,0 +1,162 @@
+# Tests of the labs' self-checks (tools/checklab.py, `make check-lab N=2|4|5`):
+# right answers are right, wrong ones wrong and blank ones blank, each with
+# the exit status it documents; the answers follow the programs' output (a
+# different log, other answers), and bad files are refused. Run with
+# /usr/bin/python3 -m pytest tests/test_checklab.py.
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CHECK = REPO / "tools" / "checklab.py"
+
+# The demo's split and merges (lab 1 prints them too) and bigsmall-105's
+# placement (traces/bigsmall-105.expected): the values lab 2 asks for.
+LAB2_RIGHT = {"split-answer": "0x2000", "split-block": "0x0", "split-size": "0x2000",
+              "split-header-moved": "no", "merge-next-survivor": "0x3000",
+              "merge-next-swallowed": "0x4000", "merge-both-before": "2",
+              "merge-both-size": "24576", "bigsmall-first-carve": "6", "bigsmall-grows": "14"}
+# Lab 4: the check of the head-pushing free stops at op 6, trace line 9 of
+# lab/demo.trace; the zeroing's absence escapes the sample traces; the first
+# dirty byte is the one past a 64-bit header.
+LAB4_RIGHT = {"order-op": "6", "order-line": "9", "order-op4-blocks": "1",
+              "zero-traces-catch": "no", "zero-first-dirty": "0x10"}
+
+STRESS = ("cpu {}: 20000 ops, spun for a lock {} times of 21000, {} us spinning, {} us "
+          "holding\n")
+
+
+def stress_log(spins, spinning, holding, failed=0):
+    """A console log of ./run-qemu.sh --smp 4, with these figures per CPU."""
+    return ("# heaplab: heap [0xb6c000, 0x4b6c000), 65536 KiB, break 0xb6c000\n"
+            "ok   alloc rounds to the page and grows through brk\n"
+            "4 CPUs up (4 asked, the firmware lists 4)\n" +
+            "".join(STRESS.format(c, spins[c], spinning[c], holding[c]) for c in range(4)) +
+            f"ok   stress: the byte counter is back at its start\n{20 - failed} passed, "
+            f"{failed} failed\n# heaplab: exit 0\n")
+
+
+def answers(tmp_path, name, values):
+    path = tmp_path / name
+    path.write_text("# answers\n" + "".join(f"{k} = {v}   # a comment\n"
+                                            for k, v in values.items()))
+    return path
+
+
+def check(*args):
+    p = subprocess.run([sys.executable, str(CHECK), *map(str, args)], cwd=REPO,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=900)
+    return p.returncode, p.stdout, p.stderr
+
+
+def verdicts(out):
+    """{key: right, wrong or blank}, in the order printed."""
+    return {k: v for v, k in re.findall(r"^  (right|wrong|blank)  ([a-z0-9-]+)", out, re.M)}
+
+
+def test_lab2_right_answers_are_right(tmp_path):
+    st, out, err = check(2, "--answers", answers(tmp_path, "a2", LAB2_RIGHT))
+    assert st == 0, out + err
+    assert verdicts(out) == {k: "right" for k in LAB2_RIGHT}, out
+    assert out.rstrip().endswith("check-lab 2: 10 of 10 right")
+
+
+def test_lab2_wrong_answers_are_wrong_and_say_their_question(tmp_path):
+    wrong = dict(LAB2_RIGHT, **{"split-answer": "0x0", "split-header-moved": "yes",
+                                "bigsmall-grows": "13"})
+    del wrong["merge-both-size"]
+    st, out, _ = check(2, "--answers", answers(tmp_path, "a2", wrong))
+    assert st == 1, out
+    v = verdicts(out)
+    assert [k for k in v if v[k] == "wrong"] == ["split-answer", "split-header-moved",
+                                                 "bigsmall-grows"], out
+    assert v["merge-both-size"] == "blank" and v["split-size"] == "right", out
+    assert "  wrong  split-answer = 0x0 (question 1: the offset mem_allocl answered for d" in out
+    assert "0x2000" not in out.split("wrong  split-answer")[1].splitlines()[0]  # not given away
+    assert out.rstrip().endswith("check-lab 2: 6 of 10 right")
+
+
+def test_the_shipped_templates_are_all_blank():
+    for n, count in ((2, 10), (4, 5), (5, 6)):
+        text = (REPO / "lab" / f"answers-{n}.txt").read_text()
+        keys = re.findall(r"^([a-z0-9-]+) =\s*(#.*)?$", text, re.M)
+        assert len(keys) == count, text
+    st, out, _ = check(2)
+    assert st == 1 and out.count("  blank  ") == 10, out
+    assert "check-lab 2: 0 of 10 right" in out
+
+
+def test_lab4_builds_the_breaks_and_checks_against_them(tmp_path):
+    wrong = dict(LAB4_RIGHT, **{"order-op": "4", "zero-traces-catch": "yes"})
+    st, out, err = check(4, "--answers", answers(tmp_path, "a4", wrong))
+    assert st == 1, out + err
+    v = verdicts(out)
+    assert v == {"order-op": "wrong", "order-line": "right", "order-op4-blocks": "right",
+                 "zero-traces-catch": "wrong", "zero-first-dirty": "right"}, out
+    st, out, _ = check(4, "--answers", answers(tmp_path, "a4r", LAB4_RIGHT))
+    assert st == 0 and "check-lab 4: 5 of 5 right" in out, out
+    assert (REPO / "build" / "check-lab" / "order" / "replay").exists()
+
+
+def test_lab5_answers_come_from_the_log(tmp_path):
+    log = tmp_path / "lab5.log"
+    log.write_text(stress_log([236, 301, 199, 250], [4605917, 3605917, 2605917, 1605917],
+                              [1831378, 1731378, 1631378, 1531378]))
+    right = {"stress-cpus": "4", "stress-ops": "80000", "stress-failed": "0",
+             "spin-most-cpu": "1", "spin-or-hold": "spinning", "spin-hold-ratio": "1.8"}
+    path = answers(tmp_path, "a5", right)
+    st, out, err = check(5, "--answers", path, "--log", log)
+    assert st == 0 and verdicts(out) == {k: "right" for k in right}, out + err
+    # another run, other figures: the same answers are now partly wrong
+    log.write_text(stress_log([236, 301, 199, 450], [1605917, 605917, 605917, 605917],
+                              [1831378, 1731378, 1631378, 1531378], failed=1))
+    st, out, _ = check(5, "--answers", path, "--log", log)
+    assert st == 1, out
+    assert verdicts(out) == {"stress-cpus": "right", "stress-ops": "right",
+                             "stress-failed": "wrong", "spin-most-cpu": "wrong",
+                             "spin-or-hold": "wrong", "spin-hold-ratio": "wrong"}, out
+
+
+@pytest.mark.parametrize("ratio,ok", [("1.8", True), ("1.85", True), ("1.9", True), ("2", False),
+                                      ("1.5", False), ("x", False)])
+def test_lab5_ratio_has_a_tolerance(tmp_path, ratio, ok):
+    log = tmp_path / "lab5.log"
+    log.write_text(stress_log([1] * 4, [1800] * 4, [1000] * 4))
+    st, out, _ = check(5, "--answers", answers(tmp_path, "a5", {"spin-hold-ratio": ratio}),
+                       "--log", log)
+    assert verdicts(out)["spin-hold-ratio"] == ("right" if ok else "wrong"), out
+
+
+@pytest.mark.parametrize("args,text,words", [
+    (["3"], None, "no self-check for lab '3'"),
+    (["2"], "split-answer 0x2000\n", ":1: want `KEY = VALUE`, got 'split-answer 0x2000'"),
+    (["2"], "split-answr = 0x2000\n", ":1: no answer is called 'split-answr'"),
+    (["5", "--log", "/nonexistent/lab5.log"], "stress-cpus = 4\n",
+     "save a run first: ./run-qemu.sh --smp 4 > build/lab5.log"),
+    (["5", "--log", "lab/demo.trace"], "stress-cpus = 4\n", "has no stress test's lines"),
+])
+def test_bad_input_is_refused_with_status_2(tmp_path, args, text, words):
+    extra = []
+    if text is not None:
+        (tmp_path / "a.txt").write_text(text)
+        extra = ["--answers", tmp_path / "a.txt"]
+    st, out, err = check(*args, *extra)
+    assert st == 2 and words in err, (out, err)
+
+
+def test_a_missing_answers_file_is_refused(tmp_path):
+    st, _, err = check(2, "--answers", tmp_path / "nope.txt")
+    assert st == 2 and "nope.txt: No such file or directory" in err
+
+
+def test_make_check_lab(tmp_path):
+    p = subprocess.run(["make", "-s", "--no-print-directory", "check-lab", "N=2",
+                        f"ANSWERS={answers(tmp_path, 'a2', LAB2_RIGHT)}"], cwd=REPO,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600)
+    assert p.returncode == 0 and "check-lab 2: 10 of 10 right" in p.stdout, p.stdout
+    p = subprocess.run(["make", "-s", "--no-print-directory", "check-lab"], cwd=REPO,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    assert p.returncode == 2 and "usage: make check-lab N=2|4|5" in p.stdout

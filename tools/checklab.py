@@ -1,0 +1,399 @@
+#!/usr/bin/python3
+# checklab: the self-checks of labs 2, 4 and 5 (`make check-lab N=2|4|5`).
+# Reads a student's answers from lab/answers-N.txt and checks each against
+# the value worked out here from what the programs print now: the replay's
+# steps, a lab build with the lab's own break in it, the image's console.
+"""Theory of operation
+
+An answers file holds one answer a line, `KEY = VALUE`, with `#` comments;
+lab/answers-N.txt ships with every value blank. Each key is one check of
+the lab's questions: a number (an offset, a size, a count: decimal or
+0x-hex), yes or no, or a word. Nothing here knows the answers: each is
+computed when the check runs, from
+
+  lab 2  build/host/replay --steps over lab/demo.trace and
+         traces/bigsmall-105.trace, read through tools/heapview.py's model
+         (the effect of each operation: carved, exact fit, merged, sbrk);
+  lab 4  the lab's two breaks, made from mem/free.c as the lab says (a push
+         at the head of the list; the zeroing left out), built with
+         `make LAB_FREE=...` into build/check-lab/ and run: the replay with
+         --check over the demo and the sample traces, the grader's zeroing
+         cases;
+  lab 5  the console log of `./run-qemu.sh --smp 4` (build/lab5.log, or
+         --log FILE): the CPUs, each one's operations, spins and times.
+
+Each answer prints as right, wrong (with the question it belongs to, not
+the value) or blank. Exit status: 0 every answer right, 1 some wrong or
+blank, 2 a usage error, an answers file that cannot be read (a line that is
+not `KEY = VALUE`, a key the lab does not have), or a program or log the
+check needs that is missing or cannot be built."""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from heapmap import MapError, parse_trace  # noqa: E402  (the trace's grammar, once)
+from heapview import Model, containing, parse_steps  # noqa: E402  (the steps' model)
+
+REPO = Path(__file__).resolve().parents[1]
+MAKE = os.environ.get("MAKE", "make")
+RATIO_SLACK = 0.10  # a ratio may be this far off (its parts are rounded in the log)
+
+
+class CheckError(Exception):
+    """Something the check needs is missing or broken; the message says what."""
+
+
+class Answer:
+    """One key of a lab's answers: its question, what it asks (shown when
+    the answer is blank or wrong), its kind (number, yesno, word, ratio)
+    and how to compute the right value from the lab's facts."""
+
+    def __init__(self, key, question, asks, kind, value):
+        self.key, self.question, self.asks, self.kind, self.value = \
+            key, question, asks, kind, value
+
+
+def run(argv, what):
+    """Runs argv from the repository's root; answers its stdout, or raises
+    CheckError saying what could not be done."""
+    try:
+        p = subprocess.run(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, errors="replace", timeout=600,
+                           env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"))
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise CheckError(f"{what}: {e}")
+    return p.returncode, p.stdout
+
+
+def make(*targets, **vars):
+    st, out = run([MAKE, "-s", "--no-print-directory", *[f"{k}={v}" for k, v in vars.items()],
+                   *targets], f"make {' '.join(targets)}")
+    if st != 0:
+        raise CheckError(f"make {' '.join(targets)} failed:\n" + out[-2000:])
+
+
+def model(replay, trace, *flags):
+    """The replay's steps over trace, as heapview's Model (effects worked out)."""
+    st, out = run([str(replay), "--steps", *flags, trace], f"{replay} --steps {trace}")
+    if st not in (0, 1):
+        raise CheckError(f"{replay} --steps {trace} exited {st}:\n{out[-2000:]}")
+    try:
+        granule, heap, steps, _ = parse_steps(out)
+        m = Model(parse_trace((REPO / trace).read_text()), granule, heap, steps)
+        m.build()
+    except (MapError, OSError) as e:
+        raise CheckError(f"{trace}: {e}")
+    return m
+
+
+def step_of(m, kind, ident):
+    """The step of the trace's operation `kind ident` (the first)."""
+    for st in m.steps[1:]:
+        op = m.ops[st.n - 1]
+        if op.kind == kind and op.ident == ident:
+            return st
+    raise CheckError(f"the trace has no `{kind} {ident}`")
+
+
+# --- lab 2: a split and a merge ---------------------------------------------
+
+class Lab2:
+    """The demo's split (alloc d), its merges (free b, free d), and
+    bigsmall-105's growth, from the host replay's steps."""
+
+    def __init__(self, args):
+        make("build/host/replay")
+        replay = REPO / "build" / "host" / "replay"
+        self.demo = model(replay, "lab/demo.trace")
+        self.big = model(replay, "traces/bigsmall-105.trace")
+
+    def carve(self):
+        st = step_of(self.demo, "alloc", "d")
+        src = containing(self.demo.steps[st.n - 1].free, st.at)
+        after = containing(st.free, src[0])
+        moved = after is None or after[0] != src[0]
+        return st.at, src[0], after[1] if after else 0, "yes" if moved else "no"
+
+    def merge(self, ident):
+        st = step_of(self.demo, "free", ident)
+        prev = self.demo.steps[st.n - 1]
+        a, b = st.freed
+        block = containing(st.free, a)
+        above = next((blk for blk in prev.free if blk[0] == b), None)
+        return block, above, len(prev.free)
+
+    def first_carve(self):
+        return next(st.n for st in self.big.steps[1:] if st.effect["kind"] == "carve")
+
+    def grows(self):
+        return sum(1 for a, b in zip(self.big.steps, self.big.steps[1:]) if b.brk > a.brk)
+
+
+LAB2 = [
+    Answer("split-answer", 1, "the offset mem_allocl answered for d, alloc d 4096", "number",
+           lambda f: f.carve()[0]),
+    Answer("split-block", 1, "the offset of the free block d was carved from", "number",
+           lambda f: f.carve()[1]),
+    Answer("split-size", 1, "that block's size after the split", "number",
+           lambda f: f.carve()[2]),
+    Answer("split-header-moved", 1, "did that block's header move, yes or no?", "yesno",
+           lambda f: f.carve()[3]),
+    Answer("merge-next-survivor", 2, "at free b: the offset of the header that survives",
+           "number", lambda f: f.merge("b")[0][0]),
+    Answer("merge-next-swallowed", 2, "at free b: the offset of the header swallowed, then "
+           "zeroed", "number", lambda f: f.merge("b")[1][0]),
+    Answer("merge-both-before", 3, "before free d: how many free blocks", "number",
+           lambda f: f.merge("d")[2]),
+    Answer("merge-both-size", 3, "after free d: the size of the one free block", "number",
+           lambda f: f.merge("d")[0][1]),
+    Answer("bigsmall-first-carve", 4, "bigsmall-105: the first operation that carves an "
+           "allocation from a free block, not from the break", "number",
+           lambda f: f.first_carve()),
+    Answer("bigsmall-grows", 4, "bigsmall-105: how many operations move the break",
+           "number", lambda f: f.grows()),
+]
+
+
+# --- lab 4: break it on purpose ----------------------------------------------
+
+# The lab's two breaks of mem/free.c: (old, new) edits, as the lab says.
+PUSH_AT_HEAD = [("""	if (prev == NULL) {
+		pool->freelist = bp;
+	} else if ((uintptr_t)prev + prev->size == a) { // merge with the previous
+		prev->size += bp->size;
+		prev->next = bp->next;
+		memset(bp, 0, HDR);
+	} else {
+		prev->next = bp;
+	}
+""", """	bp->next = pool->freelist; // BROKEN on purpose
+	pool->freelist = bp;
+""")]
+NO_ZERO = [("\tmemset(bp, 0, n);\n", "")]
+HEAP_ARGS = {"oom-106": ["--heap", "4194304"]}  # as its .expected was made
+
+
+class Lab4:
+    """The demo replayed with the order broken, the sample traces and the
+    grader's zeroing cases with the zeroing broken."""
+
+    def __init__(self, args):
+        self.order = self.build("order", PUSH_AT_HEAD, "replay")
+        self.nozero = self.build("no-zero", NO_ZERO, "replay", "grade_free")
+        make("build/host/replay")
+        self.demo = model(REPO / "build" / "host" / "replay", "lab/demo.trace")
+
+    def build(self, name, edits, *programs):
+        """Builds the lab's programs with mem/free.c broken by edits."""
+        src = (REPO / "mem" / "free.c").read_text()
+        for old, new in edits:
+            if src.count(old) != 1:
+                raise CheckError(f"mem/free.c has changed: cannot break it as lab 4 says "
+                                 f"({name}); update tools/checklab.py")
+            src = src.replace(old, new)
+        where = REPO / "build" / "check-lab" / name
+        where.mkdir(parents=True, exist_ok=True)
+        if not (where / "free.c").exists() or (where / "free.c").read_text() != src:
+            (where / "free.c").write_text(src)  # else make has nothing to rebuild
+        make(*[str(where / p) for p in programs], LAB="free", LAB_FREE=where / "free.c",
+             LAB_B=where)
+        return where
+
+    def order_stop(self):
+        """(operation, trace line) where the order check stops the demo."""
+        st, out = run([str(self.order / "replay"), "--check", "lab/demo.trace"], "replay")
+        m = re.search(r"^error line (\d+): check: ", out, re.M)
+        if st != 3 or not m:
+            raise CheckError(f"the broken order's replay did not stop in a check:\n{out}")
+        line = int(m[1])
+        ops = parse_trace((REPO / "lab" / "demo.trace").read_text())
+        return next(op.num for op in ops if op.line == line), line
+
+    def traces_catch(self):
+        """Does any sample trace's replay differ with the zeroing left out?"""
+        for trace in sorted((REPO / "traces").glob("*.trace")):
+            want = trace.with_suffix(".expected")
+            if not want.exists():
+                continue
+            st, out = run([str(self.nozero / "replay"), "--check",
+                           *HEAP_ARGS.get(trace.stem, []), str(trace)], "replay")
+            if out != want.read_text():
+                return "yes"
+        return "no"
+
+    def first_dirty(self):
+        """The offset in its block of the first byte the zeroing part finds."""
+        st, out = run([str(self.nozero / "grade_free"), "zero"], "grade_free zero")
+        m = re.search(r"^zero/one-page: free byte (0x[0-9a-f]+) is ", out, re.M)
+        if not m:
+            raise CheckError(f"grade_free zero did not report a dirty byte:\n{out}")
+        return int(m[1], 16) % self.demo.granule
+
+
+LAB4 = [
+    Answer("order-op", 2, "with the push at the head: the operation at which the replay's "
+           "check stops", "number", lambda f: f.order_stop()[0]),
+    Answer("order-line", 2, "and the trace line that the error line names", "number",
+           lambda f: f.order_stop()[1]),
+    Answer("order-op4-blocks", 2, "how many free blocks the list holds after op 4 (free a)",
+           "number", lambda f: len(f.demo.steps[4].free)),
+    Answer("zero-traces-catch", 1, "with the zeroing left out: does any sample trace's "
+           "replay --check print something else, yes or no?", "yesno",
+           lambda f: f.traces_catch()),
+    Answer("zero-first-dirty", 1, "the offset, in its block, of the first free byte left "
+           "dirty (zero/one-page of the grader)", "number", lambda f: f.first_dirty()),
+]
+
+
+# --- lab 5: the lock ----------------------------------------------------------
+
+STRESS = re.compile(r"cpu (\d+): (\d+) ops, spun for a lock (\d+) times of (\d+), (\d+) us "
+                    r"spinning, (\d+) us holding")
+
+
+class Lab5:
+    """The stress test's lines in a console log of ./run-qemu.sh --smp 4."""
+
+    def __init__(self, args):
+        path = Path(args.log or "build/lab5.log")
+        path = path if path.is_absolute() else REPO / path
+        try:
+            text = path.read_text(errors="replace")
+        except OSError as e:
+            raise CheckError(f"{args.log or 'build/lab5.log'}: {e.strerror}: save a run "
+                             "first: ./run-qemu.sh --smp 4 > build/lab5.log")
+        self.cpus = {int(m[1]): tuple(int(v) for v in m.groups()[1:])
+                     for m in STRESS.finditer(text)}
+        up = re.search(r"^(\d+) CPUs up", text, re.M)
+        verdict = re.search(r"^(\d+) passed, (\d+) failed$", text, re.M)
+        if not self.cpus or not up or not verdict:
+            raise CheckError(f"{path} has no stress test's lines (`N CPUs up`, `cpu K: N ops, "
+                             "...`, `N passed, M failed`): is it the console of "
+                             "./run-qemu.sh --smp 4?")
+        self.up, self.failed = int(up[1]), int(verdict[2])
+
+    def total(self, k):
+        return sum(v[k] for v in self.cpus.values())
+
+    def most_spins(self):
+        return max(sorted(self.cpus), key=lambda c: self.cpus[c][1])
+
+
+LAB5 = [
+    Answer("stress-cpus", 4, "how many CPUs came up", "number", lambda f: f.up),
+    Answer("stress-ops", 3, "how many operations the CPUs did in all", "number",
+           lambda f: f.total(0)),
+    Answer("stress-failed", 4, "how many self-test cases failed, with the lock", "number",
+           lambda f: f.failed),
+    Answer("spin-most-cpu", 5, "which CPU had to spin for a lock most often", "number",
+           lambda f: f.most_spins()),
+    Answer("spin-or-hold", 5, "which took more time in all, summed over the CPUs: "
+           "spinning or holding?", "word",
+           lambda f: "spinning" if f.total(3) > f.total(4) else "holding"),
+    Answer("spin-hold-ratio", 5, "the microseconds spinning divided by those holding, "
+           "all CPUs summed (one decimal)", "ratio",
+           lambda f: f.total(3) / f.total(4) if f.total(4) else 0.0),
+]
+
+LABS = {2: ("docs/lab/2-split-merge.md", Lab2, LAB2), 4: ("docs/lab/4-break-it.md", Lab4, LAB4),
+        5: ("docs/lab/5-lock.md", Lab5, LAB5)}
+
+
+# --- the answers --------------------------------------------------------------
+
+def read_answers(path, keys):
+    """Reads an answers file: {key: value or ''}; raises CheckError at a
+    line that is not `KEY = VALUE` or names a key the lab does not have."""
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise CheckError(f"{path}: {e.strerror}")
+    got = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        s = line.split("#", 1)[0].strip()
+        if not s:
+            continue
+        m = re.fullmatch(r"([a-z0-9-]+)\s*=\s*(.*)", s)
+        if not m:
+            raise CheckError(f"{path}:{n}: want `KEY = VALUE`, got '{line.strip()}'")
+        if m[1] not in keys:
+            raise CheckError(f"{path}:{n}: no answer is called '{m[1]}' (this lab's: "
+                             f"{', '.join(keys)})")
+        got[m[1]] = m[2].strip()
+    return got
+
+
+def number(s):
+    s = s.strip().lower()
+    if re.fullmatch(r"0x[0-9a-f]+", s):
+        return int(s, 16)
+    if re.fullmatch(r"[0-9]+", s):
+        return int(s)
+    return None
+
+
+def is_right(a, given, right):
+    """Is the student's text given the right value for answer a?"""
+    if a.kind == "number":
+        return number(given) == right
+    if a.kind == "ratio":
+        try:
+            v = float(given)
+        except ValueError:
+            return False
+        return abs(v - right) <= RATIO_SLACK * max(abs(right), 0.1)
+    return given.strip().lower() == str(right).lower()
+
+
+def check(n, path, facts):
+    """Prints each answer's verdict; answers how many were right, and how many there are."""
+    _, _, answers = LABS[n]
+    given = read_answers(path, [a.key for a in answers])
+    right = 0
+    for a in answers:
+        g = given.get(a.key, "")
+        if not g:
+            print(f"  blank  {a.key} (question {a.question}: {a.asks})")
+            continue
+        ok = is_right(a, g, a.value(facts))
+        right += ok
+        print(f"  {'right' if ok else 'wrong'}  {a.key} = {g}" +
+              ("" if ok else f" (question {a.question}: {a.asks})"))
+    return right, len(answers)
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(prog="checklab.py", description="Check the answers of lab 2, "
+                                 "4 or 5 against what the programs print.")
+    ap.add_argument("lab", help="2, 4 or 5")
+    ap.add_argument("--answers", help="the answers file (lab/answers-N.txt)")
+    ap.add_argument("--log", help="lab 5: the console log of ./run-qemu.sh --smp 4 "
+                    "(build/lab5.log)")
+    args = ap.parse_args(argv)
+    if args.lab not in ("2", "4", "5"):
+        print(f"check-lab: no self-check for lab '{args.lab}' (labs 2, 4 and 5 have one; "
+              "labs 3, 6 and 7 are graded: make grade LAB=free|alloc|index)", file=sys.stderr)
+        return 2
+    n = int(args.lab)
+    path = Path(args.answers or f"lab/answers-{n}.txt")
+    path = path if path.is_absolute() else Path.cwd() / path
+    doc = LABS[n][0]
+    try:
+        read_answers(path, [a.key for a in LABS[n][2]])  # a bad file says so before any build
+        facts = LABS[n][1](args)
+        print(f"check-lab {n}: {args.answers or f'lab/answers-{n}.txt'} (the questions of {doc})")
+        right, total = check(n, path, facts)
+    except CheckError as e:
+        print(f"check-lab {n}: {e}", file=sys.stderr)
+        return 2
+    print(f"check-lab {n}: {right} of {total} right")
+    return 0 if right == total else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
