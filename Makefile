@@ -4,7 +4,8 @@
 #   make host            host programs in build/host (replay, tests)
 #   make test            everything CI runs (installs its Debian packages)
 #   make qemu / qemu-gdb boot the image (see ./run-qemu.sh --help)
-#   make bench           benchmarks; make grade: the lab's grader
+#   make bench           benchmarks
+#   make grade [LAB=free|alloc|index]   grade a lab; make check-lab N=2|4|5: a self-check
 #   make heapview TRACE=file   an HTML page stepping through a replay (docs/heapview.md)
 # Variables: ARCH (amd64), HEAP_SIZE (0x4000000), MEM_DEBUG (1: full check
 # after every operation), NOLOCK (1: compile the allocator's lock out),

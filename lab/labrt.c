@@ -15,7 +15,8 @@ int __real_mem_free(struct mem_pool *pool, void *p, uintptr_t n);
 
 static const char alloc_looped[] =
     LAB_LOOP_MSG "mem_alloc did not return after " LAB_OP_SECS_STR " s of CPU time: "
-		 "the free list loops (did mem_freel link a block to itself?)\n";
+		 "mem_allocl loops, or the free list does (does the walk move on to p->next? "
+		 "did mem_freel link a block to itself?)\n";
 static const char free_looped[] =
     LAB_LOOP_MSG "mem_free did not return after " LAB_OP_SECS_STR " s of CPU time: "
 		 "mem_freel loops (does its walk move on to next->next?)\n";
