@@ -264,7 +264,7 @@ static int check_realloc(uintptr_t want, uintptr_t n)
 static unsigned long checksum(void)
 {
 	const unsigned char *p = (const unsigned char *)mempool.start;
-	unsigned long s = 0, n = mempool.ops->brk(0) - mempool.start, i;
+	unsigned long s = 0, n = heap_break - mempool.start, i;
 
 	for (i = 0; i < n; i++)
 		s = s * 31 + p[i];
