@@ -365,7 +365,7 @@ static void node_offset(struct replay *r, const struct avl_node *n, char *buf, s
 }
 
 // step_regions prints the pool's regions, when another client of the
-// break has split its heap into more than one.
+// break has taken bytes below its top: its heap is not all of [base, top).
 static void step_regions(struct replay *r)
 {
 	const struct mem_region *g;
@@ -420,7 +420,7 @@ void replay_step(struct replay *r, unsigned long lineno)
 		snprintf(buf, sizeof buf, "  %s 0x%lx %s\n", at, (unsigned long)b->size, next);
 		emit(r, buf);
 	}
-	if (r->pool->nregion > 1)
+	if (r->pool->nregion > 1 || (r->pool->nregion == 1 && r->pool->region[0].start != r->base))
 		step_regions(r);
 	if (r->pool->index)
 		step_tree(r);

@@ -80,8 +80,8 @@ int replay_run(struct replay *r, const char *text, size_t len);
 // pool's break and every free block with its header:
 //	step N line L brk 0xOFF free K
 //	  0xOFF 0xSIZE 0xNEXT		K lines; NEXT is nil at the end
-// then, when another client of the break split the pool's heap (`sbrk`
-// lines), its regions:
+// then, when another client of the break took bytes below the pool's top
+// (`sbrk` lines), so that its heap is not all of [base, top), its regions:
 //	regions R
 //	  0xSTART 0xEND			R lines, ascending
 // and, when the pool uses the placement index, its nodes in order:

@@ -117,9 +117,30 @@ struct fault_block {
 	unsigned char tag;
 };
 
+// other_client_step: another client of the break (newlib's malloc, in the
+// image) takes a few bytes or pages at it, through the same faulty brk;
+// a free of what it took (or of the page under its first byte) is refused,
+// MEM_ENOTOWN below the pool's top, MEM_ERANGE above it, nothing changed.
+static void other_client_step(unsigned r)
+{
+	static const uintptr_t sizes[] = {1, 100, PG, PG + 1, 3 * PG};
+	uintptr_t n = sizes[r % 5], at = host_sbrk(n, 1, 0, UINTPTR_MAX), a;
+	struct mem_snap s;
+	int err;
+
+	if (at == MEM_BRK_FAIL)
+		return;
+	a = at & ~(uintptr_t)(PG - 1);
+	snap_take(&s);
+	err = mem_free(&mempool, (void *)a, n);
+	assert_true(err == MEM_ENOTOWN || err == MEM_ERANGE);
+	assert_unchanged(&s);
+}
+
 // fault_walk runs ops random allocs and frees over a brk that fails one
-// grow in rate; answers how many allocs answered NULL.
-static unsigned long fault_walk(uint64_t seed, unsigned rate, int ops)
+// grow in rate, with another client of the break taking bytes now and
+// then if other is set; answers how many allocs answered NULL.
+static unsigned long fault_walk(uint64_t seed, unsigned rate, int ops, int other)
 {
 	static struct fault_block live[64];
 	uintptr_t live_bytes = 0, j;
@@ -131,7 +152,9 @@ static unsigned long fault_walk(uint64_t seed, unsigned rate, int ops)
 	fault_mode = FAULT_RANDOM;
 	for (i = 0; i < ops; i++) {
 		unsigned r = fault_rand();
-		if (nlive < 64 && (nlive == 0 || r % 3 != 0)) {
+		if (other && r % 11 == 0) {
+			other_client_step(r / 11);
+		} else if (nlive < 64 && (nlive == 0 || r % 3 != 0)) {
 			uintptr_t n = (1 + r % 5) * PG - (r & 8 ? r % 100 : 0);
 			unsigned char *p = mem_alloc(&mempool, n);
 			if (p == NULL) {
@@ -170,7 +193,7 @@ static void test_random_faults(void **state)
 	(void)state;
 	for (seed = 1; seed <= 40; seed++) {
 		heap_reinit(TEST_HEAP, PG);
-		nils += fault_walk(seed, 2 + seed % 4, 400);
+		nils += fault_walk(seed, 2 + seed % 4, 400, 0);
 	}
 	assert_true(faults > 100);
 	assert_true(nils > 0);
@@ -181,7 +204,23 @@ static void test_faults_near_full_heap(void **state)
 {
 	(void)state;
 	heap_reinit(24 * PG, PG);
-	assert_true(fault_walk(99, 3, 600) > 0);
+	assert_true(fault_walk(99, 3, 600, 0) > 0);
+}
+
+// Another client of the break between the pool's sbrks, over faults, in
+// both placement modes: its bytes are never handed out nor taken back, and
+// the accounting stays exact.
+static void test_other_client_under_faults(void **state)
+{
+	uint64_t seed;
+
+	(void)state;
+	for (seed = 1; seed <= 20; seed++) {
+		heap_reinit(4 * TEST_HEAP, PG);
+		mem_set_index(&mempool, (int)(seed & 1));
+		fault_walk(seed, 3 + seed % 3, 300, 1);
+		assert_true(mempool.nregion > 1);
+	}
 }
 
 int main(void)
@@ -190,6 +229,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_refused_grow_is_nil, fault_setup, fault_teardown),
 	    cmocka_unit_test_setup_teardown(test_random_faults, fault_setup, fault_teardown),
 	    cmocka_unit_test_setup_teardown(test_faults_near_full_heap, fault_setup,
+					    fault_teardown),
+	    cmocka_unit_test_setup_teardown(test_other_client_under_faults, fault_setup,
 					    fault_teardown),
 	};
 
