@@ -67,19 +67,19 @@ struct mem_region {
 // (ops, lockarg, granule, start, end, name) is guarded by the pool's lock.
 struct mem_pool {
 	const char *name;
-	struct mem_hdr *freelist;	       // sorted by address, ascending
-	struct avl_root tree;		       // the same blocks, by address (if index)
-	int index;			       // 1: placement through the tree, 0: list walk
-	uintptr_t granule;		       // power of two >= sizeof(struct mem_hdr)
-	uintptr_t start, end;		       // the arena: sbrk stays inside [start, end)
-	uintptr_t bloc;			       // the pool's top: its last region's end (0: none)
-	struct mem_region region[MEM_NREGION]; // what sbrk gave it, ascending
-	int nregion;			       // regions in use
-	uintptr_t taken;		       // bytes this pool obtained through sbrk
-	uintptr_t inuse;		       // bytes handed out and not yet freed
-	int checking;			       // run-time switch for the full check
+	struct mem_hdr *freelist; // sorted by address, ascending
+	struct avl_root tree;	  // the same blocks, by address (if index)
+	int index;		  // 1: placement through the tree, 0: list walk
+	uintptr_t granule;	  // power of two >= sizeof(struct mem_hdr)
+	uintptr_t start, end;	  // the arena: sbrk stays inside [start, end)
+	uintptr_t bloc;		  // the pool's top: its last region's end (0: none)
+	uintptr_t taken;	  // bytes this pool obtained through sbrk
+	uintptr_t inuse;	  // bytes handed out and not yet freed
+	int checking;		  // run-time switch for the full check
 	const struct mem_ops *ops;
 	void *lockarg; // the platform's lock object
+	int nregion;   // regions in use: what sbrk gave the pool, ascending
+	struct mem_region region[MEM_NREGION];
 };
 
 // Why a free was refused, or which invariant a check found broken.

@@ -214,22 +214,12 @@ class Model:
         if err or op.kind == "check":
             return
         if op.kind == "sbrk":
-            m = re.fullmatch(r"sbrk (0x[0-9a-f]+|nil) 0x[0-9a-f]+",
-                             st.printed[0] if st.printed else "")
-            if not m:
-                raise ViewError(f"step {st.n} (sbrk {op.size}) printed "
-                                f"{st.printed or 'nothing'}: another trace's output")
-            st.at = None if m[1] == "nil" else int(m[1], 16)
+            st.at = answer(st, r"sbrk (0x[0-9a-f]+|nil) 0x[0-9a-f]+", f"sbrk {op.size}")
             if st.at is not None:
                 self.taken.append((st.at, st.at + op.size))
             return
         if op.kind == "alloc":
-            m = re.fullmatch(rf"{re.escape(op.ident)} (0x[0-9a-f]+|nil)",
-                             st.printed[0] if st.printed else "")
-            if not m:
-                raise ViewError(f"step {st.n} (alloc {op.ident}) printed "
-                                f"{st.printed or 'nothing'}: another trace's output")
-            st.at = None if m[1] == "nil" else int(m[1], 16)
+            st.at = answer(st, rf"{re.escape(op.ident)} (0x[0-9a-f]+|nil)", f"alloc {op.ident}")
             held = None if st.at is None else [op.ident, st.at, self.round(op.size), st.n]
             self.ids[op.ident] = held
             if held:
@@ -275,6 +265,16 @@ class Model:
         if at != st.brk:
             raise ViewError(f"step {st.n}: the blocks end at {h(at)}, the break is at "
                             f"{h(st.brk)}: the output does not belong to this trace")
+
+
+def answer(st, pattern, what):
+    """The offset (None for nil) in the line step st's operation printed,
+    which must match pattern."""
+    m = re.fullmatch(pattern, st.printed[0] if st.printed else "")
+    if not m:
+        raise ViewError(f"step {st.n} ({what}) printed {st.printed or 'nothing'}: another "
+                        "trace's output")
+    return None if m[1] == "nil" else int(m[1], 16)
 
 
 def containing(blocks, a):
