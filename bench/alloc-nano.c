@@ -17,15 +17,14 @@ extern char *__malloc_sbrk_start;
 static struct mem_pool nano_arena; // only for host_heap_init's arena
 static uintptr_t nano_base;
 
-// _sbrk_r is what nano calls for memory: move the break by incr and
-// answer the old break, or (void *)-1.
+// _sbrk_r is what nano calls for memory: incr more bytes at the break
+// from its owner (nano never gives any back), answering where they start,
+// or (void *)-1.
 void *_sbrk_r(ptrdiff_t incr)
 {
-	uintptr_t old = host_ops.brk(0);
+	uintptr_t at = incr < 0 ? MEM_BRK_FAIL : host_sbrk((uintptr_t)incr, 1, 0, UINTPTR_MAX);
 
-	if (incr != 0 && host_ops.brk(old + (uintptr_t)incr) == MEM_BRK_FAIL)
-		return (void *)-1;
-	return (void *)old;
+	return at == MEM_BRK_FAIL ? (void *)-1 : (void *)at;
 }
 
 static int nano_init(void)

@@ -14,7 +14,7 @@ static void show(struct mem_pool *p, uintptr_t base, const char *what)
 void demo_run(void)
 {
 	struct mem_pool p;
-	uintptr_t s = brk_trap(0);
+	uintptr_t s = kbrk_now();
 	char *a, *b, *c, *d;
 
 	kmem_pool_init(&p, &demo_lock, s, (uintptr_t)_heap_end, PAGE_SIZE);
@@ -40,6 +40,6 @@ void demo_run(void)
 	show(&p, s, "free(d): merges with both neighbours: one block again");
 	p.freelist->size = 0; // give the pages back to brk, clearing the header
 	p.freelist->next = NULL;
-	brk_trap(s);
+	kbrk_give(s, p.bloc);
 	kprintf("demo: done\n");
 }

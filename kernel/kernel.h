@@ -17,7 +17,8 @@ enum {
 	EXIT_PANIC = 120, // panic, failed check, or a CPU fault
 };
 
-// The break, moved only by the brk system call (kernel/syscall.c).
+// The break, byte-exact, moved only by the brk system call
+// (kernel/syscall.c), which only the break's owner (kernel/brk.c) calls.
 extern uintptr_t heap_break;
 
 // A spinlock; the holder is recorded so a debugger can show it.
@@ -88,9 +89,14 @@ void kexit(int status) __attribute__((noreturn));
 // would run past ram_end is refused and ends the run.
 const char *handover_take(uintptr_t blob, uintptr_t ram_end, const char **cmdline, size_t *len);
 
-// brk: the caller side (brk_trap traps through arch_syscall1; the
-// allocator and newlib both use it) and the kernel side, sys_brk.
-uintptr_t brk_trap(uintptr_t addr);
+// The break's one owner (kernel/brk.c), through which every client moves
+// it, each call a brk trap: kbrk_sbrk takes n bytes at the break, rounded
+// up to align, inside [lo, hi) (the start, or MEM_BRK_FAIL); kbrk_now reads
+// the break; kbrk_give gives back [at, top) if that is its top (0 or -1).
+// sys_brk is the system call's kernel side.
+uintptr_t kbrk_sbrk(uintptr_t n, uintptr_t align, uintptr_t lo, uintptr_t hi);
+uintptr_t kbrk_now(void);
+int kbrk_give(uintptr_t at, uintptr_t top);
 uintptr_t sys_brk(uintptr_t addr);
 extern unsigned brk_fault_every; // self-test: every Nth grow fails (0: none)
 

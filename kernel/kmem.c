@@ -1,5 +1,6 @@
-// The kernel's platform for mem/: brk through the system call, the pool's
-// spinlock, the arch's atomic add, and panic.
+// The kernel's platform for mem/: sbrk through the break's owner
+// (kernel/brk.c, a brk trap), the pool's spinlock, the arch's atomic add,
+// and panic.
 #include "kmem.h"
 
 struct spinlock mem_lock = SPINLOCK_INIT("mem");
@@ -46,7 +47,7 @@ int kmem_set_checking(struct mem_pool *pool, int on)
 }
 
 const struct mem_ops kmem_ops = {
-    .brk = brk_trap,
+    .sbrk = kbrk_sbrk,
     .lock = kmem_lock,
     .unlock = kmem_unlock,
     .holding = kmem_holding,
@@ -91,7 +92,8 @@ uintptr_t kmem_free_bytes(struct mem_pool *pool, int *nblocks)
 	return n;
 }
 
-// kmem_print_list prints pool's free list as offsets from base.
+// kmem_print_list prints pool's free list and its top (the break as the
+// pool left it) as offsets from base.
 void kmem_print_list(struct mem_pool *pool, uintptr_t base)
 {
 	struct mem_hdr *b;
@@ -107,7 +109,7 @@ void kmem_print_list(struct mem_pool *pool, uintptr_t base)
 	if (pool->freelist == NULL)
 		n += snprintf(line + n, sizeof line - (size_t)n, " (empty)");
 	n += snprintf(line + n, sizeof line - (size_t)n, "  break 0x%lx\n",
-		      (unsigned long)(pool->ops->brk(0) - base));
+		      (unsigned long)((pool->bloc != 0 ? pool->bloc : pool->start) - base));
 	pool->ops->unlock(pool);
 	kprintf("%s", line);
 }

@@ -118,7 +118,7 @@ void kmain(const char *cmdline, const char *trace, size_t tracelen)
 
 	kprintf("# heaplab: heap [%p, %p), %lu KiB, break %p\n", (void *)_heap_start,
 		(void *)_heap_end, (unsigned long)((_heap_end - _heap_start) >> 10),
-		(void *)brk_trap(0));
+		(void *)kbrk_now());
 	parse_cmdline(cmdline, &o);
 	kmem_index = !o.list;
 	if (trace != NULL && o.bench)

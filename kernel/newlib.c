@@ -1,7 +1,9 @@
 // newlib's porting layer: the system calls libc expects. _sbrk moves the
-// same break as the allocator, through the same brk trap; the console is
-// the only file; everything else fails cleanly with errno set.
+// same break as the allocator, through the break's owner (kernel/brk.c);
+// the console is the only file; everything else fails cleanly with errno
+// set.
 #include "kernel.h"
+#include "../mem/mem.h"
 
 #include <errno.h>
 #include <reent.h>
@@ -12,7 +14,7 @@
 uintptr_t newlib_sbrk_bytes; // bytes the break moved for newlib (self-test)
 uintptr_t newlib_sbrk_high;  // the most newlib_sbrk_bytes has been (bench)
 
-static void *sbrkl(ptrdiff_t incr);
+static uintptr_t newlib_top; // the end of what newlib's latest sbrk took
 static struct spinlock malloc_lock = SPINLOCK_INIT("newlib malloc");
 static int malloc_depth; // newlib's malloc lock is recursive
 
@@ -38,39 +40,57 @@ void __malloc_unlock(struct _reent *r)
 		spin_unlock(&malloc_lock);
 }
 
-// _sbrk grows (or shrinks) newlib's heap by incr bytes, rounded to pages
-// since the break is page-aligned; it answers the old break or -1. It
-// reads and moves the break under mem_lock, as mem/'s sbrk does, so that
-// the two users of the break never both take the same pages.
-void *_sbrk(ptrdiff_t incr)
+// newlib_count adds delta to the bytes newlib holds of the break.
+static void newlib_count(intptr_t delta)
 {
-	void *v;
-
-	spin_lock(&mem_lock);
-	v = sbrkl(incr);
-	spin_unlock(&mem_lock);
-	return v;
-}
-
-static void *sbrkl(ptrdiff_t incr)
-{
-	uintptr_t old = brk_trap(0), want, got;
-	uintptr_t n = (uintptr_t)(incr < 0 ? -incr : incr);
-
-	n = (n + PAGE_SIZE - 1) & ~(uintptr_t)(PAGE_SIZE - 1);
-	if (incr >= 0 && n > UINTPTR_MAX - old)
-		want = ((uintptr_t)-1);
-	else
-		want = incr >= 0 ? old + n : old - (n <= old ? n : old);
-	got = incr == 0 ? old : brk_trap(want);
-	if (got == ((uintptr_t)-1)) {
-		errno = ENOMEM;
-		return (void *)-1;
-	}
-	newlib_sbrk_bytes += got - old;
+	newlib_sbrk_bytes += (uintptr_t)delta;
 	if (newlib_sbrk_bytes > newlib_sbrk_high)
 		newlib_sbrk_high = newlib_sbrk_bytes;
-	return (void *)old;
+}
+
+// newlib_shrink gives the n bytes below newlib_top back to the break, if
+// they are still its top. If someone took memory above them since (a pool
+// on another CPU, between malloc_trim's look at the break and this call),
+// they stay where they are, newlib's no more and no one else's: answering
+// -1 would make malloc_trim take the bytes up to the new break, which are
+// not its own.
+static void *newlib_shrink(uintptr_t n)
+{
+	uintptr_t top = newlib_top;
+
+	if (n <= top && kbrk_give(top - n, top) == 0) {
+		newlib_top = top - n;
+		newlib_count(-(intptr_t)n);
+	}
+	return (void *)top;
+}
+
+// _sbrk grows (or shrinks) newlib's heap by incr bytes, rounded to pages,
+// and answers where the bytes start (when growing: the break, rounded up
+// to a page) or -1 with errno set. It runs under newlib's malloc lock, as
+// when malloc calls it; the break's owner makes each move one step
+// against every other client (mem/'s pools) on any CPU.
+void *_sbrk(ptrdiff_t incr)
+{
+	uintptr_t n = (uintptr_t)(incr < 0 ? -incr : incr), at;
+	void *v;
+
+	n = (n + PAGE_SIZE - 1) & ~(uintptr_t)(PAGE_SIZE - 1);
+	__malloc_lock(NULL);
+	if (incr == 0) {
+		v = (void *)kbrk_now();
+	} else if (incr < 0) {
+		v = newlib_shrink(n);
+	} else if (n == 0 || (at = kbrk_sbrk(n, PAGE_SIZE, 0, UINTPTR_MAX)) == MEM_BRK_FAIL) {
+		errno = ENOMEM;
+		v = (void *)-1;
+	} else {
+		newlib_top = at + n;
+		newlib_count((intptr_t)n);
+		v = (void *)at;
+	}
+	__malloc_unlock(NULL);
+	return v;
 }
 
 int _write(int fd, const char *buf, int len)

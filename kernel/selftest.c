@@ -9,6 +9,7 @@
 #define PG PAGE_SIZE
 
 extern uintptr_t newlib_sbrk_bytes;
+void *_sbrk(ptrdiff_t incr); // newlib's porting layer (kernel/newlib.c)
 
 // A scratch pool: its own lock, its arena starting at the break.
 struct scratch {
@@ -38,7 +39,7 @@ static int tfail(int line, const char *what)
 // the heap's end).
 static void scratch_begin(struct scratch *sc, uintptr_t limit)
 {
-	uintptr_t b = brk_trap(0), e = (uintptr_t)_heap_end;
+	uintptr_t b = kbrk_now(), e = (uintptr_t)_heap_end;
 
 	spin_init(&sc->lk, "scratch");
 	sc->s = b;
@@ -54,10 +55,10 @@ static int scratch_end(struct scratch *sc)
 	T(mem_check(&sc->p, NULL) == MEM_OK);
 	T(sc->p.inuse == 0);
 	T(f == NULL || ((uintptr_t)f == sc->s && f->next == NULL));
-	T(f == NULL || sc->s + f->size == brk_trap(0));
+	T(f == NULL || sc->s + f->size == kbrk_now());
 	if (f != NULL)
 		memset(f, 0, sizeof *f);
-	T(brk_trap(sc->s) == sc->s);
+	T(kbrk_give(sc->s, kbrk_now()) == 0);
 	return 0;
 }
 
@@ -108,9 +109,9 @@ static int t_round_and_grow(void)
 	scratch_begin(&sc, 0);
 	a = ta(&sc, 100);
 	T(a != NULL && OFF(&sc, a) == 0);
-	T(brk_trap(0) == sc.s + PG);
+	T(kbrk_now() == sc.s + PG);
 	b = ta(&sc, PG + 1);
-	T(OFF(&sc, b) == PG && brk_trap(0) == sc.s + 3 * PG);
+	T(OFF(&sc, b) == PG && kbrk_now() == sc.s + 3 * PG);
 	T(tf(&sc, a, 100) == MEM_OK && tf(&sc, b, PG + 1) == MEM_OK);
 	return scratch_end(&sc);
 }
@@ -212,7 +213,7 @@ static void take_snap(struct scratch *sc, struct snap *s)
 {
 	struct mem_hdr *b;
 
-	s->brk = brk_trap(0);
+	s->brk = kbrk_now();
 	s->inuse = sc->p.inuse;
 	s->taken = sc->p.taken;
 	s->sum = 0;
@@ -233,7 +234,7 @@ static int t_oom(void)
 	struct scratch sc;
 	struct snap s;
 	char *a, *g;
-	uintptr_t left = (uintptr_t)_heap_end - brk_trap(0);
+	uintptr_t left = (uintptr_t)_heap_end - kbrk_now();
 
 	scratch_begin(&sc, 0);
 	a = ta(&sc, 2 * PG), g = ta(&sc, PG);
@@ -246,15 +247,21 @@ static int t_oom(void)
 	return scratch_end(&sc);
 }
 
+// t_brk_bounds: the break's owner, through the trap: byte-exact, aligns
+// when asked, never passes either bound, gives back only its top.
 static int t_brk_bounds(void)
 {
-	uintptr_t b = brk_trap(0);
+	uintptr_t b = kbrk_now(), end = (uintptr_t)_heap_end;
 
-	T(brk_trap((uintptr_t)_heap_end + PG) == MEM_BRK_FAIL);
-	T(brk_trap((uintptr_t)_heap_start - PG) == MEM_BRK_FAIL);
-	T(brk_trap(0) == b);
-	T(brk_trap(b + 1) == b + PG && brk_trap(0) == b + PG); // rounded up to the page
-	T(brk_trap(b) == b);
+	T(b % PG == 0);
+	T(kbrk_sbrk(end - b + 1, 1, 0, UINTPTR_MAX) == MEM_BRK_FAIL); // the trap refuses
+	T(kbrk_sbrk(PG, 1, 0, b + PG - 1) == MEM_BRK_FAIL);	      // past hi: the owner does
+	T(kbrk_give((uintptr_t)_heap_start - PG, b) != 0);	      // below the heap
+	T(kbrk_now() == b);
+	T(kbrk_sbrk(1, 1, 0, UINTPTR_MAX) == b && kbrk_now() == b + 1);
+	T(kbrk_sbrk(0, PG, 0, UINTPTR_MAX) == b + PG && kbrk_now() == b + PG); // aligned
+	T(kbrk_give(b, b + 1) != 0 && kbrk_now() == b + PG);		       // not the top
+	T(kbrk_give(b, b + PG) == 0 && kbrk_now() == b);
 	return 0;
 }
 
@@ -290,7 +297,7 @@ static int t_bad_frees(void)
 	T(tf(&sc, a + PG, PG) == MEM_EDOUBLE);	    // inside a free block
 	T(tf(&sc, a + PG, 2 * PG) == MEM_EOVERLAP); // half free, half b
 	T(tf(&sc, b + 1, PG) == MEM_EALIGN);
-	T(tf(&sc, (char *)brk_trap(0), PG) == MEM_ERANGE);
+	T(tf(&sc, (char *)kbrk_now(), PG) == MEM_ERANGE);
 	T(tf(&sc, g, 2 * PG) == MEM_ERANGE); // past the break
 	T(tf(&sc, (char *)((uintptr_t)_heap_start - PG), PG) == MEM_ERANGE);
 	T(same_snap(&sc, &s));
@@ -367,6 +374,34 @@ static int t_newlib_interleaved(void)
 	return 0;
 }
 
+// t_not_owned: newlib takes pages between two of a pool's sbrks; the pool
+// starts a new region above them, refuses to free them (or any range that
+// runs into them) with nothing changed, and never merges across them.
+static int t_not_owned(void)
+{
+	struct scratch sc;
+	struct snap s;
+	char *a, *nl, *b;
+
+	scratch_begin(&sc, 0);
+	a = ta(&sc, PG);
+	nl = _sbrk(2 * PG); // as newlib's malloc grows its heap
+	b = ta(&sc, PG);
+	T(nl == a + PG && b == nl + 2 * PG && sc.p.nregion == 2);
+	take_snap(&sc, &s);
+	T(tf(&sc, nl, 2 * PG) == MEM_ENOTOWN);
+	T(tf(&sc, nl + PG, PG) == MEM_ENOTOWN);
+	T(tf(&sc, a, 2 * PG) == MEM_ENOTOWN);	    // a and newlib's first page
+	T(tf(&sc, nl + PG, 2 * PG) == MEM_ENOTOWN); // newlib's last page and b
+	T(same_snap(&sc, &s));
+	T(tf(&sc, a, PG) == MEM_OK && tf(&sc, b, PG) == MEM_OK);
+	T(nblocks(&sc) == 2 && mem_check(&sc.p, NULL) == MEM_OK); // not merged across
+	T(kbrk_give((uintptr_t)b, (uintptr_t)b + PG) == 0);
+	T(_sbrk(-2 * (ptrdiff_t)PG) == nl + 2 * PG && kbrk_now() == (uintptr_t)nl);
+	T(kbrk_give((uintptr_t)a, (uintptr_t)nl) == 0);
+	return 0;
+}
+
 // balanced answers whether the check passes, inuse is live bytes and
 // free + in use is every byte the pool took.
 static int balanced(struct scratch *sc, uintptr_t live)
@@ -421,7 +456,7 @@ struct leak {
 
 static void leak_snap(struct leak *l)
 {
-	l->brk = brk_trap(0);
+	l->brk = kbrk_now();
 	l->taken = mempool.taken;
 	l->inuse = mempool.inuse;
 	l->free = kmem_free_bytes(&mempool, NULL);
@@ -488,9 +523,11 @@ static const struct tcase {
     {"merge_prev", "free merges with the previous block", t_merge_prev, 0},
     {"merge_both", "free merges with both neighbours", t_merge_both, 0},
     {"oom", "out of memory at the heap's end: NULL, list intact", t_oom, 0},
-    {"brk_bounds", "brk trap refuses to pass either bound", t_brk_bounds, 0},
+    {"brk_bounds", "the break's owner: byte-exact, bounded, gives back only its top", t_brk_bounds,
+     0},
     {"size_zero", "size 0: NULL, free refused, nothing changes", t_size_zero, 0},
     {"bad_frees", "double, overlapping, misaligned, outside frees refused", t_bad_frees, 0},
+    {"not_owned", "newlib's pages between two regions: free refused, never merged", t_not_owned, 0},
     {"check_catches", "check catches a dirty last block and a block past the break",
      t_check_catches, 0},
     {"sys_stat", "sys_alloc/sys_free/sys_reserve count bytes", t_sys_stat, 0},

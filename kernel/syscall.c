@@ -1,13 +1,14 @@
-// The brk system call: the kernel side (sys_brk), the dispatcher the
-// arch's trap handler calls, and the caller side (brk_trap), which traps.
+// The brk system call: the kernel side (sys_brk) and the dispatcher the
+// arch's trap handler calls. Its one caller is the break's owner,
+// kernel/brk.c, which every client of the break goes through.
 //
 //   _heap_start          heap_break                       _heap_end
 //   | taken by newlib's malloc and by mem/ |  not yet given out  |
 //   +--------------------------------------+---------------------+
 //
-// The break is page-aligned and stays inside [_heap_start, _heap_end].
-// Pages are handed out zero-filled, as a kernel does, so both users may
-// rely on fresh memory being zero.
+// The break is byte-exact, as Linux's mm->brk is, and stays inside
+// [_heap_start, _heap_end]. What it grows over is handed out zero-filled,
+// as a kernel does, so every client may rely on fresh memory being zero.
 #include "kernel.h"
 
 #include <string.h>
@@ -28,9 +29,9 @@ static uintptr_t brk_faultl(uintptr_t old)
 	return (brk_grows / brk_fault_every) % 2 ? (uintptr_t)-1 : old;
 }
 
-// sys_brk moves the break to addr rounded up to the page and answers the
-// new break; addr 0 asks for the current break. Outside the heap it
-// answers MEM_BRK_FAIL ((uintptr_t)-1) and changes nothing.
+// sys_brk moves the break to addr and answers the new break; addr 0 asks
+// for the current break. Outside the heap it answers MEM_BRK_FAIL
+// ((uintptr_t)-1) and changes nothing.
 uintptr_t sys_brk(uintptr_t addr)
 {
 	uintptr_t lo = (uintptr_t)_heap_start, hi = (uintptr_t)_heap_end, old, fault;
@@ -43,11 +44,10 @@ uintptr_t sys_brk(uintptr_t addr)
 		spin_unlock(&brk_lock);
 		return old;
 	}
-	if (addr < lo || addr > hi || addr > UINTPTR_MAX - (PAGE_SIZE - 1)) {
+	if (addr < lo || addr > hi) {
 		spin_unlock(&brk_lock);
 		return (uintptr_t)-1;
 	}
-	addr = (addr + PAGE_SIZE - 1) & ~(uintptr_t)(PAGE_SIZE - 1);
 	if (addr > old && (fault = brk_faultl(old)) != 0) {
 		spin_unlock(&brk_lock);
 		return fault;
@@ -69,11 +69,4 @@ uintptr_t syscall_dispatch(uintptr_t num, uintptr_t arg)
 	default:
 		panic("syscall: unknown system call %lu", (unsigned long)num);
 	}
-}
-
-// brk_trap is what the allocator and newlib call: a real trap into the
-// kernel through the arch's syscall stub.
-uintptr_t brk_trap(uintptr_t addr)
-{
-	return arch_syscall1(SYS_BRK, addr);
 }

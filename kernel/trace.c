@@ -1,7 +1,9 @@
 // Trace mode: replay a trace handed to the image through the system pool,
 // printing exactly what build/host/replay prints, with offsets from the
 // break where the replay starts. During the replay nothing but the
-// allocator touches the break: output goes straight to the console.
+// allocator and the trace's own `sbrk` lines (another client of the
+// break, through its owner, kbrk_sbrk, as newlib's _sbrk) touches the
+// break: output goes straight to the console.
 #include "kmem.h"
 
 #include "../replay/replay.h"
@@ -22,7 +24,7 @@ static void trace_write(void *arg, const char *s, size_t n)
 // starts (the linker scripts align the heap's start to REPLAY_PAGE_MAX).
 static uintptr_t trace_base(uintptr_t page)
 {
-	return (brk_trap(0) + page - 1) & ~(page - 1);
+	return (kbrk_now() + page - 1) & ~(page - 1);
 }
 
 // trace_pool sets up the system pool, fresh, over [break, +heap) with the
@@ -34,7 +36,7 @@ uintptr_t trace_pool(uintptr_t heap, uintptr_t page)
 	uintptr_t base = trace_base(page), hend = (uintptr_t)_heap_end;
 	uintptr_t end;
 
-	if (base > hend || brk_trap(base) != base) {
+	if (base > hend || kbrk_sbrk(0, page, 0, hend) != base) {
 		kprintf("# replay: cannot align the break to %#lx\n", (unsigned long)page);
 		return 0;
 	}
@@ -82,6 +84,7 @@ int trace_run(const char *trace, size_t len, uintptr_t heap, uintptr_t page, int
 	r.base = base;
 	r.check_each = check;
 	r.write = trace_write;
+	r.sbrk = kbrk_sbrk; // `sbrk` lines: another client, through the same trap
 	kprintf("# base %#lx\n", (unsigned long)base);
 	return replay_run(&r, trace, len);
 }

@@ -96,7 +96,7 @@ static void snap_take(struct alloc_snap *s)
 
 	snprintf(s->list, sizeof s->list, "%s", lab_list_str(buf, sizeof buf));
 	s->bloc = mempool.bloc;
-	s->brk = mempool.ops->brk(0);
+	s->brk = heap_break;
 	s->inuse = mempool.inuse;
 	s->taken = mempool.taken;
 	s->sum = lab_checksum();

@@ -241,7 +241,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 
 	(void)sig;
 	(void)ctx;
-	if (a < mempool.start || a >= mempool.ops->brk(0) ||
+	if (a < mempool.start || a >= heap_break ||
 	    mprotect((void *)a, PG, PROT_READ | PROT_WRITE) != 0) {
 		signal(SIGSEGV, SIG_DFL); // a real fault: it happens again, and kills
 		return;
@@ -251,7 +251,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 
 static int bound(uintptr_t n)
 {
-	uintptr_t len = mempool.ops->brk(0) - mempool.start;
+	uintptr_t len = heap_break - mempool.start;
 	long height = mempool.tree.node->height;
 	struct mem_hdr *prev, *want = first_fit(n, &prev), *got;
 	const struct avl_node *pred;

@@ -178,7 +178,7 @@ int lab_check_zero(const char *pic)
 unsigned long lab_checksum(void)
 {
 	const unsigned char *p = (const unsigned char *)mempool.start;
-	unsigned long s = 0, n = mempool.ops->brk(0) - mempool.start, i;
+	unsigned long s = 0, n = heap_break - mempool.start, i;
 
 	for (i = 0; i < n; i++)
 		s = s * 31 + p[i];

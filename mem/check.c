@@ -13,11 +13,13 @@ static const char *const errnames[MEM_NERR] = {
     [MEM_ERANGE] = "range outside the heap",
     [MEM_EDOUBLE] = "double free",
     [MEM_EOVERLAP] = "range overlaps a free block",
+    [MEM_ENOTOWN] = "range not obtained by this pool",
     [MEM_ELOOP] = "free list loops",
     [MEM_EORDER] = "free list not in ascending order",
     [MEM_EOVERLAPS] = "free blocks overlap",
     [MEM_ETOUCH] = "free blocks touch but were not merged",
     [MEM_EBOUNDS] = "free block outside [start, break)",
+    [MEM_EREGION] = "free block not inside one region of the pool",
     [MEM_ESIZE] = "free block misaligned, or its size not a nonzero multiple of the granule",
     [MEM_EDIRTY] = "free memory not zero",
     [MEM_EBALANCE] = "free + in use != taken",
@@ -88,8 +90,8 @@ static int on_list(const struct mem_pool *pool, const struct mem_hdr *p, const s
 	return b == p;
 }
 
-// check_block checks one block b against the bounds and its successor. It
-// reads b only once b is known to lie in the heap.
+// check_block checks one block b against the bounds, the regions and its
+// successor. It reads b only once b is known to lie in the heap.
 static int check_block(struct mem_pool *pool, const struct mem_hdr *b, uintptr_t brk,
 		       struct mem_fault *f)
 {
@@ -99,6 +101,8 @@ static int check_block(struct mem_pool *pool, const struct mem_hdr *b, uintptr_t
 		return fault(f, MEM_EBOUNDS, a, 0, brk);
 	if (b->size > brk - a)
 		return fault(f, MEM_EBOUNDS, a, b->size, brk);
+	if (b->size != 0 && mem_regionl(pool, a, b->size) == NULL)
+		return fault(f, MEM_EREGION, a, b->size, 0);
 	n = (uintptr_t)b->next;
 	if (b->size == 0 || (b->size & (pool->granule - 1)) != 0 || (a & (pool->granule - 1)) != 0)
 		return fault(f, MEM_ESIZE, a, b->size, pool->granule);
@@ -116,10 +120,13 @@ static int check_block(struct mem_pool *pool, const struct mem_hdr *b, uintptr_t
 
 // mem_checkl walks the whole list and answers MEM_OK or the first broken
 // invariant, described in *fault. The walk is bounded, so a cycle ends it.
+// The pool's own records say where its heap ends (bloc, its top) and which
+// regions of it are its own: the check asks the platform nothing, and gdb's
+// `heap check` reads the very same fields.
 int mem_checkl(struct mem_pool *pool, struct mem_fault *f)
 {
 	const struct mem_hdr *b;
-	uintptr_t brk = pool->ops->brk(0), nfree = 0, steps = 0, max;
+	uintptr_t brk = pool->bloc != 0 ? pool->bloc : pool->start, nfree = 0, steps = 0, max;
 	int err;
 
 	mem_assert_locked(pool, "mem_checkl: lock not held");
@@ -172,6 +179,8 @@ int mem_fault_format(const struct mem_pool *pool, const struct mem_fault *f, cha
 	case MEM_EBOUNDS:
 		return snprintf(buf, len, "mem: %s: block 0x%lx size 0x%lx, break 0x%lx", what, blk,
 				a, b);
+	case MEM_EREGION:
+		return snprintf(buf, len, "mem: %s: block 0x%lx size 0x%lx", what, blk, a);
 	case MEM_ESIZE:
 		return snprintf(buf, len, "mem: %s: block 0x%lx size 0x%lx, granule 0x%lx", what,
 				blk, a, b);

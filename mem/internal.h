@@ -16,10 +16,16 @@ void mem_assert_locked(struct mem_pool *pool, const char *msg);
 // refuses a bad pointer or size and rounds *n to the granule;
 // mem_free_refusedl refuses the range [a, a+n) given its neighbours in the
 // free list, prev (the last block below it, or NULL) and next (the first
-// above it, or NULL). Each answers MEM_OK or why the free is refused.
+// above it, or NULL), and a range not inside one of the pool's regions.
+// Each answers MEM_OK or why the free is refused.
 int mem_free_argsl(struct mem_pool *pool, void *p, uintptr_t *n);
 int mem_free_refusedl(struct mem_pool *pool, const struct mem_hdr *prev, const struct mem_hdr *next,
 		      uintptr_t a, uintptr_t n);
+
+// mem_regionl answers the region of pool (what its sbrk obtained) that
+// holds all of [a, a+n), or NULL: free refuses, and the check fails, a
+// range that is not inside one (n > 0, the range must not wrap).
+const struct mem_region *mem_regionl(struct mem_pool *pool, uintptr_t a, uintptr_t n);
 
 // The placement index's halves of alloc, free and check (mem/index.c):
 // mem_allocl, mem_freel and mem_checkl call them when pool->index is set.

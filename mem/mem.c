@@ -4,19 +4,23 @@
 //
 // Theory of operation
 //
-//   The pool owns the pages it took through sbrk. Of those, the free ones
-//   are kept in one list, sorted by address and NULL-terminated. A free
-//   block holds its own header in its first bytes; an allocated block holds
-//   nothing of ours, so the caller must give the size back to free.
+//   The pool owns the regions it took through sbrk: one, from start to its
+//   top (bloc), unless another client of the break (newlib's malloc) took
+//   bytes between two of the pool's sbrks; then the pool starts a new
+//   region above them (at most MEM_NREGION) and never hands them out or
+//   takes them back. Of its pages, the free ones are kept in one list,
+//   sorted by address and NULL-terminated. A free block holds its own
+//   header in its first bytes; an allocated block holds nothing of ours,
+//   so the caller must give the size back to free.
 //
-//     start                                               break       end
-//     |  free  |  used  | free |     used      |  free   |           |
-//     +--------+--------+------+---------------+---------+-----------+
-//      ^hdr: next ------------>^hdr: next -------------->^hdr: next=NULL
+//     start       region 0          newlib's    region 1       top       end
+//     |  free  |  used  |  free   | ///////// | used | free  |           |
+//     +--------+--------+---------+-----------+------+-------+-----------+
+//      ^hdr: next ------>^hdr: next ------------------>^hdr: next=NULL
 //
 //   Invariants (mem_checkl verifies all of them):
 //   - blocks strictly ascending, non-overlapping, never touching (a free
-//     merges with both neighbours), inside [start, break);
+//     merges with both neighbours), each inside one region of the pool;
 //   - every size a nonzero multiple of the granule;
 //   - every free byte past a header is zero, so allocations come back
 //     zeroed: alloc clears only the header bytes of what it returns;
@@ -70,37 +74,48 @@ uintptr_t mem_round(const struct mem_pool *pool, uintptr_t n)
 	return (n + mask) & ~mask;
 }
 
-// mem_sbrkl grows the arena by n bytes (rounded) and answers the old
-// break, or NULL if the break may not move that far. Like Plan 9's libc
-// sbrk, the pool keeps its own break (bloc) and asks the platform's brk,
-// which may round up to its page, only to cover it; if someone else
-// (newlib) moved the break since, it starts again from theirs, aligned.
+// mem_sbrkl grows the pool by n bytes (rounded) and answers where they
+// start, or NULL, with nothing changed, if the break may not move that far.
+// The break's owner (mem_ops.sbrk) takes them at the break, aligned to the
+// granule, atomically against its other clients. If they start where the
+// pool's last region ends, that region grows; if not, someone else (newlib,
+// another pool) took the bytes in between, and they start a new region.
+// When every region is in use, only the last may grow: if the break has
+// moved on, the pool refuses, as it does at the end of its arena.
 void *mem_sbrkl(struct mem_pool *pool, uintptr_t n)
 {
-	uintptr_t cur, bl, top, got;
+	struct mem_region *last = pool->nregion > 0 ? &pool->region[pool->nregion - 1] : NULL;
+	uintptr_t lo = last != NULL ? last->end : pool->start, hi = pool->end, bl;
 
 	mem_assert_locked(pool, "mem_sbrkl: lock not held");
 	n = mem_round(pool, n);
-	cur = pool->ops->brk(0);
-	if (n == 0 || cur == MEM_BRK_FAIL)
+	if (n == 0)
 		return NULL;
-	bl = pool->bloc != 0 && cur == pool->brkseen ? pool->bloc : cur;
-	bl = mem_round(pool, bl);
-	if (bl == 0 || bl > UINTPTR_MAX - n)
+	if (pool->nregion == MEM_NREGION && n < hi - lo)
+		hi = lo + n; // the n bytes must start at lo
+	bl = pool->ops->sbrk(n, pool->granule, lo, hi);
+	if (bl == MEM_BRK_FAIL)
 		return NULL;
-	top = bl + n;
-	if (bl < pool->start || top > pool->end)
-		return NULL;
-	got = cur;
-	if (top > cur) {
-		got = pool->ops->brk(top);
-		if (got == MEM_BRK_FAIL || got < top)
-			return NULL;
-	}
-	pool->bloc = top;
-	pool->brkseen = got;
+	if (last != NULL && bl == last->end)
+		last->end += n;
+	else
+		pool->region[pool->nregion++] = (struct mem_region){bl, bl + n};
+	pool->bloc = bl + n;
 	pool->taken += n;
 	return (void *)bl;
+}
+
+// mem_regionl answers the region of pool that holds all of [a, a+n), or
+// NULL if none does (n > 0; the range must not wrap).
+const struct mem_region *mem_regionl(struct mem_pool *pool, uintptr_t a, uintptr_t n)
+{
+	const struct mem_region *r;
+
+	mem_assert_locked(pool, "mem_regionl: lock not held");
+	for (r = pool->region; r < pool->region + pool->nregion; r++)
+		if (r->start <= a && a < r->end)
+			return n <= r->end - a ? r : NULL;
+	return NULL;
 }
 
 // mem_free_argsl checks free's arguments before the list is walked and
@@ -123,16 +138,18 @@ int mem_free_argsl(struct mem_pool *pool, void *p, uintptr_t *n)
 
 // mem_free_refusedl decides whether [a, a+n) may be freed, given the free
 // blocks just before it (prev) and at or after it (next): MEM_OK, or why
-// not (outside [start, the pool's break), a double free, a partial
-// overlap). The pool's own break (bloc) bounds all it ever handed out, and
-// reading it costs no system call inside the critical section.
+// not (outside [start, the pool's top), not inside one region the pool
+// obtained, a double free, a partial overlap). The pool's own records
+// bound all it ever handed out: no system call inside the critical section.
 int mem_free_refusedl(struct mem_pool *pool, const struct mem_hdr *prev, const struct mem_hdr *next,
 		      uintptr_t a, uintptr_t n)
 {
-	uintptr_t brk = pool->bloc != 0 ? pool->bloc : pool->start;
+	uintptr_t top = pool->bloc != 0 ? pool->bloc : pool->start;
 
-	if (a < pool->start || a > brk || n > brk - a)
+	if (a < pool->start || a > top || n > top - a)
 		return MEM_ERANGE;
+	if (mem_regionl(pool, a, n) == NULL)
+		return MEM_ENOTOWN; // another client's bytes, between two regions
 	if (prev != NULL && (uintptr_t)prev + prev->size > a)
 		return a + n <= (uintptr_t)prev + prev->size ? MEM_EDOUBLE : MEM_EOVERLAP;
 	if (next != NULL && a + n > (uintptr_t)next)

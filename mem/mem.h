@@ -23,7 +23,8 @@
 #endif
 
 #define MEM_PAGE     4096u	     // default granule
-#define MEM_BRK_FAIL ((uintptr_t)-1) // what mem_ops.brk answers on refusal
+#define MEM_BRK_FAIL ((uintptr_t)-1) // what a brk or an sbrk answers on refusal
+#define MEM_NREGION  16		     // regions a pool records (see mem_sbrkl)
 
 // The header of a free block, stored in the block's own first bytes.
 struct mem_hdr {
@@ -43,14 +44,23 @@ struct mem_pool;
 
 // What the platform supplies (Plan 9's Pool takes the same kind of hooks).
 struct mem_ops {
-	// Move the break to addr and answer the new break, or MEM_BRK_FAIL if
-	// addr lies outside the heap. brk(0) answers the current break.
-	uintptr_t (*brk)(uintptr_t addr);
+	// The break's owner (the kernel's kbrk_sbrk, the host's host_sbrk):
+	// take n bytes at the break, rounded up to align first, if they lie
+	// inside [lo, hi), atomically against every other client of the break;
+	// answer where they start, or MEM_BRK_FAIL with the break unchanged.
+	uintptr_t (*sbrk)(uintptr_t n, uintptr_t align, uintptr_t lo, uintptr_t hi);
 	void (*lock)(struct mem_pool *pool);
 	void (*unlock)(struct mem_pool *pool);
 	int (*holding)(struct mem_pool *pool);		 // does this CPU hold the lock?
 	void (*stat_add)(uint64_t *stat, int64_t delta); // atomic add
 	void (*panic)(const char *msg) __attribute__((noreturn));
+};
+
+// A stretch of memory a pool obtained through sbrk: [start, end), both
+// multiples of the granule. Between two regions lie bytes of another
+// client of the break (newlib's malloc, another pool): never the pool's.
+struct mem_region {
+	uintptr_t start, end;
 };
 
 // One allocator. Lock rule: every field but the constants set by mem_init
@@ -62,13 +72,14 @@ struct mem_pool {
 	int index;		  // 1: placement through the tree, 0: list walk
 	uintptr_t granule;	  // power of two >= sizeof(struct mem_hdr)
 	uintptr_t start, end;	  // the arena: sbrk stays inside [start, end)
-	uintptr_t bloc;		  // the break as this pool left it (0: never moved)
-	uintptr_t brkseen;	  // the platform's break when it did
+	uintptr_t bloc;		  // the pool's top: its last region's end (0: none)
 	uintptr_t taken;	  // bytes this pool obtained through sbrk
 	uintptr_t inuse;	  // bytes handed out and not yet freed
 	int checking;		  // run-time switch for the full check
 	const struct mem_ops *ops;
 	void *lockarg; // the platform's lock object
+	int nregion;   // regions in use: what sbrk gave the pool, ascending
+	struct mem_region region[MEM_NREGION];
 };
 
 // Why a free was refused, or which invariant a check found broken.
@@ -79,11 +90,13 @@ enum mem_err {
 	MEM_ERANGE,    // range outside [start, break) or wrapping
 	MEM_EDOUBLE,   // range lies inside a free block: a double free
 	MEM_EOVERLAP,  // range partly overlaps a free block
+	MEM_ENOTOWN,   // range not inside one region the pool obtained
 	MEM_ELOOP,     // check: the walk did not end (a cycle)
 	MEM_EORDER,    // check: blocks not strictly ascending
 	MEM_EOVERLAPS, // check: a block runs into the next
 	MEM_ETOUCH,    // check: two free blocks touch (should have merged)
 	MEM_EBOUNDS,   // check: block outside [start, break)
+	MEM_EREGION,   // check: block not inside one region of the pool
 	MEM_ESIZE,     // check: size zero or not a multiple of the granule
 	MEM_EDIRTY,    // check: a free byte past the header is not zero
 	MEM_EBALANCE,  // check: free + in use != taken
@@ -124,6 +137,12 @@ int mem_index_fits(uintptr_t granule);
 int mem_set_index(struct mem_pool *pool, int on);
 uintptr_t mem_meta(const struct mem_pool *pool);
 struct mem_hdr *mem_index_block(const struct mem_node *x);
+
+// The step every owner of a break runs for mem_ops.sbrk, under its own
+// lock, over the platform's brk (brk(0) answers the break, brk(addr) moves
+// it and answers the new break; it may refuse, not move, or move part way).
+uintptr_t mem_brk_sbrk(uintptr_t (*brk)(uintptr_t addr), uintptr_t n, uintptr_t align, uintptr_t lo,
+		       uintptr_t hi);
 
 // Locked entry points: take the lock, run the check in checked builds.
 void *mem_alloc(struct mem_pool *pool, uintptr_t n);

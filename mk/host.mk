@@ -11,7 +11,7 @@ HOST_CC     ?= cc
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fno-omit-frame-pointer \
 	       -DMEM_DEBUG=$(MEM_DEBUG) -DMEM_INDEX=$(MEM_INDEX)
 HOST_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
-MEM_SRCS    := mem/mem.c $(MEM_ALLOC) $(MEM_FREE) mem/index.c $(MEM_FIT) mem/avl.c mem/check.c mem/sys.c
+MEM_SRCS    := mem/mem.c $(MEM_ALLOC) $(MEM_FREE) mem/index.c $(MEM_FIT) mem/avl.c mem/check.c mem/brk.c mem/sys.c
 REPLAY_SRCS := replay/replay.c # the trace engine, over the allocator
 HOST_SRCS   := $(MEM_SRCS) $(REPLAY_SRCS) arch/host/host.c
 HOST_HDRS   := mem/mem.h mem/internal.h mem/avl.h mem/avl_augment.h replay/replay.h arch/host/host.h

@@ -4,10 +4,12 @@
 //	alloc ID SIZE		SIZE decimal or 0x-hex
 //	free ID			frees what ID got, with the size it asked for
 //	freeat OFF SIZE		frees [base+OFF, +SIZE) as given
+//	sbrk SIZE		another client of the break takes SIZE bytes there
 //	check			runs the full check now
 // plus comments (`#` to the end of the line) and blank lines. The output is
-// `ID 0xOFF` or `ID nil` per alloc, an `error line N: ...` line per refused
-// operation, then `free 0xOFF 0xSIZE` per free block and `brk 0xOFF`.
+// `ID 0xOFF` or `ID nil` per alloc, `sbrk 0xOFF 0xSIZE` or `sbrk nil 0xSIZE`
+// per sbrk, an `error line N: ...` line per refused operation, then
+// `free 0xOFF 0xSIZE` per free block and `brk 0xOFF`.
 // The trace is scanned whole before anything runs, so a malformed trace
 // changes nothing; the scan also enforces the limits of replay.h (trace
 // size, field length, alloc lines), so no output line is ever cut short.
@@ -16,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-enum op { OP_NONE, OP_ALLOC, OP_FREE, OP_FREEAT, OP_CHECK };
+enum op { OP_NONE, OP_ALLOC, OP_FREE, OP_FREEAT, OP_SBRK, OP_CHECK };
 
 struct tok {
 	const char *s;
@@ -124,13 +126,15 @@ static const char *parse(const char *s, const char *e, struct line *l)
 		l->op = OP_FREE;
 	else if (tokeq(t[0], "freeat") && n == 3)
 		l->op = OP_FREEAT, nnum = 2;
+	else if (tokeq(t[0], "sbrk") && n == 2)
+		l->op = OP_SBRK, nnum = 1;
 	else if (tokeq(t[0], "check") && n == 1)
 		l->op = OP_CHECK;
 	else if (tokeq(t[0], "alloc") || tokeq(t[0], "free") || tokeq(t[0], "freeat") ||
-		 tokeq(t[0], "check"))
+		 tokeq(t[0], "sbrk") || tokeq(t[0], "check"))
 		return "wrong number of fields";
 	else
-		return "unknown operation (want alloc, free, freeat or check)";
+		return "unknown operation (want alloc, free, freeat, sbrk or check)";
 	l->arg[0] = n > 1 ? t[1] : t[0];
 	l->arg[1] = n > 2 ? t[2] : t[0];
 	for (i = 1; i < n; i++)
@@ -232,6 +236,23 @@ static void do_alloc(struct replay *r, struct replay_slot *sl, const struct line
 			 (unsigned long)((uintptr_t)p - r->base));
 }
 
+// do_sbrk is another client of the break (newlib's malloc, say) taking n
+// bytes at it, unaligned, through the platform's owner of the break: the
+// pool's next sbrk must start above them. The bytes stay inside the
+// replay's heap, so that every platform answers the same.
+static void do_sbrk(struct replay *r, const struct line *l, char *buf, size_t blen)
+{
+	uintptr_t at = MEM_BRK_FAIL;
+
+	if (!l->big[0])
+		at = r->sbrk((uintptr_t)l->num[0], 1, r->base, r->pool->end);
+	if (at == MEM_BRK_FAIL)
+		snprintf(buf, blen, "sbrk nil 0x%llx\n", (unsigned long long)l->num[0]);
+	else
+		snprintf(buf, blen, "sbrk 0x%lx 0x%llx\n", (unsigned long)(at - r->base),
+			 (unsigned long long)l->num[0]);
+}
+
 // run_one does one operation; it answers the error it met, writing the
 // line to print in buf (empty if there is nothing to print).
 static int run_one(struct replay *r, const struct line *l, char *buf, size_t blen)
@@ -279,6 +300,14 @@ static int run_one(struct replay *r, const struct line *l, char *buf, size_t ble
 			snprintf(buf, blen, "freeat %.*s %.*s: %s", (int)l->arg[0].n, l->arg[0].s,
 				 (int)l->arg[1].n, l->arg[1].s, mem_strerror(err));
 		return err;
+	case OP_SBRK:
+		if (r->sbrk == NULL) {
+			snprintf(buf, blen, "sbrk %.*s: no other client of the break here",
+				 (int)l->arg[0].n, l->arg[0].s);
+			return -1;
+		}
+		do_sbrk(r, l, buf, blen);
+		return MEM_OK;
 	default:
 		return MEM_OK;
 	}
@@ -300,8 +329,8 @@ static int check(struct replay *r, unsigned long lineno)
 	return 1;
 }
 
-// finish prints the free list and the break as the pool sees it (the
-// platform's break may be rounded up to its page beyond it).
+// finish prints the free list and the break as the pool sees it: its top,
+// the end of its last region (another client's sbrk may lie above it).
 static void finish(struct replay *r)
 {
 	struct mem_hdr *b;
@@ -333,6 +362,22 @@ static void node_offset(struct replay *r, const struct avl_node *n, char *buf, s
 {
 	// avl is a mem_node's first member
 	offset(r, n ? mem_index_block((const struct mem_node *)n) : NULL, buf, len);
+}
+
+// step_regions prints the pool's regions, when another client of the
+// break has taken bytes below its top: its heap is not all of [base, top).
+static void step_regions(struct replay *r)
+{
+	const struct mem_region *g;
+	char buf[80];
+
+	snprintf(buf, sizeof buf, "regions %d\n", r->pool->nregion);
+	emit(r, buf);
+	for (g = r->pool->region; g < r->pool->region + r->pool->nregion; g++) {
+		snprintf(buf, sizeof buf, "  0x%lx 0x%lx\n", (unsigned long)(g->start - r->base),
+			 (unsigned long)(g->end - r->base));
+		emit(r, buf);
+	}
 }
 
 // step_tree prints the placement index after the free list, in order.
@@ -375,6 +420,8 @@ void replay_step(struct replay *r, unsigned long lineno)
 		snprintf(buf, sizeof buf, "  %s 0x%lx %s\n", at, (unsigned long)b->size, next);
 		emit(r, buf);
 	}
+	if (r->pool->nregion > 1 || (r->pool->nregion == 1 && r->pool->region[0].start != r->base))
+		step_regions(r);
 	if (r->pool->index)
 		step_tree(r);
 	r->pool->ops->unlock(r->pool);

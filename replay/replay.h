@@ -47,6 +47,10 @@ struct replay {
 	size_t nslots;
 	void (*write)(void *arg, const char *s, size_t n); // output, one line per call
 	void *arg;
+	// The owner of the break the pool shares (mem_ops.sbrk's kind: the
+	// image's kbrk_sbrk, the host's host_sbrk), for `sbrk` lines: another
+	// client of the break. NULL: such lines are refused.
+	uintptr_t (*sbrk)(uintptr_t n, uintptr_t align, uintptr_t lo, uintptr_t hi);
 };
 
 // replay_scan checks the syntax of every line of the trace and the limits
@@ -76,6 +80,10 @@ int replay_run(struct replay *r, const char *text, size_t len);
 // pool's break and every free block with its header:
 //	step N line L brk 0xOFF free K
 //	  0xOFF 0xSIZE 0xNEXT		K lines; NEXT is nil at the end
+// then, when another client of the break took bytes below the pool's top
+// (`sbrk` lines), so that its heap is not all of [base, top), its regions:
+//	regions R
+//	  0xSTART 0xEND			R lines, ascending
 // and, when the pool uses the placement index, its nodes in order:
 //	tree root 0xOFF nodes M		ROOT nil if empty
 //	  0xOFF left 0xOFF right 0xOFF max 0xMAX height H	M lines; nil for none

@@ -317,7 +317,8 @@ def test_make_heapmap(tmp_path):
     assert "# base 0x" in (tmp_path / "m-at6.out").read_text()  # make heapmap passes --base
 
 
-@pytest.mark.parametrize("name", ["example-1", "example-2", "random-101", "oom-106"])
+@pytest.mark.parametrize("name", ["example-1", "example-2", "random-101", "oom-106",
+                                  "foreign-107"])
 def test_sample_traces_render(tmp_path, name):
     trace, expected = TRACES / f"{name}.trace", TRACES / f"{name}.expected"
     assert trace.exists() and expected.exists(), f"no sample trace {trace}"
@@ -328,6 +329,25 @@ def test_sample_traces_render(tmp_path, name):
     assert sorted(k for k in boxes if k.startswith("alloc-")) == \
         sorted(f"alloc-{s}-{i}" for s, i in bars)
     bar_axes(bars, boxes)
+
+
+def test_another_client_of_the_break_is_drawn(tmp_path):
+    """sbrk lines: the other client's bytes are a bar of their own (sbrk-N,
+    N its operation) up to the next page, the pool's next alloc lands above
+    them, and --step names what happened."""
+    text = "alloc a 4096\nsbrk 100\nalloc b 4096\nfreeat 0x1000 4096\nfree a\n"
+    trace, out, printed = replay(tmp_path, text)
+    assert "sbrk 0x1000 0x64" in printed and "b 0x2000" in printed
+    p = run(trace, out, "-o", tmp_path / "other")
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    boxes = svg_boxes(tmp_path / "other.svg")
+    assert "sbrk-2" in boxes and "alloc-2-b" in boxes
+    assert boxes["sbrk-2"][2] > boxes["alloc-2-b"][3] - 0.5  # below b (SVG's y runs down)
+    p = run(trace, out, "--step", 2, "-o", tmp_path / "step2")
+    assert p.returncode == 0, p.stderr
+    assert "another client of the break took [0x1000, 0x1064)" in p.stdout
+    p = run(trace, out, "--step", 4, "-o", tmp_path / "step4")
+    assert p.returncode == 0 and "range not obtained by this pool" in p.stdout, p.stdout
 
 
 def test_a_long_trace_draws_its_bars_as_one_group(tmp_path):

@@ -283,6 +283,40 @@ def test_every_effect_is_named(browser, tmp_path):
     assert browser.find_elements(By.CSS_SELECTOR, "#highlight rect.refused")
 
 
+OTHER_CLIENT = """alloc a 4096
+sbrk 100
+alloc b 4096
+freeat 0x1000 4096
+sbrk 8192
+"""
+
+
+def test_another_client_of_the_break(browser, tmp_path):
+    """A trace's sbrk: its bytes, and the pool's region gap, are drawn as not
+    the pool's; the pool's next region starts above them; a free of them is
+    refused."""
+    trace = tmp_path / "other.trace"
+    trace.write_text(OTHER_CLIENT)
+    steps = tmp_path / "other.steps"
+    steps.write_text(steps_of(trace))
+    assert "regions 2\n  0x0 0x1000\n  0x2000 0x3000\n" in steps.read_text()
+    page = tmp_path / "other.html"
+    p = subprocess.run([sys.executable, str(HEAPVIEW), str(trace), str(steps), "-o", str(page)],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout
+    open_page(browser, page)
+    for n, kind, words, other in [
+            (2, "other", "took [0x1000, 0x1064) at the break", {0x1000: 100}),
+            (3, "sbrk", "b got [0x2000, 0x3000)", {0x1000: 0x1000}),
+            (4, "refused", "range not obtained by this pool", {0x1000: 0x1000}),
+            (5, "other", "took [0x3000, 0x5000)", {0x1000: 0x1000, 0x3000: 0x2000})]:
+        browser.execute_script(f"heapview.show({n})")
+        e = browser.find_element(By.ID, "effect")
+        assert e.get_attribute("data-kind") == kind and words in e.text, (n, e.text)
+        got = {off: size for (k, off), (size, _) in drawn(browser).items() if k == "other"}
+        assert got == other, n
+
+
 class Counter(http.server.BaseHTTPRequestHandler):
     hits = []
 

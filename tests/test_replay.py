@@ -59,9 +59,14 @@ def write_trace(tmp_path, text, name="t.trace"):
 
 
 # The sample traces (traces/), with and without --check, through the
-# placement index and the list walk: byte for byte what the seed prints.
+# placement index and the list walk: byte for byte what the seed prints,
+# and status 1 exactly when an operation was refused (an `error line`).
 
 EXPECTED = sorted(TRACES.glob("*.expected"))
+
+
+def expected_status(text):
+    return 1 if any(l.startswith("error line ") for l in text.splitlines()) else 0
 
 
 def test_sample_traces_found():
@@ -74,7 +79,7 @@ def test_sample_traces_found():
 def test_sample_trace(expected, check):
     args = ["--heap", HEAP[expected.stem]] if expected.stem in HEAP else []
     r = replay(*args, *check, expected.with_suffix(".trace"))
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == expected_status(expected.read_text()), r.stderr
     assert r.stdout == expected.read_text()
 
 
@@ -106,6 +111,25 @@ CASES = {
         ["--page", "8192"],
         "alloc a 100\nalloc b 8193\nalloc c 1\nfree b\nalloc d 8192\n",
         "a 0x0\nb 0x2000\nc 0x6000\nd 0x4000\nfree 0x2000 0x2000\nbrk 0x8000\n",
+    ),
+    # sbrk: another client of the break takes SIZE bytes at it, unaligned;
+    # the pool's next sbrk starts above them, in a region of its own
+    "sbrk-other-client": (
+        [],
+        "alloc a 4096\nsbrk 100\nalloc b 1\nsbrk 0\nalloc c 1\nfree a\nfree b\n",
+        "a 0x0\nsbrk 0x1000 0x64\nb 0x2000\nsbrk 0x3000 0x0\nc 0x3000\n"
+        "free 0x0 0x1000\nfree 0x2000 0x1000\nbrk 0x4000\n",
+    ),
+    "sbrk-nil-past-the-heap": (
+        ["--heap", "12288"],
+        "alloc a 4096\nsbrk 8193\nsbrk 0x2000\nalloc b 1\nsbrk 0xffffffffffffffff\n",
+        "a 0x0\nsbrk nil 0x2001\nsbrk 0x1000 0x2000\nb nil\n"
+        "sbrk nil 0xffffffffffffffff\nbrk 0x1000\n",
+    ),
+    "sbrk-page-16": (
+        ["--page", "16", "--heap", "4096"],
+        "alloc a 1\nsbrk 1\nalloc b 17\nfree a\n",
+        "a 0x0\nsbrk 0x10 0x1\nb 0x20\nfree 0x0 0x10\nbrk 0x40\n",
     ),
     "hex-comments-blanks-crlf": (
         [],
@@ -182,6 +206,12 @@ def test_usage_error(tmp_path, args):
         "freeat 0x1000",
         "freeat x 0x1000",
         "check now",
+        "sbrk",
+        "sbrk 1 2",
+        "sbrk x",
+        "sbrk -1",
+        "sbrk 0x",
+        "SBRK 1",
         "frobnicate a",
         "ALLOC a 1",
         "alloc a\x001",
@@ -235,6 +265,48 @@ def test_refused_op(tmp_path, bad, reason):
     assert final_state(got.stdout) == final_state(want.stdout)
 
 
+# Issue 16: a free of what another client of the break took is refused,
+# with its own error, status 1, and changes nothing.
+
+OTHER = ["alloc a 4096", "sbrk 5000", "alloc b 4096", "free a", "free b"]
+
+
+@pytest.mark.parametrize("mode", [[], ["--list"]], ids=["index", "list"])
+@pytest.mark.parametrize(
+    "bad,reason",
+    [
+        ("freeat 0x1000 0x1000", "range not obtained by this pool"),  # its first page
+        ("freeat 0x2000 0x1000", "range not obtained by this pool"),  # its last, part padding
+        ("freeat 0x0 0x2000", "range not obtained by this pool"),  # a's page and its first
+        ("freeat 0x2000 0x2000", "range not obtained by this pool"),  # its last and b's page
+        ("freeat 0x0 0x4000", "range not obtained by this pool"),  # all of it
+        ("freeat 0x4000 0x1000", "range outside the heap"),  # above the pool's top
+    ],
+)
+def test_free_of_another_clients_bytes_is_refused(tmp_path, bad, reason, mode):
+    good = replay(*mode, write_trace(tmp_path, "\n".join(OTHER) + "\n", "good"))
+    assert good.returncode == 0 and lines(good.stdout) == [
+        "a 0x0", "sbrk 0x1000 0x1388", "b 0x3000", "free 0x0 0x1000", "free 0x3000 0x1000",
+        "brk 0x4000"], good.stdout
+    for at in (3, 5):  # between the two allocs, and after both frees
+        trace = OTHER[:at] + [bad] + OTHER[at:]
+        got = replay(*mode, "--check", write_trace(tmp_path, "\n".join(trace) + "\n", "bad"))
+        assert got.returncode == 1, got.stdout + got.stderr
+        errors = [l for l in lines(got.stdout) if l.startswith("error")]
+        assert errors == [f"error line {at + 1}: {bad}: {reason}"], got.stdout
+        assert [l for l in lines(got.stdout) if not l.startswith("error")] == lines(good.stdout)
+
+
+def test_steps_list_the_regions(tmp_path):
+    """--steps lists the pool's regions once another client took bytes below its top."""
+    r = replay("--steps", write_trace(tmp_path, "alloc a 1\nsbrk 1\nalloc b 1\n"))
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.split("step ")
+    assert "regions" not in out[1] + out[2]
+    assert "step " + out[3] == ("step 3 line 3 brk 0x3000 free 0\nregions 2\n  0x0 0x1000\n"
+                                "  0x2000 0x3000\ntree root nil nodes 0\nbrk 0x3000\n")
+
+
 # Issue 13: the limits, and bad input refused the same way everywhere.
 
 LIMIT_WORD = 128  # REPLAY_WORD_MAX: bytes in an ID or a number
@@ -264,8 +336,9 @@ def test_longest_id_prints_whole_lines(tmp_path):
         "free " + "L" * 300,
         "alloc a " + "0" * LIMIT_WORD + "1",
         "freeat 0x" + "0" * 300 + " 4096",
+        "sbrk " + "0" * LIMIT_WORD + "1",
     ],
-    ids=["id-129", "id-300", "free-id-300", "size-129", "freeat-302"],
+    ids=["id-129", "id-300", "free-id-300", "size-129", "freeat-302", "sbrk-129"],
 )
 def test_field_over_the_limit_is_malformed(tmp_path, bad):
     r = replay(write_trace(tmp_path, f"alloc a 4096\n{bad}\nalloc b 4096\n"))

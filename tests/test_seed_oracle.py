@@ -1,6 +1,8 @@
 """Random valid traces, replayed by the seed's own algorithm (tests/seed.py, a
 line-by-line port of mem_plan9.go) and by build/host/replay and each image:
-every address, the free list and the break must agree."""
+every address, the free list and the break must agree. Also traces with
+another client of the break (`sbrk` lines, and refused frees of what it
+took), and every sample trace's .expected."""
 import random
 import subprocess
 import sys
@@ -39,7 +41,7 @@ CASES = [(m, 64 << 20, PAGE) for m in MIXES] + [
 ]
 
 
-def run_host(lines, heap, page, *flags):
+def run_host(lines, heap, page, *flags, status=0):
     p = subprocess.run(
         [str(REPLAY), "--heap", str(heap), "--page", str(page), *flags],
         input="\n".join(lines) + "\n",
@@ -47,7 +49,7 @@ def run_host(lines, heap, page, *flags):
         text=True,
         timeout=60,
     )
-    assert p.returncode == 0, p.stderr
+    assert p.returncode == status, p.stderr
     return p.stdout.splitlines()
 
 
@@ -79,6 +81,32 @@ def test_host_index_equals_seed_with_many_free_blocks():
     want = seed.replay(lines, 64 << 20, PAGE)
     assert run_host(lines, 64 << 20, PAGE) == want
     assert run_host(lines, 64 << 20, PAGE, "--list") == want
+
+
+@pytest.mark.parametrize("mode", [[], ["--list"]], ids=["index", "list"])
+@pytest.mark.parametrize("mix", ["pages", "mixed"])
+def test_host_replay_with_another_client_equals_seed(mix, mode):
+    """sbrk lines between the pool's own sbrks: new regions, at most 16, and
+    frees of the other client's pages refused (status 1)."""
+    rng = random.Random(f"foreign-{mix}")
+    regions = 0
+    for _ in range(40):
+        lines = seed.foreign_trace(rng, rng.randint(20, 400), MIXES[mix])
+        want = seed.replay(lines)
+        refused = any(w.startswith("error line ") for w in want)
+        assert run_host(lines, 64 << 20, PAGE, "--check", *mode, status=int(refused)) == want, \
+            "\n".join(lines)
+        regions += sum(1 for w in want if w.startswith("sbrk 0x"))
+    assert regions > 100
+
+
+@pytest.mark.parametrize("expected", sorted((ROOT / "traces").glob("*.expected")),
+                         ids=lambda p: p.stem)
+def test_sample_trace_is_the_seeds(expected):
+    """Each sample trace's .expected is what the seed's algorithm prints."""
+    heap = 4 << 20 if expected.stem == "oom-106" else 64 << 20
+    lines = expected.with_suffix(".trace").read_text().splitlines()
+    assert seed.replay(lines, heap, PAGE) == expected.read_text().splitlines()
 
 
 @pytest.mark.parametrize("arch", ["i386", "amd64", "arm"])

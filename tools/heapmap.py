@@ -9,6 +9,10 @@ and the break. That is enough to replay the placement here: every address
 and every size is known, so the heap at any moment is [0, break) with the
 live allocations taken out, and the free list is what is left, as maximal
 runs (the allocator merges touching blocks, so its list is exactly that).
+A trace's `sbrk SIZE` is another client of the break: the bytes it took,
+up to the next granule (where the pool's next region starts at the
+earliest), are never the pool's, so they are taken out as well, drawn as
+grey `sbrk` bars that last to the end.
 
 The picture (the default view) has the operation number across and the
 address (offset from the heap's start) up. Each allocation is a bar from its
@@ -31,6 +35,7 @@ Every SVG element that carries data has an id: `alloc-SEQ-ID` per bar (SEQ
 counts alloc lines from 1; a bar cut by a partial free becomes
 `alloc-SEQ-ID.1`, `.2`...; past 2000 bars they are drawn as one group,
 `allocs`; a thin bar's mark is `mark-alloc-...`, a label `label-alloc-...`),
+`sbrk-N` per other client's bytes (N the operation that took them),
 `free-0xOFF` per block of the strip's free list (`mark-free-0xOFF` if thin,
 `label-free-0xOFF` its label, `next-0xOFF` the arrow from it to the next),
 `brk` for the break, `at` for the line of `--at N`; the step view has `before-...`/`after-...` for the same, and
@@ -57,8 +62,8 @@ class MapError(Exception):
 
 
 class Op:
-    """One operation of the trace: kind (alloc, free, freeat, check), the
-    trace line, the ID and the numbers it names."""
+    """One operation of the trace: kind (alloc, free, freeat, sbrk, check),
+    the trace line, the ID and the numbers it names."""
 
     def __init__(self, num, line, kind, ident=None, size=0, off=0):
         self.num, self.line, self.kind = num, line, kind
@@ -66,7 +71,7 @@ class Op:
 
     def __str__(self):
         args = {"alloc": f" {self.ident} {self.size}", "free": f" {self.ident}",
-                "freeat": f" {self.off:#x} {self.size}"}.get(self.kind, "")
+                "freeat": f" {self.off:#x} {self.size}", "sbrk": f" {self.size}"}.get(self.kind, "")
         return self.kind + args
 
 
@@ -89,7 +94,7 @@ def trace_tokens(line):
 
 def parse_trace(text):
     """Answers the list of Ops of a trace, or raises MapError at a bad line."""
-    ops, shapes = [], {"alloc": 3, "free": 2, "freeat": 3, "check": 1}
+    ops, shapes = [], {"alloc": 3, "free": 2, "freeat": 3, "sbrk": 2, "check": 1}
     for lineno, raw in enumerate(text.splitlines(), 1):
         toks = trace_tokens(raw)
         if not toks:
@@ -98,17 +103,17 @@ def parse_trace(text):
         if kind not in shapes or len(toks) != shapes[kind]:
             swapped = re.fullmatch(r"\S+ (0x[0-9a-f]+|nil)", raw.strip())
             raise MapError(f"trace line {lineno}: cannot read '{raw.strip()}' "
-                           "(want alloc ID SIZE, free ID, freeat OFF SIZE or check)" +
+                           "(want alloc ID SIZE, free ID, freeat OFF SIZE, sbrk SIZE or check)" +
                            ("; is this a replay's output? The trace comes first" if swapped
                             else ""))
         op = Op(len(ops) + 1, lineno, kind)
         if kind in ("alloc", "free"):
             op.ident = toks[1]
-        numbers = {"alloc": toks[2:], "freeat": toks[1:]}.get(kind, [])
+        numbers = {"alloc": toks[2:], "freeat": toks[1:], "sbrk": toks[1:]}.get(kind, [])
         nums = [parse_number(t) for t in numbers]
         if None in nums:
             raise MapError(f"trace line {lineno}: not a number in '{raw.strip()}'")
-        if kind == "alloc":
+        if kind in ("alloc", "sbrk"):
             op.size = nums[0]
         elif kind == "freeat":
             op.off, op.size = nums
@@ -117,12 +122,13 @@ def parse_trace(text):
 
 
 class Output:
-    """What the replay printed: allocs [(ID, offset or None)], refused
-    {trace line: message}, stop (trace line, message) if a check failed,
-    the final free list [(offset, size)] and the break (None if stopped)."""
+    """What the replay printed: allocs [(ID, offset or None)], sbrks
+    [offset or None], refused {trace line: message}, stop (trace line,
+    message) if a check failed, the final free list [(offset, size)] and the
+    break (None if stopped)."""
 
     def __init__(self):
-        self.base, self.allocs, self.refused = None, [], {}
+        self.base, self.allocs, self.sbrks, self.refused = None, [], [], {}
         self.image = False  # the base came from an image's console, not replay --base
         self.stop, self.free, self.brk = None, [], None
 
@@ -179,10 +185,14 @@ def parse_output_line(out, n, s):
         else:
             out.refused[line] = msg
         return
+    m = re.fullmatch(r"sbrk (0x[0-9a-f]+|nil) 0x[0-9a-f]+", s)
+    if m:
+        out.sbrks.append(None if m.group(1) == "nil" else int(m.group(1), 16))
+        return
     m = re.fullmatch(r"(\S+) (0x[0-9a-f]+|nil)", s)
     if not m:
-        raise MapError(f"output line {n}: cannot read '{s}' "
-                       "(want `ID 0xOFF`, `ID nil`, `error line N: ...`, `free`, `brk`)")
+        raise MapError(f"output line {n}: cannot read '{s}' (want `ID 0xOFF`, `ID nil`, "
+                       "`sbrk 0xOFF 0xSIZE`, `error line N: ...`, `free`, `brk`)")
     off = None if m.group(2) == "nil" else int(m.group(2), 16)
     out.allocs.append((m.group(1), off))
 
@@ -195,7 +205,11 @@ class Piece:
         self.seq, self.ident, self.off, self.end = seq, ident, off, end
         self.start, self.stop, self.part = start, None, part
 
+    foreign = False  # bytes another client of the break took (an sbrk line)
+
     def gid(self, prefix="alloc"):
+        if self.foreign:
+            return f"{prefix.replace('alloc', 'sbrk')}-{self.start}"
         part = f".{self.part}" if self.part else ""
         return f"{prefix}-{self.seq}-{self.ident}{part}"
 
@@ -216,7 +230,9 @@ class History:
         self.ops, self.out, self.page = ops, out, page
         self.pieces = []  # every bar, live or not
         self.live = []  # the live pieces, now
-        self.brk = [0]  # the break after op k, k = 0..
+        self.foreign = []  # pieces of other clients of the break: never the pool's
+        self.brk = [0]  # the pool's break after op k, k = 0..
+        self.sysbrk = 0  # the break all clients share, byte-exact
         self.ids = {}  # ID -> Slot
         self.nalloc = 0  # alloc lines read so far
         self.parts = {}  # seq -> pieces its allocation was cut into so far
@@ -231,9 +247,9 @@ class History:
         stop_line = self.out.stop[0] if self.out.stop else None
         ran = [op for op in self.ops if stop_line is None or op.line <= stop_line]
         self.expect_allocs(ran)
-        allocs = iter(self.out.allocs)
+        allocs, sbrks = iter(self.out.allocs), iter(self.out.sbrks)
         for op in ran:
-            self.step(op, allocs)
+            self.step(op, allocs, sbrks)
             span = self.touched.get(op.num) if op.kind == "alloc" else None
             self.brk.append(max(self.brk[-1], span[1]) if span else self.brk[-1])
         self.nran = len(ran)
@@ -246,6 +262,10 @@ class History:
                 raise MapError(f"the output names trace line {line}, which holds no operation: "
                                "the output does not belong to this trace")
         want = [op for op in ran if op.kind == "alloc" and op.line not in self.out.refused]
+        nsbrk = sum(op.kind == "sbrk" for op in ran)
+        if nsbrk != len(self.out.sbrks):
+            raise MapError(f"the trace has {nsbrk} sbrk lines, the output {len(self.out.sbrks)} "
+                           "sbrk answers: the output does not belong to this trace")
         if len(want) != len(self.out.allocs):
             raise MapError(f"the trace has {len(want)} allocs that should print a line, the "
                            f"output has {len(self.out.allocs)} alloc lines: the output does "
@@ -256,7 +276,7 @@ class History:
                                f"output's alloc line {n} is '{ident}': the output does not "
                                "belong to this trace")
 
-    def step(self, op, allocs):
+    def step(self, op, allocs, sbrks):
         refused = op.line in self.out.refused
         slot = self.ids.get(op.ident)
         if op.kind == "alloc":
@@ -277,6 +297,25 @@ class History:
             slot.live = False
         elif op.kind == "freeat" and not refused:
             self.free_range(op, op.off, op.off + self.round(op.size))
+        elif op.kind == "sbrk":
+            self.other_client(op, next(sbrks))
+
+    def other_client(self, op, off):
+        """Another client of the break took op.size bytes at off (None: no
+        room): they, and the bytes up to the next granule, are not the pool's."""
+        if off is None:
+            return
+        if off != self.sysbrk:
+            raise MapError(f"output: sbrk of trace line {op.line} at {off:#x}, but the break "
+                           f"was at {self.sysbrk:#x}: wrong --page, or another trace?")
+        self.sysbrk = off + op.size
+        end = self.round(self.sysbrk)
+        if end > off:
+            piece = Piece(op.num, "sbrk", off, end, op.num)
+            piece.foreign = True
+            self.pieces.append(piece)
+            self.foreign.append(piece)
+        self.touched[op.num] = (off, off + op.size)
 
     def alloc(self, op, answer):
         self.nalloc += 1
@@ -288,12 +327,13 @@ class History:
         if off % self.page:
             raise MapError(f"output: {op.ident} at {off:#x} is not aligned to the page "
                            f"{self.page:#x}: wrong --page?")
-        for p in self.live:
+        for p in self.live + self.foreign:
             if p.off < end and off < p.end:
                 raise MapError(f"output: {op.ident} at [{off:#x}, {end:#x}) overlaps "
                                f"{p.ident} at [{p.off:#x}, {p.end:#x}), still live: wrong --page, "
                                "or an output of another trace?")
         self.expect_placement(op, off, end)
+        self.sysbrk = max(self.sysbrk, end)
         piece = Piece(self.nalloc, op.ident, off, end, op.num)
         self.pieces.append(piece)
         self.live.append(piece)
@@ -303,11 +343,13 @@ class History:
         """Warns (once) when an alloc is not where first fit from the top
         would put it: a wrong --page, or an allocator that is not ours."""
         n, runs, at = end - off, [], 0
-        for a, b in sorted((p.off, p.end) for p in self.live) + [(self.brk[-1],) * 2]:
+        for a, b in sorted((p.off, p.end) for p in self.live + self.foreign) + \
+                [(self.brk[-1],) * 2]:
             if a > at:
                 runs.append((at, a - at))
             at = max(at, b)
-        fit = next((a + size - n for a, size in runs if size >= n), self.brk[-1])
+        grow = self.round(max(self.brk[-1], self.sysbrk))  # where sbrk starts
+        fit = next((a + size - n for a, size in runs if size >= n), grow)
         if off != fit and not self.misplaced:
             print(f"heapmap: warning: trace line {op.line}: {op.ident} at {off:#x}, but first "
                   f"fit from the top puts it at {fit:#x}: wrong --page? (drawn as printed)",
@@ -355,7 +397,7 @@ class History:
 
     def free_runs(self, k):
         """The free list after operation k: [0, break) minus what was live
-        then, as maximal runs [(offset, size)]."""
+        then (other clients' bytes too), as maximal runs [(offset, size)]."""
         live = sorted((p.off, p.end) for p in self.pieces
                       if p.start <= k and (p.stop is None or p.stop > k))
         runs, at = [], 0
@@ -408,6 +450,10 @@ def describe(h, n):
     if op.line in h.out.refused:
         return f"refused: {h.out.refused[op.line]}"
     span = h.touched.get(n)
+    if op.kind == "sbrk":
+        return (f"another client of the break took [{span[0]:#x}, {span[1]:#x}): never the "
+                "pool's; its next sbrk starts above them" if span else
+                "sbrk nil: the break cannot move that far")
     if op.kind == "check" or span is None:
         return "nil: no memory" if op.kind == "alloc" else "the heap does not change"
     a, b = span
@@ -450,6 +496,7 @@ def load(trace_path, out_path, page):
 # Drawing. Colours: allocations cycle through a qualitative map, free
 # blocks are green, the break red, the bytes an operation touched outlined.
 FREE_FACE, FREE_EDGE, BRK_COLOUR, TOUCH_EDGE = "#a6dba0", "#1b7837", "#d7301f", "#2166ac"
+OTHER_FACE = "#bdbdbd"  # another client of the break
 LABEL_MAX = 150  # label at most this many bars with their IDs, where they do not collide
 THIN = 0.006  # a bar thinner than this part of the address axis gets a mark that stays visible
 CHAR_W, LABEL_H = 0.0058, 0.022  # a label's character and its height, in parts of the axes
@@ -484,6 +531,11 @@ def colour(plt, seq):
     """60 colours (tab20, tab20b, tab20c), so that neighbours rarely share one."""
     k = (seq * 7) % 60
     return plt.get_cmap(("tab20", "tab20b", "tab20c")[k // 20])(k % 20)
+
+
+def face(plt, p):
+    """A piece's colour: grey for another client's bytes."""
+    return OTHER_FACE if p.foreign else colour(plt, p.seq)
 
 
 def rect(plt, x, y, w, h, gid, **kw):
@@ -565,16 +617,17 @@ def draw_bars(plt, h, ax, end, top):
         from matplotlib.collections import PolyCollection
         boxes = [[(p.start, p.off), (p.stop or end, p.off), (p.stop or end, p.end),
                   (p.start, p.end)] for p in h.pieces]
-        ax.add_collection(PolyCollection(boxes, facecolors=[colour(plt, p.seq) for p in h.pieces],
+        ax.add_collection(PolyCollection(boxes, facecolors=[face(plt, p) for p in h.pieces],
                                          edgecolors="black", linewidths=0.2, gid="allocs"))
         return
     placed = []  # the labels' boxes so far, in parts of the axes
     for p in sorted(h.pieces, key=lambda p: p.off - p.end):  # big bars claim their labels first
         stop = p.stop if p.stop is not None else end
         ax.add_patch(rect(plt, p.start, p.off, stop - p.start, p.end - p.off, p.gid(),
-                          facecolor=colour(plt, p.seq), edgecolor="black", linewidth=0.3))
+                          facecolor=face(plt, p), edgecolor="black", linewidth=0.3,
+                          hatch="//" if p.foreign else None))
         if (p.end - p.off) / top < THIN:
-            ax.plot([p.start, stop], [(p.off + p.end) / 2] * 2, color=colour(plt, p.seq),
+            ax.plot([p.start, stop], [(p.off + p.end) / 2] * 2, color=face(plt, p),
                     linewidth=2.5, solid_capstyle="butt", gid=f"mark-{p.gid()}")
         if len(placed) < LABEL_MAX:
             label_bar(ax, p, stop, end, top, placed)
@@ -684,7 +737,8 @@ def draw_row(plt, h, ax, k, name, right, span):
     for p in h.pieces:
         if p.start <= k and (p.stop is None or p.stop > k):
             ax.add_patch(rect(plt, p.off, 0.15, p.end - p.off, 0.7, p.gid(f"{name}-alloc"),
-                              facecolor="#d9d9d9", edgecolor="black", linewidth=0.5))
+                              facecolor=OTHER_FACE if p.foreign else "#d9d9d9",
+                              edgecolor="black", linewidth=0.5, hatch="//" if p.foreign else None))
             thin_mark(ax, p.off, p.end - p.off, right, "black", p.gid(f"mark-{name}-alloc"))
             labels.append((p.off, p.end - p.off, p.ident, 0.04, p.gid(f"label-{name}-alloc")))
     for off, size in h.free_runs(k):

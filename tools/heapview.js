@@ -13,7 +13,9 @@
   const ALLOC_KINDS = ["carve", "exact", "sbrk"];
   const last = M.steps.length - 1;
   if (M.source !== "steps") ROW.after.y = 110; // one row: no before
-  const top = Math.max(M.granule, ...M.steps.map((s) => s.brk));
+  const other = (s) => s.other || []; // bytes that are not the pool's
+  const top = Math.max(M.granule, ...M.steps.map((s) => s.brk),
+    ...M.steps.flatMap((s) => other(s).map(([off, size]) => off + size)));
   const view = { step: 0, lo: 0, hi: top };
   const hex = (n) => "0x" + n.toString(16);
 
@@ -36,6 +38,7 @@
   // colour gives each ID its own pastel hue, the same at every step.
   function colour(id) {
     if (id === "in use") return "hsl(220, 12%, 78%)";
+    if (id === "not the pool's") return "hsl(0, 0%, 62%)";
     let h = 0;
     for (const c of id) h = (h * 31 + c.charCodeAt(0)) >>> 0;
     return `hsl(${(h * 137.5) % 360}, 60%, 76%)`;
@@ -45,6 +48,7 @@
   function blocks(st) {
     const b = st.free.map(([off, size, next, made]) => ({ kind: "free", off, size, next, made }));
     for (const [id, off, size, made] of st.alloc) b.push({ kind: "alloc", id, off, size, made });
+    for (const [off, size] of other(st)) b.push({ kind: "other", id: "not the pool's", off, size });
     return b.sort((p, q) => p.off - q.off);
   }
 
@@ -387,7 +391,8 @@
       rows.push(["free block", ""], ["offset", hex(b.off)], ["size", `${hex(b.size)} (${b.size} B)`],
         ["next", b.next === null ? "nil (the last)" : hex(b.next)], ["made by", made(b.made)]);
     } else {
-      rows.push([b.id === "in use" ? "in use" : `ID ${b.id}`, ""], ["offset", hex(b.off)],
+      rows.push([b.kind === "other" ? "another client of the break's bytes: not the pool's"
+        : b.id === "in use" ? "in use" : `ID ${b.id}`, ""], ["offset", hex(b.off)],
         ["size", `${hex(b.size)} (${b.size} B)`], ["made by", made(b.made)]);
     }
     t.replaceChildren();
@@ -473,6 +478,9 @@
     const lg = html("footer", {}, body);
     html("span", { class: "key free" }, lg, "free block: its header (next, size)");
     html("span", { class: "key alloc" }, lg, "allocated: its ID and offset");
+    if (M.steps.some((st) => other(st).length > 0)) {
+      html("span", { class: "key other" }, lg, "not the pool's: another client of the break's");
+    }
     html("span", { class: "key hl" }, lg, "what this operation touched");
     html("span", { class: "key brk" }, lg, "the break");
     html("p", {}, lg, "Keys: ← → one operation, Home / End, + − zoom, 0 whole heap, z zoom to the " +

@@ -11,8 +11,12 @@ says what each operation asked for and the replay's own lines what it got,
 so every state is known: the free list from the replay, the allocations
 (with their IDs) from the trace and the answers. Each step's effect (first
 fit chose this block, carved from its top, exact fit unlinked, sbrk grew
-the heap, merged with next / previous / both, refused) is worked out here
-by comparing the state before and after it, and written in words.
+the heap, merged with next / previous / both, refused, another client of
+the break took bytes at it) is worked out here by comparing the state
+before and after it, and written in words. When another client of the
+break (a trace's `sbrk` line) took bytes below the pool's top, the steps
+also list the pool's regions; what lies between them, and what the other
+client took above the top, is drawn as not the pool's (`other`).
 
 The page holds that model as JSON, the viewer's script and its style, all
 inline; a Content-Security-Policy meta tag forbids every fetch, so the page
@@ -55,14 +59,16 @@ def h(n):
 
 class Step:
     """One state: after operation n (0: before the first), with what the
-    operation printed, the break, the free list [(off, size, next)] and
-    the live allocations [[id, off, size, made by step]]."""
+    operation printed, the break, the free list [(off, size, next)], the
+    pool's regions [(start, end)], the live allocations [[id, off, size,
+    made by step]] and the bytes that are not the pool's [[off, size]]."""
 
     def __init__(self, n, line, brk, free):
         self.n, self.line, self.brk, self.free = n, line, brk, free
         self.printed = []  # the replay's lines for this operation
         self.tree = None  # the placement index, if the pool has one
-        self.alloc = []
+        self.regions = [(0, brk)] if brk else []
+        self.alloc, self.other = [], []
         self.effect = None
 
 
@@ -87,6 +93,7 @@ def parse_steps(text):
                 raise ViewError(f"replay output line {i}: step {st.n} after step "
                                 f"{len(steps) - 1}: the output is cut or edited")
             st.free, i = read_blocks(lines, i, int(m[4]))
+            st.regions, i = read_regions(lines, i, st.regions)
             st.tree, i = read_tree(lines, i, st.free)
             st.printed, pending = pending, []
             steps.append(st)
@@ -114,6 +121,33 @@ def read_blocks(lines, i, k):
                             f"({k} free blocks), got '{got}'")
         blocks.append((int(m[1], 16), int(m[2], 16), None if m[3] == "nil" else int(m[3], 16)))
     return blocks, i + k
+
+
+def read_regions(lines, i, regions):
+    """Reads a step's `regions R` and its R lines from lines[i], if there are
+    any (another client of the break took bytes below the pool's top);
+    answers (the regions, i), else (regions as given, i)."""
+    m = re.fullmatch(r"regions (\d+)", lines[i].strip() if i < len(lines) else "")
+    if not m:
+        return regions, i
+    got = []
+    for j in range(i + 1, i + 1 + int(m[1])):
+        r = re.fullmatch(r"(0x[0-9a-f]+) (0x[0-9a-f]+)", lines[j].strip() if j < len(lines) else "")
+        if not r:
+            raise ViewError(f"replay output line {j + 1}: want a region `0xSTART 0xEND`, got "
+                            f"'{lines[j].strip() if j < len(lines) else ''}'")
+        got.append((int(r[1], 16), int(r[2], 16)))
+    return got, i + 1 + int(m[1])
+
+
+def gaps(spans, lo, hi):
+    """The runs of [lo, hi) that none of spans [(start, end)] covers."""
+    out, at = [], lo
+    for a, b in sorted(spans) + [(hi, hi)]:
+        if a > at:
+            out.append((at, min(a, hi)))
+        at = max(at, b)
+    return [(a, b) for a, b in out if a < b]
 
 
 NODE_LINE = re.compile(r"(0x[0-9a-f]+) left (0x[0-9a-f]+|nil) right (0x[0-9a-f]+|nil) "
@@ -149,6 +183,7 @@ class Model:
         self.ops, self.granule, self.heap, self.steps = ops, granule, heap, steps
         self.ids = {}  # ID -> [off, size, made] of what it holds, or None (nil)
         self.live = []  # [id, off, size, made]
+        self.taken = []  # (off, end) of what other clients of the break took
 
     def round(self, n):
         return -(-n // self.granule) * self.granule
@@ -166,6 +201,8 @@ class Model:
             prev = self.steps[st.n - 1]
             self.apply(op, st)
             st.alloc = [list(p) for p in self.live]
+            st.other = [[a, b - a] for a, b in gaps(st.regions + [(st.brk, st.brk)], 0, st.brk)]
+            st.other += [[a, b - a] for a, b in self.taken if a >= st.brk and b > a]
             made = {(o, s): made.get((o, s), st.n) for o, s, _ in st.free}
             st.made = made
             self.tiles(st)
@@ -177,13 +214,13 @@ class Model:
         st.error = err.split(": ", 1)[1] if err else None
         if err or op.kind == "check":
             return
+        if op.kind == "sbrk":
+            st.at = answer(st, r"sbrk (0x[0-9a-f]+|nil) 0x[0-9a-f]+", f"sbrk {op.size}")
+            if st.at is not None:
+                self.taken.append((st.at, st.at + op.size))
+            return
         if op.kind == "alloc":
-            m = re.fullmatch(rf"{re.escape(op.ident)} (0x[0-9a-f]+|nil)",
-                             st.printed[0] if st.printed else "")
-            if not m:
-                raise ViewError(f"step {st.n} (alloc {op.ident}) printed "
-                                f"{st.printed or 'nothing'}: another trace's output")
-            st.at = None if m[1] == "nil" else int(m[1], 16)
+            st.at = answer(st, rf"{re.escape(op.ident)} (0x[0-9a-f]+|nil)", f"alloc {op.ident}")
             held = None if st.at is None else [op.ident, st.at, self.round(op.size), st.n]
             self.ids[op.ident] = held
             if held:
@@ -213,9 +250,11 @@ class Model:
         st.freed = (a, b)
 
     def tiles(self, st):
-        """The allocations and the free blocks must cover [0, break) exactly."""
+        """The allocations, the free blocks and what is not the pool's must
+        cover [0, break) exactly."""
         runs = sorted([(o, s, "free") for o, s, _ in st.free] +
-                      [(p[1], p[2], p[0]) for p in st.alloc])
+                      [(p[1], p[2], p[0]) for p in st.alloc] +
+                      [(o, s, "another client's bytes") for o, s in st.other if o < st.brk])
         at, last = 0, None
         for o, s, what in runs:
             if o != at:
@@ -229,6 +268,16 @@ class Model:
                             f"{h(st.brk)}: the output does not belong to this trace")
 
 
+def answer(st, pattern, what):
+    """The offset (None for nil) in the line step st's operation printed,
+    which must match pattern."""
+    m = re.fullmatch(pattern, st.printed[0] if st.printed else "")
+    if not m:
+        raise ViewError(f"step {st.n} ({what}) printed {st.printed or 'nothing'}: another "
+                        "trace's output")
+    return None if m[1] == "nil" else int(m[1], 16)
+
+
 def containing(blocks, a):
     return next((b for b in blocks if b[0] <= a < b[0] + b[1]), None)
 
@@ -240,6 +289,15 @@ def effect(m, op, prev, st):
                 "nothing changed", "range": refused_range(m, op)}
     if op.kind == "check":
         return {"kind": "check", "text": "check: every invariant holds", "range": None}
+    if op.kind == "sbrk":
+        if st.at is None:
+            return {"kind": "nil", "text": f"sbrk {op.size}: another client of the break asked "
+                    f"for {h(op.size)} bytes, past the heap's end: nil; nothing changed",
+                    "range": None}
+        return {"kind": "other", "text": f"another client of the break (newlib's malloc, say) "
+                f"took [{h(st.at)}, {h(st.at + op.size)}) at the break: never the pool's; its "
+                "next sbrk starts above them, in a region of its own",
+                "range": [st.at, st.at + op.size]}
     if op.kind == "alloc":
         return alloc_effect(m, op, prev, st)
     return free_effect(op, st)
@@ -319,7 +377,7 @@ def step_json(st):
     made = getattr(st, "made", {})
     return {"n": st.n, "line": st.line, "brk": st.brk, "printed": st.printed, "tree": st.tree,
             "free": [[o, s, nx, made.get((o, s))] for o, s, nx in st.free],
-            "alloc": st.alloc, "effect": st.effect or {
+            "alloc": st.alloc, "other": st.other, "effect": st.effect or {
                 "kind": "start", "text": "the heap is empty: the break is at its start",
                 "range": None}}
 
@@ -362,14 +420,13 @@ def snapshot_page(path):
 
 
 def snapshot_step(snap, brk, free):
-    """The snapshot as one step: the runs between free blocks are in use."""
-    used, at = [], 0
-    for o, s, _ in sorted(free):
-        if o > at:
-            used.append(["in use", at, o - at, None])
-        at = max(at, o + s)
-    if brk > at:
-        used.append(["in use", at, brk - at, None])
+    """The snapshot as one step: the runs of the pool's regions between free
+    blocks are in use; the rest below the break is not the pool's."""
+    regions = [(num(a, "a region's start"), num(b, "a region's end"))
+               for a, b in snap.get("regions") or []] or [(0, brk)]
+    used = [["in use", a, b - a, None]
+            for lo, hi in regions for a, b in gaps([(o, o + s) for o, s, _ in free], lo, hi)]
+    other = [[a, b - a] for a, b in gaps(regions, 0, brk)]
     lock = snap.get("lock") or {}
     who = ("no lock object (the host replay)" if not lock else
            f"lock \"{lock.get('name')}\" held by cpu {lock.get('cpu')} at {lock.get('where')}"
@@ -377,7 +434,7 @@ def snapshot_step(snap, brk, free):
     text = (f"snapshot of {snap.get('pool', 'mempool')} ({snap.get('arch', '?')}): "
             f"{len(free)} free block{'s' if len(free) != 1 else ''}, break at {h(brk)}; {who}")
     return {"n": 0, "line": 0, "brk": brk, "printed": [], "tree": snap.get("tree"),
-            "free": [[o, s, nx, None] for o, s, nx in free], "alloc": used,
+            "free": [[o, s, nx, None] for o, s, nx in free], "alloc": used, "other": other,
             "effect": {"kind": "snapshot", "text": text, "range": None}}
 
 

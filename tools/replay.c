@@ -212,6 +212,7 @@ int main(int argc, char **argv)
 	r.steps = o.steps;
 	r.write = out;
 	r.arg = stdout;
+	r.sbrk = host_sbrk; // `sbrk` lines: another client of the simulated break
 	if (o.steps)
 		printf("# steps granule 0x%lx heap 0x%lx\n", (unsigned long)o.page,
 		       (unsigned long)o.heap);

@@ -1,5 +1,6 @@
-// Host platform for mem/: the break is a variable over an mmap'd arena,
-// the lock a flag that panics on misuse, the atomic add a builtin.
+// Host platform for mem/: the break is a variable over an mmap'd arena, and
+// host_sbrk its one owner; the lock a flag that panics on misuse, the
+// atomic add a builtin.
 #include "host.h"
 
 #include <stdio.h>
@@ -18,7 +19,7 @@ void (*host_panic_hook)(const char *msg);
 // host_brk is the simulated brk system call: brk(0) answers the break,
 // anything else moves it inside the arena (zeroing what it grows by, as a
 // kernel hands out zero-filled pages) or answers MEM_BRK_FAIL.
-static uintptr_t host_brk(uintptr_t addr)
+uintptr_t host_brk(uintptr_t addr)
 {
 	if (addr == 0)
 		return heap_break;
@@ -28,6 +29,16 @@ static uintptr_t host_brk(uintptr_t addr)
 		memset((void *)heap_break, 0, addr - heap_break);
 	heap_break = addr;
 	return heap_break;
+}
+
+uintptr_t (*host_brk_hook)(uintptr_t addr) = host_brk;
+
+// host_sbrk owns the break: every client, the pool (host_ops.sbrk) and
+// the replay's `sbrk` lines alike, takes bytes at it here, through
+// host_brk_hook (tests put a faulty brk there). One thread: no lock.
+uintptr_t host_sbrk(uintptr_t n, uintptr_t align, uintptr_t lo, uintptr_t hi)
+{
+	return mem_brk_sbrk(host_brk_hook, n, align, lo, hi);
 }
 
 static __attribute__((noreturn)) void host_panic(const char *msg)
@@ -67,7 +78,7 @@ static void host_stat_add(uint64_t *stat, int64_t delta)
 }
 
 const struct mem_ops host_ops = {
-	.brk = host_brk,
+	.sbrk = host_sbrk,
 	.lock = host_lock,
 	.unlock = host_unlock,
 	.holding = host_holding,

@@ -10,7 +10,14 @@
 #define HOST_PANIC_STATUS 3
 
 extern const struct mem_ops host_ops;
-extern uintptr_t heap_break; // the simulated break (gdb reads it by name)
+extern uintptr_t heap_break; // the simulated break, byte-exact
+
+// host_brk is the simulated brk system call (brk(0) answers the break);
+// host_sbrk, the break's owner, moves it through host_brk_hook, which is
+// host_brk unless a test puts a faulty one there (tests/host/test_fault.c).
+uintptr_t host_brk(uintptr_t addr);
+uintptr_t host_sbrk(uintptr_t n, uintptr_t align, uintptr_t lo, uintptr_t hi);
+extern uintptr_t (*host_brk_hook)(uintptr_t addr);
 
 // host_heap_init maps a fresh zeroed arena of heap bytes aligned to granule,
 // sets the break to its start and mem_inits pool over it. Answers 0, or -1

@@ -4,9 +4,11 @@
 //
 // What it checks, for every trace the scan accepts:
 //  - every call of the write hook is one whole line, at most REPLAY_LINE_MAX;
-//  - the output parses back: alloc answers `ID 0xOFF` / `ID nil`, then
-//    `error line N: ...` lines only for lines of the trace, then the free
-//    list `free 0xOFF 0xSIZE` and a last `brk 0xOFF`, nothing else;
+//  - the output parses back: alloc answers `ID 0xOFF` / `ID nil`, sbrk
+//    answers `sbrk 0xOFF 0xSIZE` / `sbrk nil 0xSIZE` (one per sbrk line,
+//    inside the heap), `error line N: ...` lines only for lines of the
+//    trace, then the free list `free 0xOFF 0xSIZE` and a last `brk 0xOFF`,
+//    nothing else;
 //  - the alloc answers name the IDs of the trace's alloc lines, in order
 //    (this file splits the trace itself, as the grammar says), each once
 //    unless its line was refused; offsets are aligned and below the break;
@@ -77,20 +79,24 @@ static int fuzz_fields(const char *s, const char *e, const char **f, size_t *fn,
 	}
 }
 
-// fuzz_allocs lists the trace's alloc lines; answers how many.
-static size_t fuzz_allocs(const char *t, size_t len, struct fuzz_alloc *a, size_t max)
+// fuzz_allocs lists the trace's alloc lines and counts its sbrk lines
+// (in *nsbrk); answers how many alloc lines there are.
+static size_t fuzz_allocs(const char *t, size_t len, struct fuzz_alloc *a, size_t max,
+			  unsigned long *nsbrk)
 {
 	const char *s = t, *e = t + len, *le, *f[4];
 	unsigned long lineno = 0;
 	size_t fn[4], n = 0;
+	int k;
 
-	for (; s < e; s = le + 1) {
+	for (*nsbrk = 0; s < e; s = le + 1) {
 		le = memchr(s, '\n', (size_t)(e - s));
 		le = le ? le : e;
 		lineno++;
-		if (fuzz_fields(s, le, f, fn, 4) == 3 && fn[0] == 5 &&
-		    memcmp(f[0], "alloc", 5) == 0 && n < max)
+		k = fuzz_fields(s, le, f, fn, 4);
+		if (k == 3 && fn[0] == 5 && memcmp(f[0], "alloc", 5) == 0 && n < max)
 			a[n++] = (struct fuzz_alloc){lineno, f[1], fn[1]};
+		*nsbrk += k == 2 && fn[0] == 4 && memcmp(f[0], "sbrk", 4) == 0;
 	}
 	return n;
 }
@@ -110,8 +116,9 @@ static int fuzz_hex(const char *s, const char *e, uintptr_t *v)
 
 struct fuzz_read {
 	const struct fuzz_alloc *allocs;
-	size_t nallocs, next; // the next alloc line an answer must name
-	unsigned long lines;  // lines in the trace
+	size_t nallocs, next;	    // the next alloc line an answer must name
+	unsigned long lines;	    // lines in the trace
+	unsigned long nsbrk, sbrks; // sbrk lines in the trace, sbrk answers read
 	int nerrors;
 	const struct mem_hdr *blk; // the pool's next free block, for the free lines
 	int at_end;		   // the free list lines have started
@@ -147,6 +154,20 @@ static void fuzz_answer(struct fuzz_read *rd, const char *s, const char *e, cons
 	if (!fuzz_hex(sp + 1, e, &off) || off % rd->r->pool->granule != 0 ||
 	    rd->r->base + off >= rd->r->pool->bloc)
 		fuzz_fail("bad alloc answer", s, (size_t)(e - s));
+}
+
+// fuzz_sbrk reads `sbrk 0xOFF 0xSIZE` or `sbrk nil 0xSIZE`: another
+// client's bytes, all inside the replay's heap.
+static void fuzz_sbrk(struct fuzz_read *rd, const char *s, const char *e, const char *sp)
+{
+	const char *sp2 = memchr(sp + 1, ' ', (size_t)(e - sp - 1));
+	uintptr_t off = 0, size, heap = rd->r->pool->end - rd->r->base;
+	int nil = sp2 - sp == 4 && memcmp(sp, " nil", 4) == 0;
+
+	if (rd->at_end || !fuzz_hex(sp2 + 1, e, &size) || (!nil && !fuzz_hex(sp + 1, sp2, &off)) ||
+	    (!nil && (off > heap || size > heap - off)))
+		fuzz_fail("bad sbrk answer", s, (size_t)(e - s));
+	rd->sbrks++;
 }
 
 // fuzz_final reads a `free 0xOFF 0xSIZE` line (the pool's next free block)
@@ -190,25 +211,29 @@ static int fuzz_read_back(struct fuzz_read *rd)
 		else if (sp - s == 4 && memcmp(s, "free", 4) == 0 &&
 			 memchr(sp + 1, ' ', (size_t)(le - sp - 1)))
 			fuzz_final(rd, s, le, sp);
+		else if (sp - s == 4 && memcmp(s, "sbrk", 4) == 0 &&
+			 memchr(sp + 1, ' ', (size_t)(le - sp - 1)))
+			fuzz_sbrk(rd, s, le, sp);
 		else
 			fuzz_answer(rd, s, le, sp);
 	}
-	if (!done || rd->next != rd->nallocs)
-		fuzz_fail("output ends without brk, or an alloc line got no answer", fuzz_out,
-			  fuzz_outlen);
+	if (!done || rd->next != rd->nallocs || rd->sbrks != rd->nsbrk)
+		fuzz_fail("output ends without brk, or an alloc or sbrk line got no answer",
+			  fuzz_out, fuzz_outlen);
 	return rd->nerrors;
 }
 
 // fuzz_build turns bytes into trace text: ops over a few IDs, with sizes
-// around the granule, frees of any ID, bad frees, checks, comments and
-// the odd junk line; answers its length.
+// around the granule, frees of any ID, bad frees, another client's sbrks,
+// checks, comments and the odd junk line; answers its length.
 static size_t fuzz_build(const uint8_t *d, size_t n, char *t, size_t cap, uintptr_t g)
 {
-	static const char *ids[] = {"a", "b", "c", "d", "e", "free", "brk", "error", "0x0", "nil"};
+	static const char *ids[] = {"a",   "b",	   "c",	    "d",   "e",	 "free",
+				    "brk", "sbrk", "error", "0x0", "nil"};
 	size_t len = 0, i;
 
 	for (i = 0; i + 3 <= n && len + 200 < cap; i += 3) {
-		const char *id = ids[d[i + 1] % 10];
+		const char *id = ids[d[i + 1] % 11];
 		unsigned v = (unsigned)d[i + 2];
 		switch (d[i] % 8) {
 		case 0:
@@ -231,8 +256,12 @@ static size_t fuzz_build(const uint8_t *d, size_t n, char *t, size_t cap, uintpt
 			len += (size_t)snprintf(t + len, cap - len, "check # now\n");
 			break;
 		default:
-			len += (size_t)snprintf(t + len, cap - len,
-						v < 8 ? "alloc %s\n" : "\t# %s\n", id);
+			if (v >= 8 && v < 96)
+				len += (size_t)snprintf(t + len, cap - len, "sbrk %lu\n",
+							(unsigned long)((v % 4) * g + v % 3));
+			else
+				len += (size_t)snprintf(t + len, cap - len,
+							v < 8 ? "alloc %s\n" : "\t# %s\n", id);
 		}
 	}
 	return len;
@@ -278,10 +307,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.slots = slots;
 	memset(slots, 0, r.nslots * sizeof slots[0]);
 	r.write = fuzz_write;
+	r.sbrk = host_sbrk;
 	fuzz_outlen = 0;
 	status = replay_run(&r, text, len);
 	rd.allocs = allocs;
-	rd.nallocs = fuzz_allocs(text, len, allocs, sizeof allocs / sizeof allocs[0]);
+	rd.nallocs = fuzz_allocs(text, len, allocs, sizeof allocs / sizeof allocs[0], &rd.nsbrk);
 	for (i = 0; i < len; i++)
 		rd.lines += text[i] == '\n';
 	rd.lines += len > 0 && text[len - 1] != '\n';

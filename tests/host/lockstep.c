@@ -155,7 +155,7 @@ static int compare_lists(struct lockstep *ls)
 static int compare_counts(struct lockstep *ls)
 {
 	const struct model *m = &ls->model;
-	uintptr_t brk = ls->pool->ops->brk(0) - ls->pool->start, nused = 0, i;
+	uintptr_t brk = heap_break - ls->pool->start, nused = 0, i;
 
 	for (i = 0; i < m->brk; i++)
 		nused += m->used[i];
@@ -184,7 +184,7 @@ static void record(struct lockstep *ls)
 	if (ls->trail == NULL || ls->ntrail == ls->maxtrail)
 		return;
 	h = fnv(h, ls->last);
-	h = fnv(h, ls->pool->ops->brk(0) - ls->pool->start);
+	h = fnv(h, heap_break - ls->pool->start);
 	for (b = ls->pool->freelist; b != NULL; b = b->next)
 		h = fnv(fnv(h, (uintptr_t)b - ls->pool->start), b->size);
 	ls->trail[ls->ntrail++] = h;

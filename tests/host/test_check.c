@@ -73,6 +73,14 @@ static struct mem_hdr *plant_wild_next(void)
 	return wild;
 }
 
+static struct mem_hdr *plant_region_gap(void)
+{
+	mempool.region[0].end = mempool.start + 4 * PG; // page 4 is not the pool's
+	mempool.region[1] = (struct mem_region){mempool.start + 5 * PG, mempool.bloc};
+	mempool.nregion = 2;
+	return block(3); // [3, 5) runs across the gap
+}
+
 static struct mem_hdr *plant_size_zero(void)
 {
 	block(1)->size = 0;
@@ -209,6 +217,7 @@ static const struct corruption corruptions[] = {
 	{"check_past_break", plant_past_break, MEM_EBOUNDS, 0},
 	{"check_beyond_break", plant_beyond_break, MEM_EBOUNDS, 0},
 	{"check_wild_next", plant_wild_next, MEM_EBOUNDS, 0},
+	{"check_region_gap", plant_region_gap, MEM_EREGION, 0},
 	{"check_size_zero", plant_size_zero, MEM_ESIZE, 0},
 	{"check_size_not_granule", plant_size_odd, MEM_ESIZE, 0},
 	{"check_block_misaligned", plant_misaligned, MEM_ESIZE, 0},
@@ -415,6 +424,59 @@ static void test_sys_free_size_zero_panics(void **state)
 	expect_panic(sys_free(p, 0, &stat), mem_strerror(MEM_EZERO));
 }
 
+// brk_calls counts what the pool asks of the platform's brk.
+static unsigned long brk_calls;
+
+static uintptr_t counting_brk(uintptr_t addr)
+{
+	brk_calls++;
+	return host_brk(addr);
+}
+
+// The check reads the pool's own records (its top, its regions), never the
+// platform's break: no system call inside the critical section.
+static void test_check_asks_the_platform_nothing(void **state)
+{
+	int index;
+
+	(void)state;
+	for (index = 0; index <= 1; index++) {
+		heap_reinit(TEST_HEAP, PG);
+		mem_set_index(&mempool, index);
+		layout(CHECK_PIC);
+		host_sbrk(PG, 1, 0, UINTPTR_MAX); // another client's page above the top
+		host_brk_hook = counting_brk;
+		brk_calls = 0;
+		assert_int_equal(mem_check(&mempool, NULL), MEM_OK);
+		mempool.checking = 1;
+		must_free(at(0), PG);
+		host_brk_hook = host_brk;
+		assert_int_equal(brk_calls, 0);
+	}
+}
+
+// sys_free of another client's page (newlib's, in the image) stops, in both
+// placement modes: the pool never obtained it.
+static void test_sys_free_not_owned_panics(void **state)
+{
+	uintptr_t other;
+	void *p;
+	volatile int index; // kept across expect_panic's longjmp
+
+	(void)state;
+	for (index = 0; index <= 1; index++) {
+		heap_reinit(TEST_HEAP, PG);
+		mem_set_index(&mempool, index);
+		p = sys_alloc(PG, NULL);
+		other = host_sbrk(2 * PG, 1, 0, UINTPTR_MAX);
+		assert_int_equal(other, (uintptr_t)p + PG);
+		assert_int_equal((uintptr_t)sys_alloc(PG, NULL), other + 2 * PG);
+		sys_free(p, PG, NULL);
+		expect_panic(sys_free((void *)other, PG, NULL), mem_strerror(MEM_ENOTOWN));
+		assert_string_equal(free_list_str(), "0x0+0x1000"); // nothing changed
+	}
+}
+
 #define T(f)	 cmocka_unit_test_setup_teardown(f, heap_setup, heap_teardown)
 #define NCORRUPT (sizeof corruptions / sizeof corruptions[0])
 
@@ -435,6 +497,8 @@ int main(void)
 		T(test_sys_free_double_panics),
 		T(test_sys_free_misaligned_panics),
 		T(test_sys_free_size_zero_panics),
+		T(test_check_asks_the_platform_nothing),
+		T(test_sys_free_not_owned_panics),
 	};
 	// clang-format on
 	static struct corruption_run runs[2 * NCORRUPT];

@@ -433,6 +433,76 @@ static void test_free_overlap_around(void **state)
 	assert_refused(at(0), 9 * PG, MEM_EOVERLAP, &s);
 }
 
+// Another client of the break (newlib's malloc, in the image) takes pages
+// at it between two of the pool's sbrks: the pool starts a new region above
+// them and refuses to free them, or any range that runs into them, with
+// MEM_ENOTOWN, nothing changed, in either placement mode.
+
+// other_client takes n bytes at the break, as newlib's _sbrk does.
+static uintptr_t other_client(uintptr_t n)
+{
+	uintptr_t at = host_sbrk(n, 1, 0, UINTPTR_MAX);
+
+	assert_int_not_equal(at, MEM_BRK_FAIL);
+	return at - mempool.start;
+}
+
+static void test_free_not_owned(void **state)
+{
+	struct mem_snap s;
+	void *a, *b;
+
+	(void)state;
+	a = must_alloc(PG);
+	assert_int_equal(other_client(2 * PG), PG);
+	b = must_alloc(PG);
+	assert_int_equal(off(b), 3 * PG); // above the other client's pages
+	assert_int_equal(mempool.nregion, 2);
+	fill_allocated(0x5a);
+	snap_take(&s);
+	assert_refused(at(PG), 2 * PG, MEM_ENOTOWN, &s);
+	assert_refused(at(2 * PG), PG, MEM_ENOTOWN, &s);
+	assert_refused(at(0), 2 * PG, MEM_ENOTOWN, &s);	     // a and the first page
+	assert_refused(at(2 * PG), 2 * PG, MEM_ENOTOWN, &s); // the last page and b
+	assert_refused(at(0), 4 * PG, MEM_ENOTOWN, &s);
+	assert_refused(at(4 * PG), PG, MEM_ERANGE, &s); // above the pool's top
+	must_free(a, PG);
+	must_free(b, PG);
+	assert_string_equal(free_list_str(), "0x0+0x1000 0x3000+0x1000"); // never merged
+	snap_take(&s);
+	assert_refused(at(PG), PG, MEM_ENOTOWN, &s); // next to a free block: still not ours
+	assert_refused(at(PG), 2 * PG, MEM_ENOTOWN, &s);
+	assert_int_equal(off(must_alloc(2 * PG)), 4 * PG); // no block fits: region 1 grows
+	assert_int_equal(mempool.nregion, 2);
+	assert_int_equal(off(must_alloc(PG)), 0); // first fit: a's page
+}
+
+// A pool records MEM_NREGION regions; with all in use only the last may
+// grow, and once the break has moved past it alloc answers NULL, changing
+// nothing.
+static void test_regions_full(void **state)
+{
+	struct mem_snap s;
+	void *p[MEM_NREGION];
+	int i;
+
+	(void)state;
+	for (i = 0; i < MEM_NREGION; i++) {
+		p[i] = must_alloc(PG);
+		other_client(i == MEM_NREGION - 1 ? 0 : 1); // 0: takes nothing
+	}
+	assert_int_equal(mempool.nregion, MEM_NREGION);
+	assert_int_equal(off(must_alloc(PG)), off(p[MEM_NREGION - 1]) + PG); // the last grows
+	assert_int_equal(mempool.nregion, MEM_NREGION);
+	other_client(1);
+	snap_take(&s);
+	assert_null(mem_alloc(&mempool, PG));
+	assert_unchanged(&s);
+	assert_int_equal(mempool.nregion, MEM_NREGION);
+	must_free(p[3], PG);
+	assert_ptr_equal(must_alloc(PG), p[3]); // the free list still serves
+}
+
 // The two worked examples (the seed's own placement).
 
 static void test_example_1(void **state)
@@ -518,6 +588,8 @@ int main(void)
 		T(test_free_overlap_before),
 		T(test_free_overlap_after),
 		T(test_free_overlap_around),
+		T(test_free_not_owned),
+		T(test_regions_full),
 		T(test_example_1),
 		T(test_example_2),
 	};

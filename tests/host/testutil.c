@@ -59,7 +59,7 @@ void *at(uintptr_t off)
 
 uintptr_t brk_off(void)
 {
-	return mempool.ops->brk(0) - mempool.start;
+	return heap_break - mempool.start;
 }
 
 void *must_alloc(uintptr_t n)

@@ -6,16 +6,21 @@
 # Theory of operation
 #
 #   Everything is found by symbol, never by address: the pool (`mempool`,
-#   struct mem_pool, or any pool expression given as the argument), the break
-#   (`heap_break`), the header layout (struct mem_hdr {next, size}) and, in
-#   the images, the lock (`mem_lock`, struct spinlock, via mempool.lockarg).
+#   struct mem_pool, or any pool expression given as the argument), the
+#   header layout (struct mem_hdr {next, size}) and, in the images, the lock
+#   (`mem_lock`, struct spinlock, via mempool.lockarg). Where the heap ends
+#   is the pool's own record, as mem_checkl reads it: its top (`bloc`, the
+#   end of its last region; its start before the first sbrk) and its regions
+#   (`region[0..nregion)`, what sbrk gave it). The system break (`heap_break`,
+#   which other clients such as newlib move too) is shown, never trusted.
 #   Pointer size and byte order come from gdb's types, so one script serves
 #   i386, amd64 (ELF64), arm (gdb-multiarch) and the host replay.
 #
 #   The check is the allocator's own (mem/check.c) written again, so that it
 #   does not trust the kernel's code: a bounded walk that also spots a loop,
 #   strictly ascending blocks that neither overlap nor touch, each inside
-#   [start, break), aligned, sized a nonzero multiple of the granule, every
+#   [start, top) and inside one region, aligned, sized a nonzero multiple of
+#   the granule, every
 #   byte past its header zero, and free + in use == taken; for an indexed pool
 #   the tree too (struct mem_node after each header: in-order == the list,
 #   parent links, heights and the AVL rule, subtree maxima). Memory is read in
@@ -38,6 +43,7 @@ E_ORDER = "free list not in ascending order"
 E_OVERLAPS = "free blocks overlap"
 E_TOUCH = "free blocks touch but were not merged"
 E_BOUNDS = "free block outside [start, break)"
+E_REGION = "free block not inside one region of the pool"
 E_ALIGN = "free block not aligned to the granule"
 E_SIZE = "free block size not a nonzero multiple of the granule"
 E_DIRTY = "free memory not zero"
@@ -98,14 +104,14 @@ def _blocks(n):
 
 
 class Pool:
-    """A snapshot of a struct mem_pool and of the break, read once."""
+    """A snapshot of a struct mem_pool, read once: brk is its top (bloc),
+    regions what it obtained, sysbrk the system break (None if unknown)."""
 
     def __init__(self, arg):
         _require_running()
         expr = arg.strip() or "mempool"
         if expr == "mempool":
             _require_symbol("mempool")
-        _require_symbol("heap_break")
         v = _eval(expr)
         if v.type.strip_typedefs().code == gdb.TYPE_CODE_PTR:
             v = v.dereference()
@@ -134,15 +140,30 @@ class Pool:
         self.inuse = int(v["inuse"])
         self.checking = int(v["checking"])
         self.lockarg = int(v["lockarg"]) & self.mask
-        self.brk = int(_eval("heap_break")) & self.mask
         names = {f.name for f in v.type.strip_typedefs().fields()}
-        self.bloc = int(v["bloc"]) if "bloc" in names else None  # the pool's own break
+        self.bloc = int(v["bloc"]) & self.mask  # the pool's top, 0 before its first sbrk
+        self.brk = self.bloc or self.start  # where mem_checkl says the heap ends
+        n = int(v["nregion"]) if "nregion" in names else 0
+        cap = v["region"].type.strip_typedefs().range()[1] + 1 if "region" in names else 0
+        self.nregion, self.regions = n, []
+        for i in range(max(0, min(n, cap))):
+            r = v["region"][i]
+            self.regions.append((int(r["start"]) & self.mask, int(r["end"]) & self.mask))
+        try:
+            self.sysbrk = int(gdb.parse_and_eval("heap_break")) & self.mask
+        except gdb.error:
+            self.sysbrk = None
         # the placement index (mem/index.c): a tree of struct mem_node
         self.index = int(v["index"]) if "index" in names else 0
         self.root = int(v["tree"]["node"]) & self.mask if self.index else 0
         self.node = _type("struct mem_node") if self.index else None
         self.meta = self.hdrsize + (self.node.sizeof if self.index else 0)
         self.width = len(_hex(max(self.end, self.brk)))  # columns for an address
+
+    def region_of(self, a, n):
+        """The region [start, end) that holds all of [a, a+n), or None."""
+        return next(((lo, hi) for lo, hi in self.regions if lo <= a < hi and n <= hi - a),
+                    None)
 
     def sanity(self):
         """Raises a Fault if the pool's own fields cannot describe a heap."""
@@ -153,6 +174,15 @@ class Pool:
         if not self.start <= self.brk <= self.end:
             raise Fault(E_POOL, f"break {_hex(self.brk)} outside [start {_hex(self.start)}, "
                         f"end {_hex(self.end)}]")
+        if len(self.regions) != self.nregion:
+            raise Fault(E_POOL, f"nregion {self.nregion}, but the pool holds "
+                        f"{len(self.regions)} regions at most")
+        at = self.start
+        for lo, hi in self.regions:
+            if not at <= lo < hi <= self.brk:
+                raise Fault(E_POOL, f"region [{_hex(lo)}, {_hex(hi)}) not above the last one "
+                            f"(ending {_hex(at)}) and inside [start, top {_hex(self.brk)})")
+            at = hi
 
 
 class Reader:
@@ -225,6 +255,9 @@ def check_block(pool, reader, b, seen):
     if b.size > pool.brk - b.addr:
         raise Fault(E_BOUNDS, f"block {_hex(b.addr)} size {_hex(b.size)} ends at "
                     f"{_hex(b.end)}, past the break {_hex(pool.brk)}")
+    if b.size != 0 and pool.region_of(b.addr, b.size) is None:
+        raise Fault(E_REGION, f"block {_hex(b.addr)} size {_hex(b.size)}, regions "
+                    f"{_regions(pool)}")
     if b.addr & (pool.granule - 1):
         raise Fault(E_ALIGN, f"block {_hex(b.addr)}, granule {_hex(pool.granule)}")
     if b.size == 0 or b.size & (pool.granule - 1):
@@ -249,6 +282,11 @@ def check_block(pool, reader, b, seen):
         dirty, byte = dirty
         raise Fault(E_DIRTY, f"byte {byte:#04x} at {_hex(dirty)}, offset "
                     f"{_hex(dirty - b.addr)} in block {_hex(b.addr)} size {_hex(b.size)}")
+
+
+def _regions(pool):
+    """The pool's regions as text: [lo, hi) [lo, hi) ..."""
+    return " ".join(f"[{_hex(lo)}, {_hex(hi)})" for lo, hi in pool.regions) or "none"
 
 
 def check_pool(pool):
@@ -425,8 +463,9 @@ class HeapCheck(gdb.Command):
 Usage: heap check [POOL]
 The invariants of mem/check.c, computed in Python from memory read through
 gdb: a bounded walk without loops, blocks strictly ascending, not overlapping,
-not touching, inside [start, break), aligned, sized a nonzero multiple of the
-granule, zero past each header, and free + in use == taken. Prints
+not touching, inside [start, break) and one region of the pool, aligned, sized
+a nonzero multiple of the granule, zero past each header, and free + in use ==
+taken. The break is the pool's own top (bloc), as the C check has it. Prints
 `heap check: ok (N blocks, M bytes free)`, or `heap check: FAILED: ` with the
 first broken invariant, the block's address and the values. When the pool's
 lock is held (stopped inside the allocator), a `heap check: note:` line first
@@ -469,7 +508,9 @@ free, the largest free block, and the pool's in-use and taken counters."""
             ("pool", f"{pool.expr}, checking {'on' if pool.checking else 'off'}"),
             ("heap start", _hex(pool.start)),
             ("heap end", f"{_hex(pool.end)}  ({_size(pool.end - pool.start)} arena)"),
-            ("break", f"{_hex(pool.brk)}  (+{_hex(pool.brk - pool.start)}, heap_break)"),
+            ("break", f"{_hex(pool.brk)}  (+{_hex(pool.brk - pool.start)}, bloc: the pool's "
+                      "top, where the check ends)"),
+            ("regions", f"{pool.nregion}: {_regions(pool)}"),
             ("granule", _hex(pool.granule)),
             ("free blocks", str(len(blocks))),
             ("bytes free", _size(nfree)),
@@ -477,9 +518,9 @@ free, the largest free block, and the pool's in-use and taken counters."""
             ("in use", _size(pool.inuse)),
             ("taken", f"{_size(pool.taken)}  (free + in use = {_hex(nfree + pool.inuse)})"),
         ]
-        if pool.bloc:
-            rows.insert(5, ("pool break", f"{_hex(pool.bloc)}  (+{_hex(pool.bloc - pool.start)}, "
-                            "bloc: where the pool left the break)"))
+        if pool.sysbrk is not None:
+            rows.insert(5, ("system break", f"{_hex(pool.sysbrk)}  (heap_break: every client's, "
+                            "newlib's too)"))
         image = _image_heap(pool.mask)
         if image is not None:
             rows.insert(3, ("image heap", f"[{_hex(image[0])}, {_hex(image[1])})  "
@@ -499,22 +540,24 @@ def _image_heap(mask):
         return None
 
 
-def _map_cells(pool, blocks, cell, ncells):
-    """Answers the free bytes in each cell of `cell` bytes from start."""
-    free = [0] * ncells
-    for b in blocks:
-        lo, hi = max(b.addr, pool.start), min(b.end, pool.brk)
+def _map_cells(pool, spans, cell, ncells):
+    """Answers the bytes of spans [(addr, end)] in each cell of `cell`
+    bytes from start."""
+    count = [0] * ncells
+    for a, e in spans:
+        lo, hi = max(a, pool.start), min(e, pool.brk)
         for i in range((lo - pool.start) // cell, (hi - 1 - pool.start) // cell + 1):
             c0 = pool.start + i * cell
-            free[i] += min(hi, c0 + cell) - max(lo, c0)
-    return free
+            count[i] += min(hi, c0 + cell) - max(lo, c0)
+    return count
 
 
 class HeapMap(gdb.Command):
     """Draw [start, break) to scale: free and used runs, 64 columns a row.
 Usage: heap map [POOL]
-`.` free, `#` in use, `+` partly free; each row starts and ends with its
-addresses. At most 16 rows: a column covers as many granules as needed."""
+`.` free, `#` in use, `+` partly free, `/` not the pool's (another client of
+the break took it, between two of the pool's regions); each row starts and
+ends with its addresses. At most 16 rows: a column covers as many granules as needed."""
 
     def __init__(self):
         super().__init__("heap map", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
@@ -530,23 +573,28 @@ addresses. At most 16 rows: a column covers as many granules as needed."""
         pages = -(-span // pool.granule)
         cell = pool.granule * -(-pages // (MAP_COLS * MAP_ROWS))
         ncells = -(-span // cell)
-        chars = [_map_char(f, min(cell, span - i * cell))
-                 for i, f in enumerate(_map_cells(pool, blocks, cell, ncells))]
+        free = _map_cells(pool, [(b.addr, b.end) for b in blocks], cell, ncells)
+        own = _map_cells(pool, pool.regions, cell, ncells)
+        chars = [_map_char(f, o) for f, o in zip(free, own)]
         w = pool.width
         for r in range(0, ncells, MAP_COLS):
             row = "".join(chars[r:r + MAP_COLS])
             lo, hi = pool.start + r * cell, min(pool.start + (r + MAP_COLS) * cell, pool.brk)
             print(f"{_hex(lo):>{w}} |{row:<{MAP_COLS}}| {_hex(hi)}")
-        print(f"one column = {_hex(cell)} bytes; `.` free, `#` in use, `+` both; "
-              f"free: {_blocks(len(blocks))}, {_size(sum(b.size for b in blocks))}")
+        print(f"one column = {_hex(cell)} bytes; `.` free, `#` in use, `+` both, `/` not "
+              f"the pool's; free: {_blocks(len(blocks))}, "
+              f"{_size(sum(b.size for b in blocks))}")
         if fault is not None:
             print(f"walk stopped: {fault}  (run `heap check`)")
 
 
-def _map_char(free, size):
+def _map_char(free, own):
+    """A cell's character from its free bytes and the bytes of it the pool owns."""
+    if own <= 0:
+        return "/"
     if free <= 0:
         return "#"
-    return "." if free >= size else "+"
+    return "." if free >= own else "+"
 
 
 def _symbolize(addr):
@@ -720,7 +768,9 @@ def snapshot(pool):
         arch = gdb.selected_frame().architecture().name()
     snap = {"format": SNAPSHOT_FORMAT, "version": SNAPSHOT_VERSION, "pool": pool.expr,
             "arch": arch, "start": _hex(pool.start), "end": _hex(pool.end),
-            "break": _hex(pool.brk), "bloc": _hex(pool.bloc) if pool.bloc else None,
+            "break": _hex(pool.sysbrk if pool.sysbrk is not None else pool.brk),
+            "bloc": _hex(pool.bloc) if pool.bloc else None,
+            "regions": [[_hex(lo - pool.start), _hex(hi - pool.start)] for lo, hi in pool.regions],
             "granule": _hex(pool.granule), "taken": _hex(pool.taken), "inuse": _hex(pool.inuse),
             "checking": bool(pool.checking), "free": _dump_blocks(pool, blocks),
             "walk_error": str(fault) if fault is not None else None, "lock": _dump_lock(pool)}
