@@ -10,16 +10,32 @@ struct spinlock mem_lock = SPINLOCK_INIT("mem");
 #define NOLOCK 0
 #endif
 
+// irqunsafe (the kernel option; ./run-qemu.sh --irq-unsafe) has the
+// allocator hold its locks with interrupts as they were before it took
+// them, on in the normal case: so a timer tick can come while this CPU
+// holds mem_lock, and its handler takes mem_lock too (kernel/tick.c). A
+// demonstration of what push_off prevents, never the default.
+int kmem_irq_unsafe;
+
 static void kmem_lock(struct mem_pool *pool)
 {
-	if (!NOLOCK)
-		spin_lock(pool->lockarg);
+	struct cpu *c;
+
+	if (NOLOCK)
+		return;
+	spin_lock(pool->lockarg);
+	c = mycpu();
+	if (kmem_irq_unsafe && c->noff == 1)
+		arch_irq_restore(c->intena); // what push_off took away
 }
 
 static void kmem_unlock(struct mem_pool *pool)
 {
-	if (!NOLOCK)
-		spin_unlock(pool->lockarg);
+	if (NOLOCK)
+		return;
+	if (kmem_irq_unsafe)
+		(void)arch_irq_save(); // off again, as spin_unlock wants them
+	spin_unlock(pool->lockarg);
 }
 
 static int kmem_holding(struct mem_pool *pool)

@@ -1,11 +1,14 @@
 // i386 trap entry and exit, and the system call stub. Each vector's stub
 // (trapvec.h) pushes an error code and its number, then alltraps saves
 // every register into a struct trapframe (width.h), calls trap(tf) and
-// restores them, %eax carrying a system call's result.
+// restores them, %eax carrying a system call's result. Interrupts take the
+// same path: the i386 image runs with SSE off (no CR4.OSFXSR) and its
+// handlers compute nothing in the x87, so there is no FPU state to keep.
 #include "x86.h"
 
 #include "trapvec.h"
 
+allirqs:
 alltraps:
 	pushl %ds
 	pushl %es

@@ -8,7 +8,11 @@
 
 #include "trapvec.h"
 
-alltraps:
+// trap_entry FPU: the common entry; with FPU 1 (interrupts) the x87 and
+// SSE state is kept too, in 512 bytes below the frame (fxsave wants them
+// 16-aligned, as %rsp is here): the interrupted code may be in the middle
+// of newlib's SSE code, and the handler is compiled C that may use them.
+.macro trap_entry fpu
 	pushq %rax
 	pushq %rbx
 	pushq %rcx
@@ -26,7 +30,15 @@ alltraps:
 	pushq %r15
 	cld
 	movq %rsp, %rdi		// trap(tf)
+	.if \fpu
+	subq $512, %rsp
+	fxsave (%rsp)
+	.endif
 	call trap
+	.if \fpu
+	fxrstor (%rsp)
+	addq $512, %rsp
+	.endif
 	popq %r15
 	popq %r14
 	popq %r13
@@ -44,6 +56,12 @@ alltraps:
 	popq %rax
 	addq $16, %rsp		// vector and error code
 	iretq
+.endm
+
+alltraps:
+	trap_entry 0
+allirqs:
+	trap_entry 1
 
 // uintptr_t arch_syscall1(uintptr_t num, uintptr_t arg): int $0x80 with num
 // in %rax and arg in %rbx; the handler's result comes back in %rax. Out of
