@@ -185,10 +185,10 @@ trace_path() {
 	realpath -- "$1"
 }
 
-# max_cpus prints the most CPUs the image runs (kernel/arch.h's NCPU).
+# max_cpus prints the most CPUs the image runs (arch/arch.h's NCPU).
 max_cpus() {
 	local n
-	n=$(sed -n 's/^#define NCPU \([0-9]*\).*/\1/p' kernel/arch.h 2>/dev/null)
+	n=$(sed -n 's/^#define NCPU \([0-9]*\).*/\1/p' arch/arch.h 2>/dev/null)
 	echo "${n:-8}"
 }
 

@@ -496,7 +496,7 @@ static const struct tcase {
     {"brk_faults", "brk trap failing every third grow: NULL answers, check and counts exact",
      t_brk_faults, 0},
     {"timer_ticks", "the timer ticks near TICK_HZ on this CPU, interrupts on", t_timer_ticks, 0},
-    {"irq_masked", "push_off masks the timer: no tick while off, the one held back at pop_off",
+    {"irq_masked", "push_off masks the timer: no tick while off, ticks again after pop_off",
      t_irq_masked, 0},
     {"irq_nesting", "push_off nests: interrupts come back only at the outermost pop_off",
      t_irq_nesting, 0},

@@ -132,7 +132,7 @@ static uint64_t us(uint64_t ticks, uint64_t hz)
 // timer ticking. It answers the number of failed points.
 int stress_report(int up, uintptr_t inuse0, uint64_t stat0)
 {
-	uintptr_t fr = kmem_free_bytes(&mempool, NULL);
+	uintptr_t fr = kmem_free_bytes(&mempool, NULL), peak;
 	uint64_t hz = arch_ticks_hz();
 	int i, bad = 0, failed = 0, silent = 0;
 
@@ -145,6 +145,11 @@ int stress_report(int up, uintptr_t inuse0, uint64_t stat0)
 		bad += stress_bad[i];
 		silent += cpus[i].timer_ticks == 0;
 	}
+	spin_lock(&mem_lock);
+	peak = tick_inuse_peak;
+	spin_unlock(&mem_lock);
+	kprintf("timer: the most of the heap in use at a tick was %lu KiB\n",
+		(unsigned long)(peak >> 10));
 	failed += kcase("timer: every CPU took timer interrupts", silent == 0);
 	failed += kcase("stress: every block zeroed on arrival and intact until freed", bad == 0);
 	failed += kcase("stress: the byte counter is back at its start", stress_stat == stat0);

@@ -288,7 +288,7 @@ def test_kprintf_says_when_it_cuts_a_line():
 # --- real interrupts: the tick, masked by push_off, and the irqunsafe deadlock
 
 IRQ_CASES = ["the timer ticks near TICK_HZ on this CPU, interrupts on",
-             "push_off masks the timer: no tick while off, the one held back at pop_off",
+             "push_off masks the timer: no tick while off, ticks again after pop_off",
              "push_off nests: interrupts come back only at the outermost pop_off",
              "no tick comes while this CPU holds mem_lock (the tick handler takes it)"]
 RATE = re.compile(r"^     timer: cpu 0 took (\d+) ticks in 200 ms: (\d+) Hz \(TICK_HZ 100\)$", re.M)

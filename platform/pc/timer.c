@@ -29,7 +29,7 @@ static uint32_t timer_calibrate(unsigned hz)
 	return (uint32_t)((uint64_t)least * 1000000 / TIMER_CAL_US / hz);
 }
 
-// platform_timer_start: see kernel/arch.h. The boot CPU comes first and
+// platform_timer_start: see platform/platform.h. The boot CPU comes first and
 // measures; every CPU ticks at the same hz.
 void platform_timer_start(unsigned hz)
 {

@@ -37,7 +37,7 @@ static void gic_cpu_init(void)
 	*gic_reg(VIRT_GICC_BASE, GICC_CTLR) = 1;
 }
 
-// platform_timer_start: see kernel/arch.h. Each CPU's generic timer raises
+// platform_timer_start: see platform/platform.h. Each CPU's generic timer raises
 // its own copy of the PPI.
 void platform_timer_start(unsigned hz)
 {
