@@ -17,16 +17,28 @@ struct spinlock mem_lock = SPINLOCK_INIT("mem");
 // demonstration of what push_off prevents, never the default.
 int kmem_irq_unsafe;
 
-static void kmem_lock(struct mem_pool *pool)
+// kmem_lock_irq_on takes lk, then gives back the interrupt state that
+// push_off took away (irqunsafe).
+static void kmem_lock_irq_on(struct spinlock *lk)
 {
 	struct cpu *c;
 
+	spin_lock(lk);
+	c = mycpu();
+	if (c->noff == 1)
+		arch_irq_restore(c->intena);
+}
+
+// kmem_lock ends in a tail call of spin_lock, so that the holder's pc on
+// record is in the allocator, not here.
+static void kmem_lock(struct mem_pool *pool)
+{
 	if (NOLOCK)
 		return;
-	spin_lock(pool->lockarg);
-	c = mycpu();
-	if (kmem_irq_unsafe && c->noff == 1)
-		arch_irq_restore(c->intena); // what push_off took away
+	if (kmem_irq_unsafe)
+		kmem_lock_irq_on(pool->lockarg);
+	else
+		spin_lock(pool->lockarg);
 }
 
 static void kmem_unlock(struct mem_pool *pool)
