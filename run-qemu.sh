@@ -7,7 +7,7 @@ usage() {
 	cat <<'EOF'
 usage: ./run-qemu.sh [--arch i386|amd64|arm] [--smp N] [--trace FILE] [--test NAME]
                      [--heap BYTES] [--page BYTES] [--check] [--list] [--bench]
-                     [--gdb]
+                     [--irq-unsafe] [--gdb]
                      [--timeout S] [--dry-run] [-- QEMU-ARGS...]
 
 Boots heaplab's image for one architecture in QEMU (TCG only) with the
@@ -37,7 +37,16 @@ root) and the image is built or brought up to date (make ARCH=...) first.
                  the placement is the same
   --bench        trace mode: instead of replaying, run the trace through
                  heaplab and then newlib's malloc, silently, between calls of
-                 bench_mark() (kernel bench; make bench counts instructions)
+                 bench_mark() (kernel bench; make bench counts instructions),
+                 with the timer off: no interrupt adds to the count
+  --irq-unsafe   a demonstration, never the default (kernel irqunsafe): the
+                 allocator holds its lock with interrupts on, while the timer's
+                 handler (every CPU, TICK_HZ 100 times a second) takes the
+                 same lock; the first tick that comes inside the allocator
+                 deadlocks its CPU against itself, and spin_lock's check
+                 names the lock, the CPU and where it took it: the run
+                 panics (status 120). If no tick ever came inside, the run
+                 fails (status 1)
   --gdb          start QEMU halted with its gdb stub listening on
                  127.0.0.1 only, TCP port $GDBPORT or else 25000 + (your
                  uid % 5000), as xv6 does, so that users of one machine do
@@ -52,7 +61,7 @@ RAM: -m 256M, or on x86 as much more as the heap linked in (its _heap_end)
 and the trace need; more than 3584M is refused (status 2).
 
 How the image gets its input: on x86 (multiboot) the options are the
-kernel command line (-append "heap=N page=N check list smp=N") and the trace is
+kernel command line (-append "heap=N page=N check list irqunsafe smp=N") and the trace is
 the first module (-initrd FILE); on arm, one blob loaded at 0x48000000
 holds the line "heaplab: OPTIONS" (with the token trace=LEN, the trace's
 length in bytes, when one follows), then the trace.
@@ -90,7 +99,8 @@ usage_error() {
 is_count() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
 is_seconds() { [[ $1 =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ && ! $1 =~ ^0*\.?0*$ ]]; }
 
-arch=amd64 smp='' trace='' test='' heap='' page='' check=0 list=0 bench=0 gdb=0 timeout_s='' dry=0
+arch=amd64 smp='' trace='' test='' heap='' page='' check=0 list=0 bench=0 irqunsafe=0 gdb=0
+timeout_s='' dry=0
 qemu_extra=()
 log='' blob='' # temporary files, removed on exit
 
@@ -112,6 +122,7 @@ parse_args() {
 		--check) check=1; shift ;;
 		--list) list=1; shift ;;
 		--bench) bench=1; shift ;;
+		--irq-unsafe) irqunsafe=1; shift ;;
 		--gdb) gdb=1; shift ;;
 		--dry-run) dry=1; shift ;;
 		-h | --help) usage; exit 0 ;;
@@ -174,10 +185,10 @@ trace_path() {
 	realpath -- "$1"
 }
 
-# max_cpus prints the most CPUs the image runs (kernel/arch.h's NCPU).
+# max_cpus prints the most CPUs the image runs (arch/arch.h's NCPU).
 max_cpus() {
 	local n
-	n=$(sed -n 's/^#define NCPU \([0-9]*\).*/\1/p' kernel/arch.h 2>/dev/null)
+	n=$(sed -n 's/^#define NCPU \([0-9]*\).*/\1/p' arch/arch.h 2>/dev/null)
 	echo "${n:-8}"
 }
 
@@ -222,6 +233,7 @@ kernel_cmdline() {
 	[ "$check" = 1 ] && t+=(check)
 	[ "$list" = 1 ] && t+=(list)
 	[ "$bench" = 1 ] && t+=(bench)
+	[ "$irqunsafe" = 1 ] && t+=(irqunsafe)
 	[ -n "$smp" ] && t+=("smp=$smp")
 	[ -n "$test" ] && t+=("test=$test")
 	[ "$arch" = arm ] && [ -n "$trace" ] && t+=("trace=$(stat -L -c %s -- "$trace")")

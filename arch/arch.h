@@ -30,9 +30,13 @@ uintptr_t arch_syscall1(uintptr_t num, uintptr_t arg);
 // Atomic 64-bit add, for the allocator's byte counters.
 void arch_atomic_add64(uint64_t *p, int64_t delta);
 
-// Interrupt state, for the spinlock's push_off/pop_off.
+// This CPU's interrupt flag (x86 IF, arm CPSR.I), for the spinlock's
+// push_off/pop_off and the tick. Every CPU turns interrupts on once its
+// timer runs (tick_start); a spinlock's holder keeps them off.
 uintptr_t arch_irq_save(void); // disable, answer the previous state
 void arch_irq_restore(uintptr_t state);
+void arch_irq_enable(void); // sti, cpsie i
+int arch_irq_enabled(void); // are they on?
 
 // ---- SMP and spinlocks ----
 #define NCPU 8 // the most CPUs the kernel runs
@@ -78,7 +82,9 @@ void arch_halt(void) __attribute__((noreturn));
 // ""), and trace/tracelen the trace handed to the image (or NULL, 0).
 void kmain(const char *cmdline, const char *trace, size_t tracelen) __attribute__((noreturn));
 
-// Portable trap handler for system calls, called by the arch's trap entry.
+// Portable trap handlers, called by the arch's trap entry: system calls,
+// and the timer's interrupt (kernel/tick.c).
 uintptr_t syscall_dispatch(uintptr_t num, uintptr_t arg);
+void tick_interrupt(uintptr_t pc); // pc: where the interrupt came
 
 #endif

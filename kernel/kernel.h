@@ -46,11 +46,29 @@ struct cpu {
 	uint64_t spin_ticks;	// arch_ticks() spent spinning
 	uint64_t hold_ticks;	// arch_ticks() spent holding a lock
 	uintptr_t ops;		// stress operations done
+
+	// The tick (tick.c): the timer interrupts this CPU took, and while a
+	// tick's handler runs, where the interrupt came (else 0).
+	volatile unsigned long timer_ticks;
+	uintptr_t irq_pc;
 };
 extern struct cpu cpus[NCPU];
 struct cpu *mycpu(void);
 void push_off(void);
 void pop_off(void);
+
+// The tick (tick.c): every CPU's timer interrupt, TICK_HZ a second, from
+// tick_start (run by each CPU once, with interrupts off) on; it turns
+// interrupts on. tick_interrupt counts it and samples the allocator under
+// mem_lock, which is safe only because mem_lock's holders keep interrupts
+// off: kmem_irq_unsafe (the kernel option irqunsafe, a demonstration)
+// lets the allocator hold it with them on, and the first tick that comes
+// inside deadlocks its CPU against itself (spin_lock names it).
+#define TICK_HZ 100
+void tick_start(void);
+void delay_ms(unsigned long ms);  // spins ms milliseconds of arch_ticks
+extern uintptr_t tick_inuse_peak; // the most bytes in use a tick saw
+extern int kmem_irq_unsafe;	  // irqunsafe (kernel/kmem.c)
 
 void spin_init(struct spinlock *lk, const char *name);
 void spin_lock(struct spinlock *lk);

@@ -11,16 +11,44 @@ struct spinlock mem_lock = SPINLOCK_INIT("mem");
 #define NOLOCK 0
 #endif
 
+// irqunsafe (the kernel option; ./run-qemu.sh --irq-unsafe) has the
+// allocator hold its locks with interrupts as they were before it took
+// them, on in the normal case: so a timer tick can come while this CPU
+// holds mem_lock, and its handler takes mem_lock too (kernel/tick.c). A
+// demonstration of what push_off prevents, never the default.
+int kmem_irq_unsafe;
+
+// kmem_lock_irq_on takes lk, then gives back the interrupt state that
+// push_off took away (irqunsafe).
+static void kmem_lock_irq_on(struct spinlock *lk)
+{
+	struct cpu *c;
+
+	spin_lock(lk);
+	c = mycpu();
+	if (c->noff == 1)
+		arch_irq_restore(c->intena);
+}
+
+// kmem_lock ends in a tail call of spin_lock, so that the holder's pc on
+// record is in the allocator, not here.
 static void kmem_lock(struct mem_pool *pool)
 {
-	if (!NOLOCK)
+	if (NOLOCK)
+		return;
+	if (kmem_irq_unsafe)
+		kmem_lock_irq_on(pool->lockarg);
+	else
 		spin_lock(pool->lockarg);
 }
 
 static void kmem_unlock(struct mem_pool *pool)
 {
-	if (!NOLOCK)
-		spin_unlock(pool->lockarg);
+	if (NOLOCK)
+		return;
+	if (kmem_irq_unsafe)
+		(void)arch_irq_save(); // off again, as spin_unlock wants them
+	spin_unlock(pool->lockarg);
 }
 
 static int kmem_holding(struct mem_pool *pool)

@@ -16,6 +16,7 @@ struct kopts {
 	int check;	// trace mode: check after every operation
 	int bench;	// trace mode: benchmark heaplab and newlib instead (make bench)
 	int list;	// first fit by the list walk, not the placement index
+	int irqunsafe;	// the allocator's lock held with interrupts on (kmem.c)
 	int ncpu;	// CPUs QEMU was given (SMP comes with its own issue)
 	char test[32];	// run only the self-test case of this name ("" all)
 };
@@ -65,6 +66,8 @@ static int parse_opt(const char *t, size_t n, struct kopts *o)
 		return o->bench = 1, 0;
 	if (n == 4 && memcmp(t, "list", 4) == 0)
 		return o->list = 1, 0;
+	if (n == 9 && memcmp(t, "irqunsafe", 9) == 0)
+		return o->irqunsafe = 1, 0;
 	if (n > 6 && memcmp(t, "trace=", 6) == 0) // arm's blob: the trace's length
 		return 0;
 	return -1;
@@ -85,7 +88,8 @@ static void parse_cmdline(const char *s, struct kopts *o)
 			;
 		if (n > 0 && parse_opt(s, n, o) < 0) {
 			kprintf("# heaplab: bad command-line option '%.*s' (want heap=BYTES "
-				"page=BYTES check bench list smp=1..%d test=NAME mplate=MS)\n",
+				"page=BYTES check bench list irqunsafe smp=1..%d test=NAME "
+				"mplate=MS)\n",
 				(int)n, s, NCPU);
 			kexit(2);
 		}
@@ -111,9 +115,25 @@ static void run_smp(int want)
 	stress_report(up, inuse0, stat0);
 }
 
+// irq_unsafe_start turns on the irqunsafe demonstration, saying so.
+static void irq_unsafe_start(void)
+{
+	kmem_irq_unsafe = 1;
+	kprintf("# heaplab: irqunsafe: the allocator holds its lock with interrupts on, and "
+		"every timer tick takes that lock\n");
+}
+
+// irq_unsafe_missed fails the run if irqunsafe is on and it got this far:
+// no tick came while the allocator held its lock, so nothing deadlocked.
+static void irq_unsafe_missed(void)
+{
+	if (kmem_irq_unsafe)
+		kcase("irqunsafe: a timer tick inside the allocator's lock deadlocked its CPU", 0);
+}
+
 void kmain(const char *cmdline, const char *trace, size_t tracelen)
 {
-	struct kopts o = {64u << 20, PAGE_SIZE, 0, 0, 0, 1, ""};
+	struct kopts o = {.heap = 64u << 20, .page = PAGE_SIZE, .ncpu = 1};
 	int failed;
 
 	kprintf("# heaplab: heap [%p, %p), %lu KiB, break %p\n", (void *)_heap_start,
@@ -121,17 +141,22 @@ void kmain(const char *cmdline, const char *trace, size_t tracelen)
 		(void *)kbrk_now());
 	parse_cmdline(cmdline, &o);
 	kmem_index = !o.list;
-	if (trace != NULL && o.bench)
+	if (trace != NULL && o.bench) // no timer: make bench counts instructions
 		kexit(trace_bench(trace, tracelen, o.heap, o.page));
+	tick_start();
+	if (o.irqunsafe)
+		irq_unsafe_start();
 	if (trace != NULL)
 		kexit(trace_run(trace, tracelen, o.heap, o.page, o.check));
 	kmem_init();
 	if (o.test[0] != '\0') { // one case alone: no SMP stress, no demo
 		selftest_run(o.test);
+		irq_unsafe_missed();
 		kexit(kverdict() ? EXIT_FAIL : EXIT_PASS);
 	}
 	selftest_run(NULL);
 	run_smp(o.ncpu);
+	irq_unsafe_missed();
 	failed = kverdict();
 	if (failed == 0)
 		demo_run();

@@ -12,15 +12,6 @@ static volatile int ndone;	       // CPUs that finished their share
 unsigned long mp_late_ms;	       // mplate=MS: CPU 1 is that late (a test of the wait)
 static void (*volatile mp_task)(void); // what CPU 1 runs instead of the stress (mp_run_cpu1)
 
-// mp_spin_ms spins for ms milliseconds of arch_ticks.
-static void mp_spin_ms(unsigned long ms)
-{
-	uint64_t t0 = arch_ticks(), n = arch_ticks_hz() / 1000 * ms;
-
-	while (arch_ticks() - t0 < n)
-		__asm__ volatile("" ::: "memory");
-}
-
 // wait_for spins (without a lock) until *v reaches want or the bound runs
 // out; answers the last value seen.
 static int wait_for(volatile int *v, int want, unsigned long bound)
@@ -37,8 +28,9 @@ void mp_enter(void)
 	int id = arch_cpu_id();
 
 	cpus[id].id = id;
+	tick_start();
 	if (id == 1 && mp_late_ms > 0)
-		mp_spin_ms(mp_late_ms);
+		delay_ms(mp_late_ms);
 	__atomic_add_fetch(&ncpu_up, 1, __ATOMIC_ACQ_REL);
 	wait_for(&gate, 1, ~0ul);
 	if (id >= gate) // started, given up on by arch code, and woken late

@@ -2,6 +2,7 @@
 // pool at the current break (given back at the end of the case), then a
 // leak check, then one verdict line `N passed, M failed`.
 #include "kmem.h"
+#include "selftest.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,21 +19,17 @@ struct scratch {
 	uintptr_t s; // arena start
 };
 
-static const char *why; // what the failing case found
+static const char *why, *whyfile; // what the failing case found, and where
 static int whyline;
 
-static int tfail(int line, const char *what)
+int selftest_fail(const char *file, int line, const char *what)
 {
 	why = what;
+	whyfile = file;
 	whyline = line;
 	return 1;
 }
 
-#define T(c)                                                                                       \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			return tfail(__LINE__, #c);                                                \
-	} while (0)
 #define OFF(sc, v) ((uintptr_t)(v) - (sc)->s)
 
 // scratch_begin makes a pool over [break, break + limit) (limit 0: up to
@@ -535,6 +532,13 @@ static const struct tcase {
      t_newlib_interleaved, 0},
     {"brk_faults", "brk trap failing every third grow: NULL answers, check and counts exact",
      t_brk_faults, 0},
+    {"timer_ticks", "the timer ticks near TICK_HZ on this CPU, interrupts on", t_timer_ticks, 0},
+    {"irq_masked", "push_off masks the timer: no tick while off, ticks again after pop_off",
+     t_irq_masked, 0},
+    {"irq_nesting", "push_off nests: interrupts come back only at the outermost pop_off",
+     t_irq_nesting, 0},
+    {"lock_masks", "no tick comes while this CPU holds mem_lock (the tick handler takes it)",
+     t_lock_masks, 0},
     {"null_write", "a write through NULL panics: NULL dereference", t_null_write, 1},
     {"stack_overflow", "a runaway recursion panics: stack overflow on CPU 0", t_stack_overflow, 1},
     {"stack_overflow_cpu1",
@@ -568,7 +572,10 @@ static int selftest_case(int i)
 	why = NULL;
 	if (cases[i].fn() != 0 || mem_check(&mempool, NULL) != MEM_OK) {
 		kcase(cases[i].text, 0);
-		kprintf("     line %d: %s\n", whyline, why ? why : "system pool check");
+		if (why != NULL)
+			kprintf("     %s:%d: %s\n", whyfile, whyline, why);
+		else
+			kprintf("     the system pool's check failed\n");
 		return 1;
 	}
 	return kcase(cases[i].text, 1);

@@ -1,6 +1,7 @@
 // Spinlocks, xv6 style: interrupts off while held (push_off/pop_off nest
 // per CPU), the holder (CPU and pc) recorded for debuggers, and misuse is
-// fatal: taking a lock this CPU holds, releasing one it does not, or
+// fatal: taking a lock this CPU holds (from an interrupt handler, that is
+// the deadlock interrupts off prevents), releasing one it does not, or
 // spinning past spin_bound attempts (a suspected deadlock). Each CPU counts
 // the time it spun for locks and the time it held them.
 #include "kernel.h"
@@ -14,6 +15,8 @@ struct cpu *mycpu(void)
 	return &cpus[arch_cpu_id()];
 }
 
+// push_off turns interrupts off on this CPU until the matching pop_off;
+// the outermost one notes whether they were on.
 void push_off(void)
 {
 	uintptr_t s = arch_irq_save();
@@ -23,10 +26,15 @@ void push_off(void)
 		c->intena = s;
 }
 
+// pop_off undoes one push_off; the outermost turns interrupts back on if
+// they were on before it. Interrupts on inside a push_off are fatal.
 void pop_off(void)
 {
 	struct cpu *c = mycpu();
 
+	if (arch_irq_enabled())
+		panic("pop_off: cpu %d: interrupts are on inside push_off (depth %d)", c->id,
+		      c->noff);
 	if (c->noff < 1)
 		panic("pop_off: cpu %d: not pushed", c->id);
 	if (--c->noff == 0)
@@ -71,6 +79,12 @@ void spin_lock(struct spinlock *lk)
 
 	push_off();
 	c = mycpu();
+	if (spin_holding(lk) && c->irq_pc != 0)
+		panic(
+		    "spin_lock: %s: recursive acquire: cpu %d already holds it (taken at pc "
+		    "%#lx), and an interrupt at pc %#lx came while it held it with interrupts on: "
+		    "the handler would wait for itself forever",
+		    lk->name, c->id, (unsigned long)lk->pc, (unsigned long)c->irq_pc);
 	if (spin_holding(lk))
 		panic("spin_lock: %s: recursive acquire: cpu %d already holds it (taken at pc "
 		      "%#lx)",

@@ -128,22 +128,29 @@ static uint64_t us(uint64_t ticks, uint64_t hz)
 }
 
 // stress_report prints each CPU's figures and judges the end state: every
-// byte back, the counter at its start, no tag overwritten. It answers the
-// number of failed points.
+// byte back, the counter at its start, no tag overwritten, every CPU's
+// timer ticking. It answers the number of failed points.
 int stress_report(int up, uintptr_t inuse0, uint64_t stat0)
 {
-	uintptr_t fr = kmem_free_bytes(&mempool, NULL);
+	uintptr_t fr = kmem_free_bytes(&mempool, NULL), peak;
 	uint64_t hz = arch_ticks_hz();
-	int i, bad = 0, failed = 0;
+	int i, bad = 0, failed = 0, silent = 0;
 
 	for (i = 0; i < up; i++) {
 		kprintf("cpu %d: %lu ops, spun for a lock %lu times of %lu, %lu us spinning, "
-			"%lu us holding\n",
+			"%lu us holding, %lu ticks\n",
 			i, (unsigned long)cpus[i].ops, (unsigned long)cpus[i].spins,
 			(unsigned long)cpus[i].acquires, (unsigned long)us(cpus[i].spin_ticks, hz),
-			(unsigned long)us(cpus[i].hold_ticks, hz));
+			(unsigned long)us(cpus[i].hold_ticks, hz), cpus[i].timer_ticks);
 		bad += stress_bad[i];
+		silent += cpus[i].timer_ticks == 0;
 	}
+	spin_lock(&mem_lock);
+	peak = tick_inuse_peak;
+	spin_unlock(&mem_lock);
+	kprintf("timer: the most of the heap in use at a tick was %lu KiB\n",
+		(unsigned long)(peak >> 10));
+	failed += kcase("timer: every CPU took timer interrupts", silent == 0);
 	failed += kcase("stress: every block zeroed on arrival and intact until freed", bad == 0);
 	failed += kcase("stress: the byte counter is back at its start", stress_stat == stat0);
 	failed += kcase("stress: the free list holds every byte taken through sbrk",

@@ -1,5 +1,5 @@
 // What portable kernel code needs from the board around the CPU: the
-// console and the way a run ends. Each platform implements all of it:
+// console, the way a run ends, and the timer that ticks. Each platform implements all of it:
 // platform/pc (the PC that qemu-system-i386 and -x86_64 emulate) and
 // platform/qemu-virt-arm (QEMU's virt board for ARM). The CPU's own
 // services are arch/arch.h; the board's devices that only the CPU port
@@ -16,5 +16,12 @@ void platform_console_write(const char *s, size_t n);
 // End the run with status (0 = success): through isa-debug-exit on the PC,
 // semihosting SYS_EXIT_EXTENDED on virt. Never returns.
 void platform_exit(int status) __attribute__((noreturn));
+
+// The tick: start this CPU's periodic timer interrupt, hz a second (every
+// CPU calls it once, the boot CPU first, with interrupts off, and they
+// stay off). pc: the CPU's local APIC timer, its rate measured against the
+// PIT; virt: the generic timer's virtual timer, PPI 27 of the GIC. At every
+// tick the CPU port's trap code calls tick_interrupt (arch/arch.h).
+void platform_timer_start(unsigned hz);
 
 #endif

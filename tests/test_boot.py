@@ -114,19 +114,22 @@ def test_selftest_passes(arch):
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("arch", arches())
 def test_smp_stress(arch, mode):
-    """--smp 4: four CPUs come up and hammer the allocator; nothing overlaps, nothing leaks."""
+    """--smp 4: four CPUs come up and hammer the allocator; nothing overlaps, nothing leaks;
+    every CPU's timer ticks."""
     p = boot(arch, "--smp", "4", *MODES[mode])
     assert p.returncode == 0, f"exit {p.returncode}: {p.stderr}\n{p.stdout[-3000:]}"
     check_exit_line(p)
     lines = console_lines(p)
     assert any(re.match(r"^4 CPUs up\b", line) for line in lines), p.stdout[-3000:]
     cpus = [re.match(r"^cpu (\d+): (\d+) ops, spun for a lock (\d+) times of (\d+), "
-                     r"(\d+) us spinning, (\d+) us holding$", line) for line in lines]
+                     r"(\d+) us spinning, (\d+) us holding, (\d+) ticks$", line) for line in lines]
     cpus = [m for m in cpus if m]
     assert sorted(int(m.group(1)) for m in cpus) == [0, 1, 2, 3], p.stdout[-3000:]
     assert all(int(m.group(2)) >= 20000 for m in cpus)
     # every operation takes the lock at least once, and holds it a while
     assert all(int(m.group(4)) >= 20000 and int(m.group(6)) > 0 for m in cpus), p.stdout[-3000:]
+    assert all(int(m.group(7)) > 0 for m in cpus), p.stdout[-3000:]
+    assert "ok   timer: every CPU took timer interrupts" in lines, p.stdout[-3000:]
     for name in ("every block zeroed on arrival and intact until freed",
                  "the byte counter is back at its start",
                  "the free list holds every byte taken through sbrk"):

@@ -1,6 +1,8 @@
 # Tests of the kernel base's safe defaults (issue 16): the gdb stub on the
 # loopback address and a per-user port, the heap bounded by RAM, guarded
-# memory that names the fault, and one self-test case run alone.
+# memory that names the fault, one self-test case run alone, and real
+# interrupts: the timer ticks, spinlocks mask it, and --irq-unsafe's
+# deadlock is named.
 #   /usr/bin/python3 -m pytest tests/test_kbase.py
 import os
 import re
@@ -281,3 +283,66 @@ def test_kprintf_says_when_it_cuts_a_line():
     assert exit_line(p) == 2, p.stdout[-2000:]
     assert re.search(r"^# kprintf: the line above was cut at 511 of \d+ bytes$", p.stdout, re.M), \
         p.stdout[-2000:]
+
+
+# --- real interrupts: the tick, masked by push_off, and the irqunsafe deadlock
+
+IRQ_CASES = ["the timer ticks near TICK_HZ on this CPU, interrupts on",
+             "push_off masks the timer: no tick while off, ticks again after pop_off",
+             "push_off nests: interrupts come back only at the outermost pop_off",
+             "no tick comes while this CPU holds mem_lock (the tick handler takes it)"]
+RATE = re.compile(r"^     timer: cpu 0 took (\d+) ticks in 200 ms: (\d+) Hz \(TICK_HZ 100\)$", re.M)
+DEADLOCK = re.compile(r"^panic: cpu (\d+): spin_lock: mem: recursive acquire: cpu (\d+) already "
+                      r"holds it \(taken at pc 0x[0-9a-f]+\), and an interrupt at pc 0x[0-9a-f]+ "
+                      r"came while it held it with interrupts on: the handler would wait for "
+                      r"itself forever$", re.M)
+IRQ_UNSAFE_NOTE = ("# heaplab: irqunsafe: the allocator holds its lock with interrupts on, and "
+                   "every timer tick takes that lock")
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_timer_ticks_and_push_off_masks_it(arch):
+    """Interrupts used to be off for good (finding 8): now the self-test sees
+    the timer tick near 100 Hz, and no tick inside push_off or mem_lock."""
+    p = boot(arch)
+    assert p.returncode == 0 and exit_line(p) == 0, p.stdout[-2000:] + p.stderr
+    for case in IRQ_CASES:
+        assert f"ok   {case}" in lines(p), p.stdout[-3000:]
+    m = RATE.search(p.stdout)
+    assert m and 25 <= int(m[2]) <= 400, p.stdout[-3000:]
+    assert "ok   timer: every CPU took timer interrupts" in lines(p)
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_irq_unsafe_deadlock_is_named(arch):
+    """--irq-unsafe: a tick inside the allocator's lock deadlocks CPU 0
+    against itself, and the run ends at once with a panic naming the lock,
+    the CPU and both pcs, instead of hanging."""
+    p = boot(arch, "--irq-unsafe")
+    assert p.returncode == 120 and exit_line(p) == 120, p.stdout[-2000:] + p.stderr
+    assert IRQ_UNSAFE_NOTE in lines(p)
+    m = DEADLOCK.search(p.stdout)
+    assert m and m[1] == m[2] == "0", p.stdout[-2000:]
+    assert "run-qemu.sh: the image panicked" in p.stderr
+
+
+def test_irq_unsafe_deadlock_on_any_cpu():
+    """With four CPUs, whichever one a tick catches inside the lock is named,
+    as the holder and as the CPU that panics."""
+    p = boot("amd64", "--irq-unsafe", "--smp", "4")
+    assert p.returncode == 120 and exit_line(p) == 120, p.stdout[-2000:] + p.stderr
+    m = DEADLOCK.search(p.stdout)
+    assert m and m[1] == m[2], p.stdout[-2000:]
+
+
+def test_irq_unsafe_without_a_deadlock_fails():
+    """One short case leaves a tick little chance to come inside the lock;
+    a run that gets to its verdict that way fails, saying so (or it did
+    deadlock, and says that)."""
+    p = boot("arm", "--irq-unsafe", "--test", "size_zero")
+    assert p.returncode in (1, 120) and exit_line(p) == p.returncode, p.stdout[-2000:]
+    if p.returncode == 1:
+        assert "FAIL irqunsafe: a timer tick inside the allocator's lock deadlocked its CPU" \
+            in lines(p), p.stdout[-2000:]
+    else:
+        assert DEADLOCK.search(p.stdout), p.stdout[-2000:]

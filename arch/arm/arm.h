@@ -47,7 +47,6 @@
 #define ARM_TRAP_PABORT 1
 #define ARM_TRAP_DABORT 2
 #define ARM_TRAP_HYP	3 // the reserved vector, 0x14
-#define ARM_TRAP_IRQ	4
 #define ARM_TRAP_FIQ	5
 #define ARM_TRAP_SVC	6 // an svc other than the brk system call's
 

@@ -1,6 +1,6 @@
 // 32-bit ARM CPU primitives for portable code: the system call stub, the
-// 64-bit atomic add, the interrupt mask, the tick counter and the idle
-// loop. The spinlock's halves are in spin.S.
+// 64-bit atomic add, the interrupt mask (CPSR.I: IRQs; FIQs stay masked),
+// the tick counter and the idle loop. The spinlock's halves are in spin.S.
 #include "arm.h"
 #include "arch.h"
 
@@ -37,6 +37,19 @@ void arch_irq_restore(uintptr_t state)
 		__asm__ volatile("cpsie i" ::: "memory");
 }
 
+void arch_irq_enable(void)
+{
+	__asm__ volatile("cpsie i" ::: "memory");
+}
+
+int arch_irq_enabled(void)
+{
+	uint32_t cpsr;
+
+	__asm__ volatile("mrs %0, cpsr" : "=r"(cpsr));
+	return !(cpsr & ARM_PSR_I);
+}
+
 // arch_ticks reads the generic timer's virtual count, CNTVCT, which PL1
 // may always read; it runs at CNTFRQ Hz (62.5 MHz under QEMU). The isb
 // keeps the read from being done early, out of program order.
@@ -48,8 +61,6 @@ uint64_t arch_ticks(void)
 	return (uint64_t)hi << 32 | lo;
 }
 
-// arch_halt masks interrupts and sleeps for good: wfi may still wake on a
-// pending interrupt, so it loops.
 uint64_t arch_ticks_hz(void)
 {
 	uint32_t f;
@@ -58,6 +69,8 @@ uint64_t arch_ticks_hz(void)
 	return f;
 }
 
+// arch_halt masks interrupts and sleeps for good: wfi may still wake on a
+// pending interrupt, so it loops.
 void arch_halt(void)
 {
 	__asm__ volatile("cpsid aif" ::: "memory");

@@ -1,5 +1,5 @@
 // 32-bit ARM fault reports: what the vector stubs (vectors.S) call for an
-// undefined instruction, an abort, an unexpected interrupt or a stray svc.
+// undefined instruction, an abort, an FIQ (never unmasked) or a stray svc.
 // Each prints the mode, the faulting pc and address, the status registers
 // and the interrupted registers, then ends the run through panic().
 #include <stdarg.h>
@@ -17,13 +17,12 @@ _Static_assert(offsetof(struct arm_trapframe, spsr) == ARM_TF_SPSR, "ARM_TF_SPSR
 _Static_assert(sizeof(struct arm_trapframe) == ARM_TF_SIZE, "ARM_TF_SIZE");
 
 static const char *const trap_kind_names[] = {
-    [ARM_TRAP_UNDEF] = "undefined instruction",
-    [ARM_TRAP_PABORT] = "prefetch abort",
-    [ARM_TRAP_DABORT] = "data abort",
-    [ARM_TRAP_HYP] = "reserved vector 0x14",
-    [ARM_TRAP_IRQ] = "unexpected irq",
-    [ARM_TRAP_FIQ] = "unexpected fiq",
-    [ARM_TRAP_SVC] = "bad svc",
+    [ARM_TRAP_UNDEF] = "undefined instruction", // vector 0x04
+    [ARM_TRAP_PABORT] = "prefetch abort",	// 0x0c
+    [ARM_TRAP_DABORT] = "data abort",		// 0x10
+    [ARM_TRAP_HYP] = "reserved vector 0x14",	// 0x14
+    [ARM_TRAP_FIQ] = "unexpected fiq",		// 0x1c: FIQs stay masked
+    [ARM_TRAP_SVC] = "bad svc",			// 0x08, an svc not the brk call's
 };
 
 // trap_mode_name names the processor mode in a PSR.

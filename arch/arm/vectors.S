@@ -1,6 +1,7 @@
 // The 32-bit ARM exception vectors (VBAR points here) and their entry
-// stubs: the brk system call's `svc 0` fast path, and the faults, which
-// save the interrupted context as a struct arm_trapframe and never return.
+// stubs: the brk system call's `svc 0` fast path, the IRQ (the timer's
+// tick), and the faults, which save the interrupted context as a struct
+// arm_trapframe and never return.
 #include "arm.h"
 
 	.syntax unified
@@ -34,7 +35,6 @@ trap_undef:	trap_fault ARM_TRAP_UNDEF
 trap_pabort:	trap_fault ARM_TRAP_PABORT
 trap_dabort:	trap_fault ARM_TRAP_DABORT
 trap_hyp:	trap_fault ARM_TRAP_HYP
-trap_irq:	trap_fault ARM_TRAP_IRQ
 trap_fiq:	trap_fault ARM_TRAP_FIQ
 
 // Finish the frame: pc, spsr, and the sp and lr of the interrupted mode,
@@ -118,4 +118,40 @@ trap_svc_bad:
 	pop	{r1-r3, r12}
 	add	sp, sp, #8		// drop srsdb's words: lr_svc, spsr_svc hold them
 	trap_fault ARM_TRAP_SVC
+	.cfi_endproc
+
+// irq: an interrupt, taken in IRQ mode on this CPU's IRQ stack with IRQs
+// masked, from SYS mode (every other mode runs with them masked). lr_irq
+// is the interrupted instruction + 4. srsdb saves where to go back and the
+// interrupted CPSR, then the registers a C call may clobber and, for gdb,
+// SYS mode's sp and lr (the CFI unwinds through them from virt_irq
+// into the interrupted code); 40 bytes, so the stack stays 8-aligned.
+// virt_irq(pc) (the board's) handles it, rfeia goes back.
+trap_irq:
+	.cfi_startproc
+	.cfi_signal_frame
+	.cfi_def_cfa sp, 0
+	.cfi_return_column pc
+	sub	lr, lr, #4
+	srsdb	sp!, #ARM_MODE_IRQ
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset pc, -8
+	push	{r0-r3, r12}
+	.cfi_adjust_cfa_offset 20
+	.cfi_offset r0, -28
+	.cfi_offset r1, -24
+	.cfi_offset r2, -20
+	.cfi_offset r3, -16
+	.cfi_offset r12, -12
+	mov	r2, sp
+	stmdb	r2, {sp, lr}^		// SYS (= USR) mode's sp and lr
+	sub	sp, sp, #12		// those two, and a word of padding
+	.cfi_adjust_cfa_offset 12
+	.cfi_offset sp, -36
+	.cfi_offset lr, -32
+	ldr	r0, [sp, #32]		// the interrupted pc, srsdb's first word
+	bl	virt_irq
+	add	sp, sp, #12
+	pop	{r0-r3, r12}
+	rfeia	sp!
 	.cfi_endproc

@@ -19,6 +19,19 @@ void arch_irq_restore(uintptr_t flags)
 	__asm__ volatile("push %0; popf" : : "r"(flags) : "memory", "cc");
 }
 
+void arch_irq_enable(void)
+{
+	__asm__ volatile("sti" ::: "memory");
+}
+
+int arch_irq_enabled(void)
+{
+	uintptr_t flags;
+
+	__asm__ volatile("pushf; pop %0" : "=r"(flags));
+	return (flags & EFLAGS_IF) != 0;
+}
+
 // arch_atomic_add64 adds delta to *p atomically (lock add on amd64, a lock
 // cmpxchg8b loop on i686).
 void arch_atomic_add64(uint64_t *p, int64_t delta)

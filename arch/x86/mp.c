@@ -73,6 +73,7 @@ void x86_ap_start(void)
 	x86_cpu_init(id);
 	x86_tss_init(id);
 	trap_load();
+	lapic_cpu_init();
 	if (mp_apicid() != cpus[id].arch.apicid)
 		panic("mp: cpu %d woke with APIC id %lu, the MADT said %lu", id,
 		      (unsigned long)mp_apicid(), (unsigned long)cpus[id].arch.apicid);
@@ -123,18 +124,13 @@ static int mp_number(const uint32_t *apicids, int n)
 }
 
 // mp_lapic_base answers where the boot CPU's local APIC is, as the
-// IA32_APIC_BASE MSR says (the MADT should agree), or 0 if it is off.
+// IA32_APIC_BASE MSR said (lapic.c; the MADT should agree), or 0 if it is
+// off.
 static uintptr_t mp_lapic_base(uintptr_t madt_base)
 {
-	uint64_t msr = rdmsr(MSR_APIC_BASE);
-	uintptr_t base = (uintptr_t)(msr & 0xfffff000u);
+	uintptr_t base = lapic_base();
 
-	if (!(msr & APIC_BASE_EN)) {
-		kprintf("# x86: the local APIC is disabled (IA32_APIC_BASE %#llx)\n",
-			(unsigned long long)msr);
-		return 0;
-	}
-	if (base != madt_base)
+	if (base != 0 && base != madt_base)
 		kprintf("# x86: the MADT puts the local APIC at %#lx, the CPU at %#lx\n",
 			(unsigned long)madt_base, (unsigned long)base);
 	return base;
@@ -145,14 +141,13 @@ static uintptr_t mp_lapic_base(uintptr_t madt_base)
 int arch_start_cpus(int want, int *listed)
 {
 	uint32_t apicids[NCPU];
-	uintptr_t madt_base = 0, base;
+	uintptr_t madt_base = 0;
 	int n = acpi_madt_cpus(apicids, NCPU, &madt_base), have, id;
 
 	*listed = n > 0 ? n : 1;
-	if (n == 0 || (base = mp_lapic_base(madt_base)) == 0)
+	if (n == 0 || mp_lapic_base(madt_base) == 0)
 		return 1;
 	have = mp_number(apicids, n < NCPU ? n : NCPU);
-	lapic_init(base);
 	memcpy((void *)X86_TRAMPOLINE, x86_trampoline, x86_trampoline_end - x86_trampoline);
 	for (id = 1; id < want && id < have; id++)
 		if (mp_start_ap(id) < 0) {

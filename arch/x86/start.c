@@ -20,6 +20,7 @@ void x86_start(uint32_t magic, uint32_t info)
 	trap_init();
 	acpi_early();
 	x86_mmu_init();
+	lapic_init();
 	trace = pc_boot_info(magic, info, &cmdline, &len);
 	kmain(cmdline, trace, len);
 }

@@ -1,8 +1,11 @@
 // The IDT and the C half of every trap (trapasm.S is the other): a system
-// call goes to syscall_dispatch, a CPU exception ends the run via panic,
-// which names a NULL dereference or a stack overflow (kernel/fault.c). Each
-// CPU has its own copy of the IDT (in its struct cpu), whose double-fault gate leads to that
-// CPU's own double-fault stack (tss.c).
+// call goes to syscall_dispatch, the local APIC timer's interrupt to
+// tick_interrupt, a CPU exception ends the run via panic, which names a
+// NULL dereference or a stack overflow (kernel/fault.c). Each CPU has its
+// own copy of the IDT (in its struct cpu), whose double-fault gate leads
+// to that CPU's own double-fault stack (tss.c). Every gate is an interrupt
+// gate: a trap handler runs with interrupts off, and iret gives back the
+// caller's.
 #include <string.h>
 
 #include "x86.h"
@@ -11,6 +14,7 @@
 
 extern const uintptr_t trap_vectors[T_NEXC]; // trapasm.S
 extern char vector128[];		     // trapasm.S: the system call
+extern char vector32[], vector255[];	     // trapasm.S: the timer, spurious
 
 static const char *const trap_names[T_NEXC] = {
     "#DE divide error",
@@ -47,15 +51,17 @@ static const char *const trap_names[T_NEXC] = {
     "reserved 31",
 };
 
-// trap_init fills the IDT (exceptions 0..31 and the system call vector; the
-// rest not present) and loads it.
+// trap_init fills the IDT (exceptions 0..31, the timer, the system call
+// and the spurious vector; the rest not present) and loads it.
 void trap_init(void)
 {
 	int i;
 
 	for (i = 0; i < T_NEXC; i++)
 		gate_set(&cpus[0].arch.idt[i], trap_vectors[i], SEG_KCODE, 0);
+	gate_set(&cpus[0].arch.idt[T_TIMER], (uintptr_t)vector32, SEG_KCODE, 0);
 	gate_set(&cpus[0].arch.idt[T_SYSCALL], (uintptr_t)vector128, SEG_KCODE, 3);
+	gate_set(&cpus[0].arch.idt[T_SPURIOUS], (uintptr_t)vector255, SEG_KCODE, 0);
 	trap_load();
 }
 
@@ -142,11 +148,20 @@ void x86_double_fault(uintptr_t sp, uintptr_t pc)
 }
 
 // trap is called by alltraps for every vector with the saved registers.
+// The timer's interrupt is acknowledged (EOI) before its handler runs;
+// interrupts stay off until iret, so a tick that comes meanwhile waits.
 void trap(struct trapframe *tf)
 {
 	if (tf->trapno == T_SYSCALL) {
 		TF_SYSNUM(tf) = syscall_dispatch(TF_SYSNUM(tf), TF_SYSARG(tf));
 		return;
 	}
+	if (tf->trapno == T_TIMER) {
+		lapic_eoi();
+		tick_interrupt(TF_PC(tf));
+		return;
+	}
+	if (tf->trapno == T_SPURIOUS)
+		return;
 	trap_fault(tf);
 }

@@ -1,7 +1,8 @@
 // The trap vectors, included by the i386 and amd64 trapasm.S: each
 // vector's stub pushes an error code (0 when the CPU pushes none) and its
-// number, then jumps to the file's alltraps. `push $imm` and `.dc.a` take
-// the width of the code around them.
+// number, then jumps to the file's alltraps, or for an interrupt (which
+// can come between any two instructions) to its allirqs. `push $imm` and
+// `.dc.a` take the width of the code around them.
 
 // vector N: the entry for vector N; the CPU pushes an error code itself for
 // 8, 10-14, 17, 21, 29 and 30.
@@ -20,6 +21,18 @@ vector\n:
 	vector \n
 .endr
 	vector 128		// T_SYSCALL
+
+// irqvector N: the entry for interrupt vector N (no error code).
+.macro irqvector n
+	.globl vector\n
+vector\n:
+	push $0
+	push $\n
+	jmp allirqs
+.endm
+
+	irqvector 32		// T_TIMER
+	irqvector 255		// T_SPURIOUS
 
 // The entries trap_init installs for vectors 0..31.
 	.section .rodata

@@ -46,10 +46,16 @@
 #define EFLAGS_IF 0x00000200
 
 // Trap vectors with a name the code uses.
-#define T_DBLFLT  8    // double fault: on a stack of its own
-#define T_PGFLT	  14   // page fault: CR2 holds the address
-#define T_SYSCALL 0x80 // int $0x80: the system call
-#define T_NEXC	  32   // CPU exceptions are vectors 0..31
+#define T_DBLFLT   8	// double fault: on a stack of its own
+#define T_PGFLT	   14	// page fault: CR2 holds the address
+#define T_SYSCALL  0x80 // int $0x80: the system call
+#define T_NEXC	   32	// CPU exceptions are vectors 0..31
+#define T_TIMER	   32	// the local APIC timer: the tick
+#define T_SPURIOUS 0xff // the local APIC's spurious interrupt: no EOI
+
+// Local APIC timer entry bits (lapic_timer_set).
+#define LAPIC_LVT_MASKED   0x10000
+#define LAPIC_LVT_PERIODIC 0x20000
 
 #define BOOT_STACK_SIZE 65536
 #define AP_STACK_SIZE	32768 // each other CPU's stack (arch/x86/mp.c)
@@ -131,8 +137,14 @@ void percpu_load(struct cpu *c);		   // 32/percpu.c, 64/percpu.c
 void x86_cpu_init(int id);			   // mp.c
 void x86_ap_start(void) __attribute__((noreturn)); // mp.c: the other CPUs' C entry
 
-// The local APIC (lapic.c).
-void lapic_init(uintptr_t base);
+// The local APIC (lapic.c): lapic_init finds and turns on the boot CPU's
+// (once paging is on), lapic_cpu_init every other CPU's.
+void lapic_init(void);
+void lapic_cpu_init(void);
+uintptr_t lapic_base(void);
+void lapic_timer_set(uint32_t lvt, uint32_t count);
+uint32_t lapic_timer_left(void);
+void lapic_eoi(void);
 void lapic_ipi_init(uint32_t apicid);
 void lapic_ipi_startup(uint32_t apicid, uint32_t page);
 

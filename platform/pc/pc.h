@@ -35,12 +35,18 @@
 //
 // I/O ports: COM1 at 0x3f8 (serial.c), isa-debug-exit at 0xf4 (board.c), the
 // PIT at 0x40-0x43 and 0x61 (pit.c), the legacy PICs (masked, board.c).
+// Interrupts: each CPU's local APIC timer alone (vector T_TIMER, the tick;
+// timer.c).
 
 void serial_init(void); // serial.c: COM1, 115200 8N1
 void pic_disable(void); // board.c: mask both 8259s
 
-// pit_delay_us waits at least us microseconds on the PIT's channel 2.
+// pit_delay_us waits at least us microseconds on the PIT's channel 2. A
+// clock measured against it is measured PIT_CAL_TRIES times, the least
+// count kept: a host that holds QEMU off the CPU during one makes it long,
+// never short.
 void pit_delay_us(uint32_t us);
+#define PIT_CAL_TRIES 5
 
 // The CPU list of the ACPI MADT (acpi.c): acpi_early reads what must be
 // read before page 0 is unmapped; acpi_madt_cpus answers how many CPUs the

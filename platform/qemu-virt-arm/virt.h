@@ -10,6 +10,8 @@
 //
 //   0x00000000  +------------------+  flash; the first MiB is left unmapped
 //               |  devices         |  so that NULL dereferences fault
+//   0x08000000  |  GIC distributor |  GICv2 (gic.c)
+//   0x08010000  |  GIC CPU iface   |
 //   0x09000000  |  PL011 UART      |
 //   0x40000000  +------------------+  RAM; QEMU puts the device tree here
 //   0x40100000  |  kernel image    |  linker/arm.ld: text, data, bss,
@@ -23,6 +25,8 @@
 #define VIRT_RAM_SIZE	0x10000000u
 #define VIRT_HANDOVER	0x48000000u
 #define VIRT_PL011_BASE 0x09000000u
+#define VIRT_GICD_BASE	0x08000000u
+#define VIRT_GICC_BASE	0x08010000u
 
 // PSCI (ARM DEN 0022): CPU_ON, in its SMC32 form for a 32-bit caller and
 // SMC64 for a 64-bit one (psci.c picks by the width of a pointer).
@@ -49,6 +53,12 @@
 uintptr_t arm_semihost(uintptr_t op, const void *arg);
 intptr_t arm_smccc(int smc, uintptr_t fn, uintptr_t a1, uintptr_t a2, uintptr_t a3);
 
+// The tick's timer is the CPU's own generic timer (arch/arm/timer.c):
+// arm_timer_start starts this CPU's, hz a second, and arm_timer_irq handles
+// its interrupt, which came at pc (it lowers the line and counts the tick).
+void arm_timer_start(unsigned hz);
+void arm_timer_irq(uintptr_t pc);
+
 // The board's half, for the CPU port: pl011_init sets the UART up (8N1,
 // FIFOs on); psci_cpu_on asks the firmware to start the CPU whose MPIDR is
 // mpidr at the physical address entry (MMU off, context in the first
@@ -59,6 +69,10 @@ void pl011_init(void);
 int psci_cpu_on(uintptr_t mpidr, uintptr_t entry, uintptr_t context);
 const char *psci_error(int st); // a PSCI status's name (ARM DEN 0022, table 6)
 const char *virt_boot_info(const char **cmdline, size_t *len);
+
+// virt_irq is where the CPU port's IRQ vector goes, on the IRQ mode's stack
+// with IRQs masked, for an interrupt that came at pc (gic.c).
+void virt_irq(uintptr_t pc);
 #endif
 
 #endif

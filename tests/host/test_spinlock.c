@@ -1,6 +1,7 @@
 // cmocka tests of the kernel's spinlock (kernel/spinlock.c, the very file
 // the images build) on a pretend machine: each misuse must be fatal and
-// name the lock and its holder; nesting of interrupt-off must hold.
+// name the lock and its holder (and, taken in an interrupt, where that
+// came); nesting of interrupt-off must hold.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,6 +34,16 @@ uintptr_t arch_irq_save(void)
 void arch_irq_restore(uintptr_t s)
 {
 	irq_on = (int)s;
+}
+
+void arch_irq_enable(void)
+{
+	irq_on = 1;
+}
+
+int arch_irq_enabled(void)
+{
+	return irq_on;
 }
 
 int arch_spin_trylock(volatile uint32_t *w)
@@ -158,18 +169,66 @@ static void test_spinning_past_the_bound_is_fatal(void **state)
 static void test_pop_off_unbalanced_is_fatal(void **state)
 {
 	(void)state;
+	irq_on = 0;
 	must_panic(pop_off(), "pop_off", "not pushed");
+}
+
+// Interrupts turned on inside push_off (what the irqunsafe demonstration
+// does by hand, and a forgotten pop_off's caller might) are caught at the
+// next pop_off.
+static void test_pop_off_with_interrupts_on_is_fatal(void **state)
+{
+	(void)state;
+	push_off();
+	push_off();
+	arch_irq_enable();
+	must_panic(pop_off(), "pop_off", "cpu 0", "interrupts are on", "depth 2");
+}
+
+// push_off inside code that already turned interrupts off leaves them off
+// at its pop_off; nested ones come back on only at the outermost.
+static void test_push_off_keeps_the_outer_state(void **state)
+{
+	uintptr_t s;
+
+	(void)state;
+	s = arch_irq_save();
+	push_off();
+	push_off();
+	pop_off();
+	pop_off();
+	assert_int_equal(irq_on, 0);
+	arch_irq_restore(s);
+	assert_int_equal(irq_on, 1);
+	assert_int_equal(cpus[0].noff, 0);
+}
+
+// A tick's handler taking a lock its CPU holds (the holder let interrupts
+// in) names the lock, the holder's pc and where the interrupt came.
+static void test_lock_taken_in_an_interrupt_is_named(void **state)
+{
+	(void)state;
+	cur_cpu = 2;
+	spin_lock(&lk);
+	arch_irq_enable(); // the holder's mistake
+	cpus[2].irq_pc = 0x1234;
+	irq_on = 0; // the interrupt's entry
+	must_panic(spin_lock(&lk), "testlock", "recursive acquire", "cpu 2 already holds it",
+		   "an interrupt at pc 0x1234", "wait for itself");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_lock_unlock_records_holder, setup),
-		cmocka_unit_test_setup(test_interrupts_nest, setup),
-		cmocka_unit_test_setup(test_recursive_acquire_is_fatal, setup),
-		cmocka_unit_test_setup(test_release_not_held_is_fatal, setup),
-		cmocka_unit_test_setup(test_spinning_past_the_bound_is_fatal, setup),
-		cmocka_unit_test_setup(test_pop_off_unbalanced_is_fatal, setup),
+	    cmocka_unit_test_setup(test_lock_unlock_records_holder, setup),
+	    cmocka_unit_test_setup(test_interrupts_nest, setup),
+	    cmocka_unit_test_setup(test_recursive_acquire_is_fatal, setup),
+	    cmocka_unit_test_setup(test_release_not_held_is_fatal, setup),
+	    cmocka_unit_test_setup(test_spinning_past_the_bound_is_fatal, setup),
+	    cmocka_unit_test_setup(test_pop_off_unbalanced_is_fatal, setup),
+	    cmocka_unit_test_setup(test_pop_off_with_interrupts_on_is_fatal, setup),
+	    cmocka_unit_test_setup(test_push_off_keeps_the_outer_state, setup),
+	    cmocka_unit_test_setup(test_lock_taken_in_an_interrupt_is_named, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,25 +8,53 @@
 
 #include "trapvec.h"
 
-alltraps:
-	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rbp
-	pushq %rsi
-	pushq %rdi
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+// save REG: push REG, and tell the CFI where it went.
+.macro save reg
+	pushq %\reg
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %\reg, 0
+.endm
+
+// trap_entry FPU: the common entry; with FPU 1 (interrupts) the x87 and
+// SSE state is kept too, in 512 bytes below the frame (fxsave wants them
+// 16-aligned, as %rsp is here): the interrupted code may be in the middle
+// of newlib's SSE code, and the handler is compiled C that may use them.
+// The CFI lets gdb unwind from trap into the interrupted code: the frame
+// holds every register, the CPU's part the interrupted %rip and %rsp.
+.macro trap_entry fpu
+	.cfi_startproc simple
+	.cfi_signal_frame
+	.cfi_def_cfa %rsp, 56		// vector, error code, rip, cs, rflags, rsp, ss
+	.cfi_offset %rip, -40
+	.cfi_offset %rsp, -16
+	save rax
+	save rbx
+	save rcx
+	save rdx
+	save rbp
+	save rsi
+	save rdi
+	save r8
+	save r9
+	save r10
+	save r11
+	save r12
+	save r13
+	save r14
+	save r15
 	cld
 	movq %rsp, %rdi		// trap(tf)
+	.if \fpu
+	subq $512, %rsp
+	.cfi_adjust_cfa_offset 512
+	fxsave (%rsp)
+	.endif
 	call trap
+	.if \fpu
+	fxrstor (%rsp)
+	addq $512, %rsp
+	.endif
+	.cfi_endproc
 	popq %r15
 	popq %r14
 	popq %r13
@@ -44,6 +72,12 @@ alltraps:
 	popq %rax
 	addq $16, %rsp		// vector and error code
 	iretq
+.endm
+
+alltraps:
+	trap_entry 0
+allirqs:
+	trap_entry 1
 
 // uintptr_t arch_syscall1(uintptr_t num, uintptr_t arg): int $0x80 with num
 // in %rax and arg in %rbx; the handler's result comes back in %rax. Out of

@@ -1,0 +1,45 @@
+// The timer tick: every CPU's periodic interrupt, TICK_HZ a second, which
+// the board's timer raises (platform_timer_start) and the arch's trap code
+// hands to tick_interrupt.
+//
+// Lock rule: the handler takes mem_lock, to sample how much of the heap is
+// in use. That is safe only because a CPU holding mem_lock has interrupts
+// off (spin_lock's push_off): a tick can then never come in the middle of
+// the allocator on the CPU that holds the lock, and on any other CPU the
+// handler just waits its turn. kmem_irq_unsafe (kernel/kmem.c) breaks the
+// rule on purpose, and spin_lock catches the CPU that would wait for itself.
+#include "kmem.h"
+
+uintptr_t tick_inuse_peak; // guarded by mem_lock
+
+// tick_start starts this CPU's timer and turns its interrupts on; each CPU
+// calls it once, with interrupts off.
+void tick_start(void)
+{
+	platform_timer_start(TICK_HZ);
+	arch_irq_enable();
+}
+
+// tick_interrupt is one tick on this CPU, which came at pc, interrupts
+// off: count it, and note the heap's use.
+void tick_interrupt(uintptr_t pc)
+{
+	struct cpu *c = mycpu();
+
+	c->timer_ticks++;
+	c->irq_pc = pc;
+	spin_lock(&mem_lock);
+	if (mempool.inuse > tick_inuse_peak)
+		tick_inuse_peak = mempool.inuse;
+	spin_unlock(&mem_lock);
+	c->irq_pc = 0;
+}
+
+// delay_ms spins for ms milliseconds of arch_ticks, interrupts as they are.
+void delay_ms(unsigned long ms)
+{
+	uint64_t t0 = arch_ticks(), n = arch_ticks_hz() / 1000 * ms;
+
+	while (arch_ticks() - t0 < n)
+		__asm__ volatile("" ::: "memory");
+}
