@@ -23,10 +23,11 @@
 //
 //   alloc: an exact fit leaves both structures (its list predecessor is its
 //   in-order predecessor); a larger block keeps its address and shrinks, so
-//   only the maxima on its path change. free: one descent finds the blocks
-//   just below and above the range, which decide refusal and merging as
-//   the list walk's prev and next do; the new block takes its place in the
-//   tree between them.
+//   only the maxima on its path change, those that were its old size.
+//   free: one descent finds the blocks just below and above the range,
+//   which decide refusal and merging as the list walk's prev and next do;
+//   the new block takes its place in the tree between them, and a merged
+//   one raises the maxima on its path.
 //
 //   The index costs no memory beyond the free blocks: a pool uses it when
 //   its granule holds a header and a node (mem_index_fits: 32 bytes on a
@@ -78,6 +79,22 @@ static int augment(struct avl_node *a)
 	return 1;
 }
 
+// max_raise folds a block of size sz into the maxima from a up: they can
+// only grow, and stop at the first that is big enough already.
+static void max_raise(struct avl_node *a, uintptr_t sz)
+{
+	for (; a != NULL && mnode(a)->max < sz; a = a->parent)
+		mnode(a)->max = sz;
+}
+
+// max_lower recomputes the maxima from a up after a block in a's subtree
+// shrank from was: a maximum other than was stays, and so do those above.
+static void max_lower(struct avl_node *a, uintptr_t was)
+{
+	while (a != NULL && mnode(a)->max == was && augment(a))
+		a = a->parent;
+}
+
 int mem_index_fits(uintptr_t granule)
 {
 	return granule >= HDR + NODE;
@@ -108,7 +125,7 @@ void *mem_index_takel(struct mem_pool *pool, uintptr_t n)
 		return NULL;
 	if (p->size > n) { // the top n bytes: zero already, past the node
 		p->size -= n;
-		avl_propagate(&node_of(p)->avl, augment);
+		max_lower(&node_of(p)->avl, p->size + n);
 		return (void *)((uintptr_t)p + p->size);
 	}
 	if (node_of(p)->avl.left != NULL)
@@ -158,6 +175,8 @@ static void insert_between(struct mem_pool *pool, struct mem_hdr *bp, struct mem
 		parent = &node_of(next)->avl;
 		link = &parent->left;
 	}
+	node_of(bp)->max = bp->size;
+	max_raise(parent, bp->size);
 	avl_link(&pool->tree, &node_of(bp)->avl, parent, link, augment);
 }
 
@@ -166,6 +185,7 @@ static void insert_between(struct mem_pool *pool, struct mem_hdr *bp, struct mem
 int mem_index_freel(struct mem_pool *pool, uintptr_t a, uintptr_t n)
 {
 	struct mem_hdr *bp = (struct mem_hdr *)a, *prev, *next;
+	uintptr_t sz;
 	int with_next, with_prev, err;
 
 	around(pool, a, &prev, &next);
@@ -177,14 +197,15 @@ int mem_index_freel(struct mem_pool *pool, uintptr_t a, uintptr_t n)
 
 	memset(bp, 0, n);
 	if (with_prev) { // prev grows over it (and over next): bp gets no header
-		prev->size += n;
+		sz = prev->size + n;
 		if (with_next) {
-			prev->size += next->size;
+			sz += next->size;
 			prev->next = next->next;
 			avl_erase(&pool->tree, &node_of(next)->avl, augment);
 			memset(next, 0, HDR + NODE);
 		}
-		avl_propagate(&node_of(prev)->avl, augment);
+		prev->size = sz; // the tree is right again: raise prev's path
+		max_raise(&node_of(prev)->avl, sz);
 	} else {
 		bp->size = n;
 		bp->next = next;
@@ -195,7 +216,9 @@ int mem_index_freel(struct mem_pool *pool, uintptr_t a, uintptr_t n)
 		if (with_next) { // bp takes next's place in the tree
 			bp->size += next->size;
 			bp->next = next->next;
-			avl_replace(&pool->tree, &node_of(next)->avl, &node_of(bp)->avl, augment);
+			avl_replace(&pool->tree, &node_of(next)->avl, &node_of(bp)->avl);
+			node_of(bp)->max = node_of(next)->max;
+			max_raise(&node_of(bp)->avl, bp->size);
 			memset(next, 0, HDR + NODE);
 		} else {
 			insert_between(pool, bp, prev, next);
