@@ -21,15 +21,18 @@
 //             /               \        0x5000 is 1p < 3p, so go right:
 //   [0x1000 2p max 2p]  [0x9000 4p max 4p]   0x9000 fits.
 //
-//   alloc: an exact fit leaves both structures (its list predecessor is its
-//   in-order predecessor); a larger block keeps its address and shrinks, so
-//   only the maxima on its path can change, and only those that were its
-//   old size. free: one descent finds the block just below the range, and
-//   its list next is the block above; they decide refusal and merging as
-//   the list walk's prev and next do. Merged, the range lives on in prev's
-//   node or in next's (merged with both, next's node leaves), and only the
-//   maxima on that node's path rise, those that were smaller; else it
-//   becomes a new leaf between the two.
+//   alloc: the lowest block is the list's head, so when it fits it is the
+//   first fit, found without a descent. An exact fit leaves both
+//   structures (its list predecessor is its in-order predecessor); a
+//   larger block keeps its address and shrinks, so only the maxima on its
+//   path can change, and only those that were its old size. free: one
+//   descent finds the block just below the range, and its list next is
+//   the block above (no descent when the range lies below the head, or
+//   between the head and the block after it); they decide refusal and
+//   merging as the list walk's prev and next do. Merged, the range lives
+//   on in prev's node or in next's (merged with both, next's node leaves),
+//   and only the maxima on that node's path rise, those that were smaller;
+//   else it becomes a new leaf between the two.
 //
 //   The index costs no memory beyond the free blocks: a pool uses it when
 //   its granule holds a header and a node (mem_index_fits: 32 bytes on a
@@ -146,9 +149,11 @@ static __attribute__((noinline)) void *take_exact(struct mem_pool *pool, struct 
 // free block that fits, as the list walk would, or NULL if none does.
 void *mem_index_takel(struct mem_pool *pool, uintptr_t n)
 {
-	const struct avl_node *pa;
-	struct mem_hdr *p = mem_index_fit(pool, n, &pa);
+	const struct avl_node *pa = NULL;
+	struct mem_hdr *p = pool->freelist;
 
+	if (p == NULL || p->size < n) // else the lowest block fits: no descent
+		p = mem_index_fit(pool, n, &pa);
 	if (p == NULL)
 		return NULL;
 	if (p->size == n)
@@ -159,15 +164,21 @@ void *mem_index_takel(struct mem_pool *pool, uintptr_t n)
 }
 
 // below answers the free block just below a (the highest that starts
-// lower), or NULL: the list walk's prev, found by descent. Its list next
-// is then the walk's next. Nodes compare as their blocks do (a is aligned
-// to the granule, so a + HDR does not wrap).
+// lower), or NULL: the list walk's prev, from the list's head when it can
+// be, else by descent. Its list next is then the walk's next. Nodes
+// compare as their blocks do (a is aligned to the granule, so a + HDR does
+// not wrap).
 static struct mem_hdr *below(const struct mem_pool *pool, uintptr_t a)
 {
 	const struct avl_node *x = pool->tree.node, *p = NULL;
+	struct mem_hdr *h = pool->freelist;
 	uintptr_t key = a + HDR;
 	int lower;
 
+	if (h == NULL || (uintptr_t)h >= a) // no free block below a
+		return NULL;
+	if (h->next == NULL || (uintptr_t)h->next >= a) // the lowest one is it
+		return h;
 	while (x != NULL) {
 		lower = (uintptr_t)x < key;
 		p = lower ? x : p;
