@@ -15,7 +15,9 @@ struct avl_node {
 
 // aug recomputes the user's augmented value of n from n itself and its
 // children (which are already up to date), and answers nonzero if the
-// value changed. The tree calls it wherever a subtree changes shape.
+// value changed. The tree calls it on the nodes a rotation moves and on
+// the way up from a removal; an insertion's new value is the caller's to
+// fold in (avl_link).
 typedef int (*avl_augment_fn)(struct avl_node *n);
 
 // Where the tree hangs: the root pointer, NULL for an empty tree.

@@ -7,19 +7,25 @@
 // Theory of operation
 //
 //   Every change to the tree's shape happens at one spot (a new leaf, a
-//   node taken out); avl_fixup then climbs from that spot to the root. At
-//   each node it recomputes the height; if the children's heights now
-//   differ by two it rotates (once, or twice for a zig-zag), which brings
-//   the subtree back within the rule. The rotated nodes get their heights
-//   and augmented values recomputed bottom-up. The climb stops early at
-//   the first node whose height and augmented value both came out
-//   unchanged: nothing above it depends on anything else.
+//   node taken out); above it the augmented values and the heights may
+//   change, and two climbs fix them, each stopping at the first node that
+//   comes out unchanged (nothing above it depends on anything else):
+//   - the values first. A removal recomputes them from the spot up
+//     (avl_propagate). An insertion leaves them to the caller, who knows
+//     how a new node's value folds into its ancestors' (a maximum only
+//     rises, and stops rising at the first ancestor big enough).
+//   - then the heights. Where a node's children's heights come to differ
+//     by two, the climb rotates (once, or twice for a zig-zag) to bring
+//     the subtree back within the rule; the rotated nodes' heights follow
+//     from those already known, and their values are recomputed bottom-up
+//     from their new children, the subtree as a whole holding the same
+//     nodes as before. An insertion needs one such rotation at most.
 //
-//        x                y            rotate_left(x): y, x's right child,
-//       / \              / \           becomes the subtree's root; y's
-//      a   y    --->    x   c          left subtree b moves under x.
-//         / \          / \             In-order a x b y c is kept.
-//        b   c        a   b
+//        x                c            lift(x, c): c, x's right child,
+//       / \              / \           becomes the subtree's root; c's
+//      a   c    --->    x   e          left subtree m moves under x.
+//         / \          / \             In-order a x m c e is kept.
+//        m   e        a   m
 #ifndef HEAPLAB_AVL_AUGMENT_H
 #define HEAPLAB_AVL_AUGMENT_H
 
@@ -49,112 +55,126 @@ static inline void avl_set_child(struct avl_root *root, struct avl_node *parent,
 		parent->right = n;
 }
 
-// refresh recomputes n's height and augmented value from its children.
-static inline void avl_refresh(struct avl_node *n, avl_augment_fn aug)
+// lift makes c, a child of x, the root of x's subtree, with x its child on
+// the other side (a single rotation; see the drawing). Heights and values
+// are the caller's to fix.
+static inline void avl_lift(struct avl_root *root, struct avl_node *x, struct avl_node *c)
 {
-	n->height = 1 + avl_taller(avl_height_of(n->left), avl_height_of(n->right));
-	aug(n);
+	struct avl_node *m;
+
+	if (x->left == c) {
+		m = c->right;
+		x->left = m;
+		c->right = x;
+	} else {
+		m = c->left;
+		x->right = m;
+		c->left = x;
+	}
+	if (m != NULL)
+		m->parent = x;
+	c->parent = x->parent;
+	avl_set_child(root, x->parent, x, c);
+	x->parent = c;
 }
 
-// rotate_left lifts x's right child y above x and answers y.
-static inline struct avl_node *avl_rotate_left(struct avl_root *root, struct avl_node *x,
-					       avl_augment_fn aug)
-{
-	struct avl_node *y = x->right;
-
-	x->right = y->left;
-	if (y->left != NULL)
-		y->left->parent = x;
-	y->parent = x->parent;
-	avl_set_child(root, x->parent, x, y);
-	y->left = x;
-	x->parent = y;
-	avl_refresh(x, aug);
-	avl_refresh(y, aug);
-	return y;
-}
-
-// rotate_right lifts x's left child y above x and answers y.
-static inline struct avl_node *avl_rotate_right(struct avl_root *root, struct avl_node *x,
-						avl_augment_fn aug)
-{
-	struct avl_node *y = x->left;
-
-	x->left = y->right;
-	if (y->right != NULL)
-		y->right->parent = x;
-	y->parent = x->parent;
-	avl_set_child(root, x->parent, x, y);
-	y->right = x;
-	x->parent = y;
-	avl_refresh(x, aug);
-	avl_refresh(y, aug);
-	return y;
-}
-
-// rebalance rotates n's subtree back within the AVL rule if its children's
-// heights differ by two, and answers the subtree's root (n if no rotation).
-static inline struct avl_node *avl_rebalance(struct avl_root *root, struct avl_node *n,
+// rebalance brings x's subtree back within the AVL rule when x's
+// children's heights differ by two, and answers its new root; every value
+// must be right before. With c x's taller child, o and i c's children on
+// the outer and the inner side, and s x's other child (c's height - 2):
+// if o is as tall as i, c is lifted over x, which keeps i and s; else i
+// is lifted over c and then over x, which share its children and come out
+// as tall as it was.
+static inline struct avl_node *avl_rebalance(struct avl_root *root, struct avl_node *x,
 					     avl_augment_fn aug)
 {
-	long d = avl_height_of(n->left) - avl_height_of(n->right);
+	struct avl_node *c, *o, *i;
+	long ho, hi;
 
-	if (d > 1) {
-		if (avl_height_of(n->left->left) < avl_height_of(n->left->right))
-			avl_rotate_left(root, n->left, aug);
-		return avl_rotate_right(root, n, aug);
+	if (avl_height_of(x->left) > avl_height_of(x->right)) {
+		c = x->left;
+		o = c->left;
+		i = c->right;
+	} else {
+		c = x->right;
+		o = c->right;
+		i = c->left;
 	}
-	if (d < -1) {
-		if (avl_height_of(n->right->right) < avl_height_of(n->right->left))
-			avl_rotate_right(root, n->right, aug);
-		return avl_rotate_left(root, n, aug);
+	ho = avl_height_of(o);
+	hi = avl_height_of(i);
+	if (ho >= hi) {
+		avl_lift(root, x, c);
+		x->height = 1 + hi; // i is as tall as s or one taller
+		c->height = 1 + avl_taller(ho, x->height);
+		aug(x);
+		aug(c);
+		return c;
 	}
-	return n;
+	avl_lift(root, c, i);
+	avl_lift(root, x, i);
+	c->height = x->height = hi; // o and s are hi - 1, i's children at most that
+	i->height = hi + 1;
+	aug(c);
+	aug(x);
+	aug(i);
+	return i;
 }
 
-// avl_fixup restores heights, balance and augmented values from n up. With
-// moved set, n has just taken another node's place, so its parent must be
-// recomputed whatever n's own values come to.
-static inline void avl_fixup(struct avl_root *root, struct avl_node *n, avl_augment_fn aug,
-			     int moved)
+// avl_propagate recomputes the augmented values from n up, stopping at
+// the first that comes out unchanged: nothing above it depends on
+// anything else that changed.
+static inline void avl_propagate(struct avl_node *n, avl_augment_fn aug)
 {
-	long hl, hr, old;
-	int changed;
-
-	while (n != NULL) {
-		hl = avl_height_of(n->left);
-		hr = avl_height_of(n->right);
-		if (hl - hr > 1 || hr - hl > 1) {
-			// the subtree gets a new root: its parent must look
-			n = avl_rebalance(root, n, aug)->parent;
-			moved = 0;
-			continue;
-		}
-		old = n->height;
-		n->height = 1 + avl_taller(hl, hr);
-		changed = aug(n) | (n->height != old);
-		if (!changed && !moved)
-			return;
-		moved = 0;
+	while (n != NULL && aug(n))
 		n = n->parent;
-	}
 }
 
 // avl_link puts n, a fresh leaf, at *link, which is parent's left or right
-// pointer (or the root's), then restores heights, balance and augmented
-// values up to the root. The caller found link by its own descent.
+// pointer (or the root's), and restores heights and balance. The caller
+// found link by its own descent, and has set n's augmented value and
+// folded it into its ancestors' (see the theory of operation).
 static inline void avl_link(struct avl_root *root, struct avl_node *n, struct avl_node *parent,
 			    struct avl_node **link, avl_augment_fn aug)
 {
+	struct avl_node *c = n, *x, *sib;
+
 	n->left = n->right = NULL;
 	n->parent = parent;
 	n->height = 1;
 	*link = n;
-	aug(n);
-	avl_fixup(root, parent, aug, 0);
+	// c's subtree just grew by one; x grows too only if c is now as tall
+	for (x = parent; x != NULL && c->height == x->height; c = x, x = x->parent) {
+		sib = x->left == c ? x->right : x->left;
+		if (avl_height_of(sib) + 2 == x->height) {
+			avl_rebalance(root, x, aug); // back to x's height
+			return;
+		}
+		x->height++;
+	}
 }
 
-// avl_erase takes n out of the tree and rebalances.
+// erase_retrace climbs from x, whose subtree lost a node, restoring
+// heights and balance (the values are right already); it stops at the
+// first node whose height comes out unchanged.
+static inline void avl_erase_retrace(struct avl_root *root, struct avl_node *x, avl_augment_fn aug)
+{
+	long hl, hr, h;
+
+	for (; x != NULL; x = x->parent) {
+		hl = avl_height_of(x->left);
+		hr = avl_height_of(x->right);
+		h = x->height;
+		if (hl - hr > 1 || hr - hl > 1)
+			x = avl_rebalance(root, x, aug); // the subtree's new root
+		else
+			x->height = 1 + avl_taller(hl, hr);
+		if (x->height == h)
+			return;
+	}
+}
+
+// avl_erase takes n out of the tree, recomputes the values that change and
+// rebalances.
 static inline void avl_erase(struct avl_root *root, struct avl_node *n, avl_augment_fn aug)
 {
 	struct avl_node *child, *s, *fix;
@@ -165,7 +185,8 @@ static inline void avl_erase(struct avl_root *root, struct avl_node *n, avl_augm
 		if (child != NULL)
 			child->parent = fix;
 		avl_set_child(root, fix, n, child);
-		avl_fixup(root, fix, aug, 0);
+		avl_propagate(fix, aug);
+		avl_erase_retrace(root, fix, aug);
 		return;
 	}
 	// Two children: n's successor s (leftmost on the right) takes its place.
@@ -185,23 +206,18 @@ static inline void avl_erase(struct avl_root *root, struct avl_node *n, avl_augm
 	s->parent = n->parent;
 	s->height = n->height;
 	avl_set_child(root, n->parent, n, s);
-	if (fix != s) // s's old spot; that climb may stop below s
-		avl_fixup(root, fix, aug, 0);
-	avl_fixup(root, s, aug, 1);
+	// s's old spot up to s lost s, s and above lost n: s's value is new
+	// whatever it comes to, so its parent must look
+	for (child = fix; child != s && aug(child); child = child->parent)
+		;
+	aug(s);
+	avl_propagate(s->parent, aug);
+	avl_erase_retrace(root, fix, aug);
 }
 
-// avl_propagate recomputes the augmented values from n up to the root,
-// after something n's value depends on changed (the shape did not).
-static inline void avl_propagate(struct avl_node *n, avl_augment_fn aug)
-{
-	while (n != NULL && aug(n))
-		n = n->parent;
-}
-
-// avl_replace puts n where old is (same links, same height) and
-// propagates n's augmented value; n must sort where old did.
-static inline void avl_replace(struct avl_root *root, struct avl_node *old, struct avl_node *n,
-			       avl_augment_fn aug)
+// avl_replace puts n where old is (same links, same height); n must sort
+// where old did. The caller sets n's augmented value and propagates it.
+static inline void avl_replace(struct avl_root *root, struct avl_node *old, struct avl_node *n)
 {
 	*n = *old;
 	if (n->left != NULL)
@@ -209,8 +225,6 @@ static inline void avl_replace(struct avl_root *root, struct avl_node *old, stru
 	if (n->right != NULL)
 		n->right->parent = n;
 	avl_set_child(root, n->parent, old, n);
-	aug(n); // n's own value is new, whatever it held: its parent must look
-	avl_propagate(n->parent, aug);
 }
 
 #endif

@@ -21,12 +21,18 @@
 //             /               \        0x5000 is 1p < 3p, so go right:
 //   [0x1000 2p max 2p]  [0x9000 4p max 4p]   0x9000 fits.
 //
-//   alloc: an exact fit leaves both structures (its list predecessor is its
-//   in-order predecessor); a larger block keeps its address and shrinks, so
-//   only the maxima on its path change. free: one descent finds the blocks
-//   just below and above the range, which decide refusal and merging as
-//   the list walk's prev and next do; the new block takes its place in the
-//   tree between them.
+//   alloc: the lowest block is the list's head, so when it fits it is the
+//   first fit, found without a descent. An exact fit leaves both
+//   structures (its list predecessor is its in-order predecessor); a
+//   larger block keeps its address and shrinks, so only the maxima on its
+//   path can change, and only those that were its old size. free: one
+//   descent finds the block just below the range, and its list next is
+//   the block above (no descent when the range lies below the head, or
+//   between the head and the block after it); they decide refusal and
+//   merging as the list walk's prev and next do. Merged, the range lives
+//   on in prev's node or in next's (merged with both, next's node leaves),
+//   and only the maxima on that node's path rise, those that were smaller;
+//   else it becomes a new leaf between the two.
 //
 //   The index costs no memory beyond the free blocks: a pool uses it when
 //   its granule holds a header and a node (mem_index_fits: 32 bytes on a
@@ -78,6 +84,22 @@ static int augment(struct avl_node *a)
 	return 1;
 }
 
+// max_raise folds a block of size sz into the maxima from a up: they can
+// only grow, and stop at the first that is big enough already.
+static void max_raise(struct avl_node *a, uintptr_t sz)
+{
+	for (; a != NULL && mnode(a)->max < sz; a = a->parent)
+		mnode(a)->max = sz;
+}
+
+// max_lower recomputes the maxima from a up after a block in a's subtree
+// shrank from was: a maximum other than was stays, and so do those above.
+static void max_lower(struct avl_node *a, uintptr_t was)
+{
+	while (a != NULL && mnode(a)->max == was && augment(a))
+		a = a->parent;
+}
+
 int mem_index_fits(uintptr_t granule)
 {
 	return granule >= HDR + NODE;
@@ -97,20 +119,22 @@ uintptr_t mem_meta(const struct mem_pool *pool)
 	return pool->index ? HDR + NODE : HDR;
 }
 
-// mem_index_takel answers n bytes (already rounded) carved from the first
-// free block that fits, as the list walk would, or NULL if none does.
-void *mem_index_takel(struct mem_pool *pool, uintptr_t n)
+// tree_erase takes free block b out of the tree, clears its header and
+// node and answers b. Out of line: the common paths of alloc and free
+// need none of it.
+static __attribute__((noinline)) void *tree_erase(struct mem_pool *pool, struct mem_hdr *b)
 {
-	const struct avl_node *pa;
-	struct mem_hdr *p = mem_index_fit(pool, n, &pa), *prev;
+	avl_erase(&pool->tree, &node_of(b)->avl, augment);
+	return memset(b, 0, HDR + NODE);
+}
 
-	if (p == NULL)
-		return NULL;
-	if (p->size > n) { // the top n bytes: zero already, past the node
-		p->size -= n;
-		avl_propagate(&node_of(p)->avl, augment);
-		return (void *)((uintptr_t)p + p->size);
-	}
+// take_exact unlinks p, the first fit and of exactly the size asked, from
+// the list and the tree; pa is what mem_index_fit answered in *pred.
+static __attribute__((noinline)) void *take_exact(struct mem_pool *pool, struct mem_hdr *p,
+						  const struct avl_node *pa)
+{
+	struct mem_hdr *prev;
+
 	if (node_of(p)->avl.left != NULL)
 		pa = avl_prev(&node_of(p)->avl);
 	prev = pa != NULL ? mem_index_block(mnode(pa)) : NULL;
@@ -118,36 +142,56 @@ void *mem_index_takel(struct mem_pool *pool, uintptr_t n)
 		prev->next = p->next;
 	else
 		pool->freelist = p->next;
-	avl_erase(&pool->tree, &node_of(p)->avl, augment);
-	memset(p, 0, HDR + NODE);
-	return p;
+	return tree_erase(pool, p);
 }
 
-// around finds the free blocks just below a (*prev) and at or above it
-// (*next), NULL where there is none: the list walk's answer, by descent.
-static void around(const struct mem_pool *pool, uintptr_t a, struct mem_hdr **prev,
-		   struct mem_hdr **next)
+// mem_index_takel answers n bytes (already rounded) carved from the first
+// free block that fits, as the list walk would, or NULL if none does.
+void *mem_index_takel(struct mem_pool *pool, uintptr_t n)
 {
-	const struct avl_node *x = pool->tree.node;
-	struct mem_hdr *b;
+	const struct avl_node *pa = NULL;
+	struct mem_hdr *p = pool->freelist;
 
-	*prev = *next = NULL;
+	if (p == NULL || p->size < n) // else the lowest block fits: no descent
+		p = mem_index_fit(pool, n, &pa);
+	if (p == NULL)
+		return NULL;
+	if (p->size == n)
+		return take_exact(pool, p, pa);
+	p->size -= n; // the top n bytes: zero already, past the node
+	max_lower(&node_of(p)->avl, p->size + n);
+	return (void *)((uintptr_t)p + p->size);
+}
+
+// below answers the free block just below a (the highest that starts
+// lower), or NULL: the list walk's prev, from the list's head when it can
+// be, else by descent. Its list next is then the walk's next. Nodes
+// compare as their blocks do (a is aligned to the granule, so a + HDR does
+// not wrap).
+static struct mem_hdr *below(const struct mem_pool *pool, uintptr_t a)
+{
+	const struct avl_node *x = pool->tree.node, *p = NULL;
+	struct mem_hdr *h = pool->freelist;
+	uintptr_t key = a + HDR;
+	int lower;
+
+	if (h == NULL || (uintptr_t)h >= a) // no free block below a
+		return NULL;
+	if (h->next == NULL || (uintptr_t)h->next >= a) // the lowest one is it
+		return h;
 	while (x != NULL) {
-		b = mem_index_block(mnode(x));
-		if ((uintptr_t)b < a) {
-			*prev = b;
-			x = x->right;
-		} else {
-			*next = b;
-			x = x->left;
-		}
+		lower = (uintptr_t)x < key;
+		p = lower ? x : p;
+		x = lower ? x->right : x->left;
 	}
+	return p != NULL ? mem_index_block(mnode(p)) : NULL;
 }
 
 // insert_between links bp into the tree between its neighbours: one of
-// them always has a free child slot on bp's side.
-static void insert_between(struct mem_pool *pool, struct mem_hdr *bp, struct mem_hdr *prev,
-			   struct mem_hdr *next)
+// them always has a free child slot on bp's side. Out of line, as
+// tree_erase.
+static __attribute__((noinline)) int insert_between(struct mem_pool *pool, struct mem_hdr *bp,
+						    struct mem_hdr *prev, struct mem_hdr *next)
 {
 	struct avl_node *parent = NULL, **link = &pool->tree.node;
 
@@ -158,51 +202,61 @@ static void insert_between(struct mem_pool *pool, struct mem_hdr *bp, struct mem
 		parent = &node_of(next)->avl;
 		link = &parent->left;
 	}
+	node_of(bp)->max = bp->size;
+	max_raise(parent, bp->size);
 	avl_link(&pool->tree, &node_of(bp)->avl, parent, link, augment);
+	return MEM_OK;
+}
+
+// link_freed puts bp, n bytes just freed and zeroed, into the list after
+// prev and into the tree, merging it with the free blocks on either side;
+// it answers MEM_OK.
+static int link_freed(struct mem_pool *pool, struct mem_hdr *prev, struct mem_hdr *bp, uintptr_t n)
+{
+	struct mem_hdr *next = prev != NULL ? prev->next : pool->freelist;
+	int with_next = next != NULL && (uintptr_t)bp + n == (uintptr_t)next;
+
+	if (prev != NULL && (uintptr_t)prev + prev->size == (uintptr_t)bp) {
+		// prev grows over bp (and over next): bp gets no header
+		n += prev->size;
+		if (with_next) {
+			n += next->size;
+			prev->next = next->next;
+			tree_erase(pool, next);
+		}
+		prev->size = n;
+		max_raise(&node_of(prev)->avl, n);
+		return MEM_OK;
+	}
+	bp->size = n;
+	bp->next = next;
+	if (prev != NULL)
+		prev->next = bp;
+	else
+		pool->freelist = bp;
+	if (!with_next)
+		return insert_between(pool, bp, prev, next);
+	bp->size += next->size; // bp takes next's place in the tree
+	bp->next = next->next;
+	avl_replace(&pool->tree, &node_of(next)->avl, &node_of(bp)->avl);
+	node_of(bp)->max = node_of(next)->max;
+	max_raise(&node_of(bp)->avl, bp->size);
+	memset(next, 0, HDR + NODE);
+	return MEM_OK;
 }
 
 // mem_index_freel is mem_freel for an indexed pool, past the argument
 // checks: the same refusals, the same list, the tree kept in step.
 int mem_index_freel(struct mem_pool *pool, uintptr_t a, uintptr_t n)
 {
-	struct mem_hdr *bp = (struct mem_hdr *)a, *prev, *next;
-	int with_next, with_prev, err;
+	struct mem_hdr *prev = below(pool, a);
+	int err = mem_free_refusedl(pool, prev, prev != NULL ? prev->next : pool->freelist, a, n);
 
-	around(pool, a, &prev, &next);
-	err = mem_free_refusedl(pool, prev, next, a, n);
 	if (err != MEM_OK)
 		return err;
-	with_next = next != NULL && a + n == (uintptr_t)next;
-	with_prev = prev != NULL && (uintptr_t)prev + prev->size == a;
-
-	memset(bp, 0, n);
-	if (with_prev) { // prev grows over it (and over next): bp gets no header
-		prev->size += n;
-		if (with_next) {
-			prev->size += next->size;
-			prev->next = next->next;
-			avl_erase(&pool->tree, &node_of(next)->avl, augment);
-			memset(next, 0, HDR + NODE);
-		}
-		avl_propagate(&node_of(prev)->avl, augment);
-	} else {
-		bp->size = n;
-		bp->next = next;
-		if (prev != NULL)
-			prev->next = bp;
-		else
-			pool->freelist = bp;
-		if (with_next) { // bp takes next's place in the tree
-			bp->size += next->size;
-			bp->next = next->next;
-			avl_replace(&pool->tree, &node_of(next)->avl, &node_of(bp)->avl, augment);
-			memset(next, 0, HDR + NODE);
-		} else {
-			insert_between(pool, bp, prev, next);
-		}
-	}
+	memset((void *)a, 0, n);
 	pool->inuse -= n;
-	return MEM_OK;
+	return link_freed(pool, prev, (struct mem_hdr *)a, n);
 }
 
 // child_ok checks that c, a child of x (x NULL: c is the root), can be
