@@ -20,7 +20,7 @@ from test_gdb import listeners  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "run-qemu.sh"
-ARCHES = ["i386", "amd64", "arm"]
+ARCHES = ["i386", "amd64", "arm", "arm64"]
 QEMU_TIMEOUT = 120
 EXIT_LINE = re.compile(r"^# heaplab: exit (\d+)$")
 _built = {}
@@ -126,8 +126,8 @@ def test_gdb_stub_listens_on_loopback_only(arch):
 
 # --- the heap never exceeds RAM ----------------------------------------------
 
-TOO_BIG = {"i386": "0xc0000000", "amd64": "0xc0000000", "arm": "0x8000000"}
-FITS = {"i386": "0x20000000", "amd64": "0x20000000", "arm": "0x4000000"}
+TOO_BIG = {"i386": "0xc0000000", "amd64": "0xc0000000", "arm": "0x8000000", "arm64": "0x8000000"}
+FITS = {"i386": "0x20000000", "amd64": "0x20000000", "arm": "0x4000000", "arm64": "0x4000000"}
 
 
 @pytest.mark.parametrize("arch", ARCHES)
@@ -247,7 +247,7 @@ def boot_cmdline(arch, cmdline, tmp_path, smp=2):
     d = run("--arch", arch, "--smp", str(smp), "--dry-run")
     assert d.returncode == 0, d.stderr
     cmd = shlex.split(d.stdout.splitlines()[-1])
-    if arch == "arm":
+    if arch in ("arm", "arm64"):  # the virt board's hand-over blob
         blob = tmp_path / "blob"
         blob.write_bytes(f"heaplab: {cmdline}\n".encode() + b"\0")
         cmd = [a.replace("file=BLOB", f"file={blob}") for a in cmd]
@@ -264,7 +264,7 @@ def test_mp_start_panics_on_a_cpu_that_never_arrives(arch, tmp_path):
     waits 10 s for it, then says so, instead of going on without it."""
     p = boot_cmdline(arch, "smp=2 mplate=12000", tmp_path)
     assert exit_line(p) == 120, p.stdout[-2000:]
-    assert p.returncode == (120 if arch == "arm" else 2 * 120 + 1), p.returncode
+    assert p.returncode == (120 if arch in ("arm", "arm64") else 2 * 120 + 1), p.returncode
     assert re.search(r"^panic: cpu 0: mp: 2 CPUs started, but only 1 reached the kernel "
                      r"within 10000 ms$", p.stdout, re.M), p.stdout[-2000:]
     assert " CPUs up" not in p.stdout

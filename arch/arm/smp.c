@@ -16,25 +16,10 @@ int arch_cpu_id(void)
 	return (int)(ARM_CP15_READ(c0, c0, 5) & ARM_MPIDR_AFF0);
 }
 
-// arch_start_cpus: see arch/arch.h. CPU i's MPIDR is i (Aff0, as above);
-// the context id handed to arm_secondary's r0 is i too. The first CPU that
-// PSCI refuses ends the loop, so the ids of the CPUs started stay dense
-// (QEMU answers INVALID_PARAMETERS for CPUs past its -smp count). PSCI
-// answers before the CPU runs: the boot CPU does not wait for it here.
+// arch_start_cpus: see arch/arch.h. The board's PSCI starts them
+// (psci_start_cpus), each at arm_secondary with its id in r0, and says which
+// ones it started.
 int arch_start_cpus(int want, int *listed)
 {
-	int cpu, st;
-
-	if (want > NCPU)
-		want = NCPU;
-	for (cpu = 1; cpu < want; cpu++) {
-		st = psci_cpu_on((uintptr_t)cpu, (uintptr_t)arm_secondary, (uintptr_t)cpu);
-		if (st != PSCI_SUCCESS) {
-			kprintf("# arm: PSCI CPU_ON of cpu %d failed: %d (%s)\n", cpu, st,
-				psci_error(st));
-			break;
-		}
-	}
-	*listed = cpu;
-	return cpu;
+	return *listed = psci_start_cpus(want, (uintptr_t)arm_secondary);
 }

@@ -108,8 +108,8 @@ int psci_cpu_on(uintptr_t mpidr, uintptr_t entry, uintptr_t context)
 	return (int)arm_smccc(psci_conduit() == PSCI_SMC, fn, mpidr, entry, context);
 }
 
-// psci_error: see virt.h; it names a PSCI status (ARM DEN 0022, table 6).
-const char *psci_error(int st)
+// psci_error names a PSCI status (ARM DEN 0022, table 6).
+static const char *psci_error(int st)
 {
 	static const char *const names[] = {
 	    "SUCCESS",	  "NOT_SUPPORTED",    "INVALID_PARAMETERS", "DENIED",	"ALREADY_ON",
@@ -117,4 +117,27 @@ const char *psci_error(int st)
 	};
 
 	return st <= 0 && -st < (int)(sizeof names / sizeof names[0]) ? names[-st] : "?";
+}
+
+// psci_start_cpus: see virt.h. CPU i's MPIDR is i: QEMU virt numbers CPU
+// n's Aff0 n, with Aff1 (the cluster) 0 for the first 8, as both ports'
+// arch_cpu_id read it. The first CPU that PSCI refuses ends the loop, so
+// the ids of the CPUs started stay dense (QEMU answers INVALID_PARAMETERS
+// for CPUs past its -smp count). PSCI answers before the CPU runs: nobody
+// waits for it here (mp_start does).
+int psci_start_cpus(int want, uintptr_t entry)
+{
+	int cpu, st;
+
+	if (want > NCPU)
+		want = NCPU;
+	for (cpu = 1; cpu < want; cpu++) {
+		st = psci_cpu_on((uintptr_t)cpu, entry, (uintptr_t)cpu);
+		if (st != PSCI_SUCCESS) {
+			kprintf("# psci: CPU_ON of cpu %d failed: %d (%s)\n", cpu, st,
+				psci_error(st));
+			break;
+		}
+	}
+	return cpu;
 }

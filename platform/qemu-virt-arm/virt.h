@@ -6,17 +6,18 @@
 #ifndef HEAPLAB_VIRT_H
 #define HEAPLAB_VIRT_H
 
-// Physical memory of `qemu-system-arm -M virt -m 256M` as heaplab uses it:
+// Physical memory of `qemu-system-arm -M virt -m 256M` (and of
+// qemu-system-aarch64's) as heaplab uses it:
 //
-//   0x00000000  +------------------+  flash; the first MiB is left unmapped
-//               |  devices         |  so that NULL dereferences fault
-//   0x08000000  |  GIC distributor |  GICv2 (gic.c)
+//   0x00000000  +------------------+  flash; the first MiB (arm64: 2 MiB) is
+//               |  devices         |  left unmapped so that NULL
+//   0x08000000  |  GIC distributor |  dereferences fault; GICv2 (gic.c)
 //   0x08010000  |  GIC CPU iface   |
 //   0x09000000  |  PL011 UART      |
 //   0x40000000  +------------------+  RAM; QEMU puts the device tree here
-//   0x40100000  |  kernel image    |  linker/arm.ld: text, data, bss,
-//               |  mode stacks     |  the stacks of every mode for each of
-//               |  heap            |  NCPU CPUs (boot/arm/start.S),
+//   0x40100000  |  kernel image    |  linker/arm.ld, arm64.ld: text, data,
+//               |  stacks          |  bss, the stacks of NCPU CPUs
+//               |  heap            |  (boot/arm/start.S, boot/arm64/start.S),
 //               |                  |  then the heap [_heap_start, _heap_end)
 //   0x48000000  +------------------+  hand-over blob from run-qemu.sh:
 //               |  "heaplab: ..."  |  "heaplab: CMDLINE\n" TRACE NUL
@@ -37,6 +38,7 @@
 // Semihosting (ARM's "Semihosting for AArch32 and AArch64"): the calls
 // board.c makes. QEMU answers them when started with -semihosting-config
 // enable=on.
+#define SEMIHOST_EXIT			      0x18
 #define SEMIHOST_EXIT_EXTENDED		      0x20
 #define SEMIHOST_ADP_STOPPED_APPLICATION_EXIT 0x20026
 
@@ -63,11 +65,14 @@ void arm_timer_irq(uintptr_t pc);
 // FIFOs on); psci_cpu_on asks the firmware to start the CPU whose MPIDR is
 // mpidr at the physical address entry (MMU off, context in the first
 // argument register) and answers PSCI's status, PSCI_SUCCESS or a negative
-// error; virt_boot_info answers the command line and the trace run-qemu.sh
-// handed over (kernel/handover.c reads the blob).
+// error; psci_start_cpus starts CPUs 1 to want-1 that way, each with its id
+// as the context, and answers how many run (the boot CPU counts), which
+// is the arch_start_cpus of both ports; virt_boot_info answers the command
+// line and the trace run-qemu.sh handed over (kernel/handover.c reads the
+// blob).
 void pl011_init(void);
 int psci_cpu_on(uintptr_t mpidr, uintptr_t entry, uintptr_t context);
-const char *psci_error(int st); // a PSCI status's name (ARM DEN 0022, table 6)
+int psci_start_cpus(int want, uintptr_t entry);
 const char *virt_boot_info(const char **cmdline, size_t *len);
 
 // virt_irq is where the CPU port's IRQ vector goes, on the IRQ mode's stack
