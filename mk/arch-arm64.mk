@@ -19,3 +19,9 @@ ARCH_LDFLAGS := $(ARM64_TFLAGS) -no-pie -Wl,--build-id=none -Wl,-z,max-page-size
 ARCH_SRCS    := boot/arm64/start.S $(sort $(wildcard arch/arm64/*.S arch/arm64/*.c))
 LIBGCC        = $(shell $(CROSS_CC) $(ARM64_TFLAGS) -print-libgcc-file-name)
 BOOT_IMAGE   := $(B)/arm64/kernel.elf
+
+# mk/newlib.mk asks the compiler where its own headers are as make reads
+# it, so on a fresh machine the compiler is installed first.
+ifeq ($(shell command -v $(CROSS_CC)),)
+$(shell tools/deps.sh arm64 >&2)
+endif
