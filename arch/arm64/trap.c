@@ -6,7 +6,6 @@
 // syndrome decoded, the faulting address, the interrupted registers; then
 // the run ends through panic(), which names a NULL dereference or a stack
 // overflow when the address says it is one.
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -96,22 +95,6 @@ static const char *trap_fsc_name(uint32_t fsc, int *level)
 	}
 }
 
-// trap_print formats one report line and writes it straight to the
-// console: not through kprintf, whose lock the faulting code may hold.
-static void trap_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void trap_print(const char *fmt, ...)
-{
-	char buf[160];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		platform_console_write(buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
-}
-
 // trap_is_abort answers whether the frame is an abort with a valid FAR,
 // and how it accessed: "read", "write" or "fetch".
 static int trap_is_abort(const struct arm64_trapframe *tf, int kind, const char **how)
@@ -148,9 +131,10 @@ static void trap_print_regs(const struct arm64_trapframe *tf)
 	int i;
 
 	for (i = 0; i < 33; i += 3)
-		trap_print("trap:  %-3s %016lx  %-3s %016lx  %-3s %016lx\n", trap_reg_name(i, a),
-			   (unsigned long)r[i], trap_reg_name(i + 1, b), (unsigned long)r[i + 1],
-			   trap_reg_name(i + 2, c), (unsigned long)r[i + 2]);
+		kprintf_nolock("trap:  %-3s %016lx  %-3s %016lx  %-3s %016lx\n",
+			       trap_reg_name(i, a), (unsigned long)r[i], trap_reg_name(i + 1, b),
+			       (unsigned long)r[i + 1], trap_reg_name(i + 2, c),
+			       (unsigned long)r[i + 2]);
 }
 
 // trap_report prints what the exception was and where: the syndrome, for
@@ -162,20 +146,21 @@ static void trap_report(const struct arm64_trapframe *tf, int kind, const char *
 	const char *how, *fault;
 	int level;
 
-	trap_print("trap: %s %s on cpu %d at pc %016lx, pstate %08lx, esr %08lx\n", what,
-		   trap_where(kind), arch_cpu_id(), (unsigned long)tf->pc,
-		   (unsigned long)tf->pstate, (unsigned long)tf->esr);
+	kprintf_nolock("trap: %s %s on cpu %d at pc %016lx, pstate %08lx, esr %08lx\n", what,
+		       trap_where(kind), arch_cpu_id(), (unsigned long)tf->pc,
+		       (unsigned long)tf->pstate, (unsigned long)tf->esr);
 	if (trap_is_abort(tf, kind, &how)) {
 		fault = trap_fsc_name(ARM64_ISS_FSC(iss), &level);
 		if (level >= 0)
-			trap_print("trap: %s address %016lx: %s, level %d\n", how,
-				   (unsigned long)tf->far, fault, level);
+			kprintf_nolock("trap: %s address %016lx: %s, level %d\n", how,
+				       (unsigned long)tf->far, fault, level);
 		else
-			trap_print("trap: %s address %016lx: %s\n", how, (unsigned long)tf->far,
-				   fault);
+			kprintf_nolock("trap: %s address %016lx: %s\n", how, (unsigned long)tf->far,
+				       fault);
 	}
 	if ((kind & 3) == ARM64_TRAP_SYNC && ARM64_ESR_EC(tf->esr) == ARM64_EC_UNKNOWN)
-		trap_print("trap: instruction %08lx\n", (unsigned long)*(const uint32_t *)tf->pc);
+		kprintf_nolock("trap: instruction %08lx\n",
+			       (unsigned long)*(const uint32_t *)tf->pc);
 	trap_print_regs(tf);
 }
 
