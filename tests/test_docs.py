@@ -8,7 +8,7 @@
         run from the repository's root, stdout and stderr together, under a
         timeout; status=N: it must exit N.
   <!-- doc-test: qemu-gdb NAME -->             the block's `./run-qemu.sh
-        ... --gdb` line is started, and gdb (gdb-multiarch for arm) attaches
+        ... --gdb` line is started, and gdb (gdb-multiarch for arm, arm64) attaches
         with `gdb -x .gdbinit` in batch mode and runs the session's commands.
   <!-- doc-test: host-gdb NAME -->             the block's gdb command line
         (on a host program) is run in batch mode, then the session's commands.
@@ -239,7 +239,7 @@ def run_qemu_gdb(s):
     assert "--gdb" in words, f"{s}: no --gdb in {line}"
     port = free_port()
     env["GDBPORT"] = str(port)
-    gdb = "gdb-multiarch" if "arm" in words else "gdb"
+    gdb = "gdb-multiarch" if {"arm", "arm64"} & set(words) else "gdb"
     with tempfile.TemporaryFile("w+") as log:
         q = subprocess.Popen(["timeout", "-k", "5", str(TIMEOUT), *words], cwd=REPO, env=env,
                              stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
