@@ -8,6 +8,7 @@
 # string functions use the vector registers); the boot code enables it.
 # -mno-outline-atomics: GCC inlines the exclusives, instead of calling
 # libgcc helpers that ask Linux (getauxval) whether the CPU has LSE.
+# newlib is built with the same flags (mk/newlib.mk).
 
 PLATFORM     := qemu-virt-arm
 CROSS_CC     := aarch64-linux-gnu-gcc
@@ -19,6 +20,7 @@ ARCH_LDFLAGS := $(ARM64_TFLAGS) -no-pie -Wl,--build-id=none -Wl,-z,max-page-size
 ARCH_SRCS    := boot/arm64/start.S $(sort $(wildcard arch/arm64/*.S arch/arm64/*.c))
 LIBGCC        = $(shell $(CROSS_CC) $(ARM64_TFLAGS) -print-libgcc-file-name)
 BOOT_IMAGE   := $(B)/arm64/kernel.elf
+NEWLIB_DEPS  := arm64
 
 # mk/newlib.mk asks the compiler where its own headers are as make reads
 # it, so on a fresh machine the compiler is installed first.

@@ -15,7 +15,8 @@
 #   LIBGCC        the libgcc.a to link
 #   BOOT_IMAGE    what QEMU boots: kernel.elf, or a rule-made copy of it
 #   NEWLIB_INC, NEWLIB_LIBC (and optionally NEWLIB_CPPFLAGS) when newlib
-#                 does not come from mk/newlib.mk (x86 and arm64 build it there)
+#                 does not come from mk/newlib.mk (x86 and arm64 build it
+#                 there; NEWLIB_DEPS names the tools/deps.sh group it needs)
 # The heap's size is a link-time constant: make HEAP_SIZE=BYTES. NOLOCK=1
 # compiles the allocator's lock out (a demonstration, see kernel/kmem.c).
 # Changing HEAP_SIZE, MEM_DEBUG or NOLOCK rebuilds the image.

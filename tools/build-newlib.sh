@@ -1,7 +1,7 @@
 #!/bin/sh
-# Builds newlib's libc for one target from Debian's newlib-source, with a gcc
-# Debian has (there is no *-elf cross compiler): the host gcc for x86, the
-# Linux cross gcc used freestanding for arm64.
+# Builds newlib's libc for one target from Debian's newlib-source: x86 with the host gcc
+# (Debian has no *-elf cross compiler for it), arm64 with Debian's aarch64-linux-gnu-gcc
+# used freestanding (nor one for it).
 #   tools/build-newlib.sh ARCH OUTDIR CFLAGS...     ARCH: i386, amd64 or arm64
 # Makes OUTDIR/include, OUTDIR/lib/libc.a (and libm.a), then OUTDIR/stamp; the noise goes to OUTDIR/build.log.
 set -eu
@@ -15,7 +15,7 @@ newlib_die() {
 
 [ $# -ge 2 ] || newlib_die "usage: $0 ARCH OUTDIR CFLAGS..."
 arch=$1
-cross='' # the tools' prefix: the host's own binutils for x86
+cross= # the tools' prefix: none for the host's
 case $arch in
 i386) triplet=i686-elf as="as --32" ld="ld -m elf_i386" ;;
 amd64) triplet=x86_64-elf as="as --64" ld="ld -m elf_x86_64" ;;
@@ -27,7 +27,7 @@ out=$(cd "$2" && pwd)
 shift 2
 cflags="$*"
 log=$out/build.log
-[ -f "$tarball" ] || newlib_die "$tarball missing: install Debian's newlib-source (tools/deps.sh x86, or the group of your target)"
+[ -f "$tarball" ] || newlib_die "$tarball missing: run tools/deps.sh x86 or arm64 (Debian package newlib-source)"
 
 # Unpacks the tarball once into build/newlib/src, shared by both targets;
 # a temporary name and a rename keep a half-unpacked tree from being used.
@@ -41,7 +41,7 @@ newlib_unpack() {
 	mv -T "$tmp" "$src" 2>/dev/null || rm -rf "$tmp"
 }
 
-# Configures newlib for $triplet with the ${cross}gcc tools and installs it into $out/install.
+# Configures newlib for $triplet with the host's or the cross tools and installs it into $out/install.
 # *-elf targets default to MISSING_SYSCALL_NAMES (libc would call write, sbrk...);
 # CFLAGS_FOR_TARGET comes last on every compile line, so -U there gives the
 # underscored names (_write, _sbrk...) that arm's libc and kernel/newlib.c use.
