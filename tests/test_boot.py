@@ -21,7 +21,7 @@ _built = {}
 
 
 def arches():
-    return ["i386", "amd64", "arm"]
+    return ["i386", "amd64", "arm", "riscv64"]
 
 
 def make(*args):
@@ -208,7 +208,8 @@ def test_timeout_fails(arch):
 
 
 @pytest.mark.parametrize(
-    "arch,qemu", [("i386", "qemu-system-i386"), ("amd64", "qemu-system-x86_64"), ("arm", "qemu-system-arm")]
+    "arch,qemu", [("i386", "qemu-system-i386"), ("amd64", "qemu-system-x86_64"), ("arm", "qemu-system-arm"),
+                  ("riscv64", "qemu-system-riscv64")]
 )
 def test_dry_run_prints_command(arch, qemu):
     p = subprocess.run(
@@ -385,7 +386,7 @@ def test_heap_beyond_the_image_refused_by_the_image(tmp_path):
     assert "# replay: heap 134217728 is more than the 67108864 bytes this image has" in p.stdout
 
 
-@pytest.mark.parametrize("arch", ["amd64", "arm"])
+@pytest.mark.parametrize("arch", ["amd64", "arm", "riscv64"])
 def test_qemu_refusing_to_start_is_reported(arch):
     p = boot(arch, "--", "-no-such-qemu-option")
     assert p.returncode == 123, (p.returncode, p.stderr)

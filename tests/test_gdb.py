@@ -239,7 +239,7 @@ def test_host_errors(replay):
 
 # --- the images, through QEMU's gdb stub --------------------------------------
 
-ARCHES = {"i386": "gdb", "amd64": "gdb", "arm": "gdb-multiarch"}
+ARCHES = {"i386": "gdb", "amd64": "gdb", "arm": "gdb-multiarch", "riscv64": "gdb-multiarch"}
 
 
 def free_port():

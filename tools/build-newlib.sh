@@ -1,6 +1,8 @@
 #!/bin/sh
-# Builds newlib's libc for one x86 target with the host gcc (there is no *-elf cross compiler).
-#   tools/build-newlib.sh ARCH OUTDIR CFLAGS...     ARCH: i386 or amd64
+# Builds newlib's libc for one target from Debian's newlib-source: x86 with the host gcc
+# (Debian has no *-elf cross compiler for it), riscv64 with Debian's riscv64-unknown-elf-gcc
+# (which comes without a libc).
+#   tools/build-newlib.sh ARCH OUTDIR CFLAGS...     ARCH: i386, amd64 or riscv64
 # Makes OUTDIR/include, OUTDIR/lib/libc.a (and libm.a), then OUTDIR/stamp; the noise goes to OUTDIR/build.log.
 set -eu
 
@@ -13,17 +15,19 @@ newlib_die() {
 
 [ $# -ge 2 ] || newlib_die "usage: $0 ARCH OUTDIR CFLAGS..."
 arch=$1
+cross= # the tools' prefix: none for the host's
 case $arch in
 i386) triplet=i686-elf as="as --32" ld="ld -m elf_i386" ;;
 amd64) triplet=x86_64-elf as="as --64" ld="ld -m elf_x86_64" ;;
-*) newlib_die "no newlib build for ARCH=$arch (want i386 or amd64)" ;;
+riscv64) triplet=riscv64-unknown-elf cross=riscv64-unknown-elf- as=riscv64-unknown-elf-as ld=riscv64-unknown-elf-ld ;;
+*) newlib_die "no newlib build for ARCH=$arch (want i386, amd64 or riscv64)" ;;
 esac
 mkdir -p "$2"
 out=$(cd "$2" && pwd)
 shift 2
 cflags="$*"
 log=$out/build.log
-[ -f "$tarball" ] || newlib_die "$tarball missing: run tools/deps.sh x86 (Debian package newlib-source)"
+[ -f "$tarball" ] || newlib_die "$tarball missing: run tools/deps.sh x86 or riscv64 (Debian package newlib-source)"
 
 # Unpacks the tarball once into build/newlib/src, shared by both targets;
 # a temporary name and a rename keep a half-unpacked tree from being used.
@@ -37,7 +41,7 @@ newlib_unpack() {
 	mv -T "$tmp" "$src" 2>/dev/null || rm -rf "$tmp"
 }
 
-# Configures newlib for $triplet with the host tools and installs it into $out/install.
+# Configures newlib for $triplet with the host's or the cross tools and installs it into $out/install.
 # *-elf targets default to MISSING_SYSCALL_NAMES (libc would call write, sbrk...);
 # CFLAGS_FOR_TARGET comes last on every compile line, so -U there gives the
 # underscored names (_write, _sbrk...) that arm's libc and kernel/newlib.c use.
@@ -48,8 +52,8 @@ newlib_build() {
 			--disable-multilib --disable-nls \
 			--disable-newlib-supplied-syscalls \
 			--enable-newlib-io-long-long \
-			CC_FOR_TARGET="gcc $cflags" CFLAGS_FOR_TARGET="-UMISSING_SYSCALL_NAMES" \
-			AR_FOR_TARGET=ar RANLIB_FOR_TARGET=ranlib NM_FOR_TARGET=nm \
+			CC_FOR_TARGET="${cross}gcc $cflags" CFLAGS_FOR_TARGET="-UMISSING_SYSCALL_NAMES" \
+			AR_FOR_TARGET=${cross}ar RANLIB_FOR_TARGET=${cross}ranlib NM_FOR_TARGET=${cross}nm \
 			AS_FOR_TARGET="$as" LD_FOR_TARGET="$ld" MAKEINFO=true &&
 		make -j2 MAKEINFO=true all-target-newlib &&
 		make MAKEINFO=true install-target-newlib
@@ -76,7 +80,7 @@ start=$(date +%s)
 rm -rf "${out:?}/obj" "${out:?}/install" "${out:?}/include" "${out:?}/lib" "${out:?}/stamp"
 mkdir -p "$out/obj"
 newlib_unpack
-echo "CC_FOR_TARGET=gcc $cflags" >"$log"
+echo "CC_FOR_TARGET=${cross}gcc $cflags" >"$log"
 if ! (newlib_build) >>"$log" 2>&1; then
 	tail -n 30 "$log" >&2
 	echo "newlib: first errors:" >&2
@@ -89,5 +93,5 @@ rm -rf "$out/obj" "$out/install"
 if [ ! -f "$out/lib/libc.a" ] || [ ! -f "$out/include/stdio.h" ]; then
 	newlib_die "no libc.a or stdio.h installed; see $log"
 fi
-echo "newlib 3.3.0 $triplet: gcc $cflags -UMISSING_SYSCALL_NAMES" >"$out/stamp"
+echo "newlib 3.3.0 $triplet: ${cross}gcc $cflags -UMISSING_SYSCALL_NAMES" >"$out/stamp"
 echo "newlib: libc for $arch done in $(($(date +%s) - start)) s"
