@@ -87,20 +87,13 @@ struct riscv_trapframe {
 		__asm__ volatile("csrr %0, " #csr : "=r"(v_));                                     \
 		v_;                                                                                \
 	})
-#define CSR_WRITE(csr, v) __asm__ volatile("csrw " #csr ", %0" ::"r"((uint64_t)(v)) : "memory")
-#define CSR_SET(csr, bits)                                                                         \
+#define CSR_WRITE(csr, v)    __asm__ volatile("csrw " #csr ", %0" ::"r"((uint64_t)(v)) : "memory")
+#define CSR_SET(csr, bits)   CSR_RMW("csrrs", csr, bits)
+#define CSR_CLEAR(csr, bits) CSR_RMW("csrrc", csr, bits)
+#define CSR_RMW(insn, csr, bits)                                                                   \
 	({                                                                                         \
 		uint64_t v_;                                                                       \
-		__asm__ volatile("csrrs %0, " #csr ", %1"                                          \
-				 : "=r"(v_)                                                        \
-				 : "r"((uint64_t)(bits))                                           \
-				 : "memory");                                                      \
-		v_;                                                                                \
-	})
-#define CSR_CLEAR(csr, bits)                                                                       \
-	({                                                                                         \
-		uint64_t v_;                                                                       \
-		__asm__ volatile("csrrc %0, " #csr ", %1"                                          \
+		__asm__ volatile(insn " %0, " #csr ", %1"                                          \
 				 : "=r"(v_)                                                        \
 				 : "r"((uint64_t)(bits))                                           \
 				 : "memory");                                                      \
