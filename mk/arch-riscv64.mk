@@ -9,13 +9,13 @@
 # would be an illegal instruction); newlib's printf formats %f with
 # libgcc's soft-float routines.
 
+PLATFORM     := qemu-virt-riscv
 CROSS_CC     := riscv64-unknown-elf-gcc
 OBJDUMP      := riscv64-unknown-elf-objdump
 RISCV_TFLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany
-ARCH_CFLAGS  := $(RISCV_TFLAGS) -Iarch/riscv64 -Iplatform/qemu-virt-riscv
+ARCH_CFLAGS  := $(RISCV_TFLAGS) -Iarch/riscv64
 ARCH_LDFLAGS := $(RISCV_TFLAGS) -Wl,--build-id=none
-ARCH_SRCS    := boot/riscv64/start.S \
-		$(sort $(wildcard arch/riscv64/*.S arch/riscv64/*.c platform/qemu-virt-riscv/*.c))
+ARCH_SRCS    := boot/riscv64/start.S $(sort $(wildcard arch/riscv64/*.S arch/riscv64/*.c))
 BOOT_IMAGE   := $(B)/riscv64/kernel.elf
 NEWLIB_DEPS  := riscv64
 

@@ -55,7 +55,7 @@ void riscv_pmp_init(void)
 	CSR_WRITE(pmpcfg2, PMP_DENY);			      // entry 8; 9-15 stay off
 }
 
-// arch_stack_guard: see kernel/arch.h.
+// arch_stack_guard: see arch/arch.h.
 int arch_stack_guard(uintptr_t addr)
 {
 	uintptr_t off = addr - (uintptr_t)riscv_stacks;

@@ -12,7 +12,7 @@
 // PMP guards page 0 and every stack's guard page (pmp.c), mscratch points
 // each hart at a trap stack of its own, and the CLINT wakes parked harts.
 
-// Stacks, RISCV_NCPU sets (kernel/arch.h's NCPU; smp.c checks they agree):
+// Stacks, RISCV_NCPU sets (arch/arch.h's NCPU; smp.c checks they agree):
 // each hart runs on a kernel stack with a guard page below it that PMP
 // makes inaccessible, and takes traps on a trap stack of its own, so that
 // a stack overflow's fault still has a stack to run on. boot/riscv64/
@@ -113,9 +113,6 @@ extern char riscv_stacks[]; // start.S: RISCV_NCPU slots of RISCV_STACK_SLOT byt
 // riscv_trap handles the trap saved in tf: the brk system call, or a fault,
 // which ends the run (trap.c). trapasm.S calls it.
 void riscv_trap(struct riscv_trapframe *tf);
-
-// riscv_ncpu_listed: how many harts the device tree lists (start.c).
-extern int riscv_ncpu_listed;
 
 #endif // __ASSEMBLER__
 #endif

@@ -29,16 +29,16 @@ void riscv_secondary(void)
 	mp_enter();
 }
 
-// arch_start_cpus: see kernel/arch.h. The harts the device tree lists are
+// arch_start_cpus: see arch/arch.h. The harts the device tree lists are
 // all waiting already: the first want of them (ids 0..want-1) are released
 // at once, and mp_start waits for them to arrive.
 int arch_start_cpus(int want, int *listed)
 {
-	int h, n = want < riscv_ncpu_listed ? want : riscv_ncpu_listed;
+	int h, n = want < virt_harts ? want : virt_harts;
 
 	if (n > NCPU)
 		n = NCPU;
-	*listed = riscv_ncpu_listed;
+	*listed = virt_harts;
 	__atomic_store_n(&smp_released, n, __ATOMIC_RELEASE);
 	for (h = 1; h < n; h++)
 		virt_ipi_send(h);

@@ -1,4 +1,4 @@
-// riscv64 spinlock primitives (kernel/arch.h): the lock word is 0 when free
+// riscv64 spinlock primitives (arch/arch.h): the lock word is 0 when free
 // and 1 when held, swapped in with the A extension's amoswap.w.
 //
 // Ordering: the acquiring swap has .aq, so no access of the critical

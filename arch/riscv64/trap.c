@@ -18,8 +18,6 @@ _Static_assert(offsetof(struct riscv_trapframe, scratch) == TF_SCRATCH, "TF_SCRA
 _Static_assert(sizeof(struct riscv_trapframe) == TF_SIZE, "TF_SIZE");
 _Static_assert(TF_SIZE % 16 == 0, "the frame keeps sp 16-byte aligned");
 
-static int trap_depth[NCPU]; // per hart, faults being reported: a second one stops at once
-
 // trap_cause_name names an exception cause.
 static const char *trap_cause_name(uint64_t cause)
 {
@@ -78,7 +76,7 @@ static void trap_print(const char *fmt, ...)
 	n = vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		arch_console_write(buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+		platform_console_write(buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
 // trap_print_regs prints the interrupted registers by their ABI names,
@@ -110,9 +108,9 @@ static void trap_fault(struct riscv_trapframe *tf)
 	const char *what = trap_cause_name(tf->cause), *how = trap_access(tf->cause);
 
 	_Static_assert(EXIT_PANIC == 120, "the exit line in again[]");
-	if (trap_depth[arch_cpu_id()]++ > 0) {
-		arch_console_write(again, sizeof again - 1);
-		arch_exit(EXIT_PANIC);
+	if (mycpu()->arch.trap_depth++ > 0) { // a second fault while reporting one
+		platform_console_write(again, sizeof again - 1);
+		platform_exit(EXIT_PANIC);
 	}
 	trap_print("trap: %s on cpu %d at pc %016lx, mcause %#lx, mtval %016lx, mstatus %#lx\n",
 		   what, arch_cpu_id(), (unsigned long)tf->epc, (unsigned long)tf->cause,

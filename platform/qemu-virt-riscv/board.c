@@ -8,7 +8,7 @@
 #define TEST_PASS 0x5555u
 #define TEST_FAIL 0x3333u
 
-void arch_exit(int status)
+void platform_exit(int status)
 {
 	volatile uint32_t *test = (volatile uint32_t *)VIRT_TEST_BASE;
 

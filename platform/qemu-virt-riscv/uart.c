@@ -28,7 +28,7 @@ void virt_uart_init(void)
 	*uart_reg(UART_FCR) = FCR_FIFO_ON;
 }
 
-void arch_console_write(const char *s, size_t n)
+void platform_console_write(const char *s, size_t n)
 {
 	while (n-- > 0) {
 		while (!(*uart_reg(UART_LSR) & LSR_TX_EMPTY))

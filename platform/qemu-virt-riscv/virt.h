@@ -46,6 +46,13 @@ struct virt_boot {
 // CPU, 10 MHz, RAM of unknown size).
 int virt_fdt_read(const void *fdt, struct virt_boot *b);
 
+// virt_boot_info reads the device tree at fdt (boot.c): it answers the
+// trace (or NULL) with its length in *len, sets *cmdline (a copy, "" when
+// there is none), virt_harts and virt_timebase_hz, and stops the run if
+// the heap or the trace does not fit in RAM.
+const char *virt_boot_info(const void *fdt, const char **cmdline, size_t *len);
+extern int virt_harts; // harts the device tree lists
+
 // The console, NS16550A at VIRT_UART_BASE, polled (uart.c).
 void virt_uart_init(void);
 
