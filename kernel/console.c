@@ -1,4 +1,5 @@
-// Console output for the kernel: kprintf, panic and the run's exit line.
+// Console output for the kernel: kprintf, panic and the run's exit line,
+// and the trap code's kprintf_nolock.
 // Lines are formatted with newlib's vsnprintf into a buffer and written
 // whole under the console lock, so lines from several CPUs never mix.
 #include "kernel.h"
@@ -43,6 +44,20 @@ int kprintf(const char *fmt, ...)
 	n = kvprintf(fmt, ap);
 	va_end(ap);
 	return n;
+}
+
+// kprintf_nolock: see kernel.h. The line is cut at 159 bytes.
+void kprintf_nolock(const char *fmt, ...)
+{
+	char buf[160];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		platform_console_write(buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
 void kexit(int status)

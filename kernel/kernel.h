@@ -81,6 +81,11 @@ int spin_holding(struct spinlock *lk);
 // line that says so.
 int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+// kprintf_nolock formats one short line (under 160 bytes) and writes it
+// straight to the console, without the console lock: for the trap code's
+// fault reports, since the code that faulted may hold that lock.
+void kprintf_nolock(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 // panic prints "panic: ...", the exit line, and ends the run with
 // EXIT_PANIC. Faults and failed checks end here.
 void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));

@@ -2,9 +2,7 @@
 // undefined instruction, an abort, an FIQ (never unmasked) or a stray svc.
 // Each prints the mode, the faulting pc and address, the status registers
 // and the interrupted registers, then ends the run through panic().
-#include <stdarg.h>
 #include <stddef.h>
-#include <stdio.h>
 
 #include "arm.h"
 
@@ -65,22 +63,6 @@ static const char *trap_fsr_name(uint32_t fsr)
 	return name != NULL ? name : "unknown fault status";
 }
 
-// trap_print formats one report line and writes it straight to the
-// console: not through kprintf, whose lock the faulting code may hold.
-static void trap_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void trap_print(const char *fmt, ...)
-{
-	char buf[160];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		platform_console_write(buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
-}
-
 // trap_fix_pc turns the return address the exception left in tf->pc into
 // the address of the instruction that trapped (ARM ARM B1.8.3).
 static void trap_fix_pc(struct arm_trapframe *tf, int kind)
@@ -112,19 +94,20 @@ static void trap_print_regs(const struct arm_trapframe *tf)
 	int i;
 
 	for (i = 0; i < 16; i += 4)
-		trap_print("trap:  %-3s %08lx  %-3s %08lx  %-3s %08lx  %-3s %08lx\n", names[i],
-			   (unsigned long)r[i], names[i + 1], (unsigned long)r[i + 1], names[i + 2],
-			   (unsigned long)r[i + 2], names[i + 3], (unsigned long)r[i + 3]);
+		kprintf_nolock("trap:  %-3s %08lx  %-3s %08lx  %-3s %08lx  %-3s %08lx\n", names[i],
+			       (unsigned long)r[i], names[i + 1], (unsigned long)r[i + 1],
+			       names[i + 2], (unsigned long)r[i + 2], names[i + 3],
+			       (unsigned long)r[i + 3]);
 }
 
 // trap_print_insn prints the instruction at tf->pc, in the state it ran in.
 static void trap_print_insn(const struct arm_trapframe *tf)
 {
 	if (tf->spsr & ARM_PSR_T)
-		trap_print("trap: instruction %04x (thumb)\n", *(const uint16_t *)tf->pc);
+		kprintf_nolock("trap: instruction %04x (thumb)\n", *(const uint16_t *)tf->pc);
 	else
-		trap_print("trap: instruction %08lx (arm)\n",
-			   (unsigned long)*(const uint32_t *)tf->pc);
+		kprintf_nolock("trap: instruction %08lx (arm)\n",
+			       (unsigned long)*(const uint32_t *)tf->pc);
 }
 
 // trap_semihosting_off stops a run whose exit call trapped: QEMU runs
@@ -148,17 +131,17 @@ static void trap_report(const struct arm_trapframe *tf, int kind, const char *wh
 	uint32_t dfsr = ARM_CP15_READ(c5, c0, 0), dfar = ARM_CP15_READ(c6, c0, 0);
 	uint32_t ifsr = ARM_CP15_READ(c5, c0, 1), ifar = ARM_CP15_READ(c6, c0, 2);
 
-	trap_print("trap: %s in %s mode on cpu %d at pc %08lx, spsr %08lx\n", what,
-		   trap_mode_name(tf->spsr), arch_cpu_id(), (unsigned long)tf->pc,
-		   (unsigned long)tf->spsr);
+	kprintf_nolock("trap: %s in %s mode on cpu %d at pc %08lx, spsr %08lx\n", what,
+		       trap_mode_name(tf->spsr), arch_cpu_id(), (unsigned long)tf->pc,
+		       (unsigned long)tf->spsr);
 	if (kind == ARM_TRAP_DABORT)
-		trap_print("trap: %s address %08lx, dfsr %08lx: %s%s\n",
-			   dfsr & (1 << 11) ? "write" : "read", (unsigned long)dfar,
-			   (unsigned long)dfsr, trap_fsr_name(dfsr),
-			   dfsr & (1 << 12) ? " (external)" : "");
+		kprintf_nolock("trap: %s address %08lx, dfsr %08lx: %s%s\n",
+			       dfsr & (1 << 11) ? "write" : "read", (unsigned long)dfar,
+			       (unsigned long)dfsr, trap_fsr_name(dfsr),
+			       dfsr & (1 << 12) ? " (external)" : "");
 	if (kind == ARM_TRAP_PABORT)
-		trap_print("trap: fetch address %08lx, ifsr %08lx: %s\n", (unsigned long)ifar,
-			   (unsigned long)ifsr, trap_fsr_name(ifsr));
+		kprintf_nolock("trap: fetch address %08lx, ifsr %08lx: %s\n", (unsigned long)ifar,
+			       (unsigned long)ifsr, trap_fsr_name(ifsr));
 	if (kind == ARM_TRAP_UNDEF || kind == ARM_TRAP_SVC)
 		trap_print_insn(tf);
 	trap_print_regs(tf);

@@ -2,9 +2,7 @@
 // handled and returned from, and everything else, which is a fault here
 // (no interrupt is enabled yet): it prints the cause, the pc, mtval and the
 // interrupted registers, then ends the run through panic().
-#include <stdarg.h>
 #include <stddef.h>
-#include <stdio.h>
 
 #include "riscv.h"
 
@@ -63,22 +61,6 @@ static const char *trap_access(uint64_t cause)
 	}
 }
 
-// trap_print formats one report line and writes it straight to the
-// console: not through kprintf, whose lock the faulting code may hold.
-static void trap_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void trap_print(const char *fmt, ...)
-{
-	char buf[160];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		platform_console_write(buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
-}
-
 // trap_print_regs prints the interrupted registers by their ABI names,
 // four to a line.
 static void trap_print_regs(const struct riscv_trapframe *tf)
@@ -94,9 +76,10 @@ static void trap_print_regs(const struct riscv_trapframe *tf)
 	for (i = 0; i < 32; i++)
 		r[i] = i == 0 ? tf->epc : tf->x[i]; // x0 is always 0: show the pc there
 	for (i = 0; i < 32; i += 4)
-		trap_print("trap:  %-3s %016lx  %-3s %016lx  %-3s %016lx  %-3s %016lx\n", names[i],
-			   (unsigned long)r[i], names[i + 1], (unsigned long)r[i + 1], names[i + 2],
-			   (unsigned long)r[i + 2], names[i + 3], (unsigned long)r[i + 3]);
+		kprintf_nolock("trap:  %-3s %016lx  %-3s %016lx  %-3s %016lx  %-3s %016lx\n",
+			       names[i], (unsigned long)r[i], names[i + 1], (unsigned long)r[i + 1],
+			       names[i + 2], (unsigned long)r[i + 2], names[i + 3],
+			       (unsigned long)r[i + 3]);
 }
 
 // trap_fault reports a fault and ends the run, naming a NULL dereference
@@ -112,9 +95,9 @@ static void trap_fault(struct riscv_trapframe *tf)
 		platform_console_write(again, sizeof again - 1);
 		platform_exit(EXIT_PANIC);
 	}
-	trap_print("trap: %s on cpu %d at pc %016lx, mcause %#lx, mtval %016lx, mstatus %#lx\n",
-		   what, arch_cpu_id(), (unsigned long)tf->epc, (unsigned long)tf->cause,
-		   (unsigned long)tf->tval, (unsigned long)tf->status);
+	kprintf_nolock("trap: %s on cpu %d at pc %016lx, mcause %#lx, mtval %016lx, mstatus %#lx\n",
+		       what, arch_cpu_id(), (unsigned long)tf->epc, (unsigned long)tf->cause,
+		       (unsigned long)tf->tval, (unsigned long)tf->status);
 	trap_print_regs(tf);
 	if (how != NULL) {
 		fault_panic_named(tf->tval, how, tf->epc);
