@@ -279,15 +279,18 @@ qemu_command() {
 	cmdline=$(kernel_cmdline)
 	cmd=()
 	case $arch in
-	i386 | amd64 | riscv64)
+	i386 | amd64)
 		if [ "$arch" = i386 ]; then
 			cmd=(qemu-system-i386 -kernel build/i386/kernel.elf)
-		elif [ "$arch" = amd64 ]; then
-			cmd=(qemu-system-x86_64 -kernel build/amd64/kernel32.elf)
 		else
-			cmd=(qemu-system-riscv64 -M virt -bios none -kernel build/riscv64/kernel.elf)
+			cmd=(qemu-system-x86_64 -kernel build/amd64/kernel32.elf)
 		fi
-		[ "$arch" = riscv64 ] || cmd+=(-device 'isa-debug-exit,iobase=0xf4,iosize=0x04')
+		cmd+=(-device 'isa-debug-exit,iobase=0xf4,iosize=0x04')
+		[ -n "$trace" ] && cmd+=(-initrd "$trace")
+		[ -n "$cmdline" ] && cmd+=(-append "$cmdline")
+		;;
+	riscv64) # no firmware: heaplab owns M-mode; the device tree carries both
+		cmd=(qemu-system-riscv64 -M virt -bios none -kernel build/riscv64/kernel.elf)
 		[ -n "$trace" ] && cmd+=(-initrd "$trace")
 		[ -n "$cmdline" ] && cmd+=(-append "$cmdline")
 		;;

@@ -7,8 +7,9 @@
 // none, so no firmware owns M-mode: the hart comes out of reset there,
 // heaplab's own mtvec takes every trap, and the brk system call's `ecall`
 // from M-mode is a real synchronous exception (mcause 11) that lands in it.
-// Trapping from U- or S-mode instead would need page tables or a second
-// kernel half only to show the same trap; M-mode has what heaplab needs:
+// An S-mode kernel would need M-mode code under it all the same (firmware,
+// or ours, to delegate the traps) and Sv39 page tables for its guards, and
+// trapping from U-mode a user half; M-mode alone has what heaplab needs:
 // PMP guards page 0 and every stack's guard page (pmp.c), mscratch points
 // each hart at a trap stack of its own, and the CLINT wakes parked harts.
 
@@ -24,12 +25,10 @@
 #define RISCV_TRAP_STACK_SIZE 0x4000 // each hart's trap stack: room for panic's printf
 
 // CSR fields.
-#define MSTATUS_MIE  (1ul << 3)	 // interrupts on in M-mode
-#define MSTATUS_MPIE (1ul << 7)	 // MIE before the trap
-#define MSTATUS_MPP  (3ul << 11) // the mode before the trap (3: M)
-#define MIE_MSIE     (1ul << 3)	 // software interrupt (the CLINT's msip) enabled
-#define MIE_MTIE     (1ul << 7)	 // timer interrupt enabled
-#define MCAUSE_INTR  (1ul << 63) // an interrupt, not an exception
+#define MSTATUS_MIE (1ul << 3)	// interrupts on in M-mode
+#define MIE_MSIE    (1ul << 3)	// software interrupt (the CLINT's msip) enabled
+#define MIE_MTIE    (1ul << 7)	// timer interrupt enabled
+#define MCAUSE_INTR (1ul << 63) // an interrupt, not an exception
 
 // Exception causes (mcause without MCAUSE_INTR; privileged spec, table 3.6).
 #define CAUSE_FETCH_MISALIGNED 0

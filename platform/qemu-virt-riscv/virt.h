@@ -23,8 +23,6 @@
 #define VIRT_TEST_BASE	0x100000ul
 #define VIRT_CLINT_BASE 0x2000000ul
 #define VIRT_UART_BASE	0x10000000ul
-#define VIRT_RAM_BASE	0x80000000ul
-#define VIRT_INITRD	0x88000000ul // where QEMU loads -initrd (linker/riscv64.ld)
 
 #ifndef __ASSEMBLER__
 
