@@ -1,6 +1,7 @@
 // riscv64 CPU primitives for portable code: the system call stub, the
-// 64-bit atomic add, the interrupt mask, which hart this is, the tick
-// counter and the idle loop. The spinlock's halves are in spin.S.
+// 64-bit atomic add, the interrupt mask (mstatus.MIE: every interrupt the
+// hart has enabled in mie), which hart this is, the tick counter and the
+// idle loop. The spinlock's halves are in spin.S.
 #include "riscv.h"
 #include "virt.h"
 
@@ -32,6 +33,16 @@ void arch_irq_restore(uintptr_t state)
 {
 	if (state & MSTATUS_MIE)
 		CSR_SET(mstatus, MSTATUS_MIE);
+}
+
+void arch_irq_enable(void)
+{
+	CSR_SET(mstatus, MSTATUS_MIE);
+}
+
+int arch_irq_enabled(void)
+{
+	return (CSR_READ(mstatus) & MSTATUS_MIE) != 0;
 }
 
 // arch_cpu_id reads mhartid: QEMU virt numbers its harts densely from 0,

@@ -29,6 +29,7 @@
 #define MIE_MSIE    (1ul << 3)	// software interrupt (the CLINT's msip) enabled
 #define MIE_MTIE    (1ul << 7)	// timer interrupt enabled
 #define MCAUSE_INTR (1ul << 63) // an interrupt, not an exception
+#define IRQ_MTIMER  7		// mcause of the machine timer interrupt, with MCAUSE_INTR
 
 // Exception causes (mcause without MCAUSE_INTR; privileged spec, table 3.6).
 #define CAUSE_FETCH_MISALIGNED 0

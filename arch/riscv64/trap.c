@@ -1,10 +1,11 @@
-// riscv64 traps (trapasm.S saves the frame): the brk system call's ecall,
-// handled and returned from, and everything else, which is a fault here
-// (no interrupt is enabled yet): it prints the cause, the pc, mtval and the
-// interrupted registers, then ends the run through panic().
+// riscv64 traps (trapasm.S saves the frame): the brk system call's ecall
+// and the machine timer's interrupt (the tick), handled and returned from,
+// and everything else, which is a fault here: it prints the cause, the pc,
+// mtval and the interrupted registers, then ends the run through panic().
 #include <stddef.h>
 
 #include "riscv.h"
+#include "virt.h"
 
 #include "kernel.h"
 
@@ -108,12 +109,17 @@ static void trap_fault(struct riscv_trapframe *tf)
 }
 
 // riscv_trap: see riscv.h. The ecall is four bytes (it has no compressed
-// form), so the call returns to the instruction after it.
+// form), so the call returns to the instruction after it; an interrupt
+// returns to the instruction it came before.
 void riscv_trap(struct riscv_trapframe *tf)
 {
 	if (tf->cause == CAUSE_ECALL_M) {
 		tf->x[REG_A0] = syscall_dispatch(tf->x[REG_A7], tf->x[REG_A0]);
 		tf->epc += 4;
+		return;
+	}
+	if (tf->cause == (MCAUSE_INTR | IRQ_MTIMER)) {
+		virt_timer_irq(tf->epc);
 		return;
 	}
 	trap_fault(tf);

@@ -61,8 +61,12 @@ void virt_ipi_send(int h);
 void virt_ipi_clear(int h);
 
 // arch_ticks per second: the device tree's timebase-frequency, set by
-// riscv_start before anything asks (start.c).
+// virt_boot_info before anything asks.
 extern uint64_t virt_timebase_hz;
+
+// virt_timer_irq handles this hart's machine timer interrupt, which came
+// at pc (clint.c; the tick is platform_timer_start's).
+void virt_timer_irq(uintptr_t pc);
 
 #endif // __ASSEMBLER__
 #endif
