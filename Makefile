@@ -1,6 +1,6 @@
 # heaplab: a teaching-grade bare-metal memory allocator.
 #   make                 host programs and the image for ARCH
-#   make ARCH=i386|amd64|arm|arm64   the image: build/ARCH/kernel.elf
+#   make ARCH=i386|amd64|arm|arm64|riscv64   the image: build/ARCH/kernel.elf
 #   make host            host programs in build/host (replay, tests)
 #   make test            everything CI runs (installs its Debian packages)
 #   make qemu / qemu-gdb boot the image (see ./run-qemu.sh --help)
@@ -36,7 +36,7 @@ deps:
 # the commands docs/ quote, and what they print).
 test: deps
 	@$(MAKE) --no-print-directory host host-test
-	@for a in i386 amd64 arm arm64; do $(MAKE) --no-print-directory ARCH=$$a image || exit 1; done
+	@for a in i386 amd64 arm arm64 riscv64; do $(MAKE) --no-print-directory ARCH=$$a image || exit 1; done
 	$(PYTEST) -v tests --ignore=tests/test_replay.py
 
 clean:

@@ -5,7 +5,7 @@ set -u
 
 usage() {
 	cat <<'EOF'
-usage: ./run-qemu.sh [--arch i386|amd64|arm|arm64] [--smp N] [--trace FILE] [--test NAME]
+usage: ./run-qemu.sh [--arch i386|amd64|arm|arm64|riscv64] [--smp N] [--trace FILE] [--test NAME]
                      [--heap BYTES] [--page BYTES] [--check] [--list] [--bench]
                      [--irq-unsafe] [--gdb]
                      [--timeout S] [--dry-run] [-- QEMU-ARGS...]
@@ -14,8 +14,10 @@ Boots heaplab's image for one architecture in QEMU (TCG only) with the
 console on stdout. Missing Debian packages are installed (tools/deps.sh, as
 root) and the image is built or brought up to date (make ARCH=...) first.
 
-  --arch A       i386, amd64 (default; qemu-system-x86_64), arm or arm64
-                 (qemu-system-aarch64)
+  --arch A       i386, amd64 (default; qemu-system-x86_64), arm, arm64
+                 (qemu-system-aarch64) or riscv64 (qemu-system-riscv64 -M
+                 virt -bios none: heaplab runs in M-mode and takes its own
+                 traps)
   --smp N        give QEMU N CPUs (and the kernel smp=N), 1 to 8 (NCPU)
   --trace FILE   replay FILE in the image instead of the self-test, printing
                  what build/host/replay prints for it; at most 67108864
@@ -63,13 +65,15 @@ and the trace need; more than 3584M is refused (status 2).
 
 How the image gets its input: on x86 (multiboot) the options are the
 kernel command line (-append "heap=N page=N check list irqunsafe smp=N") and the trace is
-the first module (-initrd FILE); on arm and arm64, one blob loaded at 0x48000000
-holds the line "heaplab: OPTIONS" (with the token trace=LEN, the trace's
-length in bytes, when one follows), then the trace.
+the first module (-initrd FILE); riscv64 takes the same two flags, which
+QEMU passes in the device tree (/chosen); on arm and arm64, one blob loaded
+at 0x48000000 holds the line "heaplab: OPTIONS" (with the token trace=LEN,
+the trace's length in bytes, when one follows), then the trace.
 
 Every run's last console line is "# heaplab: exit N". The exit status is
 N when QEMU's status agrees with that line (x86: isa-debug-exit makes QEMU
-exit with 2N+1; arm, arm64: semihosting exit N), so 0 only when the image
+exit with 2N+1; arm, arm64: semihosting exit N; riscv64: the virt board's
+test device, QEMU exits N), so 0 only when the image
 reported success. Every status, with a one-line reason on stderr when it
 is not 0:
   0    the self-test passed / the trace replayed, nothing refused
@@ -139,8 +143,8 @@ set_opt() {
 	case $1 in
 	--arch)
 		case $2 in
-		i386 | amd64 | arm | arm64) arch=$2 ;;
-		*) usage_error "unknown arch '$2' (want i386, amd64, arm or arm64)" ;;
+		i386 | amd64 | arm | arm64 | riscv64) arch=$2 ;;
+		*) usage_error "unknown arch '$2' (want i386, amd64, arm, arm64 or riscv64)" ;;
 		esac
 		;;
 	--test)
@@ -254,12 +258,12 @@ make_blob() {
 # qemu_mem sets mem, QEMU's -m: 256M, or on x86 enough for the heap linked
 # into the image (its _heap_end) and the trace that start.c moves past it,
 # with a MiB to spare; a machine that would need more than the 3.5 GiB
-# QEMU's pc keeps below 4 GiB is refused. arm's and arm64's heap is bounded by its
-# linker script well inside 256M.
+# QEMU's pc keeps below 4 GiB is refused. arm's, arm64's and riscv64's heaps
+# are bounded by their linker scripts well inside 256M.
 qemu_mem() {
 	local elf=build/$arch/kernel.elf end need mib
 	mem=256M
-	if is_virt || [ ! -f "$elf" ]; then
+	if is_virt || [ "$arch" = riscv64 ] || [ ! -f "$elf" ]; then
 		return 0
 	fi
 	end=$(nm "$elf" 2>/dev/null | awk '$3 == "_heap_end" { print $1 }')
@@ -285,6 +289,11 @@ qemu_command() {
 			cmd=(qemu-system-x86_64 -kernel build/amd64/kernel32.elf)
 		fi
 		cmd+=(-device 'isa-debug-exit,iobase=0xf4,iosize=0x04')
+		[ -n "$trace" ] && cmd+=(-initrd "$trace")
+		[ -n "$cmdline" ] && cmd+=(-append "$cmdline")
+		;;
+	riscv64) # no firmware: heaplab owns M-mode; the device tree carries both
+		cmd=(qemu-system-riscv64 -M virt -bios none -kernel build/riscv64/kernel.elf)
 		[ -n "$trace" ] && cmd+=(-initrd "$trace")
 		[ -n "$cmdline" ] && cmd+=(-append "$cmdline")
 		;;
@@ -318,6 +327,7 @@ qemu_command() {
 prepare() {
 	local groups=(x86)
 	is_virt && groups=("$arch")
+	[ "$arch" = riscv64 ] && groups=(riscv64)
 	[ "$gdb" = 1 ] && groups+=(gdb)
 	tools/deps.sh "${groups[@]}" >&2 || die 126 "missing packages (tools/deps.sh ${groups[*]})"
 	local targets=(image)
@@ -329,7 +339,7 @@ prepare() {
 # attach_hint prints how to attach gdb to the halted QEMU.
 attach_hint() {
 	local gdb_cmd=gdb
-	is_virt && gdb_cmd="gdb-multiarch"
+	{ is_virt || [ "$arch" = riscv64 ]; } && gdb_cmd="gdb-multiarch"
 	if [ -f .gdbinit ]; then
 		echo "run-qemu.sh: QEMU waits for gdb; attach from $PWD with: $gdb_cmd -x .gdbinit" >&2
 	else
@@ -357,7 +367,7 @@ verdict() {
 	if [ "$st" = 1 ] && ! grep -q '^# heaplab: ' "$log"; then
 		die 123 "QEMU refused to start (status $st; its message is above)"
 	fi
-	if is_virt; then
+	if is_virt || [ "$arch" = riscv64 ]; then
 		n=$st
 	elif [ "$st" = 0 ]; then
 		die 125 "crashed: QEMU exited 0 (triple fault or reset${gdb_note})"

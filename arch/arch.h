@@ -1,9 +1,9 @@
 // What portable kernel code needs from the CPU: traps, atomics, interrupt
 // state, per-CPU identity, stacks and guard pages, the tick counter. Each
-// CPU port (arch/x86 for i386 and amd64, arch/arm) implements all of it;
-// what the board around the CPU supplies (console, exit, device timers) is
-// platform/platform.h. kernel/ and mem/ never test the architecture with
-// #ifdef. Each port also has an arch_cpu.h, found on the include path, with
+// CPU port (arch/x86 for i386 and amd64, arch/arm, arch/riscv64)
+// implements all of it; what the board around the CPU supplies (console,
+// exit, device timers) is platform/platform.h. kernel/ and mem/ never test
+// the architecture with #ifdef. Each port also has an arch_cpu.h, found on the include path, with
 // struct arch_cpu: its part of the one struct cpu (kernel/kernel.h).
 #ifndef HEAPLAB_ARCH_H
 #define HEAPLAB_ARCH_H
@@ -19,8 +19,9 @@ extern char _heap_start[], _heap_end[];
 
 #define PAGE_SIZE 4096u
 
-// System call numbers; a syscall stub traps (int $0x80 / svc #0) with the
-// number and one argument, and the trap handler calls syscall_dispatch.
+// System call numbers; a syscall stub traps (int $0x80 / svc #0 / ecall)
+// with the number and one argument, and the trap handler calls
+// syscall_dispatch.
 #define SYS_BRK 1
 
 // arch_syscall1 is the syscall stub: it traps into the kernel and answers
@@ -49,13 +50,14 @@ int arch_cpu_id(void);
 // Answers how many CPUs it started, the boot CPU included (their ids are
 // 0..N-1), and sets *listed to how many the machine has as the firmware
 // lists them (the ACPI MADT on x86; on arm, PSCI telling which ones
-// started). Arch code need not wait for them to reach mp_enter: mp_start
-// does, and panics if one never does.
+// started; on riscv64, the device tree's /cpus). Arch code need not wait
+// for them to reach mp_enter: mp_start does, and panics if one never does.
 int arch_start_cpus(int want, int *listed);
 
 // Guarded memory: page 0 is unmapped, so a NULL dereference faults, and so
 // is a guard page below every CPU's stack, whose overflow faults on a
-// stack of its own (amd64 IST, an i386 task gate, arm's abort mode).
+// stack of its own (amd64 IST, an i386 task gate, arm's abort mode,
+// riscv64's per-hart trap stack; there PMP denies the pages instead).
 // arch_stack_guard answers which CPU's guard page holds addr, or -1; the
 // trap code passes faults to fault_panic_named (kernel/fault.c).
 int arch_stack_guard(uintptr_t addr);
@@ -64,15 +66,17 @@ int arch_stack_guard(uintptr_t addr);
 void mp_enter(void) __attribute__((noreturn));
 
 // The spinlock's atomic halves. trylock: one attempt with an acquire
-// barrier (x86 xchg; arm ldrex/strex + dmb), 1 if it took the lock.
-// unlock: release barrier then store 0 (arm: dmb, str, dsb, sev).
-// wait: the polite pause between attempts (x86 pause; arm wfe).
+// barrier (x86 xchg; arm ldrex/strex + dmb; riscv64 amoswap.w.aq), 1 if
+// it took the lock. unlock: release barrier then store 0 (arm: dmb, str,
+// dsb, sev; riscv64: amoswap.w.rl). wait: the polite pause between
+// attempts (x86 pause; arm wfe; riscv64 pause).
 int arch_spin_trylock(volatile uint32_t *word);
 void arch_spin_unlock(volatile uint32_t *word);
 void arch_spin_wait(void);
 
-// A free-running counter for measuring spin time (x86 rdtsc; arm CNTVCT),
-// and the halting idle loop for CPUs with nothing left to do.
+// A free-running counter for measuring spin time (x86 rdtsc; arm CNTVCT;
+// riscv64 the time CSR), and the halting idle loop for CPUs with nothing
+// left to do.
 uint64_t arch_ticks(void);
 uint64_t arch_ticks_hz(void); // arch_ticks per second (measured once on x86)
 void arch_halt(void) __attribute__((noreturn));

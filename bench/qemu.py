@@ -1,4 +1,4 @@
-"""QEMU figures for make bench: per image (i386, amd64, arm, arm64, whichever
+"""QEMU figures for make bench: per image (i386, amd64, arm, arm64, riscv64, whichever
 builds), the wall time from QEMU's start to the image's verdict, and one
 trace replayed in the image under -icount shift=0, with the guest
 instructions spent in replay_run counted through gdb and QMP
@@ -14,7 +14,8 @@ from pathlib import Path
 
 # gdb binary and gdb's architecture name per target.
 ARCHES = {"i386": ("gdb", "i386"), "amd64": ("gdb", "i386:x86-64"),
-          "arm": ("gdb-multiarch", "arm"), "arm64": ("gdb-multiarch", "aarch64")}
+          "arm": ("gdb-multiarch", "arm"), "arm64": ("gdb-multiarch", "aarch64"),
+          "riscv64": ("gdb-multiarch", "riscv:rv64")}
 
 
 def build(repo, arch):

@@ -1,4 +1,4 @@
-# The bare-metal image, for ARCH=i386|amd64|arm|arm64 (make image): kernel/, mem/
+# The bare-metal image, for ARCH=i386|amd64|arm|arm64|riscv64 (make image): kernel/, mem/
 # and the port's boot/ and arch/ code, linked with newlib into
 # build/$(ARCH)/kernel.elf, with its objdump -S listing kernel.asm beside it
 # and the image QEMU boots. Also make qemu, qemu-gdb (with a generated
@@ -15,7 +15,7 @@
 #   LIBGCC        the libgcc.a to link
 #   BOOT_IMAGE    what QEMU boots: kernel.elf, or a rule-made copy of it
 #   NEWLIB_INC, NEWLIB_LIBC (and optionally NEWLIB_CPPFLAGS) when newlib
-#                 does not come from mk/newlib.mk (x86 and arm64 build it
+#                 does not come from mk/newlib.mk (x86, arm64 and riscv64 build it
 #                 there; NEWLIB_DEPS names the tools/deps.sh group it needs)
 # The heap's size is a link-time constant: make HEAP_SIZE=BYTES. NOLOCK=1
 # compiles the allocator's lock out (a demonstration, see kernel/kmem.c).
@@ -36,7 +36,7 @@ image:
 	@echo "make: no port for ARCH=$(ARCH) (mk/arch-$(ARCH).mk is missing)" >&2; exit 2
 else
 include mk/arch-$(ARCH).mk
-ifneq ($(filter i386 amd64 arm64,$(ARCH)),)
+ifneq ($(filter i386 amd64 arm64 riscv64,$(ARCH)),)
 -include mk/newlib.mk
 endif
 

@@ -239,7 +239,8 @@ def test_host_errors(replay):
 
 # --- the images, through QEMU's gdb stub --------------------------------------
 
-ARCHES = {"i386": "gdb", "amd64": "gdb", "arm": "gdb-multiarch", "arm64": "gdb-multiarch"}
+ARCHES = {"i386": "gdb", "amd64": "gdb", "arm": "gdb-multiarch", "arm64": "gdb-multiarch",
+          "riscv64": "gdb-multiarch"}
 
 
 def free_port():

@@ -109,7 +109,7 @@ def test_sample_trace_is_the_seeds(expected):
     assert seed.replay(lines, heap, PAGE) == expected.read_text().splitlines()
 
 
-@pytest.mark.parametrize("arch", ["i386", "amd64", "arm", "arm64"])
+@pytest.mark.parametrize("arch", ["i386", "amd64", "arm", "arm64", "riscv64"])
 def test_image_replay_equals_seed(arch, tmp_path):
     """A few random traces per image, one running out of memory, one with 8 KiB pages."""
     p = subprocess.run(["make", "--no-print-directory", f"ARCH={arch}", "image"], cwd=ROOT,

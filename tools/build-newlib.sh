@@ -1,8 +1,9 @@
 #!/bin/sh
 # Builds newlib's libc for one target from Debian's newlib-source: x86 with the host gcc
 # (Debian has no *-elf cross compiler for it), arm64 with Debian's aarch64-linux-gnu-gcc
-# used freestanding (nor one for it).
-#   tools/build-newlib.sh ARCH OUTDIR CFLAGS...     ARCH: i386, amd64 or arm64
+# used freestanding (nor one for it), riscv64 with Debian's riscv64-unknown-elf-gcc
+# (which comes without a libc).
+#   tools/build-newlib.sh ARCH OUTDIR CFLAGS...     ARCH: i386, amd64, arm64 or riscv64
 # Makes OUTDIR/include, OUTDIR/lib/libc.a (and libm.a), then OUTDIR/stamp; the noise goes to OUTDIR/build.log.
 set -eu
 
@@ -20,14 +21,15 @@ case $arch in
 i386) triplet=i686-elf as="as --32" ld="ld -m elf_i386" ;;
 amd64) triplet=x86_64-elf as="as --64" ld="ld -m elf_x86_64" ;;
 arm64) triplet=aarch64-elf cross=aarch64-linux-gnu- as=aarch64-linux-gnu-as ld=aarch64-linux-gnu-ld ;;
-*) newlib_die "no newlib build for ARCH=$arch (want i386, amd64 or arm64)" ;;
+riscv64) triplet=riscv64-unknown-elf cross=riscv64-unknown-elf- as=riscv64-unknown-elf-as ld=riscv64-unknown-elf-ld ;;
+*) newlib_die "no newlib build for ARCH=$arch (want i386, amd64, arm64 or riscv64)" ;;
 esac
 mkdir -p "$2"
 out=$(cd "$2" && pwd)
 shift 2
 cflags="$*"
 log=$out/build.log
-[ -f "$tarball" ] || newlib_die "$tarball missing: run tools/deps.sh x86 or arm64 (Debian package newlib-source)"
+[ -f "$tarball" ] || newlib_die "$tarball missing: run tools/deps.sh x86, arm64 or riscv64 (Debian package newlib-source)"
 
 # Unpacks the tarball once into build/newlib/src, shared by both targets;
 # a temporary name and a rename keep a half-unpacked tree from being used.

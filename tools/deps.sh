@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages heaplab needs, when missing.
-#   tools/deps.sh GROUP...   groups: host x86 arm arm64 gdb bench plot browser all
+#   tools/deps.sh GROUP...   groups: host x86 arm arm64 riscv64 gdb bench plot browser all
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -eu
 
@@ -14,12 +14,13 @@ for g in "$@"; do
 	x86) pkgs="$pkgs qemu-system-x86 newlib-source xz-utils gcc-12-multilib" ;;
 	arm) pkgs="$pkgs qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi" ;;
 	arm64) pkgs="$pkgs qemu-system-arm gcc-aarch64-linux-gnu newlib-source xz-utils" ;; # qemu-system-aarch64
+	riscv64) pkgs="$pkgs qemu-system-misc gcc-riscv64-unknown-elf newlib-source xz-utils" ;;
 	gdb) pkgs="$pkgs gdb gdb-multiarch" ;;
 	bench) pkgs="$pkgs valgrind libjemalloc-dev" ;;
 	plot) pkgs="$pkgs python3-matplotlib" ;;
 	browser) pkgs="$pkgs chromium chromium-driver python3-selenium" ;; # tests/test_heapview.py
-	all) exec "$0" host x86 arm arm64 gdb plot browser ;;
-	*) echo "deps.sh: unknown group '$g' (want host x86 arm arm64 gdb bench plot browser all)" >&2; exit 2 ;;
+	all) exec "$0" host x86 arm arm64 riscv64 gdb plot browser ;;
+	*) echo "deps.sh: unknown group '$g' (want host x86 arm arm64 riscv64 gdb bench plot browser all)" >&2; exit 2 ;;
 	esac
 done
 

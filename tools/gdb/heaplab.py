@@ -14,7 +14,7 @@
 #   (`region[0..nregion)`, what sbrk gave it). The system break (`heap_break`,
 #   which other clients such as newlib move too) is shown, never trusted.
 #   Pointer size and byte order come from gdb's types, so one script serves
-#   i386, amd64 (ELF64), arm and arm64 (gdb-multiarch) and the host replay.
+#   i386, amd64 (ELF64), arm, arm64 and riscv64 (gdb-multiarch) and the host replay.
 #
 #   The check is the allocator's own (mem/check.c) written again, so that it
 #   does not trust the kernel's code: a bounded walk that also spots a loop,
