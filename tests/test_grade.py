@@ -361,9 +361,11 @@ def test_a_fit_mutant_loses_the_part_it_breaks(tmp, name, lost, words):
 def test_the_shipped_fit_stub_scores_little(tmp):
     g = grade_lab("index", REPO / "lab" / "fit.c", tmp / "fit-stub")
     assert g.status == 1 and g.most == 100 and g.score <= 10, g.text
-    for part in (I_FIT, I_PRED, TRACES, RANDOM):
+    for part in (I_FIT, I_PRED, RANDOM):
         assert g.zero(part), g.text
-    assert not g.full(DIFF), g.text
+    # A sample trace whose answers do not depend on the search (the stub
+    # finds nothing, so the heap grows) may pass; the part as a whole fails.
+    assert not g.full(TRACES) and not g.full(DIFF), g.text
 
 
 def test_a_part_can_be_graded_alone(tmp):
