@@ -15,3 +15,13 @@ void fault_panic_named(uintptr_t addr, const char *how, uintptr_t pc)
 		      "stack, at pc %#lx",
 		      owner, how, (unsigned long)addr, (unsigned long)pc);
 }
+
+// stack_guard_slot: see kernel.h.
+int stack_guard_slot(uintptr_t addr, uintptr_t base, uintptr_t slot, uintptr_t guard, int n)
+{
+	uintptr_t off = addr - base;
+
+	if (addr < base || off >= slot * (uintptr_t)n)
+		return -1;
+	return off % slot < guard ? (int)(off / slot) : -1;
+}

@@ -96,6 +96,12 @@ void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)))
 // Otherwise it returns, and the trap code reports the fault as it is.
 void fault_panic_named(uintptr_t addr, const char *how, uintptr_t pc);
 
+// stack_guard_slot answers which of n stack slots of slot bytes each,
+// starting at base with a guard of guard bytes at the bottom of each, has
+// addr in its guard, or -1: arch_stack_guard for ports that lay their
+// stacks out so (arm, arm64, riscv64).
+int stack_guard_slot(uintptr_t addr, uintptr_t base, uintptr_t slot, uintptr_t guard, int n);
+
 // kcase prints one named result of the self-test (`ok   NAME` or
 // `FAIL NAME`) and counts it; answers 1 if it failed. kverdict prints the
 // `N passed, M failed` line and answers M.

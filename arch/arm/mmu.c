@@ -88,11 +88,8 @@ static void mmu_guard_stacks(void)
 // arch_stack_guard: see arch/arch.h.
 int arch_stack_guard(uintptr_t addr)
 {
-	uintptr_t off = addr - (uintptr_t)arm_stack_sys;
-
-	if (addr < (uintptr_t)arm_stack_sys || off >= SYS_STACKS)
-		return -1;
-	return off % ARM_STACK_SLOT < ARM_GUARD_SIZE ? (int)(off / ARM_STACK_SLOT) : -1;
+	return stack_guard_slot(addr, (uintptr_t)arm_stack_sys, ARM_STACK_SLOT, ARM_GUARD_SIZE,
+				ARM_NCPU);
 }
 
 // arm_mmu_init maps the machine and turns on the MMU and the caches. It

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "arm.h"
+#include "virt.h"
 
 #include "kernel.h"
 
@@ -110,20 +111,6 @@ static void trap_print_insn(const struct arm_trapframe *tf)
 			       (unsigned long)*(const uint32_t *)tf->pc);
 }
 
-// trap_semihosting_off stops a run whose exit call trapped: QEMU runs
-// without -semihosting-config enable=on, so no exit status can be given.
-static void trap_semihosting_off(void) __attribute__((noreturn));
-static void trap_semihosting_off(void)
-{
-	static const char msg[] = "# arm: semihosting is off, so the run cannot end with its "
-				  "status: start QEMU with -semihosting-config "
-				  "enable=on,target=native. Halted.\n";
-
-	platform_console_write(msg, sizeof msg - 1);
-	for (;;)
-		__asm__ volatile("wfi");
-}
-
 // trap_report prints what the fault was and where: for aborts the
 // faulting address and status register, for all the pc and PSR.
 static void trap_report(const struct arm_trapframe *tf, int kind, const char *what)
@@ -157,7 +144,7 @@ void arm_trap_fault(struct arm_trapframe *tf, int kind)
 	_Static_assert(EXIT_PANIC == 120, "the exit line in again[]");
 	trap_fix_pc(tf, kind);
 	if (kind == ARM_TRAP_SVC && trap_svc_imm(tf) == ARM_SVC_SEMIHOST)
-		trap_semihosting_off();
+		virt_semihosting_off("arm");
 	if (mycpu()->arch.trap_depth++ > 0) { // a second fault while reporting one
 		platform_console_write(again, sizeof again - 1);
 		platform_exit(EXIT_PANIC);

@@ -111,11 +111,8 @@ static void mmu_guard_stacks(void)
 // arch_stack_guard: see arch.h.
 int arch_stack_guard(uintptr_t addr)
 {
-	uintptr_t off = addr - (uintptr_t)arm64_stack_kern;
-
-	if (addr < (uintptr_t)arm64_stack_kern || off >= ALL_STACKS)
-		return -1;
-	return off % ARM64_STACK_SLOT < ARM64_GUARD_SIZE ? (int)(off / ARM64_STACK_SLOT) : -1;
+	return stack_guard_slot(addr, (uintptr_t)arm64_stack_kern, ARM64_STACK_SLOT,
+				ARM64_GUARD_SIZE, ARM64_NCPU);
 }
 
 // arm64_mmu_init builds the tables and turns on the MMU and the caches. It

@@ -164,19 +164,6 @@ static void trap_report(const struct arm64_trapframe *tf, int kind, const char *
 	trap_print_regs(tf);
 }
 
-// trap_semihosting_off stops a run whose exit call trapped: QEMU runs
-// without -semihosting-config enable=on, so no exit status can be given.
-static void trap_semihosting_off(void) __attribute__((noreturn));
-static void trap_semihosting_off(void)
-{
-	static const char msg[] = "# arm64: semihosting is off, so the run cannot end with its "
-				  "status: start QEMU with -semihosting-config "
-				  "enable=on,target=native. Halted.\n";
-
-	platform_console_write(msg, sizeof msg - 1);
-	arch_halt();
-}
-
 // trap_fault reports a trap that is not the system call and ends the run.
 // A semihosting call that trapped (QEMU's semihosting is off) halts
 // instead, since panic would exit the same way.
@@ -190,7 +177,7 @@ static void trap_fault(struct arm64_trapframe *tf, int kind)
 	_Static_assert(EXIT_PANIC == 120, "the exit line in again[]");
 	if (sync && ARM64_ESR_EC(tf->esr) == ARM64_EC_UNKNOWN &&
 	    *(const uint32_t *)tf->pc == ARM64_INSN_HLT_SEMIHOST)
-		trap_semihosting_off();
+		virt_semihosting_off("arm64");
 	if (mycpu()->arch.trap_depth++ > 0) { // a second fault while reporting one
 		platform_console_write(again, sizeof again - 1);
 		platform_exit(EXIT_PANIC);

@@ -16,10 +16,9 @@
 
 // A configuration byte: a naturally aligned power-of-two range (NAPOT),
 // locked so that it binds machine mode too, with R, W and X clear.
-#define PMP_NAPOT  (3u << 3)
-#define PMP_LOCK   (1u << 7)
-#define PMP_DENY   (PMP_LOCK | PMP_NAPOT)
-#define PMP_STACKS (RISCV_NCPU * RISCV_STACK_SLOT)
+#define PMP_NAPOT (3u << 3)
+#define PMP_LOCK  (1u << 7)
+#define PMP_DENY  (PMP_LOCK | PMP_NAPOT)
 
 _Static_assert(RISCV_NCPU == 8, "pmp entries 1-8 guard the stacks, pmpcfg0 holds 0-7");
 _Static_assert(RISCV_GUARD_SIZE == PAGE_SIZE, "the guards are pages");
@@ -58,9 +57,6 @@ void riscv_pmp_init(void)
 // arch_stack_guard: see arch/arch.h.
 int arch_stack_guard(uintptr_t addr)
 {
-	uintptr_t off = addr - (uintptr_t)riscv_stacks;
-
-	if (addr < (uintptr_t)riscv_stacks || off >= PMP_STACKS)
-		return -1;
-	return off % RISCV_STACK_SLOT < RISCV_GUARD_SIZE ? (int)(off / RISCV_STACK_SLOT) : -1;
+	return stack_guard_slot(addr, (uintptr_t)riscv_stacks, RISCV_STACK_SLOT, RISCV_GUARD_SIZE,
+				RISCV_NCPU);
 }

@@ -1,5 +1,8 @@
 // The virt board's way to end a run: a semihosting call that carries the
 // status, and QEMU exits with it. The trap is the CPU port's arm_semihost.
+#include <string.h>
+
+#include "arch.h"
 #include "virt.h"
 
 // platform_exit: SYS_EXIT's block {reason, status} on AArch64; on AArch32
@@ -12,4 +15,18 @@ void platform_exit(int status)
 	arm_semihost(sizeof(uintptr_t) == 8 ? SEMIHOST_EXIT : SEMIHOST_EXIT_EXTENDED, block);
 	for (;;)
 		__asm__ volatile("wfi");
+}
+
+// virt_semihosting_off: see virt.h. Without semihosting the exit call
+// itself traps, so all the run can do is say so and halt.
+void virt_semihosting_off(const char *port)
+{
+	static const char msg[] = ": semihosting is off, so the run cannot end with its status: "
+				  "start QEMU with -semihosting-config enable=on,target=native. "
+				  "Halted.\n";
+
+	platform_console_write("# ", 2);
+	platform_console_write(port, strlen(port));
+	platform_console_write(msg, sizeof msg - 1);
+	arch_halt();
 }

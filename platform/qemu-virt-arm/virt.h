@@ -75,6 +75,11 @@ int psci_cpu_on(uintptr_t mpidr, uintptr_t entry, uintptr_t context);
 int psci_start_cpus(int want, uintptr_t entry);
 const char *virt_boot_info(const char **cmdline, size_t *len);
 
+// virt_semihosting_off stops a run whose exit call trapped because QEMU
+// runs without -semihosting-config enable=on: it says so, naming the port,
+// and halts (board.c).
+void virt_semihosting_off(const char *port) __attribute__((noreturn));
+
 // virt_irq is where the CPU port's IRQ vector goes, on the IRQ mode's stack
 // with IRQs masked, for an interrupt that came at pc (gic.c).
 void virt_irq(uintptr_t pc);
