@@ -31,13 +31,22 @@ host: $(B)/host/replay $(if $(filter 1,$(SAN)),$(B)/host-san/replay)
 deps:
 	@tools/deps.sh all
 
-# The whole suite: host tests, then every image, then the pytest suites
-# that drive the replay tool, QEMU and gdb, and the docs test (tests/test_docs.py:
-# the commands docs/ quote, and what they print).
+# The whole suite: host tests and every image, made two at a time (on a
+# fresh clone that builds newlib four times), then the pytest suites that
+# drive the replay tool, QEMU and gdb, and the docs test (tests/test_docs.py:
+# the commands docs/ quote, and what they print), on two workers
+# (python3-pytest-xdist; tests/conftest.py keeps the ones that share a file
+# of the repository on one).
+TEST_ARCHES := i386 amd64 arm arm64 riscv64
+TEST_JOBS   ?= 2
+
 test: deps
-	@$(MAKE) --no-print-directory host host-test
-	@for a in i386 amd64 arm arm64 riscv64; do $(MAKE) --no-print-directory ARCH=$$a image || exit 1; done
-	$(PYTEST) -v tests --ignore=tests/test_replay.py
+	@$(MAKE) --no-print-directory -j$(TEST_JOBS) -Oline host host-test $(addprefix test-image-,$(TEST_ARCHES))
+	$(PYTEST) -v -n $(TEST_JOBS) --dist loadgroup tests --ignore=tests/test_replay.py
+
+.PHONY: $(addprefix test-image-,$(TEST_ARCHES))
+$(addprefix test-image-,$(TEST_ARCHES)): test-image-%:
+	@$(MAKE) --no-print-directory ARCH=$* image
 
 clean:
 	rm -rf $(B) .gdbinit

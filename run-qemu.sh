@@ -261,7 +261,7 @@ make_blob() {
 # QEMU's pc keeps below 4 GiB is refused. arm's, arm64's and riscv64's heaps
 # are bounded by their linker scripts well inside 256M.
 qemu_mem() {
-	local elf=build/$arch/kernel.elf end need mib
+	local elf=$img/kernel.elf end need mib
 	mem=256M
 	if is_virt || [ "$arch" = riscv64 ] || [ ! -f "$elf" ]; then
 		return 0
@@ -284,16 +284,16 @@ qemu_command() {
 	case $arch in
 	i386 | amd64)
 		if [ "$arch" = i386 ]; then
-			cmd=(qemu-system-i386 -kernel build/i386/kernel.elf)
+			cmd=(qemu-system-i386 -kernel "$img/kernel.elf")
 		else
-			cmd=(qemu-system-x86_64 -kernel build/amd64/kernel32.elf)
+			cmd=(qemu-system-x86_64 -kernel "$img/kernel32.elf")
 		fi
 		cmd+=(-device 'isa-debug-exit,iobase=0xf4,iosize=0x04')
 		[ -n "$trace" ] && cmd+=(-initrd "$trace")
 		[ -n "$cmdline" ] && cmd+=(-append "$cmdline")
 		;;
 	riscv64) # no firmware: heaplab owns M-mode; the device tree carries both
-		cmd=(qemu-system-riscv64 -M virt -bios none -kernel build/riscv64/kernel.elf)
+		cmd=(qemu-system-riscv64 -M virt -bios none -kernel "$img/kernel.elf")
 		[ -n "$trace" ] && cmd+=(-initrd "$trace")
 		[ -n "$cmdline" ] && cmd+=(-append "$cmdline")
 		;;
@@ -303,7 +303,7 @@ qemu_command() {
 		else
 			cmd=(qemu-system-aarch64 -M virt -cpu cortex-a57)
 		fi
-		cmd+=(-semihosting-config 'enable=on,target=native' -kernel "build/$arch/kernel.elf")
+		cmd+=(-semihosting-config 'enable=on,target=native' -kernel "$img/kernel.elf")
 		if [ -n "$cmdline" ] || [ -n "$trace" ]; then
 			if [ "$dry" = 1 ]; then
 				blob=BLOB
@@ -321,6 +321,17 @@ qemu_command() {
 	cmd+=(-accel tcg -m "$mem" -smp "${smp:-1}" -display none -serial stdio -net none -no-reboot)
 	[ "$gdb" = 1 ] && cmd+=(-S -gdb "tcp:127.0.0.1:$gdbport")
 	cmd+=("${qemu_extra[@]}")
+}
+
+# image_dir sets img, the image's directory: build/ARCH, or the one make
+# names for NOLOCK=1, MEM_DEBUG=0 or another HEAP_SIZE (mk/image.mk).
+# Before anything is installed (--dry-run on a bare machine) it is build/ARCH.
+image_dir() {
+	img=build/$arch
+	if command -v make >/dev/null; then
+		img=$(make -s --no-print-directory ARCH="$arch" image-dir) ||
+			die 126 "make ARCH=$arch image-dir failed"
+	fi
 }
 
 # prepare installs what is missing and builds the image.
@@ -344,7 +355,7 @@ attach_hint() {
 		echo "run-qemu.sh: QEMU waits for gdb; attach from $PWD with: $gdb_cmd -x .gdbinit" >&2
 	else
 		echo "run-qemu.sh: QEMU waits for gdb; attach with:" \
-			"$gdb_cmd build/$arch/kernel.elf -ex 'target remote 127.0.0.1:$gdbport'" >&2
+			"$gdb_cmd $img/kernel.elf -ex 'target remote 127.0.0.1:$gdbport'" >&2
 	fi
 }
 
@@ -403,12 +414,14 @@ main() {
 		timeout_s=120
 	fi
 	if [ "$dry" = 1 ]; then
+		image_dir
 		qemu_command
 		[ -n "$timeout_s" ] && timeout_cmd=(timeout --foreground -k 5 "$timeout_s")
 		shell_words "${timeout_cmd[@]}" "${cmd[@]}"
 		exit 0
 	fi
 	prepare
+	image_dir
 	trap 'rm -f -- $log $blob' EXIT
 	trap 'exit 129' HUP
 	trap 'exit 130' INT

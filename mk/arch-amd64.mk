@@ -12,7 +12,7 @@ ARCH_SRCS    := boot/x86/multiboot.S boot/x86/stack.S boot/x86/entry64.S \
 		boot/x86/trampoline.S \
 		$(sort $(wildcard $(addprefix arch/x86/,*.c *.S 64/*.c 64/*.S)))
 LIBGCC       := $(shell $(CROSS_CC) -m64 -print-libgcc-file-name)
-BOOT_IMAGE   := $(B)/amd64/kernel32.elf
+BOOT_IMAGE   := $(IMG)/kernel32.elf
 
-$(B)/amd64/kernel32.elf: $(B)/amd64/kernel.elf
+$(IMG)/kernel32.elf: $(KERNEL_ELF)
 	objcopy -O elf32-i386 --strip-debug $< $@

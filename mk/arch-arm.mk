@@ -14,7 +14,7 @@ ARM_TFLAGS   := -march=armv7-a -marm -mfloat-abi=soft
 ARCH_CFLAGS  := $(ARM_TFLAGS) -Iarch/arm
 ARCH_LDFLAGS := $(ARM_TFLAGS) -Wl,--build-id=none
 ARCH_SRCS    := boot/arm/start.S $(sort $(wildcard arch/arm/*.S arch/arm/*.c))
-BOOT_IMAGE   := $(B)/arm/kernel.elf
+BOOT_IMAGE   := $(KERNEL_ELF)
 
 # Until tools/deps.sh arm has installed the compiler, assume its multilib.
 ARM_MULTILIB := $(or $(shell $(CROSS_CC) $(ARM_TFLAGS) -print-multi-directory 2>/dev/null),thumb/v7-a/nofp)

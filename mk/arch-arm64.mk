@@ -19,7 +19,7 @@ ARCH_LDFLAGS := $(ARM64_TFLAGS) -no-pie -Wl,--build-id=none -Wl,-z,max-page-size
 		-Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 ARCH_SRCS    := boot/arm64/start.S $(sort $(wildcard arch/arm64/*.S arch/arm64/*.c))
 LIBGCC        = $(shell $(CROSS_CC) $(ARM64_TFLAGS) -print-libgcc-file-name)
-BOOT_IMAGE   := $(B)/arm64/kernel.elf
+BOOT_IMAGE   := $(KERNEL_ELF)
 NEWLIB_DEPS  := arm64
 
 # mk/newlib.mk asks the compiler where its own headers are as make reads

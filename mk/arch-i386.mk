@@ -11,4 +11,4 @@ ARCH_SRCS    := boot/x86/multiboot.S boot/x86/stack.S boot/x86/entry32.S \
 		boot/x86/trampoline.S \
 		$(sort $(wildcard $(addprefix arch/x86/,*.c *.S 32/*.c 32/*.S)))
 LIBGCC       := $(shell $(CROSS_CC) -m32 -print-libgcc-file-name)
-BOOT_IMAGE   := $(B)/i386/kernel.elf
+BOOT_IMAGE   := $(KERNEL_ELF)

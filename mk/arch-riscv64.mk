@@ -16,7 +16,7 @@ RISCV_TFLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany
 ARCH_CFLAGS  := $(RISCV_TFLAGS) -Iarch/riscv64
 ARCH_LDFLAGS := $(RISCV_TFLAGS) -Wl,--build-id=none
 ARCH_SRCS    := boot/riscv64/start.S $(sort $(wildcard arch/riscv64/*.S arch/riscv64/*.c))
-BOOT_IMAGE   := $(B)/riscv64/kernel.elf
+BOOT_IMAGE   := $(KERNEL_ELF)
 NEWLIB_DEPS  := riscv64
 
 # gcc picks its multilib by -march; the _zicsr_zifencei suffix (the CSR and

@@ -19,17 +19,26 @@
 #                 there; NEWLIB_DEPS names the tools/deps.sh group it needs)
 # The heap's size is a link-time constant: make HEAP_SIZE=BYTES. NOLOCK=1
 # compiles the allocator's lock out (a demonstration, see kernel/kmem.c).
-# Changing HEAP_SIZE, MEM_DEBUG or NOLOCK rebuilds the image.
+# A build other than the default one has a directory of its own, so that
+# switching never rebuilds (nor breaks, under a running QEMU) the default
+# image: NOLOCK=1 and MEM_DEBUG=0 compile into build/ARCH-nolock,
+# build/ARCH-debug0 (both: build/ARCH-nolock-debug0), and another HEAP_SIZE
+# links the same objects into build/ARCH-heapSIZE (build/amd64-heap0x20000000).
+# `make image-dir` prints the directory; run-qemu.sh boots what it names.
 # GDBPORT: the port .gdbinit attaches to; by default 25000 + uid % 5000, as
 # xv6 does, the same rule as run-qemu.sh's (which passes its own down).
 
 HEAP_SIZE ?= 0x4000000
 NOLOCK	  ?= 0
 GDBPORT	  ?= $(shell expr `id -u` % 5000 + 25000)
-IMG	  := $(B)/$(ARCH)
+IMG_OBJ	  := $(B)/$(ARCH)$(if $(filter-out 0,$(NOLOCK)),-nolock)$(if $(filter-out 1,$(MEM_DEBUG)),-debug$(MEM_DEBUG))
+IMG	  := $(IMG_OBJ)$(if $(filter-out 0x4000000,$(HEAP_SIZE)),-heap$(HEAP_SIZE))
 KERNEL_ELF := $(IMG)/kernel.elf
 
-.PHONY: image qemu qemu-gdb gdbinit boot-test heaplab-force
+.PHONY: image image-dir qemu qemu-gdb gdbinit boot-test heaplab-force
+
+image-dir:
+	@echo $(IMG)
 
 ifeq ($(wildcard mk/arch-$(ARCH).mk),)
 image:
@@ -44,7 +53,7 @@ NEWLIB_CPPFLAGS ?= -nostdinc -isystem $(NEWLIB_INC) -isystem $(shell $(CROSS_CC)
 KERNEL_SRCS ?= $(sort $(wildcard kernel/*.c))
 PLATFORM_SRCS := $(sort $(wildcard platform/$(PLATFORM)/*.c))
 IMAGE_SRCS  := $(KERNEL_SRCS) $(MEM_SRCS) $(REPLAY_SRCS) $(ARCH_SRCS) $(PLATFORM_SRCS)
-IMAGE_OBJS  := $(patsubst %,$(IMG)/%.o,$(basename $(IMAGE_SRCS)))
+IMAGE_OBJS  := $(patsubst %,$(IMG_OBJ)/%.o,$(basename $(IMAGE_SRCS)))
 IMAGE_CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
 		-Wall -Wextra -Werror -g -O2 -fno-omit-frame-pointer -DMEM_DEBUG=$(MEM_DEBUG) -DMEM_INDEX=$(MEM_INDEX) \
 		-DNOLOCK=$(NOLOCK) $(NEWLIB_CPPFLAGS) -Ikernel -Imem -Iarch -Iplatform \
@@ -56,11 +65,11 @@ image: $(BOOT_IMAGE) $(IMG)/kernel.asm
 
 # build/$(ARCH)/config records the compiler and its flags, and changes (so
 # everything is rebuilt) only when they do; kernel.elf.ldflags beside the
-# ELF records the link flags and the heap size, so a new HEAP_SIZE only
-# relinks (make HEAP_SIZE=... KERNEL_ELF=/tmp/k.elf /tmp/k.elf tries one).
+# ELF records the link flags and the heap size (make HEAP_SIZE=...
+# KERNEL_ELF=/tmp/k.elf /tmp/k.elf links one there).
 IMAGE_CONFIG := $(CROSS_CC) $(IMAGE_CFLAGS) $(MEM_ALLOC) $(MEM_FREE) $(MEM_FIT)
 LINK_CONFIG  := $(IMAGE_LDFLAGS)
-$(IMG)/config: heaplab-force
+$(IMG_OBJ)/config: heaplab-force
 	@mkdir -p $(@D)
 	@echo '$(IMAGE_CONFIG)' | cmp -s - $@ || echo '$(IMAGE_CONFIG)' > $@
 
@@ -69,15 +78,15 @@ $(KERNEL_ELF).ldflags: heaplab-force
 	@echo '$(LINK_CONFIG)' | cmp -s - $@ || echo '$(LINK_CONFIG)' > $@
 
 # newlib's headers come with its libc.a: build that before any object.
-$(IMG)/%.o: %.c $(IMG)/config | $(NEWLIB_LIBC)
+$(IMG_OBJ)/%.o: %.c $(IMG_OBJ)/config | $(NEWLIB_LIBC)
 	@mkdir -p $(@D)
 	$(CROSS_CC) $(IMAGE_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(IMG)/%.o: %.S $(IMG)/config | $(NEWLIB_LIBC)
+$(IMG_OBJ)/%.o: %.S $(IMG_OBJ)/config | $(NEWLIB_LIBC)
 	@mkdir -p $(@D)
 	$(CROSS_CC) $(IMAGE_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(KERNEL_ELF): $(IMAGE_OBJS) linker/$(ARCH).ld $(NEWLIB_LIBC) $(IMG)/config $(KERNEL_ELF).ldflags
+$(KERNEL_ELF): $(IMAGE_OBJS) linker/$(ARCH).ld $(NEWLIB_LIBC) $(IMG_OBJ)/config $(KERNEL_ELF).ldflags
 	$(CROSS_CC) $(IMAGE_LDFLAGS) -o $@ $(IMAGE_OBJS) \
 		-Wl,--start-group $(NEWLIB_LIBC) $(LIBGCC) -Wl,--end-group
 

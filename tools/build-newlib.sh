@@ -4,7 +4,7 @@
 # used freestanding (nor one for it), riscv64 with Debian's riscv64-unknown-elf-gcc
 # (which comes without a libc).
 #   tools/build-newlib.sh ARCH OUTDIR CFLAGS...     ARCH: i386, amd64, arm64 or riscv64
-# Makes OUTDIR/include, OUTDIR/lib/libc.a (and libm.a), then OUTDIR/stamp; the noise goes to OUTDIR/build.log.
+# Makes OUTDIR/include, OUTDIR/lib/libc.a (no libm.a), then OUTDIR/stamp; the noise goes to OUTDIR/build.log.
 set -eu
 
 tarball=${NEWLIB_TARBALL:-/usr/src/newlib/newlib-3.3.0.tar.xz}
@@ -43,12 +43,15 @@ newlib_unpack() {
 	mv -T "$tmp" "$src" 2>/dev/null || rm -rf "$tmp"
 }
 
-# Configures newlib for $triplet with the host's or the cross tools and installs it into $out/install.
+# Configures newlib for $triplet with the host's or the cross tools and installs its libc into $out/install.
 # *-elf targets default to MISSING_SYSCALL_NAMES (libc would call write, sbrk...);
 # CFLAGS_FOR_TARGET comes last on every compile line, so -U there gives the
 # underscored names (_write, _sbrk...) that arm's libc and kernel/newlib.c use.
+# Nothing links libm, so of libm only the objects that libc.a takes from it are
+# built (newlib_mathobjs): libc alone is about 60% of newlib's whole build.
 newlib_build() {
 	unset MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL
+	nl=$out/obj/$triplet/newlib
 	cd "$out/obj" &&
 		"$src/configure" --target="$triplet" --prefix="$out/install" \
 			--disable-multilib --disable-nls \
@@ -57,8 +60,40 @@ newlib_build() {
 			CC_FOR_TARGET="${cross}gcc $cflags" CFLAGS_FOR_TARGET="-UMISSING_SYSCALL_NAMES" \
 			AR_FOR_TARGET=${cross}ar RANLIB_FOR_TARGET=${cross}ranlib NM_FOR_TARGET=${cross}nm \
 			AS_FOR_TARGET="$as" LD_FOR_TARGET="$ld" MAKEINFO=true &&
-		make -j2 MAKEINFO=true all-target-newlib &&
-		make MAKEINFO=true install-target-newlib
+		make MAKEINFO=true configure-target-newlib &&
+		make -C "$nl" MAKEINFO=true stmp-targ-include &&
+		make -C "$nl/libc" -j2 MAKEINFO=true AR_FLAGS=rc all &&
+		newlib_mathobjs &&
+		make -C "$nl" MAKEINFO=true AR_FLAGS=rc libc.a &&
+		make -C "$nl" MAKEINFO=true install-data-local &&
+		rm -f "$out/install/$triplet/lib/libm.a"
+}
+
+# newlib's libc.a rule copies a few objects out of libm.a (MATHOBJS_IN_LIBC in
+# newlib/Makefile.am: frexp, ldexp, isnan... which printf needs).  Each is
+# built in the libm directory whose Makefile has a rule for it (the machine's
+# own, when it has one, as libm.a's build would prefer it), and a libm/libm.a
+# of just those objects stands in for the whole, for that rule alone.
+newlib_mathobjs() {
+	objs=$(printf 'heaplab-mathobjs:\n\t@echo $(MATHOBJS_IN_LIBC)\n' |
+		make -s -C "$nl" -f Makefile -f - heaplab-mathobjs) || return 1
+	[ -n "$objs" ] || {
+		echo "newlib: no MATHOBJS_IN_LIBC in $nl/Makefile"
+		return 1
+	}
+	rm -f "$nl/libm/libm.a"
+	for o in $objs; do
+		dir=
+		for d in "$nl"/libm/math* "$nl"/libm/common "$nl"/libm/machine/*; do
+			[ -f "$d/Makefile" ] && grep -q "^$o:" "$d/Makefile" && dir=$d
+		done
+		[ -n "$dir" ] || {
+			echo "newlib: no libm directory builds $o"
+			return 1
+		}
+		make -C "$dir" MAKEINFO=true "$o" && ${cross}ar rc "$nl/libm/libm.a" "$dir/$o" || return 1
+	done
+	${cross}ranlib "$nl/libm/libm.a"
 }
 
 # Two makes may ask for the same target at once: the second waits, and
