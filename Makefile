@@ -31,17 +31,20 @@ host: $(B)/host/replay $(if $(filter 1,$(SAN)),$(B)/host-san/replay)
 deps:
 	@tools/deps.sh all
 
-# The whole suite: host tests and every image, made two at a time (on a
+# The whole suite: host tests and every image, made side by side (on a
 # fresh clone that builds newlib four times), then the pytest suites that
 # drive the replay tool, QEMU and gdb, and the docs test (tests/test_docs.py:
 # the commands docs/ quote, and what they print), on two workers
 # (python3-pytest-xdist; tests/conftest.py keeps the ones that share a file
 # of the repository on one).
+# The builds run four at a time: much of a newlib build is its configure
+# scripts, one process after another, and four keep two cores busy.
 TEST_ARCHES := i386 amd64 arm arm64 riscv64
+BUILD_JOBS  ?= 4
 TEST_JOBS   ?= 2
 
 test: deps
-	@$(MAKE) --no-print-directory -j$(TEST_JOBS) -Oline host host-test $(addprefix test-image-,$(TEST_ARCHES))
+	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) -Oline host host-test $(addprefix test-image-,$(TEST_ARCHES))
 	$(PYTEST) -v -n $(TEST_JOBS) --dist loadgroup tests --ignore=tests/test_replay.py
 
 .PHONY: $(addprefix test-image-,$(TEST_ARCHES))

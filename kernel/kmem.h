@@ -22,6 +22,7 @@ int kmem_set_checking(struct mem_pool *pool, int on);
 int selftest_run(const char *only); // NULL: every case not marked alone
 int mp_start(int want);
 extern unsigned long mp_late_ms; // mplate=MS (kernel/mp.c)
+extern unsigned long mp_wait_ms; // mpwait=MS (kernel/mp.c)
 void mp_stress(int up);
 int mp_run_cpu1(void (*fn)(void));
 void stress_cpu(int cpu);

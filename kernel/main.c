@@ -52,6 +52,8 @@ static int parse_opt(const char *t, size_t n, struct kopts *o)
 {
 	if (n > 7 && memcmp(t, "mplate=", 7) == 0) // CPU 1 comes late: tests mp_start's wait
 		return (mp_late_ms = parse_num(t, n, 7)) ? 0 : -1;
+	if (n > 7 && memcmp(t, "mpwait=", 7) == 0) // mp_start's bound, shorter for that test
+		return (mp_wait_ms = parse_num(t, n, 7)) ? 0 : -1;
 	if (n > 5 && memcmp(t, "test=", 5) == 0)
 		return parse_name(o->test, sizeof o->test, t + 5, n - 5);
 	if (n > 5 && memcmp(t, "heap=", 5) == 0)
@@ -89,7 +91,7 @@ static void parse_cmdline(const char *s, struct kopts *o)
 		if (n > 0 && parse_opt(s, n, o) < 0) {
 			kprintf("# heaplab: bad command-line option '%.*s' (want heap=BYTES "
 				"page=BYTES check bench list irqunsafe smp=1..%d test=NAME "
-				"mplate=MS)\n",
+				"mplate=MS mpwait=MS)\n",
 				(int)n, s, NCPU);
 			kexit(2);
 		}

@@ -10,6 +10,7 @@ static volatile int ncpu_up = 1;       // CPUs in the kernel (the boot CPU count
 static volatile int gate;	       // set once every CPU is up: how many run the stress
 static volatile int ndone;	       // CPUs that finished their share
 unsigned long mp_late_ms;	       // mplate=MS: CPU 1 is that late (a test of the wait)
+unsigned long mp_wait_ms = MP_UP_MS;   // mpwait=MS: mp_start's bound (a shorter test)
 static void (*volatile mp_task)(void); // what CPU 1 runs instead of the stress (mp_run_cpu1)
 
 // wait_for spins (without a lock) until *v reaches want or the bound runs
@@ -44,16 +45,17 @@ void mp_enter(void)
 }
 
 // mp_wait_up waits until the started CPUs (the boot CPU counts) have all
-// reached mp_enter, and panics naming how many did not within MP_UP_MS.
+// reached mp_enter, and panics naming how many did not within mp_wait_ms
+// (MP_UP_MS unless the kernel option mpwait=MS says otherwise).
 static int mp_wait_up(int started)
 {
-	uint64_t t0 = arch_ticks(), bound = arch_ticks_hz() / 1000 * MP_UP_MS;
+	uint64_t t0 = arch_ticks(), bound = arch_ticks_hz() / 1000 * mp_wait_ms;
 	int up;
 
 	while ((up = __atomic_load_n(&ncpu_up, __ATOMIC_ACQUIRE)) < started)
 		if (arch_ticks() - t0 > bound)
-			panic("mp: %d CPUs started, but only %d reached the kernel within %d ms",
-			      started, up, MP_UP_MS);
+			panic("mp: %d CPUs started, but only %d reached the kernel within %lu ms",
+			      started, up, mp_wait_ms);
 	return started;
 }
 

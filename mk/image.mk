@@ -21,9 +21,11 @@
 # compiles the allocator's lock out (a demonstration, see kernel/kmem.c).
 # A build other than the default one has a directory of its own, so that
 # switching never rebuilds (nor breaks, under a running QEMU) the default
-# image: NOLOCK=1 and MEM_DEBUG=0 compile into build/ARCH-nolock,
-# build/ARCH-debug0 (both: build/ARCH-nolock-debug0), and another HEAP_SIZE
-# links the same objects into build/ARCH-heapSIZE (build/amd64-heap0x20000000).
+# image: a lab's file (MEM_FREE=lab/free.c, MEM_ALLOC=..., MEM_FIT=...),
+# NOLOCK=1 and MEM_DEBUG=0 compile into build/ARCH-lab, build/ARCH-nolock,
+# build/ARCH-debug0 (two of them: build/ARCH-nolock-debug0), and another
+# HEAP_SIZE links the same objects into build/ARCH-heapSIZE
+# (build/amd64-heap0x20000000).
 # `make image-dir` prints the directory; run-qemu.sh boots what it names.
 # GDBPORT: the port .gdbinit attaches to; by default 25000 + uid % 5000, as
 # xv6 does, the same rule as run-qemu.sh's (which passes its own down).
@@ -31,7 +33,8 @@
 HEAP_SIZE ?= 0x4000000
 NOLOCK	  ?= 0
 GDBPORT	  ?= $(shell expr `id -u` % 5000 + 25000)
-IMG_OBJ	  := $(B)/$(ARCH)$(if $(filter-out 0,$(NOLOCK)),-nolock)$(if $(filter-out 1,$(MEM_DEBUG)),-debug$(MEM_DEBUG))
+IMG_LAB	  := $(filter-out mem/alloc.c mem/free.c mem/fit.c,$(MEM_ALLOC) $(MEM_FREE) $(MEM_FIT))
+IMG_OBJ	  := $(B)/$(ARCH)$(if $(IMG_LAB),-lab)$(if $(filter-out 0,$(NOLOCK)),-nolock)$(if $(filter-out 1,$(MEM_DEBUG)),-debug$(MEM_DEBUG))
 IMG	  := $(IMG_OBJ)$(if $(filter-out 0x4000000,$(HEAP_SIZE)),-heap$(HEAP_SIZE))
 KERNEL_ELF := $(IMG)/kernel.elf
 

@@ -41,13 +41,20 @@ LAB_BASE   := $(filter-out $(MEM_ALLOC) $(MEM_FREE) $(MEM_FIT),$(HOST_SRCS))
 LAB_REFS   := mem/alloc.c mem/free.c mem/fit.c
 LAB_SRCS   := $(LAB_BASE) $(filter-out $(LAB_REF_$(LAB)),$(LAB_REFS)) $(LAB_FILE) lab/labrt.c
 LAB_STAMP  := $(LAB_B)/lab-file
-LAB_DEPS   := $(LAB_SRCS) $(HOST_HDRS) lab/labrt.h $(LAB_STAMP)
 LAB_UNIT   := $(wildcard tests/host/test_mem.c)
 LAB_BINS   := $(addprefix $(LAB_B)/,$(filter-out $(if $(LAB_UNIT),,test_mem),$(LAB_PROGS_$(LAB))))
 # lab/labrt.c wraps mem_alloc and mem_free: a looping operation stops its
 # program within a second, saying so; and no leak reports at exit.
 LAB_CFLAGS := $(filter-out -DMEM_INDEX=%,$(HOST_CFLAGS)) -DMEM_INDEX=$(LAB_IDX_$(LAB))
-LAB_CC     := $(HOST_CC) $(LAB_CFLAGS) $(HOST_SAN) -Imem -Wl,--wrap=mem_alloc,--wrap=mem_free
+LAB_CC     := $(HOST_CC) $(LAB_CFLAGS) $(HOST_SAN) -Imem
+LAB_LINK   := -Wl,--wrap=mem_alloc,--wrap=mem_free
+# Each source is compiled once into $(LAB_B)/obj, and every program links
+# the objects it needs: the student's file is $(LAB_B)/obj/lab-file.o.
+LAB_OBJ    := $(LAB_B)/obj
+lab_objs    = $(patsubst %.c,$(LAB_OBJ)/%.o,$(filter-out $(LAB_FILE),$(1))) \
+	      $(if $(filter $(LAB_FILE),$(1)),$(LAB_OBJ)/lab-file.o)
+LAB_OBJS   := $(call lab_objs,$(LAB_SRCS))
+LAB_HDRS   := $(HOST_HDRS) lab/labrt.h lab/gradelib.h $(wildcard tests/host/*.h)
 
 .PHONY: lab grade check-lab heapmap lab-force lab-deps lab-name
 
@@ -61,22 +68,30 @@ $(LAB_STAMP): lab-force lab-deps lab-name
 	@mkdir -p $(@D)
 	@echo '$(LAB) $(abspath $(LAB_FILE))' | cmp -s - $@ || echo '$(LAB) $(abspath $(LAB_FILE))' > $@
 
-$(LAB_B)/grade_%: lab/grade_%.c lab/gradelib.c lab/gradelib.h $(LAB_DEPS)
-	$(LAB_CC) -o $@ $< lab/gradelib.c $(LAB_SRCS)
+$(LAB_OBJ)/lab-file.o: $(LAB_FILE) $(LAB_HDRS) $(LAB_STAMP)
+	@mkdir -p $(@D)
+	$(LAB_CC) -c -o $@ $<
 
-$(LAB_B)/replay: tools/replay.c $(LAB_DEPS)
-	$(LAB_CC) -o $@ $< $(LAB_SRCS)
+$(LAB_OBJ)/%.o: %.c $(LAB_HDRS) $(LAB_STAMP)
+	@mkdir -p $(@D)
+	$(LAB_CC) -c -o $@ $<
+
+$(LAB_B)/grade_%: $(call lab_objs,lab/grade_%.c lab/gradelib.c) $(LAB_OBJS)
+	$(LAB_CC) $(LAB_LINK) -o $@ $^
+
+$(LAB_B)/replay: $(call lab_objs,tools/replay.c) $(LAB_OBJS)
+	$(LAB_CC) $(LAB_LINK) -o $@ $^
 
 # The reference, for the random traces: mem/ as it is, on the list walk or
-# the index as the lab's own build is.
+# the index as the lab's own build is, without the sanitizers.
 $(LAB_B)/replay-ref: tools/replay.c $(LAB_BASE) $(LAB_REFS) $(HOST_HDRS) $(LAB_STAMP)
 	$(HOST_CC) $(LAB_CFLAGS) -o $@ $< $(LAB_BASE) $(LAB_REFS)
 
-$(LAB_B)/test_diff: tests/host/test_diff.c tests/host/lockstep.c tests/host/model.c $(LAB_DEPS)
-	$(LAB_CC) -o $@ $(filter %.c,$^)
+$(LAB_B)/test_diff: $(call lab_objs,tests/host/test_diff.c tests/host/lockstep.c tests/host/model.c) $(LAB_OBJS)
+	$(LAB_CC) $(LAB_LINK) -o $@ $^
 
-$(LAB_B)/test_mem: tests/host/test_mem.c tests/host/testutil.c $(LAB_DEPS)
-	$(LAB_CC) -o $@ $(filter %.c,$^) -lcmocka
+$(LAB_B)/test_mem: $(call lab_objs,tests/host/test_mem.c tests/host/testutil.c) $(LAB_OBJS)
+	$(LAB_CC) $(LAB_LINK) -o $@ $^ -lcmocka
 
 lab-deps:
 	@tools/deps.sh host

@@ -20,6 +20,9 @@ def shares_the_repository(item):
     return item.path.name == "test_kbase.py" and "gdb" in item.name
 
 
+# tryfirst: xdist's own hook, which files each marked test under its group,
+# must see the marks.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     for item in items:
         if shares_the_repository(item):
