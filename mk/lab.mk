@@ -40,6 +40,10 @@ LAB_PY     ?= /usr/bin/python3
 LAB_BASE   := $(filter-out $(MEM_ALLOC) $(MEM_FREE) $(MEM_FIT),$(HOST_SRCS))
 LAB_REFS   := mem/alloc.c mem/free.c mem/fit.c
 LAB_SRCS   := $(LAB_BASE) $(filter-out $(LAB_REF_$(LAB)),$(LAB_REFS)) $(LAB_FILE) lab/labrt.c
+# Two stamps say what $(LAB_B) was built for: lab-kind the lab and its flags
+# (every object and replay-ref), lab-file the student's file (its object).
+# Another file in the same directory recompiles that file alone.
+LAB_KIND   := $(LAB_B)/lab-kind
 LAB_STAMP  := $(LAB_B)/lab-file
 LAB_UNIT   := $(wildcard tests/host/test_mem.c)
 LAB_BINS   := $(addprefix $(LAB_B)/,$(filter-out $(if $(LAB_UNIT),,test_mem),$(LAB_PROGS_$(LAB))))
@@ -62,17 +66,22 @@ lab-name:
 	@case ' $(LAB_NAMES) ' in *' $(LAB) '*) ;; \
 	*) echo "make: unknown LAB=$(LAB) (want free, alloc or index)" >&2; exit 2 ;; esac
 
-# Everything in $(LAB_B) is rebuilt when the lab or its file changes (and
-# needs the host packages: gcc, cmocka).
+# Everything in $(LAB_B) is rebuilt when the lab changes, the student's
+# object and the programs when the file does (and needs the host packages:
+# gcc, cmocka).
+$(LAB_KIND): lab-force lab-deps lab-name
+	@mkdir -p $(@D)
+	@echo '$(LAB) $(LAB_CC) $(LAB_LINK)' | cmp -s - $@ || echo '$(LAB) $(LAB_CC) $(LAB_LINK)' > $@
+
 $(LAB_STAMP): lab-force lab-deps lab-name
 	@mkdir -p $(@D)
-	@echo '$(LAB) $(abspath $(LAB_FILE))' | cmp -s - $@ || echo '$(LAB) $(abspath $(LAB_FILE))' > $@
+	@echo '$(abspath $(LAB_FILE))' | cmp -s - $@ || echo '$(abspath $(LAB_FILE))' > $@
 
-$(LAB_OBJ)/lab-file.o: $(LAB_FILE) $(LAB_HDRS) $(LAB_STAMP)
+$(LAB_OBJ)/lab-file.o: $(LAB_FILE) $(LAB_HDRS) $(LAB_KIND) $(LAB_STAMP)
 	@mkdir -p $(@D)
 	$(LAB_CC) -c -o $@ $<
 
-$(LAB_OBJ)/%.o: %.c $(LAB_HDRS) $(LAB_STAMP)
+$(LAB_OBJ)/%.o: %.c $(LAB_HDRS) $(LAB_KIND)
 	@mkdir -p $(@D)
 	$(LAB_CC) -c -o $@ $<
 
@@ -84,7 +93,7 @@ $(LAB_B)/replay: $(call lab_objs,tools/replay.c) $(LAB_OBJS)
 
 # The reference, for the random traces: mem/ as it is, on the list walk or
 # the index as the lab's own build is, without the sanitizers.
-$(LAB_B)/replay-ref: tools/replay.c $(LAB_BASE) $(LAB_REFS) $(HOST_HDRS) $(LAB_STAMP)
+$(LAB_B)/replay-ref: tools/replay.c $(LAB_BASE) $(LAB_REFS) $(HOST_HDRS) $(LAB_KIND)
 	$(HOST_CC) $(LAB_CFLAGS) -o $@ $< $(LAB_BASE) $(LAB_REFS)
 
 $(LAB_B)/test_diff: $(call lab_objs,tests/host/test_diff.c tests/host/lockstep.c tests/host/model.c) $(LAB_OBJS)

@@ -83,12 +83,17 @@ def matches_docs(g, name):
 
 @pytest.fixture(scope="module")
 def tmp(tmp_path_factory):
+    """The files and the build directories of this module's tests: one per
+    lab (tmp/free, tmp/alloc, tmp/index), which each grader run shares with
+    the others of its lab, as a student's build/lab is shared by each file
+    they try, so that another file recompiles that file alone (one
+    directory per pytest worker: each has its own tmp_path_factory)."""
     return tmp_path_factory.mktemp("grade")
 
 
 def test_ours_scores_full_marks_through_make(tmp):
     proc = subprocess.run(["make", "-s", "--no-print-directory", "grade",
-                           f"LAB_FREE={OURS}", f"LAB_B={tmp / 'ours'}"], cwd=REPO,
+                           f"LAB_FREE={OURS}", f"LAB_B={tmp / 'free'}"], cwd=REPO,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           timeout=1500)
     g = Grade(proc)
@@ -102,7 +107,7 @@ def test_ours_scores_full_marks_through_make(tmp):
 def test_the_lab_replay_of_a_correct_free_exits_zero(tmp):
     """Lab 3 step 3 with a correct free: the lines of lab 1, status 0, and
     no report on stderr (no leak report a student could take for theirs)."""
-    build = tmp / "ours"
+    build = tmp / "free"
     subprocess.run(["make", "-s", "--no-print-directory", f"LAB_FREE={OURS}", f"LAB_B={build}",
                     str(build / "replay")], cwd=REPO, check=True, timeout=600)
     p = subprocess.run([str(build / "replay"), "--check", "lab/demo.trace"], cwd=REPO,
@@ -113,7 +118,7 @@ def test_the_lab_replay_of_a_correct_free_exits_zero(tmp):
 
 def test_a_looping_free_fails_fast_saying_so(tmp):
     t0 = time.monotonic()
-    g = grade(mutant(tmp, "loops"), tmp / "loops")
+    g = grade(mutant(tmp, "loops"), tmp / "free")
     took = time.monotonic() - t0
     assert g.status == 1 and g.most == 100, g.text
     for part in (ORDER, COALESCE, UNIT, DIFF, TRACES):
@@ -126,7 +131,7 @@ def test_a_looping_free_fails_fast_saying_so(tmp):
 
 
 def test_forgetting_to_coalesce_loses_the_coalescing_points(tmp):
-    g = grade(mutant(tmp, "no-coalesce"), tmp / "no-coalesce")
+    g = grade(mutant(tmp, "no-coalesce"), tmp / "free")
     assert g.status == 1, g.text
     assert g.zero(COALESCE), g.text
     assert g.full(ORDER) and g.full(ZERO) and g.full(REFUSE), g.text
@@ -137,7 +142,7 @@ def test_forgetting_to_coalesce_loses_the_coalescing_points(tmp):
 
 
 def test_forgetting_to_zero_loses_the_zeroing_points(tmp):
-    g = grade(mutant(tmp, "no-zero"), tmp / "no-zero")
+    g = grade(mutant(tmp, "no-zero"), tmp / "free")
     assert g.status == 1, g.text
     assert g.zero(ZERO), g.text
     assert g.full(ORDER) and g.full(COALESCE) and g.full(REFUSE), g.text
@@ -149,7 +154,7 @@ def test_forgetting_to_zero_loses_the_zeroing_points(tmp):
 def test_the_shipped_stub_scores_little(tmp):
     # and without sample traces, that part is lost: the total stays /100
     (tmp / "no-traces").mkdir()
-    g = grade(REPO / "lab" / "free.c", tmp / "stub", "--traces", str(tmp / "no-traces"))
+    g = grade(REPO / "lab" / "free.c", tmp / "free", "--traces", str(tmp / "no-traces"))
     assert g.status == 1, g.text
     for part in (ORDER, COALESCE, ZERO, UNIT, DIFF, TRACES):
         assert g.zero(part), g.text
@@ -159,7 +164,7 @@ def test_the_shipped_stub_scores_little(tmp):
 
 
 def test_a_file_that_does_not_build_scores_zero(tmp):
-    g = grade(mutant(tmp, "broken"), tmp / "broken")
+    g = grade(mutant(tmp, "broken"), tmp / "free")
     assert g.status == 1 and g.score == 0, g.text
     assert "does not build" in g.text and "error:" in g.text
 
@@ -284,7 +289,7 @@ def only_lost(g, parts):
 
 
 def test_our_alloc_scores_full_marks_through_make(tmp):
-    g = make_grade("alloc", "LAB_ALLOC", ALLOC_OURS, tmp / "alloc-ours")
+    g = make_grade("alloc", "LAB_ALLOC", ALLOC_OURS, tmp / "alloc")
     assert g.status == 0 and (g.score, g.most) == (100, 100), g.text
     assert set(g.parts) == {A_FIT, A_EXACT, A_CARVE, A_GROW, A_ZERO, A_NIL, UNIT, DIFF,
                             TRACES, RANDOM}
@@ -293,7 +298,7 @@ def test_our_alloc_scores_full_marks_through_make(tmp):
 
 
 def test_carving_from_the_bottom_loses_the_carving_points(tmp):
-    g = grade_lab("alloc", lab_mutant(tmp, "alloc-bottom"), tmp / "alloc-bottom")
+    g = grade_lab("alloc", lab_mutant(tmp, "alloc-bottom"), tmp / "alloc")
     assert g.status == 1 and g.score < 100 and g.most == 100, g.text
     assert g.zero(A_CARVE), g.text
     for part in (A_FIT, A_EXACT, A_GROW, A_ZERO, A_NIL):
@@ -311,14 +316,14 @@ def test_carving_from_the_bottom_loses_the_carving_points(tmp):
      "0x2000/0x3000 to 0x4000/0x3000"),
 ])
 def test_an_alloc_mutant_loses_the_part_it_breaks(tmp, name, lost, words):
-    g = grade_lab("alloc", lab_mutant(tmp, name), tmp / name, "--part", "alloc:")
+    g = grade_lab("alloc", lab_mutant(tmp, name), tmp / "alloc", "--part", "alloc:")
     assert g.status == 1 and g.most == 60, g.text
     only_lost(g, {lost})
     assert words in g.text, g.text
 
 
 def test_the_shipped_alloc_stub_scores_little(tmp):
-    g = grade_lab("alloc", REPO / "lab" / "alloc.c", tmp / "alloc-stub")
+    g = grade_lab("alloc", REPO / "lab" / "alloc.c", tmp / "alloc")
     assert g.status == 1 and g.most == 100 and g.score <= 15, g.text
     for part in (A_FIT, A_EXACT, A_CARVE, A_GROW, A_ZERO, TRACES, RANDOM):
         assert g.zero(part), g.text
@@ -326,7 +331,7 @@ def test_the_shipped_alloc_stub_scores_little(tmp):
 
 
 def test_our_fit_scores_full_marks_through_make(tmp):
-    g = make_grade("index", "LAB_FIT", FIT_OURS, tmp / "fit-ours")
+    g = make_grade("index", "LAB_FIT", FIT_OURS, tmp / "index")
     assert g.status == 0 and (g.score, g.most) == (100, 100), g.text
     assert set(g.parts) == {I_FIT, I_PRED, I_BOUND, DIFF, TRACES, RANDOM}
     matches_docs(g, "grade-index-ours")
@@ -335,7 +340,7 @@ def test_our_fit_scores_full_marks_through_make(tmp):
 def test_a_linear_scan_loses_the_bound_and_only_it(tmp):
     linear = tmp / "linear.c"
     linear.write_text(LINEAR_FIT)
-    g = grade_lab("index", linear, tmp / "linear")
+    g = grade_lab("index", linear, tmp / "index")
     assert g.status == 1 and g.most == 100, g.text
     only_lost(g, {I_BOUND})
     assert g.score <= 100 - 20, g.text
@@ -352,14 +357,14 @@ def test_a_linear_scan_loses_the_bound_and_only_it(tmp):
      "NULL"),
 ])
 def test_a_fit_mutant_loses_the_part_it_breaks(tmp, name, lost, words):
-    g = grade_lab("index", lab_mutant(tmp, name), tmp / name, "--part", "index:")
+    g = grade_lab("index", lab_mutant(tmp, name), tmp / "index", "--part", "index:")
     assert g.status == 1 and g.most == 55, g.text
     only_lost(g, lost)
     assert words in g.text, g.text
 
 
 def test_the_shipped_fit_stub_scores_little(tmp):
-    g = grade_lab("index", REPO / "lab" / "fit.c", tmp / "fit-stub")
+    g = grade_lab("index", REPO / "lab" / "fit.c", tmp / "index")
     assert g.status == 1 and g.most == 100 and g.score <= 10, g.text
     for part in (I_FIT, I_PRED, RANDOM):
         assert g.zero(part), g.text
@@ -369,7 +374,7 @@ def test_the_shipped_fit_stub_scores_little(tmp):
 
 
 def test_a_part_can_be_graded_alone(tmp):
-    g = grade_lab("alloc", ALLOC_OURS, tmp / "alloc-part", "--part", "carved", "--part",
+    g = grade_lab("alloc", ALLOC_OURS, tmp / "alloc", "--part", "carved", "--part",
                   "sbrk")
     assert g.status == 0 and (g.score, g.most) == (15, 15), g.text
     assert set(g.parts) == {A_CARVE, A_GROW}

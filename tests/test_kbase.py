@@ -354,3 +354,35 @@ def test_irq_unsafe_without_a_deadlock_fails():
             in lines(p), p.stdout[-2000:]
     else:
         assert DEADLOCK.search(p.stdout), p.stdout[-2000:]
+
+
+# --- NOLOCK=1: the stress catches the race without the lock ------------------
+
+def caught_the_race(p):
+    """A NOLOCK run that went wrong, as lab 5 says it may: a failed case
+    (status 1), a panic in mem_fail or a fault (120), a hang (124), or a
+    panic on one CPU while another never reached the exit line (125)."""
+    return p.returncode in (1, 120, 124, 125) and "0 failed" not in p.stdout
+
+
+@pytest.mark.parametrize("arch", ["amd64", "arm64", "riscv64"])
+def test_nolock_catches_the_race(arch):
+    """NOLOCK=1 compiles the allocator's lock out, into build/ARCH-nolock:
+    with one CPU everything passes; with four the stress or the check sees
+    two CPUs in the list at once. A race may miss one run, so up to three
+    are tried; the default image is not touched."""
+    need_image(arch)
+    default = ROOT / "build" / arch / "kernel.elf"
+    before = default.stat().st_mtime_ns
+    env = dict(os.environ, NOLOCK="1")
+    one = run("--arch", arch, "--smp", "1", "--timeout", str(QEMU_TIMEOUT), env=env)
+    assert one.returncode == 0 and exit_line(one) == 0, one.stdout[-2000:] + one.stderr
+    assert (ROOT / "build" / f"{arch}-nolock" / "kernel.elf").exists()
+    runs = []
+    for _ in range(3):
+        p = run("--arch", arch, "--smp", "4", "--timeout", "60", env=env)
+        runs.append(p.returncode)
+        if caught_the_race(p):
+            break
+    assert caught_the_race(p), f"statuses {runs}; the last run:\n{p.stdout[-2000:]}"
+    assert default.stat().st_mtime_ns == before, "the default image was rebuilt"
