@@ -37,10 +37,10 @@ deps:
 # the commands docs/ quote, and what they print), on two workers
 # (python3-pytest-xdist; tests/conftest.py keeps the ones that share a file
 # of the repository on one).
-# The builds run four at a time: much of a newlib build is its configure
-# scripts, one process after another, and four keep two cores busy.
+# The builds run two at a time (BUILD_JOBS): on a 2-core machine four were
+# slower, as newlib's configure scripts spend their time starting processes.
 TEST_ARCHES := i386 amd64 arm arm64 riscv64
-BUILD_JOBS  ?= 4
+BUILD_JOBS  ?= 2
 TEST_JOBS   ?= 2
 
 test: deps

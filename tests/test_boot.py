@@ -322,10 +322,11 @@ def big_trace(path, size):
     return path
 
 
-@pytest.mark.parametrize("arch", ["arm", "riscv64"])
+@pytest.mark.parametrize("arch", ["arm", "arm64", "riscv64"])
 def test_trace_at_the_limit_arrives_whole(arch, tmp_path):
     """arm used to cut a big trace at the end of RAM and exit 0 with another
-    break; riscv64's -initrd must leave it room below QEMU's device tree."""
+    break (arm64 shares its hand-over blob); riscv64's -initrd must leave it
+    room below QEMU's device tree."""
     trace = big_trace(tmp_path / "max.trace", TRACE_MAX)
     host, want = host_replay(trace)
     assert host.returncode == 0 and want == ["a 0x0", "z 0x1000", "brk 0x101000"]
@@ -342,13 +343,13 @@ def test_trace_over_the_limit_refused_before_qemu(arch, tmp_path):
     assert "more than the limit of 67108864 (64 MiB) a trace may have" in p.stderr
 
 
-@pytest.mark.parametrize("arch", ["amd64", "arm"])
+@pytest.mark.parametrize("arch", ["amd64", "arm", "arm64"])
 def test_trace_over_the_limit_refused_by_the_image(arch, tmp_path):
     """Handed over past run-qemu.sh's check, the image refuses it with the host's words."""
     trace = big_trace(tmp_path / "over.trace", TRACE_MAX + 1)
     host, _ = host_replay(trace)
     assert host.returncode == 2
-    if arch == "arm":
+    if arch in ("arm", "arm64"):
         blob = tmp_path / "blob"
         blob.write_bytes(f"heaplab: trace={TRACE_MAX + 1}\n".encode() + trace.read_bytes())
         extra = ["-device", f"loader,file={blob},addr=0x48000000,force-raw=on"]
