@@ -3,9 +3,15 @@
 # keeps only the list, so such a build leaves the placement index out
 # (MEM_INDEX=0): every pool walks the list, as --list would. A student's
 # fit is the index's own search, so that build keeps the index.
+# MEM_REFS: the reference files a lab swaps out; MEM_SWAPPED: a student's, if any.
+MEM_REFS    := mem/alloc.c mem/free.c mem/fit.c
 MEM_FREE    ?= mem/free.c
 MEM_ALLOC   ?= mem/alloc.c
 MEM_FIT     ?= mem/fit.c
+MEM_SWAPPED := $(filter-out $(MEM_REFS),$(MEM_ALLOC) $(MEM_FREE) $(MEM_FIT))
+# $(call record,TEXT) as a recipe: writes TEXT into the target only when it
+# differs, so that what depends on the target is rebuilt only then.
+record = @echo '$(1)' | cmp -s - $@ || echo '$(1)' > $@
 MEM_INDEX   ?= $(if $(filter-out mem/free.c mem/alloc.c,$(MEM_FREE) $(MEM_ALLOC)),0,1)
 HOST_CC     ?= cc
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fno-omit-frame-pointer \

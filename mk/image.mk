@@ -33,8 +33,7 @@
 HEAP_SIZE ?= 0x4000000
 NOLOCK	  ?= 0
 GDBPORT	  ?= $(shell expr `id -u` % 5000 + 25000)
-IMG_LAB	  := $(filter-out mem/alloc.c mem/free.c mem/fit.c,$(MEM_ALLOC) $(MEM_FREE) $(MEM_FIT))
-IMG_OBJ	  := $(B)/$(ARCH)$(if $(IMG_LAB),-lab)$(if $(filter-out 0,$(NOLOCK)),-nolock)$(if $(filter-out 1,$(MEM_DEBUG)),-debug$(MEM_DEBUG))
+IMG_OBJ	  := $(B)/$(ARCH)$(if $(MEM_SWAPPED),-lab)$(if $(filter-out 0,$(NOLOCK)),-nolock)$(if $(filter-out 1,$(MEM_DEBUG)),-debug$(MEM_DEBUG))
 IMG	  := $(IMG_OBJ)$(if $(filter-out 0x4000000,$(HEAP_SIZE)),-heap$(HEAP_SIZE))
 KERNEL_ELF := $(IMG)/kernel.elf
 
@@ -74,11 +73,11 @@ IMAGE_CONFIG := $(CROSS_CC) $(IMAGE_CFLAGS) $(MEM_ALLOC) $(MEM_FREE) $(MEM_FIT)
 LINK_CONFIG  := $(IMAGE_LDFLAGS)
 $(IMG_OBJ)/config: heaplab-force
 	@mkdir -p $(@D)
-	@echo '$(IMAGE_CONFIG)' | cmp -s - $@ || echo '$(IMAGE_CONFIG)' > $@
+	$(call record,$(IMAGE_CONFIG))
 
 $(KERNEL_ELF).ldflags: heaplab-force
 	@mkdir -p $(@D)
-	@echo '$(LINK_CONFIG)' | cmp -s - $@ || echo '$(LINK_CONFIG)' > $@
+	$(call record,$(LINK_CONFIG))
 
 # newlib's headers come with its libc.a: build that before any object.
 $(IMG_OBJ)/%.o: %.c $(IMG_OBJ)/config | $(NEWLIB_LIBC)

@@ -38,7 +38,7 @@ LAB_PY     ?= /usr/bin/python3
 # The sources every lab shares, then the reference's (replay-ref) and the
 # student's build.
 LAB_BASE   := $(filter-out $(MEM_ALLOC) $(MEM_FREE) $(MEM_FIT),$(HOST_SRCS))
-LAB_REFS   := mem/alloc.c mem/free.c mem/fit.c
+LAB_REFS   := $(MEM_REFS)
 LAB_SRCS   := $(LAB_BASE) $(filter-out $(LAB_REF_$(LAB)),$(LAB_REFS)) $(LAB_FILE) lab/labrt.c
 # Two stamps say what $(LAB_B) was built for: lab-kind the lab and its flags
 # (every object and replay-ref), lab-file the student's file (its object).
@@ -71,11 +71,11 @@ lab-name:
 # gcc, cmocka).
 $(LAB_KIND): lab-force lab-deps lab-name
 	@mkdir -p $(@D)
-	@echo '$(LAB) $(LAB_CC) $(LAB_LINK)' | cmp -s - $@ || echo '$(LAB) $(LAB_CC) $(LAB_LINK)' > $@
+	$(call record,$(LAB) $(LAB_CC) $(LAB_LINK))
 
 $(LAB_STAMP): lab-force lab-deps lab-name
 	@mkdir -p $(@D)
-	@echo '$(abspath $(LAB_FILE))' | cmp -s - $@ || echo '$(abspath $(LAB_FILE))' > $@
+	$(call record,$(abspath $(LAB_FILE)))
 
 $(LAB_OBJ)/lab-file.o: $(LAB_FILE) $(LAB_HDRS) $(LAB_KIND) $(LAB_STAMP)
 	@mkdir -p $(@D)
