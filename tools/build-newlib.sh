@@ -49,14 +49,22 @@ newlib_unpack() {
 # underscored names (_write, _sbrk...) that arm's libc and kernel/newlib.c use.
 # Nothing links libm, so of libm only the objects that libc.a takes from it are
 # built (newlib_mathobjs): libc alone is about 60% of newlib's whole build.
+# Configure, its nine sub-configures and the recipes of the Makefiles they
+# write run under dash, which starts its subshells faster than bash: the
+# build spends most of its time starting processes, and takes a fifth less
+# (the same libc.a, instruction for instruction). A one-shot build keeps no
+# dependency files.
 newlib_build() {
 	unset MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL
 	nl=$out/obj/$triplet/newlib
+	CONFIG_SHELL=/bin/dash
+	[ -x "$CONFIG_SHELL" ] || CONFIG_SHELL=/bin/sh
+	export CONFIG_SHELL
 	cd "$out/obj" &&
-		"$src/configure" --target="$triplet" --prefix="$out/install" \
+		"$CONFIG_SHELL" "$src/configure" --target="$triplet" --prefix="$out/install" \
 			--disable-multilib --disable-nls \
 			--disable-newlib-supplied-syscalls \
-			--enable-newlib-io-long-long \
+			--enable-newlib-io-long-long --disable-dependency-tracking \
 			CC_FOR_TARGET="${cross}gcc $cflags" CFLAGS_FOR_TARGET="-UMISSING_SYSCALL_NAMES" \
 			AR_FOR_TARGET=${cross}ar RANLIB_FOR_TARGET=${cross}ranlib NM_FOR_TARGET=${cross}nm \
 			AS_FOR_TARGET="$as" LD_FOR_TARGET="$ld" MAKEINFO=true &&

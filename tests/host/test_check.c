@@ -273,6 +273,14 @@ static void test_corruption(void **state)
 	assert_non_null(strstr(msg, mem_strerror(c->want)));
 	snprintf(hex, sizeof hex, "0x%lx", (unsigned long)f.block);
 	assert_non_null(strstr(msg, hex));
+	if (err == MEM_EDIRTY) { // f.a: the offset of the first nonzero byte past the metadata
+		const unsigned char *b = (const unsigned char *)f.block;
+		uintptr_t i;
+
+		assert_true(f.a >= mem_meta(&mempool) && b[f.a] != 0 && f.b == b[f.a]);
+		for (i = mem_meta(&mempool); i < f.a; i++)
+			assert_int_equal(b[i], 0);
+	}
 }
 
 // The full check runs inside mem_alloc and mem_free when the pool is
