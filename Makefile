@@ -37,14 +37,23 @@ deps:
 # the commands docs/ quote, and what they print), on two workers
 # (python3-pytest-xdist; tests/conftest.py keeps the ones that share a file
 # of the repository on one).
-# The builds run two at a time (BUILD_JOBS): on a 2-core machine four were
+# The images build two at a time (BUILD_JOBS): on a 2-core machine four were
 # slower, as newlib's configure scripts spend their time starting processes.
+# host-test runs beside them from the start, its output kept in
+# $(B)/host-test.log and printed when the images are built: in one make it
+# waited for a job slot and ran last, alone (its fuzzers run one thread).
 TEST_ARCHES := i386 amd64 arm arm64 riscv64
 BUILD_JOBS  ?= 2
 TEST_JOBS   ?= 2
 
 test: deps
-	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) -Oline host host-test $(addprefix test-image-,$(TEST_ARCHES))
+	@mkdir -p $(B); \
+	$(MAKE) --no-print-directory host-test > $(B)/host-test.log 2>&1 & ht=$$!; \
+	$(MAKE) --no-print-directory -j$(BUILD_JOBS) -Oline $(addprefix test-image-,$(TEST_ARCHES)); \
+	st=$$?; wait $$ht; hs=$$?; \
+	echo "== make host-test (beside the images; $(B)/host-test.log)"; cat $(B)/host-test.log; \
+	if [ $$st != 0 ]; then echo "make test: an image did not build" >&2; exit $$st; fi; \
+	if [ $$hs != 0 ]; then echo "make test: host-test failed" >&2; exit $$hs; fi
 	$(PYTEST) -v -n $(TEST_JOBS) --dist loadgroup tests --ignore=tests/test_replay.py
 
 .PHONY: $(addprefix test-image-,$(TEST_ARCHES))
