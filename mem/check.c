@@ -63,20 +63,27 @@ static int fault(struct mem_fault *f, enum mem_err err, uintptr_t block, uintptr
 typedef uintptr_t __attribute__((may_alias)) heap_word;
 
 // first_dirty answers the address of the first nonzero byte in [p, e),
-// or 0; it reads a word at a time where it can. The sanitizers are not
-// asked to watch these reads, which cover every free byte after every
-// operation: the heap is not malloc's (the host maps its arena, so
-// AddressSanitizer's check could never fire) and each word read is aligned
-// by the loop, yet their checks made the host's checked builds (test_diff,
-// the graders) twice as slow.
+// or 0. It runs over every free byte after every operation of a checked
+// build, so it tests four words at a time (a load and an or each), and
+// only a group that is not zero is walked to name its first nonzero byte.
+// The sanitizers are not asked to watch these reads: the heap is not
+// malloc's (the host maps its arena, so AddressSanitizer's check could
+// never fire) and each word read is aligned by the loop, yet their checks
+// made the host's checked builds (test_diff, the graders) twice as slow.
 #define UNWATCHED __attribute__((no_sanitize("address", "undefined")))
 
 static UNWATCHED uintptr_t first_dirty(uintptr_t p, uintptr_t e)
 {
-	for (; p < e && (p & (sizeof(uintptr_t) - 1)) != 0; p++)
+	const uintptr_t w = sizeof(uintptr_t);
+	const heap_word *q;
+
+	for (; p < e && (p & (w - 1)) != 0; p++)
 		if (*(const unsigned char *)p != 0)
 			return p;
-	for (; e - p >= sizeof(uintptr_t); p += sizeof(uintptr_t))
+	for (q = (const heap_word *)p; p < e && e - p >= 4 * w; p += 4 * w, q += 4)
+		if ((q[0] | q[1] | q[2] | q[3]) != 0)
+			break;
+	for (; p < e && e - p >= w; p += w)
 		if (*(const heap_word *)p != 0)
 			break;
 	for (; p < e; p++)
