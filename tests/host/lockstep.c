@@ -48,8 +48,7 @@ void lockstep_fini(struct lockstep *ls)
 
 // first_other answers the offset of the first byte in [p, p+n) that is not
 // c, or n if there is none: one memcmp of the range against itself a byte
-// on says "all c" (as mem/check.c's zero test), and only a range that is
-// not is walked.
+// on says "all c", and only a range that is not is walked.
 static uintptr_t first_other(const unsigned char *p, uintptr_t n, unsigned char c)
 {
 	uintptr_t i;
