@@ -3,7 +3,7 @@
 // the console is the only file; everything else fails cleanly with errno
 // set.
 #include "kernel.h"
-#include "../mem/mem.h"
+#include "../include/heaplab.h"
 
 #include <errno.h>
 #include <reent.h>
@@ -81,7 +81,7 @@ void *_sbrk(ptrdiff_t incr)
 		v = (void *)kbrk_now();
 	} else if (incr < 0) {
 		v = newlib_shrink(n);
-	} else if (n == 0 || (at = kbrk_sbrk(n, PAGE_SIZE, 0, UINTPTR_MAX)) == MEM_BRK_FAIL) {
+	} else if (n == 0 || (at = kbrk_sbrk(n, PAGE_SIZE, 0, UINTPTR_MAX)) == HEAPLAB_BRK_FAIL) {
 		errno = ENOMEM;
 		v = (void *)-1;
 	} else {

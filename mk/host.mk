@@ -15,12 +15,13 @@ record = @echo '$(1)' | cmp -s - $@ || echo '$(1)' > $@
 MEM_INDEX   ?= $(if $(filter-out mem/free.c mem/alloc.c,$(MEM_FREE) $(MEM_ALLOC)),0,1)
 HOST_CC     ?= cc
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fno-omit-frame-pointer \
-	       -DMEM_DEBUG=$(MEM_DEBUG) -DMEM_INDEX=$(MEM_INDEX)
+	       -DHEAPLAB_DEBUG=$(MEM_DEBUG) -DHEAPLAB_INDEX=$(MEM_INDEX)
 HOST_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
-MEM_SRCS    := mem/mem.c $(MEM_ALLOC) $(MEM_FREE) mem/index.c $(MEM_FIT) mem/avl.c mem/check.c mem/brk.c mem/sys.c
+MEM_SRCS    := mem/mem.c $(MEM_ALLOC) $(MEM_FREE) mem/index.c $(MEM_FIT) mem/avl.c mem/check.c mem/brk.c
+RUNTIME_SRCS := runtime/sys.c # the seed's sys_alloc over one pool: a consumer of heaplab.h
 REPLAY_SRCS := replay/replay.c # the trace engine, over the allocator
-HOST_SRCS   := $(MEM_SRCS) $(REPLAY_SRCS) arch/host/host.c
-HOST_HDRS   := mem/mem.h mem/internal.h mem/avl.h mem/avl_augment.h replay/replay.h arch/host/host.h
+HOST_SRCS   := $(MEM_SRCS) $(RUNTIME_SRCS) $(REPLAY_SRCS) arch/host/host.c
+HOST_HDRS   := include/heaplab.h runtime/sys.h mem/internal.h mem/avl.h mem/avl_augment.h replay/replay.h arch/host/host.h
 
 $(B)/host/replay: tools/replay.c $(HOST_SRCS) $(HOST_HDRS)
 	@mkdir -p $(@D)

@@ -1,21 +1,29 @@
 // The seed's runtime interface, sysAlloc/sysFree/sysReserve, over the one
-// system pool `mempool`: lock, allocate, check, unlock, count.
-#include "internal.h"
+// system pool `mempool`: lock, allocate, check, unlock, count. A consumer
+// of heaplab.h, outside the library: the pool is this program's state.
+#include "sys.h"
 
 #include <stdio.h>
 
-// The system pool; the platform sets it up with mem_init. gdb's heap
-// commands look for it by this name.
-struct mem_pool mempool;
+struct heaplab_pool mempool;
+
+// stat_add counts through the platform's atomic add, or plainly without one.
+static void stat_add(uint64_t *stat, int64_t delta)
+{
+	if (mempool.ops->stat_add != NULL)
+		mempool.ops->stat_add(stat, delta);
+	else
+		*stat += (uint64_t)delta;
+}
 
 // sys_alloc answers n zeroed bytes (rounded to the granule) or NULL, and
 // adds n to *stat when it succeeds.
 void *sys_alloc(uintptr_t n, uint64_t *stat)
 {
-	void *p = mem_alloc(&mempool, n);
+	void *p = heaplab_alloc(&mempool, n);
 
 	if (p != NULL && stat != NULL)
-		mempool.ops->stat_add(stat, (int64_t)n);
+		stat_add(stat, (int64_t)n);
 	return p;
 }
 
@@ -29,19 +37,19 @@ void sys_free(void *p, uintptr_t n, uint64_t *stat)
 
 	if (p == NULL)
 		return;
-	err = mem_free(&mempool, p, n);
-	if (err != MEM_OK) {
+	err = heaplab_free(&mempool, p, n);
+	if (err != HEAPLAB_OK) {
 		snprintf(msg, sizeof msg, "sys_free(%p, 0x%lx): %s", p, (unsigned long)n,
-			 mem_strerror(err));
-		mem_fail(&mempool, msg);
+			 heaplab_strerror(err));
+		heaplab_fail(&mempool, msg);
 	}
 	if (stat != NULL)
-		mempool.ops->stat_add(stat, -(int64_t)n);
+		stat_add(stat, -(int64_t)n);
 }
 
 // sys_reserve answers n bytes of address space, here simply allocated (on
 // Plan 9 there is no reserving without committing).
 void *sys_reserve(uintptr_t n)
 {
-	return mem_alloc(&mempool, n);
+	return heaplab_alloc(&mempool, n);
 }
