@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # heaplab: a teaching-grade bare-metal memory allocator.
 #   make                 host programs and the image for ARCH
 #   make ARCH=i386|amd64|arm|arm64|riscv64   the image: build/ARCH/kernel.elf
@@ -25,6 +26,7 @@ include mk/hosttest.mk
 include mk/bench.mk
 include mk/lab.mk
 include mk/heapview.mk
+include mk/dist.mk
 
 host: $(B)/host/replay $(if $(filter 1,$(SAN)),$(B)/host-san/replay)
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # run-qemu.sh: boots a heaplab image in QEMU (TCG, no KVM) with the console
 # on stdout, and exits with the status the image reported. Run --help.
 set -u

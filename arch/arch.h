@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // What portable kernel code needs from the CPU: traps, atomics, interrupt
 // state, per-CPU identity, stacks and guard pages, the tick counter. Each
 // CPU port (arch/x86 for i386 and amd64, arch/arm, arch/riscv64)

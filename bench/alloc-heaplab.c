@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // heaplab under test: the real mem/ code over the host platform's
 // simulated break; its footprint is how far that break has moved. Built
 // twice: BENCH_INDEX=1 finds first fits through the placement index,

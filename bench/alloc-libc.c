@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A libc malloc under test, glibc's or jemalloc's (whichever the binary is
 // linked with): posix_memalign for page alignment, memset for zeroed memory,
 // since neither has an aligned calloc. foot-*.c say how big the heap is.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // newlib's nano-malloc under test: nano-mallocr.c as Debian's newlib-source
 // ships it, built for the host (bench/nano-shim.h), its sbrk moving the same
 // simulated break as heaplab's; its footprint is how far that break moved.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // heaplab benchmark: the allocator interface every backend supplies and the
 // trace the driver replays. Each build/bench/bench-NAME links one backend.
 #ifndef HEAPLAB_BENCH_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The benchmark driver: replays a trace, or runs the free-list scaling and
 // 1 MiB experiments, through the one allocator linked in (bench-NAME), and
 // prints key=value lines for bench/run.py.

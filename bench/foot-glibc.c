@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // glibc's footprint for the benchmark: the bytes its arenas took through
 // brk plus those it mmap'd for big blocks (mallinfo2), i.e. what it holds.
 #include <malloc.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // jemalloc's footprint for the benchmark: stats.resident, the pages it holds
 // for data, dirty unused pages and its own metadata (read after an epoch
 // refresh, as jemalloc's stats are cached).

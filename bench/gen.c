@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // build/bench/gen: writes the benchmark's workloads as replay-format traces,
 // the same bytes on every machine (a fixed-seed splitmix64, no libc rand).
 //   gen WORKLOAD      the trace on stdout        gen --list   the names

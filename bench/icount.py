@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """gdb script for make bench (gdb -batch -nx -x bench/icount.py): counts the
 guest instructions the image spends in replay_run, under -icount shift=0.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Trace loading for the benchmark: turns a replay-format trace into an
 // array of operations, once, before anything is measured.
 #include "bench.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Put in front of newlib's nano-mallocr.c (gcc -include) to build it for
 // the host: glibc's headers first, then nano's entry points renamed so that
 // they do not take over glibc's malloc, and its sbrk declared.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """QEMU figures for make bench: per image (i386, amd64, arm, arm64, riscv64, whichever
 builds), the wall time from QEMU's start to the image's verdict, and one
 trace replayed in the image under -icount shift=0, with the guest

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """make bench: runs the benchmark and prints its tables (markdown), also
 written to build/bench.md.
 

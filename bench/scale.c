@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The benchmark's two experiments: what alloc and free cost as the free
 // list grows (heaplab walks it, so cost should rise with its length), and
 // what freeing a 1 MiB block costs next to a plain memset of 1 MiB.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The in-image benchmark (make bench): one trace through heaplab's
 // allocator and then through newlib's malloc, each pass between two calls
 // of bench_mark, where a debugger on QEMU under -icount reads the guest's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The break's one owner in the kernel. Every client moves it here and
 // nowhere else: mem/'s pools (kmem_ops.sbrk), newlib's _sbrk, the trace
 // mode (its base, and the `sbrk` lines of a trace) and the self-test. Each

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Console output for the kernel: kprintf, panic and the run's exit line,
 // and the trap code's kprintf_nolock.
 // Lines are formatted with newlib's vsnprintf into a buffer and written

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A short demo for a newcomer: a few allocations and frees over a scratch
 // pool, printing the free list after each step, so that the split from
 // the top of a block and the merges can be watched on the console.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Naming a memory fault in the panic: a NULL dereference (page 0 is never
 // mapped) or a stack overflow (into a CPU's guard page), for the arch's
 // trap code, which knows the address and the kind of access.

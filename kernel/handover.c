@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The hand-over blob: how run-qemu.sh passes the command line and the
 // trace to an image on a board whose loader cannot (see handover_take).
 #include <string.h>

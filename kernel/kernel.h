@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Portable kernel declarations: console, panic, the brk handler, locks,
 // and the run's exit statuses.
 #ifndef HEAPLAB_KERNEL_H

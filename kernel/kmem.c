@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The kernel's platform for mem/: sbrk through the break's owner
 // (kernel/brk.c, a brk trap), the pool's spinlock, the arch's atomic add,
 // and panic.

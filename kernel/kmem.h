@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The kernel's side of the allocator: its heaplab_ops and small helpers that
 // the self-test, the demo and the trace mode share.
 #ifndef HEAPLAB_KMEM_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // kmain: what the image does once the arch has set up the machine. It
 // reads the command line, then runs the self-test and the demo, or, when
 // the image was handed a trace, replays it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Bringing up the other CPUs and running the stress test on all of them.
 // The boot CPU starts the others (arch_start_cpus), waits until every one
 // it started has reached mp_enter (MP_UP_MS at most, then it panics), opens

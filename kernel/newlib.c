@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // newlib's porting layer: the system calls libc expects. _sbrk moves the
 // same break as the allocator, through the break's owner (kernel/brk.c);
 // the console is the only file; everything else fails cleanly with errno

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The image's self-test: a table of named cases, each run over a scratch
 // pool at the current break (given back at the end of the case), then a
 // leak check, then one verdict line `N passed, M failed`.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // What the self-test's files share (selftest.c has the table and runs it):
 // T, which fails a case naming its file, line and condition, and the cases
 // kept in files of their own.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The self-test's interrupt cases: the timer ticks, and push_off (so every
 // spinlock) really masks it. Each case restores the interrupt state it
 // found before it judges, so that a failure leaves the next case a sane CPU.

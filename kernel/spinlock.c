@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Spinlocks, xv6 style: interrupts off while held (push_off/pop_off nest
 // per CPU), the holder (CPU and pc) recorded for debuggers, and misuse is
 // fatal: taking a lock this CPU holds (from an interrupt handler, that is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The SMP stress test: every CPU runs a random mix of sys_alloc, sys_free
 // and sys_reserve (CPU 0 mixes in newlib's malloc), checks that what it
 // gets is zeroed, stamps it with a tag unique to the CPU and allocation,

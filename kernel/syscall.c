@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The brk system call: the kernel side (sys_brk) and the dispatcher the
 // arch's trap handler calls. Its one caller is the break's owner,
 // kernel/brk.c, which every client of the break goes through.

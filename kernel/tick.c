@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The timer tick: every CPU's periodic interrupt, TICK_HZ a second, which
 // the board's timer raises (platform_timer_start) and the arch's trap code
 // hands to tick_interrupt.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Trace mode: replay a trace handed to the image through the system pool,
 // printing exactly what build/host/replay prints, with offsets from the
 // break where the replay starts. During the replay nothing but the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Lab 6 (docs/lab/6-alloc.md): your mem_allocl. `make lab LAB=alloc` builds
 // the host tools and tests with this file in place of mem/alloc.c; `make
 // grade LAB=alloc` grades it. The rounding and the counting are given; the

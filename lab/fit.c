@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Lab 7 (docs/lab/7-index.md): your mem_index_fit, the placement index's
 // first-fit search. `make lab LAB=index` builds the host tools and tests
 // with this file in place of mem/fit.c; `make grade LAB=index` grades it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Lab 3 (docs/lab/3-free.md): your mem_freel. `make lab` builds the host
 // tools and tests with this file in place of mem/free.c; `make grade`
 // grades it. The checks of the arguments are given; the rest is yours.

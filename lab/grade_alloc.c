@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The part checks `make grade LAB=alloc` runs on your mem_allocl (lab 6):
 // each case builds a heap from a picture, allocates once with your code
 // and checks one rule: which block first fit takes, an exact fit unlinked,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The part checks `make grade` runs on your mem_freel (lab 3): each case
 // builds a heap from a picture, frees one range with your code and checks
 // one rule: address order, coalescing, zeroing, or refusals and counters.

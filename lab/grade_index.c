@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The part checks `make grade LAB=index` runs on your mem_index_fit (lab
 // 7): trees of free blocks built by the reference free, searched with your
 // code for every size, and the nodes one search visits counted.

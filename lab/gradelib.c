@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The labs' part-check harness (see gradelib.h): pictures, the free list
 // as text, and one child process per case.
 #include "gradelib.h"

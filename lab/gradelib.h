@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // What the labs' part checks share (lab/grade_free.c, grade_alloc.c,
 // grade_index.c): heaps drawn as pictures, the free list spelled out, and
 // each case run in a child process of its own, so that a crash or a loop

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Linked into every lab program (mk/lab.mk wraps heaplab_alloc and heaplab_free
 // with it): an operation that runs LAB_OP_SECS of CPU time has looped, so
 // the program stops at once and says so; and no leak report at exit.

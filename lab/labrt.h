@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The lab programs' runtime (lab/labrt.c): how long one allocator
 // operation may run, and how a program stopped for looping says so.
 

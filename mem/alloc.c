@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Translated from the Go runtime's runtime/mem_plan9.go: Copyright (c) 2009
+// The Go Authors, BSD-style; the notice is in LICENSE.
 // mem_allocl: taking a block. Kept in a file of its own so that the lab
 // build (docs/lab) can swap in a student's version of it, as mem/free.c is.
 #include "internal.h"

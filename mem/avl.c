@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Augmented AVL tree (see avl.h): walking it in order. The changes that
 // rebalance it are inline, in avl_augment.h.
 #include "avl.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Augmented AVL tree: the balancing half of the placement index, generic
 // and apart from the allocator (as Linux keeps lib/rbtree.c apart from its
 // users). Nodes are embedded in the objects they index; nothing allocates

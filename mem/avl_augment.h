@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Augmented AVL tree, the rebalancing half (see avl.h): insertion,
 // removal and rebalancing with parent pointers, no recursion, and a user
 // callback that keeps a value per node computed from its subtree. Like

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // sbrk over a brk: the one step by which the owner of a break (the kernel's
 // kernel/brk.c, the host's arch/host/host.c) hands bytes to its clients.
 //

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Translated from the Go runtime's runtime/mem_plan9.go: Copyright (c) 2009
+// The Go Authors, BSD-style; the notice is in LICENSE.
 // The allocator's full invariant walk (the seed's memCheck, completed: it
 // also checks the last block) and the words for every error it can name.
 #include "internal.h"
@@ -140,12 +143,15 @@ static int check_block(struct heaplab_pool *pool, const struct heaplab_hdr *b, u
 int mem_checkl(struct heaplab_pool *pool, struct heaplab_fault *f)
 {
 	const struct heaplab_hdr *b;
-	uintptr_t brk = pool->bloc != 0 ? pool->bloc : pool->start, nfree = 0, steps = 0, max;
+	uintptr_t brk = pool->bloc != 0 ? pool->bloc : pool->start, nfree = 0, steps = 0, max, g;
 	int err;
 
 	mem_assert_locked(pool, "mem_checkl: lock not held");
-	// Blocks are at least a granule apart, so more steps than that is a loop.
-	max = (pool->end - pool->start) / pool->granule + 1;
+	// Blocks are at least a granule apart, so more steps than that is a loop
+	// (the granule is a power of two: shifts, no division routine).
+	for (max = pool->end - pool->start, g = pool->granule; g > 1; g >>= 1)
+		max >>= 1;
+	max++;
 	for (b = pool->freelist; b != NULL; b = b->next) {
 		if (++steps > max)
 			return fault(f, HEAPLAB_ELOOP, (uintptr_t)b, 0, steps); // a backstop
@@ -174,15 +180,34 @@ int heaplab_check(struct heaplab_pool *pool, struct heaplab_fault *f)
 	return err;
 }
 
-// digits writes v in base (10 or 16) into the end of tmp and answers where
-// the digits start.
-static char *digits(char *end, unsigned long v, unsigned base)
+// hex and dec write v into the end of a buffer and answer where its digits
+// start. Neither divides: at -Os a compiler calls a division routine from
+// libgcc for a constant divisor on some targets (arm's __aeabi_uidiv),
+// which a kernel may not link.
+static char *hex(char *end, unsigned long v)
 {
 	do {
-		*--end = "0123456789abcdef"[v % base];
-		v /= base;
+		*--end = "0123456789abcdef"[v & 15];
+		v >>= 4;
 	} while (v != 0);
 	return end;
+}
+
+static char *dec(char *end, unsigned long v)
+{
+	unsigned long pow[24];
+	char *s;
+	int k = 0, i;
+
+	for (pow[0] = 1; pow[k] <= (unsigned long)-1 / 10 && pow[k] * 10 <= v; k++)
+		pow[k + 1] = pow[k] * 10;
+	s = end - (k + 1); // k + 1 digits
+	for (i = k; i >= 0; i--) { // the digit of pow[i]: how often it fits in v
+		s[k - i] = '0';
+		for (; v >= pow[i]; v -= pow[i])
+			s[k - i]++;
+	}
+	return s;
 }
 
 // fmt is the little of snprintf the fault lines need (%s, %lx, %ld), so
@@ -207,11 +232,11 @@ static int fmt(char *buf, size_t len, const char *f, ...)
 				;
 		} else if (*++f == 'x') { // %lx
 			end = tmp + sizeof tmp;
-			s = digits(end, va_arg(ap, unsigned long), 16);
+			s = hex(end, va_arg(ap, unsigned long));
 		} else { // %ld
 			v = va_arg(ap, long);
 			end = tmp + sizeof tmp;
-			s = digits(end, v < 0 ? 0UL - (unsigned long)v : (unsigned long)v, 10);
+			s = dec(end, v < 0 ? 0UL - (unsigned long)v : (unsigned long)v);
 			if (v < 0)
 				*(char *)--s = '-';
 		}

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // mem_index_fit: the placement index's first-fit search, one descent of
 // the tree (mem/index.c has the theory). Kept in a file of its own so that
 // the lab build (docs/lab, the index lab) can swap in a student's version.

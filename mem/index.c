@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The placement index: the seed's first fit in O(log n). The free blocks
 // are kept twice, in the seed's address-sorted list and in an AVL tree by
 // address, and both always hold the same blocks in the same order.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The allocator's own pieces, for mem/*.c and for the lab's files that
 // replace one of them (lab/free.c stands in for mem/free.c, lab/alloc.c
 // for mem/alloc.c, lab/fit.c for mem/fit.c): not part of the interface the

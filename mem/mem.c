@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Translated from the Go runtime's runtime/mem_plan9.go: Copyright (c) 2009
+// The Go Authors, BSD-style; the notice is in LICENSE.
 // Free-list allocator: first fit, split from the top, coalescing free.
 // A C rendering of Go's runtime/mem_plan9.go (Feb 2015), with its latent
 // bugs fixed; placement is the seed's, address for address.

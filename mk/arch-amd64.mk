@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The amd64 port (ARCH=amd64): the host gcc; a 32-bit multiboot entry
 # switches to long mode. QEMU's multiboot loader refuses ELF64, so it boots
 # build/amd64/kernel32.elf, an elf32-i386 copy of the ELF64 kernel.elf

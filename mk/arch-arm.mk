@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The 32-bit ARM port (ARCH=arm): Debian's arm-none-eabi-gcc for ARMv7-A in
 # ARM state, soft-float, against Debian's prebuilt newlib: the multilib that
 # matches these flags (thumb/v7-a/nofp). QEMU's -kernel boots kernel.elf.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The 64-bit ARM port (ARCH=arm64): Debian's aarch64 Linux cross gcc, used
 # freestanding, for ARMv8.0-A, against newlib built here from Debian's
 # newlib-source (mk/newlib.mk). QEMU's -kernel boots kernel.elf on

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The i386 port (ARCH=i386): the host gcc in 32-bit mode for i686; QEMU's
 # multiboot loader boots build/i386/kernel.elf itself. newlib comes from
 # mk/newlib.mk.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The riscv64 port (ARCH=riscv64): Debian's riscv64-unknown-elf-gcc for
 # RV64IMAC (soft-float, the lp64 ABI) on QEMU's virt board, in M-mode with
 # no firmware (-bios none). The kernel is linked at 0x80000000, above the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # make bench: heaplab against glibc, jemalloc and newlib's nano-malloc on the
 # same traces (bench/), then the QEMU figures; tables on stdout and in
 # $(B)/bench.md. Included by the top Makefile after mk/host.mk.

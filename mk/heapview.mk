@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The interactive heap viewer (docs/heapview.md): one self-contained HTML
 # page per replay or gdb snapshot. Included by the top Makefile.
 #   make heapview TRACE=file [PAGE=bytes] [HEAP=bytes] [OUT=file.html]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # MEM_FREE, MEM_ALLOC, MEM_FIT: the lab swaps in a student's mem_freel,
 # mem_allocl or mem_index_fit here (docs/lab). A student's free or alloc
 # keeps only the list, so such a build leaves the placement index out

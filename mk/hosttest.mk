@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Host tests of the allocator core (make host-test): cmocka unit tests, the
 # differential test against a model, the replay tool's tests (also over the
 # sample traces with the sanitizer build, build/host-san/replay) and a
@@ -10,7 +11,7 @@ FUZZ_TIME   ?= 600
 PYTEST      ?= /usr/bin/python3 -m pytest
 HT          := tests/host
 HT_DEPS     := $(HOST_SRCS) $(HOST_HDRS) $(wildcard $(HT)/*.h)
-HT_CMOCKA   := $(B)/host/test_mem $(B)/host/test_check $(B)/host/test_fault
+HT_CMOCKA   := $(B)/host/test_mem $(B)/host/test_check $(B)/host/test_fault $(B)/host/test_api
 HT_MODEL    := $(HT)/lockstep.c $(HT)/model.c
 FUZZ_CORPUS := $(B)/host/fuzz-corpus
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The bare-metal image, for ARCH=i386|amd64|arm|arm64|riscv64 (make image): kernel/, mem/
 # and the port's boot/ and arch/ code, linked with newlib into
 # build/$(ARCH)/kernel.elf, with its objdump -S listing kernel.asm beside it
@@ -58,7 +59,7 @@ IMAGE_SRCS  := $(KERNEL_SRCS) $(MEM_SRCS) $(RUNTIME_SRCS) $(REPLAY_SRCS) $(ARCH_
 IMAGE_OBJS  := $(patsubst %,$(IMG_OBJ)/%.o,$(basename $(IMAGE_SRCS)))
 IMAGE_CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
 		-Wall -Wextra -Werror -g -O2 -fno-omit-frame-pointer -DHEAPLAB_DEBUG=$(MEM_DEBUG) -DHEAPLAB_INDEX=$(MEM_INDEX) \
-		-DNOLOCK=$(NOLOCK) $(NEWLIB_CPPFLAGS) -Ikernel -Imem -Iarch -Iplatform \
+		-DNOLOCK=$(NOLOCK) $(NEWLIB_CPPFLAGS) -Ikernel -Iarch -Iplatform \
 		-Iplatform/$(PLATFORM) $(ARCH_CFLAGS)
 IMAGE_LDFLAGS := $(ARCH_LDFLAGS) -nostdlib -static -T linker/$(ARCH).ld \
 		 -Wl,--defsym=HEAP_SIZE=$(HEAP_SIZE)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The labs (docs/lab): the host programs built with a student's file in
 # place of one of mem/'s, the graders, the self-checks and the heap
 # pictures. Included by the top Makefile.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # newlib's libc for the images that build their own (make newlib): i386 and
 # amd64 with the host gcc, arm64 with Debian's aarch64 Linux cross gcc used
 # freestanding, riscv64 with Debian's riscv64-unknown-elf-gcc, which comes

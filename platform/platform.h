@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // What portable kernel code needs from the board around the CPU: the
 // console, the way a run ends, and the timer that ticks. Each platform
 // implements all of it: platform/pc (the PC that qemu-system-i386 and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Trace replay engine, shared by build/host/replay and the image.
 //
 // A trace is lines of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Trace replay: runs an allocation trace through a pool and prints what
 // each operation got. The same code runs in build/host/replay and in the
 // image's trace mode, so both print the same lines for the same trace.

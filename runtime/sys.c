@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The seed's runtime interface, sysAlloc/sysFree/sysReserve, over the one
 // system pool `mempool`: lock, allocate, check, unlock, count. A consumer
 // of heaplab.h, outside the library: the pool is this program's state.

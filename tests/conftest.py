@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # make test runs pytest on two workers (python3-pytest-xdist, --dist
 # loadgroup). Most tests own what they touch: a tmp_path, their own port, a
 # build/ARCH* directory that only they change (mk/image.mk gives NOLOCK=1 and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The seed's allocator, transliterated line by line from Go's
 runtime/mem_plan9.go (Feb 2015, the seed document) into Python, over a
 simulated break: an independent oracle for placement. Headers live in a dict

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Boot tests (make boot-test): each image boots in QEMU (TCG) through
 # run-qemu.sh, passes its self-test, and replays every sample trace with
 # the very lines build/host/replay prints. Run with Debian's pytest:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Tests of the labs' self-checks (tools/checklab.py, `make check-lab N=2|4|5`):
 # right answers are right, wrong ones wrong and blank ones blank, each with
 # the exit status it documents; the answers follow the programs' output (a

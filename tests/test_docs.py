@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The docs test: runs the commands that docs/lab/*.md and docs/gdb.md quote
 # and checks that what they say the commands print is what they print.
 # Run with /usr/bin/python3 -m pytest tests/test_docs.py (after `make test`
@@ -46,7 +47,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-DOCS = sorted((REPO / "docs" / "lab").glob("*.md")) + [REPO / "docs" / "gdb.md"]
+DOCS = sorted((REPO / "docs" / "lab").glob("*.md")) + [REPO / "docs" / "gdb.md", REPO / "README.md"]
 TIMEOUT = 180  # seconds for one session
 MARK = re.compile(r"^\s*<!-- doc-test: (\w[\w-]*) ([^>]*?) -->\s*$")
 FENCE = re.compile(r"^(\s*)```")

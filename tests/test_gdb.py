@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Tests for the gdb heap commands (tools/gdb/heaplab.py): on the host replay
 # and, for each image that builds, through QEMU's gdb stub. Run with
 # /usr/bin/python3 -m pytest tests/test_gdb.py; the sample traces are the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Tests of the labs' grader (tools/grade.py, `make grade LAB=free|alloc|index`):
 # our own free, alloc and fit score full marks, and mutants of them lose the
 # points of the rule they break, and only those. Run with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Tests of tools/heapmap.py: render traces and check what the pictures hold
 # (the SVG's bars, free blocks and break, placed where the replay says), the
 # --step view of a split and of a merge, and the errors for a trace and an

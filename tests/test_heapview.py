@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Tests of the heap viewer (tools/heapview.py, make heapview) in a real
 # browser: Debian's headless chromium driven through chromium-driver and
 # python3-selenium (tools/deps.sh browser). Run with /usr/bin/python3 -m pytest.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Tests of the kernel base's safe defaults (issue 16): the gdb stub on the
 # loopback address and a per-user port, the heap bounded by RAM, guarded
 # memory that names the fault, one self-test case run alone, and real

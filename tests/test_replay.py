@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Tests of build/host/replay, the trace tool (issue 2).
 
 Run with /usr/bin/python3 -m pytest tests/test_replay.py after `make host`.

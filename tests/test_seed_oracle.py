@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Random valid traces, replayed by the seed's own algorithm (tests/seed.py, a
 line-by-line port of mem_plan9.go) and by build/host/replay and each image:
 every address, the free list and the break must agree. Also traces with

@@ -49,7 +49,7 @@ def read(rel):
 
 
 def public_functions(header):
-    return set(re.findall(r"\b(heaplab_\w+)\s*\(", header))
+    return set(re.findall(r"^(?!\s*//)[^(\n]*?\b(heaplab_\w+)\s*\(", header, re.M))
 
 
 def version(header):

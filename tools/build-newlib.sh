@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Builds newlib's libc for one target from Debian's newlib-source: x86 with the host gcc
 # (Debian has no *-elf cross compiler for it), arm64 with Debian's aarch64-linux-gnu-gcc
 # used freestanding (nor one for it), riscv64 with Debian's riscv64-unknown-elf-gcc

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 # checklab: the self-checks of labs 2, 4 and 5 (`make check-lab N=2|4|5`).
 # Reads a student's answers from lab/answers-N.txt and checks each against
 # the value worked out here from what the programs print now: the replay's

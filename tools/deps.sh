@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Installs the Debian packages heaplab needs, when missing.
 #   tools/deps.sh GROUP...   groups: host x86 arm arm64 riscv64 gdb bench plot browser all
 # As root it runs apt-get; otherwise it prints the exact command and fails.

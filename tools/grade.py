@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 # The graders of the allocator labs (docs/lab), in the manner of 6.1810's
 # grade scripts: builds the host programs with the student's file in place
 # of one of mem/'s, runs them, and prints a score per part, then the total.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 # heapmap: draws a replayed allocation trace as a picture of the heap, from
 # the trace and what build/host/replay (or an image's trace mode) printed.
 # Run with Debian's python3 and python3-matplotlib (tools/deps.sh plot).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // heapview's page: draws one step of the model tools/heapview.py embeds
 // (the heap to scale before and after the operation, the free list as
 // boxes and arrows) and steps with a slider and the arrow keys. No library.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 # heapview: writes one self-contained HTML page that steps through a replay
 # (from `build/host/replay --steps`) or shows a gdb `heap dump` snapshot.
 # Plain Python 3; the page is hand-written JS and SVG (tools/heapview.js).

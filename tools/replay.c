@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // build/host/replay: replays an allocation trace through the real mem/ code
 // over a fresh simulated heap, printing what the image's trace mode prints.
 #include "../arch/host/host.h"

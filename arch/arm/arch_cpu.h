@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // 32-bit ARM's part of struct cpu (kernel/kernel.h, the field arch). The
 // CPU's id is MPIDR's Aff0 (smp.c); its stacks are picked by it
 // (boot/arm/start.S).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // 32-bit ARM (ARMv7-A, QEMU virt): processor modes, the trap frame the
 // vector stubs build, coprocessor accessors and the virt board's layout.
 #ifndef HEAPLAB_ARM_H

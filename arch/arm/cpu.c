@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // 32-bit ARM CPU primitives for portable code: the system call stub, the
 // 64-bit atomic add, the interrupt mask (CPSR.I: IRQs; FIQs stay masked),
 // the tick counter and the idle loop. The spinlock's halves are in spin.S.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The 32-bit ARM MMU: 1 MiB sections mapping the virt board 1:1 (small
 // pages where the stacks' guard pages are, which stay unmapped), so that
 // RAM is Normal memory (with the MMU off every data access is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // 32-bit ARM semihosting: the debugger-call interface QEMU implements,
 // which the virt board uses to end the run with a status (board.c).
 #include "arm.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // 32-bit ARM's firmware call (ARM DEN 0028, SMCCC): function id in r0,
 // arguments in r1-r3, the answer in r0. The firmware may clobber r1-r3;
 // it keeps the rest.

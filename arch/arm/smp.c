@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // 32-bit ARM multiprocessing: which CPU this is, and starting the others
 // with PSCI CPU_ON at arm_secondary (boot/arm/start.S), which gives each
 // its own stacks, the vectors and the boot CPU's page table, then mp_enter.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // 32-bit ARM spinlock primitives (arch/arch.h): the lock word is 0 when
 // free and 1 when held, taken with ldrex/strex. The lock needs the MMU on:
 // exclusives are only architected on Normal memory (arch/arm/mmu.c).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The first C code on 32-bit ARM: arm_start, called by _start
 // (boot/arm/start.S) with the stacks set, .bss cleared, the vectors and
 // the MMU on. It sets up the console, takes the command line and the trace

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // 32-bit ARM fault reports: what the vector stubs (vectors.S) call for an
 // undefined instruction, an abort, an FIQ (never unmasked) or a stray svc.
 // Each prints the mode, the faulting pc and address, the status registers

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The 32-bit ARM exception vectors (VBAR points here) and their entry
 // stubs: the brk system call's `svc 0` fast path, the IRQ (the timer's
 // tick), and the faults, which save the interrupted context as a struct

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // 64-bit ARM (ARMv8-A, AArch64, QEMU virt): exception levels, the trap
 // frame the vector stubs build, system-register accessors and the stacks.
 // The virt board's memory map, UART and firmware calls are shared with the

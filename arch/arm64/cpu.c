@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // 64-bit ARM CPU primitives for portable code: the 64-bit atomic add, the
 // interrupt mask (DAIF.I: IRQs; FIQs, SErrors and debug stay masked), the
 // tick counter and the idle loop. The system call's trap is in vectors.S

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The two instructions the virt board's code (platform/qemu-virt-arm)
 // needs from the 64-bit CPU: the semihosting trap and the firmware call.
 #include "arm64.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The 64-bit ARM MMU: an identity map of the virt board's first 2 GiB with
 // 4 KiB granules, 2 MiB blocks and small pages only where the kernel
 // stacks' guard pages are, which stay unmapped; so is the first 2 MiB

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // 64-bit ARM multiprocessing: which CPU this is, and starting the others
 // with PSCI CPU_ON (the board's psci_start_cpus) at arm64_secondary
 // (boot/arm64/start.S), which gives each its own stacks, the vectors and

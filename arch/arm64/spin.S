@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // 64-bit ARM spinlock primitives (arch.h): the lock word is 0 when free
 // and 1 when held, taken with the exclusives ldaxr/stxr (ARMv8.0 has no
 // LSE atomics, and the build asks for none). The lock needs the MMU on:

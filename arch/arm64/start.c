@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The first C code on 64-bit ARM: arm64_start, called by _start
 // (boot/arm64/start.S) with the stacks set, .bss cleared, the vectors and
 // the MMU on. It sets up the board's console, takes the command line and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The 64-bit ARM generic timer's virtual timer (CNTV), the tick's source:
 // each CPU has its own, which compares CNTVCT_EL0 (arch_ticks) with a
 // deadline (CNTV_CVAL_EL0); once the count passes it, its interrupt line (a

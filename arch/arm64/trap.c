@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // 64-bit ARM traps: arm64_trap, which every vector stub (vectors.S) calls,
 // serves the brk system call and the IRQ (the tick, through the board's
 // GIC code), and reports everything else (an abort, an undefined

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The 64-bit ARM exception vectors (VBAR_EL1 points here), their common
 // entry, which saves the interrupted context as a struct arm64_trapframe
 // on the CPU's trap stack (SP_EL1) and calls arm64_trap, and the caller's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Host platform for mem/: the break is a variable over an mmap'd arena, and
 // host_sbrk its one owner; the lock a flag that panics on misuse, the
 // atomic add a builtin.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The host platform for the allocator core: a simulated break over an
 // arena from mmap, a flag lock that catches misuse, and a panic hook.
 #ifndef HEAPLAB_HOST_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // riscv64's part of struct cpu (kernel/kernel.h, the field arch). The
 // hart's id is mhartid (cpu.c); its stacks are picked by it (boot/riscv64/
 // start.S).

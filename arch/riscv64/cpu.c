@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // riscv64 CPU primitives for portable code: the system call stub, the
 // 64-bit atomic add, the interrupt mask (mstatus.MIE: every interrupt the
 // hart has enabled in mie), which hart this is, the tick counter and the

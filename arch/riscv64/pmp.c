@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // riscv64 guarded memory: physical memory protection (PMP) entries that
 // deny every access to page 0, so that a NULL dereference faults, and to
 // the guard page below every hart's kernel stack, so that an overflow

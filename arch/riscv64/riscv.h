@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // RISC-V (RV64IMAC, machine mode): the CSRs heaplab uses, the trap frame
 // the trap entry builds, the stacks, and the boot code's C entry points.
 #ifndef HEAPLAB_RISCV_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // riscv64 multiprocessing. With -bios none QEMU starts every hart at once
 // at _start (boot/riscv64/start.S); all but hart 0 wait in riscv_secondary
 // until arch_start_cpus releases them, then run mp_enter. A waiting hart

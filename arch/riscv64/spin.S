@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // riscv64 spinlock primitives (arch/arch.h): the lock word is 0 when free
 // and 1 when held, swapped in with the A extension's amoswap.w.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The first C code on riscv64: riscv_start, called by _start (boot/
 // riscv64/start.S) on hart 0 with its stacks, the trap vector and the PMP
 // guards set and .bss cleared. It sets up the console, takes the command

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // riscv64 traps (trapasm.S saves the frame): the brk system call's ecall
 // and the machine timer's interrupt (the tick), handled and returned from,
 // and everything else, which is a fault here: it prints the cause, the pc,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The riscv64 trap entry (mtvec, direct mode): every trap, the brk system
 // call's ecall and the faults alike, saves the interrupted context as a
 // struct riscv_trapframe on this hart's trap stack and calls riscv_trap

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // x86's part of struct cpu (kernel/kernel.h, the field arch): what each
 // CPU keeps for itself. %gs points at the CPU's own struct cpu (percpu.c),
 // whose first field is its id, so arch_cpu_id is one load.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The small x86 primitives of arch/arch.h: interrupt state and the atomic
 // 64-bit add.
 #include "x86.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The flat GDT every x86 CPU loads (boot/x86): a null descriptor, the
 // kernel code segment (32-bit on i386, 64-bit on amd64), the kernel data
 // segment, on i386 a per-CPU data segment for each CPU's %gs, which

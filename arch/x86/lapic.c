@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The local APIC, through its registers in memory (0xfee00000 under QEMU,
 // in the last GiB below 4 GiB that mmu.c maps uncached), where each CPU
 // sees its own: turning it on on every CPU, its timer (the tick's source,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // x86 paging, i386 and amd64 alike: one identity map of the first 4 GiB in
 // big pages (x86_pd, see <width.h>), except [0, _heap_start), the kernel's
 // image, which is mapped with 4 KiB pages so that page 0 (NULL) and the

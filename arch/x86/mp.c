@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // x86 multiprocessing: which CPU this is, and starting the others. The
 // ACPI MADT lists the CPUs (acpi.c); the boot CPU starts them one at a
 // time with INIT, startup, startup through its local APIC (lapic.c), at

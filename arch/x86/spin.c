@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // x86 halves of the spinlock and the idle loop: xchg to take the lock
 // (a locked operation, a full barrier), a plain store to release it (x86
 // keeps stores in order), pause while spinning, rdtsc for spin time.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The first C code on x86: x86_start, called by the boot entry (boot/x86)
 // with the multiboot magic and boot info. It sets up this CPU, the console
 // and the traps, has the board take the command line and the trace module

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The IDT and the C half of every trap (trapasm.S is the other): a system
 // call goes to syscall_dispatch, the local APIC timer's interrupt to
 // tick_interrupt, a CPU exception ends the run via panic, which names a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The trap vectors, included by the i386 and amd64 trapasm.S: each
 // vector's stub pushes an error code (0 when the CPU pushes none) and its
 // number, then jumps to the file's alltraps, or for an interrupt (which

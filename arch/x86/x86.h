@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Shared x86 declarations (i386 and amd64): segment selectors, control
 // register bits, port I/O, and what the files of arch/x86 give each other.
 // The per-width half (trap frame, gate layout) is <width.h>, picked by the

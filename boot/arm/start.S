@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The 32-bit ARM entry points: QEMU's -kernel jumps to _start, at the start
 // of the image, on the boot CPU; PSCI CPU_ON starts every other CPU at
 // arm_secondary. Both come in SVC mode (HYP with -M virt,virtualization=on)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The 64-bit ARM entry points: QEMU's -kernel jumps to _start, at the
 // start of the image, on the boot CPU; PSCI CPU_ON starts every other CPU
 // at arm64_secondary. Both come with the MMU off and do the least they

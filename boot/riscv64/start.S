@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The riscv64 entry point. With -bios none, QEMU's reset code starts every
 // hart at once at 0x80000000, where linker/riscv64.ld puts _start, in
 // M-mode with a0 = the hart's id (mhartid) and a1 = the device tree's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The i386 entries. A multiboot loader jumps to _start in 32-bit protected
 // mode, paging and interrupts off, the magic in %eax and the boot info's
 // address in %ebx, with no GDT we may rely on. Load ours, take the boot

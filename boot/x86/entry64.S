@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The amd64 entry. A multiboot loader jumps to _start in 32-bit protected
 // mode, paging and interrupts off, the magic in %eax and the boot info's
 // address in %ebx. In 32-bit code: take the boot stack, clear .bss, build

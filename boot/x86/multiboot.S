@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The multiboot (v1) header: the linker script puts it first in .text, well
 // inside the image's first 8 KiB where a loader looks for it.
 #include "multiboot.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The boot stack, BOOT_STACK_SIZE bytes in .bss above a guard page, on
 // which the x86 entry (entry32.S, entry64.S) runs x86_start and everything
 // after it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The other CPUs' first steps, on i386 and amd64 alike. arch/x86/mp.c
 // copies this code to X86_TRAMPOLINE, below 1 MiB, and a startup IPI
 // starts a CPU there in real mode (CS = X86_TRAMPOLINE >> 4, IP = 0),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The ACPI tables, as far as starting the other CPUs needs them: the RSDP
 // (in the EBDA's first KiB, else in the BIOS area 0xe0000..0xfffff), then
 // the XSDT (ACPI 2.0 and later) or the RSDT, then the MADT ("APIC"), which

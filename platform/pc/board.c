@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The PC's board services: ending the run through QEMU's isa-debug-exit
 // device, and masking the legacy 8259 PICs.
 #include "x86.h"

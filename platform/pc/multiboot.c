@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The multiboot hand-over on the PC: what QEMU's -kernel loader (or GRUB)
 // passes in its boot information, taken out of the loader's hands before
 // anything uses the heap.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Multiboot (version 1) constants and the boot information a multiboot
 // loader (QEMU's -kernel, GRUB) hands the kernel. Included from assembly.
 #ifndef HEAPLAB_MULTIBOOT_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The PC board (platform/pc): what QEMU's i386 and x86_64 machines put
 // around the CPU, as arch/x86 uses it. The CPU's own parts (paging, the
 // GDT and IDT, the local APIC, per-CPU state) are arch/x86/x86.h.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Delays on the PIT's channel 2 (the speaker's, gated through port 0x61),
 // which counts at 1.193182 MHz whatever the CPU's speed and needs no
 // interrupt: in mode 0 its output, readable as port 0x61 bit 5, goes high

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The x86 console: COM1 (the 16550 UART at 0x3f8), 115200 8N1, polled,
 // interrupts off. QEMU connects it to stdio.
 #include "x86.h"

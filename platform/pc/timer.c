@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The PC's tick: each CPU's local APIC timer (arch/x86/lapic.c) in
 // periodic mode on vector T_TIMER. Its rate is the bus clock's, which the
 // PC does not tell, so the boot CPU measures it once against the PIT

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The virt board's way to end a run: a semihosting call that carries the
 // status, and QEMU exits with it. The trap is the CPU port's arm_semihost.
 #include <string.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The virt board's boot information: the hand-over blob run-qemu.sh loads
 // at VIRT_HANDOVER (kernel/handover.c reads it), bounded by the end of RAM.
 #include "virt.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The GICv2 of QEMU virt ("arm,cortex-a15-gic" in its device tree: the
 // distributor at 0x08000000, the CPU interfaces at 0x08010000), as far as
 // the tick needs it: the virtual timer's PPI enabled on every CPU, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The virt board's console: the PL011 UART at 0x09000000, polled (no
 // interrupts), transmit only.
 #include <stdint.h>

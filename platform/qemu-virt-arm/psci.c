@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // PSCI on the virt board: the firmware interface that powers CPUs on,
 // through the conduit the device tree's /psci node names ("hvc" on QEMU
 // virt, "smc" with -M virt,virtualization=on, where QEMU plays the secure

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // QEMU's virt board for ARM (platform/qemu-virt-arm), shared by the arm
 // and arm64 ports: its memory map, the PL011 UART, PSCI (the firmware that
 // powers CPUs on) and the semihosting calls that end a run. The CPU port

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The riscv64 virt board's exit: the test device (QEMU's sifive_test at
 // 0x100000), whose one register ends the run when written: 0x5555 passes
 // (QEMU exits 0), (code << 16) | 0x3333 fails with code (QEMU exits code).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The riscv64 virt board's boot information: the device tree QEMU hands
 // the kernel (fdt.c reads it) gives the command line (-append), the trace
 // (-initrd), the harts and the timer's frequency; the heap and the trace

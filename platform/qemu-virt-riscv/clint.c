@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The riscv64 virt board's CLINT (SiFive's core-local interruptor, which
 // QEMU models as an ACLINT): per hart, a 32-bit msip register, whose bit 0
 // is that hart's machine software interrupt, the inter-hart signal that

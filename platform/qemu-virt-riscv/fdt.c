@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Reading the device tree QEMU hands the kernel (a1 at reset): the
 // command line and the trace (-append and -initrd, in /chosen), how many
 // harts there are and the timer's frequency (/cpus), and the end of RAM

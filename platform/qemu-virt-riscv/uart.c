@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The riscv64 virt board's console: the NS16550A UART at 0x10000000,
 // polled (no interrupts), transmit only. Its registers are bytes.
 #include "virt.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // QEMU's virt board for riscv64 (qemu-system-riscv64 -M virt -bios none):
 // the memory map heaplab uses, and the board's services for arch/riscv64.
 #ifndef HEAPLAB_VIRT_H

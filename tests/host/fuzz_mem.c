@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // libFuzzer target: decodes bytes into allocator operations, good and bad,
 // over a small arena, and runs them through mem/ and the model in lockstep
 // (lockstep.h), with the placement index or the list walk as the first

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // libFuzzer target over the trace parser and the replay engine: the input
 // is a trace (raw bytes, or built from bytes), replayed over a small heap,
 // and the output is read back and checked line by line.

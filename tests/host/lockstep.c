@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The lockstep harness (see lockstep.h). Every live allocation is filled
 // with its own tag byte, so a refused free that zeroed memory, or two
 // allocations sharing bytes, shows up when the block is freed.

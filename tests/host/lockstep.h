@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Runs mem/ and the model (model.h) side by side over one fresh arena and
 // compares them after every operation; used by test_diff and fuzz_mem.
 #ifndef HEAPLAB_LOCKSTEP_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The page-bitmap model of mem/'s policy (see model.h): first fit from the
 // low end, carved from the top of the run, growing the break when nothing
 // fits. Written for obviousness, not speed.

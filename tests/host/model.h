@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A deliberately simple model of mem/'s placement policy, for the
 // differential test and the fuzzer: one byte per page of the arena, no
 // lists, no headers. It shares no code with mem/ but the error codes.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // cmocka tests of mem/'s check, lock rules and sys_* layer: each kind of
 // corruption planted by hand must be named by mem_checkl with its code;
 // the lock-held helpers and a refused sys_free must panic.

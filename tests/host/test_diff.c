@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Differential test: random operations run through mem/ and through the
 // page-bitmap model (model.h) in lockstep, several seeds and size mixes,
 // the full check after every operation; each case once with the list walk

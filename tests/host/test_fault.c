@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fault injection: the allocator over a brk that refuses at random points,
 // or answers less than it was asked (Linux's brk answers the old break;
 // a platform may also grow part of the way), under the break's owner

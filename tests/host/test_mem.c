@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // cmocka unit tests of mem/'s placement and of every free it must refuse.
 // Heaps are drawn as pictures, one character per granule from the arena
 // start to the break: 'x' allocated, '.' free (see testutil.h).

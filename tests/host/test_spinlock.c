@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // cmocka tests of the kernel's spinlock (kernel/spinlock.c, the very file
 // the images build) on a pretend machine: each misuse must be fatal and
 // name the lock and its holder (and, taken in an interrupt, where that

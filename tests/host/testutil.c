@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Helpers shared by the cmocka tests of mem/ (see testutil.h).
 #include "testutil.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Helpers shared by the cmocka tests of mem/ (test_mem, test_check): a fresh
 // heap per test, pictures and snapshots of the allocator's state, and a way
 // to catch the allocator's panics.

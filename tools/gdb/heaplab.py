@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # heaplab's gdb commands: `heap list|check|stats|map|lock|tree|dump` walk and
 # check the allocator's free list and placement index from outside, reading
 # the target's memory through gdb.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // i386 paging: 32-bit page tables without PAE, the first 4 GiB in 4 MiB
 // pages (CR4.PSE), the last GiB uncached; mmu.c splits the kernel's part.
 #include "x86.h"

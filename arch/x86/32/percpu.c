@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // i386 per-CPU data: each CPU's %gs selects a data segment of its own in
 // the GDT (SEG_KCPU(id)) whose base is its struct cpu, so that %gs:0
 // is its id (arch_cpu_id). The trap entry saves and restores %gs.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // i386 task state: the double fault is a task gate. Each CPU has two TSSes:
 // its own, loaded in the task register, where the CPU saves the faulting
 // state when it switches, and the double fault's task, which starts at

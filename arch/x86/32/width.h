@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The i386 half of arch/x86: the trap frame trapasm.S builds, the IDT gate
 // layout and the GDT's code descriptor.
 #ifndef HEAPLAB_X86_WIDTH_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // amd64 paging: boot/x86/entry64.S maps the first 4 GiB in 2 MiB pages
 // before long mode (which needs paging); mmu.c splits the kernel's part.
 #include "x86.h"

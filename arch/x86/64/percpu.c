@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // amd64 per-CPU data: each CPU's GS base (the IA32_GS_BASE MSR) is its
 // struct cpu, so that %gs:0 is its id (arch_cpu_id). Nothing reloads
 // %gs after this (a selector load would reset the base).

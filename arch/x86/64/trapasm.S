@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // amd64 trap entry and exit, and the system call stub. Each vector's stub
 // (trapvec.h) pushes an error code and its number, then alltraps saves
 // every general register into a struct trapframe (width.h), calls trap(tf)

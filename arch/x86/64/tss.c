@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // amd64 task state: each CPU's TSS holds nothing but IST1, the stack the
 // double fault runs on (its IDT gate names IST 1), so that a kernel stack
 // overflow into the guard page is reported instead of triple-faulting.
