@@ -91,6 +91,8 @@ def shown(s):
     """A str of from_bytes() fit to show anywhere (a terminal, a page, an
     SVG): bytes that are not UTF-8 as \\xNN, characters that do not print
     (a no-break space, U+2028, C1 controls) as \\xNN, \\uNNNN."""
+    if s.isascii() and s.isprintable():  # most IDs: nothing to do
+        return s
     s = s.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     return "".join(c if c.isprintable() or c == " " else
                    c.encode("unicode_escape").decode("ascii") for c in s)

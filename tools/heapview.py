@@ -45,6 +45,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # them (the largest trace the replay takes, 131,072 allocs, is well inside
 # when its allocations do not pile up).
 MAX_ENTRIES = 2_000_000
+MAX_STEPS = 32_768  # operations a page steps through (the slider's positions)
 MAX_SNAPSHOT_BYTES = 64 << 20  # a snapshot file, read whole before parsing
 MAX_SNAPSHOT_BLOCKS = 200_000  # free blocks, and tree nodes, in a snapshot
 MAX_SNAPSHOT_DEPTH = 8  # JSON nesting in a snapshot (the format has 4 levels)
@@ -104,6 +105,8 @@ def parse_steps(text):
             if st.n != len(steps):
                 raise ViewError(f"replay output line {i}: step {st.n} after step "
                                 f"{len(steps) - 1}: the output is cut or edited")
+            if st.n > MAX_STEPS:
+                raise ViewError(f"replay output line {i}: step {st.n}: {too_long}")
             entries += 1 + int(m[4])
             too_many(entries, st.n)
             st.free, i = read_blocks(lines, i, int(m[4]))
@@ -129,6 +132,10 @@ def parse_steps(text):
         raise ViewError(f"the replay output ends with `{shown(pending[-1])}` after its last "
                         "step: the output is cut")
     return granule, heap, steps, stop
+
+
+too_long = (f"a page steps through at most {MAX_STEPS} operations: cut the trace "
+            "(tools/heapmap.py draws long ones)")
 
 
 def too_many(entries, n):
@@ -391,6 +398,8 @@ def free_effect(op, st):
 def steps_page(trace_path, steps_path):
     """Reads a trace and its `replay --steps` output; answers the page's model."""
     ops = load_trace(trace_path)
+    if len(ops) > MAX_STEPS:
+        raise ViewError(f"{trace_path}: {len(ops)} operations: {too_long}")
     try:
         with open(steps_path, "rb") as f:
             granule, heap, steps, stop = parse_steps(from_bytes(f.read()))
@@ -502,20 +511,18 @@ def checked(v, schema, where):
     return out
 
 
-def depth(v, most):
-    """Answers whether v nests no deeper than most (lists and objects)."""
-    stack = [(v, 1)]
+def too_deep(v, most):
+    """The path of a list or object in v nested deeper than most levels, or None."""
+    stack = [(v, 1, "")]
     while stack:
-        x, d = stack.pop()
+        x, d, where = stack.pop()
         if isinstance(x, (list, dict)):
             if d > most:
-                return False
-            stack += [(y, d + 1) for y in (x.values() if isinstance(x, dict) else x)]
-    return True
-
-
-def no_constant(name):
-    raise ValueError(f"{name} is not a number JSON allows")
+                return where
+            items = x.items() if isinstance(x, dict) else enumerate(x)
+            stack += [(y, d + 1, f"{where}.{k}" if isinstance(x, dict) else f"{where}[{k}]")
+                      for k, y in items]
+    return None
 
 
 def read_snapshot(path):
@@ -529,10 +536,10 @@ def read_snapshot(path):
         raise ViewError(f"{path}: more than {MAX_SNAPSHOT_BYTES} bytes, the limit for a "
                         "snapshot")
     try:
-        snap = json.loads(data, parse_constant=no_constant)
+        # NaN and Infinity are read as floats, which the schema refuses by name.
+        snap = json.loads(data, parse_constant=float)
     except RecursionError:
-        raise ViewError(f"{path}: nested deeper than {MAX_SNAPSHOT_DEPTH} levels: not a "
-                        "heaplab snapshot")
+        raise ViewError(f"{path}: nested too deep for a JSON reader: not a heaplab snapshot")
     except ValueError as e:
         raise ViewError(f"{path}: not JSON: {e}")
     if not isinstance(snap, dict) or snap.get("format") != SNAPSHOT_FORMAT:
@@ -541,9 +548,10 @@ def read_snapshot(path):
     if snap.get("version") != SNAPSHOT_VERSION:
         raise ViewError(f"{path}: snapshot version {shown(json.dumps(snap.get('version')))[:40]}, "
                         f"this viewer reads version {SNAPSHOT_VERSION}")
-    if not depth(snap, MAX_SNAPSHOT_DEPTH):
-        raise ViewError(f"{path}: nested deeper than {MAX_SNAPSHOT_DEPTH} levels: not a "
-                        "heaplab snapshot")
+    deep = too_deep(snap, MAX_SNAPSHOT_DEPTH)
+    if deep is not None:
+        raise ViewError(f"{path}: snapshot field {shown(deep.lstrip('.'))[:200]} is nested "
+                        f"deeper than {MAX_SNAPSHOT_DEPTH} levels: not a heaplab snapshot")
     try:
         snap = checked(snap, SNAPSHOT_SCHEMA, "")
         in_range(snap)
