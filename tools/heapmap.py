@@ -286,6 +286,39 @@ class History:
         self.touched = {}  # op number -> (offset, end) of what it allocated or freed
         self.nran = 0  # operations that ran (fewer if a check stopped the replay)
         self.misplaced = 0  # allocs not where first fit from the top puts them
+        self.work = 0  # live pieces looked at so far (see MAX_WORK)
+
+    def bound_work(self, ran):
+        """Counts, before any of it, the live pieces the allocs and frees
+        will look at (at most: a freeat may cut one in two), and refuses a
+        trace that passes MAX_WORK."""
+        live, work, held, allocs = 0, 0, {}, iter(self.out.allocs)
+        for op in ran:
+            if op.line in self.out.refused or op.kind == "check":
+                continue
+            if op.kind == "sbrk":
+                live += 1
+                continue
+            work += live + 1
+            if work > MAX_WORK:
+                self.work = work
+                self.count(op)
+            if op.kind == "alloc":
+                held[op.ident] = next(allocs)[1] is not None
+                live += held[op.ident]
+            elif op.kind == "free":
+                live -= held.pop(op.ident, False)
+            else:
+                live += 1
+
+    def count(self, op):
+        """Each alloc and free looks at every live piece: past MAX_WORK of
+        them in all the trace is refused, before the look that passes it."""
+        self.work += len(self.live) + len(self.foreign) + 1
+        if self.work > MAX_WORK:
+            raise MapError(f"trace line {op.line}: the trace keeps so many allocations live "
+                           f"that drawing it looks at more than {MAX_WORK} of them: cut the "
+                           "trace, or free more of what it allocates")
 
     def round(self, n):
         return -(-n // self.page) * self.page
@@ -294,6 +327,7 @@ class History:
         stop_line = self.out.stop[0] if self.out.stop else None
         ran = [op for op in self.ops if stop_line is None or op.line <= stop_line]
         self.expect_allocs(ran)
+        self.bound_work(ran)
         allocs, sbrks = iter(self.out.allocs), iter(self.out.sbrks)
         for op in ran:
             self.step(op, allocs, sbrks)
@@ -365,6 +399,7 @@ class History:
         self.touched[op.num] = (off, off + op.size)
 
     def alloc(self, op, answer):
+        self.count(op)
         self.nalloc += 1
         off = answer[1]
         end = None if off is None else off + self.round(op.size)
@@ -415,6 +450,7 @@ class History:
         return at >= off + size
 
     def free_range(self, op, off, end):
+        self.count(op)
         if off % self.page or end == off or not self.covered(off, end - off):
             raise MapError(f"trace line {op.line}: {op} frees [{off:#x}, {end:#x}), not all of "
                            "it allocated, yet the output did not refuse it: the output does not "
@@ -547,6 +583,7 @@ LABEL_MAX = 150  # label at most this many bars with their IDs, where they do no
 THIN = 0.006  # a bar thinner than this part of the address axis gets a mark that stays visible
 CHAR_W, LABEL_H = 0.0058, 0.022  # a label's character and its height, in parts of the axes
 BARS_MAX = 2000  # past this many bars, draw them as one collection
+MAX_WORK = 5_000_000  # live pieces the allocs and frees look at, in all (README's limits)
 NEXT_MAX = 60  # draw at most this many of the free list's next arrows
 
 
