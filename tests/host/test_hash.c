@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // cmocka test of the replay's ID-table hash (replay_hash): SipHash-1-3, the
 // hash CPython gives bytes. The expected values are CPython 3.11's
 // hash(b"...") as an unsigned 64-bit number: under PYTHONHASHSEED=0 its key
