@@ -165,7 +165,7 @@ def read_regions(lines, i, regions):
     m = re.fullmatch(r"regions (\d+)", lines[i] if i < len(lines) else "")
     if not m:
         return regions, i
-    if int(m[1]) > 64:  # MEM_NREGION is 16
+    if int(m[1]) > 64:  # HEAPLAB_NREGION is 16
         raise ViewError(f"replay output line {i + 1}: {m[1]} regions: no pool has so many")
     got = []
     for j in range(i + 1, i + 1 + int(m[1])):
