@@ -71,6 +71,7 @@ int trace_run(const char *trace, size_t len, uintptr_t heap, uintptr_t page, int
 	uintptr_t base;
 	char err[160];
 	long nalloc;
+	uint64_t t0 = arch_ticks();
 
 	nalloc = replay_scan(trace, len, err, sizeof err);
 	if (nalloc < 0) {
@@ -79,6 +80,12 @@ int trace_run(const char *trace, size_t len, uintptr_t heap, uintptr_t page, int
 	}
 	if (!trace_room(heap, page) || (base = trace_pool(heap, page)) == 0)
 		return REPLAY_USAGE;
+	// The ID table's key, new every run (replay.h says why): the free-running
+	// counter when the replay starts and after the scan, whose low bits no
+	// trace can know in advance (QEMU derives them from the host's clock;
+	// under -icount, which only make bench's runs use, they repeat).
+	r.key[0] = t0;
+	r.key[1] = arch_ticks() ^ ((uint64_t)base << 17);
 	r.nslots = replay_slots(nalloc);
 	r.slots = trace_slots;
 	r.pool = &mempool;

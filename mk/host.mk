@@ -13,7 +13,8 @@ MEM_SWAPPED := $(filter-out $(MEM_REFS),$(MEM_ALLOC) $(MEM_FREE) $(MEM_FIT))
 # $(call record,TEXT) as a recipe: writes TEXT into the target only when it
 # differs, so that what depends on the target is rebuilt only then.
 record = @echo '$(1)' | cmp -s - $@ || echo '$(1)' > $@
-MEM_INDEX   ?= $(if $(filter-out mem/free.c mem/alloc.c,$(MEM_FREE) $(MEM_ALLOC)),0,1)
+MEM_INDEX_DEFAULT := $(if $(filter-out mem/free.c mem/alloc.c,$(MEM_FREE) $(MEM_ALLOC)),0,1)
+MEM_INDEX   ?= $(MEM_INDEX_DEFAULT)
 HOST_CC     ?= cc
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fno-omit-frame-pointer \
 	       -DHEAPLAB_DEBUG=$(MEM_DEBUG) -DHEAPLAB_INDEX=$(MEM_INDEX)

@@ -24,7 +24,9 @@
 # switching never rebuilds (nor breaks, under a running QEMU) the default
 # image: a lab's file (MEM_FREE=lab/free.c, MEM_ALLOC=..., MEM_FIT=...),
 # NOLOCK=1 and MEM_DEBUG=0 compile into build/ARCH-lab, build/ARCH-nolock,
-# build/ARCH-debug0 (two of them: build/ARCH-nolock-debug0), and another
+# build/ARCH-debug0 (two of them: build/ARCH-nolock-debug0), a MEM_INDEX
+# other than the build's default into build/ARCH-index0 (or -index1 for a
+# lab's build that would walk the list), and another
 # HEAP_SIZE links the same objects into build/ARCH-heapSIZE
 # (build/amd64-heap0x20000000).
 # `make image-dir` prints the directory; run-qemu.sh boots what it names.
@@ -34,7 +36,7 @@
 HEAP_SIZE ?= 0x4000000
 NOLOCK	  ?= 0
 GDBPORT	  ?= $(shell expr `id -u` % 5000 + 25000)
-IMG_OBJ	  := $(B)/$(ARCH)$(if $(MEM_SWAPPED),-lab)$(if $(filter-out 0,$(NOLOCK)),-nolock)$(if $(filter-out 1,$(MEM_DEBUG)),-debug$(MEM_DEBUG))
+IMG_OBJ	  := $(B)/$(ARCH)$(if $(MEM_SWAPPED),-lab)$(if $(filter-out 0,$(NOLOCK)),-nolock)$(if $(filter-out 1,$(MEM_DEBUG)),-debug$(MEM_DEBUG))$(if $(filter-out $(MEM_INDEX_DEFAULT),$(MEM_INDEX)),-index$(MEM_INDEX))
 IMG	  := $(IMG_OBJ)$(if $(filter-out 0x4000000,$(HEAP_SIZE)),-heap$(HEAP_SIZE))
 KERNEL_ELF := $(IMG)/kernel.elf
 

@@ -71,6 +71,12 @@ static int split(const char *s, const char *e, struct tok *t)
 static const char field_too_long[] =
     "a field longer than " STR(REPLAY_WORD_MAX) " bytes (the limit for an ID or a number)";
 
+// What the scan says of an ID holding a control byte: IDs are printed, and
+// a raw ESC or OSC would reach the terminal (retitle it, say).
+static const char control_in_id[] =
+    "a control byte (0x00-0x1f or 0x7f) in an ID (the replay prints IDs: they must not reach "
+    "a terminal raw)";
+
 const char *replay_number(const char *s, size_t n, uint64_t *v)
 {
 	unsigned base = 10, d;
@@ -141,6 +147,10 @@ static const char *parse(const char *s, const char *e, struct line *l)
 	for (i = 1; i < n; i++)
 		if (t[i].n > REPLAY_WORD_MAX)
 			return field_too_long;
+	if (l->op == OP_ALLOC || l->op == OP_FREE)
+		for (i = 0; (size_t)i < t[1].n; i++)
+			if ((unsigned char)t[1].s[i] < 0x20 || t[1].s[i] == 0x7f)
+				return control_in_id;
 	for (i = 0; i < nnum; i++) {
 		const char *why = replay_number(t[first + i].s, t[first + i].n, &l->num[i]);
 		if (why != NULL)
@@ -201,15 +211,56 @@ size_t replay_slots(long nalloc)
 	return n;
 }
 
-// slot finds ID's slot, or the empty slot where it would go.
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                                                   \
+	do {                                                                                       \
+		v0 += v1, v1 = ROTL(v1, 13), v1 ^= v0, v0 = ROTL(v0, 32);                          \
+		v2 += v3, v3 = ROTL(v3, 16), v3 ^= v2;                                             \
+		v0 += v3, v3 = ROTL(v3, 21), v3 ^= v0;                                             \
+		v2 += v1, v1 = ROTL(v1, 17), v1 ^= v2, v2 = ROTL(v2, 32);                          \
+	} while (0)
+
+// SipHash-1-3 (Aumasson and Bernstein; Python's and Rust's table hash):
+// one round per 8-byte word, three at the end.
+uint64_t replay_hash(const uint64_t key[2], const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t v0 = key[0] ^ 0x736f6d6570736575ull, v1 = key[1] ^ 0x646f72616e646f6dull;
+	uint64_t v2 = key[0] ^ 0x6c7967656e657261ull, v3 = key[1] ^ 0x7465646279746573ull;
+	uint64_t m, b = (uint64_t)n << 56;
+	size_t i, j;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		for (m = 0, j = 0; j < 8; j++)
+			m |= (uint64_t)s[i + j] << (8 * j);
+		v3 ^= m;
+		SIPROUND;
+		v0 ^= m;
+	}
+	for (j = 0; i + j < n; j++)
+		b |= (uint64_t)s[i + j] << (8 * j);
+	v3 ^= b;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+// slot finds ID's slot, or the empty slot where it would go. The hash is
+// keyed (struct replay's key), so no trace can choose IDs that share a run
+// of slots: a lookup looks at about two slots, whatever the IDs.
 static struct replay_slot *slot(struct replay *r, struct tok id)
 {
-	size_t h = 2166136261u, i;
+	size_t i;
 
-	for (i = 0; i < id.n; i++)
-		h = (h ^ (unsigned char)id.s[i]) * 16777619u;
-	for (i = h & (r->nslots - 1);; i = (i + 1) & (r->nslots - 1)) {
+	r->lookups++;
+	for (i = (size_t)replay_hash(r->key, id.s, id.n) & (r->nslots - 1);;
+	     i = (i + 1) & (r->nslots - 1)) {
 		struct replay_slot *sl = &r->slots[i];
+		r->probes++;
 		if (sl->id == NULL || (sl->idlen == id.n && memcmp(sl->id, id.s, id.n) == 0))
 			return sl;
 	}
@@ -453,6 +504,52 @@ long replay_compile(struct replay *r, const char *text, size_t len, struct repla
 		}
 	}
 	return n;
+}
+
+// hex_id writes id's bytes as lowercase hex into buf (2 * REPLAY_WORD_MAX + 1 bytes).
+static void hex_id(struct tok id, char *buf)
+{
+	static const char digit[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < id.n; i++) {
+		buf[2 * i] = digit[(unsigned char)id.s[i] >> 4];
+		buf[2 * i + 1] = digit[(unsigned char)id.s[i] & 15];
+	}
+	buf[2 * id.n] = '\0';
+}
+
+void replay_ops(const char *text, size_t len, void (*write)(void *arg, const char *s, size_t n),
+		void *arg)
+{
+	const char *s = text, *e = text + len, *le;
+	char hex[2 * REPLAY_WORD_MAX + 1], buf[REPLAY_LINE_MAX];
+	unsigned long lineno = 0;
+	struct line l;
+	int n;
+
+	for (; s < e; s = le + 1) {
+		le = line_end(s, e);
+		lineno++;
+		if (parse(s, le, &l) != NULL || l.op == OP_NONE)
+			continue;
+		if (l.op == OP_ALLOC || l.op == OP_FREE)
+			hex_id(l.arg[0], hex);
+		if (l.op == OP_ALLOC)
+			n = snprintf(buf, sizeof buf, "alloc %lu %s %llu\n", lineno, hex,
+				     (unsigned long long)l.num[0]);
+		else if (l.op == OP_FREE)
+			n = snprintf(buf, sizeof buf, "free %lu %s\n", lineno, hex);
+		else if (l.op == OP_FREEAT)
+			n = snprintf(buf, sizeof buf, "freeat %lu %llu %llu\n", lineno,
+				     (unsigned long long)l.num[0], (unsigned long long)l.num[1]);
+		else if (l.op == OP_SBRK)
+			n = snprintf(buf, sizeof buf, "sbrk %lu %llu\n", lineno,
+				     (unsigned long long)l.num[0]);
+		else
+			n = snprintf(buf, sizeof buf, "check %lu\n", lineno);
+		write(arg, buf, (size_t)n);
+	}
 }
 
 int replay_run(struct replay *r, const char *text, size_t len)

@@ -29,7 +29,8 @@ enum {
 // The longest line a replay prints: two fields and the longest message.
 #define REPLAY_LINE_MAX (2 * REPLAY_WORD_MAX + 256)
 
-// One trace ID and what it holds, in an open-addressed table.
+// One trace ID and what it holds, in an open-addressed table (linear
+// probing), placed by a keyed hash of the ID: see struct replay's key.
 struct replay_slot {
 	const char *id; // points into the trace text; NULL for an empty slot
 	size_t idlen;
@@ -46,6 +47,14 @@ struct replay {
 	unsigned long nstep;	   // operations run so far
 	struct replay_slot *slots; // nslots entries, a power of two, zeroed
 	size_t nslots;
+	// The ID table's hash is SipHash-1-3 under this key, which the caller
+	// sets per run (the host from getrandom, the image from its cycle
+	// counter): IDs chosen to collide under a known function would pile
+	// into one run of slots and make every lookup walk it (131,072 allocs
+	// took 22 s instead of 0.05 s with the unkeyed FNV-1a it replaced).
+	// Placement never depends on it: only where an ID sits in the table.
+	uint64_t key[2];
+	unsigned long lookups, probes; // ID lookups and slots they looked at
 	void (*write)(void *arg, const char *s, size_t n); // output, one line per call
 	void *arg;
 	// The owner of the break the pool shares (heaplab_ops.sbrk's kind: the
@@ -58,6 +67,20 @@ struct replay {
 // above. It answers the number of alloc lines (size the slot table from
 // it), or -1 with a message naming the line (or the limit) in err.
 long replay_scan(const char *text, size_t len, char *err, size_t errlen);
+
+// replay_hash answers SipHash-1-3 of s[0..n) under key (the ID table's
+// hash; tests/host/test_hash.c checks it against CPython's, the same).
+uint64_t replay_hash(const uint64_t key[2], const void *s, size_t n);
+
+// replay_ops prints, one per line through write, the trace's operations as
+// the replay reads them (a trace replay_scan accepted), for tools that must
+// read traces exactly as the replay does (tools/heapmap.py, heapview.py):
+//	alloc LINE IDHEX SIZE	free LINE IDHEX		freeat LINE OFF SIZE
+//	sbrk LINE SIZE		check LINE
+// LINE the trace line, IDHEX the ID's bytes in lowercase hex, numbers in
+// decimal. Nothing runs.
+void replay_ops(const char *text, size_t len, void (*write)(void *arg, const char *s, size_t n),
+		void *arg);
 
 // replay_number parses a number as the trace grammar writes it (decimal or
 // 0x-hex, no sign, no spaces) from s[0..n): it answers NULL and sets *v, or

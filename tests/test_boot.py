@@ -300,6 +300,21 @@ def test_nul_byte_refused_as_on_host(arch, tmp_path):
 
 
 @pytest.mark.parametrize("arch", arches())
+def test_control_byte_in_an_id_refused_as_on_host(arch, tmp_path):
+    """Issue 25: an ESC or OSC in an ID reached the terminal raw (retitled it)."""
+    trace = tmp_path / "esc.trace"
+    trace.write_bytes(b"alloc a 4096\nalloc \x1b]0;pwned\x07 4096\n")
+    host, _ = host_replay(trace)
+    assert host.returncode == 2 and "line 2: a control byte (0x00-0x1f or 0x7f) in an ID" in \
+        host.stderr
+    p = boot(arch, "--trace", str(trace))
+    assert p.returncode == 2, p.stdout[-3000:]
+    check_exit_line(p)
+    assert image_says(p) == ["# replay: trace: " + host_message(host.stderr)]
+    assert "\x1b" not in p.stdout and "\x07" not in p.stdout
+
+
+@pytest.mark.parametrize("arch", arches())
 def test_long_ids_as_on_host(arch, tmp_path):
     """The longest ID prints whole lines; a longer one is a malformed trace, as on the host."""
     long_id = "L" * 128

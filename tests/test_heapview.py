@@ -508,3 +508,196 @@ def test_heap_dump_of_each_image(browser, image, tmp_path):
     assert lock["locked"] and lock["cpu"] == 0 and "heaplab_free" in lock["where"], lock
     assert_drawn_as_dumped(show_snapshot(browser, snap_path, tmp_path), snap)
     assert "held by cpu 0" in browser.find_element(By.ID, "effect").text
+
+
+# --- issue 25: traces and snapshots chosen to hurt ----------------------------
+
+def page_of(tmp_path, trace_bytes, *flags, name="t"):
+    """Writes the trace, replays it with --steps and runs heapview over
+    both; answers (status, stderr, the page's path)."""
+    trace, steps, page = (tmp_path / f"{name}{ext}" for ext in (".trace", ".steps", ".html"))
+    trace.write_bytes(trace_bytes)
+    with open(steps, "wb") as f:
+        subprocess.run([str(REPLAY), "--steps", *flags, str(trace)], stdout=f, timeout=60)
+    p = subprocess.run([sys.executable, str(HEAPVIEW), str(trace), str(steps), "-o", str(page)],
+                       capture_output=True, text=True, timeout=120)
+    return p.returncode, p.stderr, page
+
+
+def page_data(page):
+    text = page.read_text()
+    data = text.split('<script id="heapview-data" type="application/json">', 1)[1]
+    return data.split("</script>", 1)[0]
+
+
+def test_an_id_that_reads_as_markup_leaves_the_page_whole(browser, tmp_path):
+    """An ID `<!--<script>` blanked the page: the data escaped `</` only,
+    and the HTML parser read the rest as its own."""
+    st, err, page = page_of(tmp_path, b"alloc <!--<script> 4096\nalloc a&b>c 4096\n"
+                                      b"free <!--<script>\n")
+    assert st == 0, err
+    data = page_data(page)
+    assert not set("<>&") & set(data)
+    assert json.loads(data)["steps"][2]["alloc"][1][0] == "a&b>c"
+    open_page(browser, page)
+    key(browser, Keys.ARROW_RIGHT)
+    assert "alloc <!--<script> 4096" in browser.find_element(By.ID, "op").text
+    key(browser, Keys.ARROW_RIGHT)
+    assert browser.find_element(By.ID, "heap").get_attribute("data-step") == "2"
+    assert browser.get_log("browser") == []
+
+
+def test_an_alloc_of_id_brk_is_an_alloc(tmp_path):
+    """heapview took `brk 0x0`, the answer of `alloc brk`, for the final break."""
+    st, err, page = page_of(tmp_path, b"alloc brk 4096\nalloc x 4096\nfree brk\n")
+    assert st == 0, err
+    m = json.loads(page_data(page))
+    assert m["steps"][1]["printed"] == ["brk 0x0"]
+    assert m["steps"][3]["effect"]["text"].startswith("freed brk [0x0, 0x1000)")
+
+
+def test_ids_the_replay_takes_are_taken_and_shown_escaped(tmp_path):
+    """A no-break space, U+2028, U+0085 and bytes that are not UTF-8: the
+    replay takes them; heapview split lines with Python's rules and refused
+    or crashed. They are shown escaped, never raw."""
+    st, err, page = page_of(tmp_path, b"alloc \xc2\xa0 4096\nalloc a\xe2\x80\xa8b 4096\n"
+                                      b"alloc \xc2\x85 4096\nalloc \xff 4096\nfree \xc2\xa0\n")
+    assert st == 0, err
+    m = json.loads(page_data(page))
+    assert [a[0] for a in m["steps"][4]["alloc"]] == ["\\xa0", "a\\u2028b", "\\x85", "\\xff"]
+    assert m["ops"][4] == "free \\xa0"
+
+
+@pytest.mark.parametrize("bad", [b"\x1b]0;pwned\x07", b"a\x0bb", b"a\x7f"], ids=["osc", "vt", "del"])
+def test_a_control_byte_is_refused_in_the_replays_words(tmp_path, bad):
+    st, err, page = page_of(tmp_path, b"alloc x 16\nalloc " + bad + b" 16\n")
+    assert st == 2 and not page.exists()
+    assert err == (f"heapview: {tmp_path / 't.trace'}: line 2: a control byte (0x00-0x1f or "
+                   "0x7f) in an ID (the replay prints IDs: they must not reach a terminal raw)\n")
+
+
+def test_a_trace_past_the_step_limit_is_refused_before_any_work(tmp_path):
+    """The replay's largest trace, 131,072 allocs, wrote a page that threw
+    RangeError; a page now steps through at most 32,768 operations (the
+    README's limits), and a longer trace is refused before the replay's
+    steps are even read."""
+    trace = tmp_path / "long.trace"
+    trace.write_text("alloc a 0\n" * 131072)
+    p = subprocess.run([sys.executable, str(HEAPVIEW), str(trace), str(tmp_path / "unread"),
+                        "-o", str(tmp_path / "long.html")], capture_output=True, text=True,
+                       timeout=120)
+    assert (p.returncode, p.stderr) == (2, f"heapview: {trace}: 131072 operations: a page steps "
+                                        "through at most 32768 operations: cut the trace "
+                                        "(tools/heapmap.py draws long ones)\n")
+
+
+def test_the_largest_page_opens_and_steps(browser, tmp_path):
+    """A page of 32,768 operations, the limit, opens and steps to its end."""
+    n = heapview.MAX_STEPS
+    text = "".join(f"alloc a{i % 4} 16\nfree a{i % 4}\n" for i in range(n // 2))
+    st, err, page = page_of(tmp_path, text.encode(), "--page", "16")
+    assert st == 0, err
+    open_page(browser, page)
+    key(browser, Keys.END)
+    assert browser.find_element(By.ID, "heap").get_attribute("data-step") == str(n)
+    key(browser, Keys.ARROW_LEFT)
+    assert browser.find_element(By.ID, "heap").get_attribute("data-step") == str(n - 1)
+    assert f"op {n - 1}, trace line {n - 1}: alloc a3 16" in \
+        browser.find_element(By.ID, "op").text
+    assert browser.get_log("browser") == []
+
+
+def test_the_entries_limit_stops_the_work_it_bounds(tmp_path, monkeypatch):
+    """The limit on the page's entries was checked after building every
+    step (4,000 live allocs: 8 s and 847 MB, then the refusal); it stops
+    the building as soon as it is passed."""
+    monkeypatch.setattr(heapview, "MAX_ENTRIES", 1000)
+    trace, steps = tmp_path / "t.trace", tmp_path / "t.steps"
+    trace.write_text("".join(f"alloc a{i} 4096\n" for i in range(300)))
+    with open(steps, "w") as f:
+        subprocess.run([str(REPLAY), "--steps", str(trace)], stdout=f, timeout=60)
+    built = []
+    real = heapview.Model.tiles
+    monkeypatch.setattr(heapview.Model, "tiles", lambda m, st: (built.append(st.n), real(m, st)))
+    with pytest.raises(heapview.ViewError, match=r"by step (\d+) the replay holds more than "
+                                                  r"1000 entries"):
+        heapview.steps_page(str(trace), str(steps))
+    assert len(built) < 60  # sum of 1..k + k passes 1000 near k = 44
+
+
+SNAP = {"format": "heaplab-snapshot", "version": 1, "pool": "mempool", "arch": "i386:x86-64",
+        "start": "0x100000", "end": "0x200000", "break": "0x104000", "bloc": "0x104000",
+        "regions": [["0x0", "0x4000"]], "granule": "0x1000", "taken": "0x4000",
+        "inuse": "0x2000", "checking": True,
+        "free": [{"offset": "0x1000", "size": "0x2000", "next": None, "addr": "0x101000",
+                  "next_addr": "0x0"}],
+        "walk_error": None, "lock": None}
+
+
+def snapshot_status(tmp_path, text, capsys):
+    path = tmp_path / "s.json"
+    path.write_text(text)
+    out = tmp_path / "s.html"
+    st = heapview.main(["--snapshot", str(path), "-o", str(out)])
+    err = capsys.readouterr().err
+    assert (st == 0) == out.exists()
+    return st, err.replace(f"{path}: ", "")
+
+
+def test_a_snapshot_by_hand_is_drawn(tmp_path, capsys):
+    st, err = snapshot_status(tmp_path, json.dumps(SNAP), capsys)
+    assert st == 0, err
+    m = json.loads(page_data(tmp_path / "s.html"))
+    assert m["steps"][0]["free"] == [[0x1000, 0x2000, None, None]]
+    assert m["snapshot"]["start"] == "0x100000"
+
+
+@pytest.mark.parametrize("edit,words", [
+    (lambda t: t.replace('"taken": "0x4000"', '"taken": NaN'), "field taken is NaN: want a whole"),
+    (lambda t: t.replace('"taken": "0x4000"', '"taken": 1e400'), "field taken is Infinity"),
+    (lambda t: t.replace('"taken": "0x4000"', '"taken": 1.5'), "field taken is 1.5"),
+    (lambda t: t.replace('"taken": "0x4000"', '"taken": "-1"'), 'field taken is "-1"'),
+    (lambda t: t.replace('"taken": "0x4000"', '"taken": "0x10000000000000000"'),
+     "want a whole number from 0 to 2^64-1"),
+    (lambda t: t.replace('[["0x0", "0x4000"]]', "[[1, 2, 3]]"),
+     "field regions[0] is a list of 3: want a pair [a, b]"),
+    (lambda t: t.replace('"lock": null', '"lock": "x"'), "field lock is a string: want an object"),
+    (lambda t: t.replace('"lock": null', '"lock": {"addr": "0x1", "name": 5, "locked": true, '
+                         '"cpu": 0, "pc": "0x0", "where": null}'),
+     "field lock.name is a number: want a string"),
+    (lambda t: t.replace('"checking": true', '"checking": "yes"'),
+     "field checking is a string: want true or false"),
+    (lambda t: t.replace('"next": null', '"next": {}'), "field free[0].next is {}: want a whole"),
+    (lambda t: t.replace('"granule": "0x1000"', '"granule": "0x0"'),
+     "field granule is 0x0: want a power of two"),
+    (lambda t: t.replace('"size": "0x2000"', '"size": "0x200000"'),
+     "field free[0]: a block [0x1000, +0x200000) past the heap's end, 0x100000"),
+    (lambda t: t.replace('"break": "0x104000"', '"break": "0x0"'), "field break is 0x0, outside"),
+    (lambda t: t.replace('"free": [', '"free": 7, "x": ['), "field free is a number: want a list"),
+    (lambda t: t.replace('"pool": "mempool", ', ""), "field pool is missing"),
+    (lambda t: t.replace('"walk_error": null', '"walk_error": null, "extra": ' + "[" * 20 +
+                         "]" * 20), "field extra[0][0][0][0][0][0][0] is nested deeper than 8"),
+    (lambda t: t.replace('"walk_error": null', '"walk_error": null, "extra": ' + "[" * 200000 +
+                         "]" * 200000), "nested too deep for a JSON reader"),
+], ids=["nan", "inf", "float", "negative", "past-2^64", "region-of-3", "lock-x", "lock-name",
+        "checking", "next", "granule-0", "block-past-end", "break-outside", "free-not-list",
+        "missing", "deep", "very-deep"])
+def test_a_snapshot_off_its_schema_is_refused_naming_the_field(tmp_path, capsys, edit, words):
+    """NaN, [[1,2,3]], "lock": "x", deep nesting blanked the page or ended
+    in a traceback (exit 1); the documented status is 2, with the field."""
+    st, err = snapshot_status(tmp_path, edit(json.dumps(SNAP)), capsys)
+    assert st == 2 and words in err and "Traceback" not in err, err
+    assert err.startswith("heapview: ") and err.count("\n") == 1, err
+
+
+def test_a_snapshot_past_its_limits_is_refused(tmp_path, capsys):
+    many = dict(SNAP, free=[{"offset": "0x0", "size": "0x0", "next": None, "addr": "0x0",
+                             "next_addr": "0x0"}] * (heapview.MAX_SNAPSHOT_BLOCKS + 1))
+    st, err = snapshot_status(tmp_path, json.dumps(many), capsys)
+    assert st == 2 and f"field free has {heapview.MAX_SNAPSHOT_BLOCKS + 1} entries, more " \
+        f"than the limit of {heapview.MAX_SNAPSHOT_BLOCKS}" in err, err
+    big = tmp_path / "big.json"
+    with open(big, "wb") as f:
+        f.truncate(heapview.MAX_SNAPSHOT_BYTES + 1)  # sparse: never read past the limit
+    assert heapview.main(["--snapshot", str(big), "-o", str(tmp_path / "big.html")]) == 2
+    assert "more than 67108864 bytes, the limit for a snapshot" in capsys.readouterr().err

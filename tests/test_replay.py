@@ -7,6 +7,7 @@ names another replay binary.
 """
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -426,3 +427,168 @@ def test_page_limits_run(args):
     r = replay(*args, stdin="alloc a 1\n")
     assert r.returncode == 0, r.stderr
     assert lines(r.stdout)[0] == "a 0x0"
+
+
+# Issue 25: traces chosen to hurt. The ID table's hash is keyed (SipHash,
+# a key per run), so IDs that collide under any fixed function cost what
+# ordinary ones cost; the limits hold before the work they bound; no ID
+# can carry a control byte to a terminal.
+
+FNV_BITS = 18  # replay_slots(131072): a table of 2^18 slots
+
+
+def fnv_colliding_ids(stages):
+    """2^stages IDs whose FNV-1a hashes (the unkeyed hash the ID table used
+    before) agree in their low FNV_BITS bits: the slot all of them would
+    have started at. Built as a chain: at each stage two 3-byte blocks that
+    take the hash's state to the same value, either of which may come next.
+    Two blocks collide when their first two bytes leave states that agree
+    above the low byte; the third bytes then make up the difference."""
+    mask, prime = (1 << FNV_BITS) - 1, 16777619
+    alnum = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+    def step(h, block):
+        for c in block:
+            h = ((h ^ c) * prime) & mask
+        return h
+
+    state, choices = 2166136261 & mask, []
+    for _ in range(stages):
+        by_high = {}
+        for a in alnum:
+            for b in alnum:
+                h = step(state, bytes((a, b)))
+                by_high.setdefault(h >> 8, []).append((h, bytes((a, b))))
+        pair = next(((p + bytes((c,)), q + bytes((c ^ (h ^ g) & 0xff,))), step(h, (c,)))
+                    for group in by_high.values() if len(group) > 1
+                    for (h, p), (g, q) in [group[:2]]
+                    for c in alnum if c ^ (h ^ g) & 0xff in alnum)
+        choices.append(pair[0])
+        state = pair[1]
+    ids = [b""]
+    for pair in choices:
+        ids = [i + c for i in ids for c in pair]
+    return ids, state, step
+
+
+def test_colliding_ids_cost_what_others_cost(tmp_path):
+    """131,072 allocs whose IDs all start at one slot under FNV-1a took 22 s
+    (every lookup walked the run before it); now each looks at a slot or two."""
+    ids, state, step = fnv_colliding_ids(17)
+    assert len(set(ids)) == LIMIT_ALLOCS
+    assert {step(2166136261 & ((1 << FNV_BITS) - 1), i) for i in ids[::997]} == {state}
+    path = tmp_path / "collide.trace"
+    path.write_bytes(b"".join(b"alloc %s 16\n" % i for i in ids))
+    r = replay("--page", "16", "--heap", "0x200000", "--stats", path)
+    assert r.returncode == 0, r.stderr[-500:]
+    got = lines(r.stdout)
+    assert len(got) == LIMIT_ALLOCS + 1 and got[-1] == "brk 0x200000"
+    assert got[1] == f"{ids[1].decode()} 0x10"
+    m = re.search(r"replay: stats: (\d+) ID lookups looked at (\d+) slots of (\d+)", r.stderr)
+    assert m, r.stderr
+    lookups, probes = int(m[1]), int(m[2])
+    assert lookups == LIMIT_ALLOCS
+    # Linear probing at half load looks at about 1.5 slots a lookup; the
+    # colliding run looked at 65,536 on average. 4 is generous and far from both.
+    assert probes <= 4 * lookups, (lookups, probes)
+
+
+def test_stream_over_the_size_limit_is_refused_unread(tmp_path):
+    """A stream past the limit is refused after the limit's worth of bytes,
+    which it names; the tool read 128 MiB and called that the size."""
+    err_path = tmp_path / "err"
+    with open(err_path, "wb") as err_file:
+        p = subprocess.Popen([str(REPLAY)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=err_file)
+        chunk = b"#" * (1 << 20) + b"\n"
+        sent = 0
+        try:
+            while sent < 3 * LIMIT_TRACE:  # more than the old reading's 128 MiB
+                p.stdin.write(chunk)
+                sent += len(chunk)
+            p.stdin.close()
+        except BrokenPipeError:
+            pass
+        out = p.stdout.read()
+        p.wait(timeout=60)
+    err = err_path.read_bytes()
+    assert (p.returncode, out) == (2, b"")
+    assert sent < 3 * LIMIT_TRACE  # it stopped reading
+    assert err.decode() == ("replay: stdin: at least 67108865 bytes, more than the limit of "
+                            "67108864 (64 MiB) a trace may have\n")
+
+
+def test_file_over_the_size_limit_names_its_size(tmp_path):
+    path = tmp_path / "huge.trace"
+    with open(path, "wb") as f:
+        f.truncate(200 << 20)  # sparse: 200 MiB of NUL bytes, never read
+    r = replay(path)
+    assert (r.returncode, r.stdout) == (2, "")
+    assert r.stderr == (f"replay: {path}: 209715200 bytes, more than the limit of 67108864 "
+                        "(64 MiB) a trace may have\n")
+
+
+def test_help_on_a_full_disk_says_so():
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([str(REPLAY), "--help"], stdout=full, stderr=subprocess.PIPE,
+                           text=True, timeout=60)
+    assert r.returncode == 4
+    assert r.stderr == "replay: write error on stdout: No space left on device (output lost)\n"
+
+
+CONTROL_MSG = ("a control byte (0x00-0x1f or 0x7f) in an ID (the replay prints IDs: they "
+               "must not reach a terminal raw)")
+
+
+@pytest.mark.parametrize("byte", [0x1b, 0x07, 0x01, 0x0b, 0x0c, 0x1f, 0x7f],
+                         ids=lambda b: f"{b:#04x}")
+@pytest.mark.parametrize("line", ["alloc a{}b 16", "free a{}b"], ids=["alloc", "free"])
+def test_control_byte_in_an_id_is_malformed(tmp_path, byte, line):
+    path = tmp_path / "t.trace"
+    path.write_bytes(b"alloc x 16\n" + line.format(chr(byte)).encode() + b"\n")
+    r = subprocess.run([str(REPLAY), str(path)], capture_output=True, timeout=60)
+    assert (r.returncode, r.stdout) == (2, b"")
+    assert r.stderr == f"replay: {path}: line 2: {CONTROL_MSG}\n".encode()
+
+
+def test_osc_in_an_id_never_reaches_the_terminal(tmp_path):
+    """`\\x1b]0;pwned\\x07` in an ID retitled the terminal the replay printed to."""
+    path = tmp_path / "t.trace"
+    path.write_bytes(b"alloc \x1b]0;pwned\x07 16\n")
+    r = subprocess.run([str(REPLAY), str(path)], capture_output=True, timeout=60)
+    assert (r.returncode, r.stdout) == (2, b"")
+    assert b"\x1b" not in r.stderr and b"\x07" not in r.stderr
+
+
+def test_ids_keep_their_other_bytes(tmp_path):
+    """NBSP, U+2028, bytes that are not UTF-8 and a control byte in a
+    comment are all fine: an ID is any bytes but blanks and controls."""
+    path = tmp_path / "t.trace"
+    path.write_bytes(b"alloc \xc2\xa0 16\nalloc \xe2\x80\xa8x 16\nalloc \xff\xfe 16 # \x1b\n"
+                     b"free \xc2\xa0\n")
+    r = subprocess.run([str(REPLAY), str(path)], capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split(b"\n")[:3] == [b"\xc2\xa0 0x0", b"\xe2\x80\xa8x 0x1000",
+                                          b"\xff\xfe 0x2000"]
+
+
+def test_ops_prints_the_replays_reading(tmp_path):
+    path = tmp_path / "t.trace"
+    path.write_bytes(b"# x\nalloc a\xc2\xa0 0x10 # c\n\n  free\ta\xc2\xa0\r\nfreeat 0x1000 4096\n"
+                     b"sbrk 5\ncheck\nalloc brk 1\n")
+    r = subprocess.run([str(REPLAY), "--ops", str(path)], capture_output=True, timeout=60)
+    assert (r.returncode, r.stderr) == (0, b"")
+    assert r.stdout.decode() == ("alloc 2 61c2a0 16\nfree 4 61c2a0\nfreeat 5 4096 4096\n"
+                                 "sbrk 6 5\ncheck 7\nalloc 8 62726b 1\n")
+    bad = replay("--ops", write_trace(tmp_path, "alloc a 1\nalloc b\n"))
+    assert (bad.returncode, bad.stdout) == (2, "")
+    assert "line 2: wrong number of fields" in bad.stderr
+
+
+@pytest.mark.parametrize("var,suffix", [("MEM_INDEX=0", "-index0"), ("MEM_INDEX=1", "")])
+def test_mem_index_builds_in_a_directory_of_its_own(var, suffix):
+    """MEM_INDEX=0 built into the default image's directory (build/amd64),
+    so a list-only image replaced the default one under a running test."""
+    r = subprocess.run(["make", "-s", "--no-print-directory", "ARCH=amd64", "image-dir", var],
+                       cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert (r.returncode, r.stdout) == (0, f"build/amd64{suffix}\n"), r.stderr

@@ -48,6 +48,7 @@ trace and output that do not belong together (each with a message)."""
 import argparse
 import os
 import re
+import subprocess
 import sys
 import textwrap
 
@@ -64,20 +65,42 @@ class MapError(Exception):
 
 class Op:
     """One operation of the trace: kind (alloc, free, freeat, sbrk, check),
-    the trace line, the ID and the numbers it names."""
+    the trace line, the ID and the numbers it names. The ID is its bytes as
+    the replay reads them, held as a str decoded with surrogateescape (so
+    any bytes round-trip and compare); label is how it is shown."""
 
     def __init__(self, num, line, kind, ident=None, size=0, off=0):
         self.num, self.line, self.kind = num, line, kind
         self.ident, self.size, self.off = ident, size, off
 
+    @property
+    def label(self):
+        return None if self.ident is None else shown(self.ident)
+
     def __str__(self):
-        args = {"alloc": f" {self.ident} {self.size}", "free": f" {self.ident}",
+        args = {"alloc": f" {self.label} {self.size}", "free": f" {self.label}",
                 "freeat": f" {self.off:#x} {self.size}", "sbrk": f" {self.size}"}.get(self.kind, "")
         return self.kind + args
 
 
+def from_bytes(b):
+    """Bytes the replay read or printed, as a str that keeps every byte."""
+    return b.decode("utf-8", "surrogateescape")
+
+
+def shown(s):
+    """A str of from_bytes() fit to show anywhere (a terminal, a page, an
+    SVG): bytes that are not UTF-8 as \\xNN, characters that do not print
+    (a no-break space, U+2028, C1 controls) as \\xNN, \\uNNNN."""
+    if s.isascii() and s.isprintable():  # most IDs: nothing to do
+        return s
+    s = s.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() or c == " " else
+                   c.encode("unicode_escape").decode("ascii") for c in s)
+
+
 def parse_number(tok):
-    """Decimal or 0x-hex, as the replay reads them; None if neither."""
+    """Decimal or 0x-hex, as the replay reads them (for options); None if neither."""
     if re.fullmatch(r"0[xX][0-9a-fA-F]+", tok):
         return int(tok, 16)
     if re.fullmatch(r"[0-9]+", tok):
@@ -85,41 +108,57 @@ def parse_number(tok):
     return None
 
 
-def trace_tokens(line):
-    """A trace line's words, up to a word starting with `#`, as the replay
-    splits them."""
-    words = line.split()
-    cut = next((i for i, w in enumerate(words) if w.startswith("#")), len(words))
-    return words[:cut]
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def replay_tool():
+    """The replay that reads traces for these tools ($HEAPLAB_REPLAY, else
+    build/host/replay): one grammar, the replay's own."""
+    path = os.environ.get("HEAPLAB_REPLAY") or os.path.join(REPO, "build", "host", "replay")
+    if not os.access(path, os.X_OK):
+        raise MapError(f"{path} is missing: `make host` builds it (the trace is read through it)")
+    return path
+
+
+def replay_ops(args, data=None, name=None):
+    """Runs `replay --ops` over a trace; answers its Ops, or raises MapError
+    with the replay's own message if it refuses the trace."""
+    try:
+        p = subprocess.run([replay_tool(), "--ops", *args], input=data, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=300)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise MapError(f"the replay could not read the trace: {e}")
+    why = "\n".join(shown(s) for s in from_bytes(p.stderr).strip("\n").split("\n"))
+    if p.returncode != 0:
+        why = why[len("replay: "):] if why.startswith("replay: ") else why
+        if name is not None and why.startswith("stdin: "):
+            why = f"{name}: {why[len('stdin: '):]}"
+        raise MapError(why or f"the replay's --ops exited {p.returncode}")
+    ops = []
+    for rec in p.stdout.split(b"\n")[:-1]:
+        f = rec.decode("ascii").split(" ")
+        op = Op(len(ops) + 1, int(f[1]), f[0])
+        if op.kind in ("alloc", "free"):
+            op.ident = from_bytes(bytes.fromhex(f[2]))
+        if op.kind == "alloc":
+            op.size = int(f[3])
+        elif op.kind == "freeat":
+            op.off, op.size = int(f[2]), int(f[3])
+        elif op.kind == "sbrk":
+            op.size = int(f[2])
+        ops.append(op)
+    return ops
 
 
 def parse_trace(text):
-    """Answers the list of Ops of a trace, or raises MapError at a bad line."""
-    ops, shapes = [], {"alloc": 3, "free": 2, "freeat": 3, "sbrk": 2, "check": 1}
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        toks = trace_tokens(raw)
-        if not toks:
-            continue
-        kind = toks[0]
-        if kind not in shapes or len(toks) != shapes[kind]:
-            swapped = re.fullmatch(r"\S+ (0x[0-9a-f]+|nil)", raw.strip())
-            raise MapError(f"trace line {lineno}: cannot read '{raw.strip()}' "
-                           "(want alloc ID SIZE, free ID, freeat OFF SIZE, sbrk SIZE or check)" +
-                           ("; is this a replay's output? The trace comes first" if swapped
-                            else ""))
-        op = Op(len(ops) + 1, lineno, kind)
-        if kind in ("alloc", "free"):
-            op.ident = toks[1]
-        numbers = {"alloc": toks[2:], "freeat": toks[1:], "sbrk": toks[1:]}.get(kind, [])
-        nums = [parse_number(t) for t in numbers]
-        if None in nums:
-            raise MapError(f"trace line {lineno}: not a number in '{raw.strip()}'")
-        if kind in ("alloc", "sbrk"):
-            op.size = nums[0]
-        elif kind == "freeat":
-            op.off, op.size = nums
-        ops.append(op)
-    return ops
+    """The Ops of a trace's text (str or bytes), as the replay reads them."""
+    data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")
+    return replay_ops(["-"], data, name="trace")
+
+
+def load_trace(path):
+    """The Ops of the trace in file path, as the replay reads them."""
+    return replay_ops([path])
 
 
 class Output:
@@ -137,20 +176,28 @@ class Output:
 def replay_lines(text):
     """The replay's lines in text: those after a `# base 0x...` line if
     there is one (an image's console), without other `#` lines and blanks,
-    up to the `brk` line. Answers (base or None, [(number, line)])."""
-    lines = text.splitlines()
+    up to the failed check's `error line N: check: ...` line if there is
+    one, else up to the last `brk` line (the final one: an alloc of ID
+    `brk` prints one before it). Lines end at a newline only, as the
+    replay writes them (an ID may hold U+2028 or a no-break space); the
+    console's carriage returns and the blanks around a line go.
+    Answers (base or None, [(number, line)])."""
+    lines = [s.strip(" \t\r") for s in text.split("\n")]
     base, start = None, 0
     for i, s in enumerate(lines):
-        m = re.fullmatch(r"# base (0x[0-9a-fA-F]+)", s.strip())
+        m = re.fullmatch(r"# base (0x[0-9a-fA-F]+)", s)
         if m:
             base, start = int(m.group(1), 16), i + 1
             break
-    keep = [(i + 1, s.strip()) for i, s in enumerate(lines[start:], start)
-            if s.strip() and not s.strip().startswith("#")]
+    keep = [(i + 1, s) for i, s in enumerate(lines[start:], start)
+            if s and not s.startswith("#")]
+    stop = next((k for k, (_, s) in enumerate(keep) if re.match(r"error line \d+: check: ", s)),
+                None)
     last_brk = max((k for k, (_, s) in enumerate(keep) if re.fullmatch(r"brk 0x[0-9a-f]+", s)),
                    default=None)
-    if last_brk is not None:
-        keep = keep[:last_brk + 1]
+    end = stop if stop is not None else last_brk
+    if end is not None:
+        keep = keep[:end + 1]
     return base, keep
 
 
@@ -158,14 +205,14 @@ def parse_output(text):
     """Answers the Output of a replay, or raises MapError at a bad line."""
     out = Output()
     out.base, lines = replay_lines(text)
-    out.image = out.base is not None and not text.lstrip().startswith("# base ")
+    out.image = out.base is not None and not text.lstrip(" \t\r\n").startswith("# base ")
     tail = len(lines)
-    if lines and lines[-1][1].startswith("brk "):
-        out.brk = int(lines[-1][1].split()[1], 16)
+    if lines and re.fullmatch(r"brk 0x[0-9a-f]+", lines[-1][1]):
+        out.brk = int(lines[-1][1].split(" ")[1], 16)
         tail -= 1
         while tail > 0 and re.fullmatch(r"free 0x[0-9a-f]+ 0x[0-9a-f]+", lines[tail - 1][1]):
             tail -= 1
-        out.free = [tuple(int(t, 16) for t in s.split()[1:]) for _, s in lines[tail:-1]]
+        out.free = [tuple(int(t, 16) for t in s.split(" ")[1:]) for _, s in lines[tail:-1]]
     if out.brk is None and not any(re.match(r"error line \d+: check: ", s) for _, s in lines):
         raise MapError("the output has no final `brk 0x...` line and no failed check: "
                        "is it a replay's output, and complete?")
@@ -180,7 +227,7 @@ def parse_output_line(out, n, s):
     """Reads one alloc or error line into out."""
     m = re.fullmatch(r"error line (\d+): (.*)", s)
     if m:
-        line, msg = int(m.group(1)), m.group(2)
+        line, msg = int(m.group(1)), shown(m.group(2))
         if msg.startswith("check: "):
             out.stop = (line, msg[len("check: "):])
         else:
@@ -190,9 +237,9 @@ def parse_output_line(out, n, s):
     if m:
         out.sbrks.append(None if m.group(1) == "nil" else int(m.group(1), 16))
         return
-    m = re.fullmatch(r"(\S+) (0x[0-9a-f]+|nil)", s)
+    m = re.fullmatch(r"([^ ]+) (0x[0-9a-f]+|nil)", s)
     if not m:
-        raise MapError(f"output line {n}: cannot read '{s}' (want `ID 0xOFF`, `ID nil`, "
+        raise MapError(f"output line {n}: cannot read '{shown(s)}' (want `ID 0xOFF`, `ID nil`, "
                        "`sbrk 0xOFF 0xSIZE`, `error line N: ...`, `free`, `brk`)")
     off = None if m.group(2) == "nil" else int(m.group(2), 16)
     out.allocs.append((m.group(1), off))
@@ -212,7 +259,7 @@ class Piece:
         if self.foreign:
             return f"{prefix.replace('alloc', 'sbrk')}-{self.start}"
         part = f".{self.part}" if self.part else ""
-        return f"{prefix}-{self.seq}-{self.ident}{part}"
+        return f"{prefix}-{self.seq}-{shown(self.ident)}{part}"
 
 
 class Slot:
@@ -240,6 +287,39 @@ class History:
         self.touched = {}  # op number -> (offset, end) of what it allocated or freed
         self.nran = 0  # operations that ran (fewer if a check stopped the replay)
         self.misplaced = 0  # allocs not where first fit from the top puts them
+        self.work = 0  # live pieces looked at so far (see MAX_WORK)
+
+    def bound_work(self, ran):
+        """Counts, before any of it, the live pieces the allocs and frees
+        will look at (at most: a freeat may cut one in two), and refuses a
+        trace that passes MAX_WORK."""
+        live, work, held, allocs = 0, 0, {}, iter(self.out.allocs)
+        for op in ran:
+            if op.line in self.out.refused or op.kind == "check":
+                continue
+            if op.kind == "sbrk":
+                live += 1
+                continue
+            work += live + 1
+            if work > MAX_WORK:
+                self.work = work
+                self.count(op)
+            if op.kind == "alloc":
+                held[op.ident] = next(allocs)[1] is not None
+                live += held[op.ident]
+            elif op.kind == "free":
+                live -= held.pop(op.ident, False)
+            else:
+                live += 1
+
+    def count(self, op):
+        """Each alloc and free looks at every live piece: past MAX_WORK of
+        them in all the trace is refused, before the look that passes it."""
+        self.work += len(self.live) + len(self.foreign) + 1
+        if self.work > MAX_WORK:
+            raise MapError(f"trace line {op.line}: the trace keeps so many allocations live "
+                           f"that drawing it looks at more than {MAX_WORK} of them: cut the "
+                           "trace, or free more of what it allocates")
 
     def round(self, n):
         return -(-n // self.page) * self.page
@@ -248,6 +328,7 @@ class History:
         stop_line = self.out.stop[0] if self.out.stop else None
         ran = [op for op in self.ops if stop_line is None or op.line <= stop_line]
         self.expect_allocs(ran)
+        self.bound_work(ran)
         allocs, sbrks = iter(self.out.allocs), iter(self.out.sbrks)
         for op in ran:
             self.step(op, allocs, sbrks)
@@ -273,8 +354,8 @@ class History:
                            "not belong to this trace")
         for n, (op, (ident, _)) in enumerate(zip(want, self.out.allocs), 1):
             if op.ident != ident:
-                raise MapError(f"alloc {n} (trace line {op.line}) is '{op.ident}', but the "
-                               f"output's alloc line {n} is '{ident}': the output does not "
+                raise MapError(f"alloc {n} (trace line {op.line}) is '{op.label}', but the "
+                               f"output's alloc line {n} is '{shown(ident)}': the output does not "
                                "belong to this trace")
 
     def step(self, op, allocs, sbrks):
@@ -283,15 +364,15 @@ class History:
         if op.kind == "alloc":
             holding = slot is not None and slot.live and slot.off is not None
             if holding != refused:
-                raise MapError(f"trace line {op.line}: alloc {op.ident} "
-                               f"{'was' if refused else 'was not'} refused, but {op.ident} "
+                raise MapError(f"trace line {op.line}: alloc {op.label} "
+                               f"{'was' if refused else 'was not'} refused, but {op.label} "
                                f"{'held no' if refused else 'still held'} memory: the output "
                                "does not belong to this trace")
             if not refused:
                 self.alloc(op, next(allocs))
         elif op.kind == "free" and not refused:
             if slot is None:
-                raise MapError(f"trace line {op.line}: free {op.ident} of an ID never "
+                raise MapError(f"trace line {op.line}: free {op.label} of an ID never "
                                "allocated should have been refused; the output says it was not")
             if slot.off is not None:
                 self.free_range(op, slot.off, slot.off + slot.size)
@@ -319,6 +400,7 @@ class History:
         self.touched[op.num] = (off, off + op.size)
 
     def alloc(self, op, answer):
+        self.count(op)
         self.nalloc += 1
         off = answer[1]
         end = None if off is None else off + self.round(op.size)
@@ -326,12 +408,12 @@ class History:
         if off is None:
             return
         if off % self.page:
-            raise MapError(f"output: {op.ident} at {off:#x} is not aligned to the page "
+            raise MapError(f"output: {op.label} at {off:#x} is not aligned to the page "
                            f"{self.page:#x}: wrong --page?")
         for p in self.live + self.foreign:
             if p.off < end and off < p.end:
-                raise MapError(f"output: {op.ident} at [{off:#x}, {end:#x}) overlaps "
-                               f"{p.ident} at [{p.off:#x}, {p.end:#x}), still live: wrong --page, "
+                raise MapError(f"output: {op.label} at [{off:#x}, {end:#x}) overlaps "
+                               f"{shown(p.ident)} at [{p.off:#x}, {p.end:#x}), still live: wrong --page, "
                                "or an output of another trace?")
         self.expect_placement(op, off, end)
         self.sysbrk = max(self.sysbrk, end)
@@ -352,7 +434,7 @@ class History:
         grow = self.round(max(self.brk[-1], self.sysbrk))  # where sbrk starts
         fit = next((a + size - n for a, size in runs if size >= n), grow)
         if off != fit and not self.misplaced:
-            print(f"heapmap: warning: trace line {op.line}: {op.ident} at {off:#x}, but first "
+            print(f"heapmap: warning: trace line {op.line}: {op.label} at {off:#x}, but first "
                   f"fit from the top puts it at {fit:#x}: wrong --page? (drawn as printed)",
                   file=sys.stderr)
         self.misplaced += off != fit
@@ -369,6 +451,7 @@ class History:
         return at >= off + size
 
     def free_range(self, op, off, end):
+        self.count(op)
         if off % self.page or end == off or not self.covered(off, end - off):
             raise MapError(f"trace line {op.line}: {op} frees [{off:#x}, {end:#x}), not all of "
                            "it allocated, yet the output did not refuse it: the output does not "
@@ -482,11 +565,10 @@ def describe_alloc(h, n, a, b, before):
 
 def load(trace_path, out_path, page):
     """Reads both files and replays the placement; answers the History."""
+    ops = load_trace(trace_path)
     try:
-        with open(trace_path) as f:
-            ops = parse_trace(f.read())
-        with open(out_path, errors="replace") as f:
-            out = parse_output(f.read())
+        with open(out_path, "rb") as f:
+            out = parse_output(from_bytes(f.read()))
     except OSError as e:
         raise MapError(f"{e.filename}: {e.strerror}")
     h = History(ops, out, page)
@@ -502,6 +584,7 @@ LABEL_MAX = 150  # label at most this many bars with their IDs, where they do no
 THIN = 0.006  # a bar thinner than this part of the address axis gets a mark that stays visible
 CHAR_W, LABEL_H = 0.0058, 0.022  # a label's character and its height, in parts of the axes
 BARS_MAX = 2000  # past this many bars, draw them as one collection
+MAX_WORK = 5_000_000  # live pieces the allocs and frees look at, in all (README's limits)
 NEXT_MAX = 60  # draw at most this many of the free list's next arrows
 
 
@@ -638,7 +721,7 @@ def label_bar(ax, p, stop, end, top, placed):
     """Writes p's ID inside its bar when the bar holds it, else just right of
     the bar's start in a small box, unless that covers a label placed before."""
     x0, x1, y0, y1 = p.start / end, stop / end, p.off / top, p.end / top
-    w = CHAR_W * (len(p.ident) + 1)
+    w = CHAR_W * (len(shown(p.ident)) + 1)
     inside = x1 - x0 >= w and y1 - y0 >= LABEL_H
     box = ((x0 + x1 - w) / 2, (x0 + x1 + w) / 2) if inside else (x0 + 0.002, x0 + 0.002 + w)
     ym = (y0 + y1) / 2
@@ -649,7 +732,7 @@ def label_bar(ax, p, stop, end, top, placed):
     placed.append(box)
     kw = {} if inside else {"bbox": {"boxstyle": "square,pad=0.1", "facecolor": "white",
                                      "edgecolor": "none", "alpha": 0.8}}
-    ax.text((box[0] + box[1]) / 2, ym, p.ident, ha="center", va="center",
+    ax.text((box[0] + box[1]) / 2, ym, shown(p.ident), ha="center", va="center",
             fontsize=8 if inside else 6.5, gid=f"label-{p.gid()}", transform=ax.transAxes, **kw)
 
 
@@ -741,7 +824,7 @@ def draw_row(plt, h, ax, k, name, right, span):
                               facecolor=OTHER_FACE if p.foreign else "#d9d9d9",
                               edgecolor="black", linewidth=0.5, hatch="//" if p.foreign else None))
             thin_mark(ax, p.off, p.end - p.off, right, "black", p.gid(f"mark-{name}-alloc"))
-            labels.append((p.off, p.end - p.off, p.ident, 0.04, p.gid(f"label-{name}-alloc")))
+            labels.append((p.off, p.end - p.off, shown(p.ident), 0.04, p.gid(f"label-{name}-alloc")))
     for off, size in h.free_runs(k):
         ax.add_patch(rect(plt, off, 0.15, size, 0.7, f"{name}-free-{off:#x}",
                           facecolor=FREE_FACE, edgecolor=FREE_EDGE, linewidth=0.8))

@@ -15,8 +15,13 @@
   const last = M.steps.length - 1;
   if (M.source !== "steps") ROW.after.y = 110; // one row: no before
   const other = (s) => s.other || []; // bytes that are not the pool's
-  const top = Math.max(M.granule, ...M.steps.map((s) => s.brk),
-    ...M.steps.flatMap((s) => other(s).map(([off, size]) => off + size)));
+  // A loop, never Math.max(...list): spreading a list passes every element
+  // as an argument, and 131,072 of them overflow the stack (RangeError).
+  let top = M.granule;
+  for (const s of M.steps) {
+    top = Math.max(top, s.brk);
+    for (const [off, size] of other(s)) top = Math.max(top, off + size);
+  }
   const view = { step: 0, lo: 0, hi: top };
   const hex = (n) => "0x" + n.toString(16);
 
@@ -244,7 +249,8 @@
   // its subtree's largest size beside it.
   function drawTree(svg, tree, y0, e) {
     if (!tree || !tree.nodes) return y0;
-    const nodes = new Map(tree.nodes.map((n) => [n.offset, n])), order = [];
+    const nodes = new Map(tree.nodes.map((n) => [n.offset, n]));
+    let order = [];
     const g = el("g", { id: "tree" }, svg);
     el("text", { x: 8, y: y0 + 10, class: "title" }, g,
       `the placement index, the same blocks by address (${tree.nodes.length} node` +
@@ -263,7 +269,7 @@
       return y0 + 50;
     }
     const deep = order.length > TREE_MAX; // then only the top levels are drawn
-    if (deep) order.splice(0, order.length, ...order.filter(([, d]) => d < TREE_LEVELS));
+    if (deep) order = order.filter(([, d]) => d < TREE_LEVELS);
     if (deep) el("text", { x: W - R, y: y0 + 10, class: "rowname", "text-anchor": "end" }, g,
       `only its top ${TREE_LEVELS} levels are drawn`);
     const at = new Map(), dx = Math.min(170, (W - L) / Math.max(order.length, 1));
@@ -286,7 +292,7 @@
       el("text", { x: cx, y: cy - 1, class: "lab" }, ng, n.offset);
       el("text", { x: cx, y: cy + 12, class: "lab small" }, ng, `${n.size} · max ${n.max}`);
     }
-    const depth = Math.max(...order.map(([, d]) => d), 0);
+    const depth = order.reduce((most, [, d]) => Math.max(most, d), 0);
     return y0 + 60 + (depth + 1) * 58;
   }
 

@@ -36,10 +36,21 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from heapmap import MapError, parse_trace  # noqa: E402  (the trace's grammar, once)
+from heapmap import MapError, from_bytes, load_trace, parse_trace, shown  # noqa: E402,F401
+# (the trace's grammar, once: the replay's own reading, through heapmap)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MAX_ENTRIES = 2_000_000  # blocks summed over all steps: past this the page is too big
+# The limits the viewer holds (README's limits table), each checked before
+# the work it bounds. An entry is a step, or a block, a region or a tree
+# node of a step: the page's size and the work of building it grow with
+# them (the largest trace the replay takes, 131,072 allocs, is well inside
+# when its allocations do not pile up).
+MAX_ENTRIES = 2_000_000
+MAX_STEPS = 32_768  # operations a page steps through (the slider's positions)
+MAX_SNAPSHOT_BYTES = 64 << 20  # a snapshot file, read whole before parsing
+MAX_SNAPSHOT_BLOCKS = 200_000  # free blocks, and tree nodes, in a snapshot
+MAX_SNAPSHOT_DEPTH = 8  # JSON nesting in a snapshot (the format has 4 levels)
+MAX_HEAP = 1 << 52  # a heap's size: offsets stay exact as the page's numbers
 SNAPSHOT_FORMAT = "heaplab-snapshot"
 # The page may run its own inline script and style, and fetch nothing.
 CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
@@ -74,18 +85,20 @@ class Step:
 
 
 def parse_steps(text):
-    """Reads `replay --steps` output: answers (granule, heap, [Step], stop)
-    where stop is the message of a failed check after the last step."""
-    lines = text.splitlines()
-    m = re.fullmatch(r"# steps granule (0x[0-9a-f]+) heap (0x[0-9a-f]+)",
-                     lines[0].strip() if lines else "")
+    """Reads `replay --steps` output (a str of from_bytes: lines end at a
+    newline only, as the replay writes them): answers (granule, heap,
+    [Step], stop) where stop is the message of a failed check after the
+    last step. Refuses output past MAX_ENTRIES as it reads, before
+    building anything for it."""
+    lines = [s.strip(" \t\r") for s in text.split("\n")]
+    m = re.fullmatch(r"# steps granule (0x[0-9a-f]+) heap (0x[0-9a-f]+)", lines[0])
     if not m:
         raise ViewError("the replay output does not start with `# steps granule 0x... heap "
                         "0x...`: make it with `build/host/replay --steps TRACE`")
     granule, heap = int(m[1], 16), int(m[2], 16)
-    steps, pending, i, stop = [Step(0, 0, 0, [])], [], 1, None
+    steps, pending, i, stop, entries = [Step(0, 0, 0, [])], [], 1, None, 0
     while i < len(lines):
-        s = lines[i].strip()
+        s = lines[i]
         i += 1
         m = re.fullmatch(r"step (\d+) line (\d+) brk (0x[0-9a-f]+) free (\d+)", s)
         if m:
@@ -93,33 +106,55 @@ def parse_steps(text):
             if st.n != len(steps):
                 raise ViewError(f"replay output line {i}: step {st.n} after step "
                                 f"{len(steps) - 1}: the output is cut or edited")
+            if st.n > MAX_STEPS:
+                raise ViewError(f"replay output line {i}: step {st.n}: {too_long}")
+            entries += 1 + int(m[4])
+            too_many(entries, st.n)
             st.free, i = read_blocks(lines, i, int(m[4]))
             st.regions, i = read_regions(lines, i, st.regions)
             st.tree, i = read_tree(lines, i, st.free)
+            entries += len(st.tree["nodes"]) if st.tree else 0
             st.printed, pending = pending, []
             steps.append(st)
-        elif re.fullmatch(r"(free 0x[0-9a-f]+ 0x[0-9a-f]+|brk 0x[0-9a-f]+|# base 0x[0-9a-f]+)",
-                          s) or not s:
-            continue  # the final free list and break: the last step has them
+        elif re.fullmatch(r"# base 0x[0-9a-f]+", s) or not s:
+            continue
         elif s.startswith("error line ") and ": check: " in s:
-            stop = s
+            stop = shown(s)
         else:
             pending.append(s)
+    # What follows the last step is the final free list and break (an alloc
+    # of ID `brk` prints `brk 0x...` too, before its step), or nothing if a
+    # check stopped the replay.
+    if pending and re.fullmatch(r"brk 0x[0-9a-f]+", pending[-1]):
+        pending.pop()
+        while pending and re.fullmatch(r"free 0x[0-9a-f]+ 0x[0-9a-f]+", pending[-1]):
+            pending.pop()
     if pending:
-        raise ViewError(f"the replay output ends with `{pending[-1]}` after its last step: "
-                        "the output is cut")
+        raise ViewError(f"the replay output ends with `{shown(pending[-1])}` after its last "
+                        "step: the output is cut")
     return granule, heap, steps, stop
+
+
+too_long = (f"a page steps through at most {MAX_STEPS} operations: cut the trace "
+            "(tools/heapmap.py draws long ones)")
+
+
+def too_many(entries, n):
+    if entries > MAX_ENTRIES:
+        raise ViewError(f"by step {n} the replay holds more than {MAX_ENTRIES} entries (steps, "
+                        "blocks, regions, tree nodes) between its steps, too many for one page: "
+                        "cut the trace (tools/heapmap.py draws long ones)")
 
 
 def read_blocks(lines, i, k):
     """Reads the k block lines of a step from lines[i]; answers (blocks, i)."""
     blocks = []
     for j in range(i, i + k):
-        got = lines[j].strip() if j < len(lines) else ""
+        got = lines[j] if j < len(lines) else ""
         m = re.fullmatch(r"(0x[0-9a-f]+) (0x[0-9a-f]+) (0x[0-9a-f]+|nil)", got)
         if not m:
             raise ViewError(f"replay output line {j + 1}: want `0xOFF 0xSIZE 0xNEXT` "
-                            f"({k} free blocks), got '{got}'")
+                            f"({k} free blocks), got '{shown(got)}'")
         blocks.append((int(m[1], 16), int(m[2], 16), None if m[3] == "nil" else int(m[3], 16)))
     return blocks, i + k
 
@@ -128,15 +163,17 @@ def read_regions(lines, i, regions):
     """Reads a step's `regions R` and its R lines from lines[i], if there are
     any (another client of the break took bytes below the pool's top);
     answers (the regions, i), else (regions as given, i)."""
-    m = re.fullmatch(r"regions (\d+)", lines[i].strip() if i < len(lines) else "")
+    m = re.fullmatch(r"regions (\d+)", lines[i] if i < len(lines) else "")
     if not m:
         return regions, i
+    if int(m[1]) > 64:  # HEAPLAB_NREGION is 16
+        raise ViewError(f"replay output line {i + 1}: {m[1]} regions: no pool has so many")
     got = []
     for j in range(i + 1, i + 1 + int(m[1])):
-        r = re.fullmatch(r"(0x[0-9a-f]+) (0x[0-9a-f]+)", lines[j].strip() if j < len(lines) else "")
+        r = re.fullmatch(r"(0x[0-9a-f]+) (0x[0-9a-f]+)", lines[j] if j < len(lines) else "")
         if not r:
             raise ViewError(f"replay output line {j + 1}: want a region `0xSTART 0xEND`, got "
-                            f"'{lines[j].strip() if j < len(lines) else ''}'")
+                            f"'{shown(lines[j]) if j < len(lines) else ''}'")
         got.append((int(r[1], 16), int(r[2], 16)))
     return got, i + 1 + int(m[1])
 
@@ -160,18 +197,21 @@ def read_tree(lines, i, free):
     lines[i], if there are any (a pool with the placement index); answers
     ({root, nodes} or None, i). Nodes keep the snapshot's form: 0x-hex."""
     m = re.fullmatch(r"tree root (0x[0-9a-f]+|nil) nodes (\d+)",
-                     lines[i].strip() if i < len(lines) else "")
+                     lines[i] if i < len(lines) else "")
     if not m:
         return None, i
+    if int(m[2]) > len(free):
+        raise ViewError(f"replay output line {i + 1}: {m[2]} tree nodes for {len(free)} free "
+                        "blocks: the output is edited")
     sizes = {off: size for off, size, _ in free}
     nil = lambda t: None if t == "nil" else t  # noqa: E731
     nodes = []
     for j in range(i + 1, i + 1 + int(m[2])):
-        n = NODE_LINE.fullmatch(lines[j].strip() if j < len(lines) else "")
+        n = NODE_LINE.fullmatch(lines[j] if j < len(lines) else "")
         if not n or int(n[1], 16) not in sizes:
             raise ViewError(f"replay output line {j + 1}: want a node of a free block, "
                             "`0xOFF left 0xOFF right 0xOFF max 0xMAX height H`, got "
-                            f"'{lines[j].strip() if j < len(lines) else ''}'")
+                            f"'{shown(lines[j]) if j < len(lines) else ''}'")
         nodes.append({"offset": n[1], "size": h(sizes[int(n[1], 16)]), "left": nil(n[2]),
                       "right": nil(n[3]), "max": n[4], "height": int(n[5])})
     return {"root": nil(m[1]), "nodes": nodes}, i + 1 + int(m[2])
@@ -193,7 +233,7 @@ class Model:
         if len(self.steps) - 1 > len(self.ops):
             raise ViewError(f"the replay ran {len(self.steps) - 1} operations, the trace has "
                             f"{len(self.ops)}: the output does not belong to this trace")
-        made = {}
+        made, entries = {}, 0
         for st in self.steps[1:]:
             op = self.ops[st.n - 1]
             if op.line != st.line:
@@ -201,6 +241,8 @@ class Model:
                                 f"the trace is on line {op.line}: another trace's output")
             prev = self.steps[st.n - 1]
             self.apply(op, st)
+            entries += 1 + len(st.free) + len(self.live) + len(st.regions) + len(self.taken)
+            too_many(entries, st.n)  # before the lists it counts are made
             st.alloc = [list(p) for p in self.live]
             st.other = [[a, b - a] for a, b in gaps(st.regions + [(st.brk, st.brk)], 0, st.brk)]
             st.other += [[a, b - a] for a, b in self.taken if a >= st.brk and b > a]
@@ -212,7 +254,7 @@ class Model:
     def apply(self, op, st):
         """Updates the live allocations for op, from what the replay printed."""
         err = next((s for s in st.printed if s.startswith(f"error line {op.line}: ")), None)
-        st.error = err.split(": ", 1)[1] if err else None
+        st.error = shown(err.split(": ", 1)[1]) if err else None
         if err or op.kind == "check":
             return
         if op.kind == "sbrk":
@@ -221,7 +263,7 @@ class Model:
                 self.taken.append((st.at, st.at + op.size))
             return
         if op.kind == "alloc":
-            st.at = answer(st, rf"{re.escape(op.ident)} (0x[0-9a-f]+|nil)", f"alloc {op.ident}")
+            st.at = answer(st, rf"{re.escape(op.ident)} (0x[0-9a-f]+|nil)", f"alloc {op.label}")
             held = None if st.at is None else [op.ident, st.at, self.round(op.size), st.n]
             self.ids[op.ident] = held
             if held:
@@ -274,7 +316,7 @@ def answer(st, pattern, what):
     which must match pattern."""
     m = re.fullmatch(pattern, st.printed[0] if st.printed else "")
     if not m:
-        raise ViewError(f"step {st.n} ({what}) printed {st.printed or 'nothing'}: another "
+        raise ViewError(f"step {st.n} ({what}) printed {[shown(p) for p in st.printed] or 'nothing'}: another "
                         "trace's output")
     return None if m[1] == "nil" else int(m[1], 16)
 
@@ -317,7 +359,7 @@ def alloc_effect(m, op, prev, st):
         why = ("size 0 is refused" if op.size == 0 else
                f"no free block holds {h(n)} bytes and sbrk cannot grow the heap to that "
                f"(break {h(prev.brk)}, heap {h(m.heap)})")
-        return {"kind": "nil", "text": f"{op.ident} got nil: {why}; nothing changed",
+        return {"kind": "nil", "text": f"{op.label} got nil: {why}; nothing changed",
                 "range": None}
     a, b = st.at, st.at + n
     src = containing(prev.free, a)
@@ -327,20 +369,20 @@ def alloc_effect(m, op, prev, st):
         none = (f"none of the {len(prev.free)} free blocks holds {h(n)} bytes"
                 if prev.free else "the free list is empty")
         return {"kind": "sbrk", "text": f"{none}: sbrk grew the heap by {h(n)}, the break "
-                f"moved from {h(prev.brk)} to {h(st.brk)}; {op.ident} got [{h(a)}, {h(b)})",
+                f"moved from {h(prev.brk)} to {h(st.brk)}; {op.label} got [{h(a)}, {h(b)})",
                 "range": [a, b], "block": None}
     fit = f"first fit chose the block at {h(src[0])} (size {h(src[1])}{skip})"
     if src[1] == n:
         return {"kind": "exact", "text": f"{fit}: an exact fit, unlinked from the list; "
-                f"{op.ident} got [{h(a)}, {h(b)})", "range": [a, b], "block": src[0]}
-    return {"kind": "carve", "text": f"{fit}: carved {h(n)} from its top, so {op.ident} got "
+                f"{op.label} got [{h(a)}, {h(b)})", "range": [a, b], "block": src[0]}
+    return {"kind": "carve", "text": f"{fit}: carved {h(n)} from its top, so {op.label} got "
             f"[{h(a)}, {h(b)}) and the block keeps its address with size {h(src[1] - n)}",
             "range": [a, b], "block": src[0]}
 
 
 def free_effect(op, st):
     if st.freed is None:
-        return {"kind": "nil", "text": f"free {op.ident}: it got nil, so there is nothing to "
+        return {"kind": "nil", "text": f"free {op.label}: it got nil, so there is nothing to "
                 "free; nothing changed", "range": None}
     a, b = st.freed
     blk = containing(st.free, a)
@@ -349,26 +391,23 @@ def free_effect(op, st):
                  if lo and hi else ("merge-prev", "merged with the previous free block")
                  if lo else ("merge-next", "merged with the next free block")
                  if hi else ("insert", "no free neighbour: a new block, linked in address order"))
-    who = f"{op.ident} " if op.kind == "free" else ""
+    who = f"{op.label} " if op.kind == "free" else ""
     return {"kind": kind, "text": f"freed {who}[{h(a)}, {h(b)}) (zeroed): {how}; the block is "
             f"now [{h(blk[0])}, {h(blk[0] + blk[1])})", "range": [a, b], "block": blk[0]}
 
 
 def steps_page(trace_path, steps_path):
     """Reads a trace and its `replay --steps` output; answers the page's model."""
+    ops = load_trace(trace_path)
+    if len(ops) > MAX_STEPS:
+        raise ViewError(f"{trace_path}: {len(ops)} operations: {too_long}")
     try:
-        with open(trace_path) as f:
-            ops = parse_trace(f.read())
-        with open(steps_path, errors="replace") as f:
-            granule, heap, steps, stop = parse_steps(f.read())
+        with open(steps_path, "rb") as f:
+            granule, heap, steps, stop = parse_steps(from_bytes(f.read()))
     except OSError as e:
         raise ViewError(f"{e.filename}: {e.strerror}")
     m = Model(ops, granule, heap, steps)
     m.build()
-    if sum(len(s.free) + len(s.alloc) for s in steps) > MAX_ENTRIES:
-        raise ViewError(f"{len(steps) - 1} steps hold more than {MAX_ENTRIES} blocks between "
-                        "them, too many for one page: cut the trace (tools/heapmap.py draws "
-                        "long ones)")
     return {"source": "steps", "title": os.path.basename(trace_path), "granule": granule,
             "heap": heap, "stop": stop, "ops": [str(op) for op in ops],
             "steps": [step_json(st) for st in steps]}
@@ -376,55 +415,197 @@ def steps_page(trace_path, steps_path):
 
 def step_json(st):
     made = getattr(st, "made", {})
-    return {"n": st.n, "line": st.line, "brk": st.brk, "printed": st.printed, "tree": st.tree,
-            "free": [[o, s, nx, made.get((o, s))] for o, s, nx in st.free],
-            "alloc": st.alloc, "other": st.other, "effect": st.effect or {
+    return {"n": st.n, "line": st.line, "brk": st.brk, "printed": [shown(p) for p in st.printed],
+            "tree": st.tree, "free": [[o, s, nx, made.get((o, s))] for o, s, nx in st.free],
+            "alloc": [[shown(p[0])] + p[1:] for p in st.alloc], "other": st.other, "effect": st.effect or {
                 "kind": "start", "text": "the heap is empty: the break is at its start",
                 "range": None}}
 
 
-def num(v, what):
-    """A snapshot's number: an int, or a string of 0x-hex or decimal."""
-    if isinstance(v, int) and not isinstance(v, bool):
+# The snapshot's schema, as gdb's `heap dump` writes it (docs/heapview.md
+# has it as a table). A snapshot is checked against it whole before
+# anything is drawn: every field's type, every number a whole one in
+# [0, 2^64) (a JSON number or a string of 0x-hex or decimal; NaN and
+# Infinity are no numbers), every list within its limit; a field it does
+# not name is left out of the page. NUM: such a number; TEXT: a string;
+# BOOL; INT: a small whole JSON number; (T, None): T or null; [T, N]: a
+# list of at most N; ("pair", T): a list of two; {...}: an object with
+# those fields (a key ending in "?" may be missing); ("either", A, B).
+NUM, TEXT, BOOL, INT = "number", "text", "true or false", "whole number"
+BLOCK = {"offset": NUM, "size": NUM, "next": (NUM, None), "addr": NUM, "next_addr": (NUM, None)}
+NODE = {"offset": NUM, "size": NUM, "left": (NUM, None), "right": (NUM, None),
+        "parent": (NUM, None), "max": NUM, "height": INT}
+LOCK = ("either", {"addr": NUM, "name": TEXT, "locked": BOOL, "cpu": INT, "pc": NUM,
+                   "where": (TEXT, None)},
+        {"addr": NUM, "error": TEXT})
+SNAPSHOT_SCHEMA = {
+    "format": TEXT, "version": INT, "pool": TEXT, "arch": TEXT, "start": NUM, "end": NUM,
+    "break": NUM, "bloc?": (NUM, None), "regions?": [("pair", NUM), 64], "granule": NUM,
+    "taken": NUM, "inuse": NUM, "checking": BOOL, "free": [BLOCK, MAX_SNAPSHOT_BLOCKS],
+    "walk_error": (TEXT, None), "lock": (LOCK, None),
+    "tree?": {"index": INT, "root": (NUM, None), "nodes": [NODE, MAX_SNAPSHOT_BLOCKS],
+              "walk_error": (TEXT, None)},
+}
+TEXT_MAX = 4096  # characters in a snapshot's string
+
+
+def kind_of(v):
+    return ("null" if v is None else "true or false" if isinstance(v, bool) else
+            "a number" if isinstance(v, (int, float)) else "a string" if isinstance(v, str) else
+            "a list" if isinstance(v, list) else "an object")
+
+
+def checked(v, schema, where):
+    """v checked against schema (above); answers it with numbers as ints and
+    only the fields the schema names, or raises ViewError naming the field."""
+    if isinstance(schema, tuple) and schema[1:] == (None,):
+        return None if v is None else checked(v, schema[0], where)
+    if schema == NUM:
+        n = v if isinstance(v, int) and not isinstance(v, bool) else \
+            int(v, 0) if isinstance(v, str) and re.fullmatch(r"0x[0-9a-fA-F]{1,16}|[0-9]{1,20}", v) \
+            else None
+        if n is None or not 0 <= n < 1 << 64:
+            raise ViewError(f"field {where} is {shown(json.dumps(v))[:80]}: want a whole number "
+                            "from 0 to 2^64-1 (a JSON number, or a string of 0x-hex or decimal)")
+        return n
+    if schema == INT:
+        if not isinstance(v, int) or isinstance(v, bool) or not -1 <= v < 1 << 32:
+            raise ViewError(f"field {where} is {shown(json.dumps(v))[:80]}: want a whole number "
+                            "from -1 to 2^32-1")
         return v
-    if isinstance(v, str) and re.fullmatch(r"0x[0-9a-fA-F]+|[0-9]+", v):
-        return int(v, 0)
-    raise ViewError(f"snapshot: {what} is {v!r}, not a number")
+    if schema == TEXT:
+        if not isinstance(v, str) or len(v) > TEXT_MAX:
+            raise ViewError(f"field {where} is {kind_of(v)}{' too long' if isinstance(v, str) else ''}:"
+                            f" want a string of at most {TEXT_MAX} characters")
+        return v
+    if schema == BOOL:
+        if not isinstance(v, bool):
+            raise ViewError(f"field {where} is {kind_of(v)}: want true or false")
+        return v
+    if isinstance(schema, tuple) and schema[0] == "pair":
+        if not isinstance(v, list) or len(v) != 2:
+            raise ViewError(f"field {where} is {kind_of(v)}"
+                            f"{f' of {len(v)}' if isinstance(v, list) else ''}: want a pair [a, b]")
+        return [checked(x, schema[1], f"{where}[{i}]") for i, x in enumerate(v)]
+    if isinstance(schema, tuple) and schema[0] == "either":
+        if isinstance(v, dict) and "error" in v:
+            return checked(v, schema[2], where)
+        return checked(v, schema[1], where)
+    if isinstance(schema, list):
+        if not isinstance(v, list):
+            raise ViewError(f"field {where} is {kind_of(v)}: want a list")
+        if len(v) > schema[1]:
+            raise ViewError(f"field {where} has {len(v)} entries, more than the limit of "
+                            f"{schema[1]} this viewer draws")
+        return [checked(x, schema[0], f"{where}[{i}]") for i, x in enumerate(v)]
+    if not isinstance(v, dict):
+        raise ViewError(f"field {where or '(the top)'} is {kind_of(v)}: want an object")
+    out = {}
+    for key, sub in schema.items():
+        name = key.rstrip("?")
+        path = f"{where}.{name}" if where else name
+        if name not in v:
+            if key.endswith("?"):
+                continue
+            raise ViewError(f"field {path} is missing")
+        out[name] = checked(v[name], sub, path)
+    return out
 
 
-def snapshot_page(path):
-    """Reads a `heap dump` snapshot; answers the page's model (one step)."""
+def too_deep(v, most):
+    """The path of a list or object in v nested deeper than most levels, or None."""
+    stack = [(v, 1, "")]
+    while stack:
+        x, d, where = stack.pop()
+        if isinstance(x, (list, dict)):
+            if d > most:
+                return where
+            items = x.items() if isinstance(x, dict) else enumerate(x)
+            stack += [(y, d + 1, f"{where}.{k}" if isinstance(x, dict) else f"{where}[{k}]")
+                      for k, y in items]
+    return None
+
+
+def read_snapshot(path):
+    """Reads and checks a snapshot file; answers it, checked (see above)."""
     try:
-        with open(path) as f:
-            snap = json.load(f)
+        with open(path, "rb") as f:
+            data = f.read(MAX_SNAPSHOT_BYTES + 1)
     except OSError as e:
         raise ViewError(f"{e.filename}: {e.strerror}")
+    if len(data) > MAX_SNAPSHOT_BYTES:
+        raise ViewError(f"{path}: more than {MAX_SNAPSHOT_BYTES} bytes, the limit for a "
+                        "snapshot")
+    try:
+        # NaN and Infinity are read as floats, which the schema refuses by name.
+        snap = json.loads(data, parse_constant=float)
+    except RecursionError:
+        raise ViewError(f"{path}: nested too deep for a JSON reader: not a heaplab snapshot")
     except ValueError as e:
         raise ViewError(f"{path}: not JSON: {e}")
     if not isinstance(snap, dict) or snap.get("format") != SNAPSHOT_FORMAT:
         raise ViewError(f"{path}: not a heaplab snapshot (want \"format\": "
                         f"\"{SNAPSHOT_FORMAT}\", from gdb's `heap dump FILE`)")
     if snap.get("version") != SNAPSHOT_VERSION:
-        raise ViewError(f"{path}: snapshot version {snap.get('version')!r}, this viewer reads "
-                        f"version {SNAPSHOT_VERSION}")
+        raise ViewError(f"{path}: snapshot version {shown(json.dumps(snap.get('version')))[:40]}, "
+                        f"this viewer reads version {SNAPSHOT_VERSION}")
+    deep = too_deep(snap, MAX_SNAPSHOT_DEPTH)
+    if deep is not None:
+        raise ViewError(f"{path}: snapshot field {shown(deep.lstrip('.'))[:200]} is nested "
+                        f"deeper than {MAX_SNAPSHOT_DEPTH} levels: not a heaplab snapshot")
     try:
-        start, brk = num(snap["start"], "start"), num(snap["break"], "break")
-        free = [(num(b["offset"], "a block's offset"), num(b["size"], "a block's size"),
-                 None if b["next"] is None else num(b["next"], "a block's next"))
-                for b in snap["free"]]
-        granule, end = num(snap["granule"], "granule"), num(snap["end"], "end")
-    except (KeyError, TypeError) as e:
-        raise ViewError(f"{path}: snapshot lacks {e}: see docs/heapview.md for the format")
-    return {"source": "snapshot", "title": os.path.basename(path), "granule": granule,
-            "heap": end - start, "ops": [], "stop": snap.get("walk_error"),
-            "snapshot": snap, "steps": [snapshot_step(snap, brk - start, free)]}
+        snap = checked(snap, SNAPSHOT_SCHEMA, "")
+        in_range(snap)
+    except ViewError as e:
+        raise ViewError(f"{path}: snapshot {e}: see docs/heapview.md for the format")
+    return snap
+
+
+def in_range(snap):
+    """The ranges the schema's types cannot say: the heap, and every offset
+    and size inside it."""
+    start, end, heap = snap["start"], snap["end"], snap["end"] - snap["start"]
+    if not start <= end or heap > MAX_HEAP:
+        raise ViewError(f"fields start, end: [{h(start)}, {h(end)}) is no heap of at most "
+                        f"{h(MAX_HEAP)} bytes")
+    if not start <= snap["break"] <= end:
+        raise ViewError(f"field break is {h(snap['break'])}, outside the heap "
+                        f"[{h(start)}, {h(end)}]")
+    g = snap["granule"]
+    if not 16 <= g <= 1 << 20 or g & (g - 1):
+        raise ViewError(f"field granule is {h(g)}: want a power of two from 16 to 1048576")
+    for i, (a, b) in enumerate(snap.get("regions", [])):
+        if not a <= b <= heap:
+            raise ViewError(f"field regions[{i}] is [{h(a)}, {h(b)}]: want start <= end "
+                            f"<= {h(heap)}, the heap's size")
+    for what, blocks in (("free", snap["free"]), ("tree.nodes", (snap.get("tree") or {})
+                                                   .get("nodes", []))):
+        for i, b in enumerate(blocks):
+            if b["offset"] + b["size"] > heap:
+                raise ViewError(f"field {what}[{i}]: a block [{h(b['offset'])}, "
+                                f"+{h(b['size'])}) past the heap's end, {h(heap)}")
+            for link in ("next", "left", "right", "parent", "max"):
+                if b.get(link) is not None and b[link] > heap:
+                    raise ViewError(f"field {what}[{i}].{link} is {h(b[link])}, past the "
+                                    f"heap's end, {h(heap)}")
+
+
+def snapshot_page(path):
+    """Reads a `heap dump` snapshot; answers the page's model (one step)."""
+    snap = read_snapshot(path)
+    start, brk = snap["start"], snap["break"]
+    free = [(b["offset"], b["size"], b["next"]) for b in snap["free"]]
+    shown_snap = dict(snap, **{k: h(snap[k]) for k in ("start", "end", "break", "granule",
+                                                       "taken", "inuse")})
+    return {"source": "snapshot", "title": os.path.basename(path), "granule": snap["granule"],
+            "heap": snap["end"] - start, "ops": [], "stop": snap["walk_error"],
+            "snapshot": shown_snap, "steps": [snapshot_step(snap, brk - start, free)]}
 
 
 def snapshot_step(snap, brk, free):
     """The snapshot as one step: the runs of the pool's regions between free
     blocks are in use; the rest below the break is not the pool's."""
-    regions = [(num(a, "a region's start"), num(b, "a region's end"))
-               for a, b in snap.get("regions") or []] or [(0, brk)]
+    regions = [(a, b) for a, b in snap.get("regions") or []] or [(0, brk)]
     used = [["in use", a, b - a, None]
             for lo, hi in regions for a, b in gaps([(o, o + s) for o, s, _ in free], lo, hi)]
     other = [[a, b - a] for a, b in gaps(regions, 0, brk)]
@@ -434,7 +615,12 @@ def snapshot_step(snap, brk, free):
            if lock.get("locked") else f"lock \"{lock.get('name')}\" free")
     text = (f"snapshot of {snap.get('pool', 'mempool')} ({snap.get('arch', '?')}): "
             f"{len(free)} free block{'s' if len(free) != 1 else ''}, break at {h(brk)}; {who}")
-    return {"n": 0, "line": 0, "brk": brk, "printed": [], "tree": snap.get("tree"),
+    tree = snap.get("tree")
+    if tree is not None:  # links as 0x-hex strings, as the steps' trees have them
+        hx = lambda v: None if v is None else h(v)  # noqa: E731
+        tree = dict(tree, root=hx(tree["root"]), nodes=[
+            {k: v if k == "height" else hx(v) for k, v in n.items()} for n in tree["nodes"]])
+    return {"n": 0, "line": 0, "brk": brk, "printed": [], "tree": tree,
             "free": [[o, s, nx, None] for o, s, nx in free], "alloc": used, "other": other,
             "effect": {"kind": "snapshot", "text": text, "range": None}}
 
@@ -445,7 +631,11 @@ def render(model):
         js = f.read()
     with open(os.path.join(HERE, "heapview.css")) as f:
         css = f.read()
-    data = json.dumps(model, separators=(",", ":")).replace("</", "<\\/")
+    # Inside <script> the HTML parser ends the data at `</script` and reads
+    # `<!--` and `<script` as its own, so no <, > or & is left for it to
+    # see; JSON.parse reads the escapes back.
+    data = json.dumps(model, separators=(",", ":"), allow_nan=False)
+    data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     title = html.escape(f"heapview: {model['title']}")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">

@@ -8,15 +8,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 
 static const char usage[] =
-    "usage: replay [--heap BYTES] [--page BYTES] [--check] [--list] [--steps] [--base] [TRACE]\n"
+    "usage: replay [--heap BYTES] [--page BYTES] [--check] [--list] [--steps] [--base]\n"
+    "              [--ops] [--stats] [TRACE]\n"
     "  Replays TRACE (stdin if none) through heaplab's allocator over a fresh\n"
     "  heap of --heap bytes (default 64 MiB) with granule --page (default 4096).\n"
     "  BYTES is decimal or 0x-hex; the page a power of two from 16 to 1048576,\n"
     "  the heap a whole number of pages. --check runs the full check after\n"
     "  every operation. A trace has at most 67108864 bytes, 131072 alloc lines\n"
-    "  and 128 bytes in an ID or a number.\n"
+    "  and 128 bytes in an ID or a number; an ID holds no control byte\n"
+    "  (0x00-0x1f, 0x7f).\n"
     "  --list finds the first fit by walking the free list, as the seed does,\n"
     "  instead of through the placement index (used when the granule holds\n"
     "  a tree node: 64 bytes here, 32 on a 32-bit machine); same placement.\n"
@@ -30,6 +34,13 @@ static const char usage[] =
     "  --base prints `# base 0xADDR`, the heap's address, as the image's trace\n"
     "  mode does (after the steps line): a failed check's message quotes\n"
     "  addresses, and tools/heapmap.py turns them into offsets with it.\n"
+    "  --ops prints the trace's operations as the replay reads them, one a\n"
+    "  line, and runs nothing (for tools that read traces):\n"
+    "    alloc LINE IDHEX SIZE | free LINE IDHEX | freeat LINE OFF SIZE |\n"
+    "    sbrk LINE SIZE | check LINE\n"
+    "  LINE the trace line, IDHEX the ID's bytes in hex, numbers in decimal.\n"
+    "  --stats prints, on stderr at the end, how many ID lookups the run made\n"
+    "  and how many slots of its ID table they looked at.\n"
     "  Exit: 0 ok, 1 an operation was refused, 2 usage or malformed trace,\n"
     "  3 the allocator's check failed, 4 the output could not be written.\n";
 
@@ -55,9 +66,10 @@ static void out(void *arg, const char *s, size_t n)
 		write_failed = 1;
 }
 
-// read_all reads a whole stream into a malloc'd buffer, or stops with
-// *len = REPLAY_TRACE_MAX + 1 once it knows the trace is too long (the
-// scan refuses it). NULL with errno set if the stream cannot be read.
+// read_all reads a whole stream into a malloc'd buffer, but never more
+// than REPLAY_TRACE_MAX + 1 bytes: past that *len is REPLAY_TRACE_MAX + 1
+// and the caller refuses the trace. NULL with errno set if the stream
+// cannot be read.
 static char *read_all(FILE *f, size_t *len)
 {
 	size_t cap = 1 << 16, n = 0, got;
@@ -65,8 +77,9 @@ static char *read_all(FILE *f, size_t *len)
 
 	while (buf != NULL && n <= REPLAY_TRACE_MAX && (got = fread(buf + n, 1, cap - n, f)) > 0) {
 		n += got;
-		if (n == cap) {
-			nb = realloc(buf, cap *= 2);
+		if (n == cap && n <= REPLAY_TRACE_MAX) {
+			cap = cap * 2 > REPLAY_TRACE_MAX + 1 ? REPLAY_TRACE_MAX + 1 : cap * 2;
+			nb = realloc(buf, cap);
 			if (nb == NULL)
 				free(buf);
 			buf = nb;
@@ -97,9 +110,23 @@ static int bytes_arg(const char *flag, const char *s, uintptr_t *v)
 	return 0;
 }
 
+// finish_output flushes stdout and answers status, or REPLAY_OUTPUT with a
+// message if any of the output was lost.
+static int finish_output(int status)
+{
+	int lost = write_failed || fflush(stdout) != 0 || ferror(stdout);
+
+	if (fclose(stdout) != 0 || lost) {
+		fprintf(stderr, "replay: write error on stdout: %s (output lost)\n",
+			errno ? strerror(errno) : "unknown error");
+		return REPLAY_OUTPUT;
+	}
+	return status;
+}
+
 struct opts {
 	uintptr_t heap, page;
-	int check, list, steps, base;
+	int check, list, steps, base, ops, stats;
 	const char *path;
 };
 
@@ -112,7 +139,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		const char *a = argv[i];
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			fputs(usage, stdout);
-			exit(fflush(stdout) == 0 ? REPLAY_OK : REPLAY_OUTPUT);
+			exit(finish_output(REPLAY_OK));
+		} else if (strcmp(a, "--ops") == 0) {
+			o->ops = 1;
+		} else if (strcmp(a, "--stats") == 0) {
+			o->stats = 1;
 		} else if (strcmp(a, "--check") == 0) {
 			o->check = 1;
 		} else if (strcmp(a, "--list") == 0) {
@@ -147,11 +178,22 @@ static long load(const char *path, char **text, size_t *len)
 {
 	const char *name = path ? path : "stdin";
 	FILE *f = stdin;
+	struct stat st;
 	char err[160];
 	long nalloc;
 
 	if (path != NULL && strcmp(path, "-") != 0 && (f = fopen(path, "r")) == NULL) {
 		fprintf(stderr, "replay: %s: %s\n", name, strerror(errno));
+		return -1;
+	}
+	// A file that says it is too big is refused unread, with its size.
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > REPLAY_TRACE_MAX) {
+		fprintf(stderr,
+			"replay: %s: %llu bytes, more than the limit of %lu (64 MiB) a "
+			"trace may have\n",
+			name, (unsigned long long)st.st_size, (unsigned long)REPLAY_TRACE_MAX);
+		if (f != stdin)
+			fclose(f);
 		return -1;
 	}
 	errno = 0;
@@ -163,29 +205,22 @@ static long load(const char *path, char **text, size_t *len)
 		fclose(f);
 	if (*text == NULL)
 		return -1;
+	if (*len > REPLAY_TRACE_MAX) { // a stream: how much more it holds is not read
+		fprintf(stderr,
+			"replay: %s: at least %lu bytes, more than the limit of %lu "
+			"(64 MiB) a trace may have\n",
+			name, (unsigned long)REPLAY_TRACE_MAX + 1, (unsigned long)REPLAY_TRACE_MAX);
+		return -1;
+	}
 	nalloc = replay_scan(*text, *len, err, sizeof err);
 	if (nalloc < 0)
 		fprintf(stderr, "replay: %s: %s\n", name, err);
 	return nalloc;
 }
 
-// finish_output flushes stdout and answers status, or REPLAY_OUTPUT with a
-// message if any of the output was lost.
-static int finish_output(int status)
-{
-	int lost = write_failed || fflush(stdout) != 0 || ferror(stdout);
-
-	if (fclose(stdout) != 0 || lost) {
-		fprintf(stderr, "replay: write error on stdout: %s (output lost)\n",
-			errno ? strerror(errno) : "unknown error");
-		return REPLAY_OUTPUT;
-	}
-	return status;
-}
-
 int main(int argc, char **argv)
 {
-	struct opts o = {64u << 20, HEAPLAB_PAGE, 0, 0, 0, 0, NULL};
+	struct opts o = {64u << 20, HEAPLAB_PAGE, 0, 0, 0, 0, 0, 0, NULL};
 	struct replay r = {0};
 	char *text = NULL;
 	size_t len;
@@ -195,6 +230,17 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &o) < 0)
 		return REPLAY_USAGE;
 	if ((nalloc = load(o.path, &text, &len)) < 0) {
+		free(text);
+		return REPLAY_USAGE;
+	}
+	if (o.ops) {
+		replay_ops(text, len, out, stdout);
+		free(text);
+		return finish_output(REPLAY_OK);
+	}
+	// The ID table's key, new every run (replay.h says why).
+	if (getrandom(r.key, sizeof r.key, 0) != (ssize_t)sizeof r.key) {
+		fprintf(stderr, "replay: getrandom: %s\n", strerror(errno));
 		free(text);
 		return REPLAY_USAGE;
 	}
@@ -220,6 +266,9 @@ int main(int argc, char **argv)
 	if (o.base)
 		printf("# base 0x%lx\n", (unsigned long)mempool.start);
 	status = replay_run(&r, text, len);
+	if (o.stats)
+		fprintf(stderr, "replay: stats: %lu ID lookups looked at %lu slots of %lu\n",
+			r.lookups, r.probes, (unsigned long)r.nslots);
 	host_heap_fini(&mempool);
 	free(r.slots);
 	free(text);
