@@ -63,6 +63,8 @@ void kprintf_nolock(const char *fmt, ...)
 
 void kexit(int status)
 {
+	if (lockstat_at_exit)
+		lockstat_print(0);
 	kprintf("# heaplab: exit %d\n", status);
 	platform_exit(status);
 }

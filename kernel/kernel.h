@@ -22,13 +22,24 @@ enum {
 // (kernel/syscall.c), which only the break's owner (kernel/brk.c) calls.
 extern uintptr_t heap_break;
 
-// A spinlock; the holder is recorded so a debugger can show it.
+// A spinlock; the holder is recorded so a debugger can show it, and the
+// lock keeps its statistics as MIT 6.1810's lock lab does (nacquire and
+// nts, kalloctest's #acquire() and #test-and-set), plus the longest hold
+// and the longest stretch with interrupts off that taking it opened (its
+// spinning and its hold), in arch_ticks(). The holder updates them, under
+// the lock; lockstat_print reads them.
 struct spinlock {
 	volatile uint32_t locked;
 	const char *name;
 	int cpu;	// holder's CPU id, -1 when free
 	uintptr_t pc;	// where the holder took it
 	uint64_t since; // arch_ticks() when the holder took it
+	unsigned long nacquire;	 // times taken
+	unsigned long nts;	 // failed test-and-sets before taking it
+	uint64_t hold_max;	 // longest hold
+	uint64_t irqoff_max;	 // longest interrupts-off stretch its push_off opened
+	uint64_t irqoff_since;	 // when the holder's push_off turned them off (0: was off)
+	int listed;		 // in the table lockstat_print walks
 };
 // A free lock called nm, for a static initializer.
 #define SPINLOCK_INIT(nm) ((struct spinlock){.locked = 0, .name = (nm), .cpu = -1})
@@ -75,6 +86,12 @@ void spin_init(struct spinlock *lk, const char *name);
 void spin_lock(struct spinlock *lk);
 void spin_unlock(struct spinlock *lk);
 int spin_holding(struct spinlock *lk);
+
+// lockstat_print prints the statistics of every lock taken so far, the
+// most contended (failed test-and-sets) first; top > 0 prints that many.
+// lockstat_at_exit (the kernel option lockstat) makes kexit print them all.
+void lockstat_print(int top);
+extern int lockstat_at_exit;
 
 // kprintf prints to the console: it formats with newlib's vsnprintf into a
 // 512-byte buffer and writes that whole under the console lock, so lines of

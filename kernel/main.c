@@ -71,6 +71,8 @@ static int parse_opt(const char *t, size_t n, struct kopts *o)
 		return o->list = 1, 0;
 	if (n == 9 && memcmp(t, "irqunsafe", 9) == 0)
 		return o->irqunsafe = 1, 0;
+	if (n == 8 && memcmp(t, "lockstat", 8) == 0) // every lock's statistics at the end
+		return lockstat_at_exit = 1, 0;
 	if (n > 6 && memcmp(t, "trace=", 6) == 0) // arm's blob: the trace's length
 		return 0;
 	return -1;
@@ -91,7 +93,7 @@ static void parse_cmdline(const char *s, struct kopts *o)
 			;
 		if (n > 0 && parse_opt(s, n, o) < 0) {
 			kprintf("# heaplab: bad command-line option '%.*s' (want heap=BYTES "
-				"page=BYTES check bench list irqunsafe smp=1..%d test=NAME "
+				"page=BYTES check bench list irqunsafe lockstat smp=1..%d test=NAME "
 				"mplate=MS mpwait=MS)\n",
 				(int)n, s, NCPU);
 			kexit(2);

@@ -56,8 +56,11 @@ int spin_holding(struct spinlock *lk)
 	return lk->locked && lk->cpu == arch_cpu_id();
 }
 
-// spin_wait spins until lk can be taken, counting the time for the stats.
-static void spin_wait(struct spinlock *lk, struct cpu *c)
+// spin_wait spins until lk can be taken, counting the time for the stats,
+// and answers how many of its test-and-sets failed (6.1810's #test-and-set
+// counts each failed attempt to take the lock; a read of the lock word
+// that finds it held is an attempt too, as it is in xv6's loop).
+static unsigned long spin_wait(struct spinlock *lk, struct cpu *c)
 {
 	uint64_t t0 = arch_ticks();
 	unsigned long n = 0;
@@ -71,6 +74,24 @@ static void spin_wait(struct spinlock *lk, struct cpu *c)
 	} while (lk->locked || !arch_spin_trylock(&lk->locked));
 	c->spins++;
 	c->spin_ticks += arch_ticks() - t0;
+	return n;
+}
+
+// The locks lockstat_print reports: each lock enters the table the first
+// time it is taken (its holder claims a slot atomically).
+#define NLOCKSTAT 32
+static struct spinlock *lockstat_tab[NLOCKSTAT];
+static unsigned lockstat_n;
+int lockstat_at_exit;
+
+static void lockstat_list(struct spinlock *lk)
+{
+	unsigned i;
+
+	lk->listed = 1;
+	i = __atomic_fetch_add(&lockstat_n, 1, __ATOMIC_RELAXED);
+	if (i < NLOCKSTAT)
+		__atomic_store_n(&lockstat_tab[i], lk, __ATOMIC_RELEASE);
 }
 
 // spin_lock takes lk with interrupts off until the matching spin_unlock.
@@ -78,8 +99,12 @@ void spin_lock(struct spinlock *lk)
 {
 	struct cpu *c;
 
+	uint64_t off;
+	unsigned long fails = 0;
+
 	push_off();
 	c = mycpu();
+	off = c->noff == 1 ? arch_ticks() : 0; // this push_off turned interrupts off
 	if (spin_holding(lk) && c->irq_pc != 0)
 		panic(
 		    "spin_lock: %s: recursive acquire: cpu %d already holds it (taken at pc "
@@ -91,11 +116,16 @@ void spin_lock(struct spinlock *lk)
 		      "%#lx)",
 		      lk->name, c->id, (unsigned long)lk->pc);
 	if (!arch_spin_trylock(&lk->locked))
-		spin_wait(lk, c);
+		fails = 1 + spin_wait(lk, c);
 	c->acquires++;
 	lk->cpu = c->id;
 	lk->pc = (uintptr_t)__builtin_return_address(0);
 	lk->since = arch_ticks();
+	lk->nacquire++;
+	lk->nts += fails;
+	lk->irqoff_since = off;
+	if (!lk->listed)
+		lockstat_list(lk);
 }
 
 // spin_unlock releases lk, adding the time it was held to this CPU's;
@@ -105,9 +135,49 @@ void spin_unlock(struct spinlock *lk)
 	if (!spin_holding(lk))
 		panic("spin_unlock: %s: cpu %d does not hold it (holder cpu %d, pc %#lx)", lk->name,
 		      arch_cpu_id(), lk->cpu, (unsigned long)lk->pc);
-	mycpu()->hold_ticks += arch_ticks() - lk->since;
+	uint64_t now = arch_ticks();
+
+	mycpu()->hold_ticks += now - lk->since;
+	if (now - lk->since > lk->hold_max)
+		lk->hold_max = now - lk->since;
+	if (lk->irqoff_since != 0 && now - lk->irqoff_since > lk->irqoff_max)
+		lk->irqoff_max = now - lk->irqoff_since;
 	lk->cpu = -1;
 	lk->pc = 0;
 	arch_spin_unlock(&lk->locked);
 	pop_off();
+}
+
+// us converts arch_ticks() to microseconds, without overflow for hours of
+// ticks at GHz rates.
+static unsigned long us(uint64_t ticks)
+{
+	uint64_t hz = arch_ticks_hz();
+
+	return (unsigned long)(ticks / hz * 1000000 + ticks % hz * 1000000 / hz);
+}
+
+void lockstat_print(int top)
+{
+	struct spinlock *order[NLOCKSTAT], *lk;
+	unsigned n = __atomic_load_n(&lockstat_n, __ATOMIC_ACQUIRE), i, j, k = 0;
+
+	for (i = 0; i < n && i < NLOCKSTAT; i++) {
+		lk = __atomic_load_n(&lockstat_tab[i], __ATOMIC_ACQUIRE);
+		if (lk == NULL)
+			continue;
+		for (j = k++; j > 0 && order[j - 1]->nts < lk->nts; j--)
+			order[j] = order[j - 1]; // the most contended first
+		order[j] = lk;
+	}
+	kprintf("--- lock stats%s (#test-and-set: failed attempts; hold and irq-off: the "
+		"longest, us)\n",
+		top > 0 ? ", the most contended" : "");
+	for (i = 0; i < k && (top <= 0 || (int)i < top); i++)
+		kprintf("lock: %s: #test-and-set %lu #acquire() %lu hold %lu irq-off %lu\n",
+			order[i]->name, order[i]->nts, order[i]->nacquire, us(order[i]->hold_max),
+			us(order[i]->irqoff_max));
+	if (n > NLOCKSTAT)
+		kprintf("lock: %u more locks were taken than the table holds (%d)\n",
+			n - NLOCKSTAT, NLOCKSTAT);
 }

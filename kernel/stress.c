@@ -151,6 +151,7 @@ int stress_report(int up, uintptr_t inuse0, uint64_t stat0)
 	spin_unlock(&mem_lock);
 	kprintf("timer: the most of the heap in use at a tick was %lu KiB\n",
 		(unsigned long)(peak >> 10));
+	lockstat_print(5);
 	failed += kcase("timer: every CPU took timer interrupts", silent == 0);
 	failed += kcase("stress: every block zeroed on arrival and intact until freed", bad == 0);
 	failed += kcase("stress: the byte counter is back at its start", stress_stat == stat0);
