@@ -348,7 +348,7 @@ def boot_cmdline(arch, cmdline, tmp_path, smp=2):
     if arch in ("arm", "arm64"):  # the virt board's hand-over blob
         blob = tmp_path / "blob"
         blob.write_bytes(f"heaplab: {cmdline}\n".encode() + b"\0")
-        cmd = [a.replace("file=BLOB", f"file={blob}") for a in cmd]
+        cmd = [a.replace("file=RUNDIR/blob", f"file={blob}") for a in cmd]
     else:
         cmd[cmd.index("-append") + 1] = cmdline
     p = subprocess.run(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True,
