@@ -32,8 +32,8 @@ is only `...` stands for lines left out); a hex number of 5 digits or more
 is an address, which varies from build to build, and matches any hex
 number; a time such as `2.6s` matches any time; `/path/to/heaplab` is the
 repository's root; a run's directory, `/tmp/heaplab.` and six letters or
-digits, matches any run's (mktemp names it). So when a program's output changes, updating the doc's
-quoted line is all it takes."""
+digits, matches any run's (mktemp names it). So when a program's output
+changes, updating the doc's quoted line is all it takes."""
 
 import os
 import re
