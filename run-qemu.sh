@@ -507,7 +507,11 @@ make_rundir() {
 	chmod 700 -- "$rundir" || die 126 "cannot chmod $rundir"
 }
 
+# cleanup removes the run's directory. A signal now (a test stopping the
+# run's process group just as QEMU has exited) would kill rm half-way: rm
+# inherits them ignored.
 cleanup() {
+	trap '' HUP INT TERM
 	[ -z "$rundir" ] || rm -rf -- "$rundir"
 }
 
