@@ -70,7 +70,7 @@ void lab_heap(size_t npages, uintptr_t heap)
 
 void lab_build(const char *pic, uintptr_t heap)
 {
-	struct mem_hdr **link = &mempool.freelist;
+	struct heaplab_hdr **link = &mempool.freelist;
 	size_t n = strlen(pic), i, j;
 
 	lab_heap(n, heap);
@@ -92,7 +92,7 @@ void lab_build(const char *pic, uintptr_t heap)
 
 const char *lab_list_str(char *buf, size_t len)
 {
-	const struct mem_hdr *b = mempool.freelist;
+	const struct heaplab_hdr *b = mempool.freelist;
 	size_t n = 0, steps = 0;
 
 	buf[0] = '\0';
@@ -151,7 +151,7 @@ int lab_check_live(const char *pic)
 // is on the free list now?
 static int is_header(uintptr_t o)
 {
-	const struct mem_hdr *b = mempool.freelist;
+	const struct heaplab_hdr *b = mempool.freelist;
 	size_t steps = 0;
 
 	for (; b != NULL && ++steps <= CASE_HEAP / PG; b = b->next)

@@ -1,4 +1,4 @@
-// Linked into every lab program (mk/lab.mk wraps mem_alloc and mem_free
+// Linked into every lab program (mk/lab.mk wraps heaplab_alloc and heaplab_free
 // with it): an operation that runs LAB_OP_SECS of CPU time has looped, so
 // the program stops at once and says so; and no leak report at exit.
 #include "labrt.h"
@@ -10,15 +10,15 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-void *__real_mem_alloc(struct mem_pool *pool, uintptr_t n);
-int __real_mem_free(struct mem_pool *pool, void *p, uintptr_t n);
+void *__real_mem_alloc(struct heaplab_pool *pool, uintptr_t n);
+int __real_mem_free(struct heaplab_pool *pool, void *p, uintptr_t n);
 
 static const char alloc_looped[] =
-    LAB_LOOP_MSG "mem_alloc did not return after " LAB_OP_SECS_STR " s of CPU time: "
+    LAB_LOOP_MSG "heaplab_alloc did not return after " LAB_OP_SECS_STR " s of CPU time: "
 		 "mem_allocl loops, or the free list does (does the walk move on to p->next? "
 		 "did mem_freel link a block to itself?)\n";
 static const char free_looped[] =
-    LAB_LOOP_MSG "mem_free did not return after " LAB_OP_SECS_STR " s of CPU time: "
+    LAB_LOOP_MSG "heaplab_free did not return after " LAB_OP_SECS_STR " s of CPU time: "
 		 "mem_freel loops (does its walk move on to next->next?)\n";
 static const char *volatile op_msg; // the operation running, for looped()
 
@@ -45,7 +45,7 @@ static void guard(const char *msg)
 	setitimer(ITIMER_PROF, &t, NULL);
 }
 
-void *__wrap_mem_alloc(struct mem_pool *pool, uintptr_t n)
+void *__wrap_mem_alloc(struct heaplab_pool *pool, uintptr_t n)
 {
 	void *p;
 
@@ -55,7 +55,7 @@ void *__wrap_mem_alloc(struct mem_pool *pool, uintptr_t n)
 	return p;
 }
 
-int __wrap_mem_free(struct mem_pool *pool, void *p, uintptr_t n)
+int __wrap_mem_free(struct heaplab_pool *pool, void *p, uintptr_t n)
 {
 	int err;
 

@@ -1,7 +1,7 @@
 // The lab programs' runtime (lab/labrt.c): how long one allocator
 // operation may run, and how a program stopped for looping says so.
 
-// CPU seconds one mem_alloc or mem_free may take (and as text).
+// CPU seconds one heaplab_alloc or heaplab_free may take (and as text).
 #define LAB_OP_SECS	1
 #define LAB_OP_SECS_STR "1"
 

@@ -36,7 +36,7 @@ A part scores its points times the fraction of its cases that pass; the
 points add up to 100, and the score is always out of 100. A part whose
 program does not build, or that cannot run (no sample traces), scores 0.
 Each part has a timeout of its own, in seconds; and each lab program stops
-itself when one mem_alloc or mem_free takes more than a second of CPU time
+itself when one heaplab_alloc or heaplab_free takes more than a second of CPU time
 (lab/labrt.c), so a loop fails its part in seconds, with a `looped:` line.
 Exit status: 0 for full marks, 1 otherwise, 2 for bad arguments (an
 unknown lab, a missing file)."""
