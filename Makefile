@@ -4,6 +4,7 @@
 #   make ARCH=i386|amd64|arm|arm64|riscv64   the image: build/ARCH/kernel.elf
 #   make host            host programs in build/host (replay, tests)
 #   make test            everything CI runs (installs its Debian packages)
+#   make test-repeat [N=5]   the QEMU and gdb suites N times: lists any test whose verdict changed
 #   make qemu / qemu-gdb boot the image (see ./run-qemu.sh --help)
 #   make bench           benchmarks
 #   make grade [LAB=free|alloc|index]   grade a lab; make check-lab N=2|4|5: a self-check
@@ -65,6 +66,19 @@ test: deps
 	if [ $$hs != 0 ]; then echo "make test: host-test or $(TEST_BESIDE) failed" >&2; exit 1; fi
 	$(PYTEST) -v -n $(TEST_JOBS) --dist loadgroup tests --ignore=tests/test_replay.py \
 		$(addprefix --ignore=,$(TEST_BESIDE))
+
+# make test-repeat [N=5]: the QEMU and gdb suites N times, on TEST_JOBS
+# workers as make test runs them, then every test whose verdict was not the
+# same each time (tools/test_repeat.py; reports and logs in
+# $(B)/test-repeat). REPEAT_SUITES: other pytest files or node ids.
+REPEAT_SUITES ?= tests/test_boot.py tests/test_kbase.py tests/test_gdb.py tests/test_docs.py \
+		 tests/test_heapview.py tests/test_paths.py
+.PHONY: test-repeat
+test-repeat: export HEAPLAB_N = $(value N)
+test-repeat: deps host
+	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) $(addprefix test-image-,$(TEST_ARCHES))
+	/usr/bin/python3 tools/test_repeat.py --rounds "$${HEAPLAB_N:-5}" --jobs $(TEST_JOBS) \
+		--out $(B)/test-repeat $(REPEAT_SUITES)
 
 .PHONY: $(addprefix test-image-,$(TEST_ARCHES))
 $(addprefix test-image-,$(TEST_ARCHES)): test-image-%:

@@ -8,7 +8,7 @@ usage() {
 	cat <<'EOF'
 usage: ./run-qemu.sh [--arch i386|amd64|arm|arm64|riscv64] [--smp N] [--trace FILE] [--test NAME]
                      [--heap BYTES] [--page BYTES] [--check] [--list] [--bench]
-                     [--irq-unsafe] [--gdb]
+                     [--irq-unsafe] [--gdb] [--gdb-tcp PORT]
                      [--timeout S] [--dry-run] [-- QEMU-ARGS...]
 
 Boots heaplab's image for one architecture in QEMU (TCG only) with the
@@ -51,15 +51,27 @@ root) and the image is built or brought up to date (make ARCH=...) first.
                  names the lock, the CPU and where it took it: the run
                  panics (status 120). If no tick ever came inside, the run
                  fails (status 1)
-  --gdb          start QEMU halted with its gdb stub listening on
-                 127.0.0.1 only, TCP port $GDBPORT or else 25000 + (your
-                 uid % 5000), as xv6 does, so that users of one machine do
-                 not collide; print how to attach; no time limit unless
-                 --timeout is given
+  --gdb          start QEMU halted with its gdb stub on a Unix socket in a
+                 directory made for this run that only you can enter
+                 (mktemp -d, mode 0700), write the gdb script for this run
+                 beside it and print the gdb command that attaches; no
+                 time limit unless --timeout is given
+  --gdb-tcp PORT --gdb, but the stub listens on TCP 127.0.0.1:PORT instead:
+                 ANYONE on this machine, any user, can connect to it, and
+                 through gdb's `monitor` command reach QEMU's monitor, which
+                 runs commands as you; for a machine that is yours alone
   --timeout S    stop QEMU after S seconds (default 120); a timeout fails
   --dry-run      print the QEMU command and exit 0 (builds nothing)
   -- ARGS        pass ARGS on to QEMU
   -h, --help     this text
+
+Temporary files: each run makes its own directory under $TMPDIR (or /tmp)
+with mktemp -d, mode 0700, and removes it on exit: the console log, the
+copy of the trace QEMU reads (any trace path works: QEMU gets the copy's
+name, which has no space or comma), arm's blob, and with --gdb the stub's
+socket and the gdb script. TMPDIR must be a directory you can write whose
+path has no space, comma, colon or control character (QEMU splits its
+options' values there, and gdb reads HOST:PORT), else status 2.
 
 RAM: -m 256M, or on x86 as much more as the heap linked in (its _heap_end)
 and the trace need; more than 3584M is refused (status 2).
@@ -81,7 +93,8 @@ is not 0:
   1    a self-test case failed / the replay refused an operation
   2    usage error, found here before QEMU starts (unknown flag or arch,
        bad number, --smp or --heap beyond the image, unreadable or too
-       large trace) or by the image (a malformed trace: its "# " line says)
+       large trace, a TMPDIR that is not a writable directory with a plain
+       path) or by the image (a malformed trace: its "# " line says)
   120  the image panicked: a failed check, a fault, a refused sys_free
   123  QEMU refused to start (its own message is above): nothing ran
   124  timed out
@@ -108,9 +121,11 @@ is_seconds() { [[ $1 =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ && ! $1 =~ ^0*\.?0*$ ]]; }
 is_virt() { [ "$arch" = arm ] || [ "$arch" = arm64 ]; }
 
 arch=amd64 smp='' trace='' test='' heap='' page='' check=0 list=0 bench=0 irqunsafe=0 gdb=0
-timeout_s='' dry=0
+timeout_s='' dry=0 gdbtcp=''
 qemu_extra=()
-log='' blob='' # temporary files, removed on exit
+trace_arg='' trace_size=0 # --trace as given, and its size in bytes
+tmp=''                    # $TMPDIR, or /tmp, as a full path
+rundir=''                 # this run's directory (make_rundir), removed on exit
 
 # need_value FLAG COUNT: a flag's value must follow it.
 need_value() { [ "$2" -ge 2 ] || usage_error "$1 needs a value"; }
@@ -118,12 +133,12 @@ need_value() { [ "$2" -ge 2 ] || usage_error "$1 needs a value"; }
 parse_args() {
 	while [ $# -gt 0 ]; do
 		case $1 in
-		--arch | --smp | --trace | --test | --heap | --page | --timeout)
+		--arch | --smp | --trace | --test | --heap | --page | --timeout | --gdb-tcp)
 			need_value "$1" $#
 			set_opt "$1" "$2"
 			shift 2
 			;;
-		--arch=* | --smp=* | --trace=* | --test=* | --heap=* | --page=* | --timeout=*)
+		--arch=* | --smp=* | --trace=* | --test=* | --heap=* | --page=* | --timeout=* | --gdb-tcp=*)
 			set_opt "${1%%=*}" "${1#*=}"
 			shift
 			;;
@@ -156,7 +171,12 @@ set_opt() {
 	--heap) heap=$(bytes_value "$1" "$2") || exit 2 ;;
 	--page) page=$(bytes_value "$1" "$2") || exit 2 ;;
 	--timeout) is_seconds "$2" || usage_error "--timeout wants a positive number of seconds, not '$2'"; timeout_s=$2 ;;
-	--trace) trace=$(trace_path "$2") || exit 2 ;;
+	--trace) trace=$(trace_path "$2") || exit 2; trace_arg=$2 ;;
+	--gdb-tcp)
+		[[ $2 =~ ^[1-9][0-9]{0,4}$ ]] && [ "$2" -le 65535 ] ||
+			usage_error "--gdb-tcp wants a TCP port 1..65535, not '$2'"
+		gdb=1 gdbtcp=$2
+		;;
 	esac
 }
 
@@ -165,32 +185,69 @@ set_opt() {
 TRACE_MAX=67108864 PAGE_MIN=16 PAGE_MAX=1048576
 
 # bytes_value FLAG VALUE prints VALUE (decimal or 0x-hex, as the trace
-# grammar writes numbers) in decimal, or fails with a usage error.
+# grammar writes numbers) in decimal, or fails with a usage error in the
+# host tool's words (replay_number). Any number up to 2^64-1 is one, as
+# there: bash's arithmetic stops at 2^63-1, so the value stays a string
+# (printf %u reads it unsigned) and is compared as one (num_gt).
 bytes_value() {
 	local digits
 	[[ $2 =~ ^([0-9]+|0[xX][0-9a-fA-F]+)$ ]] ||
 		usage_error "$1 '$2': not a number (want decimal or 0x-hex)"
 	if [[ $2 =~ ^0[xX]0*([0-9a-fA-F]*)$ ]]; then
 		digits=${BASH_REMATCH[1]}
-		[ ${#digits} -le 15 ] || usage_error "$1 '$2': number too large"
-		echo $((16#${digits:-0}))
+		[ ${#digits} -le 16 ] || usage_error "$1 '$2': number too large (the most is 2^64-1)"
+		printf '%u\n' "0x${digits:-0}"
 	else
 		[[ $2 =~ ^0*([0-9]*)$ ]] && digits=${BASH_REMATCH[1]}
-		[ ${#digits} -le 18 ] || usage_error "$1 '$2': number too large"
-		echo $((10#${digits:-0}))
+		num_gt "${digits:-0}" 18446744073709551615 &&
+			usage_error "$1 '$2': number too large (the most is 2^64-1)"
+		echo "${digits:-0}"
 	fi
 }
 
+# num_gt A B: is the decimal A (no leading zeros) more than the decimal B?
+num_gt() {
+	[ ${#1} != ${#2} ] && { [ ${#1} -gt ${#2} ]; return; }
+	[[ $1 > $2 ]]
+}
+
+# num_mod A P prints the decimal A (up to 2^64-1) modulo P (below 2^32).
+num_mod() {
+	local r=0 i
+	for ((i = 0; i < ${#1}; i++)); do
+		r=$(((r * 10 + ${1:i:1}) % $2))
+	done
+	echo "$r"
+}
+
 # trace_path FILE prints FILE's full path, or fails with why it will not do.
+# The path is made full, not resolved: /proc/self/... names the process that
+# reads it, and copy_trace reads it from this shell. A file whose size stat
+# gives is refused here when too large; one stat says nothing of (/proc,
+# a pipe) when copy_trace has read it.
 trace_path() {
 	local size
 	[ -e "$1" ] || usage_error "trace '$1': no such file"
 	[ -d "$1" ] && usage_error "trace '$1': is a directory"
-	[ -f "$1" ] && [ -r "$1" ] || usage_error "trace '$1': cannot read it"
+	[ -r "$1" ] || usage_error "trace '$1': cannot read it"
 	size=$(stat -L -c %s -- "$1") || usage_error "trace '$1': cannot read it"
 	[ "$size" -le "$TRACE_MAX" ] ||
 		usage_error "trace '$1': $size bytes, more than the limit of $TRACE_MAX (64 MiB) a trace may have"
-	realpath -- "$1"
+	if [[ $1 == /* ]]; then echo "$1"; else echo "$PWD/$1"; fi
+}
+
+# copy_trace copies the trace into the run's directory, reading at most one
+# byte past the limit, and points trace at the copy: QEMU reads a file
+# whose name heaplab chose (x86's multiboot -initrd splits a name at commas
+# and cuts it at a space), and the size checked is the size loaded.
+copy_trace() {
+	local copy=$rundir/trace
+	head -c $((TRACE_MAX + 1)) -- "$trace" >"$copy" 2>/dev/null ||
+		usage_error "trace '$trace_arg': cannot read it"
+	trace_size=$(stat -c %s -- "$copy") || die 126 "cannot stat $copy"
+	[ "$trace_size" -le "$TRACE_MAX" ] ||
+		usage_error "trace '$trace_arg': more than $TRACE_MAX bytes, the limit (64 MiB) a trace may have"
+	trace=$copy
 }
 
 # max_cpus prints the most CPUs the image runs (arch/arch.h's NCPU).
@@ -208,24 +265,27 @@ check_opts() {
 	if [ -n "$smp" ] && { [ ${#smp} -gt 4 ] || [ "$smp" -gt "$ncpu" ]; }; then
 		usage_error "--smp $smp is more than the $ncpu CPUs the $arch image runs (NCPU)"
 	fi
-	if [ "$p" -lt "$PAGE_MIN" ] || [ "$p" -gt "$PAGE_MAX" ] || [ $((p & (p - 1))) != 0 ]; then
+	if num_gt "$p" "$PAGE_MAX" || [ "$p" -lt "$PAGE_MIN" ] || [ $((p & (p - 1))) != 0 ]; then
 		usage_error "page $p is not a power of two from $PAGE_MIN to $PAGE_MAX"
 	fi
-	if [ "$h" = 0 ] || [ $((h % p)) != 0 ]; then
+	if [ "$h" = 0 ] || [ "$(num_mod "$h" "$p")" != 0 ]; then
 		usage_error "heap $h is not a whole number of pages (of $p bytes)"
 	fi
 	linked=$(bytes_value HEAP_SIZE "$linked") || exit 2
-	if [ "$h" -gt "$linked" ]; then
+	if num_gt "$h" "$linked"; then
 		usage_error "heap $h is more than the $linked bytes the image's heap has (HEAP_SIZE=BYTES ./run-qemu.sh ... links a bigger one)"
 	fi
 }
 
-# shell_words prints its arguments as a shell would read them back.
+# shell_words prints its arguments as a shell would read them back
+# (bash's $'...' for control characters, so that none reaches the terminal).
 shell_words() {
 	local a out=()
 	for a in "$@"; do
 		if [[ $a =~ ^[][A-Za-z0-9_./:=,+@%-]+$ ]]; then
 			out+=("$a")
+		elif [[ $a =~ [[:cntrl:]] ]]; then
+			out+=("${a@Q}")
 		else
 			out+=("'${a//\'/\'\\\'\'}'")
 		fi
@@ -244,7 +304,7 @@ kernel_cmdline() {
 	[ "$irqunsafe" = 1 ] && t+=(irqunsafe)
 	[ -n "$smp" ] && t+=("smp=$smp")
 	[ -n "$test" ] && t+=("test=$test")
-	is_virt && [ -n "$trace" ] && t+=("trace=$(stat -L -c %s -- "$trace")")
+	is_virt && [ -n "$trace" ] && t+=("trace=$trace_size")
 	echo "${t[*]}"
 }
 
@@ -270,7 +330,7 @@ qemu_mem() {
 	end=$(nm "$elf" 2>/dev/null | awk '$3 == "_heap_end" { print $1 }')
 	[ -n "$end" ] || die 126 "cannot read _heap_end from $elf (nm)"
 	need=$((16#$end + (1 << 20)))
-	[ -n "$trace" ] && need=$((need + $(stat -c %s "$trace")))
+	need=$((need + trace_size))
 	mib=$(((need + (1 << 20) - 1) >> 20))
 	[ "$mib" -le 3584 ] || die 2 "the heap linked in ends at 0x$end and, with the trace, QEMU would need $mib MiB of RAM, more than the 3584 MiB below 4 GiB: link a smaller HEAP_SIZE or use a shorter trace"
 	[ "$mib" -gt 256 ] && mem=${mib}M
@@ -290,12 +350,12 @@ qemu_command() {
 			cmd=(qemu-system-x86_64 -kernel "$img/kernel32.elf")
 		fi
 		cmd+=(-device 'isa-debug-exit,iobase=0xf4,iosize=0x04')
-		[ -n "$trace" ] && cmd+=(-initrd "$trace")
+		[ -n "$trace" ] && cmd+=(-initrd "$rundir/trace")
 		[ -n "$cmdline" ] && cmd+=(-append "$cmdline")
 		;;
 	riscv64) # no firmware: heaplab owns M-mode; the device tree carries both
 		cmd=(qemu-system-riscv64 -M virt -bios none -kernel "$img/kernel.elf")
-		[ -n "$trace" ] && cmd+=(-initrd "$trace")
+		[ -n "$trace" ] && cmd+=(-initrd "$rundir/trace")
 		[ -n "$cmdline" ] && cmd+=(-append "$cmdline")
 		;;
 	arm | arm64)
@@ -307,20 +367,22 @@ qemu_command() {
 		cmd+=(-semihosting-config 'enable=on,target=native' -kernel "$img/kernel.elf")
 		if [ -n "$cmdline" ] || [ -n "$trace" ]; then
 			if [ "$dry" = 1 ]; then
-				blob=BLOB
-				printf '# BLOB holds "heaplab: %s\\n"%s\n' \
-					"$cmdline" "${trace:+, then $trace}"
+				printf '# RUNDIR/blob holds "heaplab: %s\\n"%s\n' \
+					"$cmdline" "${trace:+, then the trace}"
 			else
-				blob=$(mktemp "${TMPDIR:-/tmp}/heaplab-blob.XXXXXX")
-				make_blob "$blob" "$cmdline"
+				make_blob "$rundir/blob" "$cmdline"
 			fi
-			cmd+=(-device "loader,file=$blob,addr=0x48000000,force-raw=on")
+			cmd+=(-device "loader,file=$rundir/blob,addr=0x48000000,force-raw=on")
 		fi
 		;;
 	esac
 	qemu_mem
 	cmd+=(-accel tcg -m "$mem" -smp "${smp:-1}" -display none -serial stdio -net none -no-reboot)
-	[ "$gdb" = 1 ] && cmd+=(-S -gdb "tcp:127.0.0.1:$gdbport")
+	if [ -n "$gdbtcp" ]; then
+		cmd+=(-S -gdb "tcp:127.0.0.1:$gdbtcp")
+	elif [ "$gdb" = 1 ]; then
+		cmd+=(-S -gdb "unix:$rundir/gdb.sock,server=on,wait=off")
+	fi
 	cmd+=("${qemu_extra[@]}")
 }
 
@@ -342,22 +404,41 @@ prepare() {
 	[ "$arch" = riscv64 ] && groups=(riscv64)
 	[ "$gdb" = 1 ] && groups+=(gdb)
 	tools/deps.sh "${groups[@]}" >&2 || die 126 "missing packages (tools/deps.sh ${groups[*]})"
-	local targets=(image)
-	[ "$gdb" = 1 ] && targets+=(gdbinit)
-	make -s --no-print-directory ARCH="$arch" GDBPORT="$gdbport" "${targets[@]}" >&2 ||
-		die 126 "build failed (make ARCH=$arch ${targets[*]})"
+	make -s --no-print-directory ARCH="$arch" image >&2 ||
+		die 126 "build failed (make ARCH=$arch image)"
 }
 
-# attach_hint prints how to attach gdb to the halted QEMU.
+# gdb_word prints its argument escaped for a gdb command that splits its
+# arguments as a shell does (`file`: libiberty's buildargv).
+gdb_word() {
+	printf '%s\n' "$1" | sed 's/[^A-Za-z0-9_.\/+-]/\\&/g'
+}
+
+# write_gdb_script FILE writes this run's gdb script, from
+# tools/gdb/gdbinit.tmpl: the ELF's symbols, the `heap` commands, and the
+# stub's address. Full paths, so that gdb may run from any directory.
+write_gdb_script() {
+	local t target=$rundir/gdb.sock
+	[ -n "$gdbtcp" ] && target=127.0.0.1:$gdbtcp
+	t=$(<tools/gdb/gdbinit.tmpl) || die 126 "cannot read tools/gdb/gdbinit.tmpl"
+	t=${t//@ELF@/"$(gdb_word "$PWD/$img/kernel.elf")"}
+	t=${t//@HEAPLAB_PY@/"$PWD/tools/gdb/heaplab.py"}
+	t=${t//@TARGET@/"$target"}
+	t=${t//@ARCH@/"$arch"}
+	printf '%s\n' "$t" >"$1" || die 126 "cannot write $1"
+}
+
+# attach_hint says where the stub listens, who can reach it, and the gdb
+# command that attaches.
 attach_hint() {
 	local gdb_cmd=gdb
 	{ is_virt || [ "$arch" = riscv64 ]; } && gdb_cmd="gdb-multiarch"
-	if [ -f .gdbinit ]; then
-		echo "run-qemu.sh: QEMU waits for gdb; attach from $PWD with: $gdb_cmd -x .gdbinit" >&2
+	if [ -n "$gdbtcp" ]; then
+		echo "run-qemu.sh: gdb stub on TCP 127.0.0.1:$gdbtcp: anyone on this machine can connect to it, and through gdb's monitor command run commands as you" >&2
 	else
-		echo "run-qemu.sh: QEMU waits for gdb; attach with:" \
-			"$gdb_cmd $img/kernel.elf -ex 'target remote 127.0.0.1:$gdbport'" >&2
+		echo "run-qemu.sh: gdb stub on the Unix socket $rundir/gdb.sock, in a directory only you can enter" >&2
 	fi
+	echo "run-qemu.sh: QEMU waits for gdb; attach with: $gdb_cmd -x $rundir/gdbinit" >&2
 }
 
 # image_said N prints what the image's exit status N means.
@@ -395,45 +476,94 @@ verdict() {
 	exit "$n"
 }
 
-# gdb_port sets gdbport for --gdb: $GDBPORT, or 25000 + uid % 5000 (xv6's
-# rule).
-gdb_port() {
-	gdbport=${GDBPORT:-$((25000 + $(id -u) % 5000))}
-	[ "$gdb" = 1 ] || return 0
-	[[ $gdbport =~ ^[1-9][0-9]{0,4}$ ]] && [ "$gdbport" -le 65535 ] ||
-		usage_error "GDBPORT wants a TCP port 1..65535, not '$gdbport'"
+# SOCK_MAX: the longest path a Unix socket may have (sun_path, less its NUL).
+SOCK_MAX=107
+
+# check_tmpdir sets tmp, the directory the run's own goes in: $TMPDIR, or
+# /tmp; it must be a directory we can write, with a path QEMU's and gdb's
+# options can carry.
+check_tmpdir() {
+	local q
+	tmp=${TMPDIR:-/tmp}
+	[[ $tmp == /* ]] || tmp=$PWD/$tmp
+	q="'$tmp'"
+	[[ $tmp =~ [[:cntrl:]] ]] && q=${tmp@Q}
+	[ -e "$tmp" ] || usage_error "TMPDIR $q: no such directory (it holds the run's temporary files; unset TMPDIR or make it)"
+	[ -d "$tmp" ] || usage_error "TMPDIR $q: not a directory"
+	[ -w "$tmp" ] && [ -x "$tmp" ] || usage_error "TMPDIR $q: cannot make files in it"
+	[[ $tmp =~ [[:space:][:cntrl:],:] ]] &&
+		usage_error "TMPDIR $q: a space, comma, colon or control character in the path, which QEMU's options and gdb cannot carry; set TMPDIR to a plain path"
+	if [ "$gdb" = 1 ] && [ -z "$gdbtcp" ] && [ $((${#tmp} + 24)) -gt "$SOCK_MAX" ]; then
+		usage_error "TMPDIR $q: too long for the gdb stub's socket ($tmp/heaplab.XXXXXX/gdb.sock: more than the $SOCK_MAX bytes a Unix socket's path may have)"
+	fi
+	return 0
+}
+
+# make_rundir makes the run's own directory (mktemp -d: mode 0700, so only
+# its owner can enter it, and reach the gdb stub's socket in it); the EXIT
+# trap removes it.
+make_rundir() {
+	rundir=$(mktemp -d -- "$tmp/heaplab.XXXXXX") ||
+		usage_error "TMPDIR '$tmp': cannot make a directory in it"
+	chmod 700 -- "$rundir" || die 126 "cannot chmod $rundir"
+}
+
+# cleanup removes the run's directory. A signal now (a test stopping the
+# run's process group just as QEMU has exited) would kill rm half-way: rm
+# inherits them ignored.
+cleanup() {
+	trap '' HUP INT TERM
+	[ -z "$rundir" ] || rm -rf -- "$rundir"
+}
+
+# dry_run prints the QEMU command, RUNDIR standing for the run's directory.
+dry_run() {
+	local timeout_cmd=()
+	rundir=RUNDIR
+	image_dir
+	echo "# RUNDIR: the run's own directory (mktemp -d under $(shell_words "$tmp")${trace:+; RUNDIR/trace: a copy of $(shell_words "$trace_arg")})"
+	qemu_command
+	[ -n "$timeout_s" ] && timeout_cmd=(timeout --foreground -k 5 "$timeout_s")
+	shell_words "${timeout_cmd[@]}" "${cmd[@]}"
 }
 
 main() {
 	local st timeout_cmd=()
 	parse_args "$@"
 	[ -n "$test" ] && [ -n "$trace" ] && usage_error "--test and --trace exclude each other"
-	gdb_port
+	check_tmpdir
 	cd "$(dirname "$(realpath "$0")")" || die 126 "cannot enter the repository"
 	check_opts
 	if [ -z "$timeout_s" ] && [ "$gdb" = 0 ]; then
 		timeout_s=120
 	fi
+	if [ "$trace" != '' ]; then
+		trace_size=$(stat -L -c %s -- "$trace" 2>/dev/null) || trace_size=0
+	fi
 	if [ "$dry" = 1 ]; then
-		image_dir
-		qemu_command
-		[ -n "$timeout_s" ] && timeout_cmd=(timeout --foreground -k 5 "$timeout_s")
-		shell_words "${timeout_cmd[@]}" "${cmd[@]}"
+		dry_run
 		exit 0
 	fi
-	prepare
-	image_dir
-	trap 'rm -f -- $log $blob' EXIT
+	if [ "$gdb" = 1 ] && [[ $PWD =~ [[:cntrl:]] ]]; then
+		usage_error "the repository's path holds a control character, which a gdb script cannot carry"
+	fi
+	trap cleanup EXIT
 	trap 'exit 129' HUP
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
-	log=$(mktemp "${TMPDIR:-/tmp}/heaplab-console.XXXXXX")
+	make_rundir
+	[ -n "$trace" ] && copy_trace
+	prepare
+	image_dir
 	qemu_command
 	[ -n "$timeout_s" ] && timeout_cmd=(timeout --foreground -k 5 "$timeout_s")
-	[ "$gdb" = 1 ] && attach_hint
-	"${timeout_cmd[@]}" "${cmd[@]}" | tee "$log"
+	if [ "$gdb" = 1 ]; then
+		write_gdb_script "$rundir/gdbinit"
+		attach_hint
+	fi
+	"${timeout_cmd[@]}" "${cmd[@]}" | tee "$rundir/console"
 	st=${PIPESTATUS[0]}
-	verdict "$st" "$log"
+	verdict "$st" "$rundir/console"
 }
 
 main "$@"

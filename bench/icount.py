@@ -7,7 +7,8 @@ It attaches to QEMU's gdb stub, stops at replay_run and at replay_done
 each stop asks QEMU's QMP socket for its instruction count (query-replay,
 which answers it whenever -icount is on). Prints `icount N M ...`, one
 count per stop, then detaches so that the image runs on to its verdict.
-Environment: BENCH_ELF, BENCH_ARCH (gdb's name), BENCH_PORT, BENCH_QMP;
+Environment: BENCH_ELF, BENCH_ARCH (gdb's name), BENCH_TARGET (the stub's
+socket, which run-qemu.sh --gdb names), BENCH_QMP;
 BENCH_BREAK (functions to break on, default "replay_run replay_done") and
 BENCH_STOPS (how many stops, default one per function)."""
 import json
@@ -44,7 +45,8 @@ def main():
     gdb.execute("set confirm off")
     gdb.execute(f"file {env['BENCH_ELF']}")
     gdb.execute(f"set architecture {env['BENCH_ARCH']}")
-    gdb.execute(f"target remote localhost:{env['BENCH_PORT']}")
+    gdb.execute("set remotetimeout unlimited")  # a loaded QEMU may answer late
+    gdb.execute(f"target remote {env['BENCH_TARGET']}")
     f = qmp_open(env["BENCH_QMP"])
     marks = env.get("BENCH_BREAK", "replay_run replay_done").split()
     for m in marks:

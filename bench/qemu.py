@@ -5,9 +5,9 @@ trace replayed in the image under -icount shift=0, with the guest
 instructions spent in replay_run counted through gdb and QMP
 (bench/icount.py)."""
 import os
+import re
 import shlex
 import shutil
-import socket
 import statistics
 import subprocess
 import time
@@ -39,35 +39,24 @@ def replay_lines(out):
     return [l.rstrip("\r") for l in out.splitlines() if l and not l.startswith("#")]
 
 
-def listening(port):
-    """Is a socket listening on TCP port? (read from /proc: QEMU's stub
-    takes one connection, so no probing it)."""
-    for f in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            rows = Path(f).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        if any(r.split()[3] == "0A" and int(r.split()[1].rsplit(":", 1)[1], 16) == port
-               for r in rows):
-            return True
-    return False
+def stub_socket(log):
+    """The gdb stub's socket run-qemu.sh --gdb names in its log, once QEMU
+    has made it; else None."""
+    m = re.search(r"^run-qemu\.sh: gdb stub on the Unix socket (\S+), ", log.read_text(),
+                  re.M)
+    return m[1] if m and os.path.exists(m[1]) else None
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def icount_gdb(repo, arch, q, port, sock, marks):
+def icount_gdb(repo, arch, q, log, sock, marks):
     """Waits for QEMU's gdb stub and QMP socket, then runs bench/icount.py."""
     gdb, gdb_arch = ARCHES[arch]
     for _ in range(600):
-        if (listening(port) and sock.exists()) or q.poll() is not None:
+        stub = stub_socket(log)
+        if (stub and sock.exists()) or q.poll() is not None:
             break
         time.sleep(0.1)
     env = dict(os.environ, BENCH_ELF=str(repo / "build" / arch / "kernel.elf"),
-               BENCH_ARCH=gdb_arch, BENCH_PORT=str(port), BENCH_QMP=str(sock), **marks)
+               BENCH_ARCH=gdb_arch, BENCH_TARGET=str(stub), BENCH_QMP=str(sock), **marks)
     return subprocess.run(["timeout", "-k", "5", "300", gdb, "-batch", "-nx", "-x",
                            str(repo / "bench" / "icount.py")], env=env, text=True,
                           capture_output=True)
@@ -82,18 +71,18 @@ def icount(repo, out_dir, arch, trace, bench=False, flags=()):
     gdb = ARCHES[arch][0]
     if shutil.which(gdb) is None:
         return f"no {gdb} (tools/deps.sh gdb)"
-    port, sock = free_port(), out_dir / f"qmp-{arch}.sock"
+    sock = out_dir / f"qmp-{arch}.sock"
     sock.unlink(missing_ok=True)
-    env = dict(os.environ, GDBPORT=str(port))
-    with open(out_dir / f"icount-{arch}.log", "w") as log:
+    log_path = out_dir / f"icount-{arch}.log"
+    with open(log_path, "w") as log:
         q = subprocess.Popen(["timeout", "-k", "5", "300", "./run-qemu.sh", "--arch", arch,
                               "--trace", trace] + (["--bench"] if bench else []) + list(flags)
                              + ["--gdb", "--timeout", "300", "--", "-icount",
                               "shift=0", "-qmp", f"unix:{sock},server=on,wait=off"],
-                             cwd=repo, env=env, stdout=log, stderr=subprocess.STDOUT)
+                             cwd=repo, stdout=log, stderr=subprocess.STDOUT)
         try:
             marks = {"BENCH_BREAK": "bench_mark", "BENCH_STOPS": "4"} if bench else {}
-            g = icount_gdb(repo, arch, q, port, sock, marks)
+            g = icount_gdb(repo, arch, q, log_path, sock, marks)
             q.wait(timeout=300)
         finally:
             if q.poll() is None:

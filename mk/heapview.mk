@@ -5,21 +5,36 @@
 #   make heapview SNAPSHOT=file.json [OUT=file.html]     (from gdb's `heap dump`)
 
 HEAPVIEW_PY  ?= /usr/bin/python3
-HEAPVIEW_SRC := $(or $(TRACE),$(SNAPSHOT))
-HEAPVIEW_OUT ?= $(or $(OUT),$(B)/heapview/$(basename $(notdir $(HEAPVIEW_SRC))).html)
 
 .PHONY: heapview
 
+# The variables reach the recipe through its environment, never pasted into
+# its text, so a path may hold any character (TRACE="bob's.trace") and none
+# is read by the shell; one that starts with - gets ./ so that no tool takes
+# it for a flag. The page goes to OUT, by default build/heapview/NAME.html, with
+# the replay's steps beside it (NAME.steps).
+heapview: export HEAPLAB_TRACE = $(value TRACE)
+heapview: export HEAPLAB_SNAPSHOT = $(value SNAPSHOT)
+heapview: export HEAPLAB_OUT = $(value OUT)
+heapview: export HEAPLAB_PAGE = $(value PAGE)
+heapview: export HEAPLAB_HEAP = $(value HEAP)
 heapview: $(B)/host/replay
-	@test -n "$(TRACE)$(SNAPSHOT)" || { echo "usage: make heapview TRACE=file [PAGE=bytes] [HEAP=bytes] [OUT=file.html]" >&2; \
-		echo "       make heapview SNAPSHOT=file.json [OUT=file.html]" >&2; exit 2; }
-	@mkdir -p '$(dir $(HEAPVIEW_OUT))'
-ifneq ($(SNAPSHOT),)
-	@$(HEAPVIEW_PY) tools/heapview.py --snapshot '$(SNAPSHOT)' -o '$(HEAPVIEW_OUT)'
-else
-	@st=0; $(B)/host/replay --steps $(if $(PAGE),--page $(PAGE)) $(if $(HEAP),--heap $(HEAP)) \
-		'$(TRACE)' > '$(basename $(HEAPVIEW_OUT)).steps' || st=$$?; \
-	if [ $$st = 2 ]; then echo "heapview: the replay refused $(TRACE)" >&2; exit 2; fi; \
-	echo "heapview: replay --steps output in $(basename $(HEAPVIEW_OUT)).steps (status $$st)"
-	@$(HEAPVIEW_PY) tools/heapview.py '$(TRACE)' '$(basename $(HEAPVIEW_OUT)).steps' -o '$(HEAPVIEW_OUT)'
-endif
+	@src=$${HEAPLAB_TRACE:-$$HEAPLAB_SNAPSHOT}; \
+	if [ -z "$$src" ]; then \
+		echo "usage: make heapview TRACE=file [PAGE=bytes] [HEAP=bytes] [OUT=file.html]" >&2; \
+		echo "       make heapview SNAPSHOT=file.json [OUT=file.html]" >&2; exit 2; \
+	fi; \
+	case $$src in -*) src=./$$src ;; esac; \
+	name=$$(basename -- "$$src"); \
+	out=$${HEAPLAB_OUT:-$(B)/heapview/$${name%.*}.html}; \
+	case $$out in -*) out=./$$out ;; esac; \
+	mkdir -p -- "$$(dirname -- "$$out")" || exit 2; \
+	if [ -n "$$HEAPLAB_SNAPSHOT" ] && [ -z "$$HEAPLAB_TRACE" ]; then \
+		exec $(HEAPVIEW_PY) tools/heapview.py --snapshot "$$src" -o "$$out"; \
+	fi; \
+	steps=$${out%.*}.steps; st=0; \
+	$(B)/host/replay --steps $${HEAPLAB_PAGE:+--page "$$HEAPLAB_PAGE"} \
+		$${HEAPLAB_HEAP:+--heap "$$HEAPLAB_HEAP"} "$$src" > "$$steps" || st=$$?; \
+	if [ $$st = 2 ]; then rm -f -- "$$steps"; echo "heapview: the replay refused $$HEAPLAB_TRACE" >&2; exit 2; fi; \
+	echo "heapview: replay --steps output in $$steps (status $$st)"; \
+	exec $(HEAPVIEW_PY) tools/heapview.py "$$src" "$$steps" -o "$$out"

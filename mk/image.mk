@@ -2,8 +2,8 @@
 # The bare-metal image, for ARCH=i386|amd64|arm|arm64|riscv64 (make image): kernel/, mem/
 # and the port's boot/ and arch/ code, linked with newlib into
 # build/$(ARCH)/kernel.elf, with its objdump -S listing kernel.asm beside it
-# and the image QEMU boots. Also make qemu, qemu-gdb (with a generated
-# .gdbinit) and boot-test.
+# and the image QEMU boots. Also make qemu, qemu-gdb (run-qemu.sh --gdb,
+# which writes the run's own gdb script) and boot-test.
 #
 # Each port's mk/arch-$(ARCH).mk sets:
 #   CROSS_CC      the compiler, also used to assemble (.S) and link
@@ -30,17 +30,14 @@
 # HEAP_SIZE links the same objects into build/ARCH-heapSIZE
 # (build/amd64-heap0x20000000).
 # `make image-dir` prints the directory; run-qemu.sh boots what it names.
-# GDBPORT: the port .gdbinit attaches to; by default 25000 + uid % 5000, as
-# xv6 does, the same rule as run-qemu.sh's (which passes its own down).
 
 HEAP_SIZE ?= 0x4000000
 NOLOCK	  ?= 0
-GDBPORT	  ?= $(shell expr `id -u` % 5000 + 25000)
 IMG_OBJ	  := $(B)/$(ARCH)$(if $(MEM_SWAPPED),-lab)$(if $(filter-out 0,$(NOLOCK)),-nolock)$(if $(filter-out 1,$(MEM_DEBUG)),-debug$(MEM_DEBUG))$(if $(filter-out $(MEM_INDEX_DEFAULT),$(MEM_INDEX)),-index$(MEM_INDEX))
 IMG	  := $(IMG_OBJ)$(if $(filter-out 0x4000000,$(HEAP_SIZE)),-heap$(HEAP_SIZE))
 KERNEL_ELF := $(IMG)/kernel.elf
 
-.PHONY: image image-dir qemu qemu-gdb gdbinit boot-test heaplab-force
+.PHONY: image image-dir qemu qemu-gdb boot-test heaplab-force
 
 image-dir:
 	@echo $(IMG)
@@ -103,18 +100,15 @@ endif
 
 heaplab-force:
 
+# ARCH reaches the script through the environment, never read by the shell.
+qemu qemu-gdb: export HEAPLAB_ARCH = $(value ARCH)
 qemu:
-	./run-qemu.sh --arch $(ARCH)
+	./run-qemu.sh --arch "$$HEAPLAB_ARCH"
 
-qemu-gdb: gdbinit
-	./run-qemu.sh --arch $(ARCH) --gdb
-
-# .gdbinit, xv6 style, from the gdb tools' template (if it is there).
-gdbinit:
-	@if [ -f tools/gdb/gdbinit.tmpl ]; then \
-		sed -e 's|@ELF@|$(KERNEL_ELF)|g' -e 's|@GDBPORT@|$(GDBPORT)|g' \
-		    -e 's|@ARCH@|$(ARCH)|g' tools/gdb/gdbinit.tmpl > .gdbinit; \
-	fi
+# The stub on a Unix socket only you can reach; run-qemu.sh writes the gdb
+# script for the run and prints the command that attaches.
+qemu-gdb:
+	./run-qemu.sh --arch "$$HEAPLAB_ARCH" --gdb
 
 boot-test: host
 	/usr/bin/python3 -m pytest -q tests/test_boot.py

@@ -109,29 +109,53 @@ lab-deps:
 lab: lab-name $(LAB_BINS)
 	@echo "lab: built $(LAB_BINS) with $(LAB_FILE) for $(LAB_REF_$(LAB))"
 
+# The recipes below take paths and words from the command line; they reach
+# them through the environment (HEAPLAB_*), never pasted into the recipe's
+# text, so that the shell reads none of them (LOG="bob's.log").
+
 # The grader builds each program itself (a part whose program does not
 # build scores 0) and prints a score per part, then the total.
+grade: export HEAPLAB_FILE = $(LAB_FILE)
+grade: export HEAPLAB_BUILD = $(LAB_B)
+grade: export HEAPLAB_TRACES = $(LAB_TRACES)
+grade: export HEAPLAB_PART = $(value PART)
 grade: lab-name lab-deps
-	@$(LAB_PY) tools/grade.py --lab $(LAB) --file '$(LAB_FILE)' --build '$(LAB_B)' --traces '$(LAB_TRACES)' \
-		$(if $(PART),--part '$(PART)')
+	@$(LAB_PY) tools/grade.py --lab $(LAB) --file "$$HEAPLAB_FILE" --build "$$HEAPLAB_BUILD" \
+		--traces "$$HEAPLAB_TRACES" $${HEAPLAB_PART:+--part "$$HEAPLAB_PART"}
 
 # The self-checks of labs 2, 4 and 5: the answers in lab/answers-N.txt
 # against what the programs print (tools/checklab.py).
+check-lab: export HEAPLAB_N = $(value N)
+check-lab: export HEAPLAB_ANSWERS = $(value ANSWERS)
+check-lab: export HEAPLAB_LOG = $(value LOG)
 check-lab:
-	@test -n "$(N)" || { echo "usage: make check-lab N=2|4|5 [ANSWERS=file] [LOG=file]" >&2; exit 2; }
-	@$(LAB_PY) tools/checklab.py $(N) $(if $(ANSWERS),--answers '$(ANSWERS)') $(if $(LOG),--log '$(LOG)')
+	@test -n "$$HEAPLAB_N" || { echo "usage: make check-lab N=2|4|5 [ANSWERS=file] [LOG=file]" >&2; exit 2; }
+	@$(LAB_PY) tools/checklab.py "$$HEAPLAB_N" $${HEAPLAB_ANSWERS:+--answers "$$HEAPLAB_ANSWERS"} \
+		$${HEAPLAB_LOG:+--log "$$HEAPLAB_LOG"}
 
 # The replay prints its heap's base (--base), so that a failed check's
 # title can quote offsets. STEP=n: the step view of operation n; AT=n: the
 # overview with the free list just after operation n.
+# A trace whose path starts with - gets ./, so that no tool takes it for a
+# flag.
 HEAPMAP_OUT ?= $(B)/heapmap$(if $(STEP),-step$(STEP))$(if $(AT),-at$(AT))
+heapmap: export HEAPLAB_TRACE = $(value TRACE)
+heapmap: export HEAPLAB_OUT = $(HEAPMAP_OUT)
+heapmap: export HEAPLAB_PAGE = $(value PAGE)
+heapmap: export HEAPLAB_HEAP = $(value HEAP)
+heapmap: export HEAPLAB_STEP = $(value STEP)
+heapmap: export HEAPLAB_AT = $(value AT)
 heapmap: $(B)/host/replay
-	@test -n "$(TRACE)" || { echo "usage: make heapmap TRACE=file [PAGE=bytes] [HEAP=bytes] [STEP=n] [AT=n]" >&2; exit 2; }
+	@test -n "$$HEAPLAB_TRACE" || { echo "usage: make heapmap TRACE=file [PAGE=bytes] [HEAP=bytes] [STEP=n] [AT=n]" >&2; exit 2; }
 	@tools/deps.sh plot
-	@mkdir -p $(dir $(HEAPMAP_OUT))
-	@st=0; $(B)/host/replay --base $(if $(PAGE),--page $(PAGE)) $(if $(HEAP),--heap $(HEAP)) \
-		'$(TRACE)' > $(HEAPMAP_OUT).out || st=$$?; \
-	if [ $$st = 2 ]; then echo "heapmap: the replay refused $(TRACE)" >&2; exit 2; fi; \
-	echo "heapmap: replay output in $(HEAPMAP_OUT).out (status $$st)"
-	@$(LAB_PY) tools/heapmap.py '$(TRACE)' $(HEAPMAP_OUT).out -o $(HEAPMAP_OUT) \
-		$(if $(PAGE),--page $(PAGE)) $(if $(STEP),--step $(STEP)) $(if $(AT),--at $(AT))
+	@t=$$HEAPLAB_TRACE out=$$HEAPLAB_OUT; \
+	case $$t in -*) t=./$$t ;; esac; \
+	case $$out in -*) out=./$$out ;; esac; \
+	mkdir -p -- "$$(dirname -- "$$out")" || exit 2; \
+	st=0; $(B)/host/replay --base $${HEAPLAB_PAGE:+--page "$$HEAPLAB_PAGE"} \
+		$${HEAPLAB_HEAP:+--heap "$$HEAPLAB_HEAP"} "$$t" > "$$out.out" || st=$$?; \
+	if [ $$st = 2 ]; then rm -f -- "$$out.out"; echo "heapmap: the replay refused $$HEAPLAB_TRACE" >&2; exit 2; fi; \
+	echo "heapmap: replay output in $$out.out (status $$st)"; \
+	exec $(LAB_PY) tools/heapmap.py "$$t" "$$out.out" -o "$$out" \
+		$${HEAPLAB_PAGE:+--page "$$HEAPLAB_PAGE"} $${HEAPLAB_STEP:+--step "$$HEAPLAB_STEP"} \
+		$${HEAPLAB_AT:+--at "$$HEAPLAB_AT"}

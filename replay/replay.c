@@ -33,6 +33,8 @@ struct line {
 	int big[2];	 // the number does not fit a uintptr_t
 };
 
+volatile unsigned long replay_opno;
+
 void replay_done(void)
 {
 	__asm__ volatile("" ::: "memory");
@@ -566,7 +568,9 @@ int replay_run(struct replay *r, const char *text, size_t len)
 		lineno++;
 		if (parse(s, le, &l) != NULL || l.op == OP_NONE)
 			continue;
+		replay_opno = r->nstep + 1;
 		err = run_one(r, &l, buf, sizeof buf);
+		replay_opno = 0;
 		if (err == HEAPLAB_OK && buf[0] != '\0') {
 			emit(r, buf);
 		} else if (err != HEAPLAB_OK) {

@@ -131,4 +131,9 @@ long replay_compile(struct replay *r, const char *text, size_t len, struct repla
 // An empty function called when a replay ends, for debuggers to stop at.
 void replay_done(void) __attribute__((noinline));
 
+// The number of the operation replay_run is doing (N of `step N`: 1 for the
+// trace's first), 0 outside one: a debugger stops where the trace says with
+// `break mem_allocl if replay_opno == 5`, whatever ran before.
+extern volatile unsigned long replay_opno;
+
 #endif

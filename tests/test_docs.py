@@ -9,8 +9,9 @@
         run from the repository's root, stdout and stderr together, under a
         timeout; status=N: it must exit N.
   <!-- doc-test: qemu-gdb NAME -->             the block's `./run-qemu.sh
-        ... --gdb` line is started, and gdb (gdb-multiarch for arm, arm64) attaches
-        with `gdb -x .gdbinit` in batch mode and runs the session's commands.
+        ... --gdb` line is started, and gdb attaches with the command it
+        prints (`gdb -x /tmp/heaplab.XXXXXX/gdbinit`, the run's own script)
+        in batch mode and runs the session's commands.
   <!-- doc-test: host-gdb NAME -->             the block's gdb command line
         (on a host program) is run in batch mode, then the session's commands.
   <!-- doc-test: gdb NAME -->                  a gdb transcript: its `(gdb) `
@@ -31,20 +32,21 @@ that command's output. Within a line: `...` matches any text (a line that
 is only `...` stands for lines left out); a hex number of 5 digits or more
 is an address, which varies from build to build, and matches any hex
 number; a time such as `2.6s` matches any time; `/path/to/heaplab` is the
-repository's root. So when a program's output changes, updating the doc's
-quoted line is all it takes."""
+repository's root; a run's directory, `/tmp/heaplab.` and six letters or
+digits, matches any run's (mktemp names it). So when a program's output
+changes, updating the doc's quoted line is all it takes."""
 
 import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
+
+import gdbstub  # noqa: E402 (pytest puts tests/ on the path)
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = sorted((REPO / "docs" / "lab").glob("*.md")) + [REPO / "docs" / "gdb.md", REPO / "README.md"]
@@ -118,7 +120,8 @@ ALL = [s for d in DOCS for s in sessions(d)]
 def pattern(line):
     """A quoted line as a regular expression (the rules above)."""
     out = []
-    for tok in re.split(r"(\.\.\.|0x[0-9a-f]{5,}|\b\d+\.\d+s\b|/path/to/heaplab)", line):
+    for tok in re.split(r"(\.\.\.|0x[0-9a-f]{5,}|\b\d+\.\d+s\b|/path/to/heaplab|"
+                        r"/tmp/heaplab\.[A-Za-z0-9]{6})", line):
         if tok == "...":
             out.append(".*")
         elif re.fullmatch(r"0x[0-9a-f]{5,}", tok):
@@ -127,6 +130,8 @@ def pattern(line):
             out.append(r"\d+\.\d+s")
         elif tok == "/path/to/heaplab":
             out.append(re.escape(str(REPO)))
+        elif tok.startswith("/tmp/heaplab."):
+            out.append(r"/\S*/heaplab\.[A-Za-z0-9]{6}")
         else:
             out.append(re.escape(tok))
     return re.compile("".join(out) + r"\s*")
@@ -189,24 +194,11 @@ def run(argv, env=None, timeout=TIMEOUT):
     return p.returncode, out
 
 
-def marked(cmds):
-    """gdb -ex arguments running cmds, each output preceded by a marker."""
-    argv = []
-    for i, c in enumerate(cmds + [None]):
-        argv += ["-ex", f"echo \\n@@{i}\\n"] + (["-ex", c] if c is not None else [])
-    return argv
-
-
 def transcript(out, cmds):
-    """gdb's marked output as a transcript: `(gdb) CMD`, then its output."""
-    parts = re.split(r"^@@(\d+)$", out, flags=re.M)
-    text = [parts[0]]
-    for i in range(1, len(parts) - 1, 2):
-        n = int(parts[i])
-        text.append(f"(gdb) {cmds[n]}\n" if n < len(cmds) else "")
-        text.append(parts[i + 1].strip("\n") + "\n")
-    assert f"@@{len(cmds)}" in out, f"gdb did not run all its commands:\n{out[-3000:]}"
-    return "".join(text)
+    """gdb's marked output as a transcript: `(gdb) CMD`, then its output
+    (gdbstub.split_marked fails if any command's output is missing)."""
+    head, outs = gdbstub.split_marked(out, cmds)
+    return head + "".join(f"(gdb) {c}\n" + o.strip("\n") + "\n" for c, o in zip(cmds, outs))
 
 
 def one_command(script):
@@ -216,20 +208,10 @@ def one_command(script):
     return shlex.split(text, comments=True)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def listening(port):
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
 def run_qemu_gdb(s):
-    """Starts the block's ./run-qemu.sh --gdb line, attaches gdb to it and
-    runs the session's commands; answers the transcript."""
+    """Starts the block's ./run-qemu.sh --gdb line, attaches gdb to it with
+    the command the script prints and runs the session's commands; answers
+    the console and the transcript."""
     line = next(l for l in s.script if l.lstrip().startswith(("./run-qemu.sh", "NOLOCK",
                                                                 "MEM_FREE")))
     words = shlex.split(line, comments=True)
@@ -238,24 +220,15 @@ def run_qemu_gdb(s):
         k, v = words.pop(0).split("=", 1)
         env[k] = v
     assert "--gdb" in words, f"{s}: no --gdb in {line}"
-    port = free_port()
-    env["GDBPORT"] = str(port)
-    gdb = "gdb-multiarch" if {"arm", "arm64"} & set(words) else "gdb"
-    with tempfile.TemporaryFile("w+") as log:
-        q = subprocess.Popen(["timeout", "-k", "5", str(TIMEOUT), *words], cwd=REPO, env=env,
-                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                             start_new_session=True)
+    with tempfile.NamedTemporaryFile("w+", prefix="console.") as log:
+        q = gdbstub.start(words, log, env=env)
         try:
-            deadline = time.time() + TIMEOUT
-            while not listening(port):
-                assert q.poll() is None and time.time() < deadline, \
-                    f"QEMU's gdb stub never listened on {port}"
-                time.sleep(0.2)
-            st, out = run([gdb, "-batch", "-nx", "-x", ".gdbinit"] + marked(s.cmds), env=env)
+            attach, _, _ = gdbstub.wait_stub(q, log.name)
+            assert attach[1:2] == ["-x"], attach
+            st, out = run([attach[0], "-batch", "-nx", *attach[1:]] + gdbstub.marked(s.cmds),
+                          env=env)
         finally:
-            if q.poll() is None:
-                os.killpg(q.pid, signal.SIGKILL)
-            q.wait(timeout=30)
+            gdbstub.stop(q)
             log.seek(0)
             console = log.read()
     return console + transcript(out, s.cmds)
@@ -264,7 +237,7 @@ def run_qemu_gdb(s):
 def run_host_gdb(s):
     words = one_command(s.script)
     assert words[0] == "gdb", f"{s}: not a gdb command: {words}"
-    st, out = run([words[0], "-batch", "-nx", *words[1:]] + marked(s.cmds))
+    st, out = run([words[0], "-batch", "-nx", *words[1:]] + gdbstub.marked(s.cmds))
     return transcript(out, s.cmds)
 
 

@@ -3,23 +3,20 @@
 # and, for each image that builds, through QEMU's gdb stub. Run with
 # /usr/bin/python3 -m pytest tests/test_gdb.py; the sample traces are the
 # repository's own, in traces/.
-import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
+
+import gdbstub  # noqa: E402 (pytest puts tests/ on the path)
 
 REPO = Path(__file__).resolve().parents[1]
 TRACES = REPO / "traces"
 REPLAY = REPO / "build" / "host" / "replay"
 HEAPLAB = REPO / "tools" / "gdb" / "heaplab.py"
-GDB_TIMEOUT = 120  # seconds for one gdb run
 HEAP_ARGS = {"oom-106": ["--heap", "4194304"]}  # as the trace's .expected was made
 CORRUPT_TRACE = "bigsmall-105"  # leaves 10 free blocks: room to corrupt
 
@@ -80,27 +77,10 @@ def listed(text):
             for m in re.finditer(r"^(0x[0-9a-f]+) (0x[0-9a-f]+) +end 0x", text, re.M)]
 
 
-def marked(cmds):
-    """gdb -ex arguments running cmds, each output preceded by a marker line.
-    (-ex, not a script: an error in a script would end the script.)"""
-    argv = []
-    for i, c in enumerate(cmds + [None]):
-        argv += ["-ex", f"echo \\n@@{i}\\n"] + (["-ex", c] if c is not None else [])
-    return argv
-
-
 def run_gdb(gdb, args, cmds, prelude=()):
-    """Runs gdb in batch mode over cmds; answers each command's output."""
-    argv = ["timeout", "-k", "5", str(GDB_TIMEOUT), gdb, "-batch", "-nx"]
-    for p in prelude:
-        argv += ["-x", str(p)]
-    p = subprocess.run(argv + marked(cmds) + list(args), cwd=REPO, text=True,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       stdin=subprocess.DEVNULL, timeout=GDB_TIMEOUT + 30)
-    parts = re.split(r"^@@(\d+)$", p.stdout, flags=re.M)
-    out = {int(parts[i]): parts[i + 1] for i in range(1, len(parts) - 1, 2)}
-    assert len(cmds) in out, f"gdb did not finish (status {p.returncode}):\n{p.stdout}"
-    return [out.get(i, "") for i in range(len(cmds))]
+    """Runs gdb in batch mode over cmds; answers each command's output
+    (gdbstub.run_gdb fails if any is missing)."""
+    return gdbstub.run_gdb(gdb, args, cmds, prelude)[2]
 
 
 def corruption_cmds():
@@ -244,35 +224,6 @@ ARCHES = {"i386": "gdb", "amd64": "gdb", "arm": "gdb-multiarch", "arm64": "gdb-m
           "riscv64": "gdb-multiarch"}
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def listeners(port):
-    """The local addresses of the sockets listening on TCP port, as
-    /proc/net/tcp{,6} spell them (hex, network byte order): read from /proc,
-    without connecting (QEMU's stub takes one connection)."""
-    found = []
-    for f in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            rows = Path(f).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for r in rows:
-            local, state = r.split()[1], r.split()[3]
-            addr, p = local.rsplit(":", 1)
-            if state == "0A" and int(p, 16) == port:
-                found.append(addr)
-    return found
-
-
-def listening(port):
-    """Is some socket listening on port?"""
-    return bool(listeners(port))
-
-
 @pytest.fixture(scope="module", params=sorted(ARCHES))
 def image(request):
     """The architecture, once its image is built; skips if it does not build."""
@@ -289,50 +240,34 @@ def image(request):
     return arch
 
 
-def start_qemu(arch, trace, port, log):
-    """Starts run-qemu.sh --gdb in a process group of its own (stop() kills
-    it all); answers the process."""
-    env = dict(os.environ, GDBPORT=str(port))
-    return subprocess.Popen(["timeout", "-k", "5", "300", "./run-qemu.sh", "--arch", arch,
-                             "--trace", str(trace), "--gdb"], cwd=REPO, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
+def start_qemu(arch, trace, log):
+    """Starts run-qemu.sh --gdb on trace in a process group of its own
+    (stop() ends it all); answers the process."""
+    return gdbstub.start(["./run-qemu.sh", "--arch", arch, "--trace", str(trace), "--gdb"], log)
 
 
-def wait_listening(q, port, log):
-    deadline = time.time() + 120
-    while not listening(port):
-        if q.poll() is not None or time.time() > deadline:
-            raise AssertionError(f"QEMU's gdb stub never listened on {port}:\n"
-                                 + Path(log.name).read_text())
-        time.sleep(0.2)
+def wait_script(q, log):
+    """Waits for the run's stub; answers the gdb script run-qemu.sh wrote."""
+    return gdbstub.wait_stub(q, log.name)[1]
 
 
-def stop(proc):
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    proc.wait(timeout=30)
+stop = gdbstub.stop
 
 
 def image_session(arch, cmds):
     """Boots the image on the corruption trace under --gdb, attaches with the
-    .gdbinit run-qemu.sh had made from tools/gdb/gdbinit.tmpl, and runs cmds;
-    answers the console and the outputs."""
-    port = free_port()
+    gdb script run-qemu.sh wrote for the run (from tools/gdb/gdbinit.tmpl),
+    and runs cmds; answers the console and the outputs."""
     with tempfile.TemporaryDirectory() as tmp:
-        init, console = Path(tmp) / "gdbinit", Path(tmp) / "console"
+        console = Path(tmp) / "console"
         q = None
         with open(console, "w") as log:
             try:
-                q = start_qemu(arch, trace_path(CORRUPT_TRACE), port, log)
-                wait_listening(q, port, log)
-                text = (REPO / ".gdbinit").read_text()
-                assert f"127.0.0.1:{port}" in text and f"ARCH={arch}" in text, text
-                init.write_text(text)
-                out = run_gdb(ARCHES[arch], [], cmds, prelude=[init])
+                q = start_qemu(arch, trace_path(CORRUPT_TRACE), log)
+                script = wait_script(q, log)
+                text = script.read_text()
+                assert f"ARCH={arch}" in text and "target remote /" in text, text
+                out = run_gdb(ARCHES[arch], [], cmds, prelude=[script])
             finally:
                 if q is not None:
                     stop(q)

@@ -20,7 +20,7 @@ from selenium.webdriver.common.keys import Keys
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import heapview  # noqa: E402
-from test_gdb import ARCHES, free_port, image, run_gdb, start_qemu, stop, wait_listening  # noqa
+from test_gdb import ARCHES, image, run_gdb, start_qemu, stop, wait_script  # noqa
 
 REPO = Path(__file__).resolve().parents[1]
 REPLAY = REPO / "build" / "host" / "replay"
@@ -427,11 +427,11 @@ def gdb_host(program, cmds, *args):
 
 def test_heap_dump_of_the_host_replay(browser, tmp_path):
     snap_path = tmp_path / "host.json"
-    # the third free (free b, op 7) stops before it runs: the heap after op 6
-    out = gdb_host(REPLAY, ["break mem_freel", "ignore 1 2", f"run {DEMO} >/dev/null",
+    # in free b (op 7 of the trace), before it runs: the heap after op 6
+    out = gdb_host(REPLAY, ["break mem_freel if replay_opno == 7", f"run {DEMO} >/dev/null",
                             f"heap dump {snap_path}"])
     assert re.search(rf"^heap dump: wrote {snap_path} \(2 free blocks, a tree of 2 nodes\)$",
-                     out[3], re.M), out
+                     out[2], re.M), out
     snap = json.loads(snap_path.read_text())
     brk, want = step_blocks(steps_of(DEMO), 6)
     assert dumped_blocks(snap) == want
@@ -484,19 +484,17 @@ def test_heap_dump_holds_the_tree(browser, tmp_path):
 def test_heap_dump_of_each_image(browser, image, tmp_path):
     """On each target, stopped in QEMU in the third free of the demo (with
     the allocator's lock held): the dump is the replay's heap after op 6."""
-    port, console = free_port(), tmp_path / "console"
+    console = tmp_path / "console"
     snap_path = tmp_path / f"{image}.json"
-    init = tmp_path / "gdbinit"
     with open(console, "w") as log:
-        q = start_qemu(image, DEMO, port, log)
+        q = start_qemu(image, DEMO, log)
         try:
-            wait_listening(q, port, log)
-            init.write_text((REPO / ".gdbinit").read_text())
-            out = run_gdb(ARCHES[image], [], ["break mem_freel", "ignore 1 2", "continue",
-                                              f"heap dump {snap_path}"], prelude=[init])
+            script = wait_script(q, log)
+            out = run_gdb(ARCHES[image], [], ["break mem_freel if replay_opno == 7", "continue",
+                                              f"heap dump {snap_path}"], prelude=[script])
         finally:
             stop(q)
-    assert "(2 free blocks, a tree of 2 nodes)" in out[3], out
+    assert "(2 free blocks, a tree of 2 nodes)" in out[2], out
     snap = json.loads(snap_path.read_text())
     base = re.search(r"^# base (0x[0-9a-f]+)", console.read_text(), re.M)
     assert base and snap["start"] == base[1], console.read_text()

@@ -1,23 +1,21 @@
 # SPDX-License-Identifier: BSD-3-Clause
-# Tests of the kernel base's safe defaults (issue 16): the gdb stub on the
-# loopback address and a per-user port, the heap bounded by RAM, guarded
-# memory that names the fault, one self-test case run alone, and real
-# interrupts: the timer ticks, spinlocks mask it, and --irq-unsafe's
-# deadlock is named.
+# Tests of the kernel base's safe defaults (issues 16, 25): the gdb stub on
+# a Unix socket only its user can reach (TCP on request, loopback only), the
+# heap bounded by RAM, guarded memory that names the fault, one self-test
+# case run alone, and real interrupts: the timer ticks, spinlocks mask it,
+# and --irq-unsafe's deadlock is named.
 #   /usr/bin/python3 -m pytest tests/test_kbase.py
 import os
 import re
-import signal
 import socket
+import stat
 import subprocess
-import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
 from test_boot import console_lines as lines  # noqa: E402 (pytest puts tests/ on the path)
-from test_gdb import listeners  # noqa: E402
+import gdbstub  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "run-qemu.sh"
@@ -60,40 +58,145 @@ def exit_line(p):
     return int(m[1])
 
 
-def default_port():
-    return 25000 + os.getuid() % 5000
-
-
-def env_without_gdbport(**extra):
-    env = {k: v for k, v in os.environ.items() if k != "GDBPORT"}
-    env.update(extra)
-    return env
+def stub_argv(arch, *flags):
+    return [str(RUN), "--arch", arch, "--gdb", *flags]
 
 
 # --- the gdb stub -------------------------------------------------------------
 
 
 @pytest.mark.parametrize("arch", ARCHES)
-def test_gdb_port_default_and_override(arch):
-    p = run("--arch", arch, "--gdb", "--dry-run", env=env_without_gdbport())
+def test_gdb_stub_on_a_unix_socket_by_default(arch):
+    """--gdb: a socket in the run's directory, never TCP; --gdb-tcp PORT asks
+    for TCP on the loopback address."""
+    p = run("--arch", arch, "--gdb", "--dry-run")
     assert p.returncode == 0, p.stderr
-    assert f"-gdb tcp:127.0.0.1:{default_port()}\n" in p.stdout, p.stdout
-    p = run("--arch", arch, "--gdb", "--dry-run", env=env_without_gdbport(GDBPORT="4321"))
-    assert p.returncode == 0 and "-gdb tcp:127.0.0.1:4321\n" in p.stdout, p.stdout
+    assert " -S -gdb unix:RUNDIR/gdb.sock,server=on,wait=off" in p.stdout, p.stdout
+    assert "tcp" not in p.stdout, p.stdout
+    p = run("--arch", arch, "--gdb-tcp", "4321", "--dry-run")
+    assert p.returncode == 0 and " -S -gdb tcp:127.0.0.1:4321\n" in p.stdout, p.stdout
 
 
-@pytest.mark.parametrize("port", ["0", "65536", "12ab", "-1"])
-def test_gdb_port_bad(port):
-    p = run("--gdb", "--dry-run", env=env_without_gdbport(GDBPORT=port))
-    assert p.returncode == 2 and "GDBPORT" in p.stderr and p.stdout == "", (p.stdout, p.stderr)
+@pytest.mark.parametrize("port", ["0", "65536", "12ab", "-1", ""])
+def test_gdb_tcp_port_bad(port):
+    p = run("--gdb-tcp", port, "--dry-run")
+    assert p.returncode == 2 and "--gdb-tcp wants a TCP port" in p.stderr and p.stdout == "", \
+        (p.stdout, p.stderr)
 
 
-def test_gdbinit_default_port(tmp_path):
-    """make gdbinit, with no GDBPORT, attaches to the same default port."""
-    p = make("gdbinit", env=env_without_gdbport())
-    assert p.returncode == 0, p.stderr
-    text = (ROOT / ".gdbinit").read_text()
-    assert f"target remote 127.0.0.1:{default_port()}\n" in text, text
+def test_gdb_help_says_what_tcp_exposes():
+    p = run("--help")
+    assert p.returncode == 0
+    assert "only you can enter" in p.stdout and "ANYONE on this machine" in p.stdout, p.stdout
+
+
+def group_pids(pgid):
+    """The processes of process group pgid (from /proc)."""
+    pids = []
+    for d in Path("/proc").iterdir():
+        try:
+            if d.name.isdigit() and int((d / "stat").read_text().rsplit(")", 1)[1].split()[2]) == pgid:
+                pids.append(int(d.name))
+        except (OSError, IndexError, ValueError):
+            pass
+    return pids
+
+
+def socket_inodes(pids):
+    found = set()
+    for pid in pids:
+        try:
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                m = re.fullmatch(r"socket:\[(\d+)\]", os.readlink(fd))
+                if m:
+                    found.add(m[1])
+        except OSError:
+            pass
+    return found
+
+
+def tcp_listening_inodes():
+    found = set()
+    for f in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for r in Path(f).read_text().splitlines()[1:]:
+            cols = r.split()
+            if cols[3] == "0A":
+                found.add(cols[9])
+    return found
+
+
+def as_nobody(code):
+    """Runs python code as user nobody (setpriv, from util-linux)."""
+    return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                           "/usr/bin/python3", "-c", code], capture_output=True, text=True,
+                          timeout=60)
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_gdb_stub_private_to_its_user(arch, tmp_path):
+    """The stub of a --gdb run listens on no TCP port, only on a socket in a
+    directory of mode 0700 made for the run, which another user cannot
+    reach; the run's gdb script attaches to it, and both go with the run."""
+    need_image(arch)
+    with open(tmp_path / "log", "w") as log:
+        q = gdbstub.start(stub_argv(arch), log)
+        try:
+            words, script, target = gdbstub.wait_stub(q, log.name)
+            d = Path(target).parent
+            assert script.parent == d and Path(target).name == "gdb.sock", (script, target)
+            st = d.stat()
+            assert stat.S_IMODE(st.st_mode) == 0o700 and st.st_uid == os.getuid(), oct(st.st_mode)
+            assert not (ROOT / ".gdbinit").exists(), "a .gdbinit in the repository"
+            assert not socket_inodes(group_pids(q.pid)) & tcp_listening_inodes(), \
+                "QEMU listens on a TCP port"
+            if os.getuid() == 0:
+                p = as_nobody("import socket; s = socket.socket(socket.AF_UNIX); "
+                              f"s.connect({str(target)!r})")
+                assert p.returncode != 0 and "PermissionError" in p.stderr, (p.stdout, p.stderr)
+        finally:
+            gdbstub.stop(q)
+    assert not d.exists(), f"{d} left behind"
+
+
+def test_two_gdb_runs_have_their_own_scripts(tmp_path):
+    """Two --gdb runs at once (the first user's gdb used to read the second
+    run's .gdbinit): each has its own directory, socket and script, and a
+    gdb attached through each reaches its own QEMU."""
+    need_image("amd64")
+    need_image("arm")
+    runs = []
+    try:
+        for arch in ("amd64", "arm"):
+            log = open(tmp_path / f"{arch}.log", "w")
+            runs.append((arch, gdbstub.start(stub_argv(arch), log), log))
+        stubs = [gdbstub.wait_stub(q, log.name) for _, q, log in runs]
+        assert len({s[1] for s in stubs}) == 2 and len({s[2] for s in stubs}) == 2, stubs
+        for (arch, _, _), (words, script, _) in zip(runs, stubs):
+            st, head, (out,) = gdbstub.run_gdb(words[0], [], ["p sizeof(void *)"],
+                                               prelude=[script])
+            assert f"attached to QEMU ({arch})" in head, head
+            assert f"= {4 if arch == 'arm' else 8}" in out, out
+    finally:
+        for _, q, log in runs:
+            gdbstub.stop(q)
+            log.close()
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_gdb_tcp_listens_on_loopback_only(arch, tmp_path):
+    need_image(arch)
+    port = free_port()
+    with open(tmp_path / "log", "w") as log:
+        q = gdbstub.start(stub_argv(arch, "--gdb-tcp", str(port)), log)
+        try:
+            words, script, target = gdbstub.wait_stub(q, log.name)
+            addrs = listeners(port)
+        finally:
+            gdbstub.stop(q)
+    assert target == f"127.0.0.1:{port}", target
+    assert "anyone on this machine can connect" in (tmp_path / "log").read_text()
+    # 127.0.0.1 is 0100007F; 0.0.0.0 and :: (all zeros) must not appear.
+    assert addrs and all(a == "0100007F" for a in addrs), addrs
 
 
 def free_port():
@@ -102,27 +205,17 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize("arch", ARCHES)
-def test_gdb_stub_listens_on_loopback_only(arch):
-    need_image(arch)
-    port = free_port()
-    with tempfile.TemporaryFile("w+") as log:
-        q = subprocess.Popen(["timeout", "-k", "5", "120", str(RUN), "--arch", arch, "--gdb"],
-                             cwd=ROOT, env=env_without_gdbport(GDBPORT=str(port)),
-                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                             start_new_session=True)
-        try:
-            deadline = time.time() + 90
-            while not listeners(port):
-                assert q.poll() is None and time.time() < deadline, "the stub never listened"
-                time.sleep(0.2)
-            addrs = listeners(port)
-        finally:
-            if q.poll() is None:
-                os.killpg(q.pid, signal.SIGKILL)
-            q.wait(timeout=30)
-    # 127.0.0.1 is 0100007F; 0.0.0.0 and :: (all zeros) must not appear.
-    assert addrs and all(a == "0100007F" for a in addrs), addrs
+def listeners(port):
+    """The local addresses of the sockets listening on TCP port, as
+    /proc/net/tcp{,6} spell them (hex, network byte order)."""
+    found = []
+    for f in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for r in Path(f).read_text().splitlines()[1:]:
+            local, state = r.split()[1], r.split()[3]
+            addr, p = local.rsplit(":", 1)
+            if state == "0A" and int(p, 16) == port:
+                found.append(addr)
+    return found
 
 
 # --- the heap never exceeds RAM ----------------------------------------------
@@ -256,7 +349,7 @@ def boot_cmdline(arch, cmdline, tmp_path, smp=2):
     if arch in ("arm", "arm64"):  # the virt board's hand-over blob
         blob = tmp_path / "blob"
         blob.write_bytes(f"heaplab: {cmdline}\n".encode() + b"\0")
-        cmd = [a.replace("file=BLOB", f"file={blob}") for a in cmd]
+        cmd = [a.replace("file=RUNDIR/blob", f"file={blob}") for a in cmd]
     else:
         cmd[cmd.index("-append") + 1] = cmdline
     p = subprocess.run(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True,
