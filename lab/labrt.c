@@ -3,7 +3,7 @@
 // the program stops at once and says so; and no leak report at exit.
 #include "labrt.h"
 
-#include "../mem/mem.h"
+#include "../mem/internal.h"
 
 #include <signal.h>
 #include <string.h>
@@ -12,11 +12,19 @@
 
 void *__real_mem_alloc(struct mem_pool *pool, uintptr_t n);
 int __real_mem_free(struct mem_pool *pool, void *p, uintptr_t n);
+struct mem_hdr *__real_mem_index_fit(const struct mem_pool *pool, uintptr_t n,
+				     const struct avl_node **pred);
+
+void (*lab_op_hook)(int op, struct mem_pool *pool, uintptr_t a0, uintptr_t a1, uintptr_t ret,
+		    const struct avl_node *pred);
 
 static const char alloc_looped[] =
     LAB_LOOP_MSG "mem_alloc did not return after " LAB_OP_SECS_STR " s of CPU time: "
 		 "mem_allocl loops, or the free list does (does the walk move on to p->next? "
 		 "did mem_freel link a block to itself?)\n";
+static const char fit_looped[] =
+    LAB_LOOP_MSG "mem_index_fit did not return after " LAB_OP_SECS_STR " s of CPU time: "
+		 "does the descent move down a level each step?\n";
 static const char free_looped[] =
     LAB_LOOP_MSG "mem_free did not return after " LAB_OP_SECS_STR " s of CPU time: "
 		 "mem_freel loops (does its walk move on to next->next?)\n";
@@ -52,6 +60,8 @@ void *__wrap_mem_alloc(struct mem_pool *pool, uintptr_t n)
 	guard(alloc_looped);
 	p = __real_mem_alloc(pool, n);
 	guard(NULL);
+	if (lab_op_hook != NULL)
+		lab_op_hook(LAB_OP_ALLOC, pool, n, 0, (uintptr_t)p, NULL);
 	return p;
 }
 
@@ -62,7 +72,23 @@ int __wrap_mem_free(struct mem_pool *pool, void *p, uintptr_t n)
 	guard(free_looped);
 	err = __real_mem_free(pool, p, n);
 	guard(NULL);
+	if (lab_op_hook != NULL)
+		lab_op_hook(LAB_OP_FREE, pool, (uintptr_t)p, n, (uintptr_t)err, NULL);
 	return err;
+}
+
+struct mem_hdr *__wrap_mem_index_fit(const struct mem_pool *pool, uintptr_t n,
+				     const struct avl_node **pred)
+{
+	const char *outer = op_msg; // mem_alloc's, when it searches the index
+	struct mem_hdr *b;
+
+	guard(fit_looped);
+	b = __real_mem_index_fit(pool, n, pred);
+	guard(outer);
+	if (lab_op_hook != NULL)
+		lab_op_hook(LAB_OP_FIT, (struct mem_pool *)pool, n, 0, (uintptr_t)b, *pred);
+	return b;
 }
 
 // The host programs' own buffers, left for exit to free, are not the
