@@ -268,7 +268,7 @@ def stopped(run, op, secs):
     err = run.text("err")
     m = re.search(rf"^.*{LOOP_MSG}.*$", err, re.M)
     if run.status is None:
-        return f"{LOOP_MSG}did not finish in {secs:.0f} s (stopped)"
+        return f"timed out: did not finish in {secs:.0f} s (stopped, with all it started)"
     if m:
         return m[0][m[0].index(LOOP_MSG):].strip()
     if run.status == LOOPED:
@@ -500,7 +500,7 @@ class Grader:
         self.make = shutil.which(os.environ.get("MAKE", "make")) or "make"
         self.built = {}  # program -> did it build
         self.verbose = args.verbose
-        self.build_secs = args.build_secs
+        self.build_secs, self.part_secs = args.build_secs, args.part_secs
         self.seed = args.seed if args.seed is not None else random.SystemRandom().randrange(10**9)
         self.sandbox = Sandbox(not args.no_sandbox)
 
@@ -541,7 +541,7 @@ class Grader:
         if broken:
             print(f"FAIL (0/{part.points}): {broken[0]} does not build")
             return 0
-        passed, total, bad = part.run(self, part.secs)
+        passed, total, bad = part.run(self, self.part_secs or part.secs)
         passed = max(0, min(passed, total))
         score = part.points * passed // total if total else 0
         verdict = "OK" if total and passed == total else "FAIL"
@@ -572,6 +572,8 @@ def main(argv):
     ap.add_argument("--seed", type=int, help="the random traces' seed (drawn for each run)")
     ap.add_argument("--build-secs", type=int, default=600, metavar="SECS",
                     help="the time one program's build may take (600)")
+    ap.add_argument("--part-secs", type=int, metavar="SECS",
+                    help="the time every part may take, in place of its own")
     ap.add_argument("--no-sandbox", action="store_true",
                     help="run the student's code with your rights (never for code you did "
                     "not write: see docs/lab/README.md)")
