@@ -145,8 +145,10 @@ def test_forgetting_to_zero_loses_the_zeroing_points(tmp):
     g = grade(mutant(tmp, "no-zero"), tmp / "free")
     assert g.status == 1, g.text
     assert g.zero(ZERO), g.text
-    assert g.full(ORDER) and g.full(COALESCE) and g.full(REFUSE), g.text
-    assert not g.full(TRACES) and not g.full(RANDOM), g.text
+    # and only it: the traces never write into what they allocate, so what a
+    # free leaves is zero by luck there (the unit and differential tests
+    # that saw it score nothing now: they judge themselves)
+    only_lost(g, {ZERO})
     assert "zero/one-page: free byte 0x1010 is 0xa1, want 0" in g.text
     matches_docs(g, "grade-no-zero")
 
@@ -376,7 +378,7 @@ def test_a_part_can_be_graded_alone(tmp):
                   "sbrk")
     assert g.status == 0 and (g.score, g.most) == (15, 15), g.text
     assert set(g.parts) == {A_CARVE, A_GROW}
-    assert "Score: 15/15 (2 of 10 parts; the lab is out of 100)" in g.text
+    assert "Score: 15/15 (2 of 8 parts; the lab is out of 100)" in g.text
 
 
 @pytest.mark.parametrize("argv,words", [
@@ -445,7 +447,7 @@ def test_a_part_out_of_time_counts_every_case(tmp):
     limit, and the cases after it count as failed, not dropped."""
     g = grade(HOSTILE / "sleeps.c", tmp / "free", "--part", "order", "--part-secs", "4")
     assert cases_of(g, ORDER) == (5, 8) and g.parts[ORDER] == (15 * 5 // 8, 15), g.text
-    assert "order/two-pages: timed out: did not finish in 4 s" in g.text, g.text
+    assert re.search(r"order/two-pages: timed out: did not finish in \d s", g.text), g.text
     assert "order/last-page: not run (the part's 4 s are up)" in g.text, g.text
 
 
