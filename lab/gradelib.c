@@ -390,7 +390,8 @@ static int grader_mode(const struct lab_suite *s, const char *mode, const char *
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (strcmp(mode, "--record") == 0) {
 		if (fcntl(rec_fd, F_GETFD) < 0) {
-			fprintf(stderr, "%s: --record writes to fd 3, which is not open\n", s->prog);
+			fprintf(stderr, "%s: --record writes to fd 3, which is not open\n",
+				s->prog);
 			return 2;
 		}
 		setrlimit(RLIMIT_CPU, &cpu); // the grader's own limits are the ones that hold

@@ -53,16 +53,20 @@ static void next(int op, struct mem_pool *pool, uintptr_t a0, uintptr_t a1, stru
 		lab_judge_end(3, "the run stopped before %s returned", name);
 	if (r->magic != LAB_REC_MAGIC || r->op != (uint32_t)op || r->a0 != a0 || r->a1 != a1 ||
 	    pool != &mempool)
-		lab_judge_end(4, "the record of %s is not the call this case made: the run "
-				 "wrote its own", name);
+		lab_judge_end(4,
+			      "the record of %s is not the call this case made: the run "
+			      "wrote its own",
+			      name);
 	if (op == LAB_OP_FIT)
 		return;
 	if (r->pool.start != keep.start || r->pool.end != keep.end || r->brk < keep.start ||
 	    r->brk > keep.end || r->len != r->brk - keep.start || r->pool.nregion < 0 ||
 	    r->pool.nregion > MEM_NREGION || r->pool.granule != keep.granule ||
 	    r->pool.index != keep.index)
-		lab_judge_end(4, "the record of %s has a pool no call could leave: the run "
-				 "wrote its own", name);
+		lab_judge_end(4,
+			      "the record of %s has a pool no call could leave: the run "
+			      "wrote its own",
+			      name);
 	if (take((void *)keep.start, r->len) < 0)
 		lab_judge_end(3, "the run stopped before %s returned", name);
 	mempool = r->pool;

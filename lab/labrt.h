@@ -28,7 +28,7 @@ struct avl_node;
 // with its arguments and its answer (pred: mem_index_fit's *pred, else
 // NULL). The part checks' harness records the student's with it
 // (lab/gradelib.c).
-extern void (*lab_op_hook)(int op, struct mem_pool *pool, uintptr_t a0, uintptr_t a1,
-			   uintptr_t ret, const struct avl_node *pred);
+extern void (*lab_op_hook)(int op, struct mem_pool *pool, uintptr_t a0, uintptr_t a1, uintptr_t ret,
+			   const struct avl_node *pred);
 
 #endif

@@ -79,12 +79,12 @@ static void host_stat_add(uint64_t *stat, int64_t delta)
 }
 
 const struct mem_ops host_ops = {
-	.sbrk = host_sbrk,
-	.lock = host_lock,
-	.unlock = host_unlock,
-	.holding = host_holding,
-	.stat_add = host_stat_add,
-	.panic = host_panic,
+    .sbrk = host_sbrk,
+    .lock = host_lock,
+    .unlock = host_unlock,
+    .holding = host_holding,
+    .stat_add = host_stat_add,
+    .panic = host_panic,
 };
 
 int host_heap_init(struct mem_pool *pool, uintptr_t heap, uintptr_t granule)
@@ -97,8 +97,9 @@ int host_heap_init(struct mem_pool *pool, uintptr_t heap, uintptr_t granule)
 		return -1;
 	host_heap_fini(pool);
 	map_len = heap + granule;
-	map_base = mmap((void *)host_map_at, map_len, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | (host_map_at ? MAP_FIXED_NOREPLACE : 0), -1, 0);
+	map_base =
+	    mmap((void *)host_map_at, map_len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | (host_map_at ? MAP_FIXED_NOREPLACE : 0), -1, 0);
 	if (map_base != MAP_FAILED && host_map_at != 0 && (uintptr_t)map_base != host_map_at)
 		munmap(map_base, map_len); // a kernel before 4.17 took the flag for a hint
 	if (map_base == MAP_FAILED || (host_map_at != 0 && (uintptr_t)map_base != host_map_at)) {

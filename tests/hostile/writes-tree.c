@@ -2,7 +2,7 @@
 // file HOSTILE_TARGETS names (colon-separated; the test writes them in a
 // copy of this file), as one did to tools/grade.py.
 #define HOSTILE_TARGETS "/nonexistent"
-#define mem_freel ref_freel
+#define mem_freel	ref_freel
 #include "free.c" // mem/free.c, through -Imem
 #undef mem_freel
 
