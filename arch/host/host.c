@@ -79,12 +79,12 @@ static void host_stat_add(uint64_t *stat, int64_t delta)
 }
 
 const struct mem_ops host_ops = {
-    .sbrk = host_sbrk,
-    .lock = host_lock,
-    .unlock = host_unlock,
-    .holding = host_holding,
-    .stat_add = host_stat_add,
-    .panic = host_panic,
+	.sbrk = host_sbrk,
+	.lock = host_lock,
+	.unlock = host_unlock,
+	.holding = host_holding,
+	.stat_add = host_stat_add,
+	.panic = host_panic,
 };
 
 int host_heap_init(struct mem_pool *pool, uintptr_t heap, uintptr_t granule)
