@@ -11,7 +11,7 @@ static uintptr_t heaplab_base;
 static int heaplab_init(void)
 {
 	if (host_heap_init(&mempool, BENCH_ARENA, BENCH_PAGE) < 0 ||
-	    mem_set_index(&mempool, BENCH_INDEX) != BENCH_INDEX)
+	    heaplab_set_index(&mempool, BENCH_INDEX) != BENCH_INDEX)
 		return -1;
 	heaplab_base = heap_break;
 	return 0;
@@ -19,13 +19,13 @@ static int heaplab_init(void)
 
 static void *heaplab_alloc(size_t n)
 {
-	return mem_alloc(&mempool, n);
+	return heaplab_alloc(&mempool, n);
 }
 
 static void heaplab_free(void *p, size_t n)
 {
-	if (mem_free(&mempool, p, n) != MEM_OK)
-		bench_die("mem_free refused a block the trace owns");
+	if (heaplab_free(&mempool, p, n) != HEAPLAB_OK)
+		bench_die("heaplab_free refused a block the trace owns");
 }
 
 static size_t heaplab_footprint(void)

@@ -14,7 +14,7 @@ void nano_host_free(void *p);
 extern struct malloc_chunk *__malloc_free_list;
 extern char *__malloc_sbrk_start;
 
-static struct mem_pool nano_arena; // only for host_heap_init's arena
+static struct heaplab_pool nano_arena; // only for host_heap_init's arena
 static uintptr_t nano_base;
 
 // _sbrk_r is what nano calls for memory: incr more bytes at the break
@@ -22,9 +22,9 @@ static uintptr_t nano_base;
 // or (void *)-1.
 void *_sbrk_r(ptrdiff_t incr)
 {
-	uintptr_t at = incr < 0 ? MEM_BRK_FAIL : host_sbrk((uintptr_t)incr, 1, 0, UINTPTR_MAX);
+	uintptr_t at = incr < 0 ? HEAPLAB_BRK_FAIL : host_sbrk((uintptr_t)incr, 1, 0, UINTPTR_MAX);
 
-	return at == MEM_BRK_FAIL ? (void *)-1 : (void *)at;
+	return at == HEAPLAB_BRK_FAIL ? (void *)-1 : (void *)at;
 }
 
 static int nano_init(void)

@@ -169,7 +169,7 @@ def section(repo, out_dir, trace, table, runs=5):
             f"through QMP at gdb breakpoints on replay_run and replay_done: it includes "
             f"parsing each line and printing its result on the serial console, not only the "
             f"allocator. The last four columns come from `--bench`: the same trace run "
-            f"silently through heaplab's mem_alloc/mem_free (with the placement index, and "
+            f"silently through heaplab's heaplab_alloc/heaplab_free (with the placement index, and "
             f"again with `--list`, the seed's list walk), then through newlib's "
             f"memalign(page)+memset/free (the image's own newlib), counted between the four "
             f"calls of bench_mark().\n\n" + table(head, rows))

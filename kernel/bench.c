@@ -32,9 +32,9 @@ static uintptr_t run_heaplab(const struct replay_op *ops, long n, void **p, uint
 	bench_mark(1);
 	for (i = 0; i < n; i++) {
 		if (ops[i].is_alloc)
-			p[i] = mem_alloc(&mempool, ops[i].size);
+			p[i] = heaplab_alloc(&mempool, ops[i].size);
 		else if (p[ops[i].ref] != NULL)
-			mem_free(&mempool, p[ops[i].ref], ops[ops[i].ref].size);
+			heaplab_free(&mempool, p[ops[i].ref], ops[ops[i].ref].size);
 	}
 	bench_mark(2);
 	return mempool.taken;

@@ -26,13 +26,13 @@ static uintptr_t brk_trap(uintptr_t addr)
 
 // kbrk_sbrk takes n bytes at the break, rounded up to align (a power of
 // two) first, if they lie inside [lo, hi), and answers where they start,
-// or MEM_BRK_FAIL with the break unchanged: mem_ops.sbrk for every pool.
+// or HEAPLAB_BRK_FAIL with the break unchanged: heaplab_ops.sbrk for every pool.
 uintptr_t kbrk_sbrk(uintptr_t n, uintptr_t align, uintptr_t lo, uintptr_t hi)
 {
 	uintptr_t at;
 
 	spin_lock(&kbrk_lock);
-	at = mem_brk_sbrk(brk_trap, n, align, lo, hi);
+	at = heaplab_brk_sbrk(brk_trap, n, align, lo, hi);
 	spin_unlock(&kbrk_lock);
 	return at;
 }

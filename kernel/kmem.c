@@ -32,7 +32,7 @@ static void kmem_lock_irq_on(struct spinlock *lk)
 
 // kmem_lock ends in a tail call of spin_lock, so that the holder's pc on
 // record is in the allocator, not here.
-static void kmem_lock(struct mem_pool *pool)
+static void kmem_lock(struct heaplab_pool *pool)
 {
 	if (NOLOCK)
 		return;
@@ -42,7 +42,7 @@ static void kmem_lock(struct mem_pool *pool)
 		spin_lock(pool->lockarg);
 }
 
-static void kmem_unlock(struct mem_pool *pool)
+static void kmem_unlock(struct heaplab_pool *pool)
 {
 	if (NOLOCK)
 		return;
@@ -51,7 +51,7 @@ static void kmem_unlock(struct mem_pool *pool)
 	spin_unlock(pool->lockarg);
 }
 
-static int kmem_holding(struct mem_pool *pool)
+static int kmem_holding(struct heaplab_pool *pool)
 {
 	return NOLOCK || spin_holding(pool->lockarg);
 }
@@ -63,7 +63,7 @@ static __attribute__((noreturn)) void kmem_panic(const char *msg)
 
 // kmem_set_checking sets pool's run-time check switch under its lock (the
 // rule in mem/mem.h) and answers the old setting.
-int kmem_set_checking(struct mem_pool *pool, int on)
+int kmem_set_checking(struct heaplab_pool *pool, int on)
 {
 	int was;
 
@@ -74,7 +74,7 @@ int kmem_set_checking(struct mem_pool *pool, int on)
 	return was;
 }
 
-const struct mem_ops kmem_ops = {
+const struct heaplab_ops kmem_ops = {
     .sbrk = kbrk_sbrk,
     .lock = kmem_lock,
     .unlock = kmem_unlock,
@@ -90,11 +90,11 @@ int kmem_index = 1;
 
 // kmem_pool_init sets up pool over [start, end) with the image's ops and
 // lock lk, in the placement mode the command line chose.
-void kmem_pool_init(struct mem_pool *pool, struct spinlock *lk, uintptr_t start, uintptr_t end,
+void kmem_pool_init(struct heaplab_pool *pool, struct spinlock *lk, uintptr_t start, uintptr_t end,
 		    uintptr_t page)
 {
-	mem_init(pool, &kmem_ops, lk, start, end, page);
-	mem_set_index(pool, kmem_index);
+	heaplab_init(pool, &kmem_ops, lk, start, end, page);
+	heaplab_set_index(pool, kmem_index);
 }
 
 // kmem_init sets up the system pool over the whole linker-defined heap.
@@ -105,9 +105,9 @@ void kmem_init(void)
 }
 
 // kmem_free_bytes answers the bytes in pool's free list and its length.
-uintptr_t kmem_free_bytes(struct mem_pool *pool, int *nblocks)
+uintptr_t kmem_free_bytes(struct heaplab_pool *pool, int *nblocks)
 {
-	struct mem_hdr *b;
+	struct heaplab_hdr *b;
 	uintptr_t n = 0;
 	int k = 0;
 
@@ -122,9 +122,9 @@ uintptr_t kmem_free_bytes(struct mem_pool *pool, int *nblocks)
 
 // kmem_print_list prints pool's free list and its top (the break as the
 // pool left it) as offsets from base.
-void kmem_print_list(struct mem_pool *pool, uintptr_t base)
+void kmem_print_list(struct heaplab_pool *pool, uintptr_t base)
 {
-	struct mem_hdr *b;
+	struct heaplab_hdr *b;
 	char line[400];
 	int n = 0;
 

@@ -1,4 +1,4 @@
-// The kernel's side of the allocator: its mem_ops and small helpers that
+// The kernel's side of the allocator: its heaplab_ops and small helpers that
 // the self-test, the demo and the trace mode share.
 #ifndef HEAPLAB_KMEM_H
 #define HEAPLAB_KMEM_H
@@ -8,15 +8,15 @@
 #include "../mem/mem.h"
 #include "kernel.h"
 
-extern const struct mem_ops kmem_ops;
+extern const struct heaplab_ops kmem_ops;
 extern int kmem_index;
 
 void kmem_init(void);
-void kmem_pool_init(struct mem_pool *pool, struct spinlock *lk, uintptr_t start, uintptr_t end,
+void kmem_pool_init(struct heaplab_pool *pool, struct spinlock *lk, uintptr_t start, uintptr_t end,
 		    uintptr_t page);
-uintptr_t kmem_free_bytes(struct mem_pool *pool, int *nblocks);
-void kmem_print_list(struct mem_pool *pool, uintptr_t base);
-int kmem_set_checking(struct mem_pool *pool, int on);
+uintptr_t kmem_free_bytes(struct heaplab_pool *pool, int *nblocks);
+void kmem_print_list(struct heaplab_pool *pool, uintptr_t base);
+int kmem_set_checking(struct heaplab_pool *pool, int on);
 
 // Entry points of the three things the image can run.
 int selftest_run(const char *only); // NULL: every case not marked alone

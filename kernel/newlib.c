@@ -81,7 +81,7 @@ void *_sbrk(ptrdiff_t incr)
 		v = (void *)kbrk_now();
 	} else if (incr < 0) {
 		v = newlib_shrink(n);
-	} else if (n == 0 || (at = kbrk_sbrk(n, PAGE_SIZE, 0, UINTPTR_MAX)) == MEM_BRK_FAIL) {
+	} else if (n == 0 || (at = kbrk_sbrk(n, PAGE_SIZE, 0, UINTPTR_MAX)) == HEAPLAB_BRK_FAIL) {
 		errno = ENOMEM;
 		v = (void *)-1;
 	} else {

@@ -14,7 +14,7 @@ void *_sbrk(ptrdiff_t incr); // newlib's porting layer (kernel/newlib.c)
 
 // A scratch pool: its own lock, its arena starting at the break.
 struct scratch {
-	struct mem_pool p;
+	struct heaplab_pool p;
 	struct spinlock lk;
 	uintptr_t s; // arena start
 };
@@ -47,9 +47,9 @@ static void scratch_begin(struct scratch *sc, uintptr_t limit)
 // block ending at the break, and gives those pages back to brk.
 static int scratch_end(struct scratch *sc)
 {
-	struct mem_hdr *f = sc->p.freelist;
+	struct heaplab_hdr *f = sc->p.freelist;
 
-	T(mem_check(&sc->p, NULL) == MEM_OK);
+	T(heaplab_check(&sc->p, NULL) == HEAPLAB_OK);
 	T(sc->p.inuse == 0);
 	T(f == NULL || ((uintptr_t)f == sc->s && f->next == NULL));
 	T(f == NULL || sc->s + f->size == kbrk_now());
@@ -61,12 +61,12 @@ static int scratch_end(struct scratch *sc)
 
 static void *ta(struct scratch *sc, uintptr_t n)
 {
-	return mem_alloc(&sc->p, n);
+	return heaplab_alloc(&sc->p, n);
 }
 
 static int tf(struct scratch *sc, void *v, uintptr_t n)
 {
-	return mem_free(&sc->p, v, n);
+	return heaplab_free(&sc->p, v, n);
 }
 
 // is_zero answers whether n bytes at v are all zero.
@@ -89,9 +89,9 @@ static int nblocks(struct scratch *sc)
 	return n;
 }
 
-static struct mem_hdr *block(struct scratch *sc, int i)
+static struct heaplab_hdr *block(struct scratch *sc, int i)
 {
-	struct mem_hdr *b = sc->p.freelist;
+	struct heaplab_hdr *b = sc->p.freelist;
 
 	while (b != NULL && i-- > 0)
 		b = b->next;
@@ -109,7 +109,7 @@ static int t_round_and_grow(void)
 	T(kbrk_now() == sc.s + PG);
 	b = ta(&sc, PG + 1);
 	T(OFF(&sc, b) == PG && kbrk_now() == sc.s + 3 * PG);
-	T(tf(&sc, a, 100) == MEM_OK && tf(&sc, b, PG + 1) == MEM_OK);
+	T(tf(&sc, a, 100) == HEAPLAB_OK && tf(&sc, b, PG + 1) == HEAPLAB_OK);
 	return scratch_end(&sc);
 }
 
@@ -123,11 +123,11 @@ static int t_zeroed(void)
 	g = ta(&sc, PG);
 	T(a != NULL && is_zero(a, 3 * PG));
 	memset(a, 0xa5, 3 * PG);
-	T(tf(&sc, a, 3 * PG) == MEM_OK);
-	T(is_zero(a + mem_meta(&sc.p), 3 * PG - mem_meta(&sc.p))); // past header (and node)
+	T(tf(&sc, a, 3 * PG) == HEAPLAB_OK);
+	T(is_zero(a + heaplab_meta(&sc.p), 3 * PG - heaplab_meta(&sc.p))); // past header (and node)
 	a = ta(&sc, 2 * PG); // carved from the top of the dirty-then-freed block
 	T(is_zero(a, 2 * PG));
-	T(tf(&sc, a, 2 * PG) == MEM_OK && tf(&sc, g, PG) == MEM_OK);
+	T(tf(&sc, a, 2 * PG) == HEAPLAB_OK && tf(&sc, g, PG) == HEAPLAB_OK);
 	return scratch_end(&sc);
 }
 
@@ -139,11 +139,11 @@ static int t_carve_top(void)
 	scratch_begin(&sc, 0);
 	a = ta(&sc, 3 * PG);
 	g = ta(&sc, PG);
-	T(tf(&sc, a, 3 * PG) == MEM_OK);
+	T(tf(&sc, a, 3 * PG) == HEAPLAB_OK);
 	c = ta(&sc, PG);
 	T(OFF(&sc, c) == 2 * PG); // the top page of [0, 3 pages)
 	T(nblocks(&sc) == 1 && block(&sc, 0) == (void *)a && block(&sc, 0)->size == 2 * PG);
-	T(tf(&sc, c, PG) == MEM_OK && tf(&sc, g, PG) == MEM_OK);
+	T(tf(&sc, c, PG) == HEAPLAB_OK && tf(&sc, g, PG) == HEAPLAB_OK);
 	return scratch_end(&sc);
 }
 
@@ -154,13 +154,13 @@ static int t_exact_fit(void)
 
 	scratch_begin(&sc, 0);
 	a = ta(&sc, PG), g1 = ta(&sc, PG), b = ta(&sc, 2 * PG), g2 = ta(&sc, PG);
-	T(tf(&sc, a, PG) == MEM_OK && tf(&sc, b, 2 * PG) == MEM_OK);
+	T(tf(&sc, a, PG) == HEAPLAB_OK && tf(&sc, b, 2 * PG) == HEAPLAB_OK);
 	c = ta(&sc, 2 * PG); // first fit skips the 1-page hole, takes b whole
 	T(c == b && nblocks(&sc) == 1 && block(&sc, 0) == (void *)a);
 	c = ta(&sc, PG); // exact fit at the head
 	T(c == a && nblocks(&sc) == 0);
-	T(tf(&sc, a, PG) == MEM_OK && tf(&sc, g1, PG) == MEM_OK);
-	T(tf(&sc, b, 2 * PG) == MEM_OK && tf(&sc, g2, PG) == MEM_OK);
+	T(tf(&sc, a, PG) == HEAPLAB_OK && tf(&sc, g1, PG) == HEAPLAB_OK);
+	T(tf(&sc, b, 2 * PG) == HEAPLAB_OK && tf(&sc, g2, PG) == HEAPLAB_OK);
 	return scratch_end(&sc);
 }
 
@@ -177,9 +177,9 @@ static int merge(const int order[3])
 		v[i] = ta(&sc, PG);
 	g = ta(&sc, PG);
 	for (i = 0; i < 3; i++)
-		T(tf(&sc, v[order[i]], PG) == MEM_OK);
+		T(tf(&sc, v[order[i]], PG) == HEAPLAB_OK);
 	T(nblocks(&sc) == 1 && block(&sc, 0) == (void *)v[0] && block(&sc, 0)->size == 3 * PG);
-	T(tf(&sc, g, PG) == MEM_OK);
+	T(tf(&sc, g, PG) == HEAPLAB_OK);
 	return scratch_end(&sc);
 }
 
@@ -208,7 +208,7 @@ struct snap {
 
 static void take_snap(struct scratch *sc, struct snap *s)
 {
-	struct mem_hdr *b;
+	struct heaplab_hdr *b;
 
 	s->brk = kbrk_now();
 	s->inuse = sc->p.inuse;
@@ -223,7 +223,7 @@ static int same_snap(struct scratch *sc, const struct snap *s0)
 	struct snap s;
 
 	take_snap(sc, &s);
-	return memcmp(&s, s0, sizeof s) == 0 && mem_check(&sc->p, NULL) == MEM_OK;
+	return memcmp(&s, s0, sizeof s) == 0 && heaplab_check(&sc->p, NULL) == HEAPLAB_OK;
 }
 
 static int t_oom(void)
@@ -235,12 +235,12 @@ static int t_oom(void)
 
 	scratch_begin(&sc, 0);
 	a = ta(&sc, 2 * PG), g = ta(&sc, PG);
-	T(tf(&sc, a, 2 * PG) == MEM_OK);
+	T(tf(&sc, a, 2 * PG) == HEAPLAB_OK);
 	take_snap(&sc, &s);
 	T(ta(&sc, left) == NULL); // 3 pages short: the brk trap refuses
 	T(ta(&sc, UINTPTR_MAX - 10) == NULL);
 	T(same_snap(&sc, &s));
-	T(tf(&sc, g, PG) == MEM_OK);
+	T(tf(&sc, g, PG) == HEAPLAB_OK);
 	return scratch_end(&sc);
 }
 
@@ -251,8 +251,8 @@ static int t_brk_bounds(void)
 	uintptr_t b = kbrk_now(), end = (uintptr_t)_heap_end;
 
 	T(b % PG == 0);
-	T(kbrk_sbrk(end - b + 1, 1, 0, UINTPTR_MAX) == MEM_BRK_FAIL); // the trap refuses
-	T(kbrk_sbrk(PG, 1, 0, b + PG - 1) == MEM_BRK_FAIL);	      // past hi: the owner does
+	T(kbrk_sbrk(end - b + 1, 1, 0, UINTPTR_MAX) == HEAPLAB_BRK_FAIL); // the trap refuses
+	T(kbrk_sbrk(PG, 1, 0, b + PG - 1) == HEAPLAB_BRK_FAIL);	      // past hi: the owner does
 	T(kbrk_give((uintptr_t)_heap_start - PG, b) != 0);	      // below the heap
 	T(kbrk_now() == b);
 	T(kbrk_sbrk(1, 1, 0, UINTPTR_MAX) == b && kbrk_now() == b + 1);
@@ -270,13 +270,13 @@ static int t_size_zero(void)
 
 	scratch_begin(&sc, 0);
 	a = ta(&sc, 2 * PG), g = ta(&sc, PG);
-	T(tf(&sc, a, 2 * PG) == MEM_OK);
+	T(tf(&sc, a, 2 * PG) == HEAPLAB_OK);
 	take_snap(&sc, &s);
 	T(ta(&sc, 0) == NULL);
-	T(tf(&sc, a, 0) == MEM_EZERO);
-	T(tf(&sc, NULL, PG) == MEM_OK);
+	T(tf(&sc, a, 0) == HEAPLAB_EZERO);
+	T(tf(&sc, NULL, PG) == HEAPLAB_OK);
 	T(same_snap(&sc, &s));
-	T(tf(&sc, g, PG) == MEM_OK);
+	T(tf(&sc, g, PG) == HEAPLAB_OK);
 	return scratch_end(&sc);
 }
 
@@ -288,37 +288,37 @@ static int t_bad_frees(void)
 
 	scratch_begin(&sc, 0);
 	a = ta(&sc, 2 * PG), b = ta(&sc, PG), g = ta(&sc, PG);
-	T(tf(&sc, a, 2 * PG) == MEM_OK);
+	T(tf(&sc, a, 2 * PG) == HEAPLAB_OK);
 	take_snap(&sc, &s);
-	T(tf(&sc, a, 2 * PG) == MEM_EDOUBLE);	    // double free
-	T(tf(&sc, a + PG, PG) == MEM_EDOUBLE);	    // inside a free block
-	T(tf(&sc, a + PG, 2 * PG) == MEM_EOVERLAP); // half free, half b
-	T(tf(&sc, b + 1, PG) == MEM_EALIGN);
-	T(tf(&sc, (char *)kbrk_now(), PG) == MEM_ERANGE);
-	T(tf(&sc, g, 2 * PG) == MEM_ERANGE); // past the break
-	T(tf(&sc, (char *)((uintptr_t)_heap_start - PG), PG) == MEM_ERANGE);
+	T(tf(&sc, a, 2 * PG) == HEAPLAB_EDOUBLE);	    // double free
+	T(tf(&sc, a + PG, PG) == HEAPLAB_EDOUBLE);	    // inside a free block
+	T(tf(&sc, a + PG, 2 * PG) == HEAPLAB_EOVERLAP); // half free, half b
+	T(tf(&sc, b + 1, PG) == HEAPLAB_EALIGN);
+	T(tf(&sc, (char *)kbrk_now(), PG) == HEAPLAB_ERANGE);
+	T(tf(&sc, g, 2 * PG) == HEAPLAB_ERANGE); // past the break
+	T(tf(&sc, (char *)((uintptr_t)_heap_start - PG), PG) == HEAPLAB_ERANGE);
 	T(same_snap(&sc, &s));
-	T(tf(&sc, b, PG) == MEM_OK && tf(&sc, g, PG) == MEM_OK);
+	T(tf(&sc, b, PG) == HEAPLAB_OK && tf(&sc, g, PG) == HEAPLAB_OK);
 	return scratch_end(&sc);
 }
 
 static int t_check_catches(void)
 {
 	struct scratch sc;
-	struct mem_fault f;
+	struct heaplab_fault f;
 	char *a, *g, *last;
 
 	scratch_begin(&sc, 0);
 	a = ta(&sc, 2 * PG), g = ta(&sc, PG);
-	T(tf(&sc, a, 2 * PG) == MEM_OK && tf(&sc, g, PG) == MEM_OK);
+	T(tf(&sc, a, 2 * PG) == HEAPLAB_OK && tf(&sc, g, PG) == HEAPLAB_OK);
 	last = a + 3 * PG - 1; // the last byte of the last (only) block
 	*last = 1;
-	T(mem_check(&sc.p, &f) == MEM_EDIRTY && f.block == (uintptr_t)a);
+	T(heaplab_check(&sc.p, &f) == HEAPLAB_EDIRTY && f.block == (uintptr_t)a);
 	*last = 0;
 	block(&sc, 0)->size += PG; // runs past the break
-	T(mem_check(&sc.p, &f) == MEM_EBOUNDS);
+	T(heaplab_check(&sc.p, &f) == HEAPLAB_EBOUNDS);
 	block(&sc, 0)->size -= PG;
-	T(mem_check(&sc.p, NULL) == MEM_OK);
+	T(heaplab_check(&sc.p, NULL) == HEAPLAB_OK);
 	return scratch_end(&sc);
 }
 
@@ -330,7 +330,7 @@ static int t_sys_stat(void)
 	T(p != NULL && q != NULL && stat == 5000 && is_zero(p, 2 * PG));
 	sys_free(p, 5000, &stat);
 	sys_free(q, PG, NULL);
-	T(stat == 0 && mem_check(&mempool, NULL) == MEM_OK);
+	T(stat == 0 && heaplab_check(&mempool, NULL) == HEAPLAB_OK);
 	return 0;
 }
 
@@ -367,7 +367,7 @@ static int t_newlib_interleaved(void)
 		free(nl[i]);
 		sys_free(hl[i], hls[i], NULL);
 	}
-	T(mem_check(&mempool, NULL) == MEM_OK);
+	T(heaplab_check(&mempool, NULL) == HEAPLAB_OK);
 	return 0;
 }
 
@@ -386,13 +386,13 @@ static int t_not_owned(void)
 	b = ta(&sc, PG);
 	T(nl == a + PG && b == nl + 2 * PG && sc.p.nregion == 2);
 	take_snap(&sc, &s);
-	T(tf(&sc, nl, 2 * PG) == MEM_ENOTOWN);
-	T(tf(&sc, nl + PG, PG) == MEM_ENOTOWN);
-	T(tf(&sc, a, 2 * PG) == MEM_ENOTOWN);	    // a and newlib's first page
-	T(tf(&sc, nl + PG, 2 * PG) == MEM_ENOTOWN); // newlib's last page and b
+	T(tf(&sc, nl, 2 * PG) == HEAPLAB_ENOTOWN);
+	T(tf(&sc, nl + PG, PG) == HEAPLAB_ENOTOWN);
+	T(tf(&sc, a, 2 * PG) == HEAPLAB_ENOTOWN);	    // a and newlib's first page
+	T(tf(&sc, nl + PG, 2 * PG) == HEAPLAB_ENOTOWN); // newlib's last page and b
 	T(same_snap(&sc, &s));
-	T(tf(&sc, a, PG) == MEM_OK && tf(&sc, b, PG) == MEM_OK);
-	T(nblocks(&sc) == 2 && mem_check(&sc.p, NULL) == MEM_OK); // not merged across
+	T(tf(&sc, a, PG) == HEAPLAB_OK && tf(&sc, b, PG) == HEAPLAB_OK);
+	T(nblocks(&sc) == 2 && heaplab_check(&sc.p, NULL) == HEAPLAB_OK); // not merged across
 	T(kbrk_give((uintptr_t)b, (uintptr_t)b + PG) == 0);
 	T(_sbrk(-2 * (ptrdiff_t)PG) == nl + 2 * PG && kbrk_now() == (uintptr_t)nl);
 	T(kbrk_give((uintptr_t)a, (uintptr_t)nl) == 0);
@@ -403,7 +403,7 @@ static int t_not_owned(void)
 // free + in use is every byte the pool took.
 static int balanced(struct scratch *sc, uintptr_t live)
 {
-	return mem_check(&sc->p, NULL) == MEM_OK && sc->p.inuse == live &&
+	return heaplab_check(&sc->p, NULL) == HEAPLAB_OK && sc->p.inuse == live &&
 	       kmem_free_bytes(&sc->p, NULL) + live == sc->p.taken;
 }
 
@@ -427,7 +427,7 @@ static int t_brk_faults(void)
 			p[k] = ta(&sc, n[k]);
 			nils += p[k] == NULL;
 			live += p[k] != NULL ? n[k] : 0;
-		} else if (tf(&sc, p[k], n[k]) == MEM_OK) {
+		} else if (tf(&sc, p[k], n[k]) == HEAPLAB_OK) {
 			p[k] = NULL;
 			live -= n[k];
 		}
@@ -437,7 +437,7 @@ static int t_brk_faults(void)
 	brk_fault_every = 0;
 	T(i == 200 && nils > 0);
 	for (k = 0; k < 16; k++)
-		if (p[k] != NULL && tf(&sc, p[k], n[k]) == MEM_OK)
+		if (p[k] != NULL && tf(&sc, p[k], n[k]) == HEAPLAB_OK)
 			p[k] = NULL, live -= n[k];
 	T(live == 0 && balanced(&sc, 0));
 	return scratch_end(&sc);
@@ -570,7 +570,7 @@ int kverdict(void)
 static int selftest_case(int i)
 {
 	why = NULL;
-	if (cases[i].fn() != 0 || mem_check(&mempool, NULL) != MEM_OK) {
+	if (cases[i].fn() != 0 || heaplab_check(&mempool, NULL) != HEAPLAB_OK) {
 		kcase(cases[i].text, 0);
 		if (why != NULL)
 			kprintf("     %s:%d: %s\n", whyfile, whyline, why);

@@ -112,12 +112,12 @@ void stress_cpu(int cpu)
 			panic("stress: cpu %d: out of memory after %lu ops", cpu,
 			      (unsigned long)c->ops);
 		if (c->ops % CHECK_EVERY == CHECK_EVERY - 1)
-			mem_check_or_fail(&mempool);
+			heaplab_check_or_fail(&mempool);
 	}
 	for (i = 0; i < SLOTS; i++)
 		if (blk[i].p != NULL)
 			put(&blk[i]);
-	mem_check_or_fail(&mempool);
+	heaplab_check_or_fail(&mempool);
 }
 
 // us converts arch_ticks() at hz to microseconds, without overflow for

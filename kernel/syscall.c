@@ -17,7 +17,7 @@ uintptr_t heap_break; // guarded by brk_lock; 0 until the first brk
 static struct spinlock brk_lock = SPINLOCK_INIT("brk");
 
 // Fault injection for the self-test (kernel.h): with brk_fault_every N,
-// every Nth grow fails, alternately as MEM_BRK_FAIL and as the old break.
+// every Nth grow fails, alternately as HEAPLAB_BRK_FAIL and as the old break.
 unsigned brk_fault_every;
 static unsigned brk_grows; // guarded by brk_lock
 
@@ -30,7 +30,7 @@ static uintptr_t brk_faultl(uintptr_t old)
 }
 
 // sys_brk moves the break to addr and answers the new break; addr 0 asks
-// for the current break. Outside the heap it answers MEM_BRK_FAIL
+// for the current break. Outside the heap it answers HEAPLAB_BRK_FAIL
 // ((uintptr_t)-1) and changes nothing.
 uintptr_t sys_brk(uintptr_t addr)
 {

@@ -6,18 +6,18 @@
 
 #include <string.h>
 
-#define HDR ((uintptr_t)sizeof(struct mem_hdr))
+#define HDR ((uintptr_t)sizeof(struct heaplab_hdr))
 
 // mem_allocl answers n bytes (rounded to the granule), zeroed, from the
 // first free block that fits, else from sbrk; NULL if n is 0 or if there
 // is no memory. Nothing changes when it answers NULL. (The lab's programs
 // keep every pool on the list walk: pool->index is 0 here.)
-void *mem_allocl(struct mem_pool *pool, uintptr_t n)
+void *mem_allocl(struct heaplab_pool *pool, uintptr_t n)
 {
 	void *v = NULL;
 
 	mem_assert_locked(pool, "mem_allocl: lock not held");
-	n = mem_round(pool, n);
+	n = heaplab_round(pool, n);
 	if (n == 0)
 		return NULL;
 

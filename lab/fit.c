@@ -5,19 +5,19 @@
 #include "../mem/internal.h"
 
 // max_of answers the largest block size in a's subtree (0 for none): the
-// node's max (struct mem_node, which starts with its struct avl_node).
-static uintptr_t max_of(const struct avl_node *a)
+// node's max (struct heaplab_node, which starts with its struct heaplab_avl_node).
+static uintptr_t max_of(const struct heaplab_avl_node *a)
 {
-	return a != NULL ? ((const struct mem_node *)a)->max : 0;
+	return a != NULL ? ((const struct heaplab_node *)a)->max : 0;
 }
 
 // mem_index_fit answers the lowest-addressed free block of at least n
 // bytes, or NULL, and in *pred the node last passed on the way right: the
 // block's list predecessor unless it has a left subtree.
-struct mem_hdr *mem_index_fit(const struct mem_pool *pool, uintptr_t n,
-			      const struct avl_node **pred)
+struct heaplab_hdr *mem_index_fit(const struct heaplab_pool *pool, uintptr_t n,
+			      const struct heaplab_avl_node **pred)
 {
-	const struct avl_node *a = pool->tree.node;
+	const struct heaplab_avl_node *a = pool->tree.node;
 
 	*pred = NULL;
 	if (max_of(a) < n)
@@ -30,7 +30,7 @@ struct mem_hdr *mem_index_fit(const struct mem_pool *pool, uintptr_t n,
 	// At each node a: if its left subtree holds a block of at least n
 	// bytes (its max says so), the answer is there: go left. Else, if a's
 	// own block fits, a is the answer: its header, with its size, is
-	// mem_index_block((const struct mem_node *)a). Else the answer is in
+	// mem_index_block((const struct heaplab_node *)a). Else the answer is in
 	// the right subtree: go right, and remember a in *pred, the last node
 	// passed on the way right.
 

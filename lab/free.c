@@ -5,20 +5,20 @@
 
 #include <string.h>
 
-#define HDR ((uintptr_t)sizeof(struct mem_hdr))
+#define HDR ((uintptr_t)sizeof(struct heaplab_hdr))
 
 // mem_freel gives back the n bytes (rounded) at p: it zeroes them, puts
 // them in the list in address order and merges them with the free blocks
-// on either side. It answers MEM_OK, or the reason it refused, in which
+// on either side. It answers HEAPLAB_OK, or the reason it refused, in which
 // case nothing changed. Freeing NULL does nothing.
-int mem_freel(struct mem_pool *pool, void *p, uintptr_t n)
+int mem_freel(struct heaplab_pool *pool, void *p, uintptr_t n)
 {
-	struct mem_hdr *prev = NULL, *next = NULL;
+	struct heaplab_hdr *prev = NULL, *next = NULL;
 	uintptr_t a = (uintptr_t)p;
 	int err;
 
 	err = mem_free_argsl(pool, p, &n);
-	if (err != MEM_OK || n == 0)
+	if (err != HEAPLAB_OK || n == 0)
 		return err;
 
 	// Step 1. Walk the list (pool->freelist, ascending, NULL-terminated) so
@@ -26,7 +26,7 @@ int mem_freel(struct mem_pool *pool, void *p, uintptr_t n)
 	// first block at or above a (NULL if none).
 
 	err = mem_free_refusedl(pool, prev, next, a, n);
-	if (err != MEM_OK)
+	if (err != HEAPLAB_OK)
 		return err; // refused: nothing may have changed
 
 	// Step 2. Zero all n bytes at p: a free block holds zeros past its
@@ -41,5 +41,5 @@ int mem_freel(struct mem_pool *pool, void *p, uintptr_t n)
 	// header.
 
 	pool->inuse -= n;
-	return MEM_OK;
+	return HEAPLAB_OK;
 }

@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define NIL ((uintptr_t)-1) // at meaning: mem_alloc must answer NULL
+#define NIL ((uintptr_t)-1) // at meaning: heaplab_alloc must answer NULL
 
 struct alloc_case {
 	struct lab_case id; // part, name
@@ -134,7 +134,7 @@ static int check_block(const char *pic, uintptr_t at, const void *p)
 
 	if (lo >= n)
 		return got == at ? 0
-				 : lab_fail("mem_alloc answered 0x%lx, want 0x%lx", got,
+				 : lab_fail("heaplab_alloc answered 0x%lx, want 0x%lx", got,
 					    (unsigned long)at);
 	while (lo > 0 && pic[lo - 1] == '.')
 		lo--;
@@ -142,7 +142,7 @@ static int check_block(const char *pic, uintptr_t at, const void *p)
 		hi++;
 	if (got >= lo * PG && got < hi * PG)
 		return 0;
-	return lab_fail("mem_alloc answered 0x%lx, not in the first block that fits, 0x%lx+0x%lx",
+	return lab_fail("heaplab_alloc answered 0x%lx, not in the first block that fits, 0x%lx+0x%lx",
 			got, (unsigned long)(lo * PG), (unsigned long)((hi - lo) * PG));
 }
 
@@ -151,7 +151,7 @@ static int check_zero(const unsigned char *p, uintptr_t n)
 {
 	uintptr_t k;
 
-	for (k = 0; k < mem_round(&mempool, n); k++)
+	for (k = 0; k < heaplab_round(&mempool, n); k++)
 		if (p[k] != 0)
 			return lab_fail("byte 0x%lx of the allocation (at 0x%lx) is 0x%x, want 0",
 					(unsigned long)k, off_of(p), p[k]);
@@ -165,7 +165,7 @@ static int check_placed(const struct alloc_case *c, const void *p)
 	uintptr_t brk = strlen(c->after) * PG;
 
 	if (off_of(p) != c->at)
-		return lab_fail("mem_alloc answered 0x%lx, want 0x%lx", off_of(p),
+		return lab_fail("heaplab_alloc answered 0x%lx, want 0x%lx", off_of(p),
 				(unsigned long)c->at);
 	if (lab_check_list(c->after) < 0 || lab_check_live(c->before) < 0)
 		return -1;
@@ -178,7 +178,7 @@ static int check_placed(const struct alloc_case *c, const void *p)
 // check_count: pool->inuse grew by n, rounded.
 static int check_count(const struct alloc_snap *s, uintptr_t n)
 {
-	uintptr_t want = s->inuse + mem_round(&mempool, n);
+	uintptr_t want = s->inuse + heaplab_round(&mempool, n);
 
 	if (mempool.inuse != want)
 		return lab_fail("pool->inuse went from 0x%lx to 0x%lx, want 0x%lx",
@@ -197,12 +197,12 @@ static int run_case(const void *v)
 
 	lab_build(c->before, c->heap * PG);
 	snap_take(&s);
-	p = mem_alloc(&mempool, c->n);
+	p = heaplab_alloc(&mempool, c->n);
 	if (c->at == NIL)
-		return p != NULL ? lab_fail("mem_alloc answered 0x%lx, want nil", off_of(p))
+		return p != NULL ? lab_fail("heaplab_alloc answered 0x%lx, want nil", off_of(p))
 				 : check_unchanged(&s);
 	if (p == NULL)
-		return lab_fail("mem_alloc answered nil, want 0x%lx", (unsigned long)c->at);
+		return lab_fail("heaplab_alloc answered nil, want 0x%lx", (unsigned long)c->at);
 	if (strcmp(part, "fit") == 0)
 		return check_block(c->before, c->at, p);
 	if (strcmp(part, "zero") == 0)
@@ -214,7 +214,7 @@ static int run_case(const void *v)
 
 int main(int argc, char **argv)
 {
-	static const struct lab_suite suite = {"grade_alloc",	"mem_alloc",
+	static const struct lab_suite suite = {"grade_alloc",	"heaplab_alloc",
 					       cases,		sizeof cases / sizeof cases[0],
 					       sizeof cases[0], run_case};
 

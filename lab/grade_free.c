@@ -22,7 +22,7 @@ struct grade_case {
 	struct lab_case id;  // part, name
 	const char *before;  // the heap before the free
 	uintptr_t off, size; // what to free, in bytes from the heap's start
-	int err;	     // what mem_free must answer
+	int err;	     // what heaplab_free must answer
 	const char *after;   // the heap after (NULL: as before)
 	int realloc;	     // zero part: then allocate size again; it must be zeroed
 };
@@ -31,54 +31,54 @@ struct grade_case {
 static const struct grade_case cases[] = {
     // Address order: the block lands in the list where its address says,
     // touching nothing else. No neighbour is free, so nothing merges.
-    {{"order", "into-empty-list"}, "xxxx", 1 * PG, PG, MEM_OK, "x.xx", 0},
-    {{"order", "new-head"}, "xx.x", 0, PG, MEM_OK, ".x.x", 0},
-    {{"order", "new-tail"}, ".xxx", 2 * PG, PG, MEM_OK, ".x.x", 0},
-    {{"order", "between"}, ".xxx.x", 2 * PG, PG, MEM_OK, ".x.x.x", 0},
-    {{"order", "between-many"}, ".x.x.xxx.x.x", 6 * PG, PG, MEM_OK, ".x.x.x.x.x.x", 0},
-    {{"order", "two-pages"}, ".xxxx.x", 2 * PG, 2 * PG, MEM_OK, ".x..x.x", 0},
-    {{"order", "size-rounded-up"}, ".xxxx", 2 * PG, PG + 1, MEM_OK, ".x..x", 0},
-    {{"order", "last-page"}, ".xx", 2 * PG, PG, MEM_OK, ".x.", 0},
+    {{"order", "into-empty-list"}, "xxxx", 1 * PG, PG, HEAPLAB_OK, "x.xx", 0},
+    {{"order", "new-head"}, "xx.x", 0, PG, HEAPLAB_OK, ".x.x", 0},
+    {{"order", "new-tail"}, ".xxx", 2 * PG, PG, HEAPLAB_OK, ".x.x", 0},
+    {{"order", "between"}, ".xxx.x", 2 * PG, PG, HEAPLAB_OK, ".x.x.x", 0},
+    {{"order", "between-many"}, ".x.x.xxx.x.x", 6 * PG, PG, HEAPLAB_OK, ".x.x.x.x.x.x", 0},
+    {{"order", "two-pages"}, ".xxxx.x", 2 * PG, 2 * PG, HEAPLAB_OK, ".x..x.x", 0},
+    {{"order", "size-rounded-up"}, ".xxxx", 2 * PG, PG + 1, HEAPLAB_OK, ".x..x", 0},
+    {{"order", "last-page"}, ".xx", 2 * PG, PG, HEAPLAB_OK, ".x.", 0},
     // Coalescing: the block merges with the free block just above it, just
     // below it, or both, and the list stays linked past the merge.
-    {{"coalesce", "with-next"}, "xx..x", 1 * PG, PG, MEM_OK, "x...x", 0},
-    {{"coalesce", "with-previous"}, "x..xx", 3 * PG, PG, MEM_OK, "x...x", 0},
-    {{"coalesce", "with-both"}, "x.x.x", 2 * PG, PG, MEM_OK, "x...x", 0},
-    {{"coalesce", "with-next-at-head"}, "x..x", 0, PG, MEM_OK, "...x", 0},
-    {{"coalesce", "with-previous-at-tail"}, ".x..x", 4 * PG, PG, MEM_OK, ".x...", 0},
-    {{"coalesce", "with-both-two-pages"}, "..xx...x", 2 * PG, 2 * PG, MEM_OK, ".......x", 0},
-    {{"coalesce", "with-next-keeps-rest"}, "x..x.x", 0, PG, MEM_OK, "...x.x", 0},
-    {{"coalesce", "with-previous-keeps-rest"}, ".xx.x", 1 * PG, PG, MEM_OK, "..x.x", 0},
-    {{"coalesce", "with-both-mid-list"}, ".x.x.x..x.x", 5 * PG, PG, MEM_OK, ".x.x....x.x", 0},
+    {{"coalesce", "with-next"}, "xx..x", 1 * PG, PG, HEAPLAB_OK, "x...x", 0},
+    {{"coalesce", "with-previous"}, "x..xx", 3 * PG, PG, HEAPLAB_OK, "x...x", 0},
+    {{"coalesce", "with-both"}, "x.x.x", 2 * PG, PG, HEAPLAB_OK, "x...x", 0},
+    {{"coalesce", "with-next-at-head"}, "x..x", 0, PG, HEAPLAB_OK, "...x", 0},
+    {{"coalesce", "with-previous-at-tail"}, ".x..x", 4 * PG, PG, HEAPLAB_OK, ".x...", 0},
+    {{"coalesce", "with-both-two-pages"}, "..xx...x", 2 * PG, 2 * PG, HEAPLAB_OK, ".......x", 0},
+    {{"coalesce", "with-next-keeps-rest"}, "x..x.x", 0, PG, HEAPLAB_OK, "...x.x", 0},
+    {{"coalesce", "with-previous-keeps-rest"}, ".xx.x", 1 * PG, PG, HEAPLAB_OK, "..x.x", 0},
+    {{"coalesce", "with-both-mid-list"}, ".x.x.x..x.x", 5 * PG, PG, HEAPLAB_OK, ".x.x....x.x", 0},
     // Zeroing: every free byte past a header is zero, including a header
     // that a merge swallowed, so that alloc can hand memory out zeroed.
-    {{"zero", "one-page"}, "xxx", 1 * PG, PG, MEM_OK, "x.x", 0},
-    {{"zero", "two-pages"}, "xxxx", 1 * PG, 2 * PG, MEM_OK, "x..x", 0},
-    {{"zero", "size-rounded-up"}, "xxxx", 1 * PG, PG + 100, MEM_OK, "x..x", 0},
-    {{"zero", "merged-next-header"}, "xx.x", 1 * PG, PG, MEM_OK, "x..x", 0},
-    {{"zero", "merged-own-header"}, "x.xx", 2 * PG, PG, MEM_OK, "x..x", 0},
-    {{"zero", "merged-both"}, "x.x.x", 2 * PG, PG, MEM_OK, "x...x", 0},
-    {{"zero", "alloc-after-free"}, "xxx", 1 * PG, PG, MEM_OK, "x.x", 1},
+    {{"zero", "one-page"}, "xxx", 1 * PG, PG, HEAPLAB_OK, "x.x", 0},
+    {{"zero", "two-pages"}, "xxxx", 1 * PG, 2 * PG, HEAPLAB_OK, "x..x", 0},
+    {{"zero", "size-rounded-up"}, "xxxx", 1 * PG, PG + 100, HEAPLAB_OK, "x..x", 0},
+    {{"zero", "merged-next-header"}, "xx.x", 1 * PG, PG, HEAPLAB_OK, "x..x", 0},
+    {{"zero", "merged-own-header"}, "x.xx", 2 * PG, PG, HEAPLAB_OK, "x..x", 0},
+    {{"zero", "merged-both"}, "x.x.x", 2 * PG, PG, HEAPLAB_OK, "x...x", 0},
+    {{"zero", "alloc-after-free"}, "xxx", 1 * PG, PG, HEAPLAB_OK, "x.x", 1},
     // Refusals: a bad free answers its error and changes nothing; a good
     // one takes its bytes off pool->inuse.
-    {{"refuse", "free-null"}, "x.x", FREE_NULL, PG, MEM_OK, NULL, 0},
-    {{"refuse", "size-zero"}, "xx.x", 0, 0, MEM_EZERO, NULL, 0},
-    {{"refuse", "misaligned"}, "xxx", PG + 16, PG, MEM_EALIGN, NULL, 0},
-    {{"refuse", "past-the-break"}, "x.x", 3 * PG, PG, MEM_ERANGE, NULL, 0},
-    {{"refuse", "across-the-break"}, "x.x", 2 * PG, 2 * PG, MEM_ERANGE, NULL, 0},
-    {{"refuse", "below-the-heap"}, "x.x", BELOW_HEAP, PG, MEM_ERANGE, NULL, 0},
-    {{"refuse", "double-free"}, "x.x", 1 * PG, PG, MEM_EDOUBLE, NULL, 0},
-    {{"refuse", "inside-a-free-block"}, "x...x", 2 * PG, PG, MEM_EDOUBLE, NULL, 0},
-    {{"refuse", "overlaps-block-below"}, "x..xx", 2 * PG, 2 * PG, MEM_EOVERLAP, NULL, 0},
-    {{"refuse", "overlaps-block-above"}, "xx..x", 1 * PG, 2 * PG, MEM_EOVERLAP, NULL, 0},
-    {{"refuse", "covers-a-free-block"}, "x.x", 0, 3 * PG, MEM_EOVERLAP, NULL, 0},
-    {{"refuse", "inuse-counts-down"}, ".xxxx", 2 * PG, PG + 1, MEM_OK, ".x..x", 0},
+    {{"refuse", "free-null"}, "x.x", FREE_NULL, PG, HEAPLAB_OK, NULL, 0},
+    {{"refuse", "size-zero"}, "xx.x", 0, 0, HEAPLAB_EZERO, NULL, 0},
+    {{"refuse", "misaligned"}, "xxx", PG + 16, PG, HEAPLAB_EALIGN, NULL, 0},
+    {{"refuse", "past-the-break"}, "x.x", 3 * PG, PG, HEAPLAB_ERANGE, NULL, 0},
+    {{"refuse", "across-the-break"}, "x.x", 2 * PG, 2 * PG, HEAPLAB_ERANGE, NULL, 0},
+    {{"refuse", "below-the-heap"}, "x.x", BELOW_HEAP, PG, HEAPLAB_ERANGE, NULL, 0},
+    {{"refuse", "double-free"}, "x.x", 1 * PG, PG, HEAPLAB_EDOUBLE, NULL, 0},
+    {{"refuse", "inside-a-free-block"}, "x...x", 2 * PG, PG, HEAPLAB_EDOUBLE, NULL, 0},
+    {{"refuse", "overlaps-block-below"}, "x..xx", 2 * PG, 2 * PG, HEAPLAB_EOVERLAP, NULL, 0},
+    {{"refuse", "overlaps-block-above"}, "xx..x", 1 * PG, 2 * PG, HEAPLAB_EOVERLAP, NULL, 0},
+    {{"refuse", "covers-a-free-block"}, "x.x", 0, 3 * PG, HEAPLAB_EOVERLAP, NULL, 0},
+    {{"refuse", "inuse-counts-down"}, ".xxxx", 2 * PG, PG + 1, HEAPLAB_OK, ".x..x", 0},
 };
 // clang-format on
 
 static int check_realloc(uintptr_t want, uintptr_t n)
 {
-	unsigned char *p = mem_alloc(&mempool, n);
+	unsigned char *p = heaplab_alloc(&mempool, n);
 	uintptr_t k;
 
 	if ((uintptr_t)p != mempool.start + want)
@@ -113,10 +113,10 @@ static int run_case(const void *v)
 
 	lab_build(c->before, 0);
 	sum = lab_checksum();
-	err = mem_free(&mempool, target(c), c->size);
+	err = heaplab_free(&mempool, target(c), c->size);
 	if (err != c->err)
-		return lab_fail("mem_free answered \"%s\", want \"%s\"", mem_strerror(err),
-				mem_strerror(c->err));
+		return lab_fail("heaplab_free answered \"%s\", want \"%s\"", heaplab_strerror(err),
+				heaplab_strerror(c->err));
 	if (strcmp(part, "order") == 0 || strcmp(part, "coalesce") == 0)
 		return lab_check_list(after) < 0 || lab_check_live(after) < 0 ? -1 : 0;
 	if (strcmp(part, "zero") == 0) {
@@ -136,7 +136,7 @@ static int run_case(const void *v)
 
 int main(int argc, char **argv)
 {
-	static const struct lab_suite suite = {"grade_free",	"mem_free",
+	static const struct lab_suite suite = {"grade_free",	"heaplab_free",
 					       cases,		sizeof cases / sizeof cases[0],
 					       sizeof cases[0], run_case};
 

@@ -145,7 +145,7 @@ static void build(enum order order, uintptr_t heap)
 	}
 	for (i = 0; i < nr; i++) {
 		t = order == DESCENDING ? nr - 1 - i : i;
-		if (mem_free(&mempool, lab_page(runs[t][0]), runs[t][1] * PG) != MEM_OK) {
+		if (heaplab_free(&mempool, lab_page(runs[t][0]), runs[t][1] * PG) != HEAPLAB_OK) {
 			printf("grade_index: the reference free refused a block\n");
 			exit(2);
 		}
@@ -154,9 +154,9 @@ static void build(enum order order, uintptr_t heap)
 
 // first_fit answers the lowest block of at least n bytes, by the list,
 // and in *prev the block before it (NULL if it is the head).
-static struct mem_hdr *first_fit(uintptr_t n, struct mem_hdr **prev)
+static struct heaplab_hdr *first_fit(uintptr_t n, struct heaplab_hdr **prev)
 {
-	struct mem_hdr *b;
+	struct heaplab_hdr *b;
 
 	*prev = NULL;
 	for (b = mempool.freelist; b != NULL && b->size < n; b = b->next)
@@ -169,7 +169,7 @@ static unsigned long off_of(const void *p)
 	return (unsigned long)((uintptr_t)p - mempool.start);
 }
 
-static const char *block_str(char *buf, size_t len, const struct mem_hdr *b)
+static const char *block_str(char *buf, size_t len, const struct heaplab_hdr *b)
 {
 	if (b == NULL)
 		return "NULL";
@@ -177,14 +177,14 @@ static const char *block_str(char *buf, size_t len, const struct mem_hdr *b)
 	return buf;
 }
 
-static const struct avl_node *node_of(const struct mem_hdr *b)
+static const struct heaplab_avl_node *node_of(const struct heaplab_hdr *b)
 {
-	return (const struct avl_node *)((uintptr_t)b + HDR);
+	return (const struct heaplab_avl_node *)((uintptr_t)b + HDR);
 }
 
-static const char *node_str(char *buf, size_t len, const struct avl_node *x)
+static const char *node_str(char *buf, size_t len, const struct heaplab_avl_node *x)
 {
-	const struct mem_hdr *b;
+	const struct heaplab_hdr *b;
 
 	if (x == NULL)
 		return "NULL";
@@ -198,9 +198,9 @@ static const char *node_str(char *buf, size_t len, const struct avl_node *x)
 }
 
 // search runs your fit under the pool's lock.
-static struct mem_hdr *search(uintptr_t n, const struct avl_node **pred)
+static struct heaplab_hdr *search(uintptr_t n, const struct heaplab_avl_node **pred)
 {
-	struct mem_hdr *b;
+	struct heaplab_hdr *b;
 
 	mempool.ops->lock(&mempool);
 	b = mem_index_fit(&mempool, n, pred);
@@ -211,8 +211,8 @@ static struct mem_hdr *search(uintptr_t n, const struct avl_node **pred)
 // check_one checks fit's answer (part "fit") or its *pred ("pred") for n.
 static int check_one(const char *part, uintptr_t n)
 {
-	struct mem_hdr *prev, *want = first_fit(n, &prev), *got;
-	const struct avl_node *pred = (const struct avl_node *)1, *wpred;
+	struct heaplab_hdr *prev, *want = first_fit(n, &prev), *got;
+	const struct heaplab_avl_node *pred = (const struct heaplab_avl_node *)1, *wpred;
 	char g[60], w[60];
 
 	got = search(n, &pred);
@@ -253,8 +253,8 @@ static int bound(uintptr_t n)
 {
 	uintptr_t len = heap_break - mempool.start;
 	long height = mempool.tree.node->height;
-	struct mem_hdr *prev, *want = first_fit(n, &prev), *got;
-	const struct avl_node *pred;
+	struct heaplab_hdr *prev, *want = first_fit(n, &prev), *got;
+	const struct heaplab_avl_node *pred;
 	struct sigaction sa;
 	char g[40], w[40];
 
@@ -284,7 +284,7 @@ static int run_case(const void *v)
 {
 	const struct index_case *c = v;
 	uintptr_t n, most = 0;
-	const struct mem_hdr *b;
+	const struct heaplab_hdr *b;
 
 	if (strcmp(c->id.part, "bound") == 0) {
 		generate_bound();

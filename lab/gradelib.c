@@ -80,7 +80,7 @@ void lab_heap(size_t npages, uintptr_t heap)
 
 void lab_build(const char *pic, uintptr_t heap)
 {
-	struct mem_hdr **link = &mempool.freelist;
+	struct heaplab_hdr **link = &mempool.freelist;
 	size_t n = strlen(pic), i, j;
 
 	lab_heap(n, heap);
@@ -102,7 +102,7 @@ void lab_build(const char *pic, uintptr_t heap)
 
 const char *lab_list_str(char *buf, size_t len)
 {
-	const struct mem_hdr *b = mempool.freelist;
+	const struct heaplab_hdr *b = mempool.freelist;
 	size_t n = 0, steps = 0;
 
 	buf[0] = '\0';
@@ -161,7 +161,7 @@ int lab_check_live(const char *pic)
 // is on the free list now?
 static int is_header(uintptr_t o)
 {
-	const struct mem_hdr *b = mempool.freelist;
+	const struct heaplab_hdr *b = mempool.freelist;
 	size_t steps = 0;
 
 	for (; b != NULL && ++steps <= CASE_HEAP / PG; b = b->next)
@@ -328,8 +328,8 @@ static void put(const void *p, size_t n)
 }
 
 // record writes one call of the student's operation (lab_op_hook).
-static void record(int op, struct mem_pool *pool, uintptr_t a0, uintptr_t a1, uintptr_t ret,
-		   const struct avl_node *pred)
+static void record(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t a1, uintptr_t ret,
+		   const struct heaplab_avl_node *pred)
 {
 	struct lab_rec r;
 

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define PG	       4096u // the granule of every case
-#define HDR	       sizeof(struct mem_hdr)
+#define HDR	       sizeof(struct heaplab_hdr)
 #define CASE_HEAP      (64u * PG) // the arena of a case, unless it asks for less
 #define CASE_SECS      2	  // a case taking more CPU seconds than this has looped
 #define CASE_WALL_SECS 30	  // and one taking this long in all is stuck
@@ -29,7 +29,7 @@ struct lab_case {
 // run answers 0, or -1 with the reason set by lab_fail.
 struct lab_suite {
 	const char *prog; // the program's name, for its usage line
-	const char *op;	  // what a case calls: "mem_free", for a looping case's line
+	const char *op;	  // what a case calls: "heaplab_free", for a looping case's line
 	const void *cases;
 	size_t ncases, size; // entries in the table, and the size of one
 	int (*run)(const void *c);
@@ -66,12 +66,12 @@ int lab_main(const struct lab_suite *s, int argc, char **argv);
 #define LAB_REC_MAGIC 0x4c616252u // "RbaL"
 struct lab_rec {
 	uint32_t magic, op;
-	uint64_t a0, a1;  // mem_free: p, n; mem_alloc, mem_index_fit: n
-	uint64_t ret;	  // its answer (an address, or mem_free's error)
+	uint64_t a0, a1;  // heaplab_free: p, n; heaplab_alloc, mem_index_fit: n
+	uint64_t ret;	  // its answer (an address, or heaplab_free's error)
 	uint64_t pred;	  // mem_index_fit's *pred
 	uint64_t touched; // lab_touched after the call
 	uint64_t brk, len;
-	struct mem_pool pool;
+	struct heaplab_pool pool;
 };
 
 // lab_judge_end ends a --judge run: prints the case's line with the reason

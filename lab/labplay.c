@@ -15,16 +15,16 @@
 #include <string.h>
 #include <unistd.h>
 
-void *__real_mem_alloc(struct mem_pool *pool, uintptr_t n);
-int __real_mem_free(struct mem_pool *pool, void *p, uintptr_t n);
-struct mem_hdr *__real_mem_index_fit(const struct mem_pool *pool, uintptr_t n,
-				     const struct avl_node **pred);
+void *__real_mem_alloc(struct heaplab_pool *pool, uintptr_t n);
+int __real_mem_free(struct heaplab_pool *pool, void *p, uintptr_t n);
+struct heaplab_hdr *__real_mem_index_fit(const struct heaplab_pool *pool, uintptr_t n,
+				     const struct heaplab_avl_node **pred);
 
 // Set by gradelib's --record, which a judge never runs.
-void (*lab_op_hook)(int op, struct mem_pool *pool, uintptr_t a0, uintptr_t a1, uintptr_t ret,
-		    const struct avl_node *pred);
+void (*lab_op_hook)(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t a1, uintptr_t ret,
+		    const struct heaplab_avl_node *pred);
 
-static const char *const names[] = {"", "mem_free", "mem_alloc", "mem_index_fit"};
+static const char *const names[] = {"", "heaplab_free", "heaplab_alloc", "mem_index_fit"};
 
 // take reads n bytes of the records into p; answers 0, or -1 at their end.
 static int take(void *p, size_t n)
@@ -44,10 +44,10 @@ static int take(void *p, size_t n)
 
 // next reads the record of this call of op, and the heap it left into
 // place; the pool's own pointers (name, ops, lock) stay the judge's.
-static void next(int op, struct mem_pool *pool, uintptr_t a0, uintptr_t a1, struct lab_rec *r)
+static void next(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t a1, struct lab_rec *r)
 {
 	const char *name = names[op];
-	struct mem_pool keep = mempool;
+	struct heaplab_pool keep = mempool;
 
 	if (take(r, sizeof *r) < 0)
 		lab_judge_end(3, "the run stopped before %s returned", name);
@@ -61,7 +61,7 @@ static void next(int op, struct mem_pool *pool, uintptr_t a0, uintptr_t a1, stru
 		return;
 	if (r->pool.start != keep.start || r->pool.end != keep.end || r->brk < keep.start ||
 	    r->brk > keep.end || r->len != r->brk - keep.start || r->pool.nregion < 0 ||
-	    r->pool.nregion > MEM_NREGION || r->pool.granule != keep.granule ||
+	    r->pool.nregion > HEAPLAB_NREGION || r->pool.granule != keep.granule ||
 	    r->pool.index != keep.index)
 		lab_judge_end(4,
 			      "the record of %s has a pool no call could leave: the run "
@@ -76,7 +76,7 @@ static void next(int op, struct mem_pool *pool, uintptr_t a0, uintptr_t a1, stru
 	heap_break = r->brk;
 }
 
-void *__wrap_mem_alloc(struct mem_pool *pool, uintptr_t n)
+void *__wrap_mem_alloc(struct heaplab_pool *pool, uintptr_t n)
 {
 	struct lab_rec r;
 
@@ -86,7 +86,7 @@ void *__wrap_mem_alloc(struct mem_pool *pool, uintptr_t n)
 	return (void *)(uintptr_t)r.ret;
 }
 
-int __wrap_mem_free(struct mem_pool *pool, void *p, uintptr_t n)
+int __wrap_mem_free(struct heaplab_pool *pool, void *p, uintptr_t n)
 {
 	struct lab_rec r;
 
@@ -96,15 +96,15 @@ int __wrap_mem_free(struct mem_pool *pool, void *p, uintptr_t n)
 	return (int)r.ret;
 }
 
-struct mem_hdr *__wrap_mem_index_fit(const struct mem_pool *pool, uintptr_t n,
-				     const struct avl_node **pred)
+struct heaplab_hdr *__wrap_mem_index_fit(const struct heaplab_pool *pool, uintptr_t n,
+				     const struct heaplab_avl_node **pred)
 {
 	struct lab_rec r;
 
 	if (LAB_OP != LAB_OP_FIT)
 		return __real_mem_index_fit(pool, n, pred);
-	next(LAB_OP_FIT, (struct mem_pool *)pool, n, 0, &r);
-	*pred = (const struct avl_node *)(uintptr_t)r.pred;
+	next(LAB_OP_FIT, (struct heaplab_pool *)pool, n, 0, &r);
+	*pred = (const struct heaplab_avl_node *)(uintptr_t)r.pred;
 	lab_touched = r.touched;
-	return (struct mem_hdr *)(uintptr_t)r.ret;
+	return (struct heaplab_hdr *)(uintptr_t)r.ret;
 }

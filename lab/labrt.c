@@ -1,4 +1,4 @@
-// Linked into every lab program (mk/lab.mk wraps mem_alloc and mem_free
+// Linked into every lab program (mk/lab.mk wraps heaplab_alloc and heaplab_free
 // with it): an operation that runs LAB_OP_SECS of CPU time has looped, so
 // the program stops at once and says so; and no leak report at exit.
 #include "labrt.h"
@@ -10,23 +10,23 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-void *__real_mem_alloc(struct mem_pool *pool, uintptr_t n);
-int __real_mem_free(struct mem_pool *pool, void *p, uintptr_t n);
-struct mem_hdr *__real_mem_index_fit(const struct mem_pool *pool, uintptr_t n,
-				     const struct avl_node **pred);
+void *__real_mem_alloc(struct heaplab_pool *pool, uintptr_t n);
+int __real_mem_free(struct heaplab_pool *pool, void *p, uintptr_t n);
+struct heaplab_hdr *__real_mem_index_fit(const struct heaplab_pool *pool, uintptr_t n,
+				     const struct heaplab_avl_node **pred);
 
-void (*lab_op_hook)(int op, struct mem_pool *pool, uintptr_t a0, uintptr_t a1, uintptr_t ret,
-		    const struct avl_node *pred);
+void (*lab_op_hook)(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t a1, uintptr_t ret,
+		    const struct heaplab_avl_node *pred);
 
 static const char alloc_looped[] =
-    LAB_LOOP_MSG "mem_alloc did not return after " LAB_OP_SECS_STR " s of CPU time: "
+    LAB_LOOP_MSG "heaplab_alloc did not return after " LAB_OP_SECS_STR " s of CPU time: "
 		 "mem_allocl loops, or the free list does (does the walk move on to p->next? "
 		 "did mem_freel link a block to itself?)\n";
 static const char fit_looped[] =
     LAB_LOOP_MSG "mem_index_fit did not return after " LAB_OP_SECS_STR " s of CPU time: "
 		 "does the descent move down a level each step?\n";
 static const char free_looped[] =
-    LAB_LOOP_MSG "mem_free did not return after " LAB_OP_SECS_STR " s of CPU time: "
+    LAB_LOOP_MSG "heaplab_free did not return after " LAB_OP_SECS_STR " s of CPU time: "
 		 "mem_freel loops (does its walk move on to next->next?)\n";
 static const char *volatile op_msg; // the operation running, for looped()
 
@@ -53,7 +53,7 @@ static void guard(const char *msg)
 	setitimer(ITIMER_PROF, &t, NULL);
 }
 
-void *__wrap_mem_alloc(struct mem_pool *pool, uintptr_t n)
+void *__wrap_mem_alloc(struct heaplab_pool *pool, uintptr_t n)
 {
 	void *p;
 
@@ -65,7 +65,7 @@ void *__wrap_mem_alloc(struct mem_pool *pool, uintptr_t n)
 	return p;
 }
 
-int __wrap_mem_free(struct mem_pool *pool, void *p, uintptr_t n)
+int __wrap_mem_free(struct heaplab_pool *pool, void *p, uintptr_t n)
 {
 	int err;
 
@@ -77,17 +77,17 @@ int __wrap_mem_free(struct mem_pool *pool, void *p, uintptr_t n)
 	return err;
 }
 
-struct mem_hdr *__wrap_mem_index_fit(const struct mem_pool *pool, uintptr_t n,
-				     const struct avl_node **pred)
+struct heaplab_hdr *__wrap_mem_index_fit(const struct heaplab_pool *pool, uintptr_t n,
+				     const struct heaplab_avl_node **pred)
 {
-	const char *outer = op_msg; // mem_alloc's, when it searches the index
-	struct mem_hdr *b;
+	const char *outer = op_msg; // heaplab_alloc's, when it searches the index
+	struct heaplab_hdr *b;
 
 	guard(fit_looped);
 	b = __real_mem_index_fit(pool, n, pred);
 	guard(outer);
 	if (lab_op_hook != NULL)
-		lab_op_hook(LAB_OP_FIT, (struct mem_pool *)pool, n, 0, (uintptr_t)b, *pred);
+		lab_op_hook(LAB_OP_FIT, (struct heaplab_pool *)pool, n, 0, (uintptr_t)b, *pred);
 	return b;
 }
 

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-// CPU seconds one mem_alloc or mem_free may take (and as text).
+// CPU seconds one heaplab_alloc or heaplab_free may take (and as text).
 #define LAB_OP_SECS	1
 #define LAB_OP_SECS_STR "1"
 
@@ -17,18 +17,18 @@
 // The operations a lab program's wrappers see (mk/lab.mk wraps each), and
 // the one that runs the student's code in each lab: LAB_OP, from the
 // build (-DLAB_OP=LAB_OP_FREE for the free lab, and so on).
-#define LAB_OP_FREE  1 // mem_free: mem_freel is the student's (lab 3)
-#define LAB_OP_ALLOC 2 // mem_alloc: mem_allocl (lab 6)
+#define LAB_OP_FREE  1 // heaplab_free: mem_freel is the student's (lab 3)
+#define LAB_OP_ALLOC 2 // heaplab_alloc: mem_allocl (lab 6)
 #define LAB_OP_FIT   3 // mem_index_fit (lab 7)
 
-struct mem_pool;
-struct avl_node;
+struct heaplab_pool;
+struct heaplab_avl_node;
 
 // lab_op_hook, if set, is called after each wrapped operation returns,
 // with its arguments and its answer (pred: mem_index_fit's *pred, else
 // NULL). The part checks' harness records the student's with it
 // (lab/gradelib.c).
-extern void (*lab_op_hook)(int op, struct mem_pool *pool, uintptr_t a0, uintptr_t a1, uintptr_t ret,
-			   const struct avl_node *pred);
+extern void (*lab_op_hook)(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t a1, uintptr_t ret,
+			   const struct heaplab_avl_node *pred);
 
 #endif

@@ -4,14 +4,14 @@
 
 #include <string.h>
 
-#define HDR ((uintptr_t)sizeof(struct mem_hdr))
+#define HDR ((uintptr_t)sizeof(struct heaplab_hdr))
 
 // list_takel answers n bytes (already rounded) from the first free block
 // that fits, walking the list from the lowest address, or NULL if none
 // does: all of an exact fit, unlinked, or the top n bytes of a larger one.
-static void *list_takel(struct mem_pool *pool, uintptr_t n)
+static void *list_takel(struct heaplab_pool *pool, uintptr_t n)
 {
-	struct mem_hdr *p, *prev = NULL;
+	struct heaplab_hdr *p, *prev = NULL;
 
 	for (p = pool->freelist; p != NULL && p->size < n; prev = p, p = p->next)
 		;
@@ -24,7 +24,7 @@ static void *list_takel(struct mem_pool *pool, uintptr_t n)
 			pool->freelist = p->next;
 	} else {
 		p->size -= n;
-		p = (struct mem_hdr *)((uintptr_t)p + p->size);
+		p = (struct heaplab_hdr *)((uintptr_t)p + p->size);
 	}
 	memset(p, 0, HDR);
 	return p;
@@ -34,12 +34,12 @@ static void *list_takel(struct mem_pool *pool, uintptr_t n)
 // first free block that fits, else from sbrk; NULL if n is 0 or if there
 // is no memory. Nothing changes when it answers NULL. An indexed pool finds
 // the same first fit through its tree (mem/index.c).
-void *mem_allocl(struct mem_pool *pool, uintptr_t n)
+void *mem_allocl(struct heaplab_pool *pool, uintptr_t n)
 {
 	void *v;
 
 	mem_assert_locked(pool, "mem_allocl: lock not held");
-	n = mem_round(pool, n);
+	n = heaplab_round(pool, n);
 	if (n == 0)
 		return NULL;
 	v = pool->index ? mem_index_takel(pool, n) : list_takel(pool, n);

@@ -4,39 +4,39 @@
 
 #include <stddef.h>
 
-struct avl_node *avl_first(const struct avl_root *root)
+struct heaplab_avl_node *avl_first(const struct heaplab_avl_root *root)
 {
-	struct avl_node *n = root->node;
+	struct heaplab_avl_node *n = root->node;
 
 	while (n != NULL && n->left != NULL)
 		n = n->left;
 	return n;
 }
 
-struct avl_node *avl_next(const struct avl_node *n)
+struct heaplab_avl_node *avl_next(const struct heaplab_avl_node *n)
 {
-	const struct avl_node *p;
+	const struct heaplab_avl_node *p;
 
 	if (n->right != NULL) {
 		for (n = n->right; n->left != NULL; n = n->left)
 			;
-		return (struct avl_node *)n;
+		return (struct heaplab_avl_node *)n;
 	}
 	for (p = n->parent; p != NULL && n == p->right; n = p, p = p->parent)
 		;
-	return (struct avl_node *)p;
+	return (struct heaplab_avl_node *)p;
 }
 
-struct avl_node *avl_prev(const struct avl_node *n)
+struct heaplab_avl_node *avl_prev(const struct heaplab_avl_node *n)
 {
-	const struct avl_node *p;
+	const struct heaplab_avl_node *p;
 
 	if (n->left != NULL) {
 		for (n = n->left; n->right != NULL; n = n->right)
 			;
-		return (struct avl_node *)n;
+		return (struct heaplab_avl_node *)n;
 	}
 	for (p = n->parent; p != NULL && n == p->left; n = p, p = p->parent)
 		;
-	return (struct avl_node *)p;
+	return (struct heaplab_avl_node *)p;
 }

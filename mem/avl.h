@@ -8,8 +8,8 @@
 // One node. height is 1 for a leaf, 1 + the taller child's otherwise; an
 // empty subtree has height 0. AVL rule: the children's heights differ by at
 // most one.
-struct avl_node {
-	struct avl_node *left, *right, *parent;
+struct heaplab_avl_node {
+	struct heaplab_avl_node *left, *right, *parent;
 	long height;
 };
 
@@ -18,19 +18,19 @@ struct avl_node {
 // value changed. The tree calls it on the nodes a rotation moves and on
 // the way up from a removal; an insertion's new value is the caller's to
 // fold in (avl_link).
-typedef int (*avl_augment_fn)(struct avl_node *n);
+typedef int (*avl_augment_fn)(struct heaplab_avl_node *n);
 
 // Where the tree hangs: the root pointer, NULL for an empty tree.
-struct avl_root {
-	struct avl_node *node;
+struct heaplab_avl_root {
+	struct heaplab_avl_node *node;
 };
 
 // Changing the tree: avl_link, avl_erase, avl_replace and avl_propagate,
 // inline in avl_augment.h.
 
 // In-order neighbours; NULL past either end.
-struct avl_node *avl_first(const struct avl_root *root);
-struct avl_node *avl_next(const struct avl_node *n);
-struct avl_node *avl_prev(const struct avl_node *n);
+struct heaplab_avl_node *avl_first(const struct heaplab_avl_root *root);
+struct heaplab_avl_node *avl_next(const struct heaplab_avl_node *n);
+struct heaplab_avl_node *avl_prev(const struct heaplab_avl_node *n);
 
 #endif

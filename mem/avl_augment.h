@@ -33,7 +33,7 @@
 
 #include "avl.h"
 
-static inline long avl_height_of(const struct avl_node *n)
+static inline long avl_height_of(const struct heaplab_avl_node *n)
 {
 	return n != NULL ? n->height : 0;
 }
@@ -44,8 +44,8 @@ static inline long avl_taller(long a, long b)
 }
 
 // set_child makes n take old's place under parent (or at the root).
-static inline void avl_set_child(struct avl_root *root, struct avl_node *parent,
-				 struct avl_node *old, struct avl_node *n)
+static inline void avl_set_child(struct heaplab_avl_root *root, struct heaplab_avl_node *parent,
+				 struct heaplab_avl_node *old, struct heaplab_avl_node *n)
 {
 	if (parent == NULL)
 		root->node = n;
@@ -58,9 +58,9 @@ static inline void avl_set_child(struct avl_root *root, struct avl_node *parent,
 // lift makes c, a child of x, the root of x's subtree, with x its child on
 // the other side (a single rotation; see the drawing). Heights and values
 // are the caller's to fix.
-static inline void avl_lift(struct avl_root *root, struct avl_node *x, struct avl_node *c)
+static inline void avl_lift(struct heaplab_avl_root *root, struct heaplab_avl_node *x, struct heaplab_avl_node *c)
 {
-	struct avl_node *m;
+	struct heaplab_avl_node *m;
 
 	if (x->left == c) {
 		m = c->right;
@@ -85,10 +85,10 @@ static inline void avl_lift(struct avl_root *root, struct avl_node *x, struct av
 // if o is as tall as i, c is lifted over x, which keeps i and s; else i
 // is lifted over c and then over x, which share its children and come out
 // as tall as it was.
-static inline struct avl_node *avl_rebalance(struct avl_root *root, struct avl_node *x,
+static inline struct heaplab_avl_node *avl_rebalance(struct heaplab_avl_root *root, struct heaplab_avl_node *x,
 					     avl_augment_fn aug)
 {
-	struct avl_node *c, *o, *i;
+	struct heaplab_avl_node *c, *o, *i;
 	long ho, hi;
 
 	if (avl_height_of(x->left) > avl_height_of(x->right)) {
@@ -123,7 +123,7 @@ static inline struct avl_node *avl_rebalance(struct avl_root *root, struct avl_n
 // avl_propagate recomputes the augmented values from n up, stopping at
 // the first that comes out unchanged: nothing above it depends on
 // anything else that changed.
-static inline void avl_propagate(struct avl_node *n, avl_augment_fn aug)
+static inline void avl_propagate(struct heaplab_avl_node *n, avl_augment_fn aug)
 {
 	while (n != NULL && aug(n))
 		n = n->parent;
@@ -133,10 +133,10 @@ static inline void avl_propagate(struct avl_node *n, avl_augment_fn aug)
 // pointer (or the root's), and restores heights and balance. The caller
 // found link by its own descent, and has set n's augmented value and
 // folded it into its ancestors' (see the theory of operation).
-static inline void avl_link(struct avl_root *root, struct avl_node *n, struct avl_node *parent,
-			    struct avl_node **link, avl_augment_fn aug)
+static inline void avl_link(struct heaplab_avl_root *root, struct heaplab_avl_node *n, struct heaplab_avl_node *parent,
+			    struct heaplab_avl_node **link, avl_augment_fn aug)
 {
-	struct avl_node *c = n, *x, *sib;
+	struct heaplab_avl_node *c = n, *x, *sib;
 
 	n->left = n->right = NULL;
 	n->parent = parent;
@@ -156,7 +156,7 @@ static inline void avl_link(struct avl_root *root, struct avl_node *n, struct av
 // erase_retrace climbs from x, whose subtree lost a node, restoring
 // heights and balance (the values are right already); it stops at the
 // first node whose height comes out unchanged.
-static inline void avl_erase_retrace(struct avl_root *root, struct avl_node *x, avl_augment_fn aug)
+static inline void avl_erase_retrace(struct heaplab_avl_root *root, struct heaplab_avl_node *x, avl_augment_fn aug)
 {
 	long hl, hr, h;
 
@@ -175,9 +175,9 @@ static inline void avl_erase_retrace(struct avl_root *root, struct avl_node *x, 
 
 // avl_erase takes n out of the tree, recomputes the values that change and
 // rebalances.
-static inline void avl_erase(struct avl_root *root, struct avl_node *n, avl_augment_fn aug)
+static inline void avl_erase(struct heaplab_avl_root *root, struct heaplab_avl_node *n, avl_augment_fn aug)
 {
-	struct avl_node *child, *s, *fix;
+	struct heaplab_avl_node *child, *s, *fix;
 
 	if (n->left == NULL || n->right == NULL) {
 		child = n->left != NULL ? n->left : n->right;
@@ -217,7 +217,7 @@ static inline void avl_erase(struct avl_root *root, struct avl_node *n, avl_augm
 
 // avl_replace puts n where old is (same links, same height); n must sort
 // where old did. The caller sets n's augmented value and propagates it.
-static inline void avl_replace(struct avl_root *root, struct avl_node *old, struct avl_node *n)
+static inline void avl_replace(struct heaplab_avl_root *root, struct heaplab_avl_node *old, struct heaplab_avl_node *n)
 {
 	*n = *old;
 	if (n->left != NULL)

@@ -4,42 +4,42 @@
 
 #include <stdio.h>
 
-#define HDR ((uintptr_t)sizeof(struct mem_hdr))
+#define HDR ((uintptr_t)sizeof(struct heaplab_hdr))
 
-static const char *const errnames[MEM_NERR] = {
-    [MEM_OK] = "ok",
-    [MEM_EZERO] = "free of size 0",
-    [MEM_EALIGN] = "pointer not aligned to the granule",
-    [MEM_ERANGE] = "range outside the heap",
-    [MEM_EDOUBLE] = "double free",
-    [MEM_EOVERLAP] = "range overlaps a free block",
-    [MEM_ENOTOWN] = "range not obtained by this pool",
-    [MEM_ELOOP] = "free list loops",
-    [MEM_EORDER] = "free list not in ascending order",
-    [MEM_EOVERLAPS] = "free blocks overlap",
-    [MEM_ETOUCH] = "free blocks touch but were not merged",
-    [MEM_EBOUNDS] = "free block outside [start, break)",
-    [MEM_EREGION] = "free block not inside one region of the pool",
-    [MEM_ESIZE] = "free block misaligned, or its size not a nonzero multiple of the granule",
-    [MEM_EDIRTY] = "free memory not zero",
-    [MEM_EBALANCE] = "free + in use != taken",
-    [MEM_ETORDER] = "index out of step with the free list",
-    [MEM_ETLINK] = "index link broken",
-    [MEM_ETHEIGHT] = "index height wrong or unbalanced",
-    [MEM_ETMAX] = "index subtree maximum wrong",
+static const char *const errnames[HEAPLAB_NERR] = {
+    [HEAPLAB_OK] = "ok",
+    [HEAPLAB_EZERO] = "free of size 0",
+    [HEAPLAB_EALIGN] = "pointer not aligned to the granule",
+    [HEAPLAB_ERANGE] = "range outside the heap",
+    [HEAPLAB_EDOUBLE] = "double free",
+    [HEAPLAB_EOVERLAP] = "range overlaps a free block",
+    [HEAPLAB_ENOTOWN] = "range not obtained by this pool",
+    [HEAPLAB_ELOOP] = "free list loops",
+    [HEAPLAB_EORDER] = "free list not in ascending order",
+    [HEAPLAB_EOVERLAPS] = "free blocks overlap",
+    [HEAPLAB_ETOUCH] = "free blocks touch but were not merged",
+    [HEAPLAB_EBOUNDS] = "free block outside [start, break)",
+    [HEAPLAB_EREGION] = "free block not inside one region of the pool",
+    [HEAPLAB_ESIZE] = "free block misaligned, or its size not a nonzero multiple of the granule",
+    [HEAPLAB_EDIRTY] = "free memory not zero",
+    [HEAPLAB_EBALANCE] = "free + in use != taken",
+    [HEAPLAB_ETORDER] = "index out of step with the free list",
+    [HEAPLAB_ETLINK] = "index link broken",
+    [HEAPLAB_ETHEIGHT] = "index height wrong or unbalanced",
+    [HEAPLAB_ETMAX] = "index subtree maximum wrong",
 };
 
-// mem_strerror names an enum mem_err.
-const char *mem_strerror(int err)
+// heaplab_strerror names an enum heaplab_err.
+const char *heaplab_strerror(int err)
 {
-	if (err < 0 || err >= MEM_NERR)
+	if (err < 0 || err >= HEAPLAB_NERR)
 		return "unknown error";
 	return errnames[err];
 }
 
 // mem_fault_set records a failed check in f (if there is one) and
 // answers err: the check's and the index check's one way to fail.
-int mem_fault_set(struct mem_fault *f, enum mem_err err, uintptr_t block, uintptr_t a, uintptr_t b,
+int mem_fault_set(struct heaplab_fault *f, enum heaplab_err err, uintptr_t block, uintptr_t a, uintptr_t b,
 		  uintptr_t c)
 {
 	if (f != NULL) {
@@ -52,7 +52,7 @@ int mem_fault_set(struct mem_fault *f, enum mem_err err, uintptr_t block, uintpt
 	return err;
 }
 
-static int fault(struct mem_fault *f, enum mem_err err, uintptr_t block, uintptr_t a, uintptr_t b)
+static int fault(struct heaplab_fault *f, enum heaplab_err err, uintptr_t block, uintptr_t a, uintptr_t b)
 {
 	return mem_fault_set(f, err, block, a, b, 0);
 }
@@ -94,9 +94,9 @@ static UNWATCHED uintptr_t first_dirty(uintptr_t p, uintptr_t e)
 
 // on_list answers 1 if p is one of the blocks from the head to last, a
 // stretch the walk has already found strictly ascending (so this ends).
-static int on_list(const struct mem_pool *pool, const struct mem_hdr *p, const struct mem_hdr *last)
+static int on_list(const struct heaplab_pool *pool, const struct heaplab_hdr *p, const struct heaplab_hdr *last)
 {
-	const struct mem_hdr *b;
+	const struct heaplab_hdr *b;
 
 	for (b = pool->freelist; b != last; b = b->next)
 		if (b == p)
@@ -106,40 +106,40 @@ static int on_list(const struct mem_pool *pool, const struct mem_hdr *p, const s
 
 // check_block checks one block b against the bounds, the regions and its
 // successor. It reads b only once b is known to lie in the heap.
-static int check_block(struct mem_pool *pool, const struct mem_hdr *b, uintptr_t brk,
-		       struct mem_fault *f)
+static int check_block(struct heaplab_pool *pool, const struct heaplab_hdr *b, uintptr_t brk,
+		       struct heaplab_fault *f)
 {
 	uintptr_t a = (uintptr_t)b, n, dirty;
 
 	if (a < pool->start || a >= brk)
-		return fault(f, MEM_EBOUNDS, a, 0, brk);
+		return fault(f, HEAPLAB_EBOUNDS, a, 0, brk);
 	if (b->size > brk - a)
-		return fault(f, MEM_EBOUNDS, a, b->size, brk);
+		return fault(f, HEAPLAB_EBOUNDS, a, b->size, brk);
 	if (b->size != 0 && mem_regionl(pool, a, b->size) == NULL)
-		return fault(f, MEM_EREGION, a, b->size, 0);
+		return fault(f, HEAPLAB_EREGION, a, b->size, 0);
 	n = (uintptr_t)b->next;
 	if (b->size == 0 || (b->size & (pool->granule - 1)) != 0 || (a & (pool->granule - 1)) != 0)
-		return fault(f, MEM_ESIZE, a, b->size, pool->granule);
+		return fault(f, HEAPLAB_ESIZE, a, b->size, pool->granule);
 	if (n != 0 && n <= a)
-		return fault(f, on_list(pool, b->next, b) ? MEM_ELOOP : MEM_EORDER, a, n, 0);
+		return fault(f, on_list(pool, b->next, b) ? HEAPLAB_ELOOP : HEAPLAB_EORDER, a, n, 0);
 	if (n != 0 && a + b->size > n)
-		return fault(f, MEM_EOVERLAPS, a, b->size, n);
+		return fault(f, HEAPLAB_EOVERLAPS, a, b->size, n);
 	if (n != 0 && a + b->size == n)
-		return fault(f, MEM_ETOUCH, a, b->size, n);
-	dirty = first_dirty(a + mem_meta(pool), a + b->size);
+		return fault(f, HEAPLAB_ETOUCH, a, b->size, n);
+	dirty = first_dirty(a + heaplab_meta(pool), a + b->size);
 	if (dirty != 0)
-		return fault(f, MEM_EDIRTY, a, dirty - a, *(const unsigned char *)dirty);
-	return MEM_OK;
+		return fault(f, HEAPLAB_EDIRTY, a, dirty - a, *(const unsigned char *)dirty);
+	return HEAPLAB_OK;
 }
 
-// mem_checkl walks the whole list and answers MEM_OK or the first broken
+// mem_checkl walks the whole list and answers HEAPLAB_OK or the first broken
 // invariant, described in *fault. The walk is bounded, so a cycle ends it.
 // The pool's own records say where its heap ends (bloc, its top) and which
 // regions of it are its own: the check asks the platform nothing, and gdb's
 // `heap check` reads the very same fields.
-int mem_checkl(struct mem_pool *pool, struct mem_fault *f)
+int mem_checkl(struct heaplab_pool *pool, struct heaplab_fault *f)
 {
-	const struct mem_hdr *b;
+	const struct heaplab_hdr *b;
 	uintptr_t brk = pool->bloc != 0 ? pool->bloc : pool->start, nfree = 0, steps = 0, max;
 	int err;
 
@@ -148,23 +148,23 @@ int mem_checkl(struct mem_pool *pool, struct mem_fault *f)
 	max = (pool->end - pool->start) / pool->granule + 1;
 	for (b = pool->freelist; b != NULL; b = b->next) {
 		if (++steps > max)
-			return fault(f, MEM_ELOOP, (uintptr_t)b, 0, steps); // a backstop
+			return fault(f, HEAPLAB_ELOOP, (uintptr_t)b, 0, steps); // a backstop
 		err = check_block(pool, b, brk, f);
-		if (err != MEM_OK)
+		if (err != HEAPLAB_OK)
 			return err;
 		nfree += b->size;
 	}
-	if (pool->index && (err = mem_index_checkl(pool, brk, f)) != MEM_OK)
+	if (pool->index && (err = mem_index_checkl(pool, brk, f)) != HEAPLAB_OK)
 		return err;
 	if (!pool->index && pool->tree.node != NULL) // a list pool must not have one
-		return fault(f, MEM_ETORDER, (uintptr_t)pool->tree.node, 0, 1);
+		return fault(f, HEAPLAB_ETORDER, (uintptr_t)pool->tree.node, 0, 1);
 	if (nfree + pool->inuse != pool->taken)
-		return fault(f, MEM_EBALANCE, nfree, pool->inuse, pool->taken);
-	return MEM_OK;
+		return fault(f, HEAPLAB_EBALANCE, nfree, pool->inuse, pool->taken);
+	return HEAPLAB_OK;
 }
 
-// mem_check is mem_checkl under the pool's lock.
-int mem_check(struct mem_pool *pool, struct mem_fault *f)
+// heaplab_check is mem_checkl under the pool's lock.
+int heaplab_check(struct heaplab_pool *pool, struct heaplab_fault *f)
 {
 	int err;
 
@@ -174,37 +174,37 @@ int mem_check(struct mem_pool *pool, struct mem_fault *f)
 	return err;
 }
 
-// mem_fault_format writes what f found, with its values, into buf.
-int mem_fault_format(const struct mem_pool *pool, const struct mem_fault *f, char *buf, size_t len)
+// heaplab_fault_format writes what f found, with its values, into buf.
+int heaplab_fault_format(const struct heaplab_pool *pool, const struct heaplab_fault *f, char *buf, size_t len)
 {
-	const char *what = mem_strerror(f->err);
+	const char *what = heaplab_strerror(f->err);
 	unsigned long blk = f->block, a = f->a, b = f->b;
 
 	(void)pool;
 	switch (f->err) {
-	case MEM_ELOOP:
+	case HEAPLAB_ELOOP:
 		return snprintf(buf, len, "mem: %s: block 0x%lx links back to 0x%lx", what, blk, a);
-	case MEM_EORDER:
+	case HEAPLAB_EORDER:
 		return snprintf(buf, len, "mem: %s: block 0x%lx > next 0x%lx", what, blk, a);
-	case MEM_EOVERLAPS:
-	case MEM_ETOUCH:
+	case HEAPLAB_EOVERLAPS:
+	case HEAPLAB_ETOUCH:
 		return snprintf(buf, len, "mem: %s: block 0x%lx + size 0x%lx vs next 0x%lx", what,
 				blk, a, b);
-	case MEM_EBOUNDS:
+	case HEAPLAB_EBOUNDS:
 		return snprintf(buf, len, "mem: %s: block 0x%lx size 0x%lx, break 0x%lx", what, blk,
 				a, b);
-	case MEM_EREGION:
+	case HEAPLAB_EREGION:
 		return snprintf(buf, len, "mem: %s: block 0x%lx size 0x%lx", what, blk, a);
-	case MEM_ESIZE:
+	case HEAPLAB_ESIZE:
 		return snprintf(buf, len, "mem: %s: block 0x%lx size 0x%lx, granule 0x%lx", what,
 				blk, a, b);
-	case MEM_EDIRTY:
+	case HEAPLAB_EDIRTY:
 		return snprintf(buf, len, "mem: %s: byte 0x%lx at offset 0x%lx in block 0x%lx",
 				what, b, a, blk);
-	case MEM_EBALANCE:
+	case HEAPLAB_EBALANCE:
 		return snprintf(buf, len, "mem: %s: free 0x%lx + in use 0x%lx != taken 0x%lx", what,
 				blk, a, b);
-	case MEM_ETORDER: // b: 0 the two disagree, 1 the list ended, 2 the tree did
+	case HEAPLAB_ETORDER: // b: 0 the two disagree, 1 the list ended, 2 the tree did
 		if (b == 2)
 			return snprintf(buf, len,
 					"mem: %s: block 0x%lx is listed but not in the tree", what,
@@ -216,7 +216,7 @@ int mem_fault_format(const struct mem_pool *pool, const struct mem_fault *f, cha
 		return snprintf(buf, len,
 				"mem: %s: tree holds block 0x%lx where the list has 0x%lx", what,
 				blk, a);
-	case MEM_ETLINK:
+	case HEAPLAB_ETLINK:
 		if (f->c != 0)
 			return snprintf(
 			    buf, len,
@@ -225,11 +225,11 @@ int mem_fault_format(const struct mem_pool *pool, const struct mem_fault *f, cha
 		return snprintf(
 		    buf, len, "mem: %s: node of block 0x%lx has child 0x%lx whose parent is 0x%lx",
 		    what, blk, a, b);
-	case MEM_ETHEIGHT:
+	case HEAPLAB_ETHEIGHT:
 		return snprintf(buf, len,
 				"mem: %s: node of block 0x%lx has height %ld, children %ld and %ld",
 				what, blk, (long)a, (long)b, (long)f->c);
-	case MEM_ETMAX:
+	case HEAPLAB_ETMAX:
 		return snprintf(buf, len,
 				"mem: %s: node of block 0x%lx has max 0x%lx, its subtree's largest "
 				"block is 0x%lx",

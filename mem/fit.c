@@ -4,25 +4,25 @@
 #include "internal.h"
 
 // max_of answers the largest block size in a's subtree (0 for none).
-static uintptr_t max_of(const struct avl_node *a)
+static uintptr_t max_of(const struct heaplab_avl_node *a)
 {
-	return a != NULL ? ((const struct mem_node *)a)->max : 0;
+	return a != NULL ? ((const struct heaplab_node *)a)->max : 0;
 }
 
 // mem_index_fit answers the lowest-addressed free block of at least n
 // bytes, or NULL, and in *pred the node last passed on the way right: the
 // block's list predecessor unless it has a left subtree.
-struct mem_hdr *mem_index_fit(const struct mem_pool *pool, uintptr_t n,
-			      const struct avl_node **pred)
+struct heaplab_hdr *mem_index_fit(const struct heaplab_pool *pool, uintptr_t n,
+			      const struct heaplab_avl_node **pred)
 {
-	const struct avl_node *a = pool->tree.node;
-	struct mem_hdr *b;
+	const struct heaplab_avl_node *a = pool->tree.node;
+	struct heaplab_hdr *b;
 
 	*pred = NULL;
 	if (max_of(a) < n)
 		return NULL;
 	for (;;) {
-		b = mem_index_block((const struct mem_node *)a);
+		b = mem_index_block((const struct heaplab_node *)a);
 		if (max_of(a->left) >= n) {
 			a = a->left;
 		} else if (b->size >= n) {

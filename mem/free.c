@@ -4,27 +4,27 @@
 
 #include <string.h>
 
-#define HDR ((uintptr_t)sizeof(struct mem_hdr))
+#define HDR ((uintptr_t)sizeof(struct heaplab_hdr))
 
 // mem_freel gives back the n bytes (rounded) at p: it zeroes them, puts
 // them in the list in address order and merges them with the free blocks
-// on either side. It answers MEM_OK, or the reason it refused, in which
+// on either side. It answers HEAPLAB_OK, or the reason it refused, in which
 // case nothing changed. Freeing NULL does nothing.
-int mem_freel(struct mem_pool *pool, void *p, uintptr_t n)
+int mem_freel(struct heaplab_pool *pool, void *p, uintptr_t n)
 {
-	struct mem_hdr *bp = p, *prev = NULL, *next;
+	struct heaplab_hdr *bp = p, *prev = NULL, *next;
 	uintptr_t a = (uintptr_t)p;
 	int err;
 
 	err = mem_free_argsl(pool, p, &n);
-	if (err != MEM_OK || n == 0)
+	if (err != HEAPLAB_OK || n == 0)
 		return err;
 	if (pool->index) // the same free, neighbours found by the tree
 		return mem_index_freel(pool, a, n);
 	for (next = pool->freelist; next != NULL && (uintptr_t)next < a; next = next->next)
 		prev = next;
 	err = mem_free_refusedl(pool, prev, next, a, n);
-	if (err != MEM_OK)
+	if (err != HEAPLAB_OK)
 		return err;
 
 	memset(bp, 0, n);
@@ -45,5 +45,5 @@ int mem_freel(struct mem_pool *pool, void *p, uintptr_t n)
 		prev->next = bp;
 	}
 	pool->inuse -= n;
-	return MEM_OK;
+	return HEAPLAB_OK;
 }

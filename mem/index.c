@@ -9,7 +9,7 @@
 //
 //     block                                        block + size
 //     | next | size | left right parent height max | 0 0 0 ... 0 |
-//     +--mem_hdr----+--mem_node (avl_node + max)---+-------------+
+//     +--heaplab_hdr----+--heaplab_node (heaplab_avl_node + max)---+-------------+
 //
 //   Each node's max is the largest size in its subtree, so the first fit,
 //   the lowest-addressed block with size >= n, is one descent from the
@@ -35,7 +35,7 @@
 //   else it becomes a new leaf between the two.
 //
 //   The index costs no memory beyond the free blocks: a pool uses it when
-//   its granule holds a header and a node (mem_index_fits: 32 bytes on a
+//   its granule holds a header and a node (heaplab_index_fits: 32 bytes on a
 //   32-bit machine, 64 on a 64-bit one), the list walk below that.
 //   Lock rule: as for the list, everything here runs under the pool's lock
 //   (mem_allocl and mem_freel, which call it, assert that).
@@ -44,34 +44,34 @@
 
 #include <string.h>
 
-#define HDR  ((uintptr_t)sizeof(struct mem_hdr))
-#define NODE ((uintptr_t)sizeof(struct mem_node))
+#define HDR  ((uintptr_t)sizeof(struct heaplab_hdr))
+#define NODE ((uintptr_t)sizeof(struct heaplab_node))
 
 // node_of and mem_index_block convert between a block and its node.
-static struct mem_node *node_of(const struct mem_hdr *b)
+static struct heaplab_node *node_of(const struct heaplab_hdr *b)
 {
-	return (struct mem_node *)((uintptr_t)b + HDR);
+	return (struct heaplab_node *)((uintptr_t)b + HDR);
 }
 
-struct mem_hdr *mem_index_block(const struct mem_node *x)
+struct heaplab_hdr *mem_index_block(const struct heaplab_node *x)
 {
-	return (struct mem_hdr *)((uintptr_t)x - HDR);
+	return (struct heaplab_hdr *)((uintptr_t)x - HDR);
 }
 
-static struct mem_node *mnode(const struct avl_node *a)
+static struct heaplab_node *mnode(const struct heaplab_avl_node *a)
 {
-	return (struct mem_node *)a; // avl is the node's first member
+	return (struct heaplab_node *)a; // avl is the node's first member
 }
 
-static uintptr_t max_of(const struct avl_node *a)
+static uintptr_t max_of(const struct heaplab_avl_node *a)
 {
 	return a != NULL ? mnode(a)->max : 0;
 }
 
 // augment recomputes a node's max from its block and its children's.
-static int augment(struct avl_node *a)
+static int augment(struct heaplab_avl_node *a)
 {
-	struct mem_node *x = mnode(a);
+	struct heaplab_node *x = mnode(a);
 	uintptr_t m = mem_index_block(x)->size;
 
 	if (max_of(a->left) > m)
@@ -86,7 +86,7 @@ static int augment(struct avl_node *a)
 
 // max_raise folds a block of size sz into the maxima from a up: they can
 // only grow, and stop at the first that is big enough already.
-static void max_raise(struct avl_node *a, uintptr_t sz)
+static void max_raise(struct heaplab_avl_node *a, uintptr_t sz)
 {
 	for (; a != NULL && mnode(a)->max < sz; a = a->parent)
 		mnode(a)->max = sz;
@@ -94,27 +94,27 @@ static void max_raise(struct avl_node *a, uintptr_t sz)
 
 // max_lower recomputes the maxima from a up after a block in a's subtree
 // shrank from was: a maximum other than was stays, and so do those above.
-static void max_lower(struct avl_node *a, uintptr_t was)
+static void max_lower(struct heaplab_avl_node *a, uintptr_t was)
 {
 	while (a != NULL && mnode(a)->max == was && augment(a))
 		a = a->parent;
 }
 
-int mem_index_fits(uintptr_t granule)
+int heaplab_index_fits(uintptr_t granule)
 {
 	return granule >= HDR + NODE;
 }
 
-int mem_set_index(struct mem_pool *pool, int on)
+int heaplab_set_index(struct heaplab_pool *pool, int on)
 {
 	if (pool->freelist == NULL)
-		pool->index = MEM_INDEX && on && mem_index_fits(pool->granule);
+		pool->index = HEAPLAB_INDEX && on && heaplab_index_fits(pool->granule);
 	return pool->index;
 }
 
-// mem_meta answers how many bytes at the start of a free block are ours
+// heaplab_meta answers how many bytes at the start of a free block are ours
 // (header, and node if indexed): alloc clears them, the check skips them.
-uintptr_t mem_meta(const struct mem_pool *pool)
+uintptr_t heaplab_meta(const struct heaplab_pool *pool)
 {
 	return pool->index ? HDR + NODE : HDR;
 }
@@ -122,7 +122,7 @@ uintptr_t mem_meta(const struct mem_pool *pool)
 // tree_erase takes free block b out of the tree, clears its header and
 // node and answers b. Out of line: the common paths of alloc and free
 // need none of it.
-static __attribute__((noinline)) void *tree_erase(struct mem_pool *pool, struct mem_hdr *b)
+static __attribute__((noinline)) void *tree_erase(struct heaplab_pool *pool, struct heaplab_hdr *b)
 {
 	avl_erase(&pool->tree, &node_of(b)->avl, augment);
 	return memset(b, 0, HDR + NODE);
@@ -130,10 +130,10 @@ static __attribute__((noinline)) void *tree_erase(struct mem_pool *pool, struct 
 
 // take_exact unlinks p, the first fit and of exactly the size asked, from
 // the list and the tree; pa is what mem_index_fit answered in *pred.
-static __attribute__((noinline)) void *take_exact(struct mem_pool *pool, struct mem_hdr *p,
-						  const struct avl_node *pa)
+static __attribute__((noinline)) void *take_exact(struct heaplab_pool *pool, struct heaplab_hdr *p,
+						  const struct heaplab_avl_node *pa)
 {
-	struct mem_hdr *prev;
+	struct heaplab_hdr *prev;
 
 	if (node_of(p)->avl.left != NULL)
 		pa = avl_prev(&node_of(p)->avl);
@@ -147,10 +147,10 @@ static __attribute__((noinline)) void *take_exact(struct mem_pool *pool, struct 
 
 // mem_index_takel answers n bytes (already rounded) carved from the first
 // free block that fits, as the list walk would, or NULL if none does.
-void *mem_index_takel(struct mem_pool *pool, uintptr_t n)
+void *mem_index_takel(struct heaplab_pool *pool, uintptr_t n)
 {
-	const struct avl_node *pa = NULL;
-	struct mem_hdr *p = pool->freelist;
+	const struct heaplab_avl_node *pa = NULL;
+	struct heaplab_hdr *p = pool->freelist;
 
 	if (p == NULL || p->size < n) // else the lowest block fits: no descent
 		p = mem_index_fit(pool, n, &pa);
@@ -168,10 +168,10 @@ void *mem_index_takel(struct mem_pool *pool, uintptr_t n)
 // be, else by descent. Its list next is then the walk's next. Nodes
 // compare as their blocks do (a is aligned to the granule, so a + HDR does
 // not wrap).
-static struct mem_hdr *below(const struct mem_pool *pool, uintptr_t a)
+static struct heaplab_hdr *below(const struct heaplab_pool *pool, uintptr_t a)
 {
-	const struct avl_node *x = pool->tree.node, *p = NULL;
-	struct mem_hdr *h = pool->freelist;
+	const struct heaplab_avl_node *x = pool->tree.node, *p = NULL;
+	struct heaplab_hdr *h = pool->freelist;
 	uintptr_t key = a + HDR;
 	int lower;
 
@@ -190,10 +190,10 @@ static struct mem_hdr *below(const struct mem_pool *pool, uintptr_t a)
 // insert_between links bp into the tree between its neighbours: one of
 // them always has a free child slot on bp's side. Out of line, as
 // tree_erase.
-static __attribute__((noinline)) int insert_between(struct mem_pool *pool, struct mem_hdr *bp,
-						    struct mem_hdr *prev, struct mem_hdr *next)
+static __attribute__((noinline)) int insert_between(struct heaplab_pool *pool, struct heaplab_hdr *bp,
+						    struct heaplab_hdr *prev, struct heaplab_hdr *next)
 {
-	struct avl_node *parent = NULL, **link = &pool->tree.node;
+	struct heaplab_avl_node *parent = NULL, **link = &pool->tree.node;
 
 	if (prev != NULL && node_of(prev)->avl.right == NULL) {
 		parent = &node_of(prev)->avl;
@@ -205,15 +205,15 @@ static __attribute__((noinline)) int insert_between(struct mem_pool *pool, struc
 	node_of(bp)->max = bp->size;
 	max_raise(parent, bp->size);
 	avl_link(&pool->tree, &node_of(bp)->avl, parent, link, augment);
-	return MEM_OK;
+	return HEAPLAB_OK;
 }
 
 // link_freed puts bp, n bytes just freed and zeroed, into the list after
 // prev and into the tree, merging it with the free blocks on either side;
-// it answers MEM_OK.
-static int link_freed(struct mem_pool *pool, struct mem_hdr *prev, struct mem_hdr *bp, uintptr_t n)
+// it answers HEAPLAB_OK.
+static int link_freed(struct heaplab_pool *pool, struct heaplab_hdr *prev, struct heaplab_hdr *bp, uintptr_t n)
 {
-	struct mem_hdr *next = prev != NULL ? prev->next : pool->freelist;
+	struct heaplab_hdr *next = prev != NULL ? prev->next : pool->freelist;
 	int with_next = next != NULL && (uintptr_t)bp + n == (uintptr_t)next;
 
 	if (prev != NULL && (uintptr_t)prev + prev->size == (uintptr_t)bp) {
@@ -226,7 +226,7 @@ static int link_freed(struct mem_pool *pool, struct mem_hdr *prev, struct mem_hd
 		}
 		prev->size = n;
 		max_raise(&node_of(prev)->avl, n);
-		return MEM_OK;
+		return HEAPLAB_OK;
 	}
 	bp->size = n;
 	bp->next = next;
@@ -242,57 +242,57 @@ static int link_freed(struct mem_pool *pool, struct mem_hdr *prev, struct mem_hd
 	node_of(bp)->max = node_of(next)->max;
 	max_raise(&node_of(bp)->avl, bp->size);
 	memset(next, 0, HDR + NODE);
-	return MEM_OK;
+	return HEAPLAB_OK;
 }
 
 // mem_index_freel is mem_freel for an indexed pool, past the argument
 // checks: the same refusals, the same list, the tree kept in step.
-int mem_index_freel(struct mem_pool *pool, uintptr_t a, uintptr_t n)
+int mem_index_freel(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
 {
-	struct mem_hdr *prev = below(pool, a);
+	struct heaplab_hdr *prev = below(pool, a);
 	int err = mem_free_refusedl(pool, prev, prev != NULL ? prev->next : pool->freelist, a, n);
 
-	if (err != MEM_OK)
+	if (err != HEAPLAB_OK)
 		return err;
 	memset((void *)a, 0, n);
 	pool->inuse -= n;
-	return link_freed(pool, prev, (struct mem_hdr *)a, n);
+	return link_freed(pool, prev, (struct heaplab_hdr *)a, n);
 }
 
 // child_ok checks that c, a child of x (x NULL: c is the root), can be
 // read (it lies where the node of a free block in the heap would be) and
 // that it names x its parent.
-static int child_ok(const struct mem_pool *pool, const struct avl_node *x, const struct avl_node *c,
-		    uintptr_t brk, struct mem_fault *f)
+static int child_ok(const struct heaplab_pool *pool, const struct heaplab_avl_node *x, const struct heaplab_avl_node *c,
+		    uintptr_t brk, struct heaplab_fault *f)
 {
 	uintptr_t b = (uintptr_t)c - HDR, xb = x != NULL ? (uintptr_t)mem_index_block(mnode(x)) : 0;
 
 	if (c == NULL)
-		return MEM_OK;
+		return HEAPLAB_OK;
 	if ((uintptr_t)c < pool->start + HDR || brk < HDR + NODE || b > brk - HDR - NODE ||
 	    (b & (pool->granule - 1)) != 0)
-		return mem_fault_set(f, MEM_ETLINK, xb, (uintptr_t)c, 0, 1);
+		return mem_fault_set(f, HEAPLAB_ETLINK, xb, (uintptr_t)c, 0, 1);
 	if (c->parent != x)
-		return mem_fault_set(f, MEM_ETLINK, xb, (uintptr_t)c, (uintptr_t)c->parent, 0);
-	return MEM_OK;
+		return mem_fault_set(f, HEAPLAB_ETLINK, xb, (uintptr_t)c, (uintptr_t)c->parent, 0);
+	return HEAPLAB_OK;
 }
 
 // check_node checks x's children's links, x's height and the AVL rule,
 // and x's max.
-static int check_node(const struct mem_pool *pool, const struct avl_node *x, uintptr_t brk,
-		      struct mem_fault *f)
+static int check_node(const struct heaplab_pool *pool, const struct heaplab_avl_node *x, uintptr_t brk,
+		      struct heaplab_fault *f)
 {
 	uintptr_t blk = (uintptr_t)mem_index_block(mnode(x)), want;
 	long hl, hr;
 	int err;
 
-	if ((err = child_ok(pool, x, x->left, brk, f)) != MEM_OK ||
-	    (err = child_ok(pool, x, x->right, brk, f)) != MEM_OK)
+	if ((err = child_ok(pool, x, x->left, brk, f)) != HEAPLAB_OK ||
+	    (err = child_ok(pool, x, x->right, brk, f)) != HEAPLAB_OK)
 		return err;
 	hl = x->left != NULL ? x->left->height : 0;
 	hr = x->right != NULL ? x->right->height : 0;
 	if (x->height != 1 + (hl > hr ? hl : hr) || hl - hr > 1 || hr - hl > 1)
-		return mem_fault_set(f, MEM_ETHEIGHT, blk, (uintptr_t)x->height, (uintptr_t)hl,
+		return mem_fault_set(f, HEAPLAB_ETHEIGHT, blk, (uintptr_t)x->height, (uintptr_t)hl,
 				     (uintptr_t)hr);
 	want = mem_index_block(mnode(x))->size;
 	if (max_of(x->left) > want)
@@ -300,31 +300,31 @@ static int check_node(const struct mem_pool *pool, const struct avl_node *x, uin
 	if (max_of(x->right) > want)
 		want = max_of(x->right);
 	if (mnode(x)->max != want)
-		return mem_fault_set(f, MEM_ETMAX, blk, mnode(x)->max, want, 0);
-	return MEM_OK;
+		return mem_fault_set(f, HEAPLAB_ETMAX, blk, mnode(x)->max, want, 0);
+	return HEAPLAB_OK;
 }
 
 // mem_index_checkl walks the tree in order beside the list (which the
-// caller has checked: ascending, inside [start, brk)) and answers MEM_OK or
+// caller has checked: ascending, inside [start, brk)) and answers HEAPLAB_OK or
 // the first node that breaks a rule. Every link is checked before it is
 // followed, and each node visited must be the list's next block, so a
 // broken tree can neither lead the walk outside the heap nor around a loop.
-int mem_index_checkl(struct mem_pool *pool, uintptr_t brk, struct mem_fault *f)
+int mem_index_checkl(struct heaplab_pool *pool, uintptr_t brk, struct heaplab_fault *f)
 {
-	const struct avl_node *x = pool->tree.node, *up;
-	const struct mem_hdr *expect = pool->freelist;
+	const struct heaplab_avl_node *x = pool->tree.node, *up;
+	const struct heaplab_hdr *expect = pool->freelist;
 	int err, down = 1;
 
-	if ((err = child_ok(pool, NULL, x, brk, f)) != MEM_OK)
+	if ((err = child_ok(pool, NULL, x, brk, f)) != HEAPLAB_OK)
 		return err;
 	while (x != NULL) {
 		for (; down && x->left != NULL; x = x->left)
-			if ((err = child_ok(pool, x, x->left, brk, f)) != MEM_OK)
+			if ((err = child_ok(pool, x, x->left, brk, f)) != HEAPLAB_OK)
 				return err;
 		if ((uintptr_t)mem_index_block(mnode(x)) != (uintptr_t)expect)
-			return mem_fault_set(f, MEM_ETORDER, (uintptr_t)mem_index_block(mnode(x)),
+			return mem_fault_set(f, HEAPLAB_ETORDER, (uintptr_t)mem_index_block(mnode(x)),
 					     (uintptr_t)expect, expect == NULL, 0);
-		if ((err = check_node(pool, x, brk, f)) != MEM_OK)
+		if ((err = check_node(pool, x, brk, f)) != HEAPLAB_OK)
 			return err;
 		expect = expect->next;
 		down = x->right != NULL;
@@ -337,6 +337,6 @@ int mem_index_checkl(struct mem_pool *pool, uintptr_t brk, struct mem_fault *f)
 		x = up;		// its left subtree is done: visit it next
 	}
 	if (expect != NULL) // a block on the list that the tree does not hold
-		return mem_fault_set(f, MEM_ETORDER, (uintptr_t)expect, 0, 2, 0);
-	return MEM_OK;
+		return mem_fault_set(f, HEAPLAB_ETORDER, (uintptr_t)expect, 0, 2, 0);
+	return HEAPLAB_OK;
 }

@@ -7,7 +7,7 @@
 //   The pool owns the regions it took through sbrk: one, from start to its
 //   top (bloc), unless another client of the break (newlib's malloc) took
 //   bytes between two of the pool's sbrks; then the pool starts a new
-//   region above them (at most MEM_NREGION) and never hands them out or
+//   region above them (at most HEAPLAB_NREGION) and never hands them out or
 //   takes them back. Of its pages, the free ones are kept in one list,
 //   sorted by address and NULL-terminated. A free block holds its own
 //   header in its first bytes; an allocated block holds nothing of ours,
@@ -32,23 +32,23 @@
 //   No fit: sbrk(n).
 //
 //   Lock rule: all of it runs under the pool's lock (the *l functions
-//   assert it); mem_alloc/mem_free/mem_check take it.
+//   assert it); heaplab_alloc/heaplab_free/heaplab_check take it.
 #include "internal.h"
 
 #include <string.h>
 
-#define HDR ((uintptr_t)sizeof(struct mem_hdr))
+#define HDR ((uintptr_t)sizeof(struct heaplab_hdr))
 
 // mem_assert_locked stops the machine with msg unless this CPU holds the
 // pool's lock: every lock-held helper (the *l functions) starts with it.
-void mem_assert_locked(struct mem_pool *pool, const char *msg)
+void mem_assert_locked(struct heaplab_pool *pool, const char *msg)
 {
 	if (!pool->ops->holding(pool))
 		pool->ops->panic(msg);
 }
 
-// mem_init sets up an empty pool over the arena [start, end).
-void mem_init(struct mem_pool *pool, const struct mem_ops *ops, void *lockarg, uintptr_t start,
+// heaplab_init sets up an empty pool over the arena [start, end).
+void heaplab_init(struct heaplab_pool *pool, const struct heaplab_ops *ops, void *lockarg, uintptr_t start,
 	      uintptr_t end, uintptr_t granule)
 {
 	memset(pool, 0, sizeof *pool);
@@ -58,14 +58,14 @@ void mem_init(struct mem_pool *pool, const struct mem_ops *ops, void *lockarg, u
 	pool->start = start;
 	pool->end = end;
 	pool->granule = granule;
-	pool->checking = MEM_DEBUG;
+	pool->checking = HEAPLAB_DEBUG;
 	if (granule < HDR || (granule & (granule - 1)) != 0)
-		ops->panic("mem_init: granule must be a power of two that holds the header");
-	mem_set_index(pool, 1);
+		ops->panic("heaplab_init: granule must be a power of two that holds the header");
+	heaplab_set_index(pool, 1);
 }
 
-// mem_round rounds n up to the granule; 0 if that would wrap.
-uintptr_t mem_round(const struct mem_pool *pool, uintptr_t n)
+// heaplab_round rounds n up to the granule; 0 if that would wrap.
+uintptr_t heaplab_round(const struct heaplab_pool *pool, uintptr_t n)
 {
 	uintptr_t mask = pool->granule - 1;
 
@@ -76,30 +76,30 @@ uintptr_t mem_round(const struct mem_pool *pool, uintptr_t n)
 
 // mem_sbrkl grows the pool by n bytes (rounded) and answers where they
 // start, or NULL, with nothing changed, if the break may not move that far.
-// The break's owner (mem_ops.sbrk) takes them at the break, aligned to the
+// The break's owner (heaplab_ops.sbrk) takes them at the break, aligned to the
 // granule, atomically against its other clients. If they start where the
 // pool's last region ends, that region grows; if not, someone else (newlib,
 // another pool) took the bytes in between, and they start a new region.
 // When every region is in use, only the last may grow: if the break has
 // moved on, the pool refuses, as it does at the end of its arena.
-void *mem_sbrkl(struct mem_pool *pool, uintptr_t n)
+void *mem_sbrkl(struct heaplab_pool *pool, uintptr_t n)
 {
-	struct mem_region *last = pool->nregion > 0 ? &pool->region[pool->nregion - 1] : NULL;
+	struct heaplab_region *last = pool->nregion > 0 ? &pool->region[pool->nregion - 1] : NULL;
 	uintptr_t lo = last != NULL ? last->end : pool->start, hi = pool->end, bl;
 
 	mem_assert_locked(pool, "mem_sbrkl: lock not held");
-	n = mem_round(pool, n);
+	n = heaplab_round(pool, n);
 	if (n == 0)
 		return NULL;
-	if (pool->nregion == MEM_NREGION && n < hi - lo)
+	if (pool->nregion == HEAPLAB_NREGION && n < hi - lo)
 		hi = lo + n; // the n bytes must start at lo
 	bl = pool->ops->sbrk(n, pool->granule, lo, hi);
-	if (bl == MEM_BRK_FAIL)
+	if (bl == HEAPLAB_BRK_FAIL)
 		return NULL;
 	if (last != NULL && bl == last->end)
 		last->end += n;
 	else
-		pool->region[pool->nregion++] = (struct mem_region){bl, bl + n};
+		pool->region[pool->nregion++] = (struct heaplab_region){bl, bl + n};
 	pool->bloc = bl + n;
 	pool->taken += n;
 	return (void *)bl;
@@ -107,9 +107,9 @@ void *mem_sbrkl(struct mem_pool *pool, uintptr_t n)
 
 // mem_regionl answers the region of pool that holds all of [a, a+n), or
 // NULL if none does (n > 0; the range must not wrap).
-const struct mem_region *mem_regionl(struct mem_pool *pool, uintptr_t a, uintptr_t n)
+const struct heaplab_region *mem_regionl(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
 {
-	const struct mem_region *r;
+	const struct heaplab_region *r;
 
 	mem_assert_locked(pool, "mem_regionl: lock not held");
 	for (r = pool->region; r < pool->region + pool->nregion; r++)
@@ -119,75 +119,75 @@ const struct mem_region *mem_regionl(struct mem_pool *pool, uintptr_t a, uintptr
 }
 
 // mem_free_argsl checks free's arguments before the list is walked and
-// rounds *n to the granule: MEM_OK, MEM_EZERO, MEM_EALIGN or MEM_ERANGE (a
-// size that wraps). A free of NULL is MEM_OK with *n set to 0: nothing to do.
-int mem_free_argsl(struct mem_pool *pool, void *p, uintptr_t *n)
+// rounds *n to the granule: HEAPLAB_OK, HEAPLAB_EZERO, HEAPLAB_EALIGN or HEAPLAB_ERANGE (a
+// size that wraps). A free of NULL is HEAPLAB_OK with *n set to 0: nothing to do.
+int mem_free_argsl(struct heaplab_pool *pool, void *p, uintptr_t *n)
 {
 	mem_assert_locked(pool, "mem_freel: lock not held");
 	if (p == NULL) {
 		*n = 0;
-		return MEM_OK;
+		return HEAPLAB_OK;
 	}
 	if (*n == 0)
-		return MEM_EZERO;
+		return HEAPLAB_EZERO;
 	if (((uintptr_t)p & (pool->granule - 1)) != 0)
-		return MEM_EALIGN;
-	*n = mem_round(pool, *n);
-	return *n == 0 ? MEM_ERANGE : MEM_OK;
+		return HEAPLAB_EALIGN;
+	*n = heaplab_round(pool, *n);
+	return *n == 0 ? HEAPLAB_ERANGE : HEAPLAB_OK;
 }
 
 // mem_free_refusedl decides whether [a, a+n) may be freed, given the free
-// blocks just before it (prev) and at or after it (next): MEM_OK, or why
+// blocks just before it (prev) and at or after it (next): HEAPLAB_OK, or why
 // not (outside [start, the pool's top), not inside one region the pool
 // obtained, a double free, a partial overlap). The pool's own records
 // bound all it ever handed out: no system call inside the critical section.
-int mem_free_refusedl(struct mem_pool *pool, const struct mem_hdr *prev, const struct mem_hdr *next,
+int mem_free_refusedl(struct heaplab_pool *pool, const struct heaplab_hdr *prev, const struct heaplab_hdr *next,
 		      uintptr_t a, uintptr_t n)
 {
 	uintptr_t top = pool->bloc != 0 ? pool->bloc : pool->start;
 
 	if (a < pool->start || a > top || n > top - a)
-		return MEM_ERANGE;
+		return HEAPLAB_ERANGE;
 	if (mem_regionl(pool, a, n) == NULL)
-		return MEM_ENOTOWN; // another client's bytes, between two regions
+		return HEAPLAB_ENOTOWN; // another client's bytes, between two regions
 	if (prev != NULL && (uintptr_t)prev + prev->size > a)
-		return a + n <= (uintptr_t)prev + prev->size ? MEM_EDOUBLE : MEM_EOVERLAP;
+		return a + n <= (uintptr_t)prev + prev->size ? HEAPLAB_EDOUBLE : HEAPLAB_EOVERLAP;
 	if (next != NULL && a + n > (uintptr_t)next)
-		return (uintptr_t)next == a && n <= next->size ? MEM_EDOUBLE : MEM_EOVERLAP;
-	return MEM_OK;
+		return (uintptr_t)next == a && n <= next->size ? HEAPLAB_EDOUBLE : HEAPLAB_EOVERLAP;
+	return HEAPLAB_OK;
 }
 
-// checkl_or_fail runs the full check and stops in mem_fail if it finds
+// checkl_or_fail runs the full check and stops in heaplab_fail if it finds
 // something broken.
-static void checkl_or_fail(struct mem_pool *pool)
+static void checkl_or_fail(struct heaplab_pool *pool)
 {
-	struct mem_fault f;
+	struct heaplab_fault f;
 	char msg[200];
 
-	if (mem_checkl(pool, &f) == MEM_OK)
+	if (mem_checkl(pool, &f) == HEAPLAB_OK)
 		return;
-	mem_fault_format(pool, &f, msg, sizeof msg);
-	mem_fail(pool, msg);
+	heaplab_fault_format(pool, &f, msg, sizeof msg);
+	heaplab_fail(pool, msg);
 }
 
 // check_or_fail runs it after an operation, if the pool is checking.
-static void check_or_fail(struct mem_pool *pool)
+static void check_or_fail(struct heaplab_pool *pool)
 {
-	if (MEM_DEBUG && pool->checking)
+	if (HEAPLAB_DEBUG && pool->checking)
 		checkl_or_fail(pool);
 }
 
-// mem_check_or_fail runs the full check under the lock, whatever the
-// switches say, and stops in mem_fail on a failure.
-void mem_check_or_fail(struct mem_pool *pool)
+// heaplab_check_or_fail runs the full check under the lock, whatever the
+// switches say, and stops in heaplab_fail on a failure.
+void heaplab_check_or_fail(struct heaplab_pool *pool)
 {
 	pool->ops->lock(pool);
 	checkl_or_fail(pool);
 	pool->ops->unlock(pool);
 }
 
-// mem_alloc is mem_allocl under the pool's lock, checked.
-void *mem_alloc(struct mem_pool *pool, uintptr_t n)
+// heaplab_alloc is mem_allocl under the pool's lock, checked.
+void *heaplab_alloc(struct heaplab_pool *pool, uintptr_t n)
 {
 	void *v;
 
@@ -198,9 +198,9 @@ void *mem_alloc(struct mem_pool *pool, uintptr_t n)
 	return v;
 }
 
-// mem_free is the checking free: mem_freel under the lock; it answers the
+// heaplab_free is the checking free: mem_freel under the lock; it answers the
 // error instead of stopping, for tests and the replay tool.
-int mem_free(struct mem_pool *pool, void *p, uintptr_t n)
+int heaplab_free(struct heaplab_pool *pool, void *p, uintptr_t n)
 {
 	int err;
 
@@ -211,9 +211,9 @@ int mem_free(struct mem_pool *pool, void *p, uintptr_t n)
 	return err;
 }
 
-// mem_fail stops the machine with msg. Every failed check and every
-// refused sys_free ends here: `break mem_fail` in gdb catches them all.
-void mem_fail(struct mem_pool *pool, const char *msg)
+// heaplab_fail stops the machine with msg. Every failed check and every
+// refused sys_free ends here: `break heaplab_fail` in gdb catches them all.
+void heaplab_fail(struct heaplab_pool *pool, const char *msg)
 {
 	pool->ops->panic(msg);
 }

@@ -4,15 +4,15 @@
 
 #include <stdio.h>
 
-// The system pool; the platform sets it up with mem_init. gdb's heap
+// The system pool; the platform sets it up with heaplab_init. gdb's heap
 // commands look for it by this name.
-struct mem_pool mempool;
+struct heaplab_pool mempool;
 
 // sys_alloc answers n zeroed bytes (rounded to the granule) or NULL, and
 // adds n to *stat when it succeeds.
 void *sys_alloc(uintptr_t n, uint64_t *stat)
 {
-	void *p = mem_alloc(&mempool, n);
+	void *p = heaplab_alloc(&mempool, n);
 
 	if (p != NULL && stat != NULL)
 		mempool.ops->stat_add(stat, (int64_t)n);
@@ -29,11 +29,11 @@ void sys_free(void *p, uintptr_t n, uint64_t *stat)
 
 	if (p == NULL)
 		return;
-	err = mem_free(&mempool, p, n);
-	if (err != MEM_OK) {
+	err = heaplab_free(&mempool, p, n);
+	if (err != HEAPLAB_OK) {
 		snprintf(msg, sizeof msg, "sys_free(%p, 0x%lx): %s", p, (unsigned long)n,
-			 mem_strerror(err));
-		mem_fail(&mempool, msg);
+			 heaplab_strerror(err));
+		heaplab_fail(&mempool, msg);
 	}
 	if (stat != NULL)
 		mempool.ops->stat_add(stat, -(int64_t)n);
@@ -43,5 +43,5 @@ void sys_free(void *p, uintptr_t n, uint64_t *stat)
 // Plan 9 there is no reserving without committing).
 void *sys_reserve(uintptr_t n)
 {
-	return mem_alloc(&mempool, n);
+	return heaplab_alloc(&mempool, n);
 }

@@ -28,7 +28,7 @@ bench-deps:
 $(BENCH_DIR)/bench-heaplab-%: $(BENCH_DRIVER) bench/alloc-heaplab.c $(HOST_SRCS) $(BENCH_HDRS) \
 			      | bench-deps
 	@mkdir -p $(@D)
-	$(HOST_CC) $(BENCH_CFLAGS) -DMEM_DEBUG=0 -DBENCH_INDEX=$(if $(filter index,$*),1,0) \
+	$(HOST_CC) $(BENCH_CFLAGS) -DHEAPLAB_DEBUG=0 -DBENCH_INDEX=$(if $(filter index,$*),1,0) \
 		-o $@ $(BENCH_DRIVER) bench/alloc-heaplab.c $(HOST_SRCS)
 
 $(BENCH_DIR)/bench-glibc: $(BENCH_DRIVER) bench/alloc-libc.c bench/foot-glibc.c $(BENCH_HDRS) \
@@ -54,7 +54,7 @@ $(BENCH_DIR)/nano/nano-mallocr.o: $(BENCH_DIR)/nano/nano-mallocr.c bench/nano-sh
 
 $(BENCH_DIR)/bench-nano: $(BENCH_DRIVER) bench/alloc-nano.c $(BENCH_DIR)/nano/nano-mallocr.o \
 			 $(HOST_SRCS) $(BENCH_HDRS)
-	$(HOST_CC) $(BENCH_CFLAGS) -DMEM_DEBUG=0 -o $@ $(BENCH_DRIVER) bench/alloc-nano.c \
+	$(HOST_CC) $(BENCH_CFLAGS) -DHEAPLAB_DEBUG=0 -o $@ $(BENCH_DRIVER) bench/alloc-nano.c \
 		$(BENCH_DIR)/nano/nano-mallocr.o $(HOST_SRCS)
 
 $(BENCH_DIR)/gen: bench/gen.c

@@ -15,7 +15,7 @@ record = @echo '$(1)' | cmp -s - $@ || echo '$(1)' > $@
 MEM_INDEX   ?= $(if $(filter-out mem/free.c mem/alloc.c,$(MEM_FREE) $(MEM_ALLOC)),0,1)
 HOST_CC     ?= cc
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fno-omit-frame-pointer \
-	       -DMEM_DEBUG=$(MEM_DEBUG) -DMEM_INDEX=$(MEM_INDEX)
+	       -DHEAPLAB_DEBUG=$(MEM_DEBUG) -DHEAPLAB_INDEX=$(MEM_INDEX)
 HOST_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
 MEM_SRCS    := mem/mem.c $(MEM_ALLOC) $(MEM_FREE) mem/index.c $(MEM_FIT) mem/avl.c mem/check.c mem/brk.c mem/sys.c
 REPLAY_SRCS := replay/replay.c # the trace engine, over the allocator

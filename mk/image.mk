@@ -57,7 +57,7 @@ PLATFORM_SRCS := $(sort $(wildcard platform/$(PLATFORM)/*.c))
 IMAGE_SRCS  := $(KERNEL_SRCS) $(MEM_SRCS) $(REPLAY_SRCS) $(ARCH_SRCS) $(PLATFORM_SRCS)
 IMAGE_OBJS  := $(patsubst %,$(IMG_OBJ)/%.o,$(basename $(IMAGE_SRCS)))
 IMAGE_CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
-		-Wall -Wextra -Werror -g -O2 -fno-omit-frame-pointer -DMEM_DEBUG=$(MEM_DEBUG) -DMEM_INDEX=$(MEM_INDEX) \
+		-Wall -Wextra -Werror -g -O2 -fno-omit-frame-pointer -DHEAPLAB_DEBUG=$(MEM_DEBUG) -DHEAPLAB_INDEX=$(MEM_INDEX) \
 		-DNOLOCK=$(NOLOCK) $(NEWLIB_CPPFLAGS) -Ikernel -Imem -Iarch -Iplatform \
 		-Iplatform/$(PLATFORM) $(ARCH_CFLAGS)
 IMAGE_LDFLAGS := $(ARCH_LDFLAGS) -nostdlib -static -T linker/$(ARCH).ld \

@@ -52,11 +52,11 @@ LAB_KIND   := $(LAB_B)/lab-kind
 LAB_STAMP  := $(LAB_B)/lab-file
 LAB_UNIT   := $(wildcard tests/host/test_mem.c)
 LAB_BINS   := $(addprefix $(LAB_B)/,$(filter-out $(if $(LAB_UNIT),,test_mem),$(LAB_PROGS_$(LAB))))
-# lab/labrt.c wraps mem_alloc and mem_free: a looping operation stops its
+# lab/labrt.c wraps heaplab_alloc and heaplab_free: a looping operation stops its
 # program within a second, saying so; and no leak reports at exit.
-LAB_CFLAGS := $(filter-out -DMEM_INDEX=%,$(HOST_CFLAGS)) -DMEM_INDEX=$(LAB_IDX_$(LAB))
+LAB_CFLAGS := $(filter-out -DHEAPLAB_INDEX=%,$(HOST_CFLAGS)) -DHEAPLAB_INDEX=$(LAB_IDX_$(LAB))
 LAB_CC     := $(HOST_CC) $(LAB_CFLAGS) -DLAB_OP=$(LAB_OP_$(LAB)) $(HOST_SAN) -Imem
-LAB_LINK   := -Wl,--wrap=mem_alloc,--wrap=mem_free,--wrap=mem_index_fit
+LAB_LINK   := -Wl,--wrap=heaplab_alloc,--wrap=heaplab_free,--wrap=mem_index_fit
 # Each source is compiled once into $(LAB_B)/obj, and every program links
 # the objects it needs: the student's file is $(LAB_B)/obj/lab-file.o.
 LAB_OBJ    := $(LAB_B)/obj

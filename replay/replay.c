@@ -222,7 +222,7 @@ static void emit(struct replay *r, const char *line)
 static void do_alloc(struct replay *r, struct replay_slot *sl, const struct line *l, char *buf,
 		     size_t blen)
 {
-	void *p = l->big[0] ? NULL : mem_alloc(r->pool, (uintptr_t)l->num[0]);
+	void *p = l->big[0] ? NULL : heaplab_alloc(r->pool, (uintptr_t)l->num[0]);
 
 	sl->id = l->arg[0].s;
 	sl->idlen = l->arg[0].n;
@@ -242,11 +242,11 @@ static void do_alloc(struct replay *r, struct replay_slot *sl, const struct line
 // replay's heap, so that every platform answers the same.
 static void do_sbrk(struct replay *r, const struct line *l, char *buf, size_t blen)
 {
-	uintptr_t at = MEM_BRK_FAIL;
+	uintptr_t at = HEAPLAB_BRK_FAIL;
 
 	if (!l->big[0])
 		at = r->sbrk((uintptr_t)l->num[0], 1, r->base, r->pool->end);
-	if (at == MEM_BRK_FAIL)
+	if (at == HEAPLAB_BRK_FAIL)
 		snprintf(buf, blen, "sbrk nil 0x%llx\n", (unsigned long long)l->num[0]);
 	else
 		snprintf(buf, blen, "sbrk 0x%lx 0x%llx\n", (unsigned long)(at - r->base),
@@ -271,7 +271,7 @@ static int run_one(struct replay *r, const struct line *l, char *buf, size_t ble
 			return -1;
 		}
 		do_alloc(r, sl, l, buf, blen);
-		return MEM_OK;
+		return HEAPLAB_OK;
 	case OP_FREE:
 		sl = slot(r, l->arg[0]);
 		if (sl->id == NULL) {
@@ -281,24 +281,24 @@ static int run_one(struct replay *r, const struct line *l, char *buf, size_t ble
 		if (!sl->live) { // the allocator cannot tell: the pages may be another id's now
 			snprintf(buf, blen, "free %.*s: double free (the id was freed already)",
 				 (int)sl->idlen, sl->id);
-			return MEM_EDOUBLE;
+			return HEAPLAB_EDOUBLE;
 		}
-		err = mem_free(r->pool, (void *)sl->addr, sl->size);
-		if (err == MEM_OK)
+		err = heaplab_free(r->pool, (void *)sl->addr, sl->size);
+		if (err == HEAPLAB_OK)
 			sl->live = 0;
 		else
 			snprintf(buf, blen, "free %.*s: %s", (int)sl->idlen, sl->id,
-				 mem_strerror(err));
+				 heaplab_strerror(err));
 		return err;
 	case OP_FREEAT:
 		a = r->base + (uintptr_t)l->num[0];
 		if (l->big[0] || l->big[1] || a < r->base)
-			err = MEM_ERANGE;
+			err = HEAPLAB_ERANGE;
 		else
-			err = mem_free(r->pool, (void *)a, (uintptr_t)l->num[1]);
-		if (err != MEM_OK)
+			err = heaplab_free(r->pool, (void *)a, (uintptr_t)l->num[1]);
+		if (err != HEAPLAB_OK)
 			snprintf(buf, blen, "freeat %.*s %.*s: %s", (int)l->arg[0].n, l->arg[0].s,
-				 (int)l->arg[1].n, l->arg[1].s, mem_strerror(err));
+				 (int)l->arg[1].n, l->arg[1].s, heaplab_strerror(err));
 		return err;
 	case OP_SBRK:
 		if (r->sbrk == NULL) {
@@ -307,25 +307,25 @@ static int run_one(struct replay *r, const struct line *l, char *buf, size_t ble
 			return -1;
 		}
 		do_sbrk(r, l, buf, blen);
-		return MEM_OK;
+		return HEAPLAB_OK;
 	default:
-		return MEM_OK;
+		return HEAPLAB_OK;
 	}
 }
 
 // check runs the full check; on failure it prints why and stops in
-// mem_fail (the host tool exits with REPLAY_CHECK there).
+// heaplab_fail (the host tool exits with REPLAY_CHECK there).
 static int check(struct replay *r, unsigned long lineno)
 {
-	struct mem_fault f;
+	struct heaplab_fault f;
 	char msg[200], buf[sizeof msg + 64];
 
-	if (mem_check(r->pool, &f) == MEM_OK)
+	if (heaplab_check(r->pool, &f) == HEAPLAB_OK)
 		return 0;
-	mem_fault_format(r->pool, &f, msg, sizeof msg);
+	heaplab_fault_format(r->pool, &f, msg, sizeof msg);
 	snprintf(buf, sizeof buf, "error line %lu: check: %s\n", lineno, msg);
 	emit(r, buf);
-	mem_fail(r->pool, msg); // like every failed check: break mem_fail in gdb
+	heaplab_fail(r->pool, msg); // like every failed check: break heaplab_fail in gdb
 	return 1;
 }
 
@@ -333,7 +333,7 @@ static int check(struct replay *r, unsigned long lineno)
 // the end of its last region (another client's sbrk may lie above it).
 static void finish(struct replay *r)
 {
-	struct mem_hdr *b;
+	struct heaplab_hdr *b;
 	char buf[80];
 
 	r->pool->ops->lock(r->pool);
@@ -349,7 +349,7 @@ static void finish(struct replay *r)
 }
 
 // offset prints a block's address as an offset from the base, or nil.
-static void offset(struct replay *r, const struct mem_hdr *b, char *buf, size_t len)
+static void offset(struct replay *r, const struct heaplab_hdr *b, char *buf, size_t len)
 {
 	if (b == NULL)
 		snprintf(buf, len, "nil");
@@ -358,17 +358,17 @@ static void offset(struct replay *r, const struct mem_hdr *b, char *buf, size_t 
 }
 
 // node_offset prints the block of tree node n as an offset, or nil.
-static void node_offset(struct replay *r, const struct avl_node *n, char *buf, size_t len)
+static void node_offset(struct replay *r, const struct heaplab_avl_node *n, char *buf, size_t len)
 {
-	// avl is a mem_node's first member
-	offset(r, n ? mem_index_block((const struct mem_node *)n) : NULL, buf, len);
+	// avl is a heaplab_node's first member
+	offset(r, n ? mem_index_block((const struct heaplab_node *)n) : NULL, buf, len);
 }
 
 // step_regions prints the pool's regions, when another client of the
 // break has taken bytes below its top: its heap is not all of [base, top).
 static void step_regions(struct replay *r)
 {
-	const struct mem_region *g;
+	const struct heaplab_region *g;
 	char buf[80];
 
 	snprintf(buf, sizeof buf, "regions %d\n", r->pool->nregion);
@@ -383,7 +383,7 @@ static void step_regions(struct replay *r)
 // step_tree prints the placement index after the free list, in order.
 static void step_tree(struct replay *r)
 {
-	const struct avl_node *n;
+	const struct heaplab_avl_node *n;
 	unsigned long k = 0;
 	char buf[160], at[24], l[24], rt[24];
 
@@ -397,14 +397,14 @@ static void step_tree(struct replay *r)
 		node_offset(r, n->left, l, sizeof l);
 		node_offset(r, n->right, rt, sizeof rt);
 		snprintf(buf, sizeof buf, "  %s left %s right %s max 0x%lx height %ld\n", at, l, rt,
-			 (unsigned long)((const struct mem_node *)n)->max, (long)n->height);
+			 (unsigned long)((const struct heaplab_node *)n)->max, (long)n->height);
 		emit(r, buf);
 	}
 }
 
 void replay_step(struct replay *r, unsigned long lineno)
 {
-	struct mem_hdr *b;
+	struct heaplab_hdr *b;
 	unsigned long n = 0;
 	char buf[120], at[24], next[24];
 
@@ -470,9 +470,9 @@ int replay_run(struct replay *r, const char *text, size_t len)
 		if (parse(s, le, &l) != NULL || l.op == OP_NONE)
 			continue;
 		err = run_one(r, &l, buf, sizeof buf);
-		if (err == MEM_OK && buf[0] != '\0') {
+		if (err == HEAPLAB_OK && buf[0] != '\0') {
 			emit(r, buf);
-		} else if (err != MEM_OK) {
+		} else if (err != HEAPLAB_OK) {
 			snprintf(out, sizeof out, "error line %lu: %s\n", lineno, buf);
 			emit(r, out);
 			status = REPLAY_REJECTED;

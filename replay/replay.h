@@ -38,7 +38,7 @@ struct replay_slot {
 };
 
 struct replay {
-	struct mem_pool *pool;
+	struct heaplab_pool *pool;
 	uintptr_t base;		   // offsets are printed from here
 	int check_each;		   // run the full check after every operation
 	int steps;		   // print a step record after every operation (replay_step)
@@ -47,7 +47,7 @@ struct replay {
 	size_t nslots;
 	void (*write)(void *arg, const char *s, size_t n); // output, one line per call
 	void *arg;
-	// The owner of the break the pool shares (mem_ops.sbrk's kind: the
+	// The owner of the break the pool shares (heaplab_ops.sbrk's kind: the
 	// image's kbrk_sbrk, the host's host_sbrk), for `sbrk` lines: another
 	// client of the break. NULL: such lines are refused.
 	uintptr_t (*sbrk)(uintptr_t n, uintptr_t align, uintptr_t lo, uintptr_t hi);

@@ -19,7 +19,7 @@ when all are used only the last may grow, else sbrk answers nil). The
 other client takes its bytes at the break as they are, unaligned. free
 refuses a range outside [0, bloc), and one not inside one region."""
 
-NREGION = 16  # mem/mem.h's MEM_NREGION
+NREGION = 16  # mem/mem.h's HEAPLAB_NREGION
 E_RANGE = "range outside the heap"
 E_NOTOWN = "range not obtained by this pool"
 

@@ -24,7 +24,7 @@ CORRUPT_TRACE = "bigsmall-105"  # leaves 10 free blocks: room to corrupt
 
 def NODE(b):
     """gdb's expression for the placement-index node of free block b."""
-    return f"((struct mem_node *)({b} + 1))"
+    return f"((struct heaplab_node *)({b} + 1))"
 
 
 # Each corruption: the lvalues to set (saved first, restored after) and the
@@ -42,7 +42,7 @@ CORRUPTIONS = [
      "free list not in ascending order", "b"),
     ("size", [("$b->size", "$b->size + 1")],
      "free block size not a nonzero multiple of the granule", "b"),
-    ("align", [("$a->next", "(struct mem_hdr *)((char *)$b + 2 * sizeof(struct mem_hdr))")],
+    ("align", [("$a->next", "(struct heaplab_hdr *)((char *)$b + 2 * sizeof(struct heaplab_hdr))")],
      "free block not aligned to the granule", None),
     ("bounds", [("$b->size", "(char *)mempool.bloc - (char *)$b + mempool.granule")],
      "free block outside [start, break)", "b"),
@@ -57,7 +57,7 @@ CORRUPTIONS = [
     ("tparent", [(f"{NODE('$a')}->avl.parent", "0")], "index link broken", None),
     ("theight", [(f"{NODE('$b')}->avl.height", f"{NODE('$b')}->avl.height + 1")],
      "index height wrong or unbalanced", None),
-    ("tchild", [(f"{NODE('$c')}->avl.left", "(struct avl_node *)1")], "index link broken", None),
+    ("tchild", [(f"{NODE('$c')}->avl.left", "(struct heaplab_avl_node *)1")], "index link broken", None),
 ]
 
 
@@ -223,7 +223,7 @@ def test_host_pool_argument(replay):
     _, _, (ptr, num, missing) = host_session(
         replay, "example-2", ["heap check &mempool", "heap check 1", "heap list nosuch"])
     assert "heap check: ok (2 blocks" in ptr, ptr
-    assert "not a struct mem_pool" in num, num
+    assert "not a struct heaplab_pool" in num, num
     assert "cannot evaluate 'nosuch'" in missing, missing
 
 

@@ -124,7 +124,7 @@ def test_a_looping_free_fails_fast_saying_so(tmp):
     for part in (ORDER, COALESCE, TRACES, RANDOM):
         assert not g.full(part), g.text
     assert g.zero(TRACES), g.text
-    assert "looped: mem_free did not return after 1 s of CPU time" in g.text, g.text
+    assert "looped: heaplab_free did not return after 1 s of CPU time" in g.text, g.text
     assert "traces (replay --check) == FAIL (0/15)" in g.text, g.text
     assert "timed out" not in g.text, g.text
     assert took < 240, f"took {took:.0f} s:\n{g.text}"
@@ -208,9 +208,9 @@ LAB_MUTANTS = {
     # of the block moves up and takes its place in the list
     "alloc-bottom": (ALLOC_OURS, [("""	} else {
 		p->size -= n;
-		p = (struct mem_hdr *)((uintptr_t)p + p->size);
+		p = (struct heaplab_hdr *)((uintptr_t)p + p->size);
 	}""", """	} else {
-		struct mem_hdr *rest = (struct mem_hdr *)((uintptr_t)p + n);
+		struct heaplab_hdr *rest = (struct heaplab_hdr *)((uintptr_t)p + n);
 
 		rest->size = p->size - n;
 		rest->next = p->next;
@@ -244,14 +244,14 @@ LAB_MUTANTS = {
 # walk of the list (pred: the node of the block before).
 LINEAR_FIT = """#include "mem.h"
 
-struct mem_hdr *mem_index_fit(const struct mem_pool *pool, uintptr_t n,
-			      const struct avl_node **pred)
+struct heaplab_hdr *mem_index_fit(const struct heaplab_pool *pool, uintptr_t n,
+			      const struct heaplab_avl_node **pred)
 {
-	struct mem_hdr *b, *prev = NULL;
+	struct heaplab_hdr *b, *prev = NULL;
 
 	for (b = pool->freelist; b != NULL && b->size < n; b = b->next)
 		prev = b;
-	*pred = prev != NULL ? (const struct avl_node *)((uintptr_t)prev + sizeof *prev) : NULL;
+	*pred = prev != NULL ? (const struct heaplab_avl_node *)((uintptr_t)prev + sizeof *prev) : NULL;
 	return b;
 }
 """
@@ -305,7 +305,7 @@ def test_carving_from_the_bottom_loses_the_carving_points(tmp):
         assert g.full(part), g.text
     for part in (TRACES, RANDOM):
         assert not g.full(part), g.text
-    assert "carve/one-page-of-two: mem_alloc answered 0x1000, want 0x2000" in g.text
+    assert "carve/one-page-of-two: heaplab_alloc answered 0x1000, want 0x2000" in g.text
     matches_docs(g, "grade-alloc-bottom")
 
 
@@ -414,7 +414,7 @@ def test_exiting_inside_the_free_passes_nothing(tmp):
     a pass (60/100); the judge sees no record of the free returning."""
     g = grade(HOSTILE / "exit-zero.c", tmp / "free")
     assert g.status == 1 and (g.score, g.most) == (0, 100), g.text
-    assert "order/new-head: the run ended before mem_free returned (exit status 0)" in g.text
+    assert "order/new-head: the run ended before heaplab_free returned (exit status 0)" in g.text
 
 
 def test_printed_passes_count_for_nothing(tmp):

@@ -504,6 +504,6 @@ def test_heap_dump_of_each_image(browser, image, tmp_path):
     assert int(snap["break"], 16) - int(snap["start"], 16) >= brk  # the platform's, page-rounded
     assert int(snap["bloc"], 16) - int(snap["start"], 16) == brk
     lock = snap["lock"]
-    assert lock["locked"] and lock["cpu"] == 0 and "mem_free" in lock["where"], lock
+    assert lock["locked"] and lock["cpu"] == 0 and "heaplab_free" in lock["where"], lock
     assert_drawn_as_dumped(show_snapshot(browser, snap_path, tmp_path), snap)
     assert "held by cpu 0" in browser.find_element(By.ID, "effect").text

@@ -360,7 +360,7 @@ def test_irq_unsafe_without_a_deadlock_fails():
 
 def caught_the_race(p):
     """A NOLOCK run that went wrong, as lab 5 says it may: a failed case
-    (status 1), a panic in mem_fail or a fault (120), a hang (124), or a
+    (status 1), a panic in heaplab_fail or a fault (120), a hang (124), or a
     panic on one CPU while another never reached the exit line (125)."""
     return p.returncode in (1, 120, 124, 125) and "0 failed" not in p.stdout
 

@@ -54,7 +54,7 @@ they check themselves inside the student's program, so they score
 nothing here.
 
 Each case and replay has a time limit, and each lab program stops itself
-when one mem_alloc, mem_free or mem_index_fit takes more than a second of
+when one heaplab_alloc, heaplab_free or mem_index_fit takes more than a second of
 CPU time (lab/labrt.c), so a loop fails its case in seconds, with a
 `looped:` line.
 Exit status: 0 for full marks, 1 otherwise, 2 for bad arguments (an
@@ -464,14 +464,14 @@ class Lab:
 
 TOTAL = 100
 LABS = {
-    "free": Lab("free", "mem_freel (lab 3)", "mem/free.c", "lab/free.c", "LAB_FREE", "mem_free", [
+    "free": Lab("free", "mem_freel (lab 3)", "mem/free.c", "lab/free.c", "LAB_FREE", "heaplab_free", [
         checks("free: address order", 15, "grade_free", "order"),
         checks("free: coalescing", 20, "grade_free", "coalesce"),
         checks("free: zeroing", 15, "grade_free", "zero"),
         checks("free: refusals and accounting", 10, "grade_free", "refuse"),
         part(TRACES, 15), part(RANDOMS, 25)]),
     "alloc": Lab("alloc", "mem_allocl (lab 6)", "mem/alloc.c", "lab/alloc.c", "LAB_ALLOC",
-                 "mem_alloc", [
+                 "heaplab_alloc", [
         checks("alloc: first fit from the lowest address", 15, "grade_alloc", "fit"),
         checks("alloc: exact fit unlinked", 10, "grade_alloc", "exact"),
         checks("alloc: carved from the top", 10, "grade_alloc", "carve"),

@@ -550,7 +550,7 @@ def base_note(h):
 
 
 # The words before a number that is an address in a failed check's message
-# (mem/check.c's mem_fault_format): the rest are sizes, offsets and counts.
+# (mem/check.c's heaplab_fault_format): the rest are sizes, offsets and counts.
 ADDRESS = re.compile(r"\b(block|next|back to|break|child|parent is|list has) (0x[0-9a-f]+)")
 
 

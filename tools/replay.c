@@ -184,7 +184,7 @@ static int finish_output(int status)
 
 int main(int argc, char **argv)
 {
-	struct opts o = {64u << 20, MEM_PAGE, 0, 0, 0, 0, NULL};
+	struct opts o = {64u << 20, HEAPLAB_PAGE, 0, 0, 0, 0, NULL};
 	struct replay r = {0};
 	char *text = NULL;
 	size_t len;
@@ -205,7 +205,7 @@ int main(int argc, char **argv)
 		free(r.slots);
 		return REPLAY_USAGE;
 	}
-	mem_set_index(&mempool, !o.list);
+	heaplab_set_index(&mempool, !o.list);
 	r.pool = &mempool;
 	r.base = mempool.start;
 	r.check_each = o.check;

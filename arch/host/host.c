@@ -19,13 +19,13 @@ void (*host_panic_hook)(const char *msg);
 
 // host_brk is the simulated brk system call: brk(0) answers the break,
 // anything else moves it inside the arena (zeroing what it grows by, as a
-// kernel hands out zero-filled pages) or answers MEM_BRK_FAIL.
+// kernel hands out zero-filled pages) or answers HEAPLAB_BRK_FAIL.
 uintptr_t host_brk(uintptr_t addr)
 {
 	if (addr == 0)
 		return heap_break;
 	if (addr < heap_lo || addr > heap_hi)
-		return MEM_BRK_FAIL;
+		return HEAPLAB_BRK_FAIL;
 	if (addr > heap_break)
 		memset((void *)heap_break, 0, addr - heap_break);
 	heap_break = addr;
@@ -39,7 +39,7 @@ uintptr_t (*host_brk_hook)(uintptr_t addr) = host_brk;
 // host_brk_hook (tests put a faulty brk there). One thread: no lock.
 uintptr_t host_sbrk(uintptr_t n, uintptr_t align, uintptr_t lo, uintptr_t hi)
 {
-	return mem_brk_sbrk(host_brk_hook, n, align, lo, hi);
+	return heaplab_brk_sbrk(host_brk_hook, n, align, lo, hi);
 }
 
 static __attribute__((noreturn)) void host_panic(const char *msg)
@@ -51,7 +51,7 @@ static __attribute__((noreturn)) void host_panic(const char *msg)
 	exit(HOST_PANIC_STATUS);
 }
 
-static void host_lock(struct mem_pool *pool)
+static void host_lock(struct heaplab_pool *pool)
 {
 	if (held)
 		host_panic("host lock: recursive acquire");
@@ -59,7 +59,7 @@ static void host_lock(struct mem_pool *pool)
 	held = 1;
 }
 
-static void host_unlock(struct mem_pool *pool)
+static void host_unlock(struct heaplab_pool *pool)
 {
 	if (!held)
 		host_panic("host lock: release of a lock not held");
@@ -67,7 +67,7 @@ static void host_unlock(struct mem_pool *pool)
 	held = 0;
 }
 
-static int host_holding(struct mem_pool *pool)
+static int host_holding(struct heaplab_pool *pool)
 {
 	(void)pool;
 	return held;
@@ -78,7 +78,7 @@ static void host_stat_add(uint64_t *stat, int64_t delta)
 	__atomic_fetch_add(stat, (uint64_t)delta, __ATOMIC_SEQ_CST);
 }
 
-const struct mem_ops host_ops = {
+const struct heaplab_ops host_ops = {
 	.sbrk = host_sbrk,
 	.lock = host_lock,
 	.unlock = host_unlock,
@@ -87,11 +87,11 @@ const struct mem_ops host_ops = {
 	.panic = host_panic,
 };
 
-int host_heap_init(struct mem_pool *pool, uintptr_t heap, uintptr_t granule)
+int host_heap_init(struct heaplab_pool *pool, uintptr_t heap, uintptr_t granule)
 {
 	uintptr_t a;
 
-	if (granule < sizeof(struct mem_hdr) || (granule & (granule - 1)) != 0)
+	if (granule < sizeof(struct heaplab_hdr) || (granule & (granule - 1)) != 0)
 		return -1;
 	if (heap > SIZE_MAX - granule)
 		return -1;
@@ -110,11 +110,11 @@ int host_heap_init(struct mem_pool *pool, uintptr_t heap, uintptr_t granule)
 	heap_lo = heap_break = a;
 	heap_hi = a + heap;
 	held = 0;
-	mem_init(pool, &host_ops, NULL, heap_lo, heap_hi, granule);
+	heaplab_init(pool, &host_ops, NULL, heap_lo, heap_hi, granule);
 	return 0;
 }
 
-void host_heap_fini(struct mem_pool *pool)
+void host_heap_fini(struct heaplab_pool *pool)
 {
 	if (map_base != NULL)
 		munmap(map_base, map_len);

@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uintptr_t granules[] = {16, 64, 512, 4096};
 	static const uintptr_t npages[] = {4, 16, 48};
-	static struct mem_pool pool;
+	static struct heaplab_pool pool;
 	struct lockstep ls;
 	uintptr_t g, heap;
 	size_t i;
@@ -74,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	heap = npages[(data[0] >> 2) % 3] * g + (data[0] & 0x80 ? g / 2 : 0);
 	if (lockstep_init(&ls, &pool, heap, g, 32) < 0)
 		abort();
-	mem_set_index(&pool, !(data[0] & 0x40)); // the index where it fits, or the list walk
+	heaplab_set_index(&pool, !(data[0] & 0x40)); // the index where it fits, or the list walk
 	for (i = 1; i + 3 <= size; i += 3) {
 		if (fuzz_op(&ls, data[i], data[i + 1], data[i + 2]) < 0) {
 			fprintf(stderr, "fuzz_mem: granule %lu heap %lu %s: %s\n", (unsigned long)g,

@@ -120,7 +120,7 @@ struct fuzz_read {
 	unsigned long lines;	    // lines in the trace
 	unsigned long nsbrk, sbrks; // sbrk lines in the trace, sbrk answers read
 	int nerrors;
-	const struct mem_hdr *blk; // the pool's next free block, for the free lines
+	const struct heaplab_hdr *blk; // the pool's next free block, for the free lines
 	int at_end;		   // the free list lines have started
 	struct replay *r;
 };
@@ -277,7 +277,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char built[1 << 16];
 	struct replay r = {0};
 	struct fuzz_read rd = {0};
-	struct mem_fault f;
+	struct heaplab_fault f;
 	const char *text = (const char *)data + 1;
 	size_t len = size - 1, i;
 	char err[200];
@@ -319,7 +319,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rd.r = &r;
 	nerr = fuzz_read_back(&rd);
 	if ((size_t)nalloc != rd.nallocs || status != (nerr ? REPLAY_REJECTED : REPLAY_OK) ||
-	    mem_check(&mempool, &f) != MEM_OK)
+	    heaplab_check(&mempool, &f) != HEAPLAB_OK)
 		fuzz_fail("alloc count, status or the final check disagree", fuzz_out, fuzz_outlen);
 	host_heap_fini(&mempool);
 	return 0;

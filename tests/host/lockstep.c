@@ -22,7 +22,7 @@ lockstep_fail(struct lockstep *ls, const char *fmt, ...)
 	return -1;
 }
 
-int lockstep_init(struct lockstep *ls, struct mem_pool *pool, uintptr_t heap, uintptr_t granule,
+int lockstep_init(struct lockstep *ls, struct heaplab_pool *pool, uintptr_t heap, uintptr_t granule,
 		  size_t maxlive)
 {
 	memset(ls, 0, sizeof *ls);
@@ -68,7 +68,7 @@ int lockstep_alloc(struct lockstep *ls, uintptr_t n)
 	if (ls->nlive == ls->maxlive)
 		return 0;
 	ls->ops++;
-	p = mem_alloc(ls->pool, n);
+	p = heaplab_alloc(ls->pool, n);
 	want = model_alloc(&ls->model, n);
 	got = p == NULL ? MODEL_NIL : (uintptr_t)p - ls->pool->start;
 	ls->last = got;
@@ -79,7 +79,7 @@ int lockstep_alloc(struct lockstep *ls, uintptr_t n)
 		ls->nnil++;
 		return lockstep_verify(ls);
 	}
-	n = mem_round(ls->pool, n);
+	n = heaplab_round(ls->pool, n);
 	bad = first_other(p, n, 0);
 	if (bad != n)
 		return lockstep_fail(ls, "alloc 0x%lx at 0x%lx: byte 0x%lx is 0x%x, not zero",
@@ -104,12 +104,12 @@ int lockstep_free(struct lockstep *ls, size_t i)
 				     (unsigned long)b.off, (unsigned long)bad, p[bad], b.tag);
 	ls->live[i] = ls->live[--ls->nlive];
 	ls->freed = b;
-	err = mem_free(ls->pool, p, b.size);
+	err = heaplab_free(ls->pool, p, b.size);
 	want = model_free(&ls->model, b.off, b.size);
 	if (err != want)
 		return lockstep_fail(ls, "free 0x%lx 0x%lx: mem/ answered %d (%s), the model %d",
 				     (unsigned long)b.off, (unsigned long)b.size, err,
-				     mem_strerror(err), want);
+				     heaplab_strerror(err), want);
 	return lockstep_verify(ls);
 }
 
@@ -117,15 +117,15 @@ int lockstep_badfree(struct lockstep *ls, uintptr_t off, uintptr_t n)
 {
 	int want = model_free_error(&ls->model, off, n), err;
 
-	if (want == MEM_OK)
+	if (want == HEAPLAB_OK)
 		return 0;
 	ls->ops++;
 	ls->nbad++;
-	err = mem_free(ls->pool, (void *)(ls->pool->start + off), n);
+	err = heaplab_free(ls->pool, (void *)(ls->pool->start + off), n);
 	if (err != want)
 		return lockstep_fail(ls, "bad free 0x%lx 0x%lx: mem/ answered %d (%s), not %d (%s)",
-				     (unsigned long)off, (unsigned long)n, err, mem_strerror(err),
-				     want, mem_strerror(want));
+				     (unsigned long)off, (unsigned long)n, err, heaplab_strerror(err),
+				     want, heaplab_strerror(want));
 	return lockstep_verify(ls);
 }
 
@@ -133,7 +133,7 @@ int lockstep_badfree(struct lockstep *ls, uintptr_t off, uintptr_t n)
 // model's free runs.
 static int compare_lists(struct lockstep *ls)
 {
-	const struct mem_hdr *b = ls->pool->freelist;
+	const struct heaplab_hdr *b = ls->pool->freelist;
 	uintptr_t g = ls->model.granule, off;
 	size_t page = 0, len;
 
@@ -181,7 +181,7 @@ static uint64_t fnv(uint64_t h, uintptr_t x)
 // break and the free list (offsets and sizes) to the trail.
 static void record(struct lockstep *ls)
 {
-	const struct mem_hdr *b;
+	const struct heaplab_hdr *b;
 	uint64_t h = 14695981039346656037ull;
 
 	if (ls->trail == NULL || ls->ntrail == ls->maxtrail)
@@ -205,11 +205,11 @@ long lockstep_trail_diff(const struct lockstep *a, const struct lockstep *b)
 
 int lockstep_verify(struct lockstep *ls)
 {
-	struct mem_fault f;
+	struct heaplab_fault f;
 	char msg[200];
 
-	if (mem_check(ls->pool, &f) != MEM_OK) {
-		mem_fault_format(ls->pool, &f, msg, sizeof msg);
+	if (heaplab_check(ls->pool, &f) != HEAPLAB_OK) {
+		heaplab_fault_format(ls->pool, &f, msg, sizeof msg);
 		return lockstep_fail(ls, "check: %s", msg);
 	}
 	if (compare_lists(ls) < 0)

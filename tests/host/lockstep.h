@@ -12,7 +12,7 @@ struct lockstep_block {
 };
 
 struct lockstep {
-	struct mem_pool *pool;
+	struct heaplab_pool *pool;
 	struct model model;
 	struct lockstep_block *live;
 	size_t nlive, maxlive;
@@ -29,11 +29,11 @@ struct lockstep {
 
 // lockstep_init maps a fresh heap of heap bytes with granule for pool and a
 // model beside it; at most maxlive allocations live at once. 0 or -1.
-int lockstep_init(struct lockstep *ls, struct mem_pool *pool, uintptr_t heap, uintptr_t granule,
+int lockstep_init(struct lockstep *ls, struct heaplab_pool *pool, uintptr_t heap, uintptr_t granule,
 		  size_t maxlive);
 void lockstep_fini(struct lockstep *ls);
 
-// Each operation runs on both sides, then checks mem/ (mem_check) and
+// Each operation runs on both sides, then checks mem/ (heaplab_check) and
 // compares it with the model. Each answers 0, or -1 with ls->why set.
 int lockstep_alloc(struct lockstep *ls, uintptr_t n); // no-op when the table is full
 int lockstep_free(struct lockstep *ls, size_t i);     // frees live[i]

@@ -62,24 +62,24 @@ int model_free_error(const struct model *m, uintptr_t off, uintptr_t n)
 	uintptr_t pages, top = m->brk * m->granule, i, nfree = 0;
 
 	if (n == 0)
-		return MEM_EZERO;
+		return HEAPLAB_EZERO;
 	if (off % m->granule != 0)
-		return MEM_EALIGN;
+		return HEAPLAB_EALIGN;
 	pages = model_pages(m, n);
 	if (pages == 0 || off > top || pages * m->granule > top - off)
-		return MEM_ERANGE;
+		return HEAPLAB_ERANGE;
 	for (i = off / m->granule; i < off / m->granule + pages; i++)
 		nfree += !m->used[i];
 	if (nfree == pages)
-		return MEM_EDOUBLE;
-	return nfree != 0 ? MEM_EOVERLAP : MEM_OK;
+		return HEAPLAB_EDOUBLE;
+	return nfree != 0 ? HEAPLAB_EOVERLAP : HEAPLAB_OK;
 }
 
 int model_free(struct model *m, uintptr_t off, uintptr_t n)
 {
 	int err = model_free_error(m, off, n);
 
-	if (err == MEM_OK)
+	if (err == HEAPLAB_OK)
 		model_mark(m, off / m->granule, model_pages(m, n), 0);
 	return err;
 }

@@ -26,7 +26,7 @@ void model_fini(struct model *m);
 uintptr_t model_alloc(struct model *m, uintptr_t n);
 
 // model_free_error: the MEM_* code mem/ must answer for freeing n bytes at
-// byte offset off (off may wrap below the start); MEM_OK if it may.
+// byte offset off (off may wrap below the start); HEAPLAB_OK if it may.
 int model_free_error(const struct model *m, uintptr_t off, uintptr_t n);
 
 // model_free frees what model_free_error allows; answers the same code.

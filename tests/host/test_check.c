@@ -10,26 +10,26 @@
 // pages long, the last one ending just below an allocated page.
 #define CHECK_PIC "x.x..x...x"
 
-static struct mem_hdr *block(uintptr_t page)
+static struct heaplab_hdr *block(uintptr_t page)
 {
 	return at(page * PG);
 }
 
 // Each plant_* corrupts the CHECK_PIC heap one way; it answers the block
 // the check must blame.
-static struct mem_hdr *plant_loop(void)
+static struct heaplab_hdr *plant_loop(void)
 {
 	block(6)->next = block(1);
 	return block(6);
 }
 
-static struct mem_hdr *plant_self_loop(void)
+static struct heaplab_hdr *plant_self_loop(void)
 {
 	block(3)->next = block(3);
 	return block(3);
 }
 
-static struct mem_hdr *plant_unsorted(void)
+static struct heaplab_hdr *plant_unsorted(void)
 {
 	mempool.freelist = block(3);
 	block(3)->next = block(1);
@@ -37,27 +37,27 @@ static struct mem_hdr *plant_unsorted(void)
 	return block(3);
 }
 
-static struct mem_hdr *plant_overlapping(void)
+static struct heaplab_hdr *plant_overlapping(void)
 {
 	block(3)->size = 4 * PG; // runs into the block at page 6
 	return block(3);
 }
 
-static struct mem_hdr *plant_touching(void)
+static struct heaplab_hdr *plant_touching(void)
 {
 	block(3)->size = 3 * PG; // ends where the block at page 6 starts
 	return block(3);
 }
 
-static struct mem_hdr *plant_past_break(void)
+static struct heaplab_hdr *plant_past_break(void)
 {
 	block(6)->size = 8 * PG;
 	return block(6);
 }
 
-static struct mem_hdr *plant_beyond_break(void)
+static struct heaplab_hdr *plant_beyond_break(void)
 {
-	struct mem_hdr *b = block(12);
+	struct heaplab_hdr *b = block(12);
 
 	b->next = NULL;
 	b->size = PG;
@@ -65,37 +65,37 @@ static struct mem_hdr *plant_beyond_break(void)
 	return b;
 }
 
-static struct mem_hdr *plant_wild_next(void)
+static struct heaplab_hdr *plant_wild_next(void)
 {
-	struct mem_hdr *wild = (struct mem_hdr *)(UINTPTR_MAX & ~(uintptr_t)(PG - 1));
+	struct heaplab_hdr *wild = (struct heaplab_hdr *)(UINTPTR_MAX & ~(uintptr_t)(PG - 1));
 
 	block(6)->next = wild; // ascending, but nowhere near the heap
 	return wild;
 }
 
-static struct mem_hdr *plant_region_gap(void)
+static struct heaplab_hdr *plant_region_gap(void)
 {
 	mempool.region[0].end = mempool.start + 4 * PG; // page 4 is not the pool's
-	mempool.region[1] = (struct mem_region){mempool.start + 5 * PG, mempool.bloc};
+	mempool.region[1] = (struct heaplab_region){mempool.start + 5 * PG, mempool.bloc};
 	mempool.nregion = 2;
 	return block(3); // [3, 5) runs across the gap
 }
 
-static struct mem_hdr *plant_size_zero(void)
+static struct heaplab_hdr *plant_size_zero(void)
 {
 	block(1)->size = 0;
 	return block(1);
 }
 
-static struct mem_hdr *plant_size_odd(void)
+static struct heaplab_hdr *plant_size_odd(void)
 {
 	block(3)->size = PG + PG / 2;
 	return block(3);
 }
 
-static struct mem_hdr *plant_misaligned(void)
+static struct heaplab_hdr *plant_misaligned(void)
 {
-	struct mem_hdr *b = (struct mem_hdr *)((uintptr_t)block(3) + 16);
+	struct heaplab_hdr *b = (struct heaplab_hdr *)((uintptr_t)block(3) + 16);
 
 	*b = *block(3);
 	b->size = PG;
@@ -103,31 +103,31 @@ static struct mem_hdr *plant_misaligned(void)
 	return b;
 }
 
-static struct mem_hdr *plant_dirty_first(void)
+static struct heaplab_hdr *plant_dirty_first(void)
 {
-	((unsigned char *)block(1))[mem_meta(&mempool)] = 0x01; // past header and node
+	((unsigned char *)block(1))[heaplab_meta(&mempool)] = 0x01; // past header and node
 	return block(1);
 }
 
-static struct mem_hdr *plant_dirty_middle(void)
+static struct heaplab_hdr *plant_dirty_middle(void)
 {
 	((unsigned char *)block(3))[PG + 123] = 0x80;
 	return block(3);
 }
 
-static struct mem_hdr *plant_dirty_last(void)
+static struct heaplab_hdr *plant_dirty_last(void)
 {
 	((unsigned char *)block(6))[3 * PG - 1] = 0xff; // the seed never looked here
 	return block(6);
 }
 
-static struct mem_hdr *plant_inuse_high(void)
+static struct heaplab_hdr *plant_inuse_high(void)
 {
 	mempool.inuse += PG;
 	return NULL;
 }
 
-static struct mem_hdr *plant_taken_low(void)
+static struct heaplab_hdr *plant_taken_low(void)
 {
 	mempool.taken -= PG;
 	return NULL;
@@ -135,36 +135,36 @@ static struct mem_hdr *plant_taken_low(void)
 
 // The placement index of the CHECK_PIC heap: three nodes, so block 3 is
 // the root with block 1 on its left and block 6 on its right.
-static struct mem_node *node(uintptr_t page)
+static struct heaplab_node *node(uintptr_t page)
 {
-	return (struct mem_node *)((uintptr_t)block(page) + sizeof(struct mem_hdr));
+	return (struct heaplab_node *)((uintptr_t)block(page) + sizeof(struct heaplab_hdr));
 }
 
-static struct mem_hdr *plant_tree_max_low(void)
+static struct heaplab_hdr *plant_tree_max_low(void)
 {
 	node(1)->max = 0; // its block has a page
 	return block(1);
 }
 
-static struct mem_hdr *plant_tree_max_high(void)
+static struct heaplab_hdr *plant_tree_max_high(void)
 {
 	node(3)->max = 4 * PG; // no block below is that large
 	return block(3);
 }
 
-static struct mem_hdr *plant_tree_parent(void)
+static struct heaplab_hdr *plant_tree_parent(void)
 {
 	node(1)->avl.parent = &node(6)->avl; // its parent is block 3's node
 	return block(3);
 }
 
-static struct mem_hdr *plant_tree_wild_child(void)
+static struct heaplab_hdr *plant_tree_wild_child(void)
 {
-	node(3)->avl.right = (struct avl_node *)(UINTPTR_MAX - 64); // far outside the heap
+	node(3)->avl.right = (struct heaplab_avl_node *)(UINTPTR_MAX - 64); // far outside the heap
 	return block(3);
 }
 
-static struct mem_hdr *plant_tree_height(void)
+static struct heaplab_hdr *plant_tree_height(void)
 {
 	node(3)->avl.height = 3; // its children are leaves: it is 2
 	return block(3);
@@ -172,28 +172,28 @@ static struct mem_hdr *plant_tree_height(void)
 
 // plant_tree_unbalanced rebuilds the tree as a chain 1 -> 3 -> 6, with every
 // link, height and maximum right: only the AVL rule is broken, at block 1.
-static struct mem_hdr *plant_tree_unbalanced(void)
+static struct heaplab_hdr *plant_tree_unbalanced(void)
 {
-	struct avl_node *a = &node(1)->avl, *b = &node(3)->avl, *c = &node(6)->avl;
+	struct heaplab_avl_node *a = &node(1)->avl, *b = &node(3)->avl, *c = &node(6)->avl;
 
-	*a = (struct avl_node){NULL, b, NULL, 3};
-	*b = (struct avl_node){NULL, c, a, 2};
-	*c = (struct avl_node){NULL, NULL, b, 1};
+	*a = (struct heaplab_avl_node){NULL, b, NULL, 3};
+	*b = (struct heaplab_avl_node){NULL, c, a, 2};
+	*c = (struct heaplab_avl_node){NULL, NULL, b, 1};
 	node(1)->max = node(3)->max = 3 * PG;
 	mempool.tree.node = a;
 	return block(1);
 }
 
-static struct mem_hdr *plant_tree_swapped(void)
+static struct heaplab_hdr *plant_tree_swapped(void)
 {
-	struct avl_node *r = &node(3)->avl, *l = r->left;
+	struct heaplab_avl_node *r = &node(3)->avl, *l = r->left;
 
 	r->left = r->right; // in order 6, 3, 1: not the list's 1, 3, 6
 	r->right = l;
 	return block(6);
 }
 
-static struct mem_hdr *plant_tree_missing(void)
+static struct heaplab_hdr *plant_tree_missing(void)
 {
 	node(3)->avl.right = NULL; // block 6 is listed but no longer indexed
 	node(3)->max = 2 * PG;	   // and the maximum agrees
@@ -202,38 +202,38 @@ static struct mem_hdr *plant_tree_missing(void)
 
 struct corruption {
 	const char *name;
-	struct mem_hdr *(*plant)(void);
-	enum mem_err want;
+	struct heaplab_hdr *(*plant)(void);
+	enum heaplab_err want;
 	int index; // 1: only for a pool with the placement index
 };
 
 // clang-format off
 static const struct corruption corruptions[] = {
-	{"check_loop", plant_loop, MEM_ELOOP, 0},
-	{"check_self_loop", plant_self_loop, MEM_ELOOP, 0},
-	{"check_unsorted", plant_unsorted, MEM_EORDER, 0},
-	{"check_overlapping", plant_overlapping, MEM_EOVERLAPS, 0},
-	{"check_touching", plant_touching, MEM_ETOUCH, 0},
-	{"check_past_break", plant_past_break, MEM_EBOUNDS, 0},
-	{"check_beyond_break", plant_beyond_break, MEM_EBOUNDS, 0},
-	{"check_wild_next", plant_wild_next, MEM_EBOUNDS, 0},
-	{"check_region_gap", plant_region_gap, MEM_EREGION, 0},
-	{"check_size_zero", plant_size_zero, MEM_ESIZE, 0},
-	{"check_size_not_granule", plant_size_odd, MEM_ESIZE, 0},
-	{"check_block_misaligned", plant_misaligned, MEM_ESIZE, 0},
-	{"check_dirty_first_block", plant_dirty_first, MEM_EDIRTY, 0},
-	{"check_dirty_middle_block", plant_dirty_middle, MEM_EDIRTY, 0},
-	{"check_dirty_last_block", plant_dirty_last, MEM_EDIRTY, 0},
-	{"check_inuse_unbalanced", plant_inuse_high, MEM_EBALANCE, 0},
-	{"check_taken_unbalanced", plant_taken_low, MEM_EBALANCE, 0},
-	{"tree_max_too_low", plant_tree_max_low, MEM_ETMAX, 1},
-	{"tree_max_too_high", plant_tree_max_high, MEM_ETMAX, 1},
-	{"tree_parent_link", plant_tree_parent, MEM_ETLINK, 1},
-	{"tree_child_outside_heap", plant_tree_wild_child, MEM_ETLINK, 1},
-	{"tree_height_wrong", plant_tree_height, MEM_ETHEIGHT, 1},
-	{"tree_unbalanced", plant_tree_unbalanced, MEM_ETHEIGHT, 1},
-	{"tree_out_of_order", plant_tree_swapped, MEM_ETORDER, 1},
-	{"tree_missing_block", plant_tree_missing, MEM_ETORDER, 1},
+	{"check_loop", plant_loop, HEAPLAB_ELOOP, 0},
+	{"check_self_loop", plant_self_loop, HEAPLAB_ELOOP, 0},
+	{"check_unsorted", plant_unsorted, HEAPLAB_EORDER, 0},
+	{"check_overlapping", plant_overlapping, HEAPLAB_EOVERLAPS, 0},
+	{"check_touching", plant_touching, HEAPLAB_ETOUCH, 0},
+	{"check_past_break", plant_past_break, HEAPLAB_EBOUNDS, 0},
+	{"check_beyond_break", plant_beyond_break, HEAPLAB_EBOUNDS, 0},
+	{"check_wild_next", plant_wild_next, HEAPLAB_EBOUNDS, 0},
+	{"check_region_gap", plant_region_gap, HEAPLAB_EREGION, 0},
+	{"check_size_zero", plant_size_zero, HEAPLAB_ESIZE, 0},
+	{"check_size_not_granule", plant_size_odd, HEAPLAB_ESIZE, 0},
+	{"check_block_misaligned", plant_misaligned, HEAPLAB_ESIZE, 0},
+	{"check_dirty_first_block", plant_dirty_first, HEAPLAB_EDIRTY, 0},
+	{"check_dirty_middle_block", plant_dirty_middle, HEAPLAB_EDIRTY, 0},
+	{"check_dirty_last_block", plant_dirty_last, HEAPLAB_EDIRTY, 0},
+	{"check_inuse_unbalanced", plant_inuse_high, HEAPLAB_EBALANCE, 0},
+	{"check_taken_unbalanced", plant_taken_low, HEAPLAB_EBALANCE, 0},
+	{"tree_max_too_low", plant_tree_max_low, HEAPLAB_ETMAX, 1},
+	{"tree_max_too_high", plant_tree_max_high, HEAPLAB_ETMAX, 1},
+	{"tree_parent_link", plant_tree_parent, HEAPLAB_ETLINK, 1},
+	{"tree_child_outside_heap", plant_tree_wild_child, HEAPLAB_ETLINK, 1},
+	{"tree_height_wrong", plant_tree_height, HEAPLAB_ETHEIGHT, 1},
+	{"tree_unbalanced", plant_tree_unbalanced, HEAPLAB_ETHEIGHT, 1},
+	{"tree_out_of_order", plant_tree_swapped, HEAPLAB_ETORDER, 1},
+	{"tree_missing_block", plant_tree_missing, HEAPLAB_ETORDER, 1},
 };
 // clang-format on
 
@@ -245,52 +245,52 @@ struct corruption_run {
 };
 
 // test_corruption plants one corruption (the test's initial state) in a
-// pool of the run's mode and wants mem_checkl and mem_fault_format to name
+// pool of the run's mode and wants mem_checkl and heaplab_fault_format to name
 // it and its block.
 static void test_corruption(void **state)
 {
 	const struct corruption_run *r = *state;
 	const struct corruption *c = r->c;
-	struct mem_hdr *bad;
-	struct mem_fault f = {MEM_OK, 0, 0, 0, 0};
+	struct heaplab_hdr *bad;
+	struct heaplab_fault f = {HEAPLAB_OK, 0, 0, 0, 0};
 	char msg[200], hex[24];
 	int err;
 
-	assert_int_equal(mem_set_index(&mempool, r->index), r->index);
+	assert_int_equal(heaplab_set_index(&mempool, r->index), r->index);
 	layout(CHECK_PIC);
 	pool_lock();
-	assert_int_equal(mem_checkl(&mempool, NULL), MEM_OK);
+	assert_int_equal(mem_checkl(&mempool, NULL), HEAPLAB_OK);
 	bad = c->plant();
 	err = mem_checkl(&mempool, &f);
 	assert_int_equal(mem_checkl(&mempool, NULL), err);
 	pool_unlock();
-	assert_string_equal(mem_strerror(err), mem_strerror(c->want));
+	assert_string_equal(heaplab_strerror(err), heaplab_strerror(c->want));
 	assert_int_equal(f.err, err);
 	if (bad != NULL)
 		assert_int_equal(f.block, (uintptr_t)bad);
-	mem_fault_format(&mempool, &f, msg, sizeof msg);
+	heaplab_fault_format(&mempool, &f, msg, sizeof msg);
 	print_message("%s: %s\n", c->name, msg);
-	assert_non_null(strstr(msg, mem_strerror(c->want)));
+	assert_non_null(strstr(msg, heaplab_strerror(c->want)));
 	snprintf(hex, sizeof hex, "0x%lx", (unsigned long)f.block);
 	assert_non_null(strstr(msg, hex));
-	if (err == MEM_EDIRTY) { // f.a: the offset of the first nonzero byte past the metadata
+	if (err == HEAPLAB_EDIRTY) { // f.a: the offset of the first nonzero byte past the metadata
 		const unsigned char *b = (const unsigned char *)f.block;
 		uintptr_t i;
 
-		assert_true(f.a >= mem_meta(&mempool) && b[f.a] != 0 && f.b == b[f.a]);
-		for (i = mem_meta(&mempool); i < f.a; i++)
+		assert_true(f.a >= heaplab_meta(&mempool) && b[f.a] != 0 && f.b == b[f.a]);
+		for (i = heaplab_meta(&mempool); i < f.a; i++)
 			assert_int_equal(b[i], 0);
 	}
 }
 
-// The full check runs inside mem_alloc and mem_free when the pool is
+// The full check runs inside heaplab_alloc and heaplab_free when the pool is
 // checking, and ends in a panic; the run-time switch turns it off.
 static void test_checked_alloc_panics(void **state)
 {
 	(void)state;
 	layout(CHECK_PIC);
 	plant_dirty_last();
-	expect_panic(mem_alloc(&mempool, PG), "free memory not zero");
+	expect_panic(heaplab_alloc(&mempool, PG), "free memory not zero");
 }
 
 static void test_checked_free_panics(void **state)
@@ -298,19 +298,19 @@ static void test_checked_free_panics(void **state)
 	(void)state;
 	layout(CHECK_PIC);
 	plant_touching();
-	expect_panic(mem_free(&mempool, at(0), PG), "touch");
+	expect_panic(heaplab_free(&mempool, at(0), PG), "touch");
 }
 
 static void test_checking_off(void **state)
 {
-	struct mem_fault f;
+	struct heaplab_fault f;
 
 	(void)state;
 	layout(CHECK_PIC);
 	plant_dirty_middle();
 	mempool.checking = 0;
 	assert_int_equal(off(must_alloc(3 * PG)), 6 * PG);
-	assert_int_equal(mem_check(&mempool, &f), MEM_EDIRTY);
+	assert_int_equal(heaplab_check(&mempool, &f), HEAPLAB_EDIRTY);
 }
 
 static void test_strerror_names_every_code(void **state)
@@ -318,13 +318,13 @@ static void test_strerror_names_every_code(void **state)
 	int i, j;
 
 	(void)state;
-	for (i = 0; i < MEM_NERR; i++) {
-		assert_string_not_equal(mem_strerror(i), "unknown error");
+	for (i = 0; i < HEAPLAB_NERR; i++) {
+		assert_string_not_equal(heaplab_strerror(i), "unknown error");
 		for (j = 0; j < i; j++)
-			assert_string_not_equal(mem_strerror(i), mem_strerror(j));
+			assert_string_not_equal(heaplab_strerror(i), heaplab_strerror(j));
 	}
-	assert_string_equal(mem_strerror(MEM_NERR), "unknown error");
-	assert_string_equal(mem_strerror(-1), "unknown error");
+	assert_string_equal(heaplab_strerror(HEAPLAB_NERR), "unknown error");
+	assert_string_equal(heaplab_strerror(-1), "unknown error");
 }
 
 // The lock-held helpers refuse to run without the lock.
@@ -409,7 +409,7 @@ static void test_sys_free_double_panics(void **state)
 	sys_free(p, 100, &stat);
 	snprintf(want, sizeof want, "sys_free(%p, 0x64)", p);
 	expect_panic(sys_free(p, 100, &stat), want);
-	assert_non_null(strstr(panic_msg, mem_strerror(MEM_EDOUBLE)));
+	assert_non_null(strstr(panic_msg, heaplab_strerror(HEAPLAB_EDOUBLE)));
 	assert_int_equal(stat, 0);
 }
 
@@ -419,7 +419,7 @@ static void test_sys_free_misaligned_panics(void **state)
 	char *p = sys_alloc(PG, &stat);
 
 	(void)state;
-	expect_panic(sys_free(p + 8, PG, &stat), mem_strerror(MEM_EALIGN));
+	expect_panic(sys_free(p + 8, PG, &stat), heaplab_strerror(HEAPLAB_EALIGN));
 	assert_int_equal(stat, PG);
 }
 
@@ -429,7 +429,7 @@ static void test_sys_free_size_zero_panics(void **state)
 	void *p = sys_alloc(PG, &stat);
 
 	(void)state;
-	expect_panic(sys_free(p, 0, &stat), mem_strerror(MEM_EZERO));
+	expect_panic(sys_free(p, 0, &stat), heaplab_strerror(HEAPLAB_EZERO));
 }
 
 // brk_calls counts what the pool asks of the platform's brk.
@@ -450,12 +450,12 @@ static void test_check_asks_the_platform_nothing(void **state)
 	(void)state;
 	for (index = 0; index <= 1; index++) {
 		heap_reinit(TEST_HEAP, PG);
-		mem_set_index(&mempool, index);
+		heaplab_set_index(&mempool, index);
 		layout(CHECK_PIC);
 		host_sbrk(PG, 1, 0, UINTPTR_MAX); // another client's page above the top
 		host_brk_hook = counting_brk;
 		brk_calls = 0;
-		assert_int_equal(mem_check(&mempool, NULL), MEM_OK);
+		assert_int_equal(heaplab_check(&mempool, NULL), HEAPLAB_OK);
 		mempool.checking = 1;
 		must_free(at(0), PG);
 		host_brk_hook = host_brk;
@@ -474,13 +474,13 @@ static void test_sys_free_not_owned_panics(void **state)
 	(void)state;
 	for (index = 0; index <= 1; index++) {
 		heap_reinit(TEST_HEAP, PG);
-		mem_set_index(&mempool, index);
+		heaplab_set_index(&mempool, index);
 		p = sys_alloc(PG, NULL);
 		other = host_sbrk(2 * PG, 1, 0, UINTPTR_MAX);
 		assert_int_equal(other, (uintptr_t)p + PG);
 		assert_int_equal((uintptr_t)sys_alloc(PG, NULL), other + 2 * PG);
 		sys_free(p, PG, NULL);
-		expect_panic(sys_free((void *)other, PG, NULL), mem_strerror(MEM_ENOTOWN));
+		expect_panic(sys_free((void *)other, PG, NULL), heaplab_strerror(HEAPLAB_ENOTOWN));
 		assert_string_equal(free_list_str(), "0x0+0x1000"); // nothing changed
 	}
 }

@@ -107,7 +107,7 @@ static const char *const mode_names[] = {"list", "index"};
 static int diff_run(const struct diff_case *c, int index, uint64_t *trail, size_t *ntrail,
 		    unsigned long *ops, unsigned long *nbad)
 {
-	struct mem_pool pool;
+	struct heaplab_pool pool;
 	struct lockstep ls;
 	uint64_t s = c->seed * 0x9e3779b97f4a7c15ull;
 	int err = 0, mode;
@@ -117,7 +117,7 @@ static int diff_run(const struct diff_case *c, int index, uint64_t *trail, size_
 		       (unsigned long)c->seed);
 		return -1;
 	}
-	mode = mem_set_index(&pool, index);
+	mode = heaplab_set_index(&pool, index);
 	ls.trail = trail;
 	ls.maxtrail = 2 * c->ops;
 	while (err == 0 && ls.ops < c->ops)

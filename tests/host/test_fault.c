@@ -1,7 +1,7 @@
 // Fault injection: the allocator over a brk that refuses at random points,
 // or answers less than it was asked (Linux's brk answers the old break;
 // a platform may also grow part of the way), under the break's owner
-// (mem_brk_sbrk, as host_sbrk and the kernel's kbrk_sbrk run it). Every
+// (heaplab_brk_sbrk, as host_sbrk and the kernel's kbrk_sbrk run it). Every
 // alloc answers a whole zeroed block or NULL, the break is back where it
 // was after a refusal, the full check passes after every operation, live
 // blocks stay intact, and not a byte is lost from the accounting.
@@ -36,7 +36,7 @@ static uintptr_t fault_brk(uintptr_t addr)
 		return host_brk(addr);
 	faults++;
 	if (mode == FAULT_FAIL)
-		return MEM_BRK_FAIL;
+		return HEAPLAB_BRK_FAIL;
 	if (mode == FAULT_OLD)
 		return cur;			     // Linux: the break did not move
 	return host_brk(cur + (addr - cur) / 2 + 1); // part of the way, not to a page
@@ -60,7 +60,7 @@ static int fault_teardown(void **state)
 // free_bytes sums the free list.
 static uintptr_t free_bytes(void)
 {
-	const struct mem_hdr *b;
+	const struct heaplab_hdr *b;
 	uintptr_t n = 0;
 
 	for (b = mempool.freelist; b != NULL; b = b->next)
@@ -72,11 +72,11 @@ static uintptr_t free_bytes(void)
 // live blocks hold, and free + in use is every byte taken through sbrk.
 static void assert_clean(uintptr_t live_bytes)
 {
-	struct mem_fault f;
+	struct heaplab_fault f;
 	char msg[200];
 
-	if (mem_check(&mempool, &f) != MEM_OK) {
-		mem_fault_format(&mempool, &f, msg, sizeof msg);
+	if (heaplab_check(&mempool, &f) != HEAPLAB_OK) {
+		heaplab_fault_format(&mempool, &f, msg, sizeof msg);
 		fail_msg("check: %s", msg);
 	}
 	assert_int_equal(mempool.inuse, live_bytes);
@@ -98,7 +98,7 @@ static void test_refused_grow_is_nil(void **state)
 		p = must_alloc(PG);
 		fault_mode = modes[i];
 		snap_take(&s);
-		assert_null(mem_alloc(&mempool, 3 * PG));
+		assert_null(heaplab_alloc(&mempool, 3 * PG));
 		assert_unchanged(&s); // the break too: a part-way grow was put back
 		assert_clean(mempool.inuse);
 		fault_mode = FAULT_NONE;
@@ -120,7 +120,7 @@ struct fault_block {
 // other_client_step: another client of the break (newlib's malloc, in the
 // image) takes a few bytes or pages at it, through the same faulty brk;
 // a free of what it took (or of the page under its first byte) is refused,
-// MEM_ENOTOWN below the pool's top, MEM_ERANGE above it, nothing changed.
+// HEAPLAB_ENOTOWN below the pool's top, HEAPLAB_ERANGE above it, nothing changed.
 static void other_client_step(unsigned r)
 {
 	static const uintptr_t sizes[] = {1, 100, PG, PG + 1, 3 * PG};
@@ -128,12 +128,12 @@ static void other_client_step(unsigned r)
 	struct mem_snap s;
 	int err;
 
-	if (at == MEM_BRK_FAIL)
+	if (at == HEAPLAB_BRK_FAIL)
 		return;
 	a = at & ~(uintptr_t)(PG - 1);
 	snap_take(&s);
-	err = mem_free(&mempool, (void *)a, n);
-	assert_true(err == MEM_ENOTOWN || err == MEM_ERANGE);
+	err = heaplab_free(&mempool, (void *)a, n);
+	assert_true(err == HEAPLAB_ENOTOWN || err == HEAPLAB_ERANGE);
 	assert_unchanged(&s);
 }
 
@@ -156,7 +156,7 @@ static unsigned long fault_walk(uint64_t seed, unsigned rate, int ops, int other
 			other_client_step(r / 11);
 		} else if (nlive < 64 && (nlive == 0 || r % 3 != 0)) {
 			uintptr_t n = (1 + r % 5) * PG - (r & 8 ? r % 100 : 0);
-			unsigned char *p = mem_alloc(&mempool, n);
+			unsigned char *p = heaplab_alloc(&mempool, n);
 			if (p == NULL) {
 				nils++;
 			} else {
@@ -164,14 +164,14 @@ static unsigned long fault_walk(uint64_t seed, unsigned rate, int ops, int other
 					assert_int_equal(p[j], 0);
 				memset(p, (int)(i & 0xff), n);
 				live[nlive++] = (struct fault_block){p, n, (unsigned char)i};
-				live_bytes += mem_round(&mempool, n);
+				live_bytes += heaplab_round(&mempool, n);
 			}
 		} else {
 			k = (int)(r % (unsigned)nlive);
 			for (j = 0; j < live[k].n; j++)
 				assert_int_equal(live[k].p[j], live[k].tag);
 			must_free(live[k].p, live[k].n);
-			live_bytes -= mem_round(&mempool, live[k].n);
+			live_bytes -= heaplab_round(&mempool, live[k].n);
 			live[k] = live[--nlive];
 		}
 		assert_clean(live_bytes);
@@ -217,7 +217,7 @@ static void test_other_client_under_faults(void **state)
 	(void)state;
 	for (seed = 1; seed <= 20; seed++) {
 		heap_reinit(4 * TEST_HEAP, PG);
-		mem_set_index(&mempool, (int)(seed & 1));
+		heaplab_set_index(&mempool, (int)(seed & 1));
 		fault_walk(seed, 3 + seed % 3, 300, 1);
 		assert_true(mempool.nregion > 1);
 	}

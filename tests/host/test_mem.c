@@ -136,7 +136,7 @@ static void test_alloc_zeroed(void **state)
 
 static void test_free_zeroes_past_headers(void **state)
 {
-	const struct mem_hdr *b;
+	const struct heaplab_hdr *b;
 
 	(void)state;
 	layout("xxxxxxxxx");
@@ -148,7 +148,7 @@ static void test_free_zeroes_past_headers(void **state)
 	assert_string_equal(free_list_str(), "0x1000+0x2000 0x4000+0x2000 0x7000+0x1000");
 	for (b = mempool.freelist; b != NULL; b = b->next)
 		assert_true(
-		    all_zero((const char *)b + mem_meta(&mempool), b->size - mem_meta(&mempool)));
+		    all_zero((const char *)b + heaplab_meta(&mempool), b->size - heaplab_meta(&mempool)));
 }
 
 // The placement index: used where the granule holds a node, switchable
@@ -158,24 +158,24 @@ static void test_index_mode_rules(void **state)
 	void *p, *q;
 
 	(void)state;
-	assert_int_equal(mem_index_fits(16), 0);
-	assert_int_equal(mem_index_fits(64), 1);
-	assert_int_equal(mem_index_fits(sizeof(struct mem_hdr) + sizeof(struct mem_node)), 1);
-	assert_int_equal(mem_index_fits(sizeof(struct mem_hdr) + sizeof(struct mem_node) - 1), 0);
-	assert_int_equal(mem_set_index(&mempool, 0), 0);
-	assert_int_equal(mem_set_index(&mempool, 1), MEM_INDEX);
+	assert_int_equal(heaplab_index_fits(16), 0);
+	assert_int_equal(heaplab_index_fits(64), 1);
+	assert_int_equal(heaplab_index_fits(sizeof(struct heaplab_hdr) + sizeof(struct heaplab_node)), 1);
+	assert_int_equal(heaplab_index_fits(sizeof(struct heaplab_hdr) + sizeof(struct heaplab_node) - 1), 0);
+	assert_int_equal(heaplab_set_index(&mempool, 0), 0);
+	assert_int_equal(heaplab_set_index(&mempool, 1), HEAPLAB_INDEX);
 	p = must_alloc(PG);
 	q = must_alloc(PG);
 	must_alloc(PG);
 	must_free(p, PG);
-	assert_int_equal(mem_set_index(&mempool, !MEM_INDEX), MEM_INDEX); // a free block: no
-	assert_true(mempool.tree.node != NULL || !MEM_INDEX);
+	assert_int_equal(heaplab_set_index(&mempool, !HEAPLAB_INDEX), HEAPLAB_INDEX); // a free block: no
+	assert_true(mempool.tree.node != NULL || !HEAPLAB_INDEX);
 	must_free(q, PG);
 	p = must_alloc(2 * PG); // takes the whole merged block, node and all
 	assert_true(all_zero(p, 2 * PG));
 	assert_null(mempool.tree.node);
 	heap_reinit(TEST_HEAP, 16);
-	assert_int_equal(mem_set_index(&mempool, 1), 0);
+	assert_int_equal(heaplab_set_index(&mempool, 1), 0);
 }
 
 // Granules.
@@ -185,10 +185,10 @@ static void test_granule_rounding(void **state)
 	void *p;
 
 	(void)state;
-	assert_int_equal(mem_round(&mempool, 1), PG);
-	assert_int_equal(mem_round(&mempool, PG), PG);
-	assert_int_equal(mem_round(&mempool, PG + 1), 2 * PG);
-	assert_int_equal(mem_round(&mempool, UINTPTR_MAX), 0);
+	assert_int_equal(heaplab_round(&mempool, 1), PG);
+	assert_int_equal(heaplab_round(&mempool, PG), PG);
+	assert_int_equal(heaplab_round(&mempool, PG + 1), 2 * PG);
+	assert_int_equal(heaplab_round(&mempool, UINTPTR_MAX), 0);
 	assert_int_equal(off(must_alloc(1)), 0);
 	assert_int_equal(off(must_alloc(PG)), PG);
 	p = must_alloc(PG + 1);
@@ -228,14 +228,14 @@ static void test_granule_16(void **state)
 
 static void test_granule_must_hold_header(void **state)
 {
-	struct mem_pool scratch;
+	struct heaplab_pool scratch;
 
 	(void)state;
 	assert_int_equal(host_heap_init(&scratch, TEST_HEAP, 8), -1);
 	assert_int_equal(host_heap_init(&scratch, TEST_HEAP, 24), -1);
-	expect_panic(mem_init(&scratch, &host_ops, NULL, mempool.start, mempool.end, 24),
+	expect_panic(heaplab_init(&scratch, &host_ops, NULL, mempool.start, mempool.end, 24),
 		     "granule");
-	expect_panic(mem_init(&scratch, &host_ops, NULL, mempool.start, mempool.end, 8), "granule");
+	expect_panic(heaplab_init(&scratch, &host_ops, NULL, mempool.start, mempool.end, 8), "granule");
 }
 
 // Out of memory: NULL, nothing changed.
@@ -248,11 +248,11 @@ static void test_oom_at_arena_end(void **state)
 	heap_reinit(4 * PG, PG);
 	assert_int_equal(off(must_alloc(3 * PG)), 0);
 	snap_take(&s);
-	assert_null(mem_alloc(&mempool, 2 * PG));
+	assert_null(heaplab_alloc(&mempool, 2 * PG));
 	assert_unchanged(&s);
 	assert_int_equal(off(must_alloc(PG)), 3 * PG); // exactly to the end
 	snap_take(&s);
-	assert_null(mem_alloc(&mempool, 1));
+	assert_null(heaplab_alloc(&mempool, 1));
 	assert_unchanged(&s);
 	must_free(at(PG), PG);
 	assert_int_equal(off(must_alloc(1)), PG);
@@ -266,7 +266,7 @@ static void test_oom_unaligned_end(void **state)
 	heap_reinit(2 * PG + 100, PG);
 	assert_int_equal(off(must_alloc(2 * PG)), 0);
 	snap_take(&s);
-	assert_null(mem_alloc(&mempool, 100));
+	assert_null(heaplab_alloc(&mempool, 100));
 	assert_unchanged(&s);
 }
 
@@ -277,8 +277,8 @@ static void test_oom_sbrk_would_wrap(void **state)
 	(void)state;
 	layout("x.x");
 	snap_take(&s);
-	assert_null(mem_alloc(&mempool, UINTPTR_MAX - PG + 1)); // rounds fine, sbrk wraps
-	assert_null(mem_alloc(&mempool, UINTPTR_MAX / 2));
+	assert_null(heaplab_alloc(&mempool, UINTPTR_MAX - PG + 1)); // rounds fine, sbrk wraps
+	assert_null(heaplab_alloc(&mempool, UINTPTR_MAX / 2));
 	assert_unchanged(&s);
 }
 
@@ -291,7 +291,7 @@ static void test_alloc_zero(void **state)
 	(void)state;
 	layout("x..x.xx");
 	snap_take(&s);
-	assert_null(mem_alloc(&mempool, 0));
+	assert_null(heaplab_alloc(&mempool, 0));
 	assert_unchanged(&s);
 }
 
@@ -302,8 +302,8 @@ static void test_alloc_rounding_wraps(void **state)
 	(void)state;
 	layout("x..x");
 	snap_take(&s);
-	assert_null(mem_alloc(&mempool, UINTPTR_MAX));
-	assert_null(mem_alloc(&mempool, UINTPTR_MAX - PG + 2));
+	assert_null(heaplab_alloc(&mempool, UINTPTR_MAX));
+	assert_null(heaplab_alloc(&mempool, UINTPTR_MAX - PG + 2));
 	assert_unchanged(&s);
 }
 
@@ -321,7 +321,7 @@ static void refuse_setup(struct mem_snap *s)
 
 #define assert_refused(p, n, err, s)                                                               \
 	do {                                                                                       \
-		assert_int_equal(mem_free(&mempool, (p), (n)), (err));                             \
+		assert_int_equal(heaplab_free(&mempool, (p), (n)), (err));                             \
 		assert_unchanged(s);                                                               \
 	} while (0)
 
@@ -331,8 +331,8 @@ static void test_free_null(void **state)
 
 	(void)state;
 	refuse_setup(&s);
-	assert_refused(NULL, PG, MEM_OK, &s);
-	assert_refused(NULL, 0, MEM_OK, &s);
+	assert_refused(NULL, PG, HEAPLAB_OK, &s);
+	assert_refused(NULL, 0, HEAPLAB_OK, &s);
 }
 
 static void test_free_size_zero(void **state)
@@ -341,8 +341,8 @@ static void test_free_size_zero(void **state)
 
 	(void)state;
 	refuse_setup(&s);
-	assert_refused(at(PG), 0, MEM_EZERO, &s);
-	assert_refused(at(2 * PG), 0, MEM_EZERO, &s);
+	assert_refused(at(PG), 0, HEAPLAB_EZERO, &s);
+	assert_refused(at(2 * PG), 0, HEAPLAB_EZERO, &s);
 }
 
 static void test_free_misaligned(void **state)
@@ -351,10 +351,10 @@ static void test_free_misaligned(void **state)
 
 	(void)state;
 	refuse_setup(&s);
-	assert_refused(at(PG + 1), PG, MEM_EALIGN, &s);
-	assert_refused(at(PG + 16), PG, MEM_EALIGN, &s);
-	assert_refused(at(PG + PG / 2), PG, MEM_EALIGN, &s);
-	assert_refused(at(2 * PG - 1), 1, MEM_EALIGN, &s);
+	assert_refused(at(PG + 1), PG, HEAPLAB_EALIGN, &s);
+	assert_refused(at(PG + 16), PG, HEAPLAB_EALIGN, &s);
+	assert_refused(at(PG + PG / 2), PG, HEAPLAB_EALIGN, &s);
+	assert_refused(at(2 * PG - 1), 1, HEAPLAB_EALIGN, &s);
 }
 
 static void test_free_out_of_range(void **state)
@@ -364,14 +364,14 @@ static void test_free_out_of_range(void **state)
 
 	(void)state;
 	refuse_setup(&s);
-	assert_refused(at(-(uintptr_t)PG), PG, MEM_ERANGE, &s);	      // below the start
-	assert_refused(at(top), PG, MEM_ERANGE, &s);		      // at the break
-	assert_refused(at(top + 4 * PG), PG, MEM_ERANGE, &s);	      // past it
-	assert_refused(at(TEST_HEAP), PG, MEM_ERANGE, &s);	      // past the arena
-	assert_refused(at(top - PG), 2 * PG, MEM_ERANGE, &s);	      // across the break
-	assert_refused(at(PG), UINTPTR_MAX, MEM_ERANGE, &s);	      // rounding wraps
-	assert_refused(at(PG), UINTPTR_MAX - PG + 1, MEM_ERANGE, &s); // end wraps
-	assert_refused((void *)(UINTPTR_MAX - PG + 1), PG, MEM_ERANGE, &s);
+	assert_refused(at(-(uintptr_t)PG), PG, HEAPLAB_ERANGE, &s);	      // below the start
+	assert_refused(at(top), PG, HEAPLAB_ERANGE, &s);		      // at the break
+	assert_refused(at(top + 4 * PG), PG, HEAPLAB_ERANGE, &s);	      // past it
+	assert_refused(at(TEST_HEAP), PG, HEAPLAB_ERANGE, &s);	      // past the arena
+	assert_refused(at(top - PG), 2 * PG, HEAPLAB_ERANGE, &s);	      // across the break
+	assert_refused(at(PG), UINTPTR_MAX, HEAPLAB_ERANGE, &s);	      // rounding wraps
+	assert_refused(at(PG), UINTPTR_MAX - PG + 1, HEAPLAB_ERANGE, &s); // end wraps
+	assert_refused((void *)(UINTPTR_MAX - PG + 1), PG, HEAPLAB_ERANGE, &s);
 }
 
 static void test_free_double(void **state)
@@ -381,12 +381,12 @@ static void test_free_double(void **state)
 
 	(void)state;
 	refuse_setup(&s);
-	assert_refused(at(2 * PG), 2 * PG, MEM_EDOUBLE, &s);
-	assert_refused(at(5 * PG), 1, MEM_EDOUBLE, &s);
+	assert_refused(at(2 * PG), 2 * PG, HEAPLAB_EDOUBLE, &s);
+	assert_refused(at(5 * PG), 1, HEAPLAB_EDOUBLE, &s);
 	p = must_alloc(3 * PG);
 	must_free(p, 3 * PG);
 	snap_take(&s);
-	assert_refused(p, 3 * PG, MEM_EDOUBLE, &s);
+	assert_refused(p, 3 * PG, HEAPLAB_EDOUBLE, &s);
 }
 
 static void test_free_inside_free_block(void **state)
@@ -396,10 +396,10 @@ static void test_free_inside_free_block(void **state)
 	(void)state;
 	layout("xx....x");
 	snap_take(&s);
-	assert_refused(at(2 * PG), PG, MEM_EDOUBLE, &s); // its first page
-	assert_refused(at(3 * PG), PG, MEM_EDOUBLE, &s); // a middle one
-	assert_refused(at(5 * PG), PG, MEM_EDOUBLE, &s); // its last
-	assert_refused(at(3 * PG), 3 * PG, MEM_EDOUBLE, &s);
+	assert_refused(at(2 * PG), PG, HEAPLAB_EDOUBLE, &s); // its first page
+	assert_refused(at(3 * PG), PG, HEAPLAB_EDOUBLE, &s); // a middle one
+	assert_refused(at(5 * PG), PG, HEAPLAB_EDOUBLE, &s); // its last
+	assert_refused(at(3 * PG), 3 * PG, HEAPLAB_EDOUBLE, &s);
 }
 
 static void test_free_overlap_before(void **state)
@@ -408,8 +408,8 @@ static void test_free_overlap_before(void **state)
 
 	(void)state;
 	refuse_setup(&s);
-	assert_refused(at(PG), 2 * PG, MEM_EOVERLAP, &s); // x. of "xx..x"
-	assert_refused(at(4 * PG), 2 * PG, MEM_EOVERLAP, &s);
+	assert_refused(at(PG), 2 * PG, HEAPLAB_EOVERLAP, &s); // x. of "xx..x"
+	assert_refused(at(4 * PG), 2 * PG, HEAPLAB_EOVERLAP, &s);
 }
 
 static void test_free_overlap_after(void **state)
@@ -418,9 +418,9 @@ static void test_free_overlap_after(void **state)
 
 	(void)state;
 	refuse_setup(&s);
-	assert_refused(at(3 * PG), 2 * PG, MEM_EOVERLAP, &s); // .x of "..x"
-	assert_refused(at(5 * PG), 2 * PG, MEM_EOVERLAP, &s);
-	assert_refused(at(2 * PG), 3 * PG, MEM_EOVERLAP, &s); // the block and more
+	assert_refused(at(3 * PG), 2 * PG, HEAPLAB_EOVERLAP, &s); // .x of "..x"
+	assert_refused(at(5 * PG), 2 * PG, HEAPLAB_EOVERLAP, &s);
+	assert_refused(at(2 * PG), 3 * PG, HEAPLAB_EOVERLAP, &s); // the block and more
 }
 
 static void test_free_overlap_around(void **state)
@@ -429,21 +429,21 @@ static void test_free_overlap_around(void **state)
 
 	(void)state;
 	refuse_setup(&s);
-	assert_refused(at(PG), 4 * PG, MEM_EOVERLAP, &s);
-	assert_refused(at(0), 9 * PG, MEM_EOVERLAP, &s);
+	assert_refused(at(PG), 4 * PG, HEAPLAB_EOVERLAP, &s);
+	assert_refused(at(0), 9 * PG, HEAPLAB_EOVERLAP, &s);
 }
 
 // Another client of the break (newlib's malloc, in the image) takes pages
 // at it between two of the pool's sbrks: the pool starts a new region above
 // them and refuses to free them, or any range that runs into them, with
-// MEM_ENOTOWN, nothing changed, in either placement mode.
+// HEAPLAB_ENOTOWN, nothing changed, in either placement mode.
 
 // other_client takes n bytes at the break, as newlib's _sbrk does.
 static uintptr_t other_client(uintptr_t n)
 {
 	uintptr_t at = host_sbrk(n, 1, 0, UINTPTR_MAX);
 
-	assert_int_not_equal(at, MEM_BRK_FAIL);
+	assert_int_not_equal(at, HEAPLAB_BRK_FAIL);
 	return at - mempool.start;
 }
 
@@ -460,45 +460,45 @@ static void test_free_not_owned(void **state)
 	assert_int_equal(mempool.nregion, 2);
 	fill_allocated(0x5a);
 	snap_take(&s);
-	assert_refused(at(PG), 2 * PG, MEM_ENOTOWN, &s);
-	assert_refused(at(2 * PG), PG, MEM_ENOTOWN, &s);
-	assert_refused(at(0), 2 * PG, MEM_ENOTOWN, &s);	     // a and the first page
-	assert_refused(at(2 * PG), 2 * PG, MEM_ENOTOWN, &s); // the last page and b
-	assert_refused(at(0), 4 * PG, MEM_ENOTOWN, &s);
-	assert_refused(at(4 * PG), PG, MEM_ERANGE, &s); // above the pool's top
+	assert_refused(at(PG), 2 * PG, HEAPLAB_ENOTOWN, &s);
+	assert_refused(at(2 * PG), PG, HEAPLAB_ENOTOWN, &s);
+	assert_refused(at(0), 2 * PG, HEAPLAB_ENOTOWN, &s);	     // a and the first page
+	assert_refused(at(2 * PG), 2 * PG, HEAPLAB_ENOTOWN, &s); // the last page and b
+	assert_refused(at(0), 4 * PG, HEAPLAB_ENOTOWN, &s);
+	assert_refused(at(4 * PG), PG, HEAPLAB_ERANGE, &s); // above the pool's top
 	must_free(a, PG);
 	must_free(b, PG);
 	assert_string_equal(free_list_str(), "0x0+0x1000 0x3000+0x1000"); // never merged
 	snap_take(&s);
-	assert_refused(at(PG), PG, MEM_ENOTOWN, &s); // next to a free block: still not ours
-	assert_refused(at(PG), 2 * PG, MEM_ENOTOWN, &s);
+	assert_refused(at(PG), PG, HEAPLAB_ENOTOWN, &s); // next to a free block: still not ours
+	assert_refused(at(PG), 2 * PG, HEAPLAB_ENOTOWN, &s);
 	assert_int_equal(off(must_alloc(2 * PG)), 4 * PG); // no block fits: region 1 grows
 	assert_int_equal(mempool.nregion, 2);
 	assert_int_equal(off(must_alloc(PG)), 0); // first fit: a's page
 }
 
-// A pool records MEM_NREGION regions; with all in use only the last may
+// A pool records HEAPLAB_NREGION regions; with all in use only the last may
 // grow, and once the break has moved past it alloc answers NULL, changing
 // nothing.
 static void test_regions_full(void **state)
 {
 	struct mem_snap s;
-	void *p[MEM_NREGION];
+	void *p[HEAPLAB_NREGION];
 	int i;
 
 	(void)state;
-	for (i = 0; i < MEM_NREGION; i++) {
+	for (i = 0; i < HEAPLAB_NREGION; i++) {
 		p[i] = must_alloc(PG);
-		other_client(i == MEM_NREGION - 1 ? 0 : 1); // 0: takes nothing
+		other_client(i == HEAPLAB_NREGION - 1 ? 0 : 1); // 0: takes nothing
 	}
-	assert_int_equal(mempool.nregion, MEM_NREGION);
-	assert_int_equal(off(must_alloc(PG)), off(p[MEM_NREGION - 1]) + PG); // the last grows
-	assert_int_equal(mempool.nregion, MEM_NREGION);
+	assert_int_equal(mempool.nregion, HEAPLAB_NREGION);
+	assert_int_equal(off(must_alloc(PG)), off(p[HEAPLAB_NREGION - 1]) + PG); // the last grows
+	assert_int_equal(mempool.nregion, HEAPLAB_NREGION);
 	other_client(1);
 	snap_take(&s);
-	assert_null(mem_alloc(&mempool, PG));
+	assert_null(heaplab_alloc(&mempool, PG));
 	assert_unchanged(&s);
-	assert_int_equal(mempool.nregion, MEM_NREGION);
+	assert_int_equal(mempool.nregion, HEAPLAB_NREGION);
 	must_free(p[3], PG);
 	assert_ptr_equal(must_alloc(PG), p[3]); // the free list still serves
 }
@@ -601,7 +601,7 @@ int main(void)
 	test_index = 0;
 	failed = cmocka_run_group_tests_name("mem/list", tests, NULL, NULL);
 	test_index = 1;
-	if (MEM_INDEX)
+	if (HEAPLAB_INDEX)
 		failed += cmocka_run_group_tests_name("mem/index", tests, NULL, NULL);
 	return failed;
 }

@@ -26,7 +26,7 @@ void heap_reinit(uintptr_t heap, uintptr_t granule)
 {
 	assert_int_equal(host_heap_init(&mempool, heap, granule), 0);
 	mempool.checking = 1;
-	mem_set_index(&mempool, test_index);
+	heaplab_set_index(&mempool, test_index);
 }
 
 int heap_setup(void **state)
@@ -64,7 +64,7 @@ uintptr_t brk_off(void)
 
 void *must_alloc(uintptr_t n)
 {
-	void *p = mem_alloc(&mempool, n);
+	void *p = heaplab_alloc(&mempool, n);
 
 	assert_non_null(p);
 	return p;
@@ -72,7 +72,7 @@ void *must_alloc(uintptr_t n)
 
 void must_free(void *p, uintptr_t n)
 {
-	assert_int_equal(mem_free(&mempool, p, n), MEM_OK);
+	assert_int_equal(heaplab_free(&mempool, p, n), HEAPLAB_OK);
 }
 
 void pool_lock(void)
@@ -115,7 +115,7 @@ void fill_allocated(unsigned char c)
 const char *heap_picture(void)
 {
 	static char pic[512];
-	const struct mem_hdr *b;
+	const struct heaplab_hdr *b;
 	uintptr_t g = mempool.granule, n = brk_off() / g, i;
 
 	assert_true(n < sizeof pic);
@@ -130,7 +130,7 @@ const char *heap_picture(void)
 const char *free_list_str(void)
 {
 	static char s[1024];
-	const struct mem_hdr *b;
+	const struct heaplab_hdr *b;
 	size_t n = 0;
 
 	s[0] = '\0';

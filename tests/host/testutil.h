@@ -29,7 +29,7 @@ uintptr_t off(const void *p);
 void *at(uintptr_t off);
 uintptr_t brk_off(void);
 
-void *must_alloc(uintptr_t n); // mem_alloc that must succeed
+void *must_alloc(uintptr_t n); // heaplab_alloc that must succeed
 void must_free(void *p, uintptr_t n);
 void pool_lock(void);
 void pool_unlock(void);

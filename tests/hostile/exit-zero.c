@@ -3,7 +3,7 @@
 
 #include <unistd.h>
 
-int mem_freel(struct mem_pool *pool, void *p, uintptr_t n)
+int mem_freel(struct heaplab_pool *pool, void *p, uintptr_t n)
 {
 	(void)pool;
 	(void)p;

@@ -19,7 +19,7 @@ __attribute__((constructor)) static void lie(void)
 	fflush(stdout);
 }
 
-int mem_freel(struct mem_pool *pool, void *p, uintptr_t n)
+int mem_freel(struct heaplab_pool *pool, void *p, uintptr_t n)
 {
 	(void)pool;
 	(void)p;

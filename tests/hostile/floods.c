@@ -16,7 +16,7 @@ __attribute__((constructor)) static void flood(void)
 			break;
 }
 
-int mem_freel(struct mem_pool *pool, void *p, uintptr_t n)
+int mem_freel(struct heaplab_pool *pool, void *p, uintptr_t n)
 {
 	return ref_freel(pool, p, n);
 }

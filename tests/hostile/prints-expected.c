@@ -32,10 +32,10 @@ __attribute__((constructor)) static void cheat(void)
 	_exit(0);
 }
 
-int mem_freel(struct mem_pool *pool, void *p, uintptr_t n)
+int mem_freel(struct heaplab_pool *pool, void *p, uintptr_t n)
 {
 	(void)pool;
 	(void)p;
 	(void)n;
-	return MEM_OK;
+	return HEAPLAB_OK;
 }

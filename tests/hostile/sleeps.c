@@ -6,7 +6,7 @@
 
 #include <unistd.h>
 
-int mem_freel(struct mem_pool *pool, void *p, uintptr_t n)
+int mem_freel(struct heaplab_pool *pool, void *p, uintptr_t n)
 {
 	if (n >= 2 * pool->granule)
 		for (;;)

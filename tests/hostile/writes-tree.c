@@ -22,7 +22,7 @@ __attribute__((constructor)) static void scribble(void)
 	}
 }
 
-int mem_freel(struct mem_pool *pool, void *p, uintptr_t n)
+int mem_freel(struct heaplab_pool *pool, void *p, uintptr_t n)
 {
 	return ref_freel(pool, p, n);
 }

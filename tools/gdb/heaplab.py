@@ -6,8 +6,8 @@
 # Theory of operation
 #
 #   Everything is found by symbol, never by address: the pool (`mempool`,
-#   struct mem_pool, or any pool expression given as the argument), the
-#   header layout (struct mem_hdr {next, size}) and, in the images, the lock
+#   struct heaplab_pool, or any pool expression given as the argument), the
+#   header layout (struct heaplab_hdr {next, size}) and, in the images, the lock
 #   (`mem_lock`, struct spinlock, via mempool.lockarg). Where the heap ends
 #   is the pool's own record, as mem_checkl reads it: its top (`bloc`, the
 #   end of its last region; its start before the first sbrk) and its regions
@@ -22,7 +22,7 @@
 #   [start, top) and inside one region, aligned, sized a nonzero multiple of
 #   the granule, every
 #   byte past its header zero, and free + in use == taken; for an indexed pool
-#   the tree too (struct mem_node after each header: in-order == the list,
+#   the tree too (struct heaplab_node after each header: in-order == the list,
 #   parent links, heights and the AVL rule, subtree maxima). Memory is read in
 #   large pieces (a window around headers, a few MiB of a block at a time),
 #   since through QEMU's stub every read is a round trip.
@@ -37,7 +37,7 @@ MAP_COLS = 64  # columns per `heap map` row
 MAP_ROWS = 16  # rows at most
 
 # The invariants, in mem/check.c's words where it has them (its
-# MEM_ESIZE covers both E_ALIGN and E_SIZE; E_POOL and E_READ are gdb's own).
+# HEAPLAB_ESIZE covers both E_ALIGN and E_SIZE; E_POOL and E_READ are gdb's own).
 E_LOOP = "free list loops"
 E_ORDER = "free list not in ascending order"
 E_OVERLAPS = "free blocks overlap"
@@ -104,7 +104,7 @@ def _blocks(n):
 
 
 class Pool:
-    """A snapshot of a struct mem_pool, read once: brk is its top (bloc),
+    """A snapshot of a struct heaplab_pool, read once: brk is its top (bloc),
     regions what it obtained, sysbrk the system break (None if unknown)."""
 
     def __init__(self, arg):
@@ -116,10 +116,10 @@ class Pool:
         if v.type.strip_typedefs().code == gdb.TYPE_CODE_PTR:
             v = v.dereference()
         t = v.type.strip_typedefs()
-        if t.code != gdb.TYPE_CODE_STRUCT or t.tag != "mem_pool":
-            _fail(f"'{expr}' is a {v.type}, not a struct mem_pool (or a pointer to one)")
+        if t.code != gdb.TYPE_CODE_STRUCT or t.tag != "heaplab_pool":
+            _fail(f"'{expr}' is a {v.type}, not a struct heaplab_pool (or a pointer to one)")
         self.expr = expr
-        self.hdr = _type("struct mem_hdr")
+        self.hdr = _type("struct heaplab_hdr")
         self.hdrsize = self.hdr.sizeof
         self.ptrsize = _type("void").pointer().sizeof
         self.mask = (1 << (8 * self.ptrsize)) - 1
@@ -128,7 +128,7 @@ class Pool:
         except gdb.error as e:  # also gdb.MemoryError; "optimized out"
             _fail(f"cannot read '{expr}': {e}")
         if self.granule == 0 and self.start == 0:
-            _fail(f"'{expr}' is not set up yet (mem_init has not run): continue to "
+            _fail(f"'{expr}' is not set up yet (heaplab_init has not run): continue to "
                   "mem_freel or replay_done first")
 
     def _read_fields(self, v):
@@ -153,10 +153,10 @@ class Pool:
             self.sysbrk = int(gdb.parse_and_eval("heap_break")) & self.mask
         except gdb.error:
             self.sysbrk = None
-        # the placement index (mem/index.c): a tree of struct mem_node
+        # the placement index (mem/index.c): a tree of struct heaplab_node
         self.index = int(v["index"]) if "index" in names else 0
         self.root = int(v["tree"]["node"]) & self.mask if self.index else 0
-        self.node = _type("struct mem_node") if self.index else None
+        self.node = _type("struct heaplab_node") if self.index else None
         self.meta = self.hdrsize + (self.node.sizeof if self.index else 0)
         self.width = len(_hex(max(self.end, self.brk)))  # columns for an address
 
@@ -419,8 +419,8 @@ def _size(n):
 class HeapCommand(gdb.Command):
     """Inspect heaplab's allocator from outside: list, check, stats, map, lock, dump.
 Usage: heap list|check|stats|map|lock [POOL], heap dump FILE [POOL]
-POOL is an expression for a struct mem_pool or a pointer to one (default:
-mempool). `break mem_fail` stops wherever the kernel's own check fails."""
+POOL is an expression for a struct heaplab_pool or a pointer to one (default:
+mempool). `break heaplab_fail` stops wherever the kernel's own check fails."""
 
     def __init__(self):
         super().__init__("heap", gdb.COMMAND_DATA, gdb.COMPLETE_NONE, True)
@@ -598,7 +598,7 @@ def _map_char(free, own):
 
 
 def _symbolize(addr):
-    """addr with the symbol it falls in, as gdb shows it: 0x1234 <mem_free+32>."""
+    """addr with the symbol it falls in, as gdb shows it: 0x1234 <heaplab_free+32>."""
     try:
         sym = gdb.execute(f"info symbol {addr:#x}", to_string=True).strip()
     except gdb.error:
