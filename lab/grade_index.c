@@ -203,9 +203,9 @@ static struct heaplab_hdr *search(uintptr_t n, const struct heaplab_avl_node **p
 {
 	struct heaplab_hdr *b;
 
-	mempool.ops->lock(&mempool);
+	heaplab_lock(&mempool);
 	b = mem_index_fit(&mempool, n, pred);
-	mempool.ops->unlock(&mempool);
+	heaplab_unlock(&mempool);
 	return b;
 }
 
@@ -234,7 +234,7 @@ static int check_one(const char *part, uintptr_t n)
 }
 
 // Page faults counted while the heap is unreadable (the bound part).
-static volatile unsigned long touched;
+
 
 static void on_fault(int sig, siginfo_t *si, void *ctx)
 {
@@ -247,7 +247,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 		signal(SIGSEGV, SIG_DFL); // a real fault: it happens again, and kills
 		return;
 	}
-	touched++;
+	lab_touched++;
 }
 
 static int bound(uintptr_t n)
@@ -267,17 +267,17 @@ static int bound(uintptr_t n)
 	sa.sa_flags = SA_SIGINFO;
 	sigaction(SIGSEGV, &sa, NULL);
 	mprotect((void *)mempool.start, len, PROT_NONE);
-	touched = 0;
+	lab_touched = 0;
 	got = search(n, &pred);
 	mprotect((void *)mempool.start, len, PROT_READ | PROT_WRITE);
 	if (got != want)
 		return lab_fail("n=0x%lx: answered %s, want %s (the lowest that fits)",
 				(unsigned long)n, block_str(g, sizeof g, got),
 				block_str(w, sizeof w, want));
-	if (touched > (unsigned long)(2 * height + 2))
+	if (lab_touched > (unsigned long)(2 * height + 2))
 		return lab_fail("n=0x%lx: visited %lu of %u nodes, more than 2*height+2 = %ld (the "
 				"tree's height is %ld)",
-				(unsigned long)n, touched, BOUND_N, 2 * height + 2, height);
+				(unsigned long)n, lab_touched, BOUND_N, 2 * height + 2, height);
 	return 0;
 }
 

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The labs' part-check harness (see gradelib.h): pictures, the free list
-// as text, and one child process per case.
+// as text, one child process per case for a student's own runs, and the
+// grader's --record and --judge modes.
 #include "gradelib.h"
 #include "labrt.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +17,7 @@
 #include <unistd.h>
 
 static char why[400]; // what the failing check found
+volatile unsigned long lab_touched;
 
 int lab_fail(const char *fmt, ...)
 {
@@ -52,14 +56,20 @@ static void grade_panic(const char *msg)
 	report(1);
 }
 
+static void grade_panic_judge(const char *msg)
+{
+	lab_judge_end(1, "the allocator panicked: %s", msg);
+}
+
 void lab_heap(size_t npages, uintptr_t heap)
 {
 	void *p = NULL;
 
+	host_map_at = LAB_HEAP_AT;
 	if (host_heap_init(&mempool, heap ? heap : CASE_HEAP, PG) == 0) {
-		mempool.ops->lock(&mempool);
+		heaplab_lock(&mempool);
 		p = npages ? mem_sbrkl(&mempool, npages * PG) : lab_page(0);
-		mempool.ops->unlock(&mempool);
+		heaplab_unlock(&mempool);
 	}
 	if (p != lab_page(0)) {
 		printf("grade: cannot set up a heap of %zu pages\n", npages);
@@ -289,12 +299,126 @@ static int usage(const struct lab_suite *s)
 	return 2;
 }
 
+static const struct lab_case *judged; // the case a --judge run decides
+
+void lab_judge_end(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	printf("%s/%s: %s\n", judged->part, judged->name, why);
+	exit(status);
+}
+
+static int rec_fd = 3; // where --record writes
+
+static void put(const void *p, size_t n)
+{
+	const char *b = p;
+	ssize_t k;
+
+	for (; n > 0; b += k, n -= (size_t)k) {
+		k = write(rec_fd, b, n);
+		if (k < 0 && errno == EINTR)
+			k = 0;
+		else if (k <= 0)
+			_exit(5); // the grader stopped reading: nothing left to do
+	}
+}
+
+// record writes one call of the student's operation (lab_op_hook).
+static void record(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t a1, uintptr_t ret,
+		   const struct heaplab_avl_node *pred)
+{
+	struct lab_rec r;
+
+	if (op != LAB_OP)
+		return;
+	memset(&r, 0, sizeof r);
+	r.magic = LAB_REC_MAGIC;
+	r.op = (uint32_t)op;
+	r.a0 = a0;
+	r.a1 = a1;
+	r.ret = ret;
+	r.pred = (uintptr_t)pred;
+	r.touched = lab_touched;
+	r.brk = heap_break;
+	if (op != LAB_OP_FIT && pool == &mempool && heap_break >= mempool.start &&
+	    heap_break <= mempool.end) {
+		r.pool = mempool;
+		r.len = heap_break - mempool.start;
+	}
+	put(&r, sizeof r);
+	put((const void *)mempool.start, r.len);
+}
+
+static void record_panic(const char *msg)
+{
+	fprintf(stderr, "the allocator panicked: %s\n", msg);
+	exit(HOST_PANIC_STATUS);
+}
+
+static const struct lab_case *find(const struct lab_suite *s, const char *name)
+{
+	char buf[200];
+	size_t i;
+
+	for (i = 0; i < s->ncases; i++) {
+		snprintf(buf, sizeof buf, "%s/%s", case_at(s, i)->part, case_at(s, i)->name);
+		if (strcmp(buf, name) == 0)
+			return case_at(s, i);
+	}
+	fprintf(stderr, "%s: no case %s (--list lists them)\n", s->prog, name);
+	exit(2);
+}
+
+// grader_mode runs --list, --record CASE or --judge CASE (gradelib.h).
+static int grader_mode(const struct lab_suite *s, const char *mode, const char *name)
+{
+	struct rlimit cpu = {CASE_SECS, CASE_SECS + 1};
+	static char found[sizeof why];
+	const struct lab_case *c;
+	size_t i;
+
+	if (strcmp(mode, "--list") == 0) {
+		for (i = 0; i < s->ncases; i++)
+			printf("%s/%s\n", case_at(s, i)->part, case_at(s, i)->name);
+		return 0;
+	}
+	c = find(s, name);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (strcmp(mode, "--record") == 0) {
+		if (fcntl(rec_fd, F_GETFD) < 0) {
+			fprintf(stderr, "%s: --record writes to fd 3, which is not open\n",
+				s->prog);
+			return 2;
+		}
+		setrlimit(RLIMIT_CPU, &cpu); // the grader's own limits are the ones that hold
+		host_panic_hook = record_panic;
+		lab_op_hook = record;
+		s->run(c); // its own verdict: the judge decides
+		return 0;
+	}
+	judged = c;
+	host_panic_hook = grade_panic_judge;
+	if (s->run(c) == 0)
+		lab_judge_end(0, "ok");
+	snprintf(found, sizeof found, "%s", why); // lab_judge_end writes why
+	lab_judge_end(1, "%s", found);
+}
+
 int lab_main(const struct lab_suite *s, int argc, char **argv)
 {
 	unsigned passed = 0, failed = 0;
 	size_t i;
 	int a;
 
+	if (argc == 2 && strcmp(argv[1], "--list") == 0)
+		return grader_mode(s, argv[1], NULL);
+	if (argc == 3 && (strcmp(argv[1], "--record") == 0 || strcmp(argv[1], "--judge") == 0))
+		return grader_mode(s, argv[1], argv[2]);
 	for (a = 1; a < argc; a++)
 		if (part_index(s, argv[a]) == s->ncases)
 			return usage(s);

@@ -40,8 +40,53 @@ struct lab_suite {
 // lab_main runs the cases of the parts named on the command line (all if
 // none), printing `PART/CASE: ok` or `PART/CASE: what went wrong` per case,
 // then `N passed, M failed`; answers the exit status (1 if any failed, 2
-// for an unknown part).
+// for an unknown part). That is a student's own check, run inside their
+// program, which their code can make say anything. The grader (tools/
+// grade.py) uses the other modes instead, each case in a process of its
+// own:
+//   --list         the cases, `PART/CASE` a line;
+//   --record CASE  runs the case (in the sandbox, with the student's code)
+//                  and writes to fd 3 a record of each call of the
+//                  student's operation: its arguments, its answer and the
+//                  pool and heap it left (struct lab_rec, then the heap);
+//   --judge CASE   in lab/judge_*, the same case built with mem/'s own
+//                  code and no student file: each call of the student's
+//                  operation takes its answer and the heap it left from
+//                  those records on stdin (lab/labplay.c), and the case's
+//                  checks run here, on that heap. Prints the one line
+//                  `PART/CASE: ok` or `PART/CASE: why` and exits 0 or 1;
+//                  3 when the records end before the call returned (the
+//                  run stopped), 4 when they are not what the call made.
+// So a verdict is decided by code the student's file is not linked into,
+// from the heap their code left: a run that exits early, prints or fakes
+// anything else has no say in it.
 int lab_main(const struct lab_suite *s, int argc, char **argv);
+
+// One call of the student's operation, as --record writes it: the call,
+// its answer, and (but for mem_index_fit, which changes nothing) the pool
+// and then the len bytes of the heap from pool.start to the break.
+#define LAB_REC_MAGIC 0x4c616252u // "RbaL"
+struct lab_rec {
+	uint32_t magic, op;
+	uint64_t a0, a1;  // heaplab_free: p, n; heaplab_alloc, mem_index_fit: n
+	uint64_t ret;	  // its answer (an address, or heaplab_free's error)
+	uint64_t pred;	  // mem_index_fit's *pred
+	uint64_t touched; // lab_touched after the call
+	uint64_t brk, len;
+	struct heaplab_pool pool;
+};
+
+// lab_judge_end ends a --judge run: prints the case's line with the reason
+// and exits with status (lab/labplay.c, when the records give out).
+void lab_judge_end(int status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+// Pages the index lab's bound part counted the search reading; recorded
+// with the search's answer.
+extern volatile unsigned long lab_touched;
+
+// Where every case's heap is mapped, in the runner and in the judge alike.
+#define LAB_HEAP_AT 0x4c0000000000ul
 
 int lab_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *lab_page(uintptr_t i);

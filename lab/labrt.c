@@ -4,7 +4,7 @@
 // the program stops at once and says so; and no leak report at exit.
 #include "labrt.h"
 
-#include "../include/heaplab.h"
+#include "../mem/internal.h"
 
 #include <signal.h>
 #include <string.h>
@@ -13,11 +13,19 @@
 
 void *__real_heaplab_alloc(struct heaplab_pool *pool, uintptr_t n);
 int __real_heaplab_free(struct heaplab_pool *pool, void *p, uintptr_t n);
+struct heaplab_hdr *__real_mem_index_fit(const struct heaplab_pool *pool, uintptr_t n,
+				     const struct heaplab_avl_node **pred);
+
+void (*lab_op_hook)(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t a1, uintptr_t ret,
+		    const struct heaplab_avl_node *pred);
 
 static const char alloc_looped[] =
     LAB_LOOP_MSG "heaplab_alloc did not return after " LAB_OP_SECS_STR " s of CPU time: "
 		 "mem_allocl loops, or the free list does (does the walk move on to p->next? "
 		 "did mem_freel link a block to itself?)\n";
+static const char fit_looped[] =
+    LAB_LOOP_MSG "mem_index_fit did not return after " LAB_OP_SECS_STR " s of CPU time: "
+		 "does the descent move down a level each step?\n";
 static const char free_looped[] =
     LAB_LOOP_MSG "heaplab_free did not return after " LAB_OP_SECS_STR " s of CPU time: "
 		 "mem_freel loops (does its walk move on to next->next?)\n";
@@ -53,6 +61,8 @@ void *__wrap_heaplab_alloc(struct heaplab_pool *pool, uintptr_t n)
 	guard(alloc_looped);
 	p = __real_heaplab_alloc(pool, n);
 	guard(NULL);
+	if (lab_op_hook != NULL)
+		lab_op_hook(LAB_OP_ALLOC, pool, n, 0, (uintptr_t)p, NULL);
 	return p;
 }
 
@@ -63,7 +73,23 @@ int __wrap_heaplab_free(struct heaplab_pool *pool, void *p, uintptr_t n)
 	guard(free_looped);
 	err = __real_heaplab_free(pool, p, n);
 	guard(NULL);
+	if (lab_op_hook != NULL)
+		lab_op_hook(LAB_OP_FREE, pool, (uintptr_t)p, n, (uintptr_t)err, NULL);
 	return err;
+}
+
+struct heaplab_hdr *__wrap_mem_index_fit(const struct heaplab_pool *pool, uintptr_t n,
+				     const struct heaplab_avl_node **pred)
+{
+	const char *outer = op_msg; // heaplab_alloc's, when it searches the index
+	struct heaplab_hdr *b;
+
+	guard(fit_looped);
+	b = __real_mem_index_fit(pool, n, pred);
+	guard(outer);
+	if (lab_op_hook != NULL)
+		lab_op_hook(LAB_OP_FIT, (struct heaplab_pool *)pool, n, 0, (uintptr_t)b, *pred);
+	return b;
 }
 
 // The host programs' own buffers, left for exit to free, are not the

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The lab programs' runtime (lab/labrt.c): how long one allocator
 // operation may run, and how a program stopped for looping says so.
+#ifndef HEAPLAB_LABRT_H
+#define HEAPLAB_LABRT_H
+
+#include <stdint.h>
 
 // CPU seconds one heaplab_alloc or heaplab_free may take (and as text).
 #define LAB_OP_SECS	1
@@ -10,3 +14,22 @@
 // on stderr starts (tools/grade.py knows both).
 #define LAB_LOOPED   99
 #define LAB_LOOP_MSG "looped: "
+
+// The operations a lab program's wrappers see (mk/lab.mk wraps each), and
+// the one that runs the student's code in each lab: LAB_OP, from the
+// build (-DLAB_OP=LAB_OP_FREE for the free lab, and so on).
+#define LAB_OP_FREE  1 // heaplab_free: mem_freel is the student's (lab 3)
+#define LAB_OP_ALLOC 2 // heaplab_alloc: mem_allocl (lab 6)
+#define LAB_OP_FIT   3 // mem_index_fit (lab 7)
+
+struct heaplab_pool;
+struct heaplab_avl_node;
+
+// lab_op_hook, if set, is called after each wrapped operation returns,
+// with its arguments and its answer (pred: mem_index_fit's *pred, else
+// NULL). The part checks' harness records the student's with it
+// (lab/gradelib.c).
+extern void (*lab_op_hook)(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t a1, uintptr_t ret,
+			   const struct heaplab_avl_node *pred);
+
+#endif

@@ -29,9 +29,14 @@ LAB_FILE_index := $(LAB_FIT)
 LAB_IDX_free   := 0
 LAB_IDX_alloc  := 0
 LAB_IDX_index  := 1
-LAB_PROGS_free  := grade_free replay test_diff test_mem
-LAB_PROGS_alloc := grade_alloc replay replay-ref test_diff test_mem
-LAB_PROGS_index := grade_index replay replay-ref test_diff
+LAB_PROGS_free  := grade_free judge_free replay replay-ref test_diff test_mem
+LAB_PROGS_alloc := grade_alloc judge_alloc replay replay-ref test_diff test_mem
+LAB_PROGS_index := grade_index judge_index replay replay-ref test_diff
+# The operation that runs the student's code (lab/labrt.h), which the
+# judges take from a run's records instead of running it.
+LAB_OP_free  := LAB_OP_FREE
+LAB_OP_alloc := LAB_OP_ALLOC
+LAB_OP_index := LAB_OP_FIT
 LAB_FILE   := $(LAB_FILE_$(LAB))
 LAB_B      ?= $(B)/lab$(if $(filter-out free,$(LAB)),-$(LAB))
 LAB_TRACES ?= traces
@@ -51,8 +56,8 @@ LAB_BINS   := $(addprefix $(LAB_B)/,$(filter-out $(if $(LAB_UNIT),,test_mem),$(L
 # lab/labrt.c wraps heaplab_alloc and heaplab_free: a looping operation stops its
 # program within a second, saying so; and no leak reports at exit.
 LAB_CFLAGS := $(filter-out -DHEAPLAB_INDEX=%,$(HOST_CFLAGS)) -DHEAPLAB_INDEX=$(LAB_IDX_$(LAB))
-LAB_CC     := $(HOST_CC) $(LAB_CFLAGS) $(HOST_SAN) -Imem
-LAB_LINK   := -Wl,--wrap=heaplab_alloc,--wrap=heaplab_free
+LAB_CC     := $(HOST_CC) $(LAB_CFLAGS) -DLAB_OP=$(LAB_OP_$(LAB)) $(HOST_SAN) -Imem
+LAB_LINK   := -Wl,--wrap=heaplab_alloc,--wrap=heaplab_free,--wrap=mem_index_fit
 # Each source is compiled once into $(LAB_B)/obj, and every program links
 # the objects it needs: the student's file is $(LAB_B)/obj/lab-file.o.
 LAB_OBJ    := $(LAB_B)/obj
@@ -87,6 +92,11 @@ $(LAB_OBJ)/%.o: %.c $(LAB_HDRS) $(LAB_KIND)
 	$(LAB_CC) -c -o $@ $<
 
 $(LAB_B)/grade_%: $(call lab_objs,lab/grade_%.c lab/gradelib.c) $(LAB_OBJS)
+	$(LAB_CC) $(LAB_LINK) -o $@ $^
+
+# The judges (lab/labplay.c): the part checks built from mem/'s own files,
+# the student's nowhere in them, to decide each case from a run's records.
+$(LAB_B)/judge_%: $(call lab_objs,lab/grade_%.c lab/gradelib.c lab/labplay.c $(LAB_BASE) $(LAB_REFS))
 	$(LAB_CC) $(LAB_LINK) -o $@ $^
 
 $(LAB_B)/replay: $(call lab_objs,tools/replay.c) $(LAB_OBJS)

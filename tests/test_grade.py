@@ -3,6 +3,7 @@
 # our own free, alloc and fit score full marks, and mutants of them lose the
 # points of the rule they break, and only those. Run with
 # /usr/bin/python3 -m pytest tests/test_grade.py.
+import os
 import re
 import subprocess
 import sys
@@ -20,9 +21,8 @@ OURS = REPO / "mem" / "free.c"
 
 ORDER, COALESCE, ZERO, REFUSE = ("free: address order", "free: coalescing", "free: zeroing",
                                  "free: refusals and accounting")
-UNIT, DIFF, TRACES = ("unit tests (tests/host/test_mem.c)",
-                      "differential test (tests/host/test_diff.c)",
-                      "sample traces (replay --check)")
+TRACES, RANDOM = "sample traces (replay --check)", "random traces against the reference"
+HOSTILE = REPO / "tests" / "hostile"
 
 # Each mutant: the edits that make it from mem/free.c (old, new, count).
 MUTANTS = {
@@ -100,7 +100,7 @@ def test_ours_scores_full_marks_through_make(tmp):
     g = Grade(proc)
     assert g.status == 0, g.text
     assert (g.score, g.most) == (100, 100), g.text
-    assert set(g.parts) == {ORDER, COALESCE, ZERO, REFUSE, UNIT, DIFF, TRACES}
+    assert set(g.parts) == {ORDER, COALESCE, ZERO, REFUSE, TRACES, RANDOM}
     assert all(g.full(p) for p in g.parts), g.text
     matches_docs(g, "grade-ours")
 
@@ -122,11 +122,11 @@ def test_a_looping_free_fails_fast_saying_so(tmp):
     g = grade(mutant(tmp, "loops"), tmp / "free")
     took = time.monotonic() - t0
     assert g.status == 1 and g.most == 100, g.text
-    for part in (ORDER, COALESCE, UNIT, DIFF, TRACES):
+    for part in (ORDER, COALESCE, TRACES, RANDOM):
         assert not g.full(part), g.text
-    assert g.zero(UNIT) and g.zero(TRACES), g.text
+    assert g.zero(TRACES), g.text
     assert "looped: heaplab_free did not return after 1 s of CPU time" in g.text, g.text
-    assert "traces (replay --check) == FAIL (0/10)" in g.text, g.text
+    assert "traces (replay --check) == FAIL (0/15)" in g.text, g.text
     assert "timed out" not in g.text, g.text
     assert took < 240, f"took {took:.0f} s:\n{g.text}"
 
@@ -136,7 +136,7 @@ def test_forgetting_to_coalesce_loses_the_coalescing_points(tmp):
     assert g.status == 1, g.text
     assert g.zero(COALESCE), g.text
     assert g.full(ORDER) and g.full(ZERO) and g.full(REFUSE), g.text
-    assert not g.full(UNIT) and not g.full(DIFF), g.text
+    assert not g.full(TRACES) and not g.full(RANDOM), g.text
     assert "coalesce/with-next: free list is 0x1000+0x1000 0x2000+0x2000, want 0x1000+0x3000" \
         in g.text
     matches_docs(g, "grade-no-coalesce")
@@ -146,8 +146,10 @@ def test_forgetting_to_zero_loses_the_zeroing_points(tmp):
     g = grade(mutant(tmp, "no-zero"), tmp / "free")
     assert g.status == 1, g.text
     assert g.zero(ZERO), g.text
-    assert g.full(ORDER) and g.full(COALESCE) and g.full(REFUSE), g.text
-    assert not g.full(UNIT) and not g.full(DIFF), g.text
+    # and only it: the traces never write into what they allocate, so what a
+    # free leaves is zero by luck there (the unit and differential tests
+    # that saw it score nothing now: they judge themselves)
+    only_lost(g, {ZERO})
     assert "zero/one-page: free byte 0x1010 is 0xa1, want 0" in g.text
     matches_docs(g, "grade-no-zero")
 
@@ -157,9 +159,9 @@ def test_the_shipped_stub_scores_little(tmp):
     (tmp / "no-traces").mkdir()
     g = grade(REPO / "lab" / "free.c", tmp / "free", "--traces", str(tmp / "no-traces"))
     assert g.status == 1, g.text
-    for part in (ORDER, COALESCE, ZERO, UNIT, DIFF, TRACES):
+    for part in (ORDER, COALESCE, ZERO, TRACES, RANDOM):
         assert g.zero(part), g.text
-    assert f"FAIL (0/10): no sample traces in {tmp / 'no-traces'}" in g.text, g.text
+    assert f"FAIL (0/15): no sample traces in {tmp / 'no-traces'}" in g.text, g.text
     assert g.score < 10 and g.most == 100, g.text
     matches_docs(g, "grade-stub")
 
@@ -198,7 +200,6 @@ A_FIT, A_EXACT, A_CARVE, A_GROW, A_ZERO, A_NIL = (
     "alloc: first fit from the lowest address", "alloc: exact fit unlinked",
     "alloc: carved from the top", "alloc: sbrk when nothing fits", "alloc: zeroed memory",
     "alloc: nil on exhaustion, nothing changed")
-RANDOM = "random traces against the reference"
 I_FIT, I_PRED, I_BOUND = ("index: first fit on given trees", "index: the list predecessor",
                           "index: nodes visited per search (10,000 free blocks)")
 
@@ -292,8 +293,7 @@ def only_lost(g, parts):
 def test_our_alloc_scores_full_marks_through_make(tmp):
     g = make_grade("alloc", "LAB_ALLOC", ALLOC_OURS, tmp / "alloc")
     assert g.status == 0 and (g.score, g.most) == (100, 100), g.text
-    assert set(g.parts) == {A_FIT, A_EXACT, A_CARVE, A_GROW, A_ZERO, A_NIL, UNIT, DIFF,
-                            TRACES, RANDOM}
+    assert set(g.parts) == {A_FIT, A_EXACT, A_CARVE, A_GROW, A_ZERO, A_NIL, TRACES, RANDOM}
     assert all(g.full(p) for p in g.parts), g.text
     matches_docs(g, "grade-alloc-ours")
 
@@ -304,7 +304,7 @@ def test_carving_from_the_bottom_loses_the_carving_points(tmp):
     assert g.zero(A_CARVE), g.text
     for part in (A_FIT, A_EXACT, A_GROW, A_ZERO, A_NIL):
         assert g.full(part), g.text
-    for part in (TRACES, RANDOM, DIFF):
+    for part in (TRACES, RANDOM):
         assert not g.full(part), g.text
     assert "carve/one-page-of-two: heaplab_alloc answered 0x1000, want 0x2000" in g.text
     matches_docs(g, "grade-alloc-bottom")
@@ -325,7 +325,7 @@ def test_an_alloc_mutant_loses_the_part_it_breaks(tmp, name, lost, words):
 
 def test_the_shipped_alloc_stub_scores_little(tmp):
     g = grade_lab("alloc", REPO / "lab" / "alloc.c", tmp / "alloc")
-    assert g.status == 1 and g.most == 100 and g.score <= 15, g.text
+    assert g.status == 1 and g.most == 100 and g.score <= 10, g.text
     for part in (A_FIT, A_EXACT, A_CARVE, A_GROW, A_ZERO, TRACES, RANDOM):
         assert g.zero(part), g.text
     matches_docs(g, "grade-alloc-stub")
@@ -334,7 +334,7 @@ def test_the_shipped_alloc_stub_scores_little(tmp):
 def test_our_fit_scores_full_marks_through_make(tmp):
     g = make_grade("index", "LAB_FIT", FIT_OURS, tmp / "index")
     assert g.status == 0 and (g.score, g.most) == (100, 100), g.text
-    assert set(g.parts) == {I_FIT, I_PRED, I_BOUND, DIFF, TRACES, RANDOM}
+    assert set(g.parts) == {I_FIT, I_PRED, I_BOUND, TRACES, RANDOM}
     matches_docs(g, "grade-index-ours")
 
 
@@ -371,7 +371,7 @@ def test_the_shipped_fit_stub_scores_little(tmp):
         assert g.zero(part), g.text
     # A sample trace whose answers do not depend on the search (the stub
     # finds nothing, so the heap grows) may pass; the part as a whole fails.
-    assert not g.full(TRACES) and not g.full(DIFF), g.text
+    assert not g.full(TRACES), g.text
 
 
 def test_a_part_can_be_graded_alone(tmp):
@@ -379,7 +379,7 @@ def test_a_part_can_be_graded_alone(tmp):
                   "sbrk")
     assert g.status == 0 and (g.score, g.most) == (15, 15), g.text
     assert set(g.parts) == {A_CARVE, A_GROW}
-    assert "Score: 15/15 (2 of 10 parts; the lab is out of 100)" in g.text
+    assert "Score: 15/15 (2 of 8 parts; the lab is out of 100)" in g.text
 
 
 @pytest.mark.parametrize("argv,words", [
@@ -395,3 +395,137 @@ def test_bad_lab_arguments_are_usage_errors(argv, words):
     proc = subprocess.run(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, timeout=60)
     assert proc.returncode == 2 and words in proc.stdout, proc.stdout
+
+
+# --- hostile submissions (tests/hostile/): nothing a file does talks the grader
+# into a score, or hurts the machine that grades it ----------------------------
+
+FREE_CASES = {ORDER: 8, COALESCE: 9, ZERO: 7, REFUSE: 12}
+
+
+def cases_of(g, part):
+    m = re.search(rf"^== Test {re.escape(part)} == \w+ \(\d+/\d+\)(?:: .*| \[(\d+)/(\d+) cases)",
+                  g.text, re.M)
+    assert m and m[2], f"{part}:\n{g.text}"
+    return int(m[1]), int(m[2])
+
+
+def test_exiting_inside_the_free_passes_nothing(tmp):
+    """_exit(0) inside the free: the old grader took a child's status 0 for
+    a pass (60/100); the judge sees no record of the free returning."""
+    g = grade(HOSTILE / "exit-zero.c", tmp / "free")
+    assert g.status == 1 and (g.score, g.most) == (0, 100), g.text
+    assert "order/new-head: the run ended before heaplab_free returned (exit status 0)" in g.text
+
+
+def test_printed_passes_count_for_nothing(tmp):
+    """Fake cmocka pairs, a fake total and 800 fake `order/fakeN: ok` lines
+    (102/100 and 56/100 before): every part out of its own cases, none
+    passed."""
+    g = grade(HOSTILE / "fake-lines.c", tmp / "free")
+    assert g.status == 1 and (g.score, g.most) == (0, 100), g.text
+    for part, n in FREE_CASES.items():
+        assert cases_of(g, part) == (0, n), g.text
+
+
+def test_a_forged_record_is_judged_on_the_heap_it_holds(tmp):
+    """A run that writes the harness's record itself (the heap untouched,
+    "ok") is judged on that heap."""
+    g = grade(HOSTILE / "forges-records.c", tmp / "free", "--part", "order")
+    assert g.zero(ORDER) and cases_of(g, ORDER) == (0, 8), g.text
+    assert "order/into-empty-list: free list is empty, want 0x1000+0x1000" in g.text
+
+
+def test_the_replay_cannot_read_the_expected_output(tmp):
+    """A replay that prints the trace's .expected file passed every sample
+    trace before; the sandbox shows it the trace alone."""
+    g = grade(HOSTILE / "prints-expected.c", tmp / "free", "--part", "sample")
+    assert g.zero(TRACES) and cases_of(g, TRACES) == (0, 9), g.text
+
+
+def test_a_part_out_of_time_counts_every_case(tmp):
+    """A free that sleeps on two pages: the case is stopped at the part's
+    limit, and the cases after it count as failed, not dropped."""
+    g = grade(HOSTILE / "sleeps.c", tmp / "free", "--part", "order", "--part-secs", "4")
+    assert cases_of(g, ORDER) == (5, 8) and g.parts[ORDER] == (15 * 5 // 8, 15), g.text
+    assert re.search(r"order/two-pages: timed out: did not finish in \d s", g.text), g.text
+    assert "order/last-page: not run (the part's 4 s are up)" in g.text, g.text
+
+
+def test_the_submission_cannot_write_the_tree(tmp, tmp_path):
+    """A constructor that appends to files (tools/grade.py, once): the tree,
+    the build folder and the file's own folder stay as they were."""
+    canaries = [tmp / "free" / "canary", tmp_path / "canary",
+                REPO / "build" / f"canary-{tmp_path.name}"]
+    for c in canaries:
+        c.parent.mkdir(parents=True, exist_ok=True)
+        c.write_text("as it was\n")
+    src = (HOSTILE / "writes-tree.c").read_text().replace(
+        '"/nonexistent"', '"' + ":".join(map(str, canaries)) + '"')
+    (tmp_path / "writes-tree.c").write_text(src)
+    try:
+        g = grade(tmp_path / "writes-tree.c", tmp / "free", "--part", "order")
+        assert g.full(ORDER), g.text
+        assert [c.read_text() for c in canaries] == ["as it was\n"] * 3
+    finally:
+        canaries[2].unlink()
+
+
+def leftovers(word):
+    """The processes whose command line holds word."""
+    found = []
+    for p in Path("/proc").glob("[0-9]*"):
+        try:
+            if word in (p / "cmdline").read_bytes().decode(errors="replace"):
+                found.append(p.name)
+        except OSError:
+            pass
+    return found
+
+
+def test_children_left_behind_cannot_hold_the_grader(tmp):
+    """A constructor that leaves a child holding stdout: before, each run
+    waited for it until its timeout, and a correct free scored 0/25; now
+    each run's children die with it."""
+    t0 = time.monotonic()
+    g = grade(HOSTILE / "forks.c", tmp / "free")
+    assert (g.score, g.most) == (100, 100), g.text
+    assert time.monotonic() - t0 < 120, g.text
+    assert leftovers(str(tmp / "free")) == [], "children of the graded programs still run"
+
+
+def test_output_is_kept_to_a_bound(tmp):
+    """50 MB printed by every program (3.7 GB of the grader's memory
+    before): the grader keeps a megabyte of each and says it cut it."""
+    probe = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:]); "
+             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    proc = subprocess.run([sys.executable, "-c", probe, sys.executable, str(GRADE), "--free",
+                           str(HOSTILE / "floods.c"), "--build", str(tmp / "free"), "--part",
+                           "order", "--part", "sample"], cwd=REPO, capture_output=True,
+                          text=True, timeout=600)
+    peak_kb = int(proc.stdout.splitlines()[-1])
+    assert peak_kb < 200_000, f"the grader or a program it ran took {peak_kb} KB"
+    assert "== Test free: address order == OK (15/15)" in proc.stdout, proc.stdout
+    assert "printed more than 1048576 bytes (cut there)" in proc.stdout, proc.stdout
+
+
+def test_a_blocked_build_is_stopped_with_its_compiler(tmp, tmp_path):
+    """A file that #includes a FIFO: the build is stopped at its limit, and
+    the compiler with it (cc1 stayed behind before)."""
+    name = f"fifo-{tmp_path.name}.c"
+    (tmp_path / name).write_text((HOSTILE / "fifo.c").read_text())
+    os.mkfifo(tmp_path / "hostile.fifo")
+    g = grade(tmp_path / name, tmp / "free", "--part", "order", "--build-secs", "3")
+    assert "(the build ran out of its 3 s and was stopped)" in g.text, g.text
+    assert g.zero(ORDER) and "grade_free does not build" in g.text, g.text
+    time.sleep(0.5)
+    assert leftovers(name) == [], "the compiler still runs"
+
+
+def test_without_the_sandbox_the_grader_says_so_loudly(tmp):
+    proc = subprocess.run([sys.executable, str(GRADE), "--free", str(OURS), "--build",
+                           str(tmp / "free"), "--part", "order", "--no-sandbox"], cwd=REPO,
+                          capture_output=True, text=True, timeout=600)
+    assert "grade: WARNING: --no-sandbox: the code graded runs with your rights" in \
+        proc.stderr, proc.stderr
+    assert "Score: 15/15" in proc.stdout, proc.stdout

@@ -3,6 +3,8 @@
 # The graders of the allocator labs (docs/lab), in the manner of 6.1810's
 # grade scripts: builds the host programs with the student's file in place
 # of one of mem/'s, runs them, and prints a score per part, then the total.
+# A verdict is never what the student's programs say about themselves:
+# see "What decides a verdict" below and docs/lab/README.md's threat model.
 """The labs, their parts, and what scores them (--lab NAME)
 
 free (lab 3): the student's mem_freel, in place of mem/free.c
@@ -10,35 +12,52 @@ free (lab 3): the student's mem_freel, in place of mem/free.c
       lab/grade_free.c: one case per rule, each from a hand-built heap, so
       that a free that forgets to merge loses the coalescing points and one
       that forgets to zero loses the zeroing points, and no others here.
-  unit tests          tests/host/test_mem.c (cmocka), every test
-  differential test   tests/host/test_diff.c: random operations against a
-                      model, the full check after each
   sample traces       each TRACES/NAME.trace through the replay with --check
                       must print exactly NAME.expected
+  random traces       random traces (written to BUILD/random/, from a seed
+                      drawn for each run unless --seed gives it), each
+                      through the replay with --check, must print what the
+                      reference (mem/ as it is, BUILD/replay-ref) prints
 
 alloc (lab 6): the student's mem_allocl (the list walk), in place of mem/alloc.c
   alloc: first fit, exact fit, carving, sbrk, zeroing, nil on exhaustion
       lab/grade_alloc.c: one case per rule, from hand-built heaps
-  unit tests, differential test, sample traces: as for free
-  random traces       seeded random traces (written to BUILD/random/), each
-                      through the replay with --check, must print what the
-                      reference (mem/ as it is, BUILD/replay-ref) prints
+  sample traces, random traces: as for free
 
 index (lab 7): the student's mem_index_fit, in place of mem/fit.c
   index: first fit, the list predecessor, nodes visited per search
       lab/grade_index.c: trees built by the reference free, searched for
       every size; with 10,000 free blocks a search may visit at most
       2*height+2 nodes, counted (the pages it reads), not timed
-  sample traces, random traces, differential test: as above, through the
-      placement index (the lab's programs use it, as every build but the
-      free and alloc labs' does)
+  sample traces, random traces: as above, through the placement index
 
-A part scores its points times the fraction of its cases that pass; the
-points add up to 100, and the score is always out of 100. A part whose
-program does not build, or that cannot run (no sample traces), scores 0.
-Each part has a timeout of its own, in seconds; and each lab program stops
-itself when one heaplab_alloc or heaplab_free takes more than a second of CPU time
-(lab/labrt.c), so a loop fails its part in seconds, with a `looped:` line.
+A part scores its points times the fraction of its cases that pass, out
+of every case it has: one that did not run, or whose run said nothing,
+has failed. The points add up to 100, and the score is always out of 100.
+A part whose program does not build scores 0.
+
+What decides a verdict: the student's code runs only in the sandbox
+(bwrap: the tree read-only, no network, a /tmp of its own, the expected
+outputs out of sight), each case in a process group of its own, killed
+whole at its limit, its output kept up to a bound. A part check's case
+runs there (BUILD/grade_NAME --record CASE) and writes a record of each
+call of the student's function: its answer and the heap it left. The
+case's checks then run in BUILD/judge_NAME, the same checks built from
+mem/'s own files and no student file, on the heap the records hold
+(lab/labplay.c): its one line is the verdict. A replay passes when what it
+printed is what this grader expects (NAME.expected, or the reference's
+output for a trace it has never seen). Nothing a run prints about itself,
+and no exit status, counts as a pass.
+
+The unit tests (tests/host/test_mem.c) and the differential test
+(tests/host/test_diff.c) that `make lab` builds are the student's to run:
+they check themselves inside the student's program, so they score
+nothing here.
+
+Each case and replay has a time limit, and each lab program stops itself
+when one heaplab_alloc, heaplab_free or mem_index_fit takes more than a second of
+CPU time (lab/labrt.c), so a loop fails its case in seconds, with a
+`looped:` line.
 Exit status: 0 for full marks, 1 otherwise, 2 for bad arguments (an
 unknown lab, a missing file)."""
 
@@ -46,16 +65,193 @@ import argparse
 import os
 import random
 import re
+import resource
+import selectors
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 HEAP_ARGS = {"oom-106": ["--heap", "4194304"]}  # as its .expected was made
 SHOW = 5  # failures shown per part
-LOOPED = 99  # the exit status of a lab program stopped for looping (lab/labrt.h)
 LOOP_MSG = "looped: "  # how its message starts
+CASE_SECS = 30  # the most one part check's case may take, in all
+CASE_CPU = 2  # the CPU seconds grade_NAME --record gives a case (lab/gradelib.h)
+OUT_CAP = 1 << 20  # bytes of a program's stdout, and of its stderr, kept
+REC_CAP = 64 << 20  # bytes of a case's records kept; a run that writes more fails
+BUILD_MEM = 4 << 30  # address space of a build (a file that #includes /dev/zero)
+TMP_SIZE = 64 << 20  # the sandbox's own /tmp, in memory
+SANDBOX_IN = "/tmp/in"  # where a run's input files appear in the sandbox
+
+
+class Run:
+    """What a program did: status (None: killed at its limit), its stdout,
+    stderr and records (bytes, each cut at its bound), and which of them
+    were cut."""
+
+    def __init__(self, status, out, err, rec, cut):
+        self.status, self.out, self.err, self.rec, self.cut = status, out, err, rec, cut
+
+    def text(self, which="out"):
+        data = getattr(self, which).decode(errors="replace")
+        if which in self.cut:
+            data += f"\n[grade: output cut at {len(getattr(self, which))} bytes]\n"
+        return data
+
+
+class Sandbox:
+    """Runs the student's build and programs: under bwrap (Debian's
+    bubblewrap) when it is there, with the tree read-only, no network, no
+    other process in sight, a /tmp of its own and nothing of the machine
+    but /usr and what is named; else as they are, after a loud warning."""
+
+    def __init__(self, use):
+        self.bwrap = shutil.which("bwrap") if use else None
+        if self.bwrap is None:
+            why = ("--no-sandbox" if not use else
+                   "bwrap (Debian's bubblewrap) is not installed")
+            warn = (f"WARNING: {why}: the code graded runs with your rights. It can write "
+                    "to your files (this grader's included), reach the network, read "
+                    "the expected outputs and leave processes behind, so a score is "
+                    "only as good as the code is honest. Install bubblewrap "
+                    "(tools/deps.sh host) before grading code you did not write.")
+            bar = "!" * 72
+            print(f"{bar}\ngrade: {warn}\n{bar}", file=sys.stderr, flush=True)
+
+    def argv(self, cmd, inputs, ro, rw, hide, cwd):
+        """The bwrap command line that runs cmd, seeing /usr, ro read-only,
+        rw writable, hide as empty folders, and each input file at
+        SANDBOX_IN/NAME."""
+        a = [self.bwrap, "--unshare-all", "--die-with-parent", "--new-session",
+             "--cap-drop", "ALL", "--ro-bind", "/usr", "/usr"]
+        for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+            if os.path.islink(top):
+                a += ["--symlink", os.readlink(top), top]
+            elif os.path.isdir(top):
+                a += ["--ro-bind", top, top]
+        for etc in ("/etc/alternatives", "/etc/ld.so.cache", "/etc/ld.so.conf",
+                    "/etc/ld.so.conf.d", "/etc/passwd", "/etc/group"):
+            a += ["--ro-bind-try", etc, etc]
+        a += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_SIZE), "--tmpfs", "/tmp"]
+        for p in ro:
+            a += ["--ro-bind", str(p), str(p)]
+        for p in rw:
+            a += ["--bind", str(p), str(p)]
+        for p in hide:
+            a += ["--tmpfs", str(p)]
+        for p in inputs:
+            a += ["--ro-bind", str(p), f"{SANDBOX_IN}/{Path(p).name}"]
+        return a + ["--chdir", str(cwd), "--"] + cmd
+
+    def path(self, p):
+        """Where an input file is seen by the programs run."""
+        return f"{SANDBOX_IN}/{Path(p).name}" if self.bwrap else str(p)
+
+    def run(self, cmd, secs, inputs=(), ro=(), rw=(), hide=(), cwd=None, stdin=None,
+            record=False, mem=None):
+        """Runs cmd in a process group of its own, for at most secs seconds
+        (then it is killed with all its descendants); stdin bytes on its
+        stdin; with record, a pipe on its fd 3 whose bytes are Run.rec.
+        mem: a bound on its address space (builds only: the sanitizers'
+        programs reserve terabytes)."""
+        cwd = cwd or "/tmp" if self.bwrap else cwd or REPO
+        argv = self.argv(cmd, inputs, ro, rw, hide, cwd) if self.bwrap else cmd
+        env = {k: v for k, v in os.environ.items()
+               if k in ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TERM")}
+        env.update(HOME="/tmp" if self.bwrap else os.environ.get("HOME", "/"),
+                   ASAN_OPTIONS="detect_leaks=0")
+        rfd = wfd = None
+        if record:
+            rfd, wfd = os.pipe()
+        infile = tempfile.TemporaryFile()
+        infile.write(stdin or b"")
+        infile.seek(0)
+
+        def child():
+            if wfd is not None:
+                os.dup2(wfd, 3)
+            if mem is not None:
+                resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+        p = subprocess.Popen(argv, stdin=infile, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=env, cwd=None if self.bwrap else cwd, start_new_session=True,
+                             preexec_fn=child, pass_fds=(3,) if record else ())
+        infile.close()
+        if wfd is not None:
+            os.close(wfd)
+        return self.collect(p, rfd, max(secs, 1))
+
+    def collect(self, p, rfd, secs):
+        """Reads p's output up to the bounds until it exits or its time is
+        up; then kills its process group, so that nothing it started can
+        hold the pipes open, and answers its Run."""
+        sel = selectors.DefaultSelector()
+        bufs = {"out": bytearray(), "err": bytearray(), "rec": bytearray()}
+        caps = {"out": OUT_CAP, "err": OUT_CAP, "rec": REC_CAP}
+        cut = set()
+        for name, f in (("out", p.stdout.fileno()), ("err", p.stderr.fileno()), ("rec", rfd)):
+            if f is not None:
+                os.set_blocking(f, False)
+                sel.register(f, selectors.EVENT_READ, name)
+        end, status, grace = time.monotonic() + secs, None, None
+        while sel.get_map():
+            now = time.monotonic()
+            if status is None and self.exited(p):
+                status = self.kill(p)
+                grace = now + 0.5  # what is in the pipes now; then no more
+            if (grace is not None and now > grace) or (status is None and now > end):
+                break
+            for key, _ in sel.select(timeout=0.05):
+                name = key.data
+                try:
+                    data = os.read(key.fd, 65536)
+                except BlockingIOError:
+                    continue
+                if not data:
+                    sel.unregister(key.fd)
+                    continue
+                room = caps[name] - len(bufs[name])
+                bufs[name] += data[:max(room, 0)]
+                if len(data) > room:
+                    cut.add(name)
+                    if name == "rec":  # records past the bound: the case has failed
+                        self.kill(p)
+        while status is None and time.monotonic() < end and not self.exited(p):
+            time.sleep(0.01)  # its pipes are closed, and it still runs
+        if status is None:
+            status = self.kill(p) if self.exited(p) else None
+            self.kill(p)
+        for f in (p.stdout, p.stderr):
+            f.close()
+        if rfd is not None:
+            os.close(rfd)
+        sel.close()
+        return Run(status, bytes(bufs["out"]), bytes(bufs["err"]), bytes(bufs["rec"]), cut)
+
+    @staticmethod
+    def exited(p):
+        """Has p ended? (It stays a zombie, so that its process group,
+        named after it, cannot be another's before kill.)"""
+        if p.returncode is not None:
+            return True
+        return os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+
+    @staticmethod
+    def kill(p):
+        """Kills p's process group, all that p started and did not take
+        elsewhere (bwrap's run, the whole of its namespace); answers p's
+        status."""
+        if p.returncode is None:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return p.wait()
 
 
 class Part:
@@ -67,81 +263,68 @@ class Part:
         self.programs, self.run = programs.split(), run
 
 
-def run(cmd, timeout, merge=True):
-    """Runs cmd; answers (status or None on timeout, stdout, stderr), with
-    stderr in stdout if merge. Leak reports are off: the programs' own
-    small leaks at exit are not the student's."""
-    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")
-    timeout = max(timeout, 1)
-    try:
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, errors="replace", env=env,
-                           stderr=subprocess.STDOUT if merge else subprocess.PIPE,
-                           timeout=timeout)
-        return p.returncode, p.stdout, p.stderr or ""
-    except subprocess.TimeoutExpired as e:
-        out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else e.stdout
-        return None, out or "", ""
-
-
-def looped(status, out):
-    """The program's own `looped:` line, if it stopped itself for looping."""
-    m = re.search(rf"^.*{LOOP_MSG}.*$", out, re.M)
+def stopped(run, op, secs):
+    """Why a run stopped before its operation returned."""
+    err = run.text("err")
+    m = re.search(rf"^.*{LOOP_MSG}.*$", err, re.M)
+    if run.status is None:
+        return f"timed out: did not finish in {secs:.0f} s (stopped, with all it started)"
     if m:
         return m[0][m[0].index(LOOP_MSG):].strip()
-    return f"{LOOP_MSG}stopped for looping" if status == LOOPED else None
-
-
-def stopped(status, out, secs):
-    """Why a program stopped early: it looped, or its part timed out."""
-    if status is None:
-        return f"timed out: the part's {secs} s are up"
-    return looped(status, out) or f"stopped: {last_line(out)}"
+    san = re.search(r"^.*(ERROR: \w+Sanitizer|runtime error:).*$", err, re.M)
+    if san:  # a sanitizer's exit status may be LOOPED too: its report says which
+        return f"crashed: {san[0].strip()[:160]}"
+    if run.status == -signal.SIGXCPU:
+        return f"{LOOP_MSG}did not finish in {CASE_CPU} s of CPU time"
+    if run.status < 0:
+        return f"crashed (signal {-run.status})"
+    if run.status == 0:
+        return f"the run ended before {op} returned (exit status 0)"
+    return f"crashed (exit status {run.status}: {last_line(err)})"
 
 
 def cases(program, part):
-    """A part of a part-check program (lab/grade_*.c): (passed, total, failures)."""
+    """A part of a part-check program (lab/grade_*.c): each of its cases
+    run alone, with the student's code (--record), and judged from its
+    records by the judge (--judge): (passed, total, failures)."""
     def go(g, secs):
-        status, out, _ = run([str(g.bin(program)), part], secs)
-        found = re.findall(r"^(\w+/\S+): (.*)$", out, re.M)
-        bad = [f"{c}: {why}" for c, why in found if why != "ok"]
-        done = re.search(r"^\d+ passed, \d+ failed$", out, re.M)
-        if not done:
-            bad.append(stopped(status, out, secs))
-        return len(found) - len(bad) + (not done), len(found) + (not done), bad
+        judge = str(g.bin(f"judge_{program[len('grade_'):]}"))
+        listed = g.sandbox.run([judge, "--list"], 30, ro=[g.build])
+        names = [s for s in listed.text().split("\n") if s.startswith(f"{part}/")]
+        if listed.status != 0 or not names:
+            return 0, 1, [f"{judge} --list failed: {last_line(listed.text('err'))}"]
+        bad, end = [], time.monotonic() + secs
+        for name in names:
+            left = end - time.monotonic()
+            if left <= 0:
+                bad.append(f"{name}: not run (the part's {secs} s are up)")
+                continue
+            limit = min(CASE_SECS, left)
+            ran = g.sandbox.run([str(g.bin(program)), "--record", name], limit, ro=[g.build],
+                                record=True)
+            if "rec" in ran.cut:
+                bad.append(f"{name}: its records passed {REC_CAP >> 20} MiB")
+                continue
+            said = g.sandbox.run([judge, "--judge", name], CASE_SECS, ro=[g.build],
+                                 stdin=ran.rec)
+            line = said.text().split("\n", 1)[0]
+            if said.status == 0 and line == f"{name}: ok":
+                continue
+            if said.status == 3:  # the records ended: say why the run stopped
+                bad.append(f"{name}: {stopped(ran, g.lab.op, limit)}")
+            elif line.startswith(f"{name}: ") and said.status in (1, 4):
+                bad.append(line)
+            else:
+                bad.append(f"{name}: the judge could not decide ({describe(said)}); "
+                           "the heap the run left is not one a call could leave")
+        return len(names) - len(bad), len(names), bad
     return go
 
 
-def unit_tests(g, secs):
-    status, out, _ = run([str(g.bin("test_mem"))], secs)
-    m = re.search(r"Running (\d+) test", out)
-    total = int(m.group(1)) if m else 1
-    passed, bad, test, why = 0, [], None, None
-    for s in out.splitlines():
-        m = re.match(r"\[\s*(RUN|OK|FAILED|ERROR)\s*\] (\w+)$", s)
-        if m and m.group(1) == "RUN":
-            test, why = m.group(2), None
-        elif m and m.group(2) == test:
-            passed += m.group(1) == "OK"
-            if m.group(1) != "OK":
-                bad.append(f"{test}: {why or 'failed'}")
-            test = None
-        elif test is not None and why is None and not s.startswith("["):
-            why = s.strip()[:160]
-    if passed + len(bad) < total:
-        where = f" in {test}" if test else ""
-        bad.append(f"stopped after {passed + len(bad)} of {total} tests{where}: "
-                   f"{stopped(status, out, secs)}")
-    return passed, total, bad
-
-
-def diff_test(g, secs):
-    status, out, _ = run([str(g.bin("test_diff"))], secs)
-    ok = re.findall(r"^ok ", out, re.M)
-    bad = re.findall(r"^FAIL (.*)$", out, re.M)
-    m = re.search(r"^(\d+) passed, (\d+) failed$", out, re.M)
-    if m:
-        return int(m.group(1)), int(m.group(1)) + int(m.group(2)), bad
-    return len(ok), len(ok) + len(bad) + 1, bad + [stopped(status, out, secs)]
+def describe(run):
+    if run.status is None:
+        return "it ran out of time"
+    return f"exit status {run.status}" if run.status >= 0 else f"signal {-run.status}"
 
 
 def replays(g, secs, runs, want):
@@ -152,21 +335,24 @@ def replays(g, secs, runs, want):
     names = [name for name, _, _ in runs]
     bad, end = [], time.monotonic() + secs
     for i, (name, trace, args) in enumerate(runs):
-        status, out, err = run([str(g.bin("replay")), "--check"] + args + [str(trace)],
-                               end - time.monotonic(), merge=False)
-        why = (stopped(status, err, secs) if status is None or looped(status, err) else
-               compare(out, want(name, trace, args), status))
+        left = end - time.monotonic()
+        r = g.sandbox.run([str(g.bin("replay")), "--check"] + args + [g.sandbox.path(trace)],
+                          left, inputs=[trace], ro=[g.build])
+        err = r.text("err")
+        loop = r.status is None or r.status == -signal.SIGXCPU or LOOP_MSG in err
+        why = stopped(r, "an operation", left) if loop else compare(r, want(name, trace, args))
         if why:
             bad.append(f"{name}: {why}" + (f" (stderr: {last_line(err)})"
-                                           if err and LOOP_MSG not in why else ""))
-        if status is None or looped(status, err):
+                                           if err.strip() and not loop else ""))
+        if loop:
             bad += [f"{rest}: not run" for rest in names[i + 1:]]
             break
     return len(names) - len(bad), len(names), bad
 
 
 def traces(g, secs):
-    """Each sample trace must print its NAME.expected."""
+    """Each sample trace must print its NAME.expected (which the replay
+    never sees: the sandbox shows it the trace alone)."""
     names = sorted(p.stem for p in g.traces.glob("*.trace")
                    if p.with_suffix(".expected").exists())
     runs = [(name, g.traces / f"{name}.trace", HEAP_ARGS.get(name, [])) for name in names]
@@ -174,18 +360,18 @@ def traces(g, secs):
                    (g.traces / f"{name}.expected").read_text())
 
 
-# The random traces: name, seed, operations, replay arguments, and a size
-# mix (seeded random, page = the granule) answering an allocation's size.
+# The random traces: name, operations, replay arguments, and a size mix
+# (seeded random, page = the granule) answering an allocation's size.
 RANDOM = [
-    ("random-pages", 1, 1500, [], lambda r, page: page * r.randint(1, 8)),
-    ("random-bytes", 2, 1500, [], lambda r, page: r.randint(1, 6 * page)),
-    ("random-edges", 3, 1500, [], lambda r, page: page * r.randint(1, 4) + r.randint(-1, 1)),
-    ("random-bigsmall", 4, 1500, [], lambda r, page: page * (r.randint(16, 64) if
-                                                             r.random() < 0.05 else 1)),
-    ("random-oom", 5, 1500, ["--heap", "262144"], lambda r, page: page * r.randint(1, 8)),
-    ("random-page64", 6, 2000, ["--page", "64", "--heap", "1048576"],
+    ("random-pages", 1500, [], lambda r, page: page * r.randint(1, 8)),
+    ("random-bytes", 1500, [], lambda r, page: r.randint(1, 6 * page)),
+    ("random-edges", 1500, [], lambda r, page: page * r.randint(1, 4) + r.randint(-1, 1)),
+    ("random-bigsmall", 1500, [], lambda r, page: page * (r.randint(16, 64) if
+                                                          r.random() < 0.05 else 1)),
+    ("random-oom", 1500, ["--heap", "262144"], lambda r, page: page * r.randint(1, 8)),
+    ("random-page64", 2000, ["--page", "64", "--heap", "1048576"],
      lambda r, page: r.randint(1, 6 * page)),
-    ("random-fragment", 7, 2500, [], None),
+    ("random-fragment", 2500, [], None),
 ]
 
 
@@ -209,33 +395,38 @@ def random_trace(seed, ops, page, mix):
 
 
 def random_traces(g, secs):
-    """Each random trace must print what the reference prints."""
+    """Each random trace must print what the reference prints. The seed is
+    drawn for each run, so no answer can be known before it."""
     folder = g.build / "random"
     folder.mkdir(parents=True, exist_ok=True)
     runs = []
-    for name, seed, ops, args, mix in RANDOM:
+    for i, (name, ops, args, mix) in enumerate(RANDOM):
         page = int(args[args.index("--page") + 1]) if "--page" in args else 4096
         trace = folder / f"{name}.trace"
-        trace.write_text(random_trace(seed, ops, page, mix))
+        trace.write_text(random_trace(g.seed * 8 + i, ops, page, mix))
         runs.append((name, trace, args))
 
     def want(name, trace, args):
-        status, out, err = run([str(g.bin("replay-ref")), "--check"] + args + [str(trace)],
-                               secs, merge=False)
-        return out if status in (0, 1) else f"(the reference failed: {last_line(err)})"
+        r = g.sandbox.run([str(g.bin("replay-ref")), "--check"] + args + [g.sandbox.path(trace)],
+                          secs, inputs=[trace], ro=[g.build])
+        return (r.text() if r.status in (0, 1) else
+                f"(the reference failed: {last_line(r.text('err'))})")
     passed, total, bad = replays(g, secs, runs, want)
     if bad:
-        bad.insert(0, f"the traces are in {folder}: replay one with {g.bin('replay')} --check")
+        bad.insert(0, f"the traces are in {folder} (seed {g.seed}: --seed {g.seed} makes them "
+                   f"again): replay one with {g.bin('replay')} --check")
     return passed, total, bad
 
 
-def compare(got, want, status):
+def compare(got, want):
     """Says how a replay's output differs from the expected one, or None."""
-    g, w = got.splitlines(), want.splitlines()
+    if "out" in got.cut:
+        return f"printed more than {OUT_CAP} bytes (cut there)"
+    g, w = got.text().splitlines(), want.splitlines()
     g, w = g + ["(end)"] * (len(w) - len(g)), w + ["(end)"] * (len(g) - len(w))
     for i, (a, b) in enumerate(zip(g, w), 1):
         if a != b:
-            return f"line {i}: got '{a}', want '{b}'"
+            return f"line {i}: got '{a[:160]}', want '{b[:160]}'"
     return None
 
 
@@ -246,8 +437,6 @@ def last_line(out):
 
 # Each lab's parts: name, points, timeout in seconds (a few times what the
 # reference takes on a loaded 2-core machine), programs, how to run it.
-UNIT = Part("unit tests (tests/host/test_mem.c)", 15, 30, "test_mem", unit_tests)
-DIFF = ("differential test (tests/host/test_diff.c)", 240, "test_diff", diff_test)
 TRACES = ("sample traces (replay --check)", 30, "replay", traces)
 RANDOMS = ("random traces against the reference", 90, "replay replay-ref", random_traces)
 
@@ -257,44 +446,47 @@ def part(spec, points):
     return Part(name, points, secs, programs, how)
 
 
+def checks(name, points, program, which, secs=40):
+    """A part of a part-check program: needs it and its judge."""
+    judge = program.replace("grade_", "judge_")
+    return Part(name, points, secs, f"{program} {judge}", cases(program, which))
+
+
 class Lab:
     """A lab: its name, the function the student writes, the file of mem/
     it replaces, the student's file by default, the make variable that
-    names it, and its parts."""
+    names it, the operation that runs the student's code, and its parts."""
 
-    def __init__(self, name, what, ref, default, var, parts):
+    def __init__(self, name, what, ref, default, var, op, parts):
         self.name, self.what, self.ref, self.default, self.var = name, what, ref, default, var
-        self.parts = parts
+        self.op, self.parts = op, parts
         assert sum(p.points for p in parts) == TOTAL, name
 
 
 TOTAL = 100
 LABS = {
-    "free": Lab("free", "mem_freel (lab 3)", "mem/free.c", "lab/free.c", "LAB_FREE", [
-        Part("free: address order", 15, 40, "grade_free", cases("grade_free", "order")),
-        Part("free: coalescing", 20, 40, "grade_free", cases("grade_free", "coalesce")),
-        Part("free: zeroing", 15, 40, "grade_free", cases("grade_free", "zero")),
-        Part("free: refusals and accounting", 10, 40, "grade_free",
-             cases("grade_free", "refuse")),
-        UNIT, part(DIFF, 15), part(TRACES, 10)]),
-    "alloc": Lab("alloc", "mem_allocl (lab 6)", "mem/alloc.c", "lab/alloc.c", "LAB_ALLOC", [
-        Part("alloc: first fit from the lowest address", 15, 40, "grade_alloc",
-             cases("grade_alloc", "fit")),
-        Part("alloc: exact fit unlinked", 10, 40, "grade_alloc", cases("grade_alloc", "exact")),
-        Part("alloc: carved from the top", 10, 40, "grade_alloc", cases("grade_alloc", "carve")),
-        Part("alloc: sbrk when nothing fits", 5, 40, "grade_alloc", cases("grade_alloc", "grow")),
-        Part("alloc: zeroed memory", 10, 40, "grade_alloc", cases("grade_alloc", "zero")),
-        Part("alloc: nil on exhaustion, nothing changed", 10, 40, "grade_alloc",
-             cases("grade_alloc", "nil")),
-        Part(UNIT.name, 10, UNIT.secs, "test_mem", unit_tests),
-        part(DIFF, 10), part(TRACES, 10), part(RANDOMS, 10)]),
-    "index": Lab("index", "mem_index_fit (lab 7)", "mem/fit.c", "lab/fit.c", "LAB_FIT", [
-        Part("index: first fit on given trees", 20, 40, "grade_index",
-             cases("grade_index", "fit")),
-        Part("index: the list predecessor", 10, 40, "grade_index", cases("grade_index", "pred")),
-        Part("index: nodes visited per search (10,000 free blocks)", 25, 120, "grade_index",
-             cases("grade_index", "bound")),
-        part(DIFF, 15), part(TRACES, 15), part(RANDOMS, 15)]),
+    "free": Lab("free", "mem_freel (lab 3)", "mem/free.c", "lab/free.c", "LAB_FREE", "heaplab_free", [
+        checks("free: address order", 15, "grade_free", "order"),
+        checks("free: coalescing", 20, "grade_free", "coalesce"),
+        checks("free: zeroing", 15, "grade_free", "zero"),
+        checks("free: refusals and accounting", 10, "grade_free", "refuse"),
+        part(TRACES, 15), part(RANDOMS, 25)]),
+    "alloc": Lab("alloc", "mem_allocl (lab 6)", "mem/alloc.c", "lab/alloc.c", "LAB_ALLOC",
+                 "heaplab_alloc", [
+        checks("alloc: first fit from the lowest address", 15, "grade_alloc", "fit"),
+        checks("alloc: exact fit unlinked", 10, "grade_alloc", "exact"),
+        checks("alloc: carved from the top", 10, "grade_alloc", "carve"),
+        checks("alloc: sbrk when nothing fits", 5, "grade_alloc", "grow"),
+        checks("alloc: zeroed memory", 10, "grade_alloc", "zero"),
+        checks("alloc: nil on exhaustion, nothing changed", 10, "grade_alloc", "nil"),
+        part(TRACES, 15), part(RANDOMS, 25)]),
+    "index": Lab("index", "mem_index_fit (lab 7)", "mem/fit.c", "lab/fit.c", "LAB_FIT",
+                 "mem_index_fit", [
+        checks("index: first fit on given trees", 20, "grade_index", "fit"),
+        checks("index: the list predecessor", 10, "grade_index", "pred"),
+        checks("index: nodes visited per search (10,000 free blocks)", 25, "grade_index",
+               "bound", 120),
+        part(TRACES, 20), part(RANDOMS, 25)]),
 }
 
 
@@ -302,26 +494,39 @@ class Grader:
     def __init__(self, args, parts):
         self.lab, self.parts = LABS[args.lab], parts
         self.file = Path(args.file).resolve()
-        self.build = Path(args.build) if Path(args.build).is_absolute() else REPO / args.build
-        self.traces = Path(args.traces) if Path(args.traces).is_absolute() else \
-            REPO / args.traces
-        self.make = os.environ.get("MAKE", "make")
+        self.build = (Path(args.build) if Path(args.build).is_absolute() else
+                      REPO / args.build).resolve()
+        self.traces = (Path(args.traces) if Path(args.traces).is_absolute() else
+                       REPO / args.traces).resolve()
+        self.make = shutil.which(os.environ.get("MAKE", "make")) or "make"
         self.built = {}  # program -> did it build
         self.verbose = args.verbose
+        self.build_secs, self.part_secs = args.build_secs, args.part_secs
+        self.seed = args.seed if args.seed is not None else random.SystemRandom().randrange(10**9)
+        self.sandbox = Sandbox(not args.no_sandbox)
 
     def bin(self, program):
         return self.build / program
 
     def build_all(self):
-        """Builds every program with the student's file; prints the errors
-        of the first that fails to build."""
+        """Builds every program with the student's file, in the sandbox:
+        the tree and the file read-only, the build folder writable, the
+        sample traces out of sight; prints the errors of the first that
+        fails to build."""
         shown = False
+        self.build.mkdir(parents=True, exist_ok=True)
+        hide = [self.traces] if self.traces.is_dir() else []
         for program in dict.fromkeys(q for p in self.parts for q in p.programs):
-            status, out, _ = run([self.make, "-C", str(REPO), "-s", "--no-print-directory",
+            r = self.sandbox.run([self.make, "-C", str(REPO), "-s", "--no-print-directory",
                                   f"LAB={self.lab.name}", f"{self.lab.var}={self.file}",
-                                  f"LAB_B={self.build}", str(self.bin(program))], 600)
-            self.built[program] = status == 0
-            if status != 0 and not shown:
+                                  f"LAB_B={self.build}", str(self.bin(program))],
+                                 self.build_secs, ro=[REPO, self.file.parent, "/var/lib/dpkg"],
+                                 rw=[self.build], hide=hide, cwd=REPO, mem=BUILD_MEM)
+            self.built[program] = r.status == 0
+            if r.status != 0 and not shown:
+                out = r.text("out") + r.text("err")
+                if r.status is None:
+                    out += f"(the build ran out of its {self.build_secs} s and was stopped)"
                 print(f"build of {self.bin(program)} failed:")
                 print("\n".join("    " + s for s in out.splitlines()[:25]))
                 shown = True
@@ -337,7 +542,8 @@ class Grader:
         if broken:
             print(f"FAIL (0/{part.points}): {broken[0]} does not build")
             return 0
-        passed, total, bad = part.run(self, part.secs)
+        passed, total, bad = part.run(self, self.part_secs or part.secs)
+        passed = max(0, min(passed, total))
         score = part.points * passed // total if total else 0
         verdict = "OK" if total and passed == total else "FAIL"
         print(f"{verdict} ({score}/{part.points}) [{passed}/{total} cases, "
@@ -364,6 +570,14 @@ def main(argv):
     ap.add_argument("--part", action="append", metavar="WORDS",
                     help="run only the parts whose name holds WORDS (again for more); "
                     "the score is then out of their points")
+    ap.add_argument("--seed", type=int, help="the random traces' seed (drawn for each run)")
+    ap.add_argument("--build-secs", type=int, default=600, metavar="SECS",
+                    help="the time one program's build may take (600)")
+    ap.add_argument("--part-secs", type=int, metavar="SECS",
+                    help="the time every part may take, in place of its own")
+    ap.add_argument("--no-sandbox", action="store_true",
+                    help="run the student's code with your rights (never for code you did "
+                    "not write: see docs/lab/README.md)")
     ap.add_argument("-v", "--verbose", action="store_true", help="show every failure")
     args = ap.parse_args(argv)
     if args.free is not None:

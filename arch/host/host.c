@@ -14,6 +14,7 @@ static uintptr_t heap_lo, heap_hi; // the arena
 static void *map_base;
 static size_t map_len;
 static int held;
+uintptr_t host_map_at;
 
 void (*host_panic_hook)(const char *msg);
 
@@ -97,8 +98,12 @@ int host_heap_init(struct heaplab_pool *pool, uintptr_t heap, uintptr_t granule)
 		return -1;
 	host_heap_fini(pool);
 	map_len = heap + granule;
-	map_base = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (map_base == MAP_FAILED) {
+	map_base =
+	    mmap((void *)host_map_at, map_len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | (host_map_at ? MAP_FIXED_NOREPLACE : 0), -1, 0);
+	if (map_base != MAP_FAILED && host_map_at != 0 && (uintptr_t)map_base != host_map_at)
+		munmap(map_base, map_len); // a kernel before 4.17 took the flag for a hint
+	if (map_base == MAP_FAILED || (host_map_at != 0 && (uintptr_t)map_base != host_map_at)) {
 		map_base = NULL;
 		return -1;
 	}

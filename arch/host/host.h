@@ -25,6 +25,11 @@ extern uintptr_t (*host_brk_hook)(uintptr_t addr);
 // sets the break to its start and mem_inits pool over it. Answers 0, or -1
 // if the arena cannot be had or granule is not a power of two >= the header.
 int host_heap_init(struct heaplab_pool *pool, uintptr_t heap, uintptr_t granule);
+// host_map_at, if not 0, is where host_heap_init maps the arena (and it
+// fails if that is taken): the labs' graders put a case's heap at the same
+// address in the program that runs a student's code and in the one that
+// judges what it left (lab/gradelib.c).
+extern uintptr_t host_map_at;
 void host_heap_fini(struct heaplab_pool *pool);
 
 // Called instead of exiting when a test wants to catch panics (cmocka).

@@ -78,12 +78,12 @@ void must_free(void *p, uintptr_t n)
 
 void pool_lock(void)
 {
-	mempool.ops->lock(&mempool);
+	heaplab_lock(&mempool);
 }
 
 void pool_unlock(void)
 {
-	mempool.ops->unlock(&mempool);
+	heaplab_unlock(&mempool);
 }
 
 void layout(const char *pic)
