@@ -162,11 +162,45 @@ def test_smp_stress(arch, mode):
     assert all(int(m.group(4)) >= 20000 and int(m.group(6)) > 0 for m in cpus), p.stdout[-3000:]
     assert all(int(m.group(7)) > 0 for m in cpus), p.stdout[-3000:]
     assert "ok   timer: every CPU took timer interrupts" in lines, p.stdout[-3000:]
+    # the most contended locks, as 6.1810's kalloctest prints them: the
+    # allocator's lock among them, taken at least once by each sys_ op
+    # of CPUs 1-3 (CPU 0 mixes in newlib's malloc, under its own lock)
+    i = lines.index("--- lock stats, the most contended (#test-and-set: failed attempts; "
+                    "hold and irq-off: the longest, us)")
+    stats = [LOCKSTAT.match(line) for line in lines[i + 1:i + 6]]
+    stats = [m for m in stats if m]
+    assert 1 <= len(stats) <= 5, p.stdout[-3000:]
+    nts = [int(m.group(2)) for m in stats]
+    assert nts == sorted(nts, reverse=True), p.stdout[-3000:]
+    mem = [m for m in stats if m.group(1) == "mem"]
+    assert mem and int(mem[0].group(3)) >= 3 * 20000, p.stdout[-3000:]
     for name in ("every block zeroed on arrival and intact until freed",
                  "the byte counter is back at its start",
                  "the free list holds every byte taken through sbrk"):
         assert f"ok   stress: {name}" in lines, p.stdout[-3000:]
     assert re.search(r"^\d+ passed, 0 failed$", p.stdout, re.M)
+
+
+LOCKSTAT = re.compile(r"^lock: (.+): #test-and-set (\d+) #acquire\(\) (\d+) hold (\d+) "
+                      r"irq-off (\d+)$")
+
+
+def test_lockstat_at_the_end_of_any_run():
+    """--lockstat (kernel lockstat): every lock taken in the run, with its
+    counts, after the trace's output and before the exit line."""
+    trace = ROOT / "traces" / "example-1.trace"
+    p = boot("amd64", "--lockstat", "--trace", str(trace))
+    assert p.returncode == 0, f"exit {p.returncode}: {p.stderr}\n{p.stdout[-3000:]}"
+    check_exit_line(p)
+    lines = console_lines(p)
+    i = lines.index("--- lock stats (#test-and-set: failed attempts; hold and irq-off: the "
+                    "longest, us)")
+    stats = {m.group(1): m for m in map(LOCKSTAT.match, lines[i + 1:]) if m}
+    ops = sum(1 for line in trace.read_text().splitlines()
+              if line.split()[:1] in (["alloc"], ["free"]))
+    assert int(stats["mem"].group(3)) >= ops, p.stdout
+    assert {"mem", "kbrk", "console"} <= set(stats), p.stdout
+    assert all(int(m.group(2)) == 0 for m in stats.values()), p.stdout  # one CPU: no contention
 
 
 @pytest.mark.parametrize("arch,trace,mode", trace_cases())
