@@ -194,6 +194,15 @@ enum heaplab_err {
 	HEAPLAB_ETLINK,	   // check: a child's parent link is not its parent
 	HEAPLAB_ETHEIGHT,  // check: a height is wrong or breaks the AVL rule
 	HEAPLAB_ETMAX,	   // check: a subtree maximum is not its largest block
+	HEAPLAB_EPOOL,	   // check: granule not a power of two >= a header, or start > end
+	HEAPLAB_ENREGION,  // check: nregion outside [0, HEAPLAB_NREGION]
+	HEAPLAB_ERBOUNDS,  // check: a region empty or not inside [start, end)
+	HEAPLAB_ERALIGN,   // check: a region's bounds not multiples of the granule
+	HEAPLAB_ERORDER,   // check: regions not in ascending order
+	HEAPLAB_EROVERLAP, // check: two regions overlap
+	HEAPLAB_EBLOC,	   // check: bloc not the last region's end (0: no region)
+	HEAPLAB_ETAKEN,	   // check: the regions' sizes do not add up to taken
+	HEAPLAB_EMISMATCH, // free: not the start and size of one live allocation (heaplab_track)
 	HEAPLAB_NERR
 };
 
