@@ -70,6 +70,7 @@ int trace_run(const char *trace, size_t len, uintptr_t heap, uintptr_t page, int
 	uintptr_t base;
 	char err[160];
 	long nalloc;
+	int status;
 
 	nalloc = replay_scan(trace, len, err, sizeof err);
 	if (nalloc < 0) {
@@ -86,5 +87,8 @@ int trace_run(const char *trace, size_t len, uintptr_t heap, uintptr_t page, int
 	r.write = trace_write;
 	r.sbrk = kbrk_sbrk; // `sbrk` lines: another client, through the same trap
 	kprintf("# base %#lx\n", (unsigned long)base);
-	return replay_run(&r, trace, len);
+	status = replay_run(&r, trace, len);
+	if (r.fault[0] != '\0') // after replay_done: stop where every failed check does
+		heaplab_fail(&mempool, r.fault);
+	return status;
 }

@@ -237,6 +237,43 @@ def test_host_errors(replay):
     assert "no symbol 'mempool'" in out[2], out[2]
 
 
+def failed_check_session(replay, tmp_path, redirect):
+    """Replays a trace whose `check` line fails (a byte planted in a free
+    block from gdb, at that check) with stdout to redirect; answers gdb's
+    output of the continue that follows, the one after it, and the exit."""
+    t = tmp_path / "cf.trace"
+    t.write_text("alloc a 4096\nalloc b 4096\nfree a\ncheck\nalloc c 4096\n")
+    cmds = ["break heaplab_check", "break replay_done", "break heaplab_fail",
+            f"run {t} {redirect}", "set var *(char *)(mempool.start + 100) = 1",
+            "continue", "continue", "continue"]
+    return run_gdb("gdb", ["--args", str(replay)], cmds)[5:]
+
+
+def test_host_failed_check_reaches_replay_done(replay, tmp_path):
+    # The replay stops at the failed check, calls replay_done, then stops in
+    # heaplab_fail as every failed check does, and exits 3.
+    out = tmp_path / "out"
+    done, fail, end = failed_check_session(replay, tmp_path, f"> {out}")
+    assert "Breakpoint 2, replay_done ()" in done, done
+    assert "Breakpoint 3, heaplab_fail (" in fail, fail
+    assert "exited with code 03" in end, end
+    assert "panic: mem: free memory not zero: byte 0x1 at offset 0x64" in end, end
+    assert out.read_text().splitlines()[-1].startswith(
+        "error line 4: check: mem: free memory not zero: "), out.read_text()
+
+
+def test_host_failed_check_reports_lost_output(replay, tmp_path):
+    # With stdout on a full disk, the lost output is reported (status 4),
+    # and the check's words follow it: nothing is lost silently.
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    done, rest, _ = failed_check_session(replay, tmp_path, "> /dev/full")
+    assert "Breakpoint 2, replay_done ()" in done, done
+    assert "replay: write error on stdout: No space left on device (output lost)" in rest, rest
+    assert "replay: and the check failed: mem: free memory not zero" in rest, rest
+    assert "exited with code 04" in rest, rest
+
+
 # --- the images, through QEMU's gdb stub --------------------------------------
 
 ARCHES = {"i386": "gdb", "amd64": "gdb", "arm": "gdb-multiarch", "arm64": "gdb-multiarch",

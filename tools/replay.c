@@ -168,15 +168,34 @@ static long load(const char *path, char **text, size_t *len)
 	return nalloc;
 }
 
+// write_lost says on stderr that some output was lost.
+static void write_lost(void)
+{
+	fprintf(stderr, "replay: write error on stdout: %s (output lost)\n",
+		errno ? strerror(errno) : "unknown error");
+}
+
 // finish_output flushes stdout and answers status, or REPLAY_OUTPUT with a
-// message if any of the output was lost.
-static int finish_output(int status)
+// message if any of the output was lost. A failed check (fault, its
+// words, not empty) then stops in heaplab_fail, as every failed check
+// does: `panic: WORDS` on stderr, exit REPLAY_CHECK (HOST_PANIC_STATUS).
+// A lost output is said first and its status wins, the check's words
+// following it on stderr: the error line on stdout may be what was lost.
+static int finish_output(int status, const char *fault)
 {
 	int lost = write_failed || fflush(stdout) != 0 || ferror(stdout);
 
-	if (fclose(stdout) != 0 || lost) {
-		fprintf(stderr, "replay: write error on stdout: %s (output lost)\n",
-			errno ? strerror(errno) : "unknown error");
+	if (lost) {
+		write_lost();
+		if (fault[0] != '\0')
+			fprintf(stderr, "replay: and the check failed: %s\n", fault);
+		fclose(stdout);
+		return REPLAY_OUTPUT;
+	}
+	if (fault[0] != '\0')
+		heaplab_fail(&mempool, fault); // stdout is flushed: nothing is lost
+	if (fclose(stdout) != 0) {
+		write_lost();
 		return REPLAY_OUTPUT;
 	}
 	return status;
@@ -218,9 +237,9 @@ int main(int argc, char **argv)
 		       (unsigned long)o.heap);
 	if (o.base)
 		printf("# base 0x%lx\n", (unsigned long)mempool.start);
-	status = replay_run(&r, text, len);
+	status = finish_output(replay_run(&r, text, len), r.fault);
 	host_heap_fini(&mempool);
 	free(r.slots);
 	free(text);
-	return finish_output(status);
+	return status;
 }
