@@ -9,7 +9,8 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: replay [--heap BYTES] [--page BYTES] [--check] [--list] [--steps] [--base] [TRACE]\n"
+    "usage: replay [--heap BYTES] [--page BYTES] [--check] [--list] [--exact-free] [--steps]\n"
+    "              [--base] [TRACE]\n"
     "  Replays TRACE (stdin if none) through heaplab's allocator over a fresh\n"
     "  heap of --heap bytes (default 64 MiB) with granule --page (default 4096).\n"
     "  BYTES is decimal or 0x-hex; the page a power of two from 16 to 1048576,\n"
@@ -19,6 +20,11 @@ static const char usage[] =
     "  --list finds the first fit by walking the free list, as the seed does,\n"
     "  instead of through the placement index (used when the granule holds\n"
     "  a tree node: 64 bytes here, 32 on a 32-bit machine); same placement.\n"
+    "  --exact-free keeps a record of where each allocation starts and how\n"
+    "  long it is (heaplab_track), and refuses a free or freeat that is not\n"
+    "  exactly one live allocation: `not the start and size of one live\n"
+    "  allocation`. Without it a free of part of an allocation, or of two\n"
+    "  neighbours at once, is done as asked, as the seed does.\n"
     "  --steps prints, first, `# steps granule 0xG heap 0xH`, and after every\n"
     "  operation N of trace line L (and its own output line, if any):\n"
     "    step N line L brk 0xOFF free K\n"
@@ -98,7 +104,7 @@ static int bytes_arg(const char *flag, const char *s, uintptr_t *v)
 
 struct opts {
 	uintptr_t heap, page;
-	int check, list, steps, base;
+	int check, list, steps, base, exact;
 	const char *path;
 };
 
@@ -116,6 +122,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->check = 1;
 		} else if (strcmp(a, "--list") == 0) {
 			o->list = 1;
+		} else if (strcmp(a, "--exact-free") == 0) {
+			o->exact = 1;
 		} else if (strcmp(a, "--steps") == 0) {
 			o->steps = 1;
 		} else if (strcmp(a, "--base") == 0) {
@@ -201,10 +209,27 @@ static int finish_output(int status, const char *fault)
 	return status;
 }
 
+// start_track gives the fresh system pool its exact-free record (--exact-free)
+// in *track, malloc'd: 0, or -1 after saying why.
+static int start_track(void **track)
+{
+	uintptr_t n = heaplab_track_bytes(&mempool);
+
+	*track = malloc(n != 0 ? n : 1);
+	if (*track == NULL || heaplab_track(&mempool, *track, n) != HEAPLAB_OK) {
+		free(*track);
+		fprintf(stderr, "replay: cannot keep --exact-free's record of %lu bytes\n",
+			(unsigned long)n);
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	struct opts o = {64u << 20, HEAPLAB_PAGE, 0, 0, 0, 0, NULL};
+	struct opts o = {64u << 20, HEAPLAB_PAGE, 0, 0, 0, 0, 0, NULL};
 	struct replay r = {0};
+	void *track = NULL;
 	char *text = NULL;
 	size_t len;
 	long nalloc;
@@ -225,6 +250,12 @@ int main(int argc, char **argv)
 		return REPLAY_USAGE;
 	}
 	heaplab_set_index(&mempool, !o.list);
+	if (o.exact && start_track(&track) < 0) {
+		host_heap_fini(&mempool);
+		free(text);
+		free(r.slots);
+		return REPLAY_USAGE;
+	}
 	r.pool = &mempool;
 	r.base = mempool.start;
 	r.check_each = o.check;
@@ -239,6 +270,7 @@ int main(int argc, char **argv)
 		printf("# base 0x%lx\n", (unsigned long)mempool.start);
 	status = finish_output(replay_run(&r, text, len), r.fault);
 	host_heap_fini(&mempool);
+	free(track);
 	free(r.slots);
 	free(text);
 	return status;
