@@ -7,7 +7,7 @@ set -u
 usage() {
 	cat <<'EOF'
 usage: ./run-qemu.sh [--arch i386|amd64|arm|arm64|riscv64] [--smp N] [--trace FILE] [--test NAME]
-                     [--heap BYTES] [--page BYTES] [--check] [--list] [--bench]
+                     [--heap BYTES] [--page BYTES] [--check] [--exact-free] [--list] [--bench]
                      [--irq-unsafe] [--lockstat] [--gdb] [--gdb-tcp PORT]
                      [--timeout S] [--dry-run] [-- QEMU-ARGS...]
 
@@ -36,6 +36,10 @@ root) and the image is built or brought up to date (make ARCH=...) first.
                  two from 16 to 1048576; BYTES is decimal or 0x-hex
   --check        trace mode: run the allocator's full check after every
                  operation (kernel check)
+  --exact-free   trace mode: refuse a free or freeat that is not exactly one
+                 live allocation, as build/host/replay --exact-free does
+                 (kernel exactfree: the pool keeps heaplab_track's record,
+                 taken from the break below the replay's heap)
   --list         find every first fit by the seed's list walk instead of the
                  placement index, in every pool of the image (kernel list);
                  the placement is the same
@@ -81,7 +85,7 @@ RAM: -m 256M, or on x86 as much more as the heap linked in (its _heap_end)
 and the trace need; more than 3584M is refused (status 2).
 
 How the image gets its input: on x86 (multiboot) the options are the
-kernel command line (-append "heap=N page=N check list irqunsafe lockstat smp=N") and the trace is
+kernel command line (-append "heap=N page=N check exactfree list irqunsafe lockstat smp=N") and the trace is
 the first module (-initrd FILE); riscv64 takes the same two flags, which
 QEMU passes in the device tree (/chosen); on arm and arm64, one blob loaded
 at 0x48000000 holds the line "heaplab: OPTIONS" (with the token trace=LEN,
@@ -124,7 +128,7 @@ is_seconds() { [[ $1 =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ && ! $1 =~ ^0*\.?0*$ ]]; }
 # is_virt: the target boots on QEMU's virt board (arm, arm64), not the PC.
 is_virt() { [ "$arch" = arm ] || [ "$arch" = arm64 ]; }
 
-arch=amd64 smp='' trace='' test='' heap='' page='' check=0 list=0 bench=0 irqunsafe=0 lockstat=0 gdb=0
+arch=amd64 smp='' trace='' test='' heap='' page='' check=0 exact=0 list=0 bench=0 irqunsafe=0 lockstat=0 gdb=0
 timeout_s='' dry=0 gdbtcp=''
 qemu_extra=()
 trace_arg='' trace_size=0 # --trace as given, and its size in bytes
@@ -147,6 +151,7 @@ parse_args() {
 			shift
 			;;
 		--check) check=1; shift ;;
+		--exact-free) exact=1; shift ;;
 		--list) list=1; shift ;;
 		--bench) bench=1; shift ;;
 		--irq-unsafe) irqunsafe=1; shift ;;
@@ -304,6 +309,7 @@ kernel_cmdline() {
 	[ -n "$heap" ] && t+=("heap=$heap")
 	[ -n "$page" ] && t+=("page=$page")
 	[ "$check" = 1 ] && t+=(check)
+	[ "$exact" = 1 ] && t+=(exactfree)
 	[ "$list" = 1 ] && t+=(list)
 	[ "$bench" = 1 ] && t+=(bench)
 	[ "$irqunsafe" = 1 ] && t+=(irqunsafe)

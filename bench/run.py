@@ -25,10 +25,10 @@ from pathlib import Path
 import qemu
 
 REPO = Path(__file__).resolve().parents[1]
-ALLOCS = ["heaplab-index", "heaplab-list", "glibc", "jemalloc", "nano"]
-HEAPLABS = ALLOCS[:2]
+ALLOCS = ["heaplab-index", "heaplab-list", "heaplab-exact", "glibc", "jemalloc", "nano"]
+HEAPLABS = ALLOCS[:3]
 HL = "heaplab-index"  # the default build, whose ratios the tables give
-PEERS = ALLOCS[2:]
+PEERS = ALLOCS[3:]
 SCALE_K = [10, 100, 1000, 10000, 100000]
 # nano-malloc keeps its own sorted free list: setting up 100,000 holes costs
 # it O(k^2) under callgrind, so it stops at 10,000.
@@ -211,9 +211,10 @@ class Bench:
 LEGEND = """Each allocator gets page-aligned requests and gives zeroed memory, as
 heaplab does: glibc and jemalloc posix_memalign + memset, nano memalign +
 memset (heaplab zeroes on free). heaplab is mem/ built with MEM_DEBUG=0,
-twice: heaplab-index finds each first fit through the placement index (the
-default), heaplab-list by the seed's list walk; both place every block at
-the same address. heaplab and nano run over the same simulated break
+three times: heaplab-index finds each first fit through the placement index (the
+default), heaplab-list by the seed's list walk, heaplab-exact as
+heaplab-index with the exact-free record on (heaplab_track: a free that is
+not one live allocation refused); all place every block at the same address. heaplab and nano run over the same simulated break
 (arch/host).
 
 - Ir/op: instructions per operation (the trace's mix of allocs and frees)
@@ -266,8 +267,12 @@ def workload_table(w, what, ops, cg, ns, foot, runs):
     head = ["allocator", "Ir/op", "of it zeroing", f"ns/op (median of {runs})",
             "peak footprint", "overhead", "heaplab ÷ it: Ir", "ns", "peak"]
     live = foot[(HL, w)]["live"]
+    ex = "heaplab-exact"
+    cost = (f"\n\nThe exact-free record costs {ir[ex] - ir[HL]:,.0f} instructions per "
+            f"operation here ({ratio(ir[ex], ir[HL])}x heaplab-index's Ir, "
+            f"{ratio(ns[(ex, w)], ns[(HL, w)])}x its ns).")
     return (f"### {w}: {what}\n\n{ops:,} operations, peak live {mib(live)}.\n\n"
-            + table(head, rows))
+            + table(head, rows) + cost)
 
 
 def scale_tables(cg, st):

@@ -170,6 +170,8 @@ struct heaplab_pool {
 	uintptr_t peak_inuse;	// the most inuse has been
 	uintptr_t peak_request; // the largest size ever asked of heaplab_alloc
 	uintptr_t refused;	// allocations answered NULL for want of memory
+	// The exact-free record (heaplab_track), or NULL: off.
+	unsigned char *track;
 };
 
 // Why a free was refused, or which invariant a check found broken.
@@ -194,6 +196,15 @@ enum heaplab_err {
 	HEAPLAB_ETLINK,	   // check: a child's parent link is not its parent
 	HEAPLAB_ETHEIGHT,  // check: a height is wrong or breaks the AVL rule
 	HEAPLAB_ETMAX,	   // check: a subtree maximum is not its largest block
+	HEAPLAB_EPOOL,	   // check: granule not a power of two >= a header, or start > end
+	HEAPLAB_ENREGION,  // check: nregion outside [0, HEAPLAB_NREGION]
+	HEAPLAB_ERBOUNDS,  // check: a region empty or not inside [start, end)
+	HEAPLAB_ERALIGN,   // check: a region's bounds not multiples of the granule
+	HEAPLAB_ERORDER,   // check: regions not in ascending order
+	HEAPLAB_EROVERLAP, // check: two regions overlap
+	HEAPLAB_EBLOC,	   // check: bloc not the last region's end (0: no region)
+	HEAPLAB_ETAKEN,	   // check: the regions' sizes do not add up to taken
+	HEAPLAB_EMISMATCH, // free: not the start and size of one live allocation (heaplab_track)
 	HEAPLAB_NERR
 };
 
@@ -254,8 +265,26 @@ void *heaplab_alloc(struct heaplab_pool *pool, uintptr_t n);
 // HEAPLAB_ERANGE, HEAPLAB_ENOTOWN, HEAPLAB_EDOUBLE or HEAPLAB_EOVERLAP;
 // HEAPLAB_OK when done. The pool cannot tell a live allocation from a
 // size mismatch inside its own used memory: the size is the caller's
-// word. Takes the lock; O(log n) with the index; zeroing is O(n bytes).
+// word, unless the pool keeps the exact-free record (heaplab_track): then
+// a free that is not exactly one live allocation is HEAPLAB_EMISMATCH.
+// Takes the lock; O(log n) with the index; zeroing is O(n bytes).
 int heaplab_free(struct heaplab_pool *pool, void *p, uintptr_t n);
+
+// The exact-free record, off unless asked for: with it, heaplab_free
+// refuses with HEAPLAB_EMISMATCH, before anything changes, a free of part
+// of a live allocation, of two at once, or from inside one (the pool's
+// other refusals, a double free among them, keep their own errors). The
+// record is two bits per granule of [start, end), kept outside the heap in
+// memory the caller supplies: heaplab_track_bytes(pool) bytes, any
+// alignment. heaplab_track(pool, bits, nbytes) starts it on a pool with
+// nothing in use (the starts of earlier allocations are unknown) and
+// answers HEAPLAB_OK, or HEAPLAB_ERANGE with nothing changed if nbytes is
+// short or something is in use; bits NULL stops it. Takes the lock;
+// O(nbytes). While on, heaplab_alloc and heaplab_free also cost O(granules
+// allocated or freed); while off, one test of pool->track. The bits must
+// outlive the pool's use of them, and nothing else may write them.
+uintptr_t heaplab_track_bytes(const struct heaplab_pool *pool);
+int heaplab_track(struct heaplab_pool *pool, void *bits, uintptr_t nbytes);
 
 // heaplab_check runs the full invariant check (every free block in order,
 // inside the pool's regions, merged, zero past its header; the index in

@@ -39,7 +39,7 @@ struct spinlock {
 	uint64_t hold_max;	 // longest hold
 	uint64_t irqoff_max;	 // longest interrupts-off stretch its push_off opened
 	uint64_t irqoff_since;	 // when the holder's push_off turned them off (0: was off)
-	int listed;		 // in the table lockstat_print walks
+	int listed;		 // in lockstat_print's table, or never to be (spin_init)
 };
 // A free lock called nm, for a static initializer.
 #define SPINLOCK_INIT(nm) ((struct spinlock){.locked = 0, .name = (nm), .cpu = -1})
@@ -87,8 +87,9 @@ void spin_lock(struct spinlock *lk);
 void spin_unlock(struct spinlock *lk);
 int spin_holding(struct spinlock *lk);
 
-// lockstat_print prints the statistics of every lock taken so far, the
-// most contended (failed test-and-sets) first; top > 0 prints that many.
+// lockstat_print prints the statistics of every static lock (SPINLOCK_INIT)
+// taken so far, the most contended (failed test-and-sets) first; top > 0
+// prints that many.
 // lockstat_at_exit (the kernel option lockstat) makes kexit print them all.
 void lockstat_print(int top);
 extern int lockstat_at_exit;

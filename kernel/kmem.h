@@ -30,7 +30,7 @@ int mp_run_cpu1(void (*fn)(void));
 void stress_cpu(int cpu);
 int stress_report(int up, uintptr_t inuse0, uint64_t stat0);
 void demo_run(void);
-int trace_run(const char *trace, size_t len, uintptr_t heap, uintptr_t page, int check);
+int trace_run(const char *trace, size_t len, uintptr_t heap, uintptr_t page, int check, int exact);
 uintptr_t trace_pool(uintptr_t heap, uintptr_t page);
 int trace_bench(const char *trace, size_t len, uintptr_t heap, uintptr_t page);
 

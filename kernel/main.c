@@ -16,6 +16,7 @@ struct kopts {
 	uintptr_t page; // trace mode: the granule
 	int check;	// trace mode: check after every operation
 	int bench;	// trace mode: benchmark heaplab and newlib instead (make bench)
+	int exact;	// trace mode: refuse a free that is not one allocation (heaplab_track)
 	int list;	// first fit by the list walk, not the placement index
 	int irqunsafe;	// the allocator's lock held with interrupts on (kmem.c)
 	int ncpu;	// CPUs QEMU was given (SMP comes with its own issue)
@@ -67,6 +68,8 @@ static int parse_opt(const char *t, size_t n, struct kopts *o)
 		return o->check = 1, 0;
 	if (n == 5 && memcmp(t, "bench", 5) == 0)
 		return o->bench = 1, 0;
+	if (n == 9 && memcmp(t, "exactfree", 9) == 0)
+		return o->exact = 1, 0;
 	if (n == 4 && memcmp(t, "list", 4) == 0)
 		return o->list = 1, 0;
 	if (n == 9 && memcmp(t, "irqunsafe", 9) == 0)
@@ -92,10 +95,11 @@ static void parse_cmdline(const char *s, struct kopts *o)
 		for (n = 0; s[n] != '\0' && s[n] != ' '; n++)
 			;
 		if (n > 0 && parse_opt(s, n, o) < 0) {
-			kprintf("# heaplab: bad command-line option '%.*s' (want heap=BYTES "
-				"page=BYTES check bench list irqunsafe lockstat smp=1..%d test=NAME "
-				"mplate=MS mpwait=MS)\n",
-				(int)n, s, NCPU);
+			kprintf(
+			    "# heaplab: bad command-line option '%.*s' (want heap=BYTES "
+			    "page=BYTES check exactfree bench list irqunsafe lockstat smp=1..%d test=NAME "
+			    "mplate=MS mpwait=MS)\n",
+			    (int)n, s, NCPU);
 			kexit(2);
 		}
 		s += n;
@@ -152,7 +156,7 @@ void kmain(const char *cmdline, const char *trace, size_t tracelen)
 	if (o.irqunsafe)
 		irq_unsafe_start();
 	if (trace != NULL)
-		kexit(trace_run(trace, tracelen, o.heap, o.page, o.check));
+		kexit(trace_run(trace, tracelen, o.heap, o.page, o.check, o.exact));
 	kmem_init();
 	if (o.test[0] != '\0') { // one case alone: no SMP stress, no demo
 		selftest_run(o.test);

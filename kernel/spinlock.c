@@ -42,12 +42,13 @@ void pop_off(void)
 		arch_irq_restore(c->intena);
 }
 
+// spin_init sets up a lock at run time. Such a lock may live on a stack (the
+// self-test's scratch pools), so it never enters lockstat_print's table,
+// which keeps only the kernel's static locks (SPINLOCK_INIT).
 void spin_init(struct spinlock *lk, const char *name)
 {
-	lk->locked = 0;
-	lk->name = name;
-	lk->cpu = -1;
-	lk->pc = 0;
+	*lk = SPINLOCK_INIT(name);
+	lk->listed = 1;
 }
 
 // spin_holding answers whether this CPU holds lk; interrupts must be off.
@@ -77,8 +78,8 @@ static unsigned long spin_wait(struct spinlock *lk, struct cpu *c)
 	return n;
 }
 
-// The locks lockstat_print reports: each lock enters the table the first
-// time it is taken (its holder claims a slot atomically).
+// The locks lockstat_print reports: each static lock enters the table the
+// first time it is taken (its holder claims a slot atomically).
 #define NLOCKSTAT 32
 static struct spinlock *lockstat_tab[NLOCKSTAT];
 static unsigned lockstat_n;

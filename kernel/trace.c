@@ -63,21 +63,48 @@ static int trace_room(uintptr_t heap, uintptr_t page)
 	return 0;
 }
 
+// trace_track finds room for the exact-free record (heaplab_track) of a
+// replay's pool of heap bytes at page, outside the replay's heap: the
+// slot table's tail past the nslots entries the replay uses (a 64 MiB heap
+// at the smallest page needs 1 MiB), or else bytes from the break, below
+// the replay's heap. It answers the record and its size in *n, or NULL
+// after saying why.
+static void *trace_track(uintptr_t heap, uintptr_t page, size_t nslots, uintptr_t *n)
+{
+	uintptr_t at;
+
+	*n = (heap / page + 3) / 4; // two bits a granule: heaplab_track_bytes's count
+	if (*n <= (TRACE_SLOTS - nslots) * sizeof trace_slots[0])
+		return &trace_slots[nslots];
+	at = kbrk_sbrk(*n, sizeof(uintptr_t), 0, (uintptr_t)_heap_end);
+	if (at != HEAPLAB_BRK_FAIL)
+		return (void *)at;
+	kprintf("# replay: no room for exactfree's record of %lu bytes\n", (unsigned long)*n);
+	return NULL;
+}
+
 // trace_run replays trace over a fresh pool of heap bytes and answers the
 // replay's status; a trace or a heap beyond the limits changes nothing.
-int trace_run(const char *trace, size_t len, uintptr_t heap, uintptr_t page, int check)
+// exact: the pool keeps the exact-free record (exactfree, --exact-free).
+int trace_run(const char *trace, size_t len, uintptr_t heap, uintptr_t page, int check, int exact)
 {
+	void *bits = NULL;
+	uintptr_t nbits = 0;
 	struct replay r = {0};
 	uintptr_t base;
 	char err[160];
 	long nalloc;
 	uint64_t t0 = arch_ticks();
+	int status;
 
 	nalloc = replay_scan(trace, len, err, sizeof err);
 	if (nalloc < 0) {
 		kprintf("# replay: trace: %s\n", err);
 		return REPLAY_USAGE;
 	}
+	r.nslots = replay_slots(nalloc);
+	if (exact && (bits = trace_track(heap, page, r.nslots, &nbits)) == NULL)
+		return REPLAY_USAGE;
 	if (!trace_room(heap, page) || (base = trace_pool(heap, page)) == 0)
 		return REPLAY_USAGE;
 	// The ID table's key, new every run (replay.h says why): the free-running
@@ -86,7 +113,11 @@ int trace_run(const char *trace, size_t len, uintptr_t heap, uintptr_t page, int
 	// under -icount, which only make bench's runs use, they repeat).
 	r.key[0] = t0;
 	r.key[1] = arch_ticks() ^ ((uint64_t)base << 17);
-	r.nslots = replay_slots(nalloc);
+	if (exact && heaplab_track(&mempool, bits, nbits) != HEAPLAB_OK) {
+		kprintf("# replay: exactfree's record of %lu bytes is short of %lu\n",
+			(unsigned long)nbits, (unsigned long)heaplab_track_bytes(&mempool));
+		return REPLAY_USAGE;
+	}
 	r.slots = trace_slots;
 	r.pool = &mempool;
 	r.base = base;
@@ -94,5 +125,8 @@ int trace_run(const char *trace, size_t len, uintptr_t heap, uintptr_t page, int
 	r.write = trace_write;
 	r.sbrk = kbrk_sbrk; // `sbrk` lines: another client, through the same trap
 	kprintf("# base %#lx\n", (unsigned long)base);
-	return replay_run(&r, trace, len);
+	status = replay_run(&r, trace, len);
+	if (r.fault[0] != '\0') // after replay_done: stop where every failed check does
+		heaplab_fail(&mempool, r.fault);
+	return status;
 }

@@ -30,6 +30,15 @@ static const char *const errnames[HEAPLAB_NERR] = {
     [HEAPLAB_ETLINK] = "index link broken",
     [HEAPLAB_ETHEIGHT] = "index height wrong or unbalanced",
     [HEAPLAB_ETMAX] = "index subtree maximum wrong",
+    [HEAPLAB_EPOOL] = "pool's granule or bounds broken",
+    [HEAPLAB_ENREGION] = "region count outside [0, HEAPLAB_NREGION]",
+    [HEAPLAB_ERBOUNDS] = "region empty or outside [start, end)",
+    [HEAPLAB_ERALIGN] = "region not aligned to the granule",
+    [HEAPLAB_ERORDER] = "regions not in ascending order",
+    [HEAPLAB_EROVERLAP] = "regions overlap",
+    [HEAPLAB_EBLOC] = "bloc is not the last region's end",
+    [HEAPLAB_ETAKEN] = "regions do not add up to taken",
+    [HEAPLAB_EMISMATCH] = "not the start and size of one live allocation",
 };
 
 // heaplab_strerror names an enum heaplab_err.
@@ -135,6 +144,56 @@ static int check_block(struct heaplab_pool *pool, const struct heaplab_hdr *b, u
 	return HEAPLAB_OK;
 }
 
+// check_region checks region i of the pool against its bounds, the
+// granule and the region before it (prev, NULL for the first).
+static int check_region(const struct heaplab_pool *pool, int i, const struct heaplab_region *prev,
+			struct heaplab_fault *f)
+{
+	const struct heaplab_region *r = &pool->region[i];
+	uintptr_t g = pool->granule;
+
+	if (r->start >= r->end || r->start < pool->start || r->end > pool->end)
+		return mem_fault_set(f, HEAPLAB_ERBOUNDS, r->start, r->end, (uintptr_t)i, 0);
+	if ((r->start & (g - 1)) != 0 || (r->end & (g - 1)) != 0)
+		return mem_fault_set(f, HEAPLAB_ERALIGN, r->start, r->end, (uintptr_t)i, g);
+	if (prev != NULL && r->start < prev->start)
+		return mem_fault_set(f, HEAPLAB_ERORDER, r->start, r->end, (uintptr_t)i,
+				     prev->start);
+	if (prev != NULL && r->start < prev->end)
+		return mem_fault_set(f, HEAPLAB_EROVERLAP, r->start, r->end, (uintptr_t)i,
+				     prev->end);
+	return HEAPLAB_OK;
+}
+
+// check_pool checks the pool's own records before the walk trusts them:
+// the granule and bounds, the region count, each region, bloc and taken.
+// It reads nothing but the pool, and no region past nregion, so a
+// corrupted pool cannot send the walk past region[] or into wild memory.
+static int check_pool(const struct heaplab_pool *pool, struct heaplab_fault *f)
+{
+	uintptr_t g = pool->granule, sum = 0, top = 0;
+	int i;
+
+	if (g < HDR || (g & (g - 1)) != 0 || pool->start > pool->end)
+		return mem_fault_set(f, HEAPLAB_EPOOL, (uintptr_t)pool, g, pool->start, pool->end);
+	if (pool->nregion < 0 || pool->nregion > HEAPLAB_NREGION)
+		return mem_fault_set(f, HEAPLAB_ENREGION, (uintptr_t)pool,
+				     (uintptr_t)(long)pool->nregion, 0, 0);
+	for (i = 0; i < pool->nregion; i++) {
+		int err = check_region(pool, i, i > 0 ? &pool->region[i - 1] : NULL, f);
+		if (err != HEAPLAB_OK)
+			return err;
+		sum += pool->region[i].end - pool->region[i].start; // disjoint: cannot wrap
+		top = pool->region[i].end;
+	}
+	if (pool->bloc != top)
+		return mem_fault_set(f, HEAPLAB_EBLOC, pool->bloc, top, (uintptr_t)pool->nregion,
+				     0);
+	if (sum != pool->taken)
+		return mem_fault_set(f, HEAPLAB_ETAKEN, sum, pool->taken, 0, 0);
+	return HEAPLAB_OK;
+}
+
 // mem_checkl walks the whole list and answers HEAPLAB_OK or the first broken
 // invariant, described in *fault. The walk is bounded, so a cycle ends it.
 // The pool's own records say where its heap ends (bloc, its top) and which
@@ -147,6 +206,8 @@ int mem_checkl(struct heaplab_pool *pool, struct heaplab_fault *f)
 	int err;
 
 	mem_assert_locked(pool, "mem_checkl: lock not held");
+	if ((err = check_pool(pool, f)) != HEAPLAB_OK)
+		return err;
 	// Blocks are at least a granule apart, so more steps than that is a loop
 	// (the granule is a power of two: shifts, no division routine).
 	for (max = pool->end - pool->start, g = pool->granule; g > 1; g >>= 1)
@@ -305,6 +366,34 @@ int heaplab_fault_format(const struct heaplab_pool *pool, const struct heaplab_f
 		return fmt(buf, len,
 				"mem: %s: node of block 0x%lx has height %ld, children %ld and %ld",
 				what, blk, (long)a, (long)b, (long)f->c);
+	case HEAPLAB_EPOOL:
+		return fmt(buf, len, "mem: %s: pool 0x%lx: granule 0x%lx, start 0x%lx, end 0x%lx",
+			   what, blk, a, b, (unsigned long)f->c);
+	case HEAPLAB_ENREGION:
+		return fmt(buf, len, "mem: %s: pool 0x%lx: nregion %ld, the most is %ld", what, blk,
+			   (long)a, (long)HEAPLAB_NREGION);
+	case HEAPLAB_ERBOUNDS:
+		return fmt(buf, len, "mem: %s: region %ld [0x%lx, 0x%lx)", what, (long)b, blk, a);
+	case HEAPLAB_ERALIGN:
+		return fmt(buf, len, "mem: %s: region %ld [0x%lx, 0x%lx), granule 0x%lx", what,
+			   (long)b, blk, a, (unsigned long)f->c);
+	case HEAPLAB_ERORDER:
+		return fmt(buf, len,
+			   "mem: %s: region %ld [0x%lx, 0x%lx) starts below region %ld's "
+			   "start 0x%lx",
+			   what, (long)b, blk, a, (long)b - 1, (unsigned long)f->c);
+	case HEAPLAB_EROVERLAP:
+		return fmt(buf, len,
+			   "mem: %s: region %ld [0x%lx, 0x%lx) starts below region %ld's "
+			   "end 0x%lx",
+			   what, (long)b, blk, a, (long)b - 1, (unsigned long)f->c);
+	case HEAPLAB_EBLOC:
+		return fmt(buf, len,
+			   "mem: %s: bloc 0x%lx, the last region ends at 0x%lx (nregion %ld)", what,
+			   blk, a, (long)b);
+	case HEAPLAB_ETAKEN:
+		return fmt(buf, len, "mem: %s: the regions hold 0x%lx bytes, taken 0x%lx", what,
+			   blk, a);
 	case HEAPLAB_ETMAX:
 		return fmt(buf, len,
 				"mem: %s: node of block 0x%lx has max 0x%lx, its subtree's largest "

@@ -57,6 +57,14 @@ void *mem_index_takel(struct heaplab_pool *pool, uintptr_t n);
 int mem_index_freel(struct heaplab_pool *pool, uintptr_t a, uintptr_t n);
 int mem_index_checkl(struct heaplab_pool *pool, uintptr_t brk, struct heaplab_fault *fault);
 
+// The exact-free record's halves of heaplab_alloc and heaplab_free
+// (mem/track.c), called only when pool->track is set: record an
+// allocation, say whether a free is exactly one (HEAPLAB_OK) or not
+// (HEAPLAB_EMISMATCH), and forget a freed range.
+void mem_track_allocl(struct heaplab_pool *pool, uintptr_t a, uintptr_t n);
+int mem_track_freel(const struct heaplab_pool *pool, uintptr_t a, uintptr_t n);
+void mem_track_releasel(struct heaplab_pool *pool, uintptr_t a, uintptr_t n);
+
 // mem_fault_set fills *f (if f is not NULL) and answers err.
 int mem_fault_set(struct heaplab_fault *f, enum heaplab_err err, uintptr_t block, uintptr_t a, uintptr_t b,
 		  uintptr_t c);

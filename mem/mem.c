@@ -257,6 +257,8 @@ void *heaplab_alloc(struct heaplab_pool *pool, uintptr_t n)
 
 	heaplab_lock(pool);
 	v = mem_allocl(pool, n);
+	if (v != NULL && pool->track != NULL)
+		mem_track_allocl(pool, (uintptr_t)v, n);
 	if (n > pool->peak_request)
 		pool->peak_request = n;
 	if (v == NULL && n != 0)
@@ -269,13 +271,19 @@ void *heaplab_alloc(struct heaplab_pool *pool, uintptr_t n)
 }
 
 // heaplab_free is the checking free: mem_freel under the lock; it answers the
-// error instead of stopping, for tests and the replay tool.
+// error instead of stopping, for tests and the replay tool. A tracked pool
+// first refuses a free that is not exactly one allocation (mem/track.c).
 int heaplab_free(struct heaplab_pool *pool, void *p, uintptr_t n)
 {
-	int err;
+	int err = HEAPLAB_OK;
 
 	heaplab_lock(pool);
-	err = mem_freel(pool, p, n);
+	if (pool->track != NULL)
+		err = mem_track_freel(pool, (uintptr_t)p, n);
+	if (err == HEAPLAB_OK)
+		err = mem_freel(pool, p, n);
+	if (err == HEAPLAB_OK && pool->track != NULL)
+		mem_track_releasel(pool, (uintptr_t)p, n);
 	check_or_fail(pool);
 	heaplab_unlock(pool);
 	return err;

@@ -8,7 +8,7 @@ BENCH_DIR      := $(B)/bench
 BENCH_CFLAGS   := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fno-omit-frame-pointer
 BENCH_DRIVER   := bench/driver.c bench/load.c bench/scale.c
 BENCH_HDRS     := bench/bench.h $(HOST_HDRS)
-BENCH_ALLOCS   := heaplab-index heaplab-list glibc jemalloc nano
+BENCH_ALLOCS   := heaplab-index heaplab-list heaplab-exact glibc jemalloc nano
 BENCH_BINS     := $(BENCH_ALLOCS:%=$(BENCH_DIR)/bench-%) $(BENCH_DIR)/gen
 NEWLIB_TARBALL ?= /usr/src/newlib/newlib-3.3.0.tar.xz
 NANO_MALLOC    := */newlib/libc/stdlib/nano-mallocr.c
@@ -25,11 +25,14 @@ bench-deps:
 
 # heaplab as the image has it but without the full check after every
 # operation (MEM_DEBUG=0), which is a debugging aid, not the allocator:
-# once with the placement index (the default) and once with the list walk.
+# once with the placement index (the default), once with the list walk, and
+# once with the index and the exact-free record on (heaplab_track), for
+# what that record costs.
 $(BENCH_DIR)/bench-heaplab-%: $(BENCH_DRIVER) bench/alloc-heaplab.c $(HOST_SRCS) $(BENCH_HDRS) \
 			      | bench-deps
 	@mkdir -p $(@D)
-	$(HOST_CC) $(BENCH_CFLAGS) -DHEAPLAB_DEBUG=0 -DBENCH_INDEX=$(if $(filter index,$*),1,0) \
+	$(HOST_CC) $(BENCH_CFLAGS) -DHEAPLAB_DEBUG=0 -DBENCH_INDEX=$(if $(filter list,$*),0,1) \
+		-DBENCH_TRACK=$(if $(filter exact,$*),1,0) \
 		-o $@ $(BENCH_DRIVER) bench/alloc-heaplab.c $(HOST_SRCS)
 
 $(BENCH_DIR)/bench-glibc: $(BENCH_DRIVER) bench/alloc-libc.c bench/foot-glibc.c $(BENCH_HDRS) \

@@ -19,7 +19,8 @@ HOST_CC     ?= cc
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fno-omit-frame-pointer \
 	       -DHEAPLAB_DEBUG=$(MEM_DEBUG) -DHEAPLAB_INDEX=$(MEM_INDEX)
 HOST_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
-MEM_SRCS    := mem/mem.c $(MEM_ALLOC) $(MEM_FREE) mem/index.c $(MEM_FIT) mem/avl.c mem/check.c mem/brk.c
+MEM_SRCS    := mem/mem.c $(MEM_ALLOC) $(MEM_FREE) mem/index.c $(MEM_FIT) mem/avl.c mem/check.c mem/brk.c \
+	       mem/track.c
 RUNTIME_SRCS := runtime/sys.c # the seed's sys_alloc over one pool: a consumer of heaplab.h
 REPLAY_SRCS := replay/replay.c # the trace engine, over the allocator
 HOST_SRCS   := $(MEM_SRCS) $(RUNTIME_SRCS) $(REPLAY_SRCS) arch/host/host.c

@@ -61,6 +61,9 @@ struct replay {
 	// image's kbrk_sbrk, the host's host_sbrk), for `sbrk` lines: another
 	// client of the break. NULL: such lines are refused.
 	uintptr_t (*sbrk)(uintptr_t n, uintptr_t align, uintptr_t lo, uintptr_t hi);
+	// What a failed check found, in heaplab_fault_format's words; "" if
+	// no check failed. replay_run leaves it for its caller (see there).
+	char fault[200];
 };
 
 // replay_scan checks the syntax of every line of the trace and the limits
@@ -97,7 +100,11 @@ size_t replay_slots(long nalloc);
 
 // replay_run runs a trace that replay_scan accepted, prints the result
 // lines, and answers one of the statuses above. It calls replay_done() at
-// the end.
+// the end, whatever happened. A failed check prints its `error line N:
+// check: ...` line and stops the replay: the answer is REPLAY_CHECK, and
+// r->fault holds the check's words, for the caller to hand to heaplab_fail
+// once it has reported what it must (the host tool, a lost output first),
+// so that every failed check still ends there.
 int replay_run(struct replay *r, const char *text, size_t len);
 
 // replay_step prints, after operation r->nstep (trace line lineno), the

@@ -263,6 +263,29 @@ def test_refused_free_in_image(arch, tmp_path):
     assert replay_lines(p) == want
 
 
+@pytest.mark.parametrize("page", ["4096", "16"])
+def test_exact_free_in_image(page, tmp_path):
+    """--exact-free (kernel exactfree) refuses a free that is not one live
+    allocation as the host tool does, and its record takes no byte of the
+    replay's heap: the whole default heap is still there after it. One image:
+    the code is portable, and the record's room is kernel/trace.c's."""
+    trace = tmp_path / "exact.trace"
+    trace.write_text("alloc c 67108864\nfreeat 0x1000 4096\nfreeat 0 33554432\nfree c\n"
+                     "check\nalloc a 4096\nalloc b 4096\nfree b\nfree a\ncheck\n")
+    seed, _ = host_replay(trace, "--page", page)
+    assert seed.returncode == 1 and "error line 2" not in seed.stdout, seed.stdout  # freed
+    host, want = host_replay(trace, "--page", page, "--exact-free")
+    mismatch = "not the start and size of one live allocation"
+    assert [w for w in want if w.startswith("error")] == [
+        f"error line 2: freeat 0x1000 4096: {mismatch}",
+        f"error line 3: freeat 0 33554432: {mismatch}"]
+    assert want[0] == "c 0x0" and host.returncode == 1, want
+    p = boot("amd64", "--page", page, "--exact-free", "--trace", str(trace))
+    check_exit_line(p)
+    assert p.returncode == 1, p.stdout[-3000:]
+    assert replay_lines(p) == want
+
+
 @pytest.mark.parametrize("arch", arches())
 def test_timeout_fails(arch):
     # -S keeps the CPU halted, so the run cannot finish before the timeout.

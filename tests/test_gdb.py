@@ -3,6 +3,8 @@
 # and, for each image that builds, through QEMU's gdb stub. Run with
 # /usr/bin/python3 -m pytest tests/test_gdb.py; the sample traces are the
 # repository's own, in traces/.
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -44,8 +46,13 @@ CORRUPTIONS = [
      "free block not aligned to the granule", None),
     ("bounds", [("$b->size", "(char *)mempool.bloc - (char *)$b + mempool.granule")],
      "free block outside [start, break)", "b"),
-    # the pool's region ends before $b: $b is no longer the pool's own
-    ("region", [("mempool.region[0].end", "(unsigned long)$b")],
+    # the pool's region ends at $b and a second one starts a granule above
+    # it (another client's bytes between), the records all agreeing: $b is
+    # no longer inside one region of the pool
+    ("region", [("mempool.region[1].end", "mempool.region[0].end"),
+                ("mempool.region[1].start", "(unsigned long)$b + mempool.granule"),
+                ("mempool.region[0].end", "(unsigned long)$b"), ("mempool.nregion", "2"),
+                ("mempool.taken", "mempool.taken - mempool.granule")],
      "free block not inside one region of the pool", "b"),
     ("balance", [("mempool.inuse", "mempool.inuse + mempool.granule")],
      "free + in use != taken", None),
@@ -57,6 +64,62 @@ CORRUPTIONS = [
      "index height wrong or unbalanced", None),
     ("tchild", [(f"{NODE('$c')}->avl.left", "(struct heaplab_avl_node *)1")], "index link broken", None),
 ]
+
+
+# Issue 25: the pool's own records, corrupted one at a time; `heap check`
+# names each (before it walks anything), and the displays say why they
+# cannot draw instead of raising. Same shape as CORRUPTIONS; none names a block.
+POOL_CORRUPTIONS = [
+    ("granule0", [("mempool.granule", "0")], "pool's granule or bounds broken"),
+    ("granule3", [("mempool.granule", "3")], "pool's granule or bounds broken"),
+    ("nregion", [("mempool.nregion", "1000")], "region count outside [0, HEAPLAB_NREGION]"),
+    ("nregionneg", [("mempool.nregion", "-1")], "region count outside [0, HEAPLAB_NREGION]"),
+    ("rempty", [("mempool.region[0].end", "mempool.region[0].start")],
+     "region empty or outside [start, end)"),
+    ("ralign", [("mempool.region[0].start", "mempool.region[0].start + 8")],
+     "region not aligned to the granule"),
+    ("bloc", [("mempool.bloc", "mempool.bloc + mempool.granule")],
+     "bloc is not the last region's end"),
+    ("below", [("mempool.bloc", "mempool.start - mempool.granule")],
+     "bloc is not the last region's end"),
+    ("taken", [("mempool.taken", "mempool.taken + mempool.granule")],
+     "regions do not add up to taken"),
+]
+# Every display, run over each pool corruption: none may end in a Python
+# exception, and heap map must not call a corrupt pool empty.
+DISPLAYS = ["heap list", "heap stats", "heap map", "heap tree", "heap dump"]
+
+
+def pool_corruption_cmds(dump):
+    """Commands that plant each pool corruption, run heap check and every
+    display, restore, and check again."""
+    cmds = []
+    for name, sets, _ in POOL_CORRUPTIONS:
+        for i, (lv, _) in enumerate(sets):
+            cmds.append(f"set ${name}{i} = {lv}")
+        cmds += [f"set var {lv} = {v}" for lv, v in sets]
+        cmds += ["heap check"] + [c if c != "heap dump" else f"heap dump {dump}" for c in DISPLAYS]
+        cmds += [f"set var {lv} = ${name}{i}" for i, (lv, _) in reversed(list(enumerate(sets)))]
+        cmds.append("heap check")
+    return cmds
+
+
+def assert_pool_corruptions_named(out, cmds):
+    """out: the outputs of cmds, pool_corruption_cmds()."""
+    out = [o for o, c in zip(out, cmds) if c.startswith("heap ")]
+    per = 2 + len(DISPLAYS)
+    for i, (name, _, what) in enumerate(POOL_CORRUPTIONS):
+        check, *shown, good = out[i * per:(i + 1) * per]
+        assert f"heap check: FAILED: {what}: " in check, f"{name}: {check}"
+        for cmd, o in zip(DISPLAYS, shown):
+            assert "Traceback" not in o and "Python Exception" not in o, f"{name} {cmd}: {o}"
+            assert "Error occurred in Python" not in o, f"{name} {cmd}: {o}"
+            assert what in o, f"{name} {cmd}: {o}"
+        hmap = shown[DISPLAYS.index("heap map")]
+        assert "empty heap" not in hmap and "cannot draw the heap: " in hmap, f"{name}: {hmap}"
+        if name == "below":
+            assert "lies below its start" in hmap, hmap
+        assert "heap check: ok" in good, f"{name} not restored: {good}"
 
 
 def trace_path(name):
@@ -200,6 +263,35 @@ def test_host_corruptions_named(replay):
     assert_corruptions_named(out[2:], listed(out[0])[:3])
 
 
+def test_host_pool_corruptions_named(replay, tmp_path):
+    cmds = pool_corruption_cmds(tmp_path / "snap.json")
+    _, _, out = host_session(replay, CORRUPT_TRACE, ["heap check"] + cmds)
+    assert "heap check: ok" in out[0], out[0]
+    assert_pool_corruptions_named(out[1:], cmds)
+
+
+def test_host_impossible_sizes_marked(replay):
+    # A block's size that cannot be is marked where it is shown, in words.
+    cmds = ["set $b = mempool.freelist->next", "set $s = $b->size",
+            "set var $b->size = $s + 1", "heap list", "heap tree",
+            "set var $b->size = 0", "heap list", "heap tree", "heap map",
+            "set var $b->size = $s", "set $i = mempool.inuse",
+            "set var mempool.inuse = mempool.end - mempool.start + 1", "heap stats",
+            "set var mempool.inuse = $i", "heap check"]
+    _, _, out = host_session(replay, CORRUPT_TRACE, cmds)
+    odd, odd_tree, zero, zero_tree, hmap, stats, good = (out[3], out[4], out[6], out[7],
+                                                         out[8], out[12], out[14])
+    assert re.search(r"^0x[0-9a-f]+ 0x[0-9a-f]+1 .*\(impossible size: not a multiple of the "
+                     r"granule 0x[0-9a-f]+\)$", odd, re.M), odd
+    assert "(impossible size: not a multiple of the granule" in odd_tree, odd_tree
+    assert re.search(r"^0x[0-9a-f]+ 0x0 .*\(impossible size: zero\)$", zero, re.M), zero
+    assert "(impossible size: zero)" in zero_tree, zero_tree
+    assert "one column = " in hmap and "Python" not in hmap, hmap
+    assert re.search(r"^in use: .*\(impossible: more than the arena's 0x[0-9a-f]+\)$", stats,
+                     re.M), stats
+    assert "heap check: ok" in good, good
+
+
 def test_host_pool_argument(replay):
     _, _, (ptr, num, missing) = host_session(
         replay, "example-2", ["heap check &mempool", "heap check 1", "heap list nosuch"])
@@ -216,6 +308,43 @@ def test_host_errors(replay):
     true = shutil.which("true")
     out = run_gdb("gdb", [true], [f"source {HEAPLAB}", "starti", "heap list"])
     assert "no symbol 'mempool'" in out[2], out[2]
+
+
+def failed_check_session(replay, tmp_path, redirect):
+    """Replays a trace whose `check` line fails (a byte planted in a free
+    block from gdb, at that check) with stdout to redirect; answers gdb's
+    output of the continue that follows, the one after it, and the exit."""
+    t = tmp_path / "cf.trace"
+    t.write_text("alloc a 4096\nalloc b 4096\nfree a\ncheck\nalloc c 4096\n")
+    cmds = ["break heaplab_check", "break replay_done", "break heaplab_fail",
+            f"run {t} {redirect}", "set var *(char *)(mempool.start + 100) = 1",
+            "continue", "continue", "continue"]
+    return run_gdb("gdb", ["--args", str(replay)], cmds)[5:]
+
+
+def test_host_failed_check_reaches_replay_done(replay, tmp_path):
+    # The replay stops at the failed check, calls replay_done, then stops in
+    # heaplab_fail as every failed check does, and exits 3.
+    out = tmp_path / "out"
+    done, fail, end = failed_check_session(replay, tmp_path, f"> {out}")
+    assert "Breakpoint 2, replay_done ()" in done, done
+    assert "Breakpoint 3, heaplab_fail (" in fail, fail
+    assert "exited with code 03" in end, end
+    assert "panic: mem: free memory not zero: byte 0x1 at offset 0x64" in end, end
+    assert out.read_text().splitlines()[-1].startswith(
+        "error line 4: check: mem: free memory not zero: "), out.read_text()
+
+
+def test_host_failed_check_reports_lost_output(replay, tmp_path):
+    # With stdout on a full disk, the lost output is reported (status 4),
+    # and the check's words follow it: nothing is lost silently.
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    done, rest, _ = failed_check_session(replay, tmp_path, "> /dev/full")
+    assert "Breakpoint 2, replay_done ()" in done, done
+    assert "replay: write error on stdout: No space left on device (output lost)" in rest, rest
+    assert "replay: and the check failed: mem: free memory not zero" in rest, rest
+    assert "exited with code 04" in rest, rest
 
 
 # --- the images, through QEMU's gdb stub --------------------------------------
@@ -274,12 +403,58 @@ def image_session(arch, cmds):
         return console.read_text().replace("\r", ""), out
 
 
-def test_image_list_check_corrupt(image):
+# Issue 25: the lock, corrupted from gdb. Its name made bytes that are not
+# text (pointed at its own pc field, set to 0x80ff: bytes ff 80 00), then
+# the pool's lockarg made unreadable where page 0 is known to be unmapped
+# (the x86 images map every page but it); the list is checked all the same.
+UNREADABLE = {"i386": "0x10", "amd64": "0x10"}
+
+
+def lock_cmds(arch, dump):
+    cmds = ["set $lk = (struct spinlock *)mempool.lockarg", "set $lkname = $lk->name",
+            "set $lkpc = $lk->pc", "set var $lk->pc = 0x80ff",
+            "set var $lk->name = (const char *)&$lk->pc",
+            "heap lock", "heap check", f"heap dump {dump}",
+            "set var $lk->name = $lkname", "set var $lk->pc = $lkpc", "heap lock"]
+    if arch in UNREADABLE:
+        cmds += ["set $lka = mempool.lockarg",
+                 f"set var mempool.lockarg = (void *){UNREADABLE[arch]}",
+                 "heap lock", "heap check", f"heap dump {dump}.2",
+                 "set var mempool.lockarg = $lka", "heap lock"]
+    return cmds
+
+
+def assert_lock_corruptions_named(arch, out, cmds, dump):
+    out = [o for o, c in zip(out, cmds) if c.startswith("heap ")]
+    for o in out:
+        assert "Python" not in o and "Traceback" not in o, o
+    name, chk, dumped, good = out[:4]
+    assert re.search(r"^heap lock: .*\(name corrupt: bytes ff 80 at 0x[0-9a-f]+, not text\): "
+                     r"free", name, re.M), name
+    assert "heap check: ok" in chk, chk
+    assert "heap dump: wrote" in dumped, dumped
+    lock = json.loads(Path(dump).read_text())["lock"]
+    assert lock["name"].startswith("(name corrupt: bytes ff 80"), lock
+    assert re.search(r'"[a-z_]+": free$', good, re.M), good
+    if arch in UNREADABLE:
+        lk, chk, dumped, good = out[4:8]
+        assert re.search(rf"^heap lock: FAILED: lock unreadable: the lock at "
+                         rf"{UNREADABLE[arch]} \(lockarg\): ", lk, re.M), lk
+        assert re.search(r"^heap check: note: lock unreadable: .*mid-update is unknown$", chk,
+                         re.M), chk
+        assert "heap check: ok" in chk, chk  # the list is checked all the same
+        assert "lock unreadable" in json.loads(Path(f"{dump}.2").read_text())["lock"]["error"]
+        assert re.search(r'"[a-z_]+": free$', good, re.M), good
+
+
+def test_image_list_check_corrupt(image, tmp_path):
     # In the first free the lock is held; at replay_done, list and check.
     pre = ["break mem_freel", "continue", "heap lock", "heap list", "heap check", "delete",
            "break replay_done", "continue"]
     after = ["heap list", "heap check", "heap stats", "heap lock", "heap tree"]
-    console, out = image_session(image, pre + after + corruption_cmds())
+    dump = tmp_path / "snap.json"
+    locks = lock_cmds(image, dump)
+    console, out = image_session(image, pre + after + corruption_cmds() + locks)
     held, lst, chk, stats, lock, tree = out[2], *out[len(pre):len(pre) + 5]
     assert_tree_matches(tree, lst)
     m = re.search(r"^# base (0x[0-9a-f]+)$", console, re.M)
@@ -291,4 +466,5 @@ def test_image_list_check_corrupt(image):
                      re.M), out[4]
     assert re.search(r": free$", lock, re.M), lock
     assert "image heap:" in stats, stats
-    assert_corruptions_named(out[len(pre) + len(after):], listed(lst)[:3])
+    assert_corruptions_named(out[len(pre) + len(after):-len(locks)], listed(lst)[:3])
+    assert_lock_corruptions_named(image, out[-len(locks):], locks, dump)

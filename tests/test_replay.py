@@ -75,8 +75,12 @@ def test_sample_traces_found():
     assert EXPECTED, f"no *.expected traces in {TRACES}"
 
 
-@pytest.mark.parametrize("check", [[], ["--check"], ["--list"], ["--list", "--check"]],
-                         ids=["index", "index-check", "list", "list-check"])
+# --exact-free changes nothing for a trace whose frees are all exact: the
+# sample traces print byte for byte what the seed's contract says.
+@pytest.mark.parametrize("check", [[], ["--check"], ["--list"], ["--list", "--check"],
+                                   ["--exact-free", "--check"], ["--list", "--exact-free"]],
+                         ids=["index", "index-check", "list", "list-check", "exact-check",
+                              "list-exact"])
 @pytest.mark.parametrize("expected", EXPECTED, ids=lambda p: p.stem)
 def test_sample_trace(expected, check):
     args = ["--heap", HEAP[expected.stem]] if expected.stem in HEAP else []
@@ -252,11 +256,13 @@ REFUSE_TAIL = ["alloc e 4096", "free a", "alloc f 12288"]
         ("free zz", "unknown id"),
     ],
 )
-def test_refused_op(tmp_path, bad, reason):
+@pytest.mark.parametrize("mode", [[], ["--exact-free"]], ids=["seed", "exact"])
+def test_refused_op(tmp_path, bad, reason, mode):
+    # --exact-free keeps the seed's own reason for each of these refusals
     good = REFUSE_BASE + REFUSE_TAIL
     with_bad = REFUSE_BASE + [bad] + REFUSE_TAIL
-    want = replay(write_trace(tmp_path, "\n".join(good) + "\n", "good"))
-    got = replay(write_trace(tmp_path, "\n".join(with_bad) + "\n", "bad"))
+    want = replay(*mode, write_trace(tmp_path, "\n".join(good) + "\n", "good"))
+    got = replay(*mode, write_trace(tmp_path, "\n".join(with_bad) + "\n", "bad"))
     assert want.returncode == 0, want.stdout + want.stderr
     assert got.returncode == 1, got.stdout + got.stderr
     errors = [l for l in lines(got.stdout) if l.startswith("error")]
@@ -265,6 +271,54 @@ def test_refused_op(tmp_path, bad, reason):
     rest = [l for l in lines(got.stdout) if not l.startswith("error")]
     assert rest == lines(want.stdout)
     assert final_state(got.stdout) == final_state(want.stdout)
+
+
+# Issue 25: a free whose start or size is not one live allocation's. The
+# seed accepts it (its contract: the caller's size is its word), and so does
+# the replay by default; --exact-free refuses it with its own error, status
+# 1, and changes nothing.
+WRONG_SIZE_BASE = ["alloc a 4096", "alloc b 4096", "alloc c 8192", "alloc d 4096"]
+WRONG_SIZE_TAIL = ["free a", "free c", "check", "alloc e 4096", "free b", "free d", "free e"]
+MISMATCH = "not the start and size of one live allocation"
+
+
+@pytest.mark.parametrize("mode", [[], ["--list"]], ids=["index", "list"])
+@pytest.mark.parametrize(
+    "bad,seed_free",
+    [
+        ("freeat 0 8192", "free 0x0 0x2000"),  # a and b at once: b's live page freed
+        ("freeat 0x2000 0x1000", "free 0x2000 0x1000"),  # c's first page only
+        ("freeat 0x3000 0x1000", "free 0x3000 0x1000"),  # c's second page: from inside it
+        ("freeat 0x1000 0x2000", "free 0x1000 0x2000"),  # b and half of c
+        ("freeat 0x2000 0x3000", "free 0x2000 0x3000"),  # c and d
+    ],
+)
+def test_wrong_size_free(tmp_path, bad, seed_free, mode):
+    seed = replay(*mode, "--check", write_trace(tmp_path, "\n".join(WRONG_SIZE_BASE + [bad, "check"])
+                                                 + "\n", "seed"))
+    assert seed.returncode == 0, seed.stdout + seed.stderr  # the seed's contract
+    assert seed_free in lines(seed.stdout), seed.stdout
+    good = WRONG_SIZE_BASE + WRONG_SIZE_TAIL
+    at = len(WRONG_SIZE_BASE)
+    want = replay(*mode, "--exact-free", write_trace(tmp_path, "\n".join(good) + "\n", "good"))
+    got = replay(*mode, "--exact-free", "--check",
+                 write_trace(tmp_path, "\n".join(good[:at] + [bad] + good[at:]) + "\n", "bad"))
+    assert want.returncode == 0, want.stdout + want.stderr
+    assert got.returncode == 1, got.stdout + got.stderr
+    errors = [l for l in lines(got.stdout) if l.startswith("error")]
+    assert errors == [f"error line {at + 1}: {bad}: {MISMATCH}"], got.stdout
+    assert [l for l in lines(got.stdout) if not l.startswith("error")] == lines(want.stdout)
+
+
+def test_exact_free_issue_example(tmp_path):
+    # The issue's own case: b's live page must not be freed.
+    t = write_trace(tmp_path, "alloc a 4096\nalloc b 4096\nfreeat 0 8192\ncheck\n")
+    seed = replay(t)
+    assert (seed.returncode, seed.stdout) == (0, "a 0x0\nb 0x1000\nfree 0x0 0x2000\nbrk 0x2000\n")
+    got = replay("--exact-free", t)
+    assert got.returncode == 1, got.stdout + got.stderr
+    assert got.stdout == (f"a 0x0\nb 0x1000\nerror line 3: freeat 0 8192: {MISMATCH}\n"
+                          "brk 0x2000\n")
 
 
 # Issue 16: a free of what another client of the break took is refused,

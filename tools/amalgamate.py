@@ -30,6 +30,7 @@ PARTS = [
     "mem/avl.c",
     "mem/check.c",
     "mem/brk.c",
+    "mem/track.c",
 ]
 
 LOCAL_INCLUDE = re.compile(r'^\s*#\s*include\s+"[^"]+"\s*(//.*)?$')

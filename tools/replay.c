@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 
 static const char usage[] =
-    "usage: replay [--heap BYTES] [--page BYTES] [--check] [--list] [--steps] [--base]\n"
-    "              [--ops] [--stats] [TRACE]\n"
+    "usage: replay [--heap BYTES] [--page BYTES] [--check] [--list] [--exact-free] [--steps]\n"
+    "              [--base] [--ops] [--stats] [TRACE]\n"
     "  Replays TRACE (stdin if none) through heaplab's allocator over a fresh\n"
     "  heap of --heap bytes (default 64 MiB) with granule --page (default 4096).\n"
     "  BYTES is decimal or 0x-hex; the page a power of two from 16 to 1048576,\n"
@@ -24,6 +24,11 @@ static const char usage[] =
     "  --list finds the first fit by walking the free list, as the seed does,\n"
     "  instead of through the placement index (used when the granule holds\n"
     "  a tree node: 64 bytes here, 32 on a 32-bit machine); same placement.\n"
+    "  --exact-free keeps a record of where each allocation starts and how\n"
+    "  long it is (heaplab_track), and refuses a free or freeat that is not\n"
+    "  exactly one live allocation: `not the start and size of one live\n"
+    "  allocation`. Without it a free of part of an allocation, or of two\n"
+    "  neighbours at once, is done as asked, as the seed does.\n"
     "  --steps prints, first, `# steps granule 0xG heap 0xH`, and after every\n"
     "  operation N of trace line L (and its own output line, if any):\n"
     "    step N line L brk 0xOFF free K\n"
@@ -93,6 +98,8 @@ static char *read_all(FILE *f, size_t *len)
 	return buf;
 }
 
+static int finish_output(int status, const char *fault);
+
 // bytes_arg reads a --heap or --page value, as the trace writes numbers.
 static int bytes_arg(const char *flag, const char *s, uintptr_t *v)
 {
@@ -110,23 +117,9 @@ static int bytes_arg(const char *flag, const char *s, uintptr_t *v)
 	return 0;
 }
 
-// finish_output flushes stdout and answers status, or REPLAY_OUTPUT with a
-// message if any of the output was lost.
-static int finish_output(int status)
-{
-	int lost = write_failed || fflush(stdout) != 0 || ferror(stdout);
-
-	if (fclose(stdout) != 0 || lost) {
-		fprintf(stderr, "replay: write error on stdout: %s (output lost)\n",
-			errno ? strerror(errno) : "unknown error");
-		return REPLAY_OUTPUT;
-	}
-	return status;
-}
-
 struct opts {
 	uintptr_t heap, page;
-	int check, list, steps, base, ops, stats;
+	int check, list, steps, base, ops, stats, exact;
 	const char *path;
 };
 
@@ -139,7 +132,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		const char *a = argv[i];
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			fputs(usage, stdout);
-			exit(finish_output(REPLAY_OK));
+			exit(finish_output(REPLAY_OK, ""));
 		} else if (strcmp(a, "--ops") == 0) {
 			o->ops = 1;
 		} else if (strcmp(a, "--stats") == 0) {
@@ -148,6 +141,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->check = 1;
 		} else if (strcmp(a, "--list") == 0) {
 			o->list = 1;
+		} else if (strcmp(a, "--exact-free") == 0) {
+			o->exact = 1;
 		} else if (strcmp(a, "--steps") == 0) {
 			o->steps = 1;
 		} else if (strcmp(a, "--base") == 0) {
@@ -218,10 +213,60 @@ static long load(const char *path, char **text, size_t *len)
 	return nalloc;
 }
 
+// write_lost says on stderr that some output was lost.
+static void write_lost(void)
+{
+	fprintf(stderr, "replay: write error on stdout: %s (output lost)\n",
+		errno ? strerror(errno) : "unknown error");
+}
+
+// finish_output flushes stdout and answers status, or REPLAY_OUTPUT with a
+// message if any of the output was lost. A failed check (fault, its
+// words, not empty) then stops in heaplab_fail, as every failed check
+// does: `panic: WORDS` on stderr, exit REPLAY_CHECK (HOST_PANIC_STATUS).
+// A lost output is said first and its status wins, the check's words
+// following it on stderr: the error line on stdout may be what was lost.
+static int finish_output(int status, const char *fault)
+{
+	int lost = write_failed || fflush(stdout) != 0 || ferror(stdout);
+
+	if (lost) {
+		write_lost();
+		if (fault[0] != '\0')
+			fprintf(stderr, "replay: and the check failed: %s\n", fault);
+		fclose(stdout);
+		return REPLAY_OUTPUT;
+	}
+	if (fault[0] != '\0')
+		heaplab_fail(&mempool, fault); // stdout is flushed: nothing is lost
+	if (fclose(stdout) != 0) {
+		write_lost();
+		return REPLAY_OUTPUT;
+	}
+	return status;
+}
+
+// start_track gives the fresh system pool its exact-free record (--exact-free)
+// in *track, malloc'd: 0, or -1 after saying why.
+static int start_track(void **track)
+{
+	uintptr_t n = heaplab_track_bytes(&mempool);
+
+	*track = malloc(n != 0 ? n : 1);
+	if (*track == NULL || heaplab_track(&mempool, *track, n) != HEAPLAB_OK) {
+		free(*track);
+		fprintf(stderr, "replay: cannot keep --exact-free's record of %lu bytes\n",
+			(unsigned long)n);
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	struct opts o = {64u << 20, HEAPLAB_PAGE, 0, 0, 0, 0, 0, 0, NULL};
+	struct opts o = {64u << 20, HEAPLAB_PAGE, 0, 0, 0, 0, 0, 0, 0, NULL};
 	struct replay r = {0};
+	void *track = NULL;
 	char *text = NULL;
 	size_t len;
 	long nalloc;
@@ -236,7 +281,7 @@ int main(int argc, char **argv)
 	if (o.ops) {
 		replay_ops(text, len, out, stdout);
 		free(text);
-		return finish_output(REPLAY_OK);
+		return finish_output(REPLAY_OK, "");
 	}
 	// The ID table's key, new every run (replay.h says why).
 	if (getrandom(r.key, sizeof r.key, 0) != (ssize_t)sizeof r.key) {
@@ -253,6 +298,12 @@ int main(int argc, char **argv)
 		return REPLAY_USAGE;
 	}
 	heaplab_set_index(&mempool, !o.list);
+	if (o.exact && start_track(&track) < 0) {
+		host_heap_fini(&mempool);
+		free(text);
+		free(r.slots);
+		return REPLAY_USAGE;
+	}
 	r.pool = &mempool;
 	r.base = mempool.start;
 	r.check_each = o.check;
@@ -269,8 +320,10 @@ int main(int argc, char **argv)
 	if (o.stats)
 		fprintf(stderr, "replay: stats: %lu ID lookups looked at %lu slots of %lu\n",
 			r.lookups, r.probes, (unsigned long)r.nslots);
+	status = finish_output(status, r.fault);
 	host_heap_fini(&mempool);
+	free(track);
 	free(r.slots);
 	free(text);
-	return finish_output(status);
+	return status;
 }

@@ -80,7 +80,8 @@ static struct heaplab_hdr *plant_region_gap(void)
 	mempool.region[0].end = mempool.start + 4 * PG; // page 4 is not the pool's
 	mempool.region[1] = (struct heaplab_region){mempool.start + 5 * PG, mempool.bloc};
 	mempool.nregion = 2;
-	return block(3); // [3, 5) runs across the gap
+	mempool.taken -= PG; // the records agree: only the free block is wrong
+	return block(3);     // [3, 5) runs across the gap
 }
 
 static struct heaplab_hdr *plant_size_zero(void)
@@ -131,8 +132,105 @@ static struct heaplab_hdr *plant_inuse_high(void)
 
 static struct heaplab_hdr *plant_taken_low(void)
 {
+	// The regions hold a page more; f.block is what they hold.
 	mempool.taken -= PG;
+	return (struct heaplab_hdr *)(mempool.bloc - mempool.start);
+}
+
+// The pool's own records, checked before the walk trusts them. Each
+// answers what the fault's block must be (not a block here: a region's
+// start, bloc, or the regions' sum, as heaplab_fault_format names them).
+static struct heaplab_hdr *plant_nregion_high(void)
+{
+	mempool.nregion = HEAPLAB_NREGION + 1; // would read past region[]
 	return NULL;
+}
+
+static struct heaplab_hdr *plant_nregion_negative(void)
+{
+	mempool.nregion = -1;
+	return NULL;
+}
+
+static struct heaplab_hdr *plant_nregion_wild(void)
+{
+	mempool.nregion = 0x40000000; // the seed's check would walk far past the pool
+	return NULL;
+}
+
+static struct heaplab_hdr *plant_granule_zero(void)
+{
+	mempool.granule = 0; // the walk's bound divides by it
+	return NULL;
+}
+
+static struct heaplab_hdr *plant_region_empty(void)
+{
+	mempool.region[0].end = mempool.region[0].start;
+	return (struct heaplab_hdr *)mempool.region[0].start;
+}
+
+static struct heaplab_hdr *plant_region_past_end(void)
+{
+	mempool.region[0].end = mempool.end + PG; // outside the arena
+	return (struct heaplab_hdr *)mempool.region[0].start;
+}
+
+static struct heaplab_hdr *plant_region_below_start(void)
+{
+	mempool.region[0].start = mempool.start - PG;
+	return (struct heaplab_hdr *)mempool.region[0].start;
+}
+
+static struct heaplab_hdr *plant_region_misaligned(void)
+{
+	mempool.region[0].end -= 8; // and bloc and taken with it: only the alignment is wrong
+	mempool.bloc -= 8;
+	mempool.taken -= 8;
+	return (struct heaplab_hdr *)mempool.region[0].start;
+}
+
+// split_regions makes region 0 two regions with a gap of a page between
+// them (page 4 is another client's), its records all agreeing: answers
+// region 1.
+static struct heaplab_region *split_regions(void)
+{
+	mempool.region[1] = (struct heaplab_region){mempool.start + 5 * PG, mempool.bloc};
+	mempool.region[0].end = mempool.start + 4 * PG;
+	mempool.nregion = 2;
+	mempool.taken -= PG;
+	return &mempool.region[1];
+}
+
+static struct heaplab_hdr *plant_regions_unsorted(void)
+{
+	struct heaplab_region *r = split_regions(), t = r[-1];
+
+	r[-1] = r[0]; // region 1 below region 0; bloc no longer its end either
+	r[0] = t;
+	return (struct heaplab_hdr *)r->start;
+}
+
+static struct heaplab_hdr *plant_regions_overlap(void)
+{
+	struct heaplab_region *r = split_regions();
+
+	r->start -= 2 * PG; // runs into region 0 by a page
+	mempool.taken += 2 * PG;
+	return (struct heaplab_hdr *)r->start;
+}
+
+static struct heaplab_hdr *plant_bloc_wrong(void)
+{
+	mempool.bloc += PG; // a page the pool does not hold
+	return (struct heaplab_hdr *)mempool.bloc;
+}
+
+static struct heaplab_hdr *plant_bloc_no_region(void)
+{
+	mempool.nregion = 0; // and taken says nothing either: only bloc is left
+	mempool.taken = 0;
+	return (struct heaplab_hdr *)mempool.bloc;
 }
 
 // The placement index of the CHECK_PIC heap: three nodes, so block 3 is
@@ -227,7 +325,19 @@ static const struct corruption corruptions[] = {
 	{"check_dirty_middle_block", plant_dirty_middle, HEAPLAB_EDIRTY, 0},
 	{"check_dirty_last_block", plant_dirty_last, HEAPLAB_EDIRTY, 0},
 	{"check_inuse_unbalanced", plant_inuse_high, HEAPLAB_EBALANCE, 0},
-	{"check_taken_unbalanced", plant_taken_low, HEAPLAB_EBALANCE, 0},
+	{"check_taken_wrong", plant_taken_low, HEAPLAB_ETAKEN, 0},
+	{"check_nregion_high", plant_nregion_high, HEAPLAB_ENREGION, 0},
+	{"check_nregion_negative", plant_nregion_negative, HEAPLAB_ENREGION, 0},
+	{"check_nregion_wild", plant_nregion_wild, HEAPLAB_ENREGION, 0},
+	{"check_granule_zero", plant_granule_zero, HEAPLAB_EPOOL, 0},
+	{"check_region_empty", plant_region_empty, HEAPLAB_ERBOUNDS, 0},
+	{"check_region_past_end", plant_region_past_end, HEAPLAB_ERBOUNDS, 0},
+	{"check_region_below_start", plant_region_below_start, HEAPLAB_ERBOUNDS, 0},
+	{"check_region_misaligned", plant_region_misaligned, HEAPLAB_ERALIGN, 0},
+	{"check_regions_unsorted", plant_regions_unsorted, HEAPLAB_ERORDER, 0},
+	{"check_regions_overlap", plant_regions_overlap, HEAPLAB_EROVERLAP, 0},
+	{"check_bloc_wrong", plant_bloc_wrong, HEAPLAB_EBLOC, 0},
+	{"check_bloc_without_region", plant_bloc_no_region, HEAPLAB_EBLOC, 0},
 	{"tree_max_too_low", plant_tree_max_low, HEAPLAB_ETMAX, 1},
 	{"tree_max_too_high", plant_tree_max_high, HEAPLAB_ETMAX, 1},
 	{"tree_parent_link", plant_tree_parent, HEAPLAB_ETLINK, 1},

@@ -552,6 +552,130 @@ static void test_example_2(void **state)
 	assert_int_equal(brk_off(), 0x6000);
 }
 
+// The exact-free record (heaplab_track, issue 25): off by default, so that
+// the seed's contract holds; on, a free that is not exactly one live
+// allocation is refused with HEAPLAB_EMISMATCH and changes nothing.
+
+static unsigned char track_bits[TEST_HEAP / 16 / 4]; // room for the smallest granule
+
+static void track_on(void)
+{
+	assert_int_equal(heaplab_track(&mempool, track_bits, sizeof track_bits), HEAPLAB_OK);
+	assert_ptr_equal(mempool.track, track_bits);
+}
+
+static void test_track_off_by_default(void **state)
+{
+	char *a;
+
+	(void)state;
+	assert_null(mempool.track);
+	a = must_alloc(PG);
+	must_alloc(PG);
+	must_free(a, 2 * PG); // a and b at once: the seed accepts it
+	assert_string_equal(free_list_str(), "0x0+0x2000");
+}
+
+static void test_track_start_and_stop(void **state)
+{
+	struct mem_snap s;
+	char *a;
+
+	(void)state;
+	assert_int_equal(heaplab_track_bytes(&mempool), TEST_HEAP / PG / 4); // 2 bits a granule
+	assert_int_equal(heaplab_track(&mempool, track_bits, TEST_HEAP / PG / 4 - 1),
+			 HEAPLAB_ERANGE); // too short
+	assert_null(mempool.track);
+	track_on();
+	assert_int_equal(heaplab_track(&mempool, NULL, 0), HEAPLAB_OK); // stops it
+	assert_null(mempool.track);
+	a = must_alloc(PG);
+	snap_take(&s);
+	assert_int_equal(heaplab_track(&mempool, track_bits, sizeof track_bits),
+			 HEAPLAB_ERANGE); // a's start would be unknown
+	assert_null(mempool.track);
+	assert_unchanged(&s);
+	must_free(a, PG);
+}
+
+static void test_track_refuses_wrong_size(void **state)
+{
+	struct mem_snap s;
+	char *a, *b, *c;
+
+	(void)state;
+	track_on();
+	a = must_alloc(PG);
+	b = must_alloc(PG);
+	c = must_alloc(2 * PG);
+	must_alloc(PG);
+	snap_take(&s);
+	assert_int_equal(heaplab_free(&mempool, a, 2 * PG), HEAPLAB_EMISMATCH);	 // a and b
+	assert_int_equal(heaplab_free(&mempool, c, PG), HEAPLAB_EMISMATCH);	 // part of c
+	assert_int_equal(heaplab_free(&mempool, c + PG, PG), HEAPLAB_EMISMATCH); // inside c
+	assert_int_equal(heaplab_free(&mempool, b, 3 * PG), HEAPLAB_EMISMATCH);	 // b and c
+	assert_int_equal(heaplab_free(&mempool, c, 3 * PG), HEAPLAB_EMISMATCH);	 // c and the next
+	assert_unchanged(&s);
+	must_free(b, PG);
+	must_free(c, 2 * PG - 1); // rounded to the granule: c's own size
+	must_free(a, PG);
+	assert_string_equal(free_list_str(), "0x0+0x4000");
+}
+
+static void test_track_keeps_the_seeds_errors(void **state)
+{
+	struct mem_snap s;
+	char *a, *b;
+
+	(void)state;
+	track_on();
+	a = must_alloc(PG);
+	b = must_alloc(PG);
+	must_alloc(PG);
+	must_free(b, PG);
+	snap_take(&s);
+	assert_int_equal(heaplab_free(&mempool, b, PG), HEAPLAB_EDOUBLE);
+	assert_int_equal(heaplab_free(&mempool, a, 2 * PG), HEAPLAB_EOVERLAP); // a and free b
+	assert_int_equal(heaplab_free(&mempool, a + 16, PG), HEAPLAB_EALIGN);
+	assert_int_equal(heaplab_free(&mempool, a, 0), HEAPLAB_EZERO);
+	assert_int_equal(heaplab_free(&mempool, at(3 * PG), PG), HEAPLAB_ERANGE);    // past the top
+	assert_int_equal(heaplab_free(&mempool, at(TEST_HEAP), PG), HEAPLAB_ERANGE); // past the end
+	assert_unchanged(&s);
+}
+
+static void test_track_follows_reuse(void **state)
+{
+	char *a, *b, *c;
+
+	(void)state;
+	track_on();
+	a = must_alloc(3 * PG);
+	must_alloc(PG);
+	must_free(a, 3 * PG);
+	b = must_alloc(PG);	// the top of a's old block
+	c = must_alloc(2 * PG); // the rest: a's start, now c's
+	assert_int_equal(off(b), 2 * PG);
+	assert_ptr_equal(c, a);
+	assert_int_equal(heaplab_free(&mempool, a, 3 * PG), HEAPLAB_EMISMATCH); // a's old size
+	must_free(c, 2 * PG);
+	must_free(b, PG);
+}
+
+static void test_track_granule_16(void **state)
+{
+	char *a;
+
+	(void)state;
+	heap_reinit(TEST_HEAP, 16);
+	assert_int_equal(heaplab_track_bytes(&mempool), sizeof track_bits);
+	track_on();
+	a = must_alloc(48);
+	must_alloc(16);
+	assert_int_equal(heaplab_free(&mempool, a, 64), HEAPLAB_EMISMATCH);
+	assert_int_equal(heaplab_free(&mempool, a + 16, 32), HEAPLAB_EMISMATCH);
+	must_free(a, 33); // rounded: a's 48 bytes
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, heap_setup, heap_teardown)
 
 int main(void)
@@ -593,6 +717,12 @@ int main(void)
 		T(test_regions_full),
 		T(test_example_1),
 		T(test_example_2),
+		T(test_track_off_by_default),
+		T(test_track_start_and_stop),
+		T(test_track_refuses_wrong_size),
+		T(test_track_keeps_the_seeds_errors),
+		T(test_track_follows_reuse),
+		T(test_track_granule_16),
 	};
 	// clang-format on
 

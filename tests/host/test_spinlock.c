@@ -57,13 +57,42 @@ void arch_spin_unlock(volatile uint32_t *w)
 	__atomic_store_n(w, 0, __ATOMIC_RELEASE);
 }
 
+// release_after, if not 0: the holder lets go after that many spins of
+// another CPU (contention, on one host thread).
+static int release_after;
+static struct spinlock *release_lk;
+
 void arch_spin_wait(void)
 {
+	if (release_after > 0 && --release_after == 0)
+		arch_spin_unlock(&release_lk->locked);
 }
 
 uint64_t arch_ticks(void)
 {
 	return ticks++;
+}
+
+uint64_t arch_ticks_hz(void)
+{
+	return 1000000; // a tick is a microsecond
+}
+
+// What kprintf printed (lockstat_print's lines).
+static char printed[4096];
+static size_t nprinted;
+
+int kprintf(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(printed + nprinted, sizeof printed - nprinted, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		nprinted += (size_t)n < sizeof printed - nprinted ? (size_t)n : 0;
+	return n;
 }
 
 void panic(const char *fmt, ...)
@@ -167,6 +196,56 @@ static void test_spinning_past_the_bound_is_fatal(void **state)
 	spin_bound = bound;
 }
 
+// 6.1810's statistics: #acquire() and failed test-and-sets, the longest
+// hold and the longest interrupts-off stretch, which belongs to the lock
+// whose push_off turned interrupts off; and the most contended first.
+static struct spinlock quiet = SPINLOCK_INIT("quiet"), busy = SPINLOCK_INIT("busy");
+
+static void test_lock_statistics(void **state)
+{
+	char *q, *b;
+
+	(void)state;
+	spin_lock(&quiet); // interrupts off here: quiet's stretch
+	ticks += 50;
+	spin_lock(&busy); // nested: interrupts were already off
+	spin_unlock(&busy);
+	spin_unlock(&quiet);
+	assert_int_equal(quiet.nacquire, 1);
+	assert_int_equal(quiet.nts, 0);
+	assert_true(quiet.hold_max >= 50 && quiet.irqoff_max >= quiet.hold_max);
+	assert_int_equal(busy.irqoff_max, 0);
+
+	cur_cpu = 1;
+	spin_lock(&busy); // cpu 1 holds it while cpu 0 spins three times
+	cur_cpu = 0;
+	release_after = 3;
+	release_lk = &busy;
+	spin_lock(&busy);
+	assert_int_equal(busy.nacquire, 3);
+	assert_int_equal(busy.nts, 1 + 3); // the first try, then each spin
+	spin_unlock(&busy);
+	assert_true(busy.irqoff_max > 0); // this time its push_off turned them off
+
+	nprinted = 0;
+	lockstat_print(0);
+	q = strstr(printed, "lock: quiet: #test-and-set 0 #acquire() 1 hold ");
+	b = strstr(printed, "lock: busy: #test-and-set 4 #acquire() 3 hold ");
+	assert_non_null(q);
+	assert_non_null(b);
+	assert_true(b < q); // the most contended first
+	nprinted = 0;
+	lockstat_print(1);
+	assert_null(strstr(printed, "lock: quiet:"));
+	assert_non_null(strstr(printed, "lock: busy:"));
+	// a lock set up by spin_init (it may be on a stack) is never listed
+	nprinted = 0;
+	spin_lock(&lk);
+	spin_unlock(&lk);
+	lockstat_print(0);
+	assert_null(strstr(printed, "testlock"));
+}
+
 static void test_pop_off_unbalanced_is_fatal(void **state)
 {
 	(void)state;
@@ -226,6 +305,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_recursive_acquire_is_fatal, setup),
 	    cmocka_unit_test_setup(test_release_not_held_is_fatal, setup),
 	    cmocka_unit_test_setup(test_spinning_past_the_bound_is_fatal, setup),
+	    cmocka_unit_test_setup(test_lock_statistics, setup),
 	    cmocka_unit_test_setup(test_pop_off_unbalanced_is_fatal, setup),
 	    cmocka_unit_test_setup(test_pop_off_with_interrupts_on_is_fatal, setup),
 	    cmocka_unit_test_setup(test_push_off_keeps_the_outer_state, setup),

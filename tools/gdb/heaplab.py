@@ -38,7 +38,7 @@ MAP_COLS = 64  # columns per `heap map` row
 MAP_ROWS = 16  # rows at most
 
 # The invariants, in mem/check.c's words where it has them (its
-# HEAPLAB_ESIZE covers both E_ALIGN and E_SIZE; E_POOL and E_READ are gdb's own).
+# HEAPLAB_ESIZE covers both E_ALIGN and E_SIZE; E_READ is gdb's own).
 E_LOOP = "free list loops"
 E_ORDER = "free list not in ascending order"
 E_OVERLAPS = "free blocks overlap"
@@ -53,8 +53,18 @@ E_TORDER = "index out of step with the free list"
 E_TLINK = "index link broken"
 E_THEIGHT = "index height wrong or unbalanced"
 E_TMAX = "index subtree maximum wrong"
-E_POOL = "pool fields inconsistent"
 E_READ = "free block unreadable"
+E_LOCK = "lock unreadable"
+# The pool's own records, checked before anything is walked (check_pool)
+E_POOL = "pool's granule or bounds broken"
+E_NREGION = "region count outside [0, HEAPLAB_NREGION]"
+E_RBOUNDS = "region empty or outside [start, end)"
+E_RALIGN = "region not aligned to the granule"
+E_RORDER = "regions not in ascending order"
+E_ROVERLAP = "regions overlap"
+E_BLOC = "bloc is not the last region's end"
+E_TAKEN = "regions do not add up to taken"
+POOL_FAULTS = {E_POOL, E_NREGION, E_RBOUNDS, E_RALIGN, E_RORDER, E_ROVERLAP, E_BLOC, E_TAKEN}
 
 
 class Fault(Exception):
@@ -146,8 +156,8 @@ class Pool:
         self.brk = self.bloc or self.start  # where mem_checkl says the heap ends
         n = int(v["nregion"]) if "nregion" in names else 0
         cap = v["region"].type.strip_typedefs().range()[1] + 1 if "region" in names else 0
-        self.nregion, self.regions = n, []
-        for i in range(max(0, min(n, cap))):
+        self.nregion, self.regions, self.ncap = n, [], cap
+        for i in range(max(0, min(n, cap))):  # never past region[]
             r = v["region"][i]
             self.regions.append((int(r["start"]) & self.mask, int(r["end"]) & self.mask))
         try:
@@ -167,23 +177,34 @@ class Pool:
                     None)
 
     def sanity(self):
-        """Raises a Fault if the pool's own fields cannot describe a heap."""
+        """Raises a Fault if the pool's own records cannot describe a heap:
+        mem/check.c's check_pool, in its order, before anything is walked."""
         g = self.granule
         if g < self.hdrsize or g & (g - 1):
             raise Fault(E_POOL, f"granule {_hex(g)} is not a power of two >= "
                         f"the header's {_hex(self.hdrsize)} bytes")
-        if not self.start <= self.brk <= self.end:
-            raise Fault(E_POOL, f"break {_hex(self.brk)} outside [start {_hex(self.start)}, "
-                        f"end {_hex(self.end)}]")
-        if len(self.regions) != self.nregion:
-            raise Fault(E_POOL, f"nregion {self.nregion}, but the pool holds "
-                        f"{len(self.regions)} regions at most")
-        at = self.start
-        for lo, hi in self.regions:
-            if not at <= lo < hi <= self.brk:
-                raise Fault(E_POOL, f"region [{_hex(lo)}, {_hex(hi)}) not above the last one "
-                            f"(ending {_hex(at)}) and inside [start, top {_hex(self.brk)})")
-            at = hi
+        if self.start > self.end:
+            raise Fault(E_POOL, f"start {_hex(self.start)} above end {_hex(self.end)}")
+        if not 0 <= self.nregion <= self.ncap:
+            raise Fault(E_NREGION, f"nregion {self.nregion}, the most is {self.ncap}")
+        prev, total = None, 0
+        for i, (lo, hi) in enumerate(self.regions):
+            r = f"region {i} [{_hex(lo)}, {_hex(hi)})"
+            if not self.start <= lo < hi <= self.end:
+                raise Fault(E_RBOUNDS, f"{r}, pool [{_hex(self.start)}, {_hex(self.end)})")
+            if lo & (g - 1) or hi & (g - 1):
+                raise Fault(E_RALIGN, f"{r}, granule {_hex(g)}")
+            if prev is not None and lo < prev[0]:
+                raise Fault(E_RORDER, f"{r} starts below region {i - 1}'s start {_hex(prev[0])}")
+            if prev is not None and lo < prev[1]:
+                raise Fault(E_ROVERLAP, f"{r} starts below region {i - 1}'s end {_hex(prev[1])}")
+            prev, total = (lo, hi), total + hi - lo
+        top = prev[1] if prev else 0
+        if self.bloc != top:
+            raise Fault(E_BLOC, f"bloc {_hex(self.bloc)}, the last region ends at {_hex(top)} "
+                        f"(nregion {self.nregion})")
+        if total != self.taken:
+            raise Fault(E_TAKEN, f"the regions hold {_hex(total)} bytes, taken {_hex(self.taken)}")
 
 
 class Reader:
@@ -409,12 +430,62 @@ def collect(pool):
     return blocks, None
 
 
+def _size_problem(pool, addr, size):
+    """Why a free block's size cannot be, in words, or None: shown next to
+    the size wherever a command prints one."""
+    if size == 0:
+        return "zero"
+    if pool.granule & (pool.granule - 1) == 0 and size & (pool.granule - 1):
+        return f"not a multiple of the granule {_hex(pool.granule)}"
+    if size > pool.brk - addr:
+        return f"runs past the break {_hex(pool.brk)}"
+    return None
+
+
+def _size_mark(pool, addr, size):
+    """`  (impossible size: WHY)` for a size that cannot be, else ""."""
+    why = _size_problem(pool, addr, size)
+    return f"  (impossible size: {why})" if why else ""
+
+
+def _count_mark(pool, n):
+    """The mark for a byte count of the pool's (taken, in use, free) that
+    exceeds its arena, else ""."""
+    arena = pool.end - pool.start
+    return f"  (impossible: more than the arena's {_hex(arena)})" if n > arena else ""
+
+
 def _size(n):
     """A byte count in hex with a human reading: 0x3000 (12 KiB)."""
     for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
         if n >= 1 << shift:
             return f"{_hex(n)} ({n / (1 << shift):.4g} {unit})"
     return f"{_hex(n)} ({n} B)"
+
+
+class HeapSub(gdb.Command):
+    """A `heap` subcommand that never ends in a Python traceback: a broken
+    invariant (Fault) or a read of the target that fails is said in words,
+    on one line starting with the command's name; the usage errors of
+    _fail stay gdb errors. Subclasses write run(arg)."""
+
+    def __init__(self, name, complete=gdb.COMPLETE_EXPRESSION):
+        super().__init__(name, gdb.COMMAND_DATA, complete)
+        self.name = name
+
+    def invoke(self, arg, from_tty):
+        self.dont_repeat()
+        try:
+            self.run(arg)
+        except gdb.GdbError:
+            raise
+        except Fault as f:
+            print(f"{self.name}: FAILED: {f}  (the pool is corrupt)")
+        except gdb.error as e:  # gdb.MemoryError too: a read no walk expected to fail
+            print(f"{self.name}: cannot read the target: {e}")
+        except (ArithmeticError, ValueError, OverflowError, UnicodeError) as e:
+            print(f"{self.name}: stopped: a value read from the target is impossible "
+                  f"({type(e).__name__}: {e}): the pool is corrupt")
 
 
 class HeapCommand(gdb.Command):
@@ -427,7 +498,7 @@ mempool). `break heaplab_fail` stops wherever the kernel's own check fails."""
         super().__init__("heap", gdb.COMMAND_DATA, gdb.COMPLETE_NONE, True)
 
 
-class HeapList(gdb.Command):
+class HeapList(HeapSub):
     """List the free blocks: address, size, end, gap to the next, offset.
 Usage: heap list [POOL]
 One line per block in list (address) order: its address and size in hex, its
@@ -436,10 +507,9 @@ from the heap start; then a summary line. A broken list is shown as far as
 it can be walked."""
 
     def __init__(self):
-        super().__init__("heap list", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
+        super().__init__("heap list")
 
-    def invoke(self, arg, from_tty):
-        self.dont_repeat()
+    def run(self, arg):
         pool = Pool(arg)
         blocks, fault = collect(pool)
         w = pool.width
@@ -451,7 +521,7 @@ it can be walked."""
             # address and size first, one space apart: easy to read back
             head = f"{_hex(b.addr)} {_hex(b.size)}"
             print(f"{head:<{w + 12}} end {_hex(b.end):<{w}} gap {gap:<12} "
-                  f"offset +{_hex(b.addr - pool.start)}")
+                  f"offset +{_hex(b.addr - pool.start)}{_size_mark(pool, b.addr, b.size)}")
         if fault is not None:
             print(f"heap list: walk stopped: {fault}")
         nfree = sum(b.size for b in blocks)
@@ -459,7 +529,7 @@ it can be walked."""
               f"[start {_hex(pool.start)}, break {_hex(pool.brk)})")
 
 
-class HeapCheck(gdb.Command):
+class HeapCheck(HeapSub):
     """Check every invariant of the free list, independently of the kernel.
 Usage: heap check [POOL]
 The invariants of mem/check.c, computed in Python from memory read through
@@ -473,12 +543,15 @@ lock is held (stopped inside the allocator), a `heap check: note:` line first
 says by whom: the list may be mid-update, and a failure then proves nothing."""
 
     def __init__(self):
-        super().__init__("heap check", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
+        super().__init__("heap check")
 
-    def invoke(self, arg, from_tty):
-        self.dont_repeat()
+    def run(self, arg):
         pool = Pool(arg)
-        held = _lock_holder(pool)
+        try:
+            held = _lock_holder(pool)
+        except Fault as f:  # the list is checked all the same
+            held = None
+            print(f"heap check: note: {f}: whether the list is mid-update is unknown")
         if held is not None:
             print(f"heap check: note: {held}: the list may be mid-update, so a failure "
                   "below may not be real")
@@ -490,17 +563,16 @@ says by whom: the list may be mid-update, and a failure then proves nothing."""
         print(f"heap check: ok ({n} blocks, {nfree} bytes free)")
 
 
-class HeapStats(gdb.Command):
+class HeapStats(HeapSub):
     """Show the heap's numbers: bounds, break, free bytes and blocks, counters.
 Usage: heap stats [POOL]
 Heap start and end, the break, the granule, the number of free blocks, bytes
 free, the largest free block, and the pool's in-use and taken counters."""
 
     def __init__(self):
-        super().__init__("heap stats", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
+        super().__init__("heap stats")
 
-    def invoke(self, arg, from_tty):
-        self.dont_repeat()
+    def run(self, arg):
         pool = Pool(arg)
         blocks, fault = collect(pool)
         nfree = sum(b.size for b in blocks)
@@ -514,10 +586,11 @@ free, the largest free block, and the pool's in-use and taken counters."""
             ("regions", f"{pool.nregion}: {_regions(pool)}"),
             ("granule", _hex(pool.granule)),
             ("free blocks", str(len(blocks))),
-            ("bytes free", _size(nfree)),
-            ("largest free", _size(largest)),
-            ("in use", _size(pool.inuse)),
-            ("taken", f"{_size(pool.taken)}  (free + in use = {_hex(nfree + pool.inuse)})"),
+            ("bytes free", _size(nfree) + _count_mark(pool, nfree)),
+            ("largest free", _size(largest) + _largest_mark(pool, blocks)),
+            ("in use", _size(pool.inuse) + _count_mark(pool, pool.inuse)),
+            ("taken", f"{_size(pool.taken)}  (free + in use = {_hex(nfree + pool.inuse)})"
+                      + _count_mark(pool, pool.taken)),
         ]
         if pool.sysbrk is not None:
             rows.insert(5, ("system break", f"{_hex(pool.sysbrk)}  (heap_break: every client's, "
@@ -530,6 +603,12 @@ free, the largest free block, and the pool's in-use and taken counters."""
             print(f"{k + ':':<14}{v}")
         if fault is not None:
             print(f"walk stopped: {fault}  (run `heap check`)")
+
+
+def _largest_mark(pool, blocks):
+    """The mark for the largest free block's size, if it cannot be."""
+    b = max(blocks, key=lambda b: b.size, default=None)
+    return _size_mark(pool, b.addr, b.size) if b is not None else ""
 
 
 def _image_heap(mask):
@@ -553,7 +632,7 @@ def _map_cells(pool, spans, cell, ncells):
     return count
 
 
-class HeapMap(gdb.Command):
+class HeapMap(HeapSub):
     """Draw [start, break) to scale: free and used runs, 64 columns a row.
 Usage: heap map [POOL]
 `.` free, `#` in use, `+` partly free, `/` not the pool's (another client of
@@ -561,14 +640,19 @@ the break took it, between two of the pool's regions); each row starts and
 ends with its addresses. At most 16 rows: a column covers as many granules as needed."""
 
     def __init__(self):
-        super().__init__("heap map", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
+        super().__init__("heap map")
 
-    def invoke(self, arg, from_tty):
-        self.dont_repeat()
+    def run(self, arg):
         pool = Pool(arg)
         blocks, fault = collect(pool)
+        if fault is not None and fault.what in POOL_FAULTS:  # nothing to draw to scale
+            if pool.brk < pool.start:
+                print(f"heap map: the pool's top {_hex(pool.brk)} lies below its start "
+                      f"{_hex(pool.start)}: the pool is corrupt")
+            print(f"heap map: cannot draw the heap: {fault}  (run `heap check`)")
+            return
         span = pool.brk - pool.start
-        if span <= 0:
+        if span == 0:
             print(f"heap map: empty heap (break == start == {_hex(pool.start)})")
             return
         pages = -(-span // pool.granule)
@@ -616,55 +700,92 @@ def _describe_pc(pc):
     return _symbolize(pc) + where
 
 
-def _read_lock(pool):
-    """The pool's spinlock as (locked, cpu, pc, name), or None if it has none."""
-    if pool.lockarg == 0:
-        return None
-    t = _type("struct spinlock")
+LOCK_NAME_MAX = 64  # bytes of a lock's name read at most (kernel names are short)
+
+
+def _lock_name(ptr):
+    """A lock's name as shown: "NAME" quoted, or what is wrong with it in
+    words (the name pointer is a field of a lock that may be corrupt)."""
+    if ptr == 0:
+        return '"?"'
+    raw = b""
     try:
-        lk = gdb.Value(pool.lockarg).cast(t.pointer()).dereference()
-        locked, cpu, pc = int(lk["locked"]), int(lk["cpu"]), int(lk["pc"]) & pool.mask
-        name = lk["name"].string() if int(lk["name"]) else "?"
-    except gdb.MemoryError as e:
-        _fail(f"cannot read the lock at {_hex(pool.lockarg)}: {e}")
-    return locked, cpu, pc, name
+        while len(raw) < LOCK_NAME_MAX and b"\0" not in raw:
+            raw += bytes(gdb.selected_inferior().read_memory(ptr + len(raw), 8))
+    except gdb.error as e:  # gdb.MemoryError too
+        if b"\0" not in raw:
+            return f"(name corrupt: {_hex(ptr)} cannot be read: {e})"
+    if b"\0" not in raw:
+        return f"(name corrupt: no NUL in {LOCK_NAME_MAX} bytes at {_hex(ptr)})"
+    raw = raw[:raw.index(b"\0")]
+    try:
+        name = raw.decode("ascii")
+    except UnicodeDecodeError:
+        name = None
+    if name is None or not name.isprintable():
+        return f"(name corrupt: bytes {raw.hex(' ')} at {_hex(ptr)}, not text)"
+    return f'"{name}"'
+
+
+class Lock:
+    """The pool's spinlock, read once: locked, cpu, pc and its name as shown."""
+
+    def __init__(self, pool):
+        t = _type("struct spinlock")
+        try:
+            lk = gdb.Value(pool.lockarg).cast(t.pointer()).dereference()
+            self.locked, self.cpu = int(lk["locked"]), int(lk["cpu"])
+            self.pc, nameptr = int(lk["pc"]) & pool.mask, int(lk["name"]) & pool.mask
+        except gdb.error as e:  # gdb.MemoryError too
+            raise Fault(E_LOCK, f"the lock at {_hex(pool.lockarg)} (lockarg): {e}")
+        self.name = _lock_name(nameptr)
+        # -1 is no CPU; more than 1024 CPUs no port has
+        self.cpu_note = "" if -1 <= self.cpu < 1024 else " (impossible cpu: the lock is corrupt)"
+
+
+def _read_lock(pool):
+    """The pool's Lock, or None if it has none; a Fault if it cannot be read."""
+    return Lock(pool) if pool.lockarg != 0 else None
 
 
 def _lock_holder(pool):
     """`LOCK "NAME" is held by cpu N from pc PC` if the pool's lock is held, else None."""
     lk = _read_lock(pool)
-    if lk is None or not lk[0]:
+    if lk is None or not lk.locked:
         return None
-    return (f"{_symbolize(pool.lockarg)} \"{lk[3]}\" is held by cpu {lk[1]} "
-            f"from pc {_describe_pc(lk[2])}")
+    return (f"{_symbolize(pool.lockarg)} {lk.name} is held by cpu {lk.cpu}{lk.cpu_note} "
+            f"from pc {_describe_pc(lk.pc)}")
 
 
-class HeapLock(gdb.Command):
+class HeapLock(HeapSub):
     """Show the allocator's lock: free, or held by which CPU from which pc.
 Usage: heap lock [POOL]
 The lock is the pool's lockarg, a struct spinlock (mem_lock in the images);
 the host replay has none."""
 
     def __init__(self):
-        super().__init__("heap lock", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
+        super().__init__("heap lock")
 
-    def invoke(self, arg, from_tty):
-        self.dont_repeat()
+    def run(self, arg):
         pool = Pool(arg)
         if pool.lockarg == 0:
             print(f"heap lock: {pool.expr} has no lock object (lockarg is NULL): the host "
                   "replay locks with a flag in arch/host/host.c, not a spinlock")
             return
-        locked, cpu, pc, name = _read_lock(pool)
-        what = f"heap lock: {_symbolize(pool.lockarg)} \"{name}\""
-        if not locked:
-            stale = f" (but cpu {cpu}, pc {_hex(pc)} recorded)" if cpu != -1 else ""
-            print(f"{what}: free{stale}")
+        try:
+            lk = _read_lock(pool)
+        except Fault as f:
+            print(f"heap lock: FAILED: {f}")
+            return
+        what = f"heap lock: {_symbolize(pool.lockarg)} {lk.name}"
+        if not lk.locked:
+            stale = f" (but cpu {lk.cpu}, pc {_hex(lk.pc)} recorded)" if lk.cpu != -1 else ""
+            print(f"{what}: free{stale}{lk.cpu_note}")
         else:
-            print(f"{what}: held by cpu {cpu} from pc {_describe_pc(pc)}")
+            print(f"{what}: held by cpu {lk.cpu}{lk.cpu_note} from pc {_describe_pc(lk.pc)}")
 
 
-class HeapTree(gdb.Command):
+class HeapTree(HeapSub):
     """Print the placement index: the AVL tree over the free blocks.
 Usage: heap tree [POOL]
 One line per node, children indented under their parent (L left, lower
@@ -673,16 +794,16 @@ largest block (max) and its height; then a summary line. A pool that walks
 the list (granule too small for a node, or --list) has no tree."""
 
     def __init__(self):
-        super().__init__("heap tree", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
+        super().__init__("heap tree")
 
-    def invoke(self, arg, from_tty):
-        self.dont_repeat()
+    def run(self, arg):
         pool = Pool(arg)
         if not pool.index:
             print(f"heap tree: {pool.expr} walks the list: no placement index "
                   f"(granule {_hex(pool.granule)}, or the list mode was chosen)")
             return
         try:
+            pool.sanity()
             nodes, root = read_tree(pool, Reader(pool.brk))
         except Fault as f:
             print(f"heap tree: FAILED: {f}  (run `heap check`)")
@@ -691,8 +812,11 @@ the list (granule too small for a node, or --list) has no tree."""
         while stack:
             b, depth, side = stack.pop()
             x = nodes[b]
+            mark = _size_mark(pool, b, x.size)
+            if x.max > pool.brk - pool.start:
+                mark += f"  (impossible max: more than the heap's {_hex(pool.brk - pool.start)})"
             print(f"{'  ' * depth}{side}{_hex(b)} {_hex(x.size)} max {_hex(x.max)} "
-                  f"h {x.height}")
+                  f"h {x.height}{mark}")
             for c, s in ((x.right, "R "), (x.left, "L ")):
                 if c:
                     stack.append((c - pool.hdrsize, depth + 1, s))
@@ -721,16 +845,15 @@ def _dump_blocks(pool, blocks):
 
 def _dump_lock(pool):
     """The lock as JSON, or None when the pool has no lock object."""
-    if pool.lockarg == 0:
-        return None
     try:
-        lk = gdb.Value(pool.lockarg).cast(_type("struct spinlock").pointer()).dereference()
-        locked, cpu, pc = int(lk["locked"]), int(lk["cpu"]), int(lk["pc"]) & pool.mask
-        name = lk["name"].string() if int(lk["name"]) else "?"
-    except gdb.error as e:  # also gdb.MemoryError
-        return {"addr": _hex(pool.lockarg), "error": str(e)}
-    return {"addr": _hex(pool.lockarg), "name": name, "locked": bool(locked), "cpu": cpu,
-            "pc": _hex(pc), "where": _describe_pc(pc) if locked else None}
+        lk = _read_lock(pool)
+    except Fault as f:
+        return {"addr": _hex(pool.lockarg), "error": str(f)}
+    if lk is None:
+        return None
+    name = lk.name[1:-1] if lk.name.startswith('"') else lk.name  # a corrupt one in words
+    return {"addr": _hex(pool.lockarg), "name": name, "locked": bool(lk.locked), "cpu": lk.cpu,
+            "pc": _hex(lk.pc), "where": _describe_pc(lk.pc) if lk.locked else None}
 
 
 def _dump_tree(pool):
@@ -780,7 +903,7 @@ def snapshot(pool):
     return snap
 
 
-class HeapDump(gdb.Command):
+class HeapDump(HeapSub):
     """Write the pool's state as JSON, for the heap viewer.
 Usage: heap dump FILE [POOL]
 FILE gets the heap's bounds, the break, the granule, the counters, every free
@@ -789,10 +912,9 @@ placement tree; docs/heapview.md has the format. Open it in a browser with
 `make heapview SNAPSHOT=FILE` (tools/heapview.py --snapshot FILE)."""
 
     def __init__(self):
-        super().__init__("heap dump", gdb.COMMAND_DATA, gdb.COMPLETE_FILENAME)
+        super().__init__("heap dump", gdb.COMPLETE_FILENAME)
 
-    def invoke(self, arg, from_tty):
-        self.dont_repeat()
+    def run(self, arg):
         words = arg.split(None, 1)
         if not words:
             _fail("usage: heap dump FILE [POOL]")
