@@ -8,6 +8,7 @@
 #undef mem_freel
 
 #include <stdio.h>
+#include <string.h>
 
 __attribute__((constructor)) static void scribble(void)
 {
