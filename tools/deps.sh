@@ -8,7 +8,7 @@ set -eu
 pkgs=""
 for g in "$@"; do
 	case $g in
-	host) pkgs="$pkgs make gcc clang libclang-rt-14-dev libcmocka-dev python3 python3-pytest python3-pytest-xdist" ;;
+	host) pkgs="$pkgs make gcc clang libclang-rt-14-dev libcmocka-dev python3 python3-pytest python3-pytest-xdist sqlite3 git" ;;
 	# gcc-12-multilib, not the gcc-multilib metapackage: that one adds only
 	# /usr/include/asm, which heaplab never includes, and conflicts with
 	# every Debian cross gcc (installing arm64's would remove it, and back).
