@@ -18,9 +18,11 @@ PRELOAD_SRCS := arch/host/preload.c $(OBJ_SRCS) $(MEM_SRCS)
 .PHONY: preload
 preload: $(B)/host/libheaplab.so $(B)/host/xfree
 
+# Linked under a name of its own and renamed: a program preloading it (a
+# test on another worker) never sees half a library.
 $(B)/host/libheaplab.so: $(PRELOAD_SRCS) $(OBJ_HDRS) mem/internal.h mem/avl.h mem/avl_augment.h
 	@mkdir -p $(@D)
-	$(HOST_CC) $(PRELOAD_CFLAGS) -shared -o $@ $(PRELOAD_SRCS) -pthread
+	$(HOST_CC) $(PRELOAD_CFLAGS) -shared -o $@.$$$$ $(PRELOAD_SRCS) -pthread && mv $@.$$$$ $@
 
 # Four threads, each freeing what another allocated (tests/test_objects.py).
 $(B)/host/xfree: tests/xfree.c
