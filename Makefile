@@ -23,6 +23,7 @@ all: host image
 
 include mk/host.mk
 include mk/hosttest.mk
+include mk/objects.mk
 -include mk/image.mk
 include mk/bench.mk
 include mk/lab.mk

@@ -51,10 +51,11 @@ fuzz_replay_run = mkdir -p $(FUZZ_CORPUS)-replay && $(B)/host/fuzz_replay -max_t
 	-artifact_prefix=$(B)/host/fuzz-replay- $(FUZZ_CORPUS)-replay
 
 # Every test runs even when one fails; the status says whether any did.
-host-test: $(HT_CMOCKA) $(B)/host/test_spinlock $(B)/host/test_diff $(B)/host/fuzz_mem $(B)/host/replay \
+host-test: $(HT_CMOCKA) $(B)/host/test_objects $(B)/host/test_spinlock $(B)/host/test_diff \
+	   $(B)/host/fuzz_mem $(B)/host/replay \
 	   $(B)/host-san/replay $(B)/host/fuzz_replay
 	@st=0; \
-	for t in $(HT_CMOCKA) $(B)/host/test_spinlock $(B)/host/test_diff; do echo "== $$t"; $$t || st=1; done; \
+	for t in $(HT_CMOCKA) $(B)/host/test_objects $(B)/host/test_spinlock $(B)/host/test_diff; do echo "== $$t"; $$t || st=1; done; \
 	echo "== tests/test_replay.py"; \
 	HEAPLAB_REPLAY=$(B)/host/replay $(PYTEST) -q tests/test_replay.py || st=1; \
 	echo "== tests/test_replay.py -k sample_trace, under ASan+UBSan ($(B)/host-san/replay)"; \

@@ -8,7 +8,7 @@ set -eu
 pkgs=""
 for g in "$@"; do
 	case $g in
-	host) pkgs="$pkgs make gcc clang libclang-rt-14-dev libcmocka-dev python3 python3-pytest python3-pytest-xdist bubblewrap" ;; # bubblewrap: the graders' sandbox
+	host) pkgs="$pkgs make gcc clang libclang-rt-14-dev libcmocka-dev python3 python3-pytest python3-pytest-xdist bubblewrap sqlite3 git" ;; # bubblewrap: the graders' sandbox; sqlite3, git: programs run on the preload malloc
 	# gcc-12-multilib, not the gcc-multilib metapackage: that one adds only
 	# /usr/include/asm, which heaplab never includes, and conflicts with
 	# every Debian cross gcc (installing arm64's would remove it, and back).

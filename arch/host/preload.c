@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// heaplab as the malloc of real programs (build/host/libheaplab.so, loaded
+// with LD_PRELOAD): the objects layer over one pool of the break mode, its
+// break a bump pointer over a large MAP_NORESERVE reservation (anonymous
+// memory reads as zero, as the pool's sbrk contract asks), its locks
+// pthread mutexes that know their holder.
+//   HEAPLAB_STATS=1  one line of counts on stderr at exit, the proof that a
+//                    program ran on heaplab; HEAPLAB_STATS=/a/file appends
+//                    it to that file instead (a program may close stderr
+//                    before it exits, as coreutils' sort does);
+//   HEAPLAB_CHECK=1  the full check after every operation (slow).
+// Init happens on the first call and calls nothing that allocates (mmap,
+// getenv, pthread_mutex_init), so it cannot recurse; fork takes every lock
+// first (pthread_atfork), so the child's heap is whole.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../../objects/objects.h"
+
+#define API	  __attribute__((visibility("default")))
+#define POOL_LOCK HOBJ_NLOCK // the pool's lock, after the heap's
+
+struct plock {
+	pthread_mutex_t m;
+	pthread_t owner; // valid while held
+	int held;
+};
+
+static struct plock locks[HOBJ_NLOCK + 1];
+static struct heaplab_pool pool;
+static struct hobj_heap heap;
+static uintptr_t res_lo, res_hi, res_brk; // the reservation and its break
+static int state;			  // 0 not set up, 1 being set up, 2 ready
+
+static void say_fd(int fd, const char *s)
+{
+	size_t n = strlen(s);
+	ssize_t k;
+
+	while (n > 0 && (k = write(fd, s, n)) > 0) {
+		s += k;
+		n -= (size_t)k;
+	}
+}
+
+static void say(const char *s)
+{
+	say_fd(2, s);
+}
+
+// die writes "heaplab: msg" and aborts, as glibc's malloc_printerr does.
+static __attribute__((noreturn)) void die(const char *msg)
+{
+	say("heaplab: ");
+	say(msg);
+	say("\n");
+	abort();
+}
+
+static void plock_take(struct plock *l)
+{
+	pthread_mutex_lock(&l->m);
+	l->owner = pthread_self();
+	l->held = 1;
+}
+
+static void plock_give(struct plock *l)
+{
+	if (!l->held || !pthread_equal(l->owner, pthread_self()))
+		die("lock released by a thread that does not hold it");
+	l->held = 0;
+	pthread_mutex_unlock(&l->m);
+}
+
+static int plock_holding(struct plock *l)
+{
+	return l->held && pthread_equal(l->owner, pthread_self());
+}
+
+static void heap_lock(struct hobj_heap *h, unsigned lk)
+{
+	(void)h;
+	plock_take(&locks[lk]);
+}
+
+static void heap_unlock(struct hobj_heap *h, unsigned lk)
+{
+	(void)h;
+	plock_give(&locks[lk]);
+}
+
+static int heap_holding(struct hobj_heap *h, unsigned lk)
+{
+	(void)h;
+	return plock_holding(&locks[lk]);
+}
+
+static void pool_lock(struct heaplab_pool *p)
+{
+	(void)p;
+	plock_take(&locks[POOL_LOCK]);
+}
+
+static void pool_unlock(struct heaplab_pool *p)
+{
+	(void)p;
+	plock_give(&locks[POOL_LOCK]);
+}
+
+static int pool_holding(struct heaplab_pool *p)
+{
+	(void)p;
+	return plock_holding(&locks[POOL_LOCK]);
+}
+
+// res_brkfn is the reservation's brk: the pool is its only client, and
+// calls it under the pool's lock. Memory is never given back to the break,
+// so what it hands out is fresh anonymous memory: zero.
+static uintptr_t res_brkfn(uintptr_t addr)
+{
+	if (addr == 0)
+		return res_brk;
+	if (addr < res_lo || addr > res_hi)
+		return HEAPLAB_BRK_FAIL;
+	res_brk = addr;
+	return res_brk;
+}
+
+static uintptr_t res_sbrk(uintptr_t n, uintptr_t align, uintptr_t lo, uintptr_t hi)
+{
+	return heaplab_brk_sbrk(res_brkfn, n, align, lo, hi);
+}
+
+static const struct heaplab_ops pool_ops = {
+    .sbrk = res_sbrk,
+    .lock = pool_lock,
+    .unlock = pool_unlock,
+    .holding = pool_holding,
+    .panic = die,
+};
+
+static const struct hobj_ops heap_ops = {heap_lock, heap_unlock, heap_holding, die};
+
+// setup reserves the address space (64 GiB, or less if refused) and sets
+// up the pool and the heap on it.
+static void setup(void)
+{
+	uintptr_t size = (uintptr_t)1 << (sizeof(void *) == 8 ? 36 : 30);
+	const char *check = getenv("HEAPLAB_CHECK");
+	void *p = MAP_FAILED;
+	int k;
+
+	while (size >= ((uintptr_t)1 << 26)) {
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p != MAP_FAILED)
+			break;
+		size >>= 1;
+	}
+	if (p == MAP_FAILED)
+		die("cannot reserve address space for the heap");
+	res_lo = res_brk = (uintptr_t)p; // mmap answers whole pages
+	res_hi = (uintptr_t)p + size;
+	for (k = 0; k <= HOBJ_NLOCK; k++)
+		pthread_mutex_init(&locks[k].m, NULL);
+	heaplab_init(&pool, &pool_ops, NULL, res_lo, res_hi, HEAPLAB_PAGE);
+	pool.name = "libheaplab";
+	if (hobj_init(&heap, &pool, &heap_ops, locks) != HOBJ_OK)
+		die("cannot set up the heap");
+	heap.checking = check != NULL && strcmp(check, "1") == 0;
+}
+
+// ready sets the heap up on the first call from any thread; the others
+// wait for it.
+static inline void ready(void)
+{
+	int zero = 0;
+
+	if (__atomic_load_n(&state, __ATOMIC_ACQUIRE) == 2)
+		return;
+	if (__atomic_compare_exchange_n(&state, &zero, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		setup();
+		__atomic_store_n(&state, 2, __ATOMIC_RELEASE);
+		return;
+	}
+	while (__atomic_load_n(&state, __ATOMIC_ACQUIRE) != 2)
+		sched_yield();
+}
+
+API void *malloc(size_t n)
+{
+	ready();
+	return hobj_malloc(&heap, n);
+}
+
+API void free(void *p)
+{
+	if (p == NULL)
+		return;
+	ready();
+	hobj_free(&heap, p);
+}
+
+API void *calloc(size_t nmemb, size_t size)
+{
+	ready();
+	return hobj_calloc(&heap, nmemb, size);
+}
+
+API void *realloc(void *p, size_t n)
+{
+	ready();
+	return hobj_realloc(&heap, p, n);
+}
+
+API void *memalign(size_t align, size_t n)
+{
+	ready();
+	return hobj_memalign(&heap, align, n);
+}
+
+API int posix_memalign(void **pp, size_t align, size_t n)
+{
+	ready();
+	return hobj_posix_memalign(&heap, pp, align, n);
+}
+
+API void *aligned_alloc(size_t align, size_t n)
+{
+	ready();
+	return hobj_aligned_alloc(&heap, align, n);
+}
+
+API void *valloc(size_t n)
+{
+	ready();
+	return hobj_valloc(&heap, n);
+}
+
+API void *pvalloc(size_t n)
+{
+	ready();
+	return hobj_pvalloc(&heap, n);
+}
+
+API size_t malloc_usable_size(void *p)
+{
+	ready();
+	return hobj_malloc_usable_size(&heap, p);
+}
+
+// Fork: the child must not inherit a lock another thread held mid-change.
+// Every lock, in the heap's order (classes, large, store, then the pool).
+static void fork_prepare(void)
+{
+	int k;
+
+	ready();
+	for (k = 1; k < HOBJ_NCLASS; k++)
+		plock_take(&locks[k]);
+	plock_take(&locks[HOBJ_LOCK_LARGE]);
+	plock_take(&locks[HOBJ_LOCK_STORE]);
+	plock_take(&locks[POOL_LOCK]);
+}
+
+static void fork_done(void)
+{
+	int k;
+
+	plock_give(&locks[POOL_LOCK]);
+	plock_give(&locks[HOBJ_LOCK_STORE]);
+	plock_give(&locks[HOBJ_LOCK_LARGE]);
+	for (k = HOBJ_NCLASS - 1; k >= 1; k--)
+		plock_give(&locks[k]);
+}
+
+static __attribute__((constructor)) void preload_init(void)
+{
+	ready();
+	pthread_atfork(fork_prepare, fork_done, fork_done);
+}
+
+// At exit, with HEAPLAB_STATS set: "heaplab: pid N: A allocations, F frees,
+// U in use, S spans, L bytes in large objects", on stderr or to a file.
+static __attribute__((destructor)) void preload_fini(void)
+{
+	const char *st = getenv("HEAPLAB_STATS");
+	struct hobj_stats s;
+	char line[200];
+	int fd = 2;
+
+	if (st == NULL || st[0] == '\0' || state != 2)
+		return;
+	if (strcmp(st, "1") != 0 &&
+	    (fd = open(st, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+		say("heaplab: cannot open HEAPLAB_STATS's file\n");
+		return;
+	}
+	hobj_stats(&heap, &s);
+	snprintf(line, sizeof line,
+		 "heaplab: pid %ld: %llu allocations, %llu frees, %lu in use, %lu spans, %lu bytes "
+		 "in large objects\n",
+		 (long)getpid(), (unsigned long long)s.nalloc, (unsigned long long)s.nfree,
+		 (unsigned long)s.inuse, (unsigned long)s.nspan, (unsigned long)s.large_bytes);
+	say_fd(fd, line);
+	if (fd != 2)
+		close(fd);
+}

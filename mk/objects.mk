@@ -1,0 +1,35 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# The objects layer (objects/): its unit tests, and the host malloc real
+# programs run on, build/host/libheaplab.so (make preload), loaded with
+# LD_PRELOAD. Included by the top Makefile after mk/hosttest.mk.
+#   HEAPLAB_STATS=1  the library writes a line of counts to stderr at exit
+#   HEAPLAB_CHECK=1  the full check after every operation (slow)
+
+OBJ_SRCS := objects/objects.c objects/check.c objects/malloc.c
+OBJ_HDRS := objects/objects.h objects/sizeclasses.h include/heaplab.h
+# The library is the allocator, not a debugging aid: the pool without its
+# check after every operation (HEAPLAB_DEBUG=0, which would zero-scan every
+# free byte), the objects layer's check compiled in but switched off until
+# HEAPLAB_CHECK=1. Only the C names leave the library.
+PRELOAD_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fno-omit-frame-pointer -fPIC \
+	-fvisibility=hidden -DHEAPLAB_DEBUG=0 -DHOBJ_DEBUG=1
+PRELOAD_SRCS := arch/host/preload.c $(OBJ_SRCS) $(MEM_SRCS)
+
+.PHONY: preload
+preload: $(B)/host/libheaplab.so $(B)/host/xfree
+
+# Linked under a name of its own and renamed: a program preloading it (a
+# test on another worker) never sees half a library.
+$(B)/host/libheaplab.so: $(PRELOAD_SRCS) $(OBJ_HDRS) mem/internal.h mem/avl.h mem/avl_augment.h
+	@mkdir -p $(@D)
+	$(HOST_CC) $(PRELOAD_CFLAGS) -shared -o $@.$$$$ $(PRELOAD_SRCS) -pthread && mv $@.$$$$ $@
+
+# Four threads, each freeing what another allocated (tests/test_objects.py).
+$(B)/host/xfree: tests/xfree.c
+	@mkdir -p $(@D)
+	$(HOST_CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -o $@ $< -pthread
+
+$(B)/host/test_objects: $(HT)/test_objects.c $(HT)/testutil.c $(HT_DEPS) $(OBJ_SRCS) $(OBJ_HDRS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -o $@ $< $(HT)/testutil.c $(HOST_SRCS) $(OBJ_SRCS) \
+		-lcmocka

@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The objects layer's full invariant walk (hobj_check), level by level as
+// heaplab_check walks the free list, and the words for what it finds.
+#define HOBJ_CLASS_TABLES
+#include "objects.h"
+
+void *memset(void *s, int c, size_t n); // from the C library, as in objects.c
+
+// What the walk of the page map counts, per class, to hold the classes'
+// records against.
+struct tally {
+	uintptr_t nspan[HOBJ_NCLASS], inuse[HOBJ_NCLASS], notfull[HOBJ_NCLASS];
+	uintptr_t empty[HOBJ_NCLASS];
+	uintptr_t span_bytes, large_bytes, nlarge;
+};
+
+static int fault(struct hobj_fault *f, enum hobj_err err, uintptr_t ptr, uintptr_t span,
+		 uintptr_t a, uintptr_t b)
+{
+	if (f != NULL)
+		*f = (struct hobj_fault){err, ptr, span, a, b};
+	return err;
+}
+
+static unsigned popcount(uint64_t v)
+{
+	unsigned n = 0;
+
+	for (; v != 0; v &= v - 1)
+		n++;
+	return n;
+}
+
+// check_freelist walks s's free list: each entry an object's start below
+// fresh, not in use, listed once. Answers the entries in *n.
+static int check_freelist(const struct hobj_span *s, unsigned *n, struct hobj_fault *f)
+{
+	uint64_t seen[HOBJ_MAXOBJ / 64] = {0};
+	uintptr_t size = hobj_class_size[s->cls], p, off;
+	const void *q;
+	unsigned i;
+
+	*n = 0;
+	for (q = s->free; q != NULL; q = *(void *const *)q) {
+		p = (uintptr_t)q;
+		off = p - s->base;
+		i = (unsigned)(((uint64_t)off * hobj_class_divmul[s->cls]) >> 32);
+		if (off >= s->bytes || i >= s->fresh || (uintptr_t)i * size != off)
+			return fault(f, HOBJ_EFREELIST, p, s->base, *n, s->fresh);
+		if ((s->inuse_bits[i >> 6] >> (i & 63)) & 1)
+			return fault(f, HOBJ_EFREELIST, p, s->base, *n, 1);
+		if ((seen[i >> 6] >> (i & 63)) & 1)
+			return fault(f, HOBJ_EFREELIST, p, s->base, *n, 2);
+		seen[i >> 6] |= (uint64_t)1 << (i & 63);
+		++*n;
+	}
+	return HOBJ_OK;
+}
+
+// check_span checks one span's record against its class and its objects:
+// in use + free + never handed out == nobj, each object in one of them.
+static int check_span(const struct hobj_heap *h, const struct hobj_span *s, struct tally *t,
+		      struct hobj_fault *f)
+{
+	unsigned c = s->cls, nfree, used = 0, k;
+	uintptr_t size, a;
+	int err;
+
+	if (c == 0 || c >= HOBJ_NCLASS || s->bytes != (uintptr_t)hobj_class_npages[c] * HOBJ_UNIT ||
+	    s->nobj != hobj_class_nobj[c] || s->fresh > s->nobj || s->base % h->pool->granule)
+		return fault(f, HOBJ_ESPAN, s->base, s->base, c, s->bytes);
+	size = hobj_class_size[c];
+	err = check_freelist(s, &nfree, f);
+	if (err != HOBJ_OK)
+		return err;
+	for (k = 0; k < HOBJ_MAXOBJ / 64; k++)
+		used += popcount(s->inuse_bits[k]);
+	for (k = s->fresh; k < HOBJ_MAXOBJ; k++)
+		if ((s->inuse_bits[k >> 6] >> (k & 63)) & 1)
+			return fault(f, HOBJ_ECOUNT, s->base + k * size, s->base, k, s->fresh);
+	if (used != s->inuse || used + nfree != s->fresh)
+		return fault(f, HOBJ_ECOUNT, 0, s->base, s->inuse, used + nfree);
+	if (HOBJ_DEBUG)
+		for (a = s->base + s->fresh * size; a < s->base + s->bytes; a++)
+			if (*(const unsigned char *)a != 0)
+				return fault(f, HOBJ_EDIRTY, a, s->base, *(const unsigned char *)a,
+					     0);
+	t->nspan[c]++;
+	t->inuse[c] += s->inuse;
+	t->notfull[c] += s->inuse < s->nobj;
+	t->empty[c] += s->inuse == 0;
+	t->span_bytes += s->bytes;
+	return HOBJ_OK;
+}
+
+// check_pagemap walks the page map over the pool's pages: every span from
+// its first page, each of its pages pointing at it; every large object
+// from its first page, each later page pointing back.
+static int check_pagemap(const struct hobj_heap *h, struct tally *t, struct hobj_fault *f)
+{
+	uintptr_t top = h->pool->bloc != 0 ? h->pool->bloc : h->start, g = h->pool->granule;
+	uintptr_t a = h->start, e, k, n;
+	const uintptr_t *m;
+	int err;
+
+	while (a < top) {
+		m = &h->pagemap[(a - h->start) >> h->shift];
+		e = *m;
+		if (e == 0) {
+			a += g;
+			continue;
+		}
+		if ((e & HOBJ_PM_TAIL) ||
+		    ((e & HOBJ_PM_LARGE) && (e >> 2 == 0 || e >> 2 > (top - a) >> h->shift)))
+			return fault(f, HOBJ_EPAGEMAP, a, 0, e, 0);
+		if (e & HOBJ_PM_LARGE) {
+			n = e >> 2;
+			t->large_bytes += n * g;
+			t->nlarge++;
+		} else {
+			const struct hobj_span *s = (const struct hobj_span *)e;
+
+			if (s->base != a || s->bytes > top - a)
+				return fault(f, HOBJ_EPAGEMAP, a, s->base, e, 1);
+			err = check_span(h, s, t, f);
+			if (err != HOBJ_OK)
+				return err;
+			n = s->bytes >> h->shift;
+		}
+		for (k = 1; k < n; k++)
+			if (m[k] != ((e & HOBJ_PM_LARGE) ? (k << 2) | 3 : e))
+				return fault(f, HOBJ_EPAGEMAP, a + k * g, a, m[k], 2);
+		a += n * g;
+	}
+	return HOBJ_OK;
+}
+
+// check_classes holds each class's list and counts against the tally.
+static int check_classes(const struct hobj_heap *h, const struct tally *t, struct hobj_fault *f)
+{
+	const struct hobj_span *s, *prev;
+	uintptr_t n;
+	unsigned c;
+
+	for (c = 1; c < HOBJ_NCLASS; c++) {
+		const struct hobj_class *k = &h->class[c];
+
+		n = 0;
+		prev = NULL;
+		for (s = k->partial; s != NULL && n <= t->nspan[c]; prev = s, s = s->next, n++)
+			if (s->cls != c || s->prev != prev || s->inuse >= s->nobj ||
+			    h->pagemap[(s->base - h->start) >> h->shift] != (uintptr_t)s)
+				return fault(f, HOBJ_EPARTIAL, (uintptr_t)s, s->base, c, n);
+		if (n != t->notfull[c] || t->empty[c] > 1)
+			return fault(f, HOBJ_EPARTIAL, 0, 0, c, n);
+		if (k->nspan != t->nspan[c] || k->inuse != t->inuse[c])
+			return fault(f, HOBJ_ECOUNT, 0, 0, c, k->inuse);
+	}
+	if (h->large_bytes != t->large_bytes || h->nlarge != t->nlarge)
+		return fault(f, HOBJ_ECOUNT, 0, 0, 0, h->large_bytes);
+	return HOBJ_OK;
+}
+
+// check_pool finds no span or large object in the pool's free blocks and
+// answers HOBJ_ECOUNT unless the pool's bytes in use are all the heap's.
+static int check_pool(const struct hobj_heap *h, const struct tally *t, struct hobj_fault *f)
+{
+	const struct heaplab_pool *pool = h->pool;
+	const struct heaplab_hdr *b;
+	uintptr_t a, mine;
+
+	for (b = pool->freelist; b != NULL; b = b->next)
+		for (a = (uintptr_t)b; a < (uintptr_t)b + b->size; a += pool->granule)
+			if (a >= h->start && a < h->end &&
+			    h->pagemap[(a - h->start) >> h->shift] != 0)
+				return fault(f, HOBJ_EPOOL, a, (uintptr_t)b, b->size, 0);
+	mine = t->span_bytes + t->large_bytes + h->pagemap_bytes + h->store_bytes;
+	if (mine != pool->inuse)
+		return fault(f, HOBJ_ECOUNT, 0, 0, mine, pool->inuse);
+	return HOBJ_OK;
+}
+
+// check_store counts the unused span records: with the spans, every record.
+static int check_store(const struct hobj_heap *h, const struct tally *t, struct hobj_fault *f)
+{
+	const struct hobj_span *s;
+	uintptr_t n = 0, spans = 0;
+	unsigned c;
+
+	for (c = 1; c < HOBJ_NCLASS; c++)
+		spans += t->nspan[c];
+	for (s = h->store; s != NULL && n <= h->nrecord; s = s->next)
+		n++;
+	if (n + spans != h->nrecord)
+		return fault(f, HOBJ_ECOUNT, 0, 0, n + spans, h->nrecord);
+	return HOBJ_OK;
+}
+
+int hobj_check(struct hobj_heap *heap, struct hobj_fault *f)
+{
+	static struct tally t; // large for a kernel stack; the check holds every lock
+	unsigned lk;
+	int err;
+
+	for (lk = 1; lk < HOBJ_NCLASS; lk++)
+		if (heap->ops->lock != NULL)
+			heap->ops->lock(heap, lk);
+	if (heap->ops->lock != NULL) {
+		heap->ops->lock(heap, HOBJ_LOCK_LARGE);
+		heap->ops->lock(heap, HOBJ_LOCK_STORE);
+	}
+	heaplab_lock(heap->pool);
+	memset(&t, 0, sizeof t);
+	err = check_pagemap(heap, &t, f);
+	if (err == HOBJ_OK)
+		err = check_classes(heap, &t, f);
+	if (err == HOBJ_OK)
+		err = check_store(heap, &t, f);
+	if (err == HOBJ_OK)
+		err = check_pool(heap, &t, f);
+	heaplab_unlock(heap->pool);
+	if (heap->ops->unlock != NULL) {
+		heap->ops->unlock(heap, HOBJ_LOCK_STORE);
+		heap->ops->unlock(heap, HOBJ_LOCK_LARGE);
+		for (lk = HOBJ_NCLASS - 1; lk >= 1; lk--)
+			heap->ops->unlock(heap, lk);
+	}
+	if (err == HOBJ_OK)
+		fault(f, HOBJ_OK, 0, 0, 0, 0);
+	return err;
+}
+
+static const char *const errnames[HOBJ_ENERR] = {
+    [HOBJ_OK] = "ok",
+    [HOBJ_EMOVE] = "must move",
+    [HOBJ_ENOMEM] = "no room for the page map",
+    [HOBJ_EGRANULE] = "granule not a power of two from 64 to 8192",
+    [HOBJ_EOUTSIDE] = "pointer outside the heap",
+    [HOBJ_EUNUSED] = "pointer into a page that holds no object",
+    [HOBJ_EINTERIOR] = "pointer inside an object, not at its start",
+    [HOBJ_EFREE] = "object not in use (a double free, or never handed out)",
+    [HOBJ_ESPAN] = "span record disagrees with its class",
+    [HOBJ_EFREELIST] = "free list entry wrong",
+    [HOBJ_ECOUNT] = "counts disagree",
+    [HOBJ_EDIRTY] = "never-handed-out object not zero",
+    [HOBJ_EPARTIAL] = "partial list wrong",
+    [HOBJ_EPAGEMAP] = "page map entry wrong",
+    [HOBJ_EPOOL] = "span or large object in the pool's free pages",
+};
+
+const char *hobj_strerror(int err)
+{
+	if (err < 0 || err >= HOBJ_ENERR)
+		return "unknown error";
+	return errnames[err];
+}
+
+// A line being written: at most len bytes, the NUL included; k counts
+// the whole line, as snprintf does.
+struct line {
+	char *buf;
+	size_t len, k;
+};
+
+static void put_s(struct line *l, const char *s)
+{
+	for (; *s != '\0'; s++, l->k++)
+		if (l->k + 1 < l->len)
+			l->buf[l->k] = *s;
+}
+
+// put_x writes v in hex with 0x; put_d in decimal, without a division
+// (arm's libgcc call): by subtracting powers of ten.
+static void put_x(struct line *l, uintptr_t v)
+{
+	char d[2 + 2 * sizeof v + 1], *e = d + sizeof d - 1;
+
+	*e = '\0';
+	do {
+		*--e = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v != 0);
+	*--e = 'x';
+	*--e = '0';
+	put_s(l, e);
+}
+
+static void put_d(struct line *l, uintptr_t v)
+{
+	uintptr_t pw[24];
+	char d[2] = {0, 0};
+	int k = 0;
+
+	for (pw[0] = 1; pw[k] <= UINTPTR_MAX / 10 && pw[k] * 10 <= v; k++)
+		pw[k + 1] = pw[k] * 10;
+	for (; k >= 0; k--) {
+		for (d[0] = '0'; v >= pw[k]; v -= pw[k])
+			d[0]++;
+		put_s(l, d);
+	}
+}
+
+// put_span names the span at base of class c (0: a large object).
+static void put_span(struct line *l, uintptr_t base, uintptr_t c)
+{
+	put_s(l, c != 0 ? "span " : "large object ");
+	put_x(l, base);
+	if (c != 0 && c < HOBJ_NCLASS) {
+		put_s(l, " (class ");
+		put_d(l, c);
+		put_s(l, ", ");
+		put_d(l, hobj_class_size[c]);
+		put_s(l, "-byte objects)");
+	}
+}
+
+int hobj_fault_format(const struct hobj_fault *f, char *buf, size_t len)
+{
+	struct line l = {buf, len, 0};
+
+	put_s(&l, "pointer ");
+	put_x(&l, f->ptr);
+	put_s(&l, ": ");
+	put_s(&l, hobj_strerror(f->err));
+	switch (f->err) {
+	case HOBJ_EOUTSIDE:
+		put_s(&l, " [");
+		put_x(&l, f->a);
+		put_s(&l, ", ");
+		put_x(&l, f->b);
+		put_s(&l, ")");
+		break;
+	case HOBJ_EUNUSED:
+		break;
+	case HOBJ_EINTERIOR:
+		put_s(&l, ": the object at ");
+		put_x(&l, f->a);
+		put_s(&l, " of ");
+		put_span(&l, f->span, f->b);
+		break;
+	case HOBJ_EFREE:
+		put_s(&l, ": ");
+		put_span(&l, f->span, f->a);
+		break;
+	default: // a check's finding: the span and its values
+		put_s(&l, ": span ");
+		put_x(&l, f->span);
+		put_s(&l, ", values ");
+		put_x(&l, f->a);
+		put_s(&l, " ");
+		put_x(&l, f->b);
+		break;
+	}
+	if (len > 0)
+		buf[l.k < len ? l.k : len - 1] = '\0';
+	return (int)l.k;
+}

@@ -1,0 +1,533 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The objects layer: size classes served from spans of heaplab pages, a
+// central list per class, large objects as page runs, and the page map that
+// finds any pointer's span in O(1). The shape of Go's mcentral and mspan.
+//
+// Theory of operation
+//
+//   Three levels, one structure each:
+//     pool      heaplab's pages (include/heaplab.h), under the pool's lock;
+//     page map  one word per page of the pool: the span record that holds
+//               the page, a large object's page, or 0;
+//     classes   per class, under its own lock: the spans with a free object.
+//
+//     pool:  | page map | store | span c5 | large object | span c1 | free |
+//     map:   |    0     |   0   | s5 | s5 | 1|n | 3|1 |... |   s1    |  0   |
+//
+//   The page map and the store of span records are the heap's own pages,
+//   taken at init and as records run out; records never go back (as Go's
+//   fixalloc), pages of spans and large objects do.
+//
+//   malloc(n <= 32 KiB): class c of n; lock c; the first span of c's list
+//   (or a new one from the pool) gives its free list's head, or else its
+//   next never-handed-out object; set the object's in-use bit; a span now
+//   full leaves the list. malloc(n > 32 KiB): pages from the pool, their
+//   page map entries saying how many.
+//
+//   free(p): the page map names p's span without a lock (a live object's
+//   page stays its span's); lock the span's class; refuse p unless it is
+//   an object's start and its bit is set, before changing anything; clear
+//   the bit and push p; a full span rejoins the list; a span that empties
+//   goes back to the pool unless it is the list's only span.
+//
+//   Zero. The pool hands out zeroed pages (heaplab zeroes on free), so an
+//   object a span never handed out is zero: calloc skips its memset. A
+//   freed object is not zeroed (that would cost every free its size for a
+//   promise malloc does not make); calloc clears one that comes off a free
+//   list. The check reads every never-handed-out object as zero.
+//
+//   Lock order: a class's lock, the large lock, the store's lock, the
+//   pool's. The check takes them all in that order (classes ascending).
+#define HOBJ_CLASS_TABLES
+#include "objects.h"
+
+// What the layer takes from the C library (a kernel's string.c has both).
+void *memset(void *s, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+
+static const struct hobj_ops no_ops;
+
+static void lock(struct hobj_heap *h, unsigned lk)
+{
+	if (h->ops->lock != NULL)
+		h->ops->lock(h, lk);
+}
+
+static void unlock(struct hobj_heap *h, unsigned lk)
+{
+	if (h->ops->unlock != NULL)
+		h->ops->unlock(h, lk);
+}
+
+// assert_locked stops the machine unless this CPU holds lock lk: every
+// lock-held helper (a trailing l) starts with it. It asks only while the
+// heap is checking: it is a call through ops on every malloc and free.
+static void assert_locked(struct hobj_heap *h, unsigned lk, const char *msg)
+{
+	if (HOBJ_DEBUG && h->checking && h->ops->holding != NULL && !h->ops->holding(h, lk))
+		hobj_fail(h, msg);
+}
+
+void hobj_fail(struct hobj_heap *heap, const char *msg)
+{
+	if (heap->ops->panic != NULL)
+		heap->ops->panic(msg);
+	__builtin_trap();
+}
+
+static int fault(struct hobj_fault *f, enum hobj_err err, uintptr_t ptr, uintptr_t span,
+		 uintptr_t a, uintptr_t b)
+{
+	if (f != NULL)
+		*f = (struct hobj_fault){err, ptr, span, a, b};
+	return err;
+}
+
+unsigned hobj_class_of(size_t n)
+{
+	if (n <= 1024)
+		return hobj_class_by16[(n + 15) >> 4];
+	return hobj_class_by128[(n - 1024 + 127) >> 7];
+}
+
+static uintptr_t *pm_slot(const struct hobj_heap *h, uintptr_t a)
+{
+	return &h->pagemap[(a - h->start) >> h->shift];
+}
+
+// obj_index answers which object of s the address a falls in.
+static unsigned obj_index(const struct hobj_span *s, uintptr_t a)
+{
+	return (unsigned)(((uint64_t)(a - s->base) * hobj_class_divmul[s->cls]) >> 32);
+}
+
+static int bit_get(const struct hobj_span *s, unsigned i)
+{
+	return (int)((s->inuse_bits[i >> 6] >> (i & 63)) & 1);
+}
+
+static void bit_flip(struct hobj_span *s, unsigned i)
+{
+	s->inuse_bits[i >> 6] ^= (uint64_t)1 << (i & 63);
+}
+
+int hobj_init(struct hobj_heap *heap, struct heaplab_pool *pool, const struct hobj_ops *ops,
+	      void *lockarg)
+{
+	uintptr_t g = pool->granule, n;
+
+	memset(heap, 0, sizeof *heap);
+	heap->pool = pool;
+	heap->ops = ops != NULL ? ops : &no_ops;
+	heap->lockarg = lockarg;
+	heap->checking = HOBJ_DEBUG;
+	if (g < 64 || g > HOBJ_UNIT || (g & (g - 1)) != 0)
+		return HOBJ_EGRANULE;
+	while (((uintptr_t)1 << heap->shift) < g)
+		heap->shift++;
+	heap->start = pool->start;
+	heap->end = pool->end;
+	n = ((heap->end - heap->start) >> heap->shift) * sizeof(uintptr_t);
+	heap->pagemap = heaplab_alloc(pool, n); // zeroed: no page holds anything
+	if (heap->pagemap == NULL)
+		return HOBJ_ENOMEM;
+	heap->pagemap_bytes = heaplab_round(pool, n);
+	return HOBJ_OK;
+}
+
+// record_new answers an unused span record, carving a page of them from
+// the pool when the store is empty; NULL if the pool has no page.
+static struct hobj_span *record_new(struct hobj_heap *h)
+{
+	uintptr_t g = h->pool->granule, k;
+	struct hobj_span *s;
+
+	lock(h, HOBJ_LOCK_STORE);
+	if (h->store == NULL) {
+		s = heaplab_alloc(h->pool, g);
+		for (k = 0; s != NULL && k < g / sizeof *s; k++) {
+			s[k].next = h->store;
+			h->store = &s[k];
+			h->nrecord++;
+		}
+		if (s != NULL)
+			h->store_bytes += g;
+	}
+	s = h->store;
+	if (s != NULL)
+		h->store = s->next;
+	unlock(h, HOBJ_LOCK_STORE);
+	return s;
+}
+
+static void record_put(struct hobj_heap *h, struct hobj_span *s)
+{
+	lock(h, HOBJ_LOCK_STORE);
+	s->next = h->store;
+	h->store = s;
+	unlock(h, HOBJ_LOCK_STORE);
+}
+
+static void list_push(struct hobj_class *k, struct hobj_span *s)
+{
+	s->prev = NULL;
+	s->next = k->partial;
+	if (k->partial != NULL)
+		k->partial->prev = s;
+	k->partial = s;
+}
+
+static void list_remove(struct hobj_class *k, struct hobj_span *s)
+{
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		k->partial = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	s->next = s->prev = NULL;
+}
+
+// pm_set points the page map entries of [a, a + bytes) at v.
+static void pm_set(struct hobj_heap *h, uintptr_t a, uintptr_t bytes, uintptr_t v)
+{
+	uintptr_t *e = pm_slot(h, a), k;
+
+	for (k = 0; k < bytes >> h->shift; k++)
+		e[k] = v;
+}
+
+// span_newl takes a span for class c from the pool and lists it; NULL if
+// the pool cannot give it.
+static struct hobj_span *span_newl(struct hobj_heap *h, unsigned c)
+{
+	struct hobj_span *s = record_new(h);
+	uintptr_t bytes = (uintptr_t)hobj_class_npages[c] * HOBJ_UNIT;
+	void *base;
+
+	assert_locked(h, c, "span_newl: class lock not held");
+	if (s == NULL)
+		return NULL;
+	base = heaplab_alloc(h->pool, bytes);
+	if (base == NULL) {
+		record_put(h, s);
+		return NULL;
+	}
+	memset(s, 0, sizeof *s);
+	s->base = (uintptr_t)base;
+	s->bytes = bytes;
+	s->cls = (uint16_t)c;
+	s->nobj = hobj_class_nobj[c];
+	pm_set(h, s->base, bytes, (uintptr_t)s);
+	h->class[c].nspan++;
+	list_push(&h->class[c], s);
+	return s;
+}
+
+// span_releasel gives an empty span's pages back to the pool.
+static void span_releasel(struct hobj_heap *h, struct hobj_span *s)
+{
+	struct hobj_class *k = &h->class[s->cls];
+
+	assert_locked(h, s->cls, "span_releasel: class lock not held");
+	list_remove(k, s);
+	k->nspan--;
+	pm_set(h, s->base, s->bytes, 0);
+	if (heaplab_free(h->pool, (void *)s->base, s->bytes) != HEAPLAB_OK)
+		hobj_fail(h, "hobj: the pool refused a span's pages back");
+	record_put(h, s);
+}
+
+// small_alloc answers an object of class c, or NULL.
+static void *small_alloc(struct hobj_heap *h, unsigned c, int *zero)
+{
+	struct hobj_class *k = &h->class[c];
+	struct hobj_span *s;
+	unsigned i;
+	void *p;
+
+	lock(h, c);
+	s = k->partial;
+	if (s == NULL && (s = span_newl(h, c)) == NULL) {
+		unlock(h, c);
+		return NULL;
+	}
+	if (s->free != NULL) { // a freed object: not zero
+		p = s->free;
+		s->free = *(void **)p;
+		i = obj_index(s, (uintptr_t)p);
+		*zero = 0;
+	} else { // never handed out: zero since the pool gave the span
+		i = s->fresh++;
+		p = (void *)(s->base + (uintptr_t)i * hobj_class_size[c]);
+		*zero = 1;
+	}
+	bit_flip(s, i);
+	s->inuse++;
+	k->inuse++;
+	k->nalloc++;
+	if (s->inuse == s->nobj)
+		list_remove(k, s);
+	unlock(h, c);
+	return p;
+}
+
+// large_alloc answers bytes (a granule multiple) of fresh pages aligned to
+// align, or NULL. A larger alignment than the granule takes align more
+// bytes and gives back both ends.
+static void *large_alloc(struct hobj_heap *h, uintptr_t bytes, uintptr_t align)
+{
+	uintptr_t g = h->pool->granule, extra = align > g ? align - g : 0, raw, a, k, npg;
+
+	if (bytes == 0 || bytes > h->end - h->start || extra > h->end - h->start - bytes)
+		return NULL;
+	lock(h, HOBJ_LOCK_LARGE);
+	raw = (uintptr_t)heaplab_alloc(h->pool, bytes + extra);
+	if (raw == 0) {
+		unlock(h, HOBJ_LOCK_LARGE);
+		return NULL;
+	}
+	a = extra != 0 ? (raw + align - 1) & ~(align - 1) : raw;
+	if ((a > raw && heaplab_free(h->pool, (void *)raw, a - raw) != HEAPLAB_OK) ||
+	    (raw + bytes + extra > a + bytes &&
+	     heaplab_free(h->pool, (void *)(a + bytes), raw + extra - a) != HEAPLAB_OK))
+		hobj_fail(h, "hobj: the pool refused an aligned run's ends back");
+	npg = bytes >> h->shift;
+	*pm_slot(h, a) = (npg << 2) | HOBJ_PM_LARGE;
+	for (k = 1; k < npg; k++)
+		pm_slot(h, a)[k] = (k << 2) | HOBJ_PM_LARGE | HOBJ_PM_TAIL;
+	h->large_bytes += bytes;
+	h->nlarge++;
+	h->large_nalloc++;
+	unlock(h, HOBJ_LOCK_LARGE);
+	return (void *)a;
+}
+
+static void check_after(struct hobj_heap *h);
+
+void *hobj_objalloc(struct hobj_heap *heap, size_t n, size_t align, int *zero)
+{
+	unsigned c;
+	int z = 1;
+	void *p;
+
+	if (align < HOBJ_ALIGN)
+		align = HOBJ_ALIGN;
+	if (n <= HOBJ_MAX_SMALL && align <= heap->pool->granule) {
+		// a class whose every object is aligned: spans start on a granule
+		for (c = hobj_class_of(n); hobj_class_size[c] & (align - 1); c++)
+			;
+		p = small_alloc(heap, c, &z);
+	} else {
+		p = large_alloc(heap, heaplab_round(heap->pool, n), align);
+	}
+	if (zero != NULL)
+		*zero = z;
+	check_after(heap);
+	return p;
+}
+
+// What a pointer is, as the page map says: a small object's span, or the
+// first page of a large object (lg set, its pages in npg).
+struct where {
+	struct hobj_span *s;
+	uintptr_t lg, npg;
+};
+
+// locate reads p's page map entry and refuses what can be refused without
+// a lock: outside the pool, a page that holds nothing, inside a large object.
+static int locate(const struct hobj_heap *h, uintptr_t p, struct where *w, struct hobj_fault *f)
+{
+	uintptr_t e, page = p & ~(((uintptr_t)1 << h->shift) - 1), head;
+
+	if (p < h->start || p >= h->end)
+		return fault(f, HOBJ_EOUTSIDE, p, 0, h->start, h->end);
+	e = *pm_slot(h, p);
+	if (e == 0)
+		return fault(f, HOBJ_EUNUSED, p, 0, page, 0);
+	if (!(e & HOBJ_PM_LARGE)) {
+		*w = (struct where){(struct hobj_span *)e, 0, 0};
+		return HOBJ_OK;
+	}
+	head = e & HOBJ_PM_TAIL ? page - ((e >> 2) << h->shift) : page;
+	if (p != head)
+		return fault(f, HOBJ_EINTERIOR, p, head, head, 0);
+	*w = (struct where){NULL, head, e >> 2};
+	return HOBJ_OK;
+}
+
+// small_findl answers the index of p's object in s, or refuses p: not an
+// object's start, or an object not in use. Class lock held; changes nothing.
+static int small_findl(struct hobj_heap *h, struct hobj_span *s, unsigned c, uintptr_t p,
+		       unsigned *i, struct hobj_fault *f)
+{
+	uintptr_t obj;
+
+	assert_locked(h, c, "small_findl: class lock not held");
+	if (s->cls != c || p - s->base >= s->bytes) // a span released under us
+		return fault(f, HOBJ_EUNUSED, p, 0, p, 0);
+	*i = obj_index(s, p);
+	obj = s->base + (uintptr_t)*i * hobj_class_size[c];
+	if (*i >= s->nobj) // the span's tail, past its last object
+		return fault(f, HOBJ_EINTERIOR, p, s->base, obj, c);
+	if (obj != p)
+		return fault(f, HOBJ_EINTERIOR, p, s->base, obj, c);
+	if (!bit_get(s, *i))
+		return fault(f, HOBJ_EFREE, p, s->base, c, s->bytes);
+	return HOBJ_OK;
+}
+
+// small_free gives back object p of span s.
+static int small_free(struct hobj_heap *h, struct hobj_span *s, uintptr_t p, struct hobj_fault *f)
+{
+	unsigned c = s->cls, i;
+	struct hobj_class *k;
+	int err;
+
+	if (c == 0 || c >= HOBJ_NCLASS)
+		return fault(f, HOBJ_EUNUSED, p, 0, p, 0);
+	k = &h->class[c];
+	lock(h, c);
+	err = small_findl(h, s, c, p, &i, f);
+	if (err != HOBJ_OK) {
+		unlock(h, c);
+		return err;
+	}
+	bit_flip(s, i);
+	*(void **)p = s->free;
+	s->free = (void *)p;
+	if (s->inuse-- == s->nobj) // was full: back on the list
+		list_push(k, s);
+	k->inuse--;
+	k->nfree++;
+	if (s->inuse == 0 && (k->partial != s || s->next != NULL))
+		span_releasel(h, s);
+	unlock(h, c);
+	return HOBJ_OK;
+}
+
+// large_findl refuses a large object's head that is no longer one (a
+// double free racing another). Large lock held.
+static int large_findl(struct hobj_heap *h, const struct where *w, struct hobj_fault *f)
+{
+	assert_locked(h, HOBJ_LOCK_LARGE, "large_findl: large lock not held");
+	if (*pm_slot(h, w->lg) != ((w->npg << 2) | HOBJ_PM_LARGE))
+		return fault(f, HOBJ_EUNUSED, w->lg, 0, w->lg, 0);
+	return HOBJ_OK;
+}
+
+// large_trim gives back the pages of the large object at w from page keep
+// on (all of them if keep is 0). Large lock held.
+static void large_trim(struct hobj_heap *h, const struct where *w, uintptr_t keep)
+{
+	uintptr_t a = w->lg + (keep << h->shift), n = (w->npg - keep) << h->shift;
+
+	pm_set(h, a, n, 0);
+	if (keep != 0)
+		*pm_slot(h, w->lg) = (keep << 2) | HOBJ_PM_LARGE;
+	if (heaplab_free(h->pool, (void *)a, n) != HEAPLAB_OK)
+		hobj_fail(h, "hobj: the pool refused a large object's pages back");
+	h->large_bytes -= n;
+}
+
+int hobj_objfree(struct hobj_heap *heap, void *p, struct hobj_fault *f)
+{
+	struct where w;
+	int err;
+
+	if (p == NULL)
+		return HOBJ_OK;
+	err = locate(heap, (uintptr_t)p, &w, f);
+	if (err == HOBJ_OK && w.s != NULL)
+		err = small_free(heap, w.s, (uintptr_t)p, f);
+	else if (err == HOBJ_OK) {
+		lock(heap, HOBJ_LOCK_LARGE);
+		err = large_findl(heap, &w, f);
+		if (err == HOBJ_OK) {
+			large_trim(heap, &w, 0);
+			heap->nlarge--;
+			heap->large_nfree++;
+		}
+		unlock(heap, HOBJ_LOCK_LARGE);
+	}
+	check_after(heap);
+	return err;
+}
+
+int hobj_objsize(struct hobj_heap *heap, const void *p, size_t *size, struct hobj_fault *f)
+{
+	struct where w;
+	unsigned i;
+	int err = locate(heap, (uintptr_t)p, &w, f);
+
+	if (err != HOBJ_OK)
+		return err;
+	if (w.s == NULL) {
+		*size = w.npg << heap->shift;
+		return HOBJ_OK;
+	}
+	if (w.s->cls == 0 || w.s->cls >= HOBJ_NCLASS)
+		return fault(f, HOBJ_EUNUSED, (uintptr_t)p, 0, (uintptr_t)p, 0);
+	lock(heap, w.s->cls);
+	err = small_findl(heap, w.s, w.s->cls, (uintptr_t)p, &i, f);
+	*size = hobj_class_size[w.s->cls];
+	unlock(heap, w.s->cls);
+	return err;
+}
+
+int hobj_objresize(struct hobj_heap *heap, void *p, size_t n, struct hobj_fault *f)
+{
+	uintptr_t bytes = heaplab_round(heap->pool, n);
+	struct where w;
+	size_t size;
+	int err = hobj_objsize(heap, p, &size, f);
+
+	if (err != HOBJ_OK)
+		return err;
+	locate(heap, (uintptr_t)p, &w, f);
+	if (w.s != NULL)
+		return n <= HOBJ_MAX_SMALL && hobj_class_of(n) == w.s->cls ? HOBJ_OK : HOBJ_EMOVE;
+	if (bytes == 0 || bytes > size || (n <= HOBJ_MAX_SMALL && bytes != size))
+		return HOBJ_EMOVE;
+	lock(heap, HOBJ_LOCK_LARGE);
+	err = large_findl(heap, &w, f);
+	if (err == HOBJ_OK && bytes < size)
+		large_trim(heap, &w, bytes >> heap->shift);
+	unlock(heap, HOBJ_LOCK_LARGE);
+	check_after(heap);
+	return err;
+}
+
+void hobj_stats(struct hobj_heap *heap, struct hobj_stats *st)
+{
+	unsigned c;
+
+	memset(st, 0, sizeof *st);
+	for (c = 1; c < HOBJ_NCLASS; c++) {
+		lock(heap, c);
+		st->nalloc += heap->class[c].nalloc;
+		st->nfree += heap->class[c].nfree;
+		st->inuse += heap->class[c].inuse;
+		st->nspan += heap->class[c].nspan;
+		unlock(heap, c);
+	}
+	lock(heap, HOBJ_LOCK_LARGE);
+	st->nalloc += heap->large_nalloc;
+	st->nfree += heap->large_nfree;
+	st->inuse += heap->nlarge;
+	st->large_bytes = heap->large_bytes;
+	unlock(heap, HOBJ_LOCK_LARGE);
+}
+
+// check_after runs the full check after an operation in a checked build
+// whose run-time switch is on, and stops on a failure.
+static void check_after(struct hobj_heap *h)
+{
+	struct hobj_fault f;
+	char msg[200];
+
+	if (!HOBJ_DEBUG || !h->checking || hobj_check(h, &f) == HOBJ_OK)
+		return;
+	hobj_fault_format(&f, msg, sizeof msg);
+	hobj_fail(h, msg);
+}

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// heaplab's objects layer: small objects in size classes on heaplab pages,
+// the Go runtime's mcentral and mspan in miniature, and the C allocation
+// API over it. Every name it exports starts with hobj_ or HOBJ_.
+//
+// What it is. A heap (struct hobj_heap) sits on one heaplab pool and takes
+// pages only through include/heaplab.h. A request of up to 32 KiB rounds up
+// to one of 65 size classes (objects/sizeclasses.h, Go's table without its
+// 8- and 24-byte classes); each class is served from spans, runs of pages
+// holding objects of that size. A larger request is a page run straight
+// from the pool. A page map, one word per page of the pool, finds the span
+// of any pointer in O(1), so free needs no size.
+//
+// What it needs. C99, <stddef.h> and <stdint.h>, memset and memcpy, and the
+// pool. No division (arm's libgcc call): object indices come from a
+// multiply, as Go's divMagic. objects/malloc.c, the C API, also takes errno
+// from the C library it stands in for.
+//
+// Locking. Each class has its own lock, large objects one, the store of
+// span records one: HOBJ_NLOCK locks, taken through struct hobj_ops. A
+// consumer supplies them as it supplies the pool's (heaplab_ops). The lock
+// order is class, large, store, then the pool's own lock.
+//
+// Bad pointers. A free (or a realloc, or malloc_usable_size) of a pointer
+// the heap never handed out, of an interior pointer, or of an object
+// already free is refused before anything changes: always, in O(1) (the
+// page map, the object's offset in its span, and the span's in-use bits
+// answer all three). The C API stops in hobj_fail with a line naming the
+// pointer and its span. The full check (hobj_check) runs after every
+// operation in a checked build (HOBJ_DEBUG 1, the default) when the run-time
+// switch heap->checking is set.
+#ifndef HEAPLAB_OBJECTS_H
+#define HEAPLAB_OBJECTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../include/heaplab.h"
+#include "sizeclasses.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef HOBJ_DEBUG
+#define HOBJ_DEBUG 1
+#endif
+
+#define HOBJ_ALIGN	16		  // every object is aligned for max_align_t
+#define HOBJ_LOCK_LARGE 0		  // the lock of large objects
+#define HOBJ_LOCK_STORE HOBJ_NCLASS	  // the lock of the span records' store
+#define HOBJ_NLOCK	(HOBJ_NCLASS + 1) // class c's lock is lock c (1..HOBJ_NCLASS-1)
+
+// A span: a run of pages serving one class. Its record lives apart from its
+// pages (in the store, pages of their own), so the objects fill the span.
+//
+//   base                                                  base + bytes
+//   | obj 0 | obj 1 | obj 2 | ... | obj fresh | ...  obj nobj-1 | tail |
+//     in use  free ---> next      '-- never handed out: zero ---'
+//
+// Object i is in exactly one of: in use (bit i of inuse_bits set); on the
+// free list (a list threaded through the first word of free objects, in no
+// order, i < fresh); or never handed out (i >= fresh, all zero, as the pool
+// handed out the span). Lock rule: every field but base, bytes and cls is
+// guarded by the class's lock; a record in the store, by the store's.
+struct hobj_span {
+	uintptr_t base;		       // the first page
+	uintptr_t bytes;	       // npages * HOBJ_UNIT
+	struct hobj_span *next, *prev; // in the class's partial list, or the store's
+	void *free;		       // the free list; NULL: empty
+	uint16_t cls;		       // size class
+	uint16_t nobj;		       // objects the span holds
+	uint16_t inuse;		       // objects handed out and not freed
+	uint16_t fresh;		       // objects [fresh, nobj) never handed out
+	uint64_t inuse_bits[HOBJ_MAXOBJ / 64];
+};
+
+// A class's central list: the spans with a free object, most recently
+// partial first. A full span is in no list (the page map finds it on
+// free). At most one span on the list is empty: a span that empties goes
+// back to the pool unless it is the list's only span, so that one malloc
+// and free in a loop does not take and give a span each time.
+struct hobj_class {
+	struct hobj_span *partial;
+	uintptr_t nspan;	// spans of this class, listed or full
+	uintptr_t inuse;	// objects in use
+	uint64_t nalloc, nfree; // objects handed out, and freed, ever
+};
+
+// Page map entries, one per granule of [pool->start, pool->end): 0, a page
+// no span or large object holds; a span's record (its pages all point at
+// it); or, with bit 0 set, a large object's page: the first page holds
+// (npages << 2) | 1, each later one (pages back to the first << 2) | 3.
+#define HOBJ_PM_LARGE 1u
+#define HOBJ_PM_TAIL  2u
+
+struct hobj_heap;
+
+// What the consumer supplies. lock and unlock NULL: no locking (one CPU);
+// holding NULL: not asserted; panic NULL: hobj_fail traps.
+struct hobj_ops {
+	void (*lock)(struct hobj_heap *heap, unsigned lk); // lk < HOBJ_NLOCK
+	void (*unlock)(struct hobj_heap *heap, unsigned lk);
+	int (*holding)(struct hobj_heap *heap, unsigned lk);
+	void (*panic)(const char *msg) HEAPLAB_NORETURN;
+};
+
+// One heap. The fields are public for debuggers and tests; only the
+// functions below change them. pool, ops, lockarg, pagemap, shift, start,
+// end are constants after hobj_init; the classes are guarded by their
+// locks, the large_* fields by HOBJ_LOCK_LARGE, the store by HOBJ_LOCK_STORE.
+struct hobj_heap {
+	struct heaplab_pool *pool;
+	const struct hobj_ops *ops;
+	void *lockarg;	    // the consumer's lock objects
+	uintptr_t *pagemap; // from the pool: (end - start) >> shift words
+	uintptr_t pagemap_bytes;
+	unsigned shift;	      // log2(pool->granule)
+	uintptr_t start, end; // the pool's range
+	int checking;	      // run-time switch for the full check (HOBJ_DEBUG)
+	struct hobj_class class[HOBJ_NCLASS];
+	uintptr_t large_bytes, nlarge; // large objects in use
+	uint64_t large_nalloc, large_nfree;
+	struct hobj_span *store;	// unused span records
+	uintptr_t store_bytes, nrecord; // pages the store took; records carved
+};
+
+// Why a pointer was refused, or which invariant a check found broken.
+enum hobj_err {
+	HOBJ_OK = 0,
+	HOBJ_EMOVE,	// resize: not in place; allocate, copy, free
+	HOBJ_ENOMEM,	// init: no room for the page map
+	HOBJ_EGRANULE,	// init: granule not a power of two in [64, HOBJ_UNIT]
+	HOBJ_EOUTSIDE,	// pointer outside the pool
+	HOBJ_EUNUSED,	// pointer into a page no object holds
+	HOBJ_EINTERIOR, // pointer inside an object, not at its start
+	HOBJ_EFREE,	// object already free (a double free), or never handed out
+	HOBJ_ESPAN,	// check: a span record disagrees with its class or pages
+	HOBJ_EFREELIST, // check: a free list entry outside its span, in use, or twice
+	HOBJ_ECOUNT,	// check: counts disagree with the objects
+	HOBJ_EDIRTY,	// check: a never-handed-out object is not zero
+	HOBJ_EPARTIAL,	// check: a class's partial list is wrong
+	HOBJ_EPAGEMAP,	// check: a page map entry is wrong
+	HOBJ_EPOOL,	// check: a span lies in pages the pool holds free
+	HOBJ_ENERR
+};
+
+// What a refusal or a failed check found: the error, the pointer or span
+// at fault, and values (see hobj_fault_format).
+struct hobj_fault {
+	enum hobj_err err;
+	uintptr_t ptr;	// the pointer, or the object at fault
+	uintptr_t span; // its span's base (0: none)
+	uintptr_t a, b; // values, meaning per err
+};
+
+// hobj_init sets up a heap on pool (set up by heaplab_init or
+// heaplab_init_arena, its granule a power of two from 64 to HOBJ_UNIT) and
+// takes the page map from it. Answers HOBJ_OK, HOBJ_EGRANULE or HOBJ_ENOMEM.
+// heap->checking starts as HOBJ_DEBUG.
+int hobj_init(struct hobj_heap *heap, struct heaplab_pool *pool, const struct hobj_ops *ops,
+	      void *lockarg);
+
+// hobj_objalloc answers n bytes (0 counts as 1) aligned to align (a power
+// of two; 0 or anything up to HOBJ_ALIGN means HOBJ_ALIGN), or NULL if the
+// pool cannot give the pages. *zero (if zero is not NULL) says whether the
+// bytes are known to be zero. Takes the class's lock, or the large lock;
+// O(1) but when a span must be taken (one heaplab_alloc).
+void *hobj_objalloc(struct hobj_heap *heap, size_t n, size_t align, int *zero);
+
+// hobj_objfree gives back an object hobj_objalloc answered: HOBJ_OK, or
+// why it is refused (nothing changed), described in *f if f is not NULL.
+// NULL is HOBJ_OK. O(1), but a span that empties goes back to the pool
+// (heaplab_free, which zeroes it) and a large object does.
+int hobj_objfree(struct hobj_heap *heap, void *p, struct hobj_fault *f);
+
+// hobj_objsize answers in *size the usable bytes of the object at p: its
+// class's size, or its pages. Refuses a bad p as hobj_objfree does.
+int hobj_objsize(struct hobj_heap *heap, const void *p, size_t *size, struct hobj_fault *f);
+
+// hobj_objresize makes the object at p n bytes (n > 0) where it is:
+// HOBJ_OK if n rounds to its class, or if both are large objects and n
+// takes no more pages (the tail pages go back to the pool); HOBJ_EMOVE if
+// it must move; or the refusal of a bad p. Nothing changes but on HOBJ_OK.
+int hobj_objresize(struct hobj_heap *heap, void *p, size_t n, struct hobj_fault *f);
+
+// hobj_check walks every level: the page map over the pool's pages, every
+// span's objects (each in use, free, or never handed out, exactly once;
+// never-handed-out ones zero), every class's list and counts, the large
+// objects, and the pool's free blocks (no span in them), with the byte
+// count: spans + large objects + page map + store == the pool's in use.
+// Answers HOBJ_OK or the first broken rule, in *f. Takes every lock, in
+// order; O(pages + objects + the pool's check). Changes nothing.
+int hobj_check(struct hobj_heap *heap, struct hobj_fault *f);
+
+// hobj_fault_format writes a line naming f into buf (len bytes, cut and
+// NUL-ended); answers the line's whole length. hobj_strerror names an
+// enum hobj_err (never NULL).
+int hobj_fault_format(const struct hobj_fault *f, char *buf, size_t len);
+const char *hobj_strerror(int err);
+
+// hobj_fail stops the machine with msg through ops->panic: every refused
+// pointer of the C API and every failed check ends here.
+void hobj_fail(struct hobj_heap *heap, const char *msg) HEAPLAB_NORETURN HEAPLAB_NOINLINE;
+
+// hobj_class_of answers the class of an n-byte request (n <=
+// HOBJ_MAX_SMALL; 0 is the smallest class).
+unsigned hobj_class_of(size_t n);
+
+// Totals, as a consumer prints them. Takes each lock in turn.
+struct hobj_stats {
+	uint64_t nalloc, nfree; // objects and large objects, ever
+	uintptr_t inuse;	// objects and large objects in use
+	uintptr_t nspan;	// spans
+	uintptr_t large_bytes;	// bytes in large objects
+};
+void hobj_stats(struct hobj_heap *heap, struct hobj_stats *st);
+
+// The C allocation API (objects/malloc.c), as C11 and POSIX specify it,
+// over one heap: hobj_X(heap, ...) is X(...). On failure errno is ENOMEM
+// (EINVAL for a bad alignment; posix_memalign answers it instead). A bad
+// pointer stops in hobj_fail with "free(): invalid pointer 0x...: why, span
+// ...". Choices where C leaves them to the implementation, as glibc does:
+// malloc(0) answers a unique 16-byte object; realloc(p, 0) frees p and
+// answers NULL; realloc(NULL, n) is malloc(n). aligned_alloc and memalign
+// refuse an alignment that is not a power of two (EINVAL), and take any
+// size. valloc and pvalloc align to the pool's granule.
+void *hobj_malloc(struct hobj_heap *heap, size_t n);
+void hobj_free(struct hobj_heap *heap, void *p);
+void *hobj_calloc(struct hobj_heap *heap, size_t nmemb, size_t size);
+void *hobj_realloc(struct hobj_heap *heap, void *p, size_t n);
+void *hobj_memalign(struct hobj_heap *heap, size_t align, size_t n);
+int hobj_posix_memalign(struct hobj_heap *heap, void **pp, size_t align, size_t n);
+void *hobj_aligned_alloc(struct hobj_heap *heap, size_t align, size_t n);
+void *hobj_valloc(struct hobj_heap *heap, size_t n);
+void *hobj_pvalloc(struct hobj_heap *heap, size_t n);
+size_t hobj_malloc_usable_size(struct hobj_heap *heap, void *p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The objects layer (objects/) and its C API on a host pool: the size
+// class table, alignment, spans going back to the pool, realloc's cases,
+// refused pointers (nothing changed, the message naming pointer and span),
+// the zero promise, and the check finding each kind of damage. The full
+// check runs after every operation (heap.checking), the pool's too.
+#include "testutil.h"
+
+#define HOBJ_CLASS_TABLES
+#include "../../objects/objects.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define OBJ_HEAP (16u << 20)
+
+static struct hobj_heap heap;
+static int held[HOBJ_NLOCK];
+
+// One thread: each lock a flag, misuse a panic, as arch/host's pool lock.
+static void t_lock(struct hobj_heap *h, unsigned lk)
+{
+	(void)h;
+	if (lk >= HOBJ_NLOCK || held[lk])
+		host_ops.panic("test lock: recursive acquire");
+	held[lk] = 1;
+}
+
+static void t_unlock(struct hobj_heap *h, unsigned lk)
+{
+	(void)h;
+	if (lk >= HOBJ_NLOCK || !held[lk])
+		host_ops.panic("test lock: release of a lock not held");
+	held[lk] = 0;
+}
+
+static int t_holding(struct hobj_heap *h, unsigned lk)
+{
+	(void)h;
+	return lk < HOBJ_NLOCK && held[lk];
+}
+
+static __attribute__((noreturn)) void t_panic(const char *msg)
+{
+	host_ops.panic(msg);
+}
+
+static const struct hobj_ops t_ops = {t_lock, t_unlock, t_holding, t_panic};
+
+static void obj_reinit(uintptr_t size, uintptr_t granule)
+{
+	heap_reinit(size, granule);
+	memset(held, 0, sizeof held);
+	assert_int_equal(hobj_init(&heap, &mempool, &t_ops, NULL), HOBJ_OK);
+	heap.checking = 1;
+}
+
+static int obj_setup(void **state)
+{
+	heap_setup(state);
+	obj_reinit(OBJ_HEAP, PG);
+	return 0;
+}
+
+static void check_ok(void)
+{
+	struct hobj_fault f;
+	char msg[200];
+
+	if (hobj_check(&heap, &f) != HOBJ_OK) {
+		hobj_fault_format(&f, msg, sizeof msg);
+		fail_msg("check: %s", msg);
+	}
+}
+
+// The table: 16-byte steps to 256, ascending multiples of 16 to 32 KiB,
+// no span losing more than 12.5% to its tail, the lookup answering the
+// smallest class that fits, and the multiply dividing exactly.
+static void test_class_table(void **state)
+{
+	unsigned c, n;
+	uintptr_t span, off;
+
+	(void)state;
+	assert_int_equal(hobj_class_size[HOBJ_NCLASS - 1], HOBJ_MAX_SMALL);
+	for (c = 1; c < HOBJ_NCLASS; c++) {
+		unsigned size = hobj_class_size[c], prev = hobj_class_size[c - 1];
+
+		span = (uintptr_t)hobj_class_npages[c] * HOBJ_UNIT;
+		assert_true(size > prev);
+		assert_int_equal(size % HOBJ_ALIGN, 0);
+		if (size <= 256)
+			assert_int_equal(size - prev, 16);
+		assert_int_equal(hobj_class_nobj[c], span / size);
+		assert_true(hobj_class_nobj[c] <= HOBJ_MAXOBJ);
+		assert_true((span % size) * 8 <= span); // the tail: at most 12.5%
+		for (off = 0; off < span; off++)
+			if (((off * hobj_class_divmul[c]) >> 32) != off / size)
+				fail_msg("class %u: divmul wrong at offset %lu", c,
+					 (unsigned long)off);
+	}
+	for (n = 0; n <= HOBJ_MAX_SMALL; n++) {
+		c = hobj_class_of(n);
+		assert_true(hobj_class_size[c] >= n);
+		assert_true(c == 1 || hobj_class_size[c - 1] < n);
+	}
+}
+
+// Every size from 0 to past the largest class comes back aligned for
+// max_align_t with at least its bytes usable, writable to the last one.
+static void test_alignment_and_usable_size(void **state)
+{
+	static void *p[1200];
+	size_t n, u, k = 0;
+
+	(void)state;
+	heap.checking = 0;
+	for (n = 0; n <= 40000; n += n < 600 ? 1 : 97) {
+		p[k] = hobj_malloc(&heap, n);
+		assert_non_null(p[k]);
+		assert_int_equal((uintptr_t)p[k] % 16, 0);
+		u = hobj_malloc_usable_size(&heap, p[k]);
+		assert_true(u >= n);
+		if (n <= HOBJ_MAX_SMALL)
+			assert_int_equal(u, hobj_class_size[hobj_class_of(n)]);
+		memset(p[k], 0xab, u);
+		k++;
+	}
+	check_ok();
+	while (k > 0)
+		hobj_free(&heap, p[--k]);
+	check_ok();
+}
+
+// A seeded mix of every call, each object holding a pattern that must
+// survive until it is freed; the check runs after every operation.
+static void test_random_mix(void **state)
+{
+	enum { N = 64 };
+	void *p[N] = {0};
+	size_t n[N] = {0};
+	unsigned seed = 7, i, k, op;
+	size_t j, sz;
+	unsigned char *q;
+
+	(void)state;
+	for (i = 0; i < 3000; i++) {
+		seed = seed * 1103515245u + 12345u;
+		k = (seed >> 8) % N;
+		op = (seed >> 20) % 6;
+		sz = (seed >> 4) % 3 == 0 ? 1 + (seed >> 6) % 70000 : (seed >> 6) % 600;
+		if (p[k] != NULL) {
+			for (q = p[k], j = 0; j < n[k]; j++)
+				if (q[j] != (unsigned char)(k + j))
+					fail_msg("object %u byte %zu lost", k, j);
+			if (op < 3) {
+				hobj_free(&heap, p[k]);
+				p[k] = NULL;
+				continue;
+			}
+			q = hobj_realloc(&heap, p[k], sz ? sz : 1);
+			assert_non_null(q);
+			for (j = 0; j < (n[k] < sz ? n[k] : sz); j++)
+				assert_int_equal(q[j], (unsigned char)(k + j));
+		} else if (op == 0) {
+			q = hobj_calloc(&heap, 1, sz);
+			for (j = 0; q != NULL && j < sz; j++)
+				assert_int_equal(q[j], 0);
+		} else if (op == 1) {
+			q = hobj_memalign(&heap, (size_t)16 << (seed % 14), sz);
+			assert_int_equal((uintptr_t)q % ((size_t)16 << (seed % 14)), 0);
+		} else {
+			q = hobj_malloc(&heap, sz);
+		}
+		assert_non_null(q);
+		p[k] = q;
+		n[k] = sz ? sz : 1;
+		for (j = 0; j < n[k]; j++)
+			q[j] = (unsigned char)(k + j);
+	}
+	for (k = 0; k < N; k++)
+		hobj_free(&heap, p[k]);
+	// every span but one per class went back, every large object
+	for (k = 1; k < HOBJ_NCLASS; k++)
+		assert_true(heap.class[k].nspan <= 1);
+	assert_int_equal(heap.large_bytes, 0);
+}
+
+// Filling spans of a class and freeing them all gives every span back to
+// the pool but the one the class keeps.
+static void test_spans_go_back(void **state)
+{
+	enum { M = 1000 };
+	static void *p[M];
+	unsigned c = hobj_class_of(100), k;
+	uintptr_t base;
+
+	(void)state;
+	heap.checking = 0;
+	base = mempool.inuse - heap.store_bytes;
+	for (k = 0; k < M; k++)
+		p[k] = hobj_malloc(&heap, 100);
+	assert_int_equal(heap.class[c].nspan, (M + hobj_class_nobj[c] - 1) / hobj_class_nobj[c]);
+	check_ok();
+	for (k = 0; k < M; k++)
+		hobj_free(&heap, p[k]);
+	check_ok();
+	assert_int_equal(heap.class[c].nspan, 1);
+	assert_int_equal(mempool.inuse - heap.store_bytes - base, hobj_class_npages[c] * HOBJ_UNIT);
+}
+
+// The zero promise: a fresh object is zero and calloc leaves it; a reused
+// one is dirty, and calloc clears it.
+static void test_calloc_zero(void **state)
+{
+	unsigned char *p, *q;
+	int zero, k;
+
+	(void)state;
+	p = hobj_objalloc(&heap, 200, 0, &zero);
+	assert_int_equal(zero, 1);
+	memset(p, 0x5a, 200);
+	hobj_free(&heap, p);
+	q = hobj_objalloc(&heap, 200, 0, &zero);
+	assert_ptr_equal(q, p); // the free list's head
+	assert_int_equal(zero, 0);
+	hobj_free(&heap, q);
+	q = hobj_calloc(&heap, 10, 20);
+	assert_ptr_equal(q, p);
+	for (k = 0; k < 200; k++)
+		assert_int_equal(q[k], 0);
+	hobj_free(&heap, q);
+}
+
+static void test_calloc_overflow(void **state)
+{
+	(void)state;
+	errno = 0;
+	assert_null(hobj_calloc(&heap, SIZE_MAX / 2, 3));
+	assert_int_equal(errno, ENOMEM);
+	errno = 0;
+	assert_null(hobj_calloc(&heap, (size_t)1 << 40, (size_t)1 << 40));
+	assert_int_equal(errno, ENOMEM);
+	errno = 0;
+	assert_null(hobj_malloc(&heap, SIZE_MAX - 10));
+	assert_int_equal(errno, ENOMEM);
+}
+
+static void test_realloc_cases(void **state)
+{
+	struct hobj_stats a, b;
+	char *p, *q;
+
+	(void)state;
+	p = hobj_realloc(&heap, NULL, 40); // malloc
+	assert_non_null(p);
+	strcpy(p, "forty bytes at most");
+	assert_ptr_equal(hobj_realloc(&heap, p, 48), p); // the same class
+	q = hobj_realloc(&heap, p, 49);			 // the next: moves
+	assert_ptr_not_equal(q, p);
+	assert_string_equal(q, "forty bytes at most");
+	hobj_stats(&heap, &a);
+	assert_null(hobj_realloc(&heap, q, 0)); // frees, as glibc does
+	hobj_stats(&heap, &b);
+	assert_int_equal(b.nfree, a.nfree + 1);
+	assert_int_equal(b.inuse, a.inuse - 1);
+	// large: shrinking gives pages back in place, growing moves
+	p = hobj_malloc(&heap, 100000);
+	p[0] = 'x';
+	p[70000] = 'y';
+	assert_ptr_equal(hobj_realloc(&heap, p, 80000), p);
+	assert_int_equal(hobj_malloc_usable_size(&heap, p), 80 * 1024);
+	assert_int_equal(heap.large_bytes, 80 * 1024);
+	q = hobj_realloc(&heap, p, 200000);
+	assert_ptr_not_equal(q, p);
+	assert_int_equal(q[0], 'x');
+	assert_int_equal(q[70000], 'y');
+	p = hobj_realloc(&heap, q, 1000); // large to small: moves
+	assert_int_equal(p[0], 'x');
+	assert_int_equal(hobj_malloc_usable_size(&heap, p), 1024);
+	hobj_free(&heap, p);
+	// no room: NULL, ENOMEM, p as it was
+	p = hobj_malloc(&heap, 64);
+	errno = 0;
+	assert_null(hobj_realloc(&heap, p, OBJ_HEAP * 2));
+	assert_int_equal(errno, ENOMEM);
+	assert_int_equal(hobj_malloc_usable_size(&heap, p), 64);
+	hobj_free(&heap, p);
+}
+
+static void test_aligned(void **state)
+{
+	size_t al, n;
+	void *p;
+
+	(void)state;
+	heap.checking = 0;
+	for (al = 1; al <= ((size_t)1 << 21); al <<= 1)
+		for (n = 1; n < 100000; n = n * 3 + 5) {
+			p = hobj_aligned_alloc(&heap, al, n);
+			assert_non_null(p);
+			assert_int_equal((uintptr_t)p % al, 0);
+			assert_true(hobj_malloc_usable_size(&heap, p) >= n);
+			memset(p, 1, n);
+			hobj_free(&heap, p);
+		}
+	check_ok();
+	assert_int_equal(hobj_posix_memalign(&heap, &p, 3, 10), EINVAL);
+	assert_int_equal(hobj_posix_memalign(&heap, &p, 0, 10), EINVAL);
+	assert_int_equal(hobj_posix_memalign(&heap, &p, sizeof(void *) / 2, 10), EINVAL);
+	assert_int_equal(hobj_posix_memalign(&heap, &p, 1u << 16, 10), 0);
+	assert_int_equal((uintptr_t)p % (1u << 16), 0);
+	hobj_free(&heap, p);
+	errno = 0;
+	assert_null(hobj_aligned_alloc(&heap, 48, 10));
+	assert_int_equal(errno, EINVAL);
+	p = hobj_valloc(&heap, 10);
+	assert_int_equal((uintptr_t)p % PG, 0);
+	hobj_free(&heap, p);
+	p = hobj_pvalloc(&heap, PG + 1);
+	assert_int_equal(hobj_malloc_usable_size(&heap, p), 2 * PG);
+	hobj_free(&heap, p);
+}
+
+// A snapshot of what a refused free must leave as it was.
+struct obj_snap {
+	struct hobj_stats st;
+	uintptr_t pool_inuse;
+	uint64_t sum;
+};
+
+static void obj_snap(struct obj_snap *s)
+{
+	const unsigned char *b = (const unsigned char *)mempool.start;
+	uintptr_t k;
+
+	hobj_stats(&heap, &s->st);
+	s->pool_inuse = mempool.inuse;
+	s->sum = 0;
+	for (k = 0; k < mempool.bloc - mempool.start; k++)
+		s->sum = s->sum * 31 + b[k];
+}
+
+// expect_refused frees p, which must stop with a line holding each needle,
+// and leave the heap unchanged.
+static void expect_refused(void *p, const char *n1, const char *n2)
+{
+	struct obj_snap a, b;
+
+	obj_snap(&a);
+	expect_panic(hobj_free(&heap, p), "free(): invalid pointer");
+	if (strstr(panic_msg, n1) == NULL || strstr(panic_msg, n2) == NULL)
+		fail_msg("\"%s\" does not say \"%s\" and \"%s\"", panic_msg, n1, n2);
+	memset(held, 0, sizeof held); // the panic left the class's lock
+	obj_snap(&b);
+	assert_memory_equal(&a, &b, sizeof a);
+	check_ok();
+}
+
+static void test_bad_frees_refused(void **state)
+{
+	char *p = hobj_malloc(&heap, 80), *big = hobj_malloc(&heap, 50000), *q, ptr[40], span[40];
+	int x;
+
+	(void)state;
+	q = hobj_malloc(&heap, 80);
+	snprintf(ptr, sizeof ptr, "pointer %p", (void *)(p + 8));
+	snprintf(span, sizeof span, "span %p (class 5, 80-byte objects)",
+		 (void *)((uintptr_t)p & ~(uintptr_t)(PG - 1)));
+	expect_refused(p + 8, ptr, span); // interior
+	expect_refused(&x, "outside the heap", "pointer 0x");
+	expect_refused((char *)heap.pagemap + 16, "holds no object",
+		       "pointer 0x"); // the heap's own
+	snprintf(ptr, sizeof ptr, "pointer %p", (void *)(big + PG));
+	expect_refused(big + PG, ptr, "inside an object");
+	hobj_free(&heap, p);
+	snprintf(ptr, sizeof ptr, "pointer %p", (void *)p);
+	expect_refused(p, ptr, span); // double free
+	expect_refused(p, "not in use", "80-byte");
+	// never handed out: the next object of q's span
+	expect_refused(q + 80, "not in use", span);
+	hobj_free(&heap, big);
+	expect_refused(big, "holds no object", "pointer 0x"); // a large double free
+	hobj_free(&heap, q);
+	expect_panic(hobj_malloc_usable_size(&heap, q), "malloc_usable_size(): invalid pointer");
+	memset(held, 0, sizeof held);
+	expect_panic(hobj_realloc(&heap, q, 10), "realloc(): invalid pointer");
+	memset(held, 0, sizeof held);
+}
+
+// The check finds each kind of damage, and names it.
+static void expect_found(enum hobj_err err, const char *needle)
+{
+	struct hobj_fault f;
+	char msg[200];
+
+	assert_int_equal(hobj_check(&heap, &f), err);
+	hobj_fault_format(&f, msg, sizeof msg);
+	if (strstr(msg, needle) == NULL)
+		fail_msg("\"%s\" does not say \"%s\"", msg, needle);
+}
+
+static void test_check_finds_damage(void **state)
+{
+	char *p = hobj_malloc(&heap, 80), *q = hobj_malloc(&heap, 80), *r = hobj_malloc(&heap, 80);
+	struct hobj_span *s = (struct hobj_span *)heap.pagemap[(off(p)) / PG];
+	void *link;
+	uintptr_t e;
+
+	(void)state;
+	heap.checking = 0;
+	hobj_free(&heap, q);
+	hobj_free(&heap, p);
+	check_ok();
+	link = *(void **)p; // use after free: the link overwritten
+	*(void **)p = p + 3;
+	expect_found(HOBJ_EFREELIST, "free list entry wrong");
+	*(void **)p = p; // a loop
+	expect_found(HOBJ_EFREELIST, "free list entry wrong");
+	*(void **)p = link;
+	check_ok();
+	r[80 * 2] = 1; // past r: never handed out, must be zero
+	expect_found(HOBJ_EDIRTY, "not zero");
+	r[80 * 2] = 0;
+	s->inuse_bits[0] ^= 1u << 1; // q marked in use while listed free
+	expect_found(HOBJ_EFREELIST, "free list entry wrong");
+	s->inuse_bits[0] ^= 1u << 1;
+	s->inuse++;
+	expect_found(HOBJ_ECOUNT, "counts disagree");
+	s->inuse--;
+	e = heap.pagemap[off(p) / PG + 1];
+	heap.pagemap[off(p) / PG + 1] = 0; // the span's second page lost
+	expect_found(HOBJ_EPAGEMAP, "page map entry wrong");
+	heap.pagemap[off(p) / PG + 1] = e;
+	heap.class[s->cls].partial = NULL;
+	expect_found(HOBJ_EPARTIAL, "partial list wrong");
+	heap.class[s->cls].partial = s;
+	check_ok();
+	hobj_free(&heap, r);
+}
+
+// A pool that runs out: NULL and ENOMEM, nothing changed.
+static void test_out_of_memory(void **state)
+{
+	void *p;
+	int k = 0;
+
+	(void)state;
+	obj_reinit(1u << 20, PG);
+	heap.checking = 0;
+	while ((p = hobj_malloc(&heap, 3000)) != NULL)
+		k++;
+	assert_int_equal(errno, ENOMEM);
+	assert_true(k > 100);
+	check_ok();
+	assert_null(hobj_malloc(&heap, 1u << 20));
+	check_ok();
+}
+
+// A granule of 8192 (and a bad one refused).
+static void test_granules(void **state)
+{
+	struct hobj_heap h2;
+	void *p;
+
+	(void)state;
+	obj_reinit(OBJ_HEAP, 8192);
+	p = hobj_malloc(&heap, 20000);
+	hobj_free(&heap, hobj_malloc(&heap, 9000));
+	hobj_free(&heap, p);
+	p = hobj_aligned_alloc(&heap, 16384, 100);
+	assert_int_equal((uintptr_t)p % 16384, 0);
+	hobj_free(&heap, p);
+	heap_reinit(OBJ_HEAP, 16384);
+	assert_int_equal(hobj_init(&h2, &mempool, &t_ops, NULL), HOBJ_EGRANULE);
+	heap_reinit(OBJ_HEAP, 32);
+	assert_int_equal(hobj_init(&h2, &mempool, &t_ops, NULL), HOBJ_EGRANULE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_class_table),
+	    cmocka_unit_test_setup_teardown(test_alignment_and_usable_size, obj_setup,
+					    heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_random_mix, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_spans_go_back, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_calloc_zero, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_calloc_overflow, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_realloc_cases, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_aligned, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_frees_refused, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_check_finds_damage, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_out_of_memory, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_granules, obj_setup, heap_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,199 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Real programs from Debian on heaplab's malloc (build/host/libheaplab.so,
+LD_PRELOAD): each runs plainly and preloaded, and must print the same and
+exit the same; the preloaded run must also leave the library's count line
+(HEAPLAB_STATS) with at least as many allocations as the program surely
+made, so that a run the library never entered cannot pass. Then the
+library's own refusals (a bad free aborts naming the pointer and its span),
+its check switched on over four threads, and the generated size class
+table."""
+import os
+import re
+import subprocess
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LIB = os.path.join(ROOT, "build", "host", "libheaplab.so")
+XFREE = os.path.join(ROOT, "build", "host", "xfree")
+# One worker builds the library and runs them all (python3-pytest-xdist's
+# --dist loadgroup): two would build it at once.
+pytestmark = pytest.mark.xdist_group("objects")
+STATS = re.compile(r"^heaplab: pid (\d+): (\d+) allocations, (\d+) frees, ", re.M)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def preload_built():
+    subprocess.run(["make", "--no-print-directory", "-s", "preload"], cwd=ROOT, check=True,
+                   timeout=300)
+
+
+def run(cmd, tmp_path, preload, env=None, stdin=None, timeout=120):
+    e = dict(os.environ, LC_ALL="C", **(env or {}))
+    e.pop("LD_PRELOAD", None)
+    e.pop("HEAPLAB_STATS", None)
+    stats = tmp_path / "stats"
+    if preload:
+        e["LD_PRELOAD"] = LIB
+        e["HEAPLAB_STATS"] = str(stats)
+        if stats.exists():
+            stats.unlink()
+    r = subprocess.run(cmd, env=e, input=stdin, capture_output=True, timeout=timeout,
+                       cwd=tmp_path)
+    return r, (stats.read_text() if preload and stats.exists() else "")
+
+
+def same_on_heaplab(cmd, tmp_path, least, env=None, stdin=None):
+    """Runs cmd plainly and on heaplab: the same output and status, and the
+    preloaded processes' allocations, summed, at least `least`."""
+    plain, _ = run(cmd, tmp_path, False, env, stdin)
+    ours, lines = run(cmd, tmp_path, True, env, stdin)
+    assert plain.returncode == 0, plain.stderr.decode()
+    assert ours.returncode == plain.returncode, ours.stderr.decode()
+    assert ours.stdout == plain.stdout
+    counts = [int(m.group(2)) for m in STATS.finditer(lines)]
+    assert counts, "no count line: the program did not run on heaplab"
+    assert sum(counts) >= least, lines
+    return plain.stdout
+
+
+PY_SCRIPT = """
+import json, random
+random.seed(5)
+d = {str(i): [random.random() for _ in range(i % 40)] for i in range(15000)}
+s = json.dumps(d, sort_keys=True)
+back = json.loads(s)
+words = sorted(''.join(random.choice('abcdef') for _ in range(random.randint(1, 30)))
+               for _ in range(30000))
+print(len(s), len(back), words[0], words[-1], sum(len(w) for w in words))
+"""
+
+
+def test_python3(tmp_path):
+    # PYTHONMALLOC=malloc: every object through malloc, not pymalloc's arenas
+    out = same_on_heaplab(["/usr/bin/python3", "-c", PY_SCRIPT], tmp_path, 300_000,
+                          env={"PYTHONMALLOC": "malloc"})
+    assert len(out.split()) == 5
+
+
+C_FILE = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+struct node { struct node *l, *r; int key; };
+static struct node *insert(struct node *t, int k)
+{
+	if (t == NULL) { t = calloc(1, sizeof *t); t->key = k; return t; }
+	if (k < t->key) t->l = insert(t->l, k); else t->r = insert(t->r, k);
+	return t;
+}
+static int depth(const struct node *t)
+{
+	int a, b;
+	if (t == NULL) return 0;
+	a = depth(t->l); b = depth(t->r);
+	return 1 + (a > b ? a : b);
+}
+int main(void)
+{
+	struct node *t = NULL;
+	for (int i = 0; i < 1000; i++) t = insert(t, (i * 7919) % 1009);
+	printf("%d\n", depth(t));
+	return 0;
+}
+"""
+
+
+def test_gcc(tmp_path):
+    src = tmp_path / "tree.c"
+    src.write_text(C_FILE)
+    # the assembly cc1 writes, on stdout: the same bytes either way
+    same_on_heaplab(["gcc", "-O2", "-S", "-o", "-", "tree.c"], tmp_path, 2000)
+    # and a program it links runs
+    subprocess.run(["gcc", "-O2", "-o", "tree", "tree.c"], cwd=tmp_path, check=True, timeout=60,
+                   env=dict(os.environ, LD_PRELOAD=LIB))
+    assert same_on_heaplab([str(tmp_path / "tree")], tmp_path, 1000).strip().isdigit()
+
+
+SQL = """
+create table t(id integer primary key, name text, v real);
+with recursive n(i) as (select 1 union all select i + 1 from n where i < 30000)
+insert into t select i, printf('name-%08d', (i * 7919) % 30011), i * 0.5 from n;
+create index t_name on t(name);
+select count(*), sum(v), min(name), max(name) from t;
+select substr(name, 1, 7) as p, count(*) from t group by p order by p limit 5;
+select group_concat(name, ',') from (select name from t order by name desc limit 20);
+"""
+
+
+def test_sqlite3(tmp_path):
+    out = same_on_heaplab(["sqlite3", ":memory:"], tmp_path, 1000,
+                          stdin=SQL.encode())
+    assert b"30000|" in out
+
+
+def test_sort_a_million_lines(tmp_path):
+    # a million distinct numbers, scrambled (i * 999983 mod the prime 1000003)
+    (tmp_path / "lines").write_text("".join("%x\n" % (i * 999983 % 1_000_003)
+                                            for i in range(1_000_000)))
+    out = same_on_heaplab(["sort", "lines"], tmp_path, 1)
+    assert out.count(b"\n") == 1_000_000
+    assert out[:6] == b"0\n1\n10"
+
+
+def test_git(tmp_path):
+    same_on_heaplab(["git", "-C", ROOT, "log", "--stat", "-n", "50"], tmp_path, 1000)
+    same_on_heaplab(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
+                    tmp_path, 100)
+
+
+def test_four_threads_free_each_others_objects(tmp_path):
+    out = same_on_heaplab([XFREE, "50000"], tmp_path, 200_000)
+    assert out.count(b"freed 50000 objects of thread") == 4
+
+
+def test_full_check_under_four_threads(tmp_path):
+    """HEAPLAB_CHECK=1: every operation checked, under four threads."""
+    out = same_on_heaplab([XFREE, "300"], tmp_path, 1200, env={"HEAPLAB_CHECK": "1"})
+    assert out.count(b"freed 300 objects") == 4
+
+
+BAD = r"""
+#include <stdlib.h>
+#include <string.h>
+int main(int argc, char **argv)
+{
+	char *p = malloc(80), *q = malloc(100000);
+	if (strcmp(argv[1], "double") == 0) { free(p); free(p); }
+	if (strcmp(argv[1], "interior") == 0) free(p + 16);
+	if (strcmp(argv[1], "large") == 0) free(q + 8192);
+	if (strcmp(argv[1], "stack") == 0) free(&argc);
+	return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("case,words", [
+    ("double", "object not in use (a double free, or never handed out): span 0x"),
+    ("interior", "pointer inside an object, not at its start: the object at 0x"),
+    ("large", "pointer inside an object, not at its start: the object at 0x"),
+    ("stack", "pointer outside the heap"),
+])
+def test_bad_free_aborts_naming_the_pointer(tmp_path, case, words):
+    (tmp_path / "bad.c").write_text(BAD)
+    subprocess.run(["gcc", "-O0", "-o", "bad", "bad.c"], cwd=tmp_path, check=True, timeout=60)
+    r, _ = run(["./bad", case], tmp_path, True)
+    assert r.returncode == -6, r  # SIGABRT, as glibc's "free(): invalid pointer"
+    err = r.stderr.decode()
+    assert re.match(r"heaplab: free\(\): invalid pointer 0x[0-9a-f]+: ", err), err
+    assert words in err, err
+    plain, _ = run(["./bad", "interior"], tmp_path, False)  # glibc refuses it too
+    assert plain.returncode == -6
+
+
+def test_size_classes_are_generated():
+    """objects/sizeclasses.h is tools/mksizeclasses.py's output, unedited."""
+    out = subprocess.run([os.path.join(ROOT, "tools", "mksizeclasses.py")], capture_output=True,
+                         check=True, timeout=60).stdout
+    with open(os.path.join(ROOT, "objects", "sizeclasses.h"), "rb") as f:
+        assert f.read() == out
