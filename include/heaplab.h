@@ -71,6 +71,15 @@ extern "C" {
 #define HEAPLAB_INDEX 1
 #endif
 
+// The automatic check (pool->checking) scans at most this many free bytes
+// for a nonzero one after each operation, resuming where the last scan
+// stopped, so that its cost under the lock does not grow with the heap:
+// a byte written into free memory is found within (free bytes /
+// HEAPLAB_CHECK_SCAN) operations. heaplab_check always scans them all.
+#ifndef HEAPLAB_CHECK_SCAN
+#define HEAPLAB_CHECK_SCAN 16384u
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
 #define HEAPLAB_NORETURN __attribute__((noreturn))
 #define HEAPLAB_NOINLINE __attribute__((noinline))
@@ -172,6 +181,23 @@ struct heaplab_pool {
 	uintptr_t refused;	// allocations answered NULL for want of memory
 	// The exact-free record (heaplab_track), or NULL: off.
 	unsigned char *track;
+	// Frees in flight. heaplab_free zeroes a range of more than one granule
+	// outside the lock: it validates the free and lists the range here
+	// (a struct heaplab_hdr in the range's own first bytes, next and size),
+	// releases the lock, zeroes, and retakes the lock to merge it. A free
+	// that overlaps a listed range is refused (HEAPLAB_EDOUBLE or
+	// HEAPLAB_EOVERLAP), so no range is zeroed or merged twice; alloc never
+	// sees one (it is not free). Its bytes stay in inuse until the merge.
+	struct heaplab_hdr *pending;
+	uintptr_t npending; // bytes in the ranges listed in pending
+	// Where the automatic check's scan for nonzero free bytes resumes, as an
+	// offset into the free bytes in address order (HEAPLAB_CHECK_SCAN).
+	uintptr_t scan;
+	// The range heaplab_free has zeroed already, past its header (0: none),
+	// and the range the last growth took (heaplab_alloc zeroes it, once the
+	// lock is released, if it answers it).
+	uintptr_t prezeroed;
+	uintptr_t fresh, fresh_n;
 };
 
 // Why a free was refused, or which invariant a check found broken.
@@ -205,6 +231,7 @@ enum heaplab_err {
 	HEAPLAB_EBLOC,	   // check: bloc not the last region's end (0: no region)
 	HEAPLAB_ETAKEN,	   // check: the regions' sizes do not add up to taken
 	HEAPLAB_EMISMATCH, // free: not the start and size of one live allocation (heaplab_track)
+	HEAPLAB_EPENDING,  // check: a pending free outside the pool, overlapping, or miscounted
 	HEAPLAB_NERR
 };
 

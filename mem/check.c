@@ -39,6 +39,7 @@ static const char *const errnames[HEAPLAB_NERR] = {
     [HEAPLAB_EBLOC] = "bloc is not the last region's end",
     [HEAPLAB_ETAKEN] = "regions do not add up to taken",
     [HEAPLAB_EMISMATCH] = "not the start and size of one live allocation",
+    [HEAPLAB_EPENDING] = "pending free outside the pool, overlapping, or miscounted",
 };
 
 // heaplab_strerror names an enum heaplab_err.
@@ -118,10 +119,12 @@ static int on_list(const struct heaplab_pool *pool, const struct heaplab_hdr *p,
 
 // check_block checks one block b against the bounds, the regions and its
 // successor. It reads b only once b is known to lie in the heap.
+// Its scan for nonzero bytes covers only the free bytes whose offset (in
+// the free bytes in address order; b's first is at off) lies in [lo, hi).
 static int check_block(struct heaplab_pool *pool, const struct heaplab_hdr *b, uintptr_t brk,
-		       struct heaplab_fault *f)
+		       struct heaplab_fault *f, uintptr_t off, uintptr_t lo, uintptr_t hi)
 {
-	uintptr_t a = (uintptr_t)b, n, dirty;
+	uintptr_t a = (uintptr_t)b, n, dirty, s = a + heaplab_meta(pool), e;
 
 	if (a < pool->start || a >= brk)
 		return fault(f, HEAPLAB_EBOUNDS, a, 0, brk);
@@ -138,7 +141,12 @@ static int check_block(struct heaplab_pool *pool, const struct heaplab_hdr *b, u
 		return fault(f, HEAPLAB_EOVERLAPS, a, b->size, n);
 	if (n != 0 && a + b->size == n)
 		return fault(f, HEAPLAB_ETOUCH, a, b->size, n);
-	dirty = first_dirty(a + heaplab_meta(pool), a + b->size);
+	e = a + b->size;
+	if (hi < off + b->size) // hi - off < size: no wrap
+		e = a + (hi > off ? hi - off : 0);
+	if (lo > off && a + (lo - off) > s)
+		s = lo - off < b->size ? a + (lo - off) : e;
+	dirty = s < e ? first_dirty(s, e) : 0;
 	if (dirty != 0)
 		return fault(f, HEAPLAB_EDIRTY, a, dirty - a, *(const unsigned char *)dirty);
 	return HEAPLAB_OK;
@@ -199,8 +207,53 @@ static int check_pool(const struct heaplab_pool *pool, struct heaplab_fault *f)
 // The pool's own records say where its heap ends (bloc, its top) and which
 // regions of it are its own: the check asks the platform nothing, and gdb's
 // `heap check` reads the very same fields.
+// check_pending checks the frees in flight (pool->pending): each inside
+// one region, of whole granules, overlapping no free block and no other
+// pending range; their bytes add up to npending, which inuse still holds.
+static int check_pending(struct heaplab_pool *pool, uintptr_t max, struct heaplab_fault *f)
+{
+	const struct heaplab_hdr *q, *r, *prev, *h;
+	uintptr_t sum = 0, steps = 0, a;
+
+	for (q = pool->pending; q != NULL; q = q->next) {
+		a = (uintptr_t)q;
+		if (++steps > max || a < pool->start || a >= pool->bloc || q->size == 0 ||
+		    ((a | q->size) & (pool->granule - 1)) != 0 || q->size > pool->bloc - a)
+			return fault(f, HEAPLAB_EPENDING, a, q->size, 0);
+		if (pool->index) {
+			prev = mem_index_below(pool, a);
+		} else {
+			for (prev = NULL, h = pool->freelist; h != NULL && (uintptr_t)h < a; h = h->next)
+				prev = h;
+		}
+		if (mem_free_refusedl(pool, prev, prev != NULL ? prev->next : pool->freelist, a,
+				      q->size) != HEAPLAB_OK)
+			return fault(f, HEAPLAB_EPENDING, a, q->size, 1);
+		for (r = pool->pending; r != q; r = r->next)
+			if ((uintptr_t)r < a + q->size && a < (uintptr_t)r + r->size)
+				return fault(f, HEAPLAB_EPENDING, a, q->size, 2);
+		sum += q->size;
+	}
+	if (sum != pool->npending || sum > pool->inuse)
+		return fault(f, HEAPLAB_EPENDING, 0, sum, 3);
+	return HEAPLAB_OK;
+}
+
+// mem_checkl walks the whole list and answers HEAPLAB_OK or the first broken
+// invariant, described in *fault, scanning every free byte.
 int mem_checkl(struct heaplab_pool *pool, struct heaplab_fault *f)
 {
+	return mem_check_scanl(pool, f, UINTPTR_MAX);
+}
+
+// mem_check_scanl is the walk, its scan for nonzero free bytes limited to
+// budget of them from pool->scan on (all of them: UINTPTR_MAX, and then
+// pool->scan is left alone). The rest of the walk is O(free blocks and
+// pending frees), whatever their sizes.
+int mem_check_scanl(struct heaplab_pool *pool, struct heaplab_fault *f, uintptr_t budget)
+{
+	uintptr_t lo = budget == UINTPTR_MAX ? 0 : pool->scan;
+	uintptr_t hi = budget > UINTPTR_MAX - lo ? UINTPTR_MAX : lo + budget;
 	const struct heaplab_hdr *b;
 	uintptr_t brk = pool->bloc != 0 ? pool->bloc : pool->start, nfree = 0, steps = 0, max, g;
 	int err;
@@ -216,7 +269,7 @@ int mem_checkl(struct heaplab_pool *pool, struct heaplab_fault *f)
 	for (b = pool->freelist; b != NULL; b = b->next) {
 		if (++steps > max)
 			return fault(f, HEAPLAB_ELOOP, (uintptr_t)b, 0, steps); // a backstop
-		err = check_block(pool, b, brk, f);
+		err = check_block(pool, b, brk, f, nfree, lo, hi);
 		if (err != HEAPLAB_OK)
 			return err;
 		nfree += b->size;
@@ -227,6 +280,10 @@ int mem_checkl(struct heaplab_pool *pool, struct heaplab_fault *f)
 		return fault(f, HEAPLAB_ETORDER, (uintptr_t)pool->tree.node, 0, 1);
 	if (nfree + pool->inuse != pool->taken)
 		return fault(f, HEAPLAB_EBALANCE, nfree, pool->inuse, pool->taken);
+	if ((err = check_pending(pool, max, f)) != HEAPLAB_OK)
+		return err;
+	if (budget != UINTPTR_MAX) // the next scan goes on from here, or starts over
+		pool->scan = hi >= nfree ? 0 : hi;
 	return HEAPLAB_OK;
 }
 
@@ -394,6 +451,8 @@ int heaplab_fault_format(const struct heaplab_pool *pool, const struct heaplab_f
 	case HEAPLAB_ETAKEN:
 		return fmt(buf, len, "mem: %s: the regions hold 0x%lx bytes, taken 0x%lx", what,
 			   blk, a);
+	case HEAPLAB_EPENDING:
+		return fmt(buf, len, "mem: %s: range 0x%lx size 0x%lx (%ld)", what, blk, a, (long)b);
 	case HEAPLAB_ETMAX:
 		return fmt(buf, len,
 				"mem: %s: node of block 0x%lx has max 0x%lx, its subtree's largest "

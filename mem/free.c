@@ -28,7 +28,7 @@ int mem_freel(struct heaplab_pool *pool, void *p, uintptr_t n)
 	if (err != HEAPLAB_OK)
 		return err;
 
-	memset(bp, 0, n);
+	mem_zero_freedl(pool, a, n); // unless heaplab_free zeroed it unlocked
 	bp->size = n;
 	bp->next = next;
 	if (next != NULL && a + n == (uintptr_t)next) { // merge with the next

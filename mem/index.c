@@ -202,6 +202,11 @@ static struct heaplab_hdr *below(const struct heaplab_pool *pool, uintptr_t a)
 	return p != NULL ? mem_index_block(mnode(p)) : NULL;
 }
 
+struct heaplab_hdr *mem_index_below(const struct heaplab_pool *pool, uintptr_t a)
+{
+	return below(pool, a);
+}
+
 // insert_between links bp into the tree between its neighbours: one of
 // them always has a free child slot on bp's side. Out of line, as
 // tree_erase.
@@ -269,7 +274,7 @@ int mem_index_freel(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
 
 	if (err != HEAPLAB_OK)
 		return err;
-	memset((void *)a, 0, n);
+	mem_zero_freedl(pool, a, n);
 	pool->inuse -= n;
 	return link_freed(pool, prev, (struct heaplab_hdr *)a, n);
 }

@@ -40,6 +40,20 @@ int mem_free_argsl(struct heaplab_pool *pool, void *p, uintptr_t *n);
 int mem_free_refusedl(struct heaplab_pool *pool, const struct heaplab_hdr *prev, const struct heaplab_hdr *next,
 		      uintptr_t a, uintptr_t n);
 
+// mem_zero_freedl zeroes [a, a+n), which mem_freel frees, unless
+// heaplab_free has zeroed it already outside the lock: every mem_freel
+// should zero through it (a lab's that calls memset zeroes twice).
+void mem_zero_freedl(struct heaplab_pool *pool, uintptr_t a, uintptr_t n);
+
+// mem_check_scanl is mem_checkl whose scan for nonzero free bytes covers
+// at most budget of them, from pool->scan on, and moves pool->scan past
+// them (the automatic check's, bounded: HEAPLAB_CHECK_SCAN).
+int mem_check_scanl(struct heaplab_pool *pool, struct heaplab_fault *fault, uintptr_t budget);
+
+// mem_index_below answers the free block of an indexed pool just below
+// a (the highest that starts lower), or NULL.
+struct heaplab_hdr *mem_index_below(const struct heaplab_pool *pool, uintptr_t a);
+
 // mem_regionl answers the region of pool (what its sbrk obtained) that
 // holds all of [a, a+n), or NULL: free refuses, and the check fails, a
 // range that is not inside one (n > 0, the range must not wrap).

@@ -40,6 +40,10 @@
 
 #define HDR ((uintptr_t)sizeof(struct heaplab_hdr))
 
+// pool->fresh while heaplab_alloc runs mem_allocl: a growth is recorded
+// there, not zeroed (no block starts at address 1).
+#define FRESH_DEFER ((uintptr_t)1)
+
 // A pool given no hooks at all, or the arena mode's: every hook NULL.
 static const struct heaplab_ops no_ops;
 
@@ -153,11 +157,20 @@ void *mem_sbrkl(struct heaplab_pool *pool, uintptr_t n)
 		if (n > hi - lo)
 			return NULL;
 		bl = lo;
-		memset((void *)bl, 0, n); // first reached: the arena need not be zero
 	} else {
 		bl = pool->ops->sbrk(n, pool->granule, lo, hi);
 		if (bl == HEAPLAB_BRK_FAIL)
 			return NULL;
+	}
+	// Neither the arena nor a break need be zero. Inside heaplab_alloc
+	// (fresh == FRESH_DEFER) the zeroing waits until the lock is released:
+	// the bytes are the caller's alone, and a growth of 64 MiB would
+	// otherwise keep interrupts off for the whole memset.
+	if (pool->fresh == FRESH_DEFER) {
+		pool->fresh = bl;
+		pool->fresh_n = n;
+	} else {
+		memset((void *)bl, 0, n);
 	}
 	if (last != NULL && bl == last->end)
 		last->end += n;
@@ -220,6 +233,87 @@ int mem_free_refusedl(struct heaplab_pool *pool, const struct heaplab_hdr *prev,
 	return HEAPLAB_OK;
 }
 
+// PEND_OK: pend_freel listed the range (no enum heaplab_err has this value).
+#define PEND_OK (-1)
+
+// pend_overlapl answers whether [a, a+n) overlaps a pending free, and how:
+// HEAPLAB_EDOUBLE if it lies inside one, HEAPLAB_EOVERLAP if partly,
+// HEAPLAB_OK if it touches none.
+static int pend_overlapl(const struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
+{
+	const struct heaplab_hdr *q;
+	uintptr_t b;
+
+	for (q = pool->pending; q != NULL; q = q->next) {
+		b = (uintptr_t)q;
+		if (a < b + q->size && b < a + n)
+			return b <= a && a + n <= b + q->size ? HEAPLAB_EDOUBLE : HEAPLAB_EOVERLAP;
+	}
+	return HEAPLAB_OK;
+}
+
+// mem_free_belowl answers the free block just below a (NULL: none),
+// through the index or the list walk; its list next is the one above.
+static struct heaplab_hdr *mem_free_belowl(struct heaplab_pool *pool, uintptr_t a)
+{
+	struct heaplab_hdr *b, *prev = NULL;
+
+	if (pool->index)
+		return mem_index_below(pool, a);
+	for (b = pool->freelist; b != NULL && (uintptr_t)b < a; b = b->next)
+		prev = b;
+	return prev;
+}
+
+// pend_freel decides the free of [a, a+n) (n rounded, more than a
+// granule) as mem_freel would, and if it is to be done lists the range as
+// pending and answers PEND_OK: its owner may zero it with the lock
+// released. A range that overlaps a pending one is refused here. Any other
+// refusal answers HEAPLAB_OK and lists nothing, so that mem_freel (the
+// lab's, if swapped in) refuses it in its own words.
+static int pend_freel(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
+{
+	struct heaplab_hdr *prev = mem_free_belowl(pool, a), *h;
+	int err = mem_free_refusedl(pool, prev, prev != NULL ? prev->next : pool->freelist, a, n);
+
+	if (err != HEAPLAB_OK)
+		return HEAPLAB_OK;
+	if ((err = pend_overlapl(pool, a, n)) != HEAPLAB_OK)
+		return err;
+	h = (struct heaplab_hdr *)a;
+	h->next = pool->pending;
+	h->size = n;
+	pool->pending = h;
+	pool->npending += n;
+	return PEND_OK;
+}
+
+// unpendl takes [a, a+n) off the pending list and clears its header: the
+// range is zero again from its first byte, ready for mem_freel.
+static void unpendl(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
+{
+	struct heaplab_hdr **q;
+
+	for (q = &pool->pending; *q != NULL && (uintptr_t)*q != a; q = &(*q)->next)
+		;
+	if (*q == NULL || (*q)->size != n)
+		heaplab_fail(pool, "heaplab_free: a pending free is no longer listed");
+	*q = (*q)->next;
+	pool->npending -= n;
+	memset((void *)a, 0, HDR);
+}
+
+// mem_zero_freedl zeroes the n bytes at a that mem_freel is freeing,
+// unless heaplab_free zeroed them already with the lock released.
+void mem_zero_freedl(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
+{
+	if (pool->prezeroed == a && a != 0) {
+		pool->prezeroed = 0;
+		return;
+	}
+	memset((void *)a, 0, n);
+}
+
 // checkl_or_fail runs the full check and stops in heaplab_fail if it finds
 // something broken.
 static void checkl_or_fail(struct heaplab_pool *pool)
@@ -234,10 +328,17 @@ static void checkl_or_fail(struct heaplab_pool *pool)
 }
 
 // check_or_fail runs it after an operation, if the pool is checking.
+// Its scan for nonzero free bytes is bounded (HEAPLAB_CHECK_SCAN), so that
+// the check's time under the lock does not grow with the heap.
 static void check_or_fail(struct heaplab_pool *pool)
 {
-	if (HEAPLAB_DEBUG && pool->checking)
-		checkl_or_fail(pool);
+	struct heaplab_fault f;
+	char msg[200];
+
+	if (!HEAPLAB_DEBUG || !pool->checking || mem_check_scanl(pool, &f, HEAPLAB_CHECK_SCAN) == HEAPLAB_OK)
+		return;
+	heaplab_fault_format(pool, &f, msg, sizeof msg);
+	heaplab_fail(pool, msg);
 }
 
 // heaplab_check_or_fail runs the full check under the lock, whatever the
@@ -253,10 +354,18 @@ void heaplab_check_or_fail(struct heaplab_pool *pool)
 // diagnostics kept here, so that a lab's mem_allocl need not know them.
 void *heaplab_alloc(struct heaplab_pool *pool, uintptr_t n)
 {
+	uintptr_t fresh, fresh_n = 0;
 	void *v;
 
 	heaplab_lock(pool);
+	pool->fresh = FRESH_DEFER;
 	v = mem_allocl(pool, n);
+	fresh = pool->fresh;
+	pool->fresh = 0;
+	if (fresh != FRESH_DEFER && fresh != (uintptr_t)v) // a lab's alloc kept it
+		memset((void *)fresh, 0, pool->fresh_n);
+	else if (fresh != FRESH_DEFER)
+		fresh_n = pool->fresh_n; // the answer is all of it: zeroed below
 	if (v != NULL && pool->track != NULL)
 		mem_track_allocl(pool, (uintptr_t)v, n);
 	if (n > pool->peak_request)
@@ -267,6 +376,8 @@ void *heaplab_alloc(struct heaplab_pool *pool, uintptr_t n)
 		pool->peak_inuse = pool->inuse;
 	check_or_fail(pool);
 	heaplab_unlock(pool);
+	if (fresh_n != 0)
+		memset(v, 0, fresh_n); // the caller's alone: no lock needed
 	return v;
 }
 
@@ -275,15 +386,27 @@ void *heaplab_alloc(struct heaplab_pool *pool, uintptr_t n)
 // first refuses a free that is not exactly one allocation (mem/track.c).
 int heaplab_free(struct heaplab_pool *pool, void *p, uintptr_t n)
 {
+	uintptr_t a = (uintptr_t)p, r = n;
 	int err = HEAPLAB_OK;
 
 	heaplab_lock(pool);
 	if (pool->track != NULL)
-		err = mem_track_freel(pool, (uintptr_t)p, n);
+		err = mem_track_freel(pool, a, n);
+	if (err == HEAPLAB_OK && mem_free_argsl(pool, p, &r) == HEAPLAB_OK && r > pool->granule)
+		err = pend_freel(pool, a, r);
+	if (err == PEND_OK) { // listed: zero it with the lock released
+		heaplab_unlock(pool);
+		memset((void *)(a + HDR), 0, r - HDR);
+		heaplab_lock(pool);
+		unpendl(pool, a, r);
+		pool->prezeroed = a;
+		err = HEAPLAB_OK;
+	}
 	if (err == HEAPLAB_OK)
 		err = mem_freel(pool, p, n);
+	pool->prezeroed = 0;
 	if (err == HEAPLAB_OK && pool->track != NULL)
-		mem_track_releasel(pool, (uintptr_t)p, n);
+		mem_track_releasel(pool, a, n);
 	check_or_fail(pool);
 	heaplab_unlock(pool);
 	return err;
