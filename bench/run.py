@@ -22,6 +22,7 @@ import sys
 import time
 from pathlib import Path
 
+import irqoff
 import qemu
 
 REPO = Path(__file__).resolve().parents[1]
@@ -358,6 +359,7 @@ def main():
     parts += [scale_tables(cg, st), big_table(cg, bt)]
     if not args.no_qemu:
         parts.append(qemu.section(REPO, b.dir, b.trace("random-pages"), table))
+        parts.append(irqoff.section(REPO, table))
     parts.append(f"Run took {time.time() - t0:.0f} s.")
     md = "\n\n".join(parts) + "\n"
     Path(args.md).write_text(md)

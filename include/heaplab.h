@@ -28,7 +28,11 @@
 //
 // Locking. heaplab_alloc, heaplab_free, heaplab_check and heaplab_diagnose
 // take the pool's lock through ops->lock and ops->unlock and are safe from
-// any CPU. With interrupts: a caller that allocates from an interrupt
+// any CPU. No stretch under the lock grows with a block's size: a free is
+// zeroed with the lock released (the range is listed
+// as pending meanwhile, so a concurrent free of it is refused), a growth is
+// zeroed after the lock is released, and the automatic check scans a
+// bounded number of free bytes. With interrupts: a caller that allocates from an interrupt
 // handler must supply a lock that masks interrupts (as heaplab's own kernel
 // does), or the handler can deadlock on a lock its CPU holds. Nothing in
 // heaplab sleeps or calls back into the caller except through ops.
@@ -71,13 +75,21 @@ extern "C" {
 #define HEAPLAB_INDEX 1
 #endif
 
+// heaplab_free zeroes a free of at most this many bytes under the lock, and
+// a larger one with the lock released (pool->pending). 0, the default:
+// every free, so that its stretch under the lock is the same for a page
+// as for 64 MiB; a larger value saves a lock round trip for small frees.
+#ifndef HEAPLAB_ZERO_LOCKED
+#define HEAPLAB_ZERO_LOCKED 0u
+#endif
+
 // The automatic check (pool->checking) scans at most this many free bytes
 // for a nonzero one after each operation, resuming where the last scan
 // stopped, so that its cost under the lock does not grow with the heap:
 // a byte written into free memory is found within (free bytes /
 // HEAPLAB_CHECK_SCAN) operations. heaplab_check always scans them all.
 #ifndef HEAPLAB_CHECK_SCAN
-#define HEAPLAB_CHECK_SCAN 16384u
+#define HEAPLAB_CHECK_SCAN 4096u
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -130,7 +142,8 @@ struct heaplab_ops {
 	// client of the break; answer where they start, or HEAPLAB_BRK_FAIL with
 	// the break unchanged (heaplab_brk_sbrk builds one from a brk). Called
 	// with the pool's lock held, at most once per heaplab_alloc, and only
-	// when no free block fits. The bytes must read as zero.
+	// when no free block fits. The bytes need not be zero: heaplab_alloc
+	// zeroes them once it has released the lock (they are the caller's).
 	uintptr_t (*sbrk)(uintptr_t n, uintptr_t align, uintptr_t lo, uintptr_t hi);
 	// Take and release the pool's lock (its object: pool->lockarg). Called
 	// once each per locked call. In a kernel, lock masks interrupts on this
@@ -181,8 +194,8 @@ struct heaplab_pool {
 	uintptr_t refused;	// allocations answered NULL for want of memory
 	// The exact-free record (heaplab_track), or NULL: off.
 	unsigned char *track;
-	// Frees in flight. heaplab_free zeroes a range of more than one granule
-	// outside the lock: it validates the free and lists the range here
+	// Frees in flight. heaplab_free zeroes a range (of more than
+	// HEAPLAB_ZERO_LOCKED bytes) outside the lock: it validates the free and lists the range here
 	// (a struct heaplab_hdr in the range's own first bytes, next and size),
 	// releases the lock, zeroes, and retakes the lock to merge it. A free
 	// that overlaps a listed range is refused (HEAPLAB_EDOUBLE or
@@ -281,7 +294,8 @@ int heaplab_init_arena(struct heaplab_pool *pool, const struct heaplab_ops *ops,
 // the pool cannot grow that far (counted in refused). Nothing changes when
 // it answers NULL. Takes the lock; O(log n) in the free blocks with the
 // index (O(n) without), plus at most one ops->sbrk; checked builds then
-// run the full check, O(free bytes).
+// run the check, O(free blocks) plus at most HEAPLAB_CHECK_SCAN bytes
+// scanned. Memory the pool grew by is zeroed after the lock is released.
 void *heaplab_alloc(struct heaplab_pool *pool, uintptr_t n);
 
 // heaplab_free gives back the n bytes at p that heaplab_alloc(pool, n) (or
@@ -294,7 +308,12 @@ void *heaplab_alloc(struct heaplab_pool *pool, uintptr_t n);
 // size mismatch inside its own used memory: the size is the caller's
 // word, unless the pool keeps the exact-free record (heaplab_track): then
 // a free that is not exactly one live allocation is HEAPLAB_EMISMATCH.
-// Takes the lock; O(log n) with the index; zeroing is O(n bytes).
+// Takes the lock; O(log n) with the index. Zeroing is O(n bytes), done
+// with the lock released between two holds of it (under the lock for a
+// range of at most HEAPLAB_ZERO_LOCKED bytes). Meanwhile the range is pending (pool->pending): a free that
+// overlaps it is refused as a double free or an overlap, and the check
+// accounts for it. With a lab's mem_freel the unlocked zeroing stays, but
+// mem_freel decides every refusal but that one.
 int heaplab_free(struct heaplab_pool *pool, void *p, uintptr_t n);
 
 // The exact-free record, off unless asked for: with it, heaplab_free

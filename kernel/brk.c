@@ -17,6 +17,8 @@
 
 #include "../include/heaplab.h"
 
+#include <string.h>
+
 static struct spinlock kbrk_lock = SPINLOCK_INIT("kbrk");
 
 // brk_trap traps into the kernel's sys_brk through the arch's syscall stub.
@@ -25,16 +27,31 @@ static uintptr_t brk_trap(uintptr_t addr)
 	return arch_syscall1(SYS_BRK, addr);
 }
 
-// kbrk_sbrk takes n bytes at the break, rounded up to align (a power of
-// two) first, if they lie inside [lo, hi), and answers where they start,
-// or HEAPLAB_BRK_FAIL with the break unchanged: heaplab_ops.sbrk for every pool.
-uintptr_t kbrk_sbrk(uintptr_t n, uintptr_t align, uintptr_t lo, uintptr_t hi)
+// kbrk_sbrk_raw takes n bytes at the break, rounded up to align (a power
+// of two) first, if they lie inside [lo, hi), and answers where they start,
+// or HEAPLAB_BRK_FAIL with the break unchanged: heaplab_ops.sbrk for every
+// pool (kmem_ops), whose bytes heaplab zeroes once the pool's lock is
+// released. The bytes are not zeroed here: under kbrk_lock, with interrupts
+// off, that would take as long as the growth is big.
+uintptr_t kbrk_sbrk_raw(uintptr_t n, uintptr_t align, uintptr_t lo, uintptr_t hi)
 {
 	uintptr_t at;
 
 	spin_lock(&kbrk_lock);
 	at = heaplab_brk_sbrk(brk_trap, n, align, lo, hi);
 	spin_unlock(&kbrk_lock);
+	return at;
+}
+
+// kbrk_sbrk is kbrk_sbrk_raw for the other clients (newlib's _sbrk, a
+// trace's sbrk lines): it zeroes the n bytes it answers, after releasing
+// kbrk_lock, as fresh memory from a kernel is.
+uintptr_t kbrk_sbrk(uintptr_t n, uintptr_t align, uintptr_t lo, uintptr_t hi)
+{
+	uintptr_t at = kbrk_sbrk_raw(n, align, lo, hi);
+
+	if (at != HEAPLAB_BRK_FAIL && n != 0)
+		memset((void *)at, 0, n);
 	return at;
 }
 

@@ -139,10 +139,13 @@ const char *handover_take(uintptr_t blob, uintptr_t ram_end, const char **cmdlin
 
 // The break's one owner (kernel/brk.c), through which every client moves
 // it, each call a brk trap: kbrk_sbrk takes n bytes at the break, rounded
-// up to align, inside [lo, hi) (the start, or HEAPLAB_BRK_FAIL); kbrk_now reads
+// up to align, inside [lo, hi) (the start, or HEAPLAB_BRK_FAIL), zeroed once
+// kbrk_lock is released (kbrk_sbrk_raw: not zeroed, for the pools, which
+// zero a growth themselves outside their lock); kbrk_now reads
 // the break; kbrk_give gives back [at, top) if that is its top (0 or -1).
 // sys_brk is the system call's kernel side.
 uintptr_t kbrk_sbrk(uintptr_t n, uintptr_t align, uintptr_t lo, uintptr_t hi);
+uintptr_t kbrk_sbrk_raw(uintptr_t n, uintptr_t align, uintptr_t lo, uintptr_t hi);
 uintptr_t kbrk_now(void);
 int kbrk_give(uintptr_t at, uintptr_t top);
 uintptr_t sys_brk(uintptr_t addr);

@@ -33,5 +33,6 @@ void demo_run(void);
 int trace_run(const char *trace, size_t len, uintptr_t heap, uintptr_t page, int check, int exact);
 uintptr_t trace_pool(uintptr_t heap, uintptr_t page);
 int trace_bench(const char *trace, size_t len, uintptr_t heap, uintptr_t page);
+int irq_bench(void); // kernel irqbench (kernel/irqbench.c)
 
 #endif

@@ -19,6 +19,7 @@ struct kopts {
 	int exact;	// trace mode: refuse a free that is not one allocation (heaplab_track)
 	int list;	// first fit by the list walk, not the placement index
 	int irqunsafe;	// the allocator's lock held with interrupts on (kmem.c)
+	int irqbench;	// measure the allocator's interrupts-off stretches (irqbench.c)
 	int ncpu;	// CPUs QEMU was given (SMP comes with its own issue)
 	char test[32];	// run only the self-test case of this name ("" all)
 };
@@ -74,6 +75,8 @@ static int parse_opt(const char *t, size_t n, struct kopts *o)
 		return o->list = 1, 0;
 	if (n == 9 && memcmp(t, "irqunsafe", 9) == 0)
 		return o->irqunsafe = 1, 0;
+	if (n == 8 && memcmp(t, "irqbench", 8) == 0)
+		return o->irqbench = 1, 0;
 	if (n == 8 && memcmp(t, "lockstat", 8) == 0) // every lock's statistics at the end
 		return lockstat_at_exit = 1, 0;
 	if (n > 6 && memcmp(t, "trace=", 6) == 0) // arm's blob: the trace's length
@@ -97,7 +100,7 @@ static void parse_cmdline(const char *s, struct kopts *o)
 		if (n > 0 && parse_opt(s, n, o) < 0) {
 			kprintf(
 			    "# heaplab: bad command-line option '%.*s' (want heap=BYTES "
-			    "page=BYTES check exactfree bench list irqunsafe lockstat smp=1..%d test=NAME "
+			    "page=BYTES check exactfree bench list irqunsafe irqbench lockstat smp=1..%d test=NAME "
 			    "mplate=MS mpwait=MS)\n",
 			    (int)n, s, NCPU);
 			kexit(2);
@@ -152,6 +155,10 @@ void kmain(const char *cmdline, const char *trace, size_t tracelen)
 	kmem_index = !o.list;
 	if (trace != NULL && o.bench) // no timer: make bench counts instructions
 		kexit(trace_bench(trace, tracelen, o.heap, o.page));
+	if (o.irqbench) { // no timer either: nothing but the allocator runs
+		kmem_init();
+		kexit(irq_bench());
+	}
 	tick_start();
 	if (o.irqunsafe)
 		irq_unsafe_start();

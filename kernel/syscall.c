@@ -8,8 +8,10 @@
 //   +--------------------------------------+---------------------+
 //
 // The break is byte-exact, as Linux's mm->brk is, and stays inside
-// [_heap_start, _heap_end]. What it grows over is handed out zero-filled,
-// as a kernel does, so every client may rely on fresh memory being zero.
+// [_heap_start, _heap_end]. What it grows over is not zeroed here, under
+// brk_lock with interrupts off, where the time would grow with the growth:
+// the break's owner zeroes what it hands out once its locks are released
+// (kbrk_sbrk; a pool's growth, heaplab_alloc once the pool's lock is).
 #include "kernel.h"
 
 #include <string.h>
@@ -53,8 +55,6 @@ uintptr_t sys_brk(uintptr_t addr)
 		spin_unlock(&brk_lock);
 		return fault;
 	}
-	if (addr > old)
-		memset((void *)old, 0, addr - old);
 	heap_break = addr;
 	spin_unlock(&brk_lock);
 	return addr;

@@ -265,8 +265,7 @@ static struct heaplab_hdr *mem_free_belowl(struct heaplab_pool *pool, uintptr_t 
 	return prev;
 }
 
-// pend_freel decides the free of [a, a+n) (n rounded, more than a
-// granule) as mem_freel would, and if it is to be done lists the range as
+// pend_freel decides the free of [a, a+n) (n rounded) as mem_freel would, and if it is to be done lists the range as
 // pending and answers PEND_OK: its owner may zero it with the lock
 // released. A range that overlaps a pending one is refused here. Any other
 // refusal answers HEAPLAB_OK and lists nothing, so that mem_freel (the
@@ -392,7 +391,7 @@ int heaplab_free(struct heaplab_pool *pool, void *p, uintptr_t n)
 	heaplab_lock(pool);
 	if (pool->track != NULL)
 		err = mem_track_freel(pool, a, n);
-	if (err == HEAPLAB_OK && mem_free_argsl(pool, p, &r) == HEAPLAB_OK && r > pool->granule)
+	if (err == HEAPLAB_OK && mem_free_argsl(pool, p, &r) == HEAPLAB_OK && r > HEAPLAB_ZERO_LOCKED)
 		err = pend_freel(pool, a, r);
 	if (err == PEND_OK) { // listed: zero it with the lock released
 		heaplab_unlock(pool);

@@ -14,9 +14,14 @@ NEWLIB_TARBALL ?= /usr/src/newlib/newlib-3.3.0.tar.xz
 NANO_MALLOC    := */newlib/libc/stdlib/nano-mallocr.c
 BENCH_RUNS     ?= 5
 
-.PHONY: bench bench-build bench-deps
+.PHONY: bench bench-build bench-deps bench-irqoff
 bench: bench-build
 	python3 bench/run.py --dir $(BENCH_DIR) --md $(B)/bench.md --runs $(BENCH_RUNS)
+
+# The longest interrupts-off stretch per allocator operation, 4 KiB to
+# 64 MiB, in guest instructions (bench/irqoff.py; also part of make bench).
+bench-irqoff:
+	python3 bench/irqoff.py
 
 bench-build: $(BENCH_BINS) $(B)/host/replay
 
