@@ -11,7 +11,8 @@ FUZZ_TIME   ?= 600
 PYTEST      ?= /usr/bin/python3 -m pytest
 HT          := tests/host
 HT_DEPS     := $(HOST_SRCS) $(HOST_HDRS) $(wildcard $(HT)/*.h)
-HT_CMOCKA   := $(B)/host/test_mem $(B)/host/test_check $(B)/host/test_fault $(B)/host/test_api $(B)/host/test_hash
+HT_CMOCKA   := $(B)/host/test_mem $(B)/host/test_check $(B)/host/test_fault $(B)/host/test_api $(B)/host/test_hash \
+	       $(B)/host/test_pending
 HT_MODEL    := $(HT)/lockstep.c $(HT)/model.c
 FUZZ_CORPUS := $(B)/host/fuzz-corpus
 
