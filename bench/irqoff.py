@@ -19,7 +19,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 HEAP = "0x8000000"
-KINDS = [("grow", "alloc that grows the heap"), ("free", "free"),
+KINDS = [("grow", "first alloc (grows the heap in the check-on pass)"), ("free", "free"),
          ("alloc", "alloc from the free block"), ("free2", "free again")]
 
 
