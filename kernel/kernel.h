@@ -58,6 +58,8 @@ struct cpu {
 	uint64_t spin_ticks;	// arch_ticks() spent spinning
 	uint64_t hold_ticks;	// arch_ticks() spent holding a lock
 	uintptr_t ops;		// stress operations done
+	uint64_t stress_t0, stress_t1;	// arch_ticks() when its stress began and ended
+	unsigned long stress_ticks0;	// timer_ticks when its stress began
 
 	// The tick (tick.c): the timer interrupts this CPU took, and while a
 	// tick's handler runs, where the interrupt came (else 0).

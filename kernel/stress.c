@@ -105,6 +105,8 @@ void stress_cpu(int cpu)
 	struct cpu *c = &cpus[cpu];
 	int i;
 
+	c->stress_ticks0 = c->timer_ticks;
+	c->stress_t0 = arch_ticks();
 	for (c->ops = 0; c->ops < stress_ops; c->ops++) {
 		i = (int)(rnd(&s) % SLOTS);
 		if (blk[i].p != NULL)
@@ -119,6 +121,13 @@ void stress_cpu(int cpu)
 		if (blk[i].p != NULL)
 			put(&blk[i]);
 	heaplab_check_or_fail(&mempool);
+	c->stress_t1 = arch_ticks();
+}
+
+// per_s answers n events over ticks of arch_ticks at hz, per second.
+static unsigned long per_s(uint64_t n, uint64_t ticks, uint64_t hz)
+{
+	return ticks == 0 ? 0 : (unsigned long)(n * hz / ticks);
 }
 
 // us converts arch_ticks() at hz to microseconds, without overflow for
@@ -143,6 +152,11 @@ int stress_report(int up, uintptr_t inuse0, uint64_t stat0)
 			i, (unsigned long)cpus[i].ops, (unsigned long)cpus[i].spins,
 			(unsigned long)cpus[i].acquires, (unsigned long)us(cpus[i].spin_ticks, hz),
 			(unsigned long)us(cpus[i].hold_ticks, hz), cpus[i].timer_ticks);
+		kprintf("cpu %d: %lu ops/s of guest time, %lu timer ticks/s (TICK_HZ %d)\n", i,
+			per_s(cpus[i].ops, cpus[i].stress_t1 - cpus[i].stress_t0, hz),
+			per_s(cpus[i].timer_ticks - cpus[i].stress_ticks0,
+			      cpus[i].stress_t1 - cpus[i].stress_t0, hz),
+			TICK_HZ);
 		bad += stress_bad[i];
 		silent += cpus[i].timer_ticks == 0;
 	}
