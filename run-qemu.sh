@@ -8,7 +8,7 @@ usage() {
 	cat <<'EOF'
 usage: ./run-qemu.sh [--arch i386|amd64|arm|arm64|riscv64] [--smp N] [--trace FILE] [--test NAME]
                      [--heap BYTES] [--page BYTES] [--check] [--exact-free] [--list] [--bench]
-                     [--irq-unsafe] [--lockstat] [--irqbench] [--gdb] [--gdb-tcp PORT]
+                     [--irq-unsafe] [--lockstat] [--irqbench] [--pcp] [--gdb] [--gdb-tcp PORT]
                      [--timeout S] [--dry-run] [-- QEMU-ARGS...]
 
 Boots heaplab's image for one architecture in QEMU (TCG only) with the
@@ -55,6 +55,9 @@ root) and the image is built or brought up to date (make ARCH=...) first.
                  off of each allocator operation on runs of 4 KiB up to what
                  the heap holds, with the check on and off (kernel irqbench;
                  make bench-irqoff runs it under -icount, in instructions)
+  --pcp          the SMP stress through a per-CPU page cache in front of the
+                 pool, with stealing from another CPU's cache (kernel pcp;
+                 off by default: it changes the placement)
   --irq-unsafe   a demonstration, never the default (kernel irqunsafe): the
                  allocator holds its lock with interrupts on, while the timer's
                  handler (every CPU, TICK_HZ 100 times a second) takes the
@@ -89,7 +92,7 @@ RAM: -m 256M, or on x86 as much more as the heap linked in (its _heap_end)
 and the trace need; more than 3584M is refused (status 2).
 
 How the image gets its input: on x86 (multiboot) the options are the
-kernel command line (-append "heap=N page=N check exactfree list irqunsafe irqbench lockstat smp=N") and the trace is
+kernel command line (-append "heap=N page=N check exactfree list irqunsafe irqbench pcp lockstat smp=N") and the trace is
 the first module (-initrd FILE); riscv64 takes the same two flags, which
 QEMU passes in the device tree (/chosen); on arm and arm64, one blob loaded
 at 0x48000000 holds the line "heaplab: OPTIONS" (with the token trace=LEN,
@@ -132,7 +135,7 @@ is_seconds() { [[ $1 =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ && ! $1 =~ ^0*\.?0*$ ]]; }
 # is_virt: the target boots on QEMU's virt board (arm, arm64), not the PC.
 is_virt() { [ "$arch" = arm ] || [ "$arch" = arm64 ]; }
 
-arch=amd64 smp='' trace='' test='' heap='' page='' check=0 exact=0 list=0 bench=0 irqunsafe=0 irqbench=0 lockstat=0 gdb=0
+arch=amd64 smp='' trace='' test='' heap='' page='' check=0 exact=0 list=0 bench=0 irqunsafe=0 irqbench=0 pcp=0 lockstat=0 gdb=0
 timeout_s='' dry=0 gdbtcp=''
 qemu_extra=()
 trace_arg='' trace_size=0 # --trace as given, and its size in bytes
@@ -161,6 +164,7 @@ parse_args() {
 		--irq-unsafe) irqunsafe=1; shift ;;
 		--lockstat) lockstat=1; shift ;;
 		--irqbench) irqbench=1; shift ;;
+		--pcp) pcp=1; shift ;;
 		--gdb) gdb=1; shift ;;
 		--dry-run) dry=1; shift ;;
 		-h | --help) usage; exit 0 ;;
@@ -320,6 +324,7 @@ kernel_cmdline() {
 	[ "$irqunsafe" = 1 ] && t+=(irqunsafe)
 	[ "$lockstat" = 1 ] && t+=(lockstat)
 	[ "$irqbench" = 1 ] && t+=(irqbench)
+	[ "$pcp" = 1 ] && t+=(pcp)
 	[ -n "$smp" ] && t+=("smp=$smp")
 	[ -n "$test" ] && t+=("test=$test")
 	is_virt && [ -n "$trace" ] && t+=("trace=$trace_size")

@@ -35,4 +35,12 @@ uintptr_t trace_pool(uintptr_t heap, uintptr_t page);
 int trace_bench(const char *trace, size_t len, uintptr_t heap, uintptr_t page);
 int irq_bench(void); // kernel irqbench (kernel/irqbench.c)
 
+// The per-CPU page cache in front of the system pool (kernel/pcp.c), off
+// unless the command line says pcp.
+extern int pcp_on;
+void pcp_start(void);
+void pcp_check(void);
+uintptr_t pcp_drain(void);
+void pcp_report(void);
+
 #endif

@@ -19,6 +19,7 @@ struct kopts {
 	int exact;	// trace mode: refuse a free that is not one allocation (heaplab_track)
 	int list;	// first fit by the list walk, not the placement index
 	int irqunsafe;	// the allocator's lock held with interrupts on (kmem.c)
+	int pcp;	// the SMP stress through the per-CPU page cache (pcp.c)
 	int irqbench;	// measure the allocator's interrupts-off stretches (irqbench.c)
 	int ncpu;	// CPUs QEMU was given (SMP comes with its own issue)
 	char test[32];	// run only the self-test case of this name ("" all)
@@ -75,6 +76,8 @@ static int parse_opt(const char *t, size_t n, struct kopts *o)
 		return o->list = 1, 0;
 	if (n == 9 && memcmp(t, "irqunsafe", 9) == 0)
 		return o->irqunsafe = 1, 0;
+	if (n == 3 && memcmp(t, "pcp", 3) == 0)
+		return o->pcp = 1, 0;
 	if (n == 8 && memcmp(t, "irqbench", 8) == 0)
 		return o->irqbench = 1, 0;
 	if (n == 8 && memcmp(t, "lockstat", 8) == 0) // every lock's statistics at the end
@@ -100,7 +103,7 @@ static void parse_cmdline(const char *s, struct kopts *o)
 		if (n > 0 && parse_opt(s, n, o) < 0) {
 			kprintf(
 			    "# heaplab: bad command-line option '%.*s' (want heap=BYTES "
-			    "page=BYTES check exactfree bench list irqunsafe irqbench lockstat smp=1..%d test=NAME "
+			    "page=BYTES check exactfree bench list irqunsafe irqbench pcp lockstat smp=1..%d test=NAME "
 			    "mplate=MS mpwait=MS)\n",
 			    (int)n, s, NCPU);
 			kexit(2);
@@ -114,15 +117,23 @@ static void parse_cmdline(const char *s, struct kopts *o)
 }
 
 // run_smp brings up the other CPUs and runs the stress on all of them.
-static void run_smp(int want)
+static void run_smp(int want, int pcp)
 {
 	uintptr_t inuse0 = mempool.inuse;
 	uint64_t stat0 = stress_stat;
 	int up = mp_start(want), checking;
 
 	kcase("every CPU QEMU was given came up", up >= want);
-	checking = kmem_set_checking(&mempool, 0); // the stress checks every few ops instead
+	checking = kmem_set_checking(&mempool, 1); // bounded: see kernel/stress.c
+	if (pcp)
+		pcp_start();
 	mp_stress(up);
+	if (pcp) { // the caches' runs back to the pool, so that every byte is there
+		pcp_check();
+		pcp_report();
+		kprintf("pcp: %lu KiB back to the pool from the caches\n",
+			(unsigned long)(pcp_drain() >> 10));
+	}
 	kmem_set_checking(&mempool, checking);
 	stress_report(up, inuse0, stat0);
 }
@@ -171,7 +182,7 @@ void kmain(const char *cmdline, const char *trace, size_t tracelen)
 		kexit(kverdict() ? EXIT_FAIL : EXIT_PASS);
 	}
 	selftest_run(NULL);
-	run_smp(o.ncpu);
+	run_smp(o.ncpu, o.pcp);
 	irq_unsafe_missed();
 	failed = kverdict();
 	if (failed == 0)

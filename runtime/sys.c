@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 struct heaplab_pool mempool;
+const struct sys_cache *sys_cache;
 
 // stat_add counts through the platform's atomic add, or plainly without one.
 static void stat_add(uint64_t *stat, int64_t delta)
@@ -21,8 +22,10 @@ static void stat_add(uint64_t *stat, int64_t delta)
 // adds n to *stat when it succeeds.
 void *sys_alloc(uintptr_t n, uint64_t *stat)
 {
-	void *p = heaplab_alloc(&mempool, n);
+	void *p = sys_cache != NULL ? sys_cache->alloc(n) : NULL;
 
+	if (p == NULL)
+		p = heaplab_alloc(&mempool, n);
 	if (p != NULL && stat != NULL)
 		stat_add(stat, (int64_t)n);
 	return p;
@@ -38,7 +41,7 @@ void sys_free(void *p, uintptr_t n, uint64_t *stat)
 
 	if (p == NULL)
 		return;
-	err = heaplab_free(&mempool, p, n);
+	err = sys_cache != NULL && sys_cache->free(p, n) ? HEAPLAB_OK : heaplab_free(&mempool, p, n);
 	if (err != HEAPLAB_OK) {
 		snprintf(msg, sizeof msg, "sys_free(%p, 0x%lx): %s", p, (unsigned long)n,
 			 heaplab_strerror(err));

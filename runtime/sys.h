@@ -20,4 +20,14 @@ void sys_free(void *p, uintptr_t n, uint64_t *stat);
 // sys_reserve answers n bytes of address space (allocated, as on Plan 9).
 void *sys_reserve(uintptr_t n);
 
+// An optional cache in front of the system pool (the kernel's per-CPU page
+// cache, kernel/pcp.c), NULL: none. alloc answers n zeroed bytes or NULL
+// (then the pool is asked); free answers 1 if it kept the n bytes at p, 0
+// if the pool is to have them.
+struct sys_cache {
+	void *(*alloc)(uintptr_t n);
+	int (*free)(void *p, uintptr_t n);
+};
+extern const struct sys_cache *sys_cache;
+
 #endif

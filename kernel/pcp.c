@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The per-CPU page cache (kernel pcp; ./run-qemu.sh --pcp), off by default:
+// it changes the seed's placement, which stays the default and the oracle's.
+// As Linux keeps per-CPU page lists in front of its buddy allocator, and as
+// 6.1810's lock lab gives each CPU its own free list: each CPU keeps runs of
+// 1 to PCP_NCLASS pages that sys_free gave back, one list per run length,
+// under a lock of its own, and sys_alloc takes an exact run from its own
+// CPU's lists first, then steals one from another CPU's, and only then asks
+// the pool (mem_lock). A CPU keeps at most PCP_MAX bytes; past that, and
+// for longer runs, sys_free goes to the pool.
+//
+//   cpu 0: [1] -> run -> run   [2] -> run   ...   [16]        (pcp 0's lock)
+//   cpu 1: [1] -> run          [2]          ...   [16] -> run (pcp 1's lock)
+//
+// A cached run is zero but for its first word, the link. It is in use as
+// far as the pool knows: the pool's check balances, and `heap stats`
+// counts the caches' bytes apart. pcp_drain gives every run back to the
+// pool, through heaplab_free, which refuses (and so stops the machine on)
+// a run given back twice through two CPUs' caches; a CPU refuses a run its
+// own cache already holds. Lock order: a pcp lock is never held while
+// another is taken, nor with mem_lock.
+#include "kmem.h"
+
+#include <string.h>
+
+#define PAGE_SHIFT 12 // log2(PAGE_SIZE)
+_Static_assert(PAGE_SIZE == 1u << PAGE_SHIFT, "PAGE_SHIFT");
+
+#define PCP_NCLASS 16		      // runs of 1..16 pages
+#define PCP_MAX	   (256 * PAGE_SIZE) // bytes one CPU keeps: 1 MiB
+
+struct pcp_run {
+	struct pcp_run *next;
+};
+
+struct pcp {
+	struct spinlock lock;
+	struct pcp_run *list[PCP_NCLASS + 1]; // by pages; [0] unused
+	uintptr_t bytes;		      // in the lists, guarded by lock
+	unsigned long hits, steals, misses, kept, spilled; // this CPU's, under lock
+};
+
+struct pcp pcps[NCPU];
+int pcp_on; // read by gdb's heap stats
+static const char *const pcp_names[8] = {"pcp 0", "pcp 1", "pcp 2", "pcp 3",
+					 "pcp 4", "pcp 5", "pcp 6", "pcp 7"};
+
+// pages answers the run length of n bytes in pages, 0 if no list keeps it.
+static uintptr_t pages(uintptr_t n)
+{
+	uintptr_t r = heaplab_round(&mempool, n) >> PAGE_SHIFT;
+
+	return r <= PCP_NCLASS ? r : 0;
+}
+
+static int me(void)
+{
+	int id;
+
+	push_off();
+	id = arch_cpu_id();
+	pop_off();
+	return id;
+}
+
+// take pops a run of k pages from c's list, or NULL.
+static struct pcp_run *take(struct pcp *c, uintptr_t k)
+{
+	struct pcp_run *r;
+
+	spin_lock(&c->lock);
+	r = c->list[k];
+	if (r != NULL) {
+		c->list[k] = r->next;
+		c->bytes -= k << PAGE_SHIFT;
+	}
+	spin_unlock(&c->lock);
+	return r;
+}
+
+// pcp_alloc: this CPU's run, else another's, else NULL (the pool's turn).
+static void *pcp_alloc(uintptr_t n)
+{
+	uintptr_t k = pages(n);
+	struct pcp_run *r;
+	int cpu = me(), i;
+
+	if (k == 0)
+		return NULL;
+	r = take(&pcps[cpu], k);
+	for (i = (cpu + 1) % NCPU; r == NULL && i != cpu; i = (i + 1) % NCPU)
+		if ((r = take(&pcps[i], k)) != NULL)
+			__atomic_fetch_add(&pcps[cpu].steals, 1, __ATOMIC_RELAXED);
+	if (r == NULL) {
+		__atomic_fetch_add(&pcps[cpu].misses, 1, __ATOMIC_RELAXED);
+		return NULL;
+	}
+	__atomic_fetch_add(&pcps[cpu].hits, 1, __ATOMIC_RELAXED);
+	r->next = NULL; // the one word that was not zero
+	return r;
+}
+
+// pcp_free keeps k pages at p on this CPU's list: 1 if it did, 0 if the
+// pool is to have them (too long a run, the cache full, or not a run the
+// pool could have handed out, which the pool then refuses in its words).
+// The run is zeroed with no lock held.
+static int pcp_free(void *p, uintptr_t n)
+{
+	uintptr_t k = pages(n), a = (uintptr_t)p, top;
+	struct pcp *c = &pcps[me()];
+	struct pcp_run *r;
+
+	top = __atomic_load_n(&mempool.bloc, __ATOMIC_RELAXED); // only ever grows
+	if (k == 0 || (a & (PAGE_SIZE - 1)) != 0 || a < mempool.start || a > top ||
+	    (k << PAGE_SHIFT) > top - a)
+		return 0;
+	spin_lock(&c->lock);
+	if (c->bytes + (k << PAGE_SHIFT) > PCP_MAX) {
+		c->spilled++;
+		spin_unlock(&c->lock);
+		return 0;
+	}
+	for (r = c->list[k]; r != NULL; r = r->next)
+		if (r == p)
+			heaplab_fail(&mempool, "sys_free: double free (the run is in this CPU's page cache)");
+	c->bytes += k << PAGE_SHIFT; // counted now, so that the cache stays bounded
+	spin_unlock(&c->lock);
+	memset(p, 0, k << PAGE_SHIFT);
+	r = p;
+	spin_lock(&c->lock);
+	r->next = c->list[k];
+	c->list[k] = r;
+	c->kept++;
+	spin_unlock(&c->lock);
+	return 1;
+}
+
+static const struct sys_cache pcp_cache = {.alloc = pcp_alloc, .free = pcp_free};
+
+// pcp_start turns the cache on; before any other CPU runs.
+void pcp_start(void)
+{
+	int i;
+
+	for (i = 0; i < NCPU; i++)
+		spin_init(&pcps[i].lock, pcp_names[i % 8]);
+	for (i = 0; i < NCPU; i++)
+		pcps[i].lock.listed = 0; // static: lockstat's table may list them
+	pcp_on = 1;
+	sys_cache = &pcp_cache;
+}
+
+// pcp_check checks every CPU's cache, each under its own lock: each run of
+// its list's length, page-aligned, inside the pool's regions, its first
+// words past the link zero (a bounded look: the lock is held meanwhile;
+// pcp_drain's frees and the pool's full check see every byte once the runs
+// are back), and the bytes as counted (a run between its two holds of the lock
+// in pcp_free counted but not yet listed). Stops in heaplab_fail.
+void pcp_check(void)
+{
+	uintptr_t k, sum, a, i;
+	struct pcp_run *r;
+	int cpu;
+
+	for (cpu = 0; cpu < NCPU; cpu++) {
+		spin_lock(&pcps[cpu].lock);
+		for (sum = 0, k = 1; k <= PCP_NCLASS; k++)
+			for (r = pcps[cpu].list[k]; r != NULL; r = r->next, sum += k << PAGE_SHIFT) {
+				a = (uintptr_t)r;
+				if ((a & (PAGE_SIZE - 1)) != 0 || a < mempool.start ||
+				    a > mempool.bloc || (k << PAGE_SHIFT) > mempool.bloc - a)
+					heaplab_fail(&mempool, "pcp: a cached run outside the pool");
+				for (i = sizeof *r; i < 64; i += sizeof(uintptr_t)) // its first words
+					if (*(const uintptr_t *)(a + i) != 0)
+						heaplab_fail(&mempool, "pcp: a cached run not zero");
+			}
+		if (sum > pcps[cpu].bytes)
+			heaplab_fail(&mempool, "pcp: the runs add up to more than the cache counts");
+		spin_unlock(&pcps[cpu].lock);
+	}
+}
+
+// pcp_drain gives every cached run back to the pool; a refused one (a run
+// that two CPUs' caches held) stops the machine. Answers the bytes.
+uintptr_t pcp_drain(void)
+{
+	uintptr_t k, n = 0;
+	struct pcp_run *r;
+	int cpu, err;
+
+	for (cpu = 0; cpu < NCPU; cpu++)
+		for (k = 1; k <= PCP_NCLASS; k++)
+			while ((r = take(&pcps[cpu], k)) != NULL) {
+				r->next = NULL;
+				err = heaplab_free(&mempool, r, k << PAGE_SHIFT);
+				if (err != HEAPLAB_OK)
+					heaplab_fail(&mempool, "pcp: a cached run given back twice");
+				n += k << PAGE_SHIFT;
+			}
+	return n;
+}
+
+// pcp_report prints what the caches did during the stress.
+void pcp_report(void)
+{
+	int cpu;
+
+	for (cpu = 0; cpu < NCPU; cpu++)
+		if (pcps[cpu].hits + pcps[cpu].misses + pcps[cpu].kept > 0)
+			kprintf("pcp %d: %lu allocs from the cache (%lu stolen), %lu from the pool; "
+				"%lu frees kept, %lu to the pool (cache full)\n",
+				cpu, pcps[cpu].hits, pcps[cpu].steals, pcps[cpu].misses,
+				pcps[cpu].kept, pcps[cpu].spilled);
+}
