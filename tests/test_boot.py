@@ -496,3 +496,30 @@ def test_qemu_refusing_to_start_is_reported(arch):
     p = boot(arch, "--", "-no-such-qemu-option")
     assert p.returncode == 123, (p.returncode, p.stderr)
     assert "run-qemu.sh: QEMU refused to start" in p.stderr
+
+
+PCP = re.compile(r"^pcp (\d+): (\d+) allocs from the cache \((\d+) stolen\), (\d+) from the "
+                 r"pool; (\d+) frees kept, (\d+) to the pool \(cache full\)$")
+
+
+def test_smp_stress_through_the_page_caches():
+    """--pcp (kernel pcp): the stress's sys_alloc and sys_free go through a
+    per-CPU page cache with stealing; the caches serve most allocations, a
+    CPU steals from the other's, every cached run goes back to the pool at
+    the end, and the stress's checks (the pool's, the caches') stay green."""
+    p = boot("amd64", "--smp", "2", "--pcp", "--lockstat")
+    assert p.returncode == 0, f"exit {p.returncode}: {p.stderr}\n{p.stdout[-3000:]}"
+    check_exit_line(p)
+    lines = console_lines(p)
+    pcp = {int(m.group(1)): [int(v) for v in m.groups()[1:]] for m in map(PCP.match, lines) if m}
+    assert sorted(pcp) == [0, 1], p.stdout[-3000:]
+    assert all(hits > pool for hits, _, pool, _, _ in pcp.values()), p.stdout[-3000:]
+    assert sum(stolen for _, stolen, _, _, _ in pcp.values()) > 0, p.stdout[-3000:]
+    assert any(re.match(r"^pcp: \d+ KiB back to the pool from the caches$", l) for l in lines)
+    stats = {m.group(1): m for m in map(LOCKSTAT.match, lines) if m}
+    assert "pcp 0" in stats and "pcp 1" in stats, p.stdout[-3000:]
+    for name in ("every block zeroed on arrival and intact until freed",
+                 "the byte counter is back at its start",
+                 "the free list holds every byte taken through sbrk"):
+        assert f"ok   stress: {name}" in lines, p.stdout[-3000:]
+    assert re.search(r"^\d+ passed, 0 failed$", p.stdout, re.M)

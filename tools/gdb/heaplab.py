@@ -595,6 +595,7 @@ free, the largest free block, and the pool's in-use and taken counters."""
         if pool.sysbrk is not None:
             rows.insert(5, ("system break", f"{_hex(pool.sysbrk)}  (heap_break: every client's, "
                             "newlib's too)"))
+        rows += _pending_rows(pool) + _pcp_rows()
         image = _image_heap(pool.mask)
         if image is not None:
             rows.insert(3, ("image heap", f"[{_hex(image[0])}, {_hex(image[1])})  "
@@ -603,6 +604,30 @@ free, the largest free block, and the pool's in-use and taken counters."""
             print(f"{k + ':':<14}{v}")
         if fault is not None:
             print(f"walk stopped: {fault}  (run `heap check`)")
+
+
+def _pending_rows(pool):
+    """A row for the frees in flight (zeroed with the lock released), if any."""
+    try:
+        n = int(gdb.parse_and_eval(f"({pool.expr}).npending"))
+    except gdb.error:
+        return []
+    return [("pending", f"{_size(n)}  (frees zeroing outside the lock; in use until merged)")] \
+        if n else []
+
+
+def _pcp_rows():
+    """The kernel's per-CPU page caches (kernel/pcp.c), when on: the bytes each
+    CPU's cache holds, in use as far as the pool knows."""
+    try:
+        if not int(gdb.parse_and_eval("pcp_on")):
+            return []
+        ncpu = int(gdb.parse_and_eval("sizeof(pcps) / sizeof(pcps[0])"))
+        per = [int(gdb.parse_and_eval(f"pcps[{i}].bytes")) for i in range(ncpu)]
+    except gdb.error:
+        return []
+    held = ", ".join(f"cpu {i} {_size(b)}" for i, b in enumerate(per) if b)
+    return [("page caches", f"{_size(sum(per))}  (per-CPU, counted in use: {held or 'empty'})")]
 
 
 def _largest_mark(pool, blocks):
