@@ -24,6 +24,7 @@ from pathlib import Path
 
 import irqoff
 import qemu
+import smp
 
 REPO = Path(__file__).resolve().parents[1]
 ALLOCS = ["heaplab-index", "heaplab-list", "heaplab-exact", "glibc", "jemalloc", "nano"]
@@ -360,6 +361,7 @@ def main():
     if not args.no_qemu:
         parts.append(qemu.section(REPO, b.dir, b.trace("random-pages"), table))
         parts.append(irqoff.section(REPO, table))
+        parts.append(smp.section(table))
     parts.append(f"Run took {time.time() - t0:.0f} s.")
     md = "\n\n".join(parts) + "\n"
     Path(args.md).write_text(md)

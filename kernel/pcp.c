@@ -63,11 +63,15 @@ static int me(void)
 	return id;
 }
 
-// take pops a run of k pages from c's list, or NULL.
+// take pops a run of k pages from c's list, or NULL. An empty list is
+// seen without the lock (a read that may be stale, so the lock decides):
+// a CPU that runs dry asks the others' locks only where there is a run.
 static struct pcp_run *take(struct pcp *c, uintptr_t k)
 {
 	struct pcp_run *r;
 
+	if (__atomic_load_n(&c->list[k], __ATOMIC_RELAXED) == NULL)
+		return NULL;
 	spin_lock(&c->lock);
 	r = c->list[k];
 	if (r != NULL) {

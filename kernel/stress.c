@@ -5,7 +5,7 @@
 // and verifies the tag just before freeing it, so any overlap between CPUs
 // shows. The pool checks itself after every operation (its automatic check,
 // whose scan of free bytes is bounded, so its time under the lock does not
-// grow with the heap), the page caches every CHECK_EVERY operations, and the
+// grow with the heap), the page caches every PCP_CHECK_EVERY operations, and the
 // full check runs once each CPU is done.
 #include "kmem.h"
 
@@ -13,7 +13,7 @@
 
 #define STRESS_OPS  20000
 #define SLOTS	    24
-#define CHECK_EVERY 64
+#define PCP_CHECK_EVERY 1024 // each pcp_check takes every CPU's cache lock
 
 struct sblock {
 	uint32_t *p;
@@ -117,7 +117,7 @@ void stress_cpu(int cpu)
 		else if (get(&blk[i], cpu, ++seq, &s) < 0)
 			panic("stress: cpu %d: out of memory after %lu ops", cpu,
 			      (unsigned long)c->ops);
-		if (c->ops % CHECK_EVERY == CHECK_EVERY - 1 && pcp_on)
+		if (c->ops % PCP_CHECK_EVERY == PCP_CHECK_EVERY - 1 && pcp_on)
 			pcp_check();
 	}
 	for (i = 0; i < SLOTS; i++)

@@ -14,7 +14,7 @@ NEWLIB_TARBALL ?= /usr/src/newlib/newlib-3.3.0.tar.xz
 NANO_MALLOC    := */newlib/libc/stdlib/nano-mallocr.c
 BENCH_RUNS     ?= 5
 
-.PHONY: bench bench-build bench-deps bench-irqoff
+.PHONY: bench bench-build bench-deps bench-irqoff bench-smp
 bench: bench-build
 	python3 bench/run.py --dir $(BENCH_DIR) --md $(B)/bench.md --runs $(BENCH_RUNS)
 
@@ -22,6 +22,11 @@ bench: bench-build
 # 64 MiB, in guest instructions (bench/irqoff.py; also part of make bench).
 bench-irqoff:
 	python3 bench/irqoff.py
+
+# The SMP stress with 1, 2 and 4 CPUs, one lock and the per-CPU page
+# caches: ops/s, tick rate, lock statistics (bench/smp.py; also in make bench).
+bench-smp:
+	python3 bench/smp.py
 
 bench-build: $(BENCH_BINS) $(B)/host/replay
 
