@@ -211,6 +211,10 @@ struct heaplab_pool {
 	// lock is released, if it answers it).
 	uintptr_t prezeroed;
 	uintptr_t fresh, fresh_n;
+	// Does mem_freel zero through the pool's hook (1), or not, a lab's
+	// file (-1: every free zeroes under the lock), or not yet known (0:
+	// the first free done tells)?
+	int zerohook;
 };
 
 // Why a free was refused, or which invariant a check found broken.

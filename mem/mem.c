@@ -44,6 +44,10 @@
 // there, not zeroed (no block starts at address 1).
 #define FRESH_DEFER ((uintptr_t)1)
 
+// pool->prezeroed while heaplab_free probes whether mem_freel zeroes
+// through mem_zero_freedl (no range starts at address 1).
+#define ZERO_PROBE ((uintptr_t)1)
+
 // A pool given no hooks at all, or the arena mode's: every hook NULL.
 static const struct heaplab_ops no_ops;
 
@@ -304,9 +308,16 @@ static void unpendl(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
 
 // mem_zero_freedl zeroes the n bytes at a that mem_freel is freeing,
 // unless heaplab_free zeroed them already with the lock released.
+// The first free a pool makes asks (prezeroed == ZERO_PROBE) whether its
+// mem_freel zeroes through here, as mem/free.c's does: only then does
+// heaplab_free zero outside the lock, so that a lab's mem_freel that
+// forgets to zero is not covered for by heaplab_free.
 void mem_zero_freedl(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
 {
-	if (pool->prezeroed == a && a != 0) {
+	if (pool->prezeroed == ZERO_PROBE) {
+		pool->zerohook = 1;
+		pool->prezeroed = 0;
+	} else if (pool->prezeroed == a && a != 0) {
 		pool->prezeroed = 0;
 		return;
 	}
@@ -391,8 +402,11 @@ int heaplab_free(struct heaplab_pool *pool, void *p, uintptr_t n)
 	heaplab_lock(pool);
 	if (pool->track != NULL)
 		err = mem_track_freel(pool, a, n);
-	if (err == HEAPLAB_OK && mem_free_argsl(pool, p, &r) == HEAPLAB_OK && r > HEAPLAB_ZERO_LOCKED)
+	if (err == HEAPLAB_OK && mem_free_argsl(pool, p, &r) == HEAPLAB_OK && r > HEAPLAB_ZERO_LOCKED &&
+	    pool->zerohook > 0)
 		err = pend_freel(pool, a, r);
+	else if (err == HEAPLAB_OK && pool->zerohook == 0 && r > 0)
+		pool->prezeroed = ZERO_PROBE; // does this mem_freel zero through the hook?
 	if (err == PEND_OK) { // listed: zero it with the lock released
 		heaplab_unlock(pool);
 		memset((void *)(a + HDR), 0, r - HDR);
@@ -403,6 +417,8 @@ int heaplab_free(struct heaplab_pool *pool, void *p, uintptr_t n)
 	}
 	if (err == HEAPLAB_OK)
 		err = mem_freel(pool, p, n);
+	if (err == HEAPLAB_OK && pool->prezeroed == ZERO_PROBE) // it did not: a lab's
+		pool->zerohook = -1;
 	pool->prezeroed = 0;
 	if (err == HEAPLAB_OK && pool->track != NULL)
 		mem_track_releasel(pool, a, n);

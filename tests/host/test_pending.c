@@ -140,6 +140,9 @@ static void test_window_refuses(void **state)
 	struct heaplab_diag d;
 
 	(void)state;
+	wb = heaplab_alloc(&pool, PG); // the first free tells the pool that
+	assert_int_equal(heaplab_free(&pool, wb, PG), HEAPLAB_OK); // mem_freel zeroes through
+	assert_int_equal(pool.zerohook, 1);			    // mem_zero_freedl
 	wb = heaplab_alloc(&pool, 2 * PG);
 	wa = heaplab_alloc(&pool, 4 * PG);
 	assert_non_null(wb);
