@@ -177,7 +177,7 @@ PUSH_AT_HEAD = [("""	if (prev == NULL) {
 """, """	bp->next = pool->freelist; // BROKEN on purpose
 	pool->freelist = bp;
 """)]
-NO_ZERO = [("\tmemset(bp, 0, n);\n", "")]
+NO_ZERO = [("\tmem_zero_freedl(pool, a, n); // unless heaplab_free zeroed it unlocked\n", "")]
 
 
 class Lab4:
