@@ -26,6 +26,7 @@ extern struct heaplab_pool kobj_pool;
 extern struct hobj_heap kobj_heap;
 void kobj_init(void);
 void kobj_check_or_fail(void);
+void kobj_mark(void);
 int kobj_set_checking(int on);
 
 // Entry points of the three things the image can run.

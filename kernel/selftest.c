@@ -435,6 +435,7 @@ static int t_objects(void)
 		T(c == HOBJ_NCLASS || OUSABLE(p[c]) == n);
 		memset(p[c], (int)c, n);
 	}
+	kobj_mark(); // every class live: where tests/test_gdb.py looks
 	q = malloc(40);
 	T(in_pool(&kobj_pool, q, 40) == !NEWLIB_MALLOC); // every malloc of the image
 	free(q);
