@@ -640,7 +640,7 @@ free, the largest free block, and the pool's in-use and taken counters."""
         ]
         if pool.sysbrk is not None:
             rows.insert(5, ("system break", f"{_hex(pool.sysbrk)}  (heap_break: every client's, "
-                            "newlib's too)"))
+                            "malloc's pool too)"))
         image = _image_heap(pool.mask)
         if image is not None:
             rows.insert(3, ("image heap", f"[{_hex(image[0])}, {_hex(image[1])})  "
@@ -1129,7 +1129,7 @@ class ObjHeap:
         return [int.from_bytes(raw[i:i + w], order) for i in range(0, len(raw), w)]
 
     def cname(self, c):
-        return f"class {c} ({self.size[c]}-byte objects)" if 0 < c < len(self.size) \
+        return f"class {c}, {self.size[c]}-byte objects" if 0 < c < len(self.size) \
             else f"class {c}"
 
 
