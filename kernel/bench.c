@@ -73,7 +73,7 @@ static uintptr_t run_newlib(const struct replay_op *ops, long n, void **p, uintp
 // (the objects layer's; newlib's own with NEWLIB_MALLOC=1) between marks 5
 // and 6: a window of BENCH_WINDOW live objects, each step freeing one and
 // allocating another of a size from 1 to 1024 bytes, as small-object code
-// does. The objects heap's check is off meanwhile, as the pool's is above.
+// does.
 #define BENCH_PAIRS  4096
 #define BENCH_WINDOW 64
 
@@ -81,7 +81,6 @@ static void run_pairs(void)
 {
 	static void *win[BENCH_WINDOW];
 	uint32_t r = 2463534242u;
-	int checking = kobj_set_checking(0);
 	unsigned i, k;
 
 	for (k = 0; k < BENCH_WINDOW; k++)
@@ -98,7 +97,6 @@ static void run_pairs(void)
 	bench_mark(6);
 	for (k = 0; k < BENCH_WINDOW; k++)
 		free(win[k]);
-	kobj_set_checking(checking);
 }
 
 // trace_bench runs the benchmark over a trace; answers the exit status.
@@ -111,6 +109,7 @@ int trace_bench(const char *trace, size_t len, uintptr_t heap, uintptr_t page)
 	long nalloc, n;
 	void **p;
 
+	kobj_set_checking(0); // no pass counts a check: the objects heap's, as the pool's
 	nalloc = replay_scan(trace, len, err, sizeof err);
 	if (nalloc < 0) {
 		kprintf("# bench: trace: %s\n", err);

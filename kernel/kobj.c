@@ -126,9 +126,11 @@ void kobj_check_or_fail(void)
 	panic("objects: check failed: %s", msg);
 }
 
-// kobj_set_checking sets the heap's run-time check switch and answers the
-// old one. Each operation reads it once, with no lock: set it while no
-// other CPU allocates (before and after the SMP stress).
+// kobj_set_checking sets the run-time check switches of the heap and of
+// its pool (each span taken or given back is a pool operation, checked
+// after it in a checked build) and answers the heap's old one. The heap's
+// is read with no lock: set it while no other CPU allocates (before and
+// after the SMP stress).
 int kobj_set_checking(int on)
 {
 	int was;
@@ -136,6 +138,7 @@ int kobj_set_checking(int on)
 	kobj_init();
 	was = kobj_heap.checking;
 	kobj_heap.checking = on;
+	kmem_set_checking(&kobj_pool, on);
 	return was;
 }
 

@@ -495,11 +495,20 @@ OBJ_CORRUPTIONS = [
 ]
 OBJ_DISPLAYS = ["heap spans", "heap classes"]
 OBJ_ARCHES = ["amd64", "arm64"]
+# Where page 0 is known to be unmapped (UNREADABLE above): class 1's span's
+# page map entry pointed there, a span record that cannot be read.
+OBJ_UNREADABLE = {arch: ("unreadable", [
+    ("kobj_heap.pagemap[($s->base - kobj_heap.start) >> kobj_heap.shift]", f"{addr}")],
+    "span unreadable") for arch, addr in UNREADABLE.items()}
 
 
-def obj_corruption_cmds():
+def obj_corruptions(arch):
+    return OBJ_CORRUPTIONS + ([OBJ_UNREADABLE[arch]] if arch in OBJ_UNREADABLE else [])
+
+
+def obj_corruption_cmds(arch):
     cmds = ["set $s = kobj_heap.class[1].partial"]
-    for name, sets, _ in OBJ_CORRUPTIONS:
+    for name, sets, _ in obj_corruptions(arch):
         for i, (lv, _) in enumerate(sets):
             cmds.append(f"set ${name}{i} = {lv}")
         cmds += [f"set var {lv} = {v}" for lv, v in sets]
@@ -528,7 +537,7 @@ def test_image_objects_spans_classes_check(obj_image):
     corruption is named by heap check and no display raises; restored, ok."""
     arch = obj_image
     pre = ["hbreak kobj_mark", "continue", "heap spans", "heap classes", "heap check"]
-    cmds = pre + obj_corruption_cmds()
+    cmds = pre + obj_corruption_cmds(arch)
     with tempfile.TemporaryDirectory() as tmp:
         log_path = Path(tmp) / "console"
         q = None
@@ -558,7 +567,7 @@ def test_image_objects_spans_classes_check(obj_image):
     assert "heap check: objects: ok (65 spans, 65 objects in use, 1 large)" in check, check
     out = [o for o, c in zip(out[len(pre):], cmds[len(pre):]) if c.startswith("heap ")]
     per = 2 + len(OBJ_DISPLAYS)
-    for i, (name, _, what) in enumerate(OBJ_CORRUPTIONS):
+    for i, (name, _, what) in enumerate(obj_corruptions(arch)):
         bad, *shown, good = out[i * per:(i + 1) * per]
         assert f"heap check: objects: FAILED: {what}: " in bad or \
             f"heap check: FAILED: {what}: " in bad, f"{name}: {bad}"
