@@ -160,11 +160,10 @@ static uint64_t us(uint64_t ticks, uint64_t hz)
 // It answers the number of failed points.
 int stress_report(int up, uintptr_t inuse0, uint64_t stat0, uintptr_t objs0)
 {
-	struct hobj_stats st;
-
 	uintptr_t fr = kmem_free_bytes(&mempool, NULL), peak;
 	uint64_t hz = arch_ticks_hz();
 	int i, bad = 0, failed = 0, silent = 0;
+	struct hobj_stats st;
 
 	for (i = 0; i < up; i++) {
 		kprintf("cpu %d: %lu ops, spun for a lock %lu times of %lu, %lu us spinning, "
