@@ -1315,7 +1315,7 @@ it can be walked."""
                     free = f"? ({f.what})"
                 print(f"{_hex(a)} span  {x.bytes >> heap.shift:3} pages  class {c:2} "
                       f"{size:5} B  in use {x.inuse:3}/{x.nobj:<3} free {free} "
-                      f"fresh {x.nobj - x.fresh}"
+                      f"untouched {x.nobj - x.fresh}"
                       f"{'  partial' if x.addr in listed else '  full' if x.inuse == x.nobj else ''}")
             else:
                 print(f"{_hex(a)} large {x:3} pages  {_size(x * heap.granule)}")
