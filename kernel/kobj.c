@@ -152,12 +152,12 @@ static struct hobj_heap *heap(void)
 
 // newlib's names. objects/malloc.c sets errno, which is _REENT's; a call
 // with another reent gets its errno copied there.
-#define RE(r, call)                                                                             \
-	do {                                                                                    \
-		int e0 = errno;                                                                 \
-		call;                                                                           \
-		if ((r) != NULL && (r) != _REENT && errno != e0)                                \
-			(r)->_errno = errno;                                                    \
+#define RE(r, call)                                                                                \
+	do {                                                                                       \
+		int e0 = errno;                                                                    \
+		call;                                                                              \
+		if ((r) != NULL && (r) != _REENT && errno != e0)                                   \
+			(r)->_errno = errno;                                                       \
 	} while (0)
 
 void *_malloc_r(struct _reent *r, size_t n)

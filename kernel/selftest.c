@@ -396,19 +396,19 @@ static int in_pool(const struct heaplab_pool *pool, const void *p, uintptr_t n)
 // The C names of the objects layer: the image's malloc, or (NEWLIB_MALLOC=1,
 // where those are newlib's) the layer's functions on the image's heap.
 #if NEWLIB_MALLOC
-#define OMALLOC(n)	  hobj_malloc(&kobj_heap, n)
-#define OCALLOC(m, n)	  hobj_calloc(&kobj_heap, m, n)
-#define OREALLOC(p, n)	  hobj_realloc(&kobj_heap, p, n)
-#define OMEMALIGN(a, n)	  hobj_memalign(&kobj_heap, a, n)
-#define OFREE(p)	  hobj_free(&kobj_heap, p)
-#define OUSABLE(p)	  hobj_malloc_usable_size(&kobj_heap, p)
+#define OMALLOC(n)	hobj_malloc(&kobj_heap, n)
+#define OCALLOC(m, n)	hobj_calloc(&kobj_heap, m, n)
+#define OREALLOC(p, n)	hobj_realloc(&kobj_heap, p, n)
+#define OMEMALIGN(a, n) hobj_memalign(&kobj_heap, a, n)
+#define OFREE(p)	hobj_free(&kobj_heap, p)
+#define OUSABLE(p)	hobj_malloc_usable_size(&kobj_heap, p)
 #else
-#define OMALLOC(n)	  malloc(n)
-#define OCALLOC(m, n)	  calloc(m, n)
-#define OREALLOC(p, n)	  realloc(p, n)
-#define OMEMALIGN(a, n)	  memalign(a, n)
-#define OFREE(p)	  free(p)
-#define OUSABLE(p)	  malloc_usable_size(p)
+#define OMALLOC(n)	malloc(n)
+#define OCALLOC(m, n)	calloc(m, n)
+#define OREALLOC(p, n)	realloc(p, n)
+#define OMEMALIGN(a, n) memalign(a, n)
+#define OFREE(p)	free(p)
+#define OUSABLE(p)	malloc_usable_size(p)
 #endif
 
 // t_objects: an object of every class and a large one from kobj_pool's
@@ -448,7 +448,7 @@ static int t_objects(void)
 	T(q != NULL && is_zero(q, 8000));
 	errno = 0;
 	T(OCALLOC(huge, 4) == NULL && errno == ENOMEM); // nmemb * size overflows
-	r = OREALLOC(q, 8000 - 100); // the same class (8192)
+	r = OREALLOC(q, 8000 - 100);			// the same class (8192)
 	T(r == q);
 	memset(r, 0x5a, 7900);
 	q = OREALLOC(r, 20000);
