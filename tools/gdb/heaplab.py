@@ -1229,7 +1229,6 @@ def check_objects(heap):
         t["notfull"] += s.inuse < s.nobj
         t["empty"] += s.inuse == 0
     at = {s.addr: s for s in spans}
-    pm = None
     for c in range(1, heap.nclass):
         k, t = heap.classes[c], tally[c]
         n, prev, q = 0, 0, k["partial"]
@@ -1307,16 +1306,16 @@ it can be walked."""
             if isinstance(x, Span):
                 c = x.cls
                 size = heap.size[c] if 0 < c < heap.nclass else 0
-                free = "?"
                 try:
                     check_span(heap, x)
                     free = str(x.nfree)
-                except Fault as f:
+                except Fault as f:  # shown, not raised: heap check names it
                     free = f"? ({f.what})"
+                state = "  partial" if x.addr in listed else \
+                    "  full" if x.inuse == x.nobj else ""
                 print(f"{_hex(a)} span  {x.bytes >> heap.shift:3} pages  class {c:2} "
                       f"{size:5} B  in use {x.inuse:3}/{x.nobj:<3} free {free} "
-                      f"untouched {x.nobj - x.fresh}"
-                      f"{'  partial' if x.addr in listed else '  full' if x.inuse == x.nobj else ''}")
+                      f"untouched {x.nobj - x.fresh}{state}")
             else:
                 print(f"{_hex(a)} large {x:3} pages  {_size(x * heap.granule)}")
         if fault is not None:
