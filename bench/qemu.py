@@ -62,26 +62,28 @@ def icount_gdb(repo, arch, q, log, sock, marks):
                           capture_output=True)
 
 
-def icount(repo, out_dir, arch, trace, bench=False, flags=()):
+def icount(repo, out_dir, arch, trace, bench=False, flags=(), newlib_malloc=False):
     """Replays trace in the image under -icount shift=0, halted for gdb;
     answers the guest instruction counts at each stop (replay_run and
-    replay_done; with bench, the four calls of bench_mark around heaplab's
-    and newlib's passes), or why there are none. flags go to run-qemu.sh
-    (--list: the list walk)."""
+    replay_done; with bench, the six calls of bench_mark around heaplab's
+    pass, the malloc pass and the malloc/free pairs), or why there are none.
+    flags go to run-qemu.sh (--list: the list walk); newlib_malloc boots the
+    NEWLIB_MALLOC=1 image, whose malloc is newlib's own."""
     gdb = ARCHES[arch][0]
     if shutil.which(gdb) is None:
         return f"no {gdb} (tools/deps.sh gdb)"
     sock = out_dir / f"qmp-{arch}.sock"
     sock.unlink(missing_ok=True)
     log_path = out_dir / f"icount-{arch}.log"
+    env = dict(os.environ, NEWLIB_MALLOC="1" if newlib_malloc else "0")
     with open(log_path, "w") as log:
         q = subprocess.Popen(["timeout", "-k", "5", "300", "./run-qemu.sh", "--arch", arch,
                               "--trace", trace] + (["--bench"] if bench else []) + list(flags)
                              + ["--gdb", "--timeout", "300", "--", "-icount",
                               "shift=0", "-qmp", f"unix:{sock},server=on,wait=off"],
-                             cwd=repo, stdout=log, stderr=subprocess.STDOUT)
+                             cwd=repo, stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
-            marks = {"BENCH_BREAK": "bench_mark", "BENCH_STOPS": "4"} if bench else {}
+            marks = {"BENCH_BREAK": "bench_mark", "BENCH_STOPS": "6"} if bench else {}
             g = icount_gdb(repo, arch, q, log_path, sock, marks)
             q.wait(timeout=300)
         finally:
@@ -91,7 +93,11 @@ def icount(repo, out_dir, arch, trace, bench=False, flags=()):
     m = [l for l in g.stdout.splitlines() if l.startswith("icount ")]
     if not m or q.returncode != 0:
         return f"no count (gdb: {g.stderr.strip()[-200:]}; QEMU exit {q.returncode})"
-    return [int(v) for v in m[0].split()[1:]]
+    counts = [int(v) for v in m[0].split()[1:]]
+    pairs = re.search(r"^# bench pairs=(\d+) ", log_path.read_text(errors="replace"), re.M)
+    if bench and pairs:  # the pairs' count, as the image printed it
+        counts.append(int(pairs[1]))
+    return counts
 
 
 def boot_times(repo, arch, runs):
@@ -115,10 +121,10 @@ def arch_row(repo, out_dir, arch, trace, want, ops, runs):
     """One target's row of the QEMU table."""
     why = build(repo, arch)
     if why is not None:
-        return [arch, "image does not build: " + " ".join(why)] + [""] * 9
+        return [arch, "image does not build: " + " ".join(why)] + [""] * 12
     boots = boot_times(repo, arch, runs)
     if isinstance(boots, str):
-        return [arch, boots] + [""] * 9
+        return [arch, boots] + [""] * 12
     wall, rc, out = run_qemu(repo, ["--arch", arch, "--trace", trace, "--", "-icount",
                                     "shift=0"])
     same = "yes" if rc == 0 and replay_lines(out) == want else f"NO (exit {rc})"
@@ -127,11 +133,15 @@ def arch_row(repo, out_dir, arch, trace, want, ops, runs):
     per_op = f"{n / ops:,.0f}" if isinstance(n, int) else n
     b = icount(repo, out_dir, arch, trace, bench=True)
     bl = icount(repo, out_dir, arch, trace, bench=True, flags=["--list"])
-    if isinstance(b, list) and len(b) == 4 and isinstance(bl, list) and len(bl) == 4:
-        hl, ll, nl = (b[1] - b[0]) / ops, (bl[1] - bl[0]) / ops, (b[3] - b[2]) / ops
-        vs = [f"{hl:,.0f}", f"{ll:,.0f}", f"{nl:,.0f}", f"{hl / nl:.2f}"]
+    bn = icount(repo, out_dir, arch, trace, bench=True, newlib_malloc=True)
+    if all(isinstance(x, list) and len(x) == 7 for x in (b, bl, bn)):
+        hl, ll, nl = (b[1] - b[0]) / ops, (bl[1] - bl[0]) / ops, (bn[3] - bn[2]) / ops
+        op, np_ = (b[5] - b[4]) / b[6], (bn[5] - bn[4]) / bn[6]
+        vs = [f"{hl:,.0f}", f"{ll:,.0f}", f"{nl:,.0f}", f"{hl / nl:.2f}", f"{op:,.0f}",
+              f"{np_:,.0f}", f"{op / np_:.2f}"]
     else:
-        vs = [str(b if not isinstance(b, list) else bl), "", "", ""]
+        vs = [next(str(x) for x in (b, bl, bn) if not isinstance(x, list) or len(x) != 7)]
+        vs += [""] * 6
     return [arch, f"{statistics.median(boots):.2f} s", f"{wall:.2f} s", same,
             f"{n:,}" if isinstance(n, int) else "-", per_op] + vs
 
@@ -149,7 +159,8 @@ def section(repo, out_dir, trace, table, runs=5):
             "same lines as build/host/replay", "guest instructions in replay_run",
             "per trace operation", "heaplab-index alloc/free, instr/op",
             "heaplab-list (--list), instr/op", "newlib memalign+memset/free, instr/op",
-            "index÷newlib"]
+            "index÷newlib", "malloc/free pair, objects layer, instr", "newlib's malloc, instr",
+            "objects÷newlib"]
     return (f"### QEMU\n\nBoot to verdict: the QEMU command of `./run-qemu.sh --arch A` "
             f"(self-test and demo), timed from start to exit, without the script's make "
             f"check. Then {Path(trace).name} ({ops:,} operations) replayed in the image by "
@@ -161,5 +172,9 @@ def section(repo, out_dir, trace, table, runs=5):
             f"allocator. The last four columns come from `--bench`: the same trace run "
             f"silently through heaplab's heaplab_alloc/heaplab_free (with the placement index, and "
             f"again with `--list`, the seed's list walk), then through newlib's "
-            f"memalign(page)+memset/free (the image's own newlib), counted between the four "
-            f"calls of bench_mark().\n\n" + table(head, rows))
+            f"memalign(page)+memset/free (newlib's own malloc, in the NEWLIB_MALLOC=1 image), "
+            f"counted between calls of bench_mark(). The last three: malloc/free pairs of 1 "
+            f"to 1024 bytes over a window of 64 live objects (kernel/bench.c, run_pairs), "
+            f"through the image's malloc, the objects layer, and through newlib's own in the "
+            f"NEWLIB_MALLOC=1 image; the goal is at most half of newlib's.\n\n"
+            + table(head, rows))

@@ -20,6 +20,15 @@ uintptr_t kmem_free_bytes(struct heaplab_pool *pool, int *nblocks);
 void kmem_print_list(struct heaplab_pool *pool, uintptr_t base);
 int kmem_set_checking(struct heaplab_pool *pool, int on);
 
+// The objects layer's heap, malloc's in the image (kernel/kobj.c).
+struct hobj_heap;
+extern struct heaplab_pool kobj_pool;
+extern struct hobj_heap kobj_heap;
+void kobj_init(void);
+void kobj_check_or_fail(void);
+void kobj_mark(void);
+int kobj_set_checking(int on);
+
 // Entry points of the three things the image can run.
 int selftest_run(const char *only); // NULL: every case not marked alone
 int mp_start(int want);
@@ -28,7 +37,7 @@ extern unsigned long mp_wait_ms; // mpwait=MS (kernel/mp.c)
 void mp_stress(int up);
 int mp_run_cpu1(void (*fn)(void));
 void stress_cpu(int cpu);
-int stress_report(int up, uintptr_t inuse0, uint64_t stat0);
+int stress_report(int up, uintptr_t inuse0, uint64_t stat0, uintptr_t objs0);
 void demo_run(void);
 int trace_run(const char *trace, size_t len, uintptr_t heap, uintptr_t page, int check, int exact);
 uintptr_t trace_pool(uintptr_t heap, uintptr_t page);

@@ -9,6 +9,7 @@ extern uint64_t stress_stat;
 #include <stdlib.h>
 #include <string.h>
 
+#include "../objects/objects.h"
 #include "../replay/replay.h"
 
 struct kopts {
@@ -120,11 +121,14 @@ static void parse_cmdline(const char *s, struct kopts *o)
 static void run_smp(int want, int pcp)
 {
 	uintptr_t inuse0 = mempool.inuse;
+	struct hobj_stats st;
 	uint64_t stat0 = stress_stat;
-	int up = mp_start(want), checking;
+	int up = mp_start(want), checking, objchecking;
 
 	kcase("every CPU QEMU was given came up", up >= want);
+	hobj_stats(&kobj_heap, &st);
 	checking = kmem_set_checking(&mempool, 1); // bounded: see kernel/stress.c
+	objchecking = kobj_set_checking(0);
 	if (pcp)
 		pcp_start();
 	mp_stress(up);
@@ -134,8 +138,9 @@ static void run_smp(int want, int pcp)
 		kprintf("pcp: %lu KiB back to the pool from the caches\n",
 			(unsigned long)(pcp_drain() >> 10));
 	}
+	kobj_set_checking(objchecking);
 	kmem_set_checking(&mempool, checking);
-	stress_report(up, inuse0, stat0);
+	stress_report(up, inuse0, stat0, st.inuse);
 }
 
 // irq_unsafe_start turns on the irqunsafe demonstration, saying so.
@@ -176,6 +181,7 @@ void kmain(const char *cmdline, const char *trace, size_t tracelen)
 	if (trace != NULL)
 		kexit(trace_run(trace, tracelen, o.heap, o.page, o.check, o.exact));
 	kmem_init();
+	kobj_init();
 	if (o.test[0] != '\0') { // one case alone: no SMP stress, no demo
 		selftest_run(o.test);
 		irq_unsafe_missed();

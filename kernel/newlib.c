@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // newlib's porting layer: the system calls libc expects. _sbrk moves the
-// same break as the allocator, through the break's owner (kernel/brk.c);
-// the console is the only file; everything else fails cleanly with errno
+// same break as the allocator, through the break's owner (kernel/brk.c):
+// newlib's own malloc calls it in a NEWLIB_MALLOC=1 image (the image's
+// malloc is otherwise the objects layer's, kernel/kobj.c), and the
+// self-test takes pages through it as another client of the break would.
+// The console is the only file; everything else fails cleanly with errno
 // set.
 #include "kernel.h"
 #include "../include/heaplab.h"
@@ -19,7 +22,9 @@ static uintptr_t newlib_top; // the end of what newlib's latest sbrk took
 static struct spinlock malloc_lock = SPINLOCK_INIT("newlib malloc");
 static int malloc_depth; // newlib's malloc lock is recursive
 
-// newlib calls these around malloc and free: one CPU at a time inside.
+// newlib's malloc calls these around malloc and free (NEWLIB_MALLOC=1; the
+// objects layer takes its own locks), and _sbrk below: one CPU at a time
+// inside.
 void __malloc_lock(struct _reent *r)
 {
 	(void)r;

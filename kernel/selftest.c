@@ -5,8 +5,17 @@
 #include "kmem.h"
 #include "selftest.h"
 
+#include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define HOBJ_CLASS_TABLES
+#include "../objects/objects.h"
+
+#ifndef NEWLIB_MALLOC
+#define NEWLIB_MALLOC 0
+#endif
 
 #define PG PAGE_SIZE
 
@@ -372,7 +381,90 @@ static int t_newlib_interleaved(void)
 	return 0;
 }
 
-// t_not_owned: newlib takes pages between two of a pool's sbrks; the pool
+// in_pool answers whether [p, p + n) lies in one of pool's regions.
+static int in_pool(const struct heaplab_pool *pool, const void *p, uintptr_t n)
+{
+	uintptr_t a = (uintptr_t)p;
+	int i;
+
+	for (i = 0; i < pool->nregion; i++)
+		if (a >= pool->region[i].start && a + n <= pool->region[i].end)
+			return 1;
+	return 0;
+}
+
+// The C names of the objects layer: the image's malloc, or (NEWLIB_MALLOC=1,
+// where those are newlib's) the layer's functions on the image's heap.
+#if NEWLIB_MALLOC
+#define OMALLOC(n)	hobj_malloc(&kobj_heap, n)
+#define OCALLOC(m, n)	hobj_calloc(&kobj_heap, m, n)
+#define OREALLOC(p, n)	hobj_realloc(&kobj_heap, p, n)
+#define OMEMALIGN(a, n) hobj_memalign(&kobj_heap, a, n)
+#define OFREE(p)	hobj_free(&kobj_heap, p)
+#define OUSABLE(p)	hobj_malloc_usable_size(&kobj_heap, p)
+#else
+#define OMALLOC(n)	malloc(n)
+#define OCALLOC(m, n)	calloc(m, n)
+#define OREALLOC(p, n)	realloc(p, n)
+#define OMEMALIGN(a, n) memalign(a, n)
+#define OFREE(p)	free(p)
+#define OUSABLE(p)	malloc_usable_size(p)
+#endif
+
+// t_objects: an object of every class and a large one from kobj_pool's
+// pages, each its class's size, aligned, written whole; calloc zero and
+// its overflow refused; realloc in place within a class, moved (bytes
+// kept) out of it; memalign beyond the page; every object back, and the
+// layer's full check. malloc itself is the layer's unless NEWLIB_MALLOC=1.
+static int t_objects(void)
+{
+	static volatile size_t huge = SIZE_MAX / 2; // the compiler sees no overflow
+	unsigned char *p[HOBJ_NCLASS + 1];
+	struct hobj_stats st0, st;
+	struct hobj_fault f;
+	unsigned char *q, *r;
+	unsigned c;
+	size_t n;
+
+	hobj_stats(&kobj_heap, &st0);
+	for (c = 1; c <= HOBJ_NCLASS; c++) {
+		n = c < HOBJ_NCLASS ? hobj_class_size[c] : 3 * HOBJ_MAX_SMALL;
+		p[c] = OMALLOC(n);
+		T(p[c] != NULL && ((uintptr_t)p[c] & (HOBJ_ALIGN - 1)) == 0);
+		T(in_pool(&kobj_pool, p[c], n) && OUSABLE(p[c]) >= n);
+		T(c == HOBJ_NCLASS || OUSABLE(p[c]) == n);
+		memset(p[c], (int)c, n);
+	}
+	kobj_mark(); // every class live: where tests/test_gdb.py looks
+	q = malloc(40);
+	T(in_pool(&kobj_pool, q, 40) == !NEWLIB_MALLOC); // every malloc of the image
+	free(q);
+	for (c = 1; c <= HOBJ_NCLASS; c++) {
+		n = c < HOBJ_NCLASS ? hobj_class_size[c] : 3 * HOBJ_MAX_SMALL;
+		T(p[c][0] == (unsigned char)c && p[c][n - 1] == (unsigned char)c);
+		OFREE(p[c]);
+	}
+	q = OCALLOC(1000, 8);
+	T(q != NULL && is_zero(q, 8000));
+	errno = 0;
+	T(OCALLOC(huge, 4) == NULL && errno == ENOMEM); // nmemb * size overflows
+	r = OREALLOC(q, 8000 - 100);			// the same class (8192)
+	T(r == q);
+	memset(r, 0x5a, 7900);
+	q = OREALLOC(r, 20000);
+	T(q != NULL && q != r && q[0] == 0x5a && q[7899] == 0x5a);
+	OFREE(q);
+	q = OMEMALIGN((size_t)1 << 16, 100);
+	T(q != NULL && ((uintptr_t)q & 0xffff) == 0 && in_pool(&kobj_pool, q, 100));
+	OFREE(q);
+	hobj_stats(&kobj_heap, &st);
+	T(st.inuse == st0.inuse && st.large_bytes == st0.large_bytes);
+	T(hobj_check(&kobj_heap, &f) == HOBJ_OK);
+	return 0;
+}
+
+// t_not_owned: another client takes pages through the brk trap (newlib's
+// _sbrk, which its own malloc would call) between two of a pool's sbrks; the pool
 // starts a new region above them, refuses to free them (or any range that
 // runs into them) with nothing changed, and never merges across them.
 static int t_not_owned(void)
@@ -383,7 +475,7 @@ static int t_not_owned(void)
 
 	scratch_begin(&sc, 0);
 	a = ta(&sc, PG);
-	nl = _sbrk(2 * PG); // as newlib's malloc grows its heap
+	nl = _sbrk(2 * PG); // as newlib's malloc (NEWLIB_MALLOC=1) grows its heap
 	b = ta(&sc, PG);
 	T(nl == a + PG && b == nl + 2 * PG && sc.p.nregion == 2);
 	take_snap(&sc, &s);
@@ -449,7 +541,7 @@ static int t_brk_faults(void)
 // was not before, and every byte the break grew by went to mem/ or to
 // newlib (whose malloc keeps its freed memory for reuse).
 struct leak {
-	uintptr_t brk, taken, inuse, free, nlsbrk;
+	uintptr_t brk, taken, inuse, free, nlsbrk, objtaken;
 };
 
 static void leak_snap(struct leak *l)
@@ -459,6 +551,7 @@ static void leak_snap(struct leak *l)
 	l->inuse = mempool.inuse;
 	l->free = kmem_free_bytes(&mempool, NULL);
 	l->nlsbrk = newlib_sbrk_bytes;
+	l->objtaken = kobj_pool.taken;
 }
 
 // Faults the guarded memory must catch (arch/arch.h): each ends the run
@@ -525,12 +618,15 @@ static const struct tcase {
      0},
     {"size_zero", "size 0: NULL, free refused, nothing changes", t_size_zero, 0},
     {"bad_frees", "double, overlapping, misaligned, outside frees refused", t_bad_frees, 0},
-    {"not_owned", "newlib's pages between two regions: free refused, never merged", t_not_owned, 0},
+    {"not_owned", "another client's pages (brk trap) between two regions: free refused, never merged",
+     t_not_owned, 0},
     {"check_catches", "check catches a dirty last block and a block past the break",
      t_check_catches, 0},
     {"sys_stat", "sys_alloc/sys_free/sys_reserve count bytes", t_sys_stat, 0},
-    {"newlib_interleaved", "newlib malloc and heaplab interleaved without overlap",
+    {"newlib_interleaved", "malloc and heaplab's system pool interleaved without overlap",
      t_newlib_interleaved, 0},
+    {"objects", "malloc: every class and a large object on the objects pool's pages, check ok",
+     t_objects, 0},
     {"brk_faults", "brk trap failing every third grow: NULL answers, check and counts exact",
      t_brk_faults, 0},
     {"timer_ticks", "the timer ticks near TICK_HZ on this CPU, interrupts on", t_timer_ticks, 0},
@@ -610,13 +706,13 @@ int selftest_run(const char *only)
 			failed += selftest_case(i);
 	leak_snap(&b);
 	if (b.inuse != a.inuse || b.free - a.free != b.taken - a.taken ||
-	    b.brk - a.brk != (b.taken - a.taken) + (b.nlsbrk - a.nlsbrk)) {
+	    b.brk - a.brk != (b.taken - a.taken) + (b.nlsbrk - a.nlsbrk) + (b.objtaken - a.objtaken)) {
 		failed += kcase("leak check", 0);
 		kprintf("     break +%#lx; mem taken +%#lx, free +%#lx, in use %+ld; newlib sbrk "
-			"+%#lx\n",
+			"+%#lx; objects pool taken +%#lx\n",
 			(unsigned long)(b.brk - a.brk), (unsigned long)(b.taken - a.taken),
 			(unsigned long)(b.free - a.free), (long)(b.inuse - a.inuse),
-			(unsigned long)(b.nlsbrk - a.nlsbrk));
+			(unsigned long)(b.nlsbrk - a.nlsbrk), (unsigned long)(b.objtaken - a.objtaken));
 	} else {
 		kcase("leak check: every byte the break grew by is accounted for", 1);
 	}

@@ -1,25 +1,33 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The SMP stress test: every CPU runs a random mix of sys_alloc, sys_free
-// and sys_reserve (CPU 0 mixes in newlib's malloc), checks that what it
-// gets is zeroed, stamps it with a tag unique to the CPU and allocation,
-// and verifies the tag just before freeing it, so any overlap between CPUs
-// shows. The pool checks itself after every operation (its automatic check,
-// whose scan of free bytes is bounded, so its time under the lock does not
-// grow with the heap), the page caches every PCP_CHECK_EVERY operations, and the
-// full check runs once each CPU is done.
+// and sys_reserve, and of malloc, calloc and free of every size class and
+// of large objects (the objects layer's, or newlib's with NEWLIB_MALLOC=1),
+// checks that what it gets is zeroed (but malloc's), stamps it with a tag
+// unique to the CPU and allocation, and verifies the tag just before
+// freeing it, so any overlap between CPUs shows. The system pool checks
+// itself after every operation (its automatic check, whose scan of free
+// bytes is bounded, so its time under the lock does not grow with the
+// heap), the objects heap every OBJ_CHECK_EVERY operations, the page caches
+// (--pcp) every PCP_CHECK_EVERY, and the full checks run once each CPU is
+// done.
 #include "kmem.h"
 
 #include <stdlib.h>
 
+#define HOBJ_CLASS_TABLES
+#include "../objects/objects.h"
+
 #define STRESS_OPS  20000
 #define SLOTS	    24
+// The objects heap's check takes its 66 locks and walks every span.
+#define OBJ_CHECK_EVERY 256
 #define PCP_CHECK_EVERY 1024 // each pcp_check takes every CPU's cache lock
 
 struct sblock {
 	uint32_t *p;
 	uintptr_t n;  // bytes asked for
 	uint32_t tag; // cpu << 24 | sequence
-	int kind;     // 0 sys_alloc, 1 sys_reserve, 2 newlib malloc
+	int kind;     // 0 sys_alloc, 1 sys_reserve, 2 malloc, 3 calloc
 };
 
 uint64_t stress_stat;	     // bytes out through sys_alloc, all CPUs
@@ -44,6 +52,19 @@ static uintptr_t pick_size(uint32_t *s)
 	if (r < 95)
 		return PAGE_SIZE * (3 + rnd(s) % 14);
 	return PAGE_SIZE * (17 + rnd(s) % 64);
+}
+
+// pick_small: a size of a class picked at random (all alike), 0 to 15
+// bytes short of the class's size; one in 16 a large object (32 KiB to
+// 96 KiB).
+static uintptr_t pick_small(uint32_t *s)
+{
+	uintptr_t n;
+
+	if (rnd(s) % 16 == 0)
+		return HOBJ_MAX_SMALL + 1 + rnd(s) % (64u << 10);
+	n = hobj_class_size[1 + rnd(s) % (HOBJ_NCLASS - 1)] - rnd(s) % 16;
+	return n != 0 ? n : 1;
 }
 
 static void stamp(struct sblock *b)
@@ -75,11 +96,13 @@ static void verify(struct sblock *b)
 
 static int get(struct sblock *b, int cpu, uint32_t seq, uint32_t *s)
 {
-	b->n = pick_size(s);
-	b->kind = cpu == 0 && rnd(s) % 4 == 0 ? 2 : (int)(rnd(s) % 8 == 0);
+	b->kind = rnd(s) % 2 == 0 ? 2 + (int)(rnd(s) % 4 == 0) : (int)(rnd(s) % 8 == 0);
+	b->n = b->kind >= 2 ? pick_small(s) : pick_size(s);
 	b->tag = (uint32_t)cpu << 24 | (seq & 0xffffff);
 	if (b->kind == 2)
 		b->p = malloc(b->n);
+	else if (b->kind == 3)
+		b->p = calloc(1, b->n);
 	else if (b->kind == 1)
 		b->p = sys_reserve(b->n);
 	else
@@ -93,7 +116,7 @@ static int get(struct sblock *b, int cpu, uint32_t seq, uint32_t *s)
 static void put(struct sblock *b)
 {
 	verify(b);
-	if (b->kind == 2)
+	if (b->kind >= 2)
 		free(b->p);
 	else
 		sys_free(b->p, b->n, b->kind == 0 ? &stress_stat : NULL);
@@ -119,11 +142,14 @@ void stress_cpu(int cpu)
 			      (unsigned long)c->ops);
 		if (c->ops % PCP_CHECK_EVERY == PCP_CHECK_EVERY - 1 && pcp_on)
 			pcp_check();
+		if (c->ops % OBJ_CHECK_EVERY == OBJ_CHECK_EVERY - 1)
+			kobj_check_or_fail();
 	}
 	for (i = 0; i < SLOTS; i++)
 		if (blk[i].p != NULL)
 			put(&blk[i]);
 	heaplab_check_or_fail(&mempool);
+	kobj_check_or_fail();
 	c->stress_t1 = arch_ticks();
 }
 
@@ -142,12 +168,14 @@ static uint64_t us(uint64_t ticks, uint64_t hz)
 
 // stress_report prints each CPU's figures and judges the end state: every
 // byte back, the counter at its start, no tag overwritten, every CPU's
-// timer ticking. It answers the number of failed points.
-int stress_report(int up, uintptr_t inuse0, uint64_t stat0)
+// timer ticking, the objects heap's objects in use at their start (objs0).
+// It answers the number of failed points.
+int stress_report(int up, uintptr_t inuse0, uint64_t stat0, uintptr_t objs0)
 {
 	uintptr_t fr = kmem_free_bytes(&mempool, NULL), peak;
 	uint64_t hz = arch_ticks_hz();
 	int i, bad = 0, failed = 0, silent = 0;
+	struct hobj_stats st;
 
 	for (i = 0; i < up; i++) {
 		kprintf("cpu %d: %lu ops, spun for a lock %lu times of %lu, %lu us spinning, "
@@ -174,5 +202,8 @@ int stress_report(int up, uintptr_t inuse0, uint64_t stat0)
 	failed += kcase("stress: the byte counter is back at its start", stress_stat == stat0);
 	failed += kcase("stress: the free list holds every byte taken through sbrk",
 			mempool.inuse == inuse0 && fr + inuse0 == mempool.taken);
+	hobj_stats(&kobj_heap, &st);
+	failed += kcase("stress: every malloc of every CPU freed: the objects heap as it was",
+			st.inuse == objs0);
 	return failed;
 }

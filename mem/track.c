@@ -36,12 +36,24 @@ static uintptr_t first_granule(const struct heaplab_pool *pool)
 	return pool->start & ~(pool->granule - 1);
 }
 
+// in_granules answers x / granule by shifts: the granule is a power of two,
+// and a division by a variable would need libgcc's routine on some targets
+// (arm's __aeabi_uidiv), which a kernel may not link.
+static uintptr_t in_granules(const struct heaplab_pool *pool, uintptr_t x)
+{
+	uintptr_t g;
+
+	for (g = pool->granule; g > 1; g >>= 1)
+		x >>= 1;
+	return x;
+}
+
 // granules answers how many granules the record covers: all of [start, end).
 static uintptr_t granules(const struct heaplab_pool *pool)
 {
 	uintptr_t lo = first_granule(pool);
 
-	return (pool->end - lo) / pool->granule + ((pool->end - lo) % pool->granule != 0);
+	return in_granules(pool, pool->end - lo) + (((pool->end - lo) & (pool->granule - 1)) != 0);
 }
 
 uintptr_t heaplab_track_bytes(const struct heaplab_pool *pool)
@@ -87,8 +99,8 @@ static int span(const struct heaplab_pool *pool, uintptr_t a, uintptr_t n, uintp
 	n = heaplab_round(pool, n);
 	if (n == 0 || a < lo || (a & (pool->granule - 1)) != 0)
 		return 0;
-	*i = (a - lo) / pool->granule;
-	*k = n / pool->granule;
+	*i = in_granules(pool, a - lo);
+	*k = in_granules(pool, n);
 	return *i < total && *k <= total - *i;
 }
 

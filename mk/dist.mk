@@ -12,9 +12,7 @@
 # space works: every recipe quotes them.
 
 DIST_DIR   := $(B)/dist
-DIST_PARTS := include/heaplab.h mem/internal.h mem/avl.h mem/avl_augment.h mem/mem.c \
-	      mem/alloc.c mem/free.c mem/fit.c mem/index.c mem/avl.c mem/check.c mem/brk.c \
-	      LICENSE tools/amalgamate.py
+DIST_PARTS := include/heaplab.h $(wildcard mem/*.c mem/*.h) LICENSE tools/amalgamate.py
 HEAPLAB_VERSION := $(shell sed -n 's/^\#define HEAPLAB_VERSION_STRING "\(.*\)"/\1/p' include/heaplab.h)
 
 .PHONY: dist lib install uninstall size

@@ -24,7 +24,9 @@
 # switching never rebuilds (nor breaks, under a running QEMU) the default
 # image: a lab's file (MEM_FREE=lab/free.c, MEM_ALLOC=..., MEM_FIT=...),
 # NOLOCK=1 and MEM_DEBUG=0 compile into build/ARCH-lab, build/ARCH-nolock,
-# build/ARCH-debug0 (two of them: build/ARCH-nolock-debug0), a MEM_INDEX
+# build/ARCH-debug0 (two of them: build/ARCH-nolock-debug0), NEWLIB_MALLOC=1
+# (newlib's own malloc rather than the objects layer's, kernel/kobj.c) into
+# build/ARCH-newlibmalloc, a MEM_INDEX
 # other than the build's default into build/ARCH-index0 (or -index1 for a
 # lab's build that would walk the list), and another
 # HEAP_SIZE links the same objects into build/ARCH-heapSIZE
@@ -33,7 +35,8 @@
 
 HEAP_SIZE ?= 0x4000000
 NOLOCK	  ?= 0
-IMG_OBJ	  := $(B)/$(ARCH)$(if $(MEM_SWAPPED),-lab)$(if $(filter-out 0,$(NOLOCK)),-nolock)$(if $(filter-out 1,$(MEM_DEBUG)),-debug$(MEM_DEBUG))$(if $(filter-out $(MEM_INDEX_DEFAULT),$(MEM_INDEX)),-index$(MEM_INDEX))
+NEWLIB_MALLOC ?= 0
+IMG_OBJ	  := $(B)/$(ARCH)$(if $(MEM_SWAPPED),-lab)$(if $(filter-out 0,$(NOLOCK)),-nolock)$(if $(filter-out 0,$(NEWLIB_MALLOC)),-newlibmalloc)$(if $(filter-out 1,$(MEM_DEBUG)),-debug$(MEM_DEBUG))$(if $(filter-out $(MEM_INDEX_DEFAULT),$(MEM_INDEX)),-index$(MEM_INDEX))
 IMG	  := $(IMG_OBJ)$(if $(filter-out 0x4000000,$(HEAP_SIZE)),-heap$(HEAP_SIZE))
 KERNEL_ELF := $(IMG)/kernel.elf
 
@@ -54,11 +57,11 @@ endif
 NEWLIB_CPPFLAGS ?= -nostdinc -isystem $(NEWLIB_INC) -isystem $(shell $(CROSS_CC) -print-file-name=include)
 KERNEL_SRCS ?= $(sort $(wildcard kernel/*.c))
 PLATFORM_SRCS := $(sort $(wildcard platform/$(PLATFORM)/*.c))
-IMAGE_SRCS  := $(KERNEL_SRCS) $(MEM_SRCS) $(RUNTIME_SRCS) $(REPLAY_SRCS) $(ARCH_SRCS) $(PLATFORM_SRCS)
+IMAGE_SRCS  := $(KERNEL_SRCS) $(MEM_SRCS) $(OBJ_SRCS) $(RUNTIME_SRCS) $(REPLAY_SRCS) $(ARCH_SRCS) $(PLATFORM_SRCS)
 IMAGE_OBJS  := $(patsubst %,$(IMG_OBJ)/%.o,$(basename $(IMAGE_SRCS)))
 IMAGE_CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
 		-Wall -Wextra -Werror -g -O2 -fno-omit-frame-pointer -DHEAPLAB_DEBUG=$(MEM_DEBUG) -DHEAPLAB_INDEX=$(MEM_INDEX) \
-		-DNOLOCK=$(NOLOCK) $(NEWLIB_CPPFLAGS) -Ikernel -Iarch -Iplatform \
+		-DHOBJ_DEBUG=$(MEM_DEBUG) -DNOLOCK=$(NOLOCK) -DNEWLIB_MALLOC=$(NEWLIB_MALLOC) $(NEWLIB_CPPFLAGS) -Ikernel -Iarch -Iplatform \
 		-Iplatform/$(PLATFORM) $(ARCH_CFLAGS)
 IMAGE_LDFLAGS := $(ARCH_LDFLAGS) -nostdlib -static -T linker/$(ARCH).ld \
 		 -Wl,--defsym=HEAP_SIZE=$(HEAP_SIZE)

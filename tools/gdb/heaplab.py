@@ -531,7 +531,13 @@ it can be walked."""
 
 class HeapCheck(HeapSub):
     """Check every invariant of the free list, independently of the kernel.
-Usage: heap check [POOL]
+Usage: heap check [POOL | HEAP]
+With no argument, in an image whose malloc has run, the objects layer's heap
+(kobj_heap) is checked after the pool, as `heap check kobj_heap` does: the
+rules of hobj_check (objects/check.c), from the page map, the span records,
+every span's free list and bytes, the classes' lists and counts, the store of
+records and the pool's free blocks; `heap check: objects: ok (...)` or
+`heap check: objects: FAILED: ` with the first broken rule.
 The invariants of mem/check.c, computed in Python from memory read through
 gdb: a bounded walk without loops, blocks strictly ascending, not overlapping,
 not touching, inside [start, break) and one region of the pool, aligned, sized
@@ -546,6 +552,23 @@ says by whom: the list may be mid-update, and a failure then proves nothing."""
         super().__init__("heap check")
 
     def run(self, arg):
+        if _is_objheap(arg):
+            return self.run_objects(arg)
+        self.run_pool(arg)
+        if not arg.strip() and _objheap_ready():
+            self.run_objects("")
+
+    def run_objects(self, arg):
+        heap = ObjHeap(arg)
+        try:
+            spans, large = check_objects(heap)
+        except Fault as f:
+            print(f"heap check: objects: FAILED: {f}")
+            return
+        print(f"heap check: objects: ok ({len(spans)} span{'s' if len(spans) != 1 else ''}, "
+              f"{sum(s.inuse for s in spans)} objects in use, {len(large)} large)")
+
+    def run_pool(self, arg):
         pool = Pool(arg)
         try:
             held = _lock_holder(pool)
@@ -561,6 +584,29 @@ says by whom: the list may be mid-update, and a failure then proves nothing."""
             print(f"heap check: FAILED: {f}")
             return
         print(f"heap check: ok ({n} blocks, {nfree} bytes free)")
+
+
+def _is_objheap(arg):
+    """Is arg an expression for a struct hobj_heap (or a pointer to one)?"""
+    if not arg.strip():
+        return False
+    try:
+        t = gdb.parse_and_eval(arg).type.strip_typedefs()
+    except gdb.error:
+        return False  # Pool says why
+    if t.code == gdb.TYPE_CODE_PTR:
+        t = t.target().strip_typedefs()
+    return t.code == gdb.TYPE_CODE_STRUCT and t.tag == "hobj_heap"
+
+
+def _objheap_ready():
+    """Does the image's objects heap (kobj_heap) exist and is it set up?"""
+    if gdb.lookup_global_symbol("kobj_heap") is None:
+        return False
+    try:
+        return int(gdb.parse_and_eval("kobj_heap.pool")) != 0
+    except gdb.error:
+        return False
 
 
 class HeapStats(HeapSub):
@@ -594,7 +640,7 @@ free, the largest free block, and the pool's in-use and taken counters."""
         ]
         if pool.sysbrk is not None:
             rows.insert(5, ("system break", f"{_hex(pool.sysbrk)}  (heap_break: every client's, "
-                            "newlib's too)"))
+                            "malloc's pool too)"))
         rows += _pending_rows(pool) + _pcp_rows()
         image = _image_heap(pool.mask)
         if image is not None:
@@ -960,6 +1006,389 @@ placement tree; docs/heapview.md has the format. Open it in a browser with
         print(f"heap dump: wrote {path} ({n} free block{'s' if n != 1 else ''}{tree}){stop}")
 
 
+# --- the objects layer (objects/): spans, classes, and its check -----------
+#
+#   The heap (struct hobj_heap, `kobj_heap` in the images) is found by
+#   symbol like the pool. Its page map, one word per granule of the pool's
+#   [start, end), is read in one piece; each span's record and each span's
+#   bytes once (its free list is threaded through them). The class tables
+#   (hobj_class_size, _npages, _nobj) are the target's own, read by symbol;
+#   HOBJ_UNIT and the page map's tag bits are objects/sizeclasses.h's and
+#   objects/objects.h's, which debug info does not carry.
+
+HOBJ_UNIT = 8192  # objects/sizeclasses.h: a span is npages units
+PM_LARGE, PM_TAIL = 1, 2  # objects/objects.h: page map tags
+
+# hobj_check's findings, in objects/check.c's words (hobj_strerror)
+O_SPAN = "span record disagrees with its class"
+O_FREELIST = "free list entry wrong"
+O_COUNT = "counts disagree"
+O_DIRTY = "never-handed-out object not zero"
+O_PARTIAL = "partial list wrong"
+O_PAGEMAP = "page map entry wrong"
+O_POOL = "span or large object in the pool's free pages"
+O_HEAP = "heap record broken"
+O_READ = "span unreadable"
+
+
+def _byteorder():
+    return "big" if "big endian" in gdb.execute("show endian", to_string=True) else "little"
+
+
+def _table(name):
+    """One of objects/sizeclasses.h's tables, as the target has it."""
+    sym = gdb.lookup_static_symbol(name) or gdb.lookup_global_symbol(name)
+    if sym is None:
+        _fail(f"no table '{name}' in the loaded symbols (the objects layer is not linked in)")
+    v = sym.value()
+    n = v.type.strip_typedefs().range()[1] + 1
+    return [int(v[i]) for i in range(n)]
+
+
+class Span:
+    """A span record read from the target (struct hobj_span)."""
+
+    def __init__(self, heap, addr):
+        self.addr = addr
+        try:
+            v = gdb.Value(bytes(gdb.selected_inferior().read_memory(addr, heap.span_t.sizeof)),
+                          heap.span_t)
+            m = heap.mask
+            self.base, self.bytes = int(v["base"]) & m, int(v["bytes"]) & m
+            self.next, self.prev = int(v["next"]) & m, int(v["prev"]) & m
+            self.free = int(v["free"]) & m
+            self.cls, self.nobj = int(v["cls"]), int(v["nobj"])
+            self.inuse, self.fresh = int(v["inuse"]), int(v["fresh"])
+            bits = v["inuse_bits"]
+            nw = bits.type.strip_typedefs().range()[1] + 1
+            self.bits = 0
+            for i in range(nw):
+                self.bits |= (int(bits[i]) & ((1 << 64) - 1)) << (64 * i)
+            self.maxobj = 64 * nw
+        except gdb.error as e:  # gdb.MemoryError too
+            raise Fault(O_READ, f"span record {_hex(addr)}: {e}")
+        self.nfree = None  # set by the check's walk of its free list
+
+    def bit(self, i):
+        return (self.bits >> i) & 1
+
+
+class ObjHeap:
+    """A snapshot of a struct hobj_heap, read once: its constants, its
+    classes' records, the page map, and its pool (a Pool)."""
+
+    def __init__(self, arg):
+        _require_running()
+        expr = arg.strip() or "kobj_heap"
+        if expr == "kobj_heap":
+            _require_symbol("kobj_heap")
+        v = _eval(expr)
+        if v.type.strip_typedefs().code == gdb.TYPE_CODE_PTR:
+            v = v.dereference()
+        t = v.type.strip_typedefs()
+        if t.code != gdb.TYPE_CODE_STRUCT or t.tag != "hobj_heap":
+            _fail(f"'{expr}' is a {v.type}, not a struct hobj_heap (or a pointer to one)")
+        self.expr = expr
+        self.span_t = _type("struct hobj_span")
+        self.ptrsize = _type("void").pointer().sizeof
+        self.mask = (1 << (8 * self.ptrsize)) - 1
+        self.size, self.npages, self.nobj = (_table(f"hobj_class_{n}")
+                                             for n in ("size", "npages", "nobj"))
+        try:
+            self.pool_addr = int(v["pool"]) & self.mask
+            self.pagemap = int(v["pagemap"]) & self.mask
+            self.pagemap_bytes = int(v["pagemap_bytes"]) & self.mask
+            self.shift = int(v["shift"])
+            self.start, self.end = int(v["start"]) & self.mask, int(v["end"]) & self.mask
+            self.checking = int(v["checking"])
+            cl = v["class"]
+            self.nclass = cl.type.strip_typedefs().range()[1] + 1
+            self.classes = []
+            for c in range(self.nclass):
+                k = cl[c]
+                self.classes.append({"partial": int(k["partial"]) & self.mask,
+                                     "nspan": int(k["nspan"]) & self.mask,
+                                     "inuse": int(k["inuse"]) & self.mask,
+                                     "nalloc": int(k["nalloc"]), "nfree": int(k["nfree"])})
+            self.large_bytes = int(v["large_bytes"]) & self.mask
+            self.nlarge = int(v["nlarge"]) & self.mask
+            self.large_nalloc, self.large_nfree = int(v["large_nalloc"]), int(v["large_nfree"])
+            self.store = int(v["store"]) & self.mask
+            self.store_bytes = int(v["store_bytes"]) & self.mask
+            self.nrecord = int(v["nrecord"]) & self.mask
+        except gdb.error as e:
+            _fail(f"cannot read '{expr}': {e}")
+        if self.pool_addr == 0:
+            _fail(f"'{expr}' is not set up yet (hobj_init has not run): continue to "
+                  "kobj_mark or the first malloc first")
+        self.pool = Pool(f"*(struct heaplab_pool *){self.pool_addr}")
+        self.granule = 1 << self.shift if 0 <= self.shift < 8 * self.ptrsize else 0
+
+    def sanity(self):
+        """Raises a Fault if the heap's own record cannot describe a heap."""
+        g = self.granule
+        if g < 64 or g > HOBJ_UNIT or g != self.pool.granule:
+            raise Fault(O_HEAP, f"shift {self.shift}: granule {_hex(g)}, the pool's is "
+                        f"{_hex(self.pool.granule)}")
+        if (self.start, self.end) != (self.pool.start, self.pool.end) or self.start > self.end:
+            raise Fault(O_HEAP, f"range [{_hex(self.start)}, {_hex(self.end)}), the pool's "
+                        f"[{_hex(self.pool.start)}, {_hex(self.pool.end)})")
+        need = ((self.end - self.start) >> self.shift) * self.ptrsize
+        if self.pagemap_bytes < need:
+            raise Fault(O_HEAP, f"page map of {_hex(self.pagemap_bytes)} bytes, the pool's "
+                        f"pages need {_hex(need)}")
+
+    def top(self):
+        return self.pool.bloc or self.start
+
+    def read_pagemap(self):
+        """The page map's words over [start, top), as a list."""
+        n = (self.top() - self.start) >> self.shift
+        if n <= 0:
+            return []
+        try:
+            raw = bytes(gdb.selected_inferior().read_memory(self.pagemap, n * self.ptrsize))
+        except gdb.error as e:
+            raise Fault(O_READ, f"page map at {_hex(self.pagemap)}: {e}")
+        w, order = self.ptrsize, _byteorder()
+        return [int.from_bytes(raw[i:i + w], order) for i in range(0, len(raw), w)]
+
+    def cname(self, c):
+        return f"class {c}, {self.size[c]}-byte objects" if 0 < c < len(self.size) \
+            else f"class {c}"
+
+
+def walk_pagemap(heap):
+    """Follows the page map from the pool's start to its top: answers the
+    spans (Span) and large objects ((address, pages)) in address order, or
+    raises a Fault where an entry cannot be (objects/check.c's
+    check_pagemap)."""
+    pm = heap.read_pagemap()
+    g, top = heap.granule, heap.top()
+    spans, large, i = [], [], 0
+    while i < len(pm):
+        e, a = pm[i], heap.start + i * g
+        if e == 0:
+            i += 1
+            continue
+        if e & PM_TAIL or (e & PM_LARGE and (e >> 2 == 0 or e >> 2 > (top - a) >> heap.shift)):
+            raise Fault(O_PAGEMAP, f"page {_hex(a)}: entry {_hex(e)}")
+        if e & PM_LARGE:
+            n = e >> 2
+            large.append((a, n))
+            want = [(k << 2) | PM_LARGE | PM_TAIL for k in range(1, n)]
+        else:
+            s = Span(heap, e)
+            if s.base != a or s.bytes > top - a or s.bytes < g:
+                raise Fault(O_PAGEMAP, f"page {_hex(a)}: entry {_hex(e)}, a record whose "
+                            f"span is [{_hex(s.base)}, +{_hex(s.bytes)})")
+            n = s.bytes >> heap.shift
+            spans.append(s)
+            want = [e] * (n - 1)
+        for k, w in enumerate(want, 1):
+            if pm[i + k] != w:
+                raise Fault(O_PAGEMAP, f"page {_hex(a + k * g)} of the span or large object "
+                            f"at {_hex(a)}: entry {_hex(pm[i + k])}, want {_hex(w)}")
+        i += n
+    return spans, large
+
+
+def check_span(heap, s):
+    """objects/check.c's check_span and check_freelist for span s: raises a
+    Fault or sets s.nfree. Its bytes are read once."""
+    c = s.cls
+    if not 0 < c < heap.nclass or s.bytes != heap.npages[c] * HOBJ_UNIT or \
+            s.nobj != heap.nobj[c] or s.fresh > s.nobj or s.base % heap.granule:
+        raise Fault(O_SPAN, f"span {_hex(s.base)}: class {c}, {_hex(s.bytes)} bytes, "
+                    f"{s.nobj} objects, fresh {s.fresh}")
+    size = heap.size[c]
+    try:
+        mem = bytes(gdb.selected_inferior().read_memory(s.base, s.bytes))
+    except gdb.error as e:
+        raise Fault(O_READ, f"span {_hex(s.base)}: {e}")
+    order = _byteorder()
+    seen, q, n = set(), s.free, 0
+    while q != 0:
+        off = q - s.base
+        i = off // size if 0 <= off else -1
+        if not 0 <= off < s.bytes or i >= s.fresh or i * size != off:
+            raise Fault(O_FREELIST, f"span {_hex(s.base)} ({heap.cname(c)}): entry {n}, "
+                        f"{_hex(q)}, is not an object below fresh {s.fresh}")
+        if s.bit(i):
+            raise Fault(O_FREELIST, f"span {_hex(s.base)} ({heap.cname(c)}): entry {n}, "
+                        f"{_hex(q)}, is in use")
+        if i in seen:
+            raise Fault(O_FREELIST, f"span {_hex(s.base)} ({heap.cname(c)}): entry {n}, "
+                        f"{_hex(q)}, is listed twice")
+        seen.add(i)
+        n += 1
+        q = int.from_bytes(mem[off:off + heap.ptrsize], order)
+    used = bin(s.bits).count("1")
+    if s.bits >> s.fresh:
+        k = (s.bits >> s.fresh & -(s.bits >> s.fresh)).bit_length() - 1 + s.fresh
+        raise Fault(O_COUNT, f"span {_hex(s.base)} ({heap.cname(c)}): object {k} in use, "
+                    f"at or past fresh {s.fresh}")
+    if used != s.inuse or used + n != s.fresh:
+        raise Fault(O_COUNT, f"span {_hex(s.base)} ({heap.cname(c)}): {used} in-use bits, "
+                    f"inuse {s.inuse}, {n} free, fresh {s.fresh}")
+    tail = mem[s.fresh * size:]
+    rest = tail.lstrip(b"\0")
+    if rest:
+        a = s.base + s.fresh * size + len(tail) - len(rest)
+        raise Fault(O_DIRTY, f"byte {rest[0]:#04x} at {_hex(a)}, in span {_hex(s.base)} "
+                    f"({heap.cname(c)}) past fresh {s.fresh}")
+    s.nfree = n
+
+
+def check_objects(heap):
+    """hobj_check from outside: answers (spans, large objects) or raises a
+    Fault naming the first broken rule, in objects/check.c's order."""
+    heap.sanity()
+    spans, large = walk_pagemap(heap)
+    tally = {c: {"nspan": 0, "inuse": 0, "notfull": 0, "empty": 0} for c in range(heap.nclass)}
+    for s in spans:
+        check_span(heap, s)
+        t = tally[s.cls]
+        t["nspan"] += 1
+        t["inuse"] += s.inuse
+        t["notfull"] += s.inuse < s.nobj
+        t["empty"] += s.inuse == 0
+    at = {s.addr: s for s in spans}
+    for c in range(1, heap.nclass):
+        k, t = heap.classes[c], tally[c]
+        n, prev, q = 0, 0, k["partial"]
+        while q != 0 and n <= t["nspan"]:
+            s = at.get(q)
+            if s is None or s.cls != c or s.prev != prev or s.inuse >= s.nobj:
+                raise Fault(O_PARTIAL, f"{heap.cname(c)}: entry {n} of its list, record "
+                            f"{_hex(q)}, is not a partial span of the class")
+            prev, q, n = q, s.next, n + 1
+        if n != t["notfull"] or t["empty"] > 1:
+            raise Fault(O_PARTIAL, f"{heap.cname(c)}: {n} spans listed, {t['notfull']} not "
+                        f"full, {t['empty']} empty")
+        if k["nspan"] != t["nspan"] or k["inuse"] != t["inuse"]:
+            raise Fault(O_COUNT, f"{heap.cname(c)}: nspan {k['nspan']} inuse {k['inuse']}, "
+                        f"the spans: {t['nspan']} spans, {t['inuse']} objects in use")
+    lbytes = sum(n for _, n in large) * heap.granule
+    if heap.large_bytes != lbytes or heap.nlarge != len(large):
+        raise Fault(O_COUNT, f"large objects: large_bytes {_hex(heap.large_bytes)} nlarge "
+                    f"{heap.nlarge}, the page map: {_hex(lbytes)} in {len(large)}")
+    n, q, seen = 0, heap.store, set()
+    while q != 0 and n <= heap.nrecord and q not in seen:
+        seen.add(q)
+        q = Span(heap, q).next
+        n += 1
+    if n + len(spans) != heap.nrecord:
+        raise Fault(O_COUNT, f"span records: {n} in the store + {len(spans)} spans, nrecord "
+                    f"{heap.nrecord}")
+    blocks, fault = collect(heap.pool)
+    if fault is not None:
+        raise fault
+    pm = heap.read_pagemap()
+    for b in blocks:
+        for a in range(b.addr, b.end, heap.granule):
+            i = (a - heap.start) >> heap.shift
+            if 0 <= i < len(pm) and pm[i] != 0:
+                raise Fault(O_POOL, f"page {_hex(a)} of free block {_hex(b.addr)} size "
+                            f"{_hex(b.size)}: page map entry {_hex(pm[i])}")
+    mine = sum(s.bytes for s in spans) + lbytes + heap.pagemap_bytes + heap.store_bytes
+    if mine != heap.pool.inuse:
+        raise Fault(O_COUNT, f"spans + large objects + page map + store = {_hex(mine)}, the "
+                    f"pool's in use {_hex(heap.pool.inuse)}")
+    return spans, large
+
+
+class HeapSpans(HeapSub):
+    """List the objects layer's spans and large objects, in address order.
+Usage: heap spans [HEAP]
+HEAP is an expression for a struct hobj_heap or a pointer to one (default:
+kobj_heap, the image's malloc). One line per span, as the page map finds it:
+its base and pages, its class and object size, objects in use, on its free
+list and never handed out, and whether it is on its class's partial list;
+one per large object; then a summary. A broken page map is shown as far as
+it can be walked."""
+
+    def __init__(self):
+        super().__init__("heap spans")
+
+    def run(self, arg):
+        heap = ObjHeap(arg)
+        heap.sanity()
+        fault = None
+        try:
+            spans, large = walk_pagemap(heap)
+        except Fault as f:
+            spans, large, fault = [], [], f
+        listed = set()
+        for c in range(1, heap.nclass):
+            q, n = heap.classes[c]["partial"], 0
+            while q != 0 and n < len(spans) + 1:
+                listed.add(q)
+                q = next((s.next for s in spans if s.addr == q), 0)
+                n += 1
+        rows = [(s.base, s) for s in spans] + [(a, n) for a, n in large]
+        for a, x in sorted(rows, key=lambda r: r[0]):
+            if isinstance(x, Span):
+                c = x.cls
+                size = heap.size[c] if 0 < c < heap.nclass else 0
+                try:
+                    check_span(heap, x)
+                    free = str(x.nfree)
+                except Fault as f:  # shown, not raised: heap check names it
+                    free = f"? ({f.what})"
+                state = "  partial" if x.addr in listed else \
+                    "  full" if x.inuse == x.nobj else ""
+                print(f"{_hex(a)} span  {x.bytes >> heap.shift:3} pages  class {c:2} "
+                      f"{size:5} B  in use {x.inuse:3}/{x.nobj:<3} free {free} "
+                      f"untouched {x.nobj - x.fresh}{state}")
+            else:
+                print(f"{_hex(a)} large {x:3} pages  {_size(x * heap.granule)}")
+        if fault is not None:
+            print(f"heap spans: walk stopped: {fault}")
+        print(f"heap spans: {len(spans)} span{'s' if len(spans) != 1 else ''}, "
+              f"{sum(s.inuse for s in spans)} objects in use, {len(large)} large object"
+              f"{'s' if len(large) != 1 else ''} ({_size(sum(n for _, n in large) * heap.granule)})"
+              f", pool [{_hex(heap.start)}, top {_hex(heap.top())})")
+
+
+class HeapClasses(HeapSub):
+    """Show the objects layer's size classes that hold spans, from their records.
+Usage: heap classes [HEAP]
+One line per class with a span or a count: class, object size, span size in
+pages and objects, spans, spans on the partial list, objects in use, and the
+objects handed out and freed ever; then the large objects and totals. These
+are the records; `heap check` holds them against the spans."""
+
+    def __init__(self):
+        super().__init__("heap classes")
+
+    def run(self, arg):
+        heap = ObjHeap(arg)
+        heap.sanity()
+        print("class  size  span pages/objs  spans partial  in use      malloc        free")
+        tot = [0, 0, 0, 0]
+        for c in range(1, heap.nclass):
+            k = heap.classes[c]
+            if not (k["nspan"] or k["nalloc"]):
+                continue
+            q, n = k["partial"], 0
+            while q != 0 and n <= k["nspan"]:
+                q = Span(heap, q).next
+                n += 1
+            part = str(n) if q == 0 else f"{n}+ (loops?)"
+            print(f"{c:5} {heap.size[c]:5}  {heap.npages[c] * HOBJ_UNIT >> heap.shift:5}"
+                  f" {heap.nobj[c]:<9} {k['nspan']:5} {part:>7} {k['inuse']:7} "
+                  f"{k['nalloc']:11} {k['nfree']:11}")
+            for i, f in enumerate(("nspan", "inuse", "nalloc", "nfree")):
+                tot[i] += k[f]
+        print(f"large: {heap.nlarge} in use, {_size(heap.large_bytes)}, "
+              f"{heap.large_nalloc} malloc, {heap.large_nfree} free")
+        print(f"heap classes: {tot[0]} spans, {tot[1] + heap.nlarge} objects in use, "
+              f"{tot[2] + heap.large_nalloc} malloc, {tot[3] + heap.large_nfree} free; "
+              f"span records {heap.nrecord}, page map {_size(heap.pagemap_bytes)}, "
+              f"checking {'on' if heap.checking else 'off'}")
+
+
 HeapCommand()
 HeapTree()
 HeapList()
@@ -968,3 +1397,5 @@ HeapStats()
 HeapMap()
 HeapLock()
 HeapDump()
+HeapSpans()
+HeapClasses()

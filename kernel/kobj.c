@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The image's malloc: the objects layer (objects/) on a heaplab pool of its
+// own, and newlib's allocation functions, the reentrant ones newlib calls
+// inside (printf's buffers, dtoa's numbers) and the plain names, over it.
+// So every allocation in the image comes from heaplab pages.
+// NEWLIB_MALLOC=1 (make NEWLIB_MALLOC=1) leaves the names to newlib's own
+// malloc, for comparison; the heap below exists in both builds.
+//
+// Its own pool. The objects layer's check holds the pool's bytes in use
+// against its own (spans + large objects + page map + store == in use),
+// so it must be its pool's only client: sharing mempool with sys_alloc
+// would break that rule, and each layer's check could no longer tell a
+// leak from the other's blocks. kobj_pool is a second client of the break,
+// as newlib's malloc was and the self-test's scratch pools are: over the
+// whole heap, taking pages through the brk trap as it needs them, so the
+// memory moves between it and mempool as either frees; the two pools'
+// regions interleave and neither can free the other's pages (HEAPLAB_ENOTOWN).
+// The page map, one word per page of [_heap_start, _heap_end) (128 KiB
+// on a 64-bit image's 64 MiB heap), is its first allocation.
+//
+// Locks: the layer's HOBJ_NLOCK locks (a class's, large objects', the span
+// records') and the pool's own are kernel spinlocks, interrupts off while
+// held, so an interrupt handler could malloc; none does. Order: a class's,
+// the large lock, the store's, kobj_pool's, then kbrk_lock.
+#include "kmem.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <reent.h>
+#include <stdlib.h>
+
+#include "../objects/objects.h"
+
+#ifndef NEWLIB_MALLOC
+#define NEWLIB_MALLOC 0
+#endif
+
+struct heaplab_pool kobj_pool; // the objects layer's pages
+struct hobj_heap kobj_heap;    // what malloc serves from
+int kobj_ready;		       // kobj_heap is set up (read with acquire)
+
+static struct spinlock kobj_pool_lock = SPINLOCK_INIT("objects pool");
+static struct spinlock kobj_init_lock = SPINLOCK_INIT("objects init");
+// Run-time locks (spin_init): 66 of them would fill lockstat's table of
+// static locks; the pool's lock stands for the layer there.
+static struct spinlock kobj_locks[HOBJ_NLOCK];
+
+static void kobj_lock(struct hobj_heap *heap, unsigned lk)
+{
+	spin_lock(&((struct spinlock *)heap->lockarg)[lk]);
+}
+
+static void kobj_unlock(struct hobj_heap *heap, unsigned lk)
+{
+	spin_unlock(&((struct spinlock *)heap->lockarg)[lk]);
+}
+
+// kobj_holding asks with interrupts off, as spin_holding wants.
+static int kobj_holding(struct hobj_heap *heap, unsigned lk)
+{
+	int h;
+
+	push_off();
+	h = spin_holding(&((struct spinlock *)heap->lockarg)[lk]);
+	pop_off();
+	return h;
+}
+
+static __attribute__((noreturn)) void kobj_panic(const char *msg)
+{
+	panic("%s", msg);
+}
+
+static const struct hobj_ops kobj_ops = {
+    .lock = kobj_lock,
+    .unlock = kobj_unlock,
+    .holding = kobj_holding,
+    .panic = kobj_panic,
+};
+
+// kobj_init sets the heap up, once, at the first malloc or at boot
+// (kmain), whichever comes first: the trace bench callocs before kmain
+// sets up mempool.
+void kobj_init(void)
+{
+	unsigned k;
+	int err;
+
+	if (__atomic_load_n(&kobj_ready, __ATOMIC_ACQUIRE))
+		return;
+	spin_lock(&kobj_init_lock);
+	if (!kobj_ready) {
+		for (k = 0; k < HOBJ_NLOCK; k++)
+			spin_init(&kobj_locks[k], k == HOBJ_LOCK_LARGE	 ? "objects large"
+						  : k == HOBJ_LOCK_STORE ? "objects store"
+									 : "objects class");
+		kmem_pool_init(&kobj_pool, &kobj_pool_lock, (uintptr_t)_heap_start,
+			       (uintptr_t)_heap_end, PAGE_SIZE);
+		err = hobj_init(&kobj_heap, &kobj_pool, &kobj_ops, kobj_locks);
+		if (err != HOBJ_OK)
+			panic("objects: hobj_init: %s", hobj_strerror(err));
+		__atomic_store_n(&kobj_ready, 1, __ATOMIC_RELEASE);
+	}
+	spin_unlock(&kobj_init_lock);
+}
+
+// kobj_mark is where a debugger stops to see the heap with objects of
+// every class live (the self-test case objects calls it; tests/test_gdb.py
+// and docs/gdb.md break there).
+void __attribute__((noinline)) kobj_mark(void)
+{
+	__asm__ volatile("" : : : "memory");
+}
+
+// kobj_check_or_fail runs the layer's full check and stops on a failure,
+// as heaplab_check_or_fail does for a pool.
+void kobj_check_or_fail(void)
+{
+	struct hobj_fault f;
+	char msg[200];
+
+	kobj_init();
+	if (hobj_check(&kobj_heap, &f) == HOBJ_OK)
+		return;
+	hobj_fault_format(&f, msg, sizeof msg);
+	panic("objects: check failed: %s", msg);
+}
+
+// kobj_set_checking sets the run-time check switches of the heap and of
+// its pool (each span taken or given back is a pool operation, checked
+// after it in a checked build) and answers the heap's old one. The heap's
+// is read with no lock: set it while no other CPU allocates (before and
+// after the SMP stress).
+int kobj_set_checking(int on)
+{
+	int was;
+
+	kobj_init();
+	was = kobj_heap.checking;
+	kobj_heap.checking = on;
+	kmem_set_checking(&kobj_pool, on);
+	return was;
+}
+
+#if !NEWLIB_MALLOC
+static struct hobj_heap *heap(void)
+{
+	if (!__atomic_load_n(&kobj_ready, __ATOMIC_ACQUIRE))
+		kobj_init();
+	return &kobj_heap;
+}
+
+// newlib's names. objects/malloc.c sets errno, which is _REENT's; a call
+// with another reent gets its errno copied there.
+#define RE(r, call)                                                                                \
+	do {                                                                                       \
+		int e0 = errno;                                                                    \
+		call;                                                                              \
+		if ((r) != NULL && (r) != _REENT && errno != e0)                                   \
+			(r)->_errno = errno;                                                       \
+	} while (0)
+
+void *_malloc_r(struct _reent *r, size_t n)
+{
+	void *p;
+
+	RE(r, p = hobj_malloc(heap(), n));
+	return p;
+}
+
+void _free_r(struct _reent *r, void *p)
+{
+	(void)r;
+	hobj_free(heap(), p);
+}
+
+void *_calloc_r(struct _reent *r, size_t nmemb, size_t size)
+{
+	void *p;
+
+	RE(r, p = hobj_calloc(heap(), nmemb, size));
+	return p;
+}
+
+void *_realloc_r(struct _reent *r, void *p, size_t n)
+{
+	void *q;
+
+	RE(r, q = hobj_realloc(heap(), p, n));
+	return q;
+}
+
+void *_memalign_r(struct _reent *r, size_t align, size_t n)
+{
+	void *p;
+
+	RE(r, p = hobj_memalign(heap(), align, n));
+	return p;
+}
+
+void *_valloc_r(struct _reent *r, size_t n)
+{
+	void *p;
+
+	RE(r, p = hobj_valloc(heap(), n));
+	return p;
+}
+
+void *_pvalloc_r(struct _reent *r, size_t n)
+{
+	void *p;
+
+	RE(r, p = hobj_pvalloc(heap(), n));
+	return p;
+}
+
+size_t _malloc_usable_size_r(struct _reent *r, void *p)
+{
+	(void)r;
+	return hobj_malloc_usable_size(heap(), p);
+}
+
+// _malloc_trim_r: spans and large objects go back to the pool as they
+// empty; there is nothing to trim.
+int _malloc_trim_r(struct _reent *r, size_t pad)
+{
+	(void)r, (void)pad;
+	return 0;
+}
+
+void *malloc(size_t n)
+{
+	return hobj_malloc(heap(), n);
+}
+
+void free(void *p)
+{
+	hobj_free(heap(), p);
+}
+
+void *calloc(size_t nmemb, size_t size)
+{
+	return hobj_calloc(heap(), nmemb, size);
+}
+
+void *realloc(void *p, size_t n)
+{
+	return hobj_realloc(heap(), p, n);
+}
+
+void *memalign(size_t align, size_t n)
+{
+	return hobj_memalign(heap(), align, n);
+}
+
+void *aligned_alloc(size_t align, size_t n)
+{
+	return hobj_aligned_alloc(heap(), align, n);
+}
+
+int posix_memalign(void **pp, size_t align, size_t n)
+{
+	return hobj_posix_memalign(heap(), pp, align, n);
+}
+
+void *valloc(size_t n)
+{
+	return hobj_valloc(heap(), n);
+}
+
+void *pvalloc(size_t n)
+{
+	return hobj_pvalloc(heap(), n);
+}
+
+size_t malloc_usable_size(void *p)
+{
+	return hobj_malloc_usable_size(heap(), p);
+}
+
+int malloc_trim(size_t pad)
+{
+	(void)pad;
+	return 0;
+}
+#endif
