@@ -62,9 +62,10 @@ int irq_bench(void)
 			f1 = stretch_free(p, n);
 			r = stretch_alloc(n, &p);
 			f2 = stretch_free(p, n);
-			kprintf("# irqoff check=%d size=%lu grow=%lu free=%lu alloc=%lu free2=%lu\n",
-				check, (unsigned long)n, (unsigned long)g, (unsigned long)f1,
-				(unsigned long)r, (unsigned long)f2);
+			kprintf(
+			    "# irqoff check=%d size=%lu grow=%lu free=%lu alloc=%lu free2=%lu\n",
+			    check, (unsigned long)n, (unsigned long)g, (unsigned long)f1,
+			    (unsigned long)r, (unsigned long)f2);
 		}
 	}
 	return 0;

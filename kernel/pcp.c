@@ -26,7 +26,7 @@
 #define PAGE_SHIFT 12 // log2(PAGE_SIZE)
 _Static_assert(PAGE_SIZE == 1u << PAGE_SHIFT, "PAGE_SHIFT");
 
-#define PCP_NCLASS 16		      // runs of 1..16 pages
+#define PCP_NCLASS 16		     // runs of 1..16 pages
 #define PCP_MAX	   (256 * PAGE_SIZE) // bytes one CPU keeps: 1 MiB
 
 struct pcp_run {
@@ -35,8 +35,8 @@ struct pcp_run {
 
 struct pcp {
 	struct spinlock lock;
-	struct pcp_run *list[PCP_NCLASS + 1]; // by pages; [0] unused
-	uintptr_t bytes;		      // in the lists, guarded by lock
+	struct pcp_run *list[PCP_NCLASS + 1];		   // by pages; [0] unused
+	uintptr_t bytes;				   // in the lists, guarded by lock
 	unsigned long hits, steals, misses, kept, spilled; // this CPU's, under lock
 };
 
@@ -126,7 +126,8 @@ static int pcp_free(void *p, uintptr_t n)
 	}
 	for (r = c->list[k]; r != NULL; r = r->next)
 		if (r == p)
-			heaplab_fail(&mempool, "sys_free: double free (the run is in this CPU's page cache)");
+			heaplab_fail(&mempool,
+				     "sys_free: double free (the run is in this CPU's page cache)");
 	c->bytes += k << PAGE_SHIFT; // counted now, so that the cache stays bounded
 	spin_unlock(&c->lock);
 	memset(p, 0, k << PAGE_SHIFT);
@@ -169,17 +170,22 @@ void pcp_check(void)
 	for (cpu = 0; cpu < NCPU; cpu++) {
 		spin_lock(&pcps[cpu].lock);
 		for (sum = 0, k = 1; k <= PCP_NCLASS; k++)
-			for (r = pcps[cpu].list[k]; r != NULL; r = r->next, sum += k << PAGE_SHIFT) {
+			for (r = pcps[cpu].list[k]; r != NULL;
+			     r = r->next, sum += k << PAGE_SHIFT) {
 				a = (uintptr_t)r;
 				if ((a & (PAGE_SIZE - 1)) != 0 || a < mempool.start ||
 				    a > mempool.bloc || (k << PAGE_SHIFT) > mempool.bloc - a)
-					heaplab_fail(&mempool, "pcp: a cached run outside the pool");
-				for (i = sizeof *r; i < 64; i += sizeof(uintptr_t)) // its first words
+					heaplab_fail(&mempool,
+						     "pcp: a cached run outside the pool");
+				for (i = sizeof *r; i < 64;
+				     i += sizeof(uintptr_t)) // its first words
 					if (*(const uintptr_t *)(a + i) != 0)
-						heaplab_fail(&mempool, "pcp: a cached run not zero");
+						heaplab_fail(&mempool,
+							     "pcp: a cached run not zero");
 			}
 		if (sum > pcps[cpu].bytes)
-			heaplab_fail(&mempool, "pcp: the runs add up to more than the cache counts");
+			heaplab_fail(&mempool,
+				     "pcp: the runs add up to more than the cache counts");
 		spin_unlock(&pcps[cpu].lock);
 	}
 }
@@ -198,7 +204,8 @@ uintptr_t pcp_drain(void)
 				r->next = NULL;
 				err = heaplab_free(&mempool, r, k << PAGE_SHIFT);
 				if (err != HEAPLAB_OK)
-					heaplab_fail(&mempool, "pcp: a cached run given back twice");
+					heaplab_fail(&mempool,
+						     "pcp: a cached run given back twice");
 				n += k << PAGE_SHIFT;
 			}
 	return n;
@@ -211,8 +218,9 @@ void pcp_report(void)
 
 	for (cpu = 0; cpu < NCPU; cpu++)
 		if (pcps[cpu].hits + pcps[cpu].misses + pcps[cpu].kept > 0)
-			kprintf("pcp %d: %lu allocs from the cache (%lu stolen), %lu from the pool; "
-				"%lu frees kept, %lu to the pool (cache full)\n",
-				cpu, pcps[cpu].hits, pcps[cpu].steals, pcps[cpu].misses,
-				pcps[cpu].kept, pcps[cpu].spilled);
+			kprintf(
+			    "pcp %d: %lu allocs from the cache (%lu stolen), %lu from the pool; "
+			    "%lu frees kept, %lu to the pool (cache full)\n",
+			    cpu, pcps[cpu].hits, pcps[cpu].steals, pcps[cpu].misses, pcps[cpu].kept,
+			    pcps[cpu].spilled);
 }

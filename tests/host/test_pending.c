@@ -19,11 +19,11 @@
 
 #include "../../include/heaplab.h"
 
-#define PG	 4096u
-#define ARENA	 (16u << 20)
-#define NTHREAD	 4
-#define NRANGE	 24
-#define NROUND	 20
+#define PG	4096u
+#define ARENA	(16u << 20)
+#define NTHREAD 4
+#define NRANGE	24
+#define NROUND	20
 
 static unsigned char arena[ARENA] __attribute__((aligned(4096)));
 static uintptr_t brk_at; // the break, guarded by brk_mu
@@ -94,9 +94,11 @@ static __attribute__((noreturn)) void test_panic(const char *msg)
 	abort();
 }
 
-static const struct heaplab_ops ops = {
-    .sbrk = test_sbrk, .lock = test_lock, .unlock = test_unlock, .holding = test_holding,
-    .panic = test_panic};
+static const struct heaplab_ops ops = {.sbrk = test_sbrk,
+				       .lock = test_lock,
+				       .unlock = test_unlock,
+				       .holding = test_holding,
+				       .panic = test_panic};
 
 static int setup(void **state)
 {
@@ -126,10 +128,10 @@ static void in_window(void)
 
 	wpending = pool.npending;
 	winuse = pool.inuse;
-	werr[0] = heaplab_free(&pool, wa, 4 * PG);	     // the same range
-	werr[1] = heaplab_free(&pool, wa + PG, PG);	     // inside it
-	werr[2] = heaplab_free(&pool, wa - PG, 2 * PG);	     // b's last page and a's first
-	werr[3] = heaplab_check(&pool, &f);		     // pending accounted for
+	werr[0] = heaplab_free(&pool, wa, 4 * PG);	// the same range
+	werr[1] = heaplab_free(&pool, wa + PG, PG);	// inside it
+	werr[2] = heaplab_free(&pool, wa - PG, 2 * PG); // b's last page and a's first
+	werr[3] = heaplab_check(&pool, &f);		// pending accounted for
 }
 
 // A free of the range being zeroed, of part of it, or across its start,
@@ -142,7 +144,7 @@ static void test_window_refuses(void **state)
 	(void)state;
 	wb = heaplab_alloc(&pool, PG); // the first free tells the pool that
 	assert_int_equal(heaplab_free(&pool, wb, PG), HEAPLAB_OK); // mem_freel zeroes through
-	assert_int_equal(pool.zerohook, 1);			    // mem_zero_freedl
+	assert_int_equal(pool.zerohook, 1);			   // mem_zero_freedl
 	wb = heaplab_alloc(&pool, 2 * PG);
 	wa = heaplab_alloc(&pool, 4 * PG);
 	assert_non_null(wb);
