@@ -19,16 +19,26 @@ struct heaplab_hdr *__real_mem_index_fit(const struct heaplab_pool *pool, uintpt
 void (*lab_op_hook)(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t a1, uintptr_t ret,
 		    const struct heaplab_avl_node *pred);
 
-static const char alloc_looped[] =
-    LAB_LOOP_MSG "heaplab_alloc did not return after " LAB_OP_SECS_STR " s of CPU time: "
-		 "mem_allocl loops, or the free list does (does the walk move on to p->next? "
-		 "did mem_freel link a block to itself?)\n";
+// What a loop's line says to look at: the function that is the student's
+// in this lab (LAB_OP), never one they did not write.
+#if LAB_OP == LAB_OP_FIT
+#define ALLOC_HINT "in this lab it searches with your mem_index_fit: does the descent move down a level each step?"
+#define FREE_HINT "mem_freel is the reference here: did your mem_index_fit answer a block that is not free?"
+#elif LAB_OP == LAB_OP_ALLOC
+#define ALLOC_HINT "your mem_allocl loops, or the free list does (does the walk move on to p->next? does a carve or an unlink leave a block pointing at itself?)"
+#define FREE_HINT "mem_freel is the reference here: did your mem_allocl leave the free list looping, or hand out a block still on it?"
+#else
+#define ALLOC_HINT "mem_allocl is the reference here: did your mem_freel link a block to itself, or leave the list looping?"
+#define FREE_HINT "your mem_freel loops (does its walk move on to next->next? does a merge link a block to itself?)"
+#endif
+
+static const char alloc_looped[] = LAB_LOOP_MSG "heaplab_alloc did not return after " LAB_OP_SECS_STR
+						" s of CPU time: " ALLOC_HINT "\n";
 static const char fit_looped[] =
     LAB_LOOP_MSG "mem_index_fit did not return after " LAB_OP_SECS_STR " s of CPU time: "
 		 "does the descent move down a level each step?\n";
-static const char free_looped[] =
-    LAB_LOOP_MSG "heaplab_free did not return after " LAB_OP_SECS_STR " s of CPU time: "
-		 "mem_freel loops (does its walk move on to next->next?)\n";
+static const char free_looped[] = LAB_LOOP_MSG "heaplab_free did not return after " LAB_OP_SECS_STR
+					       " s of CPU time: " FREE_HINT "\n";
 static const char *volatile op_msg; // the operation running, for looped()
 
 // looped runs when an operation's CPU time is up: it names the operation
@@ -94,7 +104,13 @@ struct heaplab_hdr *__wrap_mem_index_fit(const struct heaplab_pool *pool, uintpt
 
 // The host programs' own buffers, left for exit to free, are not the
 // student's: LeakSanitizer would report them as if they were.
+// A report exits LAB_CRASHED, from either sanitizer, and says where.
 const char *__asan_default_options(void)
 {
-	return "detect_leaks=0";
+	return "detect_leaks=0:exitcode=99";
+}
+
+const char *__ubsan_default_options(void)
+{
+	return "exitcode=99:print_stacktrace=1";
 }

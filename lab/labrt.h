@@ -11,9 +11,12 @@
 #define LAB_OP_SECS_STR "1"
 
 // The exit status of a program stopped for looping, and how its message
-// on stderr starts (tools/grade.py knows both).
-#define LAB_LOOPED   99
+// on stderr starts (tools/grade.py knows both). A sanitizer's report exits
+// LAB_CRASHED (lab/labrt.c sets it for both), never LAB_LOOPED: a crash is
+// never taken for a loop.
+#define LAB_LOOPED   97
 #define LAB_LOOP_MSG "looped: "
+#define LAB_CRASHED  99
 
 // The operations a lab program's wrappers see (mk/lab.mk wraps each), and
 // the one that runs the student's code in each lab: LAB_OP, from the

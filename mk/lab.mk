@@ -4,8 +4,13 @@
 # pictures. Included by the top Makefile.
 #   make lab [LAB=free|alloc|index] [LAB_FREE=file] [LAB_ALLOC=file] [LAB_FIT=file]
 #                                build $(LAB_B)/ with the student's file
-#   make grade [LAB=...] [PART=words] [...]   grade it: a score per part, out of 100
-#                                (PART: only the parts whose name holds the words)
+#   make grade [LAB=...] [PART=words] [CASE=part/name|list] [FORMAT=json [RESULTS=file]] [V=1]
+#                                grade it: a score per part, out of 100
+#                                (PART: only the parts whose name holds the words;
+#                                CASE: one case alone, or list: every case's name;
+#                                FORMAT=json: also the Gradescope results file,
+#                                RESULTS, $(LAB_B)/results.json unless given;
+#                                V=1: every failure with its evidence)
 #   make check-lab N=2|4|5 [ANSWERS=file] [LOG=file]   check a lab's answers
 #   make heapmap TRACE=file [PAGE=bytes] [HEAP=bytes] [STEP=n] [AT=n]   draw a replay
 #
@@ -129,9 +134,16 @@ grade: export HEAPLAB_FILE = $(LAB_FILE)
 grade: export HEAPLAB_BUILD = $(LAB_B)
 grade: export HEAPLAB_TRACES = $(LAB_TRACES)
 grade: export HEAPLAB_PART = $(value PART)
+grade: export HEAPLAB_CASE = $(value CASE)
+grade: export HEAPLAB_FORMAT = $(value FORMAT)
+grade: export HEAPLAB_RESULTS = $(or $(value RESULTS),$(LAB_B)/results.json)
+grade: export HEAPLAB_V = $(value V)
 grade: lab-name lab-deps
-	@$(LAB_PY) tools/grade.py --lab $(LAB) --file "$$HEAPLAB_FILE" --build "$$HEAPLAB_BUILD" \
-		--traces "$$HEAPLAB_TRACES" $${HEAPLAB_PART:+--part "$$HEAPLAB_PART"}
+	@set --; case "$$HEAPLAB_FORMAT" in ''|text) ;; json) set -- --results "$$HEAPLAB_RESULTS" ;; \
+	*) echo "make: unknown FORMAT=$$HEAPLAB_FORMAT (want text or json)" >&2; exit 2 ;; esac; \
+	exec $(LAB_PY) tools/grade.py --lab $(LAB) --file "$$HEAPLAB_FILE" --build "$$HEAPLAB_BUILD" \
+		--traces "$$HEAPLAB_TRACES" $${HEAPLAB_PART:+--part "$$HEAPLAB_PART"} \
+		$${HEAPLAB_CASE:+--case "$$HEAPLAB_CASE"} $${HEAPLAB_V:+-v} "$$@"
 
 # The self-checks of labs 2, 4 and 5: the answers in lab/answers-N.txt
 # against what the programs print (tools/checklab.py).

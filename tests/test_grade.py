@@ -3,6 +3,7 @@
 # our own free, alloc and fit score full marks, and mutants of them lose the
 # points of the rule they break, and only those. Run with
 # /usr/bin/python3 -m pytest tests/test_grade.py.
+import json
 import os
 import re
 import subprocess
@@ -35,6 +36,10 @@ MUTANTS = {
     "broken": [("int mem_freel(", "int mem_freel(struct nonsense", 1)],
     # its walk never moves on: loops once the list has a block below p
     "loops": [("next = next->next)", "next = pool->freelist)", 1)],
+    # walks off the end of the list: a NULL dereference once no block is
+    # above p (exit 99 from the sanitizer, which the grader took for a loop)
+    "crash": [("next != NULL && (uintptr_t)next < a;", "next->size != 0 && (uintptr_t)next < a;",
+               1)],
 }
 
 
@@ -125,7 +130,8 @@ def test_a_looping_free_fails_fast_saying_so(tmp):
     for part in (ORDER, COALESCE, TRACES, RANDOM):
         assert not g.full(part), g.text
     assert g.zero(TRACES), g.text
-    assert "looped: heaplab_free did not return after 1 s of CPU time" in g.text, g.text
+    assert "looped: heaplab_free did not return after 1 s of CPU time: your mem_freel loops" \
+        in g.text, g.text
     assert "traces (replay --check) == FAIL (0/15)" in g.text, g.text
     assert "timed out" not in g.text, g.text
     assert took < 240, f"took {took:.0f} s:\n{g.text}"
@@ -137,8 +143,8 @@ def test_forgetting_to_coalesce_loses_the_coalescing_points(tmp):
     assert g.zero(COALESCE), g.text
     assert g.full(ORDER) and g.full(ZERO) and g.full(REFUSE), g.text
     assert not g.full(TRACES) and not g.full(RANDOM), g.text
-    assert "coalesce/with-next: free list is 0x1000+0x1000 0x2000+0x2000, want 0x1000+0x3000" \
-        in g.text
+    assert ("coalesce/with-next: wrong answer: free list is 0x1000+0x1000 0x2000+0x2000, "
+            "want 0x1000+0x3000") in g.text
     matches_docs(g, "grade-no-coalesce")
 
 
@@ -150,7 +156,7 @@ def test_forgetting_to_zero_loses_the_zeroing_points(tmp):
     # free leaves is zero by luck there (the unit and differential tests
     # that saw it score nothing now: they judge themselves)
     only_lost(g, {ZERO})
-    assert "zero/one-page: free byte 0x1010 is 0xa1, want 0" in g.text
+    assert "zero/one-page: wrong answer: free byte 0x1010 is 0xa1, want 0" in g.text
     matches_docs(g, "grade-no-zero")
 
 
@@ -306,14 +312,18 @@ def test_carving_from_the_bottom_loses_the_carving_points(tmp):
         assert g.full(part), g.text
     for part in (TRACES, RANDOM):
         assert not g.full(part), g.text
-    assert "carve/one-page-of-two: heaplab_alloc answered 0x1000, want 0x2000" in g.text
+    assert "carve/one-page-of-two: wrong answer: heaplab_alloc answered 0x1000, want 0x2000" \
+        in g.text
     matches_docs(g, "grade-alloc-bottom")
 
 
 @pytest.mark.parametrize("name,lost,words", [
-    ("alloc-no-unlink", A_EXACT, "exact/head: free list is 0x0+0x0, want 0x3000+0x2000"),
-    ("alloc-no-zero", A_ZERO, "zero/exact-fit-head: byte 0x1 of the allocation (at 0x0) is"),
-    ("alloc-nil-counts", A_NIL, "nil/no-block-no-room: pool->inuse/taken changed from "
+    ("alloc-no-unlink", A_EXACT,
+     "exact/head: wrong answer: free list is 0x0+0x0, want 0x3000+0x2000"),
+    ("alloc-no-zero", A_ZERO,
+     "zero/exact-fit-head: wrong answer: byte 0x1 of the allocation (at 0x0) is"),
+    ("alloc-nil-counts", A_NIL,
+     "nil/no-block-no-room: wrong answer: pool->inuse/taken changed from "
      "0x2000/0x3000 to 0x4000/0x3000"),
 ])
 def test_an_alloc_mutant_loses_the_part_it_breaks(tmp, name, lost, words):
@@ -345,17 +355,17 @@ def test_a_linear_scan_loses_the_bound_and_only_it(tmp):
     assert g.status == 1 and g.most == 100, g.text
     only_lost(g, {I_BOUND})
     assert g.score <= 100 - 20, g.text
-    assert re.search(r"bound/two-pages: n=0x2000: visited 1250 of 10000 nodes, more than "
-                     r"2\*height\+2 = \d+", g.text), g.text
+    assert re.search(r"bound/two-pages: wrong answer: n=0x2000: visited 1250 of 10000 nodes, "
+                     r"more than 2\*height\+2 = \d+", g.text), g.text
     matches_docs(g, "grade-index-linear")
 
 
 @pytest.mark.parametrize("name,lost,words", [
-    ("fit-not-lowest", {I_FIT, I_PRED, I_BOUND}, "fit/three-blocks: n=0x1000: answered the "
-     "block at 0x2000, want the block at 0x0 (the lowest that fits)"),
-    ("fit-no-pred", {I_PRED}, "pred/three-blocks: n=0x3000: the answer at 0x5000 has no left "
-     "subtree, so *pred must be its list predecessor, the node of the block at 0x2000; it is "
-     "NULL"),
+    ("fit-not-lowest", {I_FIT, I_PRED, I_BOUND}, "fit/three-blocks: wrong answer: n=0x1000: "
+     "answered the block at 0x2000, want the block at 0x0 (the lowest that fits)"),
+    ("fit-no-pred", {I_PRED}, "pred/three-blocks: wrong answer: n=0x3000: the answer at 0x5000 "
+     "has no left subtree, so *pred must be its list predecessor, the node of the block at "
+     "0x2000; it is NULL"),
 ])
 def test_a_fit_mutant_loses_the_part_it_breaks(tmp, name, lost, words):
     g = grade_lab("index", lab_mutant(tmp, name), tmp / "index", "--part", "index:")
@@ -433,7 +443,8 @@ def test_a_forged_record_is_judged_on_the_heap_it_holds(tmp):
     "ok") is judged on that heap."""
     g = grade(HOSTILE / "forges-records.c", tmp / "free", "--part", "order")
     assert g.zero(ORDER) and cases_of(g, ORDER) == (0, 8), g.text
-    assert "order/into-empty-list: free list is empty, want 0x1000+0x1000" in g.text
+    assert "order/into-empty-list: wrong answer: free list is empty, want 0x1000+0x1000" \
+        in g.text
 
 
 def test_the_replay_cannot_read_the_expected_output(tmp):
@@ -529,3 +540,82 @@ def test_without_the_sandbox_the_grader_says_so_loudly(tmp):
     assert "grade: WARNING: --no-sandbox: the code graded runs with your rights" in \
         proc.stderr, proc.stderr
     assert "Score: 15/15" in proc.stdout, proc.stdout
+
+
+# --- verdicts that name what happened, one case at a time, the results file ---
+
+def check_results(path, g):
+    """path is a Gradescope autograder results file for the run g: the
+    shape its docs give (tests[] of name, score, max_score, output; the
+    total), each part one test with the score the text printed."""
+    doc = json.loads(Path(path).read_text())
+    assert set(doc) == {"score", "output", "tests"}, doc
+    assert isinstance(doc["score"], (int, float)) and isinstance(doc["output"], str), doc
+    assert isinstance(doc["tests"], list) and doc["tests"], doc
+    for t in doc["tests"]:
+        assert set(t) == {"name", "score", "max_score", "status", "output"}, t
+        assert isinstance(t["name"], str) and isinstance(t["output"], str), t
+        assert 0 <= t["score"] <= t["max_score"] and t["status"] in ("passed", "failed"), t
+        assert (t["score"], t["max_score"]) == g.parts[t["name"]], t
+    assert doc["score"] == sum(t["score"] for t in doc["tests"]) == g.score, doc
+    return doc
+
+
+def test_a_crash_is_named_with_its_first_frame(tmp):
+    """A NULL dereference in the free: each case and trace says `crashed:`
+    with the sanitizer's line and its first frame in the student's file
+    (the sample traces said `line 1: got '(end)'` with a stack frame of
+    _start as the only evidence; the student's own grade_free said
+    `looped:`, the sanitizer's status being the loop's); -v shows the
+    report, bounded; the results file carries it."""
+    crash = mutant(tmp, "crash")
+    line = next(i for i, s in enumerate(crash.read_text().splitlines(), 1) if "next->size" in s)
+    results = tmp / "crash.json"
+    g = grade(crash, tmp / "free", "--part", "order", "--part", "sample", "-v", "--results",
+              str(results))
+    assert g.parts == {ORDER: (7, 15), TRACES: (0, 15)}, g.text
+    assert re.search(rf"order/into-empty-list: crashed: \S*crash.c:{line}:\d+: runtime error: "
+                     rf"member access within null pointer .* \[first frame: mem_freel at "
+                     rf"\S*crash.c:{line}\]", g.text), g.text
+    assert re.search(r"^    example-1: crashed: .*first frame: mem_freel", g.text, re.M), g.text
+    assert "looped" not in g.text and "not run" not in g.text, g.text
+    reports = re.findall(r"(?:^        \| .*\n)+", g.text, re.M)
+    assert reports and all(r.count("\n") <= 15 for r in reports), g.text
+    assert "#0 0x" in reports[0] and "in mem_freel" in reports[0], g.text
+    doc = check_results(results, g)
+    assert "crashed: " in doc["tests"][0]["output"], doc
+    own = subprocess.run([str(tmp / "free" / "grade_free"), "order/into-empty-list"], cwd=REPO,
+                         capture_output=True, text=True, timeout=60)
+    assert own.returncode == 1, own.stdout
+    assert "order/into-empty-list: crashed: the sanitizer's report above says where" in \
+        own.stdout, own.stdout
+    assert "runtime error" in own.stderr, own.stderr
+
+
+def test_one_case_at_a_time_and_the_results_file(tmp):
+    """make grade CASE=part/name runs that case alone (PART=new-head was
+    refused); CASE=list lists them; FORMAT=json writes the results file."""
+    def make(*args):
+        return subprocess.run(["make", "-s", "--no-print-directory", "grade", f"LAB_FREE={OURS}",
+                               f"LAB_B={tmp / 'free'}", *args], cwd=REPO, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, timeout=600)
+    listed = make("CASE=list")
+    assert listed.returncode == 0, listed.stdout
+    names = listed.stdout.split()
+    assert len(names) == sum(FREE_CASES.values()) + 9 + 7, listed.stdout
+    for name in ("order/new-head", "refuse/inuse-counts-down", "sample/example-1",
+                 "random/random-fragment"):
+        assert name in names, listed.stdout
+    g = Grade(make("CASE=order/new-head", "FORMAT=json", f"RESULTS={tmp / 'one.json'}"))
+    assert g.status == 0 and g.parts == {ORDER: (15, 15)}, g.text
+    assert "[1/1 cases" in g.text, g.text
+    check_results(tmp / "one.json", g)
+    g = Grade(make("CASE=sample/example-1"))
+    assert g.status == 0 and g.parts == {TRACES: (15, 15)} and "[1/1 cases" in g.text, g.text
+    for bad in ("CASE=order/nope", "CASE=nope", "FORMAT=xml"):
+        p = make(bad)
+        assert p.returncode == 2, p.stdout
+        assert "no case" in p.stdout or "unknown FORMAT=xml" in p.stdout, p.stdout
+    own = subprocess.run([str(tmp / "free" / "grade_free"), "order/new-head"], cwd=REPO,
+                         capture_output=True, text=True, timeout=60)
+    assert (own.returncode, own.stdout) == (0, "order/new-head: ok\n1 passed, 0 failed\n")

@@ -62,6 +62,7 @@ Exit status: 0 for full marks, 1 otherwise, 2 for bad arguments (an
 unknown lab, a missing file)."""
 
 import argparse
+import json
 import os
 import random
 import re
@@ -256,31 +257,73 @@ class Sandbox:
 
 class Part:
     """A part of a lab: its name, points, timeout, the programs it needs
-    built, and how to run it (run(grader, secs) -> passed, total, failures)."""
+    built, how to run it (run(grader, secs) -> passed, total, failures),
+    and the word its cases' names start with (KEY/NAME, for --case)."""
 
-    def __init__(self, name, points, secs, programs, run):
+    def __init__(self, name, points, secs, programs, run, key):
         self.name, self.points, self.secs = name, points, secs
-        self.programs, self.run = programs.split(), run
+        self.programs, self.run, self.key = programs.split(), run, key
 
 
-def stopped(run, op, secs):
-    """Why a run stopped before its operation returned."""
+SAN_EXIT = 99  # a sanitizer's report's exit status in the lab programs (LAB_CRASHED)
+REPORT_LINES = 14  # lines of a sanitizer's report, or of stderr, that -v shows
+
+
+def sanitizer(err, file):
+    """A sanitizer's report in err: its first line, and the first frame of
+    its stack in the student's file (else the first frame at all), as one
+    line; None if err holds no report."""
+    m = re.search(r"^(?:==\d+==)?(.*(?:ERROR: \w+Sanitizer|runtime error:).*)$", err, re.M)
+    if not m:
+        return None
+    frames = re.findall(r"^\s*#\d+ 0x[0-9a-f]+ in (\S+) (\S+?:\d+)", err, re.M)
+    mine = [f for f in frames if file is not None and Path(f[1].split(":")[0]).name == file.name]
+    where = (mine or frames or [None])[0]
+    head = m[1].strip()[:160]
+    return head + (f" [first frame: {where[0]} at {where[1]}]" if where else "")
+
+
+def evidence(err):
+    """What -v shows under a failure: the sanitizer's report (its first
+    REPORT_LINES lines) or else the last lines of stderr, each indented."""
+    lines = [s.rstrip()[:200] for s in err.splitlines() if s.strip()]
+    start = next((i for i, s in enumerate(lines)
+                  if re.search(r"ERROR: \w+Sanitizer|runtime error:", s)), None)
+    shown = lines[start:start + REPORT_LINES] if start is not None else lines[-REPORT_LINES:]
+    more = len(lines) - (start or 0) - len(shown) if start is not None else 0
+    if more > 0:
+        shown.append(f"[... {more} more lines of its stderr]")
+    return "".join(f"\n    | {s}" for s in shown)
+
+
+def crashed(run):
+    """Did run stop on a crash: a sanitizer's report, a signal, or a status
+    no run of a lab program exits with otherwise?"""
+    if run.status is None or run.status == -signal.SIGXCPU:
+        return False
+    return (run.status < 0 or run.status == SAN_EXIT or
+            re.search(r"ERROR: \w+Sanitizer|runtime error:", run.text("err")) is not None)
+
+
+def stopped(run, op, secs, file=None):
+    """Why a run stopped before its operation returned, starting with what
+    happened: `timed out:`, `looped:` or `crashed:`."""
     err = run.text("err")
     m = re.search(rf"^.*{LOOP_MSG}.*$", err, re.M)
     if run.status is None:
         return f"timed out: did not finish in {secs:.0f} s (stopped, with all it started)"
     if m:
         return m[0][m[0].index(LOOP_MSG):].strip()
-    san = re.search(r"^.*(ERROR: \w+Sanitizer|runtime error:).*$", err, re.M)
-    if san:  # a sanitizer's exit status may be LOOPED too: its report says which
-        return f"crashed: {san[0].strip()[:160]}"
+    san = sanitizer(err, file)
+    if san:  # whatever its status: the report says what happened
+        return f"crashed: {san}"
     if run.status == -signal.SIGXCPU:
         return f"{LOOP_MSG}did not finish in {CASE_CPU} s of CPU time"
     if run.status < 0:
-        return f"crashed (signal {-run.status})"
+        return f"crashed: signal {-run.status} ({signal.Signals(-run.status).name})"
     if run.status == 0:
         return f"the run ended before {op} returned (exit status 0)"
-    return f"crashed (exit status {run.status}: {last_line(err)})"
+    return f"crashed: exit status {run.status}: {last_line(err)}"
 
 
 def cases(program, part):
@@ -291,6 +334,8 @@ def cases(program, part):
         judge = str(g.bin(f"judge_{program[len('grade_'):]}"))
         listed = g.sandbox.run([judge, "--list"], 30, ro=[g.build])
         names = [s for s in listed.text().split("\n") if s.startswith(f"{part}/")]
+        if g.only is not None:
+            names = [s for s in names if s == g.only]
         if listed.status != 0 or not names:
             return 0, 1, [f"{judge} --list failed: {last_line(listed.text('err'))}"]
         bad, end = [], time.monotonic() + secs
@@ -311,7 +356,8 @@ def cases(program, part):
             if said.status == 0 and line == f"{name}: ok":
                 continue
             if said.status == 3:  # the records ended: say why the run stopped
-                bad.append(f"{name}: {stopped(ran, g.lab.op, limit)}")
+                bad.append(f"{name}: {stopped(ran, g.lab.op, limit, g.file)}"
+                           + evidence(ran.text("err")))
             elif line.startswith(f"{name}: ") and said.status in (1, 4):
                 bad.append(line)
             else:
@@ -340,10 +386,14 @@ def replays(g, secs, runs, want):
                           left, inputs=[trace], ro=[g.build])
         err = r.text("err")
         loop = r.status is None or r.status == -signal.SIGXCPU or LOOP_MSG in err
-        why = stopped(r, "an operation", left) if loop else compare(r, want(name, trace, args))
+        if loop or crashed(r):
+            why = stopped(r, "an operation", left, g.file)
+        else:
+            why = compare(r, want(name, trace, args))
+            why = why and f"wrong answer: {why}" + (f" (stderr: {last_line(err)})"
+                                                    if err.strip() else "")
         if why:
-            bad.append(f"{name}: {why}" + (f" (stderr: {last_line(err)})"
-                                           if err.strip() and not loop else ""))
+            bad.append(f"{name}: {why}" + (evidence(err) if err.strip() else ""))
         if loop:
             bad += [f"{rest}: not run" for rest in names[i + 1:]]
             break
@@ -355,7 +405,10 @@ def traces(g, secs):
     never sees: the sandbox shows it the trace alone)."""
     names = sorted(p.stem for p in g.traces.glob("*.trace")
                    if p.with_suffix(".expected").exists())
-    runs = [(name, g.traces / f"{name}.trace", HEAP_ARGS.get(name, [])) for name in names]
+    runs = [(name, g.traces / f"{name}.trace", HEAP_ARGS.get(name, [])) for name in names
+            if g.only is None or g.only == f"sample/{name}"]
+    if not runs:
+        return 0, 1, [f"no sample trace {g.only}"]
     return replays(g, secs, runs, lambda name, trace, args:
                    (g.traces / f"{name}.expected").read_text())
 
@@ -402,6 +455,8 @@ def random_traces(g, secs):
     runs = []
     for i, (name, ops, args, mix) in enumerate(RANDOM):
         page = int(args[args.index("--page") + 1]) if "--page" in args else 4096
+        if g.only is not None and g.only != f"random/{name}":
+            continue
         trace = folder / f"{name}.trace"
         trace.write_text(random_trace(g.seed * 8 + i, ops, page, mix))
         runs.append((name, trace, args))
@@ -437,19 +492,20 @@ def last_line(out):
 
 # Each lab's parts: name, points, timeout in seconds (a few times what the
 # reference takes on a loaded 2-core machine), programs, how to run it.
-TRACES = ("sample traces (replay --check)", 30, "replay", traces)
-RANDOMS = ("random traces against the reference", 90, "replay replay-ref", random_traces)
+TRACES = ("sample traces (replay --check)", 30, "replay", traces, "sample")
+RANDOMS = ("random traces against the reference", 90, "replay replay-ref", random_traces,
+           "random")
 
 
 def part(spec, points):
-    name, secs, programs, how = spec
-    return Part(name, points, secs, programs, how)
+    name, secs, programs, how, key = spec
+    return Part(name, points, secs, programs, how, key)
 
 
 def checks(name, points, program, which, secs=40):
     """A part of a part-check program: needs it and its judge."""
     judge = program.replace("grade_", "judge_")
-    return Part(name, points, secs, f"{program} {judge}", cases(program, which))
+    return Part(name, points, secs, f"{program} {judge}", cases(program, which), which)
 
 
 class Lab:
@@ -504,11 +560,29 @@ class Grader:
         self.build_secs, self.part_secs = args.build_secs, args.part_secs
         self.seed = args.seed if args.seed is not None else random.SystemRandom().randrange(10**9)
         self.sandbox = Sandbox(not args.no_sandbox)
+        self.only = args.case  # one case, KEY/NAME, or None for all
+        self.results = []  # (part, score, passed, total, failures), for --results
+
+    def case_names(self):
+        """Every case of the parts graded, KEY/NAME (the check parts' from
+        their judges, which must be built)."""
+        names = []
+        for p in self.parts:
+            if p.run is traces:
+                names += [f"sample/{t.stem}" for t in sorted(self.traces.glob("*.trace"))
+                          if t.with_suffix(".expected").exists()]
+            elif p.run is random_traces:
+                names += [f"random/{r[0]}" for r in RANDOM]
+            else:
+                judge = [q for q in p.programs if q.startswith("judge_")][0]
+                listed = self.sandbox.run([str(self.bin(judge)), "--list"], 30, ro=[self.build])
+                names += [n for n in listed.text().split("\n") if n.startswith(f"{p.key}/")]
+        return names
 
     def bin(self, program):
         return self.build / program
 
-    def build_all(self):
+    def build_all(self, programs=None):
         """Builds every program with the student's file, in the sandbox:
         the tree and the file read-only, the build folder writable, the
         sample traces out of sight; prints the errors of the first that
@@ -516,7 +590,7 @@ class Grader:
         shown = False
         self.build.mkdir(parents=True, exist_ok=True)
         hide = [self.traces] if self.traces.is_dir() else []
-        for program in dict.fromkeys(q for p in self.parts for q in p.programs):
+        for program in dict.fromkeys(programs or [q for p in self.parts for q in p.programs]):
             r = self.sandbox.run([self.make, "-C", str(REPO), "-s", "--no-print-directory",
                                   f"LAB={self.lab.name}", f"{self.lab.var}={self.file}",
                                   f"LAB_B={self.build}", str(self.bin(program))],
@@ -548,12 +622,29 @@ class Grader:
         verdict = "OK" if total and passed == total else "FAIL"
         print(f"{verdict} ({score}/{part.points}) [{passed}/{total} cases, "
               f"{time.monotonic() - t0:.1f}s]")
+        self.results.append((part, score, passed, total, bad))
         shown = bad if self.verbose else bad[:SHOW]
-        for why in shown:
-            print(f"    {why}")
+        for why in shown:  # -v: each with its evidence (a report, stderr)
+            print("    " + (why.replace("\n", "\n    ") if self.verbose else
+                            why.split("\n", 1)[0]))
         if len(bad) > len(shown):
             print(f"    ... and {len(bad) - len(shown)} more (-v shows all)")
         return score
+
+    def write_results(self, path, total):
+        """Writes the Gradescope autograder results file (its documented
+        format: tests[] of name, score, max_score, status, output; the
+        total score), each part one test, its output every failure with its
+        evidence (bounded, as -v prints them)."""
+        tests = [{"name": part.name, "score": score, "max_score": part.points,
+                  "status": "passed" if total_ and passed == total_ else "failed",
+                  "output": (f"{passed}/{total_} cases passed" +
+                             "".join(f"\n{why}" for why in bad))}
+                 for part, score, passed, total_, bad in self.results]
+        doc = {"score": total, "output": f"{self.lab.what}: {self.file.name}, "
+               f"{total}/{sum(p.points for p in self.parts)}", "tests": tests}
+        Path(path).write_text(json.dumps(doc, indent=1) + "\n")
+
 
 
 def main(argv):
@@ -578,7 +669,14 @@ def main(argv):
     ap.add_argument("--no-sandbox", action="store_true",
                     help="run the student's code with your rights (never for code you did "
                     "not write: see docs/lab/README.md)")
-    ap.add_argument("-v", "--verbose", action="store_true", help="show every failure")
+    ap.add_argument("--case", metavar="PART/NAME",
+                    help="run one case alone (order/new-head, sample/example-1, "
+                    "random/random-pages); list: print the names of every case")
+    ap.add_argument("--results", metavar="FILE",
+                    help="also write the Gradescope autograder results file (JSON) to FILE")
+    ap.add_argument("-v", "--verbose", action="store_true",
+                    help="show every failure, each with its evidence (a sanitizer's "
+                    "report, the end of stderr)")
     args = ap.parse_args(argv)
     if args.free is not None:
         if args.file is not None or args.lab != "free":
@@ -591,16 +689,34 @@ def main(argv):
         print(f"grade: {args.file}: no such file", file=sys.stderr)
         return 2
     parts = [p for p in lab.parts if not args.part or any(w in p.name for w in args.part)]
+    if args.case not in (None, "list"):
+        parts = [p for p in parts if args.case.split("/", 1)[0] == p.key]
+        if not parts or "/" not in args.case:
+            print(f"grade: lab {lab.name} has no case {args.case} (--case list lists them; "
+                  f"their parts: {', '.join(p.key for p in lab.parts)})", file=sys.stderr)
+            return 2
     if not parts:
         print(f"grade: no part of lab {lab.name} is named {' or '.join(args.part)} (its parts: "
               f"{'; '.join(p.name for p in lab.parts)})", file=sys.stderr)
         return 2
     g = Grader(args, parts)
-    print(f"grading {args.file}: {lab.what}, in place of {lab.ref} (built into {g.build})")
+    if args.case == "list":  # needs the judges, which list the check parts' cases
+        g.build_all([q for p in parts for q in p.programs if q.startswith("judge_")])
+        print("\n".join(g.case_names()))
+        return 0
+    print(f"grading {args.file}: {lab.what}, in place of {lab.ref} (built into {g.build})"
+          + (f"; the case {args.case} alone" if args.case else ""))
     g.build_all()
+    if args.case and all(g.built.values()) and args.case not in g.case_names():
+        print(f"grade: lab {lab.name} has no case {args.case} (--case list lists them)",
+              file=sys.stderr)
+        return 2
     total, most = sum(g.grade(p) for p in parts), sum(p.points for p in parts)
     print(f"Score: {total}/{most}" + (f" ({len(parts)} of {len(lab.parts)} parts; the lab is "
                                       f"out of {TOTAL})" if most != TOTAL else ""))
+    if args.results:
+        g.write_results(args.results, total)
+        print(f"results: {args.results} (Gradescope's results.json format)")
     return 0 if total == most else 1
 
 
