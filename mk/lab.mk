@@ -11,7 +11,9 @@
 #                                FORMAT=json: also the Gradescope results file,
 #                                RESULTS, $(LAB_B)/results.json unless given;
 #                                V=1: every failure with its evidence)
-#   make check-lab N=2|4|5 [ANSWERS=file] [LOG=file]   check a lab's answers
+#   make check-lab N=1..7 [ANSWERS=file] [LOG=file]   check a lab's answers
+#   make handin LAB=1..7|free|alloc|index [FILE=] [ANSWERS=] [TIMELOG=] [OUT=]
+#                                pack a lab's hand-in (tools/handin.py)
 #   make heapmap TRACE=file [PAGE=bytes] [HEAP=bytes] [STEP=n] [AT=n]   draw a replay
 #
 # LAB names the lab, and with it the file swapped in (free: LAB_FREE for
@@ -71,7 +73,7 @@ lab_objs    = $(patsubst %.c,$(LAB_OBJ)/%.o,$(filter-out $(LAB_FILE),$(1))) \
 LAB_OBJS   := $(call lab_objs,$(LAB_SRCS))
 LAB_HDRS   := $(HOST_HDRS) lab/labrt.h lab/gradelib.h $(wildcard tests/host/*.h)
 
-.PHONY: lab grade check-lab heapmap lab-force lab-deps lab-name
+.PHONY: lab grade check-lab handin heapmap lab-force lab-deps lab-name
 
 lab-name:
 	@case ' $(LAB_NAMES) ' in *' $(LAB) '*) ;; \
@@ -145,15 +147,28 @@ grade: lab-name lab-deps
 		--traces "$$HEAPLAB_TRACES" $${HEAPLAB_PART:+--part "$$HEAPLAB_PART"} \
 		$${HEAPLAB_CASE:+--case "$$HEAPLAB_CASE"} $${HEAPLAB_V:+-v} "$$@"
 
-# The self-checks of labs 2, 4 and 5: the answers in lab/answers-N.txt
+# The labs' self-checks: the answers in lab/answers-N.txt
 # against what the programs print (tools/checklab.py).
 check-lab: export HEAPLAB_N = $(value N)
 check-lab: export HEAPLAB_ANSWERS = $(value ANSWERS)
 check-lab: export HEAPLAB_LOG = $(value LOG)
 check-lab:
-	@test -n "$$HEAPLAB_N" || { echo "usage: make check-lab N=2|4|5 [ANSWERS=file] [LOG=file]" >&2; exit 2; }
+	@test -n "$$HEAPLAB_N" || { echo "usage: make check-lab N=1..7 [ANSWERS=file] [LOG=file]" >&2; exit 2; }
 	@$(LAB_PY) tools/checklab.py "$$HEAPLAB_N" $${HEAPLAB_ANSWERS:+--answers "$$HEAPLAB_ANSWERS"} \
 		$${HEAPLAB_LOG:+--log "$$HEAPLAB_LOG"}
+
+# One lab's hand-in: the student's file, the answers and a time log, in
+# one archive; a missing file is named, exit 2, nothing written.
+handin: export HEAPLAB_LABNO = $(value LAB)
+handin: export HEAPLAB_FILE = $(value FILE)
+handin: export HEAPLAB_ANSWERS = $(value ANSWERS)
+handin: export HEAPLAB_TIMELOG = $(value TIMELOG)
+handin: export HEAPLAB_OUT = $(value OUT)
+handin:
+	@test -n "$$HEAPLAB_LABNO" -a "$(origin LAB)" != file || { echo "usage: make handin LAB=1..7|free|alloc|index [FILE=file] [ANSWERS=file] [TIMELOG=file] [OUT=file]" >&2; exit 2; }
+	@exec $(LAB_PY) tools/handin.py "$$HEAPLAB_LABNO" $${HEAPLAB_FILE:+--file "$$HEAPLAB_FILE"} \
+		$${HEAPLAB_ANSWERS:+--answers "$$HEAPLAB_ANSWERS"} \
+		$${HEAPLAB_TIMELOG:+--time-log "$$HEAPLAB_TIMELOG"} $${HEAPLAB_OUT:+--out "$$HEAPLAB_OUT"}
 
 # The replay prints its heap's base (--base), so that a failed check's
 # title can quote offsets. STEP=n: the step view of operation n; AT=n: the
