@@ -14,6 +14,9 @@
 #   make check-lab N=1..7 [ANSWERS=file] [LOG=file]   check a lab's answers
 #   make handin LAB=1..7|free|alloc|index [FILE=] [ANSWERS=] [TIMELOG=] [OUT=]
 #                                pack a lab's hand-in (tools/handin.py)
+#   make handout DIR=dir [LAB=free|alloc|index] [GIT=1]   a student's copy of the
+#                                tree, the lab's reference replaced by its stub
+#                                (tools/handout.py)
 #   make heapmap TRACE=file [PAGE=bytes] [HEAP=bytes] [STEP=n] [AT=n]   draw a replay
 #
 # LAB names the lab, and with it the file swapped in (free: LAB_FREE for
@@ -73,7 +76,7 @@ lab_objs    = $(patsubst %.c,$(LAB_OBJ)/%.o,$(filter-out $(LAB_FILE),$(1))) \
 LAB_OBJS   := $(call lab_objs,$(LAB_SRCS))
 LAB_HDRS   := $(HOST_HDRS) lab/labrt.h lab/gradelib.h $(wildcard tests/host/*.h)
 
-.PHONY: lab grade check-lab handin heapmap lab-force lab-deps lab-name
+.PHONY: lab grade check-lab handin handout heapmap lab-force lab-deps lab-name
 
 lab-name:
 	@case ' $(LAB_NAMES) ' in *' $(LAB) '*) ;; \
@@ -169,6 +172,12 @@ handin:
 	@exec $(LAB_PY) tools/handin.py "$$HEAPLAB_LABNO" $${HEAPLAB_FILE:+--file "$$HEAPLAB_FILE"} \
 		$${HEAPLAB_ANSWERS:+--answers "$$HEAPLAB_ANSWERS"} \
 		$${HEAPLAB_TIMELOG:+--time-log "$$HEAPLAB_TIMELOG"} $${HEAPLAB_OUT:+--out "$$HEAPLAB_OUT"}
+
+handout: export HEAPLAB_DIR = $(value DIR)
+handout: export HEAPLAB_GIT = $(value GIT)
+handout: lab-name
+	@test -n "$$HEAPLAB_DIR" || { echo "usage: make handout DIR=dir [LAB=free|alloc|index] [GIT=1]" >&2; exit 2; }
+	@exec $(LAB_PY) tools/handout.py "$$HEAPLAB_DIR" --lab $(LAB) $${HEAPLAB_GIT:+--git}
 
 # The replay prints its heap's base (--base), so that a failed check's
 # title can quote offsets. STEP=n: the step view of operation n; AT=n: the

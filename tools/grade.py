@@ -612,6 +612,11 @@ class Grader:
         if part.run is traces and not any(self.traces.glob("*.trace")):
             print(f"FAIL (0/{part.points}): no sample traces in {self.traces}")
             return 0
+        if part.run is random_traces and (REPO / "HANDOUT").exists():
+            print(f"FAIL (0/{part.points}): this tree is a handout (HANDOUT), without the "
+                  "reference these answers come from: your course grades this part")
+            self.results.append((part, 0, 0, 1, ["not run in a handout"]))
+            return 0
         broken = [q for q in part.programs if not self.built[q]]
         if broken:
             print(f"FAIL (0/{part.points}): {broken[0]} does not build")
