@@ -18,6 +18,7 @@ struct heaplab_hdr *__real_mem_index_fit(const struct heaplab_pool *pool, uintpt
 
 void (*lab_op_hook)(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t a1, uintptr_t ret,
 		    const struct heaplab_avl_node *pred);
+void (*lab_pre_hook)(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t a1);
 
 // What a loop's line says to look at: the function that is the student's
 // in this lab (LAB_OP), never one they did not write.
@@ -80,6 +81,8 @@ int __wrap_heaplab_free(struct heaplab_pool *pool, void *p, uintptr_t n)
 {
 	int err;
 
+	if (lab_pre_hook != NULL)
+		lab_pre_hook(LAB_OP_FREE, pool, (uintptr_t)p, n);
 	guard(free_looped);
 	err = __real_heaplab_free(pool, p, n);
 	guard(NULL);

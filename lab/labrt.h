@@ -17,6 +17,10 @@
 #define LAB_LOOPED   97
 #define LAB_LOOP_MSG "looped: "
 #define LAB_CRASHED  99
+// The exit status of a replay whose audit (lab/audit.c) found the heap
+// corrupted, and how its message starts.
+#define LAB_CORRUPT	96
+#define LAB_CORRUPT_MSG "corrupted: "
 
 // The operations a lab program's wrappers see (mk/lab.mk wraps each), and
 // the one that runs the student's code in each lab: LAB_OP, from the
@@ -34,5 +38,19 @@ struct heaplab_avl_node;
 // (lab/gradelib.c).
 extern void (*lab_op_hook)(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t a1, uintptr_t ret,
 			   const struct heaplab_avl_node *pred);
+
+// lab_pre_hook, if set, is called before each wrapped heaplab_free, with
+// its arguments (lab/audit.c reads back what the allocation held).
+extern void (*lab_pre_hook)(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t a1);
+
+// The blame a lab puts on the student's function, by LAB_OP: what a
+// corrupted heap's line says to look at (lab/audit.c).
+#if LAB_OP == LAB_OP_FIT
+#define LAB_BLAME "look at your mem_index_fit's answer"
+#elif LAB_OP == LAB_OP_ALLOC
+#define LAB_BLAME "look at your mem_allocl"
+#else
+#define LAB_BLAME "look at your mem_freel (alloc is the reference here)"
+#endif
 
 #endif

@@ -109,7 +109,8 @@ $(LAB_B)/grade_%: $(call lab_objs,lab/grade_%.c lab/gradelib.c) $(LAB_OBJS)
 $(LAB_B)/judge_%: $(call lab_objs,lab/grade_%.c lab/gradelib.c lab/labplay.c $(LAB_BASE) $(LAB_REFS))
 	$(LAB_CC) $(LAB_LINK) -o $@ $^
 
-$(LAB_B)/replay: $(call lab_objs,tools/replay.c) $(LAB_OBJS)
+# The replay audits the heap after each operation (lab/audit.c).
+$(LAB_B)/replay: $(call lab_objs,tools/replay.c lab/audit.c) $(LAB_OBJS)
 	$(LAB_CC) $(LAB_LINK) -o $@ $^
 
 # The reference, for the random traces: mem/ as it is, on the list walk or

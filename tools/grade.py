@@ -266,6 +266,7 @@ class Part:
 
 
 SAN_EXIT = 99  # a sanitizer's report's exit status in the lab programs (LAB_CRASHED)
+CORRUPT_MSG = "corrupted: "  # how the replay's audit starts its line (lab/audit.c)
 REPORT_LINES = 14  # lines of a sanitizer's report, or of stderr, that -v shows
 
 
@@ -314,6 +315,9 @@ def stopped(run, op, secs, file=None):
         return f"timed out: did not finish in {secs:.0f} s (stopped, with all it started)"
     if m:
         return m[0][m[0].index(LOOP_MSG):].strip()
+    bad = re.search(rf"^{CORRUPT_MSG}.*$", err, re.M)
+    if bad:
+        return bad[0].strip()[:400]
     san = sanitizer(err, file)
     if san:  # whatever its status: the report says what happened
         return f"crashed: {san}"
@@ -386,7 +390,7 @@ def replays(g, secs, runs, want):
                           left, inputs=[trace], ro=[g.build])
         err = r.text("err")
         loop = r.status is None or r.status == -signal.SIGXCPU or LOOP_MSG in err
-        if loop or crashed(r):
+        if loop or crashed(r) or re.search(rf"^{CORRUPT_MSG}", err, re.M):
             why = stopped(r, "an operation", left, g.file)
         else:
             why = compare(r, want(name, trace, args))
@@ -394,8 +398,10 @@ def replays(g, secs, runs, want):
                                                     if err.strip() else "")
         if why:
             bad.append(f"{name}: {why}" + (evidence(err) if err.strip() else ""))
+        g.evidence.append((name, why))
         if loop:
             bad += [f"{rest}: not run" for rest in names[i + 1:]]
+            g.evidence += [(rest, "not run") for rest in names[i + 1:]]
             break
     return len(names) - len(bad), len(names), bad
 
@@ -473,6 +479,46 @@ def random_traces(g, secs):
     return passed, total, bad
 
 
+# The memory part's cases: what each replay's audit must never have found
+# (lab/audit.c's words), and what a case says when it did.
+MEMORY = [("no-overlap", ("overlap", "overwritten"),
+           "an allocation overlapped a free block or another live allocation"),
+          ("zeroed", ("not zero",), "memory that must be zero was not"),
+          ("nothing-lost", ("lost",), "a freed block was lost from the free list (and tree)")]
+
+
+def memory(g, secs):
+    """The harm part: a case per kind of corruption, decided by the audits
+    of the replays the trace parts ran (or, graded alone, of the sample
+    traces'): a case passes when every replay ran to its end and none
+    found that corruption. A replay that crashed, looped, was stopped or
+    stopped at another corruption (the audit ends the run at the first)
+    vouches for nothing after it, so it fails every case; a wrong answer
+    alone fails none (the trace parts count it)."""
+    if not g.evidence:  # graded alone: the sample traces' audits, all of them
+        only, g.only = g.only, None
+        traces(g, secs)
+        g.only = only
+    names = [f"memory/{case}" for case, _, _ in MEMORY]
+    if g.only is not None:
+        names = [n for n in names if n == g.only]
+    bad = []
+    for case, words, says in MEMORY:
+        if f"memory/{case}" not in names:
+            continue
+        hit = next(((n, w) for n, w in g.evidence if w and
+                    any(w.startswith(f"{CORRUPT_MSG}{k}:") for k in words)), None)
+        gone = next(((n, w) for n, w in g.evidence if w and
+                     (w.split(":", 1)[0] in ("crashed", "looped", "timed out", "not run") or
+                      w.startswith(CORRUPT_MSG))), None)
+        if hit:
+            bad.append(f"memory/{case}: {says}: in {hit[0]}: {hit[1].split(chr(10))[0]}")
+        elif gone:
+            bad.append(f"memory/{case}: not shown: {gone[0]} did not run to its end "
+                       f"({gone[1].split(chr(10))[0][:120]})")
+    return len(names) - len(bad), len(names), bad
+
+
 def compare(got, want):
     """Says how a replay's output differs from the expected one, or None."""
     if "out" in got.cut:
@@ -495,6 +541,7 @@ def last_line(out):
 TRACES = ("sample traces (replay --check)", 30, "replay", traces, "sample")
 RANDOMS = ("random traces against the reference", 90, "replay replay-ref", random_traces,
            "random")
+MEMORYS = ("memory: no overlap, zeroed, nothing lost", 30, "replay", memory, "memory")
 
 
 def part(spec, points):
@@ -522,27 +569,27 @@ class Lab:
 TOTAL = 100
 LABS = {
     "free": Lab("free", "mem_freel (lab 3)", "mem/free.c", "lab/free.c", "LAB_FREE", "heaplab_free", [
-        checks("free: address order", 15, "grade_free", "order"),
-        checks("free: coalescing", 20, "grade_free", "coalesce"),
-        checks("free: zeroing", 15, "grade_free", "zero"),
+        checks("free: address order", 10, "grade_free", "order"),
+        checks("free: coalescing", 15, "grade_free", "coalesce"),
+        checks("free: zeroing", 10, "grade_free", "zero"),
         checks("free: refusals and accounting", 10, "grade_free", "refuse"),
-        part(TRACES, 15), part(RANDOMS, 25)]),
+        part(TRACES, 10), part(RANDOMS, 15), part(MEMORYS, 30)]),
     "alloc": Lab("alloc", "mem_allocl (lab 6)", "mem/alloc.c", "lab/alloc.c", "LAB_ALLOC",
                  "heaplab_alloc", [
-        checks("alloc: first fit from the lowest address", 15, "grade_alloc", "fit"),
-        checks("alloc: exact fit unlinked", 10, "grade_alloc", "exact"),
+        checks("alloc: first fit from the lowest address", 10, "grade_alloc", "fit"),
+        checks("alloc: exact fit unlinked", 5, "grade_alloc", "exact"),
         checks("alloc: carved from the top", 10, "grade_alloc", "carve"),
         checks("alloc: sbrk when nothing fits", 5, "grade_alloc", "grow"),
-        checks("alloc: zeroed memory", 10, "grade_alloc", "zero"),
-        checks("alloc: nil on exhaustion, nothing changed", 10, "grade_alloc", "nil"),
-        part(TRACES, 15), part(RANDOMS, 25)]),
+        checks("alloc: zeroed memory", 5, "grade_alloc", "zero"),
+        checks("alloc: nil on exhaustion, nothing changed", 5, "grade_alloc", "nil"),
+        part(TRACES, 10), part(RANDOMS, 15), part(MEMORYS, 35)]),
     "index": Lab("index", "mem_index_fit (lab 7)", "mem/fit.c", "lab/fit.c", "LAB_FIT",
                  "mem_index_fit", [
-        checks("index: first fit on given trees", 20, "grade_index", "fit"),
-        checks("index: the list predecessor", 10, "grade_index", "pred"),
-        checks("index: nodes visited per search (10,000 free blocks)", 25, "grade_index",
+        checks("index: first fit on given trees", 10, "grade_index", "fit"),
+        checks("index: the list predecessor", 5, "grade_index", "pred"),
+        checks("index: nodes visited per search (10,000 free blocks)", 55, "grade_index",
                "bound", 120),
-        part(TRACES, 20), part(RANDOMS, 25)]),
+        part(TRACES, 5), part(RANDOMS, 10), part(MEMORYS, 15)]),
 }
 
 
@@ -562,6 +609,7 @@ class Grader:
         self.sandbox = Sandbox(not args.no_sandbox)
         self.only = args.case  # one case, KEY/NAME, or None for all
         self.results = []  # (part, score, passed, total, failures), for --results
+        self.evidence = []  # (replay, why it failed or None), for the memory part
 
     def case_names(self):
         """Every case of the parts graded, KEY/NAME (the check parts' from
@@ -573,6 +621,8 @@ class Grader:
                           if t.with_suffix(".expected").exists()]
             elif p.run is random_traces:
                 names += [f"random/{r[0]}" for r in RANDOM]
+            elif p.run is memory:
+                names += [f"memory/{m[0]}" for m in MEMORY]
             else:
                 judge = [q for q in p.programs if q.startswith("judge_")][0]
                 listed = self.sandbox.run([str(self.bin(judge)), "--list"], 30, ro=[self.build])

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The lab replay's audit (mk/lab.mk links it into $(LAB_B)/replay alone):
+// what a replay's printed answers cannot show. Each allocation must be
+// zero, inside no free block and overlapping no live allocation; the
+// replay then writes a pattern into it, as a program would, and reads it
+// back when it is freed; a freed range must then be on the free list, not
+// lost from it (and so from the tree). The first breach ends the run:
+// `corrupted: WHAT: ...` on stderr, exit LAB_CORRUPT, which the grader
+// names (tools/grade.py, the memory part). It runs in the student's
+// process, so a run can silence it: the grader trusts only its
+// comparisons, and counts this as evidence of harm, never of health.
+#include "labrt.h"
+
+#include "../arch/host/host.h"
+#include "../mem/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#if LAB_OP == LAB_OP_FREE
+#define SWALLOWED "a merge that swallowed it?"
+#else
+#define SWALLOWED "handed out while its block stayed on the list?"
+#endif
+
+struct live {
+	uintptr_t a, n; // [a, a+n), rounded to the granule
+};
+
+static struct live *lives;
+static size_t nlive, cap;
+
+static unsigned char pattern(uintptr_t a)
+{
+	return (unsigned char)(0x5a ^ (a >> 4));
+}
+
+static uintptr_t off(const struct heaplab_pool *pool, uintptr_t a)
+{
+	return a - pool->start;
+}
+
+// breach ends the run: the heap is corrupted, as msg says.
+static void breach(const char *what, const char *msg)
+{
+	fflush(stdout);
+	fprintf(stderr, LAB_CORRUPT_MSG "%s: %s; " LAB_BLAME "\n", what, msg);
+	_exit(LAB_CORRUPT);
+}
+
+#define BREACH(what, ...)                                                                          \
+	do {                                                                                       \
+		char msg_[300];                                                                    \
+		snprintf(msg_, sizeof msg_, __VA_ARGS__);                                          \
+		breach(what, msg_);                                                                \
+	} while (0)
+
+static uintptr_t rounded(const struct heaplab_pool *pool, uintptr_t n)
+{
+	return (n + pool->granule - 1) & ~(pool->granule - 1);
+}
+
+static void after_alloc(struct heaplab_pool *pool, uintptr_t n, uintptr_t p)
+{
+	const struct heaplab_hdr *b;
+	uintptr_t len = rounded(pool, n), i, steps = 0;
+
+	if (p == 0 || n == 0)
+		return;
+	for (b = pool->freelist; b != NULL && ++steps < (1u << 24); b = b->next)
+		if ((uintptr_t)b < p + len && p < (uintptr_t)b + b->size)
+			BREACH("overlap",
+			       "heaplab_alloc answered [0x%lx, 0x%lx), which overlaps the free "
+			       "block [0x%lx, 0x%lx) still on the list",
+			       (unsigned long)off(pool, p), (unsigned long)off(pool, p + len),
+			       (unsigned long)off(pool, (uintptr_t)b),
+			       (unsigned long)off(pool, (uintptr_t)b + b->size));
+	for (i = 0; i < nlive; i++)
+		if (lives[i].a < p + len && p < lives[i].a + lives[i].n)
+			BREACH("overlap",
+			       "heaplab_alloc answered [0x%lx, 0x%lx), which overlaps the live "
+			       "allocation [0x%lx, 0x%lx)",
+			       (unsigned long)off(pool, p), (unsigned long)off(pool, p + len),
+			       (unsigned long)off(pool, lives[i].a),
+			       (unsigned long)off(pool, lives[i].a + lives[i].n));
+	for (i = 0; i < len; i++)
+		if (((unsigned char *)p)[i] != 0)
+			BREACH("not zero",
+			       "heaplab_alloc answered [0x%lx, 0x%lx), whose byte 0x%lx is 0x%lx, "
+			       "not 0 (a free that left it dirty, or an alloc that did not clear a "
+			       "header)",
+			       (unsigned long)off(pool, p), (unsigned long)off(pool, p + len),
+			       (unsigned long)off(pool, p + i),
+			       (unsigned long)((unsigned char *)p)[i]);
+	for (i = 0; i < len; i++) // what a program does with its memory
+		((unsigned char *)p)[i] = pattern(p + i);
+	if (nlive == cap) {
+		cap = cap ? 2 * cap : 64;
+		lives = realloc(lives, cap * sizeof *lives);
+		if (lives == NULL)
+			abort();
+	}
+	lives[nlive].a = p;
+	lives[nlive++].n = len;
+}
+
+static void before_free(int op, struct heaplab_pool *pool, uintptr_t p, uintptr_t n)
+{
+	uintptr_t i, k;
+
+	(void)op;
+	(void)n;
+	for (k = 0; k < nlive && lives[k].a != p; k++)
+		;
+	if (k == nlive)
+		return; // not one of ours (a foreign free, a refused one)
+	for (i = 0; i < lives[k].n; i++)
+		if (((unsigned char *)p)[i] != pattern(p + i))
+			BREACH("overwritten",
+			       "byte 0x%lx of the live allocation [0x%lx, 0x%lx) changed to 0x%lx "
+			       "while it was live (another allocation or a free block over it)",
+			       (unsigned long)off(pool, p + i), (unsigned long)off(pool, p),
+			       (unsigned long)off(pool, p + lives[k].n),
+			       (unsigned long)((unsigned char *)p)[i]);
+}
+
+static void after_free(struct heaplab_pool *pool, uintptr_t p, uintptr_t n, int err)
+{
+	const struct heaplab_hdr *b;
+	uintptr_t len, steps = 0, k;
+
+	for (k = 0; k < nlive && lives[k].a != p; k++)
+		;
+	if (err != HEAPLAB_OK || k == nlive)
+		return;
+	len = lives[k].n;
+	lives[k] = lives[--nlive];
+	(void)n;
+	for (b = pool->freelist; b != NULL && ++steps < (1u << 24); b = b->next)
+		if ((uintptr_t)b <= p && p + len <= (uintptr_t)b + b->size)
+			return;
+	BREACH("lost",
+	       "heaplab_free of [0x%lx, 0x%lx) answered ok, but no free block on the list "
+	       "holds it",
+	       (unsigned long)off(pool, p), (unsigned long)off(pool, p + len));
+}
+
+static void audit(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t a1, uintptr_t ret,
+		  const struct heaplab_avl_node *pred)
+{
+	(void)pred;
+	if (op == LAB_OP_ALLOC)
+		after_alloc(pool, a0, ret);
+	else if (op == LAB_OP_FREE)
+		after_free(pool, a0, a1, (int)ret);
+}
+
+// audit_panic runs when the heap's own check fails (replay --check): a
+// free block over a live allocation (a merge that swallowed it) and free
+// memory not zero are corruption, named here; anything else the check
+// says itself.
+static void audit_panic(const char *msg)
+{
+	const struct heaplab_pool *pool = &mempool;
+	const struct heaplab_hdr *b;
+	uintptr_t i, steps = 0;
+
+	for (b = pool->freelist; b != NULL && ++steps < (1u << 24); b = b->next)
+		for (i = 0; i < nlive; i++)
+			if ((uintptr_t)b < lives[i].a + lives[i].n &&
+			    lives[i].a < (uintptr_t)b + b->size)
+				BREACH("overlap",
+				       "the free block [0x%lx, 0x%lx) covers the live allocation "
+				       "[0x%lx, 0x%lx) (" SWALLOWED ")",
+				       (unsigned long)off(pool, (uintptr_t)b),
+				       (unsigned long)off(pool, (uintptr_t)b + b->size),
+				       (unsigned long)off(pool, lives[i].a),
+				       (unsigned long)off(pool, lives[i].a + lives[i].n));
+	if (strstr(msg, "not zero") != NULL)
+		BREACH("not zero",
+		       "a free block holds what was written to it (the heap check: %.160s)", msg);
+}
+
+__attribute__((constructor)) static void audit_on(void)
+{
+	lab_op_hook = audit;
+	lab_pre_hook = before_free;
+	host_panic_hook = audit_panic;
+}
