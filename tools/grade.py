@@ -31,6 +31,15 @@ index (lab 7): the student's mem_index_fit, in place of mem/fit.c
       2*height+2 nodes, counted (the pages it reads), not timed
   sample traces, random traces: as above, through the placement index
 
+memory (every lab): no overlap, zeroed, nothing lost
+      the replays' audit (lab/audit.c, in the lab's replay): every
+      allocation inside no free block and over no live one, zero, written
+      to and read back at its free; every freed range on the list. A case
+      per kind of corruption, each failed by the first replay that found
+      it, or by a replay that stopped before its end (it vouches for
+      nothing after). The most points of any part but the index lab's
+      bound: bugs cost by harm (docs/lab/3-free.md, "How it is scored").
+
 A part scores its points times the fraction of its cases that pass, out
 of every case it has: one that did not run, or whose run said nothing,
 has failed. The points add up to 100, and the score is always out of 100.
@@ -57,7 +66,11 @@ nothing here.
 Each case and replay has a time limit, and each lab program stops itself
 when one heaplab_alloc, heaplab_free or mem_index_fit takes more than a second of
 CPU time (lab/labrt.c), so a loop fails its case in seconds, with a
-`looped:` line.
+`looped:` line. Every failure says what happened first: `looped:`,
+`crashed:` (with the sanitizer's line and its first frame in the
+student's file), `timed out:`, `corrupted:` (the audit) or `wrong answer:`;
+-v adds the evidence (the sanitizer's report, the end of stderr), and
+--results FILE writes it all as Gradescope's results.json.
 Exit status: 0 for full marks, 1 otherwise, 2 for bad arguments (an
 unknown lab, a missing file)."""
 
@@ -390,15 +403,20 @@ def replays(g, secs, runs, want):
                           left, inputs=[trace], ro=[g.build])
         err = r.text("err")
         loop = r.status is None or r.status == -signal.SIGXCPU or LOOP_MSG in err
+        thin = None  # why this run shows nothing of the memory's health
         if loop or crashed(r) or re.search(rf"^{CORRUPT_MSG}", err, re.M):
             why = stopped(r, "an operation", left, g.file)
         else:
-            why = compare(r, want(name, trace, args))
+            wanted = want(name, trace, args)
+            why = compare(r, wanted)
             why = why and f"wrong answer: {why}" + (f" (stderr: {last_line(err)})"
                                                     if err.strip() else "")
+            got, most = handed_out(r.text()), handed_out(wanted)
+            if 2 * got < most:
+                thin = f"it handed out {got} allocations where the reference hands out {most}"
         if why:
             bad.append(f"{name}: {why}" + (evidence(err) if err.strip() else ""))
-        g.evidence.append((name, why))
+        g.evidence.append((name, why if why and not why.startswith("wrong answer") else thin))
         if loop:
             bad += [f"{rest}: not run" for rest in names[i + 1:]]
             g.evidence += [(rest, "not run") for rest in names[i + 1:]]
@@ -493,8 +511,10 @@ def memory(g, secs):
     traces'): a case passes when every replay ran to its end and none
     found that corruption. A replay that crashed, looped, was stopped or
     stopped at another corruption (the audit ends the run at the first)
-    vouches for nothing after it, so it fails every case; a wrong answer
-    alone fails none (the trace parts count it)."""
+    vouches for nothing after it, so it fails every case, and so does one
+    that handed out less than half the allocations the reference does (a
+    stub that answers nil overlaps nothing); a wrong answer alone fails
+    none (the trace parts count it)."""
     if not g.evidence:  # graded alone: the sample traces' audits, all of them
         only, g.only = g.only, None
         traces(g, secs)
@@ -508,15 +528,19 @@ def memory(g, secs):
             continue
         hit = next(((n, w) for n, w in g.evidence if w and
                     any(w.startswith(f"{CORRUPT_MSG}{k}:") for k in words)), None)
-        gone = next(((n, w) for n, w in g.evidence if w and
-                     (w.split(":", 1)[0] in ("crashed", "looped", "timed out", "not run") or
-                      w.startswith(CORRUPT_MSG))), None)
+        gone = next(((n, w) for n, w in g.evidence if w and not
+                     any(w.startswith(f"{CORRUPT_MSG}{k}:") for k in words)), None)
         if hit:
             bad.append(f"memory/{case}: {says}: in {hit[0]}: {hit[1].split(chr(10))[0]}")
         elif gone:
-            bad.append(f"memory/{case}: not shown: {gone[0]} did not run to its end "
-                       f"({gone[1].split(chr(10))[0][:120]})")
+            bad.append(f"memory/{case}: not shown: {gone[0]} vouches for nothing "
+                       f"({gone[1].split(chr(10))[0][:140]})")
     return len(names) - len(bad), len(names), bad
+
+
+def handed_out(out):
+    """How many allocations a replay's output says were answered."""
+    return len(re.findall(r"^\S+ 0x[0-9a-f]+$", out, re.M))
 
 
 def compare(got, want):
