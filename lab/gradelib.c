@@ -221,9 +221,9 @@ static int verdict(const struct lab_suite *s, int st, const char *got)
 	if (got[0] != '\0')
 		return lab_fail("wrong answer: %s", got);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == LAB_LOOPED)
-		return lab_fail(LAB_LOOP_MSG "%s did not return after %d s of CPU time (its line "
-					     "above says where to look)",
-				s->op, LAB_OP_SECS);
+		return lab_fail(LAB_LOOP_MSG "%s did not return after " LAB_OP_SECS_STR
+					     " s of CPU time (its line above says where to look)",
+				s->op);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == LAB_CRASHED)
 		return lab_fail("crashed: the sanitizer's report above says where (its first "
 				"frame in your file is the line to read)");

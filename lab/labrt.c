@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Linked into every lab program (mk/lab.mk wraps heaplab_alloc and heaplab_free
-// with it): an operation that runs LAB_OP_SECS of CPU time has looped, so
+// with it): an operation that runs LAB_OP_USECS of CPU time has looped, so
 // the program stops at once and says so; and no leak report at exit.
 #include "labrt.h"
 
@@ -57,7 +57,7 @@ static void looped(int sig)
 // guard arms the CPU-time limit for one operation (msg NULL: disarms it).
 static void guard(const char *msg)
 {
-	struct itimerval t = {{0, 0}, {msg != NULL ? LAB_OP_SECS : 0, 0}};
+	struct itimerval t = {{0, 0}, {0, msg != NULL ? LAB_OP_USECS : 0}};
 
 	op_msg = msg;
 	if (msg != NULL)

@@ -140,7 +140,7 @@ def test_a_looping_free_fails_fast_saying_so(tmp):
     for part in (ORDER, COALESCE, TRACES, RANDOM):
         assert not g.full(part), g.text
     assert g.zero(TRACES), g.text
-    assert "looped: heaplab_free did not return after 1 s of CPU time: your mem_freel loops" \
+    assert "looped: heaplab_free did not return after 0.25 s of CPU time: your mem_freel loops" \
         in g.text, g.text
     assert "traces (replay --check) == FAIL (0/15)" in g.text, g.text
     assert "timed out" not in g.text, g.text
@@ -262,6 +262,8 @@ LAB_MUTANTS = {
 		} else {""", 1)]),
     # never sets *pred on the way right
     "fit-no-pred": (FIT_OURS, [("\t\t\t*pred = a;\n", "", 1)]),
+    # never moves right: loops whenever the first fit is in a right subtree
+    "fit-loops": (FIT_OURS, [("\t\t\ta = a->right; // its max", "\t\t\tcontinue; // its max", 1)]),
 }
 
 # The index lab's answer with the right placement but the seed's cost: a
@@ -662,3 +664,14 @@ def test_planted_bugs_score_by_harm(tmp, lab, name, score, named, words):
     lost = sum(pts - got for p, (got, pts) in g.parts.items()
                if p not in (named, TRACES, RANDOM, MEMORY))
     assert lost <= 10, g.text  # the rule parts it does not name: a bounded loss
+
+
+def test_a_looping_search_is_told_to_look_at_its_own_function(tmp):
+    """A looping mem_index_fit in lab 7 was told to look at mem_allocl and
+    the free list (the alloc's hint, in a lab where the alloc is ours)."""
+    g = grade_lab("index", lab_mutant(tmp, "fit-loops"), tmp / "index", "--part", "first fit",
+                  "--part", "sample")
+    assert g.status == 1 and not g.full(I_FIT) and g.zero(TRACES), g.text
+    assert "looped: mem_index_fit did not return after 0.25 s of CPU time: does the descent " \
+        "move down a level each step?" in g.text, g.text
+    assert "mem_allocl" not in g.text and "crashed" not in g.text, g.text

@@ -64,8 +64,8 @@ they check themselves inside the student's program, so they score
 nothing here.
 
 Each case and replay has a time limit, and each lab program stops itself
-when one heaplab_alloc, heaplab_free or mem_index_fit takes more than a second of
-CPU time (lab/labrt.c), so a loop fails its case in seconds, with a
+when one heaplab_alloc, heaplab_free or mem_index_fit takes more than 0.25 s
+of CPU time (lab/labrt.c), so a loop fails its case in seconds, with a
 `looped:` line. Every failure says what happened first: `looped:`,
 `crashed:` (with the sanitizer's line and its first frame in the
 student's file), `timed out:`, `corrupted:` (the audit) or `wrong answer:`;
