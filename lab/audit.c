@@ -5,8 +5,10 @@
 // replay then writes a pattern into it, as a program would, and reads it
 // back when it is freed; a freed range must then be on the free list, not
 // lost from it (and so from the tree). The first breach ends the run:
-// `corrupted: WHAT: ...` on stderr, exit LAB_CORRUPT, which the grader
-// names (tools/grade.py, the memory part). It runs in the student's
+// `corrupted: WHAT: ...` on stderr, exit LAB_CORRUPT (under --check, after
+// the replay's own check of that operation, whose failure keeps its error
+// line and exit status 3), which the grader names (tools/grade.py, the
+// memory part). It runs in the student's
 // process, so a run can silence it: the grader trusts only its
 // comparisons, and counts this as evidence of harm, never of health.
 #include "labrt.h"
@@ -42,12 +44,36 @@ static uintptr_t off(const struct heaplab_pool *pool, uintptr_t a)
 	return a - pool->start;
 }
 
-// breach ends the run: the heap is corrupted, as msg says.
+static char pending[480]; // the first breach, not yet said
+
+// say writes the breach found on stderr, after what the replay printed.
+static void say(void)
+{
+	if (pending[0] != '\0') {
+		fflush(stdout);
+		fputs(pending, stderr);
+		pending[0] = '\0';
+	}
+}
+
+// breach records the first corruption found; the run ends before the next
+// operation (or at its end), so that the replay's own check of this one
+// (--check), which runs first, still says what it finds: its error line
+// and exit status, as the labs quote them, then this.
 static void breach(const char *what, const char *msg)
 {
-	fflush(stdout);
-	fprintf(stderr, LAB_CORRUPT_MSG "%s: %s; " LAB_BLAME "\n", what, msg);
-	_exit(LAB_CORRUPT);
+	if (pending[0] == '\0')
+		snprintf(pending, sizeof pending, LAB_CORRUPT_MSG "%s: %s; " LAB_BLAME "\n", what,
+			 msg);
+}
+
+// reported ends the run if a breach is pending, before the next operation.
+static void reported(void)
+{
+	if (pending[0] != '\0') {
+		say();
+		_exit(LAB_CORRUPT);
+	}
 }
 
 #define BREACH(what, ...)                                                                          \
@@ -110,7 +136,9 @@ static void before_free(int op, struct heaplab_pool *pool, uintptr_t p, uintptr_
 {
 	uintptr_t i, k;
 
-	(void)op;
+	reported();
+	if (op == LAB_OP_ALLOC)
+		return;
 	(void)n;
 	for (k = 0; k < nlive && lives[k].a != p; k++)
 		;
@@ -159,8 +187,8 @@ static void audit(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t a1,
 
 // audit_panic runs when the heap's own check fails (replay --check): a
 // free block over a live allocation (a merge that swallowed it) and free
-// memory not zero are corruption, named here; anything else the check
-// says itself.
+// memory not zero are corruption, named here (or the breach found before
+// the check); anything else the check says itself.
 static void audit_panic(const char *msg)
 {
 	const struct heaplab_pool *pool = &mempool;
@@ -181,6 +209,7 @@ static void audit_panic(const char *msg)
 	if (strstr(msg, "not zero") != NULL)
 		BREACH("not zero",
 		       "a free block holds what was written to it (the heap check: %.160s)", msg);
+	say(); // then the check's panic, and its exit status, as ever
 }
 
 __attribute__((constructor)) static void audit_on(void)
@@ -188,4 +217,5 @@ __attribute__((constructor)) static void audit_on(void)
 	lab_op_hook = audit;
 	lab_pre_hook = before_free;
 	host_panic_hook = audit_panic;
+	atexit(say); // a breach in the last operation, whose check passed
 }

@@ -69,6 +69,8 @@ void *__wrap_heaplab_alloc(struct heaplab_pool *pool, uintptr_t n)
 {
 	void *p;
 
+	if (lab_pre_hook != NULL)
+		lab_pre_hook(LAB_OP_ALLOC, pool, n, 0);
 	guard(alloc_looped);
 	p = __real_heaplab_alloc(pool, n);
 	guard(NULL);

@@ -43,8 +43,9 @@ struct heaplab_avl_node;
 extern void (*lab_op_hook)(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t a1, uintptr_t ret,
 			   const struct heaplab_avl_node *pred);
 
-// lab_pre_hook, if set, is called before each wrapped heaplab_free, with
-// its arguments (lab/audit.c reads back what the allocation held).
+// lab_pre_hook, if set, is called before each wrapped heaplab_alloc and
+// heaplab_free, with its arguments (lab/audit.c reads back what a freed
+// allocation held, and says what the last operation broke).
 extern void (*lab_pre_hook)(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t a1);
 
 // The blame a lab puts on the student's function, by LAB_OP: what a
