@@ -16,6 +16,7 @@
 #include "../arch/host/host.h"
 #include "../mem/internal.h"
 
+#include <sanitizer/common_interface_defs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,16 @@ static void reported(void)
 		breach(what, msg_);                                                                \
 	} while (0)
 
+// walkable: is b a header the walk may read (a corrupt list may point
+// anywhere: the heap check names that; the audit only stops there)?
+static int walkable(const struct heaplab_pool *pool, const struct heaplab_hdr *b)
+{
+	uintptr_t a = (uintptr_t)b;
+
+	return b != NULL && a >= pool->start && a + sizeof *b <= heap_break &&
+	       a % sizeof(uintptr_t) == 0;
+}
+
 static uintptr_t rounded(const struct heaplab_pool *pool, uintptr_t n)
 {
 	return (n + pool->granule - 1) & ~(pool->granule - 1);
@@ -95,7 +106,7 @@ static void after_alloc(struct heaplab_pool *pool, uintptr_t n, uintptr_t p)
 
 	if (p == 0 || n == 0)
 		return;
-	for (b = pool->freelist; b != NULL && ++steps < (1u << 24); b = b->next)
+	for (b = pool->freelist; walkable(pool, b) && ++steps < (1u << 24); b = b->next)
 		if ((uintptr_t)b < p + len && p < (uintptr_t)b + b->size)
 			BREACH("overlap",
 			       "heaplab_alloc answered [0x%lx, 0x%lx), which overlaps the free "
@@ -120,8 +131,8 @@ static void after_alloc(struct heaplab_pool *pool, uintptr_t n, uintptr_t p)
 			       (unsigned long)off(pool, p), (unsigned long)off(pool, p + len),
 			       (unsigned long)off(pool, p + i),
 			       (unsigned long)((unsigned char *)p)[i]);
-	for (i = 0; i < len; i++) // what a program does with its memory
-		((unsigned char *)p)[i] = pattern(p + i);
+	for (i = 0; i < len && pending[0] == '\0'; i++)	  // what a program does with it
+		((unsigned char *)p)[i] = pattern(p + i); // (not over a free block's header)
 	if (nlive == cap) {
 		cap = cap ? 2 * cap : 64;
 		lives = realloc(lives, cap * sizeof *lives);
@@ -166,7 +177,7 @@ static void after_free(struct heaplab_pool *pool, uintptr_t p, uintptr_t n, int 
 	len = lives[k].n;
 	lives[k] = lives[--nlive];
 	(void)n;
-	for (b = pool->freelist; b != NULL && ++steps < (1u << 24); b = b->next)
+	for (b = pool->freelist; walkable(pool, b) && ++steps < (1u << 24); b = b->next)
 		if ((uintptr_t)b <= p && p + len <= (uintptr_t)b + b->size)
 			return;
 	BREACH("lost",
@@ -195,7 +206,7 @@ static void audit_panic(const char *msg)
 	const struct heaplab_hdr *b;
 	uintptr_t i, steps = 0;
 
-	for (b = pool->freelist; b != NULL && ++steps < (1u << 24); b = b->next)
+	for (b = pool->freelist; walkable(pool, b) && ++steps < (1u << 24); b = b->next)
 		for (i = 0; i < nlive; i++)
 			if ((uintptr_t)b < lives[i].a + lives[i].n &&
 			    lives[i].a < (uintptr_t)b + b->size)
@@ -217,5 +228,6 @@ __attribute__((constructor)) static void audit_on(void)
 	lab_op_hook = audit;
 	lab_pre_hook = before_free;
 	host_panic_hook = audit_panic;
-	atexit(say); // a breach in the last operation, whose check passed
+	atexit(say);			     // a breach in the last operation, whose check passed
+	__sanitizer_set_death_callback(say); // or that the check then crashed on
 }

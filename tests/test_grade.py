@@ -142,7 +142,7 @@ def test_a_looping_free_fails_fast_saying_so(tmp):
     assert g.zero(TRACES), g.text
     assert "looped: heaplab_free did not return after 0.25 s of CPU time: your mem_freel loops" \
         in g.text, g.text
-    assert "traces (replay --check) == FAIL (0/15)" in g.text, g.text
+    assert "traces (replay --check) == FAIL (0/10)" in g.text, g.text
     assert "timed out" not in g.text, g.text
     assert took < 240, f"took {took:.0f} s:\n{g.text}"
 
@@ -180,7 +180,7 @@ def test_the_shipped_stub_scores_little(tmp):
     assert g.status == 1, g.text
     for part in (ORDER, COALESCE, ZERO, TRACES, RANDOM):
         assert g.zero(part), g.text
-    assert f"FAIL (0/15): no sample traces in {tmp / 'no-traces'}" in g.text, g.text
+    assert f"FAIL (0/10): no sample traces in {tmp / 'no-traces'}" in g.text, g.text
     assert g.score < 10 and g.most == 100, g.text
     matches_docs(g, "grade-stub")
 
@@ -396,7 +396,9 @@ def test_a_fit_mutant_loses_the_part_it_breaks(tmp, name, lost, words):
 
 def test_the_shipped_fit_stub_scores_little(tmp):
     g = grade_lab("index", REPO / "lab" / "fit.c", tmp / "index")
-    assert g.status == 1 and g.most == 100 and g.score <= 10, g.text
+    # a search that finds nothing grows the heap for every allocation: the
+    # heap stays sound (the memory part holds), all else is lost
+    assert g.status == 1 and g.most == 100 and g.score <= 20 and g.full(MEMORY), g.text
     for part in (I_FIT, I_PRED, RANDOM):
         assert g.zero(part), g.text
     # A sample trace whose answers do not depend on the search (the stub
@@ -622,9 +624,9 @@ def test_one_case_at_a_time_and_the_results_file(tmp):
     listed = make("CASE=list")
     assert listed.returncode == 0, listed.stdout
     names = listed.stdout.split()
-    assert len(names) == sum(FREE_CASES.values()) + 9 + 7, listed.stdout
+    assert len(names) == sum(FREE_CASES.values()) + 9 + 7 + 3, listed.stdout
     for name in ("order/new-head", "refuse/inuse-counts-down", "sample/example-1",
-                 "random/random-fragment"):
+                 "random/random-fragment", "memory/zeroed"):
         assert name in names, listed.stdout
     g = Grade(make("CASE=order/new-head", "FORMAT=json", f"RESULTS={tmp / 'one.json'}"))
     assert g.status == 0 and g.parts == {ORDER: (15, 15)}, g.text
