@@ -629,11 +629,11 @@ def test_one_case_at_a_time_and_the_results_file(tmp):
                  "random/random-fragment", "memory/zeroed"):
         assert name in names, listed.stdout
     g = Grade(make("CASE=order/new-head", "FORMAT=json", f"RESULTS={tmp / 'one.json'}"))
-    assert g.status == 0 and g.parts == {ORDER: (15, 15)}, g.text
+    assert g.status == 0 and g.parts == {ORDER: (10, 10)}, g.text
     assert "[1/1 cases" in g.text, g.text
     check_results(tmp / "one.json", g)
     g = Grade(make("CASE=sample/example-1"))
-    assert g.status == 0 and g.parts == {TRACES: (15, 15)} and "[1/1 cases" in g.text, g.text
+    assert g.status == 0 and g.parts == {TRACES: (10, 10)} and "[1/1 cases" in g.text, g.text
     for bad in ("CASE=order/nope", "CASE=nope", "FORMAT=xml"):
         p = make(bad)
         assert p.returncode == 2, p.stdout
