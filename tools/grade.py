@@ -28,7 +28,8 @@ index (lab 7): the student's mem_index_fit, in place of mem/fit.c
   index: first fit, the list predecessor, nodes visited per search
       lab/grade_index.c: trees built by the reference free, searched for
       every size; with 10,000 free blocks a search may visit at most
-      2*height+2 nodes, counted (the pages it reads), not timed
+      2*height+2 nodes, counted (the pages it reads), not timed; the
+      bound part counts only when the first-fit part is full
   sample traces, random traces: as above, through the placement index
 
 memory (every lab): no overlap, zeroed, nothing lost
@@ -273,9 +274,10 @@ class Part:
     built, how to run it (run(grader, secs) -> passed, total, failures),
     and the word its cases' names start with (KEY/NAME, for --case)."""
 
-    def __init__(self, name, points, secs, programs, run, key):
+    def __init__(self, name, points, secs, programs, run, key, needs=None):
         self.name, self.points, self.secs = name, points, secs
         self.programs, self.run, self.key = programs.split(), run, key
+        self.needs = needs  # a part that must be full for this one to count
 
 
 SAN_EXIT = 99  # a sanitizer's report's exit status in the lab programs (LAB_CRASHED)
@@ -574,10 +576,10 @@ def part(spec, points):
     return Part(name, points, secs, programs, how, key)
 
 
-def checks(name, points, program, which, secs=40):
+def checks(name, points, program, which, secs=40, needs=None):
     """A part of a part-check program: needs it and its judge."""
     judge = program.replace("grade_", "judge_")
-    return Part(name, points, secs, f"{program} {judge}", cases(program, which), which)
+    return Part(name, points, secs, f"{program} {judge}", cases(program, which), which, needs)
 
 
 class Lab:
@@ -613,7 +615,7 @@ LABS = {
         checks("index: first fit on given trees", 10, "grade_index", "fit"),
         checks("index: the list predecessor", 5, "grade_index", "pred"),
         checks("index: nodes visited per search (10,000 free blocks)", 55, "grade_index",
-               "bound", 120),
+               "bound", 120, needs="index: first fit on given trees"),
         part(TRACES, 5), part(RANDOMS, 10), part(MEMORYS, 15)]),
 }
 
@@ -699,6 +701,13 @@ class Grader:
         passed, total, bad = part.run(self, self.part_secs or part.secs)
         passed = max(0, min(passed, total))
         score = part.points * passed // total if total else 0
+        before = {r[0].name: r for r in self.results}
+        if part.needs in before and before[part.needs][2] < before[part.needs][3]:
+            # the cost of a search that answers wrong is not worth counting:
+            # a wrong placement costs more than a slow one (the rubric)
+            score = 0
+            bad.insert(0, f"not counted: {part.needs} failed, and only a right search's "
+                       "cost counts")
         verdict = "OK" if total and passed == total else "FAIL"
         print(f"{verdict} ({score}/{part.points}) [{passed}/{total} cases, "
               f"{time.monotonic() - t0:.1f}s]")
