@@ -362,7 +362,8 @@ class Index:
 
 
 LAB1 = [
-    Answer("d-offset", None, "the offset alloc d got", "number", lambda f: f.after("alloc", "d").at),
+    Answer("d-offset", None, "the offset alloc d got", "number",
+           lambda f: f.after("alloc", "d").at),
     Answer("free-c-blocks", 2, "after free c: how many blocks the free list holds", "number",
            lambda f: len(f.after("free", "c").free)),
     Answer("free-c-link-block", 2, "after free c: the offset of the block whose next field "
