@@ -10,7 +10,8 @@
 // itself up. `after` is the heap the allocation must leave ('x' for its
 // pages too; longer than `before` when the break grew).
 //
-// usage: grade_alloc [PART...]   PART: fit exact carve grow zero nil (default all)
+// usage: grade_alloc [PART or PART/CASE...]   PART: fit exact carve grow zero nil (default all);
+// PART/CASE runs one case (--list lists them: `order/new-head`, ...)
 // Prints `PART/CASE: ok` or `PART/CASE: what went wrong` per case, then
 // `N passed, M failed`; exits 1 if any failed.
 #include "gradelib.h"

@@ -9,7 +9,8 @@
 // your free to set itself up. Each case runs in a child process, so that
 // a crash or a loop fails that case only (lab/gradelib.c).
 //
-// usage: grade_free [PART...]   PART: order coalesce zero refuse (default all)
+// usage: grade_free [PART or PART/CASE...]   PART: order coalesce zero refuse (default all);
+// PART/CASE runs one case (--list lists them: `order/new-head`, ...)
 // Prints `PART/CASE: ok` or `PART/CASE: what went wrong` per case, then
 // `N passed, M failed`; exits 1 if any failed.
 #include "gradelib.h"

@@ -12,7 +12,8 @@
 //          (and made readable) as it faults; a block's header and node
 //          share its first page, so pages read are nodes visited.
 //
-// usage: grade_index [PART...]   PART: fit pred bound (default all)
+// usage: grade_index [PART or PART/CASE...]   PART: fit pred bound (default all);
+// PART/CASE runs one case (--list lists them: `order/new-head`, ...)
 // Prints `PART/CASE: ok` or `PART/CASE: what went wrong` per case, then
 // `N passed, M failed`; exits 1 if any failed.
 #include "gradelib.h"

@@ -58,7 +58,7 @@ static void grade_panic(const char *msg)
 
 static void grade_panic_judge(const char *msg)
 {
-	lab_judge_end(1, "the allocator panicked: %s", msg);
+	lab_judge_end(1, "wrong answer: the allocator panicked: %s", msg);
 }
 
 void lab_heap(size_t npages, uintptr_t heap)
@@ -219,18 +219,22 @@ static int verdict(const struct lab_suite *s, int st, const char *got)
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return 0;
 	if (got[0] != '\0')
-		return lab_fail("%s", got);
+		return lab_fail("wrong answer: %s", got);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == LAB_LOOPED)
-		return lab_fail(LAB_LOOP_MSG "%s did not return after %d s of CPU time", s->op,
-				LAB_OP_SECS);
+		return lab_fail(LAB_LOOP_MSG "%s did not return after " LAB_OP_SECS_STR
+					     " s of CPU time (its line above says where to look)",
+				s->op);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == LAB_CRASHED)
+		return lab_fail("crashed: the sanitizer's report above says where (its first "
+				"frame in your file is the line to read)");
 	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGXCPU)
 		return lab_fail(LAB_LOOP_MSG "did not finish in %d s of CPU time", CASE_SECS);
 	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM)
-		return lab_fail(LAB_LOOP_MSG "did not finish in %d s", CASE_WALL_SECS);
+		return lab_fail("timed out: did not finish in %d s (waiting, not running)",
+				CASE_WALL_SECS);
 	if (WIFSIGNALED(st))
-		return lab_fail("crashed (signal %d)", WTERMSIG(st));
-	return lab_fail("crashed (exit status %d; a sanitizer's report is on stderr)",
-			WEXITSTATUS(st));
+		return lab_fail("crashed: signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+	return lab_fail("crashed: exit status %d", WEXITSTATUS(st));
 }
 
 // spawn runs case c in a child process and prints its line; answers 0 if
@@ -261,15 +265,35 @@ static int spawn(const struct lab_suite *s, const struct lab_case *c)
 	return err;
 }
 
-// wanted: is part named on the command line (or is none named)?
-static int wanted(const char *part, int argc, char **argv)
+// is_case: does arg name c, as PART/CASE?
+static int is_case(const struct lab_case *c, const char *arg)
+{
+	size_t n = strlen(c->part);
+
+	return strncmp(arg, c->part, n) == 0 && arg[n] == '/' && strcmp(arg + n + 1, c->name) == 0;
+}
+
+// wanted: is c's part, or c itself, named on the command line (or is
+// nothing named)?
+static int wanted(const struct lab_case *c, int argc, char **argv)
 {
 	int i;
 
 	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], part) == 0)
+		if (strcmp(argv[i], c->part) == 0 || is_case(c, argv[i]))
 			return 1;
 	return argc == 1;
+}
+
+// known: does arg name a part or a case?
+static int known(const struct lab_suite *s, const char *arg)
+{
+	size_t i;
+
+	for (i = 0; i < s->ncases; i++)
+		if (strcmp(arg, case_at(s, i)->part) == 0 || is_case(case_at(s, i), arg))
+			return 1;
+	return 0;
 }
 
 // part_index answers the first case of the part called name, or ncases.
@@ -295,7 +319,7 @@ static int usage(const struct lab_suite *s)
 			sep = "|";
 		}
 	}
-	fprintf(stderr, "]...\n");
+	fprintf(stderr, "|PART/CASE]... (--list lists the cases)\n");
 	return 2;
 }
 
@@ -406,7 +430,7 @@ static int grader_mode(const struct lab_suite *s, const char *mode, const char *
 	if (s->run(c) == 0)
 		lab_judge_end(0, "ok");
 	snprintf(found, sizeof found, "%s", why); // lab_judge_end writes why
-	lab_judge_end(1, "%s", found);
+	lab_judge_end(1, "wrong answer: %s", found);
 }
 
 int lab_main(const struct lab_suite *s, int argc, char **argv)
@@ -420,11 +444,11 @@ int lab_main(const struct lab_suite *s, int argc, char **argv)
 	if (argc == 3 && (strcmp(argv[1], "--record") == 0 || strcmp(argv[1], "--judge") == 0))
 		return grader_mode(s, argv[1], argv[2]);
 	for (a = 1; a < argc; a++)
-		if (part_index(s, argv[a]) == s->ncases)
+		if (!known(s, argv[a]))
 			return usage(s);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (i = 0; i < s->ncases; i++) {
-		if (!wanted(case_at(s, i)->part, argc, argv))
+		if (!wanted(case_at(s, i), argc, argv))
 			continue;
 		if (spawn(s, case_at(s, i)) == 0)
 			passed++;

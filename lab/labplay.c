@@ -24,6 +24,7 @@ struct heaplab_hdr *__real_mem_index_fit(const struct heaplab_pool *pool, uintpt
 // Set by gradelib's --record, which a judge never runs.
 void (*lab_op_hook)(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t a1, uintptr_t ret,
 		    const struct heaplab_avl_node *pred);
+void (*lab_pre_hook)(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t a1);
 
 static const char *const names[] = {"", "heaplab_free", "heaplab_alloc", "mem_index_fit"};
 

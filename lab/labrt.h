@@ -6,14 +6,25 @@
 
 #include <stdint.h>
 
-// CPU seconds one heaplab_alloc or heaplab_free may take (and as text).
-#define LAB_OP_SECS	1
-#define LAB_OP_SECS_STR "1"
+// CPU time one heaplab_alloc, heaplab_free or mem_index_fit may take, in
+// microseconds (and in seconds, as text): a right one takes microseconds
+// (the index lab's counted search, its page faults included, milliseconds),
+// so a loop is stopped soon, and a looping lab graded nearly as fast as a
+// right one.
+#define LAB_OP_USECS	250000
+#define LAB_OP_SECS_STR "0.25"
 
 // The exit status of a program stopped for looping, and how its message
-// on stderr starts (tools/grade.py knows both).
-#define LAB_LOOPED   99
+// on stderr starts (tools/grade.py knows both). A sanitizer's report exits
+// LAB_CRASHED (lab/labrt.c sets it for both), never LAB_LOOPED: a crash is
+// never taken for a loop.
+#define LAB_LOOPED   97
 #define LAB_LOOP_MSG "looped: "
+#define LAB_CRASHED  99
+// The exit status of a replay whose audit (lab/audit.c) found the heap
+// corrupted, and how its message starts.
+#define LAB_CORRUPT	96
+#define LAB_CORRUPT_MSG "corrupted: "
 
 // The operations a lab program's wrappers see (mk/lab.mk wraps each), and
 // the one that runs the student's code in each lab: LAB_OP, from the
@@ -31,5 +42,20 @@ struct heaplab_avl_node;
 // (lab/gradelib.c).
 extern void (*lab_op_hook)(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t a1, uintptr_t ret,
 			   const struct heaplab_avl_node *pred);
+
+// lab_pre_hook, if set, is called before each wrapped heaplab_alloc and
+// heaplab_free, with its arguments (lab/audit.c reads back what a freed
+// allocation held, and says what the last operation broke).
+extern void (*lab_pre_hook)(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t a1);
+
+// The blame a lab puts on the student's function, by LAB_OP: what a
+// corrupted heap's line says to look at (lab/audit.c).
+#if LAB_OP == LAB_OP_FIT
+#define LAB_BLAME "look at your mem_index_fit's answer"
+#elif LAB_OP == LAB_OP_ALLOC
+#define LAB_BLAME "look at your mem_allocl"
+#else
+#define LAB_BLAME "look at your mem_freel (alloc is the reference here)"
+#endif
 
 #endif

@@ -4,9 +4,19 @@
 # pictures. Included by the top Makefile.
 #   make lab [LAB=free|alloc|index] [LAB_FREE=file] [LAB_ALLOC=file] [LAB_FIT=file]
 #                                build $(LAB_B)/ with the student's file
-#   make grade [LAB=...] [PART=words] [...]   grade it: a score per part, out of 100
-#                                (PART: only the parts whose name holds the words)
-#   make check-lab N=2|4|5 [ANSWERS=file] [LOG=file]   check a lab's answers
+#   make grade [LAB=...] [PART=words] [CASE=part/name|list] [FORMAT=json [RESULTS=file]] [V=1]
+#                                grade it: a score per part, out of 100
+#                                (PART: only the parts whose name holds the words;
+#                                CASE: one case alone, or list: every case's name;
+#                                FORMAT=json: also the Gradescope results file,
+#                                RESULTS, $(LAB_B)/results.json unless given;
+#                                V=1: every failure with its evidence)
+#   make check-lab N=1..7 [ANSWERS=file] [LOG=file]   check a lab's answers
+#   make handin LAB=1..7|free|alloc|index [FILE=] [ANSWERS=] [TIMELOG=] [OUT=]
+#                                pack a lab's hand-in (tools/handin.py)
+#   make handout DIR=dir [LAB=free|alloc|index] [GIT=1]   a student's copy of the
+#                                tree, the lab's reference replaced by its stub
+#                                (tools/handout.py)
 #   make heapmap TRACE=file [PAGE=bytes] [HEAP=bytes] [STEP=n] [AT=n]   draw a replay
 #
 # LAB names the lab, and with it the file swapped in (free: LAB_FREE for
@@ -66,7 +76,7 @@ lab_objs    = $(patsubst %.c,$(LAB_OBJ)/%.o,$(filter-out $(LAB_FILE),$(1))) \
 LAB_OBJS   := $(call lab_objs,$(LAB_SRCS))
 LAB_HDRS   := $(HOST_HDRS) lab/labrt.h lab/gradelib.h $(wildcard tests/host/*.h)
 
-.PHONY: lab grade check-lab heapmap lab-force lab-deps lab-name
+.PHONY: lab grade check-lab handin handout heapmap lab-force lab-deps lab-name
 
 lab-name:
 	@case ' $(LAB_NAMES) ' in *' $(LAB) '*) ;; \
@@ -99,7 +109,8 @@ $(LAB_B)/grade_%: $(call lab_objs,lab/grade_%.c lab/gradelib.c) $(LAB_OBJS)
 $(LAB_B)/judge_%: $(call lab_objs,lab/grade_%.c lab/gradelib.c lab/labplay.c $(LAB_BASE) $(LAB_REFS))
 	$(LAB_CC) $(LAB_LINK) -o $@ $^
 
-$(LAB_B)/replay: $(call lab_objs,tools/replay.c) $(LAB_OBJS)
+# The replay audits the heap after each operation (lab/audit.c).
+$(LAB_B)/replay: $(call lab_objs,tools/replay.c lab/audit.c) $(LAB_OBJS)
 	$(LAB_CC) $(LAB_LINK) -o $@ $^
 
 # The reference, for the random traces: mem/ as it is, on the list walk or
@@ -129,19 +140,45 @@ grade: export HEAPLAB_FILE = $(LAB_FILE)
 grade: export HEAPLAB_BUILD = $(LAB_B)
 grade: export HEAPLAB_TRACES = $(LAB_TRACES)
 grade: export HEAPLAB_PART = $(value PART)
+grade: export HEAPLAB_CASE = $(value CASE)
+grade: export HEAPLAB_FORMAT = $(value FORMAT)
+grade: export HEAPLAB_RESULTS = $(or $(value RESULTS),$(LAB_B)/results.json)
+grade: export HEAPLAB_V = $(value V)
 grade: lab-name lab-deps
-	@$(LAB_PY) tools/grade.py --lab $(LAB) --file "$$HEAPLAB_FILE" --build "$$HEAPLAB_BUILD" \
-		--traces "$$HEAPLAB_TRACES" $${HEAPLAB_PART:+--part "$$HEAPLAB_PART"}
+	@set --; case "$$HEAPLAB_FORMAT" in ''|text) ;; json) set -- --results "$$HEAPLAB_RESULTS" ;; \
+	*) echo "make: unknown FORMAT=$$HEAPLAB_FORMAT (want text or json)" >&2; exit 2 ;; esac; \
+	exec $(LAB_PY) tools/grade.py --lab $(LAB) --file "$$HEAPLAB_FILE" --build "$$HEAPLAB_BUILD" \
+		--traces "$$HEAPLAB_TRACES" $${HEAPLAB_PART:+--part "$$HEAPLAB_PART"} \
+		$${HEAPLAB_CASE:+--case "$$HEAPLAB_CASE"} $${HEAPLAB_V:+-v} "$$@"
 
-# The self-checks of labs 2, 4 and 5: the answers in lab/answers-N.txt
+# The labs' self-checks: the answers in lab/answers-N.txt
 # against what the programs print (tools/checklab.py).
 check-lab: export HEAPLAB_N = $(value N)
 check-lab: export HEAPLAB_ANSWERS = $(value ANSWERS)
 check-lab: export HEAPLAB_LOG = $(value LOG)
 check-lab:
-	@test -n "$$HEAPLAB_N" || { echo "usage: make check-lab N=2|4|5 [ANSWERS=file] [LOG=file]" >&2; exit 2; }
+	@test -n "$$HEAPLAB_N" || { echo "usage: make check-lab N=1..7 [ANSWERS=file] [LOG=file]" >&2; exit 2; }
 	@$(LAB_PY) tools/checklab.py "$$HEAPLAB_N" $${HEAPLAB_ANSWERS:+--answers "$$HEAPLAB_ANSWERS"} \
 		$${HEAPLAB_LOG:+--log "$$HEAPLAB_LOG"}
+
+# One lab's hand-in: the student's file, the answers and a time log, in
+# one archive; a missing file is named, exit 2, nothing written.
+handin: export HEAPLAB_LABNO = $(value LAB)
+handin: export HEAPLAB_FILE = $(value FILE)
+handin: export HEAPLAB_ANSWERS = $(value ANSWERS)
+handin: export HEAPLAB_TIMELOG = $(value TIMELOG)
+handin: export HEAPLAB_OUT = $(value OUT)
+handin:
+	@test -n "$$HEAPLAB_LABNO" -a "$(origin LAB)" != file || { echo "usage: make handin LAB=1..7|free|alloc|index [FILE=file] [ANSWERS=file] [TIMELOG=file] [OUT=file]" >&2; exit 2; }
+	@exec $(LAB_PY) tools/handin.py "$$HEAPLAB_LABNO" $${HEAPLAB_FILE:+--file "$$HEAPLAB_FILE"} \
+		$${HEAPLAB_ANSWERS:+--answers "$$HEAPLAB_ANSWERS"} \
+		$${HEAPLAB_TIMELOG:+--time-log "$$HEAPLAB_TIMELOG"} $${HEAPLAB_OUT:+--out "$$HEAPLAB_OUT"}
+
+handout: export HEAPLAB_DIR = $(value DIR)
+handout: export HEAPLAB_GIT = $(value GIT)
+handout: lab-name
+	@test -n "$$HEAPLAB_DIR" || { echo "usage: make handout DIR=dir [LAB=free|alloc|index] [GIT=1]" >&2; exit 2; }
+	@exec $(LAB_PY) tools/handout.py "$$HEAPLAB_DIR" --lab $(LAB) $${HEAPLAB_GIT:+--git}
 
 # The replay prints its heap's base (--base), so that a failed check's
 # title can quote offsets. STEP=n: the step view of operation n; AT=n: the

@@ -140,13 +140,21 @@ def pattern(line):
 def check_block(got, want, start=0):
     """Finds want's lines in got's, in order, from line start on (gdb
     commands as anchors, see above); answers where it stopped, or raises
-    AssertionError saying which line is missing."""
-    pos, seg_end, anchor = start, None, None
+    AssertionError saying which line is missing. The output of heaplab's
+    own gdb commands (`(gdb) heap ...`) is quoted whole: its lines follow
+    one another, from the first, unless a `...` line says some are left
+    out (a note the doc leaves out, like heap check's lock note, fails)."""
+    pos, seg_end, anchor, gap = start, None, None, True
     for w in want:
+        if w.strip() == "...":
+            gap = True
         if w.strip() in ("", "..."):
             continue
         pat = pattern(w.rstrip())
         end = len(got) if seg_end is None or w.startswith("(gdb) ") else seg_end
+        if not gap and anchor and anchor.startswith("(gdb) heap ") and \
+                not w.startswith("(gdb) ") and pos < end:
+            end = pos + 1  # whole: the next line of the command's output
         for i in range(pos, end):
             if pat.fullmatch(got[i]):
                 break
@@ -154,7 +162,7 @@ def check_block(got, want, start=0):
             where = "in the output" if end == len(got) else f"in the output of `{anchor}`"
             raise AssertionError(f"doc line not found {where}:\n  {w}\noutput from there:\n"
                                  + "\n".join(got[pos:pos + 40]))
-        pos = i + 1
+        pos, gap = i + 1, False
         if w.startswith("(gdb) "):
             anchor = w.strip()
             seg_end = next((j for j in range(pos, len(got)) if got[j].startswith("(gdb) ")),
@@ -276,6 +284,76 @@ def test_marks_make_sessions():
 @pytest.mark.parametrize("s", [s for s in ALL if not s.name.startswith(EXTERNAL)], ids=repr)
 def test_doc_session(built, s):
     check_session(s, run_session(s))
+
+
+def test_heap_commands_are_quoted_whole():
+    """A heap command's first lines (heap check's lock note) cannot be left
+    out silently: lab 2 quoted `heap check: ok` without its note."""
+    got = ["(gdb) heap check", "heap check: note: the lock is held by cpu 0: ...",
+           "heap check: ok (1 blocks, 24576 bytes free)", "(gdb) continue"]
+    check_block(got, ["(gdb) heap check", "heap check: note: the lock is held by cpu 0: ...",
+                      "heap check: ok (1 blocks, 24576 bytes free)"])
+    check_block(got, ["(gdb) heap check", "...", "heap check: ok (1 blocks, 24576 bytes free)"])
+    with pytest.raises(AssertionError):
+        check_block(got, ["(gdb) heap check", "heap check: ok (1 blocks, 24576 bytes free)"])
+
+
+def doc_texts():
+    return {d: d.read_text() for d in DOCS}
+
+
+def test_run_qemu_lines_are_ones_it_prints():
+    """Every `run-qemu.sh: ...` line a doc quotes is one run-qemu.sh can
+    print (lab 4 quoted `the image reported failure (exit 120)` where it
+    prints `the image panicked (exit 120: ...)`)."""
+    script = (REPO / "run-qemu.sh").read_text()
+    said = re.findall(r'^\s*\S+\) echo "(.*)" ;;$', script, re.M)  # image_said
+    said += re.findall(r'echo "run-qemu.sh: (.*)" >&2', script)
+    said += re.findall(r'die \d+ "(.*?)"', script)
+    pats = [re.compile(".*".join(re.escape(t) for t in
+                                 re.split(r"\$\{?\w+\}?|\$\([^)]*\)\)?", m)) + r"\s*")
+            for m in said]
+    # an exit status image_said has a case of its own for is said that way
+    own = {n: m for n, m in re.findall(r'^\s*(\d+)\) echo "(.*)" ;;$', script, re.M)}
+    for doc, text in doc_texts().items():
+        for line in re.findall(r"^\s*run-qemu\.sh: (.*)$", text, re.M):
+            assert any(p.fullmatch(line) for p in pats), \
+                f"{doc.name}: run-qemu.sh never says: {line}"
+            n = re.search(r"\(exit (\d+)\b", line)
+            assert not n or n[1] not in own or line.strip() == own[n[1]], \
+                f"{doc.name}: for exit {n[1]} run-qemu.sh says `{own[n[1]]}`, not: {line}"
+
+
+def test_no_void_list_flag_with_a_lab_file():
+    """A build with a student's free or alloc keeps no index, so --list on
+    its command line does nothing: lab 4 told students to add it."""
+    for doc, text in doc_texts().items():
+        for line in text.splitlines():
+            if re.search(r"\bMEM_(FREE|ALLOC)=\S+ .*run-qemu\.sh\b.*--list\b", line):
+                raise AssertionError(f"{doc.name}: --list is void with a lab's file: {line}")
+
+
+def test_instruction_counts_agree():
+    """The docs quote one figure for the list walk's cost per free block
+    (lab 7 said 8 where the README, from make bench, says 7)."""
+    figures = {}
+    for doc, text in doc_texts().items():
+        flat = text.replace("\n", " ")
+        for n in re.findall(r"about (\d+) instructions (?:per|a) free block", flat):
+            figures.setdefault(n, []).append(doc.name)
+    assert len(figures) == 1, f"the docs disagree: {figures}"
+
+
+def test_help_heap_names_every_heap_command():
+    """`help heap` (the heap command's docstring) names each `heap X`
+    command tools/gdb/heaplab.py defines (it left out tree)."""
+    src = (REPO / "tools" / "gdb" / "heaplab.py").read_text()
+    subs = set(re.findall(r'super\(\).__init__\("heap (\w+)"', src))
+    head = re.search(r'class HeapCommand\(gdb.Command\):\n    """(.*?)\n(.*?)\n', src)
+    assert subs and head, "heaplab.py has changed: update this test"
+    for sub in subs:
+        assert re.search(rf"\b{sub}\b", head[1]) and re.search(rf"\b{sub}\b", head[2]), \
+            f"help heap does not name heap {sub}: {head[1]} / {head[2]}"
 
 
 def test_a_drifted_line_fails():

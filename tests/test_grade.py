@@ -3,6 +3,7 @@
 # our own free, alloc and fit score full marks, and mutants of them lose the
 # points of the rule they break, and only those. Run with
 # /usr/bin/python3 -m pytest tests/test_grade.py.
+import json
 import os
 import re
 import subprocess
@@ -22,6 +23,7 @@ OURS = REPO / "mem" / "free.c"
 ORDER, COALESCE, ZERO, REFUSE = ("free: address order", "free: coalescing", "free: zeroing",
                                  "free: refusals and accounting")
 TRACES, RANDOM = "sample traces (replay --check)", "random traces against the reference"
+MEMORY = "memory: no overlap, zeroed, nothing lost"
 HOSTILE = REPO / "tests" / "hostile"
 
 # Each mutant: the edits that make it from mem/free.c (old, new, count).
@@ -35,6 +37,19 @@ MUTANTS = {
     "broken": [("int mem_freel(", "int mem_freel(struct nonsense", 1)],
     # its walk never moves on: loops once the list has a block below p
     "loops": [("next = next->next)", "next = pool->freelist)", 1)],
+    # merges with the next block one byte early: never merges with it (a
+    # placement difference: the heap stays sound)
+    "merge-off-by-one": [("a + n == (uintptr_t)next", "a + n + 1 == (uintptr_t)next", 1)],
+    # merges with any next block above it, adjacent or not: swallows the
+    # live allocations between (memory corruption)
+    "merge-swallows": [("a + n == (uintptr_t)next", "a + n <= (uintptr_t)next", 1)],
+    # zeroes the block but not the headers a merge swallowed
+    "no-clear-headers": [("\t\tmemset(next, 0, HDR);\n", "", 1),
+                         ("\t\tmemset(bp, 0, HDR);\n", "", 1)],
+    # walks off the end of the list: a NULL dereference once no block is
+    # above p (exit 99 from the sanitizer, which the grader took for a loop)
+    "crash": [("next != NULL && (uintptr_t)next < a;", "next->size != 0 && (uintptr_t)next < a;",
+               1)],
 }
 
 
@@ -100,7 +115,7 @@ def test_ours_scores_full_marks_through_make(tmp):
     g = Grade(proc)
     assert g.status == 0, g.text
     assert (g.score, g.most) == (100, 100), g.text
-    assert set(g.parts) == {ORDER, COALESCE, ZERO, REFUSE, TRACES, RANDOM}
+    assert set(g.parts) == {ORDER, COALESCE, ZERO, REFUSE, TRACES, RANDOM, MEMORY}
     assert all(g.full(p) for p in g.parts), g.text
     matches_docs(g, "grade-ours")
 
@@ -125,8 +140,9 @@ def test_a_looping_free_fails_fast_saying_so(tmp):
     for part in (ORDER, COALESCE, TRACES, RANDOM):
         assert not g.full(part), g.text
     assert g.zero(TRACES), g.text
-    assert "looped: heaplab_free did not return after 1 s of CPU time" in g.text, g.text
-    assert "traces (replay --check) == FAIL (0/15)" in g.text, g.text
+    assert "looped: heaplab_free did not return after 0.25 s of CPU time: your mem_freel loops" \
+        in g.text, g.text
+    assert "traces (replay --check) == FAIL (0/10)" in g.text, g.text
     assert "timed out" not in g.text, g.text
     assert took < 240, f"took {took:.0f} s:\n{g.text}"
 
@@ -137,8 +153,8 @@ def test_forgetting_to_coalesce_loses_the_coalescing_points(tmp):
     assert g.zero(COALESCE), g.text
     assert g.full(ORDER) and g.full(ZERO) and g.full(REFUSE), g.text
     assert not g.full(TRACES) and not g.full(RANDOM), g.text
-    assert "coalesce/with-next: free list is 0x1000+0x1000 0x2000+0x2000, want 0x1000+0x3000" \
-        in g.text
+    assert ("coalesce/with-next: wrong answer: free list is 0x1000+0x1000 0x2000+0x2000, "
+            "want 0x1000+0x3000") in g.text
     matches_docs(g, "grade-no-coalesce")
 
 
@@ -146,11 +162,14 @@ def test_forgetting_to_zero_loses_the_zeroing_points(tmp):
     g = grade(mutant(tmp, "no-zero"), tmp / "free")
     assert g.status == 1, g.text
     assert g.zero(ZERO), g.text
-    # and only it: the traces never write into what they allocate, so what a
-    # free leaves is zero by luck there (the unit and differential tests
-    # that saw it score nothing now: they judge themselves)
-    only_lost(g, {ZERO})
-    assert "zero/one-page: free byte 0x1010 is 0xa1, want 0" in g.text
+    # and the memory part names it: the replay writes to what it allocates,
+    # so what a free leaves is no longer zero by luck (it was: this scored
+    # 85, less harmful bugs less); the traces, whose runs it stops, are lost
+    only_lost(g, {ZERO, TRACES, RANDOM, MEMORY})
+    assert g.zero(MEMORY) and g.score == 35, g.text
+    assert re.search(r"memory/zeroed: memory that must be zero was not: in \S+: corrupted: not "
+                     r"zero: a free block holds what was written to it", g.text), g.text
+    assert "zero/one-page: wrong answer: free byte 0x1010 is 0xa1, want 0" in g.text
     matches_docs(g, "grade-no-zero")
 
 
@@ -161,7 +180,7 @@ def test_the_shipped_stub_scores_little(tmp):
     assert g.status == 1, g.text
     for part in (ORDER, COALESCE, ZERO, TRACES, RANDOM):
         assert g.zero(part), g.text
-    assert f"FAIL (0/15): no sample traces in {tmp / 'no-traces'}" in g.text, g.text
+    assert f"FAIL (0/10): no sample traces in {tmp / 'no-traces'}" in g.text, g.text
     assert g.score < 10 and g.most == 100, g.text
     matches_docs(g, "grade-stub")
 
@@ -222,6 +241,10 @@ LAB_MUTANTS = {
 	}""", 1)]),
     # an exact fit stays linked (shrunk to size 0) instead of leaving the list
     "alloc-no-unlink": (ALLOC_OURS, [("\tif (p->size == n) {", "\tif (0) {", 1)]),
+    # carves the allocation out of the block's own header page, and leaves
+    # the block on the list over it (memory corruption)
+    "alloc-header-page": (ALLOC_OURS, [("\t\tp = (struct heaplab_hdr *)((uintptr_t)p + p->size);\n",
+                                        "", 1)]),
     # hands out an exact fit with its header still in it
     "alloc-no-zero": (ALLOC_OURS, [("\tmemset(p, 0, HDR);\n", "", 1)]),
     # counts an allocation in use even when it answers nil
@@ -239,6 +262,8 @@ LAB_MUTANTS = {
 		} else {""", 1)]),
     # never sets *pred on the way right
     "fit-no-pred": (FIT_OURS, [("\t\t\t*pred = a;\n", "", 1)]),
+    # never moves right: loops whenever the first fit is in a right subtree
+    "fit-loops": (FIT_OURS, [("\t\t\ta = a->right; // its max", "\t\t\tcontinue; // its max", 1)]),
 }
 
 # The index lab's answer with the right placement but the seed's cost: a
@@ -293,7 +318,8 @@ def only_lost(g, parts):
 def test_our_alloc_scores_full_marks_through_make(tmp):
     g = make_grade("alloc", "LAB_ALLOC", ALLOC_OURS, tmp / "alloc")
     assert g.status == 0 and (g.score, g.most) == (100, 100), g.text
-    assert set(g.parts) == {A_FIT, A_EXACT, A_CARVE, A_GROW, A_ZERO, A_NIL, TRACES, RANDOM}
+    assert set(g.parts) == {A_FIT, A_EXACT, A_CARVE, A_GROW, A_ZERO, A_NIL, TRACES, RANDOM,
+                            MEMORY}
     assert all(g.full(p) for p in g.parts), g.text
     matches_docs(g, "grade-alloc-ours")
 
@@ -306,19 +332,23 @@ def test_carving_from_the_bottom_loses_the_carving_points(tmp):
         assert g.full(part), g.text
     for part in (TRACES, RANDOM):
         assert not g.full(part), g.text
-    assert "carve/one-page-of-two: heaplab_alloc answered 0x1000, want 0x2000" in g.text
+    assert "carve/one-page-of-two: wrong answer: heaplab_alloc answered 0x1000, want 0x2000" \
+        in g.text
     matches_docs(g, "grade-alloc-bottom")
 
 
 @pytest.mark.parametrize("name,lost,words", [
-    ("alloc-no-unlink", A_EXACT, "exact/head: free list is 0x0+0x0, want 0x3000+0x2000"),
-    ("alloc-no-zero", A_ZERO, "zero/exact-fit-head: byte 0x1 of the allocation (at 0x0) is"),
-    ("alloc-nil-counts", A_NIL, "nil/no-block-no-room: pool->inuse/taken changed from "
+    ("alloc-no-unlink", A_EXACT,
+     "exact/head: wrong answer: free list is 0x0+0x0, want 0x3000+0x2000"),
+    ("alloc-no-zero", A_ZERO,
+     "zero/exact-fit-head: wrong answer: byte 0x1 of the allocation (at 0x0) is"),
+    ("alloc-nil-counts", A_NIL,
+     "nil/no-block-no-room: wrong answer: pool->inuse/taken changed from "
      "0x2000/0x3000 to 0x4000/0x3000"),
 ])
 def test_an_alloc_mutant_loses_the_part_it_breaks(tmp, name, lost, words):
     g = grade_lab("alloc", lab_mutant(tmp, name), tmp / "alloc", "--part", "alloc:")
-    assert g.status == 1 and g.most == 60, g.text
+    assert g.status == 1 and g.most == 40, g.text
     only_lost(g, {lost})
     assert words in g.text, g.text
 
@@ -334,7 +364,7 @@ def test_the_shipped_alloc_stub_scores_little(tmp):
 def test_our_fit_scores_full_marks_through_make(tmp):
     g = make_grade("index", "LAB_FIT", FIT_OURS, tmp / "index")
     assert g.status == 0 and (g.score, g.most) == (100, 100), g.text
-    assert set(g.parts) == {I_FIT, I_PRED, I_BOUND, TRACES, RANDOM}
+    assert set(g.parts) == {I_FIT, I_PRED, I_BOUND, TRACES, RANDOM, MEMORY}
     matches_docs(g, "grade-index-ours")
 
 
@@ -344,29 +374,31 @@ def test_a_linear_scan_loses_the_bound_and_only_it(tmp):
     g = grade_lab("index", linear, tmp / "index")
     assert g.status == 1 and g.most == 100, g.text
     only_lost(g, {I_BOUND})
-    assert g.score <= 100 - 20, g.text
-    assert re.search(r"bound/two-pages: n=0x2000: visited 1250 of 10000 nodes, more than "
-                     r"2\*height\+2 = \d+", g.text), g.text
+    assert g.score == 50, g.text  # a slow search scores at most 50 (it was 80)
+    assert re.search(r"bound/two-pages: wrong answer: n=0x2000: visited 1250 of 10000 nodes, "
+                     r"more than 2\*height\+2 = \d+", g.text), g.text
     matches_docs(g, "grade-index-linear")
 
 
 @pytest.mark.parametrize("name,lost,words", [
-    ("fit-not-lowest", {I_FIT, I_PRED, I_BOUND}, "fit/three-blocks: n=0x1000: answered the "
-     "block at 0x2000, want the block at 0x0 (the lowest that fits)"),
-    ("fit-no-pred", {I_PRED}, "pred/three-blocks: n=0x3000: the answer at 0x5000 has no left "
-     "subtree, so *pred must be its list predecessor, the node of the block at 0x2000; it is "
-     "NULL"),
+    ("fit-not-lowest", {I_FIT, I_PRED, I_BOUND}, "fit/three-blocks: wrong answer: n=0x1000: "
+     "answered the block at 0x2000, want the block at 0x0 (the lowest that fits)"),
+    ("fit-no-pred", {I_PRED}, "pred/three-blocks: wrong answer: n=0x3000: the answer at 0x5000 "
+     "has no left subtree, so *pred must be its list predecessor, the node of the block at "
+     "0x2000; it is NULL"),
 ])
 def test_a_fit_mutant_loses_the_part_it_breaks(tmp, name, lost, words):
     g = grade_lab("index", lab_mutant(tmp, name), tmp / "index", "--part", "index:")
-    assert g.status == 1 and g.most == 55, g.text
+    assert g.status == 1 and g.most == 70, g.text
     only_lost(g, lost)
     assert words in g.text, g.text
 
 
 def test_the_shipped_fit_stub_scores_little(tmp):
     g = grade_lab("index", REPO / "lab" / "fit.c", tmp / "index")
-    assert g.status == 1 and g.most == 100 and g.score <= 10, g.text
+    # a search that finds nothing grows the heap for every allocation: the
+    # heap stays sound (the memory part holds), all else is lost
+    assert g.status == 1 and g.most == 100 and g.score <= 20 and g.full(MEMORY), g.text
     for part in (I_FIT, I_PRED, RANDOM):
         assert g.zero(part), g.text
     # A sample trace whose answers do not depend on the search (the stub
@@ -379,7 +411,7 @@ def test_a_part_can_be_graded_alone(tmp):
                   "sbrk")
     assert g.status == 0 and (g.score, g.most) == (15, 15), g.text
     assert set(g.parts) == {A_CARVE, A_GROW}
-    assert "Score: 15/15 (2 of 8 parts; the lab is out of 100)" in g.text
+    assert "Score: 15/15 (2 of 9 parts; the lab is out of 100)" in g.text
 
 
 @pytest.mark.parametrize("argv,words", [
@@ -433,7 +465,8 @@ def test_a_forged_record_is_judged_on_the_heap_it_holds(tmp):
     "ok") is judged on that heap."""
     g = grade(HOSTILE / "forges-records.c", tmp / "free", "--part", "order")
     assert g.zero(ORDER) and cases_of(g, ORDER) == (0, 8), g.text
-    assert "order/into-empty-list: free list is empty, want 0x1000+0x1000" in g.text
+    assert "order/into-empty-list: wrong answer: free list is empty, want 0x1000+0x1000" \
+        in g.text
 
 
 def test_the_replay_cannot_read_the_expected_output(tmp):
@@ -447,7 +480,7 @@ def test_a_part_out_of_time_counts_every_case(tmp):
     """A free that sleeps on two pages: the case is stopped at the part's
     limit, and the cases after it count as failed, not dropped."""
     g = grade(HOSTILE / "sleeps.c", tmp / "free", "--part", "order", "--part-secs", "4")
-    assert cases_of(g, ORDER) == (5, 8) and g.parts[ORDER] == (15 * 5 // 8, 15), g.text
+    assert cases_of(g, ORDER) == (5, 8) and g.parts[ORDER] == (10 * 5 // 8, 10), g.text
     assert re.search(r"order/two-pages: timed out: did not finish in \d s", g.text), g.text
     assert "order/last-page: not run (the part's 4 s are up)" in g.text, g.text
 
@@ -505,7 +538,7 @@ def test_output_is_kept_to_a_bound(tmp):
                           text=True, timeout=600)
     peak_kb = int(proc.stdout.splitlines()[-1])
     assert peak_kb < 200_000, f"the grader or a program it ran took {peak_kb} KB"
-    assert "== Test free: address order == OK (15/15)" in proc.stdout, proc.stdout
+    assert "== Test free: address order == OK (10/10)" in proc.stdout, proc.stdout
     assert "printed more than 1048576 bytes (cut there)" in proc.stdout, proc.stdout
 
 
@@ -528,4 +561,125 @@ def test_without_the_sandbox_the_grader_says_so_loudly(tmp):
                           capture_output=True, text=True, timeout=600)
     assert "grade: WARNING: --no-sandbox: the code graded runs with your rights" in \
         proc.stderr, proc.stderr
-    assert "Score: 15/15" in proc.stdout, proc.stdout
+    assert "Score: 10/10" in proc.stdout, proc.stdout
+
+
+# --- verdicts that name what happened, one case at a time, the results file ---
+
+def check_results(path, g):
+    """path is a Gradescope autograder results file for the run g: the
+    shape its docs give (tests[] of name, score, max_score, output; the
+    total), each part one test with the score the text printed."""
+    doc = json.loads(Path(path).read_text())
+    assert set(doc) == {"score", "output", "tests"}, doc
+    assert isinstance(doc["score"], (int, float)) and isinstance(doc["output"], str), doc
+    assert isinstance(doc["tests"], list) and doc["tests"], doc
+    for t in doc["tests"]:
+        assert set(t) == {"name", "score", "max_score", "status", "output"}, t
+        assert isinstance(t["name"], str) and isinstance(t["output"], str), t
+        assert 0 <= t["score"] <= t["max_score"] and t["status"] in ("passed", "failed"), t
+        assert (t["score"], t["max_score"]) == g.parts[t["name"]], t
+    assert doc["score"] == sum(t["score"] for t in doc["tests"]) == g.score, doc
+    return doc
+
+
+def test_a_crash_is_named_with_its_first_frame(tmp):
+    """A NULL dereference in the free: each case and trace says `crashed:`
+    with the sanitizer's line and its first frame in the student's file
+    (the sample traces said `line 1: got '(end)'` with a stack frame of
+    _start as the only evidence; the student's own grade_free said
+    `looped:`, the sanitizer's status being the loop's); -v shows the
+    report, bounded; the results file carries it."""
+    crash = mutant(tmp, "crash")
+    line = next(i for i, s in enumerate(crash.read_text().splitlines(), 1) if "next->size" in s)
+    results = tmp / "crash.json"
+    g = grade(crash, tmp / "free", "--part", "order", "--part", "sample", "-v", "--results",
+              str(results))
+    assert g.parts == {ORDER: (5, 10), TRACES: (0, 10)}, g.text
+    assert re.search(rf"order/into-empty-list: crashed: \S*crash.c:{line}:\d+: runtime error: "
+                     rf"member access within null pointer .* \[first frame: mem_freel at "
+                     rf"\S*crash.c:{line}\]", g.text), g.text
+    assert re.search(r"^    example-1: crashed: .*first frame: mem_freel", g.text, re.M), g.text
+    assert "looped" not in g.text and "not run" not in g.text, g.text
+    reports = re.findall(r"(?:^        \| .*\n)+", g.text, re.M)
+    assert reports and all(r.count("\n") <= 15 for r in reports), g.text
+    assert "#0 0x" in reports[0] and "in mem_freel" in reports[0], g.text
+    doc = check_results(results, g)
+    assert "crashed: " in doc["tests"][0]["output"], doc
+    own = subprocess.run([str(tmp / "free" / "grade_free"), "order/into-empty-list"], cwd=REPO,
+                         capture_output=True, text=True, timeout=60)
+    assert own.returncode == 1, own.stdout
+    assert "order/into-empty-list: crashed: the sanitizer's report above says where" in \
+        own.stdout, own.stdout
+    assert "runtime error" in own.stderr, own.stderr
+
+
+def test_one_case_at_a_time_and_the_results_file(tmp):
+    """make grade CASE=part/name runs that case alone (PART=new-head was
+    refused); CASE=list lists them; FORMAT=json writes the results file."""
+    def make(*args):
+        return subprocess.run(["make", "-s", "--no-print-directory", "grade", f"LAB_FREE={OURS}",
+                               f"LAB_B={tmp / 'free'}", *args], cwd=REPO, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, timeout=600)
+    listed = make("CASE=list")
+    assert listed.returncode == 0, listed.stdout
+    names = listed.stdout.split()
+    assert len(names) == sum(FREE_CASES.values()) + 9 + 7 + 3, listed.stdout
+    for name in ("order/new-head", "refuse/inuse-counts-down", "sample/example-1",
+                 "random/random-fragment", "memory/zeroed"):
+        assert name in names, listed.stdout
+    g = Grade(make("CASE=order/new-head", "FORMAT=json", f"RESULTS={tmp / 'one.json'}"))
+    assert g.status == 0 and g.parts == {ORDER: (10, 10)}, g.text
+    assert "[1/1 cases" in g.text, g.text
+    check_results(tmp / "one.json", g)
+    g = Grade(make("CASE=sample/example-1"))
+    assert g.status == 0 and g.parts == {TRACES: (10, 10)} and "[1/1 cases" in g.text, g.text
+    for bad in ("CASE=order/nope", "CASE=nope", "FORMAT=xml"):
+        p = make(bad)
+        assert p.returncode == 2, p.stdout
+        assert "no case" in p.stdout or "unknown FORMAT=xml" in p.stdout, p.stdout
+    own = subprocess.run([str(tmp / "free" / "grade_free"), "order/new-head"], cwd=REPO,
+                         capture_output=True, text=True, timeout=60)
+    assert (own.returncode, own.stdout) == (0, "order/new-head: ok\n1 passed, 0 failed\n")
+
+
+# --- the rubric: bugs ordered by harm (docs/lab/3-free.md, 6-alloc.md,
+# 7-index.md): memory corruption costs more than a placement difference,
+# which costs more than a slow search; each planted bug loses its points in
+# the part that names it and at most the trace parts' elsewhere. Their
+# scores before this rubric (issue 26): no-clear-headers 64, no-zero 68
+# (inverted), merge-off-by-one 59, alloc-header-page 59 (as alloc-bottom),
+# linear 80 (77 in the doc); fit-not-lowest scored 39, less than linear.
+
+@pytest.mark.parametrize("lab,name,score,named,words", [
+    ("index", "fit-not-lowest", 19, I_FIT, "not counted: index: first fit on given trees failed, "
+     "and only a right search's cost counts"),
+    ("free", "merge-off-by-one", 66, COALESCE, "coalesce/with-next: wrong answer: "),
+    ("free", "merge-swallows", 40, MEMORY, "memory/no-overlap: an allocation overlapped a free "
+     "block or another live allocation: in "),
+    ("free", "no-clear-headers", 40, MEMORY, "memory/zeroed: memory that must be zero was not"),
+    ("alloc", "alloc-header-page", 31, MEMORY, "memory/no-overlap: an allocation overlapped"),
+    ("alloc", "alloc-bottom", 66, A_CARVE, "carve/one-page-of-two: wrong answer: "),
+])
+def test_planted_bugs_score_by_harm(tmp, lab, name, score, named, words):
+    file = mutant(tmp, name) if lab == "free" else lab_mutant(tmp, name)
+    g = grade_lab(lab, file, tmp / lab, "--seed", "1")
+    assert g.score == score, g.text
+    assert not g.full(named) and words in g.text, g.text
+    # the rule parts it does not name: a bounded loss (in the index lab, a
+    # wrong search's predecessor and cost are not counted either)
+    also = (I_PRED, I_BOUND) if named == I_FIT else ()
+    lost = sum(pts - got for p, (got, pts) in g.parts.items()
+               if p not in (named, TRACES, RANDOM, MEMORY, *also))
+    assert lost <= 10, g.text
+
+
+def test_a_looping_search_is_told_to_look_at_its_own_function(tmp):
+    """A looping mem_index_fit in lab 7 was told to look at mem_allocl and
+    the free list (the alloc's hint, in a lab where the alloc is ours)."""
+    g = grade_lab("index", lab_mutant(tmp, "fit-loops"), tmp / "index", "--part", "first fit",
+                  "--part", "sample")
+    assert g.status == 1 and not g.full(I_FIT) and g.zero(TRACES), g.text
+    assert "looped: mem_index_fit did not return after 0.25 s of CPU time: does the descent " \
+        "move down a level each step?" in g.text, g.text
+    assert "mem_allocl" not in g.text and "crashed" not in g.text, g.text

@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
-# checklab: the self-checks of labs 2, 4 and 5 (`make check-lab N=2|4|5`).
+# checklab: the labs' self-checks (`make check-lab N=1..7`): labs 2, 4 and 5
+# ask only numbers; labs 1, 3, 6 and 7 a few numbers and their written
+# questions (qN), which are checked for being there.
 # Reads a student's answers from lab/answers-N.txt and checks each against
 # the value worked out here from what the programs print now: the replay's
 # steps, a lab build with the lab's own break in it, the image's console.
@@ -231,7 +233,7 @@ class Lab4:
     def first_dirty(self):
         """The offset in its block of the first byte the zeroing part finds."""
         st, out = run([str(self.nozero / "grade_free"), "zero"], "grade_free zero")
-        m = re.search(r"^zero/one-page: free byte (0x[0-9a-f]+) is ", out, re.M)
+        m = re.search(r"^zero/one-page: (?:wrong answer: )?free byte (0x[0-9a-f]+) is ", out, re.M)
         if not m:
             raise CheckError(f"grade_free zero did not report a dirty byte:\n{out}")
         return int(m[1], 16) % self.demo.granule
@@ -302,8 +304,116 @@ LAB5 = [
            lambda f: f.total(3) / f.total(4) if f.total(4) else 0.0),
 ]
 
-LABS = {2: ("docs/lab/2-split-merge.md", Lab2, LAB2), 4: ("docs/lab/4-break-it.md", Lab4, LAB4),
-        5: ("docs/lab/5-lock.md", Lab5, LAB5)}
+# --- labs 1, 3, 6 and 7: the written questions, and what of them has a number -
+
+def prose(n, asks):
+    """Question n, answered in words (key qN): the check says only whether
+    it is written; the course reads it."""
+    return Answer(f"q{n}", n, asks, "prose", None)
+
+
+class Demo:
+    """The demo's replay (lab/demo.trace) and bigsmall-105's, from the host
+    replay's steps: what labs 1, 3 and 6 ask a number of."""
+
+    def __init__(self, args):
+        make("build/host/replay")
+        replay = REPO / "build" / "host" / "replay"
+        self.demo = model(replay, "lab/demo.trace")
+        self.big = None
+
+    def after(self, kind, ident):
+        return step_of(self.demo, kind, ident)
+
+    def merged(self, ident):
+        """How free ident merged: next, previous, both or none."""
+        k = effect_kind(self.after("free", ident))
+        return {"merge-next": "next", "merge-prev": "previous", "merge-both": "both"}.get(k,
+                                                                                         "none")
+
+    def bigsmall(self):
+        if self.big is None:
+            self.big = model(REPO / "build" / "host" / "replay", "traces/bigsmall-105.trace")
+        return self.big
+
+    def count(self, kind):
+        return sum(1 for st in self.bigsmall().steps[1:] if effect_kind(st) == kind)
+
+
+def effect_kind(st):
+    return st.effect["kind"]
+
+
+def avl_max_height(n):
+    """The greatest height of an AVL tree of n nodes: the h with the fewest
+    nodes a tree of height h can have (N(h) = N(h-1) + N(h-2) + 1) at most n."""
+    few, h = [0, 1], 1
+    while few[-1] + few[-2] + 1 <= n:
+        few.append(few[-1] + few[-2] + 1)
+        h += 1
+    return h
+
+
+class Index:
+    """Lab 7's numbers: worked out, no program needed."""
+
+    def __init__(self, args):
+        pass
+
+
+LAB1 = [
+    Answer("d-offset", None, "the offset alloc d got", "number",
+           lambda f: f.after("alloc", "d").at),
+    Answer("free-c-blocks", 2, "after free c: how many blocks the free list holds", "number",
+           lambda f: len(f.after("free", "c").free)),
+    Answer("free-c-link-block", 2, "after free c: the offset of the block whose next field "
+           "links the two", "number", lambda f: f.after("free", "c").free[0][0]),
+    Answer("final-break", 4, "the break's offset at the end of the demo", "number",
+           lambda f: f.demo.steps[-1].brk),
+    prose(1, "why carving from the top makes the allocator simpler"),
+    prose(2, "which field of which block links the two, and where it lives"),
+    prose(3, "how free knows how many bytes to give back; what could go wrong"),
+    prose(4, "is the break that never comes down a leak; what would giving memory back take"),
+    prose(5, "why run-qemu.sh cannot trust QEMU's exit status on x86"),
+]
+LAB3 = [
+    Answer("free-b-merges", 2, "in the demo, free b merges with which neighbour: next, "
+           "previous, both or none?", "word", lambda f: f.merged("b")),
+    Answer("free-d-merges", 2, "and free d: next, previous, both or none?", "word",
+           lambda f: f.merged("d")),
+    prose(1, "why one pass finds both neighbours, and why the list must be sorted"),
+    prose(2, "the order of the merges, and the special case it saves"),
+    prose(3, "what breaks, and when, if a swallowed header is not zeroed"),
+    prose(4, "what an unrefused double free would do to the list (drawn)"),
+    prose(5, "why the sample traces pass without the zeroing; which part catches it"),
+]
+LAB6 = [
+    Answer("bigsmall-exact-fits", 1, "in traces/bigsmall-105: how many allocations are exact "
+           "fits", "number", lambda f: f.count("exact")),
+    Answer("bigsmall-carves", 1, "and how many are carved from a free block", "number",
+           lambda f: f.count("carve")),
+    prose(1, "why first fit, not best fit; what it does to the heap over time"),
+    prose(2, "what carving from the bottom would have to write, and which pointer changes"),
+    prose(3, "which header bytes an exact fit's allocation holds, and why only those"),
+    prose(4, "why alloc must not touch pool->inuse before it has memory; what make grade says"),
+    prose(5, "why first fit's cases are kept apart from the carving cases"),
+]
+LAB7 = [
+    Answer("avl-max-height", 4, "the greatest height of an AVL tree of 10,000 nodes", "number",
+           lambda f: avl_max_height(10000)),
+    Answer("bound-nodes", 4, "so the most nodes the grader lets a search visit in such a "
+           "tree, 2*height+2", "number", lambda f: 2 * avl_max_height(10000) + 2),
+    prose(1, "why the descent looks left first (with a tree where it matters)"),
+    prose(2, "why the right subtree's max is at least n"),
+    prose(3, "why the last node passed going right is the predecessor; where it is otherwise"),
+    prose(4, "which nodes the descent reads on each level"),
+    prose(5, "what a count of instructions adds; why a count beats timing"),
+]
+
+LABS = {1: ("docs/lab/1-boot.md", Demo, LAB1), 2: ("docs/lab/2-split-merge.md", Lab2, LAB2),
+        3: ("docs/lab/3-free.md", Demo, LAB3), 4: ("docs/lab/4-break-it.md", Lab4, LAB4),
+        5: ("docs/lab/5-lock.md", Lab5, LAB5), 6: ("docs/lab/6-alloc.md", Demo, LAB6),
+        7: ("docs/lab/7-index.md", Index, LAB7)}
 
 
 # --- the answers --------------------------------------------------------------
@@ -315,10 +425,13 @@ def read_answers(path, keys):
         text = path.read_text()
     except OSError as e:
         raise CheckError(f"{path}: {e.strerror}")
-    got = {}
+    got, last = {}, None
     for n, line in enumerate(text.splitlines(), 1):
         s = line.split("#", 1)[0].strip()
         if not s:
+            continue
+        if line[:1] in (" ", "\t") and last is not None and not line.lstrip().startswith("#"):
+            got[last] = (got[last] + " " + line.strip()).strip()  # a written answer goes on
             continue
         m = re.fullmatch(r"([a-z0-9-]+)\s*=\s*(.*)", s)
         if not m:
@@ -327,7 +440,13 @@ def read_answers(path, keys):
             raise CheckError(f"{path}:{n}: no answer is called '{m[1]}' (this lab's: "
                              f"{', '.join(keys)})")
         got[m[1]] = m[2].strip()
+        last = m[1] if any(a == m[1] for a in prose_keys(keys)) else None
     return got
+
+
+def prose_keys(keys):
+    """The keys answered in words (qN), which may go on over indented lines."""
+    return [k for k in keys if re.fullmatch(r"q\d+", k)]
 
 
 def number(s):
@@ -356,31 +475,36 @@ def check(n, path, facts):
     """Prints each answer's verdict; answers how many were right, and how many there are."""
     _, _, answers = LABS[n]
     given = read_answers(path, [a.key for a in answers])
-    right = 0
+    right = written = 0
     for a in answers:
         g = given.get(a.key, "")
         where = f"question {a.question}" if a.question else "what you should see"
         if not g:
             print(f"  blank  {a.key} ({where}: {a.asks})")
             continue
+        if a.kind == "prose":  # words: the course reads them
+            written += 1
+            print(f"  written {a.key} ({len(g.split())} words)")
+            continue
         ok = is_right(a, g, a.value(facts))
         right += ok
         print(f"  {'right' if ok else 'wrong'}  {a.key} = {g}" + ("" if ok else
                                                                  f" ({where}: {a.asks})"))
-    return right, len(answers)
+    prose = sum(a.kind == "prose" for a in answers)
+    return right, len(answers) - prose, written, prose
 
 
 def main(argv):
-    ap = argparse.ArgumentParser(prog="checklab.py", description="Check the answers of lab 2, "
-                                 "4 or 5 against what the programs print.")
-    ap.add_argument("lab", help="2, 4 or 5")
+    ap = argparse.ArgumentParser(prog="checklab.py", description="Check a lab's answers (1 to "
+                                 "7) against what the programs print; a written answer is "
+                                 "checked for being there.")
+    ap.add_argument("lab", help="1 to 7")
     ap.add_argument("--answers", help="the answers file (lab/answers-N.txt)")
     ap.add_argument("--log", help="lab 5: the console log of ./run-qemu.sh --smp 4 "
                     "(build/lab5.log)")
     args = ap.parse_args(argv)
-    if args.lab not in ("2", "4", "5"):
-        print(f"check-lab: no self-check for lab '{args.lab}' (labs 2, 4 and 5 have one; "
-              "labs 3, 6 and 7 are graded: make grade LAB=free|alloc|index)", file=sys.stderr)
+    if args.lab not in [str(k) for k in LABS]:
+        print(f"check-lab: no lab '{args.lab}' (the labs are 1 to 7)", file=sys.stderr)
         return 2
     n = int(args.lab)
     path = Path(args.answers or f"lab/answers-{n}.txt")
@@ -390,12 +514,13 @@ def main(argv):
         read_answers(path, [a.key for a in LABS[n][2]])  # a bad file says so before any build
         facts = LABS[n][1](args)
         print(f"check-lab {n}: {args.answers or f'lab/answers-{n}.txt'} (the questions of {doc})")
-        right, total = check(n, path, facts)
+        right, total, written, prose = check(n, path, facts)
     except CheckError as e:
         print(f"check-lab {n}: {e}", file=sys.stderr)
         return 2
-    print(f"check-lab {n}: {right} of {total} right")
-    return 0 if right == total else 1
+    print(f"check-lab {n}: {right} of {total} right" +
+          (f"; {written} of {prose} written answers there" if prose else ""))
+    return 0 if (right, written) == (total, prose) else 1
 
 
 if __name__ == "__main__":

@@ -28,8 +28,18 @@ index (lab 7): the student's mem_index_fit, in place of mem/fit.c
   index: first fit, the list predecessor, nodes visited per search
       lab/grade_index.c: trees built by the reference free, searched for
       every size; with 10,000 free blocks a search may visit at most
-      2*height+2 nodes, counted (the pages it reads), not timed
+      2*height+2 nodes, counted (the pages it reads), not timed; the
+      bound part counts only when the first-fit part is full
   sample traces, random traces: as above, through the placement index
+
+memory (every lab): no overlap, zeroed, nothing lost
+      the replays' audit (lab/audit.c, in the lab's replay): every
+      allocation inside no free block and over no live one, zero, written
+      to and read back at its free; every freed range on the list. A case
+      per kind of corruption, each failed by the first replay that found
+      it, or by a replay that stopped before its end (it vouches for
+      nothing after). The most points of any part but the index lab's
+      bound: bugs cost by harm (docs/lab/3-free.md, "How it is scored").
 
 A part scores its points times the fraction of its cases that pass, out
 of every case it has: one that did not run, or whose run said nothing,
@@ -55,13 +65,18 @@ they check themselves inside the student's program, so they score
 nothing here.
 
 Each case and replay has a time limit, and each lab program stops itself
-when one heaplab_alloc, heaplab_free or mem_index_fit takes more than a second of
-CPU time (lab/labrt.c), so a loop fails its case in seconds, with a
-`looped:` line.
+when one heaplab_alloc, heaplab_free or mem_index_fit takes more than 0.25 s
+of CPU time (lab/labrt.c), so a loop fails its case in seconds, with a
+`looped:` line. Every failure says what happened first: `looped:`,
+`crashed:` (with the sanitizer's line and its first frame in the
+student's file), `timed out:`, `corrupted:` (the audit) or `wrong answer:`;
+-v adds the evidence (the sanitizer's report, the end of stderr), and
+--results FILE writes it all as Gradescope's results.json.
 Exit status: 0 for full marks, 1 otherwise, 2 for bad arguments (an
 unknown lab, a missing file)."""
 
 import argparse
+import json
 import os
 import random
 import re
@@ -256,31 +271,78 @@ class Sandbox:
 
 class Part:
     """A part of a lab: its name, points, timeout, the programs it needs
-    built, and how to run it (run(grader, secs) -> passed, total, failures)."""
+    built, how to run it (run(grader, secs) -> passed, total, failures),
+    and the word its cases' names start with (KEY/NAME, for --case)."""
 
-    def __init__(self, name, points, secs, programs, run):
+    def __init__(self, name, points, secs, programs, run, key, needs=None):
         self.name, self.points, self.secs = name, points, secs
-        self.programs, self.run = programs.split(), run
+        self.programs, self.run, self.key = programs.split(), run, key
+        self.needs = needs  # a part that must be full for this one to count
 
 
-def stopped(run, op, secs):
-    """Why a run stopped before its operation returned."""
+SAN_EXIT = 99  # a sanitizer's report's exit status in the lab programs (LAB_CRASHED)
+CORRUPT_MSG = "corrupted: "  # how the replay's audit starts its line (lab/audit.c)
+REPORT_LINES = 14  # lines of a sanitizer's report, or of stderr, that -v shows
+
+
+def sanitizer(err, file):
+    """A sanitizer's report in err: its first line, and the first frame of
+    its stack in the student's file (else the first frame at all), as one
+    line; None if err holds no report."""
+    m = re.search(r"^(?:==\d+==)?(.*(?:ERROR: \w+Sanitizer|runtime error:).*)$", err, re.M)
+    if not m:
+        return None
+    frames = re.findall(r"^\s*#\d+ 0x[0-9a-f]+ in (\S+) (\S+?:\d+)", err, re.M)
+    mine = [f for f in frames if file is not None and Path(f[1].split(":")[0]).name == file.name]
+    where = (mine or frames or [None])[0]
+    head = m[1].strip()[:160]
+    return head + (f" [first frame: {where[0]} at {where[1]}]" if where else "")
+
+
+def evidence(err):
+    """What -v shows under a failure: the sanitizer's report (its first
+    REPORT_LINES lines) or else the last lines of stderr, each indented."""
+    lines = [s.rstrip()[:200] for s in err.splitlines() if s.strip()]
+    start = next((i for i, s in enumerate(lines)
+                  if re.search(r"ERROR: \w+Sanitizer|runtime error:", s)), None)
+    shown = lines[start:start + REPORT_LINES] if start is not None else lines[-REPORT_LINES:]
+    more = len(lines) - (start or 0) - len(shown) if start is not None else 0
+    if more > 0:
+        shown.append(f"[... {more} more lines of its stderr]")
+    return "".join(f"\n    | {s}" for s in shown)
+
+
+def crashed(run):
+    """Did run stop on a crash: a sanitizer's report, a signal, or a status
+    no run of a lab program exits with otherwise?"""
+    if run.status is None or run.status == -signal.SIGXCPU:
+        return False
+    return (run.status < 0 or run.status == SAN_EXIT or
+            re.search(r"ERROR: \w+Sanitizer|runtime error:", run.text("err")) is not None)
+
+
+def stopped(run, op, secs, file=None):
+    """Why a run stopped before its operation returned, starting with what
+    happened: `timed out:`, `looped:` or `crashed:`."""
     err = run.text("err")
     m = re.search(rf"^.*{LOOP_MSG}.*$", err, re.M)
     if run.status is None:
         return f"timed out: did not finish in {secs:.0f} s (stopped, with all it started)"
     if m:
         return m[0][m[0].index(LOOP_MSG):].strip()
-    san = re.search(r"^.*(ERROR: \w+Sanitizer|runtime error:).*$", err, re.M)
-    if san:  # a sanitizer's exit status may be LOOPED too: its report says which
-        return f"crashed: {san[0].strip()[:160]}"
+    bad = re.search(rf"^{CORRUPT_MSG}.*$", err, re.M)
+    if bad:
+        return bad[0].strip()[:400]
+    san = sanitizer(err, file)
+    if san:  # whatever its status: the report says what happened
+        return f"crashed: {san}"
     if run.status == -signal.SIGXCPU:
         return f"{LOOP_MSG}did not finish in {CASE_CPU} s of CPU time"
     if run.status < 0:
-        return f"crashed (signal {-run.status})"
+        return f"crashed: signal {-run.status} ({signal.Signals(-run.status).name})"
     if run.status == 0:
         return f"the run ended before {op} returned (exit status 0)"
-    return f"crashed (exit status {run.status}: {last_line(err)})"
+    return f"crashed: exit status {run.status}: {last_line(err)}"
 
 
 def cases(program, part):
@@ -291,6 +353,8 @@ def cases(program, part):
         judge = str(g.bin(f"judge_{program[len('grade_'):]}"))
         listed = g.sandbox.run([judge, "--list"], 30, ro=[g.build])
         names = [s for s in listed.text().split("\n") if s.startswith(f"{part}/")]
+        if g.only is not None:
+            names = [s for s in names if s == g.only]
         if listed.status != 0 or not names:
             return 0, 1, [f"{judge} --list failed: {last_line(listed.text('err'))}"]
         bad, end = [], time.monotonic() + secs
@@ -311,7 +375,8 @@ def cases(program, part):
             if said.status == 0 and line == f"{name}: ok":
                 continue
             if said.status == 3:  # the records ended: say why the run stopped
-                bad.append(f"{name}: {stopped(ran, g.lab.op, limit)}")
+                bad.append(f"{name}: {stopped(ran, g.lab.op, limit, g.file)}"
+                           + evidence(ran.text("err")))
             elif line.startswith(f"{name}: ") and said.status in (1, 4):
                 bad.append(line)
             else:
@@ -340,12 +405,23 @@ def replays(g, secs, runs, want):
                           left, inputs=[trace], ro=[g.build])
         err = r.text("err")
         loop = r.status is None or r.status == -signal.SIGXCPU or LOOP_MSG in err
-        why = stopped(r, "an operation", left) if loop else compare(r, want(name, trace, args))
+        thin = None  # why this run shows nothing of the memory's health
+        if loop or crashed(r) or re.search(rf"^{CORRUPT_MSG}", err, re.M):
+            why = stopped(r, "an operation", left, g.file)
+        else:
+            wanted = want(name, trace, args)
+            why = compare(r, wanted)
+            why = why and f"wrong answer: {why}" + (f" (stderr: {last_line(err)})"
+                                                    if err.strip() else "")
+            got, most = handed_out(r.text()), handed_out(wanted)
+            if r.status in (0, 1) and 2 * got < most:  # it ran to its end
+                thin = f"it handed out {got} allocations where the reference hands out {most}"
         if why:
-            bad.append(f"{name}: {why}" + (f" (stderr: {last_line(err)})"
-                                           if err.strip() and not loop else ""))
+            bad.append(f"{name}: {why}" + (evidence(err) if err.strip() else ""))
+        g.evidence.append((name, why if why and not why.startswith("wrong answer") else thin))
         if loop:
             bad += [f"{rest}: not run" for rest in names[i + 1:]]
+            g.evidence += [(rest, "not run") for rest in names[i + 1:]]
             break
     return len(names) - len(bad), len(names), bad
 
@@ -355,7 +431,10 @@ def traces(g, secs):
     never sees: the sandbox shows it the trace alone)."""
     names = sorted(p.stem for p in g.traces.glob("*.trace")
                    if p.with_suffix(".expected").exists())
-    runs = [(name, g.traces / f"{name}.trace", HEAP_ARGS.get(name, [])) for name in names]
+    runs = [(name, g.traces / f"{name}.trace", HEAP_ARGS.get(name, [])) for name in names
+            if g.only is None or g.only == f"sample/{name}"]
+    if not runs:
+        return 0, 1, [f"no sample trace {g.only}"]
     return replays(g, secs, runs, lambda name, trace, args:
                    (g.traces / f"{name}.expected").read_text())
 
@@ -402,6 +481,8 @@ def random_traces(g, secs):
     runs = []
     for i, (name, ops, args, mix) in enumerate(RANDOM):
         page = int(args[args.index("--page") + 1]) if "--page" in args else 4096
+        if g.only is not None and g.only != f"random/{name}":
+            continue
         trace = folder / f"{name}.trace"
         trace.write_text(random_trace(g.seed * 8 + i, ops, page, mix))
         runs.append((name, trace, args))
@@ -416,6 +497,53 @@ def random_traces(g, secs):
         bad.insert(0, f"the traces are in {folder} (seed {g.seed}: --seed {g.seed} makes them "
                    f"again): replay one with {g.bin('replay')} --check")
     return passed, total, bad
+
+
+# The memory part's cases: what each replay's audit must never have found
+# (lab/audit.c's words), and what a case says when it did.
+MEMORY = [("no-overlap", ("overlap", "overwritten"),
+           "an allocation overlapped a free block or another live allocation"),
+          ("zeroed", ("not zero",), "memory that must be zero was not"),
+          ("nothing-lost", ("lost",), "a freed block was lost from the free list (and tree)")]
+
+
+def memory(g, secs):
+    """The harm part: a case per kind of corruption, decided by the audits
+    of the replays the trace parts ran (or, graded alone, of the sample
+    traces'): a case passes when every replay ran to its end and none
+    found that corruption. A replay that crashed, looped, was stopped or
+    stopped at another corruption (the audit ends the run at the first)
+    vouches for nothing after it, so it fails every case, and so does one
+    that ran to its end having handed out less than half the allocations
+    the reference does (a stub that answers nil overlaps nothing); a wrong
+    answer alone fails none (the trace parts count it), nor does a heap
+    check's failure that is not corruption (blocks that touch unmerged)."""
+    if not g.evidence:  # graded alone: the sample traces' audits, all of them
+        only, g.only = g.only, None
+        traces(g, secs)
+        g.only = only
+    names = [f"memory/{case}" for case, _, _ in MEMORY]
+    if g.only is not None:
+        names = [n for n in names if n == g.only]
+    bad = []
+    for case, words, says in MEMORY:
+        if f"memory/{case}" not in names:
+            continue
+        hit = next(((n, w) for n, w in g.evidence if w and
+                    any(w.startswith(f"{CORRUPT_MSG}{k}:") for k in words)), None)
+        gone = next(((n, w) for n, w in g.evidence if w and not
+                     any(w.startswith(f"{CORRUPT_MSG}{k}:") for k in words)), None)
+        if hit:
+            bad.append(f"memory/{case}: {says}: in {hit[0]}: {hit[1].split(chr(10))[0]}")
+        elif gone:
+            bad.append(f"memory/{case}: not shown: {gone[0]} vouches for nothing "
+                       f"({gone[1].split(chr(10))[0][:140]})")
+    return len(names) - len(bad), len(names), bad
+
+
+def handed_out(out):
+    """How many allocations a replay's output says were answered."""
+    return len(re.findall(r"^\S+ 0x[0-9a-f]+$", out, re.M))
 
 
 def compare(got, want):
@@ -437,19 +565,21 @@ def last_line(out):
 
 # Each lab's parts: name, points, timeout in seconds (a few times what the
 # reference takes on a loaded 2-core machine), programs, how to run it.
-TRACES = ("sample traces (replay --check)", 30, "replay", traces)
-RANDOMS = ("random traces against the reference", 90, "replay replay-ref", random_traces)
+TRACES = ("sample traces (replay --check)", 30, "replay", traces, "sample")
+RANDOMS = ("random traces against the reference", 90, "replay replay-ref", random_traces,
+           "random")
+MEMORYS = ("memory: no overlap, zeroed, nothing lost", 30, "replay", memory, "memory")
 
 
 def part(spec, points):
-    name, secs, programs, how = spec
-    return Part(name, points, secs, programs, how)
+    name, secs, programs, how, key = spec
+    return Part(name, points, secs, programs, how, key)
 
 
-def checks(name, points, program, which, secs=40):
+def checks(name, points, program, which, secs=40, needs=None):
     """A part of a part-check program: needs it and its judge."""
     judge = program.replace("grade_", "judge_")
-    return Part(name, points, secs, f"{program} {judge}", cases(program, which))
+    return Part(name, points, secs, f"{program} {judge}", cases(program, which), which, needs)
 
 
 class Lab:
@@ -466,27 +596,27 @@ class Lab:
 TOTAL = 100
 LABS = {
     "free": Lab("free", "mem_freel (lab 3)", "mem/free.c", "lab/free.c", "LAB_FREE", "heaplab_free", [
-        checks("free: address order", 15, "grade_free", "order"),
-        checks("free: coalescing", 20, "grade_free", "coalesce"),
-        checks("free: zeroing", 15, "grade_free", "zero"),
+        checks("free: address order", 10, "grade_free", "order"),
+        checks("free: coalescing", 15, "grade_free", "coalesce"),
+        checks("free: zeroing", 10, "grade_free", "zero"),
         checks("free: refusals and accounting", 10, "grade_free", "refuse"),
-        part(TRACES, 15), part(RANDOMS, 25)]),
+        part(TRACES, 10), part(RANDOMS, 15), part(MEMORYS, 30)]),
     "alloc": Lab("alloc", "mem_allocl (lab 6)", "mem/alloc.c", "lab/alloc.c", "LAB_ALLOC",
                  "heaplab_alloc", [
-        checks("alloc: first fit from the lowest address", 15, "grade_alloc", "fit"),
-        checks("alloc: exact fit unlinked", 10, "grade_alloc", "exact"),
+        checks("alloc: first fit from the lowest address", 10, "grade_alloc", "fit"),
+        checks("alloc: exact fit unlinked", 5, "grade_alloc", "exact"),
         checks("alloc: carved from the top", 10, "grade_alloc", "carve"),
         checks("alloc: sbrk when nothing fits", 5, "grade_alloc", "grow"),
-        checks("alloc: zeroed memory", 10, "grade_alloc", "zero"),
-        checks("alloc: nil on exhaustion, nothing changed", 10, "grade_alloc", "nil"),
-        part(TRACES, 15), part(RANDOMS, 25)]),
+        checks("alloc: zeroed memory", 5, "grade_alloc", "zero"),
+        checks("alloc: nil on exhaustion, nothing changed", 5, "grade_alloc", "nil"),
+        part(TRACES, 10), part(RANDOMS, 15), part(MEMORYS, 35)]),
     "index": Lab("index", "mem_index_fit (lab 7)", "mem/fit.c", "lab/fit.c", "LAB_FIT",
                  "mem_index_fit", [
-        checks("index: first fit on given trees", 20, "grade_index", "fit"),
-        checks("index: the list predecessor", 10, "grade_index", "pred"),
-        checks("index: nodes visited per search (10,000 free blocks)", 25, "grade_index",
-               "bound", 120),
-        part(TRACES, 20), part(RANDOMS, 25)]),
+        checks("index: first fit on given trees", 10, "grade_index", "fit"),
+        checks("index: the list predecessor", 5, "grade_index", "pred"),
+        checks("index: nodes visited per search (10,000 free blocks)", 55, "grade_index",
+               "bound", 120, needs="index: first fit on given trees"),
+        part(TRACES, 5), part(RANDOMS, 10), part(MEMORYS, 15)]),
 }
 
 
@@ -504,11 +634,32 @@ class Grader:
         self.build_secs, self.part_secs = args.build_secs, args.part_secs
         self.seed = args.seed if args.seed is not None else random.SystemRandom().randrange(10**9)
         self.sandbox = Sandbox(not args.no_sandbox)
+        self.only = args.case  # one case, KEY/NAME, or None for all
+        self.results = []  # (part, score, passed, total, failures), for --results
+        self.evidence = []  # (replay, why it failed or None), for the memory part
+
+    def case_names(self):
+        """Every case of the parts graded, KEY/NAME (the check parts' from
+        their judges, which must be built)."""
+        names = []
+        for p in self.parts:
+            if p.run is traces:
+                names += [f"sample/{t.stem}" for t in sorted(self.traces.glob("*.trace"))
+                          if t.with_suffix(".expected").exists()]
+            elif p.run is random_traces:
+                names += [f"random/{r[0]}" for r in RANDOM]
+            elif p.run is memory:
+                names += [f"memory/{m[0]}" for m in MEMORY]
+            else:
+                judge = [q for q in p.programs if q.startswith("judge_")][0]
+                listed = self.sandbox.run([str(self.bin(judge)), "--list"], 30, ro=[self.build])
+                names += [n for n in listed.text().split("\n") if n.startswith(f"{p.key}/")]
+        return names
 
     def bin(self, program):
         return self.build / program
 
-    def build_all(self):
+    def build_all(self, programs=None):
         """Builds every program with the student's file, in the sandbox:
         the tree and the file read-only, the build folder writable, the
         sample traces out of sight; prints the errors of the first that
@@ -516,7 +667,7 @@ class Grader:
         shown = False
         self.build.mkdir(parents=True, exist_ok=True)
         hide = [self.traces] if self.traces.is_dir() else []
-        for program in dict.fromkeys(q for p in self.parts for q in p.programs):
+        for program in dict.fromkeys(programs or [q for p in self.parts for q in p.programs]):
             r = self.sandbox.run([self.make, "-C", str(REPO), "-s", "--no-print-directory",
                                   f"LAB={self.lab.name}", f"{self.lab.var}={self.file}",
                                   f"LAB_B={self.build}", str(self.bin(program))],
@@ -538,6 +689,11 @@ class Grader:
         if part.run is traces and not any(self.traces.glob("*.trace")):
             print(f"FAIL (0/{part.points}): no sample traces in {self.traces}")
             return 0
+        if part.run is random_traces and (REPO / "HANDOUT").exists():
+            print(f"FAIL (0/{part.points}): this tree is a handout (HANDOUT), without the "
+                  "reference these answers come from: your course grades this part")
+            self.results.append((part, 0, 0, 1, ["not run in a handout"]))
+            return 0
         broken = [q for q in part.programs if not self.built[q]]
         if broken:
             print(f"FAIL (0/{part.points}): {broken[0]} does not build")
@@ -545,15 +701,39 @@ class Grader:
         passed, total, bad = part.run(self, self.part_secs or part.secs)
         passed = max(0, min(passed, total))
         score = part.points * passed // total if total else 0
+        before = {r[0].name: r for r in self.results}
+        if part.needs in before and before[part.needs][2] < before[part.needs][3]:
+            # the cost of a search that answers wrong is not worth counting:
+            # a wrong placement costs more than a slow one (the rubric)
+            score = 0
+            bad.insert(0, f"not counted: {part.needs} failed, and only a right search's "
+                       "cost counts")
         verdict = "OK" if total and passed == total else "FAIL"
         print(f"{verdict} ({score}/{part.points}) [{passed}/{total} cases, "
               f"{time.monotonic() - t0:.1f}s]")
+        self.results.append((part, score, passed, total, bad))
         shown = bad if self.verbose else bad[:SHOW]
-        for why in shown:
-            print(f"    {why}")
+        for why in shown:  # -v: each with its evidence (a report, stderr)
+            print("    " + (why.replace("\n", "\n    ") if self.verbose else
+                            why.split("\n", 1)[0]))
         if len(bad) > len(shown):
             print(f"    ... and {len(bad) - len(shown)} more (-v shows all)")
         return score
+
+    def write_results(self, path, total):
+        """Writes the Gradescope autograder results file (its documented
+        format: tests[] of name, score, max_score, status, output; the
+        total score), each part one test, its output every failure with its
+        evidence (bounded, as -v prints them)."""
+        tests = [{"name": part.name, "score": score, "max_score": part.points,
+                  "status": "passed" if total_ and passed == total_ else "failed",
+                  "output": (f"{passed}/{total_} cases passed" +
+                             "".join(f"\n{why}" for why in bad))}
+                 for part, score, passed, total_, bad in self.results]
+        doc = {"score": total, "output": f"{self.lab.what}: {self.file.name}, "
+               f"{total}/{sum(p.points for p in self.parts)}", "tests": tests}
+        Path(path).write_text(json.dumps(doc, indent=1) + "\n")
+
 
 
 def main(argv):
@@ -578,7 +758,14 @@ def main(argv):
     ap.add_argument("--no-sandbox", action="store_true",
                     help="run the student's code with your rights (never for code you did "
                     "not write: see docs/lab/README.md)")
-    ap.add_argument("-v", "--verbose", action="store_true", help="show every failure")
+    ap.add_argument("--case", metavar="PART/NAME",
+                    help="run one case alone (order/new-head, sample/example-1, "
+                    "random/random-pages); list: print the names of every case")
+    ap.add_argument("--results", metavar="FILE",
+                    help="also write the Gradescope autograder results file (JSON) to FILE")
+    ap.add_argument("-v", "--verbose", action="store_true",
+                    help="show every failure, each with its evidence (a sanitizer's "
+                    "report, the end of stderr)")
     args = ap.parse_args(argv)
     if args.free is not None:
         if args.file is not None or args.lab != "free":
@@ -591,16 +778,34 @@ def main(argv):
         print(f"grade: {args.file}: no such file", file=sys.stderr)
         return 2
     parts = [p for p in lab.parts if not args.part or any(w in p.name for w in args.part)]
+    if args.case not in (None, "list"):
+        parts = [p for p in parts if args.case.split("/", 1)[0] == p.key]
+        if not parts or "/" not in args.case:
+            print(f"grade: lab {lab.name} has no case {args.case} (--case list lists them; "
+                  f"their parts: {', '.join(p.key for p in lab.parts)})", file=sys.stderr)
+            return 2
     if not parts:
         print(f"grade: no part of lab {lab.name} is named {' or '.join(args.part)} (its parts: "
               f"{'; '.join(p.name for p in lab.parts)})", file=sys.stderr)
         return 2
     g = Grader(args, parts)
-    print(f"grading {args.file}: {lab.what}, in place of {lab.ref} (built into {g.build})")
+    if args.case == "list":  # needs the judges, which list the check parts' cases
+        g.build_all([q for p in parts for q in p.programs if q.startswith("judge_")])
+        print("\n".join(g.case_names()))
+        return 0
+    print(f"grading {args.file}: {lab.what}, in place of {lab.ref} (built into {g.build})"
+          + (f"; the case {args.case} alone" if args.case else ""))
     g.build_all()
+    if args.case and all(g.built.values()) and args.case not in g.case_names():
+        print(f"grade: lab {lab.name} has no case {args.case} (--case list lists them)",
+              file=sys.stderr)
+        return 2
     total, most = sum(g.grade(p) for p in parts), sum(p.points for p in parts)
     print(f"Score: {total}/{most}" + (f" ({len(parts)} of {len(lab.parts)} parts; the lab is "
                                       f"out of {TOTAL})" if most != TOTAL else ""))
+    if args.results:
+        g.write_results(args.results, total)
+        print(f"results: {args.results} (Gradescope's results.json format)")
     return 0 if total == most else 1
 
 

@@ -489,8 +489,8 @@ class HeapSub(gdb.Command):
 
 
 class HeapCommand(gdb.Command):
-    """Inspect heaplab's allocator from outside: list, check, stats, map, lock, dump.
-Usage: heap list|check|stats|map|lock [POOL], heap dump FILE [POOL]
+    """Inspect heaplab's allocator from outside: list, check, stats, map, lock, tree, dump.
+Usage: heap list|check|stats|map|lock|tree [POOL], heap dump FILE [POOL]
 POOL is an expression for a struct heaplab_pool or a pointer to one (default:
 mempool). `break heaplab_fail` stops wherever the kernel's own check fails."""
 
