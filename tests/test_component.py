@@ -164,8 +164,11 @@ def installed(tmp_path_factory):
             made[arch] = Installed(tmp_path_factory.mktemp(f"destdir-{arch}"), arch)
         return made[arch]
 
+    # One at a time: each `make install` makes the amalgamation too, and two
+    # writing build/dist at once could trip on each other's files.
     # i386's library serves the -m32 host consumer: no other 32-bit x86 build.
-    parallel(get, ["host", *TARGETS])
+    for arch in ["host", *TARGETS]:
+        get(arch)
     return get
 
 
@@ -182,7 +185,9 @@ def route_for(name, amalgamation, installed, arch):
                      [amalgamation / "heaplab.c"])
     inst = installed(arch)
     lib = inst.root / PREFIX.lstrip("/") / "lib" / "libheaplab.a"
-    return Route(name, inst.cflags, inst.libs, [lib])
+    # i386's library is built for a kernel, maybe not position-independent:
+    # a hosted -m32 program links it as a kernel would, not as a PIE.
+    return Route(name, inst.cflags, inst.libs + (["-no-pie"] if arch == "i386" else []), [lib])
 
 
 ROUTES = ["installed", "amalgamation"]
@@ -231,15 +236,20 @@ def test_the_symbol_check_catches_a_leak(amalgamation, tmp_path):
 
 
 def test_install_writes_the_header_the_library_and_heaplab_pc(installed):
+    """make install puts heaplab.h, libheaplab.a and heaplab.pc where the GNU
+    conventions say, all under DESTDIR/PREFIX, and heaplab.pc answers the
+    header's version and the flags to find them."""
     inst = installed("host")
-    assert inst.files() == [f"{PREFIX[1:]}/include/heaplab.h", f"{PREFIX[1:]}/lib/libheaplab.a",
-                            f"{PREFIX[1:]}/lib/pkgconfig/heaplab.pc"]
+    files = inst.files()
+    for f in ("include/heaplab.h", "lib/libheaplab.a", "lib/pkgconfig/heaplab.pc"):
+        assert f"{PREFIX[1:]}/{f}" in files
+    assert all(f.startswith(PREFIX[1:] + "/") for f in files), files
     header = (inst.root / PREFIX[1:] / "include" / "heaplab.h").read_text()
     version = ".".join(re.search(r"#define HEAPLAB_VERSION_%s\s+(\d+)" % k, header)[1]
                        for k in ("MAJOR", "MINOR", "PATCH"))
     assert inst.pkg("--modversion") == [version]
-    assert inst.cflags == [f"-I{inst.root}{PREFIX}/include"]
-    assert inst.libs == [f"-L{inst.root}{PREFIX}/lib", "-lheaplab"]
+    assert f"-I{inst.root}{PREFIX}/include" in inst.cflags
+    assert f"-L{inst.root}{PREFIX}/lib" in inst.libs and "-lheaplab" in inst.libs
 
 
 # ---- the host consumer over the sample traces ----
