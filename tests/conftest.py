@@ -9,11 +9,11 @@
 #   what make heapmap, make heapview, make lab and make check-lab write,
 #   which the docs' sessions also run;
 #   build/dist, build/lib: what make dist, make lib and make install write,
-#   which test_component.py and docs/porting.md's sessions run.
+#   which test_lib.py, test_component.py and docs/porting.md's sessions run.
 import pytest
 
 SHARED_FILES = {"test_docs.py", "test_checklab.py", "test_heapmap.py", "test_heapview.py",
-                "test_component.py"}
+                "test_lib.py", "test_component.py"}
 
 
 def shares_the_repository(item):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """heaplab outside its tree (issue 22): consumers built from nothing but the
 installed files (`make install` into a temporary DESTDIR, then pkg-config),
 and again from nothing but the amalgamation (`make dist`'s heaplab.c and
@@ -41,12 +42,11 @@ C99 = ["-std=c99"]
 STRICT = ["-std=c11", "-pedantic", "-Wall", "-Wextra", "-Werror"]
 STDS = {"c99": C99, "strict": STRICT}
 
-# The five targets, with the ABI flags of heaplab's own images (mk/arch-*.mk),
-# which `make lib` builds the installed libraries with: gcc (compile and a
-# -nostdlib link), clang (compile), binutils' prefix, the ARCH that `make
-# install` takes. The consumer is Thumb-2 on arm (the library may be ARM:
-# they interwork); arm64's Linux-targeted gcc inlines its atomics
-# (-mno-outline-atomics: libgcc's outlined ones ask Linux which to use).
+# The five targets, with the ABI flags `make lib` builds the installed
+# libraries with (mk/dist.mk): gcc (compile and a -nostdlib link), clang
+# (compile), binutils' prefix; the key is the ARCH `make install` takes.
+# arm64's Linux-targeted gcc inlines its atomics (-mno-outline-atomics:
+# libgcc's outlined ones ask Linux which to use).
 TARGETS = {
     "i386": {
         "gcc": ["gcc", "-m32", "-march=i686", "-fno-pie"],
@@ -54,10 +54,10 @@ TARGETS = {
         "link": ["-no-pie"],
         "binutils": "",
     },
-    "amd64": {
-        "gcc": ["gcc", "-m64", "-mno-red-zone", "-fno-pie"],
-        "clang": ["clang", "--target=x86_64-none-elf", "-mno-red-zone"],
-        "link": ["-no-pie"],
+    "amd64": {  # a higher-half kernel: the top 2 GiB, as -mcmodel=kernel wants
+        "gcc": ["gcc", "-m64", "-mno-red-zone", "-mcmodel=kernel", "-fno-pie"],
+        "clang": ["clang", "--target=x86_64-none-elf", "-mno-red-zone", "-mcmodel=kernel"],
+        "link": ["-no-pie", "-Wl,-Ttext-segment=0xffffffff80000000"],
         "binutils": "",
     },
     "arm": {

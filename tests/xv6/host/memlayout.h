@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The host harness's memlayout.h (tests/xv6/harness.c): its RAM is an
 // array, `end` (kalloc.c's `extern char end[]`), and PHYSTOP its end, left
 // unaligned on purpose, as kinit must cope with any [end, PHYSTOP).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Stand-in for xv6-riscv's kernel/defs.h: the declarations of the files
 // kalloc.c (and heaplab.c beside it) may call, with xv6's signatures.
 struct spinlock;

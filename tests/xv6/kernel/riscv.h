@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Stand-in for xv6-riscv's kernel/riscv.h: the page size and rounding
 // (xv6's also has the CSR accessors, which kalloc.c does not use).
 typedef uint64 pte_t;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Stand-in for xv6-riscv's kernel/types.h (the names it defines, as xv6
 // defines them), so that examples/xv6/kalloc.c compiles here as in xv6.
 typedef unsigned int uint;
