@@ -10,10 +10,10 @@ heaplab.h copied into a temporary directory), with gcc and clang:
     sample traces: its lines and status must be build/host/replay's;
   - a freestanding program (tests/component/freestanding.c over the SMP
     example's glue, examples/smp/heap.c) compiled for i386, amd64, arm
-    (Thumb-2), arm64 and riscv64 and linked with -nostdlib (libgcc only),
-    its size printed (`-s` shows it);
+    (Thumb-2), arm64 and riscv64 and linked with -nostdlib (no libgcc
+    either), its size printed (`-s` shows it);
   - every heaplab object the consumers link exports heaplab_ names only
-    and needs nothing but memset and memcpy (and the compiler's helpers);
+    and needs nothing but memset and memcpy;
   - the examples: examples/bare runs, examples/xv6/kalloc.c compiles with
     xv6-riscv's own flags against stand-ins for its headers (tests/xv6/)
     and runs in a host harness with xv6's interface (tests/xv6/harness.c).
@@ -82,20 +82,20 @@ TARGETS = {
     },
 }
 
-# What heaplab may need from its consumer: memset and memcpy, and the
-# compiler's own helpers (libgcc: 32-bit ARM has no divide instruction).
+# What heaplab may need from its consumer: memset and memcpy, no more (not
+# even libgcc: the freestanding link below has none).
 LIBC_OK = {"memset", "memcpy"}
-HELPER = re.compile(r"^(__aeabi_\w+|__u?(div|mod)[sdt]i3|__udivmoddi4|_GLOBAL_OFFSET_TABLE_)$")
 # What a compiler may define beside heaplab's own: i386's PIC thunks,
 # hidden and merged across objects, so they cannot collide.
 THUNK = re.compile(r"^__x86\.get_pc_thunk\.\w+$")
 
-# xv6-riscv's kernel CFLAGS (its Makefile), and what xv6 supplies that
+# xv6-riscv's kernel CFLAGS (its Makefile, as it sets them for Debian's
+# riscv64-unknown-elf-gcc), and what xv6 supplies that
 # kalloc.c and heaplab.c may call: its string.c, spinlock.c, printf.c and
 # kernel.ld's `end`.
 XV6_CFLAGS = ["-Wall", "-Werror", "-O", "-fno-omit-frame-pointer", "-ggdb", "-gdwarf-2", "-MD",
               "-mcmodel=medany", "-ffreestanding", "-fno-common", "-nostdlib", "-mno-relax", "-I.",
-              "-fno-stack-protector"]
+              "-fno-stack-protector", "-fno-pie", "-no-pie"]
 XV6_SUPPLIES = {"memset", "memcpy", "memmove", "memcmp", "strlen", "strncmp", "strncpy",
                 "safestrcpy", "acquire", "release", "holding", "initlock", "push_off", "pop_off",
                 "panic", "printf", "end"}
@@ -209,11 +209,11 @@ def symbols(obj, binutils=""):
 
 
 def foreign_symbols(obj, binutils=""):
-    """What obj exports that is not heaplab_, and needs beyond memset,
-    memcpy and the compiler's helpers: two sorted lists, empty if good."""
+    """What obj exports that is not heaplab_, and needs beyond memset and
+    memcpy: two sorted lists, empty if good."""
     defined, undefined = symbols(obj, binutils)
     return (sorted(s for s in defined if not s.startswith("heaplab_") and not THUNK.match(s)),
-            sorted(s for s in undefined if s not in LIBC_OK and not HELPER.match(s)))
+            sorted(s for s in undefined if s not in LIBC_OK))
 
 
 def test_the_symbol_check_catches_a_leak(amalgamation, tmp_path):
@@ -336,7 +336,7 @@ def build_target(route, target, tmp_path):
     for std in STDS:
         elf = tmp_path / f"{route.name}-{target}-{std}.elf"
         cmd = [*t["gcc"], *STDS[std], "-ffreestanding", "-Os", *inc, "-static", "-nostdlib",
-               *t["link"], "-o", elf, *srcs, *route.link, "-lgcc"]
+               *t["link"], "-o", elf, *srcs, *route.link]
         p = run(cmd)
         if p.returncode != 0:
             bad.append(f"{target} gcc {std}: {' '.join(map(str, cmd))}\n{p.stdout}{p.stderr}")
@@ -365,7 +365,7 @@ def foreign(obj, binutils):
 def test_freestanding_consumer_links_for_every_target(route_name, amalgamation, installed,
                                                       tmp_path):
     """For each target: the consumer compiles with gcc and clang at both
-    standards without a warning, links with -nostdlib (libgcc only), and
+    standards without a warning, links with -nostdlib (no libgcc), and
     the heaplab it links exports heaplab_ names only and needs only memset
     and memcpy. Prints the linked program's size per target."""
     routes = {t: route_for(route_name, amalgamation, installed, t) for t in TARGETS}

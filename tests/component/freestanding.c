@@ -2,9 +2,9 @@
 // A freestanding program over heaplab and the SMP example's glue
 // (examples/smp/heap.c), for tests/test_component.py to link with
 // -nostdlib for each target: what a kernel supplies (memset, memcpy,
-// this_cpu, panic, an entry point) is here, and nothing else is linked but
-// libgcc. It is linked, never run: the link proves that heaplab needs no
-// more than that, and its size is reported.
+// this_cpu, panic, an entry point) is here, and nothing else is linked,
+// not even libgcc. It is linked, never run: the link proves that heaplab
+// needs no more than that, and its size is reported.
 #include "heaplab.h"
 
 #include <stddef.h>
