@@ -10,7 +10,7 @@
 // The memory the pool owns. init trims it to whole granules; aligned, it
 // loses nothing (a kernel aligns its arena in its linker script).
 static unsigned char arena[64 * 1024] __attribute__((aligned(1024)));
-static struct heaplab_pool pool;       // never inside the arena
+static struct heaplab_pool pool; // never inside the arena
 
 int main(void)
 {
@@ -39,7 +39,8 @@ int main(void)
 	       (unsigned long)d.peak_request, (unsigned long)d.refused);
 	err = heaplab_check(&pool, NULL);
 	printf("check: %s; heaplab %lu.%lu.%lu\n", heaplab_strerror(err),
-	       (unsigned long)(heaplab_version() >> 16), (unsigned long)((heaplab_version() >> 8) & 255),
+	       (unsigned long)(heaplab_version() >> 16),
+	       (unsigned long)((heaplab_version() >> 8) & 255),
 	       (unsigned long)(heaplab_version() & 255));
 	return err != HEAPLAB_OK;
 }

@@ -8,7 +8,7 @@
 #include "irq.h"
 
 #define NCPU 8
-int this_cpu(void);				     // 0..NCPU-1; interrupts are off
+int this_cpu(void);			      // 0..NCPU-1; interrupts are off
 HEAPLAB_NORETURN void panic(const char *msg); // the kernel's
 
 static struct {

@@ -174,7 +174,8 @@ int main(int argc, char **argv)
 	heap_lo = heap_break = ((uintptr_t)mem + HEAPLAB_PAGE - 1) & ~(uintptr_t)(HEAPLAB_PAGE - 1);
 	heap_hi = heap_lo + heap;
 	if (arena)
-		i = heaplab_init_arena(&pool, &arena_ops, NULL, (void *)heap_lo, heap, HEAPLAB_PAGE);
+		i = heaplab_init_arena(&pool, &arena_ops, NULL, (void *)heap_lo, heap,
+				       HEAPLAB_PAGE);
 	else
 		heaplab_init(&pool, &break_ops, NULL, heap_lo, heap_hi, HEAPLAB_PAGE);
 	if (arena && i != HEAPLAB_OK)
