@@ -7,10 +7,13 @@
 # repository has one of, so they run one after another on one worker:
 #   build/heapmap*, build/heapview*, build/lab, build/check-lab, build/demo.log:
 #   what make heapmap, make heapview, make lab and make check-lab write,
-#   which the docs' sessions also run.
+#   which the docs' sessions also run;
+#   build/dist, build/lib: what make dist, make lib and make install write,
+#   which test_lib.py, test_component.py and docs/porting.md's sessions run.
 import pytest
 
-SHARED_FILES = {"test_docs.py", "test_checklab.py", "test_heapmap.py", "test_heapview.py"}
+SHARED_FILES = {"test_docs.py", "test_checklab.py", "test_heapmap.py", "test_heapview.py",
+                "test_lib.py", "test_component.py"}
 
 
 def shares_the_repository(item):

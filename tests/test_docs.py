@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
-# The docs test: runs the commands that docs/lab/*.md and docs/gdb.md quote
-# and checks that what they say the commands print is what they print.
+# The docs test: runs the commands that docs/lab/*.md, docs/gdb.md,
+# docs/porting.md and README.md quote and checks that what they say the
+# commands print is what they print.
 # Run with /usr/bin/python3 -m pytest tests/test_docs.py (after `make test`
 # has built the host programs and the images; it builds what is missing).
 """How a doc marks what is tested (an HTML comment before a fenced block):
@@ -49,7 +50,8 @@ import pytest
 import gdbstub  # noqa: E402 (pytest puts tests/ on the path)
 
 REPO = Path(__file__).resolve().parents[1]
-DOCS = sorted((REPO / "docs" / "lab").glob("*.md")) + [REPO / "docs" / "gdb.md", REPO / "README.md"]
+DOCS = sorted((REPO / "docs" / "lab").glob("*.md")) + [
+    REPO / "docs" / "gdb.md", REPO / "docs" / "porting.md", REPO / "README.md"]
 TIMEOUT = 180  # seconds for one session
 MARK = re.compile(r"^\s*<!-- doc-test: (\w[\w-]*) ([^>]*?) -->\s*$")
 FENCE = re.compile(r"^(\s*)```")
