@@ -12,7 +12,8 @@
 // the free blocks finds the same block as the list walk in O(log n).
 //
 // What it needs. C99, <stddef.h> and <stdint.h>, and from the C library
-// only memset and memcpy (a kernel's string.c has both). No floating point,
+// only memset and memcpy (a kernel's string.c has both); it includes
+// <stdarg.h> too, which every freestanding compiler has. No floating point,
 // no global state: everything lives in the struct heaplab_pool the caller
 // passes. The platform comes in through struct heaplab_ops, each hook
 // optional but sbrk in the break mode (heaplab_init).

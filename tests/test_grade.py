@@ -32,7 +32,7 @@ MUTANTS = {
     "no-coalesce": [("if (next != NULL && a + n == (uintptr_t)next) {", "if (0) {", 1),
                     ("} else if ((uintptr_t)prev + prev->size == a) {", "} else if (0) {", 1)],
     # forgets to zero the block it frees (it still clears swallowed headers)
-    "no-zero": [("\tmemset(bp, 0, n);\n", "", 1)],
+    "no-zero": [("\tmem_zero_freedl(pool, a, n); // unless heaplab_free zeroed it unlocked\n", "", 1)],
     # does not compile
     "broken": [("int mem_freel(", "int mem_freel(struct nonsense", 1)],
     # its walk never moves on: loops once the list has a block below p
