@@ -98,11 +98,26 @@ void kmem_pool_init(struct heaplab_pool *pool, struct spinlock *lk, uintptr_t st
 	heaplab_set_index(pool, kmem_index);
 }
 
-// kmem_init sets up the system pool over the whole linker-defined heap.
+// kmem_init sets up the system pool over the whole linker-defined heap. In
+// a checked build the pool also keeps the exact-free record
+// (heaplab_track), two bits a page taken from the break below the pool's
+// first region: the kernel's own callers always free exactly what they
+// got, so a sys_free of part of an allocation, of two at once or from
+// inside one is refused (HEAPLAB_EMISMATCH) and stops in heaplab_fail.
+// The trace mode's pools keep the seed's answers, which accept such frees,
+// unless asked (exactfree).
 void kmem_init(void)
 {
+	uintptr_t n, at;
+
 	kmem_pool_init(&mempool, &mem_lock, (uintptr_t)_heap_start, (uintptr_t)_heap_end,
 		       PAGE_SIZE);
+	if (!HEAPLAB_DEBUG)
+		return;
+	n = heaplab_track_bytes(&mempool);
+	at = kbrk_sbrk(n, sizeof(uintptr_t), (uintptr_t)_heap_start, (uintptr_t)_heap_end);
+	if (at == HEAPLAB_BRK_FAIL || heaplab_track(&mempool, (void *)at, n) != HEAPLAB_OK)
+		panic("kmem_init: no room for the exact-free record (%lu bytes)", (unsigned long)n);
 }
 
 // kmem_free_bytes answers the bytes in pool's free list and its length.

@@ -566,6 +566,19 @@ static int t_null_write(void)
 	return 1;
 }
 
+// t_wrong_size_free: a checked build's system pool keeps the exact-free
+// record (kmem_init), so freeing half of a two-page allocation is refused
+// and stops in heaplab_fail, naming the pointer and the error.
+static int t_wrong_size_free(void)
+{
+	void *p = sys_alloc(2 * PG, NULL);
+
+	T(p != NULL);
+	sys_free(p, PG, NULL);
+	T(!"the free of half an allocation was not refused");
+	return 1;
+}
+
 static unsigned long recurse(volatile unsigned long n)
 {
 	volatile char frame[512];
@@ -637,6 +650,8 @@ static const struct tcase {
     {"lock_masks", "no tick comes while this CPU holds mem_lock (the tick handler takes it)",
      t_lock_masks, 0},
     {"null_write", "a write through NULL panics: NULL dereference", t_null_write, 1},
+    {"wrong_size_free", "sys_free of half an allocation panics (a checked build's exact-free record)",
+     t_wrong_size_free, 1},
     {"stack_overflow", "a runaway recursion panics: stack overflow on CPU 0", t_stack_overflow, 1},
     {"stack_overflow_cpu1",
      "a runaway recursion on CPU 1 panics: stack overflow on CPU 1 (--smp 2)",

@@ -307,6 +307,15 @@ def test_null_write_is_named(arch):
                      p.stdout, re.M), p.stdout[-2000:]
 
 
+def test_wrong_size_free_stops_a_checked_kernel():
+    """The system pool of a checked build keeps the exact-free record: a
+    sys_free of half a two-page allocation is refused, not carried out."""
+    p = boot("amd64", "--test", "wrong_size_free")
+    assert p.returncode == 120 and exit_line(p) == 120, p.stdout[-2000:] + p.stderr
+    assert re.search(r"^panic: cpu 0: sys_free\(0x[0-9a-f]+, 0x1000\): not the start and size "
+                     r"of one live allocation$", p.stdout, re.M), p.stdout[-2000:]
+
+
 @pytest.mark.parametrize("arch", ARCHES)
 def test_stack_overflow_is_named(arch):
     p = boot(arch, "--test", "stack_overflow")
