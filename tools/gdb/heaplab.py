@@ -489,10 +489,8 @@ class HeapSub(gdb.Command):
 
 
 class HeapCommand(gdb.Command):
-    """Inspect heaplab's allocator from outside: list, check, stats, map, lock, tree, dump,
-spans, classes.
-Usage: heap list|check|stats|map|lock|tree [POOL], heap dump FILE [POOL],
-heap spans|classes [HEAP]
+    """Inspect heaplab from outside: list, check, stats, map, lock, tree, dump, spans, classes.
+Usage: heap list|check|stats|map|lock|tree [POOL], dump FILE [POOL], spans|classes [HEAP]
 POOL is an expression for a struct heaplab_pool or a pointer to one (default:
 mempool); HEAP one for the objects layer's heap (default: kobj_heap).
 `break heaplab_fail` stops wherever the kernel's own check fails."""
