@@ -16,11 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-void *__real_heaplab_alloc(struct heaplab_pool *pool, uintptr_t n);
-int __real_heaplab_free(struct heaplab_pool *pool, void *p, uintptr_t n);
-struct heaplab_hdr *__real_mem_index_fit(const struct heaplab_pool *pool, uintptr_t n,
-				     const struct heaplab_avl_node **pred);
-
 // Set by gradelib's --record, which a judge never runs.
 void (*lab_op_hook)(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t a1, uintptr_t ret,
 		    const struct heaplab_avl_node *pred);

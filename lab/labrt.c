@@ -11,11 +11,6 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-void *__real_heaplab_alloc(struct heaplab_pool *pool, uintptr_t n);
-int __real_heaplab_free(struct heaplab_pool *pool, void *p, uintptr_t n);
-struct heaplab_hdr *__real_mem_index_fit(const struct heaplab_pool *pool, uintptr_t n,
-				     const struct heaplab_avl_node **pred);
-
 void (*lab_op_hook)(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t a1, uintptr_t ret,
 		    const struct heaplab_avl_node *pred);
 void (*lab_pre_hook)(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t a1);

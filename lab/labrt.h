@@ -34,7 +34,15 @@
 #define LAB_OP_FIT   3 // mem_index_fit (lab 7)
 
 struct heaplab_pool;
+struct heaplab_hdr;
 struct heaplab_avl_node;
+
+// The wrapped functions themselves (ld --wrap): lab/labrt.c's wrappers, and
+// the judges' lab/labplay.c, call them.
+void *__real_heaplab_alloc(struct heaplab_pool *pool, uintptr_t n);
+int __real_heaplab_free(struct heaplab_pool *pool, void *p, uintptr_t n);
+struct heaplab_hdr *__real_mem_index_fit(const struct heaplab_pool *pool, uintptr_t n,
+					 const struct heaplab_avl_node **pred);
 
 // lab_op_hook, if set, is called after each wrapped operation returns,
 // with its arguments and its answer (pred: mem_index_fit's *pred, else

@@ -324,14 +324,15 @@ void mem_zero_freedl(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
 	memset((void *)a, 0, n);
 }
 
-// checkl_or_fail runs the full check and stops in heaplab_fail if it finds
+// checkl_or_fail runs the check, its scan of free bytes limited to budget
+// (UINTPTR_MAX: all of them), and stops in heaplab_fail if it finds
 // something broken.
-static void checkl_or_fail(struct heaplab_pool *pool)
+static void checkl_or_fail(struct heaplab_pool *pool, uintptr_t budget)
 {
 	struct heaplab_fault f;
 	char msg[200];
 
-	if (mem_checkl(pool, &f) == HEAPLAB_OK)
+	if (mem_check_scanl(pool, &f, budget) == HEAPLAB_OK)
 		return;
 	heaplab_fault_format(pool, &f, msg, sizeof msg);
 	heaplab_fail(pool, msg);
@@ -342,13 +343,8 @@ static void checkl_or_fail(struct heaplab_pool *pool)
 // the check's time under the lock does not grow with the heap.
 static void check_or_fail(struct heaplab_pool *pool)
 {
-	struct heaplab_fault f;
-	char msg[200];
-
-	if (!HEAPLAB_DEBUG || !pool->checking || mem_check_scanl(pool, &f, HEAPLAB_CHECK_SCAN) == HEAPLAB_OK)
-		return;
-	heaplab_fault_format(pool, &f, msg, sizeof msg);
-	heaplab_fail(pool, msg);
+	if (HEAPLAB_DEBUG && pool->checking)
+		checkl_or_fail(pool, HEAPLAB_CHECK_SCAN);
 }
 
 // heaplab_check_or_fail runs the full check under the lock, whatever the
@@ -356,7 +352,7 @@ static void check_or_fail(struct heaplab_pool *pool)
 void heaplab_check_or_fail(struct heaplab_pool *pool)
 {
 	heaplab_lock(pool);
-	checkl_or_fail(pool);
+	checkl_or_fail(pool, UINTPTR_MAX);
 	heaplab_unlock(pool);
 }
 

@@ -114,21 +114,29 @@ def _blocks(n):
     return f"{n} block" if n == 1 else f"{n} blocks"
 
 
+def _struct_arg(arg, default, tag):
+    """The command's argument (default: the global named default) as a value
+    of type struct tag, a pointer to one dereferenced; anything else fails
+    in words."""
+    _require_running()
+    expr = arg.strip() or default
+    if expr == default:
+        _require_symbol(default)
+    v = _eval(expr)
+    if v.type.strip_typedefs().code == gdb.TYPE_CODE_PTR:
+        v = v.dereference()
+    t = v.type.strip_typedefs()
+    if t.code != gdb.TYPE_CODE_STRUCT or t.tag != tag:
+        _fail(f"'{expr}' is a {v.type}, not a struct {tag} (or a pointer to one)")
+    return expr, v
+
+
 class Pool:
     """A snapshot of a struct heaplab_pool, read once: brk is its top (bloc),
     regions what it obtained, sysbrk the system break (None if unknown)."""
 
     def __init__(self, arg):
-        _require_running()
-        expr = arg.strip() or "mempool"
-        if expr == "mempool":
-            _require_symbol("mempool")
-        v = _eval(expr)
-        if v.type.strip_typedefs().code == gdb.TYPE_CODE_PTR:
-            v = v.dereference()
-        t = v.type.strip_typedefs()
-        if t.code != gdb.TYPE_CODE_STRUCT or t.tag != "heaplab_pool":
-            _fail(f"'{expr}' is a {v.type}, not a struct heaplab_pool (or a pointer to one)")
+        expr, v = _struct_arg(arg, "mempool", "heaplab_pool")
         self.expr = expr
         self.hdr = _type("struct heaplab_hdr")
         self.hdrsize = self.hdr.sizeof
@@ -1079,16 +1087,7 @@ class ObjHeap:
     classes' records, the page map, and its pool (a Pool)."""
 
     def __init__(self, arg):
-        _require_running()
-        expr = arg.strip() or "kobj_heap"
-        if expr == "kobj_heap":
-            _require_symbol("kobj_heap")
-        v = _eval(expr)
-        if v.type.strip_typedefs().code == gdb.TYPE_CODE_PTR:
-            v = v.dereference()
-        t = v.type.strip_typedefs()
-        if t.code != gdb.TYPE_CODE_STRUCT or t.tag != "hobj_heap":
-            _fail(f"'{expr}' is a {v.type}, not a struct hobj_heap (or a pointer to one)")
+        expr, v = _struct_arg(arg, "kobj_heap", "hobj_heap")
         self.expr = expr
         self.span_t = _type("struct hobj_span")
         self.ptrsize = _type("void").pointer().sizeof
