@@ -95,22 +95,6 @@ static uintptr_t *pm_slot(const struct hobj_heap *h, uintptr_t a)
 	return &h->pagemap[(a - h->start) >> h->shift];
 }
 
-// obj_index answers which object of s the address a falls in.
-static unsigned obj_index(const struct hobj_span *s, uintptr_t a)
-{
-	return (unsigned)(((uint64_t)(a - s->base) * hobj_class_divmul[s->cls]) >> 32);
-}
-
-static int bit_get(const struct hobj_span *s, unsigned i)
-{
-	return (int)((s->inuse_bits[i >> 6] >> (i & 63)) & 1);
-}
-
-static void bit_flip(struct hobj_span *s, unsigned i)
-{
-	s->inuse_bits[i >> 6] ^= (uint64_t)1 << (i & 63);
-}
-
 int hobj_init(struct hobj_heap *heap, struct heaplab_pool *pool, const struct hobj_ops *ops,
 	      void *lockarg)
 {
@@ -243,7 +227,6 @@ static void *small_alloc(struct hobj_heap *h, unsigned c, int *zero)
 {
 	struct hobj_class *k = &h->class[c];
 	struct hobj_span *s;
-	unsigned i;
 	void *p;
 
 	lock(h, c);
@@ -252,18 +235,7 @@ static void *small_alloc(struct hobj_heap *h, unsigned c, int *zero)
 		unlock(h, c);
 		return NULL;
 	}
-	if (s->free != NULL) { // a freed object: not zero
-		p = s->free;
-		s->free = *(void **)p;
-		i = obj_index(s, (uintptr_t)p);
-		*zero = 0;
-	} else { // never handed out: zero since the pool gave the span
-		i = s->fresh++;
-		p = (void *)(s->base + (uintptr_t)i * hobj_class_size[c]);
-		*zero = 1;
-	}
-	bit_flip(s, i);
-	s->inuse++;
+	p = hobj_span_take(s, zero);
 	k->inuse++;
 	k->nalloc++;
 	if (s->inuse == s->nobj)
@@ -356,31 +328,22 @@ static int locate(const struct hobj_heap *h, uintptr_t p, struct where *w, struc
 	return HOBJ_OK;
 }
 
-// small_findl answers the index of p's object in s, or refuses p: not an
-// object's start, or an object not in use. Class lock held; changes nothing.
+// small_findl refuses p unless it is an in-use object of s (its index in
+// *i): hobj_span_find, after making sure s is still c's span. Class lock
+// held; changes nothing.
 static int small_findl(struct hobj_heap *h, struct hobj_span *s, unsigned c, uintptr_t p,
 		       unsigned *i, struct hobj_fault *f)
 {
-	uintptr_t obj;
-
 	assert_locked(h, c, "small_findl: class lock not held");
 	if (s->cls != c || p - s->base >= s->bytes) // a span released under us
 		return fault(f, HOBJ_EUNUSED, p, 0, p, 0);
-	*i = obj_index(s, p);
-	obj = s->base + (uintptr_t)*i * hobj_class_size[c];
-	if (*i >= s->nobj) // the span's tail, past its last object
-		return fault(f, HOBJ_EINTERIOR, p, s->base, obj, c);
-	if (obj != p)
-		return fault(f, HOBJ_EINTERIOR, p, s->base, obj, c);
-	if (!bit_get(s, *i))
-		return fault(f, HOBJ_EFREE, p, s->base, c, s->bytes);
-	return HOBJ_OK;
+	return hobj_span_find(s, p, i, f);
 }
 
 // small_free gives back object p of span s.
 static int small_free(struct hobj_heap *h, struct hobj_span *s, uintptr_t p, struct hobj_fault *f)
 {
-	unsigned c = s->cls, i;
+	unsigned c = s->cls;
 	struct hobj_class *k;
 	int err;
 
@@ -388,15 +351,16 @@ static int small_free(struct hobj_heap *h, struct hobj_span *s, uintptr_t p, str
 		return fault(f, HOBJ_EUNUSED, p, 0, p, 0);
 	k = &h->class[c];
 	lock(h, c);
-	err = small_findl(h, s, c, p, &i, f);
+	assert_locked(h, c, "small_free: class lock not held");
+	if (s->cls != c || p - s->base >= s->bytes) // a span released under us
+		err = fault(f, HOBJ_EUNUSED, p, 0, p, 0);
+	else
+		err = hobj_span_give(s, p, f);
 	if (err != HOBJ_OK) {
 		unlock(h, c);
 		return err;
 	}
-	bit_flip(s, i);
-	*(void **)p = s->free;
-	s->free = (void *)p;
-	if (s->inuse-- == s->nobj) // was full: back on the list
+	if (s->inuse + 1 == s->nobj) // was full: back on the list
 		list_push(k, s);
 	k->inuse--;
 	k->nfree++;

@@ -203,6 +203,21 @@ const char *hobj_strerror(int err);
 // pointer of the C API and every failed check ends here.
 void hobj_fail(struct hobj_heap *heap, const char *msg) HEAPLAB_NORETURN HEAPLAB_NOINLINE;
 
+// One span's objects (objects/span.c, the part lab 8 asks for). The
+// caller holds what guards s (its class's lock). hobj_span_take hands out
+// one object of s, which must have one (s->inuse < s->nobj): the head of
+// its free list, else its next never-handed-out object; it sets the
+// object's in-use bit and counts it in s->inuse, and says in *zero whether
+// the object is known to be zero (only a never-handed-out one is).
+// hobj_span_find refuses p unless it is the start of an object of s that is
+// in use (HOBJ_EINTERIOR, HOBJ_EFREE, in *f), answering its index in *i;
+// it changes nothing. hobj_span_give takes back object p of s: refused as
+// hobj_span_find refuses it, nothing changed; else its bit cleared, p
+// pushed on the free list, s->inuse one less. All O(1).
+void *hobj_span_take(struct hobj_span *s, int *zero);
+int hobj_span_find(const struct hobj_span *s, uintptr_t p, unsigned *i, struct hobj_fault *f);
+int hobj_span_give(struct hobj_span *s, uintptr_t p, struct hobj_fault *f);
+
 // hobj_class_of answers the class of an n-byte request (n <=
 // HOBJ_MAX_SMALL; 0 is the smallest class).
 unsigned hobj_class_of(size_t n);
