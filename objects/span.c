@@ -37,7 +37,8 @@ void *hobj_span_take(struct hobj_span *s, int *zero)
 	if (s->free != NULL) {
 		p = s->free;
 		s->free = *(void **)p;
-		i = (unsigned)(((uint64_t)((uintptr_t)p - s->base) * hobj_class_divmul[s->cls]) >> 32);
+		i = (unsigned)(((uint64_t)((uintptr_t)p - s->base) * hobj_class_divmul[s->cls]) >>
+			       32);
 		*zero = 0;
 	} else {
 		i = s->fresh++;
