@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BENCH_PAGE  4096u
+#ifndef BENCH_PAGE
+#define BENCH_PAGE 4096u // the granule; bench/small.py's builds use 64
+#endif
 #define BENCH_ARENA (1u << 30) // simulated heap for heaplab and nano
 
 // An allocator under test. Like heaplab's, every block is page-aligned and

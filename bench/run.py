@@ -24,6 +24,7 @@ from pathlib import Path
 
 import irqoff
 import qemu
+import small
 import smp
 
 REPO = Path(__file__).resolve().parents[1]
@@ -358,6 +359,7 @@ def main():
     parts = ["## heaplab benchmark", f"Machine: {machine()}.", LEGEND.format(runs=b.runs)]
     parts += [workload_table(w, what, ops, cg, ns, foot, b.runs) for w, what, ops in ws]
     parts += [scale_tables(cg, st), big_table(cg, bt)]
+    parts.append(small.section(b.dir, callgrind, table, b.parallel))
     if not args.no_qemu:
         parts.append(qemu.section(REPO, b.dir, b.trace("random-pages"), table))
         parts.append(irqoff.section(REPO, table))

@@ -14,9 +14,15 @@ NEWLIB_TARBALL ?= /usr/src/newlib/newlib-3.3.0.tar.xz
 NANO_MALLOC    := */newlib/libc/stdlib/nano-mallocr.c
 BENCH_RUNS     ?= 5
 
-.PHONY: bench bench-build bench-deps bench-irqoff bench-smp
+.PHONY: bench bench-build bench-deps bench-irqoff bench-smp bench-small
 bench: bench-build
 	python3 bench/run.py --dir $(BENCH_DIR) --md $(B)/bench.md --runs $(BENCH_RUNS)
+
+# The page layer on small blocks at granule 64 against glibc, instructions
+# per operation (bench/small.py; also part of make bench).
+BENCH_SMALL := $(BENCH_DIR)/bench-heaplab-g64 $(BENCH_DIR)/bench-glibc-g64 $(B)/host/replay
+bench-small: $(BENCH_SMALL)
+	python3 bench/small.py --dir $(BENCH_DIR)
 
 # The longest interrupts-off stretch per allocator operation, 4 KiB to
 # 64 MiB, in guest instructions (bench/irqoff.py; also part of make bench).
@@ -28,7 +34,7 @@ bench-irqoff:
 bench-smp:
 	python3 bench/smp.py
 
-bench-build: $(BENCH_BINS) $(B)/host/replay
+bench-build: $(BENCH_BINS) $(BENCH_SMALL)
 
 bench-deps:
 	@tools/deps.sh bench x86 arm gdb
@@ -44,6 +50,19 @@ $(BENCH_DIR)/bench-heaplab-%: $(BENCH_DRIVER) bench/alloc-heaplab.c $(HOST_SRCS)
 	$(HOST_CC) $(BENCH_CFLAGS) -DHEAPLAB_DEBUG=0 -DBENCH_INDEX=$(if $(filter list,$*),0,1) \
 		-DBENCH_TRACK=$(if $(filter exact,$*),1,0) \
 		-o $@ $(BENCH_DRIVER) bench/alloc-heaplab.c $(HOST_SRCS)
+
+# The same two at granule 64, for bench/small.py.
+$(BENCH_DIR)/bench-heaplab-g64: $(BENCH_DRIVER) bench/alloc-heaplab.c $(HOST_SRCS) $(BENCH_HDRS) \
+				| bench-deps
+	@mkdir -p $(@D)
+	$(HOST_CC) $(BENCH_CFLAGS) -DHEAPLAB_DEBUG=0 -DBENCH_INDEX=1 -DBENCH_TRACK=0 -DBENCH_PAGE=64 \
+		-o $@ $(BENCH_DRIVER) bench/alloc-heaplab.c $(HOST_SRCS)
+
+$(BENCH_DIR)/bench-glibc-g64: $(BENCH_DRIVER) bench/alloc-libc.c bench/foot-glibc.c $(BENCH_HDRS) \
+			      | bench-deps
+	@mkdir -p $(@D)
+	$(HOST_CC) $(BENCH_CFLAGS) -DBENCH_PAGE=64 -o $@ $(BENCH_DRIVER) bench/alloc-libc.c \
+		bench/foot-glibc.c
 
 $(BENCH_DIR)/bench-glibc: $(BENCH_DRIVER) bench/alloc-libc.c bench/foot-glibc.c $(BENCH_HDRS) \
 			  | bench-deps
