@@ -20,7 +20,8 @@ bench: bench-build
 
 # The page layer on small blocks at granule 64 against glibc, instructions
 # per operation (bench/small.py; also part of make bench).
-BENCH_SMALL := $(BENCH_DIR)/bench-heaplab-g64 $(BENCH_DIR)/bench-glibc-g64 $(B)/host/replay
+BENCH_SMALL := $(BENCH_DIR)/bench-heaplab-g64 $(BENCH_DIR)/bench-glibc-g64 \
+	       $(BENCH_DIR)/bench-glibc-calloc $(B)/host/replay
 bench-small: $(BENCH_SMALL)
 	python3 bench/small.py --dir $(BENCH_DIR)
 
@@ -51,7 +52,8 @@ $(BENCH_DIR)/bench-heaplab-%: $(BENCH_DRIVER) bench/alloc-heaplab.c $(HOST_SRCS)
 		-DBENCH_TRACK=$(if $(filter exact,$*),1,0) \
 		-o $@ $(BENCH_DRIVER) bench/alloc-heaplab.c $(HOST_SRCS)
 
-# The same two at granule 64, for bench/small.py.
+# The same two at granule 64, and glibc's calloc (malloc's 16-byte
+# alignment), for bench/small.py.
 $(BENCH_DIR)/bench-heaplab-g64: $(BENCH_DRIVER) bench/alloc-heaplab.c $(HOST_SRCS) $(BENCH_HDRS) \
 				| bench-deps
 	@mkdir -p $(@D)
@@ -62,6 +64,12 @@ $(BENCH_DIR)/bench-glibc-g64: $(BENCH_DRIVER) bench/alloc-libc.c bench/foot-glib
 			      | bench-deps
 	@mkdir -p $(@D)
 	$(HOST_CC) $(BENCH_CFLAGS) -DBENCH_PAGE=64 -o $@ $(BENCH_DRIVER) bench/alloc-libc.c \
+		bench/foot-glibc.c
+
+$(BENCH_DIR)/bench-glibc-calloc: $(BENCH_DRIVER) bench/alloc-calloc.c bench/foot-glibc.c \
+				 $(BENCH_HDRS) | bench-deps
+	@mkdir -p $(@D)
+	$(HOST_CC) $(BENCH_CFLAGS) -DBENCH_PAGE=16 -o $@ $(BENCH_DRIVER) bench/alloc-calloc.c \
 		bench/foot-glibc.c
 
 $(BENCH_DIR)/bench-glibc: $(BENCH_DRIVER) bench/alloc-libc.c bench/foot-glibc.c $(BENCH_HDRS) \
