@@ -81,7 +81,7 @@ extern "C" {
 // every free, so that its stretch under the lock is the same for a page
 // as for 64 MiB; a larger value saves a lock round trip for small frees.
 #ifndef HEAPLAB_ZERO_LOCKED
-#define HEAPLAB_ZERO_LOCKED 0u
+#define HEAPLAB_ZERO_LOCKED 256u
 #endif
 
 // The automatic check (pool->checking) scans at most this many free bytes

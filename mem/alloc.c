@@ -40,7 +40,7 @@ void *mem_allocl(struct heaplab_pool *pool, uintptr_t n)
 	void *v;
 
 	mem_assert_locked(pool, "mem_allocl: lock not held");
-	n = heaplab_round(pool, n);
+	n = mem_round(pool, n);
 	if (n == 0)
 		return NULL;
 	v = pool->index ? mem_index_takel(pool, n) : list_takel(pool, n);

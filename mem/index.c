@@ -46,15 +46,11 @@
 #define HDR  ((uintptr_t)sizeof(struct heaplab_hdr))
 #define NODE ((uintptr_t)sizeof(struct heaplab_node))
 
-// node_of and mem_index_block convert between a block and its node.
+// node_of and mem_index_block (mem/internal.h) convert between a block
+// and its node.
 static struct heaplab_node *node_of(const struct heaplab_hdr *b)
 {
 	return (struct heaplab_node *)((uintptr_t)b + HDR);
-}
-
-struct heaplab_hdr *mem_index_block(const struct heaplab_node *x)
-{
-	return (struct heaplab_hdr *)((uintptr_t)x - HDR);
 }
 
 // The index walked from outside, in address order (heaplab.h).

@@ -23,27 +23,105 @@ int mem_freel(struct heaplab_pool *pool, void *p, uintptr_t n);
 void *mem_sbrkl(struct heaplab_pool *pool, uintptr_t n);
 int mem_checkl(struct heaplab_pool *pool, struct heaplab_fault *fault);
 
-// mem_index_block answers the free block a tree node sits in.
-struct heaplab_hdr *mem_index_block(const struct heaplab_node *x);
+// mem_index_block answers the free block a tree node sits in: just below
+// it, past the block's header.
+static inline struct heaplab_hdr *mem_index_block(const struct heaplab_node *x)
+{
+	return (struct heaplab_hdr *)((uintptr_t)x - sizeof(struct heaplab_hdr));
+}
 
 // mem_assert_locked fails the run with msg unless this CPU holds pool's
-// lock: each lock-held function calls it on entry.
-void mem_assert_locked(struct heaplab_pool *pool, const char *msg);
+// lock: each lock-held function calls it on entry. In a checked build
+// (HEAPLAB_DEBUG) only: heaplab's own entry points take the lock before
+// they call a lock-held helper, so in an unchecked build the question,
+// an indirect call per helper, compiles away.
+static inline void mem_assert_locked(struct heaplab_pool *pool, const char *msg)
+{
+	if (HEAPLAB_DEBUG && pool->ops->holding != NULL && !pool->ops->holding(pool))
+		heaplab_fail(pool, msg);
+}
+
+// mem_round is heaplab_round inline, for the paths every operation takes:
+// n rounded up to the granule, 0 if that would wrap.
+static inline uintptr_t mem_round(const struct heaplab_pool *pool, uintptr_t n)
+{
+	uintptr_t mask = pool->granule - 1;
+
+	return n > UINTPTR_MAX - mask ? 0 : (n + mask) & ~mask;
+}
 
 // The checks every mem_freel makes, in the seed's order. mem_free_argsl
-// refuses a bad pointer or size and rounds *n to the granule;
+// refuses a bad pointer or size and rounds *n to the granule:
+// HEAPLAB_OK, HEAPLAB_EZERO, HEAPLAB_EALIGN or HEAPLAB_ERANGE (a size that
+// wraps); a free of NULL is HEAPLAB_OK with *n set to 0, nothing to do.
 // mem_free_refusedl refuses the range [a, a+n) given its neighbours in the
 // free list, prev (the last block below it, or NULL) and next (the first
 // above it, or NULL), and a range not inside one of the pool's regions.
 // Each answers HEAPLAB_OK or why the free is refused.
-int mem_free_argsl(struct heaplab_pool *pool, void *p, uintptr_t *n);
-int mem_free_refusedl(struct heaplab_pool *pool, const struct heaplab_hdr *prev, const struct heaplab_hdr *next,
-		      uintptr_t a, uintptr_t n);
+// These and the helpers below are inline: every free runs them, and a
+// call each would cost more than most of them do.
+static inline int mem_free_argsl(struct heaplab_pool *pool, void *p, uintptr_t *n)
+{
+	mem_assert_locked(pool, "mem_freel: lock not held");
+	if (p == NULL) {
+		*n = 0;
+		return HEAPLAB_OK;
+	}
+	if (*n == 0)
+		return HEAPLAB_EZERO;
+	if (((uintptr_t)p & (pool->granule - 1)) != 0)
+		return HEAPLAB_EALIGN;
+	*n = mem_round(pool, *n);
+	return *n == 0 ? HEAPLAB_ERANGE : HEAPLAB_OK;
+}
+
+// mem_regionl answers the region of pool (what its sbrk obtained) that
+// holds all of [a, a+n), or NULL: free refuses, and the check fails, a
+// range that is not inside one (n > 0, the range must not wrap).
+static inline const struct heaplab_region *mem_regionl(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
+{
+	const struct heaplab_region *r;
+
+	mem_assert_locked(pool, "mem_regionl: lock not held");
+	for (r = pool->region; r < pool->region + pool->nregion; r++)
+		if (r->start <= a && a < r->end)
+			return n <= r->end - a ? r : NULL;
+	return NULL;
+}
+
+// mem_free_refusedl: outside [start, the pool's top), not inside one region
+// the pool obtained, a double free, a partial overlap. The pool's own
+// records bound all it ever handed out: no system call inside the critical
+// section.
+static inline int mem_free_refusedl(struct heaplab_pool *pool, const struct heaplab_hdr *prev,
+				    const struct heaplab_hdr *next, uintptr_t a, uintptr_t n)
+{
+	uintptr_t top = pool->bloc != 0 ? pool->bloc : pool->start;
+
+	if (a < pool->start || a > top || n > top - a)
+		return HEAPLAB_ERANGE;
+	if (mem_regionl(pool, a, n) == NULL)
+		return HEAPLAB_ENOTOWN; // another client's bytes, between two regions
+	if (prev != NULL && (uintptr_t)prev + prev->size > a)
+		return a + n <= (uintptr_t)prev + prev->size ? HEAPLAB_EDOUBLE : HEAPLAB_EOVERLAP;
+	if (next != NULL && a + n > (uintptr_t)next)
+		return (uintptr_t)next == a && n <= next->size ? HEAPLAB_EDOUBLE : HEAPLAB_EOVERLAP;
+	return HEAPLAB_OK;
+}
 
 // mem_zero_freedl zeroes [a, a+n), which mem_freel frees, unless
 // heaplab_free has zeroed it already outside the lock: every mem_freel
-// should zero through it (a lab's that calls memset zeroes twice).
-void mem_zero_freedl(struct heaplab_pool *pool, uintptr_t a, uintptr_t n);
+// should zero through it (a lab's that calls memset zeroes twice). When
+// heaplab_free has marked something (pool->prezeroed), mem_zero_markedl
+// (mem/mem.c) decides.
+void mem_zero_markedl(struct heaplab_pool *pool, uintptr_t a, uintptr_t n);
+static inline void mem_zero_freedl(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
+{
+	if (pool->prezeroed != 0)
+		mem_zero_markedl(pool, a, n);
+	else
+		memset((void *)a, 0, n);
+}
 
 // mem_check_scanl is mem_checkl whose scan for nonzero free bytes covers
 // at most budget of them, from pool->scan on, and moves pool->scan past
@@ -53,11 +131,6 @@ int mem_check_scanl(struct heaplab_pool *pool, struct heaplab_fault *fault, uint
 // mem_index_below answers the free block of an indexed pool just below
 // a (the highest that starts lower), or NULL.
 struct heaplab_hdr *mem_index_below(const struct heaplab_pool *pool, uintptr_t a);
-
-// mem_regionl answers the region of pool (what its sbrk obtained) that
-// holds all of [a, a+n), or NULL: free refuses, and the check fails, a
-// range that is not inside one (n > 0, the range must not wrap).
-const struct heaplab_region *mem_regionl(struct heaplab_pool *pool, uintptr_t a, uintptr_t n);
 
 // The placement index's halves of alloc, free and check (mem/index.c):
 // mem_allocl, mem_freel and mem_checkl call them when pool->index is set.

@@ -51,15 +51,6 @@
 // A pool given no hooks at all, or the arena mode's: every hook NULL.
 static const struct heaplab_ops no_ops;
 
-// mem_assert_locked stops the machine with msg unless this CPU holds the
-// pool's lock: every lock-held helper (the *l functions) starts with it.
-// Without a holding hook there is nothing to ask.
-void mem_assert_locked(struct heaplab_pool *pool, const char *msg)
-{
-	if (pool->ops->holding != NULL && !pool->ops->holding(pool))
-		heaplab_fail(pool, msg);
-}
-
 void heaplab_lock(struct heaplab_pool *pool)
 {
 	if (pool->ops->lock != NULL)
@@ -131,11 +122,7 @@ int heaplab_init_arena(struct heaplab_pool *pool, const struct heaplab_ops *ops,
 // heaplab_round rounds n up to the granule; 0 if that would wrap.
 uintptr_t heaplab_round(const struct heaplab_pool *pool, uintptr_t n)
 {
-	uintptr_t mask = pool->granule - 1;
-
-	if (n > UINTPTR_MAX - mask)
-		return 0;
-	return (n + mask) & ~mask;
+	return mem_round(pool, n);
 }
 
 // mem_sbrkl grows the pool by n bytes (rounded) and answers where they
@@ -152,7 +139,7 @@ void *mem_sbrkl(struct heaplab_pool *pool, uintptr_t n)
 	uintptr_t lo = last != NULL ? last->end : pool->start, hi = pool->end, bl;
 
 	mem_assert_locked(pool, "mem_sbrkl: lock not held");
-	n = heaplab_round(pool, n);
+	n = mem_round(pool, n);
 	if (n == 0)
 		return NULL;
 	if (pool->nregion == HEAPLAB_NREGION && n < hi - lo)
@@ -183,58 +170,6 @@ void *mem_sbrkl(struct heaplab_pool *pool, uintptr_t n)
 	pool->bloc = bl + n;
 	pool->taken += n;
 	return (void *)bl;
-}
-
-// mem_regionl answers the region of pool that holds all of [a, a+n), or
-// NULL if none does (n > 0; the range must not wrap).
-const struct heaplab_region *mem_regionl(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
-{
-	const struct heaplab_region *r;
-
-	mem_assert_locked(pool, "mem_regionl: lock not held");
-	for (r = pool->region; r < pool->region + pool->nregion; r++)
-		if (r->start <= a && a < r->end)
-			return n <= r->end - a ? r : NULL;
-	return NULL;
-}
-
-// mem_free_argsl checks free's arguments before the list is walked and
-// rounds *n to the granule: HEAPLAB_OK, HEAPLAB_EZERO, HEAPLAB_EALIGN or HEAPLAB_ERANGE (a
-// size that wraps). A free of NULL is HEAPLAB_OK with *n set to 0: nothing to do.
-int mem_free_argsl(struct heaplab_pool *pool, void *p, uintptr_t *n)
-{
-	mem_assert_locked(pool, "mem_freel: lock not held");
-	if (p == NULL) {
-		*n = 0;
-		return HEAPLAB_OK;
-	}
-	if (*n == 0)
-		return HEAPLAB_EZERO;
-	if (((uintptr_t)p & (pool->granule - 1)) != 0)
-		return HEAPLAB_EALIGN;
-	*n = heaplab_round(pool, *n);
-	return *n == 0 ? HEAPLAB_ERANGE : HEAPLAB_OK;
-}
-
-// mem_free_refusedl decides whether [a, a+n) may be freed, given the free
-// blocks just before it (prev) and at or after it (next): HEAPLAB_OK, or why
-// not (outside [start, the pool's top), not inside one region the pool
-// obtained, a double free, a partial overlap). The pool's own records
-// bound all it ever handed out: no system call inside the critical section.
-int mem_free_refusedl(struct heaplab_pool *pool, const struct heaplab_hdr *prev, const struct heaplab_hdr *next,
-		      uintptr_t a, uintptr_t n)
-{
-	uintptr_t top = pool->bloc != 0 ? pool->bloc : pool->start;
-
-	if (a < pool->start || a > top || n > top - a)
-		return HEAPLAB_ERANGE;
-	if (mem_regionl(pool, a, n) == NULL)
-		return HEAPLAB_ENOTOWN; // another client's bytes, between two regions
-	if (prev != NULL && (uintptr_t)prev + prev->size > a)
-		return a + n <= (uintptr_t)prev + prev->size ? HEAPLAB_EDOUBLE : HEAPLAB_EOVERLAP;
-	if (next != NULL && a + n > (uintptr_t)next)
-		return (uintptr_t)next == a && n <= next->size ? HEAPLAB_EDOUBLE : HEAPLAB_EOVERLAP;
-	return HEAPLAB_OK;
 }
 
 // PEND_OK: pend_freel listed the range (no enum heaplab_err has this value).
@@ -306,13 +241,13 @@ static void unpendl(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
 	memset((void *)a, 0, HDR);
 }
 
-// mem_zero_freedl zeroes the n bytes at a that mem_freel is freeing,
-// unless heaplab_free zeroed them already with the lock released.
-// The first free a pool makes asks (prezeroed == ZERO_PROBE) whether its
-// mem_freel zeroes through here, as mem/free.c's does: only then does
+// mem_zero_markedl is mem_zero_freedl when prezeroed is set: the first
+// free a pool makes asks (prezeroed == ZERO_PROBE) whether its mem_freel
+// zeroes through mem_zero_freedl, as mem/free.c's does: only then does
 // heaplab_free zero outside the lock, so that a lab's mem_freel that
-// forgets to zero is not covered for by heaplab_free.
-void mem_zero_freedl(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
+// forgets to zero is not covered for by heaplab_free. Else prezeroed is
+// the range heaplab_free zeroed already, with the lock released.
+void mem_zero_markedl(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
 {
 	if (pool->prezeroed == ZERO_PROBE) {
 		pool->zerohook = 1;
@@ -392,16 +327,17 @@ void *heaplab_alloc(struct heaplab_pool *pool, uintptr_t n)
 // first refuses a free that is not exactly one allocation (mem/track.c).
 int heaplab_free(struct heaplab_pool *pool, void *p, uintptr_t n)
 {
-	uintptr_t a = (uintptr_t)p, r = n;
-	int err = HEAPLAB_OK;
+	uintptr_t a = (uintptr_t)p, r = mem_round(pool, n);
+	int err = HEAPLAB_OK, args_ok = a != 0 && r != 0 && (a & (pool->granule - 1)) == 0;
 
 	heaplab_lock(pool);
 	if (pool->track != NULL)
 		err = mem_track_freel(pool, a, n);
-	if (err == HEAPLAB_OK && mem_free_argsl(pool, p, &r) == HEAPLAB_OK && r > HEAPLAB_ZERO_LOCKED &&
-	    pool->zerohook > 0)
+	// mem_free_argsl's checks, made here only to choose the way: mem_freel
+	// makes them again and refuses what they fail.
+	if (err == HEAPLAB_OK && args_ok && r > HEAPLAB_ZERO_LOCKED && pool->zerohook > 0)
 		err = pend_freel(pool, a, r);
-	else if (err == HEAPLAB_OK && pool->zerohook == 0 && r > 0)
+	else if (err == HEAPLAB_OK && args_ok && pool->zerohook == 0)
 		pool->prezeroed = ZERO_PROBE; // does this mem_freel zero through the hook?
 	if (err == PEND_OK) { // listed: zero it with the lock released
 		heaplab_unlock(pool);
