@@ -11,6 +11,7 @@
 
 uintptr_t heap_break;
 static uintptr_t heap_lo, heap_hi; // the arena
+static uintptr_t heap_hwm;	    // the highest the break has been
 static void *map_base;
 static size_t map_len;
 static int held;
@@ -19,17 +20,20 @@ uintptr_t host_map_at;
 void (*host_panic_hook)(const char *msg);
 
 // host_brk is the simulated brk system call: brk(0) answers the break,
-// anything else moves it inside the arena (zeroing what it grows by, as a
-// kernel hands out zero-filled pages) or answers HEAPLAB_BRK_FAIL.
+// anything else moves it inside the arena or answers HEAPLAB_BRK_FAIL.
+// What it grows by is zero, as a kernel hands out zero-filled pages: the
+// arena is fresh from mmap, so only bytes below the highest break so far
+// (heap_hwm), which a client may have written, are zeroed again.
 uintptr_t host_brk(uintptr_t addr)
 {
 	if (addr == 0)
 		return heap_break;
 	if (addr < heap_lo || addr > heap_hi)
 		return HEAPLAB_BRK_FAIL;
-	if (addr > heap_break)
-		memset((void *)heap_break, 0, addr - heap_break);
+	if (addr > heap_break && heap_break < heap_hwm)
+		memset((void *)heap_break, 0, (addr < heap_hwm ? addr : heap_hwm) - heap_break);
 	heap_break = addr;
+	heap_hwm = addr > heap_hwm ? addr : heap_hwm;
 	return heap_break;
 }
 
@@ -108,7 +112,7 @@ int host_heap_init(struct heaplab_pool *pool, uintptr_t heap, uintptr_t granule)
 		return -1;
 	}
 	a = ((uintptr_t)map_base + granule - 1) & ~(granule - 1);
-	heap_lo = heap_break = a;
+	heap_lo = heap_break = heap_hwm = a;
 	heap_hi = a + heap;
 	held = 0;
 	heaplab_init(pool, &host_ops, NULL, heap_lo, heap_hi, granule);
@@ -120,7 +124,7 @@ void host_heap_fini(struct heaplab_pool *pool)
 	if (map_base != NULL)
 		munmap(map_base, map_len);
 	map_base = NULL;
-	heap_lo = heap_hi = heap_break = 0;
+	heap_lo = heap_hi = heap_break = heap_hwm = 0;
 	if (pool != NULL)
 		pool->freelist = NULL;
 }
