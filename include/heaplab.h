@@ -77,9 +77,12 @@ extern "C" {
 #endif
 
 // heaplab_free zeroes a free of at most this many bytes under the lock, and
-// a larger one with the lock released (pool->pending). 0, the default:
-// every free, so that its stretch under the lock is the same for a page
-// as for 64 MiB; a larger value saves a lock round trip for small frees.
+// a larger one with the lock released (pool->pending). 256, the default:
+// zeroing that much costs less than the round trip (the range listed as
+// pending, the lock released and taken again, the free decided twice),
+// and a page or more, up to 64 MiB, is zeroed outside the lock, so the
+// stretch under the lock is the same for a page as for 64 MiB; 0 sends
+// every free the long way.
 #ifndef HEAPLAB_ZERO_LOCKED
 #define HEAPLAB_ZERO_LOCKED 256u
 #endif
@@ -134,7 +137,8 @@ struct heaplab_pool;
 // What the platform supplies. Any hook may be NULL, but sbrk for a pool of
 // the break mode (heaplab_init), which cannot grow without it:
 //   lock, unlock NULL: no locking (one CPU, no interrupt handler allocates);
-//   holding NULL: the lock-held helpers do not assert it;
+//   holding NULL: the lock-held helpers do not assert it (they ask only
+//     in a checked build, HEAPLAB_DEBUG 1);
 //   stat_add NULL: plain additions (the pool itself never calls it);
 //   panic NULL: heaplab_fail traps (__builtin_trap on gcc and clang).
 struct heaplab_ops {
@@ -151,7 +155,8 @@ struct heaplab_ops {
 	// CPU and spins; unlock restores them.
 	void (*lock)(struct heaplab_pool *pool);
 	void (*unlock)(struct heaplab_pool *pool);
-	// Does this CPU hold the pool's lock? The lock-held helpers assert it.
+	// Does this CPU hold the pool's lock? The lock-held helpers assert it
+	// in a checked build (HEAPLAB_DEBUG 1); an unchecked one never asks.
 	int (*holding)(struct heaplab_pool *pool);
 	// Atomically add delta to *stat: for counters a consumer keeps outside
 	// the lock (heaplab's runtime layer counts sys_alloc's bytes with it).

@@ -491,3 +491,54 @@ def test_examples_are_at_most_a_page_of_glue():
     assert set(counts) == {"examples/bare/bare.c", "examples/smp/heap.c", "examples/smp/irq.h",
                            "examples/xv6/kalloc.c"}
     assert all(n <= 60 for n in counts.values()), counts
+
+
+# A consumer whose holding hook counts its calls, over a static arena at
+# granule 64: a few allocations and frees, then the bad frees heaplab must
+# refuse before anything changes. It prints the count and the refusals.
+HOLDING_PROGRAM = r"""
+#include <stdio.h>
+#include "heaplab.h"
+
+static unsigned char arena[1 << 16] __attribute__((aligned(64)));
+static unsigned long asked;
+static int holds(struct heaplab_pool *p) { (void)p; asked++; return 1; }
+static const struct heaplab_ops ops = {.holding = holds};
+
+int main(void)
+{
+	struct heaplab_pool pool;
+	unsigned char *a, *b;
+
+	if (heaplab_init_arena(&pool, &ops, NULL, arena, sizeof arena, 64) != HEAPLAB_OK)
+		return 1;
+	a = heaplab_alloc(&pool, 100);
+	b = heaplab_alloc(&pool, 40);
+	if (a == NULL || b == NULL || heaplab_free(&pool, b, 40) != HEAPLAB_OK)
+		return 1;
+	printf("holding asked %lu times\n", asked);
+	printf("misaligned %s\n", heaplab_strerror(heaplab_free(&pool, a + 8, 64)));
+	printf("double %s\n", heaplab_strerror(heaplab_free(&pool, b, 40)));
+	printf("outside %s\n", heaplab_strerror(heaplab_free(&pool, arena + sizeof arena, 64)));
+	printf("size 0 %s\n", heaplab_strerror(heaplab_free(&pool, a, 0)));
+	printf("check %s\n", heaplab_strerror(heaplab_check(&pool, NULL)));
+	return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("debug", [0, 1])
+def test_unchecked_build_never_asks_holding(amalgamation, tmp_path, debug):
+    """The lock-held helpers assert the lock through ops->holding in a
+    checked build (HEAPLAB_DEBUG 1) only: an unchecked one never calls it,
+    and still refuses every bad free, the same words either way."""
+    src = tmp_path / "holding.c"
+    src.write_text(HOLDING_PROGRAM)
+    exe = tmp_path / "holding"
+    must(["gcc", *STRICT, f"-DHEAPLAB_DEBUG={debug}", "-I", amalgamation, "-o", exe, src,
+          amalgamation / "heaplab.c"])
+    out = must([exe]).stdout.splitlines()
+    asked = int(re.fullmatch(r"holding asked (\d+) times", out[0])[1])
+    assert (asked == 0) if debug == 0 else (asked > 0), out[0]
+    assert out[1:] == [f"misaligned {ERR['EALIGN']}", f"double {ERR['EDOUBLE']}",
+                       f"outside {ERR['ERANGE']}", f"size 0 {ERR['EZERO']}", "check no error"]
