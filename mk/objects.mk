@@ -5,8 +5,8 @@
 #   HEAPLAB_STATS=1  the library writes a line of counts to stderr at exit
 #   HEAPLAB_CHECK=1  the full check after every operation (slow)
 
-OBJ_SRCS := objects/objects.c objects/span.c objects/check.c objects/malloc.c
-OBJ_HDRS := objects/objects.h objects/sizeclasses.h include/heaplab.h
+OBJ_SRCS := objects/objects.c objects/span.c objects/cache.c objects/check.c objects/malloc.c
+OBJ_HDRS := objects/objects.h objects/internal.h objects/sizeclasses.h include/heaplab.h
 # The library is the allocator, not a debugging aid: the pool without its
 # check after every operation (HEAPLAB_DEBUG=0, which would zero-scan every
 # free byte), the objects layer's check compiled in but switched off until

@@ -47,12 +47,22 @@ static __attribute__((noreturn)) void t_panic(const char *msg)
 	host_ops.panic(msg);
 }
 
-static const struct hobj_ops t_ops = {t_lock, t_unlock, t_holding, t_panic};
+// The caller's cache: a test plays several threads by setting cur.
+static struct hobj_cache *cur;
+
+static struct hobj_cache *t_cache(struct hobj_heap *h)
+{
+	(void)h;
+	return cur;
+}
+
+static const struct hobj_ops t_ops = {t_lock, t_unlock, t_holding, t_panic, t_cache, NULL};
 
 static void obj_reinit(uintptr_t size, uintptr_t granule)
 {
 	heap_reinit(size, granule);
 	memset(held, 0, sizeof held);
+	cur = NULL;
 	assert_int_equal(hobj_init(&heap, &mempool, &t_ops, NULL), HOBJ_OK);
 	heap.checking = 1;
 }
