@@ -23,10 +23,12 @@
 // break by turns, a page at a time, kobj_pool ran out of regions with a
 // few MiB taken (the per-CPU caches, holding a span per class per CPU,
 // made it grow more often). So its break (kobj_sbrk) takes the break in
-// steps of KOBJ_GROW and hands the pool pieces of the step in order: the
-// pool's growths are contiguous within a step. The rest of a step that
-// the next growth cannot follow (the break moved on) stays unused;
-// kobj_brk_bytes counts every byte the step took, for the leak check.
+// steps, KOBJ_GROW or half of what it took so far if more (so the steps
+// grow geometrically: sixteen regions hold far more than the heap), and
+// hands the pool pieces of the step in order: the pool's growths are
+// contiguous within a step. A growth larger than the step's rest extends
+// the step if the break is still at its end; else the rest stays unused;
+// kobj_brk_bytes counts every byte the steps took, for the leak check.
 //
 // Locks: the layer's HOBJ_NLOCK locks (a class's, large objects', the span
 // records') and the pool's own are kernel spinlocks, interrupts off while
@@ -121,8 +123,16 @@ static struct heaplab_ops kobj_pool_ops;    // kmem_ops, but the break
 // a step). Called with kobj_pool's lock held.
 static uintptr_t kobj_sbrk(uintptr_t n, uintptr_t align, uintptr_t lo, uintptr_t hi)
 {
-	uintptr_t a, want = n > KOBJ_GROW ? n : KOBJ_GROW;
+	uintptr_t a, want = kobj_brk_bytes / 2 > KOBJ_GROW ? kobj_brk_bytes / 2 : KOBJ_GROW;
 
+	if (want < n)
+		want = n;
+	if (kobj_step >= lo && kobj_step_end - kobj_step < n && kobj_step_end <= hi &&
+	    hi - kobj_step_end >= want &&
+	    kbrk_sbrk_raw(want, align, kobj_step_end, kobj_step_end + want) == kobj_step_end) {
+		kobj_brk_bytes += want; // the break was still at the step's end
+		kobj_step_end += want;
+	}
 	if (kobj_step < lo || kobj_step_end - kobj_step < n || n > hi - kobj_step) {
 		a = kbrk_sbrk_raw(want, align, lo, hi);
 		if (a == HEAPLAB_BRK_FAIL && want > n)

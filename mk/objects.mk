@@ -11,8 +11,8 @@ OBJ_HDRS := objects/objects.h objects/internal.h objects/sizeclasses.h include/h
 # check after every operation (HEAPLAB_DEBUG=0, which would zero-scan every
 # free byte), the objects layer's check compiled in but switched off until
 # HEAPLAB_CHECK=1. Only the C names leave the library.
-PRELOAD_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fno-omit-frame-pointer -fPIC \
-	-fvisibility=hidden -DHEAPLAB_DEBUG=0 -DHOBJ_DEBUG=1
+PRELOAD_CFLAGS := -std=gnu11 -O2 -finline-limit=300 -g -Wall -Wextra -Werror -fno-omit-frame-pointer -fPIC \
+	-fvisibility=hidden -flto -DHEAPLAB_DEBUG=0 -DHOBJ_DEBUG=1
 PRELOAD_SRCS := arch/host/preload.c $(OBJ_SRCS) $(MEM_SRCS)
 
 .PHONY: preload

@@ -54,6 +54,13 @@
 //   lock-free mallocs and frees per class and adds them to the class's
 //   whenever it takes the class lock. hobj_stats adds both.
 //
+//   The fast path alone. hobj_fast_malloc and hobj_fast_free are the two
+//   cases above that take no lock, in one call each, for a consumer that
+//   knows its cache (a thread's, in TLS): they answer NULL or 0 for
+//   everything else (a refill, another cache's object, a large object, a
+//   bad pointer, a checking heap), and the consumer calls hobj_malloc or
+//   hobj_free, which find the same cache through ops->cache_enter.
+//
 //   Memory. A cache holds at most one span per class; hobj_cache_flush
 //   gives them back (a thread's exit, a CPU going down), and a flushed
 //   span that is empty goes back to the pool unless it is its class's
@@ -156,7 +163,7 @@ static void *refill(struct hobj_heap *h, struct hobj_cache *cache, unsigned c, i
 	return p;
 }
 
-void *hobj_cache_alloc(struct hobj_heap *h, struct hobj_cache *cache, unsigned c, int *zero)
+void *hobj_cache_obj(struct hobj_heap *h, struct hobj_cache *cache, unsigned c, int *zero)
 {
 	struct hobj_span *s = cache->alloc[c];
 
@@ -177,7 +184,7 @@ int hobj_find_live(const struct hobj_span *s, uintptr_t p, struct hobj_fault *f)
 	return err;
 }
 
-int hobj_cache_free(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s,
+int hobj_cache_give(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s,
 		    uintptr_t p, struct hobj_fault *f)
 {
 	int err;
@@ -212,6 +219,39 @@ int hobj_remote_freel(struct hobj_heap *h, struct hobj_span *s, uintptr_t p,
 	__atomic_store_n(&s->nremote, s->nremote + 1, __ATOMIC_RELAXED);
 	h->class[s->cls].nfree++;
 	return HOBJ_OK;
+}
+
+void *hobj_fast_malloc(struct hobj_heap *heap, struct hobj_cache *cache, size_t n)
+{
+	struct hobj_span *s;
+	unsigned c;
+	int zero;
+
+	if (n > HOBJ_MAX_SMALL || (HOBJ_DEBUG && heap->checking))
+		return NULL;
+	c = hobj_class_of(n);
+	s = cache->alloc[c];
+	if (s == NULL || s->inuse >= s->nobj)
+		return NULL;
+	cache->nalloc[c]++;
+	return hobj_span_take(s, &zero);
+}
+
+int hobj_fast_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p)
+{
+	uintptr_t a = (uintptr_t)p, e;
+	struct hobj_span *s;
+
+	if (a - heap->start >= heap->end - heap->start || (HOBJ_DEBUG && heap->checking))
+		return 0;
+	e = heap->pagemap[(a - heap->start) >> heap->shift];
+	s = (struct hobj_span *)e;
+	if (e == 0 || (e & HOBJ_PM_LARGE) || hobj_owner(s) != cache || a - s->base >= s->bytes ||
+	    __atomic_load_n(&s->nremote, __ATOMIC_RELAXED) != 0 ||
+	    hobj_span_give(s, a, NULL) != HOBJ_OK)
+		return 0;
+	cache->nfree[s->cls]++;
+	return 1;
 }
 
 void hobj_cache_flush(struct hobj_heap *heap, struct hobj_cache *cache)

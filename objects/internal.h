@@ -87,8 +87,8 @@ void hobj_span_releasel(struct hobj_heap *h, struct hobj_span *s);
 // from cache (NULL if the pool has no span); free and size of p in span s
 // through cache, answering HOBJ_OK or the refusal (-1: s is not cache's,
 // take the central path).
-void *hobj_cache_alloc(struct hobj_heap *h, struct hobj_cache *cache, unsigned c, int *zero);
-int hobj_cache_free(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s,
+void *hobj_cache_obj(struct hobj_heap *h, struct hobj_cache *cache, unsigned c, int *zero);
+int hobj_cache_give(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s,
 		    uintptr_t p, struct hobj_fault *f);
 int hobj_remote_freel(struct hobj_heap *h, struct hobj_span *s, uintptr_t p,
 		      struct hobj_fault *f);

@@ -214,7 +214,7 @@ static void *small_alloc(struct hobj_heap *h, unsigned c, int *zero)
 	void *p;
 
 	if (cache != NULL) {
-		p = hobj_cache_alloc(h, cache, c, zero);
+		p = hobj_cache_obj(h, cache, c, zero);
 		hobj_cache_leave(h, cache);
 		return p;
 	}
@@ -272,9 +272,9 @@ void *hobj_objalloc(struct hobj_heap *heap, size_t n, size_t align, int *zero)
 	int z = 1;
 	void *p;
 
-	if (align < HOBJ_ALIGN)
-		align = HOBJ_ALIGN;
-	if (n <= HOBJ_MAX_SMALL && align <= heap->pool->granule) {
+	if (align <= HOBJ_ALIGN && n <= HOBJ_MAX_SMALL) { // malloc's: every class is aligned
+		p = small_alloc(heap, hobj_class_of(n), &z);
+	} else if (n <= HOBJ_MAX_SMALL && align <= heap->pool->granule) {
 		// a class whose every object is aligned: spans start on a granule
 		for (c = hobj_class_of(n); hobj_class_size[c] & (align - 1); c++)
 			;
@@ -365,7 +365,7 @@ static int small_free(struct hobj_heap *h, struct hobj_span *s, uintptr_t p, str
 	if (c == 0 || c >= HOBJ_NCLASS)
 		return fault(f, HOBJ_EUNUSED, p, 0, p, 0);
 	cache = hobj_cache_enter(h);
-	err = hobj_cache_free(h, cache, s, p, f);
+	err = hobj_cache_give(h, cache, s, p, f);
 	if (err == HOBJ_NOTMINE) {
 		lock(h, c);
 		err = small_freel(h, s, c, p, f);
@@ -401,7 +401,7 @@ static void large_trim(struct hobj_heap *h, const struct where *w, uintptr_t kee
 
 int hobj_objfree(struct hobj_heap *heap, void *p, struct hobj_fault *f)
 {
-	struct where w;
+	struct where w = {NULL, 0, 0};
 	int err;
 
 	if (p == NULL)
@@ -426,7 +426,7 @@ int hobj_objfree(struct hobj_heap *heap, void *p, struct hobj_fault *f)
 int hobj_objsize(struct hobj_heap *heap, const void *p, size_t *size, struct hobj_fault *f)
 {
 	struct hobj_cache *cache;
-	struct where w;
+	struct where w = {NULL, 0, 0};
 	unsigned c;
 	int err = locate(heap, (uintptr_t)p, &w, f);
 
@@ -457,7 +457,7 @@ int hobj_objsize(struct hobj_heap *heap, const void *p, size_t *size, struct hob
 int hobj_objresize(struct hobj_heap *heap, void *p, size_t n, struct hobj_fault *f)
 {
 	uintptr_t bytes = heaplab_round(heap->pool, n);
-	struct where w;
+	struct where w = {NULL, 0, 0};
 	size_t size;
 	int err = hobj_objsize(heap, p, &size, f);
 

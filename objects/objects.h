@@ -284,9 +284,20 @@ unsigned hobj_class_of(size_t n);
 // go on being used. hobj_cache_fini flushes and removes the cache from the
 // heap; its memory is the consumer's again. Each takes a class lock per
 // span; the cache must be the caller's (no one else uses it meanwhile).
+//
+// hobj_fast_malloc and hobj_fast_free are the lock-free cases alone, for a
+// consumer that holds its cache (as cache_enter would answer it): an object
+// of n bytes from cache's active span of its class, or NULL; p given back
+// to cache's active span, 1, or 0. They answer NULL or 0, nothing changed,
+// whenever a lock or a refusal would be needed (n > HOBJ_MAX_SMALL, a span
+// to refill, p another cache's, central, large or bad, heap->checking on):
+// the caller then calls hobj_malloc or hobj_free. O(1), no lock, no
+// atomic read-modify-write.
 void hobj_cache_init(struct hobj_heap *heap, struct hobj_cache *cache, long id);
 void hobj_cache_flush(struct hobj_heap *heap, struct hobj_cache *cache);
 void hobj_cache_fini(struct hobj_heap *heap, struct hobj_cache *cache);
+void *hobj_fast_malloc(struct hobj_heap *heap, struct hobj_cache *cache, size_t n);
+int hobj_fast_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p);
 
 // Totals, as a consumer prints them. Takes each lock in turn. Another
 // cache's active span is read as it stands (its owner may be changing it).

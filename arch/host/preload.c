@@ -163,11 +163,19 @@ static const struct heaplab_ops pool_ops = {
 };
 
 // thread_cache answers the calling thread's cache, setting it up on its
-// first call; NULL while it is being set up and once the thread exits.
+// first call (cache_setup); NULL while it is being set up and once the
+// thread exits.
+static HEAPLAB_NOINLINE struct hobj_cache *cache_setup(struct hobj_heap *h);
+
 static struct hobj_cache *thread_cache(struct hobj_heap *h)
 {
 	if (__builtin_expect(tstate == T_READY, 1))
 		return &tcache;
+	return cache_setup(h);
+}
+
+static struct hobj_cache *cache_setup(struct hobj_heap *h)
+{
 	if (tstate != T_NONE)
 		return NULL;
 	tstate = T_SETUP;
@@ -239,18 +247,37 @@ static inline void ready(void)
 		sched_yield();
 }
 
-API void *malloc(size_t n)
+// malloc and free try the thread's cache alone first (a thread with a
+// cache set up has seen the heap ready); the rest is out of line, so that
+// the fast path saves no registers.
+static HEAPLAB_NOINLINE void *malloc_slow(size_t n)
 {
 	ready();
 	return hobj_malloc(&heap, n);
+}
+
+static HEAPLAB_NOINLINE void free_slow(void *p)
+{
+	ready();
+	hobj_free(&heap, p);
+}
+
+API void *malloc(size_t n)
+{
+	void *p;
+
+	if (__builtin_expect(tstate == T_READY, 1) && (p = hobj_fast_malloc(&heap, &tcache, n)))
+		return p;
+	return malloc_slow(n);
 }
 
 API void free(void *p)
 {
 	if (p == NULL)
 		return;
-	ready();
-	hobj_free(&heap, p);
+	if (__builtin_expect(tstate == T_READY, 1) && hobj_fast_free(&heap, &tcache, p))
+		return;
+	free_slow(p);
 }
 
 API void *calloc(size_t nmemb, size_t size)
