@@ -94,6 +94,8 @@ int spin_holding(struct spinlock *lk);
 // prints that many.
 // lockstat_at_exit (the kernel option lockstat) makes kexit print them all.
 void lockstat_print(int top);
+// lockstat_group reports the n run-time locks at locks as one row, name.
+void lockstat_group(struct spinlock *locks, unsigned n, const char *name);
 extern int lockstat_at_exit;
 
 // kprintf prints to the console: it formats with newlib's vsnprintf into a

@@ -24,10 +24,12 @@ int kmem_set_checking(struct heaplab_pool *pool, int on);
 struct hobj_heap;
 extern struct heaplab_pool kobj_pool;
 extern struct hobj_heap kobj_heap;
+extern uintptr_t kobj_brk_bytes;
 void kobj_init(void);
 void kobj_check_or_fail(void);
 void kobj_mark(void);
 int kobj_set_checking(int on);
+int kobj_set_caching(int on);
 
 // Entry points of the three things the image can run.
 int selftest_run(const char *only); // NULL: every case not marked alone

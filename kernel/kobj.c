@@ -18,10 +18,34 @@
 // The page map, one word per page of [_heap_start, _heap_end) (128 KiB
 // on a 64-bit image's 64 MiB heap), is its first allocation.
 //
+// A pool records HEAPLAB_NREGION regions: each growth that does not start
+// where its last region ends opens one, and with two clients taking the
+// break by turns, a page at a time, kobj_pool ran out of regions with a
+// few MiB taken (the per-CPU caches, holding a span per class per CPU,
+// made it grow more often). So its break (kobj_sbrk) takes the break in
+// steps, KOBJ_GROW or half of what it took so far if more (so the steps
+// grow geometrically: sixteen regions hold far more than the heap), and
+// hands the pool pieces of the step in order: the pool's growths are
+// contiguous within a step. A growth larger than the step's rest extends
+// the step if the break is still at its end; else the rest stays unused;
+// kobj_brk_bytes counts every byte the steps took, for the leak check.
+//
 // Locks: the layer's HOBJ_NLOCK locks (a class's, large objects', the span
 // records') and the pool's own are kernel spinlocks, interrupts off while
 // held, so an interrupt handler could malloc; none does. Order: a class's,
-// the large lock, the store's, kobj_pool's, then kbrk_lock.
+// the large lock, the store's, kobj_pool's, then kbrk_lock. lockstat
+// reports the layer's locks as one row, "objects heap".
+//
+// Per-CPU caches (objects/cache.c): each CPU has a cache, kobj_caches[id],
+// whose active spans it takes objects from and gives them back to with no
+// lock. kobj_cache_enter turns interrupts off on the CPU (push_off) and
+// answers its cache, kobj_cache_leave turns them back on: nothing else
+// runs on the CPU meanwhile, so the cache is the CPU's alone; the stretch
+// is O(1) but for a refill, which takes the class lock. An object freed on
+// another CPU goes on its span's remote list under the class lock. The
+// caches are on (kobj_caching) but in the SMP stress without --pcp, whose
+// malloc then takes the class locks every time, as the lock lab's "before"
+// (kernel/main.c's run_smp).
 #include "kmem.h"
 
 #include <errno.h>
@@ -36,14 +60,17 @@
 #endif
 
 struct heaplab_pool kobj_pool; // the objects layer's pages
+uintptr_t kobj_brk_bytes;      // bytes kobj_pool's break took from the break
 struct hobj_heap kobj_heap;    // what malloc serves from
 int kobj_ready;		       // kobj_heap is set up (read with acquire)
 
 static struct spinlock kobj_pool_lock = SPINLOCK_INIT("objects pool");
 static struct spinlock kobj_init_lock = SPINLOCK_INIT("objects init");
 // Run-time locks (spin_init): 66 of them would fill lockstat's table of
-// static locks; the pool's lock stands for the layer there.
+// static locks; they are one row there (lockstat_group).
 static struct spinlock kobj_locks[HOBJ_NLOCK];
+static struct hobj_cache kobj_caches[NCPU];
+static int kobj_caching = 1; // read with no lock: changed while one CPU runs
 
 static void kobj_lock(struct hobj_heap *heap, unsigned lk)
 {
@@ -71,11 +98,63 @@ static __attribute__((noreturn)) void kobj_panic(const char *msg)
 	panic("%s", msg);
 }
 
+static struct hobj_cache *kobj_cache_enter(struct hobj_heap *heap)
+{
+	(void)heap;
+	if (!kobj_caching)
+		return NULL;
+	push_off();
+	return &kobj_caches[mycpu()->id];
+}
+
+static void kobj_cache_leave(struct hobj_heap *heap, struct hobj_cache *cache)
+{
+	(void)heap, (void)cache;
+	pop_off();
+}
+
+#define KOBJ_GROW (256u << 10)
+static uintptr_t kobj_step, kobj_step_end; // the step's unused rest (kobj_pool's lock)
+static struct heaplab_ops kobj_pool_ops;    // kmem_ops, but the break
+
+// kobj_sbrk answers n bytes (granule-aligned, as kbrk_sbrk_raw does) at or
+// after lo, ending by hi: the step's next ones if they fit, else from a
+// new step of KOBJ_GROW (or n, if more, or if the break has no room for
+// a step). Called with kobj_pool's lock held.
+static uintptr_t kobj_sbrk(uintptr_t n, uintptr_t align, uintptr_t lo, uintptr_t hi)
+{
+	uintptr_t a, want = kobj_brk_bytes / 2 > KOBJ_GROW ? kobj_brk_bytes / 2 : KOBJ_GROW;
+
+	if (want < n)
+		want = n;
+	if (kobj_step >= lo && kobj_step_end - kobj_step < n && kobj_step_end <= hi &&
+	    hi - kobj_step_end >= want &&
+	    kbrk_sbrk_raw(want, align, kobj_step_end, kobj_step_end + want) == kobj_step_end) {
+		kobj_brk_bytes += want; // the break was still at the step's end
+		kobj_step_end += want;
+	}
+	if (kobj_step < lo || kobj_step_end - kobj_step < n || n > hi - kobj_step) {
+		a = kbrk_sbrk_raw(want, align, lo, hi);
+		if (a == HEAPLAB_BRK_FAIL && want > n)
+			a = kbrk_sbrk_raw(want = n, align, lo, hi);
+		if (a == HEAPLAB_BRK_FAIL)
+			return HEAPLAB_BRK_FAIL;
+		kobj_brk_bytes += want;
+		kobj_step = a;
+		kobj_step_end = a + want;
+	}
+	a = kobj_step;
+	kobj_step += n;
+	return a;
+}
+
 static const struct hobj_ops kobj_ops = {
     .lock = kobj_lock,
     .unlock = kobj_unlock,
     .holding = kobj_holding,
     .panic = kobj_panic,
+    .cache_enter = kobj_cache_enter,
+    .cache_leave = kobj_cache_leave,
 };
 
 // kobj_init sets the heap up, once, at the first malloc or at boot
@@ -96,9 +175,15 @@ void kobj_init(void)
 									 : "objects class");
 		kmem_pool_init(&kobj_pool, &kobj_pool_lock, (uintptr_t)_heap_start,
 			       (uintptr_t)_heap_end, PAGE_SIZE);
+		kobj_pool_ops = kmem_ops;
+		kobj_pool_ops.sbrk = kobj_sbrk;
+		kobj_pool.ops = &kobj_pool_ops;
 		err = hobj_init(&kobj_heap, &kobj_pool, &kobj_ops, kobj_locks);
 		if (err != HOBJ_OK)
 			panic("objects: hobj_init: %s", hobj_strerror(err));
+		for (k = 0; k < NCPU; k++)
+			hobj_cache_init(&kobj_heap, &kobj_caches[k], (long)k);
+		lockstat_group(kobj_locks, HOBJ_NLOCK, "objects heap");
 		__atomic_store_n(&kobj_ready, 1, __ATOMIC_RELEASE);
 	}
 	spin_unlock(&kobj_init_lock);
@@ -139,6 +224,23 @@ int kobj_set_checking(int on)
 	was = kobj_heap.checking;
 	kobj_heap.checking = on;
 	kmem_set_checking(&kobj_pool, on);
+	return was;
+}
+
+// kobj_set_caching turns the per-CPU caches on or off and answers whether
+// they were on; turning them off gives every cache's spans back to the
+// classes. Called while no other CPU allocates (before and after the SMP
+// stress): it flushes the other CPUs' caches for them.
+int kobj_set_caching(int on)
+{
+	int was, k;
+
+	kobj_init();
+	was = kobj_caching;
+	if (!on)
+		for (k = 0; k < NCPU; k++)
+			hobj_cache_flush(&kobj_heap, &kobj_caches[k]);
+	kobj_caching = on;
 	return was;
 }
 

@@ -117,18 +117,21 @@ static void parse_cmdline(const char *s, struct kopts *o)
 	}
 }
 
-// run_smp brings up the other CPUs and runs the stress on all of them.
+// run_smp brings up the other CPUs and runs the stress on all of them:
+// with pcp, through the per-CPU caches of both the pool (kernel/pcp.c) and
+// the objects layer (kernel/kobj.c); without, through their locks alone.
 static void run_smp(int want, int pcp)
 {
 	uintptr_t inuse0 = mempool.inuse;
 	struct hobj_stats st;
 	uint64_t stat0 = stress_stat;
-	int up = mp_start(want), checking, objchecking;
+	int up = mp_start(want), checking, objchecking, objcaching;
 
 	kcase("every CPU QEMU was given came up", up >= want);
 	hobj_stats(&kobj_heap, &st);
 	checking = kmem_set_checking(&mempool, 1); // bounded: see kernel/stress.c
 	objchecking = kobj_set_checking(0);
+	objcaching = kobj_set_caching(pcp); // --pcp: per-CPU caches at both levels
 	if (pcp)
 		pcp_start();
 	mp_stress(up);
@@ -138,6 +141,7 @@ static void run_smp(int want, int pcp)
 		kprintf("pcp: %lu KiB back to the pool from the caches\n",
 			(unsigned long)(pcp_drain() >> 10));
 	}
+	kobj_set_caching(objcaching);
 	kobj_set_checking(objchecking);
 	kmem_set_checking(&mempool, checking);
 	stress_report(up, inuse0, stat0, st.inuse);

@@ -539,7 +539,8 @@ static int t_brk_faults(void)
 // The leak check, as xv6's usertests counts free pages: after the table,
 // mem/'s system pool holds free every byte it took, nothing is in use that
 // was not before, and every byte the break grew by went to mem/ or to
-// newlib (whose malloc keeps its freed memory for reuse).
+// newlib (whose malloc keeps its freed memory for reuse) or to the objects
+// pool's break (kernel/kobj.c).
 struct leak {
 	uintptr_t brk, taken, inuse, free, nlsbrk, objtaken;
 };
@@ -551,7 +552,7 @@ static void leak_snap(struct leak *l)
 	l->inuse = mempool.inuse;
 	l->free = kmem_free_bytes(&mempool, NULL);
 	l->nlsbrk = newlib_sbrk_bytes;
-	l->objtaken = kobj_pool.taken;
+	l->objtaken = kobj_brk_bytes; // kobj_pool's, and the rest of its break's step
 }
 
 // Faults the guarded memory must catch (arch/arch.h): each ends the run
@@ -724,7 +725,7 @@ int selftest_run(const char *only)
 	    b.brk - a.brk != (b.taken - a.taken) + (b.nlsbrk - a.nlsbrk) + (b.objtaken - a.objtaken)) {
 		failed += kcase("leak check", 0);
 		kprintf("     break +%#lx; mem taken +%#lx, free +%#lx, in use %+ld; newlib sbrk "
-			"+%#lx; objects pool taken +%#lx\n",
+			"+%#lx; objects pool's break +%#lx\n",
 			(unsigned long)(b.brk - a.brk), (unsigned long)(b.taken - a.taken),
 			(unsigned long)(b.free - a.free), (long)(b.inuse - a.inuse),
 			(unsigned long)(b.nlsbrk - a.nlsbrk), (unsigned long)(b.objtaken - a.objtaken));

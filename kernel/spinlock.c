@@ -158,14 +158,52 @@ static unsigned long us(uint64_t ticks)
 	return (unsigned long)(ticks / hz * 1000000 + ticks % hz * 1000000 / hz);
 }
 
+// Groups of run-time locks, each reported as one row: the sums of their
+// counts, the longest of their holds (the objects layer's HOBJ_NLOCK locks,
+// too many for the table one by one). Set up before other CPUs run.
+#define NLOCKGROUP 4
+static struct lockgroup {
+	struct spinlock *locks, sum;
+	unsigned n;
+} lockgroups[NLOCKGROUP];
+static unsigned nlockgroup;
+
+void lockstat_group(struct spinlock *locks, unsigned n, const char *name)
+{
+	if (nlockgroup == NLOCKGROUP)
+		panic("lockstat_group: more than %d groups (%s)", NLOCKGROUP, name);
+	lockgroups[nlockgroup++] = (struct lockgroup){locks, SPINLOCK_INIT(name), n};
+}
+
+// lockgroup_sum answers group g's row, its sums read as they stand.
+static struct spinlock *lockgroup_sum(struct lockgroup *g)
+{
+	unsigned i;
+
+	g->sum.nts = g->sum.nacquire = 0;
+	g->sum.hold_max = g->sum.irqoff_max = 0;
+	for (i = 0; i < g->n; i++) {
+		g->sum.nts += g->locks[i].nts;
+		g->sum.nacquire += g->locks[i].nacquire;
+		if (g->locks[i].hold_max > g->sum.hold_max)
+			g->sum.hold_max = g->locks[i].hold_max;
+		if (g->locks[i].irqoff_max > g->sum.irqoff_max)
+			g->sum.irqoff_max = g->locks[i].irqoff_max;
+	}
+	return &g->sum;
+}
+
 void lockstat_print(int top)
 {
-	struct spinlock *order[NLOCKSTAT], *lk;
+	struct spinlock *order[NLOCKSTAT + NLOCKGROUP], *lk;
 	unsigned n = __atomic_load_n(&lockstat_n, __ATOMIC_ACQUIRE), i, j, k = 0;
 
-	for (i = 0; i < n && i < NLOCKSTAT; i++) {
-		lk = __atomic_load_n(&lockstat_tab[i], __ATOMIC_ACQUIRE);
-		if (lk == NULL)
+	unsigned nt = n < NLOCKSTAT ? n : NLOCKSTAT;
+
+	for (i = 0; i < nt + nlockgroup; i++) {
+		lk = i < nt ? __atomic_load_n(&lockstat_tab[i], __ATOMIC_ACQUIRE)
+			    : lockgroup_sum(&lockgroups[i - nt]);
+		if (lk == NULL || (i >= nt && lk->nacquire == 0)) // a group never taken
 			continue;
 		for (j = k++; j > 0 && order[j - 1]->nts < lk->nts; j--)
 			order[j] = order[j - 1]; // the most contended first

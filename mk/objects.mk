@@ -5,14 +5,14 @@
 #   HEAPLAB_STATS=1  the library writes a line of counts to stderr at exit
 #   HEAPLAB_CHECK=1  the full check after every operation (slow)
 
-OBJ_SRCS := objects/objects.c objects/span.c objects/check.c objects/malloc.c
-OBJ_HDRS := objects/objects.h objects/sizeclasses.h include/heaplab.h
+OBJ_SRCS := objects/objects.c objects/span.c objects/cache.c objects/check.c objects/malloc.c
+OBJ_HDRS := objects/objects.h objects/internal.h objects/sizeclasses.h include/heaplab.h
 # The library is the allocator, not a debugging aid: the pool without its
 # check after every operation (HEAPLAB_DEBUG=0, which would zero-scan every
 # free byte), the objects layer's check compiled in but switched off until
 # HEAPLAB_CHECK=1. Only the C names leave the library.
-PRELOAD_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fno-omit-frame-pointer -fPIC \
-	-fvisibility=hidden -DHEAPLAB_DEBUG=0 -DHOBJ_DEBUG=1
+PRELOAD_CFLAGS := -std=gnu11 -O2 -finline-limit=300 -g -Wall -Wextra -Werror -fno-omit-frame-pointer -fPIC \
+	-fvisibility=hidden -flto -DHEAPLAB_DEBUG=0 -DHOBJ_DEBUG=1
 PRELOAD_SRCS := arch/host/preload.c $(OBJ_SRCS) $(MEM_SRCS)
 
 .PHONY: preload

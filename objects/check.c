@@ -1,26 +1,35 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The objects layer's full invariant walk (hobj_check), level by level as
 // heaplab_check walks the free list, and the words for what it finds.
+//
+// Caches. The check holds every lock, but a cache's owner changes its
+// active span's free list, fresh mark, in-use bits and count with no lock
+// (objects/cache.c). So a span owned by the caller's own cache
+// (ops->cache_enter: the CPU running the check, with interrupts off, or
+// the thread) and a central span are walked whole; a span another cache
+// owns only where the class lock holds it still: its record's class, size
+// and place, its page map entries, its owner's pointer back to it, and its
+// remote list (each entry an object's start, in use, its remote bit set,
+// listed once, as many as nremote and as the remote bits). Its objects are
+// counted neither in its class's inuse (which counts central spans only)
+// nor against the store, but its bytes are in the pool's count, which
+// stays exact. What is not walked is walked by the owner's own check, or
+// once the cache is flushed; with one CPU or thread everything is.
 #define HOBJ_CLASS_TABLES
-#include "objects.h"
+#include "internal.h"
 
 void *memset(void *s, int c, size_t n); // from the C library, as in objects.c
 
 // What the walk of the page map counts, per class, to hold the classes'
-// records against.
+// records against: central spans' objects and list, and owned spans.
 struct tally {
 	uintptr_t nspan[HOBJ_NCLASS], inuse[HOBJ_NCLASS], notfull[HOBJ_NCLASS];
-	uintptr_t empty[HOBJ_NCLASS];
+	uintptr_t empty[HOBJ_NCLASS], owned[HOBJ_NCLASS];
 	uintptr_t span_bytes, large_bytes, nlarge;
+	const struct hobj_cache *mine; // the caller's cache, or NULL
 };
 
-static int fault(struct hobj_fault *f, enum hobj_err err, uintptr_t ptr, uintptr_t span,
-		 uintptr_t a, uintptr_t b)
-{
-	if (f != NULL)
-		*f = (struct hobj_fault){err, ptr, span, a, b};
-	return err;
-}
+#define fault hobj_fault
 
 static unsigned popcount(uint64_t v)
 {
@@ -57,8 +66,70 @@ static int check_freelist(const struct hobj_span *s, unsigned *n, struct hobj_fa
 	return HOBJ_OK;
 }
 
+// check_zero answers the first byte of [a, e) that is not zero, or 0. A
+// word at a time (a is 16-aligned: a span's base plus objects of 16-byte
+// multiples; e a page's end): a span never handed out is most of a cache's
+// active span, and the check holds every lock meanwhile.
+static uintptr_t check_zero(uintptr_t a, uintptr_t e)
+{
+	for (; a < e; a += sizeof(uintptr_t))
+		if (*(const uintptr_t *)a != 0)
+			break;
+	for (; a < e; a++)
+		if (*(const unsigned char *)a != 0)
+			return a;
+	return 0;
+}
+
+// check_remote walks s's remote list: each entry an object's start, its
+// in-use bit and remote bit set, listed once; as many as nremote and as
+// the remote bits. Class lock held: all of it is still.
+static int check_remote(const struct hobj_span *s, struct hobj_fault *f)
+{
+	uint64_t seen[HOBJ_MAXOBJ / 64] = {0};
+	uintptr_t size = hobj_class_size[s->cls], p, off, n = 0, bits = 0;
+	const void *q;
+	unsigned i, k;
+
+	for (q = s->remote; q != NULL && n <= s->nobj; q = *(void *const *)q) {
+		p = (uintptr_t)q;
+		off = p - s->base;
+		i = (unsigned)(((uint64_t)off * hobj_class_divmul[s->cls]) >> 32);
+		if (off >= s->bytes || i >= s->nobj || (uintptr_t)i * size != off)
+			return fault(f, HOBJ_EFREELIST, p, s->base, n, 3);
+		if (!((s->inuse_bits[i >> 6] >> (i & 63)) & 1) || !hobj_remote_test(s, i))
+			return fault(f, HOBJ_EFREELIST, p, s->base, n, 4);
+		if ((seen[i >> 6] >> (i & 63)) & 1)
+			return fault(f, HOBJ_EFREELIST, p, s->base, n, 5);
+		seen[i >> 6] |= (uint64_t)1 << (i & 63);
+		n++;
+	}
+	for (k = 0; k < HOBJ_MAXOBJ / HOBJ_RBITS; k++)
+		bits += popcount(__atomic_load_n(&s->remote_bits[k], __ATOMIC_RELAXED));
+	if (n != s->nremote || bits != n || (s->owner == NULL && n != 0))
+		return fault(f, HOBJ_ECOUNT, 0, s->base, s->nremote, n);
+	return HOBJ_OK;
+}
+
+// check_owned checks a span some cache owns: its owner is one of the
+// heap's caches and names it as its class's active span. Class lock held.
+static int check_owned(const struct hobj_heap *h, const struct hobj_span *s, struct tally *t,
+		       struct hobj_fault *f)
+{
+	const struct hobj_cache *cache;
+	uintptr_t n = 0;
+
+	for (cache = h->caches; cache != NULL && cache != s->owner && n <= h->nrecord + 4096; n++)
+		cache = cache->next;
+	if (cache == NULL || cache != s->owner || cache->alloc[s->cls] != s || s->prev != NULL)
+		return fault(f, HOBJ_ECACHE, s->base, s->base, (uintptr_t)s->owner, s->cls);
+	t->owned[s->cls]++;
+	return HOBJ_OK;
+}
+
 // check_span checks one span's record against its class and its objects:
-// in use + free + never handed out == nobj, each object in one of them.
+// in use + free + never handed out == nobj, each object in one of them. Of
+// a span another cache owns, only what the class lock keeps still.
 static int check_span(const struct hobj_heap *h, const struct hobj_span *s, struct tally *t,
 		      struct hobj_fault *f)
 {
@@ -67,8 +138,19 @@ static int check_span(const struct hobj_heap *h, const struct hobj_span *s, stru
 	int err;
 
 	if (c == 0 || c >= HOBJ_NCLASS || s->bytes != (uintptr_t)hobj_class_npages[c] * HOBJ_UNIT ||
-	    s->nobj != hobj_class_nobj[c] || s->fresh > s->nobj || s->base % h->pool->granule)
+	    s->nobj != hobj_class_nobj[c] || s->base % h->pool->granule)
 		return fault(f, HOBJ_ESPAN, s->base, s->base, c, s->bytes);
+	err = check_remote(s, f);
+	if (err == HOBJ_OK && s->owner != NULL)
+		err = check_owned(h, s, t, f);
+	if (err != HOBJ_OK)
+		return err;
+	t->nspan[c]++;
+	t->span_bytes += s->bytes;
+	if (s->owner != NULL && s->owner != t->mine)
+		return HOBJ_OK; // its owner may be changing the rest
+	if (s->fresh > s->nobj)
+		return fault(f, HOBJ_ESPAN, s->base, s->base, c, s->fresh);
 	size = hobj_class_size[c];
 	err = check_freelist(s, &nfree, f);
 	if (err != HOBJ_OK)
@@ -80,16 +162,13 @@ static int check_span(const struct hobj_heap *h, const struct hobj_span *s, stru
 			return fault(f, HOBJ_ECOUNT, s->base + k * size, s->base, k, s->fresh);
 	if (used != s->inuse || used + nfree != s->fresh)
 		return fault(f, HOBJ_ECOUNT, 0, s->base, s->inuse, used + nfree);
-	if (HOBJ_DEBUG)
-		for (a = s->base + s->fresh * size; a < s->base + s->bytes; a++)
-			if (*(const unsigned char *)a != 0)
-				return fault(f, HOBJ_EDIRTY, a, s->base, *(const unsigned char *)a,
-					     0);
-	t->nspan[c]++;
+	if (HOBJ_DEBUG && (a = check_zero(s->base + s->fresh * size, s->base + s->bytes)) != 0)
+		return fault(f, HOBJ_EDIRTY, a, s->base, *(const unsigned char *)a, 0);
+	if (s->owner != NULL)
+		return HOBJ_OK; // the caller's cache's: in no list, not in the class's inuse
 	t->inuse[c] += s->inuse;
 	t->notfull[c] += s->inuse < s->nobj;
 	t->empty[c] += s->inuse == 0;
-	t->span_bytes += s->bytes;
 	return HOBJ_OK;
 }
 
@@ -148,7 +227,8 @@ static int check_classes(const struct hobj_heap *h, const struct tally *t, struc
 		n = 0;
 		prev = NULL;
 		for (s = k->partial; s != NULL && n <= t->nspan[c]; prev = s, s = s->next, n++)
-			if (s->cls != c || s->prev != prev || s->inuse >= s->nobj ||
+			if (s->cls != c || s->prev != prev || s->owner != NULL ||
+			    s->inuse >= s->nobj ||
 			    h->pagemap[(s->base - h->start) >> h->shift] != (uintptr_t)s)
 				return fault(f, HOBJ_EPARTIAL, (uintptr_t)s, s->base, c, n);
 		if (n != t->notfull[c] || t->empty[c] > 1)
@@ -158,6 +238,37 @@ static int check_classes(const struct hobj_heap *h, const struct tally *t, struc
 	}
 	if (h->large_bytes != t->large_bytes || h->nlarge != t->nlarge)
 		return fault(f, HOBJ_ECOUNT, 0, 0, 0, h->large_bytes);
+	return HOBJ_OK;
+}
+
+// check_caches holds each cache's active spans against the page map's
+// walk: every one a span of its class that names the cache its owner (so,
+// with check_owned, every owned span is exactly one cache's). The store's
+// lock holds the list of caches, each class's lock its entry.
+static int check_caches(const struct hobj_heap *h, const struct tally *t, struct hobj_fault *f)
+{
+	const struct hobj_cache *cache;
+	const struct hobj_span *s;
+	uintptr_t n = 0, owned[HOBJ_NCLASS] = {0};
+	unsigned c;
+
+	for (cache = h->caches; cache != NULL; cache = cache->next) {
+		if (++n > h->nrecord + 4096) // a loop: no heap has that many caches
+			return fault(f, HOBJ_ECACHE, (uintptr_t)cache, 0, n, 0);
+		for (c = 1; c < HOBJ_NCLASS; c++) {
+			s = cache->alloc[c];
+			if (s == NULL)
+				continue;
+			if (s->base < h->start || s->base >= h->end ||
+			    h->pagemap[(s->base - h->start) >> h->shift] != (uintptr_t)s ||
+			    s->owner != cache || s->cls != c)
+				return fault(f, HOBJ_ECACHE, (uintptr_t)cache, 0, c, (uintptr_t)s);
+			owned[c]++;
+		}
+	}
+	for (c = 1; c < HOBJ_NCLASS; c++)
+		if (owned[c] != t->owned[c])
+			return fault(f, HOBJ_ECACHE, 0, 0, c, owned[c]);
 	return HOBJ_OK;
 }
 
@@ -199,6 +310,7 @@ static int check_store(const struct hobj_heap *h, const struct tally *t, struct 
 int hobj_check(struct hobj_heap *heap, struct hobj_fault *f)
 {
 	static struct tally t; // large for a kernel stack; the check holds every lock
+	struct hobj_cache *mine = hobj_cache_enter(heap);
 	unsigned lk;
 	int err;
 
@@ -211,9 +323,12 @@ int hobj_check(struct hobj_heap *heap, struct hobj_fault *f)
 	}
 	heaplab_lock(heap->pool);
 	memset(&t, 0, sizeof t);
+	t.mine = mine;
 	err = check_pagemap(heap, &t, f);
 	if (err == HOBJ_OK)
 		err = check_classes(heap, &t, f);
+	if (err == HOBJ_OK)
+		err = check_caches(heap, &t, f);
 	if (err == HOBJ_OK)
 		err = check_store(heap, &t, f);
 	if (err == HOBJ_OK)
@@ -225,6 +340,7 @@ int hobj_check(struct hobj_heap *heap, struct hobj_fault *f)
 		for (lk = HOBJ_NCLASS - 1; lk >= 1; lk--)
 			heap->ops->unlock(heap, lk);
 	}
+	hobj_cache_leave(heap, mine);
 	if (err == HOBJ_OK)
 		fault(f, HOBJ_OK, 0, 0, 0, 0);
 	return err;
@@ -246,6 +362,7 @@ static const char *const errnames[HOBJ_ENERR] = {
     [HOBJ_EPARTIAL] = "partial list wrong",
     [HOBJ_EPAGEMAP] = "page map entry wrong",
     [HOBJ_EPOOL] = "span or large object in the pool's free pages",
+    [HOBJ_ECACHE] = "a cache and its spans disagree",
 };
 
 const char *hobj_strerror(int err)

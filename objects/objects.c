@@ -36,10 +36,16 @@
 //   promise malloc does not make); calloc clears one that comes off a free
 //   list. The check reads every never-handed-out object as zero.
 //
+//   Caches. With a consumer's caches (ops->cache_enter), a small malloc
+//   and a free of an object of the caller's cache's active span take no
+//   lock: objects/cache.c. The paths here are then the central ones: a
+//   cache's refill and flush, and the free of an object whose span is
+//   central, or another cache's (onto its remote list).
+//
 //   Lock order: a class's lock, the large lock, the store's lock, the
 //   pool's. The check takes them all in that order (classes ascending).
 #define HOBJ_CLASS_TABLES
-#include "objects.h"
+#include "internal.h"
 
 // What the layer takes from the C library (a kernel's string.c has both).
 void *memset(void *s, int c, size_t n);
@@ -47,40 +53,16 @@ void *memcpy(void *d, const void *s, size_t n);
 
 static const struct hobj_ops no_ops;
 
-static void lock(struct hobj_heap *h, unsigned lk)
-{
-	if (h->ops->lock != NULL)
-		h->ops->lock(h, lk);
-}
-
-static void unlock(struct hobj_heap *h, unsigned lk)
-{
-	if (h->ops->unlock != NULL)
-		h->ops->unlock(h, lk);
-}
-
-// assert_locked stops the machine unless this CPU holds lock lk: every
-// lock-held helper (a trailing l) starts with it. It asks only while the
-// heap is checking: it is a call through ops on every malloc and free.
-static void assert_locked(struct hobj_heap *h, unsigned lk, const char *msg)
-{
-	if (HOBJ_DEBUG && h->checking && h->ops->holding != NULL && !h->ops->holding(h, lk))
-		hobj_fail(h, msg);
-}
+#define lock	      hobj_lock
+#define unlock	      hobj_unlock
+#define assert_locked hobj_assert_locked
+#define fault	      hobj_fault
 
 void hobj_fail(struct hobj_heap *heap, const char *msg)
 {
 	if (heap->ops->panic != NULL)
 		heap->ops->panic(msg);
 	__builtin_trap();
-}
-
-static int fault(struct hobj_fault *f, enum hobj_err err, uintptr_t ptr, uintptr_t span,
-		 uintptr_t a, uintptr_t b)
-{
-	if (f != NULL)
-		*f = (struct hobj_fault){err, ptr, span, a, b};
-	return err;
 }
 
 unsigned hobj_class_of(size_t n)
@@ -152,7 +134,7 @@ static void record_put(struct hobj_heap *h, struct hobj_span *s)
 	unlock(h, HOBJ_LOCK_STORE);
 }
 
-static void list_push(struct hobj_class *k, struct hobj_span *s)
+void hobj_list_push(struct hobj_class *k, struct hobj_span *s)
 {
 	s->prev = NULL;
 	s->next = k->partial;
@@ -161,7 +143,7 @@ static void list_push(struct hobj_class *k, struct hobj_span *s)
 	k->partial = s;
 }
 
-static void list_remove(struct hobj_class *k, struct hobj_span *s)
+void hobj_list_remove(struct hobj_class *k, struct hobj_span *s)
 {
 	if (s->prev != NULL)
 		s->prev->next = s->next;
@@ -183,7 +165,7 @@ static void pm_set(struct hobj_heap *h, uintptr_t a, uintptr_t bytes, uintptr_t 
 
 // span_newl takes a span for class c from the pool and lists it; NULL if
 // the pool cannot give it.
-static struct hobj_span *span_newl(struct hobj_heap *h, unsigned c)
+struct hobj_span *hobj_span_newl(struct hobj_heap *h, unsigned c)
 {
 	struct hobj_span *s = record_new(h);
 	uintptr_t bytes = (uintptr_t)hobj_class_npages[c] * HOBJ_UNIT;
@@ -204,17 +186,17 @@ static struct hobj_span *span_newl(struct hobj_heap *h, unsigned c)
 	s->nobj = hobj_class_nobj[c];
 	pm_set(h, s->base, bytes, (uintptr_t)s);
 	h->class[c].nspan++;
-	list_push(&h->class[c], s);
+	hobj_list_push(&h->class[c], s);
 	return s;
 }
 
 // span_releasel gives an empty span's pages back to the pool.
-static void span_releasel(struct hobj_heap *h, struct hobj_span *s)
+void hobj_span_releasel(struct hobj_heap *h, struct hobj_span *s)
 {
 	struct hobj_class *k = &h->class[s->cls];
 
 	assert_locked(h, s->cls, "span_releasel: class lock not held");
-	list_remove(k, s);
+	hobj_list_remove(k, s);
 	k->nspan--;
 	pm_set(h, s->base, s->bytes, 0);
 	if (heaplab_free(h->pool, (void *)s->base, s->bytes) != HEAPLAB_OK)
@@ -222,16 +204,23 @@ static void span_releasel(struct hobj_heap *h, struct hobj_span *s)
 	record_put(h, s);
 }
 
-// small_alloc answers an object of class c, or NULL.
+// small_alloc answers an object of class c, or NULL: from the caller's
+// cache if it has one, else from the central list.
 static void *small_alloc(struct hobj_heap *h, unsigned c, int *zero)
 {
+	struct hobj_cache *cache = hobj_cache_enter(h);
 	struct hobj_class *k = &h->class[c];
 	struct hobj_span *s;
 	void *p;
 
+	if (cache != NULL) {
+		p = hobj_cache_obj(h, cache, c, zero);
+		hobj_cache_leave(h, cache);
+		return p;
+	}
 	lock(h, c);
 	s = k->partial;
-	if (s == NULL && (s = span_newl(h, c)) == NULL) {
+	if (s == NULL && (s = hobj_span_newl(h, c)) == NULL) {
 		unlock(h, c);
 		return NULL;
 	}
@@ -239,7 +228,7 @@ static void *small_alloc(struct hobj_heap *h, unsigned c, int *zero)
 	k->inuse++;
 	k->nalloc++;
 	if (s->inuse == s->nobj)
-		list_remove(k, s);
+		hobj_list_remove(k, s);
 	unlock(h, c);
 	return p;
 }
@@ -283,9 +272,9 @@ void *hobj_objalloc(struct hobj_heap *heap, size_t n, size_t align, int *zero)
 	int z = 1;
 	void *p;
 
-	if (align < HOBJ_ALIGN)
-		align = HOBJ_ALIGN;
-	if (n <= HOBJ_MAX_SMALL && align <= heap->pool->granule) {
+	if (align <= HOBJ_ALIGN && n <= HOBJ_MAX_SMALL) { // malloc's: every class is aligned
+		p = small_alloc(heap, hobj_class_of(n), &z);
+	} else if (n <= HOBJ_MAX_SMALL && align <= heap->pool->granule) {
 		// a class whose every object is aligned: spans start on a granule
 		for (c = hobj_class_of(n); hobj_class_size[c] & (align - 1); c++)
 			;
@@ -328,46 +317,62 @@ static int locate(const struct hobj_heap *h, uintptr_t p, struct where *w, struc
 	return HOBJ_OK;
 }
 
-// small_findl refuses p unless it is an in-use object of s (its index in
-// *i): hobj_span_find, after making sure s is still c's span. Class lock
-// held; changes nothing.
+// small_findl refuses p unless it is an in-use object of s, not on its
+// remote list: hobj_find_live, after making sure s is still c's span.
+// Class lock held; changes nothing.
 static int small_findl(struct hobj_heap *h, struct hobj_span *s, unsigned c, uintptr_t p,
-		       unsigned *i, struct hobj_fault *f)
+		       struct hobj_fault *f)
 {
 	assert_locked(h, c, "small_findl: class lock not held");
 	if (s->cls != c || p - s->base >= s->bytes) // a span released under us
 		return fault(f, HOBJ_EUNUSED, p, 0, p, 0);
-	return hobj_span_find(s, p, i, f);
+	return hobj_find_live(s, p, f);
 }
 
-// small_free gives back object p of span s.
+// small_freel gives back object p of span s, class c, its lock held:
+// onto s's remote list if another cache owns s, else onto its free list.
+static int small_freel(struct hobj_heap *h, struct hobj_span *s, unsigned c, uintptr_t p,
+		       struct hobj_fault *f)
+{
+	struct hobj_class *k = &h->class[c];
+	int err;
+
+	assert_locked(h, c, "small_free: class lock not held");
+	if (s->cls != c || p - s->base >= s->bytes) // a span released under us
+		return fault(f, HOBJ_EUNUSED, p, 0, p, 0);
+	if (hobj_owner(s) != NULL) // another cache's active span
+		return hobj_remote_freel(h, s, p, f);
+	err = hobj_span_give(s, p, f);
+	if (err != HOBJ_OK)
+		return err;
+	if (s->inuse + 1 == s->nobj) // was full: back on the list
+		hobj_list_push(k, s);
+	k->inuse--;
+	k->nfree++;
+	if (s->inuse == 0 && (k->partial != s || s->next != NULL))
+		hobj_span_releasel(h, s);
+	return HOBJ_OK;
+}
+
+// small_free gives back object p of span s: to the caller's cache with no
+// lock if s is its active span, else under the class lock.
 static int small_free(struct hobj_heap *h, struct hobj_span *s, uintptr_t p, struct hobj_fault *f)
 {
 	unsigned c = s->cls;
-	struct hobj_class *k;
+	struct hobj_cache *cache;
 	int err;
 
 	if (c == 0 || c >= HOBJ_NCLASS)
 		return fault(f, HOBJ_EUNUSED, p, 0, p, 0);
-	k = &h->class[c];
-	lock(h, c);
-	assert_locked(h, c, "small_free: class lock not held");
-	if (s->cls != c || p - s->base >= s->bytes) // a span released under us
-		err = fault(f, HOBJ_EUNUSED, p, 0, p, 0);
-	else
-		err = hobj_span_give(s, p, f);
-	if (err != HOBJ_OK) {
+	cache = hobj_cache_enter(h);
+	err = hobj_cache_give(h, cache, s, p, f);
+	if (err == HOBJ_NOTMINE) {
+		lock(h, c);
+		err = small_freel(h, s, c, p, f);
 		unlock(h, c);
-		return err;
 	}
-	if (s->inuse + 1 == s->nobj) // was full: back on the list
-		list_push(k, s);
-	k->inuse--;
-	k->nfree++;
-	if (s->inuse == 0 && (k->partial != s || s->next != NULL))
-		span_releasel(h, s);
-	unlock(h, c);
-	return HOBJ_OK;
+	hobj_cache_leave(h, cache);
+	return err;
 }
 
 // large_findl refuses a large object's head that is no longer one (a
@@ -396,7 +401,7 @@ static void large_trim(struct hobj_heap *h, const struct where *w, uintptr_t kee
 
 int hobj_objfree(struct hobj_heap *heap, void *p, struct hobj_fault *f)
 {
-	struct where w;
+	struct where w = {NULL, 0, 0};
 	int err;
 
 	if (p == NULL)
@@ -420,8 +425,9 @@ int hobj_objfree(struct hobj_heap *heap, void *p, struct hobj_fault *f)
 
 int hobj_objsize(struct hobj_heap *heap, const void *p, size_t *size, struct hobj_fault *f)
 {
-	struct where w;
-	unsigned i;
+	struct hobj_cache *cache;
+	struct where w = {NULL, 0, 0};
+	unsigned c;
 	int err = locate(heap, (uintptr_t)p, &w, f);
 
 	if (err != HOBJ_OK)
@@ -430,19 +436,28 @@ int hobj_objsize(struct hobj_heap *heap, const void *p, size_t *size, struct hob
 		*size = w.npg << heap->shift;
 		return HOBJ_OK;
 	}
-	if (w.s->cls == 0 || w.s->cls >= HOBJ_NCLASS)
+	c = w.s->cls;
+	if (c == 0 || c >= HOBJ_NCLASS)
 		return fault(f, HOBJ_EUNUSED, (uintptr_t)p, 0, (uintptr_t)p, 0);
-	lock(heap, w.s->cls);
-	err = small_findl(heap, w.s, w.s->cls, (uintptr_t)p, &i, f);
-	*size = hobj_class_size[w.s->cls];
-	unlock(heap, w.s->cls);
+	*size = hobj_class_size[c];
+	cache = hobj_cache_enter(heap);
+	if (cache != NULL && hobj_owner(w.s) == cache) { // the cache's own: no lock
+		err = (uintptr_t)p - w.s->base >= w.s->bytes
+			  ? fault(f, HOBJ_EUNUSED, (uintptr_t)p, 0, (uintptr_t)p, 0)
+			  : hobj_find_live(w.s, (uintptr_t)p, f);
+	} else {
+		lock(heap, c);
+		err = small_findl(heap, w.s, c, (uintptr_t)p, f);
+		unlock(heap, c);
+	}
+	hobj_cache_leave(heap, cache);
 	return err;
 }
 
 int hobj_objresize(struct hobj_heap *heap, void *p, size_t n, struct hobj_fault *f)
 {
 	uintptr_t bytes = heaplab_round(heap->pool, n);
-	struct where w;
+	struct where w = {NULL, 0, 0};
 	size_t size;
 	int err = hobj_objsize(heap, p, &size, f);
 
@@ -462,6 +477,24 @@ int hobj_objresize(struct hobj_heap *heap, void *p, size_t n, struct hobj_fault 
 	return err;
 }
 
+// stats_cachesl adds the caches' counts and spans of class c to st. Class
+// and store locks held.
+static void stats_cachesl(struct hobj_heap *h, unsigned c, struct hobj_stats *st)
+{
+	const struct hobj_cache *cache;
+	const struct hobj_span *s;
+
+	for (cache = h->caches; cache != NULL; cache = cache->next) {
+		st->nalloc += cache->nalloc[c];
+		st->nfree += cache->nfree[c];
+		s = cache->alloc[c];
+		if (s != NULL) {
+			st->inuse += s->inuse - s->nremote;
+			st->ncached++;
+		}
+	}
+}
+
 void hobj_stats(struct hobj_heap *heap, struct hobj_stats *st)
 {
 	unsigned c;
@@ -473,6 +506,9 @@ void hobj_stats(struct hobj_heap *heap, struct hobj_stats *st)
 		st->nfree += heap->class[c].nfree;
 		st->inuse += heap->class[c].inuse;
 		st->nspan += heap->class[c].nspan;
+		lock(heap, HOBJ_LOCK_STORE);
+		stats_cachesl(heap, c, st);
+		unlock(heap, HOBJ_LOCK_STORE);
 		unlock(heap, c);
 	}
 	lock(heap, HOBJ_LOCK_LARGE);

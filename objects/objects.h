@@ -21,6 +21,14 @@
 // consumer supplies them as it supplies the pool's (heaplab_ops). The lock
 // order is class, large, store, then the pool's own lock.
 //
+// Caches (objects/cache.c, Go's mcache). A consumer may also supply a
+// cache per CPU or per thread (struct hobj_cache, its memory the
+// consumer's): ops->cache_enter answers the caller's. A cache owns one
+// span per class, its active span, and takes and gives back that span's
+// objects with no lock; the class lock is taken only to change spans. An
+// object freed by another cache than its span's owner goes on the span's
+// remote list, under the class lock, until the owner takes it back.
+//
 // Bad pointers. A free (or a realloc, or malloc_usable_size) of a pointer
 // the heap never handed out, of an interior pointer, or of an object
 // already free is refused before anything changes: always, in O(1) (the
@@ -60,9 +68,20 @@ extern "C" {
 //
 // Object i is in exactly one of: in use (bit i of inuse_bits set); on the
 // free list (a list threaded through the first word of free objects, in no
-// order, i < fresh); or never handed out (i >= fresh, all zero, as the pool
-// handed out the span). Lock rule: every field but base, bytes and cls is
-// guarded by the class's lock; a record in the store, by the store's.
+// order, i < fresh); on the remote list (freed by another cache than the
+// span's owner: bit i set in both inuse_bits and remote_bits, counted in
+// inuse and in nremote); or never handed out (i >= fresh, all zero, as the
+// pool handed out the span).
+//
+// Lock rule. base, bytes and cls are constant while the span lives. A
+// central span (owner NULL): every other field is guarded by the class's
+// lock. An owned span (a cache's active span): free, fresh, inuse and
+// inuse_bits belong to the owner alone, written with no lock; owner,
+// remote, nremote and remote_bits are guarded by the class lock (the owner
+// takes it too to change them). Anyone may read owner with no lock: it
+// equals a cache only while that cache owns the span, and only that
+// cache's owner sets or clears it. A record in the store: the store's lock.
+#define HOBJ_RBITS (8 * sizeof(uintptr_t)) // bits in a remote_bits word
 struct hobj_span {
 	uintptr_t base;		       // the first page
 	uintptr_t bytes;	       // npages * HOBJ_UNIT
@@ -73,6 +92,23 @@ struct hobj_span {
 	uint16_t inuse;		       // objects handed out and not freed
 	uint16_t fresh;		       // objects [fresh, nobj) never handed out
 	uint64_t inuse_bits[HOBJ_MAXOBJ / 64];
+	struct hobj_cache *owner; // the cache whose active span this is; NULL: central
+	void *remote;		  // objects freed by another cache, threaded as free is
+	uintptr_t nremote;	  // their number
+	uintptr_t remote_bits[HOBJ_MAXOBJ / HOBJ_RBITS]; // word-sized: no 64-bit atomics
+};
+
+// A cache (Go's mcache): one per CPU or thread, in the consumer's memory,
+// set up by hobj_cache_init. alloc[c] is its active span of class c (or
+// NULL), changed by its owner under class c's lock; nalloc and nfree count
+// what the cache did with no lock since it last took the class lock, when
+// they are added to the class's counts. next links the heap's caches
+// (HOBJ_LOCK_STORE); id names the cache in gdb (a CPU, a thread).
+struct hobj_cache {
+	struct hobj_span *alloc[HOBJ_NCLASS];
+	uint64_t nalloc[HOBJ_NCLASS], nfree[HOBJ_NCLASS];
+	struct hobj_cache *next;
+	long id;
 };
 
 // A class's central list: the spans with a free object, most recently
@@ -82,9 +118,9 @@ struct hobj_span {
 // and free in a loop does not take and give a span each time.
 struct hobj_class {
 	struct hobj_span *partial;
-	uintptr_t nspan;	// spans of this class, listed or full
-	uintptr_t inuse;	// objects in use
-	uint64_t nalloc, nfree; // objects handed out, and freed, ever
+	uintptr_t nspan;	// spans of this class, listed, full or in a cache
+	uintptr_t inuse;	// objects in use in central spans (a cache's: its span's)
+	uint64_t nalloc, nfree; // objects handed out, and freed, ever (less caches' counts)
 };
 
 // Page map entries, one per granule of [pool->start, pool->end): 0, a page
@@ -97,12 +133,19 @@ struct hobj_class {
 struct hobj_heap;
 
 // What the consumer supplies. lock and unlock NULL: no locking (one CPU);
-// holding NULL: not asserted; panic NULL: hobj_fail traps.
+// holding NULL: not asserted; panic NULL: hobj_fail traps. cache_enter
+// NULL, or answering NULL: no cache, every object through the class locks.
+// Else it answers the caller's cache (set up by hobj_cache_init) and keeps
+// it the caller's alone until cache_leave (if not NULL) is called with it:
+// a kernel turns interrupts off on its CPU between the two; a thread's
+// cache is its own anyway. Each small malloc, free, and size asks once.
 struct hobj_ops {
 	void (*lock)(struct hobj_heap *heap, unsigned lk); // lk < HOBJ_NLOCK
 	void (*unlock)(struct hobj_heap *heap, unsigned lk);
 	int (*holding)(struct hobj_heap *heap, unsigned lk);
 	void (*panic)(const char *msg) HEAPLAB_NORETURN;
+	struct hobj_cache *(*cache_enter)(struct hobj_heap *heap);
+	void (*cache_leave)(struct hobj_heap *heap, struct hobj_cache *cache);
 };
 
 // One heap. The fields are public for debuggers and tests; only the
@@ -123,6 +166,7 @@ struct hobj_heap {
 	uint64_t large_nalloc, large_nfree;
 	struct hobj_span *store;	// unused span records
 	uintptr_t store_bytes, nrecord; // pages the store took; records carved
+	struct hobj_cache *caches;	// the caches set up (HOBJ_LOCK_STORE)
 };
 
 // Why a pointer was refused, or which invariant a check found broken.
@@ -142,6 +186,7 @@ enum hobj_err {
 	HOBJ_EPARTIAL,	// check: a class's partial list is wrong
 	HOBJ_EPAGEMAP,	// check: a page map entry is wrong
 	HOBJ_EPOOL,	// check: a span lies in pages the pool holds free
+	HOBJ_ECACHE,	// check: a cache and its spans disagree
 	HOBJ_ENERR
 };
 
@@ -185,12 +230,17 @@ int hobj_objsize(struct hobj_heap *heap, const void *p, size_t *size, struct hob
 int hobj_objresize(struct hobj_heap *heap, void *p, size_t n, struct hobj_fault *f);
 
 // hobj_check walks every level: the page map over the pool's pages, every
-// span's objects (each in use, free, or never handed out, exactly once;
-// never-handed-out ones zero), every class's list and counts, the large
-// objects, and the pool's free blocks (no span in them), with the byte
-// count: spans + large objects + page map + store == the pool's in use.
-// Answers HOBJ_OK or the first broken rule, in *f. Takes every lock, in
-// order; O(pages + objects + the pool's check). Changes nothing.
+// span's objects (each in use, free, on its remote list, or never handed
+// out, exactly once; never-handed-out ones zero), every class's list and
+// counts, the caches and their spans, the large objects, and the pool's
+// free blocks (no span in them), with the byte count: spans + large
+// objects + page map + store == the pool's in use. The spans of other
+// caches than the caller's (ops->cache_enter) are walked only where the
+// class lock holds them still: their records, page map entries and remote
+// lists, not their free lists or counts, which their owners change with no
+// lock (objects/check.c). Answers HOBJ_OK or the first broken rule, in *f.
+// Takes every lock, in order; O(pages + objects + the pool's check).
+// Changes nothing.
 int hobj_check(struct hobj_heap *heap, struct hobj_fault *f);
 
 // hobj_fault_format writes a line naming f into buf (len bytes, cut and
@@ -204,7 +254,10 @@ const char *hobj_strerror(int err);
 void hobj_fail(struct hobj_heap *heap, const char *msg) HEAPLAB_NORETURN HEAPLAB_NOINLINE;
 
 // One span's objects (objects/span.c, the part lab 8 asks for). The
-// caller holds what guards s (its class's lock). hobj_span_take hands out
+// caller holds what guards s: its class's lock, or, for the free list and
+// counts of a cache's active span, the cache itself (the fast path, no
+// lock). The remote list is no business of these three: a remote-freed
+// object still has its in-use bit. hobj_span_take hands out
 // one object of s, which must have one (s->inuse < s->nobj): the head of
 // its free list, else its next never-handed-out object; it sets the
 // object's in-use bit and counts it in s->inuse, and says in *zero whether
@@ -222,12 +275,38 @@ int hobj_span_give(struct hobj_span *s, uintptr_t p, struct hobj_fault *f);
 // HOBJ_MAX_SMALL; 0 is the smallest class).
 unsigned hobj_class_of(size_t n);
 
-// Totals, as a consumer prints them. Takes each lock in turn.
+// Caches (objects/cache.c). hobj_cache_init sets up cache (the consumer's
+// memory, id naming it) empty and adds it to the heap's caches; it takes
+// HOBJ_LOCK_STORE. hobj_cache_flush gives every span the cache owns back to
+// its class's central list (an empty one to the pool unless it is its
+// class's only span), the remote lists taken back first, and adds the
+// cache's counts to the classes': after it the cache owns nothing and may
+// go on being used. hobj_cache_fini flushes and removes the cache from the
+// heap; its memory is the consumer's again. Each takes a class lock per
+// span; the cache must be the caller's (no one else uses it meanwhile).
+//
+// hobj_fast_malloc and hobj_fast_free are the lock-free cases alone, for a
+// consumer that holds its cache (as cache_enter would answer it): an object
+// of n bytes from cache's active span of its class, or NULL; p given back
+// to cache's active span, 1, or 0. They answer NULL or 0, nothing changed,
+// whenever a lock or a refusal would be needed (n > HOBJ_MAX_SMALL, a span
+// to refill, p another cache's, central, large or bad, heap->checking on):
+// the caller then calls hobj_malloc or hobj_free. O(1), no lock, no
+// atomic read-modify-write.
+void hobj_cache_init(struct hobj_heap *heap, struct hobj_cache *cache, long id);
+void hobj_cache_flush(struct hobj_heap *heap, struct hobj_cache *cache);
+void hobj_cache_fini(struct hobj_heap *heap, struct hobj_cache *cache);
+void *hobj_fast_malloc(struct hobj_heap *heap, struct hobj_cache *cache, size_t n);
+int hobj_fast_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p);
+
+// Totals, as a consumer prints them. Takes each lock in turn. Another
+// cache's active span is read as it stands (its owner may be changing it).
 struct hobj_stats {
 	uint64_t nalloc, nfree; // objects and large objects, ever
 	uintptr_t inuse;	// objects and large objects in use
 	uintptr_t nspan;	// spans
 	uintptr_t large_bytes;	// bytes in large objects
+	uintptr_t ncached;	// of the spans, those a cache owns
 };
 void hobj_stats(struct hobj_heap *heap, struct hobj_stats *st);
 

@@ -473,9 +473,10 @@ def test_image_list_check_corrupt(image, tmp_path):
 # --- the objects layer (issue 23): heap spans, heap classes, heap check -----
 
 # The self-test case `objects` stops in kobj_mark with an object of every
-# class live and one large object; $s is class 1's span, the only one on
-# its list. Each corruption: the lvalues to set (saved, then restored) and
-# the rule `heap check` must name (objects/check.c's words).
+# class live and one large object; $s is class 1's span, CPU 0's cache's
+# active span of the class (objects/cache.c). Each corruption: the lvalues
+# to set (saved, then restored) and the rule `heap check` must name
+# (objects/check.c's words).
 OBJ_CORRUPTIONS = [
     ("freelist", [("$s->free", "(void *)($s->base + 8)")], "free list entry wrong"),
     ("inuse", [("$s->inuse", "$s->inuse + 1")], "counts disagree"),
@@ -484,7 +485,9 @@ OBJ_CORRUPTIONS = [
     ("nobj", [("$s->nobj", "$s->nobj + 1")], "span record disagrees with its class"),
     ("pagemap", [("kobj_heap.pagemap[(($s->base - kobj_heap.start) >> kobj_heap.shift) + 1]",
                   "0")], "page map entry wrong"),
-    ("partial", [("kobj_heap.class[1].partial", "0")], "partial list wrong"),
+    ("partial", [("kobj_heap.class[1].partial", "$s")], "partial list wrong"),
+    ("cache", [("kobj_caches[0].alloc[1]", "0")], "a cache and its spans disagree"),
+    ("remote", [("$s->nremote", "1")], "counts disagree"),
     ("classcount", [("kobj_heap.class[2].inuse", "kobj_heap.class[2].inuse + 1")],
      "counts disagree"),
     ("nlarge", [("kobj_heap.nlarge", "kobj_heap.nlarge + 1")], "counts disagree"),
@@ -507,7 +510,7 @@ def obj_corruptions(arch):
 
 
 def obj_corruption_cmds(arch):
-    cmds = ["set $s = kobj_heap.class[1].partial"]
+    cmds = ["set $s = kobj_caches[0].alloc[1]"]
     for name, sets, _ in obj_corruptions(arch):
         for i, (lv, _) in enumerate(sets):
             cmds.append(f"set ${name}{i} = {lv}")
@@ -561,7 +564,8 @@ def test_image_objects_spans_classes_check(obj_image):
         re.search(r"^0x[0-9a-f]+ large +\d+ pages +0x18000 ", spans, re.M), spans
     assert re.search(r"^heap spans: 65 spans, 65 objects in use, 1 large object ", spans,
                      re.M), spans
-    assert re.search(r"^ +1 +16 +\d+ 512 +1 +1 +1 ", classes, re.M), classes
+    assert re.search(r"^ +1 +16 +\d+ 512 +1 +0 +1 +1 ", classes, re.M), classes
+    assert all(l.endswith("  cache 0") for l in spans.splitlines() if " span " in l), spans
     assert re.search(r"^large: 1 in use, 0x18000 \(96 KiB\)", classes, re.M), classes
     assert re.search(r"^heap classes: 65 spans, 66 objects in use", classes, re.M), classes
     assert "heap check: objects: ok (65 spans, 65 objects in use, 1 large)" in check, check

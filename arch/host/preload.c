@@ -12,6 +12,15 @@
 // Init happens on the first call and calls nothing that allocates (mmap,
 // getenv, pthread_mutex_init), so it cannot recurse; fork takes every lock
 // first (pthread_atfork), so the child's heap is whole.
+//
+// Each thread has its own cache (objects/cache.c), in initial-exec TLS: a
+// small malloc, and a free of an object of the thread's own active spans,
+// take no lock. A thread's first small malloc or free sets its cache up and
+// registers a pthread key's destructor, which gives the cache's spans back
+// to the central lists when the thread exits. Until then (the key being
+// set may allocate) and after (other destructors may still free), the
+// thread goes through the class locks. A forked child has one thread: it
+// gives back the caches of the threads it did not inherit.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +47,13 @@ static struct heaplab_pool pool;
 static struct hobj_heap heap;
 static uintptr_t res_lo, res_hi, res_brk; // the reservation and its break
 static int state;			  // 0 not set up, 1 being set up, 2 ready
+static pthread_key_t cache_key;		  // its destructor flushes a thread's cache
+static long nthread;			  // names the caches
+
+// The thread's cache, and where it is in its life.
+enum { T_NONE, T_SETUP, T_READY, T_GONE };
+static __thread struct hobj_cache tcache __attribute__((tls_model("initial-exec")));
+static __thread int tstate __attribute__((tls_model("initial-exec")));
 
 static void say_fd(int fd, const char *s)
 {
@@ -146,7 +162,42 @@ static const struct heaplab_ops pool_ops = {
     .panic = die,
 };
 
-static const struct hobj_ops heap_ops = {heap_lock, heap_unlock, heap_holding, die};
+// thread_cache answers the calling thread's cache, setting it up on its
+// first call (cache_setup); NULL while it is being set up and once the
+// thread exits.
+static HEAPLAB_NOINLINE struct hobj_cache *cache_setup(struct hobj_heap *h);
+
+static struct hobj_cache *thread_cache(struct hobj_heap *h)
+{
+	if (__builtin_expect(tstate == T_READY, 1))
+		return &tcache;
+	return cache_setup(h);
+}
+
+static struct hobj_cache *cache_setup(struct hobj_heap *h)
+{
+	if (tstate != T_NONE)
+		return NULL;
+	tstate = T_SETUP;
+	hobj_cache_init(h, &tcache, __atomic_add_fetch(&nthread, 1, __ATOMIC_RELAXED));
+	if (pthread_setspecific(cache_key, &tcache) != 0) { // no destructor: no cache
+		hobj_cache_fini(h, &tcache);
+		tstate = T_GONE;
+		return NULL;
+	}
+	tstate = T_READY;
+	return &tcache;
+}
+
+// thread_exit, the key's destructor: the cache's spans back to the classes.
+static void thread_exit(void *cache)
+{
+	tstate = T_GONE;
+	hobj_cache_fini(&heap, cache);
+}
+
+static const struct hobj_ops heap_ops = {heap_lock,	heap_unlock,  heap_holding,
+					 die,		thread_cache, NULL};
 
 // setup reserves the address space (64 GiB, or less if refused) and sets
 // up the pool and the heap on it.
@@ -170,6 +221,8 @@ static void setup(void)
 	res_hi = (uintptr_t)p + size;
 	for (k = 0; k <= HOBJ_NLOCK; k++)
 		pthread_mutex_init(&locks[k].m, NULL);
+	if (pthread_key_create(&cache_key, thread_exit) != 0)
+		die("cannot create the threads' cache key");
 	heaplab_init(&pool, &pool_ops, NULL, res_lo, res_hi, HEAPLAB_PAGE);
 	pool.name = "libheaplab";
 	if (hobj_init(&heap, &pool, &heap_ops, locks) != HOBJ_OK)
@@ -194,18 +247,37 @@ static inline void ready(void)
 		sched_yield();
 }
 
-API void *malloc(size_t n)
+// malloc and free try the thread's cache alone first (a thread with a
+// cache set up has seen the heap ready); the rest is out of line, so that
+// the fast path saves no registers.
+static HEAPLAB_NOINLINE void *malloc_slow(size_t n)
 {
 	ready();
 	return hobj_malloc(&heap, n);
+}
+
+static HEAPLAB_NOINLINE void free_slow(void *p)
+{
+	ready();
+	hobj_free(&heap, p);
+}
+
+API void *malloc(size_t n)
+{
+	void *p;
+
+	if (__builtin_expect(tstate == T_READY, 1) && (p = hobj_fast_malloc(&heap, &tcache, n)))
+		return p;
+	return malloc_slow(n);
 }
 
 API void free(void *p)
 {
 	if (p == NULL)
 		return;
-	ready();
-	hobj_free(&heap, p);
+	if (__builtin_expect(tstate == T_READY, 1) && hobj_fast_free(&heap, &tcache, p))
+		return;
+	free_slow(p);
 }
 
 API void *calloc(size_t nmemb, size_t size)
@@ -281,10 +353,28 @@ static void fork_done(void)
 		plock_give(&locks[k]);
 }
 
+// fork_child: the other threads' caches stayed behind with their threads
+// (their TLS is still mapped, unused): their spans back to the classes.
+static void fork_child(void)
+{
+	struct hobj_cache *c;
+
+	fork_done();
+	for (;;) {
+		plock_take(&locks[HOBJ_LOCK_STORE]);
+		for (c = heap.caches; c != NULL && c == &tcache; c = c->next)
+			;
+		plock_give(&locks[HOBJ_LOCK_STORE]);
+		if (c == NULL)
+			break;
+		hobj_cache_fini(&heap, c);
+	}
+}
+
 static __attribute__((constructor)) void preload_init(void)
 {
 	ready();
-	pthread_atfork(fork_prepare, fork_done, fork_done);
+	pthread_atfork(fork_prepare, fork_done, fork_child);
 }
 
 // At exit, with HEAPLAB_STATS set: "heaplab: pid N: A allocations, F frees,

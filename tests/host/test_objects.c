@@ -47,12 +47,22 @@ static __attribute__((noreturn)) void t_panic(const char *msg)
 	host_ops.panic(msg);
 }
 
-static const struct hobj_ops t_ops = {t_lock, t_unlock, t_holding, t_panic};
+// The caller's cache: a test plays several threads by setting cur.
+static struct hobj_cache *cur;
+
+static struct hobj_cache *t_cache(struct hobj_heap *h)
+{
+	(void)h;
+	return cur;
+}
+
+static const struct hobj_ops t_ops = {t_lock, t_unlock, t_holding, t_panic, t_cache, NULL};
 
 static void obj_reinit(uintptr_t size, uintptr_t granule)
 {
 	heap_reinit(size, granule);
 	memset(held, 0, sizeof held);
+	cur = NULL;
 	assert_int_equal(hobj_init(&heap, &mempool, &t_ops, NULL), HOBJ_OK);
 	heap.checking = 1;
 }
@@ -136,6 +146,8 @@ static void test_alignment_and_usable_size(void **state)
 
 // A seeded mix of every call, each object holding a pattern that must
 // survive until it is freed; the check runs after every operation.
+static struct hobj_cache *mix_caches[2]; // test_cache_random_mix's
+
 static void test_random_mix(void **state)
 {
 	enum { N = 64 };
@@ -151,6 +163,7 @@ static void test_random_mix(void **state)
 		k = (seed >> 8) % N;
 		op = (seed >> 20) % 6;
 		sz = (seed >> 4) % 3 == 0 ? 1 + (seed >> 6) % 70000 : (seed >> 6) % 600;
+		cur = mix_caches[(seed >> 28) & 1];
 		if (p[k] != NULL) {
 			for (q = p[k], j = 0; j < n[k]; j++)
 				if (q[j] != (unsigned char)(k + j))
@@ -182,6 +195,9 @@ static void test_random_mix(void **state)
 	}
 	for (k = 0; k < N; k++)
 		hobj_free(&heap, p[k]);
+	for (k = 0; k < 2; k++)
+		if (mix_caches[k] != NULL)
+			hobj_cache_flush(&heap, mix_caches[k]);
 	// every span but one per class went back, every large object
 	for (k = 1; k < HOBJ_NCLASS; k++)
 		assert_true(heap.class[k].nspan <= 1);
@@ -441,6 +457,267 @@ static void test_check_finds_damage(void **state)
 	hobj_free(&heap, r);
 }
 
+// The span of an object.
+static struct hobj_span *span_of(const void *p)
+{
+	return (struct hobj_span *)heap.pagemap[off(p) / PG];
+}
+
+// Through a cache: objects come from the cache's own span of their class,
+// with no lock; the check (after every operation) walks it; stats count
+// it; a span that runs dry goes back to the class, full, and the cache
+// takes another; frees into that one take the central path. A flush gives
+// every span back and leaves one span per class, as without caches.
+static void test_cache_alloc_free(void **state)
+{
+	enum { M = 600 };
+	static void *p[M];
+	static struct hobj_cache a;
+	unsigned c = hobj_class_of(100), k;
+	struct hobj_stats st;
+	struct hobj_span *first;
+
+	(void)state;
+	hobj_cache_init(&heap, &a, 1);
+	cur = &a;
+	for (k = 0; k < M; k++) {
+		p[k] = hobj_malloc(&heap, 100);
+		assert_non_null(p[k]);
+		memset(p[k], 0x5a, 100);
+	}
+	first = span_of(p[0]);
+	assert_ptr_equal(first->owner, NULL); // ran dry: back to the class, full
+	assert_ptr_equal(a.alloc[c], span_of(p[M - 1]));
+	assert_ptr_equal(a.alloc[c]->owner, &a);
+	assert_true(a.nalloc[c] > 0); // counted by the cache, not yet by the class
+	hobj_stats(&heap, &st);
+	assert_int_equal(st.inuse, M);
+	assert_int_equal(st.nalloc, M);
+	assert_int_equal(st.ncached, 1);
+	for (k = 0; k < M; k++)
+		hobj_free(&heap, p[k]);
+	hobj_stats(&heap, &st);
+	assert_int_equal(st.inuse, 0);
+	assert_int_equal(st.nfree, M);
+	hobj_cache_flush(&heap, &a);
+	assert_ptr_equal(a.alloc[c], NULL);
+	hobj_stats(&heap, &st);
+	assert_int_equal(st.ncached, 0);
+	assert_int_equal(heap.class[c].nalloc, M); // the cache's counts are the class's now
+	assert_int_equal(heap.class[c].nspan, 1);
+	check_ok();
+	hobj_cache_fini(&heap, &a);
+	assert_ptr_equal(heap.caches, NULL);
+	cur = NULL;
+}
+
+// expect_free_refused frees p through cache c, which must stop with
+// "not in use" and leave everything as it was, the check green.
+static void expect_free_refused(struct hobj_cache *c, void *p)
+{
+	cur = c;
+	expect_refused(p, "not in use", "pointer 0x");
+}
+
+// A free from another cache: onto the span's remote list, under the class
+// lock; the owner's bits untouched. A second free of that object is
+// refused from every cache and from none; the owner takes the list back
+// when its span runs dry, and the object is handed out again.
+static void test_cache_cross_free(void **state)
+{
+	static struct hobj_cache a, b;
+	unsigned c = hobj_class_of(48), k;
+	struct hobj_span *s;
+	struct hobj_stats st;
+	void *p, *q, *r;
+
+	(void)state;
+	hobj_cache_init(&heap, &a, 1);
+	hobj_cache_init(&heap, &b, 2);
+	cur = &a;
+	p = hobj_malloc(&heap, 48);
+	q = hobj_malloc(&heap, 48);
+	s = span_of(p);
+	assert_ptr_equal(s->owner, &a);
+	cur = &b;
+	hobj_free(&heap, p); // b frees a's object
+	assert_int_equal(s->nremote, 1);
+	assert_ptr_equal(s->remote, p);
+	assert_int_equal(s->inuse, 2); // the owner's count, untouched
+	hobj_stats(&heap, &st);
+	assert_int_equal(st.inuse, 1);
+	check_ok(); // b's view: a's span where the lock holds it
+	cur = &a;
+	check_ok(); // a's view: all of it
+	cur = NULL;
+	check_ok();
+	expect_free_refused(&b, p); // the same cache again
+	expect_free_refused(&a, p); // the owner: its remote bit
+	expect_free_refused(NULL, p); // no cache: the class lock
+	cur = &a;
+	hobj_free(&heap, q); // the owner's own: no lock
+	expect_free_refused(&b, q); // then another cache: its in-use bit is clear
+	cur = &a;
+	r = hobj_malloc(&heap, 48); // q, off the free list
+	assert_ptr_equal(r, q);
+	for (k = 2; k < hobj_class_nobj[c]; k++) // the rest of a's span
+		assert_ptr_equal(span_of(hobj_malloc(&heap, 48)), s);
+	r = hobj_malloc(&heap, 48); // dry: the remote list taken back, p with it
+	assert_ptr_equal(r, p);
+	assert_int_equal(s->nremote, 0);
+	assert_ptr_equal(s->remote, NULL);
+	assert_ptr_equal(a.alloc[c], s);
+	hobj_cache_flush(&heap, &a);
+	check_ok();
+	hobj_cache_fini(&heap, &b);
+	hobj_cache_fini(&heap, &a);
+	cur = NULL;
+}
+
+// A flush takes the remote list back first: the span central, its
+// objects free, a double free still refused; an empty span stays listed
+// if it is its class's only one, else goes back to the pool.
+static void test_cache_flush_remote(void **state)
+{
+	static struct hobj_cache a, b;
+	unsigned c = hobj_class_of(200);
+	struct hobj_span *s;
+	uintptr_t inuse0;
+	void *p, *q;
+
+	(void)state;
+	hobj_cache_init(&heap, &a, 1);
+	hobj_cache_init(&heap, &b, 2);
+	cur = &b; // b takes a span of class c first: it stays the class's
+	q = hobj_malloc(&heap, 200);
+	cur = &a;
+	p = hobj_malloc(&heap, 200);
+	s = span_of(p);
+	assert_ptr_not_equal(s, span_of(q));
+	inuse0 = mempool.inuse;
+	cur = &b;
+	hobj_free(&heap, p);
+	hobj_cache_flush(&heap, &a); // s empty once p is back, and the only listed
+	assert_ptr_equal(a.alloc[c], NULL);
+	assert_ptr_equal(s->owner, NULL);
+	assert_ptr_equal(heap.class[c].partial, s);
+	assert_int_equal(s->inuse, 0);
+	assert_int_equal(mempool.inuse, inuse0);
+	expect_free_refused(&b, p);
+	cur = &b;
+	hobj_free(&heap, q);
+	hobj_cache_fini(&heap, &b); // q's span empty, s listed: q's to the pool
+	assert_int_equal(heap.class[c].nspan, 1);
+	assert_ptr_equal(heap.class[c].partial, s);
+	assert_int_equal(mempool.inuse, inuse0 - hobj_class_npages[c] * HOBJ_UNIT);
+	check_ok();
+	hobj_cache_fini(&heap, &a);
+	cur = NULL;
+}
+
+// The fast path alone: it serves the cache's own span and declines, with
+// nothing changed, whatever needs a lock or a refusal; hobj_malloc and
+// hobj_free then do it.
+static void test_cache_fast_path(void **state)
+{
+	static struct hobj_cache a, b;
+	struct obj_snap s0, s1;
+	void *p, *q, *big;
+	int x;
+
+	(void)state;
+	hobj_cache_init(&heap, &a, 1);
+	hobj_cache_init(&heap, &b, 2);
+	assert_null(hobj_fast_malloc(&heap, &a, 64)); // checking on: declined
+	heap.checking = 0;
+	assert_null(hobj_fast_malloc(&heap, &a, 64)); // no active span yet: a refill
+	cur = &a;
+	p = hobj_malloc(&heap, 64); // the refill
+	q = hobj_fast_malloc(&heap, &a, 64);
+	assert_ptr_equal(span_of(q), span_of(p));
+	assert_null(hobj_fast_malloc(&heap, &a, HOBJ_MAX_SMALL + 1));
+	big = hobj_malloc(&heap, HOBJ_MAX_SMALL + 1);
+	obj_snap(&s0);
+	assert_int_equal(hobj_fast_free(&heap, &b, p), 0); // another cache's object
+	assert_int_equal(hobj_fast_free(&heap, &a, big), 0); // a large object
+	assert_int_equal(hobj_fast_free(&heap, &a, (char *)p + 8), 0); // interior
+	assert_int_equal(hobj_fast_free(&heap, &a, &x), 0); // outside
+	obj_snap(&s1);
+	assert_memory_equal(&s0, &s1, sizeof s0);
+	assert_int_equal(hobj_fast_free(&heap, &a, p), 1);
+	assert_int_equal(hobj_fast_free(&heap, &a, p), 0); // a double free: declined
+	heap.checking = 1;
+	expect_refused(p, "not in use", "pointer 0x"); // and refused by hobj_free
+	heap.checking = 0;
+	hobj_free(&heap, q);
+	hobj_free(&heap, big);
+	hobj_cache_fini(&heap, &a);
+	hobj_cache_fini(&heap, &b);
+	heap.checking = 1;
+	check_ok();
+	cur = NULL;
+}
+
+// The check finds a cache's span broken: a remote list entry not in use,
+// or a cache's span that names another owner.
+static void test_cache_check_finds_damage(void **state)
+{
+	static struct hobj_cache a, b;
+	struct hobj_span *s;
+	void *p, *q;
+
+	(void)state;
+	heap.checking = 0;
+	hobj_cache_init(&heap, &a, 1);
+	hobj_cache_init(&heap, &b, 2);
+	cur = &a;
+	p = hobj_malloc(&heap, 64);
+	q = hobj_malloc(&heap, 64);
+	s = span_of(p);
+	cur = &b;
+	hobj_free(&heap, p);
+	check_ok();
+	s->inuse_bits[0] ^= 1u; // p on the remote list but not in use
+	expect_found(HOBJ_EFREELIST, "free list entry wrong");
+	s->inuse_bits[0] ^= 1u;
+	s->nremote++;
+	expect_found(HOBJ_ECOUNT, "counts disagree");
+	s->nremote--;
+	s->owner = &b; // b does not hold it
+	expect_found(HOBJ_ECACHE, "a cache and its spans disagree");
+	s->owner = &a;
+	cur = &a;
+	s->inuse++; // the owner's count: its own check sees it
+	expect_found(HOBJ_ECOUNT, "counts disagree");
+	cur = &b;
+	check_ok(); // another cache's check does not read it
+	s->inuse--;
+	cur = &a;
+	hobj_free(&heap, q);
+	hobj_cache_fini(&heap, &a);
+	hobj_cache_fini(&heap, &b);
+	check_ok();
+	cur = NULL;
+}
+
+// The random mix of every call through two caches, the objects of one
+// freed by the other half the time; the check after every operation.
+static void test_cache_random_mix(void **state)
+{
+	static struct hobj_cache a, b;
+
+	hobj_cache_init(&heap, &a, 1);
+	hobj_cache_init(&heap, &b, 2);
+	mix_caches[0] = &a;
+	mix_caches[1] = &b;
+	test_random_mix(state);
+	mix_caches[0] = mix_caches[1] = NULL;
+	hobj_cache_fini(&heap, &a);
+	hobj_cache_fini(&heap, &b);
+	check_ok();
+	cur = NULL;
+}
+
 // A pool that runs out: NULL and ENOMEM, nothing changed.
 static void test_out_of_memory(void **state)
 {
@@ -493,6 +770,13 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_aligned, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_frees_refused, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_check_finds_damage, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_cache_alloc_free, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_cache_cross_free, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_cache_flush_remote, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_cache_fast_path, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_cache_check_finds_damage, obj_setup,
+					    heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_cache_random_mix, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_out_of_memory, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_granules, obj_setup, heap_teardown),
 	};

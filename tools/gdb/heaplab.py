@@ -575,7 +575,7 @@ says by whom: the list may be mid-update, and a failure then proves nothing."""
             print(f"heap check: objects: FAILED: {f}")
             return
         print(f"heap check: objects: ok ({len(spans)} span{'s' if len(spans) != 1 else ''}, "
-              f"{sum(s.inuse for s in spans)} objects in use, {len(large)} large)")
+              f"{sum(s.inuse - s.nremote for s in spans)} objects in use, {len(large)} large)")
 
     def run_pool(self, arg):
         pool = Pool(arg)
@@ -622,7 +622,9 @@ class HeapStats(HeapSub):
     """Show the heap's numbers: bounds, break, free bytes and blocks, counters.
 Usage: heap stats [POOL]
 Heap start and end, the break, the granule, the number of free blocks, bytes
-free, the largest free block, and the pool's in-use and taken counters."""
+free, the largest free block, and the pool's in-use and taken counters; the
+per-CPU page caches' bytes when they are on, and for the objects heap's pool
+(kobj_pool) the bytes of the spans its caches hold."""
 
     def __init__(self):
         super().__init__("heap stats")
@@ -650,7 +652,7 @@ free, the largest free block, and the pool's in-use and taken counters."""
         if pool.sysbrk is not None:
             rows.insert(5, ("system break", f"{_hex(pool.sysbrk)}  (heap_break: every client's, "
                             "malloc's pool too)"))
-        rows += _pending_rows(pool) + _pcp_rows()
+        rows += _pending_rows(pool) + _pcp_rows() + _objcache_rows(pool)
         image = _image_heap(pool.mask)
         if image is not None:
             rows.insert(3, ("image heap", f"[{_hex(image[0])}, {_hex(image[1])})  "
@@ -683,6 +685,28 @@ def _pcp_rows():
         return []
     held = ", ".join(f"cpu {i} {_size(b)}" for i, b in enumerate(per) if b)
     return [("page caches", f"{_size(sum(per))}  (per-CPU, counted in use: {held or 'empty'})")]
+
+
+def _objcache_rows(pool):
+    """For the objects heap's pool (kobj_pool): the spans its caches own
+    (objects/cache.c), in use as far as the pool knows, per cache."""
+    if not _objheap_ready():
+        return []
+    try:
+        if int(gdb.parse_and_eval(f"(unsigned long)&({pool.expr})")) != \
+                int(gdb.parse_and_eval("(unsigned long)kobj_heap.pool")):
+            return []
+        heap = ObjHeap("")
+    except gdb.error:
+        return []
+    per = []
+    for k in heap.caches:
+        spans = [Span(heap, a) for a in k["alloc"] if a]
+        if spans:
+            per.append((k["id"], len(spans), sum(s.bytes for s in spans)))
+    held = ", ".join(f"cache {i}: {n} spans {_size(b)}" for i, n, b in per)
+    return [("object caches", f"{_size(sum(b for _, _, b in per))}  (active spans, counted "
+             f"in use: {held or 'empty'})")]
 
 
 def _largest_mark(pool, blocks):
@@ -1024,6 +1048,13 @@ placement tree; docs/heapview.md has the format. Open it in a browser with
 #   (hobj_class_size, _npages, _nobj) are the target's own, read by symbol;
 #   HOBJ_UNIT and the page map's tag bits are objects/sizeclasses.h's and
 #   objects/objects.h's, which debug info does not carry.
+#
+#   Caches (objects/cache.c): the heap's list of caches (a CPU's, a
+#   thread's), each with its active span per class and its counts not yet
+#   added to the classes'. With the target stopped, every span is walked
+#   whole, a cache's too (hobj_check, running, walks only its own CPU's);
+#   a CPU stopped inside a cache's fast path (no lock: interrupts off on
+#   it) may hold a span half-changed, as one stopped holding a lock may.
 
 HOBJ_UNIT = 8192  # objects/sizeclasses.h: a span is npages units
 PM_LARGE, PM_TAIL = 1, 2  # objects/objects.h: page map tags
@@ -1036,6 +1067,7 @@ O_DIRTY = "never-handed-out object not zero"
 O_PARTIAL = "partial list wrong"
 O_PAGEMAP = "page map entry wrong"
 O_POOL = "span or large object in the pool's free pages"
+O_CACHE = "a cache and its spans disagree"
 O_HEAP = "heap record broken"
 O_READ = "span unreadable"
 
@@ -1074,6 +1106,14 @@ class Span:
             for i in range(nw):
                 self.bits |= (int(bits[i]) & ((1 << 64) - 1)) << (64 * i)
             self.maxobj = 64 * nw
+            self.owner = int(v["owner"]) & m
+            self.remote, self.nremote = int(v["remote"]) & m, int(v["nremote"]) & m
+            rb = v["remote_bits"]
+            rw = rb.type.strip_typedefs().range()[1] + 1
+            wbits = 8 * heap.ptrsize
+            self.rbits = 0
+            for i in range(rw):
+                self.rbits |= (int(rb[i]) & ((1 << wbits) - 1)) << (wbits * i)
         except gdb.error as e:  # gdb.MemoryError too
             raise Fault(O_READ, f"span record {_hex(addr)}: {e}")
         self.nfree = None  # set by the check's walk of its free list
@@ -1116,6 +1156,7 @@ class ObjHeap:
             self.store = int(v["store"]) & self.mask
             self.store_bytes = int(v["store_bytes"]) & self.mask
             self.nrecord = int(v["nrecord"]) & self.mask
+            self.caches = self.read_caches(int(v["caches"]) & self.mask)
         except gdb.error as e:
             _fail(f"cannot read '{expr}': {e}")
         if self.pool_addr == 0:
@@ -1123,6 +1164,35 @@ class ObjHeap:
                   "kobj_mark or the first malloc first")
         self.pool = Pool(f"*(struct heaplab_pool *){self.pool_addr}")
         self.granule = 1 << self.shift if 0 <= self.shift < 8 * self.ptrsize else 0
+
+    def read_caches(self, q):
+        """The heap's caches (struct hobj_cache), from its list: each a dict of
+        its address, id, active spans by class, and counts by class; a list
+        that loops or cannot be read stops there (the check says so)."""
+        t = _type("struct hobj_cache")
+        caches, seen = [], set()
+        self.caches_fault = None
+        while q != 0:
+            if q in seen or len(seen) > 4096:
+                self.caches_fault = f"the list of caches loops at {_hex(q)}"
+                break
+            seen.add(q)
+            try:
+                v = gdb.Value(bytes(gdb.selected_inferior().read_memory(q, t.sizeof)), t)
+            except gdb.error as e:
+                self.caches_fault = f"cache {_hex(q)}: {e}"
+                break
+            caches.append({"addr": q, "id": int(v["id"]),
+                           "alloc": [int(v["alloc"][c]) & self.mask for c in range(self.nclass)],
+                           "nalloc": [int(v["nalloc"][c]) for c in range(self.nclass)],
+                           "nfree": [int(v["nfree"][c]) for c in range(self.nclass)]})
+            q = int(v["next"]) & self.mask
+        return caches
+
+    def cache_name(self, addr):
+        """How a span's owner is shown: its cache's id (a CPU, a thread)."""
+        c = next((c for c in self.caches if c["addr"] == addr), None)
+        return f"cache {c['id']}" if c is not None else f"cache {_hex(addr)}?"
 
     def sanity(self):
         """Raises a Fault if the heap's own record cannot describe a heap."""
@@ -1231,6 +1301,7 @@ def check_span(heap, s):
     if used != s.inuse or used + n != s.fresh:
         raise Fault(O_COUNT, f"span {_hex(s.base)} ({heap.cname(c)}): {used} in-use bits, "
                     f"inuse {s.inuse}, {n} free, fresh {s.fresh}")
+    check_remote(heap, s, mem, order)
     tail = mem[s.fresh * size:]
     rest = tail.lstrip(b"\0")
     if rest:
@@ -1238,6 +1309,57 @@ def check_span(heap, s):
         raise Fault(O_DIRTY, f"byte {rest[0]:#04x} at {_hex(a)}, in span {_hex(s.base)} "
                     f"({heap.cname(c)}) past fresh {s.fresh}")
     s.nfree = n
+
+
+def check_remote(heap, s, mem, order):
+    """objects/check.c's check_remote: s's remote list, each entry an object
+    in use with its remote bit set, listed once, as many as nremote and as
+    the remote bits; none on a central span."""
+    c, size = s.cls, heap.size[s.cls]
+    seen, q, n = set(), s.remote, 0
+    while q != 0 and n <= s.nobj:
+        off = q - s.base
+        i = off // size if 0 <= off else -1
+        where = f"span {_hex(s.base)} ({heap.cname(c)}): remote entry {n}, {_hex(q)}"
+        if not 0 <= off < s.bytes or i >= s.nobj or i * size != off:
+            raise Fault(O_FREELIST, f"{where}, is not an object")
+        if not s.bit(i) or not (s.rbits >> i) & 1:
+            raise Fault(O_FREELIST, f"{where}, is not in use with its remote bit set")
+        if i in seen:
+            raise Fault(O_FREELIST, f"{where}, is listed twice")
+        seen.add(i)
+        n += 1
+        q = int.from_bytes(mem[off:off + heap.ptrsize], order)
+    bits = bin(s.rbits).count("1")
+    if n != s.nremote or bits != n or (s.owner == 0 and n != 0):
+        raise Fault(O_COUNT, f"span {_hex(s.base)} ({heap.cname(c)}): nremote {s.nremote}, "
+                    f"{n} on its remote list, {bits} remote bits"
+                    + (", and no owner" if s.owner == 0 and n else ""))
+
+
+def check_cached(heap, spans):
+    """objects/check.c's check_owned and check_caches: every owned span is
+    the active span of its owner, one of the heap's caches, and every
+    cache's active span names that cache its owner."""
+    if heap.caches_fault is not None:
+        raise Fault(O_CACHE, heap.caches_fault)
+    at = {s.addr: s for s in spans}
+    by = {c["addr"]: c for c in heap.caches}
+    for s in spans:
+        if s.owner == 0:
+            continue
+        k = by.get(s.owner)
+        if k is None or k["alloc"][s.cls] != s.addr or s.prev != 0:
+            raise Fault(O_CACHE, f"span {_hex(s.base)} ({heap.cname(s.cls)}): owner "
+                        f"{_hex(s.owner)}, which does not hold it")
+    for k in heap.caches:
+        for c, a in enumerate(k["alloc"]):
+            if a == 0:
+                continue
+            s = at.get(a)
+            if s is None or s.owner != k["addr"] or s.cls != c:
+                raise Fault(O_CACHE, f"cache {k['id']} ({_hex(k['addr'])}): class {c}'s "
+                            f"span record {_hex(a)} is not a span it owns")
 
 
 def check_objects(heap):
@@ -1250,16 +1372,19 @@ def check_objects(heap):
         check_span(heap, s)
         t = tally[s.cls]
         t["nspan"] += 1
+        if s.owner:  # a cache's: in no list, its objects its own record's
+            continue
         t["inuse"] += s.inuse
         t["notfull"] += s.inuse < s.nobj
         t["empty"] += s.inuse == 0
+    check_cached(heap, spans)
     at = {s.addr: s for s in spans}
     for c in range(1, heap.nclass):
         k, t = heap.classes[c], tally[c]
         n, prev, q = 0, 0, k["partial"]
         while q != 0 and n <= t["nspan"]:
             s = at.get(q)
-            if s is None or s.cls != c or s.prev != prev or s.inuse >= s.nobj:
+            if s is None or s.cls != c or s.prev != prev or s.owner or s.inuse >= s.nobj:
                 raise Fault(O_PARTIAL, f"{heap.cname(c)}: entry {n} of its list, record "
                             f"{_hex(q)}, is not a partial span of the class")
             prev, q, n = q, s.next, n + 1
@@ -1336,17 +1461,20 @@ it can be walked."""
                     free = str(x.nfree)
                 except Fault as f:  # shown, not raised: heap check names it
                     free = f"? ({f.what})"
-                state = "  partial" if x.addr in listed else \
+                state = f"  {heap.cache_name(x.owner)}" if x.owner else \
+                    "  partial" if x.addr in listed else \
                     "  full" if x.inuse == x.nobj else ""
+                if x.nremote:
+                    state += f", {x.nremote} freed remotely"
                 print(f"{_hex(a)} span  {x.bytes >> heap.shift:3} pages  class {c:2} "
-                      f"{size:5} B  in use {x.inuse:3}/{x.nobj:<3} free {free} "
+                      f"{size:5} B  in use {x.inuse - x.nremote:3}/{x.nobj:<3} free {free} "
                       f"untouched {x.nobj - x.fresh}{state}")
             else:
                 print(f"{_hex(a)} large {x:3} pages  {_size(x * heap.granule)}")
         if fault is not None:
             print(f"heap spans: walk stopped: {fault}")
         print(f"heap spans: {len(spans)} span{'s' if len(spans) != 1 else ''}, "
-              f"{sum(s.inuse for s in spans)} objects in use, {len(large)} large object"
+              f"{sum(s.inuse - s.nremote for s in spans)} objects in use, {len(large)} large object"
               f"{'s' if len(large) != 1 else ''} ({_size(sum(n for _, n in large) * heap.granule)})"
               f", pool [{_hex(heap.start)}, top {_hex(heap.top())})")
 
@@ -1355,9 +1483,11 @@ class HeapClasses(HeapSub):
     """Show the objects layer's size classes that hold spans, from their records.
 Usage: heap classes [HEAP]
 One line per class with a span or a count: class, object size, span size in
-pages and objects, spans, spans on the partial list, objects in use, and the
-objects handed out and freed ever; then the large objects and totals. These
-are the records; `heap check` holds them against the spans."""
+pages and objects, spans, spans on the partial list, spans in a cache (a
+CPU's or a thread's active span), objects in use, and the objects handed out
+and freed ever (the class's counts and its caches'); then the large objects
+and totals. These are the records; `heap check` holds them against the
+spans."""
 
     def __init__(self):
         super().__init__("heap classes")
@@ -1365,10 +1495,16 @@ are the records; `heap check` holds them against the spans."""
     def run(self, arg):
         heap = ObjHeap(arg)
         heap.sanity()
-        print("class  size  span pages/objs  spans partial  in use      malloc        free")
+        print("class  size  span pages/objs  spans partial cached  in use      malloc        free")
         tot = [0, 0, 0, 0]
         for c in range(1, heap.nclass):
-            k = heap.classes[c]
+            k = dict(heap.classes[c])
+            cached = [a["alloc"][c] for a in heap.caches if a["alloc"][c]]
+            k["nalloc"] += sum(a["nalloc"][c] for a in heap.caches)
+            k["nfree"] += sum(a["nfree"][c] for a in heap.caches)
+            for q in cached:
+                s = Span(heap, q)
+                k["inuse"] += s.inuse - s.nremote
             if not (k["nspan"] or k["nalloc"]):
                 continue
             q, n = k["partial"], 0
@@ -1377,7 +1513,7 @@ are the records; `heap check` holds them against the spans."""
                 n += 1
             part = str(n) if q == 0 else f"{n}+ (loops?)"
             print(f"{c:5} {heap.size[c]:5}  {heap.npages[c] * HOBJ_UNIT >> heap.shift:5}"
-                  f" {heap.nobj[c]:<9} {k['nspan']:5} {part:>7} {k['inuse']:7} "
+                  f" {heap.nobj[c]:<9} {k['nspan']:5} {part:>7} {len(cached):6} {k['inuse']:7} "
                   f"{k['nalloc']:11} {k['nfree']:11}")
             for i, f in enumerate(("nspan", "inuse", "nalloc", "nfree")):
                 tot[i] += k[f]

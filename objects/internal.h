@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The objects layer's internals that objects.c, cache.c and check.c share:
+// the lock calls through ops, the fault record, the class lists, and the
+// remote bitmap's bit helpers. Not part of the interface (objects.h is).
+#ifndef HEAPLAB_OBJECTS_INTERNAL_H
+#define HEAPLAB_OBJECTS_INTERNAL_H
+
+#include "objects.h"
+
+static inline void hobj_lock(struct hobj_heap *h, unsigned lk)
+{
+	if (h->ops->lock != NULL)
+		h->ops->lock(h, lk);
+}
+
+static inline void hobj_unlock(struct hobj_heap *h, unsigned lk)
+{
+	if (h->ops->unlock != NULL)
+		h->ops->unlock(h, lk);
+}
+
+// hobj_assert_locked stops the machine unless this CPU holds lock lk: every
+// lock-held helper (a trailing l) starts with it. It asks only while the
+// heap is checking: it is a call through ops on every malloc and free.
+static inline void hobj_assert_locked(struct hobj_heap *h, unsigned lk, const char *msg)
+{
+	if (HOBJ_DEBUG && h->checking && h->ops->holding != NULL && !h->ops->holding(h, lk))
+		hobj_fail(h, msg);
+}
+
+static inline int hobj_fault(struct hobj_fault *f, enum hobj_err err, uintptr_t ptr,
+			     uintptr_t span, uintptr_t a, uintptr_t b)
+{
+	if (f != NULL)
+		*f = (struct hobj_fault){err, ptr, span, a, b};
+	return err;
+}
+
+// The caller's cache, or NULL, and its release (struct hobj_ops).
+static inline struct hobj_cache *hobj_cache_enter(struct hobj_heap *h)
+{
+	return h->ops->cache_enter != NULL ? h->ops->cache_enter(h) : NULL;
+}
+
+static inline void hobj_cache_leave(struct hobj_heap *h, struct hobj_cache *c)
+{
+	if (c != NULL && h->ops->cache_leave != NULL)
+		h->ops->cache_leave(h, c);
+}
+
+// A span's owner, read with no lock (objects.h, the span's lock rule): a
+// word-sized relaxed load, so that the read is whole on every target.
+static inline struct hobj_cache *hobj_owner(const struct hobj_span *s)
+{
+	return __atomic_load_n(&s->owner, __ATOMIC_RELAXED);
+}
+
+// Bit i of s's remote bitmap. The owner reads it with no lock (is the
+// object it frees on the remote list?) while another cache may set another
+// bit of the same word under the class lock: word-sized relaxed atomics
+// make both whole; bit i itself changes only under the lock, and only
+// while the object is neither on the owner's free list nor handed out
+// again, so the owner's read of it is the last value a sequenced free
+// wrote.
+static inline int hobj_remote_test(const struct hobj_span *s, unsigned i)
+{
+	return (__atomic_load_n(&s->remote_bits[i / HOBJ_RBITS], __ATOMIC_RELAXED) >>
+		(i % HOBJ_RBITS)) &
+	       1;
+}
+
+static inline void hobj_remote_set(struct hobj_span *s, unsigned i, int on)
+{
+	uintptr_t *w = &s->remote_bits[i / HOBJ_RBITS], m = (uintptr_t)1 << (i % HOBJ_RBITS);
+	uintptr_t v = __atomic_load_n(w, __ATOMIC_RELAXED);
+
+	__atomic_store_n(w, on ? v | m : v & ~m, __ATOMIC_RELAXED); // class lock held
+}
+
+// objects.c's class lists and spans, for cache.c: the class lock held.
+void hobj_list_push(struct hobj_class *k, struct hobj_span *s);
+void hobj_list_remove(struct hobj_class *k, struct hobj_span *s);
+struct hobj_span *hobj_span_newl(struct hobj_heap *h, unsigned c);
+void hobj_span_releasel(struct hobj_heap *h, struct hobj_span *s);
+
+// cache.c's halves of objects.c's small-object paths: an object of class c
+// from cache (NULL if the pool has no span); free and size of p in span s
+// through cache, answering HOBJ_OK or the refusal (-1: s is not cache's,
+// take the central path).
+void *hobj_cache_obj(struct hobj_heap *h, struct hobj_cache *cache, unsigned c, int *zero);
+int hobj_cache_give(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s,
+		    uintptr_t p, struct hobj_fault *f);
+int hobj_remote_freel(struct hobj_heap *h, struct hobj_span *s, uintptr_t p,
+		      struct hobj_fault *f);
+#define HOBJ_NOTMINE (-1)
+
+// hobj_find_live refuses p unless it is an object of s in use and not on
+// its remote list: hobj_span_find, then the remote bit. Changes nothing.
+int hobj_find_live(const struct hobj_span *s, uintptr_t p, struct hobj_fault *f);
+
+#endif
