@@ -49,6 +49,11 @@ static const char usage[] =
     "  Exit: 0 ok, 1 an operation was refused, 2 usage or malformed trace,\n"
     "  3 the allocator's check failed, 4 the output could not be written.\n";
 
+// The trace's object lines run on replay/objects.c, which build/host/replay
+// links in; a program that links this file without it (the lab's replay,
+// over a student's page layer alone) finds it NULL: they are refused.
+extern const struct replay_objects replay_objects __attribute__((weak));
+
 // Sanitizer builds (make host SAN=1): a report exits 99, a status the tool
 // never uses itself. Without a sanitizer nothing calls these; weak, so that
 // a program linking the tool with its own options (lab/labrt.c) keeps them.
@@ -310,7 +315,8 @@ int main(int argc, char **argv)
 	r.steps = o.steps;
 	r.write = out;
 	r.arg = stdout;
-	r.sbrk = host_sbrk; // `sbrk` lines: another client of the simulated break
+	r.sbrk = host_sbrk;	     // `sbrk` lines: another client of the simulated break
+	r.objects = &replay_objects; // NULL where replay/objects.c is not linked in
 	if (o.steps)
 		printf("# steps granule 0x%lx heap 0x%lx\n", (unsigned long)o.page,
 		       (unsigned long)o.heap);
