@@ -8,7 +8,6 @@ Run with /usr/bin/python3 -m pytest tests/test_objtrace.py after `make host`.
 """
 
 import os
-import re
 import subprocess
 from pathlib import Path
 
@@ -74,7 +73,8 @@ def test_steps_show_spans_and_objects(tmp_path):
         "  span 0x25000 class 3 size 48 bytes 0x2000 nobj 170 inuse 1 fresh 1 used 0x1",
     ]
     # before the first object line there is no objects heap, so no lines
-    assert not any(l.startswith("objects") for l in out[:out.index("step 1 line 1 brk 0x23000 free 0")])
+    first = out.index("step 1 line 1 brk 0x23000 free 0")
+    assert not any(l.startswith("objects") for l in out[:first])
 
 
 def test_steps_show_large_objects_and_a_wide_bitmap(tmp_path):
@@ -101,7 +101,9 @@ def test_a_span_that_empties_goes_back_to_the_pool(tmp_path):
 
 
 def test_ops_prints_object_lines(tmp_path):
-    r = run(tmp_path, "malloc a\xc2\xa0 0x10 # c\nrealloc a\xc2\xa0 20\n  mfree\ta\xc2\xa0\r\n", "--ops")
+    # the ID is a and U+00C2 U+00A0, four bytes of UTF-8
+    r = run(tmp_path, "malloc a\xc2\xa0 0x10 # c\nrealloc a\xc2\xa0 20\n  mfree\ta\xc2\xa0\r\n",
+            "--ops")
     assert (r.returncode, r.stderr) == (0, "")
     assert r.stdout == "malloc 1 61c382c2a0 16\nrealloc 2 61c382c2a0 20\nmfree 3 61c382c2a0\n"
 
