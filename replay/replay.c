@@ -11,8 +11,9 @@
 //	mfree ID		frees ID's object
 //	realloc ID SIZE		resizes ID's object (SIZE not 0)
 // plus comments (`#` to the end of the line) and blank lines. The output is
-// `ID 0xOFF` or `ID nil` per alloc, malloc and realloc, `sbrk 0xOFF 0xSIZE` or `sbrk nil 0xSIZE`
-// per sbrk, an `error line N: ...` line per refused operation, then
+// `ID 0xOFF` or `ID nil` per alloc, malloc and realloc, `sbrk 0xOFF
+// 0xSIZE` or `sbrk nil 0xSIZE` per sbrk, an `error line N: ...` line per
+// refused operation, then
 // `free 0xOFF 0xSIZE` per free block and `brk 0xOFF`.
 // The trace is scanned whole before anything runs, so a malformed trace
 // changes nothing; the scan also enforces the limits of replay.h (trace
@@ -151,10 +152,10 @@ static int layer(enum op op)
 	return op == OP_MALLOC || op == OP_MFREE || op == OP_REALLOC ? 2 : 0;
 }
 
-// What the scan says of a line of the other layer than the trace's
-// first (other_layer[layer]): the objects layer's
-// check holds the pool's bytes in use against its own, so that a page
-// alloc beside the objects would be a leak to it.
+// What the scan says of a line of the other layer than the trace's first
+// (other_layer[that first layer]): the objects layer's check holds the
+// pool's bytes in use against its own, so that a page alloc beside the
+// objects would be a leak to it.
 static const char *const other_layer[] = {
     NULL,
     "a trace of the page layer (alloc, free, freeat) may not use malloc, mfree or realloc: the "
@@ -392,7 +393,7 @@ static int run_obj(struct replay *r, const struct line *l, char *buf, size_t ble
 	struct tok id = l->arg[0];
 	struct replay_slot *sl;
 	uintptr_t p = 0;
-	char why[120];
+	char why[160];
 
 	if (r->objects == NULL) {
 		snprintf(buf, blen,
