@@ -15,8 +15,8 @@
 // whole heap, taking pages through the brk trap as it needs them, so the
 // memory moves between it and mempool as either frees; the two pools'
 // regions interleave and neither can free the other's pages (HEAPLAB_ENOTOWN).
-// The page map, one word per page of [_heap_start, _heap_end) (128 KiB
-// on a 64-bit image's 64 MiB heap), is its first allocation.
+// The page map, 8 bytes per page of [_heap_start, _heap_end) (128 KiB
+// on a 64 MiB heap, 32-bit images too), is its first allocation.
 //
 // A pool records HEAPLAB_NREGION regions: each growth that does not start
 // where its last region ends opens one, and with two clients taking the

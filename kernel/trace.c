@@ -123,7 +123,8 @@ int trace_run(const char *trace, size_t len, uintptr_t heap, uintptr_t page, int
 	r.base = base;
 	r.check_each = check;
 	r.write = trace_write;
-	r.sbrk = kbrk_sbrk; // `sbrk` lines: another client, through the same trap
+	r.sbrk = kbrk_sbrk;	     // `sbrk` lines: another client, through the same trap
+	r.objects = &replay_objects; // `malloc` lines: an objects heap on mempool
 	kprintf("# base %#lx\n", (unsigned long)base);
 	status = replay_run(&r, trace, len);
 	if (r.fault[0] != '\0') // after replay_done: stop where every failed check does

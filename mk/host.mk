@@ -23,15 +23,19 @@ MEM_SRCS    := mem/mem.c $(MEM_ALLOC) $(MEM_FREE) mem/index.c $(MEM_FIT) mem/avl
 	       mem/track.c
 RUNTIME_SRCS := runtime/sys.c # the seed's sys_alloc over one pool: a consumer of heaplab.h
 REPLAY_SRCS := replay/replay.c # the trace engine, over the allocator
+# The trace's object lines (malloc, mfree, realloc) over objects/: the tool
+# and the image link it, with OBJ_SRCS (mk/objects.mk lists them).
+REPLAY_OBJ_SRCS := replay/objects.c
 HOST_SRCS   := $(MEM_SRCS) $(RUNTIME_SRCS) $(REPLAY_SRCS) arch/host/host.c
 HOST_HDRS   := include/heaplab.h runtime/sys.h mem/internal.h mem/avl.h mem/avl_augment.h replay/replay.h arch/host/host.h
 
 $(B)/host/replay: tools/replay.c $(HOST_SRCS) $(HOST_HDRS)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) -o $@ tools/replay.c $(HOST_SRCS)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ tools/replay.c $(HOST_SRCS) $(REPLAY_OBJ_SRCS) $(OBJ_SRCS)
 
 # make host SAN=1 also builds build/host-san/replay with ASan and UBSan
 # (clean runs exit with the tool's own status; a sanitizer report exits 99).
 $(B)/host-san/replay: tools/replay.c $(HOST_SRCS) $(HOST_HDRS)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -o $@ tools/replay.c $(HOST_SRCS)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -o $@ tools/replay.c $(HOST_SRCS) $(REPLAY_OBJ_SRCS) \
+		$(OBJ_SRCS)

@@ -61,6 +61,8 @@ host-test: $(HT_CMOCKA) $(B)/host/test_objects $(B)/host/test_spinlock $(B)/host
 	HEAPLAB_REPLAY=$(B)/host/replay $(PYTEST) -q tests/test_replay.py || st=1; \
 	echo "== tests/test_replay.py -k sample_trace, under ASan+UBSan ($(B)/host-san/replay)"; \
 	HEAPLAB_REPLAY=$(B)/host-san/replay $(PYTEST) -q tests/test_replay.py -k sample_trace || st=1; \
+	echo "== tests/test_objtrace.py (traces of small objects), under ASan+UBSan"; \
+	HEAPLAB_REPLAY=$(B)/host-san/replay $(PYTEST) -q tests/test_objtrace.py || st=1; \
 	echo "== $(B)/host/fuzz_mem (30 s)"; $(call fuzz_run,30) || st=1; \
 	echo "== $(B)/host/fuzz_replay (20 s)"; $(call fuzz_replay_run,20) || st=1; \
 	if [ $$st = 0 ]; then echo "host-test: all passed"; else echo "host-test: FAILED"; fi; \

@@ -57,7 +57,7 @@ endif
 NEWLIB_CPPFLAGS ?= -nostdinc -isystem $(NEWLIB_INC) -isystem $(shell $(CROSS_CC) -print-file-name=include)
 KERNEL_SRCS ?= $(sort $(wildcard kernel/*.c))
 PLATFORM_SRCS := $(sort $(wildcard platform/$(PLATFORM)/*.c))
-IMAGE_SRCS  := $(KERNEL_SRCS) $(MEM_SRCS) $(OBJ_SRCS) $(RUNTIME_SRCS) $(REPLAY_SRCS) $(ARCH_SRCS) $(PLATFORM_SRCS)
+IMAGE_SRCS  := $(KERNEL_SRCS) $(MEM_SRCS) $(OBJ_SRCS) $(RUNTIME_SRCS) $(REPLAY_SRCS) $(REPLAY_OBJ_SRCS) $(ARCH_SRCS) $(PLATFORM_SRCS)
 IMAGE_OBJS  := $(patsubst %,$(IMG_OBJ)/%.o,$(basename $(IMAGE_SRCS)))
 IMAGE_CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
 		-Wall -Wextra -Werror -g -O2 -fno-omit-frame-pointer -DHEAPLAB_DEBUG=$(MEM_DEBUG) -DHEAPLAB_INDEX=$(MEM_INDEX) \

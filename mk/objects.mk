@@ -7,6 +7,8 @@
 
 OBJ_SRCS := objects/objects.c objects/span.c objects/cache.c objects/check.c objects/malloc.c
 OBJ_HDRS := objects/objects.h objects/internal.h objects/sizeclasses.h include/heaplab.h
+# The replay tool runs a trace's object lines on the layer (mk/host.mk).
+$(B)/host/replay $(B)/host-san/replay: $(REPLAY_OBJ_SRCS) $(OBJ_SRCS) $(OBJ_HDRS)
 # The library is the allocator, not a debugging aid: the pool without its
 # check after every operation (HEAPLAB_DEBUG=0, which would zero-scan every
 # free byte), the objects layer's check compiled in but switched off until

@@ -93,7 +93,9 @@ int hobj_init(struct hobj_heap *heap, struct heaplab_pool *pool, const struct ho
 		heap->shift++;
 	heap->start = pool->start;
 	heap->end = pool->end;
-	n = ((heap->end - heap->start) >> heap->shift) * sizeof(uintptr_t);
+	// HOBJ_PM_WORD bytes a page on every machine (a 32-bit one uses the
+	// first half of each): the heap's pages lie alike on 32 and 64 bits.
+	n = ((heap->end - heap->start) >> heap->shift) * HOBJ_PM_WORD;
 	heap->pagemap = heaplab_alloc(pool, n); // zeroed: no page holds anything
 	if (heap->pagemap == NULL)
 		return HOBJ_ENOMEM;
@@ -102,22 +104,26 @@ int hobj_init(struct hobj_heap *heap, struct heaplab_pool *pool, const struct ho
 }
 
 // record_new answers an unused span record, carving a page of them from
-// the pool when the store is empty; NULL if the pool has no page.
+// the pool when the store is empty (two pages if one holds no record); NULL
+// if the pool has no page. A page holds as many records as HOBJ_RECORD_BYTES
+// fit, on every machine, so that the store takes its pages at the same
+// spans on 32 and 64 bits.
 static struct hobj_span *record_new(struct hobj_heap *h)
 {
 	uintptr_t g = h->pool->granule, k;
+	uintptr_t bytes = g < HOBJ_RECORD_BYTES ? heaplab_round(h->pool, HOBJ_RECORD_BYTES) : g;
 	struct hobj_span *s;
 
 	lock(h, HOBJ_LOCK_STORE);
 	if (h->store == NULL) {
-		s = heaplab_alloc(h->pool, g);
-		for (k = 0; s != NULL && k < g / sizeof *s; k++) {
+		s = heaplab_alloc(h->pool, bytes);
+		for (k = 0; s != NULL && k < bytes / HOBJ_RECORD_BYTES; k++) {
 			s[k].next = h->store;
 			h->store = &s[k];
 			h->nrecord++;
 		}
 		if (s != NULL)
-			h->store_bytes += g;
+			h->store_bytes += bytes;
 	}
 	s = h->store;
 	if (s != NULL)

@@ -58,6 +58,12 @@ extern "C" {
 #define HOBJ_LOCK_LARGE 0		  // the lock of large objects
 #define HOBJ_LOCK_STORE HOBJ_NCLASS	  // the lock of the span records' store
 #define HOBJ_NLOCK	(HOBJ_NCLASS + 1) // class c's lock is lock c (1..HOBJ_NCLASS-1)
+// The heap's own pages are sized alike on every machine, so that a trace
+// replays to the same offsets on 32 and 64 bits (README.md, "Traces"): the
+// page map takes HOBJ_PM_WORD bytes a page, a page of the store holds as
+// many span records as HOBJ_RECORD_BYTES fit (a 64-bit record's size).
+#define HOBJ_PM_WORD	  8
+#define HOBJ_RECORD_BYTES 112
 
 // A span: a run of pages serving one class. Its record lives apart from its
 // pages (in the store, pages of their own), so the objects fill the span.
@@ -110,6 +116,11 @@ struct hobj_cache {
 	struct hobj_cache *next;
 	long id;
 };
+
+#ifndef __cplusplus
+_Static_assert(sizeof(uintptr_t) <= HOBJ_PM_WORD, "a page map entry fits its word");
+_Static_assert(sizeof(struct hobj_span) <= HOBJ_RECORD_BYTES, "a span record fits its room");
+#endif
 
 // A class's central list: the spans with a free object, most recently
 // partial first. A full span is in no list (the page map finds it on

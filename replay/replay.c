@@ -7,19 +7,35 @@
 //	freeat OFF SIZE		frees [base+OFF, +SIZE) as given
 //	sbrk SIZE		another client of the break takes SIZE bytes there
 //	check			runs the full check now
+//	malloc ID SIZE		an object of SIZE bytes from the objects layer
+//	mfree ID		frees ID's object
+//	realloc ID SIZE		resizes ID's object (SIZE not 0)
 // plus comments (`#` to the end of the line) and blank lines. The output is
-// `ID 0xOFF` or `ID nil` per alloc, `sbrk 0xOFF 0xSIZE` or `sbrk nil 0xSIZE`
-// per sbrk, an `error line N: ...` line per refused operation, then
+// `ID 0xOFF` or `ID nil` per alloc, malloc and realloc, `sbrk 0xOFF
+// 0xSIZE` or `sbrk nil 0xSIZE` per sbrk, an `error line N: ...` line per
+// refused operation, then
 // `free 0xOFF 0xSIZE` per free block and `brk 0xOFF`.
 // The trace is scanned whole before anything runs, so a malformed trace
 // changes nothing; the scan also enforces the limits of replay.h (trace
 // size, field length, alloc lines), so no output line is ever cut short.
+// A trace works one layer: pages (alloc, free, freeat) or objects
+// (malloc, mfree, realloc), never both (replay_scan says why).
 #include "replay.h"
 
 #include <stdio.h>
 #include <string.h>
 
-enum op { OP_NONE, OP_ALLOC, OP_FREE, OP_FREEAT, OP_SBRK, OP_CHECK };
+enum op {
+	OP_NONE,
+	OP_ALLOC,
+	OP_FREE,
+	OP_FREEAT,
+	OP_SBRK,
+	OP_CHECK,
+	OP_MALLOC,
+	OP_MFREE,
+	OP_REALLOC
+};
 
 struct tok {
 	const char *s;
@@ -120,6 +136,34 @@ const char *replay_opts(uint64_t heap, uint64_t page, char *err, size_t errlen)
 	return err;
 }
 
+// has_id answers whether op's first field is an ID.
+static int has_id(enum op op)
+{
+	return op == OP_ALLOC || op == OP_FREE || op == OP_MALLOC || op == OP_MFREE ||
+	       op == OP_REALLOC;
+}
+
+// layer answers the layer op works: 1 pages, 2 objects, 0 either (sbrk,
+// check, a blank line).
+static int layer(enum op op)
+{
+	if (op == OP_ALLOC || op == OP_FREE || op == OP_FREEAT)
+		return 1;
+	return op == OP_MALLOC || op == OP_MFREE || op == OP_REALLOC ? 2 : 0;
+}
+
+// What the scan says of a line of the other layer than the trace's first
+// (other_layer[that first layer]): the objects layer's check holds the
+// pool's bytes in use against its own, so that a page alloc beside the
+// objects would be a leak to it.
+static const char *const other_layer[] = {
+    NULL,
+    "a trace of the page layer (alloc, free, freeat) may not use malloc, mfree or realloc: the "
+    "objects heap must be its pool's only client",
+    "a trace of objects (malloc, mfree, realloc) may not use the page layer's alloc, free or "
+    "freeat: the objects heap must be its pool's only client",
+};
+
 // parse reads one line into l; it answers NULL or what is wrong with it.
 static const char *parse(const char *s, const char *e, struct line *l)
 {
@@ -139,17 +183,25 @@ static const char *parse(const char *s, const char *e, struct line *l)
 		l->op = OP_SBRK, nnum = 1;
 	else if (tokeq(t[0], "check") && n == 1)
 		l->op = OP_CHECK;
+	else if (tokeq(t[0], "malloc") && n == 3)
+		l->op = OP_MALLOC, nnum = 1, first = 2;
+	else if (tokeq(t[0], "mfree") && n == 2)
+		l->op = OP_MFREE;
+	else if (tokeq(t[0], "realloc") && n == 3)
+		l->op = OP_REALLOC, nnum = 1, first = 2;
 	else if (tokeq(t[0], "alloc") || tokeq(t[0], "free") || tokeq(t[0], "freeat") ||
-		 tokeq(t[0], "sbrk") || tokeq(t[0], "check"))
+		 tokeq(t[0], "sbrk") || tokeq(t[0], "check") || tokeq(t[0], "malloc") ||
+		 tokeq(t[0], "mfree") || tokeq(t[0], "realloc"))
 		return "wrong number of fields";
 	else
-		return "unknown operation (want alloc, free, freeat, sbrk or check)";
+		return "unknown operation (want alloc, free, freeat, sbrk, check, malloc, mfree or "
+		       "realloc)";
 	l->arg[0] = n > 1 ? t[1] : t[0];
 	l->arg[1] = n > 2 ? t[2] : t[0];
 	for (i = 1; i < n; i++)
 		if (t[i].n > REPLAY_WORD_MAX)
 			return field_too_long;
-	if (l->op == OP_ALLOC || l->op == OP_FREE)
+	if (has_id(l->op))
 		for (i = 0; (size_t)i < t[1].n; i++)
 			if ((unsigned char)t[1].s[i] < 0x20 || t[1].s[i] == 0x7f)
 				return control_in_id;
@@ -159,6 +211,8 @@ static const char *parse(const char *s, const char *e, struct line *l)
 			return why;
 		l->big[i] = l->num[i] > UINTPTR_MAX;
 	}
+	if (l->op == OP_REALLOC && l->num[0] == 0)
+		return "realloc to size 0 (C23 leaves it undefined, glibc frees: write mfree ID)";
 	return NULL;
 }
 
@@ -175,6 +229,7 @@ long replay_scan(const char *text, size_t len, char *err, size_t errlen)
 	const char *s = text, *e = text + len, *le, *why;
 	unsigned long lineno = 0;
 	long nalloc = 0;
+	int layers = 0; // the layer of the trace's first alloc, free, ... line
 	struct line l;
 
 	if (len > REPLAY_TRACE_MAX) {
@@ -190,14 +245,18 @@ long replay_scan(const char *text, size_t len, char *err, size_t errlen)
 			why = "NUL byte in the line";
 		else
 			why = parse(s, le, &l);
+		if (why == NULL && layer(l.op) != 0 && layers != 0 && layer(l.op) != layers)
+			why = other_layer[layers];
 		if (why != NULL) {
 			snprintf(err, errlen, "line %lu: %s", lineno, why);
 			return -1;
 		}
-		nalloc += l.op == OP_ALLOC;
+		if (layers == 0)
+			layers = layer(l.op);
+		nalloc += l.op == OP_ALLOC || l.op == OP_MALLOC; // the IDs a trace names
 		if (nalloc > REPLAY_ALLOCS_MAX) {
-			snprintf(err, errlen, "line %lu: more than %d alloc lines (the limit)",
-				 lineno, REPLAY_ALLOCS_MAX);
+			snprintf(err, errlen, "line %lu: more than %d %s lines (the limit)", lineno,
+				 REPLAY_ALLOCS_MAX, l.op == OP_MALLOC ? "malloc" : "alloc");
 			return -1;
 		}
 	}
@@ -307,6 +366,84 @@ static void do_sbrk(struct replay *r, const struct line *l, char *buf, size_t bl
 			 (unsigned long long)l->num[0]);
 }
 
+// op_name answers an object line's operation, as the trace writes it.
+static const char *op_name(enum op op)
+{
+	return op == OP_MALLOC ? "malloc" : op == OP_MFREE ? "mfree" : "realloc";
+}
+
+// print_answer writes ID's answer: `ID 0xOFF`, or `ID nil` for p == 0.
+static void print_answer(struct replay *r, struct tok id, uintptr_t p, char *buf, size_t blen)
+{
+	if (p == 0)
+		snprintf(buf, blen, "%.*s nil\n", (int)id.n, id.s);
+	else
+		snprintf(buf, blen, "%.*s 0x%lx\n", (int)id.n, id.s, (unsigned long)(p - r->base));
+}
+
+// run_obj does a malloc, mfree or realloc line. The ID is checked first,
+// so that a refused line changes nothing: an unknown or freed ID never
+// reaches the objects layer (whose free would stop the machine on it).
+// A malloc or realloc that answers nil prints `ID nil`; a realloc's ID then
+// keeps its object, as C's realloc leaves p. An ID whose malloc answered
+// nil holds no object: mfree of it frees nothing, realloc of it mallocs.
+static int run_obj(struct replay *r, const struct line *l, char *buf, size_t blen)
+{
+	const char *name = op_name(l->op);
+	struct tok id = l->arg[0];
+	struct replay_slot *sl;
+	uintptr_t p = 0;
+	char why[160];
+
+	if (r->objects == NULL) {
+		snprintf(buf, blen,
+			 "%s %.*s: no objects layer in this replay (it runs the page layer "
+			 "alone)",
+			 name, (int)id.n, id.s);
+		return -1;
+	}
+	sl = slot(r, id);
+	if (l->op == OP_MALLOC && sl->id != NULL && sl->live && sl->addr != 0) {
+		snprintf(buf, blen, "malloc %.*s: id still holds memory", (int)id.n, id.s);
+		return -1;
+	}
+	if (l->op != OP_MALLOC && sl->id == NULL) {
+		snprintf(buf, blen, "%s %.*s: unknown id", name, (int)id.n, id.s);
+		return -1;
+	}
+	if (l->op != OP_MALLOC && !sl->live) {
+		snprintf(buf, blen, "%s %.*s: %s", name, (int)id.n, id.s,
+			 l->op == OP_MFREE ? "double free (the id was freed already)"
+					   : "the id was freed already (a use after free)");
+		return -1;
+	}
+	if (r->objects->start(r, why, sizeof why) != 0) {
+		snprintf(buf, blen, "%s %.*s: %s", name, (int)id.n, id.s, why);
+		return -1;
+	}
+	switch (l->op) {
+	case OP_MALLOC:
+		p = l->big[0] ? 0 : r->objects->malloc(r, (uintptr_t)l->num[0]);
+		*sl = (struct replay_slot){id.s, id.n, p, (uintptr_t)l->num[0], 1, 1};
+		print_answer(r, id, p, buf, blen);
+		break;
+	case OP_MFREE:
+		if (sl->addr != 0)
+			r->objects->free(r, sl->addr);
+		sl->live = 0;
+		break;
+	default:
+		p = l->big[0] ? 0 : r->objects->realloc(r, sl->addr, (uintptr_t)l->num[0]);
+		if (p != 0) {
+			sl->addr = p;
+			sl->size = (uintptr_t)l->num[0];
+		}
+		print_answer(r, id, p, buf, blen);
+		break;
+	}
+	return HEAPLAB_OK;
+}
+
 // run_one does one operation; it answers the error it met, writing the
 // line to print in buf (empty if there is nothing to print).
 static int run_one(struct replay *r, const struct line *l, char *buf, size_t blen)
@@ -362,12 +499,17 @@ static int run_one(struct replay *r, const struct line *l, char *buf, size_t ble
 		}
 		do_sbrk(r, l, buf, blen);
 		return HEAPLAB_OK;
+	case OP_MALLOC:
+	case OP_MFREE:
+	case OP_REALLOC:
+		return run_obj(r, l, buf, blen);
 	default:
 		return HEAPLAB_OK;
 	}
 }
 
-// check runs the full check; on failure it prints why, keeps the words in
+// check runs the full check, the pool's and then, once the trace's objects
+// heap is set up, the objects layer's; on failure it prints why, keeps the words in
 // r->fault and answers 1: the replay stops, and its caller ends in
 // heaplab_fail after replay_done and its own reports (replay_run).
 static int check(struct replay *r, unsigned long lineno)
@@ -375,9 +517,10 @@ static int check(struct replay *r, unsigned long lineno)
 	struct heaplab_fault f;
 	char buf[sizeof r->fault + 64];
 
-	if (heaplab_check(r->pool, &f) == HEAPLAB_OK)
+	if (heaplab_check(r->pool, &f) != HEAPLAB_OK)
+		heaplab_fault_format(r->pool, &f, r->fault, sizeof r->fault);
+	else if (!r->objready || r->objects->check(r, r->fault, sizeof r->fault) == 0)
 		return 0;
-	heaplab_fault_format(r->pool, &f, r->fault, sizeof r->fault);
 	snprintf(buf, sizeof buf, "error line %lu: check: %s\n", lineno, r->fault);
 	emit(r, buf);
 	return 1;
@@ -478,6 +621,8 @@ void replay_step(struct replay *r, unsigned long lineno)
 	if (r->pool->index)
 		step_tree(r);
 	heaplab_unlock(r->pool);
+	if (r->objready)
+		r->objects->step(r);
 }
 
 long replay_compile(struct replay *r, const char *text, size_t len, struct replay_op *ops, long max)
@@ -535,13 +680,15 @@ void replay_ops(const char *text, size_t len, void (*write)(void *arg, const cha
 		lineno++;
 		if (parse(s, le, &l) != NULL || l.op == OP_NONE)
 			continue;
-		if (l.op == OP_ALLOC || l.op == OP_FREE)
+		if (has_id(l.op))
 			hex_id(l.arg[0], hex);
-		if (l.op == OP_ALLOC)
-			n = snprintf(buf, sizeof buf, "alloc %lu %s %llu\n", lineno, hex,
+		if (l.op == OP_ALLOC || l.op == OP_MALLOC || l.op == OP_REALLOC)
+			n = snprintf(buf, sizeof buf, "%s %lu %s %llu\n",
+				     l.op == OP_ALLOC ? "alloc" : op_name(l.op), lineno, hex,
 				     (unsigned long long)l.num[0]);
-		else if (l.op == OP_FREE)
-			n = snprintf(buf, sizeof buf, "free %lu %s\n", lineno, hex);
+		else if (l.op == OP_FREE || l.op == OP_MFREE)
+			n = snprintf(buf, sizeof buf, "%s %lu %s\n",
+				     l.op == OP_FREE ? "free" : "mfree", lineno, hex);
 		else if (l.op == OP_FREEAT)
 			n = snprintf(buf, sizeof buf, "freeat %lu %llu %llu\n", lineno,
 				     (unsigned long long)l.num[0], (unsigned long long)l.num[1]);

@@ -37,7 +37,33 @@ struct replay_slot {
 	uintptr_t addr; // 0 if the alloc answered nil
 	uintptr_t size; // the size the alloc asked for
 	int live;	// allocated and not yet freed
+	int obj;	// an object (malloc, realloc), not pages (alloc)
 };
+
+struct replay;
+
+// The objects layer's side of a replay: the trace's `malloc`, `mfree` and
+// `realloc` lines run on an objects heap (objects/) over the replay's
+// pool. replay/objects.c is it; a consumer that links objects/ (the host
+// tool, the image) points struct replay's objects at replay_objects, and
+// one that does not (the lab's replay over a student's page layer) leaves
+// it NULL: those lines are then refused. The heap is single-threaded (no
+// locks, no cache), so the offsets are the same on every platform.
+struct replay_objects {
+	// start sets up the heap at the replay's first object line (a no-op
+	// after): 0, or -1 with why in why[0..n).
+	int (*start)(struct replay *r, char *why, size_t n);
+	uintptr_t (*malloc)(struct replay *r, uintptr_t n); // 0: nil
+	// realloc answers the object's new place, or 0 with p untouched; p
+	// 0 mallocs. n is never 0 (replay_scan refuses that).
+	uintptr_t (*realloc)(struct replay *r, uintptr_t p, uintptr_t n);
+	void (*free)(struct replay *r, uintptr_t p);
+	// check runs the objects layer's full check: 0, or -1 with its words
+	// in fault[0..n).
+	int (*check)(struct replay *r, char *fault, size_t n);
+	void (*step)(struct replay *r); // the step lines of the objects (replay_step)
+};
+extern const struct replay_objects replay_objects; // replay/objects.c
 
 struct replay {
 	struct heaplab_pool *pool;
@@ -54,13 +80,17 @@ struct replay {
 	// took 22 s instead of 0.05 s with the unkeyed FNV-1a it replaced).
 	// Placement never depends on it: only where an ID sits in the table.
 	uint64_t key[2];
-	unsigned long lookups, probes; // ID lookups and slots they looked at
+	unsigned long lookups, probes;			   // ID lookups and slots they looked at
 	void (*write)(void *arg, const char *s, size_t n); // output, one line per call
 	void *arg;
 	// The owner of the break the pool shares (heaplab_ops.sbrk's kind: the
 	// image's kbrk_sbrk, the host's host_sbrk), for `sbrk` lines: another
 	// client of the break. NULL: such lines are refused.
 	uintptr_t (*sbrk)(uintptr_t n, uintptr_t align, uintptr_t lo, uintptr_t hi);
+	// `malloc`, `mfree`, `realloc` lines: &replay_objects, or NULL (they
+	// are refused). objready: the objects heap is set up (start ran).
+	const struct replay_objects *objects;
+	int objready;
 	// What a failed check found, in heaplab_fault_format's words; "" if
 	// no check failed. replay_run leaves it for its caller (see there).
 	char fault[200];
@@ -80,6 +110,7 @@ uint64_t replay_hash(const uint64_t key[2], const void *s, size_t n);
 // read traces exactly as the replay does (tools/heapmap.py, heapview.py):
 //	alloc LINE IDHEX SIZE	free LINE IDHEX		freeat LINE OFF SIZE
 //	sbrk LINE SIZE		check LINE
+//	malloc LINE IDHEX SIZE	mfree LINE IDHEX	realloc LINE IDHEX SIZE
 // LINE the trace line, IDHEX the ID's bytes in lowercase hex, numbers in
 // decimal. Nothing runs.
 void replay_ops(const char *text, size_t len, void (*write)(void *arg, const char *s, size_t n),
@@ -118,6 +149,13 @@ int replay_run(struct replay *r, const char *text, size_t len);
 // and, when the pool uses the placement index, its nodes in order:
 //	tree root 0xOFF nodes M		ROOT nil if empty
 //	  0xOFF left 0xOFF right 0xOFF max 0xMAX height H	M lines; nil for none
+// and, once the trace's objects heap is set up, its spans and large
+// objects in address order (replay/objects.c):
+//	objects spans S large L pagemap 0xOFF 0xBYTES
+//	  span 0xOFF class C size Z bytes 0xB nobj N inuse U fresh F used 0xBITS
+//	  large 0xOFF bytes 0xB
+// (S span lines and L large lines; bit i of BITS: object i is in use; an
+// object i < F whose bit is clear is free, one i >= F never handed out).
 // replay_run calls it after each operation when r->steps is set.
 void replay_step(struct replay *r, unsigned long lineno);
 

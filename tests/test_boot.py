@@ -219,6 +219,41 @@ def test_trace_matches_host(arch, trace, mode):
     assert replay_lines(p) == want
 
 
+# Traces of small objects (malloc, mfree, realloc on the objects layer):
+# every image prints the host's lines, 32-bit ones too (the layer's own
+# pages are sized alike everywhere), with the full check after every line.
+OBJECT_TRACES = sorted((ROOT / "traces" / "objects").glob("*.trace"))
+
+
+@pytest.mark.parametrize("arch,trace", [pytest.param(a, t, id=f"{a}-{t.stem}")
+                                        for a in arches() for t in OBJECT_TRACES])
+def test_object_trace_matches_host(arch, trace):
+    host, want = host_replay(trace, "--check")
+    assert host.returncode == 0, f"host replay: exit {host.returncode}: {host.stderr}"
+    assert want == trace.with_suffix(".expected").read_text().splitlines()
+    p = boot(arch, "--check", "--trace", str(trace))
+    assert p.returncode == 0, f"exit {p.returncode}: {p.stderr}\n{p.stdout[-3000:]}"
+    check_exit_line(p)
+    assert replay_lines(p) == want
+
+
+def test_refused_object_lines_in_image(tmp_path):
+    """Unknown and freed IDs are refused in the image as on the host: same
+    lines, status 1, nothing changed."""
+    trace = tmp_path / "bad.trace"
+    trace.write_text("malloc a 10\nmfree zz\nmfree a\nmfree a\nrealloc a 5\nmalloc b 20\n")
+    host, want = host_replay(trace)
+    assert host.returncode == 1
+    assert [l for l in want if l.startswith("error")] == [
+        "error line 2: mfree zz: unknown id",
+        "error line 4: mfree a: double free (the id was freed already)",
+        "error line 5: realloc a: the id was freed already (a use after free)"]
+    p = boot("i386", "--trace", str(trace))
+    assert p.returncode == 1, p.stdout[-3000:]
+    check_exit_line(p)
+    assert replay_lines(p) == want
+
+
 @pytest.mark.parametrize("arch", arches())
 def test_out_of_memory_is_clean(arch):
     """oom-106 exhausts a 4 MiB heap: nil answers, and the full check stays clean."""

@@ -699,3 +699,112 @@ def test_a_snapshot_past_its_limits_is_refused(tmp_path, capsys):
         f.truncate(heapview.MAX_SNAPSHOT_BYTES + 1)  # sparse: never read past the limit
     assert heapview.main(["--snapshot", str(big), "-o", str(tmp_path / "big.html")]) == 2
     assert "more than 67108864 bytes, the limit for a snapshot" in capsys.readouterr().err
+
+
+# --- issue 23: a trace of small objects, its spans and objects ----------------
+
+OBJECTS_TRACE = REPO / "traces" / "objects" / "small-201.trace"
+
+
+def expected_objects(trace_text, steps_text):
+    """Each step's spans worked out here from the replay's lines and the
+    trace alone: [{span offset: (class, [(state, ID or None)] per object)}]."""
+    ops = [t for t in (s.split("#")[0].split() for s in trace_text.splitlines()) if t]
+    ids, states, spans, answer = {}, [{}], None, None
+    for line in steps_text.splitlines() + ["step end"]:
+        m = re.fullmatch(r"  span (0x\S+) class (\d+) size (\d+) bytes \S+ nobj (\d+) inuse \d+ "
+                         r"fresh (\d+) used (0x\S+)", line)
+        if m:
+            off, size, used, fresh = int(m[1], 16), int(m[3]), int(m[6], 16), int(m[5])
+            at = {a: k for k, a in ids.items()}
+            spans[off] = (int(m[2]), [("use" if used >> i & 1 else "free" if i < fresh else "new",
+                                       at.get(off + i * size)) for i in range(int(m[4]))])
+        elif line.startswith("step "):
+            if spans is not None:
+                states.append(spans)
+            if line == "step end":
+                break
+            op = ops[len(states) - 1]
+            if op[0] == "mfree":
+                ids.pop(op[1])
+            elif answer and answer[0] == op[1] and answer[1] != "nil":
+                ids[op[1]] = int(answer[1], 16)
+            spans, answer = {}, None
+        elif re.fullmatch(r"\S+ (0x[0-9a-f]+|nil)", line):
+            answer = line.split(" ")
+    return states
+
+
+def drawn_objects(d):
+    """{span offset: (class, [(state, ID or None)])} as the panel draws them."""
+    rows = d.execute_script(
+        "return [...document.querySelectorAll('#objects g.span')].map((g) => [g.id,"
+        " g.dataset.class, [...g.querySelectorAll('g.obj')].map((o) => [o.dataset.state,"
+        " o.dataset.id === undefined ? null : o.dataset.id])]);")
+    return {int(i[len("span-"):], 16): (int(c), [tuple(o) for o in objs]) for i, c, objs in rows}
+
+
+def test_spans_and_objects_as_the_replay_left_them(browser, tmp_path):
+    """make heapview on a trace of small objects: each span's objects in use
+    (with the IDs holding them), free and never handed out, step by step,
+    as the replay's own lines say; each effect named."""
+    out = tmp_path / "small.html"
+    p = subprocess.run(["make", "-s", "--no-print-directory", "heapview",
+                        f"TRACE={OBJECTS_TRACE}", f"OUT={out}"], cwd=REPO,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout
+    assert f"heapview: wrote {out} (32 steps)" in p.stdout
+    want = expected_objects(OBJECTS_TRACE.read_text(), out.with_suffix(".steps").read_text())
+    open_page(browser, out)
+    for n, kind, words in [
+            (1, "obj-alloc", "a new span of class 1 (16 B) from the pool, [0x21000, 0x23000)"),
+            (9, "obj-alloc", "the head of its span's free list, object 0 (freed before)"),
+            (10, "obj-in-place", "in place, 16 bytes still round to its class 1"),
+            (23, "obj-free", "the span emptied and was not its class's only span with room: "
+             "its pages [0x2b000, 0x2d000) went back to the pool"),
+            (27, "obj-large", "a large object, pages straight from the pool, [0x2d000, 0x37000)"),
+            (28, "obj-in-place", "[0x36000, 0x37000) went back to the pool"),
+            (32, "check", "every invariant holds")]:
+        browser.execute_script(f"heapview.show({n})")
+        e = browser.find_element(By.ID, "effect")
+        assert e.get_attribute("data-kind") == kind and words in e.text, (n, e.text)
+        assert drawn_objects(browser) == want[n], f"step {n}"
+    browser.execute_script("heapview.show(9)")  # name5 took name2's freed object
+    hit = browser.find_element(By.ID, "obj-hit")
+    assert hit.find_element(By.XPATH, "..").get_attribute("id") == "span-0x23000"
+    assert drawn_objects(browser)[0x23000][1][0] == ("use", "name5")
+    assert want[22][0x29000][1][2] == ("free", None) and want[21][0x29000][1][2][0] == "use"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.execute_script("heapview.show(23)")
+    assert browser.save_screenshot(str(SHOTS / "test-objects-step23.png"))
+    assert browser.get_log("browser") == []
+
+
+@pytest.mark.parametrize("edit,words", [
+    (lambda s: s.replace("fresh 1 used 0x1", "fresh 1 used 0x0", 1),
+     "name1 holds 0x21000, which the replay's spans do not show in use"),
+    (lambda s: s.replace("objects spans 1 large 0", "objects spans 2 large 0", 1),
+     "want a span or large object line (2 spans, 0 large)"),
+    (lambda s: re.sub(r"\nobjects spans .*\n  span .*\n", "\n", s, count=1),
+     "the replay printed no objects heap"),
+])
+def test_objects_of_another_replay_are_refused(tmp_path, edit, words, capsys):
+    steps = tmp_path / "bad.steps"
+    steps.write_text(edit(steps_of(OBJECTS_TRACE)))
+    out = tmp_path / "bad.html"
+    assert heapview.main([str(OBJECTS_TRACE), str(steps), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("heapview: ") and words in err, err
+    assert not out.exists()
+
+
+def test_a_refused_object_line_changes_nothing_on_the_page(tmp_path):
+    st, err, page = page_of(tmp_path, b"malloc a 10\nmfree a\nmfree a\nrealloc b 5\n")
+    assert st == 0, err
+    m = json.loads(page_data(page))
+    assert [s["effect"]["kind"] for s in m["steps"][1:]] == ["obj-alloc", "obj-free", "refused",
+                                                            "refused"]
+    assert m["steps"][3]["effect"]["text"] == \
+        "refused: double free (the id was freed already); nothing changed"
+    assert m["steps"][3]["objects"] == m["steps"][2]["objects"]
+    assert m["steps"][4]["effect"]["text"] == "refused: unknown id; nothing changed"

@@ -11,7 +11,8 @@
   const ROW = { before: { y: 96, h: 30 }, after: { y: 170, h: 58 } };
   const LIST_Y = 330, BOX_W = 148, BOX_H = 58, GAP = 38, LIST_MAX = 60;
   const TREE_MAX = 63, TREE_LEVELS = 6;
-  const ALLOC_KINDS = ["carve", "exact", "sbrk"];
+  const OBJECTS = window.heapviewObjects; // a trace of small objects: its panel (heapview-objects.js)
+  const ALLOC_KINDS = ["carve", "exact", "sbrk"].concat(OBJECTS ? OBJECTS.allocKinds : []);
   const last = M.steps.length - 1;
   if (M.source !== "steps") ROW.after.y = 110; // one row: no before
   const other = (s) => s.other || []; // bytes that are not the pool's
@@ -327,6 +328,7 @@
     drawHighlight(svg, prev, st);
     let h = drawList(svg, st);
     h = drawTree(svg, st.tree, h + 10, st.effect);
+    if (OBJECTS) h = OBJECTS.draw(svg, M, view.step, h + 10);
     svg.setAttribute("viewBox", `0 0 ${W} ${h + 10}`);
     svg.setAttribute("data-step", view.step);
     describe(st);

@@ -38,6 +38,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from heapmap import MapError, from_bytes, load_trace, parse_trace, shown  # noqa: E402,F401
 # (the trace's grammar, once: the replay's own reading, through heapmap)
+import heapview_objects  # noqa: E402 (a trace of small objects: its model and panel)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # The limits the viewer holds (README's limits table), each checked before
@@ -399,6 +400,9 @@ def free_effect(op, st):
 def steps_page(trace_path, steps_path):
     """Reads a trace and its `replay --steps` output; answers the page's model."""
     ops = load_trace(trace_path)
+    if any(op.kind in heapview_objects.KINDS for op in ops):  # spans and objects
+        return heapview_objects.steps_page(sys.modules[__name__], trace_path, steps_path,
+                                           heapview_objects.load_ops(trace_path))
     if len(ops) > MAX_STEPS:
         raise ViewError(f"{trace_path}: {len(ops)} operations: {too_long}")
     try:
@@ -631,6 +635,7 @@ def render(model):
         js = f.read()
     with open(os.path.join(HERE, "heapview.css")) as f:
         css = f.read()
+    js, css = heapview_objects.assets(model, js, css)
     # Inside <script> the HTML parser ends the data at `</script` and reads
     # `<!--` and `<script` as its own, so no <, > or & is left for it to
     # see; JSON.parse reads the escapes back.

@@ -36,18 +36,29 @@ static const char usage[] =
     "  then, when the pool uses the placement index, its nodes in order:\n"
     "    tree root 0xOFF nodes M        ROOT nil when empty\n"
     "      0xOFF left 0xOFF right 0xOFF max 0xMAX height H     nil for no child\n"
+    "  then, once a trace's objects heap is set up (malloc lines), its spans\n"
+    "  and large objects in address order:\n"
+    "    objects spans S large L pagemap 0xOFF 0xBYTES\n"
+    "      span 0xOFF class C size Z bytes 0xB nobj N inuse U fresh F used 0xBITS\n"
+    "      large 0xOFF bytes 0xB\n"
     "  --base prints `# base 0xADDR`, the heap's address, as the image's trace\n"
     "  mode does (after the steps line): a failed check's message quotes\n"
     "  addresses, and tools/heapmap.py turns them into offsets with it.\n"
     "  --ops prints the trace's operations as the replay reads them, one a\n"
     "  line, and runs nothing (for tools that read traces):\n"
     "    alloc LINE IDHEX SIZE | free LINE IDHEX | freeat LINE OFF SIZE |\n"
-    "    sbrk LINE SIZE | check LINE\n"
+    "    sbrk LINE SIZE | check LINE | malloc LINE IDHEX SIZE | mfree LINE IDHEX |\n"
+    "    realloc LINE IDHEX SIZE\n"
     "  LINE the trace line, IDHEX the ID's bytes in hex, numbers in decimal.\n"
     "  --stats prints, on stderr at the end, how many ID lookups the run made\n"
     "  and how many slots of its ID table they looked at.\n"
     "  Exit: 0 ok, 1 an operation was refused, 2 usage or malformed trace,\n"
     "  3 the allocator's check failed, 4 the output could not be written.\n";
+
+// The trace's object lines run on replay/objects.c, which build/host/replay
+// links in; a program that links this file without it (the lab's replay,
+// over a student's page layer alone) finds it NULL: they are refused.
+extern const struct replay_objects replay_objects __attribute__((weak));
 
 // Sanitizer builds (make host SAN=1): a report exits 99, a status the tool
 // never uses itself. Without a sanitizer nothing calls these; weak, so that
@@ -310,7 +321,8 @@ int main(int argc, char **argv)
 	r.steps = o.steps;
 	r.write = out;
 	r.arg = stdout;
-	r.sbrk = host_sbrk; // `sbrk` lines: another client of the simulated break
+	r.sbrk = host_sbrk;	     // `sbrk` lines: another client of the simulated break
+	r.objects = &replay_objects; // NULL where replay/objects.c is not linked in
 	if (o.steps)
 		printf("# steps granule 0x%lx heap 0x%lx\n", (unsigned long)o.page,
 		       (unsigned long)o.heap);
