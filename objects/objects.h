@@ -61,9 +61,9 @@ extern "C" {
 // The heap's own pages are sized alike on every machine, so that a trace
 // replays to the same offsets on 32 and 64 bits (README.md, "Traces"): the
 // page map takes HOBJ_PM_WORD bytes a page, a page of the store holds as
-// many span records as HOBJ_RECORD_BYTES fit (a 64-bit record's size).
+// many span records as HOBJ_RECORD_BYTES fit (room for a 64-bit record).
 #define HOBJ_PM_WORD	  8
-#define HOBJ_RECORD_BYTES 112
+#define HOBJ_RECORD_BYTES 256
 
 // A span: a run of pages serving one class. Its record lives apart from its
 // pages (in the store, pages of their own), so the objects fill the span.

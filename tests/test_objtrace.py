@@ -109,13 +109,13 @@ def test_ops_prints_object_lines(tmp_path):
 
 
 def test_granule_64_serves_objects(tmp_path):
-    """A 64-byte granule holds no 112-byte span record: the store took a
-    page, carved none, and every malloc answered nil. It takes two now, a
-    record each time: after the 8 MiB page map, a's record, a's span, b's
-    record, b's span."""
+    """A 64-byte granule holds no span record (256 bytes apart): the store
+    took a page, carved none, and every malloc answered nil. It takes four
+    now, a record each time: after the 8 MiB page map, a's record, a's
+    span, b's record, b's span."""
     r = run(tmp_path, "malloc a 1\nmalloc b 5000\nmfree a\ncheck\n", "--check", "--page", "64")
     assert (r.returncode, r.stderr) == (0, "")
-    assert r.stdout.splitlines()[:2] == ["a 0x800080", "b 0x802100"]
+    assert r.stdout.splitlines()[:2] == ["a 0x800100", "b 0x802200"]
 
 
 # Refused lines: `error line N: ...`, status 1, and nothing changed: the
