@@ -177,4 +177,16 @@ def section(repo, out_dir, trace, table, runs=5):
             f"to 1024 bytes over a window of 64 live objects (kernel/bench.c, run_pairs), "
             f"through the image's malloc, the objects layer, and through newlib's own in the "
             f"NEWLIB_MALLOC=1 image; the goal is at most half of newlib's.\n\n"
-            + table(head, rows))
+            + table(head, rows) + "\n\n" + pairs_goal(rows))
+
+
+def pairs_goal(rows):
+    """The goal's line: in every image, a malloc/free pair through the
+    objects layer at most half of newlib's own malloc's instructions."""
+    got = {r[0]: r[12] for r in rows}
+    ok = all(re.fullmatch(r"[0-9.]+", v) and float(v) <= 0.5 for v in got.values())
+    return ("Goal: guest instructions per malloc/free pair, the objects layer at most half "
+            "of newlib's own malloc's in every image: "
+            + "; ".join(f"{a} {v}x" if re.fullmatch(r"[0-9.]+", v) else f"{a} not measured"
+                        for a, v in got.items())
+            + f": **{'met' if ok else 'NOT met'}**")
