@@ -35,6 +35,7 @@ GOAL_IR_GLIBC = 1.0
 GOAL_GEOMEAN_MIMALLOC = 1.25
 GOAL_FOOT_GLIBC = 1.25
 GOAL_PROGRAMS = 1.1
+PROGRAM_RUNS = 3  # at most: the six programs take a few seconds each
 
 
 def fail(msg):
@@ -131,8 +132,11 @@ class Objects:
         for a in self.allocs:
             for w in ws:
                 self.proven(a, w)
+        # the slowest first (nano on mixed: its free list is long), so that
+        # the others fill the other CPUs meanwhile
+        order = sorted(self.allocs, key=lambda a: a != "nano")
         ir = parallel([((a, w), lambda a=a, w=w: self.callgrind(a, w))
-                       for a in self.allocs for w in ws])
+                       for a in order for w in ws])
         stage("small-object workloads: callgrind runs done")
         runs = {}
         for _ in range(self.runs):
@@ -162,7 +166,7 @@ class Objects:
         for name, argv, env, stdin in realprogs.programs(REPO, work):
             t = {"glibc": [], "heaplab": []}
             outs = {}
-            for _ in range(self.runs):
+            for _ in range(min(self.runs, PROGRAM_RUNS)):
                 for a in t:
                     t0 = time.monotonic()
                     r = subprocess.run(argv, input=stdin, capture_output=True, cwd=work,
@@ -238,6 +242,15 @@ def goals(ws, res, progs):
     return lines
 
 
+def versions():
+    def pkg(p):
+        r = subprocess.run(["dpkg-query", "-W", "-f=${Version}", p], capture_output=True,
+                           text=True)
+        return r.stdout.strip() or "?"
+    return (f"jemalloc {pkg('libjemalloc2')}, mimalloc {pkg('libmimalloc2.0')}, "
+            f"tcmalloc {pkg('libtcmalloc-minimal4')}, newlib 3.3.0 nano-mallocr.c")
+
+
 def section(o, res, progs, runs):
     ws = [w for w, _ in o.workloads]
     head = ["allocator", "Ir/op", f"ns/op (median of {runs})", "peak RSS", "of it before main",
@@ -251,7 +264,8 @@ def section(o, res, progs, runs):
              f"of its own, behind a lock once threads start (bench/obj-nano.c). One program, "
              f"bench/objbench.c, makes the same {o.ops:,} or so seeded calls of malloc, "
              f"realloc and free on each (the runs' digests are compared), touching every page "
-             f"of every object and checking a tag in each before it is freed.\n\n"
+             f"of every object and checking a tag in each before it is freed. "
+             f"Versions: {versions()}.\n\n"
              f"- Ir/op: instructions per call inside malloc, realloc and free, counted by "
              f"callgrind (--toggle-collect=ob_*; every thread); glibc's memset runs its "
              f"vector loop under callgrind, not `rep stosb`.\n"
@@ -276,7 +290,7 @@ def section(o, res, progs, runs):
         parts.append("### Real programs\n\nThe programs tests/test_objects.py runs (their "
                      "inputs in tests/realprogs.py), plainly and with "
                      "LD_PRELOAD=build/host/libheaplab.so, taking turns; wall time of the "
-                     f"process, median of {runs} runs each.\n\n"
+                     f"process, median of {min(runs, PROGRAM_RUNS)} runs each.\n\n"
                      + table(["program", "glibc", "heaplab", "heaplab ÷ glibc",
                               "same output"], rows))
     parts.append("### Goals (small objects)\n\n" + "\n".join(goals(ws, res, progs)))

@@ -19,7 +19,7 @@ NEWLIB_TARBALL ?= /usr/src/newlib/newlib-3.3.0.tar.xz
 NANO_MALLOC    := */newlib/libc/stdlib/nano-mallocr.c
 BENCH_RUNS     ?= 5
 
-.PHONY: bench bench-build bench-deps bench-irqoff bench-smp bench-objects
+.PHONY: bench bench-build bench-deps bench-irqoff bench-smp bench-objects bench-pairs
 bench: bench-build
 	python3 bench/run.py --dir $(BENCH_DIR) --md $(B)/bench.md --runs $(BENCH_RUNS)
 
@@ -27,6 +27,12 @@ bench: bench-build
 # malloc against its peers (bench/objects.py; also part of make bench).
 bench-objects: bench-build
 	python3 bench/objects.py --dir $(BENCH_DIR) --md $(B)/bench-objects.md --runs $(BENCH_RUNS)
+
+# Only the images' malloc/free pairs, the objects layer against newlib's own
+# malloc (NEWLIB_MALLOC=1), under -icount (bench/qemu.py; also in make bench).
+# BENCH_ARCHES: the targets (default all five; about half a minute each).
+bench-pairs: $(BENCH_DIR)/gen | bench-deps
+	python3 bench/qemu.py --dir $(BENCH_DIR) $(BENCH_ARCHES)
 
 # The longest interrupts-off stretch per allocator operation, 4 KiB to
 # 64 MiB, in guest instructions (bench/irqoff.py; also part of make bench).
