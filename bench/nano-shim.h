@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#define malloc	 nano_host_malloc
-#define free	 nano_host_free
-#define memalign nano_host_memalign
+#define malloc		   nano_host_malloc
+#define free		   nano_host_free
+#define memalign	   nano_host_memalign
+#define realloc		   nano_host_realloc
+#define malloc_usable_size nano_host_malloc_usable_size
 
-void *_sbrk_r(ptrdiff_t incr); // alloc-nano.c: over the simulated break
+void *_sbrk_r(ptrdiff_t incr); // alloc-nano.c, obj-nano.c: over a break of their own

@@ -177,4 +177,58 @@ def section(repo, out_dir, trace, table, runs=5):
             f"to 1024 bytes over a window of 64 live objects (kernel/bench.c, run_pairs), "
             f"through the image's malloc, the objects layer, and through newlib's own in the "
             f"NEWLIB_MALLOC=1 image; the goal is at most half of newlib's.\n\n"
-            + table(head, rows))
+            + table(head, rows) + "\n\n" + pairs_goal(rows))
+
+
+def pairs_goal(rows):
+    """The goal's line: in every image, a malloc/free pair through the
+    objects layer at most half of newlib's own malloc's instructions."""
+    got = {r[0]: r[12] for r in rows}
+    ok = all(re.fullmatch(r"[0-9.]+", v) and float(v) <= 0.5 for v in got.values())
+    return ("Goal: guest instructions per malloc/free pair, the objects layer at most half "
+            "of newlib's own malloc's in every image: "
+            + "; ".join(f"{a} {v}x" if re.fullmatch(r"[0-9.]+", v) else f"{a} not measured"
+                        for a, v in got.items())
+            + f": **{'met' if ok else 'NOT met'}**")
+
+
+def main():
+    """make bench-pairs: only the malloc/free pairs, objects layer against
+    newlib's own malloc, on the targets named (all five by default), and the
+    goal's line; about half a minute a target."""
+    import argparse
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--dir", default="build/bench")
+    ap.add_argument("arch", nargs="*", help=f"targets: {' '.join(ARCHES)} (default all)")
+    args = ap.parse_args()
+    for a in args.arch:
+        if a not in ARCHES:
+            ap.error(f"no target {a!r} (want {' '.join(ARCHES)})")
+    args.arch = args.arch or list(ARCHES)
+    repo, out_dir = Path(__file__).resolve().parents[1], Path(args.dir).resolve()
+    trace = out_dir / "traces" / "random-pages.trace"  # the bench mode replays it first
+    trace.parent.mkdir(parents=True, exist_ok=True)
+    trace.write_text(subprocess.run([str(out_dir / "gen"), "random-pages"], check=True,
+                                    capture_output=True, text=True).stdout)
+    rows = []
+    for arch in args.arch:
+        why = build(repo, arch)
+        b = icount(repo, out_dir, arch, str(trace), bench=True) if why is None else why
+        bn = icount(repo, out_dir, arch, str(trace), bench=True, newlib_malloc=True) \
+            if why is None else why
+        if all(isinstance(x, list) and len(x) == 7 for x in (b, bn)):
+            op, np_ = (b[5] - b[4]) / b[6], (bn[5] - bn[4]) / bn[6]
+            rows.append([arch, f"{op:,.0f}", f"{np_:,.0f}", f"{op / np_:.2f}"])
+        else:
+            rows.append([arch, next(str(x) for x in (b, bn) if not isinstance(x, list)
+                                    or len(x) != 7), "", ""])
+    head = ["target", "malloc/free pair, objects layer, instr", "newlib's malloc, instr",
+            "objects÷newlib"]
+    table = "\n".join(["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+                      + ["| " + " | ".join(r) + " |" for r in rows])
+    # pairs_goal reads the ratio from the full table's column 12
+    print(table + "\n\n" + pairs_goal([[r[0]] + [""] * 11 + [r[3]] for r in rows]))
+
+
+if __name__ == "__main__":
+    main()

@@ -9,7 +9,8 @@ jemalloc, nano) and workload (bench/gen.c):
 instructions per operation under callgrind, ns per operation natively
 (median of several runs), peak footprint and overhead (peak footprint over
 peak live bytes). Then the cost of alloc and free as the free list grows,
-1 MiB alloc/free next to memset, and the QEMU figures (bench/qemu.py).
+1 MiB alloc/free next to memset, the small-object workloads and real
+programs (bench/objects.py), and the QEMU figures (bench/qemu.py).
 Standard library only."""
 import argparse
 import concurrent.futures
@@ -23,6 +24,7 @@ import time
 from pathlib import Path
 
 import irqoff
+import objects
 import qemu
 import small
 import smp
@@ -360,6 +362,7 @@ def main():
     parts += [workload_table(w, what, ops, cg, ns, foot, b.runs) for w, what, ops in ws]
     parts += [scale_tables(cg, st), big_table(cg, bt)]
     parts.append(small.section(b.dir, callgrind, table, b.parallel))
+    parts.append(objects.report(b.dir, b.runs, b.parallel, lambda what: stage(t0, what)))
     if not args.no_qemu:
         parts.append(qemu.section(REPO, b.dir, b.trace("random-pages"), table))
         parts.append(irqoff.section(REPO, table))

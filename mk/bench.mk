@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # make bench: heaplab against glibc, jemalloc and newlib's nano-malloc on the
-# same traces (bench/), then the QEMU figures; tables on stdout and in
-# $(B)/bench.md. Included by the top Makefile after mk/host.mk.
+# same traces (bench/), its objects layer against those and mimalloc and
+# tcmalloc on small-object workloads, then the QEMU figures; tables on
+# stdout and in $(B)/bench.md. Included by the top Makefile after mk/host.mk.
 # BENCH_RUNS: timed runs per figure (median taken; default 5).
 
 BENCH_DIR      := $(B)/bench
@@ -10,11 +11,15 @@ BENCH_DRIVER   := bench/driver.c bench/load.c bench/scale.c
 BENCH_HDRS     := bench/bench.h $(HOST_HDRS)
 BENCH_ALLOCS   := heaplab-index heaplab-list heaplab-exact glibc jemalloc nano
 BENCH_BINS     := $(BENCH_ALLOCS:%=$(BENCH_DIR)/bench-%) $(BENCH_DIR)/gen
+# The small-object workloads (bench/objbench.c): one program for every
+# malloc that can be preloaded (heaplab's libheaplab.so among them), one
+# over newlib's nano-malloc.
+OBJ_BENCH_BINS := $(BENCH_DIR)/objbench $(BENCH_DIR)/objbench-nano $(B)/host/libheaplab.so
 NEWLIB_TARBALL ?= /usr/src/newlib/newlib-3.3.0.tar.xz
 NANO_MALLOC    := */newlib/libc/stdlib/nano-mallocr.c
 BENCH_RUNS     ?= 5
 
-.PHONY: bench bench-build bench-deps bench-irqoff bench-smp bench-small
+.PHONY: bench bench-build bench-deps bench-irqoff bench-smp bench-small bench-objects bench-pairs
 bench: bench-build
 	python3 bench/run.py --dir $(BENCH_DIR) --md $(B)/bench.md --runs $(BENCH_RUNS)
 
@@ -24,6 +29,17 @@ BENCH_SMALL := $(BENCH_DIR)/bench-heaplab-g64 $(BENCH_DIR)/bench-glibc-g64 \
 	       $(BENCH_DIR)/bench-glibc-calloc $(B)/host/replay
 bench-small: $(BENCH_SMALL)
 	python3 bench/small.py --dir $(BENCH_DIR)
+
+# The small-object workloads and the real programs on heaplab's preload
+# malloc against its peers (bench/objects.py; also part of make bench).
+bench-objects: bench-build
+	python3 bench/objects.py --dir $(BENCH_DIR) --md $(B)/bench-objects.md --runs $(BENCH_RUNS)
+
+# Only the images' malloc/free pairs, the objects layer against newlib's own
+# malloc (NEWLIB_MALLOC=1), under -icount (bench/qemu.py; also in make bench).
+# BENCH_ARCHES: the targets (default all five; about half a minute each).
+bench-pairs: $(BENCH_DIR)/gen | bench-deps
+	python3 bench/qemu.py --dir $(BENCH_DIR) $(BENCH_ARCHES)
 
 # The longest interrupts-off stretch per allocator operation, 4 KiB to
 # 64 MiB, in guest instructions (bench/irqoff.py; also part of make bench).
@@ -35,7 +51,7 @@ bench-irqoff:
 bench-smp:
 	python3 bench/smp.py
 
-bench-build: $(BENCH_BINS) $(BENCH_SMALL)
+bench-build: $(BENCH_BINS) $(BENCH_SMALL) $(OBJ_BENCH_BINS) $(B)/host/replay
 
 bench-deps:
 	@tools/deps.sh bench x86 arm gdb
@@ -91,12 +107,22 @@ $(BENCH_DIR)/nano/nano-mallocr.c: | bench-deps
 
 $(BENCH_DIR)/nano/nano-mallocr.o: $(BENCH_DIR)/nano/nano-mallocr.c bench/nano-shim.h
 	$(HOST_CC) -std=gnu11 -O2 -g -w -fno-omit-frame-pointer -include bench/nano-shim.h \
-		-DDEFINE_MALLOC -DDEFINE_FREE -DDEFINE_MEMALIGN -c -o $@ $<
+		-DDEFINE_MALLOC -DDEFINE_FREE -DDEFINE_MEMALIGN -DDEFINE_REALLOC \
+		-DDEFINE_MALLOC_USABLE_SIZE -c -o $@ $<
 
 $(BENCH_DIR)/bench-nano: $(BENCH_DRIVER) bench/alloc-nano.c $(BENCH_DIR)/nano/nano-mallocr.o \
 			 $(HOST_SRCS) $(BENCH_HDRS)
 	$(HOST_CC) $(BENCH_CFLAGS) -DHEAPLAB_DEBUG=0 -o $@ $(BENCH_DRIVER) bench/alloc-nano.c \
 		$(BENCH_DIR)/nano/nano-mallocr.o $(HOST_SRCS)
+
+$(BENCH_DIR)/objbench: bench/objbench.c bench/obj.h
+	@mkdir -p $(@D)
+	$(HOST_CC) $(BENCH_CFLAGS) -pthread -o $@ bench/objbench.c
+
+$(BENCH_DIR)/objbench-nano: bench/objbench.c bench/obj-nano.c bench/obj.h \
+			    $(BENCH_DIR)/nano/nano-mallocr.o
+	$(HOST_CC) $(BENCH_CFLAGS) -DOBJ_NANO -pthread -o $@ bench/objbench.c bench/obj-nano.c \
+		$(BENCH_DIR)/nano/nano-mallocr.o
 
 $(BENCH_DIR)/gen: bench/gen.c
 	@mkdir -p $(@D)

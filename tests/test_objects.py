@@ -12,6 +12,7 @@ import re
 import subprocess
 
 import pytest
+from realprogs import C_FILE, PY_SCRIPT, SQL, million_lines  # pytest puts tests/ on the path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIB = os.path.join(ROOT, "build", "host", "libheaplab.so")
@@ -57,51 +58,11 @@ def same_on_heaplab(cmd, tmp_path, least, env=None, stdin=None):
     return plain.stdout
 
 
-PY_SCRIPT = """
-import json, random
-random.seed(5)
-d = {str(i): [random.random() for _ in range(i % 40)] for i in range(15000)}
-s = json.dumps(d, sort_keys=True)
-back = json.loads(s)
-words = sorted(''.join(random.choice('abcdef') for _ in range(random.randint(1, 30)))
-               for _ in range(30000))
-print(len(s), len(back), words[0], words[-1], sum(len(w) for w in words))
-"""
-
-
 def test_python3(tmp_path):
     # PYTHONMALLOC=malloc: every object through malloc, not pymalloc's arenas
     out = same_on_heaplab(["/usr/bin/python3", "-c", PY_SCRIPT], tmp_path, 300_000,
                           env={"PYTHONMALLOC": "malloc"})
     assert len(out.split()) == 5
-
-
-C_FILE = r"""
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-struct node { struct node *l, *r; int key; };
-static struct node *insert(struct node *t, int k)
-{
-	if (t == NULL) { t = calloc(1, sizeof *t); t->key = k; return t; }
-	if (k < t->key) t->l = insert(t->l, k); else t->r = insert(t->r, k);
-	return t;
-}
-static int depth(const struct node *t)
-{
-	int a, b;
-	if (t == NULL) return 0;
-	a = depth(t->l); b = depth(t->r);
-	return 1 + (a > b ? a : b);
-}
-int main(void)
-{
-	struct node *t = NULL;
-	for (int i = 0; i < 1000; i++) t = insert(t, (i * 7919) % 1009);
-	printf("%d\n", depth(t));
-	return 0;
-}
-"""
 
 
 def test_gcc(tmp_path):
@@ -115,17 +76,6 @@ def test_gcc(tmp_path):
     assert same_on_heaplab([str(tmp_path / "tree")], tmp_path, 1000).strip().isdigit()
 
 
-SQL = """
-create table t(id integer primary key, name text, v real);
-with recursive n(i) as (select 1 union all select i + 1 from n where i < 30000)
-insert into t select i, printf('name-%08d', (i * 7919) % 30011), i * 0.5 from n;
-create index t_name on t(name);
-select count(*), sum(v), min(name), max(name) from t;
-select substr(name, 1, 7) as p, count(*) from t group by p order by p limit 5;
-select group_concat(name, ',') from (select name from t order by name desc limit 20);
-"""
-
-
 def test_sqlite3(tmp_path):
     out = same_on_heaplab(["sqlite3", ":memory:"], tmp_path, 1000,
                           stdin=SQL.encode())
@@ -134,8 +84,7 @@ def test_sqlite3(tmp_path):
 
 def test_sort_a_million_lines(tmp_path):
     # a million distinct numbers, scrambled (i * 999983 mod the prime 1000003)
-    (tmp_path / "lines").write_text("".join("%x\n" % (i * 999983 % 1_000_003)
-                                            for i in range(1_000_000)))
+    (tmp_path / "lines").write_text(million_lines())
     out = same_on_heaplab(["sort", "lines"], tmp_path, 1)
     assert out.count(b"\n") == 1_000_000
     assert out[:6] == b"0\n1\n10"

@@ -17,7 +17,7 @@ for g in "$@"; do
 	arm64) pkgs="$pkgs qemu-system-arm gcc-aarch64-linux-gnu newlib-source xz-utils" ;; # qemu-system-aarch64
 	riscv64) pkgs="$pkgs qemu-system-misc gcc-riscv64-unknown-elf newlib-source xz-utils" ;;
 	gdb) pkgs="$pkgs gdb gdb-multiarch" ;;
-	bench) pkgs="$pkgs valgrind libjemalloc-dev" ;;
+	bench) pkgs="$pkgs valgrind libjemalloc-dev libmimalloc2.0 libtcmalloc-minimal4" ;; # the last two: preloaded peers of the objects layer
 	plot) pkgs="$pkgs python3-matplotlib" ;;
 	browser) pkgs="$pkgs chromium chromium-driver python3-selenium" ;; # tests/test_heapview.py
 	all) exec "$0" host x86 arm arm64 riscv64 gdb plot browser ;;
