@@ -88,6 +88,20 @@ static void setup(void)
 	heap.checking = 0;
 }
 
+// at names p as an offset from the heap's start, as every line here does
+// (four at a time), or NULL.
+static const char *at(const void *p)
+{
+	static char buf[4][24];
+	static unsigned k;
+
+	if (p == NULL)
+		return "NULL";
+	k = (k + 1) % 4;
+	snprintf(buf[k], sizeof buf[k], "%#lx", (unsigned long)((uintptr_t)p - mempool.start));
+	return buf[k];
+}
+
 // --- spans by hand -----------------------------------------------------------
 
 enum { TAKE, FIND, GIVE, GIVE_TAKE };
@@ -337,8 +351,8 @@ static int do_take(struct hobj_span *s, struct want *w)
 			return lab_fail("take answered NULL, want object %d (the span has %u "
 					"objects free)", i, w->nobj - w->inuse + 1);
 		if (off >= s->bytes || off % w->size != 0)
-			return lab_fail("take answered %#lx, not an object of the span, want "
-					"object %d", (unsigned long)p, i);
+			return lab_fail("take answered %s, not an object of the span at %s, want "
+					"object %d", at((void *)p), at((void *)s->base), i);
 		if (wz == 0 && got >= fresh)
 			return lab_fail("take answered object %lu, never handed out, while the "
 					"free list holds object %d: take hands out the list's "
@@ -386,9 +400,9 @@ static int run_span(const void *v)
 		if (err == HOBJ_OK && i != (unsigned)c->obj)
 			return lab_fail("find of object %d said *i = %u", c->obj, i);
 		if (err != HOBJ_OK && (f.err != (enum hobj_err)err || f.ptr != p))
-			return lab_fail("find refused %#lx with %s, but *f says %s of %#lx: *f "
-					"names the error and the pointer", (unsigned long)p,
-					errname(err), errname(f.err), (unsigned long)f.ptr);
+			return lab_fail("find refused %s with %s, but *f says %s of %s: *f "
+					"names the error and the pointer", at((void *)p),
+					errname(err), errname(f.err), at((void *)f.ptr));
 		break;
 	case GIVE:
 	case GIVE_TAKE:
@@ -398,9 +412,9 @@ static int run_span(const void *v)
 					(unsigned long)(p - base), c->obj,
 					c->off ? ", inside it" : "", errname(err), errname(c->err));
 		if (err != HOBJ_OK && (f.err != (enum hobj_err)err || f.ptr != p))
-			return lab_fail("give refused %#lx with %s, but *f says %s of %#lx: *f "
-					"names the error and the pointer", (unsigned long)p,
-					errname(err), errname(f.err), (unsigned long)f.ptr);
+			return lab_fail("give refused %s with %s, but *f says %s of %s: *f "
+					"names the error and the pointer", at((void *)p),
+					errname(err), errname(f.err), at((void *)f.ptr));
 		if (err == HOBJ_OK)
 			expect_give(&w, c->obj);
 		if (c->what == GIVE_TAKE) {
@@ -442,7 +456,8 @@ static int check_heap(const char *when)
 	if (hobj_check(&heap, &f) == HOBJ_OK)
 		return 0;
 	hobj_fault_format(&f, line, sizeof line);
-	return lab_fail("hobj_check failed %s: %s", when, line);
+	return lab_fail("hobj_check failed %s: %s (the heap starts at %#lx)", when, line,
+			(unsigned long)mempool.start);
 }
 
 static uint64_t rng_state;
@@ -475,8 +490,8 @@ static int run_life(const void *v)
 				j = rnd(n);
 				err = hobj_objfree(&heap, o[j], NULL);
 				if (err != HOBJ_OK)
-					return lab_fail("op %u: the free of %p was refused (%s)", i,
-							o[j], hobj_strerror(err));
+					return lab_fail("op %u: the free of %s was refused (%s)", i,
+							at(o[j]), hobj_strerror(err));
 				o[j] = o[--n];
 			} else if ((o[n] = hobj_objalloc(&heap, 1 + rnd(2048), 0, NULL)) != NULL) {
 				n++;
@@ -487,8 +502,9 @@ static int run_life(const void *v)
 	for (i = 0; i < nobj; i++) {
 		o[i] = hobj_objalloc(&heap, size, 0, NULL);
 		if (o[i] == NULL || (i > 0 && (uintptr_t)o[i] != (uintptr_t)o[0] + i * size))
-			return lab_fail("allocation %u of %u bytes answered %p, want the span's "
-					"object %u (%p + %#x)", i + 1, size, o[i], i, o[0], i * size);
+			return lab_fail("allocation %u of %u bytes answered %s, want the span's "
+					"object %u (%s + %#x)", i + 1, size, at(o[i]), i, at(o[0]),
+					i * size);
 	}
 	if (c->how == FULL_LEAVES) {
 		if (k->partial != NULL)
@@ -498,8 +514,8 @@ static int run_life(const void *v)
 		extra = hobj_objalloc(&heap, size, 0, NULL);
 		if (extra == NULL || (uintptr_t)extra - (uintptr_t)o[0] < HOBJ_UNIT * hobj_class_npages[cls] ||
 		    k->nspan != 2)
-			return lab_fail("allocation %u answered %p with %lu spans, want a new "
-					"span's first object", nobj + 1, extra,
+			return lab_fail("allocation %u answered %s with %lu spans, want a new "
+					"span's first object", nobj + 1, at(extra),
 					(unsigned long)k->nspan);
 		return check_heap("with one full span and one new");
 	}
@@ -511,8 +527,8 @@ static int run_life(const void *v)
 					"list");
 		extra = hobj_objalloc(&heap, size, 0, NULL);
 		if (extra != o[3])
-			return lab_fail("the next allocation answered %p, want %p, the object "
-					"just freed", extra, o[3]);
+			return lab_fail("the next allocation answered %s, want %s, the object "
+					"just freed", at(extra), at(o[3]));
 		return check_heap("after a full span's free and alloc");
 	}
 	if (c->how == LAST_KEPT) {
@@ -524,8 +540,8 @@ static int run_life(const void *v)
 					"(nspan %lu)", (unsigned long)k->nspan);
 		extra = hobj_objalloc(&heap, size, 0, NULL);
 		if (extra != o[nobj - 1])
-			return lab_fail("an allocation after emptying the span answered %p, want "
-					"%p, the object freed last", extra, o[nobj - 1]);
+			return lab_fail("an allocation after emptying the span answered %s, want "
+					"%s, the object freed last", at(extra), at(o[nobj - 1]));
 		return check_heap("after emptying the only span");
 	}
 	// EMPTIED_RELEASED: a second span, then the first one emptied
@@ -634,7 +650,7 @@ static int vet(const unsigned char *p, size_t n, unsigned op, unsigned watch, co
 	unsigned j;
 
 	if ((uintptr_t)p < mempool.start || (uintptr_t)p + n > mempool.end)
-		return lab_fail("op %u: %s answered %p, outside the heap", op, call, (void *)p);
+		return lab_fail("op %u: %s answered %s, outside the heap", op, call, at(p));
 	for (j = 0; j < nlive; j++) {
 		const struct live *l = &lv[j];
 
