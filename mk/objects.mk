@@ -24,7 +24,16 @@ preload: $(B)/host/libheaplab.so $(B)/host/xfree
 
 # Linked under a name of its own and renamed: a program preloading it (a
 # test on another worker) never sees half a library.
-$(B)/host/libheaplab.so: $(PRELOAD_SRCS) $(OBJ_HDRS) mem/internal.h mem/avl.h mem/avl_augment.h
+# What OBJ_SPAN the host programs were built with: another rebuilds them.
+OBJ_STAMP := $(B)/host/obj-span
+.PHONY: obj-force
+obj-force:
+$(OBJ_STAMP): obj-force
+	@mkdir -p $(@D)
+	$(call record,$(abspath $(OBJ_SPAN)))
+
+$(B)/host/libheaplab.so: $(PRELOAD_SRCS) $(OBJ_HDRS) mem/internal.h mem/avl.h mem/avl_augment.h \
+			 $(OBJ_STAMP)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(PRELOAD_CFLAGS) -shared -o $@.$$$$ $(PRELOAD_SRCS) -pthread && mv $@.$$$$ $@
 
@@ -33,7 +42,8 @@ $(B)/host/xfree: tests/xfree.c
 	@mkdir -p $(@D)
 	$(HOST_CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -o $@ $< -pthread
 
-$(B)/host/test_objects: $(HT)/test_objects.c $(HT)/testutil.c $(HT_DEPS) $(OBJ_SRCS) $(OBJ_HDRS)
+$(B)/host/test_objects: $(HT)/test_objects.c $(HT)/testutil.c $(HT_DEPS) $(OBJ_SRCS) $(OBJ_HDRS) \
+			$(OBJ_STAMP)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -o $@ $< $(HT)/testutil.c $(HOST_SRCS) $(OBJ_SRCS) \
 		-lcmocka
