@@ -501,7 +501,10 @@ static int run_life(const void *v)
 	}
 	for (i = 0; i < nobj; i++) {
 		o[i] = hobj_objalloc(&heap, size, 0, NULL);
-		if (o[i] == NULL || (i > 0 && (uintptr_t)o[i] != (uintptr_t)o[0] + i * size))
+		if (o[i] == NULL)
+			return lab_fail("allocation %u of %u bytes answered NULL, want object %u "
+					"of the class's span", i + 1, size, i);
+		if ((uintptr_t)o[i] != (uintptr_t)o[0] + i * size)
 			return lab_fail("allocation %u of %u bytes answered %s, want the span's "
 					"object %u (%s + %#x)", i + 1, size, at(o[i]), i, at(o[0]),
 					i * size);
