@@ -20,6 +20,9 @@ void (*lab_pre_hook)(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t 
 #if LAB_OP == LAB_OP_FIT
 #define ALLOC_HINT "in this lab it searches with your mem_index_fit: does the descent move down a level each step?"
 #define FREE_HINT "mem_freel is the reference here: did your mem_index_fit answer a block that is not free?"
+#elif LAB_OP == LAB_OP_SPAN
+#define ALLOC_HINT "heaplab_alloc is the reference here, and your span functions never call it: did they write outside the span?"
+#define FREE_HINT "heaplab_free is the reference here, and your span functions never call it: did they write outside the span?"
 #elif LAB_OP == LAB_OP_ALLOC
 #define ALLOC_HINT "your mem_allocl loops, or the free list does (does the walk move on to p->next? does a carve or an unlink leave a block pointing at itself?)"
 #define FREE_HINT "mem_freel is the reference here: did your mem_allocl leave the free list looping, or hand out a block still on it?"

@@ -32,6 +32,7 @@
 #define LAB_OP_FREE  1 // heaplab_free: mem_freel is the student's (lab 3)
 #define LAB_OP_ALLOC 2 // heaplab_alloc: mem_allocl (lab 6)
 #define LAB_OP_FIT   3 // mem_index_fit (lab 7)
+#define LAB_OP_SPAN  8 // hobj_span_take, _find, _give (lab 8, lab/spanrt.c)
 
 struct heaplab_pool;
 struct heaplab_hdr;
@@ -62,6 +63,8 @@ extern void (*lab_pre_hook)(int op, struct heaplab_pool *pool, uintptr_t a0, uin
 #define LAB_BLAME "look at your mem_index_fit's answer"
 #elif LAB_OP == LAB_OP_ALLOC
 #define LAB_BLAME "look at your mem_allocl"
+#elif LAB_OP == LAB_OP_SPAN
+#define LAB_BLAME "the pool is the reference here: look at your span functions"
 #else
 #define LAB_BLAME "look at your mem_freel (alloc is the reference here)"
 #endif

@@ -22,7 +22,7 @@
 # compiles the allocator's lock out (a demonstration, see kernel/kmem.c).
 # A build other than the default one has a directory of its own, so that
 # switching never rebuilds (nor breaks, under a running QEMU) the default
-# image: a lab's file (MEM_FREE=lab/free.c, MEM_ALLOC=..., MEM_FIT=...),
+# image: a lab's file (MEM_FREE=lab/free.c, MEM_ALLOC=..., MEM_FIT=..., OBJ_SPAN=...),
 # NOLOCK=1 and MEM_DEBUG=0 compile into build/ARCH-lab, build/ARCH-nolock,
 # build/ARCH-debug0 (two of them: build/ARCH-nolock-debug0), NEWLIB_MALLOC=1
 # (newlib's own malloc rather than the objects layer's, kernel/kobj.c) into
@@ -36,7 +36,7 @@
 HEAP_SIZE ?= 0x4000000
 NOLOCK	  ?= 0
 NEWLIB_MALLOC ?= 0
-IMG_OBJ	  := $(B)/$(ARCH)$(if $(MEM_SWAPPED),-lab)$(if $(filter-out 0,$(NOLOCK)),-nolock)$(if $(filter-out 0,$(NEWLIB_MALLOC)),-newlibmalloc)$(if $(filter-out 1,$(MEM_DEBUG)),-debug$(MEM_DEBUG))$(if $(filter-out $(MEM_INDEX_DEFAULT),$(MEM_INDEX)),-index$(MEM_INDEX))
+IMG_OBJ	  := $(B)/$(ARCH)$(if $(MEM_SWAPPED)$(filter-out objects/span.c,$(OBJ_SPAN)),-lab)$(if $(filter-out 0,$(NOLOCK)),-nolock)$(if $(filter-out 0,$(NEWLIB_MALLOC)),-newlibmalloc)$(if $(filter-out 1,$(MEM_DEBUG)),-debug$(MEM_DEBUG))$(if $(filter-out $(MEM_INDEX_DEFAULT),$(MEM_INDEX)),-index$(MEM_INDEX))
 IMG	  := $(IMG_OBJ)$(if $(filter-out 0x4000000,$(HEAP_SIZE)),-heap$(HEAP_SIZE))
 KERNEL_ELF := $(IMG)/kernel.elf
 
@@ -72,7 +72,7 @@ image: $(BOOT_IMAGE) $(IMG)/kernel.asm
 # everything is rebuilt) only when they do; kernel.elf.ldflags beside the
 # ELF records the link flags and the heap size (make HEAP_SIZE=...
 # KERNEL_ELF=/tmp/k.elf /tmp/k.elf links one there).
-IMAGE_CONFIG := $(CROSS_CC) $(IMAGE_CFLAGS) $(MEM_ALLOC) $(MEM_FREE) $(MEM_FIT)
+IMAGE_CONFIG := $(CROSS_CC) $(IMAGE_CFLAGS) $(MEM_ALLOC) $(MEM_FREE) $(MEM_FIT) $(OBJ_SPAN)
 LINK_CONFIG  := $(IMAGE_LDFLAGS)
 $(IMG_OBJ)/config: heaplab-force
 	@mkdir -p $(@D)

@@ -2,7 +2,8 @@
 # The labs (docs/lab): the host programs built with a student's file in
 # place of one of mem/'s, the graders, the self-checks and the heap
 # pictures. Included by the top Makefile.
-#   make lab [LAB=free|alloc|index] [LAB_FREE=file] [LAB_ALLOC=file] [LAB_FIT=file]
+#   make lab [LAB=free|alloc|index|span] [LAB_FREE=file] [LAB_ALLOC=file] [LAB_FIT=file]
+#            [LAB_SPAN=file]
 #                                build $(LAB_B)/ with the student's file
 #   make grade [LAB=...] [PART=words] [CASE=part/name|list] [FORMAT=json [RESULTS=file]] [V=1]
 #                                grade it: a score per part, out of 100
@@ -11,51 +12,65 @@
 #                                FORMAT=json: also the Gradescope results file,
 #                                RESULTS, $(LAB_B)/results.json unless given;
 #                                V=1: every failure with its evidence)
-#   make check-lab N=1..7 [ANSWERS=file] [LOG=file]   check a lab's answers
-#   make handin LAB=1..7|free|alloc|index [FILE=] [ANSWERS=] [TIMELOG=] [OUT=]
+#   make check-lab N=1..8 [ANSWERS=file] [LOG=file]   check a lab's answers
+#   make handin LAB=1..8|free|alloc|index|span [FILE=] [ANSWERS=] [TIMELOG=] [OUT=]
 #                                pack a lab's hand-in (tools/handin.py)
-#   make handout DIR=dir [LAB=free|alloc|index] [GIT=1]   a student's copy of the
+#   make handout DIR=dir [LAB=free|alloc|index|span] [GIT=1]   a student's copy of the
 #                                tree, the lab's reference replaced by its stub
 #                                (tools/handout.py)
 #   make heapmap TRACE=file [PAGE=bytes] [HEAP=bytes] [STEP=n] [AT=n]   draw a replay
 #
 # LAB names the lab, and with it the file swapped in (free: LAB_FREE for
 # mem/free.c, lab 3; alloc: LAB_ALLOC for mem/alloc.c, lab 6; index:
-# LAB_FIT for mem/fit.c, lab 7) and where it is built (build/lab,
-# build/lab-alloc, build/lab-index). The free and alloc labs keep every
-# pool on the list walk (MEM_INDEX=0); the index lab is the index's search.
+# LAB_FIT for mem/fit.c, lab 7; span: LAB_SPAN for objects/span.c, lab 8)
+# and where it is built (build/lab, build/lab-alloc, build/lab-index,
+# build/lab-span). The free and alloc labs keep every pool on the list walk
+# (MEM_INDEX=0); the index lab is the index's search. The span lab's
+# programs are the objects layer's on mem/ as it is.
 
 LAB        ?= free
-LAB_NAMES  := free alloc index
+LAB_NAMES  := free alloc index span
 LAB_FREE   ?= lab/free.c
 LAB_ALLOC  ?= lab/alloc.c
 LAB_FIT    ?= lab/fit.c
+LAB_SPAN   ?= lab/span.c
 LAB_REF_free   := mem/free.c
 LAB_REF_alloc  := mem/alloc.c
 LAB_REF_index  := mem/fit.c
+LAB_REF_span   := objects/span.c
 LAB_FILE_free  := $(LAB_FREE)
 LAB_FILE_alloc := $(LAB_ALLOC)
 LAB_FILE_index := $(LAB_FIT)
+LAB_FILE_span  := $(LAB_SPAN)
 LAB_IDX_free   := 0
 LAB_IDX_alloc  := 0
 LAB_IDX_index  := 1
+LAB_IDX_span   := 1
 LAB_PROGS_free  := grade_free judge_free replay replay-ref test_diff test_mem
 LAB_PROGS_alloc := grade_alloc judge_alloc replay replay-ref test_diff test_mem
 LAB_PROGS_index := grade_index judge_index replay replay-ref test_diff
+LAB_PROGS_span  := grade_span judge_span test_objects
 # The operation that runs the student's code (lab/labrt.h), which the
 # judges take from a run's records instead of running it.
 LAB_OP_free  := LAB_OP_FREE
 LAB_OP_alloc := LAB_OP_ALLOC
 LAB_OP_index := LAB_OP_FIT
+LAB_OP_span  := LAB_OP_SPAN
 LAB_FILE   := $(LAB_FILE_$(LAB))
 LAB_B      ?= $(B)/lab$(if $(filter-out free,$(LAB)),-$(LAB))
 LAB_TRACES ?= traces
 LAB_PY     ?= /usr/bin/python3
+# The span lab: the objects layer but its span.c, and the wrappers of the
+# student's three functions (lab/spanrt.c; the judge's, lab/spanplay.c).
+LAB_MORE_span  := $(OBJ_BASE) lab/spanrt.c
+LAB_JUDGE_span := $(OBJ_BASE) objects/span.c lab/spanplay.c
+LAB_WRAP_span  := ,--wrap=hobj_span_take,--wrap=hobj_span_find,--wrap=hobj_span_give
 # The sources every lab shares, then the reference's (replay-ref) and the
 # student's build.
 LAB_BASE   := $(filter-out $(MEM_ALLOC) $(MEM_FREE) $(MEM_FIT),$(HOST_SRCS))
 LAB_REFS   := $(MEM_REFS)
-LAB_SRCS   := $(LAB_BASE) $(filter-out $(LAB_REF_$(LAB)),$(LAB_REFS)) $(LAB_FILE) lab/labrt.c
+LAB_SRCS   := $(LAB_BASE) $(filter-out $(LAB_REF_$(LAB)),$(LAB_REFS)) $(LAB_FILE) lab/labrt.c \
+	      $(LAB_MORE_$(LAB))
 # Two stamps say what $(LAB_B) was built for: lab-kind the lab and its flags
 # (every object and replay-ref), lab-file the student's file (its object).
 # Another file in the same directory recompiles that file alone.
@@ -66,21 +81,22 @@ LAB_BINS   := $(addprefix $(LAB_B)/,$(filter-out $(if $(LAB_UNIT),,test_mem),$(L
 # lab/labrt.c wraps heaplab_alloc and heaplab_free: a looping operation stops its
 # program within a second, saying so; and no leak reports at exit.
 LAB_CFLAGS := $(filter-out -DHEAPLAB_INDEX=%,$(HOST_CFLAGS)) -DHEAPLAB_INDEX=$(LAB_IDX_$(LAB))
-LAB_CC     := $(HOST_CC) $(LAB_CFLAGS) -DLAB_OP=$(LAB_OP_$(LAB)) $(HOST_SAN) -Imem
-LAB_LINK   := -Wl,--wrap=heaplab_alloc,--wrap=heaplab_free,--wrap=mem_index_fit
+LAB_CC     := $(HOST_CC) $(LAB_CFLAGS) -DLAB_OP=$(LAB_OP_$(LAB)) $(HOST_SAN) -Imem -Iobjects
+LAB_LINK   := -Wl,--wrap=heaplab_alloc,--wrap=heaplab_free,--wrap=mem_index_fit$(LAB_WRAP_$(LAB))
 # Each source is compiled once into $(LAB_B)/obj, and every program links
 # the objects it needs: the student's file is $(LAB_B)/obj/lab-file.o.
 LAB_OBJ    := $(LAB_B)/obj
 lab_objs    = $(patsubst %.c,$(LAB_OBJ)/%.o,$(filter-out $(LAB_FILE),$(1))) \
 	      $(if $(filter $(LAB_FILE),$(1)),$(LAB_OBJ)/lab-file.o)
 LAB_OBJS   := $(call lab_objs,$(LAB_SRCS))
-LAB_HDRS   := $(HOST_HDRS) lab/labrt.h lab/gradelib.h $(wildcard tests/host/*.h)
+LAB_HDRS   := $(HOST_HDRS) lab/labrt.h lab/gradelib.h $(wildcard tests/host/*.h) $(OBJ_HDRS) \
+	      lab/spanrec.h
 
 .PHONY: lab grade check-lab handin handout heapmap lab-force lab-deps lab-name
 
 lab-name:
 	@case ' $(LAB_NAMES) ' in *' $(LAB) '*) ;; \
-	*) echo "make: unknown LAB=$(LAB) (want free, alloc or index)" >&2; exit 2 ;; esac
+	*) echo "make: unknown LAB=$(LAB) (want free, alloc, index or span)" >&2; exit 2 ;; esac
 
 # Everything in $(LAB_B) is rebuilt when the lab changes, the student's
 # object and the programs when the file does (and needs the host packages:
@@ -106,7 +122,8 @@ $(LAB_B)/grade_%: $(call lab_objs,lab/grade_%.c lab/gradelib.c) $(LAB_OBJS)
 
 # The judges (lab/labplay.c): the part checks built from mem/'s own files,
 # the student's nowhere in them, to decide each case from a run's records.
-$(LAB_B)/judge_%: $(call lab_objs,lab/grade_%.c lab/gradelib.c lab/labplay.c $(LAB_BASE) $(LAB_REFS))
+$(LAB_B)/judge_%: $(call lab_objs,lab/grade_%.c lab/gradelib.c lab/labplay.c $(LAB_BASE) $(LAB_REFS) \
+		   $(LAB_JUDGE_$(LAB)))
 	$(LAB_CC) $(LAB_LINK) -o $@ $^
 
 # The replay audits the heap after each operation (lab/audit.c).
@@ -122,6 +139,10 @@ $(LAB_B)/test_diff: $(call lab_objs,tests/host/test_diff.c tests/host/lockstep.c
 	$(LAB_CC) $(LAB_LINK) -o $@ $^
 
 $(LAB_B)/test_mem: $(call lab_objs,tests/host/test_mem.c tests/host/testutil.c) $(LAB_OBJS)
+	$(LAB_CC) $(LAB_LINK) -o $@ $^ -lcmocka
+
+# The objects layer's own unit tests, with the student's span functions.
+$(LAB_B)/test_objects: $(call lab_objs,tests/host/test_objects.c tests/host/testutil.c) $(LAB_OBJS)
 	$(LAB_CC) $(LAB_LINK) -o $@ $^ -lcmocka
 
 lab-deps:
@@ -157,7 +178,7 @@ check-lab: export HEAPLAB_N = $(value N)
 check-lab: export HEAPLAB_ANSWERS = $(value ANSWERS)
 check-lab: export HEAPLAB_LOG = $(value LOG)
 check-lab:
-	@test -n "$$HEAPLAB_N" || { echo "usage: make check-lab N=1..7 [ANSWERS=file] [LOG=file]" >&2; exit 2; }
+	@test -n "$$HEAPLAB_N" || { echo "usage: make check-lab N=1..8 [ANSWERS=file] [LOG=file]" >&2; exit 2; }
 	@$(LAB_PY) tools/checklab.py "$$HEAPLAB_N" $${HEAPLAB_ANSWERS:+--answers "$$HEAPLAB_ANSWERS"} \
 		$${HEAPLAB_LOG:+--log "$$HEAPLAB_LOG"}
 
@@ -169,7 +190,7 @@ handin: export HEAPLAB_ANSWERS = $(value ANSWERS)
 handin: export HEAPLAB_TIMELOG = $(value TIMELOG)
 handin: export HEAPLAB_OUT = $(value OUT)
 handin:
-	@test -n "$$HEAPLAB_LABNO" -a "$(origin LAB)" != file || { echo "usage: make handin LAB=1..7|free|alloc|index [FILE=file] [ANSWERS=file] [TIMELOG=file] [OUT=file]" >&2; exit 2; }
+	@test -n "$$HEAPLAB_LABNO" -a "$(origin LAB)" != file || { echo "usage: make handin LAB=1..8|free|alloc|index|span [FILE=file] [ANSWERS=file] [TIMELOG=file] [OUT=file]" >&2; exit 2; }
 	@exec $(LAB_PY) tools/handin.py "$$HEAPLAB_LABNO" $${HEAPLAB_FILE:+--file "$$HEAPLAB_FILE"} \
 		$${HEAPLAB_ANSWERS:+--answers "$$HEAPLAB_ANSWERS"} \
 		$${HEAPLAB_TIMELOG:+--time-log "$$HEAPLAB_TIMELOG"} $${HEAPLAB_OUT:+--out "$$HEAPLAB_OUT"}
@@ -177,7 +198,7 @@ handin:
 handout: export HEAPLAB_DIR = $(value DIR)
 handout: export HEAPLAB_GIT = $(value GIT)
 handout: lab-name
-	@test -n "$$HEAPLAB_DIR" || { echo "usage: make handout DIR=dir [LAB=free|alloc|index] [GIT=1]" >&2; exit 2; }
+	@test -n "$$HEAPLAB_DIR" || { echo "usage: make handout DIR=dir [LAB=free|alloc|index|span] [GIT=1]" >&2; exit 2; }
 	@exec $(LAB_PY) tools/handout.py "$$HEAPLAB_DIR" --lab $(LAB) $${HEAPLAB_GIT:+--git}
 
 # The replay prints its heap's base (--base), so that a failed check's

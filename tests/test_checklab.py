@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
-# Tests of the labs' self-checks (tools/checklab.py, `make check-lab N=1..7`):
+# Tests of the labs' self-checks (tools/checklab.py, `make check-lab N=1..8`):
 # right answers are right, wrong ones wrong and blank ones blank, each with
 # the exit status it documents; the answers follow the programs' output (a
 # different log, other answers), and bad files are refused. Run with
@@ -82,7 +82,7 @@ def test_lab2_wrong_answers_are_wrong_and_say_their_question(tmp_path):
 
 
 def test_the_shipped_templates_are_all_blank():
-    for n, count in ((1, 9), (2, 10), (3, 7), (4, 5), (5, 6), (6, 7), (7, 7)):
+    for n, count in ((1, 9), (2, 10), (3, 7), (4, 5), (5, 6), (6, 7), (7, 7), (8, 11)):
         text = (REPO / "lab" / f"answers-{n}.txt").read_text()
         keys = re.findall(r"^([a-z0-9-]+) =\s*(#.*)?$", text, re.M)
         assert len(keys) == count, text
@@ -133,7 +133,7 @@ def test_lab5_ratio_has_a_tolerance(tmp_path, ratio, ok):
 
 
 @pytest.mark.parametrize("args,text,words", [
-    (["8"], None, "no lab '8' (the labs are 1 to 7)"),
+    (["9"], None, "no lab '9' (the labs are 1 to 8)"),
     (["2"], "split-answer 0x2000\n", ":1: want `KEY = VALUE`, got 'split-answer 0x2000'"),
     (["2"], "split-answr = 0x2000\n", ":1: no answer is called 'split-answr'"),
     (["5", "--log", "/nonexistent/lab5.log"], "stress-cpus = 4\n",
@@ -161,7 +161,7 @@ def test_make_check_lab(tmp_path):
     assert p.returncode == 0 and "check-lab 2: 10 of 10 right" in p.stdout, p.stdout
     p = subprocess.run(["make", "-s", "--no-print-directory", "check-lab"], cwd=REPO,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
-    assert p.returncode == 2 and "usage: make check-lab N=1..7" in p.stdout
+    assert p.returncode == 2 and "usage: make check-lab N=1..8" in p.stdout
 
 
 # Labs 1, 3, 6 and 7: a few numbers, worked out from the replay (or, in lab
@@ -172,7 +172,22 @@ PROSE_RIGHT = {
         "final-break": "0x6000"},
     3: {"free-b-merges": "next", "free-d-merges": "both"},
     7: {"avl-max-height": "18", "bound-nodes": "38"},
+    8: {"class3-objects": "170", "class3-tail": "32", "class3-past-last": "0x1fe0",
+        "class3-past-last-index": "170", "object70-word": "1", "object70-bit": "6"},
 }
+
+
+def test_lab8_numbers_come_from_the_size_class_tables(tmp_path):
+    """Lab 8's numbers are read from objects/sizeclasses.h, not restated:
+    a wrong one names its question."""
+    st, out, _ = check(8, "--answers", answers(tmp_path, "a8", {**PROSE_RIGHT[8],
+                                                                "class3-tail": "0",
+                                                                "object70-bit": "70"}))
+    assert st == 1, out
+    assert "wrong  class3-tail = 0 (question 1: the bytes of that span past its last object" \
+        in out, out
+    assert "wrong  object70-bit = 70 (what you should see: " in out, out
+    assert "check-lab 8: 4 of 6 right" in out, out
 
 
 @pytest.mark.parametrize("n", sorted(PROSE_RIGHT))
@@ -223,7 +238,7 @@ def test_handin_packs_the_files(tmp_path):
 
 
 @pytest.mark.parametrize("args,words", [
-    ([], "usage: make handin LAB=1..7|free|alloc|index"),
+    ([], "usage: make handin LAB=1..8|free|alloc|index|span"),
     (["LAB=9"], "handin: unknown lab '9'"),
     (["LAB=3", "ANSWERS=/nonexistent/a.txt", "TIMELOG=/nonexistent/t.txt"],
      "  the answers /nonexistent/a.txt does not exist\n  the time log /nonexistent/t.txt "
@@ -237,6 +252,19 @@ def test_handin_refuses_what_is_missing(tmp_path, args, words):
     p = handin(*args, f"OUT={out}")
     assert p.returncode == 2 and words in p.stdout, p.stdout
     assert not out.exists()
+
+
+def test_handin_of_lab_8_packs_lab_span_c(tmp_path):
+    import tarfile
+    (tmp_path / "time-8.txt").write_text("2026-01-05 1.5 take and give\n")
+    out = tmp_path / "h8.tar.gz"
+    p = handin("LAB=span", f"TIMELOG={tmp_path / 'time-8.txt'}", "ANSWERS=lab/answers-8.txt",
+               f"OUT={out}")
+    assert p.returncode == 0, p.stdout
+    assert f"handin: lab 8: span.c, answers-8.txt, time-8.txt and MANIFEST in {out}" in p.stdout
+    with tarfile.open(out) as tar:
+        assert tar.extractfile("handin-lab8/span.c").read() == \
+            (REPO / "lab" / "span.c").read_bytes()
 
 
 def test_handin_refuses_an_empty_time_log(tmp_path):

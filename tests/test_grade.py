@@ -683,3 +683,201 @@ def test_a_looping_search_is_told_to_look_at_its_own_function(tmp):
     assert "looped: mem_index_fit did not return after 0.25 s of CPU time: does the descent " \
         "move down a level each step?" in g.text, g.text
     assert "mem_allocl" not in g.text and "crashed" not in g.text, g.text
+
+
+# --- the span lab (lab 8) -----------------------------------------------------
+
+S_TAKE, S_FIND, S_GIVE, S_LIFE = ("span: take: LIFO reuse, fresh objects in order",
+                                  "span: find: refusals, nothing changed",
+                                  "span: give: pushed through the first word, refusals",
+                                  "span: full and emptied spans (objects.c)")
+S_WORK, S_MEMORY = ("workload: the C API, hobj_check after each operation",
+                    "memory: never twice, no overlap, contents kept")
+SPAN_PARTS = {S_TAKE, S_FIND, S_GIVE, S_LIFE, S_WORK, S_MEMORY}
+
+# The span functions as their contracts say (objects/objects.h), kept here
+# rather than taken from objects/span.c, whose insides the per-CPU caches
+# may change: the planted bugs below are edits of this text.
+SPAN_OURS = """// SPDX-License-Identifier: BSD-3-Clause
+#define HOBJ_CLASS_TABLES
+#include "../objects/objects.h"
+
+static int refuse(struct hobj_fault *f, enum hobj_err err, uintptr_t ptr, uintptr_t span,
+		  uintptr_t a, uintptr_t b)
+{
+	if (f != NULL)
+		*f = (struct hobj_fault){err, ptr, span, a, b};
+	return err;
+}
+
+static uint64_t *bit_word(struct hobj_span *s, unsigned i, uint64_t *mask)
+{
+	*mask = (uint64_t)1 << (i & 63);
+	return &s->inuse_bits[i >> 6];
+}
+
+void *hobj_span_take(struct hobj_span *s, int *zero)
+{
+	uint64_t m, *w;
+	unsigned i;
+	void *p;
+
+	if (s->free != NULL) {
+		p = s->free;
+		s->free = *(void **)p;
+		i = (unsigned)(((uint64_t)((uintptr_t)p - s->base) * hobj_class_divmul[s->cls]) >>
+			       32);
+		*zero = 0;
+	} else {
+		i = s->fresh++;
+		p = (void *)(s->base + (uintptr_t)i * hobj_class_size[s->cls]);
+		*zero = 1;
+	}
+	w = bit_word(s, i, &m);
+	*w |= m;
+	s->inuse++;
+	return p;
+}
+
+int hobj_span_find(const struct hobj_span *s, uintptr_t p, unsigned *i, struct hobj_fault *f)
+{
+	unsigned c = s->cls;
+	uintptr_t obj;
+
+	*i = (unsigned)(((uint64_t)(p - s->base) * hobj_class_divmul[c]) >> 32);
+	obj = s->base + (uintptr_t)*i * hobj_class_size[c];
+	if (*i >= s->nobj || obj != p) // past the last object, or inside one
+		return refuse(f, HOBJ_EINTERIOR, p, s->base, obj, c);
+	if (!((s->inuse_bits[*i >> 6] >> (*i & 63)) & 1))
+		return refuse(f, HOBJ_EFREE, p, s->base, c, s->bytes);
+	return HOBJ_OK;
+}
+
+int hobj_span_give(struct hobj_span *s, uintptr_t p, struct hobj_fault *f)
+{
+	uint64_t m, *w;
+	unsigned i;
+	int err = hobj_span_find(s, p, &i, f);
+
+	if (err != HOBJ_OK)
+		return err;
+	w = bit_word(s, i, &m);
+	*w &= ~m;
+	*(void **)p = s->free;
+	s->free = (void *)p;
+	s->inuse--;
+	return HOBJ_OK;
+}
+"""
+
+# Planted bugs, as edits of SPAN_OURS: (old, new, count).
+SPAN_MUTANTS = {
+    # take forgets the in-use bit: every free of its objects is refused
+    "no-bit": [("\t*w |= m;\n", "\t(void)w;\n", 1)],
+    # find's bound one too far: a pointer in the span's tail past the last
+    # object is refused as not in use rather than as inside no object
+    "find-off-by-one": [("if (*i >= s->nobj || obj != p)", "if (*i > s->nobj || obj != p)", 1)],
+    # find takes an interior pointer for its object's start
+    "interior": [("if (*i >= s->nobj || obj != p)", "if (*i >= s->nobj)", 1)],
+    # take hands out fresh objects before the free list's (LIFO broken: a
+    # placement difference)
+    "lifo-broken": [("\tif (s->free != NULL) {", "\tif (s->free != NULL && s->fresh == s->nobj) {", 1)],
+    # take never moves fresh on: the same object handed out again and again
+    "fresh-not-counted": [("i = s->fresh++;", "i = s->fresh;", 1)],
+    # take says every object is zero: calloc skips clearing a reused one
+    "zero-always": [("\t\t*zero = 0;\n", "\t\t*zero = 1;\n", 1)],
+    # give walks the list for p, and never moves on
+    "give-loops": [("\tw = bit_word(s, i, &m);\n\t*w &= ~m;\n",
+                    "\tfor (void *q = s->free; q != NULL; q = s->free)\n\t\tif (q == (void *)p)\n"
+                    "\t\t\tbreak;\n\tw = bit_word(s, i, &m);\n\t*w &= ~m;\n", 1)],
+}
+
+
+def span_file(tmp_path, name=None):
+    src = SPAN_OURS
+    for old, new, count in SPAN_MUTANTS.get(name, []):
+        assert src.count(old) == count, f"SPAN_OURS changed: cannot make {name}"
+        src = src.replace(old, new)
+    path = tmp_path / f"span-{name or 'ours'}.c"
+    path.write_text(src)
+    return path
+
+
+def test_our_span_scores_full_marks_through_make(tmp):
+    """objects/span.c itself, and the contracts' text the bugs are planted
+    in, both score 100."""
+    g = make_grade("span", "LAB_SPAN", REPO / "objects" / "span.c", tmp / "span")
+    assert g.status == 0 and (g.score, g.most) == (100, 100), g.text
+    assert set(g.parts) == SPAN_PARTS, g.text
+    matches_docs(g, "grade-span-ours")
+    g = grade_lab("span", span_file(tmp), tmp / "span")
+    assert g.status == 0 and g.score == 100, g.text
+
+
+# The rubric (docs/lab/8-spans.md, "How it is scored"): objects handed out
+# twice or overlapping cost the most, then a heap whose frees a correct
+# program cannot make, then a promise broken or a bad free taken (each
+# loses memory points), then a placement difference, then a refusal's
+# wrong error; each bug loses the parts named here and no others.
+@pytest.mark.parametrize("name,score,lost,words", [
+    ("fresh-not-counted", 25, {S_TAKE, S_LIFE, S_WORK, S_MEMORY},
+     "memory/no-object-handed-out-twice: wrong answer: memory corrupted at op "),
+    ("no-bit", 60, {S_TAKE, S_LIFE, S_WORK},
+     "take/fresh-from-an-empty-span: wrong answer: the in-use bit of object 0 is clear, "
+     "want set"),
+    ("zero-always", 83, {S_TAKE, S_WORK, S_MEMORY},
+     "memory/calloc-answers-zeros: wrong answer: op "),
+    ("interior", 87, {S_FIND, S_GIVE, S_MEMORY},
+     "find/interior-pointer: wrong answer: find of 0x410 (object 1, inside it) answered "
+     "HOBJ_OK, want HOBJ_EINTERIOR"),
+    ("lifo-broken", 95, {S_TAKE},
+     "take/list-head-before-fresh: wrong answer: take answered object 2, never handed out, "
+     "while the free list holds object 1: take hands out the list's head first (LIFO reuse)"),
+    ("find-off-by-one", 96, {S_FIND, S_GIVE},
+     "find/past-the-last-object: wrong answer: find of 0x1fe0 (object 170) answered "
+     "HOBJ_EFREE, want HOBJ_EINTERIOR"),
+])
+def test_span_planted_bugs_score_by_harm(tmp, name, score, lost, words):
+    g = grade_lab("span", span_file(tmp, name), tmp / "span")
+    assert g.status == 1 and g.score == score, g.text
+    only_lost(g, lost)
+    assert words in g.text, g.text
+    if name in ("interior", "lifo-broken"):
+        matches_docs(g, f"grade-span-{name}")
+
+
+def test_a_looping_give_is_named_and_fails_fast(tmp):
+    g = grade_lab("span", span_file(tmp, "give-loops"), tmp / "span", "--part", "give")
+    assert g.status == 1 and g.parts == {S_GIVE: (8, 10)}, g.text
+    assert ("give/pushed-on-the-head: looped: hobj_span_give did not return after 0.25 s of "
+            "CPU time") in g.text, g.text
+    assert "crashed" not in g.text and "timed out" not in g.text, g.text
+
+
+def test_the_shipped_span_stub_scores_little(tmp):
+    g = grade_lab("span", REPO / "lab" / "span.c", tmp / "span")
+    assert g.status == 1 and g.score <= 10 and g.most == 100, g.text
+    assert g.zero(S_TAKE) and g.zero(S_WORK) and g.zero(S_MEMORY), g.text
+    matches_docs(g, "grade-span-stub")
+
+
+def test_span_one_case_at_a_time_and_the_results_file(tmp):
+    """CASE=list lists the span lab's cases, CASE=memory/... runs one, and
+    FORMAT=json writes its results file."""
+    def make(*args):
+        return subprocess.run(["make", "-s", "--no-print-directory", "grade", "LAB=span",
+                               f"LAB_SPAN={span_file(tmp, 'interior')}", f"LAB_B={tmp / 'span'}",
+                               *args], cwd=REPO, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, timeout=600)
+    listed = make("CASE=list")
+    assert listed.returncode == 0, listed.stdout
+    names = listed.stdout.split()
+    assert len(names) == 40 and len(set(names)) == 40, listed.stdout
+    assert {n.split("/")[0] for n in names} == {"take", "find", "give", "life", "workload",
+                                                "memory"}, listed.stdout
+    g = Grade(make("CASE=memory/bad-frees-harmless", "FORMAT=json",
+                   f"RESULTS={tmp / 'span.json'}"))
+    assert g.status == 1 and g.parts == {S_MEMORY: (0, 40)} and "[0/1 cases" in g.text, g.text
+    assert "the free of 0x" in g.text and "an interior pointer) was taken" in g.text, g.text
+    doc = check_results(tmp / "span.json", g)
+    assert "an interior pointer) was taken, want it refused" in doc["tests"][0]["output"], doc

@@ -5,6 +5,7 @@
 # /usr/bin/python3 -m pytest tests/test_handout.py.
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,13 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 LABS = {"free": ("mem/free.c", "lab/free.c", "mem_freel"),
         "alloc": ("mem/alloc.c", "lab/alloc.c", "mem_allocl"),
-        "index": ("mem/fit.c", "lab/fit.c", "mem_index_fit")}
+        "index": ("mem/fit.c", "lab/fit.c", "mem_index_fit"),
+        "span": ("objects/span.c", "lab/span.c", "hobj_span_take hobj_span_find hobj_span_give")}
+NUMBER = {"free": 3, "alloc": 6, "index": 7, "span": 8}
+sys.path.insert(0, str(REPO / "tools"))
+# The course's own files, never handed out: they may hold a solution
+# (tests/test_grade.py plants bugs in one).
+from handout import TEACHER  # noqa: E402
 
 
 def body(text, func):
@@ -35,12 +42,16 @@ def tracked():
 
 
 def distinctive(lab):
-    """The lines of the lab's reference body (18 characters or more, no
-    comment) that no other file of the repository holds: the solution."""
-    ref, stub, func = LABS[lab]
-    lines = {s.strip() for s in body((REPO / ref).read_text(), func).splitlines()}
+    """The lines of the lab's reference bodies (18 characters or more, no
+    comment) that no other file of the repository handed out holds: the
+    solution."""
+    ref, stub, funcs = LABS[lab]
+    lines = {s.strip() for func in funcs.split()
+             for s in body((REPO / ref).read_text(), func).splitlines()}
     lines = {s for s in lines if len(s) >= 18 and not s.startswith("//")}
     for name in tracked():
+        if any(name == t or (t.endswith("/") and name.startswith(t)) for t in TEACHER):
+            continue
         if name != ref and lines:
             text = (REPO / name).read_text(errors="replace")
             lines = {s for s in lines if s not in text}
@@ -70,7 +81,7 @@ def test_a_handout_holds_no_solution(tmp_path, lab):
     assert not (out / "tests" / "test_grade.py").exists()
     log = subprocess.run(["git", "-C", str(out), "log", "--format=%s"], capture_output=True,
                          text=True, check=True).stdout
-    assert log == f"heaplab: lab {({'free': 3, 'alloc': 6, 'index': 7})[lab]} handout\n", log
+    assert log == f"heaplab: lab {NUMBER[lab]} handout\n", log
 
 
 def test_a_handout_builds(tmp_path):
@@ -84,6 +95,21 @@ def test_a_handout_builds(tmp_path):
     run = subprocess.run([str(out / "build" / "host" / "replay"), "lab/demo.trace"], cwd=out,
                          capture_output=True, text=True, timeout=60)
     assert run.stdout.startswith("a "), run.stdout  # the stub's answers: it runs
+
+
+def test_a_span_handout_builds_and_its_grader_runs(tmp_path):
+    """Lab 8's handout: objects/span.c is the stub, the lab's programs
+    build there, and its part checks run (and fail: nothing is in yet)."""
+    out = tmp_path / "ho"
+    assert handout(f"DIR={out}", "LAB=span").returncode == 0
+    assert "objects/span.c is lab/span.c" in (out / "HANDOUT").read_text()
+    p = subprocess.run(["make", "-s", "--no-print-directory", "-C", str(out), "lab",
+                        "LAB=span"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       timeout=600)
+    assert p.returncode == 0, p.stdout
+    run = subprocess.run([str(out / "build" / "lab-span" / "grade_span"), "take"], cwd=out,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1 and "0 passed, 8 failed" in run.stdout, run.stdout
 
 
 @pytest.mark.parametrize("args,words", [

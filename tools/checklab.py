@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
-# checklab: the labs' self-checks (`make check-lab N=1..7`): labs 2, 4 and 5
-# ask only numbers; labs 1, 3, 6 and 7 a few numbers and their written
+# checklab: the labs' self-checks (`make check-lab N=1..8`): labs 2, 4 and 5
+# ask only numbers; labs 1, 3, 6, 7 and 8 a few numbers and their written
 # questions (qN), which are checked for being there.
 # Reads a student's answers from lab/answers-N.txt and checks each against
 # the value worked out here from what the programs print now: the replay's
@@ -23,7 +23,10 @@ computed when the check runs, from
          --check over the demo and the sample traces, the grader's zeroing
          cases;
   lab 5  the console log of `./run-qemu.sh --smp 4` (build/lab5.log, or
-         --log FILE): the CPUs, each one's operations, spins and times.
+         --log FILE): the CPUs, each one's operations, spins and times;
+  lab 8  the size class tables the objects layer is built with
+         (objects/sizeclasses.h): a span's objects, its tail, the
+         multiply that finds an object's index.
 
 Each answer prints as right, wrong (with the question it belongs to, not
 the value) or blank. Exit status: 0 every answer right, 1 some wrong or
@@ -410,10 +413,54 @@ LAB7 = [
     prose(5, "what a count of instructions adds; why a count beats timing"),
 ]
 
+class Spans:
+    """Lab 8's numbers: the size class tables as objects/sizeclasses.h
+    holds them (the layer is built with that file), read, not restated."""
+
+    def __init__(self, args):
+        text = (REPO / "objects" / "sizeclasses.h").read_text()
+        self.unit = int(re.search(r"#define HOBJ_UNIT\s+(\d+)", text)[1])
+        self.table = {}
+        for name in ("size", "npages", "nobj", "divmul"):
+            m = re.search(rf"hobj_class_{name}\[HOBJ_NCLASS\] = \{{([^}}]*)\}}", text)
+            if not m:
+                raise CheckError(f"objects/sizeclasses.h: no table hobj_class_{name}")
+            self.table[name] = [int(v) for v in re.findall(r"\d+", m[1])]
+
+    def of(self, name, c):
+        return self.table[name][c]
+
+    def tail(self, c):
+        return self.of("npages", c) * self.unit - self.of("nobj", c) * self.of("size", c)
+
+    def index(self, c, off):
+        return (off * self.of("divmul", c)) >> 32
+
+
+LAB8 = [
+    Answer("class3-objects", 1, "how many objects a span of class 3 (48 bytes) holds", "number",
+           lambda f: f.of("nobj", 3)),
+    Answer("class3-tail", 1, "the bytes of that span past its last object (its tail)", "number",
+           lambda f: f.tail(3)),
+    Answer("class3-past-last", 3, "the offset in a class-3 span of the first byte past its last "
+           "object, the pointer find/past-the-last-object frees", "number",
+           lambda f: f.of("nobj", 3) * f.of("size", 3)),
+    Answer("class3-past-last-index", 3, "the index the multiply answers for that offset",
+           "number", lambda f: f.index(3, f.of("nobj", 3) * f.of("size", 3))),
+    Answer("object70-word", None, "in a class-1 span, the word of inuse_bits that holds object "
+           "70's bit", "number", lambda f: 70 >> 6),
+    Answer("object70-bit", None, "and the bit of that word", "number", lambda f: 70 & 63),
+    prose(1, "why the free list's head is reused first (LIFO), and what it does for caches"),
+    prose(2, "why fresh objects are kept apart rather than all threaded on the list at once"),
+    prose(3, "why find must refuse a pointer in the tail, and why a multiply, not a division"),
+    prose(4, "what an unrefused double free does to the list and to the next two mallocs"),
+    prose(5, "why keep in-use bits when the free list already says which objects are free"),
+]
+
 LABS = {1: ("docs/lab/1-boot.md", Demo, LAB1), 2: ("docs/lab/2-split-merge.md", Lab2, LAB2),
         3: ("docs/lab/3-free.md", Demo, LAB3), 4: ("docs/lab/4-break-it.md", Lab4, LAB4),
         5: ("docs/lab/5-lock.md", Lab5, LAB5), 6: ("docs/lab/6-alloc.md", Demo, LAB6),
-        7: ("docs/lab/7-index.md", Index, LAB7)}
+        7: ("docs/lab/7-index.md", Index, LAB7), 8: ("docs/lab/8-spans.md", Spans, LAB8)}
 
 
 # --- the answers --------------------------------------------------------------
@@ -496,15 +543,16 @@ def check(n, path, facts):
 
 def main(argv):
     ap = argparse.ArgumentParser(prog="checklab.py", description="Check a lab's answers (1 to "
-                                 "7) against what the programs print; a written answer is "
+                                 "8) against what the programs print; a written answer is "
                                  "checked for being there.")
-    ap.add_argument("lab", help="1 to 7")
+    ap.add_argument("lab", help="1 to 8")
     ap.add_argument("--answers", help="the answers file (lab/answers-N.txt)")
     ap.add_argument("--log", help="lab 5: the console log of ./run-qemu.sh --smp 4 "
                     "(build/lab5.log)")
     args = ap.parse_args(argv)
     if args.lab not in [str(k) for k in LABS]:
-        print(f"check-lab: no lab '{args.lab}' (the labs are 1 to 7)", file=sys.stderr)
+        print(f"check-lab: no lab '{args.lab}' (the labs are 1 to {max(LABS)})",
+              file=sys.stderr)
         return 2
     n = int(args.lab)
     path = Path(args.answers or f"lab/answers-{n}.txt")

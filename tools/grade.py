@@ -32,7 +32,23 @@ index (lab 7): the student's mem_index_fit, in place of mem/fit.c
       bound part counts only when the first-fit part is full
   sample traces, random traces: as above, through the placement index
 
-memory (every lab): no overlap, zeroed, nothing lost
+span (lab 8): the student's hobj_span_take, _find and _give, in place of
+  objects/span.c
+  span: take, find, give   lab/grade_span.c: spans built by hand from
+      pictures, one rule a case (LIFO reuse, fresh objects in order, the
+      in-use bit, refusals changing nothing, the link in the freed
+      object's first word)
+  span: full and emptied spans   through objects/objects.c
+  workload   the C API on random workloads, hobj_check after every
+      operation
+  memory     the same workloads watched for corruption alone (an object
+      handed out twice, one overlapping a live one, contents lost, calloc
+      not zero, a bad free taken): the most points, as bugs cost by harm
+      (docs/lab/8-spans.md, "How it is scored"). Each call of the
+      student's functions is recorded with the bytes of the heap it
+      changed (lab/spanrec.h), and judged by objects/'s own code.
+
+memory (labs 3, 6, 7): no overlap, zeroed, nothing lost
       the replays' audit (lab/audit.c, in the lab's replay): every
       allocation inside no free block and over no live one, zero, written
       to and read back at its free; every freed range on the list. A case
@@ -617,6 +633,17 @@ LABS = {
         checks("index: nodes visited per search (10,000 free blocks)", 55, "grade_index",
                "bound", 120, needs="index: first fit on given trees"),
         part(TRACES, 5), part(RANDOMS, 10), part(MEMORYS, 15)]),
+    "span": Lab("span", "hobj_span_take, _find and _give (lab 8)", "objects/span.c",
+                "lab/span.c", "LAB_SPAN", "the span function", [
+        checks("span: take: LIFO reuse, fresh objects in order", 10, "grade_span", "take"),
+        checks("span: find: refusals, nothing changed", 10, "grade_span", "find"),
+        checks("span: give: pushed through the first word, refusals", 10, "grade_span",
+               "give"),
+        checks("span: full and emptied spans (objects.c)", 10, "grade_span", "life"),
+        checks("workload: the C API, hobj_check after each operation", 20, "grade_span",
+               "workload", 60),
+        checks("memory: never twice, no overlap, contents kept", 40, "grade_span", "memory",
+               60)]),
 }
 
 
@@ -740,11 +767,13 @@ def main(argv):
     ap = argparse.ArgumentParser(prog="grade.py", description="Grade an allocator lab: the "
                                  "student's file, built in place of one of mem/'s.")
     ap.add_argument("--lab", choices=sorted(LABS), default="free",
-                    help="free (lab 3, the default), alloc (lab 6) or index (lab 7)")
-    ap.add_argument("--file", help="the student's file (lab/free.c, lab/alloc.c, lab/fit.c)")
+                    help="free (lab 3, the default), alloc (lab 6), index (lab 7) or span "
+                    "(lab 8)")
+    ap.add_argument("--file", help="the student's file (lab/free.c, lab/alloc.c, lab/fit.c, "
+                    "lab/span.c)")
     ap.add_argument("--free", help="the same as --lab free --file FREE")
     ap.add_argument("--build", help="where to build (build/lab, build/lab-alloc, "
-                    "build/lab-index)")
+                    "build/lab-index, build/lab-span)")
     ap.add_argument("--traces", default="traces",
                     help="NAME.trace and NAME.expected files (traces)")
     ap.add_argument("--part", action="append", metavar="WORDS",

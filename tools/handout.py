@@ -1,17 +1,18 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 # handout: writes a student's copy of the tree for one graded lab (`make
-# handout DIR=... LAB=free|alloc|index`): the repository's files as git
-# tracks them, with the reference of the function the lab asks for (mem/
-# free.c, mem/alloc.c or mem/fit.c) replaced by the lab's own stub, and no
-# history (or, with --git, a fresh repository of one commit).
+# handout DIR=... LAB=free|alloc|index|span`): the repository's files as git
+# tracks them, with the reference of the functions the lab asks for (mem/
+# free.c, mem/alloc.c, mem/fit.c or objects/span.c) replaced by the lab's
+# own stub, and no history (or, with --git, a fresh repository of one commit).
 """What a handout is
 
   DIR/...        every file `git ls-files` lists, as it is in the work
                  tree, but:
   mem/FILE.c     the lab's file of mem/ (free: mem/free.c, alloc:
-                 mem/alloc.c, index: mem/fit.c) is lab/FILE.c, the stub the
-                 student fills in: the reference body is nowhere in DIR
+                 mem/alloc.c, index: mem/fit.c), or of objects/ (span:
+                 objects/span.c), is lab/FILE.c, the stub the student
+                 fills in: the reference bodies are nowhere in DIR
   HANDOUT        which lab, and what that means for `make grade` there
   (left out)     the course's own tests: tests/test_grade.py (mutants of
                  the references), tests/hostile/, tests/test_checklab.py
@@ -43,7 +44,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 LABS = {"free": ("mem/free.c", "lab/free.c", "mem_freel", 3),
         "alloc": ("mem/alloc.c", "lab/alloc.c", "mem_allocl", 6),
-        "index": ("mem/fit.c", "lab/fit.c", "mem_index_fit", 7)}
+        "index": ("mem/fit.c", "lab/fit.c", "mem_index_fit", 7),
+        "span": ("objects/span.c", "lab/span.c",
+                 "hobj_span_take, hobj_span_find and hobj_span_give", 8)}
 MARK = "HANDOUT"  # tools/grade.py knows a handout by it
 # The course's own files, never handed out: the grader's tests (mutants of
 # the references, a linear index search that places right), the hostile
@@ -56,12 +59,13 @@ def main(argv):
     ap = argparse.ArgumentParser(prog="handout.py", description="Write a student's copy of "
                                  "the tree for one lab, without its reference.")
     ap.add_argument("dir", help="where (a new or empty folder outside the repository)")
-    ap.add_argument("--lab", default="free", help="free (lab 3), alloc (lab 6) or index (lab 7)")
+    ap.add_argument("--lab", default="free", help="free (lab 3), alloc (lab 6), index (lab 7) "
+                    "or span (lab 8)")
     ap.add_argument("--git", action="store_true", help="make DIR a new git repository of one "
                     "commit")
     args = ap.parse_args(argv)
     if args.lab not in LABS:
-        print(f"handout: unknown lab {args.lab!r} (want free, alloc or index)", file=sys.stderr)
+        print(f"handout: unknown lab {args.lab!r} (want {', '.join(LABS)})", file=sys.stderr)
         return 2
     ref, stub, func, n = LABS[args.lab]
     out = Path(args.dir).resolve()
@@ -92,9 +96,9 @@ def main(argv):
     shutil.copy2(REPO / stub, out / ref)
     (out / MARK).write_text(
         f"A student's copy for lab {n} ({args.lab}): {ref} is {stub}, the stub of {func},\n"
-        f"which you write in {stub}. `make grade LAB={args.lab}` here grades every part but\n"
-        "the random traces, whose answers come from the reference: your course grades\n"
-        "that part.\n")
+        f"which you write in {stub}. `make grade LAB={args.lab}` here grades every part"
+        + (".\n" if args.lab == "span" else " but\nthe random traces, whose answers come from "
+           "the reference: your course grades\nthat part.\n"))
     if args.git:
         env = dict(os.environ, GIT_AUTHOR_NAME="heaplab handout",
                    GIT_AUTHOR_EMAIL="handout@heaplab.invalid",
