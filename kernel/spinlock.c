@@ -124,6 +124,7 @@ void spin_lock(struct spinlock *lk)
 	lk->since = arch_ticks();
 	lk->nacquire++;
 	lk->nts += fails;
+	c->nts += fails;
 	lk->irqoff_since = off;
 	if (!lk->listed)
 		lockstat_list(lk);
