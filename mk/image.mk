@@ -75,8 +75,11 @@ image: $(BOOT_IMAGE) $(IMG)/kernel.asm
 # everything is rebuilt) only when they do; kernel.elf.ldflags beside the
 # ELF records the link flags and the heap size (make HEAP_SIZE=...
 # KERNEL_ELF=/tmp/k.elf /tmp/k.elf links one there).
-IMAGE_CONFIG := $(CROSS_CC) $(IMAGE_CFLAGS) $(MEM_ALLOC) $(MEM_FREE) $(MEM_FIT) $(KERNEL_PCP)
-LINK_CONFIG  := $(IMAGE_LDFLAGS)
+# KERNEL_PCP's file links in by its own object (named after its path), so
+# another file relinks (the link flags' record names it) and recompiles
+# nothing else.
+IMAGE_CONFIG := $(CROSS_CC) $(IMAGE_CFLAGS) $(MEM_ALLOC) $(MEM_FREE) $(MEM_FIT)
+LINK_CONFIG  := $(IMAGE_LDFLAGS) $(KERNEL_PCP)
 $(IMG_OBJ)/config: heaplab-force
 	@mkdir -p $(@D)
 	$(call record,$(IMAGE_CONFIG))

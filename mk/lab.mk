@@ -2,8 +2,8 @@
 # The labs (docs/lab): the host programs built with a student's file in
 # place of one of mem/'s, the graders, the self-checks and the heap
 # pictures. Included by the top Makefile.
-#   make lab [LAB=free|alloc|index] [LAB_FREE=file] [LAB_ALLOC=file] [LAB_FIT=file]
-#                                build $(LAB_B)/ with the student's file
+#   make lab [LAB=free|alloc|index|pcp] [LAB_FREE=file] [LAB_ALLOC=file] [LAB_FIT=file]
+#                                [LAB_PCP=file]   build $(LAB_B)/ with the student's file
 #   make grade [LAB=...] [PART=words] [CASE=part/name|list] [FORMAT=json [RESULTS=file]] [V=1]
 #                                grade it: a score per part, out of 100
 #                                (PART: only the parts whose name holds the words;
@@ -21,27 +21,32 @@
 #
 # LAB names the lab, and with it the file swapped in (free: LAB_FREE for
 # mem/free.c, lab 3; alloc: LAB_ALLOC for mem/alloc.c, lab 6; index:
-# LAB_FIT for mem/fit.c, lab 7) and where it is built (build/lab,
-# build/lab-alloc, build/lab-index). The free and alloc labs keep every
+# LAB_FIT for mem/fit.c, lab 7; pcp: LAB_PCP for kernel/pcp.c, lab 9, the
+# image) and where it is built (build/lab, build/lab-alloc, build/lab-index,
+# build/lab-pcp). The free and alloc labs keep every
 # pool on the list walk (MEM_INDEX=0); the index lab is the index's search.
 
 LAB        ?= free
-LAB_NAMES  := free alloc index
+LAB_NAMES  := free alloc index pcp
 LAB_FREE   ?= lab/free.c
 LAB_ALLOC  ?= lab/alloc.c
 LAB_FIT    ?= lab/fit.c
+LAB_PCP    ?= lab/pcp.c
 LAB_REF_free   := mem/free.c
 LAB_REF_alloc  := mem/alloc.c
 LAB_REF_index  := mem/fit.c
+LAB_REF_pcp    := kernel/pcp.c
 LAB_FILE_free  := $(LAB_FREE)
 LAB_FILE_alloc := $(LAB_ALLOC)
 LAB_FILE_index := $(LAB_FIT)
+LAB_FILE_pcp   := $(LAB_PCP)
 LAB_IDX_free   := 0
 LAB_IDX_alloc  := 0
 LAB_IDX_index  := 1
 LAB_PROGS_free  := grade_free judge_free replay replay-ref test_diff test_mem
 LAB_PROGS_alloc := grade_alloc judge_alloc replay replay-ref test_diff test_mem
 LAB_PROGS_index := grade_index judge_index replay replay-ref test_diff
+LAB_PROGS_pcp   := image
 # The operation that runs the student's code (lab/labrt.h), which the
 # judges take from a run's records instead of running it.
 LAB_OP_free  := LAB_OP_FREE
@@ -80,7 +85,7 @@ LAB_HDRS   := $(HOST_HDRS) lab/labrt.h lab/gradelib.h $(wildcard tests/host/*.h)
 
 lab-name:
 	@case ' $(LAB_NAMES) ' in *' $(LAB) '*) ;; \
-	*) echo "make: unknown LAB=$(LAB) (want free, alloc or index)" >&2; exit 2 ;; esac
+	*) echo "make: unknown LAB=$(LAB) (want free, alloc, index or pcp)" >&2; exit 2 ;; esac
 
 # Everything in $(LAB_B) is rebuilt when the lab changes, the student's
 # object and the programs when the file does (and needs the host packages:
@@ -126,6 +131,14 @@ $(LAB_B)/test_mem: $(call lab_objs,tests/host/test_mem.c tests/host/testutil.c) 
 
 lab-deps:
 	@tools/deps.sh host
+
+# Lab 9's program is the image itself (amd64), built with the student's
+# file as KERNEL_PCP into $(LAB_B)/amd64; $(LAB_B)/image names that build.
+# The file reaches make through the environment, never the recipe's text.
+$(LAB_B)/image: export HEAPLAB_FILE = $(LAB_FILE)
+$(LAB_B)/image: lab-force lab-name
+	@+$(MAKE) -s --no-print-directory ARCH=amd64 KERNEL_PCP="$$HEAPLAB_FILE" \
+		IMG_OBJ=$(LAB_B)/amd64 IMG=$(LAB_B)/amd64 $(LAB_B)/amd64/kernel32.elf
 
 lab: lab-name $(LAB_BINS)
 	@echo "lab: built $(LAB_BINS) with $(LAB_FILE) for $(LAB_REF_$(LAB))"
