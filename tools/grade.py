@@ -592,13 +592,13 @@ def last_line(out):
 # If the page stress loops or times out, the stress is not run (it would
 # only take its whole limit to say the same).
 PCP_RUNS = {"pages": (["--smp", "2", "--pcp", "--page-stress"], 60),
-            "stress": (["--smp", "2", "--pcp"], 120)}
+            "stress": (["--smp", "2", "--pcp"], 60)}
 # The failed test-and-sets the random phase of the page stress may count
-# (the allocator's locks, both CPUs, a tick's handler's left out), and how
-# many runs may try: the best counts. On this 2-core machine, loaded by
-# other work, the reference counted 0 to 2 in most runs and never more than
-# a few thousand; the single lock 22,000 to 243,000 (docs/lab/9-pcp.md).
-PCP_BOUND = 5000
+# (the allocator's locks, both CPUs, a tick's handler's left out), in each
+# of PCP_TRIES runs. On this 2-core machine, loaded by other work, the
+# reference counted 0 in every run; the single lock up to 90,000, and 0 in
+# a run whose two vCPUs seldom ran at once (docs/lab/9-pcp.md).
+PCP_BOUND = 1000
 PCP_TRIES = 3
 PCP_CASES = {  # case: (run, the kernel's case line)
     "correct/stress": ("stress", None),
@@ -664,6 +664,7 @@ def pcp_cases(key):
     def go(g, secs):
         names = [n for n in PCP_CASES if n.startswith(f"{key}/")
                  and (g.only is None or g.only == n)]
+        boot(g, "pages")  # first: if it loops, the stress is not run
         bad = []
         for name in names:
             run, text = PCP_CASES[name]
@@ -700,8 +701,12 @@ def case_verdict(b, text):
 
 
 def contention(g):
-    """The page stress's failed test-and-sets within PCP_BOUND, the best of
-    up to PCP_TRIES runs (the first within it ends the tries)."""
+    """The page stress's failed test-and-sets within PCP_BOUND in each of
+    PCP_TRIES runs (the first over it ends the tries). Every run must keep
+    within it, not the best: QEMU's two vCPUs share the host's cores with
+    whatever else runs, so a single lock can show little contention in a
+    run where its two CPUs seldom ran at once, while a cache with a lock
+    per CPU shows none in any run."""
     b, counts = boot(g, "pages"), []
     for i in range(PCP_TRIES):
         if i > 0:
@@ -710,11 +715,12 @@ def contention(g):
         if b.kind not in ("ok", "wrong answer") or not m:
             return b.line if b.kind != "ok" else "not shown: the page stress printed no count"
         counts.append(int(m[1]))
-        if counts[-1] <= PCP_BOUND:
-            return None
-    return (f"wrong answer: {min(counts):,} failed test-and-sets on the allocator's locks at "
-            f"best, in {len(counts)} runs ({', '.join(f'{c:,}' for c in counts)}); the bound "
-            f"is {PCP_BOUND:,} (the reference's are near 0)")
+        if counts[-1] > PCP_BOUND:
+            return (f"wrong answer: {counts[-1]:,} failed test-and-sets on the allocator's "
+                    f"locks in run {i + 1} of the page stress (of {PCP_TRIES}: "
+                    f"{', '.join(f'{c:,}' for c in counts)}); the bound is {PCP_BOUND:,}, "
+                    "the reference's count is 0: is a lock taken by every CPU?")
+    return None
 
 
 def pcp_prepare():
@@ -733,6 +739,7 @@ def pcp_prepare():
 
 def pcp_part(name, points, key, needs=None):
     part = Part(name, points, 60, "image", pcp_cases(key), key, needs)
+    part.needs_why = "a cache that keeps its memory sound has its contention counted"
     part.names = [n for n in PCP_CASES if n.startswith(f"{key}/")]
     return part
 
@@ -796,7 +803,8 @@ LABS = {
         pcp_part("correctness: the stresses and the checks, --smp 2 --pcp", 45, "correct"),
         pcp_part("stealing: a CPU that runs dry takes from another's cache", 20, "steal"),
         pcp_part("the cap and the drain: at most PCP_MAX a CPU, everything back", 20, "bound"),
-        pcp_part(f"contention: failed test-and-sets within {PCP_BOUND:,}", 15, "contention",
+        pcp_part(f"contention: failed test-and-sets within {PCP_BOUND:,}, every run", 15,
+                 "contention",
                  needs="correctness: the stresses and the checks, --smp 2 --pcp")]),
 }
 
@@ -891,9 +899,9 @@ class Grader:
             # the cost of a search that answers wrong is not worth counting:
             # a wrong placement costs more than a slow one (the rubric)
             score = 0
-            bad.insert(0, f"not counted: {part.needs} failed, and only a right search's "
-                       "cost counts")
-        verdict = "OK" if total and passed == total else "FAIL"
+            bad.insert(0, f"not counted: {part.needs} failed, and only "
+                       + getattr(part, "needs_why", "a right search's cost counts"))
+        verdict = "OK" if total and passed == total and score == part.points else "FAIL"
         print(f"{verdict} ({score}/{part.points}) [{passed}/{total} cases, "
               f"{time.monotonic() - t0:.1f}s]")
         self.results.append((part, score, passed, total, bad))

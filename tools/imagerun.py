@@ -42,7 +42,7 @@ PANIC = re.compile(r"^panic: (?:cpu \d+: )?(.*)$", re.M)
 # Panics that are a check's: the allocator's heaplab_fail (mem/check.c's
 # `mem: ...`, runtime/sys.c's refused `sys_free(...)`), the cache's and the
 # stresses' own.
-CORRUPT = re.compile(r"^(mem: |sys_free\(|heaplab_|pcp: |stress: |pagestress: (?!looped))")
+CORRUPT = re.compile(r"^(mem: |sys_free[(:]|heaplab_|pcp: |stress: |pagestress: (?!looped))")
 LOOPED = re.compile(r"lockup suspected|^pagestress: looped: ")
 # The pc a fault's panic names (kernel/fault.c, arch/*/trap.c).
 PC = re.compile(r"\b(?:pc|rip|eip|elr|sepc|mepc)[ =]?(0x[0-9a-f]+)")
