@@ -11,10 +11,10 @@
 #                                FORMAT=json: also the Gradescope results file,
 #                                RESULTS, $(LAB_B)/results.json unless given;
 #                                V=1: every failure with its evidence)
-#   make check-lab N=1..7 [ANSWERS=file] [LOG=file]   check a lab's answers
-#   make handin LAB=1..7|free|alloc|index [FILE=] [ANSWERS=] [TIMELOG=] [OUT=]
+#   make check-lab N=1..7|9 [ANSWERS=file] [LOG=file]   check a lab's answers
+#   make handin LAB=1..7|9|free|alloc|index|pcp [FILE=] [ANSWERS=] [TIMELOG=] [OUT=]
 #                                pack a lab's hand-in (tools/handin.py)
-#   make handout DIR=dir [LAB=free|alloc|index] [GIT=1]   a student's copy of the
+#   make handout DIR=dir [LAB=free|alloc|index|pcp] [GIT=1]   a student's copy of the
 #                                tree, the lab's reference replaced by its stub
 #                                (tools/handout.py)
 #   make heapmap TRACE=file [PAGE=bytes] [HEAP=bytes] [STEP=n] [AT=n]   draw a replay
@@ -170,7 +170,7 @@ check-lab: export HEAPLAB_N = $(value N)
 check-lab: export HEAPLAB_ANSWERS = $(value ANSWERS)
 check-lab: export HEAPLAB_LOG = $(value LOG)
 check-lab:
-	@test -n "$$HEAPLAB_N" || { echo "usage: make check-lab N=1..7 [ANSWERS=file] [LOG=file]" >&2; exit 2; }
+	@test -n "$$HEAPLAB_N" || { echo "usage: make check-lab N=1..7|9 [ANSWERS=file] [LOG=file]" >&2; exit 2; }
 	@$(LAB_PY) tools/checklab.py "$$HEAPLAB_N" $${HEAPLAB_ANSWERS:+--answers "$$HEAPLAB_ANSWERS"} \
 		$${HEAPLAB_LOG:+--log "$$HEAPLAB_LOG"}
 
@@ -182,7 +182,7 @@ handin: export HEAPLAB_ANSWERS = $(value ANSWERS)
 handin: export HEAPLAB_TIMELOG = $(value TIMELOG)
 handin: export HEAPLAB_OUT = $(value OUT)
 handin:
-	@test -n "$$HEAPLAB_LABNO" -a "$(origin LAB)" != file || { echo "usage: make handin LAB=1..7|free|alloc|index [FILE=file] [ANSWERS=file] [TIMELOG=file] [OUT=file]" >&2; exit 2; }
+	@test -n "$$HEAPLAB_LABNO" -a "$(origin LAB)" != file || { echo "usage: make handin LAB=1..7|9|free|alloc|index|pcp [FILE=file] [ANSWERS=file] [TIMELOG=file] [OUT=file]" >&2; exit 2; }
 	@exec $(LAB_PY) tools/handin.py "$$HEAPLAB_LABNO" $${HEAPLAB_FILE:+--file "$$HEAPLAB_FILE"} \
 		$${HEAPLAB_ANSWERS:+--answers "$$HEAPLAB_ANSWERS"} \
 		$${HEAPLAB_TIMELOG:+--time-log "$$HEAPLAB_TIMELOG"} $${HEAPLAB_OUT:+--out "$$HEAPLAB_OUT"}
@@ -190,7 +190,7 @@ handin:
 handout: export HEAPLAB_DIR = $(value DIR)
 handout: export HEAPLAB_GIT = $(value GIT)
 handout: lab-name
-	@test -n "$$HEAPLAB_DIR" || { echo "usage: make handout DIR=dir [LAB=free|alloc|index] [GIT=1]" >&2; exit 2; }
+	@test -n "$$HEAPLAB_DIR" || { echo "usage: make handout DIR=dir [LAB=free|alloc|index|pcp] [GIT=1]" >&2; exit 2; }
 	@exec $(LAB_PY) tools/handout.py "$$HEAPLAB_DIR" --lab $(LAB) $${HEAPLAB_GIT:+--git}
 
 # The replay prints its heap's base (--base), so that a failed check's

@@ -4,10 +4,12 @@
 # course collects: the student's file (labs 3, 6 and 7), the answers to the
 # lab's written questions and a time log, with a manifest of their sizes
 # and SHA-256 sums.
-"""What a hand-in holds (lab N, 1 to 7; free, alloc and index name 3, 6, 7)
+"""What a hand-in holds (lab N, 1 to 7 or 9; free, alloc, index and pcp name
+3, 6, 7 and 9)
 
-  the code      lab 3: lab/free.c; lab 6: lab/alloc.c; lab 7: lab/fit.c
-                (FILE= names another); labs 1, 2, 4, 5 have none
+  the code      lab 3: lab/free.c; lab 6: lab/alloc.c; lab 7: lab/fit.c;
+                lab 9: lab/pcp.c (FILE= names another); labs 1, 2, 4, 5
+                have none
   the answers   lab/answers-N.txt (ANSWERS= names another)
   a time log    lab/time-N.txt (TIMELOG= names another): one line a
                 sitting, `DATE HOURS what you did`; # starts a comment,
@@ -34,12 +36,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 CODE = {3: "lab/free.c", 6: "lab/alloc.c", 7: "lab/fit.c"}
 NAMES = {"free": 3, "alloc": 6, "index": 7}
+CODE[9] = "lab/pcp.c"  # lab 9, the per-CPU page cache, graded in the image
+NAMES["pcp"] = 9
 
 
 def lab_number(word):
-    """The lab a word names (1 to 7, or free, alloc, index), or None."""
+    """The lab a word names (1 to 7 or 9, or free, alloc, index, pcp), or None."""
     if word in NAMES:
         return NAMES[word]
+    if word == "9":
+        return 9
     return int(word) if re.fullmatch(r"[1-7]", word or "") else None
 
 
@@ -61,20 +67,22 @@ def problem(path, what, log=False):
 
 def main(argv):
     ap = argparse.ArgumentParser(prog="handin.py", description="Pack one lab's hand-in.")
-    ap.add_argument("lab", help="the lab: 1 to 7, or free, alloc, index (3, 6, 7)")
-    ap.add_argument("--file", help="the code handed in (labs 3, 6, 7: lab/free.c, "
-                    "lab/alloc.c, lab/fit.c)")
+    ap.add_argument("lab", help="the lab: 1 to 7 or 9, or free, alloc, index, pcp "
+                    "(3, 6, 7, 9)")
+    ap.add_argument("--file", help="the code handed in (labs 3, 6, 7, 9: lab/free.c, "
+                    "lab/alloc.c, lab/fit.c, lab/pcp.c)")
     ap.add_argument("--answers", help="the written answers (lab/answers-N.txt)")
     ap.add_argument("--time-log", help="the time log (lab/time-N.txt)")
     ap.add_argument("-o", "--out", help="the archive (build/handin-labN.tar.gz)")
     args = ap.parse_args(argv)
     n = lab_number(args.lab)
     if n is None:
-        print(f"handin: unknown lab {args.lab!r} (want 1 to 7, or free, alloc, index)",
+        print(f"handin: unknown lab {args.lab!r} (want 1 to 7 or 9, or free, alloc, index, "
+              "pcp)",
               file=sys.stderr)
         return 2
     if args.file and n not in CODE:
-        print(f"handin: lab {n} hands in no code (only labs 3, 6 and 7 do)", file=sys.stderr)
+        print(f"handin: lab {n} hands in no code (only labs 3, 6, 7 and 9 do)", file=sys.stderr)
         return 2
     files = []
     if n in CODE:

@@ -152,3 +152,18 @@ def qemu_argv(kernel, flags):
     cmd = cmd[cmd.index(next(a for a in cmd if a.startswith("qemu-system-"))):]
     cmd[cmd.index("-kernel") + 1] = str(kernel)
     return cmd
+
+
+def saved_verdict(console):
+    """What a saved console log (run-qemu.sh's stdout, without QEMU's
+    status) shows the run did: (kind, line) as verdict answers, the exit
+    line's number standing for QEMU's status; a log with no exit line
+    ended before the image finished (it crashed, was stopped, or the log
+    was cut)."""
+    shown = [s for s in lines(console) if s.strip()]
+    m = EXIT_LINE.match(shown[-1]) if shown else None
+    if m is None and not PANIC.search(console):
+        return "crashed", ("the log ends before the image's exit line (the run crashed, was "
+                           f"stopped or the log was cut); its last line: {last_line(console)}")
+    status = 2 * int(m[1]) + 1 if m else -1
+    return verdict(status, console, 0)
