@@ -7,7 +7,7 @@
 #   make test-repeat [N=5]   the QEMU and gdb suites N times: lists any test whose verdict changed
 #   make qemu / qemu-gdb boot the image (see ./run-qemu.sh --help)
 #   make bench           benchmarks
-#   make grade [LAB=free|alloc|index|span]   grade a lab; make check-lab N=1..8: a self-check
+#   make grade [LAB=free|alloc|index|span|pcp]   grade a lab; make check-lab N=1..9: a self-check
 #   make handin LAB=N      a lab's hand-in; make handout DIR=dir LAB=...: a student's copy
 #   make heapview TRACE=file   an HTML page stepping through a replay (docs/heapview.md)
 # Variables: ARCH (amd64), HEAP_SIZE (0x4000000), MEM_DEBUG (1: full check

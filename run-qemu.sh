@@ -8,7 +8,7 @@ usage() {
 	cat <<'EOF'
 usage: ./run-qemu.sh [--arch i386|amd64|arm|arm64|riscv64] [--smp N] [--trace FILE] [--test NAME]
                      [--heap BYTES] [--page BYTES] [--check] [--exact-free] [--list] [--bench]
-                     [--irq-unsafe] [--lockstat] [--irqbench] [--pcp] [--gdb] [--gdb-tcp PORT]
+                     [--irq-unsafe] [--lockstat] [--irqbench] [--pcp] [--page-stress] [--gdb] [--gdb-tcp PORT]
                      [--timeout S] [--dry-run] [-- QEMU-ARGS...]
 
 Boots heaplab's image for one architecture in QEMU (TCG only) with the
@@ -58,6 +58,11 @@ root) and the image is built or brought up to date (make ARCH=...) first.
   --pcp          the SMP stress through a per-CPU page cache in front of the
                  pool, with stealing from another CPU's cache (kernel pcp;
                  off by default: it changes the placement)
+  --page-stress  instead of the self-test: lab 9's page stress on every CPU
+                 (kernel pagestress), pages alone, as 6.1810's kalloctest;
+                 with --pcp it first checks the cache's stealing, its cap and
+                 its drain; it prints the failed test-and-sets of the locks
+                 the CPUs took (docs/lab/9-pcp.md)
   --irq-unsafe   a demonstration, never the default (kernel irqunsafe): the
                  allocator holds its lock with interrupts on, while the timer's
                  handler (every CPU, TICK_HZ 100 times a second) takes the
@@ -92,7 +97,7 @@ RAM: -m 256M, or on x86 as much more as the heap linked in (its _heap_end)
 and the trace need; more than 3584M is refused (status 2).
 
 How the image gets its input: on x86 (multiboot) the options are the
-kernel command line (-append "heap=N page=N check exactfree list irqunsafe irqbench pcp lockstat smp=N") and the trace is
+kernel command line (-append "heap=N page=N check exactfree list irqunsafe irqbench pcp pagestress lockstat smp=N") and the trace is
 the first module (-initrd FILE); riscv64 takes the same two flags, which
 QEMU passes in the device tree (/chosen); on arm and arm64, one blob loaded
 at 0x48000000 holds the line "heaplab: OPTIONS" (with the token trace=LEN,
@@ -135,7 +140,7 @@ is_seconds() { [[ $1 =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ && ! $1 =~ ^0*\.?0*$ ]]; }
 # is_virt: the target boots on QEMU's virt board (arm, arm64), not the PC.
 is_virt() { [ "$arch" = arm ] || [ "$arch" = arm64 ]; }
 
-arch=amd64 smp='' trace='' test='' heap='' page='' check=0 exact=0 list=0 bench=0 irqunsafe=0 irqbench=0 pcp=0 lockstat=0 gdb=0
+arch=amd64 smp='' trace='' test='' heap='' page='' check=0 exact=0 list=0 bench=0 irqunsafe=0 irqbench=0 pcp=0 pagestress=0 lockstat=0 gdb=0
 timeout_s='' dry=0 gdbtcp=''
 qemu_extra=()
 trace_arg='' trace_size=0 # --trace as given, and its size in bytes
@@ -165,6 +170,7 @@ parse_args() {
 		--lockstat) lockstat=1; shift ;;
 		--irqbench) irqbench=1; shift ;;
 		--pcp) pcp=1; shift ;;
+		--page-stress) pagestress=1; shift ;;
 		--gdb) gdb=1; shift ;;
 		--dry-run) dry=1; shift ;;
 		-h | --help) usage; exit 0 ;;
@@ -325,6 +331,7 @@ kernel_cmdline() {
 	[ "$lockstat" = 1 ] && t+=(lockstat)
 	[ "$irqbench" = 1 ] && t+=(irqbench)
 	[ "$pcp" = 1 ] && t+=(pcp)
+	[ "$pagestress" = 1 ] && t+=(pagestress)
 	[ -n "$smp" ] && t+=("smp=$smp")
 	[ -n "$test" ] && t+=("test=$test")
 	is_virt && [ -n "$trace" ] && t+=("trace=$trace_size")

@@ -55,6 +55,7 @@ struct cpu {
 	uintptr_t intena;	// interrupt state before the outermost push_off
 	unsigned long acquires; // locks taken
 	unsigned long spins;	// of those, how many had to spin
+	unsigned long nts;	// failed test-and-sets on every lock, but in a tick's handler
 	uint64_t spin_ticks;	// arch_ticks() spent spinning
 	uint64_t hold_ticks;	// arch_ticks() spent holding a lock
 	uintptr_t ops;		// stress operations done

@@ -37,6 +37,8 @@ int mp_start(int want);
 extern unsigned long mp_late_ms; // mplate=MS (kernel/mp.c)
 extern unsigned long mp_wait_ms; // mpwait=MS (kernel/mp.c)
 void mp_stress(int up);
+void mp_stress_with(int up, void (*fn)(int));
+int pagestress(int up, int pcp); // kernel pagestress (kernel/pagestress.c)
 int mp_run_cpu1(void (*fn)(void));
 void stress_cpu(int cpu);
 int stress_report(int up, uintptr_t inuse0, uint64_t stat0, uintptr_t objs0);
@@ -46,8 +48,13 @@ uintptr_t trace_pool(uintptr_t heap, uintptr_t page);
 int trace_bench(const char *trace, size_t len, uintptr_t heap, uintptr_t page);
 int irq_bench(void); // kernel irqbench (kernel/irqbench.c)
 
-// The per-CPU page cache in front of the system pool (kernel/pcp.c), off
-// unless the command line says pcp.
+// The per-CPU page cache in front of the system pool (kernel/pcp.c, or lab
+// 9's lab/pcp.c), off unless the command line says pcp. Its contract, which
+// the page stress checks: a CPU keeps every run of 1 to PCP_NCLASS pages
+// freed on it while it holds at most PCP_MAX bytes, and past that gives
+// them to the pool.
+#define PCP_NCLASS 16		     // runs of 1..16 pages
+#define PCP_MAX	   (256 * PAGE_SIZE) // bytes one CPU keeps: 1 MiB
 extern int pcp_on;
 void pcp_start(void);
 void pcp_check(void);

@@ -13,6 +13,7 @@ static volatile int ndone;	       // CPUs that finished their share
 unsigned long mp_late_ms;	       // mplate=MS: CPU 1 is that late (a test of the wait)
 unsigned long mp_wait_ms = MP_UP_MS;   // mpwait=MS: mp_start's bound (a shorter test)
 static void (*volatile mp_task)(void); // what CPU 1 runs instead of the stress (mp_run_cpu1)
+static void (*volatile mp_share)(int); // each CPU's share, stress_cpu unless mp_stress_with says
 
 // wait_for spins (without a lock) until *v reaches want or the bound runs
 // out; answers the last value seen.
@@ -39,6 +40,8 @@ void mp_enter(void)
 		arch_halt();
 	if (id == 1 && mp_task != NULL)
 		mp_task();
+	else if (mp_share != NULL)
+		mp_share(id);
 	else
 		stress_cpu(id);
 	__atomic_add_fetch(&ndone, 1, __ATOMIC_ACQ_REL);
@@ -86,6 +89,17 @@ void mp_stress(int up)
 	stress_cpu(0);
 	if (wait_for(&ndone, up - 1, ~0ul) < up - 1)
 		panic("mp: only %d of %d CPUs finished the stress", ndone + 1, up);
+}
+
+// mp_stress_with runs fn(cpu) on every CPU that is up instead of the
+// stress (the page stress, kernel/pagestress.c), and waits for them all.
+void mp_stress_with(int up, void (*fn)(int))
+{
+	mp_share = fn;
+	__atomic_store_n(&gate, up, __ATOMIC_RELEASE);
+	fn(0);
+	if (wait_for(&ndone, up - 1, ~0ul) < up - 1)
+		panic("mp: only %d of %d CPUs finished their share", ndone + 1, up);
 }
 
 // mp_run_cpu1 starts one other CPU and has it run fn (on its own stack,

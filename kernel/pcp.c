@@ -26,8 +26,7 @@
 #define PAGE_SHIFT 12 // log2(PAGE_SIZE)
 _Static_assert(PAGE_SIZE == 1u << PAGE_SHIFT, "PAGE_SHIFT");
 
-#define PCP_NCLASS 16		     // runs of 1..16 pages
-#define PCP_MAX	   (256 * PAGE_SIZE) // bytes one CPU keeps: 1 MiB
+// PCP_NCLASS and PCP_MAX: kmem.h (the page stress checks the cap).
 
 struct pcp_run {
 	struct pcp_run *next;

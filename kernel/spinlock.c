@@ -124,6 +124,8 @@ void spin_lock(struct spinlock *lk)
 	lk->since = arch_ticks();
 	lk->nacquire++;
 	lk->nts += fails;
+	if (c->irq_pc == 0) // not in a tick's handler: the page stress counts its code's
+		c->nts += fails;
 	lk->irqoff_since = off;
 	if (!lk->listed)
 		lockstat_list(lk);

@@ -31,12 +31,15 @@
 # lab's build that would walk the list), and another
 # HEAP_SIZE links the same objects into build/ARCH-heapSIZE
 # (build/amd64-heap0x20000000).
+# Lab 9's file, KERNEL_PCP=lab/pcp.c in place of kernel/pcp.c (the
+# per-CPU page cache, ./run-qemu.sh --pcp), compiles into build/ARCH-labpcp.
 # `make image-dir` prints the directory; run-qemu.sh boots what it names.
 
 HEAP_SIZE ?= 0x4000000
 NOLOCK	  ?= 0
 NEWLIB_MALLOC ?= 0
-IMG_OBJ	  := $(B)/$(ARCH)$(if $(MEM_SWAPPED)$(filter-out objects/span.c,$(OBJ_SPAN)),-lab)$(if $(filter-out 0,$(NOLOCK)),-nolock)$(if $(filter-out 0,$(NEWLIB_MALLOC)),-newlibmalloc)$(if $(filter-out 1,$(MEM_DEBUG)),-debug$(MEM_DEBUG))$(if $(filter-out $(MEM_INDEX_DEFAULT),$(MEM_INDEX)),-index$(MEM_INDEX))
+KERNEL_PCP ?= kernel/pcp.c
+IMG_OBJ	  := $(B)/$(ARCH)$(if $(MEM_SWAPPED)$(filter-out objects/span.c,$(OBJ_SPAN)),-lab)$(if $(filter-out kernel/pcp.c,$(KERNEL_PCP)),-labpcp)$(if $(filter-out 0,$(NOLOCK)),-nolock)$(if $(filter-out 0,$(NEWLIB_MALLOC)),-newlibmalloc)$(if $(filter-out 1,$(MEM_DEBUG)),-debug$(MEM_DEBUG))$(if $(filter-out $(MEM_INDEX_DEFAULT),$(MEM_INDEX)),-index$(MEM_INDEX))
 IMG	  := $(IMG_OBJ)$(if $(filter-out 0x4000000,$(HEAP_SIZE)),-heap$(HEAP_SIZE))
 KERNEL_ELF := $(IMG)/kernel.elf
 
@@ -55,7 +58,7 @@ ifneq ($(filter i386 amd64 arm64 riscv64,$(ARCH)),)
 endif
 
 NEWLIB_CPPFLAGS ?= -nostdinc -isystem $(NEWLIB_INC) -isystem $(shell $(CROSS_CC) -print-file-name=include)
-KERNEL_SRCS ?= $(sort $(wildcard kernel/*.c))
+KERNEL_SRCS ?= $(sort $(filter-out kernel/pcp.c,$(wildcard kernel/*.c))) $(KERNEL_PCP)
 PLATFORM_SRCS := $(sort $(wildcard platform/$(PLATFORM)/*.c))
 IMAGE_SRCS  := $(KERNEL_SRCS) $(MEM_SRCS) $(OBJ_SRCS) $(RUNTIME_SRCS) $(REPLAY_SRCS) $(REPLAY_OBJ_SRCS) $(ARCH_SRCS) $(PLATFORM_SRCS)
 IMAGE_OBJS  := $(patsubst %,$(IMG_OBJ)/%.o,$(basename $(IMAGE_SRCS)))
@@ -72,8 +75,11 @@ image: $(BOOT_IMAGE) $(IMG)/kernel.asm
 # everything is rebuilt) only when they do; kernel.elf.ldflags beside the
 # ELF records the link flags and the heap size (make HEAP_SIZE=...
 # KERNEL_ELF=/tmp/k.elf /tmp/k.elf links one there).
+# KERNEL_PCP's file links in by its own object (named after its path), so
+# another file relinks (the link flags' record names it) and recompiles
+# nothing else.
 IMAGE_CONFIG := $(CROSS_CC) $(IMAGE_CFLAGS) $(MEM_ALLOC) $(MEM_FREE) $(MEM_FIT) $(OBJ_SPAN)
-LINK_CONFIG  := $(IMAGE_LDFLAGS)
+LINK_CONFIG  := $(IMAGE_LDFLAGS) $(KERNEL_PCP)
 $(IMG_OBJ)/config: heaplab-force
 	@mkdir -p $(@D)
 	$(call record,$(IMAGE_CONFIG))

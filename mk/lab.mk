@@ -2,8 +2,8 @@
 # The labs (docs/lab): the host programs built with a student's file in
 # place of one of mem/'s, the graders, the self-checks and the heap
 # pictures. Included by the top Makefile.
-#   make lab [LAB=free|alloc|index|span] [LAB_FREE=file] [LAB_ALLOC=file] [LAB_FIT=file]
-#            [LAB_SPAN=file]
+#   make lab [LAB=free|alloc|index|span|pcp] [LAB_FREE=file] [LAB_ALLOC=file] [LAB_FIT=file]
+#            [LAB_SPAN=file] [LAB_PCP=file]
 #                                build $(LAB_B)/ with the student's file
 #   make grade [LAB=...] [PART=words] [CASE=part/name|list] [FORMAT=json [RESULTS=file]] [V=1]
 #                                grade it: a score per part, out of 100
@@ -12,36 +12,40 @@
 #                                FORMAT=json: also the Gradescope results file,
 #                                RESULTS, $(LAB_B)/results.json unless given;
 #                                V=1: every failure with its evidence)
-#   make check-lab N=1..8 [ANSWERS=file] [LOG=file]   check a lab's answers
-#   make handin LAB=1..8|free|alloc|index|span [FILE=] [ANSWERS=] [TIMELOG=] [OUT=]
+#   make check-lab N=1..9 [ANSWERS=file] [LOG=file]   check a lab's answers
+#   make handin LAB=1..9|free|alloc|index|span|pcp [FILE=] [ANSWERS=] [TIMELOG=] [OUT=]
 #                                pack a lab's hand-in (tools/handin.py)
-#   make handout DIR=dir [LAB=free|alloc|index|span] [GIT=1]   a student's copy of the
+#   make handout DIR=dir [LAB=free|alloc|index|span|pcp] [GIT=1]   a student's copy of the
 #                                tree, the lab's reference replaced by its stub
 #                                (tools/handout.py)
 #   make heapmap TRACE=file [PAGE=bytes] [HEAP=bytes] [STEP=n] [AT=n]   draw a replay
 #
 # LAB names the lab, and with it the file swapped in (free: LAB_FREE for
 # mem/free.c, lab 3; alloc: LAB_ALLOC for mem/alloc.c, lab 6; index:
-# LAB_FIT for mem/fit.c, lab 7; span: LAB_SPAN for objects/span.c, lab 8)
-# and where it is built (build/lab, build/lab-alloc, build/lab-index,
-# build/lab-span). The free and alloc labs keep every pool on the list walk
+# LAB_FIT for mem/fit.c, lab 7; span: LAB_SPAN for objects/span.c, lab 8;
+# pcp: LAB_PCP for kernel/pcp.c, lab 9, the image) and where it is built
+# (build/lab, build/lab-alloc, build/lab-index, build/lab-span,
+# build/lab-pcp). The free and alloc labs keep every pool on the list walk
 # (MEM_INDEX=0); the index lab is the index's search. The span lab's
 # programs are the objects layer's on mem/ as it is.
 
 LAB        ?= free
-LAB_NAMES  := free alloc index span
+LAB_NAMES  := free alloc index span pcp
 LAB_FREE   ?= lab/free.c
 LAB_ALLOC  ?= lab/alloc.c
 LAB_FIT    ?= lab/fit.c
 LAB_SPAN   ?= lab/span.c
+LAB_PCP    ?= lab/pcp.c
 LAB_REF_free   := mem/free.c
 LAB_REF_alloc  := mem/alloc.c
 LAB_REF_index  := mem/fit.c
 LAB_REF_span   := objects/span.c
+LAB_REF_pcp    := kernel/pcp.c
 LAB_FILE_free  := $(LAB_FREE)
 LAB_FILE_alloc := $(LAB_ALLOC)
 LAB_FILE_index := $(LAB_FIT)
 LAB_FILE_span  := $(LAB_SPAN)
+LAB_FILE_pcp   := $(LAB_PCP)
 LAB_IDX_free   := 0
 LAB_IDX_alloc  := 0
 LAB_IDX_index  := 1
@@ -50,6 +54,7 @@ LAB_PROGS_free  := grade_free judge_free replay replay-ref test_diff test_mem
 LAB_PROGS_alloc := grade_alloc judge_alloc replay replay-ref test_diff test_mem
 LAB_PROGS_index := grade_index judge_index replay replay-ref test_diff
 LAB_PROGS_span  := grade_span judge_span test_objects
+LAB_PROGS_pcp   := image
 # The operation that runs the student's code (lab/labrt.h), which the
 # judges take from a run's records instead of running it.
 LAB_OP_free  := LAB_OP_FREE
@@ -96,7 +101,7 @@ LAB_HDRS   := $(HOST_HDRS) lab/labrt.h lab/gradelib.h $(wildcard tests/host/*.h)
 
 lab-name:
 	@case ' $(LAB_NAMES) ' in *' $(LAB) '*) ;; \
-	*) echo "make: unknown LAB=$(LAB) (want free, alloc, index or span)" >&2; exit 2 ;; esac
+	*) echo "make: unknown LAB=$(LAB) (want free, alloc, index, span or pcp)" >&2; exit 2 ;; esac
 
 # Everything in $(LAB_B) is rebuilt when the lab changes, the student's
 # object and the programs when the file does (and needs the host packages:
@@ -148,6 +153,14 @@ $(LAB_B)/test_objects: $(call lab_objs,tests/host/test_objects.c tests/host/test
 lab-deps:
 	@tools/deps.sh host
 
+# Lab 9's program is the image itself (amd64), built with the student's
+# file as KERNEL_PCP into $(LAB_B)/amd64; $(LAB_B)/image names that build.
+# The file reaches make through the environment, never the recipe's text.
+$(LAB_B)/image: export HEAPLAB_FILE = $(LAB_FILE)
+$(LAB_B)/image: lab-force lab-name
+	@+$(MAKE) -s --no-print-directory ARCH=amd64 KERNEL_PCP="$$HEAPLAB_FILE" \
+		IMG_OBJ=$(LAB_B)/amd64 IMG=$(LAB_B)/amd64 $(LAB_B)/amd64/kernel32.elf
+
 lab: lab-name $(LAB_BINS)
 	@echo "lab: built $(LAB_BINS) with $(LAB_FILE) for $(LAB_REF_$(LAB))"
 
@@ -178,7 +191,7 @@ check-lab: export HEAPLAB_N = $(value N)
 check-lab: export HEAPLAB_ANSWERS = $(value ANSWERS)
 check-lab: export HEAPLAB_LOG = $(value LOG)
 check-lab:
-	@test -n "$$HEAPLAB_N" || { echo "usage: make check-lab N=1..8 [ANSWERS=file] [LOG=file]" >&2; exit 2; }
+	@test -n "$$HEAPLAB_N" || { echo "usage: make check-lab N=1..9 [ANSWERS=file] [LOG=file]" >&2; exit 2; }
 	@$(LAB_PY) tools/checklab.py "$$HEAPLAB_N" $${HEAPLAB_ANSWERS:+--answers "$$HEAPLAB_ANSWERS"} \
 		$${HEAPLAB_LOG:+--log "$$HEAPLAB_LOG"}
 
@@ -190,7 +203,7 @@ handin: export HEAPLAB_ANSWERS = $(value ANSWERS)
 handin: export HEAPLAB_TIMELOG = $(value TIMELOG)
 handin: export HEAPLAB_OUT = $(value OUT)
 handin:
-	@test -n "$$HEAPLAB_LABNO" -a "$(origin LAB)" != file || { echo "usage: make handin LAB=1..8|free|alloc|index|span [FILE=file] [ANSWERS=file] [TIMELOG=file] [OUT=file]" >&2; exit 2; }
+	@test -n "$$HEAPLAB_LABNO" -a "$(origin LAB)" != file || { echo "usage: make handin LAB=1..9|free|alloc|index|span|pcp [FILE=file] [ANSWERS=file] [TIMELOG=file] [OUT=file]" >&2; exit 2; }
 	@exec $(LAB_PY) tools/handin.py "$$HEAPLAB_LABNO" $${HEAPLAB_FILE:+--file "$$HEAPLAB_FILE"} \
 		$${HEAPLAB_ANSWERS:+--answers "$$HEAPLAB_ANSWERS"} \
 		$${HEAPLAB_TIMELOG:+--time-log "$$HEAPLAB_TIMELOG"} $${HEAPLAB_OUT:+--out "$$HEAPLAB_OUT"}
@@ -198,7 +211,7 @@ handin:
 handout: export HEAPLAB_DIR = $(value DIR)
 handout: export HEAPLAB_GIT = $(value GIT)
 handout: lab-name
-	@test -n "$$HEAPLAB_DIR" || { echo "usage: make handout DIR=dir [LAB=free|alloc|index|span] [GIT=1]" >&2; exit 2; }
+	@test -n "$$HEAPLAB_DIR" || { echo "usage: make handout DIR=dir [LAB=free|alloc|index|span|pcp] [GIT=1]" >&2; exit 2; }
 	@exec $(LAB_PY) tools/handout.py "$$HEAPLAB_DIR" --lab $(LAB) $${HEAPLAB_GIT:+--git}
 
 # The replay prints its heap's base (--base), so that a failed check's

@@ -133,12 +133,14 @@ def test_lab5_ratio_has_a_tolerance(tmp_path, ratio, ok):
 
 
 @pytest.mark.parametrize("args,text,words", [
-    (["9"], None, "no lab '9' (the labs are 1 to 8)"),
+    (["10"], None, "no lab '10' (the labs are 1 to 9)"),
     (["2"], "split-answer 0x2000\n", ":1: want `KEY = VALUE`, got 'split-answer 0x2000'"),
     (["2"], "split-answr = 0x2000\n", ":1: no answer is called 'split-answr'"),
     (["5", "--log", "/nonexistent/lab5.log"], "stress-cpus = 4\n",
      "save a run first: ./run-qemu.sh --smp 4 > build/lab5.log"),
     (["5", "--log", "lab/demo.trace"], "stress-cpus = 4\n", "has no stress test's lines"),
+    (["9", "--log", "/nonexistent/lab9.log"], "steal-pages = 64\n",
+     "save a run first: KERNEL_PCP=lab/pcp.c ./run-qemu.sh --smp 2 --pcp --page-stress"),
 ])
 def test_bad_input_is_refused_with_status_2(tmp_path, args, text, words):
     extra = []
@@ -272,3 +274,49 @@ def test_handin_refuses_an_empty_time_log(tmp_path):
     p = handin("LAB=1", "ANSWERS=lab/answers-1.txt", f"TIMELOG={tmp_path / 't.txt'}",
                f"OUT={tmp_path / 'h.tgz'}")
     assert p.returncode == 2 and "has no entry" in p.stdout, p.stdout
+
+
+# --- lab 9, and what a saved console shows when it has no figures ------------
+
+PAGES_LOG = """pagestress: cap: cpu 0 freed 2048 KiB of single pages; its cache kept 1024 KiB (PCP_MAX 1024 KiB)
+pagestress: cpu 0: 6000 ops, #test-and-set 0 #acquire() 9022
+pagestress: cpu 1: 6000 ops, #test-and-set 3 #acquire() 9024
+pagestress: the allocator's locks: #test-and-set 3 #acquire() 18046
+pagestress: steal: 64 of the 64 pages cpu 1 got were pages cpu 0 had freed; the pool's bytes in use went from 256 to 256 KiB meanwhile
+7 passed, 0 failed
+# heaplab: exit 0
+"""
+
+
+def test_lab9_answers_come_from_the_saved_page_stress(tmp_path):
+    log = tmp_path / "lab9.log"
+    log.write_text(PAGES_LOG)
+    st, out, _ = check(9, "--answers", answers(tmp_path, "a9", {
+        "steal-pages": "64", "cap-kept-kib": "1024", "failed-tas": "3", "acquires": "18040"}),
+        "--log", log)
+    v = verdicts(out)
+    assert (v["steal-pages"], v["cap-kept-kib"], v["failed-tas"], v["acquires"]) == \
+        ("right", "right", "right", "wrong"), out
+    assert st == 1, out
+
+
+@pytest.mark.parametrize("lab,console,words", [
+    # a panic: the kernel's own words, as a crash
+    (9, "2 CPUs up\npanic: cpu 1: NULL dereference: write of address 0 at pc 0x107a50\n"
+        "# heaplab: exit 120\n", "the run crashed: panic: NULL dereference: write of address 0"),
+    # a check that stopped the machine: corruption
+    (5, "4 CPUs up\npanic: cpu 2: mem: free block outside [start, break): block 0xc22000\n"
+        "# heaplab: exit 120\n", "the run corrupted: panic: mem: free block outside"),
+    # a CPU that never came: a loop
+    (9, "panic: cpu 1: pagestress: looped: cpu 1 waited 5 s at step 1 for the other CPUs\n"
+        "# heaplab: exit 120\n", "the run looped: panic: pagestress: looped: cpu 1 waited"),
+    # no exit line: it never finished
+    (5, "4 CPUs up\nok   every CPU QEMU was given came up\n",
+     "the log ends before the image's exit line"),
+])
+def test_a_log_without_figures_says_what_the_run_did(tmp_path, lab, console, words):
+    log = tmp_path / "run.log"
+    log.write_text(console)
+    key = "steal-pages" if lab == 9 else "stress-cpus"
+    st, out, err = check(lab, "--answers", answers(tmp_path, "a", {key: "1"}), "--log", log)
+    assert st == 2 and words in err, (out, err)

@@ -415,8 +415,8 @@ def test_a_part_can_be_graded_alone(tmp):
 
 
 @pytest.mark.parametrize("argv,words", [
-    (["make", "-s", "grade", "LAB=nope"], "make: unknown LAB=nope (want free, alloc or index)"),
-    (["make", "-s", "lab", "LAB=nope"], "make: unknown LAB=nope (want free, alloc or index)"),
+    (["make", "-s", "grade", "LAB=nope"], "make: unknown LAB=nope (want free, alloc, index, span or pcp)"),
+    (["make", "-s", "lab", "LAB=nope"], "make: unknown LAB=nope (want free, alloc, index, span or pcp)"),
     ([sys.executable, str(GRADE), "--lab", "nope"], "invalid choice: 'nope'"),
     ([sys.executable, str(GRADE), "--lab", "alloc", "--part", "nope"],
      "grade: no part of lab alloc is named nope"),
@@ -882,3 +882,125 @@ def test_span_one_case_at_a_time_and_the_results_file(tmp):
     assert "the free of 0x" in g.text and "an interior pointer) was taken" in g.text, g.text
     doc = check_results(tmp / "span.json", g)
     assert "an interior pointer) was taken, want it refused" in doc["tests"][0]["output"], doc
+
+
+# --- lab 9: the per-CPU page cache, graded by booting the image ----------------
+# Every test here shares one build directory (tmp/pcp): the image is built
+# once, and each planted bug recompiles its own file and relinks. Each run
+# of QEMU takes seconds (two vCPUs on the machine's two shared cores), so
+# the planted bugs are few, and the verdicts' tests grade one case each.
+
+PCP_OURS = REPO / "kernel" / "pcp.c"
+P_CORRECT, P_STEAL, P_BOUND, P_CONTEND = (
+    "correctness: the stresses and the checks, --smp 2 --pcp",
+    "stealing: a CPU that runs dry takes from another's cache",
+    "the cap and the drain: at most PCP_MAX a CPU, everything back",
+    "contention: failed test-and-sets within 1,000, every run")
+
+# Planted bugs: edits of kernel/pcp.c, as MUTANTS above (old, new, count).
+PCP_MUTANTS = {
+    # keeps the run in its cache and gives it to the pool as well: two
+    # owners of one run (memory corruption)
+    "pcp-gives-twice": [("\tc->kept++;\n\tspin_unlock(&c->lock);\n\treturn 1;",
+                         "\tc->kept++;\n\tspin_unlock(&c->lock);\n\treturn 0;", 1)],
+    # the drain forgets the one-page runs: memory lost
+    "pcp-drain-skips": [("\t\tfor (k = 1; k <= PCP_NCLASS; k++)\n\t\t\twhile ((r = take(",
+                         "\t\tfor (k = 2; k <= PCP_NCLASS; k++)\n\t\t\twhile ((r = take(", 1)],
+    # a CPU that runs dry goes to the pool, never to another's cache
+    "pcp-no-steal": [("r == NULL && i != cpu;", "0;", 1)],
+    # every CPU's cache under CPU 0's lock: right, and contended
+    "pcp-one-lock": [("&c->lock", "&pcps[0].lock", 7), ("&pcps[cpu].lock", "&pcps[0].lock", 2)],
+    # a NULL dereference when its own list is empty
+    "pcp-null": [("\tr = take(&pcps[cpu], k);\n",
+                  "\tr = take(&pcps[cpu], k);\n\tif (r == NULL)\n\t\t*(volatile int *)0 = 1;\n",
+                  1)],
+    # waits for a run to appear in some cache, for ever when none does
+    "pcp-loops": [("r == NULL && i != cpu;", "r == NULL;", 1)],
+    # spins for ever on a run longer than 4 pages (which only the SMP
+    # stress asks for): no line ever says so
+    "pcp-spins-long": [("\tif (k == 0)\n\t\treturn NULL;\n\tr = take(",
+                        "\tif (k == 0)\n\t\treturn NULL;\n\twhile (k >= 5)\n\t\tarch_spin_wait();"
+                        "\n\tr = take(", 1)],
+}
+
+
+def pcp_mutant(tmp_path, name):
+    src = PCP_OURS.read_text()
+    for old, new, count in PCP_MUTANTS[name]:
+        assert src.count(old) == count, f"kernel/pcp.c changed: cannot make mutant {name}"
+        src = src.replace(old, new)
+    path = tmp_path / f"{name}.c"
+    path.write_text(src)
+    return path
+
+
+def test_our_pcp_scores_full_marks_through_make(tmp):
+    results = tmp / "pcp.json"
+    proc = subprocess.run(["make", "-s", "--no-print-directory", "grade", "LAB=pcp",
+                           f"LAB_PCP={PCP_OURS}", f"LAB_B={tmp / 'pcp'}", "FORMAT=json",
+                           f"RESULTS={results}"], cwd=REPO, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=1500)
+    g = Grade(proc)
+    assert g.status == 0 and (g.score, g.most) == (100, 100), g.text
+    assert set(g.parts) == {P_CORRECT, P_STEAL, P_BOUND, P_CONTEND}, g.text
+    check_results(results, g)
+    matches_docs(g, "grade-pcp-ours")
+
+
+# The rubric (docs/lab/9-pcp.md): a run given back twice or memory lost
+# costs more than stealing missing, which costs more than contention over
+# the bound.
+@pytest.mark.parametrize("name,score,named,words", [
+    ("pcp-gives-twice", 0, P_CORRECT,
+     "correct/intact: corrupted: panic: sys_free: double free"),
+    ("pcp-drain-skips", 45, P_CORRECT, "correct/nothing-lost: corrupted: lost: FAIL pagestress: "
+     "every byte back in the pool, its check balanced"),
+    ("pcp-no-steal", 80, P_STEAL, "steal/steal: wrong answer: FAIL pcp: a CPU that ran dry "
+     "took its pages from another's cache, not the pool"),
+    ("pcp-one-lock", 85, P_CONTEND, "contention/bound: wrong answer: "),
+])
+def test_planted_pcp_bugs_score_by_harm(tmp, name, score, named, words):
+    g = grade_lab("pcp", pcp_mutant(tmp, name), tmp / "pcp")
+    assert g.score == score and not g.full(named) and words in g.text, g.text
+    if name == "pcp-no-steal":
+        matches_docs(g, "grade-pcp-no-steal")
+    if name == "pcp-one-lock":
+        assert re.search(r"contention/bound: wrong answer: [\d,]+ failed test-and-sets on the "
+                         r"allocator's locks in run 1 of the page stress", g.text), g.text
+
+
+@pytest.mark.parametrize("name,case,args,words", [
+    # the kernel's panic for the fault, its pc named in the student's file
+    ("pcp-null", "steal/steal", [], r"steal/steal: crashed: panic: NULL dereference: write of "
+     r"address 0 at pc (0x[0-9a-f]+) \[\1 is in pcp_alloc at \S*pcp-null\.c:\d+\]"),
+    # a CPU that never reaches the next step: the page stress says so
+    ("pcp-loops", "steal/steal", [], r"steal/steal: looped: panic: pagestress: looped: cpu 1 "
+     r"waited 5 s at step 1 for the other CPUs"),
+    # no exit line before the limit: the console's last line
+    ("pcp-spins-long", "correct/stress", ["--part-secs", "8"], r"correct/stress: timed out: "
+     r"no `# heaplab: exit` line in 8 s \(QEMU stopped\); the console's last line: '.+'"),
+    # the shipped stubs cache nothing: right, and vouching for nothing
+    ("stub", "correct/intact", [], r"correct/intact: not shown: the cache kept nothing"),
+])
+def test_an_image_run_says_what_happened(tmp, name, case, args, words):
+    """Each verdict of a run of the image built with a student's file, its
+    own status (issue 26: a crash was reported as a loop)."""
+    file = REPO / "lab" / "pcp.c" if name == "stub" else pcp_mutant(tmp, name)
+    t0 = time.monotonic()
+    g = grade_lab("pcp", file, tmp / "pcp", "--case", case, *args)
+    assert g.status == 1 and g.score == 0 and re.search(words, g.text), g.text
+    # a loop in the page stress spares the SMP stress's limit
+    assert time.monotonic() - t0 < 90, g.text
+
+
+def test_pcp_cases_are_listed_and_unknown_ones_refused(tmp):
+    listed = subprocess.run([sys.executable, str(GRADE), "--lab", "pcp", "--case", "list",
+                             "--build", str(tmp / "pcp")], cwd=REPO, capture_output=True,
+                            text=True, timeout=120)
+    assert listed.returncode == 0 and listed.stdout.split() == [
+        "correct/stress", "correct/intact", "correct/nothing-lost", "steal/steal", "bound/cap",
+        "bound/drain", "contention/bound"], listed.stdout + listed.stderr
+    bad = subprocess.run([sys.executable, str(GRADE), "--lab", "pcp", "--case", "steal/nope",
+                          "--build", str(tmp / "pcp"), "--file", str(PCP_OURS)], cwd=REPO,
+                         capture_output=True, text=True, timeout=600)
+    assert bad.returncode == 2 and "has no case steal/nope" in bad.stderr, bad.stdout + bad.stderr

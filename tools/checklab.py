@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
-# checklab: the labs' self-checks (`make check-lab N=1..8`): labs 2, 4 and 5
-# ask only numbers; labs 1, 3, 6, 7 and 8 a few numbers and their written
+# checklab: the labs' self-checks (`make check-lab N=1..9`): labs 2, 4 and 5
+# ask only numbers; labs 1, 3, 6, 7 and 8 a few numbers, lab 9 the page stress's figures, and their written
 # questions (qN), which are checked for being there.
 # Reads a student's answers from lab/answers-N.txt and checks each against
 # the value worked out here from what the programs print now: the replay's
@@ -45,6 +45,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from heapmap import MapError, parse_trace  # noqa: E402  (the trace's grammar, once)
 from heapview import Model, containing, parse_steps  # noqa: E402  (the steps' model)
 from grade import HEAP_ARGS  # noqa: E402  (how each sample trace is replayed)
+import imagerun  # noqa: E402  (what a saved console shows the image did)
 
 REPO = Path(__file__).resolve().parents[1]
 MAKE = os.environ.get("MAKE", "make")
@@ -279,9 +280,11 @@ class Lab5:
         up = re.search(r"^(\d+) CPUs up", text, re.M)
         verdict = re.search(r"^(\d+) passed, (\d+) failed$", text, re.M)
         if not self.cpus or not up or not verdict:
+            kind, said = imagerun.saved_verdict(text)
+            shows = f": the run {said}" if kind != "ok" else ""
             raise CheckError(f"{path} has no stress test's lines (`N CPUs up`, `cpu K: N ops, "
                              "...`, `N passed, M failed`): is it the console of "
-                             "./run-qemu.sh --smp 4?")
+                             f"./run-qemu.sh --smp 4?{shows}")
         self.up, self.failed = int(up[1]), int(verdict[2])
 
     def total(self, k):
@@ -457,10 +460,63 @@ LAB8 = [
     prose(5, "why keep in-use bits when the free list already says which objects are free"),
 ]
 
+
+# --- lab 9: the per-CPU page cache ---------------------------------------------
+
+PAGES = re.compile(r"^pagestress: steal: (\d+) of the (\d+) pages cpu 1 got were pages cpu 0 "
+                   r"had freed", re.M)
+KEPT = re.compile(r"^pagestress: cap: .* its cache kept (\d+) KiB", re.M)
+COUNT = re.compile(r"^pagestress: the allocator's locks: #test-and-set (\d+) #acquire\(\) "
+                   r"(\d+)$", re.M)
+
+
+class Lab9:
+    """The page stress's lines in a console log of KERNEL_PCP=lab/pcp.c
+    ./run-qemu.sh --smp 2 --pcp --page-stress (build/lab9.log, or --log)."""
+
+    def __init__(self, args):
+        path = Path(args.log or "build/lab9.log")
+        path = path if path.is_absolute() else REPO / path
+        try:
+            text = path.read_text(errors="replace")
+        except OSError as e:
+            raise CheckError(f"{args.log or 'build/lab9.log'}: {e.strerror}: save a run "
+                             "first: KERNEL_PCP=lab/pcp.c ./run-qemu.sh --smp 2 --pcp "
+                             "--page-stress > build/lab9.log")
+        self.steal, self.kept, self.count = PAGES.search(text), KEPT.search(text), \
+            COUNT.search(text)
+        if not (self.steal and self.kept and self.count):
+            kind, said = imagerun.saved_verdict(text)
+            shows = f": the run {said}" if kind != "ok" else ""
+            raise CheckError(f"{path} has no page stress's lines (`pagestress: steal: ...`, "
+                             "`pagestress: cap: ...`, `pagestress: the allocator's locks: "
+                             "...`): is it the console of ./run-qemu.sh --smp 2 --pcp "
+                             f"--page-stress?{shows}")
+
+
+LAB9 = [
+    Answer("steal-pages", None, "how many of the pages cpu 1 got, its cache empty, were "
+           "pages cpu 0 had freed", "number", lambda f: int(f.steal[1])),
+    Answer("cap-kept-kib", None, "how many KiB cpu 0's cache kept of the 2048 it freed",
+           "number", lambda f: int(f.kept[1])),
+    Answer("failed-tas", None, "the failed test-and-sets on the allocator's locks in the "
+           "random phase", "number", lambda f: int(f.count[1])),
+    Answer("acquires", None, "and how many locks the CPUs took meanwhile", "number",
+           lambda f: int(f.count[2])),
+    prose(1, "where the single lock's failed test-and-sets come from, and why a tick's are "
+          "left out"),
+    prose(2, "why stealing takes one lock at a time; the deadlock two would risk"),
+    prose(3, "what the cap bounds, and what a cache without one would do to the pool"),
+    prose(4, "why the cache zeroes a run outside its lock, and what makes that safe"),
+    prose(5, "why a count of failed test-and-sets, and why every run must keep the bound"),
+]
+
+
 LABS = {1: ("docs/lab/1-boot.md", Demo, LAB1), 2: ("docs/lab/2-split-merge.md", Lab2, LAB2),
         3: ("docs/lab/3-free.md", Demo, LAB3), 4: ("docs/lab/4-break-it.md", Lab4, LAB4),
         5: ("docs/lab/5-lock.md", Lab5, LAB5), 6: ("docs/lab/6-alloc.md", Demo, LAB6),
-        7: ("docs/lab/7-index.md", Index, LAB7), 8: ("docs/lab/8-spans.md", Spans, LAB8)}
+        7: ("docs/lab/7-index.md", Index, LAB7), 8: ("docs/lab/8-spans.md", Spans, LAB8),
+        9: ("docs/lab/9-pcp.md", Lab9, LAB9)}
 
 
 # --- the answers --------------------------------------------------------------
@@ -543,12 +599,13 @@ def check(n, path, facts):
 
 def main(argv):
     ap = argparse.ArgumentParser(prog="checklab.py", description="Check a lab's answers (1 to "
-                                 "8) against what the programs print; a written answer is "
+                                 "9) against what the programs print; a written answer is "
                                  "checked for being there.")
-    ap.add_argument("lab", help="1 to 8")
+    ap.add_argument("lab", help="1 to 9")
     ap.add_argument("--answers", help="the answers file (lab/answers-N.txt)")
     ap.add_argument("--log", help="lab 5: the console log of ./run-qemu.sh --smp 4 "
-                    "(build/lab5.log)")
+                    "(build/lab5.log); lab 9: of ./run-qemu.sh --smp 2 --pcp --page-stress "
+                    "(build/lab9.log)")
     args = ap.parse_args(argv)
     if args.lab not in [str(k) for k in LABS]:
         print(f"check-lab: no lab '{args.lab}' (the labs are 1 to {max(LABS)})",

@@ -48,6 +48,16 @@ span (lab 8): the student's hobj_span_take, _find and _give, in place of
       student's functions is recorded with the bytes of the heap it
       changed (lab/spanrec.h), and judged by objects/'s own code.
 
+pcp (lab 9): the student's pcp_alloc, pcp_free, pcp_drain, in place of
+  kernel/pcp.c, in the amd64 image, booted in QEMU (see "lab 9" below)
+  correctness         the SMP stress (--smp 2 --pcp) passes whole, and the
+                      page stress's runs stay zero and intact and every
+                      byte comes back (counted only if the cache kept any)
+  stealing            a CPU that runs dry takes from another's cache
+  the cap, the drain  at most PCP_MAX bytes a CPU; a drain gives back all
+  contention          the page stress's failed test-and-sets within the
+                      bound (counted only when correctness is full)
+
 memory (labs 3, 6, 7): no overlap, zeroed, nothing lost
       the replays' audit (lab/audit.c, in the lab's replay): every
       allocation inside no free block and over no live one, zero, written
@@ -105,6 +115,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import imagerun  # noqa: E402  (lab 9's image runs and their verdicts)
 
 REPO = Path(__file__).resolve().parents[1]
 HEAP_ARGS = {"oom-106": ["--heap", "4194304"]}  # as its .expected was made
@@ -579,6 +592,176 @@ def last_line(out):
     return lines[-1][:160] if lines else "no output"
 
 
+# --- lab 9: the per-CPU page cache, graded by booting the image ------------
+# The student's lab/pcp.c is built into the amd64 image in place of
+# kernel/pcp.c (KERNEL_PCP, BUILD/amd64), in the sandbox; each run boots it
+# in QEMU (TCG, in the sandbox too) under a limit, and what the run did is
+# read from its console by tools/imagerun.py, which believes an exit only
+# when QEMU's status and the console's last line agree. Two runs, each
+# once per grade, shared by the cases that read them:
+#   pages   ./run-qemu.sh --smp 2 --pcp --page-stress (kernel/pagestress.c):
+#           the cache's steal, cap and drain checked from the pool's
+#           figures, a warm random phase whose failed test-and-sets are
+#           counted, every run stamped, a drain and the pool's full check
+#   stress  ./run-qemu.sh --smp 2 --pcp: the self-test, the SMP stress
+#           through the cache with its checks, the demo
+# If the page stress loops, times out, crashes or finds the memory
+# corrupted, the stress is not run: a loop would take its whole limit to
+# say the same, and a cache that corrupts vouches for nothing after.
+PCP_RUNS = {"pages": (["--smp", "2", "--pcp", "--page-stress"], 60),
+            "stress": (["--smp", "2", "--pcp"], 60)}
+# The failed test-and-sets the random phase of the page stress may count
+# (the allocator's locks, both CPUs, a tick's handler's left out), in each
+# of PCP_TRIES runs. On this 2-core machine, loaded by other work, the
+# reference counted 0 in every run; the single lock up to 90,000, and 0 in
+# a run whose two vCPUs seldom ran at once (docs/lab/9-pcp.md).
+PCP_BOUND = 1000
+PCP_TRIES = 3
+PCP_CASES = {  # case: (run, the kernel's case line)
+    "correct/stress": ("stress", None),
+    "correct/intact": ("pages", "pagestress: every run zeroed on arrival and intact until freed"),
+    "correct/nothing-lost": ("pages", "pagestress: every byte back in the pool, its check "
+                             "balanced"),
+    "steal/steal": ("pages", "pcp: a CPU that ran dry took its pages from another's cache, "
+                    "not the pool"),
+    "bound/cap": ("pages", "pcp: a CPU's cache kept at most PCP_MAX bytes, the rest went to "
+                  "the pool"),
+    "bound/drain": ("pages", "pcp: drain gave back every cached byte, and said how many"),
+    "contention/bound": ("pages", None),
+}
+KEPT = re.compile(r"^pagestress: cap: .* its cache kept (\d+) KiB", re.M)
+NTS = re.compile(r"^pagestress: the allocator's locks: #test-and-set (\d+) #acquire\(\) (\d+)",
+                 re.M)
+
+
+class Boot:
+    """One run of the image: its verdict (imagerun's kind and line), its
+    console, and how long it took."""
+
+    def __init__(self, kind, line, console="", secs=0.0):
+        self.kind, self.line, self.console, self.secs = kind, line, console, secs
+
+
+def boot(g, name, again=False):
+    """The run name of the student's image, booted once per grade (again:
+    one more time, for another count)."""
+    if name in g.boots and not again:
+        return g.boots[name]
+    flags, secs = PCP_RUNS[name]
+    secs = g.part_secs or secs
+    pages = g.boots.get("pages")
+    if name == "stress" and pages is not None and pages.kind not in ("ok", "wrong answer"):
+        g.boots[name] = Boot("not run", f"not run: the page stress {pages.kind} "
+                             f"({pages.line.split(': ', 1)[-1][:100]})")
+        return g.boots[name]
+    img = g.build / "amd64"
+    try:
+        cmd = imagerun.qemu_argv(img / "kernel32.elf", flags)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+        g.boots[name] = Boot("not run", f"not run: {e}")
+        return g.boots[name]
+    t0 = time.monotonic()
+    r = g.sandbox.run(cmd, secs, ro=[g.build])
+
+    def addr2line(argv, limit):
+        a = g.sandbox.run(argv, limit, ro=[g.build])
+        return a.status, a.text()
+    kind, line = imagerun.verdict(r.status, r.text(), secs, elf=img / "kernel.elf",
+                                  run=addr2line)
+    g.boots[name] = Boot(kind, line, r.text(), time.monotonic() - t0)
+    return g.boots[name]
+
+
+def pcp_cases(key):
+    """A part of lab 9: its cases (KEY/NAME), each decided by a run's
+    verdict and its case line; a run that did not reach the case's line
+    fails the case with what it did (crashed, looped, corrupted, timed
+    out). A case of the correctness part counts only if the cache kept
+    something in the page stress (a cache that caches nothing is never
+    wrong, and shows nothing)."""
+    def go(g, secs):
+        names = [n for n in PCP_CASES if n.startswith(f"{key}/")
+                 and (g.only is None or g.only == n)]
+        boot(g, "pages")  # first: if it loops, the stress is not run
+        bad = []
+        for name in names:
+            run, text = PCP_CASES[name]
+            why = (contention(g) if name == "contention/bound" else
+                   case_verdict(boot(g, run), text))
+            if why is None and key == "correct":
+                kept = KEPT.search(boot(g, "pages").console)
+                if kept and int(kept[1]) == 0:
+                    why = ("not shown: the cache kept nothing in the page stress (its cap "
+                           "step: 0 KiB kept), so no run went through it")
+            if why:
+                bad.append(f"{name}: {why}")
+        return len(names) - len(bad), len(names), bad
+    return go
+
+
+def case_verdict(b, text):
+    """Why a case of run b failed, or None: text is the kernel's line for
+    it (None: the whole run must pass)."""
+    if b.kind == "not run" or (text is None and b.kind != "ok"):
+        return b.line
+    if text is None:
+        return None
+    said = imagerun.case_line(b.console, text)
+    if said == "ok":
+        return None
+    if said == "FAIL":
+        why = [s for s in imagerun.lines(b.console) if s.startswith("pagestress: ") and
+               not s.startswith(("pagestress: cpu ", "pagestress: the allocator"))]
+        kind = imagerun.CORRUPT_CASES.get(text)
+        head = f"corrupted: {kind}: " if kind else "wrong answer: "
+        return head + f"FAIL {text}" + ("".join(f"\n    | {s}" for s in why[:4]))
+    return b.line if b.kind != "ok" else f"not shown: no line `{text[:60]}...` in its console"
+
+
+def contention(g):
+    """The page stress's failed test-and-sets within PCP_BOUND in each of
+    PCP_TRIES runs (the first over it ends the tries). Every run must keep
+    within it, not the best: QEMU's two vCPUs share the host's cores with
+    whatever else runs, so a single lock can show little contention in a
+    run where its two CPUs seldom ran at once, while a cache with a lock
+    per CPU shows none in any run."""
+    b, counts = boot(g, "pages"), []
+    for i in range(PCP_TRIES):
+        if i > 0:
+            b = boot(g, "pages", again=True)
+        m = NTS.search(b.console)
+        if b.kind not in ("ok", "wrong answer") or not m:
+            return b.line if b.kind != "ok" else "not shown: the page stress printed no count"
+        counts.append(int(m[1]))
+        if counts[-1] > PCP_BOUND:
+            return (f"wrong answer: {counts[-1]:,} failed test-and-sets on the allocator's "
+                    f"locks in run {i + 1} of the page stress (of {PCP_TRIES}: "
+                    f"{', '.join(f'{c:,}' for c in counts)}); the bound is {PCP_BOUND:,}, "
+                    "the reference's count is 0: is a lock taken by every CPU?")
+    return None
+
+
+def pcp_prepare():
+    """What lab 9's sandboxed build needs and cannot make itself, as the
+    tree's own tools make it (no student code in either): QEMU and the
+    compilers (tools/deps.sh x86), and newlib's libc for amd64."""
+    for argv in (["tools/deps.sh", "x86"], [os.environ.get("MAKE", "make"), "-s",
+                                            "--no-print-directory", "ARCH=amd64", "newlib"]):
+        r = subprocess.run(argv, cwd=REPO, capture_output=True, text=True)
+        if r.returncode != 0:
+            print(f"grade: {' '.join(argv)} failed:\n{(r.stdout + r.stderr)[-2000:]}",
+                  file=sys.stderr)
+            return False
+    return True
+
+
+def pcp_part(name, points, key, needs=None):
+    part = Part(name, points, 60, "image", pcp_cases(key), key, needs)
+    part.needs_why = "a cache that keeps its memory sound has its contention counted"
+    part.names = [n for n in PCP_CASES if n.startswith(f"{key}/")]
+    return part
+
+
 # Each lab's parts: name, points, timeout in seconds (a few times what the
 # reference takes on a loaded 2-core machine), programs, how to run it.
 TRACES = ("sample traces (replay --check)", 30, "replay", traces, "sample")
@@ -644,6 +827,14 @@ LABS = {
                "workload", 60),
         checks("memory: never twice, no overlap, contents kept", 40, "grade_span", "memory",
                60)]),
+    "pcp": Lab("pcp", "pcp_alloc, pcp_free and pcp_drain (lab 9)", "kernel/pcp.c", "lab/pcp.c",
+               "LAB_PCP", "sys_alloc", [
+        pcp_part("correctness: the stresses and the checks, --smp 2 --pcp", 45, "correct"),
+        pcp_part("stealing: a CPU that runs dry takes from another's cache", 20, "steal"),
+        pcp_part("the cap and the drain: at most PCP_MAX a CPU, everything back", 20, "bound"),
+        pcp_part(f"contention: failed test-and-sets within {PCP_BOUND:,}, every run", 15,
+                 "contention",
+                 needs="correctness: the stresses and the checks, --smp 2 --pcp")]),
 }
 
 
@@ -664,12 +855,16 @@ class Grader:
         self.only = args.case  # one case, KEY/NAME, or None for all
         self.results = []  # (part, score, passed, total, failures), for --results
         self.evidence = []  # (replay, why it failed or None), for the memory part
+        self.boots = {}  # lab 9: run name -> Boot (tools/imagerun.py's verdict)
 
     def case_names(self):
         """Every case of the parts graded, KEY/NAME (the check parts' from
         their judges, which must be built)."""
         names = []
         for p in self.parts:
+            if getattr(p, "names", None):  # lab 9: fixed names, no judge
+                names += p.names
+                continue
             if p.run is traces:
                 names += [f"sample/{t.stem}" for t in sorted(self.traces.glob("*.trace"))
                           if t.with_suffix(".expected").exists()]
@@ -733,9 +928,9 @@ class Grader:
             # the cost of a search that answers wrong is not worth counting:
             # a wrong placement costs more than a slow one (the rubric)
             score = 0
-            bad.insert(0, f"not counted: {part.needs} failed, and only a right search's "
-                       "cost counts")
-        verdict = "OK" if total and passed == total else "FAIL"
+            bad.insert(0, f"not counted: {part.needs} failed, and only "
+                       + getattr(part, "needs_why", "a right search's cost counts"))
+        verdict = "OK" if total and passed == total and score == part.points else "FAIL"
         print(f"{verdict} ({score}/{part.points}) [{passed}/{total} cases, "
               f"{time.monotonic() - t0:.1f}s]")
         self.results.append((part, score, passed, total, bad))
@@ -767,13 +962,13 @@ def main(argv):
     ap = argparse.ArgumentParser(prog="grade.py", description="Grade an allocator lab: the "
                                  "student's file, built in place of one of mem/'s.")
     ap.add_argument("--lab", choices=sorted(LABS), default="free",
-                    help="free (lab 3, the default), alloc (lab 6), index (lab 7) or span "
-                    "(lab 8)")
+                    help="free (lab 3, the default), alloc (lab 6), index (lab 7), span "
+                    "(lab 8) or pcp (lab 9)")
     ap.add_argument("--file", help="the student's file (lab/free.c, lab/alloc.c, lab/fit.c, "
-                    "lab/span.c)")
+                    "lab/span.c, lab/pcp.c)")
     ap.add_argument("--free", help="the same as --lab free --file FREE")
     ap.add_argument("--build", help="where to build (build/lab, build/lab-alloc, "
-                    "build/lab-index, build/lab-span)")
+                    "build/lab-index, build/lab-span, build/lab-pcp)")
     ap.add_argument("--traces", default="traces",
                     help="NAME.trace and NAME.expected files (traces)")
     ap.add_argument("--part", action="append", metavar="WORDS",
@@ -818,6 +1013,8 @@ def main(argv):
               f"{'; '.join(p.name for p in lab.parts)})", file=sys.stderr)
         return 2
     g = Grader(args, parts)
+    if lab.name == "pcp" and args.case != "list" and not pcp_prepare():
+        return 2
     if args.case == "list":  # needs the judges, which list the check parts' cases
         g.build_all([q for p in parts for q in p.programs if q.startswith("judge_")])
         print("\n".join(g.case_names()))

@@ -4,11 +4,12 @@
 # course collects: the student's file (labs 3, 6, 7 and 8), the answers to the
 # lab's written questions and a time log, with a manifest of their sizes
 # and SHA-256 sums.
-"""What a hand-in holds (lab N, 1 to 8; free, alloc, index and span name 3,
-6, 7 and 8)
+"""What a hand-in holds (lab N, 1 to 9; free, alloc, index, span and pcp
+name 3, 6, 7, 8 and 9)
 
   the code      lab 3: lab/free.c; lab 6: lab/alloc.c; lab 7: lab/fit.c;
-                lab 8: lab/span.c (FILE= names another); labs 1, 2, 4, 5
+                lab 8: lab/span.c; lab 9: lab/pcp.c (FILE= names another);
+                labs 1, 2, 4, 5
                 have none
   the answers   lab/answers-N.txt (ANSWERS= names another)
   a time log    lab/time-N.txt (TIMELOG= names another): one line a
@@ -34,13 +35,13 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CODE = {3: "lab/free.c", 6: "lab/alloc.c", 7: "lab/fit.c", 8: "lab/span.c"}
-NAMES = {"free": 3, "alloc": 6, "index": 7, "span": 8}
-LAST = 8  # the labs are 1 to LAST
+CODE = {3: "lab/free.c", 6: "lab/alloc.c", 7: "lab/fit.c", 8: "lab/span.c", 9: "lab/pcp.c"}
+NAMES = {"free": 3, "alloc": 6, "index": 7, "span": 8, "pcp": 9}
+LAST = 9  # the labs are 1 to LAST
 
 
 def lab_number(word):
-    """The lab a word names (1 to LAST, or free, alloc, index, span), or None."""
+    """The lab a word names (1 to LAST, or free, alloc, index, span, pcp), or None."""
     if word in NAMES:
         return NAMES[word]
     return int(word) if re.fullmatch(r"[1-9][0-9]*", word or "") and int(word) <= LAST else None
@@ -64,9 +65,10 @@ def problem(path, what, log=False):
 
 def main(argv):
     ap = argparse.ArgumentParser(prog="handin.py", description="Pack one lab's hand-in.")
-    ap.add_argument("lab", help="the lab: 1 to 8, or free, alloc, index, span (3, 6, 7, 8)")
-    ap.add_argument("--file", help="the code handed in (labs 3, 6, 7, 8: lab/free.c, "
-                    "lab/alloc.c, lab/fit.c, lab/span.c)")
+    ap.add_argument("lab", help="the lab: 1 to 9, or free, alloc, index, span, pcp "
+                    "(3, 6, 7, 8, 9)")
+    ap.add_argument("--file", help="the code handed in (labs 3, 6, 7, 8, 9: lab/free.c, "
+                    "lab/alloc.c, lab/fit.c, lab/span.c, lab/pcp.c)")
     ap.add_argument("--answers", help="the written answers (lab/answers-N.txt)")
     ap.add_argument("--time-log", help="the time log (lab/time-N.txt)")
     ap.add_argument("-o", "--out", help="the archive (build/handin-labN.tar.gz)")

@@ -46,7 +46,11 @@ LABS = {"free": ("mem/free.c", "lab/free.c", "mem_freel", 3),
         "alloc": ("mem/alloc.c", "lab/alloc.c", "mem_allocl", 6),
         "index": ("mem/fit.c", "lab/fit.c", "mem_index_fit", 7),
         "span": ("objects/span.c", "lab/span.c",
-                 "hobj_span_take, hobj_span_find and hobj_span_give", 8)}
+                 "hobj_span_take, hobj_span_find and hobj_span_give", 8),
+        # Lab 9: kernel/pcp.c is lab/pcp.c, its cache's bodies the stubs (the
+        # image boots with --pcp and caches nothing); make grade LAB=pcp
+        # grades every part there, none needs the reference.
+        "pcp": ("kernel/pcp.c", "lab/pcp.c", "pcp_alloc, pcp_free and pcp_drain", 9)}
 MARK = "HANDOUT"  # tools/grade.py knows a handout by it
 # The course's own files, never handed out: the grader's tests (mutants of
 # the references, a linear index search that places right), the hostile
@@ -59,8 +63,8 @@ def main(argv):
     ap = argparse.ArgumentParser(prog="handout.py", description="Write a student's copy of "
                                  "the tree for one lab, without its reference.")
     ap.add_argument("dir", help="where (a new or empty folder outside the repository)")
-    ap.add_argument("--lab", default="free", help="free (lab 3), alloc (lab 6), index (lab 7) "
-                    "or span (lab 8)")
+    ap.add_argument("--lab", default="free", help="free (lab 3), alloc (lab 6), index (lab 7), "
+                    "span (lab 8) or pcp (lab 9)")
     ap.add_argument("--git", action="store_true", help="make DIR a new git repository of one "
                     "commit")
     args = ap.parse_args(argv)
@@ -97,8 +101,8 @@ def main(argv):
     (out / MARK).write_text(
         f"A student's copy for lab {n} ({args.lab}): {ref} is {stub}, the stub of {func},\n"
         f"which you write in {stub}. `make grade LAB={args.lab}` here grades every part"
-        + (".\n" if args.lab == "span" else " but\nthe random traces, whose answers come from "
-           "the reference: your course grades\nthat part.\n"))
+        + (".\n" if args.lab in ("span", "pcp") else " but\nthe random traces, whose answers "
+           "come from the reference: your course grades\nthat part.\n"))
     if args.git:
         env = dict(os.environ, GIT_AUTHOR_NAME="heaplab handout",
                    GIT_AUTHOR_EMAIL="handout@heaplab.invalid",
