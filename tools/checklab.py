@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 # checklab: the labs' self-checks (`make check-lab N=1..9`): labs 2, 4 and 5
-# ask only numbers; labs 1, 3, 6, 7 and 8 a few numbers, lab 9 the page stress's figures, and their written
-# questions (qN), which are checked for being there.
+# ask only numbers; labs 1, 3, 6, 7, 8 and 9 a few numbers (lab 9's from
+# a saved page stress) and their written questions (qN), which are checked
+# for being there.
 # Reads a student's answers from lab/answers-N.txt and checks each against
 # the value worked out here from what the programs print now: the replay's
 # steps, a lab build with the lab's own break in it, the image's console.
