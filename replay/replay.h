@@ -118,7 +118,11 @@ int replay_run(struct replay *r, const char *text, size_t len);
 // and, when the pool uses the placement index, its nodes in order:
 //	tree root 0xOFF nodes M		ROOT nil if empty
 //	  0xOFF left 0xOFF right 0xOFF max 0xMAX height H	M lines; nil for none
-// replay_run calls it after each operation when r->steps is set.
+// replay_run calls it after each operation when r->steps is set, and after
+// the one whose check failed (after its `error line L: check:` line): the
+// walk then stops before a block outside the pool's [base, top) or past as
+// many blocks as the heap has granules (the last block's NEXT says where
+// the list went on), and the tree is left out.
 void replay_step(struct replay *r, unsigned long lineno);
 
 // One operation of a compiled trace, for benchmarks: an alloc of size

@@ -36,6 +36,8 @@ static const char usage[] =
     "  then, when the pool uses the placement index, its nodes in order:\n"
     "    tree root 0xOFF nodes M        ROOT nil when empty\n"
     "      0xOFF left 0xOFF right 0xOFF max 0xMAX height H     nil for no child\n"
+    "  and after a failed check's line, the step of the operation that broke it\n"
+    "  (its list's walk bounded by the heap, its tree left out).\n"
     "  --base prints `# base 0xADDR`, the heap's address, as the image's trace\n"
     "  mode does (after the steps line): a failed check's message quotes\n"
     "  addresses, and tools/heapmap.py turns them into offsets with it.\n"
