@@ -735,7 +735,7 @@ def students(tmp_path_factory):
     """make heapview LAB=alloc over two of the grader's planted bugs, as a
     student runs it: in build/lab-alloc, which lab 6's sessions in
     test_docs.py build too (one worker runs both), so that only the
-    student's file is compiled: {name: (page, steps text)}."""
+    student's file is compiled: {name: (page, steps text, what make printed)}."""
     import test_grade
     tmp = tmp_path_factory.mktemp("student")
     pages = {}
@@ -747,7 +747,7 @@ def students(tmp_path_factory):
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                            timeout=300)
         assert p.returncode == 0, p.stdout
-        pages[name] = out, out.with_suffix(".steps").read_text()
+        pages[name] = out, out.with_suffix(".steps").read_text(), p.stdout
     return pages
 
 
@@ -755,7 +755,7 @@ def test_make_heapview_lab_tells_a_wrong_split_as_it_happened(browser, students)
     """Replaying a bottom-carving alloc, step 5 said `carved 0x1000 from its
     top, so d got [0x0, 0x1000)` (and LAB= was not read: the page was the
     reference's)."""
-    page, steps = students["alloc-bottom"]
+    page, steps, _ = students["alloc-bottom"]
     assert "d 0x0\nstep 5 line 8 brk 0x6000 free 1\n  0x1000 0x2000 nil\n" in steps
     open_page(browser, page)
     browser.execute_script("heapview.show(5)")
@@ -772,7 +772,7 @@ def test_a_failed_check_shows_the_operation_that_broke_it(browser, students):
     the step before it and quoted host addresses under `every number below
     is an offset`; it opens at the step of the operation that broke the
     check, as the heap was left, and names the operation, in offsets."""
-    page, steps = students["alloc-header-page"]
+    page, steps, said = students["alloc-header-page"]
     assert re.search(r"^error line 8: check: .*\nstep 5 line 8 brk 0x6000 free 1\n"
                      r"  0x0 0x5a5a5a5a5a5a5a5a 0x[0-9a-f]+\n", steps, re.M), steps
     assert "0x7f" not in page_data(page)  # offsets, never host addresses
@@ -782,6 +782,7 @@ def test_a_failed_check_shows_the_operation_that_broke_it(browser, students):
     stop = ("op 5 (trace line 8: alloc d 4096) broke the heap: check: mem: free block outside "
             "[start, break): block 0x0 size 0x5a5a5a5a5a5a5a5a, break 0x6000")
     assert stop in browser.find_element(By.ID, "stop").text
+    assert f"heapview: the full check failed: {stop}; the page opens at step 5\n" in said, said
     effect = browser.find_element(By.ID, "effect").text
     assert effect.startswith("first fit chose the block at 0x0 (size 0x3000): d got [0x0, "
                              "0x1000) out of it, yet the block stays on the list over those "

@@ -703,7 +703,11 @@ def stop_note(h):
         print("heapmap: warning: the failed check quotes addresses, and the output has no "
               "`# base 0x...` line to make them offsets (replay --base prints one): the "
               "title leaves them out", file=sys.stderr)
-    return (f"the replay stopped after op {h.nran} (trace line {h.out.stop[0]}): check: {msg}"
+    op = h.ops[h.nran - 1]
+    why = ("a `check` line: an operation before it broke the heap" if op.kind == "check" else
+           "the operation that broke the heap")
+    return (f"the replay stopped at op {h.nran} (trace line {h.out.stop[0]}: {op}), {why}: "
+            f"check: {msg}"
             + (" (? an address: replay --base gives offsets)" if lost else ""))
 
 

@@ -496,8 +496,11 @@ def stop_text(stop, base, steps, ops):
     --base printed), and the operation that broke it."""
     msg, lost = offsets(stop.split(": check: ", 1)[1], base)
     last = steps[-1]
-    who = (f"op {last.n} (trace line {last.line}: {ops[last.n - 1]}) broke the heap"
-           if last.broken else f"the operation after op {last.n} broke the heap")
+    op = ops[last.n - 1] if last.broken else None
+    who = (f"the operation after op {last.n} broke the heap" if op is None else
+           f"op {last.n} (trace line {last.line}: check) found the heap broken by an operation "
+           "before it" if op.kind == "check" else
+           f"op {last.n} (trace line {last.line}: {op}) broke the heap")
     return f"{who}: check: {msg}" + (" (? an address: replay --base gives offsets)" if lost
                                      else "")
 
@@ -788,6 +791,8 @@ def main(argv):
     n = len(model["steps"]) - 1
     print(f"heapview: wrote {args.out} ({n} step{'s' if n != 1 else ''})" if not args.snapshot
           else f"heapview: wrote {args.out} (snapshot)")
+    if model["stop"] and not args.snapshot:
+        print(f"heapview: the full check failed: {model['stop']}; the page opens at step {n}")
     return 0
 
 
