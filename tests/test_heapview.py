@@ -787,7 +787,7 @@ def test_a_failed_check_shows_the_operation_that_broke_it(browser, students):
     assert effect.startswith("first fit chose the block at 0x0 (size 0x3000): d got [0x0, "
                              "0x1000) out of it, yet the block stays on the list over those "
                              "bytes (its header now says size 0x5a5a5a5a5a5a5a5a)"), effect
-    assert effect.endswith(f"— then the check failed: {stop}"), effect
+    assert effect.endswith(f"— then the full check failed: {stop}"), effect
     # the header as the heap holds it, exact (not a float's 0x5a5a5a5a5a5a5c00)
     box = browser.find_element(By.ID, "list-0x0")
     assert box.get_attribute("data-size") == "0x5a5a5a5a5a5a5a5a"
@@ -797,3 +797,18 @@ def test_a_failed_check_shows_the_operation_that_broke_it(browser, students):
     key(browser, Keys.HOME)
     browser.find_element(By.ID, "gostop").click()
     assert browser.find_element(By.ID, "heap").get_attribute("data-step") == "5"
+
+
+def test_a_replay_that_ended_inside_an_operation_says_so(tmp_path, capsys):
+    """A run stopped inside an operation (a sanitizer, the lab's loop guard:
+    the replay writes its steps line by line, so those before it are kept)
+    was drawn as if the trace ended there."""
+    steps = steps_of(DEMO)
+    cut = steps[:steps.index("d 0x2000\n")]  # op 5 never returned
+    (tmp_path / "t.steps").write_text(cut)
+    out = tmp_path / "t.html"
+    assert heapview.main([str(DEMO), str(tmp_path / "t.steps"), "-o", str(out)]) == 0
+    said = ("the replay ended in op 5 (trace line 8: alloc d 4096), before it returned: it "
+            "crashed or looped (the replay's status and its message on stderr say which)")
+    assert json.loads(page_data(out))["stop"] == said
+    assert capsys.readouterr().out.endswith(f"heapview: {said}; the page opens at step 4\n")

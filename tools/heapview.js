@@ -357,7 +357,7 @@
     const eff = document.getElementById("effect");
     eff.className = `effect ${e.kind}`;
     eff.setAttribute("data-kind", e.kind);
-    eff.textContent = e.text + (n === last && M.stop ? `  — then the check failed: ${M.stop}` : "");
+    eff.textContent = e.text + (n === last && M.stop ? `  — then ${M.stop}` : "");
     document.getElementById("range").textContent =
       `showing [${hex(Math.round(view.lo))}, ${hex(Math.round(view.hi))})`;
   }
@@ -469,7 +469,8 @@
         `${hex(M.heap)} bytes at ${M.snapshot.start}. `;
     html("p", { class: "sub" }, head, sub + "Every number below is an offset from the heap's start.");
     if (M.stop) { // the page opens at the step of the operation that broke the check
-      const p = html("p", { id: "stop", class: "stop" }, head, `The full check failed: ${M.stop}. `);
+      const p = html("p", { id: "stop", class: "stop" }, head,
+        M.stop[0].toUpperCase() + M.stop.slice(1) + ". ");
       const go = html("button", { type: "button", id: "gostop" }, p,
         M.steps[last].broken ? `show op ${last}, the heap as it left it` : "show the last step");
       go.addEventListener("click", () => show(last));

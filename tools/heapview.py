@@ -486,8 +486,12 @@ def steps_page(trace_path, steps_path):
         raise ViewError(f"{e.filename}: {e.strerror}")
     m = Model(ops, granule, heap, steps)
     m.build()
+    ended = None if stop or len(steps) > len(ops) else (
+        f"the replay ended in op {len(steps)} (trace line {ops[len(steps) - 1].line}: "
+        f"{ops[len(steps) - 1]}), before it returned: it crashed or looped (the replay's "
+        "status and its message on stderr say which)")
     return {"source": "steps", "title": os.path.basename(trace_path), "granule": granule,
-            "heap": heap, "stop": stop and stop_text(stop, base, steps, ops),
+            "heap": heap, "stop": stop_text(stop, base, steps, ops) if stop else ended,
             "ops": [str(op) for op in ops], "steps": [step_json(st) for st in steps]}
 
 
@@ -501,8 +505,8 @@ def stop_text(stop, base, steps, ops):
            f"op {last.n} (trace line {last.line}: check) found the heap broken by an operation "
            "before it" if op.kind == "check" else
            f"op {last.n} (trace line {last.line}: {op}) broke the heap")
-    return f"{who}: check: {msg}" + (" (? an address: replay --base gives offsets)" if lost
-                                     else "")
+    return f"the full check failed: {who}: check: {msg}" + (
+        " (? an address: replay --base gives offsets)" if lost else "")
 
 
 def step_json(st):
@@ -701,7 +705,8 @@ def snapshot_page(path):
     shown_snap = dict(snap, **{k: h(snap[k]) for k in ("start", "end", "break", "granule",
                                                        "taken", "inuse")})
     return {"source": "snapshot", "title": os.path.basename(path), "granule": snap["granule"],
-            "heap": snap["end"] - start, "ops": [], "stop": snap["walk_error"],
+            "heap": snap["end"] - start, "ops": [],
+            "stop": snap["walk_error"] and f"the walk of the list stopped: {snap['walk_error']}",
             "snapshot": shown_snap, "steps": [snapshot_step(snap, brk - start, free)]}
 
 
@@ -792,7 +797,7 @@ def main(argv):
     print(f"heapview: wrote {args.out} ({n} step{'s' if n != 1 else ''})" if not args.snapshot
           else f"heapview: wrote {args.out} (snapshot)")
     if model["stop"] and not args.snapshot:
-        print(f"heapview: the full check failed: {model['stop']}; the page opens at step {n}")
+        print(f"heapview: {model['stop']}; the page opens at step {n}")
     return 0
 
 

@@ -313,6 +313,11 @@ int main(int argc, char **argv)
 	r.write = out;
 	r.arg = stdout;
 	r.sbrk = host_sbrk; // `sbrk` lines: another client of the simulated break
+	// The viewer's steps go out line by line: a run that a sanitizer or the
+	// lab's loop guard stops (_exit, no flush) still leaves every step
+	// before the operation it stopped in.
+	if (o.steps)
+		setvbuf(stdout, NULL, _IOLBF, 0);
 	if (o.steps)
 		printf("# steps granule 0x%lx heap 0x%lx\n", (unsigned long)o.page,
 		       (unsigned long)o.heap);
