@@ -530,6 +530,17 @@ def test_a_check_that_stops_after_an_alloc_of_brk(tmp_path):
 
 # --- issue 26: the arcs inside their strip, and a broken replay drawn ---------
 
+sys.path.insert(0, str(HEAPMAP.parent))
+import heapmap  # noqa: E402  (in this process: matplotlib is imported once, not per run)
+
+
+def draw(capsys, *args):
+    """heapmap.main on args, in this process; answers (status, stdout, stderr)."""
+    st = heapmap.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return st, out, err
+
+
 def clip_rects(path):
     """{clip-path id: (x0, x1, y0, y1)} of the SVG's clip rectangles."""
     out = {}
@@ -540,13 +551,13 @@ def clip_rects(path):
     return out
 
 
-def test_at_keeps_the_next_arcs_inside_the_strip(tmp_path):
+def test_at_keeps_the_next_arcs_inside_the_strip(tmp_path, capsys):
     """`make heapmap AT=N` bowed each `next` arc by half its length, out of
     the narrow strip, which clipped it into two stubs: every point of an
     arc (a Bezier curve lies inside its points' hull) is now inside."""
     trace, out, text = replay(tmp_path, TRACE)
-    p = run(trace, out, "--at", 9, "-o", tmp_path / "at9")
-    assert p.returncode == 0, p.stderr
+    st, _, err = draw(capsys, trace, out, "--at", 9, "-o", tmp_path / "at9")
+    assert st == 0, err
     clips, arcs = clip_rects(tmp_path / "at9.svg"), 0
     for g in ET.parse(tmp_path / "at9.svg").getroot().iter(f"{SVG}g"):
         if not (g.get("id") or "").startswith("next-"):
@@ -571,47 +582,48 @@ HEADER_PAGE = ("# base 0x7fb703165000\na 0x0\nb 0x3000\nc 0x4000\nd 0x0\n"
                "free 0x3000 0x3000\nbrk 0x6000\n")
 
 
-def test_a_broken_replay_is_drawn_with_the_operation_that_shows_it(tmp_path):
+def test_a_broken_replay_is_drawn_with_the_operation_that_shows_it(tmp_path, capsys):
     """The very bug lab 6 sends students to heapmap for was refused (`wrong
     --page, or another trace?`): it is drawn, the final list as the replay
     printed it, and the title says so and names the first sign."""
     out = tmp_path / "hp.out"
     out.write_text(HEADER_PAGE)
-    p = run(REPO / "lab" / "demo.trace", out, "-o", tmp_path / "hp")
-    assert p.returncode == 0, p.stderr
+    st, _, err = draw(capsys, REPO / "lab" / "demo.trace", out, "-o", tmp_path / "hp")
+    assert st == 0, err
     said = ("the replay's final free list [0x0+0x0, 0x3000+0x3000] is not what its allocations "
             "leave, [0x1000+0x5000]: the heap broke on the way (the first sign: op 5, trace line "
             "8, alloc d 4096: d at 0x0, where first fit from the top puts it at 0x2000)")
-    assert said in p.stderr, p.stderr
+    assert said in err, err
     assert said in " ".join(svg_text(tmp_path / "hp.svg").split())
     ids = svg_ids(tmp_path / "hp.svg")
     assert {"alloc-1-a", "alloc-2-b", "alloc-3-c", "alloc-4-d", "free-0x0", "free-0x3000"} <= ids
 
 
-def test_an_alloc_over_a_live_one_is_drawn_up_to_it(tmp_path):
+def test_an_alloc_over_a_live_one_is_drawn_up_to_it(tmp_path, capsys):
     """An alloc that overlaps a live allocation was refused; the picture now
     stops at it and names it."""
     trace, out, text = replay(tmp_path, TRACE)
     out.write_text(text.replace("d 0x2000", "d 0x3000"))
-    p = run(trace, out, "-o", tmp_path / "over")
-    assert p.returncode == 0, p.stderr
+    st, _, err = draw(capsys, trace, out, "-o", tmp_path / "over")
+    assert st == 0, err
     said = ("op 5 (trace line 6: alloc d 10) broke the heap: d got [0x3000, 0x4000), which "
             "overlaps c at [0x3000, 0x4000), still live: memory handed out twice")
-    assert said in p.stderr and said in " ".join(svg_text(tmp_path / "over.svg").split())
+    assert said in err and said in " ".join(svg_text(tmp_path / "over.svg").split())
     ids = svg_ids(tmp_path / "over.svg")
     assert {"alloc-3-c", "alloc-4-d"} <= ids and "alloc-5-e" not in ids
     assert "stops at op 5" in svg_text(tmp_path / "over.svg")
-    p = run(trace, out, "--at", 6, "-o", tmp_path / "over6")
-    assert p.returncode == 2 and "--at 6: the replay ran operations 1 to 5" in p.stderr
+    st, _, err = draw(capsys, trace, out, "--at", 6, "-o", tmp_path / "over6")
+    assert st == 2 and "--at 6: the replay ran operations 1 to 5" in err
 
 
-def test_a_split_from_the_bottom_is_told_as_it_happened(tmp_path):
+def test_a_split_from_the_bottom_is_told_as_it_happened(tmp_path, capsys):
     """`--step` said `the allocation is its top, [0x0, 0x1000)` of an alloc
     carved from the bottom: what the picture shows, and the rule beside."""
-    out = tmp_path / "bottom.out"
-    out.write_text("a 0x0\nb 0x3000\nc 0x4000\nd 0x0\nfree 0x0 0x6000\nbrk 0x6000\n")
-    p = run(REPO / "lab" / "demo.trace", out, "--step", 5, "-o", tmp_path / "s5")
-    assert p.returncode == 0 and "not what its allocations leave" not in p.stderr, p.stderr
-    assert p.stdout.startswith("op 5: alloc d 4096: first fit 0x0+0x3000 is split: the "
+    printed = tmp_path / "bottom.out"
+    printed.write_text("a 0x0\nb 0x3000\nc 0x4000\nd 0x0\nfree 0x0 0x6000\nbrk 0x6000\n")
+    st, out, err = draw(capsys, REPO / "lab" / "demo.trace", printed, "--step", 5, "-o",
+                        tmp_path / "s5")
+    assert st == 0 and "not what its allocations leave" not in err, err
+    assert out.startswith("op 5: alloc d 4096: first fit 0x0+0x3000 is split: the "
                                "allocation is its bottom, [0x0, 0x1000), not its top (the seed "
-                               "carves from the top: expected [0x2000, 0x3000))"), p.stdout
+                               "carves from the top: expected [0x2000, 0x3000))"), out
