@@ -426,9 +426,10 @@ class History:
                            f"{self.page:#x}: wrong --page?")
         for p in self.live + self.foreign:
             if p.off < end and off < p.end:
-                self.broken(op, f"{op.label} got [{off:#x}, {end:#x}), which overlaps "
-                            f"{'the bytes another client of the break took' if p.foreign else shown(p.ident)}"
-                            f" at [{p.off:#x}, {p.end:#x}), still live: memory handed out "
+                whose = "the bytes another client of the break took" if p.foreign else \
+                    shown(p.ident)
+                self.broken(op, f"{op.label} got [{off:#x}, {end:#x}), which overlaps {whose} "
+                            f"at [{p.off:#x}, {p.end:#x}), still live: memory handed out "
                             "twice; the picture stops there")
                 break
         self.expect_placement(op, off, end)

@@ -19,6 +19,16 @@ break (a trace's `sbrk` line) took bytes below the pool's top, the steps
 also list the pool's regions; what lies between them, and what the other
 client took above the top, is drawn as not the pool's (`other`).
 
+The words say what the heap shows, not what the seed's rule says should
+happen (a student's allocator, through `make heapview LAB=...`, may carve
+from the bottom or leave touching blocks unmerged); where the answer
+differs from the seed's, the rule follows in brackets with the range it
+gives. After a failed check the replay prints the step of the operation
+that broke it, the heap as it left it: that step is drawn as it is (its
+blocks need not tile the heap, a header may hold anything), the check's
+addresses become offsets through the replay's `# base`, and the page
+opens there.
+
 The page holds that model as JSON, the viewer's script and its style, all
 inline; a Content-Security-Policy meta tag forbids every fetch, so the page
 works from file:// and sends nothing anywhere. A snapshot (docs/heapview.md
@@ -90,8 +100,8 @@ def parse_steps(text):
     newline only, as the replay writes them): answers (granule, heap,
     [Step], stop, base) where stop is the message of a failed check (the
     step after it, the last, is the heap its operation left) and base the
-    heap's address from `# base`, or None. Refuses output past MAX_ENTRIES as it reads, before
-    building anything for it."""
+    heap's address from `# base`, or None. Refuses output past MAX_ENTRIES
+    as it reads, before building anything for it."""
     lines = [s.strip(" \t\r") for s in text.split("\n")]
     m = re.fullmatch(r"# steps granule (0x[0-9a-f]+) heap (0x[0-9a-f]+)", lines[0])
     if not m:
@@ -362,7 +372,7 @@ def refused_range(m, op):
     return [held[1], held[1] + held[2]] if held else None
 
 
-def first_fit(m, prev, n):
+def first_fit(prev, n):
     """Where the seed puts n bytes after state prev: [a, b) and the block it
     takes from (None: from sbrk), the lowest block that holds them, carved
     from its top."""
@@ -385,7 +395,7 @@ def alloc_effect(m, op, prev, st):
         return {"kind": "nil", "text": f"{op.label} got nil: {why}; nothing changed",
                 "range": None}
     a, b = st.at, st.at + n
-    wa, wb, wblk = first_fit(m, prev, n)
+    wa, wb, wblk = first_fit(prev, n)
     src = containing(prev.free, a)
     got = f"{op.label} got [{h(a)}, {h(b)})"
     if src is None:
@@ -512,8 +522,8 @@ def stop_text(stop, base, steps, ops):
 def step_json(st):
     made = getattr(st, "made", {})
     return {"n": st.n, "line": st.line, "brk": st.brk, "broken": st.broken,
-            "printed": [shown(p) for p in st.printed],
-            "tree": st.tree, "free": [free_json(o, s, nx, made.get((o, s))) for o, s, nx in st.free],
+            "printed": [shown(p) for p in st.printed], "tree": st.tree,
+            "free": [free_json(o, s, nx, made.get((o, s))) for o, s, nx in st.free],
             "alloc": [[shown(p[0])] + p[1:] for p in st.alloc], "other": st.other, "effect": st.effect or {
                 "kind": "start", "text": "the heap is empty: the break is at its start",
                 "range": None}}
