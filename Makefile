@@ -9,7 +9,8 @@
 #   make bench           benchmarks
 #   make grade [LAB=free|alloc|index|span|pcp]   grade a lab; make check-lab N=1..9: a self-check
 #   make handin LAB=N      a lab's hand-in; make handout DIR=dir LAB=...: a student's copy
-#   make heapview TRACE=file   an HTML page stepping through a replay (docs/heapview.md)
+#   make heapview TRACE=file [LAB=free|alloc|index]   an HTML page stepping through a replay
+#                        (docs/heapview.md; LAB: the student's build)
 # Variables: ARCH (amd64), HEAP_SIZE (0x4000000), MEM_DEBUG (1: full check
 # after every operation), NOLOCK (1: compile the allocator's lock out),
 # SAN (1: make host also builds build/host-san/replay with ASan and UBSan).

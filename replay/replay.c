@@ -598,19 +598,32 @@ static void step_tree(struct replay *r)
 	}
 }
 
+// walkable answers whether block b, the k-th of the list (from 0), may be
+// read: inside the pool's [base, top), aligned, and no further down the
+// list than the heap has granules. A sound list always is; after a failed
+// check the step of the operation that broke it is printed too, and its
+// list may loop or point anywhere.
+static int walkable(struct replay *r, const struct heaplab_hdr *b, unsigned long k)
+{
+	uintptr_t a = (uintptr_t)b, top = r->pool->bloc ? r->pool->bloc : r->base;
+
+	return b != NULL && a >= r->base && a < top && top - a >= sizeof *b &&
+	       a % _Alignof(struct heaplab_hdr) == 0 && k <= (top - r->base) / r->pool->granule;
+}
+
 void replay_step(struct replay *r, unsigned long lineno)
 {
-	struct heaplab_hdr *b;
-	unsigned long n = 0;
+	const struct heaplab_hdr *b;
+	unsigned long n = 0, k;
 	char buf[120], at[24], next[24];
 
 	heaplab_lock(r->pool);
-	for (b = r->pool->freelist; b != NULL; b = b->next)
+	for (b = r->pool->freelist; walkable(r, b, n); b = b->next)
 		n++;
 	snprintf(buf, sizeof buf, "step %lu line %lu brk 0x%lx free %lu\n", r->nstep, lineno,
 		 (unsigned long)((r->pool->bloc ? r->pool->bloc : r->base) - r->base), n);
 	emit(r, buf);
-	for (b = r->pool->freelist; b != NULL; b = b->next) {
+	for (b = r->pool->freelist, k = 0; k < n; b = b->next, k++) {
 		offset(r, b, at, sizeof at);
 		offset(r, b->next, next, sizeof next);
 		snprintf(buf, sizeof buf, "  %s 0x%lx %s\n", at, (unsigned long)b->size, next);
@@ -618,7 +631,7 @@ void replay_step(struct replay *r, unsigned long lineno)
 	}
 	if (r->pool->nregion > 1 || (r->pool->nregion == 1 && r->pool->region[0].start != r->base))
 		step_regions(r);
-	if (r->pool->index)
+	if (r->pool->index && r->fault[0] == '\0') // a broken tree may loop
 		step_tree(r);
 	heaplab_unlock(r->pool);
 	if (r->objready)
@@ -729,7 +742,7 @@ int replay_run(struct replay *r, const char *text, size_t len)
 		if ((l.op == OP_CHECK || r->check_each) && check(r, lineno))
 			status = REPLAY_CHECK;
 		r->nstep++;
-		if (r->steps && status != REPLAY_CHECK)
+		if (r->steps) // the operation that broke a check too: its heap as it left it
 			replay_step(r, lineno);
 	}
 	if (status != REPLAY_CHECK)

@@ -156,7 +156,11 @@ int replay_run(struct replay *r, const char *text, size_t len);
 //	  large 0xOFF bytes 0xB
 // (S span lines and L large lines; bit i of BITS: object i is in use; an
 // object i < F whose bit is clear is free, one i >= F never handed out).
-// replay_run calls it after each operation when r->steps is set.
+// replay_run calls it after each operation when r->steps is set, and after
+// the one whose check failed (after its `error line L: check:` line): the
+// walk then stops before a block outside the pool's [base, top) or past as
+// many blocks as the heap has granules (the last block's NEXT says where
+// the list went on), and the tree is left out.
 void replay_step(struct replay *r, unsigned long lineno);
 
 // One operation of a compiled trace, for benchmarks: an alloc of size

@@ -808,3 +808,116 @@ def test_a_refused_object_line_changes_nothing_on_the_page(tmp_path):
         "refused: double free (the id was freed already); nothing changed"
     assert m["steps"][3]["objects"] == m["steps"][2]["objects"]
     assert m["steps"][4]["effect"]["text"] == "refused: unknown id; nothing changed"
+
+
+# --- issue 26: what happened, not what the rule says ---------------------------
+
+def model_of(trace_text, steps_text, tmp_path):
+    trace, steps = tmp_path / "t.trace", tmp_path / "t.steps"
+    trace.write_text(trace_text)
+    steps.write_text(steps_text)
+    return heapview.steps_page(str(trace), str(steps))
+
+
+def test_a_free_that_does_not_merge_is_told_so(tmp_path):
+    """A free that left two touching blocks was told as `no free neighbour:
+    a new block`, the rule's words for another case: the text comes from
+    the heap before and after, with the seed's merge beside it."""
+    steps = steps_of(DEMO, "--list")
+    merged = "step 7 line 10 brk 0x6000 free 2\n  0x0 0x2000 0x3000\n  0x3000 0x3000 nil\n"
+    assert merged in steps
+    m = model_of(DEMO.read_text(), steps.replace(merged, (
+        "step 7 line 10 brk 0x6000 free 3\n  0x0 0x2000 0x3000\n  0x3000 0x1000 0x4000\n"
+        "  0x4000 0x2000 nil\n")), tmp_path)
+    e = m["steps"][7]["effect"]
+    assert e["kind"] == "insert" and e["text"] == (
+        "freed b [0x3000, 0x4000): a new block; the block is now [0x3000, 0x4000) (the seed "
+        "merges a block with the free blocks it touches: expected [0x3000, 0x6000), got "
+        "[0x3000, 0x4000))"), e
+    assert m["steps"][8]["effect"]["text"].startswith(
+        "freed d [0x2000, 0x3000): merged with the previous and the next free block; the "
+        "block is now [0x0, 0x6000)")
+
+
+@pytest.fixture(scope="module")
+def students(tmp_path_factory):
+    """make heapview LAB=alloc over two of the grader's planted bugs, as a
+    student runs it: in build/lab-alloc, which lab 6's sessions in
+    test_docs.py build too (one worker runs both), so that only the
+    student's file is compiled: {name: (page, steps text, what make printed)}."""
+    import test_grade
+    tmp = tmp_path_factory.mktemp("student")
+    pages = {}
+    for name in ("alloc-bottom", "alloc-header-page"):
+        out = tmp / f"{name}.html"
+        p = subprocess.run(["make", "-s", "--no-print-directory", "heapview", f"TRACE={DEMO}",
+                            "LAB=alloc", f"LAB_ALLOC={test_grade.lab_mutant(tmp, name)}",
+                            f"OUT={out}"], cwd=REPO,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           timeout=300)
+        assert p.returncode == 0, p.stdout
+        pages[name] = out, out.with_suffix(".steps").read_text(), p.stdout
+    return pages
+
+
+def test_make_heapview_lab_tells_a_wrong_split_as_it_happened(browser, students):
+    """Replaying a bottom-carving alloc, step 5 said `carved 0x1000 from its
+    top, so d got [0x0, 0x1000)` (and LAB= was not read: the page was the
+    reference's)."""
+    page, steps, _ = students["alloc-bottom"]
+    assert "d 0x0\nstep 5 line 8 brk 0x6000 free 1\n  0x1000 0x2000 nil\n" in steps
+    open_page(browser, page)
+    browser.execute_script("heapview.show(5)")
+    e = browser.find_element(By.ID, "effect")
+    assert e.get_attribute("data-kind") == "carve" and e.text == (
+        "first fit chose the block at 0x0 (size 0x3000): carved 0x1000 from its bottom, so d "
+        "got [0x0, 0x1000) and the rest moved up to 0x1000 with size 0x2000 (the seed carves "
+        "from the top: expected [0x2000, 0x3000), got [0x0, 0x1000))"), e.text
+    assert drawn(browser) == expected_states(DEMO.read_text(), steps)[5]
+
+
+def test_a_failed_check_shows_the_operation_that_broke_it(browser, students):
+    """The alloc that hands out its block's header page: the page stopped at
+    the step before it and quoted host addresses under `every number below
+    is an offset`; it opens at the step of the operation that broke the
+    check, as the heap was left, and names the operation, in offsets."""
+    page, steps, said = students["alloc-header-page"]
+    assert re.search(r"^error line 8: check: .*\nstep 5 line 8 brk 0x6000 free 1\n"
+                     r"  0x0 0x5a5a5a5a5a5a5a5a 0x[0-9a-f]+\n", steps, re.M), steps
+    assert "0x7f" not in page_data(page)  # offsets, never host addresses
+    browser.get(page.as_uri())
+    assert browser.get_log("browser") == []
+    assert browser.find_element(By.ID, "heap").get_attribute("data-step") == "5"
+    stop = ("op 5 (trace line 8: alloc d 4096) broke the heap: check: mem: free block outside "
+            "[start, break): block 0x0 size 0x5a5a5a5a5a5a5a5a, break 0x6000")
+    assert stop in browser.find_element(By.ID, "stop").text
+    assert f"heapview: the full check failed: {stop}; the page opens at step 5\n" in said, said
+    effect = browser.find_element(By.ID, "effect").text
+    assert effect.startswith("first fit chose the block at 0x0 (size 0x3000): d got [0x0, "
+                             "0x1000) out of it, yet the block stays on the list over those "
+                             "bytes (its header now says size 0x5a5a5a5a5a5a5a5a)"), effect
+    assert effect.endswith(f"— then the full check failed: {stop}"), effect
+    # the header as the heap holds it, exact (not a float's 0x5a5a5a5a5a5a5c00)
+    box = browser.find_element(By.ID, "list-0x0")
+    assert box.get_attribute("data-size") == "0x5a5a5a5a5a5a5a5a"
+    assert "size 0x5a5a5a5a5a5a5a5a" in box.text
+    assert {k: v[0] for k, v in drawn(browser).items() if k[0] == "alloc"} == {
+        ("alloc", 0x0): 0x1000, ("alloc", 0x3000): 0x1000, ("alloc", 0x4000): 0x2000}
+    key(browser, Keys.HOME)
+    browser.find_element(By.ID, "gostop").click()
+    assert browser.find_element(By.ID, "heap").get_attribute("data-step") == "5"
+
+
+def test_a_replay_that_ended_inside_an_operation_says_so(tmp_path, capsys):
+    """A run stopped inside an operation (a sanitizer, the lab's loop guard:
+    the replay writes its steps line by line, so those before it are kept)
+    was drawn as if the trace ended there."""
+    steps = steps_of(DEMO)
+    cut = steps[:steps.index("d 0x2000\n")]  # op 5 never returned
+    (tmp_path / "t.steps").write_text(cut)
+    out = tmp_path / "t.html"
+    assert heapview.main([str(DEMO), str(tmp_path / "t.steps"), "-o", str(out)]) == 0
+    said = ("the replay ended in op 5 (trace line 8: alloc d 4096), before it returned: it "
+            "crashed or looped (the replay's status and its message on stderr say which)")
+    assert json.loads(page_data(out))["stop"] == said
+    assert capsys.readouterr().out.endswith(f"heapview: {said}; the page opens at step 4\n")

@@ -42,6 +42,15 @@ counts alloc lines from 1; a bar cut by a partial free becomes
 `brk` for the break, `at` for the line of `--at N`; the step view has `before-...`/`after-...` for the same, and
 `before-op-range` and `after-op-range` for the bytes operation N touched.
 
+A replay of a broken allocator is drawn as far as it can be, and the
+title says what shows the break: an alloc over a live allocation (the
+picture stops at that operation), or a final free list that is not what
+the allocations leave (the picture runs to the end, the list as printed,
+with the first alloc not where first fit from the top puts it). The same
+could come from another trace's output or a wrong --page, which the
+warning says too; `replay --check` stops a broken replay at the operation
+that broke it, which the title then names.
+
 Exit status: 0 drawn, 2 bad arguments, a malformed trace or output, or a
 trace and output that do not belong together (each with a message)."""
 
@@ -287,6 +296,9 @@ class History:
         self.touched = {}  # op number -> (offset, end) of what it allocated or freed
         self.nran = 0  # operations that ran (fewer if a check stopped the replay)
         self.misplaced = 0  # allocs not where first fit from the top puts them
+        self.first_misplaced = None  # (op, offset, where first fit puts it), the first
+        self.broke = None  # what shows the heap broke (words), if the output does
+        self.stopped = None  # the operation the picture stops at, if one broke the heap
         self.work = 0  # live pieces looked at so far (see MAX_WORK)
 
     def bound_work(self, ran):
@@ -334,7 +346,9 @@ class History:
             self.step(op, allocs, sbrks)
             span = self.touched.get(op.num) if op.kind == "alloc" else None
             self.brk.append(max(self.brk[-1], span[1]) if span else self.brk[-1])
-        self.nran = len(ran)
+            if self.stopped is not None:
+                break  # past it the allocations no longer say where the free memory is
+        self.nran = self.stopped or len(ran)
         self.verify_end()
 
     def expect_allocs(self, ran):
@@ -412,9 +426,12 @@ class History:
                            f"{self.page:#x}: wrong --page?")
         for p in self.live + self.foreign:
             if p.off < end and off < p.end:
-                raise MapError(f"output: {op.label} at [{off:#x}, {end:#x}) overlaps "
-                               f"{shown(p.ident)} at [{p.off:#x}, {p.end:#x}), still live: wrong --page, "
-                               "or an output of another trace?")
+                whose = "the bytes another client of the break took" if p.foreign else \
+                    shown(p.ident)
+                self.broken(op, f"{op.label} got [{off:#x}, {end:#x}), which overlaps {whose} "
+                            f"at [{p.off:#x}, {p.end:#x}), still live: memory handed out "
+                            "twice; the picture stops there")
+                break
         self.expect_placement(op, off, end)
         self.sysbrk = max(self.sysbrk, end)
         piece = Piece(self.nalloc, op.ident, off, end, op.num)
@@ -434,10 +451,23 @@ class History:
         grow = self.round(max(self.brk[-1], self.sysbrk))  # where sbrk starts
         fit = next((a + size - n for a, size in runs if size >= n), grow)
         if off != fit and not self.misplaced:
+            self.first_misplaced = (op, off, fit)
             print(f"heapmap: warning: trace line {op.line}: {op.label} at {off:#x}, but first "
                   f"fit from the top puts it at {fit:#x}: wrong --page? (drawn as printed)",
                   file=sys.stderr)
         self.misplaced += off != fit
+
+    def broken(self, op, words):
+        """The output shows a broken heap (or belongs to another trace, or
+        --page is wrong): said on stderr and in the title, and drawn as far
+        as it can be; op, if known, is where the picture stops."""
+        if self.broke is not None:
+            return
+        where = "" if op is None else f"op {op.num} (trace line {op.line}: {op}) broke the heap: "
+        self.broke = where + words
+        self.stopped = None if op is None else op.num
+        print(f"heapmap: warning: {self.broke} (or --page is wrong, or the output is another "
+              "trace's)", file=sys.stderr)
 
     def covered(self, off, size):
         """Is all of [off, off+size) in live pieces?"""
@@ -494,7 +524,7 @@ class History:
     def verify_end(self):
         """The output's final free list and break must be what the placement
         leaves; blocks that touch but were not merged only get a warning."""
-        if self.out.brk is None:
+        if self.out.brk is None or self.stopped is not None:
             return
         k = self.nran
         if self.out.brk != self.brk[k]:
@@ -502,9 +532,15 @@ class History:
                            f"put it at {self.brk[k]:#x}: wrong --page, or another trace?")
         mine, theirs = self.free_runs(k), merge_runs(self.out.free)
         if mine != theirs:
-            raise MapError(f"output: the final free list {fmt_runs(self.out.free)} is not "
-                           f"what the allocations leave, {fmt_runs(mine)}: wrong --page, "
-                           "or another trace?")
+            first = self.first_misplaced
+            sign = "" if first is None else (
+                f" (the first sign: op {first[0].num}, trace line {first[0].line}, {first[0]}: "
+                f"{first[0].label} at {first[1]:#x}, where first fit from the top puts it at "
+                f"{first[2]:#x})")
+            self.broken(None, f"the replay's final free list {fmt_runs(self.out.free)} is not "
+                        f"what its allocations leave, {fmt_runs(mine)}: the heap broke on the "
+                        f"way{sign}; replay with --check to stop at the operation that broke it")
+            return
         if len(self.out.free) != len(mine):
             print("heapmap: warning: the output's free list has blocks that touch but were "
                   "not merged (drawn as printed)", file=sys.stderr)
@@ -559,8 +595,16 @@ def describe_alloc(h, n, a, b, before):
                 f"{h.brk[n - 1]:#x} to {h.brk[n]:#x}")
     if src[1] == b - a:
         return f"first fit {src[0]:#x}+{src[1]:#x} is an exact fit: unlinked"
-    return (f"first fit {src[0]:#x}+{src[1]:#x} is split: it keeps its address and "
-            f"shrinks to {src[1] - (b - a):#x}; the allocation is its top, [{a:#x}, {b:#x})")
+    # The free list after it is worked out from the allocations, so where
+    # the allocation sits says which end was carved, whatever the rule.
+    end = src[0] + src[1]
+    if b == end:
+        return (f"first fit {src[0]:#x}+{src[1]:#x} is split: it keeps its address and "
+                f"shrinks to {src[1] - (b - a):#x}; the allocation is its top, [{a:#x}, {b:#x})")
+    side = "bottom" if a == src[0] else "middle"
+    return (f"first fit {src[0]:#x}+{src[1]:#x} is split: the allocation is its {side}, "
+            f"[{a:#x}, {b:#x}), not its top (the seed carves from the top: expected "
+            f"[{end - (b - a):#x}, {end:#x}))")
 
 
 def load(trace_path, out_path, page):
@@ -660,7 +704,11 @@ def stop_note(h):
         print("heapmap: warning: the failed check quotes addresses, and the output has no "
               "`# base 0x...` line to make them offsets (replay --base prints one): the "
               "title leaves them out", file=sys.stderr)
-    return (f"the replay stopped after op {h.nran} (trace line {h.out.stop[0]}): check: {msg}"
+    op = h.ops[h.nran - 1]
+    why = ("a `check` line: an operation before it broke the heap" if op.kind == "check" else
+           "the operation that broke the heap")
+    return (f"the replay stopped at op {h.nran} (trace line {h.out.stop[0]}: {op}), {why}: "
+            f"check: {msg}"
             + (" (? an address: replay --base gives offsets)" if lost else ""))
 
 
@@ -685,9 +733,12 @@ def draw_timeline(plt, h, title, at=None):
                    label=f"after op {at}: the free list on the right")
     ax.legend(loc="upper left")
     draw_strip(plt, h, strip, at)
-    if h.out.stop:
+    if h.out.stop and h.stopped is None:
         title += "\n" + textwrap.fill(stop_note(h), 130)
+    if h.broke:
+        title += "\n" + textwrap.fill(h.broke, 130)
     fig.suptitle(title)
+    fig.subplots_adjust(top=0.88 - 0.02 * title.count("\n"))  # room for every line
     return fig
 
 
@@ -745,8 +796,9 @@ def draw_strip(plt, h, strip, at=None):
     strip.set_xticks([])
     strip.set_title("free list\n" + ("at the end" if at is None else f"after op {at}"),
                     fontsize=8)
-    if at is None and h.out.brk is None:
-        strip.text(0.5, 0.5, "none:\nthe replay\nstopped", ha="center", va="center",
+    if at is None and (h.out.brk is None or h.stopped is not None):
+        strip.text(0.5, 0.5, "none:\nthe replay\nstopped" if h.stopped is None else
+                   f"none:\nthe picture\nstops at op {h.stopped}", ha="center", va="center",
                    transform=strip.transAxes, fontsize=8)
         return
     blocks, brk = (h.out.free, h.out.brk) if at is None else (h.free_runs(at), h.brk[at])
@@ -760,10 +812,21 @@ def draw_strip(plt, h, strip, at=None):
         if len(placed) < LABEL_MAX:
             label_strip(strip, off, size, top, placed)
     for (off, _), (nxt, _) in list(zip(blocks, blocks[1:]))[:NEXT_MAX]:
-        strip.add_patch(FancyArrowPatch((0.3, off), (0.3, nxt), arrowstyle="->",
+        strip.add_patch(FancyArrowPatch(path=next_arc(off, nxt, top), arrowstyle="->",
                                         mutation_scale=7, color=FREE_EDGE, linewidth=0.7,
-                                        connectionstyle="arc3,rad=-0.5", gid=f"next-{off:#x}"))
+                                        gid=f"next-{off:#x}"))
     strip.axhline(brk, color=BRK_COLOUR, linewidth=1.5, gid="strip-brk")
+
+
+def next_arc(off, nxt, top):
+    """The arc of a `next` link, from block off's start to block nxt's,
+    bowed left of the blocks by at most a quarter of the strip: a curve
+    whose bow grew with its length left the strip and was clipped into two
+    stubs. Farther links bow more, so that nested arcs stay apart."""
+    from matplotlib.path import Path
+    bow = 0.3 - (0.05 + 0.2 * min(1, abs(nxt - off) / top))
+    return Path([(0.3, off), (bow, off), (bow, nxt), (0.3, nxt)],
+                [Path.MOVETO, Path.CURVE4, Path.CURVE4, Path.CURVE4])
 
 
 def label_strip(strip, off, size, top, placed):

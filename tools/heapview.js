@@ -53,7 +53,8 @@
 
   // blocks answers a step's blocks in address order, free and allocated.
   function blocks(st) {
-    const b = st.free.map(([off, size, next, made]) => ({ kind: "free", off, size, next, made }));
+    const b = st.free.map(([off, size, next, made, said]) => ({ kind: "free", off, size, next, made,
+      said: said || [hex(size), next === null ? "nil" : hex(next)] }));
     for (const [id, off, size, made] of st.alloc) b.push({ kind: "alloc", id, off, size, made });
     for (const [off, size] of other(st)) b.push({ kind: "other", id: "not the pool's", off, size });
     return b.sort((p, q) => p.off - q.off);
@@ -92,15 +93,15 @@
     if (b.off + b.size <= view.lo || b.off >= view.hi) return;
     const [x0, w] = span(b.off, b.size);
     const attrs = { id: `${prefix}-${hex(b.off)}`, class: `blk ${b.kind}`, "data-kind": b.kind,
-      "data-off": hex(b.off), "data-size": hex(b.size) };
-    if (b.kind === "free") attrs["data-next"] = b.next === null ? "nil" : hex(b.next);
+      "data-off": hex(b.off), "data-size": b.said ? b.said[0] : hex(b.size) };
+    if (b.kind === "free") attrs["data-next"] = b.said[1];
     else attrs["data-id"] = b.id;
     const bg = el("g", attrs, g);
     bg.info = b;
     el("rect", { x: x0, y: row.y, width: w, height: row.h,
       fill: b.kind === "free" ? "url(#freefill)" : colour(b.id) }, bg);
     const lines = b.kind === "free"
-      ? [`next ${b.next === null ? "nil" : hex(b.next)}`, `size ${hex(b.size)}`]
+      ? [`next ${b.said[1]}`, `size ${b.said[0]}`]
       : [b.id, hex(b.off)];
     label(bg, lines, x0, w, row.y, row.h, b.kind === "free" ? "lab free" : "lab");
   }
@@ -192,7 +193,8 @@
     el("text", { x: 8, y: y + 10, class: "rowname" }, g, "whole heap");
     el("rect", { x: L, y, width: w, height: hh, class: "void" }, g);
     for (const b of blocks(st)) {
-      el("rect", { x: ox(b.off), y, width: Math.max(ox(b.off + b.size) - ox(b.off), 1), height: hh,
+      el("rect", { x: ox(b.off), y, width: Math.max(Math.min(ox(b.off + b.size), L + w) - ox(b.off), 1),
+        height: hh,
         fill: b.kind === "free" ? "#9ad39a" : colour(b.id) }, g);
     }
     el("rect", { x: ox(view.lo), y: y - 3, width: Math.max(ox(view.hi) - ox(view.lo), 2),
@@ -213,17 +215,18 @@
       "not to scale)");
     el("text", { x: 8, y: LIST_Y + BOX_H / 2 + 4, class: "rowname" }, g, "freelist →");
     const pos = (i) => [L + (i % per) * (BOX_W + GAP), LIST_Y + Math.floor(i / per) * (BOX_H + 30)];
-    shown.forEach(([off, size, next], i) => {
+    shown.forEach(([off, size, next, , said], i) => {
+      const [ssize, snext] = said || [hex(size), next === null ? "nil" : hex(next)];
       const [bx, by] = pos(i), hit = e.block === off && !ALLOC_KINDS.includes(e.kind) ||
         (e.kind === "carve" && e.block === off);
       const b = el("g", { class: "box" + (hit ? " hit" : ""), id: `list-${hex(off)}`,
-        "data-off": hex(off), "data-size": hex(size),
-        "data-next": next === null ? "nil" : hex(next) }, g);
-      b.info = { kind: "free", off, size, next, made: st.free[i][3] };
+        "data-off": hex(off), "data-size": ssize,
+        "data-next": snext }, g);
+      b.info = { kind: "free", off, size, next, made: st.free[i][3], said: [ssize, snext] };
       el("rect", { x: bx, y: by, width: BOX_W, height: BOX_H, rx: 4 }, b);
       el("text", { x: bx + 8, y: by + 16, class: "boxhead" }, b, `block ${hex(off)}`);
-      el("text", { x: bx + 8, y: by + 34 }, b, `next ${next === null ? "nil" : hex(next)}`);
-      el("text", { x: bx + 8, y: by + 50 }, b, `size ${hex(size)}`);
+      el("text", { x: bx + 8, y: by + 34 }, b, `next ${snext}`);
+      el("text", { x: bx + 8, y: by + 50 }, b, `size ${ssize}`);
       const [nx, ny] = pos(i + 1);
       if (next === null) {
         el("text", { x: bx + BOX_W + 6, y: by + 34, class: "nil" }, g, "→ nil");
@@ -323,7 +326,8 @@
     drawOverview(svg, st);
     drawAxis(svg);
     if (M.source === "steps") drawRow(svg, "before", prev, view.step ? "before" : "start");
-    drawRow(svg, "after", st, M.source === "steps" ? `after op ${view.step}` : "now");
+    drawRow(svg, "after", st, M.source !== "steps" ? "now" : st.broken ? `after op ${view.step} ✗`
+      : `after op ${view.step}`);
     drawLinks(svg, st);
     drawHighlight(svg, prev, st);
     let h = drawList(svg, st);
@@ -355,7 +359,7 @@
     const eff = document.getElementById("effect");
     eff.className = `effect ${e.kind}`;
     eff.setAttribute("data-kind", e.kind);
-    eff.textContent = e.text + (n === last && M.stop ? `  — then the replay stopped: ${M.stop}` : "");
+    eff.textContent = e.text + (n === last && M.stop ? `  — then ${M.stop}` : "");
     document.getElementById("range").textContent =
       `showing [${hex(Math.round(view.lo))}, ${hex(Math.round(view.hi))})`;
   }
@@ -397,8 +401,9 @@
     }
     const b = g.info, rows = [];
     if (b.kind === "free") {
-      rows.push(["free block", ""], ["offset", hex(b.off)], ["size", `${hex(b.size)} (${b.size} B)`],
-        ["next", b.next === null ? "nil (the last)" : hex(b.next)], ["made by", made(b.made)]);
+      rows.push(["free block", ""], ["offset", hex(b.off)], ["size", b.said[0] === hex(b.size)
+        ? `${hex(b.size)} (${b.size} B)` : b.said[0]],
+        ["next", b.next === null ? "nil (the last)" : b.said[1]], ["made by", made(b.made)]);
     } else {
       rows.push([b.kind === "other" ? "another client of the break's bytes: not the pool's"
         : b.id === "in use" ? "in use" : `ID ${b.id}`, ""], ["offset", hex(b.off)],
@@ -465,6 +470,13 @@
         "a heap of " +
         `${hex(M.heap)} bytes at ${M.snapshot.start}. `;
     html("p", { class: "sub" }, head, sub + "Every number below is an offset from the heap's start.");
+    if (M.stop) { // the page opens at the step of the operation that broke the check
+      const p = html("p", { id: "stop", class: "stop" }, head,
+        M.stop[0].toUpperCase() + M.stop.slice(1) + ". ");
+      const go = html("button", { type: "button", id: "gostop" }, p,
+        M.steps[last].broken ? `show op ${last}, the heap as it left it` : "show the last step");
+      go.addEventListener("click", () => show(last));
+    }
     const c = html("nav", { id: "controls" }, body);
     button(c, "prev", "◀", "previous operation (←)", () => show(view.step - 1));
     const s = html("input", { id: "slider", type: "range", min: 0, max: last, value: 0, step: 1,
@@ -514,6 +526,6 @@
   }
 
   page();
-  show(0);
+  show(M.stop ? last : 0);
   window.heapview = { show, zoom, setWindow, model: M, view };
 })();

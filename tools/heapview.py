@@ -19,6 +19,16 @@ break (a trace's `sbrk` line) took bytes below the pool's top, the steps
 also list the pool's regions; what lies between them, and what the other
 client took above the top, is drawn as not the pool's (`other`).
 
+The words say what the heap shows, not what the seed's rule says should
+happen (a student's allocator, through `make heapview LAB=...`, may carve
+from the bottom or leave touching blocks unmerged); where the answer
+differs from the seed's, the rule follows in brackets with the range it
+gives. After a failed check the replay prints the step of the operation
+that broke it, the heap as it left it: that step is drawn as it is (its
+blocks need not tile the heap, a header may hold anything), the check's
+addresses become offsets through the replay's `# base`, and the page
+opens there.
+
 The page holds that model as JSON, the viewer's script and its style, all
 inline; a Content-Security-Policy meta tag forbids every fetch, so the page
 works from file:// and sends nothing anywhere. A snapshot (docs/heapview.md
@@ -36,7 +46,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from heapmap import MapError, from_bytes, load_trace, parse_trace, shown  # noqa: E402,F401
+from heapmap import MapError, from_bytes, load_trace, offsets, parse_trace, shown  # noqa: E402,F401
 # (the trace's grammar, once: the replay's own reading, through heapmap)
 import heapview_objects  # noqa: E402 (a trace of small objects: its model and panel)
 
@@ -78,6 +88,7 @@ class Step:
 
     def __init__(self, n, line, brk, free):
         self.n, self.line, self.brk, self.free = n, line, brk, free
+        self.broken = False  # its operation broke the check: the heap need not add up
         self.printed = []  # the replay's lines for this operation
         self.tree = None  # the placement index, if the pool has one
         self.regions = [(0, brk)] if brk else []
@@ -88,22 +99,27 @@ class Step:
 def parse_steps(text):
     """Reads `replay --steps` output (a str of from_bytes: lines end at a
     newline only, as the replay writes them): answers (granule, heap,
-    [Step], stop) where stop is the message of a failed check after the
-    last step. Refuses output past MAX_ENTRIES as it reads, before
-    building anything for it."""
+    [Step], stop, base) where stop is the message of a failed check (the
+    step after it, the last, is the heap its operation left) and base the
+    heap's address from `# base`, or None. Refuses output past MAX_ENTRIES
+    as it reads, before building anything for it."""
     lines = [s.strip(" \t\r") for s in text.split("\n")]
     m = re.fullmatch(r"# steps granule (0x[0-9a-f]+) heap (0x[0-9a-f]+)", lines[0])
     if not m:
         raise ViewError("the replay output does not start with `# steps granule 0x... heap "
                         "0x...`: make it with `build/host/replay --steps TRACE`")
     granule, heap = int(m[1], 16), int(m[2], 16)
-    steps, pending, i, stop, entries = [Step(0, 0, 0, [])], [], 1, None, 0
+    steps, pending, i, stop, entries, base = [Step(0, 0, 0, [])], [], 1, None, 0, None
     while i < len(lines):
         s = lines[i]
         i += 1
         m = re.fullmatch(r"step (\d+) line (\d+) brk (0x[0-9a-f]+) free (\d+)", s)
         if m:
             st = Step(int(m[1]), int(m[2]), int(m[3], 16), [])
+            if steps[-1].broken:
+                raise ViewError(f"replay output line {i}: step {st.n} after the failed check "
+                                f"of step {steps[-1].n}: the output is edited")
+            st.broken = stop is not None  # the operation that broke the check
             if st.n != len(steps):
                 raise ViewError(f"replay output line {i}: step {st.n} after step "
                                 f"{len(steps) - 1}: the output is cut or edited")
@@ -117,7 +133,9 @@ def parse_steps(text):
             entries += len(st.tree["nodes"]) if st.tree else 0
             st.printed, pending = pending, []
             steps.append(st)
-        elif re.fullmatch(r"# base 0x[0-9a-f]+", s) or not s:
+        elif re.fullmatch(r"# base 0x[0-9a-f]+", s):
+            base = int(s.split()[2], 16)  # replay --base: a failed check's addresses as offsets
+        elif not s:
             continue
         elif s.startswith("error line ") and ": check: " in s:
             stop = shown(s)
@@ -133,7 +151,7 @@ def parse_steps(text):
     if pending:
         raise ViewError(f"the replay output ends with `{shown(pending[-1])}` after its last "
                         "step: the output is cut")
-    return granule, heap, steps, stop
+    return granule, heap, steps, stop, base
 
 
 too_long = (f"a page steps through at most {MAX_STEPS} operations: cut the trace "
@@ -249,7 +267,8 @@ class Model:
             st.other += [[a, b - a] for a, b in self.taken if a >= st.brk and b > a]
             made = {(o, s): made.get((o, s), st.n) for o, s, _ in st.free}
             st.made = made
-            self.tiles(st)
+            if not st.broken:  # a broken heap is drawn as it is, whatever it covers
+                self.tiles(st)
             st.effect = effect(self, op, prev, st)
 
     def apply(self, op, st):
@@ -344,7 +363,7 @@ def effect(m, op, prev, st):
                 "range": [st.at, st.at + op.size]}
     if op.kind == "alloc":
         return alloc_effect(m, op, prev, st)
-    return free_effect(op, st)
+    return free_effect(op, prev, st)
 
 
 def refused_range(m, op):
@@ -354,7 +373,21 @@ def refused_range(m, op):
     return [held[1], held[1] + held[2]] if held else None
 
 
+def first_fit(prev, n):
+    """Where the seed puts n bytes after state prev: [a, b) and the block it
+    takes from (None: from sbrk), the lowest block that holds them, carved
+    from its top."""
+    blk = next((b for b in sorted(prev.free) if b[1] >= n), None)
+    if blk is None:
+        return prev.brk, prev.brk + n, None
+    return blk[0] + blk[1] - n, blk[0] + blk[1], blk[0]
+
+
 def alloc_effect(m, op, prev, st):
+    """What the alloc did, read from the heap before and after it (which
+    block shrank, moved or left the list), so that a split unlike the
+    seed's is told as it happened; the seed's rule is said beside it when
+    the answer differs."""
     n = m.round(op.size)
     if st.at is None:
         why = ("size 0 is refused" if op.size == 0 else
@@ -363,38 +396,93 @@ def alloc_effect(m, op, prev, st):
         return {"kind": "nil", "text": f"{op.label} got nil: {why}; nothing changed",
                 "range": None}
     a, b = st.at, st.at + n
+    wa, wb, wblk = first_fit(prev, n)
     src = containing(prev.free, a)
-    skipped = sum(1 for blk in prev.free if src is None or blk[0] < src[0])
-    skip = (f", after {skipped} smaller block{'s' if skipped != 1 else ''}" if skipped else "")
+    got = f"{op.label} got [{h(a)}, {h(b)})"
     if src is None:
-        none = (f"none of the {len(prev.free)} free blocks holds {h(n)} bytes"
-                if prev.free else "the free list is empty")
-        return {"kind": "sbrk", "text": f"{none}: sbrk grew the heap by {h(n)}, the break "
-                f"moved from {h(prev.brk)} to {h(st.brk)}; {op.label} got [{h(a)}, {h(b)})",
+        none = ((f"none of the {len(prev.free)} free blocks holds {h(n)} bytes" if prev.free
+                 else "the free list is empty") if wblk is None else
+                f"no free block was taken (the block at {h(wblk)} holds {h(n)} bytes)")
+        grew = (f"sbrk grew the heap by {h(st.brk - prev.brk)}, the break moved from "
+                f"{h(prev.brk)} to {h(st.brk)}" if st.brk > prev.brk else
+                f"the break stayed at {h(st.brk)}")
+        return {"kind": "sbrk", "text": f"{none}: {grew}; {got}" + rule(wa, wb, wblk, a, b, src),
                 "range": [a, b], "block": None}
-    fit = f"first fit chose the block at {h(src[0])} (size {h(src[1])}{skip})"
-    if src[1] == n:
-        return {"kind": "exact", "text": f"{fit}: an exact fit, unlinked from the list; "
-                f"{op.label} got [{h(a)}, {h(b)})", "range": [a, b], "block": src[0]}
-    return {"kind": "carve", "text": f"{fit}: carved {h(n)} from its top, so {op.label} got "
-            f"[{h(a)}, {h(b)}) and the block keeps its address with size {h(src[1] - n)}",
+    skipped = sum(1 for blk in prev.free if blk[0] < src[0])
+    skip = f", after {skipped} smaller block{'s' if skipped != 1 else ''}" if skipped else ""
+    fit = (f"first fit chose the block at {h(src[0])} (size {h(src[1])}{skip})"
+           if src[0] == wblk else f"the alloc took the block at {h(src[0])} (size {h(src[1])})")
+    left = rest(prev, st, src)
+    if src[1] == n and a == src[0]:
+        kind, how = "exact", f"an exact fit, {left}; {got}"
+    else:
+        side = ("top" if b == src[0] + src[1] else "bottom" if a == src[0] else "middle")
+        kind, how = "carve", f"carved {h(n)} from its {side}, so {got} and {left}"
+    over = next((blk for blk in st.free if blk[0] < b and a < blk[0] + blk[1]), None)
+    if over is not None and over[0] == src[0]:
+        how = (f"{got} out of it, yet the block stays on the list over those bytes (its "
+               f"header now says size {h(over[1])}): memory handed out and free at once")
+    elif over is not None:
+        how += (f"; but [{h(a)}, {h(b)}) overlaps the free block at {h(over[0])}, still on "
+                "the list: memory handed out and free at once")
+    return {"kind": kind, "text": f"{fit}: {how}" + rule(wa, wb, wblk, a, b, src),
             "range": [a, b], "block": src[0]}
 
 
-def free_effect(op, st):
+def rest(prev, st, src):
+    """What became of free block src from state prev to st, in words."""
+    now = {blk[0]: blk for blk in st.free}
+    end = src[0] + src[1]
+    new = [blk for blk in st.free if src[0] <= blk[0] < end and blk not in prev.free]
+    if src[0] in now:
+        size = now[src[0]][1]
+        return ("the block keeps its address with size " + h(size) if size != src[1] else
+                "the block stays on the list unchanged")
+    if new:
+        o, size, _ = new[0]
+        return f"the rest moved {'up' if o > src[0] else 'down'} to {h(o)} with size {h(size)}"
+    return "unlinked from the list"
+
+
+def rule(wa, wb, wblk, a, b, src):
+    """The seed's rule beside what happened, when the answer differs."""
+    if (wa, wb) == (a, b):
+        return ""
+    said = ("the seed carves from the top" if src is not None and src[0] == wblk else
+            "the seed takes the lowest block that holds it" if wblk is not None else
+            "no free block holds it: the seed grows the heap with sbrk")
+    return f" ({said}: expected [{h(wa)}, {h(wb)}), got [{h(a)}, {h(b)}))"
+
+
+def free_effect(op, prev, st):
+    """What the free did, read from the heap before and after it: which
+    blocks it joined, and the seed's merge beside it when it differs."""
     if st.freed is None:
         return {"kind": "nil", "text": f"free {op.label}: it got nil, so there is nothing to "
                 "free; nothing changed", "range": None}
     a, b = st.freed
+    who = f"{op.label} " if op.kind == "free" else ""
+    below = next((blk for blk in prev.free if blk[0] + blk[1] == a), None)
+    above = next((blk for blk in prev.free if blk[0] == b), None)
+    want = (below[0] if below else a, above[0] + above[1] if above else b)
     blk = containing(st.free, a)
+    if blk is None:
+        return {"kind": "lost", "text": f"freed {who}[{h(a)}, {h(b)}): no free block holds "
+                "it now, lost from the list (the seed links it in, merged with its free "
+                f"neighbours: expected [{h(want[0])}, {h(want[1])}))",
+                "range": [a, b], "block": None}
     lo, hi = blk[0] < a, blk[0] + blk[1] > b
     kind, how = (("merge-both", "merged with the previous and the next free block")
                  if lo and hi else ("merge-prev", "merged with the previous free block")
                  if lo else ("merge-next", "merged with the next free block")
-                 if hi else ("insert", "no free neighbour: a new block, linked in address order"))
-    who = f"{op.label} " if op.kind == "free" else ""
-    return {"kind": kind, "text": f"freed {who}[{h(a)}, {h(b)}) (zeroed): {how}; the block is "
-            f"now [{h(blk[0])}, {h(blk[0] + blk[1])})", "range": [a, b], "block": blk[0]}
+                 if hi else ("insert", "no free neighbour: a new block, linked in address order"
+                             if not below and not above else "a new block"))
+    got = (blk[0], blk[0] + blk[1])
+    note = "" if got == want else (f" (the seed merges a block with the free blocks it "
+                                   f"touches: expected [{h(want[0])}, {h(want[1])}), got "
+                                   f"[{h(got[0])}, {h(got[1])}))")
+    return {"kind": kind, "text": f"freed {who}[{h(a)}, {h(b)}): {how}; the block is now "
+            f"[{h(got[0])}, {h(got[1])})" + note, "range": [a, b], "block": blk[0]}
 
 
 def steps_page(trace_path, steps_path):
@@ -407,23 +495,52 @@ def steps_page(trace_path, steps_path):
         raise ViewError(f"{trace_path}: {len(ops)} operations: {too_long}")
     try:
         with open(steps_path, "rb") as f:
-            granule, heap, steps, stop = parse_steps(from_bytes(f.read()))
+            granule, heap, steps, stop, base = parse_steps(from_bytes(f.read()))
     except OSError as e:
         raise ViewError(f"{e.filename}: {e.strerror}")
     m = Model(ops, granule, heap, steps)
     m.build()
+    ended = None if stop or len(steps) > len(ops) else (
+        f"the replay ended in op {len(steps)} (trace line {ops[len(steps) - 1].line}: "
+        f"{ops[len(steps) - 1]}), before it returned: it crashed or looped (the replay's "
+        "status and its message on stderr say which)")
     return {"source": "steps", "title": os.path.basename(trace_path), "granule": granule,
-            "heap": heap, "stop": stop, "ops": [str(op) for op in ops],
-            "steps": [step_json(st) for st in steps]}
+            "heap": heap, "stop": stop_text(stop, base, steps, ops) if stop else ended,
+            "ops": [str(op) for op in ops], "steps": [step_json(st) for st in steps]}
+
+
+def stop_text(stop, base, steps, ops):
+    """A failed check, its addresses as offsets (with the base the replay's
+    --base printed), and the operation that broke it."""
+    msg, lost = offsets(stop.split(": check: ", 1)[1], base)
+    last = steps[-1]
+    op = ops[last.n - 1] if last.broken else None
+    who = (f"the operation after op {last.n} broke the heap" if op is None else
+           f"op {last.n} (trace line {last.line}: check) found the heap broken by an operation "
+           "before it" if op.kind == "check" else
+           f"op {last.n} (trace line {last.line}: {op}) broke the heap")
+    return f"the full check failed: {who}: check: {msg}" + (
+        " (? an address: replay --base gives offsets)" if lost else "")
 
 
 def step_json(st):
     made = getattr(st, "made", {})
-    return {"n": st.n, "line": st.line, "brk": st.brk, "printed": [shown(p) for p in st.printed],
-            "tree": st.tree, "free": [[o, s, nx, made.get((o, s))] for o, s, nx in st.free],
+    return {"n": st.n, "line": st.line, "brk": st.brk, "broken": st.broken,
+            "printed": [shown(p) for p in st.printed], "tree": st.tree,
+            "free": [free_json(o, s, nx, made.get((o, s))) for o, s, nx in st.free],
             "alloc": [[shown(p[0])] + p[1:] for p in st.alloc], "other": st.other, "effect": st.effect or {
                 "kind": "start", "text": "the heap is empty: the break is at its start",
                 "range": None}}
+
+
+def free_json(off, size, nxt, made):
+    """A free block for the page: [off, size, next, made], and, when the
+    header a broken heap left holds a number past what the page's numbers
+    keep exact, that number clipped and [size, next] as the header says."""
+    if size <= MAX_HEAP and (nxt is None or nxt <= MAX_HEAP):
+        return [off, size, nxt, made]
+    return [off, min(size, MAX_HEAP), None if nxt is None else min(nxt, MAX_HEAP), made,
+            [h(size), "nil" if nxt is None else h(nxt)]]
 
 
 # The snapshot's schema, as gdb's `heap dump` writes it (docs/heapview.md
@@ -602,7 +719,8 @@ def snapshot_page(path):
     shown_snap = dict(snap, **{k: h(snap[k]) for k in ("start", "end", "break", "granule",
                                                        "taken", "inuse")})
     return {"source": "snapshot", "title": os.path.basename(path), "granule": snap["granule"],
-            "heap": snap["end"] - start, "ops": [], "stop": snap["walk_error"],
+            "heap": snap["end"] - start, "ops": [],
+            "stop": snap["walk_error"] and f"the walk of the list stopped: {snap['walk_error']}",
             "snapshot": shown_snap, "steps": [snapshot_step(snap, brk - start, free)]}
 
 
@@ -693,6 +811,8 @@ def main(argv):
     n = len(model["steps"]) - 1
     print(f"heapview: wrote {args.out} ({n} step{'s' if n != 1 else ''})" if not args.snapshot
           else f"heapview: wrote {args.out} (snapshot)")
+    if model["stop"] and not args.snapshot:
+        print(f"heapview: {model['stop']}; the page opens at step {n}")
     return 0
 
 

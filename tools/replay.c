@@ -41,6 +41,8 @@ static const char usage[] =
     "    objects spans S large L pagemap 0xOFF 0xBYTES\n"
     "      span 0xOFF class C size Z bytes 0xB nobj N inuse U fresh F used 0xBITS\n"
     "      large 0xOFF bytes 0xB\n"
+    "  and after a failed check's line, the step of the operation that broke it\n"
+    "  (its list's walk bounded by the heap, its tree left out).\n"
     "  --base prints `# base 0xADDR`, the heap's address, as the image's trace\n"
     "  mode does (after the steps line): a failed check's message quotes\n"
     "  addresses, and tools/heapmap.py turns them into offsets with it.\n"
@@ -323,6 +325,11 @@ int main(int argc, char **argv)
 	r.arg = stdout;
 	r.sbrk = host_sbrk;	     // `sbrk` lines: another client of the simulated break
 	r.objects = &replay_objects; // NULL where replay/objects.c is not linked in
+	// The viewer's steps go out line by line: a run that a sanitizer or the
+	// lab's loop guard stops (_exit, no flush) still leaves every step
+	// before the operation it stopped in.
+	if (o.steps)
+		setvbuf(stdout, NULL, _IOLBF, 0);
 	if (o.steps)
 		printf("# steps granule 0x%lx heap 0x%lx\n", (unsigned long)o.page,
 		       (unsigned long)o.heap);
