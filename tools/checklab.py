@@ -93,7 +93,7 @@ def model(replay, trace, *flags):
     if st not in (0, 1):
         raise CheckError(f"{replay} --steps {trace} exited {st}:\n{out[-2000:]}")
     try:
-        granule, heap, steps, _ = parse_steps(out)
+        granule, heap, steps, _, _ = parse_steps(out)
         m = Model(parse_trace((REPO / trace).read_text()), granule, heap, steps)
         m.build()
     except (MapError, OSError) as e:

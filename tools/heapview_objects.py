@@ -354,7 +354,7 @@ def steps_page(hv, trace_path, steps_path, ops):
             rest, objs = split_objects(from_bytes(f.read()))
     except OSError as e:
         raise MapError(f"{e.filename}: {e.strerror}")
-    granule, heap, steps, stop = hv.parse_steps(rest)
+    granule, heap, steps, stop, _ = hv.parse_steps(rest)
     steps[0].objects, steps[0].ids = None, {}
     Model(hv, ops, granule, heap, steps, objs).build()
     out = [step_json(hv, st, st.ids) for st in steps]
