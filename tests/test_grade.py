@@ -925,11 +925,14 @@ PCP_MUTANTS = {
 
 
 def pcp_mutant(tmp_path, name):
+    """The planted bug name as a student's file, NAME/pcp.c (so that a
+    verdict names the file as the doc quotes it)."""
     src = PCP_OURS.read_text()
     for old, new, count in PCP_MUTANTS[name]:
         assert src.count(old) == count, f"kernel/pcp.c changed: cannot make mutant {name}"
         src = src.replace(old, new)
-    path = tmp_path / f"{name}.c"
+    path = tmp_path / name / "pcp.c"
+    path.parent.mkdir(exist_ok=True)
     path.write_text(src)
     return path
 
@@ -972,25 +975,41 @@ def test_planted_pcp_bugs_score_by_harm(tmp, name, score, named, words):
 @pytest.mark.parametrize("name,case,args,words", [
     # the kernel's panic for the fault, its pc named in the student's file
     ("pcp-null", "steal/steal", [], r"steal/steal: crashed: panic: NULL dereference: write of "
-     r"address 0 at pc (0x[0-9a-f]+) \[\1 is in pcp_alloc at \S*pcp-null\.c:\d+\]"),
+     r"address 0 at pc (0x[0-9a-f]+) \[\1 is in pcp_alloc at \S*/pcp-null/pcp\.c:\d+\]"),
     # a CPU that never reaches the next step: the page stress says so
     ("pcp-loops", "steal/steal", [], r"steal/steal: looped: panic: pagestress: looped: cpu 1 "
      r"waited 5 s at step 1 for the other CPUs"),
     # no exit line before the limit: the console's last line
     ("pcp-spins-long", "correct/stress", ["--part-secs", "8"], r"correct/stress: timed out: "
      r"no `# heaplab: exit` line in 8 s \(QEMU stopped\); the console's last line: '.+'"),
-    # the shipped stubs cache nothing: right, and vouching for nothing
-    ("stub", "correct/intact", [], r"correct/intact: not shown: the cache kept nothing"),
 ])
 def test_an_image_run_says_what_happened(tmp, name, case, args, words):
     """Each verdict of a run of the image built with a student's file, its
     own status (issue 26: a crash was reported as a loop)."""
-    file = REPO / "lab" / "pcp.c" if name == "stub" else pcp_mutant(tmp, name)
     t0 = time.monotonic()
-    g = grade_lab("pcp", file, tmp / "pcp", "--case", case, *args)
+    g = grade_lab("pcp", pcp_mutant(tmp, name), tmp / "pcp", "--case", case, *args)
     assert g.status == 1 and g.score == 0 and re.search(words, g.text), g.text
     # a loop in the page stress spares the SMP stress's limit
     assert time.monotonic() - t0 < 90, g.text
+    quoted = {"pcp-null": "grade-pcp-crash", "pcp-loops": "grade-pcp-loop"}
+    if name in quoted:
+        matches_docs(g, quoted[name])
+    if name == "pcp-null":
+        # the SMP stress, not run after the crash, quotes the crash whole
+        # (it was cut at 100 characters, in the middle of the file's name)
+        g = grade_lab("pcp", pcp_mutant(tmp, name), tmp / "pcp", "--case", "correct/stress")
+        assert re.search(r"correct/stress: not run: the page stress crashed \(panic: NULL "
+                         r"dereference: .* is in pcp_alloc at \S*/pcp-null/pcp\.c:\d+\]\)$",
+                         g.text, re.M), g.text
+
+
+def test_pcp_stubs_score_0_and_say_why(tmp):
+    """The shipped lab/pcp.c caches nothing: right, and vouching for
+    nothing (the correctness cases not shown), each step failed by name."""
+    g = grade_lab("pcp", REPO / "lab" / "pcp.c", tmp / "pcp")
+    assert g.status == 1 and g.score == 0, g.text
+    assert "correct/intact: not shown: the cache kept nothing" in g.text, g.text
+    matches_docs(g, "grade-pcp-stub")
 
 
 def test_pcp_cases_are_listed_and_unknown_ones_refused(tmp):

@@ -652,7 +652,7 @@ def boot(g, name, again=False):
     pages = g.boots.get("pages")
     if name == "stress" and pages is not None and pages.kind not in ("ok", "wrong answer"):
         g.boots[name] = Boot("not run", f"not run: the page stress {pages.kind} "
-                             f"({pages.line.split(': ', 1)[-1][:100]})")
+                             f"({pages.line.split(': ', 1)[-1]})")
         return g.boots[name]
     img = g.build / "amd64"
     try:
