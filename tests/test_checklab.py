@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
-# Tests of the labs' self-checks (tools/checklab.py, `make check-lab N=1..8`):
+# Tests of the labs' self-checks (tools/checklab.py, `make check-lab N=1..9`):
 # right answers are right, wrong ones wrong and blank ones blank, each with
 # the exit status it documents; the answers follow the programs' output (a
 # different log, other answers), and bad files are refused. Run with
@@ -163,7 +163,7 @@ def test_make_check_lab(tmp_path):
     assert p.returncode == 0 and "check-lab 2: 10 of 10 right" in p.stdout, p.stdout
     p = subprocess.run(["make", "-s", "--no-print-directory", "check-lab"], cwd=REPO,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
-    assert p.returncode == 2 and "usage: make check-lab N=1..8" in p.stdout
+    assert p.returncode == 2 and "usage: make check-lab N=1..9" in p.stdout
 
 
 # Labs 1, 3, 6 and 7: a few numbers, worked out from the replay (or, in lab
@@ -240,8 +240,8 @@ def test_handin_packs_the_files(tmp_path):
 
 
 @pytest.mark.parametrize("args,words", [
-    ([], "usage: make handin LAB=1..8|free|alloc|index|span"),
-    (["LAB=9"], "handin: unknown lab '9'"),
+    ([], "usage: make handin LAB=1..9|free|alloc|index|span|pcp"),
+    (["LAB=10"], "handin: unknown lab '10'"),
     (["LAB=3", "ANSWERS=/nonexistent/a.txt", "TIMELOG=/nonexistent/t.txt"],
      "  the answers /nonexistent/a.txt does not exist\n  the time log /nonexistent/t.txt "
      "does not exist"),
