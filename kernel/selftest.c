@@ -411,11 +411,49 @@ static int in_pool(const struct heaplab_pool *pool, const void *p, uintptr_t n)
 #define OUSABLE(p)	malloc_usable_size(p)
 #endif
 
+// unchecked_pairs makes malloc/free pairs of sizes 1 to 1024 over a window
+// of 32 live objects with the layer's check off, the only way malloc and
+// free take their fast path (kernel/kobj.c): a checked build checks after
+// every operation. Each object's first and last bytes hold its slot;
+// answers how many were found changed, or objects not handed out. The
+// check runs after, in t_objects. Small sizes: they fit in the spans and
+// pages t_objects left, so the break does not grow and the demo's pool
+// starts where the docs quote it (docs/gdb.md).
+static int unchecked_pairs(void)
+{
+	static unsigned char *w[32];
+	static size_t wn[32];
+	uint32_t r = 2463534242u;
+	int was = kobj_set_checking(0), bad = 0;
+	unsigned i, k;
+
+	for (i = 0; i < 4000 + 32; i++) {
+		k = i < 4000 ? (r ^= r << 13, r ^= r >> 17, r ^= r << 5, r % 32) : i - 4000;
+		if (w[k] != NULL) {
+			bad += w[k][0] != (unsigned char)k || w[k][wn[k] - 1] != (unsigned char)k;
+			OFREE(w[k]);
+			w[k] = NULL;
+		}
+		if (i >= 4000)
+			continue;
+		wn[k] = 1 + (r >> 8) % 1024;
+		w[k] = OMALLOC(wn[k]);
+		if (w[k] == NULL) {
+			bad++;
+			continue;
+		}
+		w[k][0] = w[k][wn[k] - 1] = (unsigned char)k;
+	}
+	kobj_set_checking(was);
+	return bad;
+}
+
 // t_objects: an object of every class and a large one from kobj_pool's
 // pages, each its class's size, aligned, written whole; calloc zero and
 // its overflow refused; realloc in place within a class, moved (bytes
-// kept) out of it; memalign beyond the page; every object back, and the
-// layer's full check. malloc itself is the layer's unless NEWLIB_MALLOC=1.
+// kept) out of it; memalign beyond the page; pairs with the check off
+// (unchecked_pairs); every object back, and the layer's full check.
+// malloc itself is the layer's unless NEWLIB_MALLOC=1.
 static int t_objects(void)
 {
 	static volatile size_t huge = SIZE_MAX / 2; // the compiler sees no overflow
@@ -457,6 +495,7 @@ static int t_objects(void)
 	q = OMEMALIGN((size_t)1 << 16, 100);
 	T(q != NULL && ((uintptr_t)q & 0xffff) == 0 && in_pool(&kobj_pool, q, 100));
 	OFREE(q);
+	T(unchecked_pairs() == 0);
 	hobj_stats(&kobj_heap, &st);
 	T(st.inuse == st0.inuse && st.large_bytes == st0.large_bytes);
 	T(hobj_check(&kobj_heap, &f) == HOBJ_OK);
