@@ -26,10 +26,10 @@ static void calloc_free(void *p, size_t n)
 }
 
 const struct bench_alloc bench_alloc = {
-	.name = "glibc-calloc",
-	.foot_kind = libc_foot_kind,
-	.init = calloc_init,
-	.alloc = calloc_alloc,
-	.free = calloc_free,
-	.footprint = libc_footprint,
+    .name = "glibc-calloc",
+    .foot_kind = libc_foot_kind,
+    .init = calloc_init,
+    .alloc = calloc_alloc,
+    .free = calloc_free,
+    .footprint = libc_footprint,
 };

@@ -130,21 +130,41 @@ static const struct span_case span_cases[] = {
     {{"take", "list-head-before-fresh"}, 30, "x.", {1, NOLIST}, TAKE, 0, 0, 0, 0},
     {{"take", "list-head-is-lifo"}, 30, "....x", {2, 0, 3, 1, NOLIST}, TAKE, 0, 0, 0, 0},
     {{"take", "list-head-unlinked"}, 30, "x.x.x", {3, 1, NOLIST}, TAKE, 0, 0, 0, 0},
-    {{"take", "bit-in-the-second-word"}, 1,
-     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", {NOLIST}, TAKE, 0, 0, 0, 0},
+    {{"take", "bit-in-the-second-word"},
+     1,
+     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+     {NOLIST},
+     TAKE,
+     0,
+     0,
+     0,
+     0},
     {{"take", "after-two-gives-lifo"}, 30, "xxxx", {NOLIST}, GIVE_TAKE, 1, 0, HOBJ_OK, 3},
     // find: the object's index by a multiply; refused, nothing changed: a
     // pointer inside an object or in the span's tail, an object not in use.
     {{"find", "the-first-object"}, 30, "xx", {NOLIST}, FIND, 0, 0, HOBJ_OK, 0},
-    {{"find", "an-object-by-its-index"}, 5,
-     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", {NOLIST}, FIND, 37, 0, HOBJ_OK, 0},
+    {{"find", "an-object-by-its-index"},
+     5,
+     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+     {NOLIST},
+     FIND,
+     37,
+     0,
+     HOBJ_OK,
+     0},
     {{"find", "the-last-object"}, 30, "xxxxxxxx", {NOLIST}, FIND, 7, 0, HOBJ_OK, 0},
     {{"find", "interior-pointer"}, 30, "xxx", {NOLIST}, FIND, 1, 16, HOBJ_EINTERIOR, 0},
     {{"find", "interior-last-byte"}, 5, "xxx", {NOLIST}, FIND, 1, 79, HOBJ_EINTERIOR, 0},
-    {{"find", "past-the-last-object"}, 3,
+    {{"find", "past-the-last-object"},
+     3,
      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-     {NOLIST}, FIND, 170, 0, HOBJ_EINTERIOR, 0},
+     {NOLIST},
+     FIND,
+     170,
+     0,
+     HOBJ_EINTERIOR,
+     0},
     {{"find", "in-the-tail"}, 3, "x", {NOLIST}, FIND, 170, 16, HOBJ_EINTERIOR, 0},
     {{"find", "free-object"}, 30, "x.x", {1, NOLIST}, FIND, 1, 0, HOBJ_EFREE, 0},
     {{"find", "never-handed-out"}, 30, "xx", {NOLIST}, FIND, 5, 0, HOBJ_EFREE, 0},
@@ -152,9 +172,15 @@ static const struct span_case span_cases[] = {
     // refused as find refuses, nothing changed.
     {{"give", "into-an-empty-list"}, 30, "xxx", {NOLIST}, GIVE, 1, 0, HOBJ_OK, 0},
     {{"give", "pushed-on-the-head"}, 30, "x.xx", {1, NOLIST}, GIVE, 3, 0, HOBJ_OK, 0},
-    {{"give", "clears-only-its-bit"}, 1,
+    {{"give", "clears-only-its-bit"},
+     1,
      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-     {NOLIST}, GIVE, 64, 0, HOBJ_OK, 0},
+     {NOLIST},
+     GIVE,
+     64,
+     0,
+     HOBJ_OK,
+     0},
     {{"give", "the-last-object"}, 30, "xxxxxxxx", {NOLIST}, GIVE, 7, 0, HOBJ_OK, 0},
     {{"give", "double-free-refused"}, 30, "x.x", {1, NOLIST}, GIVE, 1, 0, HOBJ_EFREE, 0},
     {{"give", "never-handed-out-refused"}, 30, "xx", {NOLIST}, GIVE, 4, 0, HOBJ_EFREE, 0},
@@ -171,7 +197,8 @@ struct want {
 	uint64_t bits[HOBJ_MAXOBJ / 64];
 	int list[HOBJ_MAXOBJ + 1]; // head first, NOLIST-ended
 	int nlist;
-	uint64_t taken[HOBJ_MAXOBJ / 64]; // objects taken: their first word take may leave as it likes
+	uint64_t
+	    taken[HOBJ_MAXOBJ / 64]; // objects taken: their first word take may leave as it likes
 };
 
 static unsigned char pattern(unsigned i, unsigned k)
@@ -186,9 +213,10 @@ static int bit(const uint64_t *bits, unsigned i)
 
 static const char *errname(int err)
 {
-	return err == HOBJ_OK ? "HOBJ_OK" : err == HOBJ_EINTERIOR ? "HOBJ_EINTERIOR"
-					: err == HOBJ_EFREE	  ? "HOBJ_EFREE"
-								  : hobj_strerror(err);
+	return err == HOBJ_OK	       ? "HOBJ_OK"
+	       : err == HOBJ_EINTERIOR ? "HOBJ_EINTERIOR"
+	       : err == HOBJ_EFREE     ? "HOBJ_EFREE"
+				       : hobj_strerror(err);
 }
 
 // hand_span builds the span a case's picture shows: its record and its
@@ -269,12 +297,13 @@ static int check_span(const struct hobj_span *s, const struct want *w, uintptr_t
 					j + 1, w->nlist, (unsigned long)((uintptr_t)q - base));
 		if (q == NULL)
 			return lab_fail("the free list ends after %d objects, want %d (next: "
-					"object %d)", j, w->nlist, w->list[j]);
+					"object %d)",
+					j, w->nlist, w->list[j]);
 		if ((uintptr_t)q - base >= bytes || (uintptr_t)q != obj_at(s, w, at) ||
 		    at != w->list[j])
 			return lab_fail("free list entry %d is offset %#lx, want object %d (offset "
-					"%#lx)%s", j + 1, (unsigned long)((uintptr_t)q - base),
-					w->list[j],
+					"%#lx)%s",
+					j + 1, (unsigned long)((uintptr_t)q - base), w->list[j],
 					(unsigned long)((uintptr_t)w->list[j] * w->size),
 					j == 0 ? ": the list's head is the last object freed" : "");
 	}
@@ -288,8 +317,8 @@ static int check_span(const struct hobj_span *s, const struct want *w, uintptr_t
 					bit(s->inuse_bits, i) ? "set" : "clear",
 					bit(w->bits, i) ? "set" : "clear");
 	if (s->inuse != w->inuse)
-		return lab_fail("s->inuse is %u, want %u: it counts the objects in use",
-				s->inuse, w->inuse);
+		return lab_fail("s->inuse is %u, want %u: it counts the objects in use", s->inuse,
+				w->inuse);
 	for (i = 0; i < w->nobj; i++) {
 		for (k = 0; k < w->size; k++) {
 			unsigned char b = m[i * w->size + k];
@@ -298,17 +327,19 @@ static int check_span(const struct hobj_span *s, const struct want *w, uintptr_t
 				continue; // take may leave a link, or clear it
 			if (i < w->pic_n && bit(w->bits, i) && b != pattern(i, k))
 				return lab_fail("byte %u of object %u, in use, changed (%#x, "
-						"want %#x)", k, i, b, pattern(i, k));
+						"want %#x)",
+						k, i, b, pattern(i, k));
 			if (i >= w->pic_n && b != 0)
-				return lab_fail("byte %u of object %u, %s, is %#x, want 0", k, i,
-						i >= w->fresh ? "never handed out" : "fresh when taken",
-						b);
+				return lab_fail(
+				    "byte %u of object %u, %s, is %#x, want 0", k, i,
+				    i >= w->fresh ? "never handed out" : "fresh when taken", b);
 		}
 	}
 	for (k = w->nobj * w->size; k < bytes; k++)
 		if (m[k] != 0)
 			return lab_fail("byte %#x, in the span's tail past the last object, is "
-					"%#x, want 0", k, m[k]);
+					"%#x, want 0",
+					k, m[k]);
 	return 0;
 }
 
@@ -351,20 +382,24 @@ static int do_take(struct hobj_span *s, struct want *w)
 	if (p != obj_at(s, w, i)) {
 		if (p == 0)
 			return lab_fail("take answered NULL, want object %d (the span has %u "
-					"objects free)", i, w->nobj - w->inuse + 1);
+					"objects free)",
+					i, w->nobj - w->inuse + 1);
 		if (off >= s->bytes || off % w->size != 0)
 			return lab_fail("take answered %s, not an object of the span at %s, want "
-					"object %d", at((void *)p), at((void *)s->base), i);
+					"object %d",
+					at((void *)p), at((void *)s->base), i);
 		if (wz == 0 && got >= fresh)
 			return lab_fail("take answered object %lu, never handed out, while the "
 					"free list holds object %d: take hands out the list's "
-					"head first (LIFO reuse)", got, i);
+					"head first (LIFO reuse)",
+					got, i);
 		if (wz == 0)
 			return lab_fail("take answered object %lu, want object %d, the free "
 					"list's head (LIFO: the last freed is the first reused)",
 					got, i);
 		return lab_fail("take answered object %lu, want object %d: with the free list "
-				"empty, fresh objects go in order (object s->fresh)", got, i);
+				"empty, fresh objects go in order (object s->fresh)",
+				got, i);
 	}
 	if (zero != wz)
 		return lab_fail("take said *zero = %d for object %d, want %d: %s", zero, i, wz,
@@ -403,8 +438,9 @@ static int run_span(const void *v)
 			return lab_fail("find of object %d said *i = %u", c->obj, i);
 		if (err != HOBJ_OK && (f.err != (enum hobj_err)err || f.ptr != p))
 			return lab_fail("find refused %s with %s, but *f says %s of %s: *f "
-					"names the error and the pointer", at((void *)p),
-					errname(err), errname(f.err), at((void *)f.ptr));
+					"names the error and the pointer",
+					at((void *)p), errname(err), errname(f.err),
+					at((void *)f.ptr));
 		break;
 	case GIVE:
 	case GIVE_TAKE:
@@ -415,8 +451,9 @@ static int run_span(const void *v)
 					c->off ? ", inside it" : "", errname(err), errname(c->err));
 		if (err != HOBJ_OK && (f.err != (enum hobj_err)err || f.ptr != p))
 			return lab_fail("give refused %s with %s, but *f says %s of %s: *f "
-					"names the error and the pointer", at((void *)p),
-					errname(err), errname(f.err), at((void *)f.ptr));
+					"names the error and the pointer",
+					at((void *)p), errname(err), errname(f.err),
+					at((void *)f.ptr));
 		if (err == HOBJ_OK)
 			expect_give(&w, c->obj);
 		if (c->what == GIVE_TAKE) {
@@ -505,11 +542,12 @@ static int run_life(const void *v)
 		o[i] = hobj_objalloc(&heap, size, 0, NULL);
 		if (o[i] == NULL)
 			return lab_fail("allocation %u of %u bytes answered NULL, want object %u "
-					"of the class's span", i + 1, size, i);
+					"of the class's span",
+					i + 1, size, i);
 		if ((uintptr_t)o[i] != (uintptr_t)o[0] + i * size)
 			return lab_fail("allocation %u of %u bytes answered %s, want the span's "
-					"object %u (%s + %#x)", i + 1, size, at(o[i]), i, at(o[0]),
-					i * size);
+					"object %u (%s + %#x)",
+					i + 1, size, at(o[i]), i, at(o[0]), i * size);
 	}
 	if (c->how == FULL_LEAVES) {
 		if (k->partial != NULL)
@@ -517,11 +555,12 @@ static int run_life(const void *v)
 					"objects were taken (s->inuse == s->nobj makes it full)",
 					nobj);
 		extra = hobj_objalloc(&heap, size, 0, NULL);
-		if (extra == NULL || (uintptr_t)extra - (uintptr_t)o[0] < HOBJ_UNIT * hobj_class_npages[cls] ||
+		if (extra == NULL ||
+		    (uintptr_t)extra - (uintptr_t)o[0] < HOBJ_UNIT * hobj_class_npages[cls] ||
 		    k->nspan != 2)
 			return lab_fail("allocation %u answered %s with %lu spans, want a new "
-					"span's first object", nobj + 1, at(extra),
-					(unsigned long)k->nspan);
+					"span's first object",
+					nobj + 1, at(extra), (unsigned long)k->nspan);
 		return check_heap("with one full span and one new");
 	}
 	if (c->how == FULL_REJOINS) {
@@ -533,7 +572,8 @@ static int run_life(const void *v)
 		extra = hobj_objalloc(&heap, size, 0, NULL);
 		if (extra != o[3])
 			return lab_fail("the next allocation answered %s, want %s, the object "
-					"just freed", at(extra), at(o[3]));
+					"just freed",
+					at(extra), at(o[3]));
 		return check_heap("after a full span's free and alloc");
 	}
 	if (c->how == LAST_KEPT) {
@@ -542,11 +582,13 @@ static int run_life(const void *v)
 				return lab_fail("the free of object %u was refused", i);
 		if (k->nspan != 1 || k->partial == NULL || k->partial->inuse != 0)
 			return lab_fail("the class's only span, emptied, was not kept on its list "
-					"(nspan %lu)", (unsigned long)k->nspan);
+					"(nspan %lu)",
+					(unsigned long)k->nspan);
 		extra = hobj_objalloc(&heap, size, 0, NULL);
 		if (extra != o[nobj - 1])
 			return lab_fail("an allocation after emptying the span answered %s, want "
-					"%s, the object freed last", at(extra), at(o[nobj - 1]));
+					"%s, the object freed last",
+					at(extra), at(o[nobj - 1]));
 		return check_heap("after emptying the only span");
 	}
 	// EMPTIED_RELEASED: a second span, then the first one emptied
@@ -641,11 +683,12 @@ static int kept(const unsigned char *p, size_t n, unsigned tag, unsigned op, con
 
 	for (k = 0; k < n; k++)
 		if (p[k] != tag_byte(tag, k))
-			return lab_fail("memory corrupted at op %u: byte %zu of the object at %#lx "
-					"is %#x %s, want %#x, what was written to it: something "
-					"wrote into an object in use (a free's link pushed into it, "
-					"or it was handed out again)",
-					op, k, off_of(p), p[k], when, tag_byte(tag, k));
+			return lab_fail(
+			    "memory corrupted at op %u: byte %zu of the object at %#lx "
+			    "is %#x %s, want %#x, what was written to it: something "
+			    "wrote into an object in use (a free's link pushed into it, "
+			    "or it was handed out again)",
+			    op, k, off_of(p), p[k], when, tag_byte(tag, k));
 	return 0;
 }
 
@@ -703,7 +746,8 @@ static int bad_free(unsigned op, unsigned char *last_freed, unsigned watch)
 	err = hobj_objfree(&heap, p, NULL);
 	if (err == HOBJ_OK && (watch & W_REFUSE))
 		return lab_fail("op %u: the free of %#lx (%s) was taken, want it refused: "
-				"whatever comes of it later is memory corruption", op, off_of(p),
+				"whatever comes of it later is memory corruption",
+				op, off_of(p),
 				p == last_freed ? "freed already: a double free"
 						: "inside a live object: an interior pointer");
 	return 0;
@@ -770,8 +814,8 @@ static int do_alloc(const struct work_case *c, unsigned op, unsigned *tag)
 	answered += p != NULL;
 	if (p == NULL)
 		return c->watch & W_CHECK ? lab_fail("op %u: %s answered NULL with %#lx bytes of "
-						     "the heap in use", op, call,
-						     (unsigned long)mempool.inuse)
+						     "the heap in use",
+						     op, call, (unsigned long)mempool.inuse)
 					  : 0;
 	if (vet(p, n, op, c->watch, call) < 0)
 		return -1;
@@ -779,7 +823,8 @@ static int do_alloc(const struct work_case *c, unsigned op, unsigned *tag)
 		if (p[k] != 0)
 			return lab_fail("op %u: %s answered %#lx whose byte %zu is %#x, want 0: "
 					"did take say *zero = 1 for an object that had been in "
-					"use?", op, call, off_of(p), k, p[k]);
+					"use?",
+					op, call, off_of(p), k, p[k]);
 	lv[nlive] = (struct live){p, n, ++*tag};
 	fill(&lv[nlive++]);
 	return 0;
@@ -822,8 +867,8 @@ static int run_work(const void *v)
 	// for nothing either, as the replays of labs 3, 6 and 7 do not.
 	if (err == 0 && 2 * answered < asked)
 		return lab_fail("shows nothing: %u of %u allocations were answered, NULL the "
-				"rest: a heap that hands out nothing corrupts nothing", answered,
-				asked);
+				"rest: a heap that hands out nothing corrupts nothing",
+				answered, asked);
 	return err;
 }
 
@@ -850,8 +895,9 @@ static int run_any(const void *v)
 
 int main(int argc, char **argv)
 {
-	static struct lab_suite suite = {"grade_span", "hobj_span_take", all,
-					 sizeof all / sizeof all[0], sizeof all[0], run_any};
+	static struct lab_suite suite = {"grade_span",	"hobj_span_take",
+					 all,		sizeof all / sizeof all[0],
+					 sizeof all[0], run_any};
 	size_t i, n = 0;
 
 	for (i = 0; i < NSPAN; i++)

@@ -43,16 +43,20 @@ static void next(int op, const struct hobj_span *s, uintptr_t p, struct lab_span
 		lab_judge_end(3, "the run stopped before %s returned", name);
 	if (r->magic != LAB_SPAN_MAGIC || r->op != (uint32_t)op || r->s != (uintptr_t)s ||
 	    r->p != p || r->brk != heap_break)
-		lab_judge_end(4, "the record of %s is not the call this case made: the run "
-				 "wrote its own", name);
+		lab_judge_end(4,
+			      "the record of %s is not the call this case made: the run "
+			      "wrote its own",
+			      name);
 	for (;;) {
 		if (take(&g, sizeof g) < 0)
 			lab_judge_end(3, "the run stopped before %s returned", name);
 		if (g.len == 0)
 			return;
 		if (g.off > n || g.len > n - g.off)
-			lab_judge_end(4, "the record of %s writes outside the heap: the run "
-					 "wrote its own", name);
+			lab_judge_end(4,
+				      "the record of %s writes outside the heap: the run "
+				      "wrote its own",
+				      name);
 		if (take((void *)(mempool.start + g.off), g.len) < 0)
 			lab_judge_end(3, "the run stopped before %s returned", name);
 	}
@@ -67,8 +71,7 @@ void *__wrap_hobj_span_take(struct hobj_span *s, int *zero)
 	return (void *)(uintptr_t)r.ret;
 }
 
-int __wrap_hobj_span_find(const struct hobj_span *s, uintptr_t p, unsigned *i,
-			  struct hobj_fault *f)
+int __wrap_hobj_span_find(const struct hobj_span *s, uintptr_t p, unsigned *i, struct hobj_fault *f)
 {
 	struct lab_span_rec r;
 

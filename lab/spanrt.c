@@ -147,13 +147,12 @@ void *__wrap_hobj_span_take(struct hobj_span *s, int *zero)
 	p = __real_hobj_span_take(s, zero);
 	guard(NULL);
 	if (lab_op_hook != NULL)
-		record(&(struct lab_span_rec){.op = LAB_SPAN_TAKE, .s = (uintptr_t)s,
-					      .ret = (uintptr_t)p, .zero = *zero});
+		record(&(struct lab_span_rec){
+		    .op = LAB_SPAN_TAKE, .s = (uintptr_t)s, .ret = (uintptr_t)p, .zero = *zero});
 	return p;
 }
 
-int __wrap_hobj_span_find(const struct hobj_span *s, uintptr_t p, unsigned *i,
-			  struct hobj_fault *f)
+int __wrap_hobj_span_find(const struct hobj_span *s, uintptr_t p, unsigned *i, struct hobj_fault *f)
 {
 	int err;
 
@@ -162,8 +161,11 @@ int __wrap_hobj_span_find(const struct hobj_span *s, uintptr_t p, unsigned *i,
 	err = __real_hobj_span_find(s, p, i, f);
 	guard(NULL);
 	if (lab_op_hook != NULL)
-		record(&(struct lab_span_rec){.op = LAB_SPAN_FIND, .s = (uintptr_t)s, .p = p,
-					      .ret = (uint64_t)(int64_t)err, .i = *i,
+		record(&(struct lab_span_rec){.op = LAB_SPAN_FIND,
+					      .s = (uintptr_t)s,
+					      .p = p,
+					      .ret = (uint64_t)(int64_t)err,
+					      .i = *i,
 					      .has_f = f != NULL,
 					      .f = f != NULL ? *f : (struct hobj_fault){0}});
 	return err;
@@ -178,8 +180,11 @@ int __wrap_hobj_span_give(struct hobj_span *s, uintptr_t p, struct hobj_fault *f
 	err = __real_hobj_span_give(s, p, f);
 	guard(NULL);
 	if (lab_op_hook != NULL)
-		record(&(struct lab_span_rec){.op = LAB_SPAN_GIVE, .s = (uintptr_t)s, .p = p,
-					      .ret = (uint64_t)(int64_t)err, .has_f = f != NULL,
+		record(&(struct lab_span_rec){.op = LAB_SPAN_GIVE,
+					      .s = (uintptr_t)s,
+					      .p = p,
+					      .ret = (uint64_t)(int64_t)err,
+					      .has_f = f != NULL,
 					      .f = f != NULL ? *f : (struct hobj_fault){0}});
 	return err;
 }

@@ -34,12 +34,15 @@ static inline struct heaplab_hdr *mem_index_block(const struct heaplab_node *x)
 // lock: each lock-held function calls it on entry. In a checked build
 // (HEAPLAB_DEBUG) only: heaplab's own entry points take the lock before
 // they call a lock-held helper, so in an unchecked build the question,
-// an indirect call per helper, compiles away.
-static inline void mem_assert_locked(struct heaplab_pool *pool, const char *msg)
-{
-	if (HEAPLAB_DEBUG && pool->ops->holding != NULL && !pool->ops->holding(pool))
-		heaplab_fail(pool, msg);
-}
+// an indirect call per helper, compiles away. A macro, not an inline
+// function: gdb's `break mem_allocl` stops on the first line after the
+// prologue, which an inlined function's line would claim (a student would
+// land in this header, not in mem/alloc.c).
+#define mem_assert_locked(pool, msg)                                                               \
+	do {                                                                                       \
+		if (HEAPLAB_DEBUG && (pool)->ops->holding != NULL && !(pool)->ops->holding(pool)) \
+			heaplab_fail((pool), (msg));                                               \
+	} while (0)
 
 // mem_round is heaplab_round inline, for the paths every operation takes:
 // n rounded up to the granule, 0 if that would wrap.

@@ -184,8 +184,8 @@ int hobj_find_live(const struct hobj_span *s, uintptr_t p, struct hobj_fault *f)
 	return err;
 }
 
-int hobj_cache_give(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s,
-		    uintptr_t p, struct hobj_fault *f)
+int hobj_cache_give(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s, uintptr_t p,
+		    struct hobj_fault *f)
 {
 	int err;
 
@@ -203,8 +203,7 @@ int hobj_cache_give(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_s
 	return err;
 }
 
-int hobj_remote_freel(struct hobj_heap *h, struct hobj_span *s, uintptr_t p,
-		      struct hobj_fault *f)
+int hobj_remote_freel(struct hobj_heap *h, struct hobj_span *s, uintptr_t p, struct hobj_fault *f)
 {
 	unsigned i;
 	int err = hobj_find_live(s, p, f);

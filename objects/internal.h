@@ -28,8 +28,8 @@ static inline void hobj_assert_locked(struct hobj_heap *h, unsigned lk, const ch
 		hobj_fail(h, msg);
 }
 
-static inline int hobj_fault(struct hobj_fault *f, enum hobj_err err, uintptr_t ptr,
-			     uintptr_t span, uintptr_t a, uintptr_t b)
+static inline int hobj_fault(struct hobj_fault *f, enum hobj_err err, uintptr_t ptr, uintptr_t span,
+			     uintptr_t a, uintptr_t b)
 {
 	if (f != NULL)
 		*f = (struct hobj_fault){err, ptr, span, a, b};
@@ -88,10 +88,9 @@ void hobj_span_releasel(struct hobj_heap *h, struct hobj_span *s);
 // through cache, answering HOBJ_OK or the refusal (-1: s is not cache's,
 // take the central path).
 void *hobj_cache_obj(struct hobj_heap *h, struct hobj_cache *cache, unsigned c, int *zero);
-int hobj_cache_give(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s,
-		    uintptr_t p, struct hobj_fault *f);
-int hobj_remote_freel(struct hobj_heap *h, struct hobj_span *s, uintptr_t p,
-		      struct hobj_fault *f);
+int hobj_cache_give(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s, uintptr_t p,
+		    struct hobj_fault *f);
+int hobj_remote_freel(struct hobj_heap *h, struct hobj_span *s, uintptr_t p, struct hobj_fault *f);
 #define HOBJ_NOTMINE (-1)
 
 // hobj_find_live refuses p unless it is an object of s in use and not on
