@@ -78,6 +78,7 @@ struct cpu {
 	const char *doing; // what it does now, for the report: a call's name
 	uintptr_t doing_n; // and its size in bytes (0: none)
 	uint64_t progress_at, progress_gap; // arch_ticks()
+	const char *gap_doing;		    // what it did in the longest gap
 };
 extern struct cpu cpus[NCPU];
 struct cpu *mycpu(void);

@@ -222,9 +222,10 @@ int stress_report(int up, uintptr_t inuse0, uint64_t stat0, uintptr_t objs0)
 	kprintf("timer: the most of the heap in use at a tick was %lu KiB\n",
 		(unsigned long)(peak >> 10));
 	gap = watchdog_longest(&slow);
-	kprintf("stress: the longest a CPU went between two operations: %lu us (cpu %d); the "
-		"watchdog stops one that goes %d s\n",
-		(unsigned long)us(gap, hz), slow, WATCHDOG_S);
+	kprintf("stress: the longest a CPU went between two operations: %lu us (cpu %d, in %s); "
+		"the watchdog stops one that goes %d s\n",
+		(unsigned long)us(gap, hz), slow,
+		cpus[slow].gap_doing != NULL ? cpus[slow].gap_doing : "its start", WATCHDOG_S);
 	lockstat_print(5);
 	failed += kcase("timer: every CPU took timer interrupts", silent == 0);
 	failed += kcase("stress: every block zeroed on arrival and intact until freed", bad == 0);

@@ -47,8 +47,10 @@ void watchdog_progress(struct cpu *c)
 {
 	uint64_t now = arch_ticks();
 
-	if (now - c->progress_at > c->progress_gap)
+	if (now - c->progress_at > c->progress_gap) {
 		c->progress_gap = now - c->progress_at;
+		c->gap_doing = c->doing;
+	}
 	c->progress_at = now;
 	__atomic_add_fetch(&c->progress, 1, __ATOMIC_RELAXED);
 }
