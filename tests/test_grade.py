@@ -921,6 +921,13 @@ PCP_MUTANTS = {
     "pcp-spins-long": [("\tif (k == 0)\n\t\treturn NULL;\n\tr = take(",
                         "\tif (k == 0)\n\t\treturn NULL;\n\twhile (k >= 5)\n\t\tarch_spin_wait();"
                         "\n\tr = take(", 1)],
+    # CPU 0 spins for ever in pcp_free, holding its cache's lock (interrupts
+    # off, so no tick comes), on a run longer than 4 pages: CPU 1 waits for
+    # that lock (to steal, or at the stress's pcp_check), and its watchdog
+    # names the holder's pc
+    "pcp-spins-locked": [("\tspin_lock(&c->lock);\n\tif (c->bytes + (k",
+                          "\tspin_lock(&c->lock);\n\twhile (c == &pcps[0] && k >= 5)\n"
+                          "\t\tarch_spin_wait();\n\tif (c->bytes + (k", 1)],
 }
 
 
@@ -987,6 +994,12 @@ def test_planted_pcp_bugs_score_by_harm(tmp, name, score, named, words):
      r"cpu \d made no progress for 5 s in (?:sys_alloc|sys_reserve|malloc|calloc)\(\d+ "
      r"bytes\), after \d+ ops; its last ticks came at pc (0x[0-9a-f]+)(?: 0x[0-9a-f]+)* "
      r"\[\1 is in \w+ at \S+:\d+"),
+    # one that loops with interrupts off, holding a lock the other CPU
+    # waits for: the holder's pc, in the student's file
+    ("pcp-spins-locked", "correct/stress", [], r"correct/stress: looped: panic: stress: looped: "
+     r"cpu 0 made no progress for 5 s in sys_free\(\d+ bytes\), after \d+ ops; it has "
+     r"interrupts off \(no tick since\); it holds pcp 0, taken at pc (0x[0-9a-f]+) \[\1 is in "
+     r"pcp_free at \S*/pcp-spins-locked/pcp\.c:\d+\]"),
     # no exit line before the limit: the console's last line (a limit
     # shorter than the watchdog's 5 s)
     ("pcp-spins-long", "correct/stress", ["--part-secs", "4"], r"correct/stress: timed out: "
