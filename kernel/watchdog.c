@@ -90,16 +90,16 @@ static void looped(int i, const struct watch *w, const struct spinlock *lk)
 {
 	const struct cpu *c = &cpus[i];
 	char where[160] = "", *s = where, doing[64] = "";
-	int k, j;
+	unsigned long t = c->timer_ticks, n = t - w->ticks, k, j;
 
-	if (c->timer_ticks != w->ticks) { // it took ticks: they came in the loop
+	if (n > 0) { // it took ticks: they came in the loop (the latest first, each pc once)
 		s += snprintf(where, sizeof where, "; its last ticks came at pc");
-		for (k = 0; k < WATCH_PCS; k++) {
-			uintptr_t pc = c->tick_pcs[k];
+		for (k = 0; k < n && k < WATCH_PCS; k++) {
+			uintptr_t pc = c->tick_pcs[(t - 1 - k) % WATCH_PCS];
 
-			for (j = 0; j < k && c->tick_pcs[j] != pc; j++)
+			for (j = 0; j < k && c->tick_pcs[(t - 1 - j) % WATCH_PCS] != pc; j++)
 				;
-			if (pc != 0 && j == k) // each pc once
+			if (j == k)
 				s += snprintf(s, (size_t)(where + sizeof where - s), " %#lx",
 					      (unsigned long)pc);
 		}

@@ -222,12 +222,19 @@ static void test_watchdog_names_a_holder_that_loops(void **state)
 	watchdog_end(&cpus[1]);
 }
 
+// tick is one tick on CPU c at pc, as tick_interrupt keeps it.
+static void tick(struct cpu *c, uintptr_t pc)
+{
+	c->tick_pcs[c->timer_ticks % WATCH_PCS] = pc;
+	c->timer_ticks++;
+}
+
 // One that takes ticks meanwhile (it loops with interrupts on) is named
-// with the pcs they came at, each once; one that makes progress is not
-// named however long it runs, nor one no longer watched.
+// with the pcs they came at, the latest first, each once, and none of a
+// tick before it stopped; one that makes progress is not named however
+// long it runs, nor one no longer watched.
 static void test_watchdog_names_the_pcs_of_a_loop(void **state)
 {
-	static const uintptr_t pcs[WATCH_PCS] = {0x1234, 0x5678, 0x1234, 0x5678};
 	int i;
 
 	(void)state;
@@ -240,13 +247,17 @@ static void test_watchdog_names_the_pcs_of_a_loop(void **state)
 	watchdog_end(&cpus[2]);
 	for (i = 0; i < 20; i++) // nor after its end
 		watchdog_check(NULL);
+	for (i = 0; i < WATCH_PCS; i++) // ticks while it made progress
+		tick(&cpus[2], 0x9999);
 	watchdog_begin(&cpus[2]);
 	watchdog_check(NULL);
-	memcpy(cpus[2].tick_pcs, pcs, sizeof pcs);
-	cpus[2].timer_ticks += 4;
+	tick(&cpus[2], 0x1234); // then three in the loop
+	tick(&cpus[2], 0x5678);
+	tick(&cpus[2], 0x1234);
 	must_panic(for (i = 0; i < 20; i++) watchdog_check(NULL), "stress: looped: cpu 2",
 		   "its last ticks came at pc 0x1234 0x5678");
 	assert_true(strstr(panic_msg, "0x5678 0x") == NULL); // each pc once
+	assert_true(strstr(panic_msg, "0x9999") == NULL);    // none before the loop
 	watchdog_end(&cpus[2]);
 }
 
