@@ -605,9 +605,14 @@ def last_line(out):
 #           counted, every run stamped, a drain and the pool's full check
 #   stress  ./run-qemu.sh --smp 2 --pcp: the self-test, the SMP stress
 #           through the cache with its checks, the demo
+# Neither takes its limit to say that a cache loops: the page stress's
+# barrier stops a run whose CPU never reaches a step within 5 s, the SMP
+# stress's watchdog (kernel/watchdog.c) one whose CPU makes no progress
+# for 5 s, each `looped:`; the limit is for what stops the machine in
+# silence (a hang before the stress, a CPU that stops all the others).
 # If the page stress loops, times out, crashes or finds the memory
-# corrupted, the stress is not run: a loop would take its whole limit to
-# say the same, and a cache that corrupts vouches for nothing after.
+# corrupted, the stress is not run: a loop would take 5 s more to say the
+# same, and a cache that corrupts vouches for nothing after.
 PCP_RUNS = {"pages": (["--smp", "2", "--pcp", "--page-stress"], 60),
             "stress": (["--smp", "2", "--pcp"], 60)}
 # The failed test-and-sets the random phase of the page stress may count
