@@ -1008,11 +1008,9 @@ def test_planted_pcp_bugs_score_by_harm(tmp, name, score, named, words):
 def test_an_image_run_says_what_happened(tmp, name, case, args, words):
     """Each verdict of a run of the image built with a student's file, its
     own status (issue 26: a crash was reported as a loop)."""
-    t0 = time.monotonic()
     g = grade_lab("pcp", pcp_mutant(tmp, name), tmp / "pcp", "--case", case, *args)
+    # the verdict, not a time: a loop caught is `looped`, never `timed out`
     assert g.status == 1 and g.score == 0 and re.search(words, g.text), g.text
-    # a loop in the page stress spares the SMP stress's limit
-    assert time.monotonic() - t0 < 90, g.text
     quoted = {"pcp-null": "grade-pcp-crash", "pcp-loops": "grade-pcp-loop",
               "pcp-spins-long": "grade-pcp-watchdog"}
     if name in quoted and not args:
