@@ -976,7 +976,7 @@ def test_planted_pcp_bugs_score_by_harm(tmp, name, score, named, words):
         matches_docs(g, "grade-pcp-no-steal")
     if name == "pcp-one-lock":
         assert re.search(r"contention/bound: wrong answer: [\d,]+ failed test-and-sets on the "
-                         r"allocator's locks in run 1 of the page stress", g.text), g.text
+                         r"allocator's locks in run [1-5] of the page stress", g.text), g.text
 
 
 @pytest.mark.parametrize("name,case,args,words", [
