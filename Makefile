@@ -49,7 +49,8 @@ deps:
 # clone's builds took 441 s one image at a time, 445 s two at a time,
 # host-test beside them both times). The host tests run beside
 # them from the start, on the core they leave: host-test, then the graders'
-# suite (tests/test_grade.py, which builds only host programs), their output
+# suite (tests/test_grade.py, which builds only host programs; labs 8 and
+# 9's, tests/test_grade_labs.py, run on the workers after them), their output
 # kept in $(B)/host-test.log and printed when the images are built.
 TEST_ARCHES := i386 amd64 arm arm64 riscv64
 BUILD_JOBS  ?= 1

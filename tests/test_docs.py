@@ -21,8 +21,9 @@
   <!-- doc-test: expect NAME... -->            the block is what session
         NAME (each one named) prints.
 
-Sessions named grade-* are checked by tests/test_grade.py against the
-grader's output (check_block below), not run here.
+Sessions named grade-* are checked by tests/test_grade.py and
+tests/test_grade_labs.py against the grader's output (check_block below),
+not run here.
 
 What printed lines must match: every line of an expected block, in order,
 must be a line of the output (lines the doc leaves out are skipped); a
@@ -55,7 +56,7 @@ DOCS = sorted((REPO / "docs" / "lab").glob("*.md")) + [
 TIMEOUT = 180  # seconds for one session
 MARK = re.compile(r"^\s*<!-- doc-test: (\w[\w-]*) ([^>]*?) -->\s*$")
 FENCE = re.compile(r"^(\s*)```")
-EXTERNAL = "grade-"  # sessions checked by tests/test_grade.py
+EXTERNAL = "grade-"  # sessions checked by tests/test_grade.py and test_grade_labs.py
 
 
 class Session:

@@ -79,6 +79,7 @@ def test_a_handout_holds_no_solution(tmp_path, lab):
             assert not [s for s in solution if s in text], f"{f} holds the solution"
     assert (out / LABS[lab][0]).read_text() == (REPO / LABS[lab][1]).read_text()
     assert not (out / "tests" / "test_grade.py").exists()
+    assert not (out / "tests" / "test_grade_labs.py").exists()
     log = subprocess.run(["git", "-C", str(out), "log", "--format=%s"], capture_output=True,
                          text=True, check=True).stdout
     assert log == f"heaplab: lab {NUMBER[lab]} handout\n", log

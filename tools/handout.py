@@ -14,8 +14,9 @@
                  objects/span.c), is lab/FILE.c, the stub the student
                  fills in: the reference bodies are nowhere in DIR
   HANDOUT        which lab, and what that means for `make grade` there
-  (left out)     the course's own tests: tests/test_grade.py (mutants of
-                 the references), tests/hostile/, tests/test_checklab.py
+  (left out)     the course's own tests: tests/test_grade.py and
+                 tests/test_grade_labs.py (mutants of the references),
+                 tests/hostile/, tests/test_checklab.py
                  (the self-checks' answers), tests/test_handout.py
   DIR/.git       only with --git: a new repository whose one commit is the
                  handout (the course's history never comes along)
@@ -55,7 +56,7 @@ MARK = "HANDOUT"  # tools/grade.py knows a handout by it
 # The course's own files, never handed out: the grader's tests (mutants of
 # the references, a linear index search that places right), the hostile
 # submissions, the self-checks' right answers.
-TEACHER = ("tests/test_grade.py", "tests/hostile/", "tests/test_checklab.py",
+TEACHER = ("tests/test_grade.py", "tests/test_grade_labs.py", "tests/hostile/", "tests/test_checklab.py",
            "tests/test_handout.py")
 
 
