@@ -73,6 +73,55 @@ static void set_bits(unsigned char *t, uintptr_t i, unsigned v)
 	t[i / 4] = (unsigned char)((t[i / 4] & ~(3u << shift)) | (v << shift));
 }
 
+// PAT[v] is a byte whose four granules all hold v (0 or 1: allocated, not
+// a start). fill and all_are work on whole bytes, a word at a time where
+// they can, so that a 64 MiB allocation's 16384 granules cost about as
+// many instructions as 4 KiB of memset, under the pool's lock, rather than
+// a read-modify-write per granule (bench/irqoff.py measures the stretch).
+static const unsigned char PAT[2] = {0x00, 0x55};
+
+// The record's bytes read a word at a time: may_alias, as they are bytes.
+typedef uintptr_t __attribute__((may_alias)) word_alias;
+
+// fill sets the k granules from i to v.
+static void fill(unsigned char *t, uintptr_t i, uintptr_t k, unsigned v)
+{
+	for (; k > 0 && i % 4 != 0; i++, k--)
+		set_bits(t, i, v);
+	if (k >= 4)
+		memset(t + i / 4, PAT[v], k / 4);
+	i += k & ~(uintptr_t)3;
+	for (k &= 3; k > 0; i++, k--)
+		set_bits(t, i, v);
+}
+
+// all_are answers whether the k granules from i all hold v.
+static int all_are(const unsigned char *t, uintptr_t i, uintptr_t k, unsigned v)
+{
+	uintptr_t w = 0, b;
+	const unsigned char *q;
+
+	for (; k > 0 && i % 4 != 0; i++, k--)
+		if (bits_of(t, i) != v)
+			return 0;
+	q = t + i / 4;
+	memset(&w, PAT[v], sizeof w);
+	for (b = k / 4; b > 0 && (uintptr_t)q % sizeof w != 0; b--, q++)
+		if (*q != PAT[v])
+			return 0;
+	for (; b >= sizeof w; b -= sizeof w, q += sizeof w)
+		if (*(const word_alias *)(const void *)q != w) // aligned above
+			return 0;
+	for (; b > 0; b--, q++)
+		if (*q != PAT[v])
+			return 0;
+	i += k & ~(uintptr_t)3;
+	for (k &= 3; k > 0; i++, k--)
+		if (bits_of(t, i) != v)
+			return 0;
+	return 1;
+}
+
 int heaplab_track(struct heaplab_pool *pool, void *bits, uintptr_t nbytes)
 {
 	int err = HEAPLAB_OK;
@@ -107,13 +156,12 @@ static int span(const struct heaplab_pool *pool, uintptr_t a, uintptr_t n, uintp
 // mem_track_allocl records the allocation of n bytes at a.
 void mem_track_allocl(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
 {
-	uintptr_t i, k, j;
+	uintptr_t i, k;
 
 	if (!span(pool, a, n, &i, &k))
 		heaplab_fail(pool, "heaplab_track: an allocation outside the record");
 	set_bits(pool->track, i, 3);
-	for (j = 1; j < k; j++)
-		set_bits(pool->track, i + j, 1);
+	fill(pool->track, i + 1, k - 1, 1);
 }
 
 // mem_track_freel answers HEAPLAB_EMISMATCH if [a, a + n) lies wholly in
@@ -126,6 +174,12 @@ int mem_track_freel(const struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
 
 	if (a == 0 || !span(pool, a, n, &i, &k))
 		return HEAPLAB_OK;
+	// The common case first, a word at a time: exactly one allocation.
+	if (bits_of(pool->track, i) == 3 && all_are(pool->track, i + 1, k - 1, 1) &&
+	    (i + k >= granules(pool) || bits_of(pool->track, i + k) != 1))
+		return HEAPLAB_OK;
+	// Else a granule at a time, to tell a bad free (refused here) from
+	// memory that is not allocated (mem_freel's to refuse).
 	for (j = 0; j < k; j++)
 		if ((bits_of(pool->track, i + j) & 1) == 0)
 			return HEAPLAB_OK; // free memory, or not the pool's: mem_freel's
@@ -140,10 +194,9 @@ int mem_track_freel(const struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
 // mem_track_releasel forgets the n bytes at a, freed.
 void mem_track_releasel(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
 {
-	uintptr_t i, k, j;
+	uintptr_t i, k;
 
 	if (a == 0 || !span(pool, a, n, &i, &k))
 		return;
-	for (j = 0; j < k; j++)
-		set_bits(pool->track, i + j, 0);
+	fill(pool->track, i, k, 0);
 }
