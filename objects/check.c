@@ -13,8 +13,9 @@
 // listed once, as many as nremote and as the remote bits). Its objects are
 // counted neither in its class's inuse (which counts central spans only)
 // nor against the store, but its bytes are in the pool's count, which
-// stays exact. What is not walked is walked by the owner's own check, or
-// once the cache is flushed; with one CPU or thread everything is.
+// stays exact but for the bytes in transit (objects.c, "Transit"). What
+// is not walked is walked by the owner's own check, or once the cache is
+// flushed; with one CPU or thread everything is.
 #define HOBJ_CLASS_TABLES
 #include "internal.h"
 
@@ -285,13 +286,17 @@ static int check_pool(const struct hobj_heap *h, const struct tally *t, struct h
 			if (a >= h->start && a < h->end &&
 			    h->pagemap[(a - h->start) >> h->shift] != 0)
 				return fault(f, HOBJ_EPOOL, a, (uintptr_t)b, b->size, 0);
+	// What is in transit the pool may count or not (objects.c, "Transit"):
+	// exact when nothing is.
 	mine = t->span_bytes + t->large_bytes + h->pagemap_bytes + h->store_bytes;
-	if (mine != pool->inuse)
+	if (mine > pool->inuse ||
+	    pool->inuse - mine > __atomic_load_n(&h->transit_bytes, __ATOMIC_RELAXED))
 		return fault(f, HOBJ_ECOUNT, 0, 0, mine, pool->inuse);
 	return HOBJ_OK;
 }
 
-// check_store counts the unused span records: with the spans, every record.
+// check_store counts the unused span records: with the spans and the
+// records in transit, every record.
 static int check_store(const struct hobj_heap *h, const struct tally *t, struct hobj_fault *f)
 {
 	const struct hobj_span *s;
@@ -302,6 +307,7 @@ static int check_store(const struct hobj_heap *h, const struct tally *t, struct 
 		spans += t->nspan[c];
 	for (s = h->store; s != NULL && n <= h->nrecord; s = s->next)
 		n++;
+	spans += __atomic_load_n(&h->transit_records, __ATOMIC_RELAXED); // taken, not yet linked
 	if (n + spans != h->nrecord)
 		return fault(f, HOBJ_ECOUNT, 0, 0, n + spans, h->nrecord);
 	return HOBJ_OK;

@@ -718,6 +718,52 @@ static void test_cache_random_mix(void **state)
 	cur = NULL;
 }
 
+// No class lock and no large lock is held while the pool works (objects.c,
+// "Transit"): under --smp 4 a CPU that wanted a class or the large lock
+// waited out another's pool call, zeroing included. The pool's lock hook
+// counts each time it is taken under one of them (the check, which holds
+// them all, aside); the random mix runs on the central paths, then on two
+// caches.
+static const struct heaplab_ops *watched;
+static unsigned pool_under_lock;
+
+static void watch_lock(struct heaplab_pool *pool)
+{
+	unsigned lk, n = 0;
+
+	for (lk = 1; lk < HOBJ_NCLASS; lk++)
+		n += held[lk];
+	if (n != HOBJ_NCLASS - 1 && (n != 0 || held[HOBJ_LOCK_LARGE]))
+		pool_under_lock++;
+	if (watched->lock != NULL)
+		watched->lock(pool);
+}
+
+static void test_pool_unlocked(void **state)
+{
+	static struct hobj_cache a, b;
+	static struct heaplab_ops ops;
+
+	watched = mempool.ops;
+	ops = *watched;
+	ops.lock = watch_lock;
+	mempool.ops = &ops;
+	pool_under_lock = 0;
+	test_random_mix(state);
+	hobj_cache_init(&heap, &a, 1);
+	hobj_cache_init(&heap, &b, 2);
+	mix_caches[0] = &a;
+	mix_caches[1] = &b;
+	test_random_mix(state);
+	mix_caches[0] = mix_caches[1] = NULL;
+	hobj_cache_fini(&heap, &a);
+	hobj_cache_fini(&heap, &b);
+	cur = NULL;
+	mempool.ops = watched;
+	assert_int_equal(pool_under_lock, 0);
+	check_ok();
+}
+
 // A pool that runs out: NULL and ENOMEM, nothing changed.
 static void test_out_of_memory(void **state)
 {
@@ -777,6 +823,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cache_check_finds_damage, obj_setup,
 					    heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_random_mix, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_pool_unlocked, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_out_of_memory, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_granules, obj_setup, heap_teardown),
 	};
