@@ -45,14 +45,19 @@ def run(n, pcp):
     argv = ["timeout", "-k", "5", "600", "./run-qemu.sh", "--smp", str(n), "--lockstat",
             "--timeout", "580"] + (["--pcp"] if pcp else [])
     r = subprocess.run(argv, cwd=REPO, text=True, capture_output=True)
-    lines = [l.rstrip("\r") for l in r.stdout.splitlines()]
+    return figures(r.stdout, r.returncode, r.stderr)
+
+
+def figures(stdout, returncode, stderr):
+    """A run's figures from what it printed, or why there are none."""
+    lines = [l.rstrip("\r") for l in stdout.splitlines()]
     cpus = [m for m in map(CPU.match, lines) if m]
     locks = {}
     for m in map(LOCK.match, lines):  # --lockstat's table at the end has every lock
         if m:
             locks[m[1]] = (int(m[2]), int(m[3]))
-    if r.returncode != 0 or not cpus or "mem" not in locks:
-        return f"no figures (run-qemu.sh exit {r.returncode}): {r.stdout[-400:]}{r.stderr[-200:]}"
+    if returncode != 0 or not cpus or "mem" not in locks:
+        return f"no figures (run-qemu.sh exit {returncode}): {stdout[-400:]}{stderr[-200:]}"
     nts = sum(v[0] for k, v in locks.items() if allocator_lock(k))
     acq = sum(v[1] for k, v in locks.items() if allocator_lock(k))
     return {"ops": [int(m[2]) for m in cpus], "ticks": [int(m[3]) for m in cpus],
