@@ -764,6 +764,47 @@ static void test_pool_unlocked(void **state)
 	check_ok();
 }
 
+// The check walks the spans, most of its time, under the class locks
+// alone (objects/check.c): it takes the pool's lock once before that walk,
+// for the pool's top, with every class lock held and the large lock free,
+// and once after it, the large lock held too. Under --smp 4 the whole
+// walk held the large lock and the pool's, and large objects waited.
+static unsigned check_pool_takes[2]; // by whether the large lock was held
+
+static void watch_check_lock(struct heaplab_pool *pool)
+{
+	unsigned lk, n = 0;
+
+	for (lk = 1; lk < HOBJ_NCLASS; lk++)
+		n += held[lk];
+	if (n == HOBJ_NCLASS - 1)
+		check_pool_takes[held[HOBJ_LOCK_LARGE]]++;
+	if (watched->lock != NULL)
+		watched->lock(pool);
+}
+
+static void test_check_spans_without_large_lock(void **state)
+{
+	static struct heaplab_ops ops;
+	void *p = hobj_malloc(&heap, 100), *big = hobj_malloc(&heap, 100000);
+
+	(void)state;
+	assert_non_null(p);
+	assert_non_null(big);
+	watched = mempool.ops;
+	ops = *watched;
+	ops.lock = watch_check_lock;
+	mempool.ops = &ops;
+	memset(check_pool_takes, 0, sizeof check_pool_takes);
+	check_ok();
+	mempool.ops = watched;
+	assert_int_equal(check_pool_takes[0], 1);
+	assert_int_equal(check_pool_takes[1], 1);
+	hobj_free(&heap, p);
+	hobj_free(&heap, big);
+	check_ok();
+}
+
 // A pool that runs out: NULL and ENOMEM, nothing changed.
 static void test_out_of_memory(void **state)
 {
@@ -824,6 +865,8 @@ int main(void)
 					    heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_random_mix, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_pool_unlocked, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_check_spans_without_large_lock, obj_setup,
+					    heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_out_of_memory, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_granules, obj_setup, heap_teardown),
 	};
