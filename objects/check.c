@@ -28,6 +28,7 @@ struct tally {
 	uintptr_t empty[HOBJ_NCLASS], owned[HOBJ_NCLASS];
 	uintptr_t span_bytes, large_bytes, nlarge;
 	const struct hobj_cache *mine; // the caller's cache, or NULL
+	int mine_done;		       // its spans' objects checked (check_mine)
 };
 
 #define fault hobj_fault
@@ -136,26 +137,28 @@ static int check_owned(const struct hobj_heap *h, const struct hobj_span *s, str
 	return HOBJ_OK;
 }
 
-// check_span checks one span's record against its class and its objects:
-// in use + free + never handed out == nobj, each object in one of them. Of
-// a span another cache owns, only what the class lock keeps still.
-static int check_span(const struct hobj_heap *h, const struct hobj_span *s, struct tally *t,
-		      struct hobj_fault *f)
+// check_record checks a span's record against its class: size, number of
+// objects, place.
+static int check_record(const struct hobj_heap *h, const struct hobj_span *s, struct hobj_fault *f)
+{
+	unsigned c = s->cls;
+
+	if (c == 0 || c >= HOBJ_NCLASS || s->bytes != (uintptr_t)hobj_class_npages[c] * HOBJ_UNIT ||
+	    s->nobj != hobj_class_nobj[c] || s->base % h->pool->granule)
+		return fault(f, HOBJ_ESPAN, s->base, s->base, c, s->bytes);
+	return HOBJ_OK;
+}
+
+// check_objects checks s's objects against its record: in use + free +
+// never handed out == nobj, each object in one of them, the never handed
+// out zero. Whoever may change them held still: the class lock, or s is
+// the caller's cache's.
+static int check_objects(const struct hobj_span *s, struct hobj_fault *f)
 {
 	unsigned c = s->cls, nfree, used = 0, k;
 	uintptr_t size, a;
 	int err;
 
-	if (c == 0 || c >= HOBJ_NCLASS || s->bytes != (uintptr_t)hobj_class_npages[c] * HOBJ_UNIT ||
-	    s->nobj != hobj_class_nobj[c] || s->base % h->pool->granule)
-		return fault(f, HOBJ_ESPAN, s->base, s->base, c, s->bytes);
-	err = check_remote(s, f);
-	if (err != HOBJ_OK)
-		return err;
-	t->nspan[c]++;
-	t->span_bytes += s->bytes;
-	if (s->owner != NULL && s->owner != t->mine)
-		return HOBJ_OK; // its owner may be changing the rest
 	if (s->fresh > s->nobj)
 		return fault(f, HOBJ_ESPAN, s->base, s->base, c, s->fresh);
 	size = hobj_class_size[c];
@@ -173,11 +176,63 @@ static int check_span(const struct hobj_heap *h, const struct hobj_span *s, stru
 		return fault(f, HOBJ_ECOUNT, 0, s->base, s->inuse, used + nfree);
 	if (HOBJ_DEBUG && (a = check_zero(s->base + s->fresh * size, s->base + s->bytes)) != 0)
 		return fault(f, HOBJ_EDIRTY, a, s->base, *(const unsigned char *)a, 0);
+	return HOBJ_OK;
+}
+
+// check_span checks one span's record against its class, its remote list,
+// and its objects (check_objects) unless another cache owns it (its owner
+// may be changing them) or they are the caller's cache's, checked already.
+// Class lock held.
+static int check_span(const struct hobj_heap *h, const struct hobj_span *s, struct tally *t,
+		      struct hobj_fault *f)
+{
+	unsigned c = s->cls;
+	int err = check_record(h, s, f);
+
+	if (err == HOBJ_OK)
+		err = check_remote(s, f);
+	if (err != HOBJ_OK)
+		return err;
+	t->nspan[c]++;
+	t->span_bytes += s->bytes;
+	if (s->owner != NULL && (s->owner != t->mine || t->mine_done))
+		return HOBJ_OK;
+	err = check_objects(s, f);
+	if (err != HOBJ_OK)
+		return err;
 	if (s->owner != NULL)
 		return HOBJ_OK; // the caller's cache's: in no list, not in the class's inuse
 	t->inuse[c] += s->inuse;
 	t->notfull[c] += s->inuse < s->nobj;
 	t->empty[c] += s->inuse == 0;
+	return HOBJ_OK;
+}
+
+// check_mine checks the objects of the caller's cache's spans, with no
+// lock: only their owner, the caller, changes them (another cache's free
+// goes on the remote list, under the class lock, into an object in use).
+// A span that is not plainly the cache's is left to check_caches, which
+// finds it under every lock. It writes no tally: the tally is the locked
+// part's (one for every CPU).
+static int check_mine(const struct hobj_heap *h, const struct hobj_cache *mine,
+		      struct hobj_fault *f)
+{
+	const struct hobj_span *s;
+	unsigned c;
+	int err;
+
+	for (c = 1; mine != NULL && c < HOBJ_NCLASS; c++) {
+		s = mine->alloc[c];
+		if (s == NULL || s->base < h->start || s->base >= h->end ||
+		    h->pagemap[(s->base - h->start) >> h->shift] != (uintptr_t)s ||
+		    s->owner != mine || s->cls != c)
+			continue;
+		err = check_record(h, s, f);
+		if (err == HOBJ_OK)
+			err = check_objects(s, f);
+		if (err != HOBJ_OK)
+			return err;
+	}
 	return HOBJ_OK;
 }
 
@@ -357,8 +412,9 @@ static int check_store(const struct hobj_heap *h, const struct tally *t, struct 
 	return HOBJ_OK;
 }
 
-// hobj_check walks in two parts. The spans and their objects, the most of
-// the walk, under the class locks alone (check_spans); then, the large
+// hobj_check walks in three parts. The objects of the caller's cache's
+// spans with no lock (check_mine); the spans and the other objects under
+// the class locks alone (check_spans); then, the large
 // lock, the store's and the pool's taken too, the page map whole, the
 // classes, the caches, the store and the pool. So a large object's malloc
 // or free waits for the second part only: under --smp 4 the stress's
@@ -373,6 +429,11 @@ int hobj_check(struct hobj_heap *heap, struct hobj_fault *f)
 	unsigned lk;
 	int err;
 
+	err = check_mine(heap, mine, f);
+	if (err != HOBJ_OK) {
+		hobj_cache_leave(heap, mine);
+		return err;
+	}
 	for (lk = 1; lk < HOBJ_NCLASS; lk++)
 		if (heap->ops->lock != NULL)
 			heap->ops->lock(heap, lk);
@@ -381,6 +442,7 @@ int hobj_check(struct hobj_heap *heap, struct hobj_fault *f)
 	heaplab_unlock(heap->pool);
 	memset(&t, 0, sizeof t);
 	t.mine = mine;
+	t.mine_done = 1;
 	err = check_spans(heap, top, &t, f);
 	if (heap->ops->lock != NULL) {
 		heap->ops->lock(heap, HOBJ_LOCK_LARGE);

@@ -18,6 +18,7 @@
 
 static struct hobj_heap heap;
 static int held[HOBJ_NLOCK];
+static unsigned ntaken; // locks taken, all of them
 
 // One thread: each lock a flag, misuse a panic, as arch/host's pool lock.
 static void t_lock(struct hobj_heap *h, unsigned lk)
@@ -26,6 +27,7 @@ static void t_lock(struct hobj_heap *h, unsigned lk)
 	if (lk >= HOBJ_NLOCK || held[lk])
 		host_ops.panic("test lock: recursive acquire");
 	held[lk] = 1;
+	ntaken++;
 }
 
 static void t_unlock(struct hobj_heap *h, unsigned lk)
@@ -805,6 +807,42 @@ static void test_check_spans_without_large_lock(void **state)
 	check_ok();
 }
 
+// The caller's cache's spans are checked before any lock is taken (only
+// their owner changes their objects): damage in one is found with no lock
+// taken; in a span of the central list, under its class lock.
+static void test_check_mine_unlocked(void **state)
+{
+	static struct hobj_cache a;
+	struct hobj_fault f;
+	unsigned char *p, *q;
+
+	(void)state;
+	heap.checking = 0;
+	q = hobj_malloc(&heap, 48); // central
+	hobj_cache_init(&heap, &a, 1);
+	cur = &a;
+	p = hobj_malloc(&heap, 64);
+	assert_non_null(p);
+	assert_non_null(q);
+	p[64 + 3] = 1; // the next object, never handed out
+	ntaken = 0;
+	assert_int_equal(hobj_check(&heap, &f), HOBJ_EDIRTY);
+	assert_int_equal(f.ptr, (uintptr_t)p + 64 + 3);
+	assert_int_equal(ntaken, 0);
+	p[64 + 3] = 0;
+	q[48 + 5] = 1;
+	ntaken = 0;
+	assert_int_equal(hobj_check(&heap, &f), HOBJ_EDIRTY);
+	assert_int_equal(f.ptr, (uintptr_t)q + 48 + 5);
+	assert_true(ntaken > 0);
+	q[48 + 5] = 0;
+	hobj_free(&heap, p);
+	hobj_cache_fini(&heap, &a);
+	cur = NULL;
+	hobj_free(&heap, q);
+	check_ok();
+}
+
 // A pool that runs out: NULL and ENOMEM, nothing changed.
 static void test_out_of_memory(void **state)
 {
@@ -867,6 +905,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_pool_unlocked, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_check_spans_without_large_lock, obj_setup,
 					    heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_check_mine_unlocked, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_out_of_memory, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_granules, obj_setup, heap_teardown),
 	};
