@@ -148,7 +148,8 @@ struct heaplab_ops {
 	// the break unchanged (heaplab_brk_sbrk builds one from a brk). Called
 	// with the pool's lock held, at most once per heaplab_alloc, and only
 	// when no free block fits. The bytes need not be zero: heaplab_alloc
-	// zeroes them once it has released the lock (they are the caller's).
+	// zeroes them once it has released the lock (they are the caller's),
+	// unless the consumer has said they come zero (pool->fresh_zero).
 	uintptr_t (*sbrk)(uintptr_t n, uintptr_t align, uintptr_t lo, uintptr_t hi);
 	// Take and release the pool's lock (its object: pool->lockarg). Called
 	// once each per locked call. In a kernel, lock masks interrupts on this
@@ -176,8 +177,9 @@ struct heaplab_region {
 // heaplab_init or heaplab_init_arena; the fields are public so that a
 // debugger and heaplab's own tools can walk the heap, but only the
 // functions below change them. Lock rule: every field but the constants
-// set at init (name, ops, lockarg, granule, start, end, arena) is guarded
-// by the pool's lock.
+// set at init (name, ops, lockarg, granule, start, end, arena, and
+// fresh_zero, which a consumer sets before the first call) is guarded by
+// the pool's lock.
 struct heaplab_pool {
 	const char *name;
 	struct heaplab_hdr *freelist; // sorted by address, ascending
@@ -190,6 +192,11 @@ struct heaplab_pool {
 	uintptr_t inuse;	      // bytes handed out and not yet freed
 	int checking;		      // run-time switch for the full check
 	int arena;		      // 1: a fixed arena, the pool keeps its own break
+	// 1: every byte the pool grows by is zero already, and never handed
+	// out before (fresh anonymous memory from mmap, a break that only
+	// grows): heaplab_alloc does not zero a growth again. 0 after init;
+	// a consumer that knows sets it before the first heaplab_alloc.
+	int fresh_zero;
 	const struct heaplab_ops *ops;
 	void *lockarg; // the platform's lock object
 	int nregion;   // regions in use: what the pool obtained, ascending

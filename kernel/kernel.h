@@ -48,6 +48,7 @@ extern unsigned long spin_bound; // attempts before "lockup suspected"
 
 // Per-CPU state, indexed by arch_cpu_id(): the one per-CPU table (stacks
 // aside), with the architecture's part in arch (arch/ARCH/arch_cpu.h).
+#define WATCH_PCS 4 // ticks whose pcs a CPU keeps (cpu.tick_pcs)
 struct cpu {
 	int id;			// first: x86's %gs:0 reads it (arch_cpu_id)
 	struct arch_cpu arch;	// the CPU port's own
@@ -61,11 +62,23 @@ struct cpu {
 	uintptr_t ops;		// stress operations done
 	uint64_t stress_t0, stress_t1;	// arch_ticks() when its stress began and ended
 	unsigned long stress_ticks0;	// timer_ticks when its stress began
+	unsigned long stress_ticks1;	// and when it ended
 
 	// The tick (tick.c): the timer interrupts this CPU took, and while a
-	// tick's handler runs, where the interrupt came (else 0).
+	// tick's handler runs, where the interrupt came (else 0); the pcs
+	// the last WATCH_PCS ticks came at, for the watchdog's report.
 	volatile unsigned long timer_ticks;
 	uintptr_t irq_pc;
+	uintptr_t tick_pcs[WATCH_PCS];
+
+	// The progress watchdog (watchdog.c): while watched, the CPU counts
+	// its progress; the longest stretch between two counts, its own.
+	volatile int watched;
+	volatile unsigned long progress;
+	const char *doing; // what it does now, for the report: a call's name
+	uintptr_t doing_n; // and its size in bytes (0: none)
+	uint64_t progress_at, progress_gap; // arch_ticks()
+	const char *gap_doing;		    // what it did in the longest gap
 };
 extern struct cpu cpus[NCPU];
 struct cpu *mycpu(void);
@@ -84,6 +97,21 @@ void tick_start(void);
 void delay_ms(unsigned long ms);  // spins ms milliseconds of arch_ticks
 extern uintptr_t tick_inuse_peak; // the most bytes in use a tick saw
 extern int kmem_irq_unsafe;	  // irqunsafe (kernel/kmem.c)
+
+// The progress watchdog (watchdog.c), for work that must keep moving on
+// every CPU (the SMP stress): a watched CPU counts its progress, and a
+// CPU that sees one make none for WATCHDOG_S seconds stops the machine
+// with `stress: looped: cpu N ...`, where it was if known. Every tick
+// looks (watchdog_check, from tick_interrupt), and so does a CPU spinning
+// for a lock (spin_wait; lk: the lock, whose holder it names), since a
+// CPU looping with interrupts off takes no tick.
+#define WATCHDOG_S 5
+void watchdog_begin(struct cpu *c);
+void watchdog_progress(struct cpu *c);
+void watchdog_end(struct cpu *c);
+int watchdog_watching(void); // how many CPUs are watched
+void watchdog_check(const struct spinlock *lk);
+uint64_t watchdog_longest(int *cpu); // the longest gap of any CPU, and whose
 
 void spin_init(struct spinlock *lk, const char *name);
 void spin_lock(struct spinlock *lk);

@@ -45,6 +45,10 @@ void mp_enter(void)
 	else
 		stress_cpu(id);
 	__atomic_add_fetch(&ndone, 1, __ATOMIC_ACQ_REL);
+	// Its ticks watch the CPUs still in the stress (kernel/watchdog.c), one
+	// of which may loop with interrupts off, where no tick of its own comes.
+	while (watchdog_watching() > 0)
+		arch_spin_wait();
 	arch_halt();
 }
 

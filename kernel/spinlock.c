@@ -67,7 +67,9 @@ static unsigned long spin_wait(struct spinlock *lk, struct cpu *c)
 	unsigned long n = 0;
 
 	do {
-		if (++n > spin_bound)
+		if ((++n & 0xfff) == 0) // a holder that loops with interrupts off
+			watchdog_check(lk);
+		if (n > spin_bound)
 			panic("spin_lock: %s: lockup suspected: cpu %d spun %lu times; held by "
 			      "cpu %d from pc %#lx",
 			      lk->name, c->id, n - 1, lk->cpu, (unsigned long)lk->pc);

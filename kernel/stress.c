@@ -9,7 +9,9 @@
 // bytes is bounded, so its time under the lock does not grow with the
 // heap), the objects heap every OBJ_CHECK_EVERY operations, the page caches
 // (--pcp) every PCP_CHECK_EVERY, and the full checks run once each CPU is
-// done.
+// done. Each CPU counts its progress for the watchdog (kernel/watchdog.c)
+// at every operation: a CPU that loops in the allocator stops the run
+// within WATCHDOG_S seconds, `stress: looped: cpu N ...`.
 #include "kmem.h"
 
 #include <stdlib.h>
@@ -94,11 +96,21 @@ static void verify(struct sblock *b)
 		}
 }
 
+// doing notes what this CPU calls now, for the watchdog's report.
+static void doing(int cpu, const char *what, uintptr_t n)
+{
+	cpus[cpu].doing_n = n;
+	cpus[cpu].doing = what;
+}
+
+static const char *const get_names[4] = {"sys_alloc", "sys_reserve", "malloc", "calloc"};
+
 static int get(struct sblock *b, int cpu, uint32_t seq, uint32_t *s)
 {
 	b->kind = rnd(s) % 2 == 0 ? 2 + (int)(rnd(s) % 4 == 0) : (int)(rnd(s) % 8 == 0);
 	b->n = b->kind >= 2 ? pick_small(s) : pick_size(s);
 	b->tag = (uint32_t)cpu << 24 | (seq & 0xffffff);
+	doing(cpu, get_names[b->kind], b->n);
 	if (b->kind == 2)
 		b->p = malloc(b->n);
 	else if (b->kind == 3)
@@ -116,6 +128,7 @@ static int get(struct sblock *b, int cpu, uint32_t seq, uint32_t *s)
 static void put(struct sblock *b)
 {
 	verify(b);
+	doing((int)(b->tag >> 24), b->kind >= 2 ? "free" : "sys_free", b->n);
 	if (b->kind >= 2)
 		free(b->p);
 	else
@@ -133,24 +146,35 @@ void stress_cpu(int cpu)
 
 	c->stress_ticks0 = c->timer_ticks;
 	c->stress_t0 = arch_ticks();
-	for (c->ops = 0; c->ops < stress_ops; c->ops++) {
+	c->ops = 0;
+	watchdog_begin(c);
+	for (; c->ops < stress_ops; c->ops++, watchdog_progress(c)) {
 		i = (int)(rnd(&s) % SLOTS);
 		if (blk[i].p != NULL)
 			put(&blk[i]);
 		else if (get(&blk[i], cpu, ++seq, &s) < 0)
 			panic("stress: cpu %d: out of memory after %lu ops", cpu,
 			      (unsigned long)c->ops);
-		if (c->ops % PCP_CHECK_EVERY == PCP_CHECK_EVERY - 1 && pcp_on)
+		if (c->ops % PCP_CHECK_EVERY == PCP_CHECK_EVERY - 1 && pcp_on) {
+			doing(cpu, "pcp_check", 0);
 			pcp_check();
-		if (c->ops % OBJ_CHECK_EVERY == OBJ_CHECK_EVERY - 1)
+		}
+		if (c->ops % OBJ_CHECK_EVERY == OBJ_CHECK_EVERY - 1) {
+			doing(cpu, "kobj_check", 0);
 			kobj_check_or_fail();
+		}
 	}
-	for (i = 0; i < SLOTS; i++)
+	for (i = 0; i < SLOTS; i++, watchdog_progress(c))
 		if (blk[i].p != NULL)
 			put(&blk[i]);
+	doing(cpu, "heaplab_check", 0);
 	heaplab_check_or_fail(&mempool);
+	watchdog_progress(c);
+	doing(cpu, "kobj_check", 0);
 	kobj_check_or_fail();
+	watchdog_end(c);
 	c->stress_t1 = arch_ticks();
+	c->stress_ticks1 = c->timer_ticks;
 }
 
 // per_s answers n events over ticks of arch_ticks at hz, per second.
@@ -174,8 +198,9 @@ int stress_report(int up, uintptr_t inuse0, uint64_t stat0, uintptr_t objs0)
 {
 	uintptr_t fr = kmem_free_bytes(&mempool, NULL), peak;
 	uint64_t hz = arch_ticks_hz();
-	int i, bad = 0, failed = 0, silent = 0;
+	int i, bad = 0, failed = 0, silent = 0, slow;
 	struct hobj_stats st;
+	uint64_t gap;
 
 	for (i = 0; i < up; i++) {
 		kprintf("cpu %d: %lu ops, spun for a lock %lu times of %lu, %lu us spinning, "
@@ -185,7 +210,7 @@ int stress_report(int up, uintptr_t inuse0, uint64_t stat0, uintptr_t objs0)
 			(unsigned long)us(cpus[i].hold_ticks, hz), cpus[i].timer_ticks);
 		kprintf("cpu %d: %lu ops/s of guest time, %lu timer ticks/s (TICK_HZ %d)\n", i,
 			per_s(cpus[i].ops, cpus[i].stress_t1 - cpus[i].stress_t0, hz),
-			per_s(cpus[i].timer_ticks - cpus[i].stress_ticks0,
+			per_s(cpus[i].stress_ticks1 - cpus[i].stress_ticks0,
 			      cpus[i].stress_t1 - cpus[i].stress_t0, hz),
 			TICK_HZ);
 		bad += stress_bad[i];
@@ -196,6 +221,11 @@ int stress_report(int up, uintptr_t inuse0, uint64_t stat0, uintptr_t objs0)
 	spin_unlock(&mem_lock);
 	kprintf("timer: the most of the heap in use at a tick was %lu KiB\n",
 		(unsigned long)(peak >> 10));
+	gap = watchdog_longest(&slow);
+	kprintf("stress: the longest a CPU went between two operations: %lu us (cpu %d, in %s); "
+		"the watchdog stops one that goes %d s\n",
+		(unsigned long)us(gap, hz), slow,
+		cpus[slow].gap_doing != NULL ? cpus[slow].gap_doing : "its start", WATCHDOG_S);
 	lockstat_print(5);
 	failed += kcase("timer: every CPU took timer interrupts", silent == 0);
 	failed += kcase("stress: every block zeroed on arrival and intact until freed", bad == 0);

@@ -22,13 +22,16 @@ void tick_start(void)
 }
 
 // tick_interrupt is one tick on this CPU, which came at pc, interrupts
-// off: count it, and note the heap's use.
+// off: count it, keep its pc, have the watchdog look at the CPUs it
+// watches, and note the heap's use.
 void tick_interrupt(uintptr_t pc)
 {
 	struct cpu *c = mycpu();
 
+	c->tick_pcs[c->timer_ticks % WATCH_PCS] = pc;
 	c->timer_ticks++;
 	c->irq_pc = pc;
+	watchdog_check(NULL);
 	spin_lock(&mem_lock);
 	if (mempool.inuse > tick_inuse_peak)
 		tick_inuse_peak = mempool.inuse;

@@ -303,9 +303,11 @@ void *heaplab_alloc(struct heaplab_pool *pool, uintptr_t n)
 	v = mem_allocl(pool, n);
 	fresh = pool->fresh;
 	pool->fresh = 0;
-	if (fresh != FRESH_DEFER && fresh != (uintptr_t)v) // a lab's alloc kept it
+	if (fresh == FRESH_DEFER || pool->fresh_zero)
+		; // no growth, or the break's bytes come zero (pool->fresh_zero)
+	else if (fresh != (uintptr_t)v) // a lab's alloc kept it
 		memset((void *)fresh, 0, pool->fresh_n);
-	else if (fresh != FRESH_DEFER)
+	else
 		fresh_n = pool->fresh_n; // the answer is all of it: zeroed below
 	if (v != NULL && pool->track != NULL)
 		mem_track_allocl(pool, (uintptr_t)v, n);

@@ -26,10 +26,11 @@ $(HT_CMOCKA): $(B)/host/%: $(HT)/%.c $(HT)/testutil.c $(HT_DEPS)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -o $@ $< $(HT)/testutil.c $(HOST_SRCS) -lcmocka
 
-# The kernel's spinlock on a pretend machine (the test supplies the arch).
-$(B)/host/test_spinlock: $(HT)/test_spinlock.c kernel/spinlock.c kernel/kernel.h arch/arch.h arch/host/arch_cpu.h
+# The kernel's spinlock and its watchdog on a pretend machine (the test
+# supplies the arch).
+$(B)/host/test_spinlock: $(HT)/test_spinlock.c kernel/spinlock.c kernel/watchdog.c kernel/kernel.h arch/arch.h arch/host/arch_cpu.h
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -Iarch -Iarch/host -Iplatform -o $@ $< kernel/spinlock.c -lcmocka
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -Iarch -Iarch/host -Iplatform -o $@ $< kernel/spinlock.c kernel/watchdog.c -lcmocka
 
 $(B)/host/test_diff: $(HT)/test_diff.c $(HT_MODEL) $(HT_DEPS)
 	@mkdir -p $(@D)

@@ -84,10 +84,10 @@ void *hobj_realloc(struct hobj_heap *heap, void *p, size_t n)
 		hobj_free(heap, p);
 		return NULL;
 	}
-	err = hobj_objresize(heap, p, n, &f);
+	err = hobj_objresize(heap, p, n, &old, &f);
 	if (err == HOBJ_OK)
 		return p;
-	if (err != HOBJ_EMOVE || hobj_objsize(heap, p, &old, &f) != HOBJ_OK)
+	if (err != HOBJ_EMOVE)
 		refuse(heap, "realloc", &f);
 	q = hobj_malloc(heap, n);
 	if (q == NULL)

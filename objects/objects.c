@@ -503,13 +503,16 @@ int hobj_objfree(struct hobj_heap *heap, void *p, struct hobj_fault *f)
 	return err;
 }
 
-int hobj_objsize(struct hobj_heap *heap, const void *p, size_t *size, struct hobj_fault *f)
+// objsize is hobj_objsize, answering where p lies too (locate's *w).
+static int objsize(struct hobj_heap *heap, const void *p, size_t *size, struct where *wp,
+		   struct hobj_fault *f)
 {
 	struct hobj_cache *cache;
 	struct where w = {NULL, 0, 0};
 	unsigned c;
 	int err = locate(heap, (uintptr_t)p, &w, f);
 
+	*wp = w;
 	if (err != HOBJ_OK)
 		return err;
 	if (w.s == NULL) {
@@ -534,17 +537,25 @@ int hobj_objsize(struct hobj_heap *heap, const void *p, size_t *size, struct hob
 	return err;
 }
 
-int hobj_objresize(struct hobj_heap *heap, void *p, size_t n, struct hobj_fault *f)
+int hobj_objsize(struct hobj_heap *heap, const void *p, size_t *size, struct hobj_fault *f)
+{
+	struct where w;
+
+	return objsize(heap, p, size, &w, f);
+}
+
+int hobj_objresize(struct hobj_heap *heap, void *p, size_t n, size_t *had, struct hobj_fault *f)
 {
 	uintptr_t bytes = heaplab_round(heap->pool, n);
-	struct where w = {NULL, 0, 0};
 	struct hobj_gone g = {0, 0};
+	struct where w;
 	size_t size;
-	int err = hobj_objsize(heap, p, &size, f);
+	int err = objsize(heap, p, &size, &w, f);
 
 	if (err != HOBJ_OK)
 		return err;
-	locate(heap, (uintptr_t)p, &w, f);
+	if (had != NULL)
+		*had = size;
 	if (w.s != NULL)
 		return n <= HOBJ_MAX_SMALL && hobj_class_of(n) == w.s->cls ? HOBJ_OK : HOBJ_EMOVE;
 	if (bytes == 0 || bytes > size || (n <= HOBJ_MAX_SMALL && bytes != size))

@@ -243,7 +243,10 @@ int hobj_objsize(struct hobj_heap *heap, const void *p, size_t *size, struct hob
 // HOBJ_OK if n rounds to its class, or if both are large objects and n
 // takes no more pages (the tail pages go back to the pool); HOBJ_EMOVE if
 // it must move; or the refusal of a bad p. Nothing changes but on HOBJ_OK.
-int hobj_objresize(struct hobj_heap *heap, void *p, size_t n, struct hobj_fault *f);
+// Unless p is refused, *had (if not NULL) gets its usable bytes before the
+// call, as hobj_objsize answers them: a realloc that must move copies that
+// many without asking again.
+int hobj_objresize(struct hobj_heap *heap, void *p, size_t n, size_t *had, struct hobj_fault *f);
 
 // hobj_check walks every level: the page map over the pool's pages, every
 // span's objects (each in use, free, on its remote list, or never handed

@@ -18,7 +18,9 @@ the line that says it, as the host parts' verdicts are:
                 byte lost from the pool, memory run out): the kernel's words
   looped:       the kernel found a CPU spinning for good (spin_lock's
                 `lockup suspected`, the page stress's `looped:` at a step a
-                CPU never reached)
+                CPU never reached, the SMP stress's watchdog's `looped:`
+                for a CPU that made no progress), with the function and
+                line of each pc it names when the ELF is at hand
   crashed:      any other panic, with the kernel's message (a fault names
                 its pc, and with the ELF at hand the function and line it
                 is in), or a machine that reset or stopped without its exit
@@ -43,9 +45,12 @@ PANIC = re.compile(r"^panic: (?:cpu \d+: )?(.*)$", re.M)
 # `mem: ...`, runtime/sys.c's refused `sys_free(...)`), the cache's and the
 # stresses' own.
 CORRUPT = re.compile(r"^(mem: |sys_free[(:]|heaplab_|pcp: |stress: |pagestress: (?!looped))")
-LOOPED = re.compile(r"lockup suspected|^pagestress: looped: ")
+LOOPED = re.compile(r"lockup suspected|^(?:page)?stress: looped: ")
 # The pc a fault's panic names (kernel/fault.c, arch/*/trap.c).
 PC = re.compile(r"\b(?:pc|rip|eip|elr|sepc|mepc)[ =]?(0x[0-9a-f]+)")
+# The pcs a loop's panic names: the watchdog's `its last ticks came at pc
+# 0x.. 0x..` and `taken at pc 0x..`, spin_lock's `from pc 0x..`.
+LOOP_PCS = re.compile(r"\bpc((?: 0x[0-9a-f]+)+)")
 # The stress's own failed cases that are corruption, and of which kind.
 CORRUPT_CASES = {
     "stress: every block zeroed on arrival and intact until freed": "overlap",
@@ -104,7 +109,9 @@ def verdict(status, console, secs, elf=None, run=None, virt=False):
     if panic and (n == 120 or status is None or n is None):
         msg = panic[1].strip()[:300]
         if LOOPED.search(msg):
-            return "looped", f"looped: panic: {msg}"
+            pcs = dict.fromkeys(pc for m in LOOP_PCS.finditer(msg) for pc in m[1].split())
+            at = [f"{pc} is in {w}" for pc in pcs if (w := where(pc, elf, run))]
+            return "looped", f"looped: panic: {msg}" + (f" [{'; '.join(at)}]" if at else "")
         if CORRUPT.match(msg):
             return "corrupted", f"corrupted: panic: {msg}"
         pc = PC.search(msg)

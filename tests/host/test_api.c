@@ -203,6 +203,37 @@ static void test_fail_without_panic_hook_traps(void **state)
 	assert_true(WIFSIGNALED(st));
 }
 
+// fresh_zero: a consumer whose growth comes zero says so, and heaplab_alloc
+// leaves the grown bytes as they came (here, marked: the consumer's word
+// was not true, which shows no memset ran); without it they come back
+// zeroed. A reused free block is zero either way (free zeroes it).
+static void test_fresh_zero_skips_zeroing_the_growth(void **state)
+{
+	struct heaplab_pool pool;
+	unsigned char *p, *q;
+	int fz;
+
+	(void)state;
+	for (fz = 0; fz <= 1; fz++) {
+		memset(arena_mem, 0xa5, sizeof arena_mem);
+		assert_int_equal(heaplab_init_arena(&pool, NULL, NULL, arena_mem, 4 * PG, PG),
+				 HEAPLAB_OK);
+		assert_int_equal(pool.fresh_zero, 0); // off after init
+		pool.fresh_zero = fz;
+		pool.checking = 0; // the marked bytes would fail the zero scan
+		p = heaplab_alloc(&pool, 2 * PG);
+		assert_non_null(p);
+		assert_int_equal(p[0], fz ? 0xa5 : 0);
+		assert_int_equal(p[2 * PG - 1], fz ? 0xa5 : 0);
+		memset(p, 0x5a, 2 * PG);
+		assert_int_equal(heaplab_free(&pool, p, 2 * PG), HEAPLAB_OK);
+		q = heaplab_alloc(&pool, PG); // from the freed block: zeroed by free
+		assert_ptr_equal(q, p + PG);
+		assert_int_equal(q[0], 0);
+		assert_int_equal(q[PG - 1], 0);
+	}
+}
+
 // The break mode needs an sbrk: without one, init stops in heaplab_fail.
 static void test_break_mode_needs_sbrk(void **state)
 {
@@ -227,6 +258,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_fault_lines_match_snprintf, heap_setup,
 					    heap_teardown),
 	    cmocka_unit_test(test_fail_without_panic_hook_traps),
+	    cmocka_unit_test(test_fresh_zero_skips_zeroing_the_growth),
 	    cmocka_unit_test_setup_teardown(test_break_mode_needs_sbrk, heap_setup, heap_teardown),
 	};
 

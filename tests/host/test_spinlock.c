@@ -2,7 +2,8 @@
 // cmocka tests of the kernel's spinlock (kernel/spinlock.c, the very file
 // the images build) on a pretend machine: each misuse must be fatal and
 // name the lock and its holder (and, taken in an interrupt, where that
-// came); nesting of interrupt-off must hold.
+// came); nesting of interrupt-off must hold. With it, the progress
+// watchdog (kernel/watchdog.c), which a CPU spinning for a lock runs.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -68,9 +69,11 @@ void arch_spin_wait(void)
 		arch_spin_unlock(&release_lk->locked);
 }
 
+static uint64_t tick_step = 1; // how far the clock moves at each reading
+
 uint64_t arch_ticks(void)
 {
-	return ticks++;
+	return ticks += tick_step;
 }
 
 uint64_t arch_ticks_hz(void)
@@ -130,6 +133,7 @@ static int setup(void **state)
 		cpus[i].id = i;
 	cur_cpu = 0;
 	irq_on = 1;
+	tick_step = 1;
 	spin_init(&lk, "testlock");
 	return 0;
 }
@@ -194,6 +198,67 @@ static void test_spinning_past_the_bound_is_fatal(void **state)
 	spin_bound = 1000;
 	must_panic(spin_lock(&lk), "testlock", "lockup suspected", "cpu 0", "held by cpu 1");
 	spin_bound = bound;
+}
+
+// The watchdog: a watched CPU that holds a lock and makes no progress
+// (interrupts off: no tick of its own) is named by the CPU spinning for
+// that lock, with the lock and where it was taken, once WATCHDOG_S seconds
+// of that CPU's clock have passed; not before.
+static void test_watchdog_names_a_holder_that_loops(void **state)
+{
+	(void)state;
+	cur_cpu = 1;
+	watchdog_begin(&cpus[1]);
+	cpus[1].ops = 7;
+	cpus[1].doing = "sys_free";
+	cpus[1].doing_n = 20480;
+	spin_lock(&lk); // and it loops, never letting go
+	cur_cpu = 0;
+	tick_step = 100000; // a tenth of a second a reading: 50 checks to the bound
+	must_panic(spin_lock(&lk), "stress: looped: cpu 1 made no progress for 5 s",
+		   "in sys_free(20480 bytes), after 7 ops", "it has interrupts off (no tick since)",
+		   "it holds testlock, taken at pc 0x");
+	assert_true(ticks >= 5 * 1000000); // not before the bound
+	watchdog_end(&cpus[1]);
+}
+
+// tick is one tick on CPU c at pc, as tick_interrupt keeps it.
+static void tick(struct cpu *c, uintptr_t pc)
+{
+	c->tick_pcs[c->timer_ticks % WATCH_PCS] = pc;
+	c->timer_ticks++;
+}
+
+// One that takes ticks meanwhile (it loops with interrupts on) is named
+// with the pcs they came at, the latest first, each once, and none of a
+// tick before it stopped; one that makes progress is not named however
+// long it runs, nor one no longer watched.
+static void test_watchdog_names_the_pcs_of_a_loop(void **state)
+{
+	int i;
+
+	(void)state;
+	watchdog_begin(&cpus[2]);
+	tick_step = 1000000;	   // a second a reading
+	for (i = 0; i < 20; i++) { // twenty seconds, progress at every check
+		watchdog_progress(&cpus[2]);
+		watchdog_check(NULL);
+	}
+	watchdog_end(&cpus[2]);
+	for (i = 0; i < 20; i++) // nor after its end
+		watchdog_check(NULL);
+	for (i = 0; i < WATCH_PCS; i++) // ticks while it made progress
+		tick(&cpus[2], 0x9999);
+	watchdog_begin(&cpus[2]);
+	watchdog_check(NULL);
+	tick(&cpus[2], 0x1234); // then three in the loop
+	tick(&cpus[2], 0x5678);
+	tick(&cpus[2], 0x1234);
+	must_panic(for (i = 0; i < 20; i++) watchdog_check(NULL), "stress: looped: cpu 2",
+		   "its last ticks came at pc 0x1234 0x5678");
+	assert_true(strstr(panic_msg, "0x5678 0x") == NULL); // each pc once
+	assert_true(strstr(panic_msg, "0x9999") == NULL);    // none before the loop
+	watchdog_end(&cpus[2]);
 }
 
 // 6.1810's statistics: #acquire() and failed test-and-sets, the longest
@@ -305,6 +370,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_recursive_acquire_is_fatal, setup),
 	    cmocka_unit_test_setup(test_release_not_held_is_fatal, setup),
 	    cmocka_unit_test_setup(test_spinning_past_the_bound_is_fatal, setup),
+	    cmocka_unit_test_setup(test_watchdog_names_a_holder_that_loops, setup),
+	    cmocka_unit_test_setup(test_watchdog_names_the_pcs_of_a_loop, setup),
 	    cmocka_unit_test_setup(test_lock_statistics, setup),
 	    cmocka_unit_test_setup(test_pop_off_unbalanced_is_fatal, setup),
 	    cmocka_unit_test_setup(test_pop_off_with_interrupts_on_is_fatal, setup),
