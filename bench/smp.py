@@ -7,9 +7,13 @@ with the single pool lock (the default) and with the per-CPU page caches
 ticks per second (TICK_HZ is the rate asked for: a lower one is ticks lost
 to interrupts-off stretches and to QEMU's vCPUs waiting for the host's
 cores), and the allocator's locks as lockstat prints them: failed
-test-and-sets and acquires of mem_lock and of the caches' locks. Then the
-goal's line: with --smp 4, failed test-and-sets on the allocator's locks
-at least 100x fewer with the caches. A measurement, not a test: QEMU's
+test-and-sets and acquires of mem_lock, of the page caches' locks and of
+the objects layer's (its classes' locks, one row "objects classes", the
+large objects' and the span records' locks, "objects large" and "objects
+store", and its pool's lock, "objects pool"). Then the
+goal's line: with --smp 4, failed test-and-sets on the allocator's locks,
+both layers', at least 100x fewer with the caches, and each layer's
+share. A measurement, not a test: QEMU's
 vCPUs are host threads, so the counts move from run to run, the more so on
 a loaded machine. Standard library only."""
 import re
@@ -22,8 +26,18 @@ CPU = re.compile(r"^cpu (\d+): (\d+) ops/s of guest time, (\d+) timer ticks/s \(
 LOCK = re.compile(r"^lock: (.+): #test-and-set (\d+) #acquire\(\) (\d+) hold (\d+) irq-off (\d+)$")
 
 
-def allocator_lock(name):
+def page_lock(name):
     return name == "mem" or name.startswith("pcp ")
+
+
+def object_lock(name):
+    # the objects layer's: kernel/kobj.c's group of its HOBJ_NLOCK locks and
+    # its pool's lock (the image's malloc, which the stress mixes in)
+    return name in ("objects classes", "objects large", "objects store", "objects pool")
+
+
+def allocator_lock(name):
+    return page_lock(name) or object_lock(name)
 
 
 def run(n, pcp):
@@ -31,19 +45,27 @@ def run(n, pcp):
     argv = ["timeout", "-k", "5", "600", "./run-qemu.sh", "--smp", str(n), "--lockstat",
             "--timeout", "580"] + (["--pcp"] if pcp else [])
     r = subprocess.run(argv, cwd=REPO, text=True, capture_output=True)
-    lines = [l.rstrip("\r") for l in r.stdout.splitlines()]
+    return figures(r.stdout, r.returncode, r.stderr)
+
+
+def figures(stdout, returncode, stderr):
+    """A run's figures from what it printed, or why there are none."""
+    lines = [l.rstrip("\r") for l in stdout.splitlines()]
     cpus = [m for m in map(CPU.match, lines) if m]
     locks = {}
     for m in map(LOCK.match, lines):  # --lockstat's table at the end has every lock
         if m:
             locks[m[1]] = (int(m[2]), int(m[3]))
-    if r.returncode != 0 or not cpus or "mem" not in locks:
-        return f"no figures (run-qemu.sh exit {r.returncode}): {r.stdout[-400:]}{r.stderr[-200:]}"
+    if returncode != 0 or not cpus or "mem" not in locks:
+        return f"no figures (run-qemu.sh exit {returncode}): {stdout[-400:]}{stderr[-200:]}"
     nts = sum(v[0] for k, v in locks.items() if allocator_lock(k))
     acq = sum(v[1] for k, v in locks.items() if allocator_lock(k))
     return {"ops": [int(m[2]) for m in cpus], "ticks": [int(m[3]) for m in cpus],
             "hz": int(cpus[0][4]), "nts": nts, "acq": acq,
-            "mem": locks["mem"], "pcp": sum(v[0] for k, v in locks.items() if k.startswith("pcp "))}
+            "mem": locks["mem"], "pcp": sum(v[0] for k, v in locks.items() if k.startswith("pcp ")),
+            "pages": sum(v[0] for k, v in locks.items() if page_lock(k)),
+            "objects": sum(v[0] for k, v in locks.items() if object_lock(k)),
+            "objects_acq": sum(v[1] for k, v in locks.items() if object_lock(k))}
 
 
 def section(table):
@@ -57,27 +79,37 @@ def section(table):
             f = got[(n, pcp)] = run(n, pcp)
             mode = "per-CPU caches" if pcp else "one lock"
             if isinstance(f, str):
-                rows.append([mode, str(n), f, "", "", "", "", ""])
+                rows.append([mode, str(n), f, "", "", "", "", "", ""])
                 continue
             rows.append([mode, str(n), " / ".join(f"{v:,}" for v in f["ops"]),
                          " / ".join(str(v) for v in f["ticks"]) + f" (of {f['hz']})",
                          f"{f['mem'][0]:,} of {f['mem'][1]:,}", f"{f['pcp']:,}",
+                         f"{f['objects']:,} of {f['objects_acq']:,}",
                          f"{f['nts']:,}", f"{f['acq']:,}"])
     head = ["locking", "CPUs", "ops/s of guest time, per CPU", "timer ticks/s, per CPU",
             "mem_lock: failed test-and-sets of acquires", "pcp locks: failed test-and-sets",
+            "objects layer's locks: failed test-and-sets of acquires",
             "allocator's locks: failed test-and-sets", "allocator's locks: acquires"]
     one, pcp = got[(4, False)], got[(4, True)]
     if isinstance(one, dict) and isinstance(pcp, dict):
         x = one["nts"] / max(pcp["nts"], 1)
+
+        def share(k):
+            return (f"{one[k]:,} against {pcp[k]:,}, "
+                    f"{one[k] / max(pcp[k], 1):,.1f}x fewer")
         goal = (f"With --smp 4: {one['nts']:,} failed test-and-sets on the allocator's locks "
                 f"with one lock, {pcp['nts']:,} with the per-CPU caches: {x:,.1f}x fewer "
-                f"(goal: at least 100x: {'met' if x >= 100 else 'NOT met'}).")
+                f"(goal: at least 100x: {'met' if x >= 100 else 'NOT met'}); the page layer's "
+                f"locks {share('pages')}, the objects layer's {share('objects')}.")
     else:
         goal = "With --smp 4: no figures for one of the two runs."
     return ("### SMP stress\n\n"
             "amd64, `./run-qemu.sh --smp N --lockstat [--pcp]`, each CPU 20,000 random "
-            "sys_alloc/sys_free/sys_reserve operations (kernel/stress.c). The allocator's "
-            "locks: mem_lock, and with --pcp each CPU's cache lock (`pcp N`).\n\n"
+            "sys_alloc/sys_free/sys_reserve and malloc/calloc/free operations "
+            "(kernel/stress.c). The allocator's locks: mem_lock, with --pcp each CPU's cache "
+            "lock (`pcp N`), and the objects layer's (`objects classes`, `objects large`, "
+            "`objects store`, `objects pool`), whose "
+            "per-CPU caches --pcp turns on too.\n\n"
             + table(head, rows) + "\n\n" + goal)
 
 

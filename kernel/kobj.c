@@ -34,7 +34,9 @@
 // records') and the pool's own are kernel spinlocks, interrupts off while
 // held, so an interrupt handler could malloc; none does. Order: a class's,
 // the large lock, the store's, kobj_pool's, then kbrk_lock. lockstat
-// reports the layer's locks as one row, "objects heap".
+// reports the layer's locks as three rows, so that a contended one shows:
+// "objects classes" (the sums of the class locks), "objects large" and
+// "objects store".
 //
 // Per-CPU caches (objects/cache.c): each CPU has a cache, kobj_caches[id],
 // whose active spans it takes objects from and gives them back to with no
@@ -70,7 +72,7 @@ int kobj_ready;		       // kobj_heap is set up (read with acquire)
 static struct spinlock kobj_pool_lock = SPINLOCK_INIT("objects pool");
 static struct spinlock kobj_init_lock = SPINLOCK_INIT("objects init");
 // Run-time locks (spin_init): 66 of them would fill lockstat's table of
-// static locks; they are one row there (lockstat_group).
+// static locks; they are three rows there (lockstat_group).
 static struct spinlock kobj_locks[HOBJ_NLOCK];
 static struct hobj_cache kobj_caches[NCPU];
 static int kobj_caching = 1; // read with no lock: changed while one CPU runs
@@ -186,7 +188,9 @@ void kobj_init(void)
 			panic("objects: hobj_init: %s", hobj_strerror(err));
 		for (k = 0; k < NCPU; k++)
 			hobj_cache_init(&kobj_heap, &kobj_caches[k], (long)k);
-		lockstat_group(kobj_locks, HOBJ_NLOCK, "objects heap");
+		lockstat_group(&kobj_locks[1], HOBJ_NCLASS - 1, "objects classes");
+		lockstat_group(&kobj_locks[HOBJ_LOCK_LARGE], 1, "objects large");
+		lockstat_group(&kobj_locks[HOBJ_LOCK_STORE], 1, "objects store");
 		__atomic_store_n(&kobj_ready, 1, __ATOMIC_RELEASE);
 	}
 	spin_unlock(&kobj_init_lock);

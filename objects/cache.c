@@ -108,9 +108,10 @@ static void adoptl(struct hobj_heap *h, struct hobj_span *s)
 }
 
 // releasel gives cache's active span s back to its class: onto the list
-// if it has a free object, to the pool if it is empty and not the class's
-// only listed span. Class lock held.
-static void releasel(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s)
+// if it has a free object, unlinked into g for the pool if it is empty and
+// not the class's only listed span. Class lock held.
+static void releasel(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s,
+		     struct hobj_gone *g)
 {
 	struct hobj_class *k = &h->class[s->cls];
 
@@ -122,17 +123,17 @@ static void releasel(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_
 		return;
 	hobj_list_push(k, s);
 	if (s->inuse == 0 && s->next != NULL)
-		hobj_span_releasel(h, s);
+		hobj_span_releasel(h, s, g);
 }
 
-// acquirel makes the first span of class c's list (or a new one) cache's
-// active span; NULL if the pool cannot give one. Class lock held.
+// acquirel makes the first span of class c's list cache's active span;
+// NULL if the list is empty. Class lock held.
 static struct hobj_span *acquirel(struct hobj_heap *h, struct hobj_cache *cache, unsigned c)
 {
 	struct hobj_class *k = &h->class[c];
 	struct hobj_span *s = k->partial;
 
-	if (s == NULL && (s = hobj_span_newl(h, c)) == NULL)
+	if (s == NULL)
 		return NULL;
 	hobj_list_remove(k, s);
 	k->inuse -= s->inuse;
@@ -142,10 +143,13 @@ static struct hobj_span *acquirel(struct hobj_heap *h, struct hobj_cache *cache,
 }
 
 // refill answers an object of class c when cache's active span has none:
-// its remote list taken back, or another span.
+// its remote list taken back, or another span: the list's first, or a new
+// one, whose record and pages are taken with the class lock released
+// (objects.c, "Transit").
 static void *refill(struct hobj_heap *h, struct hobj_cache *cache, unsigned c, int *zero)
 {
-	struct hobj_span *s = cache->alloc[c];
+	struct hobj_span *s = cache->alloc[c], *fresh;
+	struct hobj_gone g = {0, 0};
 	void *p = NULL;
 
 	hobj_lock(h, c);
@@ -153,13 +157,22 @@ static void *refill(struct hobj_heap *h, struct hobj_cache *cache, unsigned c, i
 	if (s != NULL && s->nremote != 0)
 		adoptl(h, s);
 	else if (s != NULL)
-		releasel(h, cache, s);
+		releasel(h, cache, s, &g);
 	s = cache->alloc[c];
+	if (s == NULL && h->class[c].partial == NULL) {
+		hobj_unlock(h, c);
+		hobj_give_back(h, &g);
+		fresh = hobj_span_fresh(h, c);
+		hobj_lock(h, c);
+		if (fresh != NULL)
+			hobj_span_linkl(h, fresh);
+	}
 	if (s != NULL || (s = acquirel(h, cache, c)) != NULL) {
 		p = hobj_span_take(s, zero);
 		h->class[c].nalloc++;
 	}
 	hobj_unlock(h, c);
+	hobj_give_back(h, &g);
 	return p;
 }
 
@@ -257,14 +270,18 @@ void hobj_cache_flush(struct hobj_heap *heap, struct hobj_cache *cache)
 {
 	unsigned c;
 
+	struct hobj_gone g;
+
 	for (c = 1; c < HOBJ_NCLASS; c++) {
 		if (cache->alloc[c] == NULL && cache->nalloc[c] == 0 && cache->nfree[c] == 0)
 			continue;
+		g = (struct hobj_gone){0, 0};
 		hobj_lock(heap, c);
 		foldl(heap, cache, c);
 		if (cache->alloc[c] != NULL)
-			releasel(heap, cache, cache->alloc[c]);
+			releasel(heap, cache, cache->alloc[c], &g);
 		hobj_unlock(heap, c);
+		hobj_give_back(heap, &g);
 	}
 }
 

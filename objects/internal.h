@@ -77,11 +77,22 @@ static inline void hobj_remote_set(struct hobj_span *s, unsigned i, int on)
 	__atomic_store_n(w, on ? v | m : v & ~m, __ATOMIC_RELAXED); // class lock held
 }
 
-// objects.c's class lists and spans, for cache.c: the class lock held.
+// Pages unmapped under a lock, to give back to the pool once it is
+// released (objects.c, "Transit"); bytes 0: none.
+struct hobj_gone {
+	uintptr_t base, bytes;
+};
+
+// objects.c's class lists and spans, for cache.c: the class lock held but
+// by hobj_span_fresh (no lock of the layer held: it asks the pool for a
+// record and pages of class c, unlinked, NULL if it has none) and
+// hobj_give_back (no lock held: g's pages back to the pool).
 void hobj_list_push(struct hobj_class *k, struct hobj_span *s);
 void hobj_list_remove(struct hobj_class *k, struct hobj_span *s);
-struct hobj_span *hobj_span_newl(struct hobj_heap *h, unsigned c);
-void hobj_span_releasel(struct hobj_heap *h, struct hobj_span *s);
+struct hobj_span *hobj_span_fresh(struct hobj_heap *h, unsigned c);
+void hobj_span_linkl(struct hobj_heap *h, struct hobj_span *s);
+void hobj_span_releasel(struct hobj_heap *h, struct hobj_span *s, struct hobj_gone *g);
+void hobj_give_back(struct hobj_heap *h, struct hobj_gone *g);
 
 // cache.c's halves of objects.c's small-object paths: an object of class c
 // from cache (NULL if the pool has no span); free and size of p in span s

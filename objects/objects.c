@@ -42,6 +42,26 @@
 //   cache's refill and flush, and the free of an object whose span is
 //   central, or another cache's (onto its remote list).
 //
+//   Transit. No class lock and no large lock is held while the pool works
+//   (heaplab_alloc and heaplab_free take the pool's lock, and zero pages):
+//   a new span's record and pages are taken first, then the class lock
+//   links them (page map, list, counts); a span that empties is unlinked
+//   under the class lock and its pages go back once it is released; a
+//   large object's pages likewise, under the large lock for its page map
+//   entries alone. So a CPU that needs a class lock never waits for
+//   another one's pool call (under --smp 4 the large lock's waits, most of
+//   the layer's, were those). Meanwhile the pool counts bytes in use that
+//   no span or large object holds: transit_bytes counts them (added before
+//   the pool is asked, taken off under the lock that maps or after the
+//   pool took them back), and the check holds the pool's bytes in use
+//   between its own count and that plus transit_bytes (exact when nothing
+//   is in flight: with one CPU or thread, after every operation). A
+//   record taken from the store and not yet linked is in transit_records,
+//   added under the store's lock and taken off under the class lock, so
+//   the store's count stays exact. One CPU or thread asks the pool in the
+//   order the seed's placement has always seen: a span's record, then its
+//   pages.
+//
 //   Lock order: a class's lock, the large lock, the store's lock, the
 //   pool's. The check takes them all in that order (classes ascending).
 #define HOBJ_CLASS_TABLES
@@ -126,18 +146,56 @@ static struct hobj_span *record_new(struct hobj_heap *h)
 			h->store_bytes += bytes;
 	}
 	s = h->store;
-	if (s != NULL)
+	if (s != NULL) {
 		h->store = s->next;
+		__atomic_fetch_add(&h->transit_records, 1, __ATOMIC_RELAXED);
+	}
 	unlock(h, HOBJ_LOCK_STORE);
 	return s;
 }
 
-static void record_put(struct hobj_heap *h, struct hobj_span *s)
+// record_put gives a record back to the store; transit says whether it
+// was in transit (taken by record_new and never linked).
+static void record_put(struct hobj_heap *h, struct hobj_span *s, int transit)
 {
 	lock(h, HOBJ_LOCK_STORE);
 	s->next = h->store;
 	h->store = s;
+	if (transit)
+		__atomic_fetch_sub(&h->transit_records, 1, __ATOMIC_RELAXED);
 	unlock(h, HOBJ_LOCK_STORE);
+}
+
+// pool_take answers n bytes of the pool's, counted in transit until the
+// caller maps them (or gives them back); NULL if the pool has none. No
+// lock of the layer held.
+static void *pool_take(struct hobj_heap *h, uintptr_t n)
+{
+	void *p;
+
+	__atomic_fetch_add(&h->transit_bytes, n, __ATOMIC_RELAXED);
+	p = heaplab_alloc(h->pool, n);
+	if (p == NULL)
+		__atomic_fetch_sub(&h->transit_bytes, n, __ATOMIC_RELAXED);
+	return p;
+}
+
+void hobj_give_back(struct hobj_heap *h, struct hobj_gone *g)
+{
+	if (g->bytes == 0)
+		return;
+	if (heaplab_free(h->pool, (void *)g->base, g->bytes) != HEAPLAB_OK)
+		hobj_fail(h, "hobj: the pool refused pages back");
+	__atomic_fetch_sub(&h->transit_bytes, g->bytes, __ATOMIC_RELAXED);
+	g->bytes = 0;
+}
+
+// gone unmaps nothing itself: it records [a, a + n), unmapped under a
+// lock, as in transit until hobj_give_back.
+static void gone(struct hobj_heap *h, struct hobj_gone *g, uintptr_t a, uintptr_t n)
+{
+	__atomic_fetch_add(&h->transit_bytes, n, __ATOMIC_RELAXED);
+	*g = (struct hobj_gone){a, n};
 }
 
 void hobj_list_push(struct hobj_class *k, struct hobj_span *s)
@@ -169,20 +227,17 @@ static void pm_set(struct hobj_heap *h, uintptr_t a, uintptr_t bytes, uintptr_t 
 		e[k] = v;
 }
 
-// span_newl takes a span for class c from the pool and lists it; NULL if
-// the pool cannot give it.
-struct hobj_span *hobj_span_newl(struct hobj_heap *h, unsigned c)
+struct hobj_span *hobj_span_fresh(struct hobj_heap *h, unsigned c)
 {
 	struct hobj_span *s = record_new(h);
 	uintptr_t bytes = (uintptr_t)hobj_class_npages[c] * HOBJ_UNIT;
 	void *base;
 
-	assert_locked(h, c, "span_newl: class lock not held");
 	if (s == NULL)
 		return NULL;
-	base = heaplab_alloc(h->pool, bytes);
+	base = pool_take(h, bytes);
 	if (base == NULL) {
-		record_put(h, s);
+		record_put(h, s, 1);
 		return NULL;
 	}
 	memset(s, 0, sizeof *s);
@@ -190,14 +245,22 @@ struct hobj_span *hobj_span_newl(struct hobj_heap *h, unsigned c)
 	s->bytes = bytes;
 	s->cls = (uint16_t)c;
 	s->nobj = hobj_class_nobj[c];
-	pm_set(h, s->base, bytes, (uintptr_t)s);
-	h->class[c].nspan++;
-	hobj_list_push(&h->class[c], s);
 	return s;
 }
 
-// span_releasel gives an empty span's pages back to the pool.
-void hobj_span_releasel(struct hobj_heap *h, struct hobj_span *s)
+void hobj_span_linkl(struct hobj_heap *h, struct hobj_span *s)
+{
+	unsigned c = s->cls;
+
+	assert_locked(h, c, "span_linkl: class lock not held");
+	pm_set(h, s->base, s->bytes, (uintptr_t)s);
+	h->class[c].nspan++;
+	hobj_list_push(&h->class[c], s);
+	__atomic_fetch_sub(&h->transit_bytes, s->bytes, __ATOMIC_RELAXED);
+	__atomic_fetch_sub(&h->transit_records, 1, __ATOMIC_RELAXED);
+}
+
+void hobj_span_releasel(struct hobj_heap *h, struct hobj_span *s, struct hobj_gone *g)
 {
 	struct hobj_class *k = &h->class[s->cls];
 
@@ -205,9 +268,8 @@ void hobj_span_releasel(struct hobj_heap *h, struct hobj_span *s)
 	hobj_list_remove(k, s);
 	k->nspan--;
 	pm_set(h, s->base, s->bytes, 0);
-	if (heaplab_free(h->pool, (void *)s->base, s->bytes) != HEAPLAB_OK)
-		hobj_fail(h, "hobj: the pool refused a span's pages back");
-	record_put(h, s);
+	gone(h, g, s->base, s->bytes);
+	record_put(h, s, 0);
 }
 
 // small_alloc answers an object of class c, or NULL: from the caller's
@@ -225,8 +287,15 @@ static void *small_alloc(struct hobj_heap *h, unsigned c, int *zero)
 		return p;
 	}
 	lock(h, c);
+	if (k->partial == NULL) { // a new span, the pool asked with no lock held
+		unlock(h, c);
+		s = hobj_span_fresh(h, c);
+		lock(h, c);
+		if (s != NULL)
+			hobj_span_linkl(h, s);
+	}
 	s = k->partial;
-	if (s == NULL && (s = hobj_span_newl(h, c)) == NULL) {
+	if (s == NULL) {
 		unlock(h, c);
 		return NULL;
 	}
@@ -241,24 +310,24 @@ static void *small_alloc(struct hobj_heap *h, unsigned c, int *zero)
 
 // large_alloc answers bytes (a granule multiple) of fresh pages aligned to
 // align, or NULL. A larger alignment than the granule takes align more
-// bytes and gives back both ends.
+// bytes and gives back both ends. The pool is asked with no lock held; the
+// large lock maps the pages.
 static void *large_alloc(struct hobj_heap *h, uintptr_t bytes, uintptr_t align)
 {
 	uintptr_t g = h->pool->granule, extra = align > g ? align - g : 0, raw, a, k, npg;
 
 	if (bytes == 0 || bytes > h->end - h->start || extra > h->end - h->start - bytes)
 		return NULL;
-	lock(h, HOBJ_LOCK_LARGE);
-	raw = (uintptr_t)heaplab_alloc(h->pool, bytes + extra);
-	if (raw == 0) {
-		unlock(h, HOBJ_LOCK_LARGE);
+	raw = (uintptr_t)pool_take(h, bytes + extra);
+	if (raw == 0)
 		return NULL;
-	}
 	a = extra != 0 ? (raw + align - 1) & ~(align - 1) : raw;
 	if ((a > raw && heaplab_free(h->pool, (void *)raw, a - raw) != HEAPLAB_OK) ||
 	    (raw + bytes + extra > a + bytes &&
 	     heaplab_free(h->pool, (void *)(a + bytes), raw + extra - a) != HEAPLAB_OK))
 		hobj_fail(h, "hobj: the pool refused an aligned run's ends back");
+	lock(h, HOBJ_LOCK_LARGE);
+	__atomic_fetch_sub(&h->transit_bytes, bytes + extra, __ATOMIC_RELAXED);
 	npg = bytes >> h->shift;
 	*pm_slot(h, a) = (npg << 2) | HOBJ_PM_LARGE;
 	for (k = 1; k < npg; k++)
@@ -338,7 +407,7 @@ static int small_findl(struct hobj_heap *h, struct hobj_span *s, unsigned c, uin
 // small_freel gives back object p of span s, class c, its lock held:
 // onto s's remote list if another cache owns s, else onto its free list.
 static int small_freel(struct hobj_heap *h, struct hobj_span *s, unsigned c, uintptr_t p,
-		       struct hobj_fault *f)
+		       struct hobj_gone *g, struct hobj_fault *f)
 {
 	struct hobj_class *k = &h->class[c];
 	int err;
@@ -356,7 +425,7 @@ static int small_freel(struct hobj_heap *h, struct hobj_span *s, unsigned c, uin
 	k->inuse--;
 	k->nfree++;
 	if (s->inuse == 0 && (k->partial != s || s->next != NULL))
-		hobj_span_releasel(h, s);
+		hobj_span_releasel(h, s, g);
 	return HOBJ_OK;
 }
 
@@ -365,6 +434,7 @@ static int small_freel(struct hobj_heap *h, struct hobj_span *s, unsigned c, uin
 static int small_free(struct hobj_heap *h, struct hobj_span *s, uintptr_t p, struct hobj_fault *f)
 {
 	unsigned c = s->cls;
+	struct hobj_gone g = {0, 0};
 	struct hobj_cache *cache;
 	int err;
 
@@ -374,10 +444,11 @@ static int small_free(struct hobj_heap *h, struct hobj_span *s, uintptr_t p, str
 	err = hobj_cache_give(h, cache, s, p, f);
 	if (err == HOBJ_NOTMINE) {
 		lock(h, c);
-		err = small_freel(h, s, c, p, f);
+		err = small_freel(h, s, c, p, &g, f);
 		unlock(h, c);
 	}
 	hobj_cache_leave(h, cache);
+	hobj_give_back(h, &g);
 	return err;
 }
 
@@ -391,23 +462,25 @@ static int large_findl(struct hobj_heap *h, const struct where *w, struct hobj_f
 	return HOBJ_OK;
 }
 
-// large_trim gives back the pages of the large object at w from page keep
-// on (all of them if keep is 0). Large lock held.
-static void large_trim(struct hobj_heap *h, const struct where *w, uintptr_t keep)
+// large_trim unmaps the pages of the large object at w from page keep on
+// (all of them if keep is 0), for hobj_give_back once the large lock is
+// released. Large lock held.
+static void large_trim(struct hobj_heap *h, const struct where *w, uintptr_t keep,
+		       struct hobj_gone *g)
 {
 	uintptr_t a = w->lg + (keep << h->shift), n = (w->npg - keep) << h->shift;
 
 	pm_set(h, a, n, 0);
 	if (keep != 0)
 		*pm_slot(h, w->lg) = (keep << 2) | HOBJ_PM_LARGE;
-	if (heaplab_free(h->pool, (void *)a, n) != HEAPLAB_OK)
-		hobj_fail(h, "hobj: the pool refused a large object's pages back");
+	gone(h, g, a, n);
 	h->large_bytes -= n;
 }
 
 int hobj_objfree(struct hobj_heap *heap, void *p, struct hobj_fault *f)
 {
 	struct where w = {NULL, 0, 0};
+	struct hobj_gone g = {0, 0};
 	int err;
 
 	if (p == NULL)
@@ -419,11 +492,12 @@ int hobj_objfree(struct hobj_heap *heap, void *p, struct hobj_fault *f)
 		lock(heap, HOBJ_LOCK_LARGE);
 		err = large_findl(heap, &w, f);
 		if (err == HOBJ_OK) {
-			large_trim(heap, &w, 0);
+			large_trim(heap, &w, 0, &g);
 			heap->nlarge--;
 			heap->large_nfree++;
 		}
 		unlock(heap, HOBJ_LOCK_LARGE);
+		hobj_give_back(heap, &g);
 	}
 	check_after(heap);
 	return err;
@@ -473,6 +547,7 @@ int hobj_objsize(struct hobj_heap *heap, const void *p, size_t *size, struct hob
 int hobj_objresize(struct hobj_heap *heap, void *p, size_t n, size_t *had, struct hobj_fault *f)
 {
 	uintptr_t bytes = heaplab_round(heap->pool, n);
+	struct hobj_gone g = {0, 0};
 	struct where w;
 	size_t size;
 	int err = objsize(heap, p, &size, &w, f);
@@ -488,8 +563,9 @@ int hobj_objresize(struct hobj_heap *heap, void *p, size_t n, size_t *had, struc
 	lock(heap, HOBJ_LOCK_LARGE);
 	err = large_findl(heap, &w, f);
 	if (err == HOBJ_OK && bytes < size)
-		large_trim(heap, &w, bytes >> heap->shift);
+		large_trim(heap, &w, bytes >> heap->shift, &g);
 	unlock(heap, HOBJ_LOCK_LARGE);
+	hobj_give_back(heap, &g);
 	check_after(heap);
 	return err;
 }

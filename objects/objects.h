@@ -178,6 +178,11 @@ struct hobj_heap {
 	struct hobj_span *store;	// unused span records
 	uintptr_t store_bytes, nrecord; // pages the store took; records carved
 	struct hobj_cache *caches;	// the caches set up (HOBJ_LOCK_STORE)
+	// Between the pool and the page map (objects.c, "Transit"): bytes the
+	// pool counts in use that no span or large object holds yet or any
+	// more, and span records out of the store and not yet a span. Word-sized
+	// relaxed atomics.
+	uintptr_t transit_bytes, transit_records;
 };
 
 // Why a pointer was refused, or which invariant a check found broken.

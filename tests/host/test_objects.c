@@ -18,6 +18,7 @@
 
 static struct hobj_heap heap;
 static int held[HOBJ_NLOCK];
+static unsigned ntaken; // locks taken, all of them
 
 // One thread: each lock a flag, misuse a panic, as arch/host's pool lock.
 static void t_lock(struct hobj_heap *h, unsigned lk)
@@ -26,6 +27,7 @@ static void t_lock(struct hobj_heap *h, unsigned lk)
 	if (lk >= HOBJ_NLOCK || held[lk])
 		host_ops.panic("test lock: recursive acquire");
 	held[lk] = 1;
+	ntaken++;
 }
 
 static void t_unlock(struct hobj_heap *h, unsigned lk)
@@ -718,6 +720,129 @@ static void test_cache_random_mix(void **state)
 	cur = NULL;
 }
 
+// No class lock and no large lock is held while the pool works (objects.c,
+// "Transit"): under --smp 4 a CPU that wanted a class or the large lock
+// waited out another's pool call, zeroing included. The pool's lock hook
+// counts each time it is taken under one of them (the check, which holds
+// them all, aside); the random mix runs on the central paths, then on two
+// caches.
+static const struct heaplab_ops *watched;
+static unsigned pool_under_lock;
+
+static void watch_lock(struct heaplab_pool *pool)
+{
+	unsigned lk, n = 0;
+
+	for (lk = 1; lk < HOBJ_NCLASS; lk++)
+		n += held[lk];
+	if (n != HOBJ_NCLASS - 1 && (n != 0 || held[HOBJ_LOCK_LARGE]))
+		pool_under_lock++;
+	if (watched->lock != NULL)
+		watched->lock(pool);
+}
+
+static void test_pool_unlocked(void **state)
+{
+	static struct hobj_cache a, b;
+	static struct heaplab_ops ops;
+
+	watched = mempool.ops;
+	ops = *watched;
+	ops.lock = watch_lock;
+	mempool.ops = &ops;
+	pool_under_lock = 0;
+	test_random_mix(state);
+	hobj_cache_init(&heap, &a, 1);
+	hobj_cache_init(&heap, &b, 2);
+	mix_caches[0] = &a;
+	mix_caches[1] = &b;
+	test_random_mix(state);
+	mix_caches[0] = mix_caches[1] = NULL;
+	hobj_cache_fini(&heap, &a);
+	hobj_cache_fini(&heap, &b);
+	cur = NULL;
+	mempool.ops = watched;
+	assert_int_equal(pool_under_lock, 0);
+	check_ok();
+}
+
+// The check walks the spans, most of its time, under the class locks
+// alone (objects/check.c): it takes the pool's lock once before that walk,
+// for the pool's top, with every class lock held and the large lock free,
+// and once after it, the large lock held too. Under --smp 4 the whole
+// walk held the large lock and the pool's, and large objects waited.
+static unsigned check_pool_takes[2]; // by whether the large lock was held
+
+static void watch_check_lock(struct heaplab_pool *pool)
+{
+	unsigned lk, n = 0;
+
+	for (lk = 1; lk < HOBJ_NCLASS; lk++)
+		n += held[lk];
+	if (n == HOBJ_NCLASS - 1)
+		check_pool_takes[held[HOBJ_LOCK_LARGE]]++;
+	if (watched->lock != NULL)
+		watched->lock(pool);
+}
+
+static void test_check_spans_without_large_lock(void **state)
+{
+	static struct heaplab_ops ops;
+	void *p = hobj_malloc(&heap, 100), *big = hobj_malloc(&heap, 100000);
+
+	(void)state;
+	assert_non_null(p);
+	assert_non_null(big);
+	watched = mempool.ops;
+	ops = *watched;
+	ops.lock = watch_check_lock;
+	mempool.ops = &ops;
+	memset(check_pool_takes, 0, sizeof check_pool_takes);
+	check_ok();
+	mempool.ops = watched;
+	assert_int_equal(check_pool_takes[0], 1);
+	assert_int_equal(check_pool_takes[1], 1);
+	hobj_free(&heap, p);
+	hobj_free(&heap, big);
+	check_ok();
+}
+
+// The caller's cache's spans are checked before any lock is taken (only
+// their owner changes their objects): damage in one is found with no lock
+// taken; in a span of the central list, under its class lock.
+static void test_check_mine_unlocked(void **state)
+{
+	static struct hobj_cache a;
+	struct hobj_fault f;
+	unsigned char *p, *q;
+
+	(void)state;
+	heap.checking = 0;
+	q = hobj_malloc(&heap, 48); // central
+	hobj_cache_init(&heap, &a, 1);
+	cur = &a;
+	p = hobj_malloc(&heap, 64);
+	assert_non_null(p);
+	assert_non_null(q);
+	p[64 + 3] = 1; // the next object, never handed out
+	ntaken = 0;
+	assert_int_equal(hobj_check(&heap, &f), HOBJ_EDIRTY);
+	assert_int_equal(f.ptr, (uintptr_t)p + 64 + 3);
+	assert_int_equal(ntaken, 0);
+	p[64 + 3] = 0;
+	q[48 + 5] = 1;
+	ntaken = 0;
+	assert_int_equal(hobj_check(&heap, &f), HOBJ_EDIRTY);
+	assert_int_equal(f.ptr, (uintptr_t)q + 48 + 5);
+	assert_true(ntaken > 0);
+	q[48 + 5] = 0;
+	hobj_free(&heap, p);
+	hobj_cache_fini(&heap, &a);
+	cur = NULL;
+	hobj_free(&heap, q);
+	check_ok();
+}
+
 // A pool that runs out: NULL and ENOMEM, nothing changed.
 static void test_out_of_memory(void **state)
 {
@@ -777,6 +902,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cache_check_finds_damage, obj_setup,
 					    heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_random_mix, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_pool_unlocked, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_check_spans_without_large_lock, obj_setup,
+					    heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_check_mine_unlocked, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_out_of_memory, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_granules, obj_setup, heap_teardown),
 	};

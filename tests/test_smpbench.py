@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""make bench-smp's reader (bench/smp.py), without QEMU: the goal line
+counts every lock of the allocator the stress takes, the objects layer's
+(the rows kernel/kobj.c registers, and its pool's lock) as well as the page
+layer's, and each layer's share; other locks are left out."""
+import os
+import re
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+import smp  # noqa: E402 (bench/smp.py)
+
+
+def objects_rows():
+    """The lockstat rows kernel/kobj.c gives the objects layer's locks."""
+    with open(os.path.join(ROOT, "kernel", "kobj.c")) as f:
+        src = f.read()
+    rows = re.findall(r'lockstat_group\([^;]*?"([^"]+)"\)', src)
+    rows += re.findall(r'kobj_pool_lock = SPINLOCK_INIT\("([^"]+)"\)', src)
+    return rows
+
+
+def test_objects_layer_rows_are_the_allocators():
+    rows = objects_rows()
+    assert len(rows) >= 2, rows
+    for name in rows:
+        assert smp.object_lock(name) and smp.allocator_lock(name), name
+    assert smp.page_lock("mem") and smp.page_lock("pcp 3")
+    assert not smp.allocator_lock("console") and not smp.object_lock("mem")
+
+
+def test_figures_count_both_layers():
+    out = "\n".join(
+        ["cpu 0: 4000 ops/s of guest time, 90 timer ticks/s (TICK_HZ 100)",
+         "--- lock stats (#test-and-set: failed attempts; hold and irq-off: the longest, us)",
+         "lock: mem: #test-and-set 100 #acquire() 1000 hold 5 irq-off 6",
+         "lock: pcp 0: #test-and-set 20 #acquire() 200 hold 1 irq-off 1",
+         "lock: console: #test-and-set 7 #acquire() 70 hold 1 irq-off 1"]
+        + [f"lock: {name}: #test-and-set 3 #acquire() 30 hold 1 irq-off 1"
+           for name in objects_rows()])
+    f = smp.figures(out, 0, "")
+    n = len(objects_rows())
+    assert f["pages"] == 120 and f["objects"] == 3 * n and f["objects_acq"] == 30 * n
+    assert f["nts"] == 120 + 3 * n and f["acq"] == 1200 + 30 * n
+    assert isinstance(smp.figures(out, 1, ""), str)  # a failed run has no figures
