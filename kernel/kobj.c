@@ -120,7 +120,7 @@ static void kobj_cache_leave(struct hobj_heap *heap, struct hobj_cache *cache)
 
 #define KOBJ_GROW (256u << 10)
 static uintptr_t kobj_step, kobj_step_end; // the step's unused rest (kobj_pool's lock)
-static struct heaplab_ops kobj_pool_ops;    // kmem_ops, but the break
+static struct heaplab_ops kobj_pool_ops;   // kmem_ops, but the break
 
 // kobj_sbrk answers n bytes (granule-aligned, as kbrk_sbrk_raw does) at or
 // after lo, ending by hi: the step's next ones if they fit, else from a

@@ -196,8 +196,8 @@ static void thread_exit(void *cache)
 	hobj_cache_fini(&heap, cache);
 }
 
-static const struct hobj_ops heap_ops = {heap_lock,	heap_unlock,  heap_holding,
-					 die,		thread_cache, NULL};
+static const struct hobj_ops heap_ops = {heap_lock, heap_unlock,  heap_holding,
+					 die,	    thread_cache, NULL};
 
 // setup reserves the address space (64 GiB, or less if refused) and sets
 // up the pool and the heap on it.
