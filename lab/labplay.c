@@ -23,8 +23,7 @@ void (*lab_pre_hook)(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t 
 
 static const char *const names[] = {"", "heaplab_free", "heaplab_alloc", "mem_index_fit"};
 
-// take reads n bytes of the records into p; answers 0, or -1 at their end.
-static int take(void *p, size_t n)
+int lab_take(void *p, size_t n)
 {
 	char *b = p;
 	ssize_t k;
@@ -46,7 +45,7 @@ static void next(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t a1, 
 	const char *name = names[op];
 	struct heaplab_pool keep = mempool;
 
-	if (take(r, sizeof *r) < 0)
+	if (lab_take(r, sizeof *r) < 0)
 		lab_judge_end(3, "the run stopped before %s returned", name);
 	if (r->magic != LAB_REC_MAGIC || r->op != (uint32_t)op || r->a0 != a0 || r->a1 != a1 ||
 	    pool != &mempool)
@@ -64,7 +63,7 @@ static void next(int op, struct heaplab_pool *pool, uintptr_t a0, uintptr_t a1, 
 			      "the record of %s has a pool no call could leave: the run "
 			      "wrote its own",
 			      name);
-	if (take((void *)keep.start, r->len) < 0)
+	if (lab_take((void *)keep.start, r->len) < 0)
 		lab_judge_end(3, "the run stopped before %s returned", name);
 	mempool = r->pool;
 	mempool.name = keep.name;

@@ -52,8 +52,7 @@ static void looped(int sig)
 	_exit(LAB_LOOPED);
 }
 
-// guard arms the CPU-time limit for one operation (msg NULL: disarms it).
-static void guard(const char *msg)
+void lab_guard(const char *msg)
 {
 	struct itimerval t = {{0, 0}, {0, msg != NULL ? LAB_OP_USECS : 0}};
 
@@ -69,9 +68,9 @@ void *__wrap_heaplab_alloc(struct heaplab_pool *pool, uintptr_t n)
 
 	if (lab_pre_hook != NULL)
 		lab_pre_hook(LAB_OP_ALLOC, pool, n, 0);
-	guard(alloc_looped);
+	lab_guard(alloc_looped);
 	p = __real_heaplab_alloc(pool, n);
-	guard(NULL);
+	lab_guard(NULL);
 	if (lab_op_hook != NULL)
 		lab_op_hook(LAB_OP_ALLOC, pool, n, 0, (uintptr_t)p, NULL);
 	return p;
@@ -83,9 +82,9 @@ int __wrap_heaplab_free(struct heaplab_pool *pool, void *p, uintptr_t n)
 
 	if (lab_pre_hook != NULL)
 		lab_pre_hook(LAB_OP_FREE, pool, (uintptr_t)p, n);
-	guard(free_looped);
+	lab_guard(free_looped);
 	err = __real_heaplab_free(pool, p, n);
-	guard(NULL);
+	lab_guard(NULL);
 	if (lab_op_hook != NULL)
 		lab_op_hook(LAB_OP_FREE, pool, (uintptr_t)p, n, (uintptr_t)err, NULL);
 	return err;
@@ -97,9 +96,9 @@ struct heaplab_hdr *__wrap_mem_index_fit(const struct heaplab_pool *pool, uintpt
 	const char *outer = op_msg; // heaplab_alloc's, when it searches the index
 	struct heaplab_hdr *b;
 
-	guard(fit_looped);
+	lab_guard(fit_looped);
 	b = __real_mem_index_fit(pool, n, pred);
-	guard(outer);
+	lab_guard(outer);
 	if (lab_op_hook != NULL)
 		lab_op_hook(LAB_OP_FIT, (struct heaplab_pool *)pool, n, 0, (uintptr_t)b, *pred);
 	return b;

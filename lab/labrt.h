@@ -4,6 +4,7 @@
 #ifndef HEAPLAB_LABRT_H
 #define HEAPLAB_LABRT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 // CPU time one heaplab_alloc, heaplab_free or mem_index_fit may take, in
@@ -44,6 +45,16 @@ void *__real_heaplab_alloc(struct heaplab_pool *pool, uintptr_t n);
 int __real_heaplab_free(struct heaplab_pool *pool, void *p, uintptr_t n);
 struct heaplab_hdr *__real_mem_index_fit(const struct heaplab_pool *pool, uintptr_t n,
 					 const struct heaplab_avl_node **pred);
+
+// lab_guard arms the CPU-time limit for one operation (msg NULL: disarms
+// it): past LAB_OP_USECS of CPU time, msg goes to stderr and the program
+// exits LAB_LOOPED. lab/spanrt.c's wrappers use it too.
+void lab_guard(const char *msg);
+
+// lab_take reads n bytes of a run's records (the judge's stdin) into p;
+// answers 0, or -1 at their end. In lab/labplay.c, which every judge links;
+// lab/spanplay.c reads through it too.
+int lab_take(void *p, size_t n);
 
 // lab_op_hook, if set, is called after each wrapped operation returns,
 // with its arguments and its answer (pred: mem_index_fit's *pred, else

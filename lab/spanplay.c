@@ -9,26 +9,7 @@
 #include "labrt.h"
 #include "spanrec.h"
 
-#include <errno.h>
-#include <string.h>
-#include <unistd.h>
-
 static const char *const names[] = {"", "hobj_span_take", "hobj_span_find", "hobj_span_give"};
-
-static int take(void *p, size_t n)
-{
-	char *b = p;
-	ssize_t k;
-
-	for (; n > 0; b += k, n -= (size_t)k) {
-		k = read(0, b, n);
-		if (k < 0 && errno == EINTR)
-			k = 0;
-		else if (k <= 0)
-			return -1;
-	}
-	return 0;
-}
 
 // next reads the record of this call and writes the bytes it carries into
 // the heap; a record that is not this call, or that writes outside the
@@ -39,7 +20,7 @@ static void next(int op, const struct hobj_span *s, uintptr_t p, struct lab_span
 	struct lab_span_range g;
 	uintptr_t n = heap_break - mempool.start;
 
-	if (take(r, sizeof *r) < 0)
+	if (lab_take(r, sizeof *r) < 0)
 		lab_judge_end(3, "the run stopped before %s returned", name);
 	if (r->magic != LAB_SPAN_MAGIC || r->op != (uint32_t)op || r->s != (uintptr_t)s ||
 	    r->p != p || r->brk != heap_break)
@@ -48,7 +29,7 @@ static void next(int op, const struct hobj_span *s, uintptr_t p, struct lab_span
 			      "wrote its own",
 			      name);
 	for (;;) {
-		if (take(&g, sizeof g) < 0)
+		if (lab_take(&g, sizeof g) < 0)
 			lab_judge_end(3, "the run stopped before %s returned", name);
 		if (g.len == 0)
 			return;
@@ -57,7 +38,7 @@ static void next(int op, const struct hobj_span *s, uintptr_t p, struct lab_span
 				      "the record of %s writes outside the heap: the run "
 				      "wrote its own",
 				      name);
-		if (take((void *)(mempool.start + g.off), g.len) < 0)
+		if (lab_take((void *)(mempool.start + g.off), g.len) < 0)
 			lab_judge_end(3, "the run stopped before %s returned", name);
 	}
 }

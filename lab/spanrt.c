@@ -9,10 +9,8 @@
 #include "spanrec.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 void *__real_hobj_span_take(struct hobj_span *s, int *zero);
@@ -29,27 +27,6 @@ static const char find_looped[] =
 static const char give_looped[] =
     LAB_LOOP_MSG "hobj_span_give did not return after " LAB_OP_SECS_STR " s of CPU time: "
 		 "give is O(1): find, clear the bit, push p; does it walk a looping list?\n";
-static const char *volatile op_msg;
-
-static void looped(int sig)
-{
-	ssize_t n;
-
-	(void)sig;
-	n = write(2, op_msg, strlen(op_msg));
-	(void)n;
-	_exit(LAB_LOOPED);
-}
-
-static void guard(const char *msg)
-{
-	struct itimerval t = {{0, 0}, {0, msg != NULL ? LAB_OP_USECS : 0}};
-
-	op_msg = msg;
-	if (msg != NULL)
-		signal(SIGPROF, looped);
-	setitimer(ITIMER_PROF, &t, NULL);
-}
 
 static void put(const void *p, size_t n)
 {
@@ -143,9 +120,9 @@ void *__wrap_hobj_span_take(struct hobj_span *s, int *zero)
 	void *p;
 
 	before();
-	guard(take_looped);
+	lab_guard(take_looped);
 	p = __real_hobj_span_take(s, zero);
-	guard(NULL);
+	lab_guard(NULL);
 	if (lab_op_hook != NULL)
 		record(&(struct lab_span_rec){
 		    .op = LAB_SPAN_TAKE, .s = (uintptr_t)s, .ret = (uintptr_t)p, .zero = *zero});
@@ -157,9 +134,9 @@ int __wrap_hobj_span_find(const struct hobj_span *s, uintptr_t p, unsigned *i, s
 	int err;
 
 	before();
-	guard(find_looped);
+	lab_guard(find_looped);
 	err = __real_hobj_span_find(s, p, i, f);
-	guard(NULL);
+	lab_guard(NULL);
 	if (lab_op_hook != NULL)
 		record(&(struct lab_span_rec){.op = LAB_SPAN_FIND,
 					      .s = (uintptr_t)s,
@@ -176,9 +153,9 @@ int __wrap_hobj_span_give(struct hobj_span *s, uintptr_t p, struct hobj_fault *f
 	int err;
 
 	before();
-	guard(give_looped);
+	lab_guard(give_looped);
 	err = __real_hobj_span_give(s, p, f);
-	guard(NULL);
+	lab_guard(NULL);
 	if (lab_op_hook != NULL)
 		record(&(struct lab_span_rec){.op = LAB_SPAN_GIVE,
 					      .s = (uintptr_t)s,

@@ -7,20 +7,13 @@
 "use strict";
 
 window.heapviewObjects = (function () {
-  const NS = "http://www.w3.org/2000/svg";
   const W = 1200, L = 86, R = 24; // heapview.js's width and margins
   const CELL_H = 16, ROW_GAP = 2, LABEL_MIN = 7.2; // a cell's height; px per character
   const hex = (n) => "0x" + n.toString(16);
   const WORDS = { use: "in use", free: "free: on its span's free list",
     new: "never handed out (zero)" };
 
-  function el(tag, attrs, parent, text) {
-    const e = document.createElementNS(NS, tag);
-    for (const k in attrs) e.setAttribute(k, attrs[k]);
-    if (text !== undefined) e.textContent = text;
-    if (parent) parent.appendChild(e);
-    return e;
-  }
+  let el; // heapview.js's SVG element maker, handed to draw
 
   // inUse answers bit i of a span's `used` bitmap (hex, most significant first).
   function inUse(used, i) {
@@ -82,9 +75,10 @@ window.heapviewObjects = (function () {
     return y + 18 + CELL_H + 10;
   }
 
-  // draw draws step n's spans and objects from y0 in svg; answers the y
-  // below them.
-  function draw(svg, M, n, y0) {
+  // draw draws step n's spans and objects from y0 in svg with make
+  // (heapview.js's el); answers the y below them.
+  function draw(svg, M, n, y0, make) {
+    el = make;
     const st = M.steps[n], o = st.objects, g = el("g", { id: "objects" }, svg);
     const hit = st.effect && st.effect.obj !== undefined ? st.effect.obj : null;
     if (!o) {

@@ -332,7 +332,7 @@
     drawHighlight(svg, prev, st);
     let h = drawList(svg, st);
     h = drawTree(svg, st.tree, h + 10, st.effect);
-    if (OBJECTS) h = OBJECTS.draw(svg, M, view.step, h + 10);
+    if (OBJECTS) h = OBJECTS.draw(svg, M, view.step, h + 10, el);
     svg.setAttribute("viewBox", `0 0 ${W} ${h + 10}`);
     svg.setAttribute("data-step", view.step);
     describe(st);

@@ -743,7 +743,6 @@ static void watch_lock(struct heaplab_pool *pool)
 
 static void test_pool_unlocked(void **state)
 {
-	static struct hobj_cache a, b;
 	static struct heaplab_ops ops;
 
 	watched = mempool.ops;
@@ -752,15 +751,7 @@ static void test_pool_unlocked(void **state)
 	mempool.ops = &ops;
 	pool_under_lock = 0;
 	test_random_mix(state);
-	hobj_cache_init(&heap, &a, 1);
-	hobj_cache_init(&heap, &b, 2);
-	mix_caches[0] = &a;
-	mix_caches[1] = &b;
-	test_random_mix(state);
-	mix_caches[0] = mix_caches[1] = NULL;
-	hobj_cache_fini(&heap, &a);
-	hobj_cache_fini(&heap, &b);
-	cur = NULL;
+	test_cache_random_mix(state);
 	mempool.ops = watched;
 	assert_int_equal(pool_under_lock, 0);
 	check_ok();
