@@ -261,6 +261,15 @@ PCP_MUTANTS = {
     "pcp-spins-locked": [("\tspin_lock(&c->lock);\n\tif (c->bytes + (k",
                           "\tspin_lock(&c->lock);\n\twhile (c == &pcps[0] && k >= 5)\n"
                           "\t\tarch_spin_wait();\n\tif (c->bytes + (k", 1)],
+    # every CPU spins for ever in pcp_free on a run longer than 4 pages,
+    # holding its own cache's lock (interrupts off), a busy-wait of its
+    # own; with no stealing, no CPU ever waits for another's lock: no tick
+    # and no spin is left to run the watchdog, and the console falls
+    # silent until the grader's NMI (issue 26: `timed out` at 60 s)
+    "pcp-spins-all": [("\tspin_lock(&c->lock);\n\tif (c->bytes + (k",
+                       "\tspin_lock(&c->lock);\n\twhile (k >= 5)\n"
+                       "\t\t__asm__ volatile(\"pause\");\n\tif (c->bytes + (k", 1),
+                      ("r == NULL && i != cpu;", "0;", 1)],
 }
 
 
@@ -355,6 +364,27 @@ def test_an_image_run_says_what_happened(tmp, name, case, args, words):
         assert re.search(r"correct/stress: not run: the page stress crashed \(panic: NULL "
                          r"dereference: .* is in pcp_alloc at \S*/pcp-null/pcp\.c:\d+\]\)$",
                          g.text, re.M), g.text
+
+
+def test_every_cpu_looping_with_interrupts_off_is_looped_by_the_nmi(tmp):
+    """Every CPU loops with interrupts off and none waits for a lock: the
+    console falls silent, the grader sends an NMI through QEMU's monitor
+    (tools/imagerun.py) and the kernel's handler names each CPU's pc, in
+    the student's file (issue 26 item 4: it was `timed out` at the run's
+    60 s limit)."""
+    g = grade_lab("pcp", pcp_mutant(tmp, "pcp-spins-all"), tmp / "pcp", "--case",
+                  "correct/stress")
+    assert g.status == 1 and g.score == 0 and re.search(
+        r"correct/stress: looped: panic: stress: looped: 2 of 2 CPUs made no progress for 5 s, "
+        r"and none was left to run the watchdog \(no tick, no spin for a lock\): an NMI found "
+        r"them at pc (0x[0-9a-f]+)(?: 0x[0-9a-f]+)? \[\1 is in pcp_free at "
+        r"\S*/pcp-spins-all/pcp\.c:\d+", g.text), g.text
+    # the part's time, the build's aside: the NMI comes 6 s after the
+    # console's last line, where the limit is 60 s (a generous bound, for
+    # make test's load)
+    secs = float(re.search(r"^== Test .*\[0/1 cases, ([\d.]+)s\]$", g.text, re.M)[1])
+    assert secs < 40, g.text
+    matches_docs(g, "grade-pcp-nmi")
 
 
 def test_pcp_stubs_score_0_and_say_why(tmp):
