@@ -156,8 +156,9 @@ void watchdog_check(const struct spinlock *lk)
 // the first to come waits a bounded time for the others' notes (a CPU
 // takes no other NMI until it returns from this one), and speaks for all:
 // a line a CPU, then the stress's `looped:` panic if one made no progress,
-// `nmi: looped:` if no stress runs (the console's silence is all there is
-// to go by), else a line that the stress moves, and every CPU returns.
+// `nmi: looped:` if no CPU is watched (outside the SMP stress, the
+// console's silence is all there is to go by), else a line that the
+// stress moves, and every CPU returns.
 // It writes without the console lock, which a CPU it stopped may hold.
 #define NMI_WAIT_MS 500 // the first CPU's wait for the others' notes
 
@@ -230,9 +231,10 @@ static void nmi_report(unsigned long n, int up)
 		    "run the watchdog (no tick, no spin for a lock): an NMI found them at pc%s",
 		    stale, up, WATCHDOG_S, pcs);
 	if (!stress)
-		panic("nmi: looped: an NMI, sent when the console stayed silent, found the CPUs at "
-		      "pc%s (no stress ran to say which made progress)",
-		      pcs);
+		panic(
+		    "nmi: looped: the console stayed silent until an NMI, which found the CPUs at "
+		    "pc%s (no CPU's progress is watched here: the silence says they loop)",
+		    pcs);
 	snprintf(line, sizeof line,
 		 "nmi: no loop: every CPU in the stress made progress within %d s; going on\n",
 		 WATCHDOG_S);
