@@ -617,7 +617,7 @@ def last_line(out):
 # barrier stops a run whose CPU never reaches a step within 5 s, the SMP
 # stress's watchdog (kernel/watchdog.c) one whose CPU makes no progress
 # for 5 s, each `looped:`; when every CPU loops with interrupts off, none
-# is left to do either, and after 6 s of a silent console imagerun's
+# is left to do either, and after 8 s of a silent console imagerun's
 # Monitor sends an NMI, whose handler names each CPU's pc, `looped:`. The
 # limit is for what stops the machine in silence even so (a CPU that
 # stops all the others).

@@ -198,11 +198,14 @@ def saved_verdict(console):
 
 
 # Seconds of a silent console after which Monitor sends an NMI: the
-# watchdog's 5 s (WATCHDOG_S, kernel/kernel.h) and a margin. A correct
-# run's stress prints nothing while it runs (seconds, on a loaded
-# machine): the kernel judges each CPU by its own progress, and answers an
-# NMI that finds every CPU moving with a line and goes on.
-NMI_AFTER = 6.0
+# watchdog's 5 s (WATCHDOG_S, kernel/kernel.h) and a margin of 3 s, so
+# that the watchdog speaks first whenever a CPU is left to run it (it
+# names the lock a waiting CPU waits for, and its holder): its 5 s start
+# when the looping CPU stops, which the stress's silence began before. A
+# correct run's stress prints nothing while it runs (seconds, on a loaded
+# machine): the kernel judges each CPU by its own progress, and answers
+# an NMI that finds every CPU moving with a line, and goes on.
+NMI_AFTER = 8.0
 
 
 class Monitor:
