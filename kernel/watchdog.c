@@ -183,7 +183,7 @@ static void nmi_write(const char *s)
 // machine if it finds a loop.
 static void nmi_report(unsigned long n, int up)
 {
-	char line[160], pcs[NCPU * 20] = "", *p = pcs;
+	char line[160], pcs[NCPU * 24] = "", *p = pcs; // pcs: " 0x" and 16 digits a CPU
 	uint64_t hz = arch_ticks_hz();
 	int i, stale = 0, stress = watchdog_watching() > 0;
 
