@@ -112,13 +112,6 @@ void watchdog_end(struct cpu *c);
 int watchdog_watching(void); // how many CPUs are watched
 void watchdog_check(const struct spinlock *lk);
 uint64_t watchdog_longest(int *cpu); // the longest gap of any CPU, and whose
-// watchdog_nmi is the NMI's report, called by the arch's NMI entry on every
-// CPU the NMI came to, with pc where it came: when every CPU loops with
-// interrupts off, no tick and no spin is left to run watchdog_check, and
-// whoever runs QEMU sends an NMI after seconds of a silent console
-// (tools/imagerun.py). It stops the machine `looped:`, naming each CPU's
-// pc, or, when the stress is seen to move, prints so and returns.
-void watchdog_nmi(uintptr_t pc);
 int mp_cpus_up(void);	// CPUs in the kernel (kernel/mp.c), ids 0 to N-1
 int console_busy(void); // the console lock is held: a line may be half out
 
