@@ -60,46 +60,43 @@
 //   mem_allocl and mem_freel need not know it).
 #include "internal.h"
 
-// first_granule answers the address granule 0 of the record stands for.
-static uintptr_t first_granule(const struct heaplab_pool *pool)
-{
-	return pool->start & ~(pool->granule - 1);
-}
-
-// in_granules answers x / granule by shifts: the granule is a power of two,
-// and a division by a variable would need libgcc's routine on some targets
-// (arm's __aeabi_uidiv), which a kernel may not link.
-static uintptr_t in_granules(const struct heaplab_pool *pool, uintptr_t x)
-{
-	uintptr_t g;
-
-	for (g = pool->granule; g > 1; g >>= 1)
-		x >>= 1;
-	return x;
-}
-
-// granules answers how many granules the record covers: all of [start, end).
-static uintptr_t granules(const struct heaplab_pool *pool)
-{
-	uintptr_t lo = first_granule(pool);
-
-	return in_granules(pool, pool->end - lo) + (((pool->end - lo) & (pool->granule - 1)) != 0);
-}
-
-uintptr_t heaplab_track_bytes(const struct heaplab_pool *pool)
-{
-	return (granules(pool) + 3) / 4;
-}
-
 // The symbols (see above).
 enum { SYM_NONE = 0, SYM_START = 1, SYM_DIGIT = 2 };
 
 // MAX_DIGITS bounds a length's digits: n - 1 < 2^(bits of a word).
 #define MAX_DIGITS (8 * sizeof(uintptr_t))
 
-static unsigned sym_of(const unsigned char *t, uintptr_t i)
+// shift_of answers log2 of the granule, a power of two, by a loop: a
+// division by a variable, or a count of trailing zeros, would need
+// libgcc's routine on some targets (arm's __aeabi_uidiv, riscv64's
+// __ctzdi2), which a kernel may not link.
+static unsigned shift_of(const struct heaplab_pool *pool)
 {
-	return (t[i / 4] >> (i % 4 * 2)) & 3u;
+	unsigned sh = 0;
+	uintptr_t g;
+
+	for (g = pool->granule; g > 1; g >>= 1)
+		sh++;
+	return sh;
+}
+
+// first_granule answers the address granule 0 of the record stands for.
+static uintptr_t first_granule(const struct heaplab_pool *pool)
+{
+	return pool->start & ~(pool->granule - 1);
+}
+
+// granules answers how many granules the record covers: all of [start, end).
+static uintptr_t granules(const struct heaplab_pool *pool, unsigned sh)
+{
+	uintptr_t lo = first_granule(pool);
+
+	return ((pool->end - lo) >> sh) + (((pool->end - lo) & (pool->granule - 1)) != 0);
+}
+
+uintptr_t heaplab_track_bytes(const struct heaplab_pool *pool)
+{
+	return (granules(pool, shift_of(pool)) + 3) / 4;
 }
 
 static void set_sym(unsigned char *t, uintptr_t i, unsigned v)
@@ -146,53 +143,74 @@ int heaplab_track(struct heaplab_pool *pool, void *bits, uintptr_t nbytes)
 	return err;
 }
 
-// span finds the granules of [a, a + n) (n not yet rounded) in the record:
-// it answers 1 and sets *i and *k (first granule, count) if the range is
-// aligned, nonempty and inside it; 0 if not (mem_freel's to refuse).
-static int span(const struct heaplab_pool *pool, uintptr_t a, uintptr_t n, uintptr_t *i,
-		uintptr_t *k)
-{
-	uintptr_t lo = first_granule(pool), total = granules(pool);
+// A range's place in the record: its first granule, its granules, and
+// how many the record covers.
+struct span {
+	uintptr_t i, k, total;
+};
 
-	n = heaplab_round(pool, n);
+// span finds the granules of [a, a + n) (n not yet rounded) in the record:
+// it answers 1 and fills *s if the range is aligned, nonempty and inside
+// it; 0 if not (mem_freel's to refuse).
+static int span(const struct heaplab_pool *pool, uintptr_t a, uintptr_t n, struct span *s)
+{
+	uintptr_t lo = first_granule(pool);
+	unsigned sh = shift_of(pool);
+
+	n = mem_round(pool, n);
 	if (n == 0 || a < lo || (a & (pool->granule - 1)) != 0)
 		return 0;
-	*i = in_granules(pool, a - lo);
-	*k = in_granules(pool, n);
-	return *i < total && *k <= total - *i;
+	s->total = granules(pool, sh);
+	s->i = (a - lo) >> sh;
+	s->k = n >> sh;
+	return s->i < s->total && s->k <= s->total - s->i;
 }
 
 // length_at answers the length in granules of the allocation that starts
 // at granule i, or 0 if none does. It reads at most MAX_DIGITS + 2
-// symbols, whatever the length.
-static uintptr_t length_at(const struct heaplab_pool *pool, uintptr_t i)
+// symbols, whatever the length, a byte of the record at a time.
+static uintptr_t length_at(const unsigned char *t, uintptr_t i, uintptr_t total)
 {
-	uintptr_t total = granules(pool), m = 0, j;
-	unsigned s;
+	uintptr_t m = 0, j, end = total - i > MAX_DIGITS + 1 ? i + MAX_DIGITS + 1 : total;
+	unsigned byte = t[i / 4] >> (i % 4 * 2);
 
-	if (sym_of(pool->track, i) != SYM_START)
+	if ((byte & 3u) != SYM_START)
 		return 0;
-	for (j = i + 1; j < total && j - i <= MAX_DIGITS; j++) {
-		s = sym_of(pool->track, j);
-		if ((s & SYM_DIGIT) == 0)
+	for (j = i + 1; j < end; j++) {
+		if (j % 4 == 0)
+			byte = t[j / 4];
+		else
+			byte >>= 2;
+		if ((byte & SYM_DIGIT) == 0)
 			break;
-		m = m << 1 | (s & 1);
+		m = m << 1 | (byte & 1u);
 	}
 	return m + 1;
 }
 
 // mem_track_allocl records the allocation of n bytes at a: its start and
-// the digits of its length, over granules that hold SYM_NONE.
+// the digits of its length, a byte of the record at a time.
 void mem_track_allocl(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
 {
-	uintptr_t i, k;
-	unsigned d;
+	unsigned char *t = pool->track;
+	struct span s;
+	unsigned d, acc, mask;
+	uintptr_t j;
 
-	if (!span(pool, a, n, &i, &k))
+	if (!span(pool, a, n, &s))
 		heaplab_fail(pool, "heaplab_track: an allocation outside the record");
-	set_sym(pool->track, i, SYM_START);
-	for (d = ndigits(k - 1); d > 0; d--)
-		set_sym(pool->track, ++i, SYM_DIGIT | (unsigned)((k - 1) >> (d - 1) & 1));
+	j = s.i;
+	acc = SYM_START << (j % 4 * 2);
+	mask = 3u << (j % 4 * 2);
+	for (d = ndigits(s.k - 1); d > 0; d--) {
+		if (++j % 4 == 0) {
+			t[j / 4 - 1] = (unsigned char)((t[j / 4 - 1] & ~mask) | acc);
+			acc = mask = 0;
+		}
+		acc |= (SYM_DIGIT | (unsigned)((s.k - 1) >> (d - 1) & 1)) << (j % 4 * 2);
+		mask |= 3u << (j % 4 * 2);
+	}
+	t[j / 4] = (unsigned char)((t[j / 4] & ~mask) | acc);
 }
 
 // mem_track_freel answers HEAPLAB_EMISMATCH if [a, a + n) lies wholly in
@@ -201,15 +219,15 @@ void mem_track_allocl(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
 int mem_track_freel(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
 {
 	const struct heaplab_hdr *prev;
-	uintptr_t i, k;
+	struct span s;
 
-	if (a == 0 || !span(pool, a, n, &i, &k) || length_at(pool, i) == k)
+	if (a == 0 || !span(pool, a, n, &s) || length_at(pool->track, s.i, s.total) == s.k)
 		return HEAPLAB_OK; // not the record's, or exactly one allocation
 	// Allocated memory is whatever is in one of the pool's regions and in
 	// no free block: exactly what mem_free_refusedl lets through.
 	prev = mem_free_belowl(pool, a);
 	if (mem_free_refusedl(pool, prev, prev != NULL ? prev->next : pool->freelist, a,
-			      heaplab_round(pool, n)) != HEAPLAB_OK)
+			      s.k << shift_of(pool)) != HEAPLAB_OK)
 		return HEAPLAB_OK; // free memory, or not the pool's: mem_freel's
 	return HEAPLAB_EMISMATCH;
 }
@@ -219,12 +237,12 @@ int mem_track_freel(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
 // every granule of the range.
 void mem_track_releasel(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
 {
-	uintptr_t i, k;
+	struct span s;
 
-	if (a == 0 || !span(pool, a, n, &i, &k))
+	if (a == 0 || !span(pool, a, n, &s))
 		return;
-	if (length_at(pool, i) == k)
-		clear(pool->track, i, 1 + ndigits(k - 1));
+	if (length_at(pool->track, s.i, s.total) == s.k)
+		clear(pool->track, s.i, 1 + ndigits(s.k - 1));
 	else
-		clear(pool->track, i, k);
+		clear(pool->track, s.i, s.k);
 }
