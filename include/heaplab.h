@@ -343,9 +343,12 @@ int heaplab_free(struct heaplab_pool *pool, void *p, uintptr_t n);
 // nothing in use (the starts of earlier allocations are unknown) and
 // answers HEAPLAB_OK, or HEAPLAB_ERANGE with nothing changed if nbytes is
 // short or something is in use; bits NULL stops it. Takes the lock;
-// O(nbytes). While on, heaplab_alloc and heaplab_free also cost O(granules
-// allocated or freed); while off, one test of pool->track. The bits must
-// outlive the pool's use of them, and nothing else may write them.
+// O(nbytes). While on, heaplab_alloc and heaplab_free also write or read
+// an allocation's start and the binary digits of its length (at most a
+// word's bits of them, whatever its size), and a refused free finds the
+// free blocks around it as free does; while off, one test of pool->track.
+// The bits must outlive the pool's use of them, and nothing else may
+// write them.
 uintptr_t heaplab_track_bytes(const struct heaplab_pool *pool);
 int heaplab_track(struct heaplab_pool *pool, void *bits, uintptr_t nbytes);
 

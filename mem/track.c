@@ -11,20 +11,22 @@
 //   granule of [start, end) in memory its caller supplies, outside the
 //   heap, so that no byte of the heap changes. The two bits are a symbol:
 //
-//     0  nothing: a free granule, or inside an allocation past its length
+//     0  nothing: a free granule, or inside an allocation past its digits
 //     1  an allocation starts here
-//     2  a digit 0 of the length of the allocation that starts just before
+//     2  a digit 0 of the length of the allocation that starts before
 //     3  a digit 1 of it
 //
 //   An allocation of n granules at i has 1 at i, then the digits of n - 1
-//   in binary, highest first, without leading zeros (none for n = 1), and
-//   0 in every granule after them. The digits fit: n - 1 has at most
-//   n - 1 of them. So its length is read from its start alone, and the
-//   digits end at the first granule that is not a digit (0, the next
+//   in binary, lowest first, up to its highest 1 (none for n = 1), and 0
+//   in every granule after them. The digits fit: n - 1 has at most n - 1
+//   of them. So its length is read from its start alone, and the digits
+//   end at the first granule that is not a digit (0, the next
 //   allocation's 1, or the record's end):
 //
-//     granule   0  1  2  3  4  5  6  7  8        alloc a 6 granules (5:
-//     symbol    1  3  2  3  0  0  1  1  3        101), b 1, c 2 (1: 1)
+//     granule   0  1  2  3  4  5  6  7  8  9 10 11   alloc a 6 granules
+//     symbol    1  3  2  3  0  0  1  1  3  1  2  3   (5: 101), b 1, c 2
+//                                                    (1), d 3 (2: 10,
+//                                                    lowest first 0 1)
 //
 //   A free of [a, a+k) is exactly one allocation when a holds 1 and the
 //   length read there is k: accepted at once. Else it is refused with
@@ -106,16 +108,6 @@ static void set_sym(unsigned char *t, uintptr_t i, unsigned v)
 	t[i / 4] = (unsigned char)((t[i / 4] & ~(3u << shift)) | (v << shift));
 }
 
-// ndigits answers how many binary digits m has (0 for 0).
-static unsigned ndigits(uintptr_t m)
-{
-	unsigned d = 0;
-
-	for (; m != 0; m >>= 1)
-		d++;
-	return d;
-}
-
 // clear sets the k symbols from i to SYM_NONE, whole bytes by memset.
 static void clear(unsigned char *t, uintptr_t i, uintptr_t k)
 {
@@ -167,9 +159,10 @@ static int span(const struct heaplab_pool *pool, uintptr_t a, uintptr_t n, struc
 }
 
 // length_at answers the length in granules of the allocation that starts
-// at granule i, or 0 if none does. It reads at most MAX_DIGITS + 2
-// symbols, whatever the length, a byte of the record at a time.
-static uintptr_t length_at(const unsigned char *t, uintptr_t i, uintptr_t total)
+// at granule i, or 0 if none does, and in *nsym the symbols it takes (its
+// start and digits). It reads at most MAX_DIGITS + 2 symbols, whatever the
+// length, a byte of the record at a time.
+static uintptr_t length_at(const unsigned char *t, uintptr_t i, uintptr_t total, uintptr_t *nsym)
 {
 	uintptr_t m = 0, j, end = total - i > MAX_DIGITS + 1 ? i + MAX_DIGITS + 1 : total;
 	unsigned byte = t[i / 4] >> (i % 4 * 2);
@@ -183,8 +176,9 @@ static uintptr_t length_at(const unsigned char *t, uintptr_t i, uintptr_t total)
 			byte >>= 2;
 		if ((byte & SYM_DIGIT) == 0)
 			break;
-		m = m << 1 | (byte & 1u);
+		m |= (uintptr_t)(byte & 1u) << (j - i - 1);
 	}
+	*nsym = j - i;
 	return m + 1;
 }
 
@@ -193,24 +187,26 @@ static uintptr_t length_at(const unsigned char *t, uintptr_t i, uintptr_t total)
 void mem_track_allocl(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
 {
 	unsigned char *t = pool->track;
+	unsigned acc, mask, sh;
 	struct span s;
-	unsigned d, acc, mask;
-	uintptr_t j;
+	uintptr_t m;
 
 	if (!span(pool, a, n, &s))
 		heaplab_fail(pool, "heaplab_track: an allocation outside the record");
-	j = s.i;
-	acc = SYM_START << (j % 4 * 2);
-	mask = 3u << (j % 4 * 2);
-	for (d = ndigits(s.k - 1); d > 0; d--) {
-		if (++j % 4 == 0) {
-			t[j / 4 - 1] = (unsigned char)((t[j / 4 - 1] & ~mask) | acc);
-			acc = mask = 0;
+	t += s.i / 4;
+	sh = (unsigned)(s.i % 4 * 2);
+	acc = SYM_START << sh;
+	mask = 3u << sh;
+	for (m = s.k - 1; m != 0; m >>= 1) {
+		if ((sh += 2) == 8) {
+			*t = (unsigned char)((*t & ~mask) | acc);
+			t++;
+			sh = acc = mask = 0;
 		}
-		acc |= (SYM_DIGIT | (unsigned)((s.k - 1) >> (d - 1) & 1)) << (j % 4 * 2);
-		mask |= 3u << (j % 4 * 2);
+		acc |= (SYM_DIGIT | (unsigned)(m & 1)) << sh;
+		mask |= 3u << sh;
 	}
-	t[j / 4] = (unsigned char)((t[j / 4] & ~mask) | acc);
+	*t = (unsigned char)((*t & ~mask) | acc);
 }
 
 // mem_track_freel answers HEAPLAB_EMISMATCH if [a, a + n) lies wholly in
@@ -220,8 +216,9 @@ int mem_track_freel(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
 {
 	const struct heaplab_hdr *prev;
 	struct span s;
+	uintptr_t nsym;
 
-	if (a == 0 || !span(pool, a, n, &s) || length_at(pool->track, s.i, s.total) == s.k)
+	if (a == 0 || !span(pool, a, n, &s) || length_at(pool->track, s.i, s.total, &nsym) == s.k)
 		return HEAPLAB_OK; // not the record's, or exactly one allocation
 	// Allocated memory is whatever is in one of the pool's regions and in
 	// no free block: exactly what mem_free_refusedl lets through.
@@ -238,11 +235,12 @@ int mem_track_freel(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
 void mem_track_releasel(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
 {
 	struct span s;
+	uintptr_t nsym;
 
 	if (a == 0 || !span(pool, a, n, &s))
 		return;
-	if (length_at(pool->track, s.i, s.total) == s.k)
-		clear(pool->track, s.i, 1 + ndigits(s.k - 1));
+	if (length_at(pool->track, s.i, s.total, &nsym) == s.k)
+		clear(pool->track, s.i, nsym);
 	else
 		clear(pool->track, s.i, s.k);
 }

@@ -677,8 +677,9 @@ static void test_track_granule_16(void **state)
 }
 
 // The record's bytes (mem/track.c draws them): per allocation a start
-// (symbol 1), then the digits of its length - 1, highest first (2 for a
-// 0, 3 for a 1), and nothing (0) in the rest of its granules.
+// (symbol 1), then the digits of its length - 1, lowest first up to the
+// highest 1 (2 for a 0, 3 for a 1), and nothing (0) in the rest of its
+// granules.
 static void test_track_encoding(void **state)
 {
 	(void)state;
@@ -686,15 +687,16 @@ static void test_track_encoding(void **state)
 	must_alloc(6 * PG); // 1, then 5: 3 2 3, then 0 0
 	must_alloc(PG);	    // 1
 	must_alloc(2 * PG); // 1, then 1: 3
+	must_alloc(3 * PG); // 1, then 2: 2 3
 	assert_int_equal(track_bits[0], 1 | 3 << 2 | 2 << 4 | 3 << 6);
 	assert_int_equal(track_bits[1], 0 | 0 << 2 | 1 << 4 | 1 << 6);
-	assert_int_equal(track_bits[2], 3);
+	assert_int_equal(track_bits[2], 3 | 1 << 2 | 2 << 4 | 3 << 6);
 	assert_true(all_zero(track_bits + 3, heaplab_track_bytes(&mempool) - 3));
-	must_alloc(200 * PG); // 199: 11000111, digits over three bytes
-	assert_int_equal(track_bits[2], 3 | 1 << 2 | 3 << 4 | 3 << 6);
-	assert_int_equal(track_bits[3], 2 | 2 << 2 | 2 << 4 | 3 << 6);
-	assert_int_equal(track_bits[4], 3 | 3 << 2);
-	assert_true(all_zero(track_bits + 5, heaplab_track_bytes(&mempool) - 5));
+	must_alloc(200 * PG); // 1, then 199 (11000111): 3 3 3 2 2 2 3 3
+	assert_int_equal(track_bits[3], 1 | 3 << 2 | 3 << 4 | 3 << 6);
+	assert_int_equal(track_bits[4], 2 | 2 << 2 | 2 << 4 | 3 << 6);
+	assert_int_equal(track_bits[5], 3);
+	assert_true(all_zero(track_bits + 6, heaplab_track_bytes(&mempool) - 6));
 }
 
 // track_refusals starts a fresh tracked heap of granule g, allocates x,
