@@ -262,6 +262,7 @@ enum heaplab_err {
 	HEAPLAB_ETAKEN,	   // check: the regions' sizes do not add up to taken
 	HEAPLAB_EMISMATCH, // free: not the start and size of one live allocation (heaplab_track)
 	HEAPLAB_EPENDING,  // check: a pending free outside the pool, overlapping, or miscounted
+	HEAPLAB_ETRACK,	   // check: the exact-free record out of step with the pool (heaplab_track)
 	HEAPLAB_NERR
 };
 

@@ -167,6 +167,10 @@ int mem_index_checkl(struct heaplab_pool *pool, uintptr_t brk, struct heaplab_fa
 void mem_track_allocl(struct heaplab_pool *pool, uintptr_t a, uintptr_t n);
 int mem_track_freel(struct heaplab_pool *pool, uintptr_t a, uintptr_t n);
 void mem_track_releasel(struct heaplab_pool *pool, uintptr_t a, uintptr_t n);
+// mem_track_checkl verifies all of the record against the pool (O(granules
+// of [start, end) and free blocks), heaplab_check's and never the
+// automatic check's): HEAPLAB_OK or HEAPLAB_ETRACK, described in *f.
+int mem_track_checkl(struct heaplab_pool *pool, struct heaplab_fault *f);
 
 // mem_fault_set fills *f (if f is not NULL) and answers err.
 int mem_fault_set(struct heaplab_fault *f, enum heaplab_err err, uintptr_t block, uintptr_t a, uintptr_t b,

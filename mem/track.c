@@ -167,6 +167,7 @@ static uintptr_t length_at(const unsigned char *t, uintptr_t i, uintptr_t total,
 	uintptr_t m = 0, j, end = total - i > MAX_DIGITS + 1 ? i + MAX_DIGITS + 1 : total;
 	unsigned byte = t[i / 4] >> (i % 4 * 2);
 
+	*nsym = 0;
 	if ((byte & 3u) != SYM_START)
 		return 0;
 	for (j = i + 1; j < end; j++) {
@@ -243,4 +244,45 @@ void mem_track_releasel(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
 		clear(pool->track, s.i, nsym);
 	else
 		clear(pool->track, s.i, s.k);
+}
+
+// mem_track_checkl walks the whole record beside the free list (which the
+// check has found ascending and inside the pool before it comes here):
+// every symbol is part of an allocation's start and digits; each
+// recorded allocation lies in one region of the pool and in no free
+// block, holds nothing past its digits (so no other allocation starts
+// inside it), and together they hold exactly the bytes in use (pending
+// frees among them, still recorded). Then a free the record accepts is
+// one the pool handed out, and one it refuses is not.
+int mem_track_checkl(struct heaplab_pool *pool, struct heaplab_fault *f)
+{
+	const unsigned char *t = pool->track;
+	const struct heaplab_hdr *b = pool->freelist;
+	uintptr_t lo = first_granule(pool), j, k, len, nsym, a, n, used = 0, total;
+	unsigned sh = shift_of(pool);
+
+	mem_assert_locked(pool, "mem_track_checkl: lock not held");
+	total = granules(pool, sh);
+	for (j = 0; j < total; j++) {
+		a = lo + (j << sh);
+		if ((t[j / 4] >> (j % 4 * 2) & 3u) == SYM_NONE)
+			continue;
+		len = length_at(t, j, total, &nsym);
+		if (len == 0)
+			return mem_fault_set(f, HEAPLAB_ETRACK, a, 0, 0, 0);
+		n = len << sh;
+		while (b != NULL && (uintptr_t)b + b->size <= a)
+			b = b->next;
+		if (len > total - j || nsym > len || mem_regionl(pool, a, n) == NULL ||
+		    (b != NULL && (uintptr_t)b < a + n))
+			return mem_fault_set(f, HEAPLAB_ETRACK, a, n, 0, 1);
+		for (k = j + nsym; k < j + len; k++)
+			if ((t[k / 4] >> (k % 4 * 2) & 3u) != SYM_NONE)
+				return mem_fault_set(f, HEAPLAB_ETRACK, a, n, lo + (k << sh), 2);
+		used += n;
+		j += len - 1;
+	}
+	if (used != pool->inuse)
+		return mem_fault_set(f, HEAPLAB_ETRACK, used, pool->inuse, 0, 3);
+	return HEAPLAB_OK;
 }

@@ -4,6 +4,7 @@
 // start to the break: 'x' allocated, '.' free (see testutil.h).
 #include "testutil.h"
 
+#include <stdio.h>
 #include <string.h>
 
 // all_zero answers 1 if the n bytes at p are all zero.
@@ -721,6 +722,7 @@ static void track_refusals(uintptr_t g, uintptr_t n)
 	y = must_alloc(g);
 	assert_ptr_equal(a, x + g);
 	assert_ptr_equal(y, a + r);
+	assert_int_equal(heaplab_check(&mempool, NULL), HEAPLAB_OK); // the record too
 	snap_take(&s);
 	memcpy(bits, track_bits, nb);
 	if (r > g) {
@@ -739,6 +741,7 @@ static void track_refusals(uintptr_t g, uintptr_t n)
 	assert_int_equal(heaplab_free(&mempool, a, n), HEAPLAB_EDOUBLE);
 	assert_int_equal(heaplab_free(&mempool, x, r + g), HEAPLAB_EOVERLAP); // x and free a
 	assert_int_equal(heaplab_free(&mempool, a, r + g), HEAPLAB_EOVERLAP); // free a and y
+	assert_int_equal(heaplab_check(&mempool, NULL), HEAPLAB_OK);
 	must_free(x, g);
 	must_free(y, g);
 	assert_true(all_zero(track_bits, nb)); // nothing stale left behind
@@ -839,6 +842,89 @@ static void test_track_after_growth(void **state)
 	assert_true(all_zero(track_bits, heaplab_track_bytes(&mempool)));
 }
 
+// put_sym writes symbol v for granule i into the record, as a fault would.
+static void put_sym(uintptr_t i, unsigned v)
+{
+	unsigned sh = (unsigned)(i % 4 * 2);
+
+	track_bits[i / 4] = (unsigned char)((track_bits[i / 4] & ~(3u << sh)) | v << sh);
+}
+
+// track_fault runs the full check and answers its line; the check must
+// fail with HEAPLAB_ETRACK, reason c.
+static const char *track_fault(uintptr_t c)
+{
+	static char msg[200];
+	struct heaplab_fault f;
+
+	assert_int_equal(heaplab_check(&mempool, &f), HEAPLAB_ETRACK);
+	assert_int_equal(f.c, c);
+	heaplab_fault_format(&mempool, &f, msg, sizeof msg);
+	return msg;
+}
+
+// heaplab_check verifies all of the record against the pool: a digit no
+// start precedes, an allocation over free memory or past the pool's top,
+// a symbol inside an allocation past its digits (another start: a free
+// from inside it would pass), a length that runs into the next one, and
+// an allocation the record forgot, each named with its addresses.
+static void test_track_check(void **state)
+{
+	char want[200];
+	char *a, *b;
+
+	(void)state;
+	track_on();
+	a = must_alloc(4 * PG); // 1, then 3: 3 3, then 0
+	b = must_alloc(PG);
+	must_alloc(PG);
+	must_free(b, PG);
+	assert_int_equal(heaplab_check(&mempool, NULL), HEAPLAB_OK);
+	put_sym(4, 2); // b's old granule, free: a digit alone
+	snprintf(want, sizeof want,
+		 "mem: exact-free record out of step with the pool: a digit at %p with no start "
+		 "before it",
+		 (void *)b);
+	assert_string_equal(track_fault(0), want);
+	put_sym(4, 1); // a start in a free block
+	snprintf(want, sizeof want,
+		 "mem: exact-free record out of step with the pool: allocation %p size 0x1000 is "
+		 "not allocated memory",
+		 (void *)b);
+	assert_string_equal(track_fault(1), want);
+	put_sym(4, 0);
+	put_sym(7, 1); // past the pool's top
+	track_fault(1);
+	put_sym(7, 0);
+	put_sym(3, 1); // inside a, past its digits
+	snprintf(
+	    want, sizeof want,
+	    "mem: exact-free record out of step with the pool: allocation %p size 0x4000 has a "
+	    "symbol at %p past its digits",
+	    (void *)a, (void *)(a + 3 * PG));
+	assert_string_equal(track_fault(2), want);
+	assert_int_equal(heaplab_free(&mempool, a + 3 * PG, PG), HEAPLAB_OK); // what it lets by
+	assert_int_equal(heaplab_check(&mempool, NULL), HEAPLAB_ETRACK);      // and a's stays wrong
+	heap_reinit(TEST_HEAP, PG);
+	track_on();
+	a = must_alloc(4 * PG);
+	must_alloc(PG);
+	put_sym(3, 3); // 3 3 3: a length of 8, over the next allocation
+	track_fault(1);
+	put_sym(3, 0);
+	put_sym(0, 0); // a forgotten
+	put_sym(1, 0);
+	put_sym(2, 0);
+	snprintf(want, sizeof want,
+		 "mem: exact-free record out of step with the pool: the recorded allocations hold "
+		 "0x1000 bytes, in use 0x5000");
+	assert_string_equal(track_fault(3), want);
+	put_sym(0, 1);
+	put_sym(1, 3);
+	put_sym(2, 3);
+	assert_int_equal(heaplab_check(&mempool, NULL), HEAPLAB_OK);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, heap_setup, heap_teardown)
 
 int main(void)
@@ -891,6 +977,7 @@ int main(void)
 		T(test_track_long_lengths),
 		T(test_track_reuse_in_pieces),
 		T(test_track_after_growth),
+		T(test_track_check),
 	};
 	// clang-format on
 
