@@ -45,17 +45,20 @@
 //   64 MiB run of 4 KiB pages, none for one page) whatever the size: the
 //   interrupts-off stretch no longer grows with the block
 //   (bench/irqoff.py). Two bits a granule, "allocated" and "starts here",
-//   as the record was kept until now, made a free check, and alloc and
-//   free set and clear, every granule of the range: 4 KiB of record for
-//   64 MiB, with interrupts off. Setting and clearing those bits outside
-//   the lock, the range pending as free's zeroing is, would still leave
-//   the check inside (it must come before anything changes), and a free
-//   of a neighbour meanwhile would read half-written bits.
+//   as the record was first kept, made a free check, and alloc and free
+//   set and clear, every granule of the range: 4 KiB of record for 64 MiB,
+//   with interrupts off. Setting and clearing those bits outside the
+//   lock, the range pending as free's zeroing is, would still leave the
+//   check inside (it must come before anything changes), and a free of a
+//   neighbour meanwhile would read half-written bits.
 //
 //   The record is exact as long as every free it lets through is one
 //   mem_freel is right to accept (mem/free.c's): a free that is not
 //   exactly one allocation yet is done clears every granule of its range,
-//   as many as there are, so that no stale start remains.
+//   as many as there are, so that no stale start remains. heaplab_check
+//   verifies all of it against the pool (mem_track_checkl, below); the
+//   automatic check after each operation leaves it out, as its walk is as
+//   long as the heap.
 //
 //   Lock rule: the record is the pool's, guarded by its lock like every
 //   other field; heaplab_alloc and heaplab_free keep it (so a lab's
@@ -160,7 +163,7 @@ static int span(const struct heaplab_pool *pool, uintptr_t a, uintptr_t n, struc
 
 // length_at answers the length in granules of the allocation that starts
 // at granule i, or 0 if none does, and in *nsym the symbols it takes (its
-// start and digits). It reads at most MAX_DIGITS + 2 symbols, whatever the
+// start and digits). It reads at most MAX_DIGITS + 1 symbols, whatever the
 // length, a byte of the record at a time.
 static uintptr_t length_at(const unsigned char *t, uintptr_t i, uintptr_t total, uintptr_t *nsym)
 {
