@@ -88,36 +88,92 @@ static void foldl(struct hobj_heap *h, struct hobj_cache *cache, unsigned c)
 	cache->nalloc[c] = cache->nfree[c] = 0;
 }
 
+// The cache's own lists of a class (part, full): doubly linked through
+// next and prev, the owner's alone.
+static void own_push(struct hobj_span **head, struct hobj_span *s)
+{
+	s->prev = NULL;
+	s->next = *head;
+	if (*head != NULL)
+		(*head)->prev = s;
+	*head = s;
+}
+
+static void own_remove(struct hobj_span **head, struct hobj_span *s)
+{
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		*head = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	s->next = s->prev = NULL;
+}
+
 // adoptl takes back s's remote list: every object on it free again, on
-// the free list. The owner, class lock held.
+// the free list. The list is spliced on whole and the in-use bits cleared
+// a word at a time by the remote bits: each entry was found in use and
+// its remote bit clear when it was pushed (hobj_remote_freel), and the
+// check walks the list. The owner, class lock held.
 static void adoptl(struct hobj_heap *h, struct hobj_span *s)
 {
-	void *q, *next;
+	void **q = s->remote;
+	uintptr_t w;
 	unsigned k;
 
 	hobj_assert_locked(h, s->cls, "hobj adopt: class lock not held");
-	for (q = s->remote; q != NULL; q = next) {
-		next = *(void **)q;
-		if (hobj_span_give(s, (uintptr_t)q, NULL) != HOBJ_OK)
-			hobj_fail(h, "hobj: a remote list entry is not in use");
-	}
+	if (q == NULL)
+		return;
+	while (*q != NULL)
+		q = *q;
+	*q = s->free;
+	s->free = s->remote;
 	s->remote = NULL;
+	s->inuse = (uint16_t)(s->inuse - s->nremote);
 	__atomic_store_n(&s->nremote, 0, __ATOMIC_RELAXED);
-	for (k = 0; k < HOBJ_MAXOBJ / HOBJ_RBITS; k++)
+	for (k = 0; k < HOBJ_MAXOBJ / HOBJ_RBITS; k++) {
+		w = __atomic_load_n(&s->remote_bits[k], __ATOMIC_RELAXED);
+		s->inuse_bits[k * HOBJ_RBITS / 64] &= ~((uint64_t)w << (k * HOBJ_RBITS % 64));
 		__atomic_store_n(&s->remote_bits[k], 0, __ATOMIC_RELAXED);
+	}
 }
 
-// releasel gives cache's active span s back to its class: onto the list
-// if it has a free object, unlinked into g for the pool if it is empty and
-// not the class's only listed span. Class lock held.
+// drainl takes back the remote lists of every span on cache's rspans list
+// of class c; a span that was full (on the full list) moves to the part
+// list. The owner, class lock held.
+static void drainl(struct hobj_heap *h, struct hobj_cache *cache, unsigned c)
+{
+	struct hobj_span *s, *next;
+	int full;
+
+	for (s = cache->rspans[c]; s != NULL; s = next) {
+		next = s->rnext;
+		s->rnext = NULL;
+		s->rlisted = 0;
+		full = s->inuse == s->nobj;
+		adoptl(h, s);
+		if (full && s != cache->alloc[c]) {
+			own_remove(&cache->full[c], s);
+			own_push(&cache->part[c], s);
+		}
+	}
+	cache->rspans[c] = NULL;
+}
+
+// releasel gives s, which cache owns and holds in none of its lists (its
+// remote list drained), back to its class: onto the central list if it has
+// a free object, unlinked into g for the pool if it is empty and not the
+// class's only listed span. Class lock held.
 static void releasel(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s,
 		     struct hobj_gone *g)
 {
 	struct hobj_class *k = &h->class[s->cls];
 
-	adoptl(h, s);
+	hobj_assert_locked(h, s->cls, "hobj release: class lock not held");
+	if (s->rlisted)
+		hobj_fail(h, "hobj: a span released with its remote list undrained");
 	__atomic_store_n(&s->owner, NULL, __ATOMIC_RELAXED);
-	cache->alloc[s->cls] = NULL;
+	cache->nowned[s->cls]--;
 	k->inuse += s->inuse;
 	if (s->inuse == s->nobj)
 		return;
@@ -126,54 +182,92 @@ static void releasel(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_
 		hobj_span_releasel(h, s, g);
 }
 
-// acquirel makes the first span of class c's list cache's active span;
-// NULL if the list is empty. Class lock held.
-static struct hobj_span *acquirel(struct hobj_heap *h, struct hobj_cache *cache, unsigned c)
+// acquirel makes the first span of class c's central list one of cache's,
+// on its part list; nothing if the list is empty. Class lock held.
+static void acquirel(struct hobj_heap *h, struct hobj_cache *cache, unsigned c)
 {
 	struct hobj_class *k = &h->class[c];
 	struct hobj_span *s = k->partial;
 
 	if (s == NULL)
-		return NULL;
+		return;
 	hobj_list_remove(k, s);
 	k->inuse -= s->inuse;
 	__atomic_store_n(&s->owner, cache, __ATOMIC_RELAXED);
-	cache->alloc[c] = s;
-	return s;
+	cache->nowned[c]++;
+	own_push(&cache->part[c], s);
 }
 
-// refill answers an object of class c when cache's active span has none:
-// its remote list taken back, or another span: the list's first, or a new
-// one, whose record and pages are taken with the class lock released
-// (objects.c, "Transit").
+// refill answers an object of class c when cache's active span has none.
+// The dry span goes on the full list; the next span with a free object
+// the cache owns becomes the active one, with no lock. Only when the cache
+// has none is the class lock taken: the remote lists of its spans are
+// taken back (drainl), else the central list's first span becomes the
+// cache's, or a new one, whose record and pages are taken with the class
+// lock released (objects.c, "Transit").
 static void *refill(struct hobj_heap *h, struct hobj_cache *cache, unsigned c, int *zero)
 {
 	struct hobj_span *s = cache->alloc[c], *fresh;
-	struct hobj_gone g = {0, 0};
-	void *p = NULL;
 
+	if (s != NULL) {
+		cache->alloc[c] = NULL;
+		own_push(&cache->full[c], s);
+	}
+	if (cache->part[c] == NULL) {
+		hobj_lock(h, c);
+		foldl(h, cache, c);
+		drainl(h, cache, c);
+		if (cache->part[c] == NULL && h->class[c].partial == NULL) {
+			hobj_unlock(h, c);
+			fresh = hobj_span_fresh(h, c);
+			hobj_lock(h, c);
+			if (fresh != NULL)
+				hobj_span_linkl(h, fresh);
+		}
+		if (cache->part[c] == NULL)
+			acquirel(h, cache, c);
+		hobj_unlock(h, c);
+	}
+	s = cache->part[c];
+	if (s == NULL)
+		return NULL;
+	own_remove(&cache->part[c], s);
+	cache->alloc[c] = s;
+	cache->nalloc[c]++;
+	return hobj_span_take(s, zero);
+}
+
+// retire gives back s, a span of cache's that has just emptied and is not
+// its only span with a free object: off the part list, to the class.
+static HEAPLAB_NOINLINE void retire(struct hobj_heap *h, struct hobj_cache *cache,
+				    struct hobj_span *s)
+{
+	struct hobj_gone g = {0, 0};
+	unsigned c = s->cls;
+
+	own_remove(&cache->part[c], s);
 	hobj_lock(h, c);
 	foldl(h, cache, c);
-	if (s != NULL && s->nremote != 0)
-		adoptl(h, s);
-	else if (s != NULL)
-		releasel(h, cache, s, &g);
-	s = cache->alloc[c];
-	if (s == NULL && h->class[c].partial == NULL) {
-		hobj_unlock(h, c);
-		hobj_give_back(h, &g);
-		fresh = hobj_span_fresh(h, c);
-		hobj_lock(h, c);
-		if (fresh != NULL)
-			hobj_span_linkl(h, fresh);
-	}
-	if (s != NULL || (s = acquirel(h, cache, c)) != NULL) {
-		p = hobj_span_take(s, zero);
-		h->class[c].nalloc++;
-	}
+	releasel(h, cache, s, &g);
 	hobj_unlock(h, c);
 	hobj_give_back(h, &g);
-	return p;
+}
+
+// settle moves s, a span of cache's but not its active one, after its
+// owner freed an object of it: a span that was full to the part list; a
+// span now empty back to the class, unless it is the part list's only one
+// (so that a malloc and free in a loop do not take and give a span each
+// time).
+static void settle(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s)
+{
+	unsigned c = s->cls;
+
+	if (s->inuse + 1 == s->nobj) {
+		own_remove(&cache->full[c], s);
+		own_push(&cache->part[c], s);
+	}
+	if (s->inuse == 0 && (cache->part[c] != s || s->next != NULL))
+		retire(h, cache, s);
 }
 
 void *hobj_cache_obj(struct hobj_heap *h, struct hobj_cache *cache, unsigned c, int *zero)
@@ -210,25 +304,34 @@ int hobj_cache_give(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_s
 	    (err = hobj_find_live(s, p, f)) != HOBJ_OK)
 		return err;
 	err = hobj_span_give(s, p, f);
-	if (err == HOBJ_OK)
-		cache->nfree[s->cls]++;
-	(void)h;
-	return err;
+	if (err != HOBJ_OK)
+		return err;
+	cache->nfree[s->cls]++;
+	if (s != cache->alloc[s->cls])
+		settle(h, cache, s);
+	return HOBJ_OK;
 }
 
 int hobj_remote_freel(struct hobj_heap *h, struct hobj_span *s, uintptr_t p, struct hobj_fault *f)
 {
+	struct hobj_cache *owner = hobj_owner(s);
 	unsigned i;
-	int err = hobj_find_live(s, p, f);
+	int err = hobj_span_find(s, p, &i, f);
 
 	hobj_assert_locked(h, s->cls, "hobj remote free: class lock not held");
+	if (err == HOBJ_OK && hobj_remote_test(s, i))
+		err = hobj_fault(f, HOBJ_EFREE, p, s->base, s->cls, s->bytes);
 	if (err != HOBJ_OK)
 		return err;
-	hobj_span_find(s, p, &i, NULL);
 	hobj_remote_set(s, i, 1);
 	*(void **)p = s->remote;
 	s->remote = (void *)p;
 	__atomic_store_n(&s->nremote, s->nremote + 1, __ATOMIC_RELAXED);
+	if (!s->rlisted) { // the owner finds it when it runs out of spans
+		s->rnext = owner->rspans[s->cls];
+		owner->rspans[s->cls] = s;
+		s->rlisted = 1;
+	}
 	h->class[s->cls].nfree++;
 	return HOBJ_OK;
 }
@@ -259,29 +362,54 @@ int hobj_fast_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p)
 	e = heap->pagemap[(a - heap->start) >> heap->shift];
 	s = (struct hobj_span *)e;
 	if (e == 0 || (e & HOBJ_PM_LARGE) || hobj_owner(s) != cache || a - s->base >= s->bytes ||
-	    __atomic_load_n(&s->nremote, __ATOMIC_RELAXED) != 0 ||
-	    hobj_span_give(s, a, NULL) != HOBJ_OK)
+	    __atomic_load_n(&s->nremote, __ATOMIC_RELAXED) != 0)
 		return 0;
+	if (s == cache->alloc[s->cls]) {
+		if (hobj_span_give(s, a, NULL) != HOBJ_OK)
+			return 0;
+	} else if (s->inuse <= 1 || hobj_span_give(s, a, NULL) != HOBJ_OK) {
+		return 0; // a span that would empty goes back under the class lock
+	} else if (s->inuse + 1 == s->nobj) {
+		own_remove(&cache->full[s->cls], s);
+		own_push(&cache->part[s->cls], s);
+	}
 	cache->nfree[s->cls]++;
 	return 1;
 }
 
+// hobj_cache_flush: the active span joins the lists, then one span at a
+// time goes back, its class lock taken for it (a span that empties is
+// given to the pool with no lock held, and only one is in hand at a time).
 void hobj_cache_flush(struct hobj_heap *heap, struct hobj_cache *cache)
 {
+	struct hobj_gone g;
+	struct hobj_span *s;
 	unsigned c;
 
-	struct hobj_gone g;
-
 	for (c = 1; c < HOBJ_NCLASS; c++) {
-		if (cache->alloc[c] == NULL && cache->nalloc[c] == 0 && cache->nfree[c] == 0)
+		s = cache->alloc[c];
+		if (s != NULL) {
+			cache->alloc[c] = NULL;
+			own_push(s->inuse == s->nobj ? &cache->full[c] : &cache->part[c], s);
+		}
+		if (cache->part[c] == NULL && cache->full[c] == NULL && cache->nalloc[c] == 0 &&
+		    cache->nfree[c] == 0)
 			continue;
-		g = (struct hobj_gone){0, 0};
-		hobj_lock(heap, c);
-		foldl(heap, cache, c);
-		if (cache->alloc[c] != NULL)
-			releasel(heap, cache, cache->alloc[c], &g);
-		hobj_unlock(heap, c);
-		hobj_give_back(heap, &g);
+		for (;;) {
+			g = (struct hobj_gone){0, 0};
+			hobj_lock(heap, c);
+			foldl(heap, cache, c);
+			drainl(heap, cache, c);
+			s = cache->part[c] != NULL ? cache->part[c] : cache->full[c];
+			if (s != NULL) {
+				own_remove(s == cache->part[c] ? &cache->part[c] : &cache->full[c], s);
+				releasel(heap, cache, s, &g);
+			}
+			hobj_unlock(heap, c);
+			hobj_give_back(heap, &g);
+			if (s == NULL)
+				break;
+		}
 	}
 }
 

@@ -575,19 +575,16 @@ int hobj_objresize(struct hobj_heap *heap, void *p, size_t n, size_t *had, struc
 static void stats_cachesl(struct hobj_heap *h, unsigned c, struct hobj_stats *st)
 {
 	const struct hobj_cache *cache;
-	const struct hobj_span *s;
 
 	for (cache = h->caches; cache != NULL; cache = cache->next) {
 		st->nalloc += cache->nalloc[c];
 		st->nfree += cache->nfree[c];
-		s = cache->alloc[c];
-		if (s != NULL) {
-			st->inuse += s->inuse - s->nremote;
-			st->ncached++;
-		}
+		st->ncached += cache->nowned[c];
 	}
 }
 
+// hobj_stats counts small objects in use as those handed out less those
+// freed: a cache's spans are its owner's to change, and not walked.
 void hobj_stats(struct hobj_heap *heap, struct hobj_stats *st)
 {
 	unsigned c;
@@ -597,13 +594,13 @@ void hobj_stats(struct hobj_heap *heap, struct hobj_stats *st)
 		lock(heap, c);
 		st->nalloc += heap->class[c].nalloc;
 		st->nfree += heap->class[c].nfree;
-		st->inuse += heap->class[c].inuse;
 		st->nspan += heap->class[c].nspan;
 		lock(heap, HOBJ_LOCK_STORE);
 		stats_cachesl(heap, c, st);
 		unlock(heap, HOBJ_LOCK_STORE);
 		unlock(heap, c);
 	}
+	st->inuse = (uintptr_t)(st->nalloc - st->nfree);
 	lock(heap, HOBJ_LOCK_LARGE);
 	st->nalloc += heap->large_nalloc;
 	st->nfree += heap->large_nfree;

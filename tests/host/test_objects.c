@@ -467,17 +467,19 @@ static struct hobj_span *span_of(const void *p)
 
 // Through a cache: objects come from the cache's own span of their class,
 // with no lock; the check (after every operation) walks it; stats count
-// it; a span that runs dry goes back to the class, full, and the cache
-// takes another; frees into that one take the central path. A flush gives
+// it. A span that runs dry stays the cache's, on its full list, and the
+// cache takes another; frees into the first span then take no lock either
+// (they took the class lock before spans were owned): it moves to the part
+// list, and once empty stays there as the cache's spare. A flush gives
 // every span back and leaves one span per class, as without caches.
 static void test_cache_alloc_free(void **state)
 {
 	enum { M = 600 };
 	static void *p[M];
 	static struct hobj_cache a;
-	unsigned c = hobj_class_of(100), k;
+	unsigned c = hobj_class_of(100), k, taken;
 	struct hobj_stats st;
-	struct hobj_span *first;
+	struct hobj_span *first, *last;
 
 	(void)state;
 	hobj_cache_init(&heap, &a, 1);
@@ -488,21 +490,46 @@ static void test_cache_alloc_free(void **state)
 		memset(p[k], 0x5a, 100);
 	}
 	first = span_of(p[0]);
-	assert_ptr_equal(first->owner, NULL); // ran dry: back to the class, full
-	assert_ptr_equal(a.alloc[c], span_of(p[M - 1]));
-	assert_ptr_equal(a.alloc[c]->owner, &a);
+	last = span_of(p[M - 1]);
+	assert_true(M > 2 * hobj_class_nobj[c]); // three spans at least
+	assert_ptr_equal(first->owner, &a); // ran dry: still the cache's, full
+	assert_ptr_equal(a.full[c]->owner, &a);
+	assert_ptr_equal(a.part[c], NULL);
+	assert_ptr_equal(a.alloc[c], last);
+	assert_ptr_equal(last->owner, &a);
+	assert_int_equal(a.nowned[c], (M + hobj_class_nobj[c] - 1) / hobj_class_nobj[c]);
 	assert_true(a.nalloc[c] > 0); // counted by the cache, not yet by the class
 	hobj_stats(&heap, &st);
 	assert_int_equal(st.inuse, M);
 	assert_int_equal(st.nalloc, M);
-	assert_int_equal(st.ncached, 1);
-	for (k = 0; k < M; k++)
+	assert_int_equal(st.ncached, a.nowned[c]);
+	heap.checking = 0; // the check takes every lock: count free's own
+	taken = ntaken;
+	hobj_free(&heap, p[0]); // a full span of the cache's: to its part list
+	assert_int_equal(ntaken, taken);
+	assert_ptr_equal(a.part[c], first);
+	for (k = 1; k < hobj_class_nobj[c]; k++) // emptied: the only part span, kept
+		hobj_free(&heap, p[k]);
+	assert_int_equal(ntaken, taken);
+	assert_ptr_equal(a.part[c], first);
+	assert_int_equal(first->inuse, 0);
+	hobj_free(&heap, p[k]); // the second span's first: no lock
+	assert_int_equal(ntaken, taken);
+	for (k++; k < 2 * hobj_class_nobj[c]; k++) // the second empties: to the class
+		hobj_free(&heap, p[k]);
+	assert_int_equal(ntaken, taken + 1);
+	heap.checking = 1;
+	check_ok();
+	for (; k < M; k++)
 		hobj_free(&heap, p[k]);
 	hobj_stats(&heap, &st);
 	assert_int_equal(st.inuse, 0);
 	assert_int_equal(st.nfree, M);
 	hobj_cache_flush(&heap, &a);
 	assert_ptr_equal(a.alloc[c], NULL);
+	assert_ptr_equal(a.part[c], NULL);
+	assert_ptr_equal(a.full[c], NULL);
+	assert_int_equal(a.nowned[c], 0);
 	hobj_stats(&heap, &st);
 	assert_int_equal(st.ncached, 0);
 	assert_int_equal(heap.class[c].nalloc, M); // the cache's counts are the class's now
@@ -688,7 +715,24 @@ static void test_cache_check_finds_damage(void **state)
 	s->owner = &b; // b does not hold it
 	expect_found(HOBJ_ECACHE, "a cache and its spans disagree");
 	s->owner = &a;
+	s->rlisted = 0; // remote objects, but not on a's rspans list
+	expect_found(HOBJ_ECOUNT, "counts disagree");
+	s->rlisted = 1;
+	a.rspans[s->cls] = NULL; // rlisted, but on no list
+	expect_found(HOBJ_ECACHE, "a cache and its spans disagree");
+	a.rspans[s->cls] = s;
+	a.nowned[s->cls]++; // a owns one span, not two
+	expect_found(HOBJ_ECACHE, "a cache and its spans disagree");
+	a.nowned[s->cls]--;
 	cur = &a;
+	a.alloc[s->cls] = NULL; // s on a's full list, with free objects
+	a.full[s->cls] = s;
+	expect_found(HOBJ_ECACHE, "a cache and its spans disagree");
+	a.full[s->cls] = NULL;
+	a.part[s->cls] = s; // on the part list: as good as active
+	check_ok();
+	a.part[s->cls] = NULL;
+	a.alloc[s->cls] = s;
 	s->inuse++; // the owner's count: its own check sees it
 	expect_found(HOBJ_ECOUNT, "counts disagree");
 	cur = &b;
