@@ -162,10 +162,11 @@ static void drainl(struct hobj_heap *h, struct hobj_cache *cache, unsigned c)
 
 // releasel gives s, which cache owns and holds in none of its lists (its
 // remote list drained), back to its class: onto the central list if it has
-// a free object, unlinked into g for the pool if it is empty and not the
-// class's only listed span. Class lock held.
+// a free object, unlinked into g for the pool if it is empty and either
+// not the class's only listed span or not to be kept (keep 0: the cache
+// that gives it back keeps a spare of its own). Class lock held.
 static void releasel(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s,
-		     struct hobj_gone *g)
+		     struct hobj_gone *g, int keep)
 {
 	struct hobj_class *k = &h->class[s->cls];
 
@@ -178,7 +179,7 @@ static void releasel(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_
 	if (s->inuse == s->nobj)
 		return;
 	hobj_list_push(k, s);
-	if (s->inuse == 0 && s->next != NULL)
+	if (s->inuse == 0 && (s->next != NULL || !keep))
 		hobj_span_releasel(h, s, g);
 }
 
@@ -248,7 +249,7 @@ static HEAPLAB_NOINLINE void retire(struct hobj_heap *h, struct hobj_cache *cach
 	own_remove(&cache->part[c], s);
 	hobj_lock(h, c);
 	foldl(h, cache, c);
-	releasel(h, cache, s, &g);
+	releasel(h, cache, s, &g, 0);
 	hobj_unlock(h, c);
 	hobj_give_back(h, &g);
 }
@@ -403,7 +404,7 @@ void hobj_cache_flush(struct hobj_heap *heap, struct hobj_cache *cache)
 			s = cache->part[c] != NULL ? cache->part[c] : cache->full[c];
 			if (s != NULL) {
 				own_remove(s == cache->part[c] ? &cache->part[c] : &cache->full[c], s);
-				releasel(heap, cache, s, &g);
+				releasel(heap, cache, s, &g, 1);
 			}
 			hobj_unlock(heap, c);
 			hobj_give_back(heap, &g);
