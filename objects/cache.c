@@ -1,37 +1,64 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The objects layer's caches, one per CPU or per thread: Go's mcache in
-// front of the central lists (objects/objects.c), so that a small malloc
-// and free take no lock.
+// front of the central lists (objects/objects.c), with mimalloc's rule that
+// a cache owns every span it allocates from, so that a small malloc and a
+// free by the thread (or CPU) that allocated take no lock.
 //
 // Theory of operation
 //
-//   A cache owns at most one span per class, its active span: alloc[c].
-//   Owning means that the span is on no list and that its free list, its
-//   fresh mark, its in-use bits and count are the owner's alone. The owner
-//   is whoever holds the cache: a thread (its own cache), or a CPU with
-//   interrupts off (ops->cache_enter and cache_leave bracket each call).
+//   A cache owns, per class c, every span it took from the class and has
+//   not given back: its active span alloc[c], which malloc takes objects
+//   from; its part list, spans with a free object; its full list, spans
+//   with none. Owning means that the span is on no central list and that
+//   its free list, fresh mark, in-use bits and count, and its place in the
+//   cache's lists, are the owner's alone. The owner is whoever holds the
+//   cache: a thread (its own cache), or a CPU with interrupts off
+//   (ops->cache_enter and cache_leave bracket each call).
 //
-//     cache (CPU 0)        class 5's central list       cache (CPU 1)
-//     alloc[5] ---> span A     partial: B <-> C      <--- alloc[5]: span D
-//                   owner 0    owner NULL                 owner 1
-//                   free ->o->o      (class lock)         remote ->o  (freed by CPU 0)
+//     cache (CPU 0)                 class 5's central list   cache (CPU 1)
+//     alloc[5] -> A  part: E  full: F    partial: B <-> C    alloc[5] -> D
+//                owner 0 (all three)     owner NULL          owner 1
+//                free ->o->o             (class lock)        remote ->o (freed by CPU 0)
+//                                                            rspans[5] of CPU 1: D
+//
+//   Why this and not one active span per class (the layer's first cache,
+//   Go's mcache as it is): a span that ran dry went back to the class, and
+//   every later free into it took the class lock, a pthread mutex in the
+//   preload: with objects living longer than one span's worth of mallocs
+//   (every tree, every list) most frees did, and the locks were a fifth of
+//   the mixed workload's instructions. And not tcmalloc's or Bonwick's
+//   magazines (free lists of objects per class in the cache, moved to the
+//   central lists in batches): an object in a magazine is free but its
+//   span's in-use bit is set, so a double free could no longer be refused
+//   in O(1) from the span's bits, and the check would need every
+//   magazine's objects; here every object's state stays in its span.
 //
 //   malloc, class c: the active span has an object (inuse < nobj): take it,
-//   hobj_span_take, no lock, no atomic. Else refill, under c's lock: the
-//   span's remote list, if any, comes back to its free list and the span
-//   stays; else the exhausted span goes back to the class (full: on no
-//   list) and the cache takes the list's first span, or a new one.
+//   hobj_span_take, no lock, no atomic. Else refill: the dry span joins the
+//   full list, and the first span of the part list becomes the active one,
+//   with no lock. Only when the part list is empty is c's lock taken: the
+//   remote lists of the cache's spans listed on rspans[c] come back to
+//   their free lists (drainl: a span that was full moves to the part
+//   list); if that gives none, the cache takes the central list's first
+//   span, or a new one from the pool.
 //
 //   free(p), p's span s from the page map: s->owner is this cache: check
-//   the remote bit, then hobj_span_give, no lock. s is central (owner
-//   NULL): the class lock, as without caches. s is another cache's (a free
-//   from another thread or CPU): the class lock, then refuse p unless its
-//   in-use bit is set and its remote bit clear, set the remote bit and
-//   push p on s's remote list. The owner's in-use bits are not touched: the
-//   owner writes them with no lock, and a second writer would lose bits.
-//   The owner takes the remote list back under the lock, when s runs dry
-//   or leaves the cache (flush): each object's in-use bit cleared, pushed
-//   on the free list, the remote bits cleared.
+//   the remote bit, then hobj_span_give, no lock, wherever s is (active,
+//   part or full). A full span that gets a free object moves to the part
+//   list; a span that empties goes back to the pool, unlinked under the
+//   class lock, unless it is the part list's only span (the cache's spare,
+//   so that a malloc and free in a loop across a span boundary do not take
+//   and give a span each time): the one free of a cache's own objects that
+//   takes a lock, once per span. s is central (owner NULL): the class lock, as without caches.
+//   s is another cache's (a free from another thread or CPU): the class
+//   lock, then refuse p unless its in-use bit is set and its remote bit
+//   clear, set the remote bit, push p on s's remote list, and list s on its
+//   owner's rspans[c] if it was not (rlisted). The owner's in-use bits are
+//   not touched: the owner writes them with no lock, and a second writer
+//   would lose bits. The owner takes the remote list back under the lock
+//   (above, or when it flushes): the list spliced onto the free list whole,
+//   the in-use bits cleared a word at a time by the remote bits, the remote
+//   bits cleared.
 //
 //   So a double free is refused on every path before anything changes:
 //   the second free finds the in-use bit clear (freed by the owner, or
@@ -47,24 +74,32 @@
 //   of that same object, which would be a use of freed memory by the
 //   program. owner, nremote and remote_bits are read and written as
 //   word-sized relaxed atomics: no 64-bit atomics, which 32-bit targets
-//   would take from libatomic.
+//   would take from libatomic. A span changes owner only under its class
+//   lock (taken from the central list, given back), so nowned and rspans
+//   are the class lock's; the part and full lists are the owner's, and
+//   only the owner's own check walks them (objects/check.c).
 //
 //   Counts. A class's inuse counts its central spans' objects; an owned
 //   span's are its own record's (inuse less nremote). A cache counts its
 //   lock-free mallocs and frees per class and adds them to the class's
-//   whenever it takes the class lock. hobj_stats adds both.
+//   whenever it takes the class lock. hobj_stats counts objects in use as
+//   those handed out less those freed, the caches' counts added.
 //
 //   The fast path alone. hobj_fast_malloc and hobj_fast_free are the two
 //   cases above that take no lock, in one call each, for a consumer that
 //   knows its cache (a thread's, in TLS): they answer NULL or 0 for
-//   everything else (a refill, another cache's object, a large object, a
-//   bad pointer, a checking heap), and the consumer calls hobj_malloc or
-//   hobj_free, which find the same cache through ops->cache_enter.
+//   everything else (a refill that needs the lock, another cache's object,
+//   a span that would empty, a large object, a bad pointer, a checking
+//   heap), and the consumer calls hobj_malloc or hobj_free, which find the
+//   same cache through ops->cache_enter.
 //
-//   Memory. A cache holds at most one span per class; hobj_cache_flush
-//   gives them back (a thread's exit, a CPU going down), and a flushed
-//   span that is empty goes back to the pool unless it is its class's
-//   only one, as a central free would leave it.
+//   Memory. A cache holds the spans it allocates from, as a thread's
+//   arena does: a span with any object in use stays the cache's until the
+//   cache is flushed (a thread's exit, a CPU going down), and an empty one
+//   goes back to the pool but for one spare per class. A flush gives every
+//   span back to its class, one class lock per span; an empty one goes to
+//   the pool unless it is its class's only listed span, as a central free
+//   would leave it.
 #include "internal.h"
 
 void *memset(void *s, int c, size_t n); // from the C library, as in objects.c
@@ -403,7 +438,8 @@ void hobj_cache_flush(struct hobj_heap *heap, struct hobj_cache *cache)
 			drainl(heap, cache, c);
 			s = cache->part[c] != NULL ? cache->part[c] : cache->full[c];
 			if (s != NULL) {
-				own_remove(s == cache->part[c] ? &cache->part[c] : &cache->full[c], s);
+				own_remove(s == cache->part[c] ? &cache->part[c] : &cache->full[c],
+					   s);
 				releasel(heap, cache, s, &g, 1);
 			}
 			hobj_unlock(heap, c);

@@ -72,8 +72,8 @@ static int check_freelist(const struct hobj_span *s, unsigned *n, struct hobj_fa
 
 // check_zero answers the first byte of [a, e) that is not zero, or 0. Four
 // words at a time (a is 16-aligned: a span's base plus objects of 16-byte
-// multiples; e a page's end): a span never handed out is most of a cache's
-// active span, and the check holds every lock meanwhile.
+// multiples; e a page's end): a span never handed out is most of a fresh
+// span, and the check holds every lock meanwhile.
 static uintptr_t check_zero(uintptr_t a, uintptr_t e)
 {
 	const uintptr_t *w;
@@ -117,8 +117,7 @@ static int check_remote(const struct hobj_span *s, struct hobj_fault *f)
 	}
 	for (k = 0; k < HOBJ_MAXOBJ / HOBJ_RBITS; k++)
 		bits += popcount(__atomic_load_n(&s->remote_bits[k], __ATOMIC_RELAXED));
-	if (n != s->nremote || bits != n || (s->owner == NULL && n != 0) ||
-	    s->rlisted != (n != 0))
+	if (n != s->nremote || bits != n || (s->owner == NULL && n != 0) || s->rlisted != (n != 0))
 		return fault(f, HOBJ_ECOUNT, 0, s->base, s->nremote, n);
 	return HOBJ_OK;
 }
@@ -395,9 +394,9 @@ static int check_classes(const struct hobj_heap *h, const struct tally *t, struc
 // nowned counts, summed, as many owned spans per class as the walk found
 // (so, with check_owned, every owned span is exactly one cache's), and
 // the rspans lists as long as the walk found rlisted spans. The store's
-// lock holds the list of caches, each class's lock its active span's entry
-// (the owner changes it under the lock or on its own CPU), rspans and
-// nowned.
+// lock holds the list of caches, each class's lock rspans and nowned; an
+// active span's entry the owner changes with no lock, but only from one
+// span it owns to another (or NULL).
 static int check_caches(const struct hobj_heap *h, const struct tally *t, struct hobj_fault *f)
 {
 	const struct hobj_cache *cache;
@@ -411,7 +410,8 @@ static int check_caches(const struct hobj_heap *h, const struct tally *t, struct
 		for (c = 1; c < HOBJ_NCLASS; c++) {
 			owned[c] += cache->nowned[c];
 			for (s = cache->rspans[c], k = 0; s != NULL; s = s->rnext) {
-				if (++k > cache->nowned[c] || s->base < h->start || s->base >= h->end ||
+				if (++k > cache->nowned[c] || s->base < h->start ||
+				    s->base >= h->end ||
 				    h->pagemap[(s->base - h->start) >> h->shift] != (uintptr_t)s ||
 				    s->owner != cache || s->cls != c || !s->rlisted)
 					return fault(f, HOBJ_ECACHE, (uintptr_t)cache, 0, c,

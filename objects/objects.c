@@ -37,7 +37,7 @@
 //   list. The check reads every never-handed-out object as zero.
 //
 //   Caches. With a consumer's caches (ops->cache_enter), a small malloc
-//   and a free of an object of the caller's cache's active span take no
+//   and a free of an object of a span the caller's cache owns take no
 //   lock: objects/cache.c. The paths here are then the central ones: a
 //   cache's refill and flush, and the free of an object whose span is
 //   central, or another cache's (onto its remote list).
@@ -415,7 +415,7 @@ static int small_freel(struct hobj_heap *h, struct hobj_span *s, unsigned c, uin
 	assert_locked(h, c, "small_free: class lock not held");
 	if (s->cls != c || p - s->base >= s->bytes) // a span released under us
 		return fault(f, HOBJ_EUNUSED, p, 0, p, 0);
-	if (hobj_owner(s) != NULL) // another cache's active span
+	if (hobj_owner(s) != NULL) // another cache's span
 		return hobj_remote_freel(h, s, p, f);
 	err = hobj_span_give(s, p, f);
 	if (err != HOBJ_OK)
@@ -430,7 +430,7 @@ static int small_freel(struct hobj_heap *h, struct hobj_span *s, unsigned c, uin
 }
 
 // small_free gives back object p of span s: to the caller's cache with no
-// lock if s is its active span, else under the class lock.
+// lock if s is one of its spans, else under the class lock.
 static int small_free(struct hobj_heap *h, struct hobj_span *s, uintptr_t p, struct hobj_fault *f)
 {
 	unsigned c = s->cls;

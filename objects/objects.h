@@ -101,7 +101,7 @@ struct hobj_span {
 	uint16_t inuse;		       // objects handed out and not freed
 	uint16_t fresh;		       // objects [fresh, nobj) never handed out
 	uint64_t inuse_bits[HOBJ_MAXOBJ / 64];
-	struct hobj_cache *owner; // the cache whose active span this is; NULL: central
+	struct hobj_cache *owner; // the cache that owns it; NULL: central
 	void *remote;		  // objects freed by another cache, threaded as free is
 	uintptr_t nremote;	  // their number
 	uintptr_t remote_bits[HOBJ_MAXOBJ / HOBJ_RBITS]; // word-sized: no 64-bit atomics
@@ -288,7 +288,7 @@ void hobj_fail(struct hobj_heap *heap, const char *msg) HEAPLAB_NORETURN HEAPLAB
 
 // One span's objects (objects/span.c, the part lab 8 asks for). The
 // caller holds what guards s: its class's lock, or, for the free list and
-// counts of a cache's active span, the cache itself (the fast path, no
+// counts of a span a cache owns, the cache itself (the fast path, no
 // lock). The remote list is no business of these three: a remote-freed
 // object still has its in-use bit. hobj_span_take hands out
 // one object of s, which must have one (s->inuse < s->nobj): the head of
@@ -310,9 +310,10 @@ unsigned hobj_class_of(size_t n);
 
 // Caches (objects/cache.c). hobj_cache_init sets up cache (the consumer's
 // memory, id naming it) empty and adds it to the heap's caches; it takes
-// HOBJ_LOCK_STORE. hobj_cache_flush gives every span the cache owns back to
-// its class's central list (an empty one to the pool unless it is its
-// class's only span), the remote lists taken back first, and adds the
+// HOBJ_LOCK_STORE. hobj_cache_flush gives every span the cache owns (its
+// active span, its part and full lists) back to its class's central list
+// (an empty one to the pool unless it is its class's only span), the
+// remote lists taken back first, and adds the
 // cache's counts to the classes': after it the cache owns nothing and may
 // go on being used. hobj_cache_fini flushes and removes the cache from the
 // heap; its memory is the consumer's again. Each takes a class lock per
@@ -321,9 +322,10 @@ unsigned hobj_class_of(size_t n);
 // hobj_fast_malloc and hobj_fast_free are the lock-free cases alone, for a
 // consumer that holds its cache (as cache_enter would answer it): an object
 // of n bytes from cache's active span of its class, or NULL; p given back
-// to cache's active span, 1, or 0. They answer NULL or 0, nothing changed,
+// to a span cache owns, 1, or 0. They answer NULL or 0, nothing changed,
 // whenever a lock or a refusal would be needed (n > HOBJ_MAX_SMALL, a span
-// to refill, p another cache's, central, large or bad, heap->checking on):
+// to refill, p another cache's, central, large or bad, p the last object
+// in use of a span that is not the active one, heap->checking on):
 // the caller then calls hobj_malloc or hobj_free. O(1), no lock, no
 // atomic read-modify-write.
 void hobj_cache_init(struct hobj_heap *heap, struct hobj_cache *cache, long id);
@@ -332,8 +334,8 @@ void hobj_cache_fini(struct hobj_heap *heap, struct hobj_cache *cache);
 void *hobj_fast_malloc(struct hobj_heap *heap, struct hobj_cache *cache, size_t n);
 int hobj_fast_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p);
 
-// Totals, as a consumer prints them. Takes each lock in turn. Another
-// cache's active span is read as it stands (its owner may be changing it).
+// Totals, as a consumer prints them. Takes each lock in turn. The caches'
+// counts are read as they stand (their owners may be changing them).
 struct hobj_stats {
 	uint64_t nalloc, nfree; // objects and large objects, ever
 	uintptr_t inuse;	// objects and large objects in use

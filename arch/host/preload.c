@@ -3,18 +3,19 @@
 // with LD_PRELOAD): the objects layer over one pool of the break mode, its
 // break a bump pointer over a large MAP_NORESERVE reservation (anonymous
 // memory reads as zero, as the pool's sbrk contract asks), its locks
-// futex locks that know their holder.
+// futex locks that know their holder; blocks of 1 MiB or more are mappings
+// of their own ("Huge blocks").
 //   HEAPLAB_STATS=1  one line of counts on stderr at exit, the proof that a
 //                    program ran on heaplab; HEAPLAB_STATS=/a/file appends
 //                    it to that file instead (a program may close stderr
 //                    before it exits, as coreutils' sort does);
 //   HEAPLAB_CHECK=1  the full check after every operation (slow).
 // Init happens on the first call and calls nothing that allocates (mmap,
-// getenv), so it cannot recurse; fork takes every lock
-// first (pthread_atfork), so the child's heap is whole.
+// getenv), so it cannot recurse; fork takes every lock first
+// (pthread_atfork), so the child's heap is whole.
 //
 // Each thread has its own cache (objects/cache.c), in initial-exec TLS: a
-// small malloc, and a free of an object of the thread's own active spans,
+// small malloc, and a free of an object of a span the thread's cache owns,
 // take no lock. A thread's first small malloc or free sets its cache up and
 // registers a pthread key's destructor, which gives the cache's spans back
 // to the central lists when the thread exits. Until then (the key being
@@ -105,8 +106,7 @@ static void plock_take(struct plock *l)
 {
 	int free = 0;
 
-	if (!__atomic_compare_exchange_n(&l->word, &free, 1, 0, __ATOMIC_ACQUIRE,
-					 __ATOMIC_RELAXED))
+	if (!__atomic_compare_exchange_n(&l->word, &free, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		plock_wait(l);
 	l->owner = &tself;
 }
@@ -459,7 +459,8 @@ static void *huge_realloc(void *p, size_t old, size_t n)
 	int i;
 
 	if (n >= HUGE_MIN) {
-		q = len != 0 && len <= PTRDIFF_MAX ? mremap(p, old, len, MREMAP_MAYMOVE) : MAP_FAILED;
+		q = len != 0 && len <= PTRDIFF_MAX ? mremap(p, old, len, MREMAP_MAYMOVE)
+						   : MAP_FAILED;
 		if (q == MAP_FAILED) {
 			errno = ENOMEM;
 			return NULL;
