@@ -46,10 +46,10 @@
 //   the remote bit, then hobj_span_give, no lock, wherever s is (active,
 //   part or full). A full span that gets a free object moves to the part
 //   list; a span that empties goes back to the pool, unlinked under the
-//   class lock, unless it is the part list's only span (the cache's spare,
-//   so that a malloc and free in a loop across a span boundary do not take
-//   and give a span each time): the one free of a cache's own objects that
-//   takes a lock, once per span. s is central (owner NULL): the class lock, as without caches.
+//   class lock, unless it is the part list's only span and the active span
+//   is full (the cache's spare, so that a malloc and free in a loop across
+//   a span's end do not take and give a span each time): the one free of a
+//   cache's own objects that takes a lock, once per span. s is central (owner NULL): the class lock, as without caches.
 //   s is another cache's (a free from another thread or CPU): the class
 //   lock, then refuse p unless its in-use bit is set and its remote bit
 //   clear, set the remote bit, push p on s's remote list, and list s on its
@@ -289,11 +289,18 @@ static HEAPLAB_NOINLINE void retire(struct hobj_heap *h, struct hobj_cache *cach
 	hobj_give_back(h, &g);
 }
 
+// room: does the active span a have a free object?
+static int room(const struct hobj_span *a)
+{
+	return a != NULL && a->inuse < a->nobj;
+}
+
 // settle moves s, a span of cache's but not its active one, after its
 // owner freed an object of it: a span that was full to the part list; a
-// span now empty back to the class, unless it is the part list's only one
-// (so that a malloc and free in a loop do not take and give a span each
-// time).
+// span now empty back to the pool, unless it is the part list's only one
+// and the active span is full (so that a malloc and free in a loop across
+// a span's end do not take and give a span each time; with room in the
+// active span, a spare would only hold memory).
 static void settle(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s)
 {
 	unsigned c = s->cls;
@@ -302,7 +309,7 @@ static void settle(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_sp
 		own_remove(&cache->full[c], s);
 		own_push(&cache->part[c], s);
 	}
-	if (s->inuse == 0 && (cache->part[c] != s || s->next != NULL))
+	if (s->inuse == 0 && (cache->part[c] != s || s->next != NULL || room(cache->alloc[c])))
 		retire(h, cache, s);
 }
 

@@ -470,15 +470,16 @@ static struct hobj_span *span_of(const void *p)
 // it. A span that runs dry stays the cache's, on its full list, and the
 // cache takes another; frees into the first span then take no lock either
 // (they took the class lock before spans were owned): it moves to the part
-// list, and once empty stays there as the cache's spare; the next span to
-// empty goes back to the pool. A flush gives
+// list, and once empty goes back to the pool, as the active span has room;
+// with the active span full, the next span to empty stays, the cache's
+// spare. A flush gives
 // every span back and leaves one span per class, as without caches.
 static void test_cache_alloc_free(void **state)
 {
-	enum { M = 600 };
-	static void *p[M];
+	enum { M = 600, N = 1200 };
+	static void *p[N]; // [0, M) in order, then from N down: the extra ones
 	static struct hobj_cache a;
-	unsigned c = hobj_class_of(100), k, taken;
+	unsigned c = hobj_class_of(100), k, n = N, taken;
 	struct hobj_stats st;
 	struct hobj_span *first, *last;
 
@@ -509,23 +510,29 @@ static void test_cache_alloc_free(void **state)
 	hobj_free(&heap, p[0]); // a full span of the cache's: to its part list
 	assert_int_equal(ntaken, taken);
 	assert_ptr_equal(a.part[c], first);
-	for (k = 1; k < hobj_class_nobj[c]; k++) // emptied: the only part span, kept
+	for (k = 1; k + 1 < hobj_class_nobj[c]; k++)
 		hobj_free(&heap, p[k]);
 	assert_int_equal(ntaken, taken);
-	assert_ptr_equal(a.part[c], first);
-	assert_int_equal(first->inuse, 0);
-	hobj_free(&heap, p[k]); // the second span's first: no lock
-	assert_int_equal(ntaken, taken);
-	for (k++; k < 2 * hobj_class_nobj[c]; k++) // the second empties: to the pool
-		hobj_free(&heap, p[k]);
+	hobj_free(&heap, p[k++]); // emptied, the active span has room: to the pool
 	assert_int_equal(ntaken, taken + 2); // its class's lock, the store's for its record
+	assert_ptr_equal(a.part[c], NULL);
+	while (a.alloc[c]->inuse < a.alloc[c]->nobj) // the active span full: no spare
+		p[--n] = hobj_malloc(&heap, 100);
+	taken = ntaken;
+	for (; k < 2 * hobj_class_nobj[c]; k++) // the second empties: kept, the spare
+		hobj_free(&heap, p[k]);
+	assert_int_equal(ntaken, taken);
+	assert_ptr_equal(a.part[c], span_of(p[k - 1]));
+	assert_int_equal(a.part[c]->inuse, 0);
 	heap.checking = 1;
 	check_ok();
 	for (; k < M; k++)
 		hobj_free(&heap, p[k]);
+	for (k = n; k < N; k++)
+		hobj_free(&heap, p[k]);
 	hobj_stats(&heap, &st);
 	assert_int_equal(st.inuse, 0);
-	assert_int_equal(st.nfree, M);
+	assert_int_equal(st.nfree, M + N - n);
 	hobj_cache_flush(&heap, &a);
 	assert_ptr_equal(a.alloc[c], NULL);
 	assert_ptr_equal(a.part[c], NULL);
@@ -533,7 +540,7 @@ static void test_cache_alloc_free(void **state)
 	assert_int_equal(a.nowned[c], 0);
 	hobj_stats(&heap, &st);
 	assert_int_equal(st.ncached, 0);
-	assert_int_equal(heap.class[c].nalloc, M); // the cache's counts are the class's now
+	assert_int_equal(heap.class[c].nalloc, M + N - n); // the cache's counts are the class's now
 	assert_int_equal(heap.class[c].nspan, 1);
 	check_ok();
 	hobj_cache_fini(&heap, &a);
