@@ -39,8 +39,9 @@
 //   with no lock. Only when the part list is empty is c's lock taken: the
 //   remote lists of the cache's spans listed on rspans[c] come back to
 //   their free lists (drainl: a span that was full moves to the part
-//   list); if that gives none, the cache takes the central list's first
-//   span, or a new one from the pool.
+//   list, one now empty goes back to the pool as a free's would); if that
+//   gives none, the cache takes the central list's first span, or a new
+//   one from the pool.
 //
 //   free(p), p's span s from the page map: s->owner is this cache: check
 //   the remote bit, then hobj_span_give, no lock, wherever s is (active,
@@ -49,16 +50,16 @@
 //   class lock, unless it is the part list's only span and the active span
 //   is full (the cache's spare, so that a malloc and free in a loop across
 //   a span's end do not take and give a span each time): the one free of a
-//   cache's own objects that takes a lock, once per span. s is central (owner NULL): the class lock, as without caches.
-//   s is another cache's (a free from another thread or CPU): the class
-//   lock, then refuse p unless its in-use bit is set and its remote bit
-//   clear, set the remote bit, push p on s's remote list, and list s on its
-//   owner's rspans[c] if it was not (rlisted). The owner's in-use bits are
-//   not touched: the owner writes them with no lock, and a second writer
-//   would lose bits. The owner takes the remote list back under the lock
-//   (above, or when it flushes): the list spliced onto the free list whole,
-//   the in-use bits cleared a word at a time by the remote bits, the remote
-//   bits cleared.
+//   cache's own objects that takes a lock, once per span. s is central
+//   (owner NULL): the class lock, as without caches. s is another cache's
+//   (a free from another thread or CPU): the class lock, then refuse p
+//   unless its in-use bit is set and its remote bit clear, set the remote
+//   bit, push p on s's remote list, and list s on its owner's rspans[c] if
+//   it was not (rlisted). The owner's in-use bits are not touched: the
+//   owner writes them with no lock, and a second writer would lose bits.
+//   The owner takes the remote list back under the lock (above, or when it
+//   flushes): the list spliced onto the free list whole, the in-use bits
+//   cleared a word at a time by the remote bits, the remote bits cleared.
 //
 //   So a double free is refused on every path before anything changes:
 //   the second free finds the in-use bit clear (freed by the owner, or
@@ -173,26 +174,51 @@ static void adoptl(struct hobj_heap *h, struct hobj_span *s)
 	}
 }
 
+// room: does the active span a have a free object?
+static int room(const struct hobj_span *a)
+{
+	return a != NULL && a->inuse < a->nobj;
+}
+
+static void releasel(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s,
+		     struct hobj_gone *g, int keep);
+
 // drainl takes back the remote lists of every span on cache's rspans list
 // of class c; a span that was full (on the full list) moves to the part
-// list. The owner, class lock held.
+// list, and one that is empty now goes back to the pool as settle's rule
+// has it (a producer whose objects other threads free would otherwise keep
+// every span it ever filled). The spans come off the list one at a time:
+// the lock is released while the pool takes a span back, and meanwhile
+// every span rlisted is on the list (the check holds them to it) and
+// another cache's free may list one more. The owner, class lock held.
 static void drainl(struct hobj_heap *h, struct hobj_cache *cache, unsigned c)
 {
-	struct hobj_span *s, *next;
+	struct hobj_span *s;
+	struct hobj_gone g;
 	int full;
 
-	for (s = cache->rspans[c]; s != NULL; s = next) {
-		next = s->rnext;
+	while ((s = cache->rspans[c]) != NULL) {
+		cache->rspans[c] = s->rnext;
 		s->rnext = NULL;
 		s->rlisted = 0;
 		full = s->inuse == s->nobj;
 		adoptl(h, s);
-		if (full && s != cache->alloc[c]) {
+		if (s == cache->alloc[c])
+			continue;
+		if (full) {
 			own_remove(&cache->full[c], s);
 			own_push(&cache->part[c], s);
 		}
+		if (s->inuse == 0 &&
+		    (cache->part[c] != s || s->next != NULL || room(cache->alloc[c]))) {
+			own_remove(&cache->part[c], s);
+			g = (struct hobj_gone){0, 0};
+			releasel(h, cache, s, &g, 0);
+			hobj_unlock(h, c);
+			hobj_give_back(h, &g);
+			hobj_lock(h, c);
+		}
 	}
-	cache->rspans[c] = NULL;
 }
 
 // releasel gives s, which cache owns and holds in none of its lists (its
@@ -287,12 +313,6 @@ static HEAPLAB_NOINLINE void retire(struct hobj_heap *h, struct hobj_cache *cach
 	releasel(h, cache, s, &g, 0);
 	hobj_unlock(h, c);
 	hobj_give_back(h, &g);
-}
-
-// room: does the active span a have a free object?
-static int room(const struct hobj_span *a)
-{
-	return a != NULL && a->inuse < a->nobj;
 }
 
 // settle moves s, a span of cache's but not its active one, after its

@@ -652,6 +652,44 @@ static void test_cache_flush_remote(void **state)
 	cur = NULL;
 }
 
+// A producer's spans emptied by another cache's frees go back to the pool
+// when the producer takes their remote lists back, but for one spare: a
+// thread whose objects others free does not keep every span it filled.
+static void test_cache_drain_gives_back(void **state)
+{
+	static struct hobj_cache a, b;
+	unsigned c = hobj_class_of(512), k, nobj = hobj_class_nobj[hobj_class_of(512)];
+	static void *p[3 * HOBJ_MAXOBJ];
+	uintptr_t inuse0;
+
+	(void)state;
+	hobj_cache_init(&heap, &a, 1);
+	hobj_cache_init(&heap, &b, 2);
+	cur = &a;
+	for (k = 0; k < 2 * nobj + 1; k++) // two spans full, a third active
+		p[k] = hobj_malloc(&heap, 512);
+	assert_int_equal(a.nowned[c], 3);
+	inuse0 = mempool.inuse;
+	cur = &b;
+	for (k = 0; k < 2 * nobj; k++) // both full spans emptied, remotely
+		hobj_free(&heap, p[k]);
+	assert_non_null(a.rspans[c]);
+	cur = &a;
+	while (a.alloc[c]->inuse < a.alloc[c]->nobj) // the active span dry
+		p[k++] = hobj_malloc(&heap, 512);
+	p[k++] = hobj_malloc(&heap, 512); // the refill drains: one span kept, one back
+	assert_ptr_equal(a.rspans[c], NULL);
+	assert_int_equal(a.nowned[c], 2);
+	assert_int_equal(mempool.inuse, inuse0 - hobj_class_npages[c] * HOBJ_UNIT);
+	check_ok();
+	while (k > 2 * nobj)
+		hobj_free(&heap, p[--k]);
+	hobj_cache_fini(&heap, &a);
+	hobj_cache_fini(&heap, &b);
+	check_ok();
+	cur = NULL;
+}
+
 // The fast path alone: it serves the cache's own span and declines, with
 // nothing changed, whatever needs a lock or a refusal; hobj_malloc and
 // hobj_free then do it.
@@ -941,6 +979,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cache_alloc_free, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_cross_free, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_flush_remote, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_cache_drain_gives_back, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_fast_path, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_check_finds_damage, obj_setup,
 					    heap_teardown),
