@@ -39,8 +39,8 @@
 //   with no lock. Only when the part list is empty is c's lock taken: the
 //   remote lists of the cache's spans listed on rspans[c] come back to
 //   their free lists (drainl: a span that was full moves to the part
-//   list, one now empty goes back to the pool as a free's would); if that
-//   gives none, the cache takes the central list's first span, or a new
+//   list, an empty one beyond the first few goes back to the pool); if
+//   that gives none, the cache takes the central list's first span, or a new
 //   one from the pool.
 //
 //   free(p), p's span s from the page map: s->owner is this cache: check
@@ -183,11 +183,17 @@ static int room(const struct hobj_span *a)
 static void releasel(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s,
 		     struct hobj_gone *g, int keep);
 
+// A drain keeps at most this many spans it found empty, for the refills
+// to come; the rest go back to the pool. One would do for memory, but a
+// producer whose objects all come back remotely then takes every later
+// span from the pool, zeroed (xthread: 175 instructions a call against 162).
+#define DRAIN_KEEP 4
+
 // drainl takes back the remote lists of every span on cache's rspans list
 // of class c; a span that was full (on the full list) moves to the part
-// list, and one that is empty now goes back to the pool as settle's rule
-// has it (a producer whose objects other threads free would otherwise keep
-// every span it ever filled). The spans come off the list one at a time:
+// list, and one that is empty now goes back to the pool beyond DRAIN_KEEP
+// of them (a producer whose objects other threads free would otherwise
+// keep every span it ever filled). The spans come off the list one at a time:
 // the lock is released while the pool takes a span back, and meanwhile
 // every span rlisted is on the list (the check holds them to it) and
 // another cache's free may list one more. The owner, class lock held.
@@ -195,6 +201,7 @@ static void drainl(struct hobj_heap *h, struct hobj_cache *cache, unsigned c)
 {
 	struct hobj_span *s;
 	struct hobj_gone g;
+	unsigned empty = 0;
 	int full;
 
 	while ((s = cache->rspans[c]) != NULL) {
@@ -209,8 +216,7 @@ static void drainl(struct hobj_heap *h, struct hobj_cache *cache, unsigned c)
 			own_remove(&cache->full[c], s);
 			own_push(&cache->part[c], s);
 		}
-		if (s->inuse == 0 &&
-		    (cache->part[c] != s || s->next != NULL || room(cache->alloc[c]))) {
+		if (s->inuse == 0 && ++empty > DRAIN_KEEP) {
 			own_remove(&cache->part[c], s);
 			g = (struct hobj_gone){0, 0};
 			releasel(h, cache, s, &g, 0);

@@ -117,6 +117,7 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "interior") == 0) free(p + 16);
 	if (strcmp(argv[1], "large") == 0) free(q + 8192);
 	if (strcmp(argv[1], "stack") == 0) free(&argc);
+	if (strcmp(argv[1], "realloc") == 0) { free(p); p = realloc(p, 200); }
 	return 0;
 }
 """
@@ -207,6 +208,18 @@ def test_huge_blocks_are_mappings_of_their_own(tmp_path):
     assert re.match(r"heaplab: free\(\): invalid pointer 0x[0-9a-f]+: pointer inside an "
                     r"object, not at its start: the huge block at 0x[0-9a-f]+ \(268435456 "
                     r"bytes\)", err), err
+
+
+def test_realloc_of_a_freed_object_aborts(tmp_path):
+    """realloc's own path (a small object moving class through the thread's
+    cache) refuses a freed object as free does, in realloc's words."""
+    (tmp_path / "bad.c").write_text(BAD)
+    subprocess.run(["gcc", "-O0", "-o", "bad", "bad.c"], cwd=tmp_path, check=True, timeout=60)
+    r, _ = run(["./bad", "realloc"], tmp_path, True)
+    assert r.returncode == -6, r
+    err = r.stderr.decode()
+    assert re.match(r"heaplab: realloc\(\): invalid pointer 0x[0-9a-f]+: object not in use "
+                    r"\(a double free, or never handed out\): span 0x", err), err
 
 
 def test_size_classes_are_generated():

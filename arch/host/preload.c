@@ -535,14 +535,27 @@ API void *calloc(size_t nmemb, size_t size)
 
 // realloc: a huge block moves by mremap (or into the pool when it
 // shrinks below HUGE_MIN); an object of the pool that grows to HUGE_MIN
-// or more moves to a huge block. Anything else, a refusal included, is
-// the layer's.
+// or more moves to a huge block. A small object that must move to another
+// class does so through malloc and free, the thread's cache first (the
+// layer's hobj_realloc would take the whole paths). Anything else, a
+// refusal included, is the layer's.
 API void *realloc(void *p, size_t n)
 {
 	size_t old;
 	void *q;
 
 	ready();
+	if (p != NULL && n - 1 < HOBJ_MAX_SMALL && in_pool(p) && !heap.checking &&
+	    hobj_objsize(&heap, p, &old, NULL) == HOBJ_OK && old <= HOBJ_MAX_SMALL) {
+		if (hobj_class_of(n) == hobj_class_of(old)) // old is its class's size
+			return p;
+		q = malloc(n);
+		if (q != NULL) {
+			memcpy(q, p, old < n ? old : n);
+			free(p);
+		}
+		return q;
+	}
 	if (p != NULL && !in_pool(p)) {
 		old = huge_size(p);
 		if (old != 0 && n == 0) { // realloc(p, 0) frees p, as glibc does

@@ -653,36 +653,37 @@ static void test_cache_flush_remote(void **state)
 }
 
 // A producer's spans emptied by another cache's frees go back to the pool
-// when the producer takes their remote lists back, but for one spare: a
-// thread whose objects others free does not keep every span it filled.
+// when the producer takes their remote lists back, but for four (the
+// next refills'): a thread whose objects others free does not keep every
+// span it filled.
 static void test_cache_drain_gives_back(void **state)
 {
 	static struct hobj_cache a, b;
 	unsigned c = hobj_class_of(512), k, nobj = hobj_class_nobj[hobj_class_of(512)];
-	static void *p[3 * HOBJ_MAXOBJ];
+	static void *p[8 * HOBJ_MAXOBJ];
 	uintptr_t inuse0;
 
 	(void)state;
 	hobj_cache_init(&heap, &a, 1);
 	hobj_cache_init(&heap, &b, 2);
 	cur = &a;
-	for (k = 0; k < 2 * nobj + 1; k++) // two spans full, a third active
+	for (k = 0; k < 6 * nobj + 1; k++) // six spans full, a seventh active
 		p[k] = hobj_malloc(&heap, 512);
-	assert_int_equal(a.nowned[c], 3);
+	assert_int_equal(a.nowned[c], 7);
 	inuse0 = mempool.inuse;
 	cur = &b;
-	for (k = 0; k < 2 * nobj; k++) // both full spans emptied, remotely
+	for (k = 0; k < 6 * nobj; k++) // the full spans emptied, remotely
 		hobj_free(&heap, p[k]);
 	assert_non_null(a.rspans[c]);
 	cur = &a;
 	while (a.alloc[c]->inuse < a.alloc[c]->nobj) // the active span dry
 		p[k++] = hobj_malloc(&heap, 512);
-	p[k++] = hobj_malloc(&heap, 512); // the refill drains: one span kept, one back
+	p[k++] = hobj_malloc(&heap, 512); // the refill drains: four spans kept, two back
 	assert_ptr_equal(a.rspans[c], NULL);
-	assert_int_equal(a.nowned[c], 2);
-	assert_int_equal(mempool.inuse, inuse0 - hobj_class_npages[c] * HOBJ_UNIT);
+	assert_int_equal(a.nowned[c], 5);
+	assert_int_equal(mempool.inuse, inuse0 - 2 * hobj_class_npages[c] * HOBJ_UNIT);
 	check_ok();
-	while (k > 2 * nobj)
+	while (k > 6 * nobj)
 		hobj_free(&heap, p[--k]);
 	hobj_cache_fini(&heap, &a);
 	hobj_cache_fini(&heap, &b);
