@@ -119,7 +119,9 @@ struct hobj_span {
 // spans of class c: both guarded by class c's lock (another cache's free
 // pushes onto rspans). nalloc and nfree count what the cache did with no
 // lock since it last took the class lock, when they are added to the
-// class's counts. next links the heap's caches (HOBJ_LOCK_STORE); id names
+// class's counts. spare is the one active span of more than a unit that
+// the cache keeps while it is empty (objects/cache.c, "Memory"), or NULL:
+// the owner's. next links the heap's caches (HOBJ_LOCK_STORE); id names
 // the cache in gdb (a CPU, a thread).
 struct hobj_cache {
 	struct hobj_span *alloc[HOBJ_NCLASS];
@@ -127,6 +129,7 @@ struct hobj_cache {
 	struct hobj_span *rspans[HOBJ_NCLASS];
 	uintptr_t nowned[HOBJ_NCLASS];
 	uint64_t nalloc[HOBJ_NCLASS], nfree[HOBJ_NCLASS];
+	struct hobj_span *spare; // the last active span of more than a unit that emptied
 	struct hobj_cache *next;
 	long id;
 };

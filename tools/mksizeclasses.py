@@ -17,7 +17,7 @@ Each size is then raised as far as the same span still holds as many
 objects (128-byte steps). The file is generated: edit this script."""
 import sys
 
-UNIT = 8192         # span unit: a span is npages * UNIT bytes
+UNIT = 4096         # span unit: a span is npages * UNIT bytes
 MAX_SMALL = 32768   # the largest class; larger objects are page runs
 ALIGN = 16          # max_align_t: the smallest class and the step below 256
 LARGE_DIV = 128     # step of the size-to-class table above 1024
@@ -47,7 +47,11 @@ def make_classes():
     for size, npages in classes:
         span = npages * UNIT
         bigger = (span // (span // size)) & ~(LARGE_DIV - 1)
-        out.append((max(size, bigger), npages))
+        size = max(size, bigger)
+        if out and out[-1][0] == size:  # raised onto the class before: one class
+            out[-1] = min(out[-1], (size, npages), key=lambda c: c[1])
+        else:
+            out.append((size, npages))
     return out
 
 

@@ -424,10 +424,15 @@ static void test_check_finds_damage(void **state)
 {
 	char *p = hobj_malloc(&heap, 80), *q = hobj_malloc(&heap, 80), *r = hobj_malloc(&heap, 80);
 	struct hobj_span *s = (struct hobj_span *)heap.pagemap[(off(p)) / PG];
+	unsigned big = 1; // a class whose span is more than one page
+	char *t;
 	void *link;
 	uintptr_t e;
 
 	(void)state;
+	while ((uintptr_t)hobj_class_npages[big] * HOBJ_UNIT <= PG)
+		big++;
+	t = hobj_malloc(&heap, hobj_class_size[big]);
 	heap.checking = 0;
 	hobj_free(&heap, q);
 	hobj_free(&heap, p);
@@ -448,15 +453,16 @@ static void test_check_finds_damage(void **state)
 	s->inuse++;
 	expect_found(HOBJ_ECOUNT, "counts disagree");
 	s->inuse--;
-	e = heap.pagemap[off(p) / PG + 1];
-	heap.pagemap[off(p) / PG + 1] = 0; // the span's second page lost
+	e = heap.pagemap[off(t) / PG + 1];
+	heap.pagemap[off(t) / PG + 1] = 0; // a span's second page lost
 	expect_found(HOBJ_EPAGEMAP, "page map entry wrong");
-	heap.pagemap[off(p) / PG + 1] = e;
+	heap.pagemap[off(t) / PG + 1] = e;
 	heap.class[s->cls].partial = NULL;
 	expect_found(HOBJ_EPARTIAL, "partial list wrong");
 	heap.class[s->cls].partial = s;
 	check_ok();
 	hobj_free(&heap, r);
+	hobj_free(&heap, t);
 }
 
 // The span of an object.
@@ -648,6 +654,57 @@ static void test_cache_flush_remote(void **state)
 	assert_ptr_equal(heap.class[c].partial, s);
 	assert_int_equal(mempool.inuse, inuse0 - hobj_class_npages[c] * HOBJ_UNIT);
 	check_ok();
+	hobj_cache_fini(&heap, &a);
+	cur = NULL;
+}
+
+// An active span of more than a unit that empties becomes the cache's
+// spare; the spare before it, still empty and active, goes back to the
+// pool: a cache whose objects passed through many large classes once
+// keeps one empty span, not one per class. A one-unit span stays active.
+// Through hobj_free and through the fast path alike.
+static void test_cache_spare(void **state)
+{
+	static struct hobj_cache a;
+	unsigned c1 = 1, c2, c3 = hobj_class_of(16);
+	uintptr_t inuse0;
+	void *p, *q, *r;
+	int fast;
+
+	(void)state;
+	while (hobj_class_npages[c1] < 2)
+		c1++;
+	for (c2 = c1 + 1; hobj_class_npages[c2] < 2; c2++)
+		;
+	hobj_cache_init(&heap, &a, 1);
+	cur = &a;
+	for (fast = 0; fast < 2; fast++) {
+		heap.checking = !fast;
+		p = hobj_malloc(&heap, hobj_class_size[c1]);
+		q = hobj_malloc(&heap, hobj_class_size[c2]);
+		r = hobj_malloc(&heap, 16);
+		if (fast) {
+			assert_false(hobj_fast_free(&heap, &a, p)); // would empty: the slow path
+			assert_true(hobj_fast_free(&heap, &a, r));
+		} else {
+			hobj_free(&heap, r);
+		}
+		hobj_free(&heap, p);
+		assert_ptr_equal(a.spare, a.alloc[c1]);
+		assert_ptr_not_equal(a.alloc[c3], NULL); // a unit's span stays active
+		inuse0 = mempool.inuse;
+		hobj_free(&heap, q); // c2's span the spare, c1's to the pool
+		assert_ptr_equal(a.spare, a.alloc[c2]);
+		assert_ptr_equal(a.alloc[c1], NULL);
+		assert_int_equal(heap.class[c1].nspan, 0);
+		assert_int_equal(mempool.inuse, inuse0 - hobj_class_npages[c1] * HOBJ_UNIT);
+		p = hobj_malloc(&heap, hobj_class_size[c2]); // the spare taken from again
+		assert_ptr_equal(p, q);
+		hobj_free(&heap, p);
+		check_ok();
+		hobj_cache_flush(&heap, &a);
+		assert_ptr_equal(a.spare, NULL);
+	}
 	hobj_cache_fini(&heap, &a);
 	cur = NULL;
 }
@@ -943,21 +1000,21 @@ static void test_out_of_memory(void **state)
 	check_ok();
 }
 
-// A granule of 8192 (and a bad one refused).
+// A granule of HOBJ_UNIT, the largest (and bad ones refused).
 static void test_granules(void **state)
 {
 	struct hobj_heap h2;
 	void *p;
 
 	(void)state;
-	obj_reinit(OBJ_HEAP, 8192);
+	obj_reinit(OBJ_HEAP, HOBJ_UNIT);
 	p = hobj_malloc(&heap, 20000);
 	hobj_free(&heap, hobj_malloc(&heap, 9000));
 	hobj_free(&heap, p);
 	p = hobj_aligned_alloc(&heap, 16384, 100);
 	assert_int_equal((uintptr_t)p % 16384, 0);
 	hobj_free(&heap, p);
-	heap_reinit(OBJ_HEAP, 16384);
+	heap_reinit(OBJ_HEAP, 2 * HOBJ_UNIT);
 	assert_int_equal(hobj_init(&h2, &mempool, &t_ops, NULL), HOBJ_EGRANULE);
 	heap_reinit(OBJ_HEAP, 32);
 	assert_int_equal(hobj_init(&h2, &mempool, &t_ops, NULL), HOBJ_EGRANULE);
@@ -981,6 +1038,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cache_cross_free, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_flush_remote, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_drain_gives_back, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_cache_spare, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_fast_path, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_check_finds_damage, obj_setup,
 					    heap_teardown),
