@@ -18,7 +18,7 @@ $(B)/host/replay $(B)/host-san/replay: $(REPLAY_OBJ_SRCS) $(OBJ_SRCS) $(OBJ_HDRS
 # free byte), the objects layer's check compiled in but switched off until
 # HEAPLAB_CHECK=1. Only the C names leave the library.
 PRELOAD_CFLAGS := -std=gnu11 -O2 -finline-limit=300 -g -Wall -Wextra -Werror -fno-omit-frame-pointer -fPIC \
-	-fvisibility=hidden -flto -DHEAPLAB_DEBUG=0 -DHOBJ_DEBUG=1
+	-fvisibility=hidden -fno-semantic-interposition -flto -DHEAPLAB_DEBUG=0 -DHOBJ_DEBUG=1
 PRELOAD_SRCS := arch/host/preload.c $(OBJ_SRCS) $(MEM_SRCS)
 
 .PHONY: preload

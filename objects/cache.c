@@ -107,6 +107,7 @@
 //   span back to its class, one class lock per span; an empty one goes to
 //   the pool unless it is its class's only listed span, as a central free
 //   would leave it.
+#define HOBJ_CLASS_TABLES // hobj_fast_size's class sizes
 #include "internal.h"
 
 void *memset(void *s, int c, size_t n); // from the C library, as in objects.c
@@ -270,6 +271,23 @@ static void acquirel(struct hobj_heap *h, struct hobj_cache *cache, unsigned c)
 	__atomic_store_n(&s->owner, cache, __ATOMIC_RELAXED);
 	cache->nowned[c]++;
 	own_push(&cache->part[c], s);
+}
+
+// swap makes the first span of cache's part list of class c the active
+// one, the dry active span (if any) going on the full list: no lock.
+static struct hobj_span *swap(struct hobj_cache *cache, unsigned c)
+{
+	struct hobj_span *s = cache->alloc[c];
+
+	if (s != NULL) {
+		own_push(&cache->full[c], s);
+		if (cache->spare == s)
+			cache->spare = NULL;
+	}
+	s = cache->part[c];
+	own_remove(&cache->part[c], s);
+	cache->alloc[c] = s;
+	return s;
 }
 
 // refill answers an object of class c when cache's active span has none.
@@ -448,8 +466,11 @@ void *hobj_fast_malloc(struct hobj_heap *heap, struct hobj_cache *cache, size_t 
 		return NULL;
 	c = hobj_class_of(n);
 	s = cache->alloc[c];
-	if (s == NULL || s->inuse >= s->nobj)
-		return NULL;
+	if (__builtin_expect(s == NULL || s->inuse >= s->nobj, 0)) {
+		if (cache->part[c] == NULL)
+			return NULL; // the class lock is needed
+		s = swap(cache, c);
+	}
 	cache->nalloc[c]++;
 	return hobj_span_take(s, &zero);
 }
@@ -477,6 +498,24 @@ int hobj_fast_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p)
 	}
 	cache->nfree[s->cls]++;
 	return 1;
+}
+
+size_t hobj_fast_size(struct hobj_heap *heap, struct hobj_cache *cache, const void *p)
+{
+	uintptr_t a = (uintptr_t)p, e;
+	struct hobj_span *s;
+	unsigned i;
+
+	if (a - heap->start >= heap->end - heap->start || (HOBJ_DEBUG && heap->checking))
+		return 0;
+	e = heap->pagemap[(a - heap->start) >> heap->shift];
+	s = (struct hobj_span *)e;
+	if (e == 0 || (e & HOBJ_PM_LARGE) || hobj_owner(s) != cache || a - s->base >= s->bytes)
+		return 0;
+	if ((__atomic_load_n(&s->nremote, __ATOMIC_RELAXED) != 0 ? hobj_find_live(s, a, NULL)
+								  : hobj_span_find(s, a, &i, NULL)) != HOBJ_OK)
+		return 0;
+	return hobj_class_size[s->cls];
 }
 
 // hobj_cache_flush: the active span joins the lists, then one span at a

@@ -336,6 +336,10 @@ void hobj_cache_flush(struct hobj_heap *heap, struct hobj_cache *cache);
 void hobj_cache_fini(struct hobj_heap *heap, struct hobj_cache *cache);
 void *hobj_fast_malloc(struct hobj_heap *heap, struct hobj_cache *cache, size_t n);
 int hobj_fast_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p);
+// hobj_fast_size answers the usable bytes of p, an object in use of a span
+// cache owns, with no lock; 0 for anything else (the caller then asks
+// hobj_objsize, which refuses a bad p). Changes nothing.
+size_t hobj_fast_size(struct hobj_heap *heap, struct hobj_cache *cache, const void *p);
 
 // Totals, as a consumer prints them. Takes each lock in turn. The caches'
 // counts are read as they stand (their owners may be changing them).

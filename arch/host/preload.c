@@ -544,6 +544,17 @@ API void *realloc(void *p, size_t n)
 	size_t old;
 	void *q;
 
+	if (p != NULL && n - 1 < HOBJ_MAX_SMALL && __builtin_expect(tstate == T_READY, 1) &&
+	    (old = hobj_fast_size(&heap, &tcache, p)) != 0) { // the thread's own: no lock
+		if (hobj_class_of(n) == hobj_class_of(old))
+			return p;
+		q = malloc(n);
+		if (q != NULL) {
+			memcpy(q, p, old < n ? old : n);
+			free(p);
+		}
+		return q;
+	}
 	ready();
 	if (p != NULL && n - 1 < HOBJ_MAX_SMALL && in_pool(p) && !heap.checking &&
 	    hobj_objsize(&heap, p, &old, NULL) == HOBJ_OK && old <= HOBJ_MAX_SMALL) {
