@@ -174,8 +174,8 @@ PROSE_RIGHT = {
         "final-break": "0x6000"},
     3: {"free-b-merges": "next", "free-d-merges": "both"},
     7: {"avl-max-height": "18", "bound-nodes": "38"},
-    8: {"class3-objects": "170", "class3-tail": "32", "class3-past-last": "0x1fe0",
-        "class3-past-last-index": "170", "object70-word": "1", "object70-bit": "6"},
+    8: {"class3-objects": "85", "class3-tail": "16", "class3-past-last": "0xff0",
+        "class3-past-last-index": "85", "object70-word": "1", "object70-bit": "6"},
 }
 
 

@@ -45,10 +45,10 @@ def test_object_sample_trace(expected, check):
 
 # A small trace whose every answer is known from the layer's rules: the
 # page map (64 MiB / 4096 pages, 8 bytes each) takes [0, 0x20000), the span
-# records a page, so the first span starts at 0x21000 (8 KiB spans).
+# records a page, so the first span starts at 0x21000 (4 KiB spans).
 SMALL = "malloc a 10\nmalloc b 24\nmalloc c 16\nmfree a\nmalloc d 1\nrealloc b 32\nrealloc b 33\n"
-SMALL_OUT = ["a 0x21000", "b 0x23000", "c 0x21010", "d 0x21000", "b 0x23000", "b 0x25000",
-             "brk 0x27000"]
+SMALL_OUT = ["a 0x21000", "b 0x22000", "c 0x21010", "d 0x21000", "b 0x22000", "b 0x23000",
+             "brk 0x24000"]
 
 
 def test_objects_land_where_the_layer_says(tmp_path):
@@ -62,18 +62,18 @@ def test_steps_show_spans_and_objects(tmp_path):
     r = run(tmp_path, SMALL, "--steps")
     assert r.returncode == 0, r.stderr
     out = r.stdout.splitlines()
-    last = out[out.index("step 7 line 7 brk 0x27000 free 0"):]
+    last = out[out.index("step 7 line 7 brk 0x24000 free 0"):]
     objs = last[next(i for i, l in enumerate(last) if l.startswith("objects ")):]
     assert objs[:4] == [
         "objects spans 3 large 0 pagemap 0x0 0x20000",
         # objects 0 (d) and 1 (c) in use: used 0x3; fresh 2, none free
-        "  span 0x21000 class 1 size 16 bytes 0x2000 nobj 512 inuse 2 fresh 2 used 0x3",
+        "  span 0x21000 class 1 size 16 bytes 0x1000 nobj 256 inuse 2 fresh 2 used 0x3",
         # b's first object went back: handed out once, free now
-        "  span 0x23000 class 2 size 32 bytes 0x2000 nobj 256 inuse 0 fresh 1 used 0x0",
-        "  span 0x25000 class 3 size 48 bytes 0x2000 nobj 170 inuse 1 fresh 1 used 0x1",
+        "  span 0x22000 class 2 size 32 bytes 0x1000 nobj 128 inuse 0 fresh 1 used 0x0",
+        "  span 0x23000 class 3 size 48 bytes 0x1000 nobj 85 inuse 1 fresh 1 used 0x1",
     ]
     # before the first object line there is no objects heap, so no lines
-    first = out.index("step 1 line 1 brk 0x23000 free 0")
+    first = out.index("step 1 line 1 brk 0x22000 free 0")
     assert not any(l.startswith("objects") for l in out[:first])
 
 
@@ -82,22 +82,22 @@ def test_steps_show_large_objects_and_a_wide_bitmap(tmp_path):
     r = run(tmp_path, text, "--steps")
     assert r.returncode == 0, r.stderr
     tail = r.stdout.splitlines()[-3:]
-    assert tail[0].endswith("nobj 512 inuse 69 fresh 70 used 0x3f" + "f" * 15 + "e")
-    assert tail[1] == "  large 0x23000 bytes 0xa000"
+    assert tail[0].endswith("nobj 256 inuse 69 fresh 70 used 0x3f" + "f" * 15 + "e")
+    assert tail[1] == "  large 0x22000 bytes 0xa000"
 
 
 def test_a_span_that_empties_goes_back_to_the_pool(tmp_path):
-    # nine 1024-byte objects: a span of 8 and a second span; freeing the
-    # ninth while the first span has a hole empties the second: released
-    text = "".join(f"malloc b{i} 1000\n" for i in range(9)) + "mfree b0\nmfree b8\ncheck\n"
+    # five 1024-byte objects: a span of 4 and a second span; freeing the
+    # fifth while the first span has a hole empties the second: released
+    text = "".join(f"malloc b{i} 1000\n" for i in range(5)) + "mfree b0\nmfree b4\ncheck\n"
     r = run(tmp_path, text, "--check", "--steps")
     assert r.returncode == 0, r.stderr
     out = r.stdout.splitlines()
-    assert "b8 0x23000" in out
-    assert out[-1] == "brk 0x25000" and "free 0x23000 0x2000" in out
+    assert "b4 0x22000" in out
+    assert out[-1] == "brk 0x23000" and "free 0x22000 0x1000" in out
     assert out[-4:-2] == [
         "objects spans 1 large 0 pagemap 0x0 0x20000",
-        "  span 0x21000 class 30 size 1024 bytes 0x2000 nobj 8 inuse 7 fresh 8 used 0xfe"]
+        "  span 0x21000 class 28 size 1024 bytes 0x1000 nobj 4 inuse 3 fresh 4 used 0xe"]
 
 
 def test_ops_prints_object_lines(tmp_path):
@@ -115,7 +115,7 @@ def test_granule_64_serves_objects(tmp_path):
     span, b's record, b's span."""
     r = run(tmp_path, "malloc a 1\nmalloc b 5000\nmfree a\ncheck\n", "--check", "--page", "64")
     assert (r.returncode, r.stderr) == (0, "")
-    assert r.stdout.splitlines()[:2] == ["a 0x800100", "b 0x802200"]
+    assert r.stdout.splitlines()[:2] == ["a 0x800100", "b 0x801200"]
 
 
 # Refused lines: `error line N: ...`, status 1, and nothing changed: the
@@ -148,7 +148,7 @@ def test_nil_answers_are_no_errors(tmp_path):
     r = run(tmp_path, "malloc a 99999999999\nmfree a\nmalloc b 18446744073709551615\n"
             "realloc b 8\nrealloc b 99999999999\nmfree b\ncheck\n", "--check")
     assert (r.returncode, r.stderr) == (0, "")
-    assert r.stdout.splitlines() == ["a nil", "b nil", "b 0x21000", "b nil", "brk 0x23000"]
+    assert r.stdout.splitlines() == ["a nil", "b nil", "b 0x21000", "b nil", "brk 0x22000"]
 
 
 @pytest.mark.parametrize("text,why", [
