@@ -124,12 +124,12 @@ struct span_case {
 static const struct span_case span_cases[] = {
     // take: the free list's head first (LIFO: the last freed is the first
     // reused, its memory likely still in the cache); else object fresh.
-    {{"take", "fresh-from-an-empty-span"}, 30, "", {NOLIST}, TAKE, 0, 0, 0, 0},
-    {{"take", "fresh-in-order"}, 30, "xxx", {NOLIST}, TAKE, 0, 0, 0, 0},
-    {{"take", "fresh-the-last-object"}, 30, "xxxxxxx", {NOLIST}, TAKE, 0, 0, 0, 0},
-    {{"take", "list-head-before-fresh"}, 30, "x.", {1, NOLIST}, TAKE, 0, 0, 0, 0},
-    {{"take", "list-head-is-lifo"}, 30, "....x", {2, 0, 3, 1, NOLIST}, TAKE, 0, 0, 0, 0},
-    {{"take", "list-head-unlinked"}, 30, "x.x.x", {3, 1, NOLIST}, TAKE, 0, 0, 0, 0},
+    {{"take", "fresh-from-an-empty-span"}, 22, "", {NOLIST}, TAKE, 0, 0, 0, 0},
+    {{"take", "fresh-in-order"}, 22, "xxx", {NOLIST}, TAKE, 0, 0, 0, 0},
+    {{"take", "fresh-the-last-object"}, 22, "xxxxxxx", {NOLIST}, TAKE, 0, 0, 0, 0},
+    {{"take", "list-head-before-fresh"}, 22, "x.", {1, NOLIST}, TAKE, 0, 0, 0, 0},
+    {{"take", "list-head-is-lifo"}, 22, "....x", {2, 0, 3, 1, NOLIST}, TAKE, 0, 0, 0, 0},
+    {{"take", "list-head-unlinked"}, 22, "x.x.x", {3, 1, NOLIST}, TAKE, 0, 0, 0, 0},
     {{"take", "bit-in-the-second-word"},
      1,
      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
@@ -139,10 +139,10 @@ static const struct span_case span_cases[] = {
      0,
      0,
      0},
-    {{"take", "after-two-gives-lifo"}, 30, "xxxx", {NOLIST}, GIVE_TAKE, 1, 0, HOBJ_OK, 3},
+    {{"take", "after-two-gives-lifo"}, 22, "xxxx", {NOLIST}, GIVE_TAKE, 1, 0, HOBJ_OK, 3},
     // find: the object's index by a multiply; refused, nothing changed: a
     // pointer inside an object or in the span's tail, an object not in use.
-    {{"find", "the-first-object"}, 30, "xx", {NOLIST}, FIND, 0, 0, HOBJ_OK, 0},
+    {{"find", "the-first-object"}, 22, "xx", {NOLIST}, FIND, 0, 0, HOBJ_OK, 0},
     {{"find", "an-object-by-its-index"},
      5,
      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
@@ -152,26 +152,25 @@ static const struct span_case span_cases[] = {
      0,
      HOBJ_OK,
      0},
-    {{"find", "the-last-object"}, 30, "xxxxxxxx", {NOLIST}, FIND, 7, 0, HOBJ_OK, 0},
-    {{"find", "interior-pointer"}, 30, "xxx", {NOLIST}, FIND, 1, 16, HOBJ_EINTERIOR, 0},
+    {{"find", "the-last-object"}, 22, "xxxxxxxx", {NOLIST}, FIND, 7, 0, HOBJ_OK, 0},
+    {{"find", "interior-pointer"}, 22, "xxx", {NOLIST}, FIND, 1, 16, HOBJ_EINTERIOR, 0},
     {{"find", "interior-last-byte"}, 5, "xxx", {NOLIST}, FIND, 1, 79, HOBJ_EINTERIOR, 0},
     {{"find", "past-the-last-object"},
      3,
-     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
      {NOLIST},
      FIND,
-     170,
+     85,
      0,
      HOBJ_EINTERIOR,
      0},
-    {{"find", "in-the-tail"}, 3, "x", {NOLIST}, FIND, 170, 16, HOBJ_EINTERIOR, 0},
-    {{"find", "free-object"}, 30, "x.x", {1, NOLIST}, FIND, 1, 0, HOBJ_EFREE, 0},
-    {{"find", "never-handed-out"}, 30, "xx", {NOLIST}, FIND, 5, 0, HOBJ_EFREE, 0},
+    {{"find", "in-the-tail"}, 3, "x", {NOLIST}, FIND, 85, 8, HOBJ_EINTERIOR, 0},
+    {{"find", "free-object"}, 22, "x.x", {1, NOLIST}, FIND, 1, 0, HOBJ_EFREE, 0},
+    {{"find", "never-handed-out"}, 22, "xx", {NOLIST}, FIND, 5, 0, HOBJ_EFREE, 0},
     // give: the bit cleared, p pushed through its first word, counted out;
     // refused as find refuses, nothing changed.
-    {{"give", "into-an-empty-list"}, 30, "xxx", {NOLIST}, GIVE, 1, 0, HOBJ_OK, 0},
-    {{"give", "pushed-on-the-head"}, 30, "x.xx", {1, NOLIST}, GIVE, 3, 0, HOBJ_OK, 0},
+    {{"give", "into-an-empty-list"}, 22, "xxx", {NOLIST}, GIVE, 1, 0, HOBJ_OK, 0},
+    {{"give", "pushed-on-the-head"}, 22, "x.xx", {1, NOLIST}, GIVE, 3, 0, HOBJ_OK, 0},
     {{"give", "clears-only-its-bit"},
      1,
      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
@@ -181,11 +180,11 @@ static const struct span_case span_cases[] = {
      0,
      HOBJ_OK,
      0},
-    {{"give", "the-last-object"}, 30, "xxxxxxxx", {NOLIST}, GIVE, 7, 0, HOBJ_OK, 0},
-    {{"give", "double-free-refused"}, 30, "x.x", {1, NOLIST}, GIVE, 1, 0, HOBJ_EFREE, 0},
-    {{"give", "never-handed-out-refused"}, 30, "xx", {NOLIST}, GIVE, 4, 0, HOBJ_EFREE, 0},
-    {{"give", "interior-pointer-refused"}, 30, "xxx", {NOLIST}, GIVE, 1, 8, HOBJ_EINTERIOR, 0},
-    {{"give", "past-the-last-object-refused"}, 3, "x", {NOLIST}, GIVE, 170, 0, HOBJ_EINTERIOR, 0},
+    {{"give", "the-last-object"}, 22, "xxxxxxxx", {NOLIST}, GIVE, 7, 0, HOBJ_OK, 0},
+    {{"give", "double-free-refused"}, 22, "x.x", {1, NOLIST}, GIVE, 1, 0, HOBJ_EFREE, 0},
+    {{"give", "never-handed-out-refused"}, 22, "xx", {NOLIST}, GIVE, 4, 0, HOBJ_EFREE, 0},
+    {{"give", "interior-pointer-refused"}, 22, "xxx", {NOLIST}, GIVE, 1, 8, HOBJ_EINTERIOR, 0},
+    {{"give", "past-the-last-object-refused"}, 3, "x", {NOLIST}, GIVE, 85, 0, HOBJ_EINTERIOR, 0},
 };
 // clang-format on
 
@@ -512,7 +511,7 @@ static unsigned rnd(unsigned n)
 static int run_life(const void *v)
 {
 	const struct life_case *c = v;
-	const unsigned cls = 30, size = hobj_class_size[30], nobj = hobj_class_nobj[30];
+	const unsigned cls = 22, size = hobj_class_size[22], nobj = hobj_class_nobj[22];
 	struct hobj_class *k = &heap.class[cls];
 	void *o[2 * HOBJ_MAXOBJ], *extra;
 	uintptr_t inuse;

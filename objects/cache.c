@@ -99,11 +99,11 @@
 //   cache is flushed (a thread's exit, a CPU going down), and an empty one
 //   goes back to the pool but for one spare per class. An active span that
 //   empties stays active (a malloc and free in a loop take no span) if it
-//   is one unit (8 KiB); a larger one (classes above 1 KiB, 16 to 80 KiB
-//   for a few objects) becomes the cache's spare, and the spare it
-//   replaces, if still empty and active, goes back to the pool: a program
-//   whose objects passed through many large classes once (realloc chains)
-//   kept an empty span of each, 280 KB of mixed's 1.65 MB peak of spans. A flush gives every
+//   is one unit (4 KiB); a larger one (8 to 52 KiB, for a few objects)
+//   becomes the cache's spare, and the spare it replaces, if still empty
+//   and active, goes back to the pool: a program whose objects passed
+//   through many large classes once (realloc chains) kept an empty span of
+//   each, 280 KB of bench/objbench.c mixed's 1.65 MB peak of spans. A flush gives every
 //   span back to its class, one class lock per span; an empty one goes to
 //   the pool unless it is its class's only listed span, as a central free
 //   would leave it.

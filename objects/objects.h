@@ -5,9 +5,9 @@
 //
 // What it is. A heap (struct hobj_heap) sits on one heaplab pool and takes
 // pages only through include/heaplab.h. A request of up to 32 KiB rounds up
-// to one of 65 size classes (objects/sizeclasses.h, Go's table without its
-// 8- and 24-byte classes); each class is served from spans, runs of pages
-// holding objects of that size. A larger request is a page run straight
+// to one of 58 size classes (objects/sizeclasses.h, Go's table without its
+// 8- and 24-byte classes, its spans in 4 KiB units); each class is served
+// from spans, runs of pages holding objects of that size. A larger request is a page run straight
 // from the pool. A page map, one word per page of the pool, finds the span
 // of any pointer in O(1), so free needs no size.
 //

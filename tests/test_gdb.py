@@ -555,20 +555,20 @@ def test_image_objects_spans_classes_check(obj_image):
                     stop(q)
     stopped, spans, classes, check = out[1:5]
     assert "kobj_mark" in stopped, stopped
-    # one span of each of the 65 classes holds the case's one object of it
+    # one span of each of the 58 classes holds the case's one object of it
     rows = re.findall(r"^0x[0-9a-f]+ span +(\d+) pages +class +(\d+) +(\d+) B +in use +(\d+)/",
                       spans, re.M)
-    assert sorted(int(r[1]) for r in rows) == list(range(1, 66)), spans
+    assert sorted(int(r[1]) for r in rows) == list(range(1, 59)), spans
     assert all(int(r[3]) == 1 for r in rows), spans
     assert re.search(r"^0x[0-9a-f]+ large +24 pages", spans, re.M) or \
         re.search(r"^0x[0-9a-f]+ large +\d+ pages +0x18000 ", spans, re.M), spans
-    assert re.search(r"^heap spans: 65 spans, 65 objects in use, 1 large object ", spans,
+    assert re.search(r"^heap spans: 58 spans, 58 objects in use, 1 large object ", spans,
                      re.M), spans
-    assert re.search(r"^ +1 +16 +\d+ 512 +1 +0 +1 +1 ", classes, re.M), classes
+    assert re.search(r"^ +1 +16 +\d+ 256 +1 +0 +1 +1 ", classes, re.M), classes
     assert all(l.endswith("  cache 0") for l in spans.splitlines() if " span " in l), spans
     assert re.search(r"^large: 1 in use, 0x18000 \(96 KiB\)", classes, re.M), classes
-    assert re.search(r"^heap classes: 65 spans, 66 objects in use", classes, re.M), classes
-    assert "heap check: objects: ok (65 spans, 65 objects in use, 1 large)" in check, check
+    assert re.search(r"^heap classes: 58 spans, 59 objects in use", classes, re.M), classes
+    assert "heap check: objects: ok (58 spans, 58 objects in use, 1 large)" in check, check
     out = [o for o, c in zip(out[len(pre):], cmds[len(pre):]) if c.startswith("heap ")]
     per = 2 + len(OBJ_DISPLAYS)
     for i, (name, _, what) in enumerate(obj_corruptions(arch)):

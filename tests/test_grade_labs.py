@@ -167,13 +167,13 @@ def test_our_span_scores_full_marks_through_make(tmp):
     ("zero-always", 83, {S_TAKE, S_WORK, S_MEMORY},
      "memory/calloc-answers-zeros: wrong answer: op "),
     ("interior", 87, {S_FIND, S_GIVE, S_MEMORY},
-     "find/interior-pointer: wrong answer: find of 0x410 (object 1, inside it) answered "
+     "find/interior-pointer: wrong answer: find of 0x210 (object 1, inside it) answered "
      "HOBJ_OK, want HOBJ_EINTERIOR"),
     ("lifo-broken", 95, {S_TAKE},
      "take/list-head-before-fresh: wrong answer: take answered object 2, never handed out, "
      "while the free list holds object 1: take hands out the list's head first (LIFO reuse)"),
     ("find-off-by-one", 96, {S_FIND, S_GIVE},
-     "find/past-the-last-object: wrong answer: find of 0x1fe0 (object 170) answered "
+     "find/past-the-last-object: wrong answer: find of 0xff0 (object 85) answered "
      "HOBJ_EFREE, want HOBJ_EINTERIOR"),
 ])
 def test_span_planted_bugs_score_by_harm(tmp, name, score, lost, words):

@@ -228,3 +228,13 @@ def test_size_classes_are_generated():
                          check=True, timeout=60).stdout
     with open(os.path.join(ROOT, "objects", "sizeclasses.h"), "rb") as f:
         assert f.read() == out
+
+
+def test_gdb_knows_the_span_unit():
+    """tools/gdb/heaplab.py restates HOBJ_UNIT (debug info carries no
+    macros): it must be objects/sizeclasses.h's, or heap spans and heap
+    check call every span's record wrong."""
+    with open(os.path.join(ROOT, "objects", "sizeclasses.h")) as f:
+        unit = re.search(r"^#define HOBJ_UNIT\s+(\d+)", f.read(), re.M)[1]
+    with open(os.path.join(ROOT, "tools", "gdb", "heaplab.py")) as f:
+        assert re.search(r"^HOBJ_UNIT = (\d+) ", f.read(), re.M)[1] == unit

@@ -8,13 +8,18 @@ every object here is aligned for max_align_t, 16 bytes).
 
     tools/mksizeclasses.py > objects/sizeclasses.h
 
-A class's span is the fewest 8 KiB units whose tail (what is left after
+A class's span is the fewest 4 KiB units whose tail (what is left after
 the last whole object) is at most 1/8 of the span: no span loses more than
-12.5% to rounding. Sizes step by 16 bytes up to 256, then by an eighth of
-the last power of two (256 from 2048 on); a size that would fill the same
-span with as many objects as the class before it replaces that class.
-Each size is then raised as far as the same span still holds as many
-objects (128-byte steps). The file is generated: edit this script."""
+12.5% to rounding. Go's unit is 8 KiB; half of it halves what a class's
+partly used span holds idle (with random lifetimes each class keeps one or
+two spans partly used: bench/objbench.c mixed's peak footprint went from
+1.37x glibc's to about 1.2x), for more span changes (more refills).
+Sizes step by 16 bytes up to 256, then by an eighth of the last power of
+two (256 from 2048 on); a size that would fill the same span with as many
+objects as the class before it replaces that class. Each size is then
+raised as far as the same span still holds as many objects (128-byte
+steps); one raised onto the next class's size merges with it, keeping the
+smaller span. The file is generated: edit this script."""
 import sys
 
 UNIT = 4096         # span unit: a span is npages * UNIT bytes

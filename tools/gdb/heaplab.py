@@ -1057,7 +1057,7 @@ placement tree; docs/heapview.md has the format. Open it in a browser with
 #   a CPU stopped inside a cache's fast path (no lock: interrupts off on
 #   it) may hold a span half-changed, as one stopped holding a lock may.
 
-HOBJ_UNIT = 8192  # objects/sizeclasses.h: a span is npages units
+HOBJ_UNIT = 4096  # objects/sizeclasses.h: a span is npages units (tests/test_objects.py)
 PM_LARGE, PM_TAIL = 1, 2  # objects/objects.h: page map tags
 
 # hobj_check's findings, in objects/check.c's words (hobj_strerror)
