@@ -757,13 +757,13 @@ def test_spans_and_objects_as_the_replay_left_them(browser, tmp_path):
     want = expected_objects(OBJECTS_TRACE.read_text(), out.with_suffix(".steps").read_text())
     open_page(browser, out)
     for n, kind, words in [
-            (1, "obj-alloc", "a new span of class 1 (16 B) from the pool, [0x21000, 0x23000)"),
+            (1, "obj-alloc", "a new span of class 1 (16 B) from the pool, [0x21000, 0x22000)"),
             (9, "obj-alloc", "the head of its span's free list, object 0 (freed before)"),
             (10, "obj-in-place", "in place, 16 bytes still round to its class 1"),
             (23, "obj-free", "the span emptied and was not its class's only span with room: "
-             "its pages [0x2b000, 0x2d000) went back to the pool"),
-            (27, "obj-large", "a large object, pages straight from the pool, [0x2d000, 0x37000)"),
-            (28, "obj-in-place", "[0x36000, 0x37000) went back to the pool"),
+             "its pages [0x27000, 0x28000) went back to the pool"),
+            (27, "obj-large", "a large object, pages straight from the pool, [0x28000, 0x32000)"),
+            (28, "obj-in-place", "[0x31000, 0x32000) went back to the pool"),
             (32, "check", "every invariant holds")]:
         browser.execute_script(f"heapview.show({n})")
         e = browser.find_element(By.ID, "effect")
@@ -771,9 +771,9 @@ def test_spans_and_objects_as_the_replay_left_them(browser, tmp_path):
         assert drawn_objects(browser) == want[n], f"step {n}"
     browser.execute_script("heapview.show(9)")  # name5 took name2's freed object
     hit = browser.find_element(By.ID, "obj-hit")
-    assert hit.find_element(By.XPATH, "..").get_attribute("id") == "span-0x23000"
-    assert drawn_objects(browser)[0x23000][1][0] == ("use", "name5")
-    assert want[22][0x29000][1][2] == ("free", None) and want[21][0x29000][1][2][0] == "use"
+    assert hit.find_element(By.XPATH, "..").get_attribute("id") == "span-0x22000"
+    assert drawn_objects(browser)[0x22000][1][0] == ("use", "name5")
+    assert want[22][0x25000][1][2] == ("free", None) and want[21][0x25000][1][2][0] == "use"
     SHOTS.mkdir(parents=True, exist_ok=True)
     browser.execute_script("heapview.show(23)")
     assert browser.save_screenshot(str(SHOTS / "test-objects-step23.png"))
