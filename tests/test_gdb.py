@@ -483,8 +483,10 @@ OBJ_CORRUPTIONS = [
     ("dirty", [("*(unsigned char *)($s->base + $s->bytes - 1)", "0x5a")],
      "never-handed-out object not zero"),
     ("nobj", [("$s->nobj", "$s->nobj + 1")], "span record disagrees with its class"),
-    ("pagemap", [("kobj_heap.pagemap[(($s->base - kobj_heap.start) >> kobj_heap.shift) + 1]",
-                  "0")], "page map entry wrong"),
+    # the second page of the last class's span (8 pages; class 1's is one)
+    ("pagemap", [("kobj_heap.pagemap[((kobj_caches[0].alloc[sizeof(kobj_heap.class) / "
+                  "sizeof(kobj_heap.class[0]) - 1]->base - kobj_heap.start) >> kobj_heap.shift)"
+                  " + 1]", "0")], "page map entry wrong"),
     ("partial", [("kobj_heap.class[1].partial", "$s")], "partial list wrong"),
     ("cache", [("kobj_caches[0].alloc[1]", "0")], "a cache and its spans disagree"),
     ("remote", [("$s->nremote", "1")], "counts disagree"),
