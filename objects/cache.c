@@ -99,11 +99,15 @@
 //   cache is flushed (a thread's exit, a CPU going down), and an empty one
 //   goes back to the pool but for one spare per class. An active span that
 //   empties stays active (a malloc and free in a loop take no span) if it
-//   is one unit (4 KiB); a larger one (8 to 52 KiB, for a few objects)
-//   becomes the cache's spare, and the spare it replaces, if still empty
-//   and active, goes back to the pool: a program whose objects passed
-//   through many large classes once (realloc chains) kept an empty span of
-//   each, 280 KB of bench/objbench.c mixed's 1.65 MB peak of spans. A flush gives every
+//   is at most HOBJ_SPARE_MIN (two units, 8 KiB: every class up to 1 KiB);
+//   a larger one (12 to 52 KiB, for a few objects) becomes the cache's
+//   spare, and the spare it replaces, if still empty and active, goes back
+//   to the pool: a program whose objects passed through many large classes
+//   once (realloc chains) kept an empty span of each, 280 KB of
+//   bench/objbench.c mixed's 1.65 MB peak of spans. Not the smaller spans:
+//   small objects of many classes freed and allocated in turn (the images'
+//   malloc/free pairs) would pass the spare from class to class, each
+//   change a span back to the pool and another taken. A flush gives every
 //   span back to its class, one class lock per span; an empty one goes to
 //   the pool unless it is its class's only listed span, as a central free
 //   would leave it.
@@ -427,7 +431,7 @@ int hobj_cache_give(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_s
 	cache->nfree[s->cls]++;
 	if (s != cache->alloc[s->cls])
 		settle(h, cache, s);
-	else if (s->inuse == 0 && s->bytes > HOBJ_UNIT)
+	else if (s->inuse == 0 && s->bytes > HOBJ_SPARE_MIN)
 		park(h, cache, s);
 	return HOBJ_OK;
 }
@@ -488,8 +492,9 @@ int hobj_fast_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p)
 	    __atomic_load_n(&s->nremote, __ATOMIC_RELAXED) != 0)
 		return 0;
 	if (s == cache->alloc[s->cls]) {
-		if ((s->inuse <= 1 && s->bytes > HOBJ_UNIT) || hobj_span_give(s, a, NULL) != HOBJ_OK)
-			return 0; // a large span that would empty: park, below
+		if ((s->inuse <= 1 && s->bytes > HOBJ_SPARE_MIN && cache->spare != s) ||
+		    hobj_span_give(s, a, NULL) != HOBJ_OK)
+			return 0; // a large span that would empty: park (the spare empties here)
 	} else if (s->inuse <= 1 || hobj_span_give(s, a, NULL) != HOBJ_OK) {
 		return 0; // a span that would empty goes back under the class lock
 	} else if (s->inuse + 1 == s->nobj) {

@@ -119,10 +119,11 @@ struct hobj_span {
 // spans of class c: both guarded by class c's lock (another cache's free
 // pushes onto rspans). nalloc and nfree count what the cache did with no
 // lock since it last took the class lock, when they are added to the
-// class's counts. spare is the one active span of more than a unit that
-// the cache keeps while it is empty (objects/cache.c, "Memory"), or NULL:
+// class's counts. spare is the one active span of more than HOBJ_SPARE_MIN
+// bytes that the cache keeps while it is empty (objects/cache.c, "Memory"), or NULL:
 // the owner's. next links the heap's caches (HOBJ_LOCK_STORE); id names
 // the cache in gdb (a CPU, a thread).
+#define HOBJ_SPARE_MIN (2 * HOBJ_UNIT) // an active span of more bytes is parked once empty
 struct hobj_cache {
 	struct hobj_span *alloc[HOBJ_NCLASS];
 	struct hobj_span *part[HOBJ_NCLASS], *full[HOBJ_NCLASS];

@@ -658,10 +658,10 @@ static void test_cache_flush_remote(void **state)
 	cur = NULL;
 }
 
-// An active span of more than a unit that empties becomes the cache's
-// spare; the spare before it, still empty and active, goes back to the
+// An active span of more than HOBJ_SPARE_MIN bytes that empties becomes
+// the cache's spare; the spare before it, still empty and active, goes back to the
 // pool: a cache whose objects passed through many large classes once
-// keeps one empty span, not one per class. A one-unit span stays active.
+// keeps one empty span, not one per class. A smaller span stays active.
 // Through hobj_free and through the fast path alike.
 static void test_cache_spare(void **state)
 {
@@ -672,9 +672,9 @@ static void test_cache_spare(void **state)
 	int fast;
 
 	(void)state;
-	while (hobj_class_npages[c1] < 2)
+	while (hobj_class_npages[c1] * HOBJ_UNIT <= HOBJ_SPARE_MIN)
 		c1++;
-	for (c2 = c1 + 1; hobj_class_npages[c2] < 2; c2++)
+	for (c2 = c1 + 1; hobj_class_npages[c2] * HOBJ_UNIT <= HOBJ_SPARE_MIN; c2++)
 		;
 	hobj_cache_init(&heap, &a, 1);
 	cur = &a;
@@ -700,7 +700,11 @@ static void test_cache_spare(void **state)
 		assert_int_equal(mempool.inuse, inuse0 - hobj_class_npages[c1] * HOBJ_UNIT);
 		p = hobj_malloc(&heap, hobj_class_size[c2]); // the spare taken from again
 		assert_ptr_equal(p, q);
-		hobj_free(&heap, p);
+		if (fast) // the spare empties in the fast path: a malloc and free in a loop
+			assert_true(hobj_fast_free(&heap, &a, p));
+		else
+			hobj_free(&heap, p);
+		assert_ptr_equal(a.spare, a.alloc[c2]);
 		check_ok();
 		hobj_cache_flush(&heap, &a);
 		assert_ptr_equal(a.spare, NULL);
