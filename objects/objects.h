@@ -121,9 +121,12 @@ struct hobj_span {
 // lock since it last took the class lock, when they are added to the
 // class's counts. spare is the one active span of more than HOBJ_SPARE_MIN
 // bytes that the cache keeps while it is empty (objects/cache.c, "Memory"), or NULL:
-// the owner's. next links the heap's caches (HOBJ_LOCK_STORE); id names
+// the owner's. kept remembers the last HOBJ_NKEEP spans that emptied off
+// the active place and stayed on their part lists (cache.c, settle). next
+// links the heap's caches (HOBJ_LOCK_STORE); id names
 // the cache in gdb (a CPU, a thread).
 #define HOBJ_SPARE_MIN (2 * HOBJ_UNIT) // an active span of more bytes is parked once empty
+#define HOBJ_NKEEP     8 // empty spans of other classes a cache keeps (objects/cache.c)
 struct hobj_cache {
 	struct hobj_span *alloc[HOBJ_NCLASS];
 	struct hobj_span *part[HOBJ_NCLASS], *full[HOBJ_NCLASS];
@@ -131,6 +134,8 @@ struct hobj_cache {
 	uintptr_t nowned[HOBJ_NCLASS];
 	uint64_t nalloc[HOBJ_NCLASS], nfree[HOBJ_NCLASS];
 	struct hobj_span *spare; // the last active span of more than a unit that emptied
+	struct hobj_span *kept[HOBJ_NKEEP]; // empty spans kept on part lists, oldest next
+	uintptr_t kept_next;
 	struct hobj_cache *next;
 	long id;
 };

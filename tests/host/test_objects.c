@@ -476,9 +476,8 @@ static struct hobj_span *span_of(const void *p)
 // it. A span that runs dry stays the cache's, on its full list, and the
 // cache takes another; frees into the first span then take no lock either
 // (they took the class lock before spans were owned): it moves to the part
-// list, and once empty goes back to the pool, as the active span has room;
-// with the active span full, the next span to empty stays, the cache's
-// spare. A flush gives
+// list, and once empty stays there if it is the list's only span (one of
+// the cache's HOBJ_NKEEP kept spans), else goes back to the pool. A flush gives
 // every span back and leaves one span per class, as without caches.
 static void test_cache_alloc_free(void **state)
 {
@@ -519,17 +518,16 @@ static void test_cache_alloc_free(void **state)
 	for (k = 1; k + 1 < hobj_class_nobj[c]; k++)
 		hobj_free(&heap, p[k]);
 	assert_int_equal(ntaken, taken);
-	hobj_free(&heap, p[k++]); // emptied, the active span has room: to the pool
-	assert_int_equal(ntaken, taken + 2); // its class's lock, the store's for its record
-	assert_ptr_equal(a.part[c], NULL);
-	while (a.alloc[c]->inuse < a.alloc[c]->nobj) // the active span full: no spare
-		p[--n] = hobj_malloc(&heap, 100);
-	taken = ntaken;
-	for (; k < 2 * hobj_class_nobj[c]; k++) // the second empties: kept, the spare
-		hobj_free(&heap, p[k]);
+	hobj_free(&heap, p[k++]); // emptied, the part list's only span: kept, no lock
 	assert_int_equal(ntaken, taken);
-	assert_ptr_equal(a.part[c], span_of(p[k - 1]));
-	assert_int_equal(a.part[c]->inuse, 0);
+	assert_ptr_equal(a.part[c], first);
+	assert_int_equal(first->inuse, 0);
+	assert_ptr_equal(a.kept[(a.kept_next + HOBJ_NKEEP - 1) % HOBJ_NKEEP], first);
+	for (; k < 2 * hobj_class_nobj[c]; k++) // the second empties beside it: to the pool
+		hobj_free(&heap, p[k]);
+	assert_int_equal(ntaken, taken + 2); // its class's lock, the store's for its record
+	assert_ptr_equal(a.part[c], first);
+	assert_ptr_equal(first->next, NULL);
 	heap.checking = 1;
 	check_ok();
 	for (; k < M; k++)
@@ -709,6 +707,40 @@ static void test_cache_spare(void **state)
 		hobj_cache_flush(&heap, &a);
 		assert_ptr_equal(a.spare, NULL);
 	}
+	hobj_cache_fini(&heap, &a);
+	cur = NULL;
+}
+
+// A cache keeps the last HOBJ_NKEEP spans that emptied on their part lists
+// (of at most HOBJ_SPARE_MIN bytes, the active span having room); the one
+// before them goes back to the pool when the next is kept.
+static void test_cache_keeps_few_empty_spans(void **state)
+{
+	static struct hobj_cache a;
+	static void *p[HOBJ_MAXOBJ + 1];
+	unsigned cls[HOBJ_NKEEP + 1], c, i, k, n = 0;
+
+	(void)state;
+	hobj_cache_init(&heap, &a, 1);
+	cur = &a;
+	heap.checking = 0;
+	for (c = 1; n < HOBJ_NKEEP + 1; c++) {
+		if (hobj_class_npages[c] * HOBJ_UNIT > HOBJ_SPARE_MIN)
+			continue;
+		cls[n++] = c;
+		for (i = 0; i <= hobj_class_nobj[c]; i++) // a full span and one object more
+			p[i] = hobj_malloc(&heap, hobj_class_size[c]);
+		for (i = 0; i < hobj_class_nobj[c]; i++) // the first span empties: kept
+			hobj_free(&heap, p[i]);
+		assert_ptr_equal(a.part[c], span_of(p[0]));
+		assert_int_equal(heap.class[c].nspan, 2);
+	}
+	assert_ptr_equal(a.part[cls[0]], NULL); // the oldest went back to the pool
+	assert_int_equal(heap.class[cls[0]].nspan, 1);
+	for (k = 1; k <= HOBJ_NKEEP; k++)
+		assert_non_null(a.part[cls[k]]);
+	heap.checking = 1;
+	check_ok();
 	hobj_cache_fini(&heap, &a);
 	cur = NULL;
 }
@@ -1043,6 +1075,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cache_flush_remote, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_drain_gives_back, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_spare, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_cache_keeps_few_empty_spans, obj_setup,
+					    heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_fast_path, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_check_finds_damage, obj_setup,
 					    heap_teardown),
