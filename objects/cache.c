@@ -48,9 +48,12 @@
 //   part or full). A full span that gets a free object moves to the part
 //   list; a span that empties goes back to the pool, unlinked under the
 //   class lock, unless it is the part list's only span and the active span
-//   is full (the cache's spare, so that a malloc and free in a loop across
-//   a span's end do not take and give a span each time): the one free of a
-//   cache's own objects that takes a lock, once per span. s is central
+//   is full (so that a malloc and free in a loop across a span's end do
+//   not take and give a span each time) or it is one of the last
+//   HOBJ_NKEEP small spans that emptied (settle): the one free of a
+//   cache's own objects that takes a lock, once per span. An active span
+//   of more than HOBJ_SPARE_MIN bytes that empties becomes the cache's one
+//   spare (park, below "Memory"). s is central
 //   (owner NULL): the class lock, as without caches. s is another cache's
 //   (a free from another thread or CPU): the class lock, then refuse p
 //   unless its in-use bit is set and its remote bit clear, set the remote
@@ -399,7 +402,7 @@ static void settle(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_sp
 }
 
 // park makes s, cache's active span of its class, just emptied and more
-// than a unit, the cache's spare; the spare before it goes back to the
+// than HOBJ_SPARE_MIN bytes, the cache's spare; the spare before it goes back to the
 // pool if it is still an empty active span (taken from since, it is left
 // where it is). An empty span has no remote objects: nothing to drain.
 static HEAPLAB_NOINLINE void park(struct hobj_heap *h, struct hobj_cache *cache,
