@@ -549,8 +549,9 @@ size_t hobj_fast_size(struct hobj_heap *heap, struct hobj_cache *cache, const vo
 	s = (struct hobj_span *)e;
 	if (e == 0 || (e & HOBJ_PM_LARGE) || hobj_owner(s) != cache || a - s->base >= s->bytes)
 		return 0;
-	if ((__atomic_load_n(&s->nremote, __ATOMIC_RELAXED) != 0 ? hobj_find_live(s, a, NULL)
-								  : hobj_span_find(s, a, &i, NULL)) != HOBJ_OK)
+	if ((__atomic_load_n(&s->nremote, __ATOMIC_RELAXED) != 0
+		 ? hobj_find_live(s, a, NULL)
+		 : hobj_span_find(s, a, &i, NULL)) != HOBJ_OK)
 		return 0;
 	return hobj_class_size[s->cls];
 }

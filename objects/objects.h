@@ -133,7 +133,7 @@ struct hobj_cache {
 	struct hobj_span *rspans[HOBJ_NCLASS];
 	uintptr_t nowned[HOBJ_NCLASS];
 	uint64_t nalloc[HOBJ_NCLASS], nfree[HOBJ_NCLASS];
-	struct hobj_span *spare; // the last active span of more than a unit that emptied
+	struct hobj_span *spare;	    // the last large active span that emptied
 	struct hobj_span *kept[HOBJ_NKEEP]; // empty spans kept on part lists, oldest next
 	uintptr_t kept_next;
 	struct hobj_cache *next;
