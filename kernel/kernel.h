@@ -96,6 +96,7 @@ void pop_off(void);
 void tick_start(void);
 void delay_ms(unsigned long ms);  // spins ms milliseconds of arch_ticks
 extern uintptr_t tick_inuse_peak; // the most bytes in use a tick saw
+extern unsigned long tick_skipped; // ticks that found mem_lock busy (kernel/tick.c)
 extern int kmem_irq_unsafe;	  // irqunsafe (kernel/kmem.c)
 
 // The progress watchdog (watchdog.c), for work that must keep moving on

@@ -30,6 +30,8 @@ void kobj_check_or_fail(void);
 void kobj_mark(void);
 int kobj_set_checking(int on);
 int kobj_set_caching(int on);
+uintptr_t kobj_stash_flush(void);
+void kobj_stash_report(void);
 
 // Entry points of the three things the image can run.
 int selftest_run(const char *only); // NULL: every case not marked alone
