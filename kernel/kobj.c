@@ -58,9 +58,9 @@
 // cache covers it. So, as the page caches keep runs, each CPU keeps large
 // objects of up to KOBJ_STASH_PAGES pages that free gave it, one list per
 // length, at most KOBJ_STASH_MAX bytes, interrupts off meanwhile (the
-// stash is the CPU's alone: no lock, no stealing); malloc and calloc of a
-// length the stash has take one from it (calloc zeroes it, with interrupts
-// on). A stashed object is still in use as far as the objects layer knows
+// stash is the CPU's alone: no lock, no stealing); malloc and calloc take
+// the shortest one of their length to half as long again (calloc zeroes
+// it, with interrupts on). A stashed object is still in use as far as the objects layer knows
 // (its page map marks it large, the pool counts its pages): the layer's
 // check balances, and `heap spans` lists it. free refuses one this CPU's
 // stash holds already; one that two stashes held is refused when they give
@@ -284,8 +284,8 @@ static struct hobj_heap *heap(void)
 	return &kobj_heap;
 }
 
-#define KOBJ_STASH_PAGES 32	      // lengths kept: 1..32 pages (the stress's are 9..24)
-#define KOBJ_STASH_MAX	 (512u << 10) // bytes one CPU keeps
+#define KOBJ_STASH_PAGES 32	    // lengths kept: 1..32 pages (the stress's are 9..24)
+#define KOBJ_STASH_MAX	 (1u << 20) // bytes one CPU keeps
 
 struct kobj_stash {
 	void *list[KOBJ_STASH_PAGES + 1]; // by pages; [0] unused; linked through
@@ -314,28 +314,37 @@ static uintptr_t stash_pages(uintptr_t n)
 	return r <= KOBJ_STASH_PAGES ? r : 0;
 }
 
-// stash_malloc answers a stashed large object of n bytes (zeroed if zero)
-// from this CPU's stash, else NULL: the objects layer's turn.
+// stash_malloc answers a stashed large object for n bytes (its first n
+// zeroed if zero) from this CPU's stash, else NULL: the objects layer's
+// turn. The shortest one of n's length to half as long again: a large
+// object longer than asked is a malloc's as much as one of the layer's
+// (malloc_usable_size says so), and the stress's lengths are spread over
+// 16 values, so an exact fit alone missed every other time.
 static void *stash_malloc(size_t n, int zero)
 {
-	uintptr_t k, irq;
+	uintptr_t k, j, top, irq;
 	struct kobj_stash *st;
-	void **p;
+	void **p = NULL;
 
 	if (!stash_ok() || (k = stash_pages(n)) == 0)
 		return NULL;
+	top = k + k / 2 < KOBJ_STASH_PAGES ? k + k / 2 : KOBJ_STASH_PAGES;
 	irq = arch_irq_save();
 	st = &kobj_stashes[arch_cpu_id()];
-	p = st->list[k];
-	if (p != NULL) {
-		st->list[k] = *p;
-		st->bytes -= k << kobj_heap.shift;
+	for (j = k; j <= top && p == NULL; j++)
+		if ((p = st->list[j]) != NULL) {
+			st->list[j] = *p;
+			st->bytes -= j << kobj_heap.shift;
+		}
+	if (p != NULL)
 		st->hits++;
-	} else
+	else
 		st->misses++;
 	arch_irq_restore(irq);
+	if (p != NULL)
+		*p = NULL; // the link
 	if (p != NULL && zero)
-		memset(p, 0, k << kobj_heap.shift);
+		memset(p, 0, n);
 	return p;
 }
 
