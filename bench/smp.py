@@ -15,7 +15,23 @@ goal's line: with --smp 4, failed test-and-sets on the allocator's locks,
 both layers', at least 100x fewer with the caches, and each layer's
 share. A measurement, not a test: QEMU's
 vCPUs are host threads, so the counts move from run to run, the more so on
-a loaded machine. Standard library only."""
+a loaded machine. Standard library only.
+
+What is counted, exactly: the counts lockstat prints at the end of the
+run (--lockstat) for those locks, over the whole run. The self-test and
+the demo run on one CPU and add acquires but no failed test-and-sets; the
+rest is the stress (kernel/stress.c), the same in both modes: each CPU
+the same 20,000 operations from the same seed, the pool's automatic check
+after each of its operations (under mem_lock), the objects heap's check
+every 1024 operations a CPU (each class lock once), the full checks at
+the end. --pcp adds what the caches themselves do: their locks, their
+check every 1024 operations (each CPU's cache lock), their drain at the
+end, and the large objects' stash (kernel/kobj.c, no lock). A failed
+test-and-set is an attempt to take a lock that found it held, each turn
+of a spinning CPU's loop one (6.1810's count); a spin_trylock that finds it
+held (a CPU stealing from a busy cache, which goes on to the next) counts
+one. A timer tick that finds mem_lock held by another CPU skips its sample
+of the pool and counts none, in both modes."""
 import re
 import subprocess
 import sys

@@ -27,7 +27,8 @@ extern uintptr_t heap_break;
 // nts, kalloctest's #acquire() and #test-and-set), plus the longest hold
 // and the longest stretch with interrupts off that taking it opened (its
 // spinning and its hold), in arch_ticks(). The holder updates them, under
-// the lock; lockstat_print reads them.
+// the lock, but nts, to which a failed spin_trylock adds one without it
+// (atomically); lockstat_print reads them.
 struct spinlock {
 	volatile uint32_t locked;
 	const char *name;
@@ -116,6 +117,7 @@ uint64_t watchdog_longest(int *cpu); // the longest gap of any CPU, and whose
 
 void spin_init(struct spinlock *lk, const char *name);
 void spin_lock(struct spinlock *lk);
+int spin_trylock(struct spinlock *lk);
 void spin_unlock(struct spinlock *lk);
 int spin_holding(struct spinlock *lk);
 

@@ -4,10 +4,12 @@
 // As Linux keeps per-CPU page lists in front of its buddy allocator, and as
 // 6.1810's lock lab gives each CPU its own free list: each CPU keeps runs of
 // 1 to PCP_NCLASS pages that sys_free gave back, one list per run length,
-// under a lock of its own, and sys_alloc takes an exact run from its own
-// CPU's lists first, then steals one from another CPU's, and only then asks
-// the pool (mem_lock). A CPU keeps at most PCP_MAX bytes; past that, and
-// for longer runs, sys_free goes to the pool.
+// under a lock of its own, and sys_alloc (and sys_reserve) takes an exact
+// run from its own CPU's lists first, then steals one from another CPU's
+// (with up to half of that CPU's runs of the length; a cache whose lock is
+// busy is passed over, not waited for), and only then asks the pool
+// (mem_lock). A CPU keeps at most PCP_MAX bytes; past that, and for longer
+// runs, sys_free goes to the pool.
 //
 //   cpu 0: [1] -> run -> run   [2] -> run   ...   [16]        (pcp 0's lock)
 //   cpu 1: [1] -> run          [2]          ...   [16] -> run (pcp 1's lock)
@@ -23,7 +25,8 @@
 
 #include <string.h>
 
-#define PAGE_SHIFT 12 // log2(PAGE_SIZE)
+#define PAGE_SHIFT	12 // log2(PAGE_SIZE)
+#define PCP_STEAL_BATCH 8  // runs one steal takes at most
 _Static_assert(PAGE_SIZE == 1u << PAGE_SHIFT, "PAGE_SHIFT");
 
 // PCP_NCLASS and PCP_MAX: kmem.h (the page stress checks the cap).
@@ -81,19 +84,67 @@ static struct pcp_run *take(struct pcp *c, uintptr_t k)
 	return r;
 }
 
+// steal pops a run of k pages from c, another CPU's cache, and with it up
+// to half of the runs of that length c has (PCP_STEAL_BATCH at most, and
+// as many as room, this CPU's free bytes, allows), as a chain through the
+// links; NULL if c has none, or if c's lock is busy: a stealer does not
+// wait for another CPU's cache (its owner may be in the middle of a free,
+// or its vCPU preempted by the host while it holds the lock, and a
+// spinning stealer then counts failed test-and-sets for as long), it tries
+// the next CPU's, then the pool. As Linux's pcp refills a batch at a time,
+// a CPU that ran dry of a length takes another CPU's lock once for several
+// allocations, not once for each. c's list is walked at most twice the
+// batch deep, so that the lock's hold is bounded.
+static struct pcp_run *steal(struct pcp *c, uintptr_t k, uintptr_t room)
+{
+	uintptr_t seen = 0, want, i;
+	struct pcp_run *r, *last;
+
+	if (__atomic_load_n(&c->list[k], __ATOMIC_RELAXED) == NULL || !spin_trylock(&c->lock))
+		return NULL;
+	for (r = c->list[k]; r != NULL && seen < 2 * PCP_STEAL_BATCH; r = r->next)
+		seen++;
+	want = (seen + 1) / 2; // 0 if the list emptied since the look
+	if (want > 1 + room / (k << PAGE_SHIFT))
+		want = 1 + room / (k << PAGE_SHIFT);
+	r = last = c->list[k];
+	for (i = 1; i < want; i++)
+		last = last->next;
+	if (r != NULL) {
+		c->list[k] = last->next;
+		last->next = NULL;
+		c->bytes -= want * (k << PAGE_SHIFT);
+	}
+	spin_unlock(&c->lock);
+	return r;
+}
+
 // pcp_alloc: this CPU's run, else another's, else NULL (the pool's turn).
+// What a steal brought besides the run goes on this CPU's list.
 static void *pcp_alloc(uintptr_t n)
 {
-	uintptr_t k = pages(n);
-	struct pcp_run *r;
+	uintptr_t k = pages(n), room, more;
+	struct pcp_run *r, *x;
 	int cpu = me(), i;
 
 	if (k == 0)
 		return NULL;
 	r = take(&pcps[cpu], k);
+	// only this CPU adds to its bytes: a stale figure is too high, never too low
+	room = PCP_MAX - __atomic_load_n(&pcps[cpu].bytes, __ATOMIC_RELAXED);
 	for (i = (cpu + 1) % NCPU; r == NULL && i != cpu; i = (i + 1) % NCPU)
-		if ((r = take(&pcps[i], k)) != NULL)
+		if ((r = steal(&pcps[i], k, room)) != NULL) {
 			__atomic_fetch_add(&pcps[cpu].steals, 1, __ATOMIC_RELAXED);
+			if (r->next != NULL) {
+				spin_lock(&pcps[cpu].lock);
+				for (more = 0, x = r->next; x->next != NULL; x = x->next)
+					more++;
+				x->next = pcps[cpu].list[k];
+				pcps[cpu].list[k] = r->next;
+				pcps[cpu].bytes += (more + 1) * (k << PAGE_SHIFT);
+				spin_unlock(&pcps[cpu].lock);
+			}
+		}
 	if (r == NULL) {
 		__atomic_fetch_add(&pcps[cpu].misses, 1, __ATOMIC_RELAXED);
 		return NULL;

@@ -242,7 +242,7 @@ PCP_MUTANTS = {
     # a CPU that runs dry goes to the pool, never to another's cache
     "pcp-no-steal": [("r == NULL && i != cpu;", "0;", 1)],
     # every CPU's cache under CPU 0's lock: right, and contended
-    "pcp-one-lock": [("&c->lock", "&pcps[0].lock", 7), ("&pcps[cpu].lock", "&pcps[0].lock", 2)],
+    "pcp-one-lock": [("&c->lock", "&pcps[0].lock", 9), ("&pcps[cpu].lock", "&pcps[0].lock", 4)],
     # a NULL dereference when its own list is empty
     "pcp-null": [("\tr = take(&pcps[cpu], k);\n",
                   "\tr = take(&pcps[cpu], k);\n\tif (r == NULL)\n\t\t*(volatile int *)0 = 1;\n",
