@@ -311,6 +311,34 @@ static void test_lock_statistics(void **state)
 	assert_null(strstr(printed, "testlock"));
 }
 
+// spin_trylock takes a free lock as spin_lock does, answers 0 at once on
+// one another CPU holds (counting one failed test-and-set, interrupts as
+// they were), and a CPU that holds it already is fatal.
+static void test_trylock(void **state)
+{
+	(void)state;
+	cur_cpu = 2;
+	assert_int_equal(spin_trylock(&lk), 1);
+	assert_int_equal(lk.cpu, 2);
+	assert_true(lk.pc != 0);
+	assert_int_equal(irq_on, 0);
+	assert_int_equal(lk.nacquire, 1);
+	cur_cpu = 0;
+	irq_on = 1;
+	assert_int_equal(spin_trylock(&lk), 0); // cpu 2 holds it: no spin
+	assert_int_equal(irq_on, 1);
+	assert_int_equal(cpus[0].noff, 0);
+	assert_int_equal(lk.nts, 1);
+	assert_int_equal(cpus[0].nts, 1);
+	assert_int_equal(lk.nacquire, 1);
+	cur_cpu = 2;
+	irq_on = 0;
+	must_panic(spin_trylock(&lk), "spin_trylock: testlock", "recursive", "cpu 2");
+	cpus[2].noff = 1; // the panic left spin_trylock's push_off on
+	spin_unlock(&lk);
+	assert_int_equal(lk.locked, 0);
+}
+
 static void test_pop_off_unbalanced_is_fatal(void **state)
 {
 	(void)state;
@@ -373,6 +401,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_watchdog_names_a_holder_that_loops, setup),
 	    cmocka_unit_test_setup(test_watchdog_names_the_pcs_of_a_loop, setup),
 	    cmocka_unit_test_setup(test_lock_statistics, setup),
+	    cmocka_unit_test_setup(test_trylock, setup),
 	    cmocka_unit_test_setup(test_pop_off_unbalanced_is_fatal, setup),
 	    cmocka_unit_test_setup(test_pop_off_with_interrupts_on_is_fatal, setup),
 	    cmocka_unit_test_setup(test_push_off_keeps_the_outer_state, setup),
