@@ -8,12 +8,18 @@
 // off (spin_lock's push_off): a tick can then never come in the middle of
 // the allocator on the CPU that holds the lock. kmem_irq_unsafe
 // (kernel/kmem.c) breaks the rule on purpose, and spin_lock catches the
-// CPU that would wait for itself. On another CPU's lock the handler does
-// not wait: a sample is a sample, and a tick that spun for the pool on
-// every CPU 100 times a second was the first contention the per-CPU
-// caches (--pcp) could not remove; so a tick that finds mem_lock held by
-// another CPU skips its sample (tick_skipped counts them).
+// CPU that would wait for itself (so with irqunsafe every tick samples).
+//
+// Otherwise the handler samples every TICK_SAMPLE_EVERY ticks, and never
+// waits for another CPU's lock: a sample is a sample. With the per-CPU
+// caches (--pcp) the pool's lock is taken rarely, and a tick on every CPU
+// 100 times a second was a third of its acquires in the SMP stress, some
+// of them holding it when the host preempted their vCPU, while the other
+// CPUs spun. So a tick that finds mem_lock held by another CPU skips its
+// sample (tick_skipped counts them).
 #include "kmem.h"
+
+#define TICK_SAMPLE_EVERY 10 // ticks; 10 samples a second a CPU
 
 uintptr_t tick_inuse_peak;  // guarded by mem_lock
 unsigned long tick_skipped; // samples skipped, mem_lock busy (atomic)
@@ -26,9 +32,24 @@ void tick_start(void)
 	arch_irq_enable();
 }
 
+// sample notes the heap's use, unless another CPU holds mem_lock. Held by
+// this CPU, spin_lock panics (irqunsafe); taken by another between the
+// look and spin_lock, a short wait.
+static void sample(void)
+{
+	if (__atomic_load_n(&mem_lock.locked, __ATOMIC_RELAXED) && !spin_holding(&mem_lock)) {
+		__atomic_fetch_add(&tick_skipped, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	spin_lock(&mem_lock);
+	if (mempool.inuse > tick_inuse_peak)
+		tick_inuse_peak = mempool.inuse;
+	spin_unlock(&mem_lock);
+}
+
 // tick_interrupt is one tick on this CPU, which came at pc, interrupts
 // off: count it, keep its pc, have the watchdog look at the CPUs it
-// watches, and note the heap's use.
+// watches, and, every TICK_SAMPLE_EVERY ticks, note the heap's use.
 void tick_interrupt(uintptr_t pc)
 {
 	struct cpu *c = mycpu();
@@ -37,16 +58,8 @@ void tick_interrupt(uintptr_t pc)
 	c->timer_ticks++;
 	c->irq_pc = pc;
 	watchdog_check(NULL);
-	// Held by this CPU: spin_lock panics (irqunsafe). Held by another:
-	// skip. Taken between the look and spin_lock: a short wait.
-	if (__atomic_load_n(&mem_lock.locked, __ATOMIC_RELAXED) && !spin_holding(&mem_lock)) {
-		__atomic_fetch_add(&tick_skipped, 1, __ATOMIC_RELAXED);
-	} else {
-		spin_lock(&mem_lock);
-		if (mempool.inuse > tick_inuse_peak)
-			tick_inuse_peak = mempool.inuse;
-		spin_unlock(&mem_lock);
-	}
+	if (kmem_irq_unsafe || c->timer_ticks % TICK_SAMPLE_EVERY == 0)
+		sample();
 	c->irq_pc = 0;
 }
 
