@@ -32,34 +32,33 @@ void tick_start(void)
 	arch_irq_enable();
 }
 
-// sample notes the heap's use, unless another CPU holds mem_lock. Held by
-// this CPU, spin_lock panics (irqunsafe); taken by another between the
-// look and spin_lock, a short wait.
-static void sample(void)
-{
-	if (__atomic_load_n(&mem_lock.locked, __ATOMIC_RELAXED) && !spin_holding(&mem_lock)) {
-		__atomic_fetch_add(&tick_skipped, 1, __ATOMIC_RELAXED);
-		return;
-	}
-	spin_lock(&mem_lock);
-	if (mempool.inuse > tick_inuse_peak)
-		tick_inuse_peak = mempool.inuse;
-	spin_unlock(&mem_lock);
-}
-
 // tick_interrupt is one tick on this CPU, which came at pc, interrupts
 // off: count it, keep its pc, have the watchdog look at the CPUs it
 // watches, and, every TICK_SAMPLE_EVERY ticks, note the heap's use.
 void tick_interrupt(uintptr_t pc)
 {
 	struct cpu *c = mycpu();
+	int sample;
 
 	c->tick_pcs[c->timer_ticks % WATCH_PCS] = pc;
 	c->timer_ticks++;
 	c->irq_pc = pc;
 	watchdog_check(NULL);
-	if (kmem_irq_unsafe || c->timer_ticks % TICK_SAMPLE_EVERY == 0)
-		sample();
+	// Inline, so that a debugger's backtrace of irqunsafe's panic reads
+	// spin_lock, tick_interrupt, the interrupt. Held by this CPU,
+	// spin_lock panics (irqunsafe); held by another, the sample is
+	// skipped; taken by another between the look and spin_lock, a short
+	// wait.
+	sample = kmem_irq_unsafe || c->timer_ticks % TICK_SAMPLE_EVERY == 0;
+	if (sample && __atomic_load_n(&mem_lock.locked, __ATOMIC_RELAXED) &&
+	    !spin_holding(&mem_lock)) {
+		__atomic_fetch_add(&tick_skipped, 1, __ATOMIC_RELAXED);
+	} else if (sample) {
+		spin_lock(&mem_lock);
+		if (mempool.inuse > tick_inuse_peak)
+			tick_inuse_peak = mempool.inuse;
+		spin_unlock(&mem_lock);
+	}
 	c->irq_pc = 0;
 }
 
