@@ -24,8 +24,8 @@
 
 // The objects heap's check takes its 66 locks and walks every span. Every
 // 256 operations it made most of the class locks' acquires once the
-// per-CPU caches took malloc off them (4 CPUs checking at once, each
-// taking all 65): the stress's cost, not that of the allocator's users. So
+// per-CPU caches took malloc off them (4 CPUs checking, each taking the
+// 65 in turn): the stress's cost, not that of the allocator's users. So
 // every 1024, as the page caches' check, in both modes (bench/smp.py
 // compares one stress with and without the caches); the full checks at
 // the end see every span as before.

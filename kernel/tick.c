@@ -13,7 +13,7 @@
 // Otherwise the handler samples every TICK_SAMPLE_EVERY ticks, and never
 // waits for another CPU's lock: a sample is a sample. With the per-CPU
 // caches (--pcp) the pool's lock is taken rarely, and a tick on every CPU
-// 100 times a second was a third of its acquires in the SMP stress, some
+// 100 times a second was a quarter of its acquires in the SMP stress, some
 // of them holding it when the host preempted their vCPU, while the other
 // CPUs spun. So a tick that finds mem_lock held by another CPU skips its
 // sample (tick_skipped counts them).
