@@ -237,8 +237,8 @@ PCP_MUTANTS = {
     "pcp-gives-twice": [("\tc->kept++;\n\tspin_unlock(&c->lock);\n\treturn 1;",
                          "\tc->kept++;\n\tspin_unlock(&c->lock);\n\treturn 0;", 1)],
     # the drain forgets the one-page runs: memory lost
-    "pcp-drain-skips": [("\t\tfor (k = 1; k <= PCP_NCLASS; k++)\n\t\t\twhile ((r = take(",
-                         "\t\tfor (k = 2; k <= PCP_NCLASS; k++)\n\t\t\twhile ((r = take(", 1)],
+    "pcp-drain-skips": [("\t\tfor (k = 1; k <= PCP_LONG; k++)\n\t\t\twhile ((r = take(",
+                         "\t\tfor (k = 2; k <= PCP_LONG; k++)\n\t\t\twhile ((r = take(", 1)],
     # a CPU that runs dry goes to the pool, never to another's cache
     "pcp-no-steal": [("r == NULL && i != cpu;", "0;", 1)],
     # every CPU's cache under CPU 0's lock: right, and contended
@@ -258,9 +258,9 @@ PCP_MUTANTS = {
     # off, so no tick comes), on a run longer than 4 pages: CPU 1 waits for
     # that lock (to steal, or at the stress's pcp_check), and its watchdog
     # names the holder's pc
-    "pcp-spins-locked": [("\tspin_lock(&c->lock);\n\tif (c->bytes + (k",
+    "pcp-spins-locked": [("\tspin_lock(&c->lock);\n\tif (*counter(c, k) + (k",
                           "\tspin_lock(&c->lock);\n\twhile (c == &pcps[0] && k >= 5)\n"
-                          "\t\tarch_spin_wait();\n\tif (c->bytes + (k", 1)],
+                          "\t\tarch_spin_wait();\n\tif (*counter(c, k) + (k", 1)],
 }
 
 
