@@ -33,9 +33,9 @@
 
 #include <string.h>
 
-#define PAGE_SHIFT	12		  // log2(PAGE_SIZE)
-#define PCP_STEAL_BATCH 8		  // runs one steal takes at most
-#define PCP_LONG	80		  // the longest run kept, in pages
+#define PAGE_SHIFT	12		   // log2(PAGE_SIZE)
+#define PCP_STEAL_BATCH 8		   // runs one steal takes at most
+#define PCP_LONG	80		   // the longest run kept, in pages
 #define PCP_LONG_MAX	(1024 * PAGE_SIZE) // bytes of longer runs one CPU keeps: 4 MiB
 _Static_assert(PAGE_SIZE == 1u << PAGE_SHIFT, "PAGE_SHIFT");
 
