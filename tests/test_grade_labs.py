@@ -256,11 +256,14 @@ PCP_MUTANTS = {
                         "\n\tr = take(", 1)],
     # CPU 0 spins for ever in pcp_free, holding its cache's lock (interrupts
     # off, so no tick comes), on a run longer than 4 pages: CPU 1 waits for
-    # that lock (to steal, or at the stress's pcp_check), and its watchdog
-    # names the holder's pc
+    # that lock at the stress's pcp_check (lab/pcp.c's, which the student
+    # is given, waits for every cache's lock; the reference's passes over a
+    # busy one, and so does its steal), and its watchdog names the holder's pc
     "pcp-spins-locked": [("\tspin_lock(&c->lock);\n\tif (*counter(c, k) + (k",
                           "\tspin_lock(&c->lock);\n\twhile (c == &pcps[0] && k >= 5)\n"
-                          "\t\tarch_spin_wait();\n\tif (*counter(c, k) + (k", 1)],
+                          "\t\tarch_spin_wait();\n\tif (*counter(c, k) + (k", 1),
+                         ("\t\tif (!spin_trylock(&pcps[cpu].lock))\n\t\t\tcontinue;\n",
+                          "\t\tspin_lock(&pcps[cpu].lock);\n", 1)],
 }
 
 
