@@ -88,8 +88,13 @@ void arch_halt(void) __attribute__((noreturn));
 void kmain(const char *cmdline, const char *trace, size_t tracelen) __attribute__((noreturn));
 
 // Portable trap handlers, called by the arch's trap entry: system calls,
-// and the timer's interrupt (kernel/tick.c).
+// the timer's interrupt (kernel/tick.c), and an NMI on a port that takes
+// one (x86: QEMU's inject-nmi raises LINT1 on every CPU), which lab 9's
+// grader sends after seconds of a silent console (tools/imagerun.py):
+// watchdog_nmi (kernel/watchdog.c) stops the machine `looped:`, naming
+// each CPU's pc, or, finding the stress moving, says so and returns.
 uintptr_t syscall_dispatch(uintptr_t num, uintptr_t arg);
 void tick_interrupt(uintptr_t pc); // pc: where the interrupt came
+void watchdog_nmi(uintptr_t pc);   // pc: where the NMI came, on this CPU
 
 #endif

@@ -262,6 +262,7 @@ enum heaplab_err {
 	HEAPLAB_ETAKEN,	   // check: the regions' sizes do not add up to taken
 	HEAPLAB_EMISMATCH, // free: not the start and size of one live allocation (heaplab_track)
 	HEAPLAB_EPENDING,  // check: a pending free outside the pool, overlapping, or miscounted
+	HEAPLAB_ETRACK,	   // check: the exact-free record out of step with the pool (heaplab_track)
 	HEAPLAB_NERR
 };
 
@@ -343,9 +344,12 @@ int heaplab_free(struct heaplab_pool *pool, void *p, uintptr_t n);
 // nothing in use (the starts of earlier allocations are unknown) and
 // answers HEAPLAB_OK, or HEAPLAB_ERANGE with nothing changed if nbytes is
 // short or something is in use; bits NULL stops it. Takes the lock;
-// O(nbytes). While on, heaplab_alloc and heaplab_free also cost O(granules
-// allocated or freed); while off, one test of pool->track. The bits must
-// outlive the pool's use of them, and nothing else may write them.
+// O(nbytes). While on, heaplab_alloc and heaplab_free also write or read
+// an allocation's start and the binary digits of its length (at most a
+// word's bits of them, whatever its size), and a refused free finds the
+// free blocks around it as free does; while off, one test of pool->track.
+// The bits must outlive the pool's use of them, and nothing else may
+// write them.
 uintptr_t heaplab_track_bytes(const struct heaplab_pool *pool);
 int heaplab_track(struct heaplab_pool *pool, void *bits, uintptr_t nbytes);
 

@@ -18,6 +18,11 @@ static void console_puts(const char *s, size_t n)
 	spin_unlock(&cons_lock);
 }
 
+int console_busy(void)
+{
+	return __atomic_load_n(&cons_lock.locked, __ATOMIC_ACQUIRE) != 0;
+}
+
 static int kvprintf(const char *fmt, va_list ap)
 {
 	char buf[512];

@@ -114,6 +114,8 @@ void watchdog_end(struct cpu *c);
 int watchdog_watching(void); // how many CPUs are watched
 void watchdog_check(const struct spinlock *lk);
 uint64_t watchdog_longest(int *cpu); // the longest gap of any CPU, and whose
+int mp_cpus_up(void);	// CPUs in the kernel (kernel/mp.c), ids 0 to N-1
+int console_busy(void); // the console lock is held: a line may be half out
 
 void spin_init(struct spinlock *lk, const char *name);
 void spin_lock(struct spinlock *lk);

@@ -39,11 +39,11 @@
 // "objects store".
 //
 // Per-CPU caches (objects/cache.c): each CPU has a cache, kobj_caches[id],
-// whose active spans it takes objects from and gives them back to with no
-// lock. kobj_cache_enter turns interrupts off on the CPU (push_off) and
-// answers its cache, kobj_cache_leave turns them back on: nothing else
-// runs on the CPU meanwhile, so the cache is the CPU's alone; the stretch
-// is O(1) but for a refill, which takes the class lock. malloc and free
+// which owns the spans it takes objects from and takes objects of them
+// back with no lock. kobj_cache_enter turns interrupts off on the CPU
+// (push_off) and answers its cache, kobj_cache_leave turns them back on:
+// nothing else runs on the CPU meanwhile, so the cache is the CPU's
+// alone; the stretch is O(1) but for a refill, which takes the class lock. malloc and free
 // (and newlib's _malloc_r, _free_r) try the cache alone first, with no
 // call through kobj_ops (fast_malloc, fast_free); calloc, realloc and the
 // aligned ones take the whole path, on the same cache. An object freed on

@@ -52,6 +52,11 @@ void mp_enter(void)
 	arch_halt();
 }
 
+int mp_cpus_up(void)
+{
+	return __atomic_load_n(&ncpu_up, __ATOMIC_ACQUIRE);
+}
+
 // mp_wait_up waits until the started CPUs (the boot CPU counts) have all
 // reached mp_enter, and panics naming how many did not within mp_wait_ms
 // (MP_UP_MS unless the kernel option mpwait=MS says otherwise).

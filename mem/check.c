@@ -40,6 +40,7 @@ static const char *const errnames[HEAPLAB_NERR] = {
     [HEAPLAB_ETAKEN] = "regions do not add up to taken",
     [HEAPLAB_EMISMATCH] = "not the start and size of one live allocation",
     [HEAPLAB_EPENDING] = "pending free outside the pool, overlapping, or miscounted",
+    [HEAPLAB_ETRACK] = "exact-free record out of step with the pool",
 };
 
 // heaplab_strerror names an enum heaplab_err.
@@ -282,6 +283,11 @@ int mem_check_scanl(struct heaplab_pool *pool, struct heaplab_fault *f, uintptr_
 		return fault(f, HEAPLAB_EBALANCE, nfree, pool->inuse, pool->taken);
 	if ((err = check_pending(pool, max, f)) != HEAPLAB_OK)
 		return err;
+	// The exact-free record, all of it: in the full check only, so that
+	// the automatic one stays as short under the lock for every size.
+	if (pool->track != NULL && budget == UINTPTR_MAX &&
+	    (err = mem_track_checkl(pool, f)) != HEAPLAB_OK)
+		return err;
 	if (budget != UINTPTR_MAX) // the next scan goes on from here, or starts over
 		pool->scan = hi >= nfree ? 0 : hi;
 	return HEAPLAB_OK;
@@ -453,6 +459,22 @@ int heaplab_fault_format(const struct heaplab_pool *pool, const struct heaplab_f
 			   blk, a);
 	case HEAPLAB_EPENDING:
 		return fmt(buf, len, "mem: %s: range 0x%lx size 0x%lx (%ld)", what, blk, a, (long)b);
+	case HEAPLAB_ETRACK: // c: what is wrong (mem_track_checkl)
+		if (f->c == 0)
+			return fmt(buf, len, "mem: %s: a digit at 0x%lx with no start before it",
+				   what, blk);
+		if (f->c == 1)
+			return fmt(buf, len,
+				   "mem: %s: allocation 0x%lx size 0x%lx is not allocated memory",
+				   what, blk, a);
+		if (f->c == 2)
+			return fmt(buf, len,
+				   "mem: %s: allocation 0x%lx size 0x%lx has a symbol at 0x%lx "
+				   "past its digits",
+				   what, blk, a, b);
+		return fmt(buf, len,
+			   "mem: %s: the recorded allocations hold 0x%lx bytes, in use 0x%lx", what,
+			   blk, a);
 	case HEAPLAB_ETMAX:
 		return fmt(buf, len,
 				"mem: %s: node of block 0x%lx has max 0x%lx, its subtree's largest "

@@ -135,6 +135,19 @@ int mem_check_scanl(struct heaplab_pool *pool, struct heaplab_fault *fault, uint
 // a (the highest that starts lower), or NULL.
 struct heaplab_hdr *mem_index_below(const struct heaplab_pool *pool, uintptr_t a);
 
+// mem_free_belowl answers the free block just below a (NULL: none),
+// through the index or the list walk; its list next is the one above.
+static inline struct heaplab_hdr *mem_free_belowl(struct heaplab_pool *pool, uintptr_t a)
+{
+	struct heaplab_hdr *b, *prev = NULL;
+
+	if (pool->index)
+		return mem_index_below(pool, a);
+	for (b = pool->freelist; b != NULL && (uintptr_t)b < a; b = b->next)
+		prev = b;
+	return prev;
+}
+
 // The placement index's halves of alloc, free and check (mem/index.c):
 // mem_allocl, mem_freel and mem_checkl call them when pool->index is set.
 // mem_index_fit (mem/fit.c, which the index lab replaces) is the first-fit
@@ -152,8 +165,12 @@ int mem_index_checkl(struct heaplab_pool *pool, uintptr_t brk, struct heaplab_fa
 // allocation, say whether a free is exactly one (HEAPLAB_OK) or not
 // (HEAPLAB_EMISMATCH), and forget a freed range.
 void mem_track_allocl(struct heaplab_pool *pool, uintptr_t a, uintptr_t n);
-int mem_track_freel(const struct heaplab_pool *pool, uintptr_t a, uintptr_t n);
+int mem_track_freel(struct heaplab_pool *pool, uintptr_t a, uintptr_t n);
 void mem_track_releasel(struct heaplab_pool *pool, uintptr_t a, uintptr_t n);
+// mem_track_checkl verifies all of the record against the pool (O(granules
+// of [start, end) and free blocks), heaplab_check's and never the
+// automatic check's): HEAPLAB_OK or HEAPLAB_ETRACK, described in *f.
+int mem_track_checkl(struct heaplab_pool *pool, struct heaplab_fault *f);
 
 // mem_fault_set fills *f (if f is not NULL) and answers err.
 int mem_fault_set(struct heaplab_fault *f, enum heaplab_err err, uintptr_t block, uintptr_t a, uintptr_t b,

@@ -191,19 +191,6 @@ static int pend_overlapl(const struct heaplab_pool *pool, uintptr_t a, uintptr_t
 	return HEAPLAB_OK;
 }
 
-// mem_free_belowl answers the free block just below a (NULL: none),
-// through the index or the list walk; its list next is the one above.
-static struct heaplab_hdr *mem_free_belowl(struct heaplab_pool *pool, uintptr_t a)
-{
-	struct heaplab_hdr *b, *prev = NULL;
-
-	if (pool->index)
-		return mem_index_below(pool, a);
-	for (b = pool->freelist; b != NULL && (uintptr_t)b < a; b = b->next)
-		prev = b;
-	return prev;
-}
-
 // pend_freel decides the free of [a, a+n) (n rounded) as mem_freel would, and if it is to be done lists the range as
 // pending and answers PEND_OK: its owner may zero it with the lock
 // released. A range that overlaps a pending one is refused here. Any other

@@ -1,37 +1,65 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The objects layer's caches, one per CPU or per thread: Go's mcache in
-// front of the central lists (objects/objects.c), so that a small malloc
-// and free take no lock.
+// front of the central lists (objects/objects.c), with mimalloc's rule that
+// a cache owns every span it allocates from, so that a small malloc and a
+// free by the thread (or CPU) that allocated take no lock.
 //
 // Theory of operation
 //
-//   A cache owns at most one span per class, its active span: alloc[c].
-//   Owning means that the span is on no list and that its free list, its
-//   fresh mark, its in-use bits and count are the owner's alone. The owner
-//   is whoever holds the cache: a thread (its own cache), or a CPU with
-//   interrupts off (ops->cache_enter and cache_leave bracket each call).
+//   A cache owns, per class c, every span it took from the class and has
+//   not given back: its active span alloc[c], which malloc takes objects
+//   from; its part list, spans with a free object; its full list, spans
+//   with none. Owning means that the span is on no central list and that
+//   its free list, fresh mark, in-use bits and count, and its place in the
+//   cache's lists, are the owner's alone. The owner is whoever holds the
+//   cache: a thread (its own cache), or a CPU with interrupts off
+//   (ops->cache_enter and cache_leave bracket each call).
 //
-//     cache (CPU 0)        class 5's central list       cache (CPU 1)
-//     alloc[5] ---> span A     partial: B <-> C      <--- alloc[5]: span D
-//                   owner 0    owner NULL                 owner 1
-//                   free ->o->o      (class lock)         remote ->o  (freed by CPU 0)
+//     cache (CPU 0)                 class 5's central list   cache (CPU 1)
+//     alloc[5] -> A  part: E  full: F    partial: B <-> C    alloc[5] -> D
+//                owner 0 (all three)     owner NULL          owner 1
+//                free ->o->o             (class lock)        remote ->o (freed by CPU 0)
+//                                                            rspans[5] of CPU 1: D
+//
+//   Why this and not one active span per class (the layer's first cache,
+//   Go's mcache as it is): a span that ran dry went back to the class, and
+//   every later free into it took the class lock, a pthread mutex in the
+//   preload: with objects living longer than one span's worth of mallocs
+//   (every tree, every list) most frees did, and the locks were a fifth of
+//   the mixed workload's instructions. And not tcmalloc's or Bonwick's
+//   magazines (free lists of objects per class in the cache, moved to the
+//   central lists in batches): an object in a magazine is free but its
+//   span's in-use bit is set, so a double free could no longer be refused
+//   in O(1) from the span's bits, and the check would need every
+//   magazine's objects; here every object's state stays in its span.
 //
 //   malloc, class c: the active span has an object (inuse < nobj): take it,
-//   hobj_span_take, no lock, no atomic. Else refill, under c's lock: the
-//   span's remote list, if any, comes back to its free list and the span
-//   stays; else the exhausted span goes back to the class (full: on no
-//   list) and the cache takes the list's first span, or a new one.
+//   hobj_span_take, no lock, no atomic. Else refill: the dry span joins the
+//   full list, and the first span of the part list becomes the active one,
+//   with no lock. Only when the part list is empty is c's lock taken: the
+//   remote lists of the cache's spans listed on rspans[c] come back to
+//   their free lists (drainl: a span that was full moves to the part
+//   list, an empty one beyond the first few goes back to the pool); if
+//   that gives none, the cache takes the central list's first span, or a new
+//   one from the pool.
 //
 //   free(p), p's span s from the page map: s->owner is this cache: check
-//   the remote bit, then hobj_span_give, no lock. s is central (owner
-//   NULL): the class lock, as without caches. s is another cache's (a free
-//   from another thread or CPU): the class lock, then refuse p unless its
-//   in-use bit is set and its remote bit clear, set the remote bit and
-//   push p on s's remote list. The owner's in-use bits are not touched: the
+//   the remote bit, then hobj_span_give, no lock, wherever s is (active,
+//   part or full). A full span that gets a free object moves to the part
+//   list; a span that empties goes back to the pool, unlinked under the
+//   class lock, unless it is the part list's only span and the active span
+//   is full (the cache's spare, so that a malloc and free in a loop across
+//   a span's end do not take and give a span each time): the one free of a
+//   cache's own objects that takes a lock, once per span. s is central
+//   (owner NULL): the class lock, as without caches. s is another cache's
+//   (a free from another thread or CPU): the class lock, then refuse p
+//   unless its in-use bit is set and its remote bit clear, set the remote
+//   bit, push p on s's remote list, and list s on its owner's rspans[c] if
+//   it was not (rlisted). The owner's in-use bits are not touched: the
 //   owner writes them with no lock, and a second writer would lose bits.
-//   The owner takes the remote list back under the lock, when s runs dry
-//   or leaves the cache (flush): each object's in-use bit cleared, pushed
-//   on the free list, the remote bits cleared.
+//   The owner takes the remote list back under the lock (above, or when it
+//   flushes): the list spliced onto the free list whole, the in-use bits
+//   cleared a word at a time by the remote bits, the remote bits cleared.
 //
 //   So a double free is refused on every path before anything changes:
 //   the second free finds the in-use bit clear (freed by the owner, or
@@ -47,24 +75,32 @@
 //   of that same object, which would be a use of freed memory by the
 //   program. owner, nremote and remote_bits are read and written as
 //   word-sized relaxed atomics: no 64-bit atomics, which 32-bit targets
-//   would take from libatomic.
+//   would take from libatomic. A span changes owner only under its class
+//   lock (taken from the central list, given back), so nowned and rspans
+//   are the class lock's; the part and full lists are the owner's, and
+//   only the owner's own check walks them (objects/check.c).
 //
 //   Counts. A class's inuse counts its central spans' objects; an owned
 //   span's are its own record's (inuse less nremote). A cache counts its
 //   lock-free mallocs and frees per class and adds them to the class's
-//   whenever it takes the class lock. hobj_stats adds both.
+//   whenever it takes the class lock. hobj_stats counts objects in use as
+//   those handed out less those freed, the caches' counts added.
 //
 //   The fast path alone. hobj_fast_malloc and hobj_fast_free are the two
 //   cases above that take no lock, in one call each, for a consumer that
 //   knows its cache (a thread's, in TLS): they answer NULL or 0 for
-//   everything else (a refill, another cache's object, a large object, a
-//   bad pointer, a checking heap), and the consumer calls hobj_malloc or
-//   hobj_free, which find the same cache through ops->cache_enter.
+//   everything else (a refill that needs the lock, another cache's object,
+//   a span that would empty, a large object, a bad pointer, a checking
+//   heap), and the consumer calls hobj_malloc or hobj_free, which find the
+//   same cache through ops->cache_enter.
 //
-//   Memory. A cache holds at most one span per class; hobj_cache_flush
-//   gives them back (a thread's exit, a CPU going down), and a flushed
-//   span that is empty goes back to the pool unless it is its class's
-//   only one, as a central free would leave it.
+//   Memory. A cache holds the spans it allocates from, as a thread's
+//   arena does: a span with any object in use stays the cache's until the
+//   cache is flushed (a thread's exit, a CPU going down), and an empty one
+//   goes back to the pool but for one spare per class. A flush gives every
+//   span back to its class, one class lock per span; an empty one goes to
+//   the pool unless it is its class's only listed span, as a central free
+//   would leave it.
 #include "internal.h"
 
 void *memset(void *s, int c, size_t n); // from the C library, as in objects.c
@@ -88,92 +124,219 @@ static void foldl(struct hobj_heap *h, struct hobj_cache *cache, unsigned c)
 	cache->nalloc[c] = cache->nfree[c] = 0;
 }
 
+// The cache's own lists of a class (part, full): doubly linked through
+// next and prev, the owner's alone.
+static void own_push(struct hobj_span **head, struct hobj_span *s)
+{
+	s->prev = NULL;
+	s->next = *head;
+	if (*head != NULL)
+		(*head)->prev = s;
+	*head = s;
+}
+
+static void own_remove(struct hobj_span **head, struct hobj_span *s)
+{
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		*head = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	s->next = s->prev = NULL;
+}
+
 // adoptl takes back s's remote list: every object on it free again, on
-// the free list. The owner, class lock held.
+// the free list. The list is spliced on whole and the in-use bits cleared
+// a word at a time by the remote bits: each entry was found in use and
+// its remote bit clear when it was pushed (hobj_remote_freel), and the
+// check walks the list. The owner, class lock held.
 static void adoptl(struct hobj_heap *h, struct hobj_span *s)
 {
-	void *q, *next;
+	void **q = s->remote;
+	uintptr_t w;
 	unsigned k;
 
 	hobj_assert_locked(h, s->cls, "hobj adopt: class lock not held");
-	for (q = s->remote; q != NULL; q = next) {
-		next = *(void **)q;
-		if (hobj_span_give(s, (uintptr_t)q, NULL) != HOBJ_OK)
-			hobj_fail(h, "hobj: a remote list entry is not in use");
-	}
+	if (q == NULL)
+		return;
+	while (*q != NULL)
+		q = *q;
+	*q = s->free;
+	s->free = s->remote;
 	s->remote = NULL;
+	s->inuse = (uint16_t)(s->inuse - s->nremote);
 	__atomic_store_n(&s->nremote, 0, __ATOMIC_RELAXED);
-	for (k = 0; k < HOBJ_MAXOBJ / HOBJ_RBITS; k++)
+	for (k = 0; k < HOBJ_MAXOBJ / HOBJ_RBITS; k++) {
+		w = __atomic_load_n(&s->remote_bits[k], __ATOMIC_RELAXED);
+		s->inuse_bits[k * HOBJ_RBITS / 64] &= ~((uint64_t)w << (k * HOBJ_RBITS % 64));
 		__atomic_store_n(&s->remote_bits[k], 0, __ATOMIC_RELAXED);
+	}
 }
 
-// releasel gives cache's active span s back to its class: onto the list
-// if it has a free object, unlinked into g for the pool if it is empty and
-// not the class's only listed span. Class lock held.
+// room: does the active span a have a free object?
+static int room(const struct hobj_span *a)
+{
+	return a != NULL && a->inuse < a->nobj;
+}
+
 static void releasel(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s,
-		     struct hobj_gone *g)
+		     struct hobj_gone *g, int keep);
+
+// A drain keeps at most this many spans it found empty, for the refills
+// to come; the rest go back to the pool. One would do for memory, but a
+// producer whose objects all come back remotely then takes every later
+// span from the pool, zeroed (xthread: 175 instructions a call against 162).
+#define DRAIN_KEEP 4
+
+// drainl takes back the remote lists of every span on cache's rspans list
+// of class c; a span that was full (on the full list) moves to the part
+// list, and one that is empty now goes back to the pool beyond DRAIN_KEEP
+// of them (a producer whose objects other threads free would otherwise
+// keep every span it ever filled). The spans come off the list one at a time:
+// the lock is released while the pool takes a span back, and meanwhile
+// every span rlisted is on the list (the check holds them to it) and
+// another cache's free may list one more. The owner, class lock held.
+static void drainl(struct hobj_heap *h, struct hobj_cache *cache, unsigned c)
+{
+	struct hobj_span *s;
+	struct hobj_gone g;
+	unsigned empty = 0;
+	int full;
+
+	while ((s = cache->rspans[c]) != NULL) {
+		cache->rspans[c] = s->rnext;
+		s->rnext = NULL;
+		s->rlisted = 0;
+		full = s->inuse == s->nobj;
+		adoptl(h, s);
+		if (s == cache->alloc[c])
+			continue;
+		if (full) {
+			own_remove(&cache->full[c], s);
+			own_push(&cache->part[c], s);
+		}
+		if (s->inuse == 0 && ++empty > DRAIN_KEEP) {
+			own_remove(&cache->part[c], s);
+			g = (struct hobj_gone){0, 0};
+			releasel(h, cache, s, &g, 0);
+			hobj_unlock(h, c);
+			hobj_give_back(h, &g);
+			hobj_lock(h, c);
+		}
+	}
+}
+
+// releasel gives s, which cache owns and holds in none of its lists (its
+// remote list drained), back to its class: onto the central list if it has
+// a free object, unlinked into g for the pool if it is empty and either
+// not the class's only listed span or not to be kept (keep 0: the cache
+// that gives it back keeps a spare of its own). Class lock held.
+static void releasel(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s,
+		     struct hobj_gone *g, int keep)
 {
 	struct hobj_class *k = &h->class[s->cls];
 
-	adoptl(h, s);
+	hobj_assert_locked(h, s->cls, "hobj release: class lock not held");
+	if (s->rlisted)
+		hobj_fail(h, "hobj: a span released with its remote list undrained");
 	__atomic_store_n(&s->owner, NULL, __ATOMIC_RELAXED);
-	cache->alloc[s->cls] = NULL;
+	cache->nowned[s->cls]--;
 	k->inuse += s->inuse;
 	if (s->inuse == s->nobj)
 		return;
 	hobj_list_push(k, s);
-	if (s->inuse == 0 && s->next != NULL)
+	if (s->inuse == 0 && (s->next != NULL || !keep))
 		hobj_span_releasel(h, s, g);
 }
 
-// acquirel makes the first span of class c's list cache's active span;
-// NULL if the list is empty. Class lock held.
-static struct hobj_span *acquirel(struct hobj_heap *h, struct hobj_cache *cache, unsigned c)
+// acquirel makes the first span of class c's central list one of cache's,
+// on its part list; nothing if the list is empty. Class lock held.
+static void acquirel(struct hobj_heap *h, struct hobj_cache *cache, unsigned c)
 {
 	struct hobj_class *k = &h->class[c];
 	struct hobj_span *s = k->partial;
 
 	if (s == NULL)
-		return NULL;
+		return;
 	hobj_list_remove(k, s);
 	k->inuse -= s->inuse;
 	__atomic_store_n(&s->owner, cache, __ATOMIC_RELAXED);
-	cache->alloc[c] = s;
-	return s;
+	cache->nowned[c]++;
+	own_push(&cache->part[c], s);
 }
 
-// refill answers an object of class c when cache's active span has none:
-// its remote list taken back, or another span: the list's first, or a new
-// one, whose record and pages are taken with the class lock released
-// (objects.c, "Transit").
+// refill answers an object of class c when cache's active span has none.
+// The dry span goes on the full list; the next span with a free object
+// the cache owns becomes the active one, with no lock. Only when the cache
+// has none is the class lock taken: the remote lists of its spans are
+// taken back (drainl), else the central list's first span becomes the
+// cache's, or a new one, whose record and pages are taken with the class
+// lock released (objects.c, "Transit").
 static void *refill(struct hobj_heap *h, struct hobj_cache *cache, unsigned c, int *zero)
 {
 	struct hobj_span *s = cache->alloc[c], *fresh;
-	struct hobj_gone g = {0, 0};
-	void *p = NULL;
 
+	if (s != NULL) {
+		cache->alloc[c] = NULL;
+		own_push(&cache->full[c], s);
+	}
+	if (cache->part[c] == NULL) {
+		hobj_lock(h, c);
+		foldl(h, cache, c);
+		drainl(h, cache, c);
+		if (cache->part[c] == NULL && h->class[c].partial == NULL) {
+			hobj_unlock(h, c);
+			fresh = hobj_span_fresh(h, c);
+			hobj_lock(h, c);
+			if (fresh != NULL)
+				hobj_span_linkl(h, fresh);
+		}
+		if (cache->part[c] == NULL)
+			acquirel(h, cache, c);
+		hobj_unlock(h, c);
+	}
+	s = cache->part[c];
+	if (s == NULL)
+		return NULL;
+	own_remove(&cache->part[c], s);
+	cache->alloc[c] = s;
+	cache->nalloc[c]++;
+	return hobj_span_take(s, zero);
+}
+
+// retire gives back s, a span of cache's that has just emptied and is not
+// its only span with a free object: off the part list, to the class.
+static HEAPLAB_NOINLINE void retire(struct hobj_heap *h, struct hobj_cache *cache,
+				    struct hobj_span *s)
+{
+	struct hobj_gone g = {0, 0};
+	unsigned c = s->cls;
+
+	own_remove(&cache->part[c], s);
 	hobj_lock(h, c);
 	foldl(h, cache, c);
-	if (s != NULL && s->nremote != 0)
-		adoptl(h, s);
-	else if (s != NULL)
-		releasel(h, cache, s, &g);
-	s = cache->alloc[c];
-	if (s == NULL && h->class[c].partial == NULL) {
-		hobj_unlock(h, c);
-		hobj_give_back(h, &g);
-		fresh = hobj_span_fresh(h, c);
-		hobj_lock(h, c);
-		if (fresh != NULL)
-			hobj_span_linkl(h, fresh);
-	}
-	if (s != NULL || (s = acquirel(h, cache, c)) != NULL) {
-		p = hobj_span_take(s, zero);
-		h->class[c].nalloc++;
-	}
+	releasel(h, cache, s, &g, 0);
 	hobj_unlock(h, c);
 	hobj_give_back(h, &g);
-	return p;
+}
+
+// settle moves s, a span of cache's but not its active one, after its
+// owner freed an object of it: a span that was full to the part list; a
+// span now empty back to the pool, unless it is the part list's only one
+// and the active span is full (so that a malloc and free in a loop across
+// a span's end do not take and give a span each time; with room in the
+// active span, a spare would only hold memory).
+static void settle(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s)
+{
+	unsigned c = s->cls;
+
+	if (s->inuse + 1 == s->nobj) {
+		own_remove(&cache->full[c], s);
+		own_push(&cache->part[c], s);
+	}
+	if (s->inuse == 0 && (cache->part[c] != s || s->next != NULL || room(cache->alloc[c])))
+		retire(h, cache, s);
 }
 
 void *hobj_cache_obj(struct hobj_heap *h, struct hobj_cache *cache, unsigned c, int *zero)
@@ -210,25 +373,34 @@ int hobj_cache_give(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_s
 	    (err = hobj_find_live(s, p, f)) != HOBJ_OK)
 		return err;
 	err = hobj_span_give(s, p, f);
-	if (err == HOBJ_OK)
-		cache->nfree[s->cls]++;
-	(void)h;
-	return err;
+	if (err != HOBJ_OK)
+		return err;
+	cache->nfree[s->cls]++;
+	if (s != cache->alloc[s->cls])
+		settle(h, cache, s);
+	return HOBJ_OK;
 }
 
 int hobj_remote_freel(struct hobj_heap *h, struct hobj_span *s, uintptr_t p, struct hobj_fault *f)
 {
+	struct hobj_cache *owner = hobj_owner(s);
 	unsigned i;
-	int err = hobj_find_live(s, p, f);
+	int err = hobj_span_find(s, p, &i, f);
 
 	hobj_assert_locked(h, s->cls, "hobj remote free: class lock not held");
+	if (err == HOBJ_OK && hobj_remote_test(s, i))
+		err = hobj_fault(f, HOBJ_EFREE, p, s->base, s->cls, s->bytes);
 	if (err != HOBJ_OK)
 		return err;
-	hobj_span_find(s, p, &i, NULL);
 	hobj_remote_set(s, i, 1);
 	*(void **)p = s->remote;
 	s->remote = (void *)p;
 	__atomic_store_n(&s->nremote, s->nremote + 1, __ATOMIC_RELAXED);
+	if (!s->rlisted) { // the owner finds it when it runs out of spans
+		s->rnext = owner->rspans[s->cls];
+		owner->rspans[s->cls] = s;
+		s->rlisted = 1;
+	}
 	h->class[s->cls].nfree++;
 	return HOBJ_OK;
 }
@@ -259,29 +431,55 @@ int hobj_fast_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p)
 	e = heap->pagemap[(a - heap->start) >> heap->shift];
 	s = (struct hobj_span *)e;
 	if (e == 0 || (e & HOBJ_PM_LARGE) || hobj_owner(s) != cache || a - s->base >= s->bytes ||
-	    __atomic_load_n(&s->nremote, __ATOMIC_RELAXED) != 0 ||
-	    hobj_span_give(s, a, NULL) != HOBJ_OK)
+	    __atomic_load_n(&s->nremote, __ATOMIC_RELAXED) != 0)
 		return 0;
+	if (s == cache->alloc[s->cls]) {
+		if (hobj_span_give(s, a, NULL) != HOBJ_OK)
+			return 0;
+	} else if (s->inuse <= 1 || hobj_span_give(s, a, NULL) != HOBJ_OK) {
+		return 0; // a span that would empty goes back under the class lock
+	} else if (s->inuse + 1 == s->nobj) {
+		own_remove(&cache->full[s->cls], s);
+		own_push(&cache->part[s->cls], s);
+	}
 	cache->nfree[s->cls]++;
 	return 1;
 }
 
+// hobj_cache_flush: the active span joins the lists, then one span at a
+// time goes back, its class lock taken for it (a span that empties is
+// given to the pool with no lock held, and only one is in hand at a time).
 void hobj_cache_flush(struct hobj_heap *heap, struct hobj_cache *cache)
 {
+	struct hobj_gone g;
+	struct hobj_span *s;
 	unsigned c;
 
-	struct hobj_gone g;
-
 	for (c = 1; c < HOBJ_NCLASS; c++) {
-		if (cache->alloc[c] == NULL && cache->nalloc[c] == 0 && cache->nfree[c] == 0)
+		s = cache->alloc[c];
+		if (s != NULL) {
+			cache->alloc[c] = NULL;
+			own_push(s->inuse == s->nobj ? &cache->full[c] : &cache->part[c], s);
+		}
+		if (cache->part[c] == NULL && cache->full[c] == NULL && cache->nalloc[c] == 0 &&
+		    cache->nfree[c] == 0)
 			continue;
-		g = (struct hobj_gone){0, 0};
-		hobj_lock(heap, c);
-		foldl(heap, cache, c);
-		if (cache->alloc[c] != NULL)
-			releasel(heap, cache, cache->alloc[c], &g);
-		hobj_unlock(heap, c);
-		hobj_give_back(heap, &g);
+		for (;;) {
+			g = (struct hobj_gone){0, 0};
+			hobj_lock(heap, c);
+			foldl(heap, cache, c);
+			drainl(heap, cache, c);
+			s = cache->part[c] != NULL ? cache->part[c] : cache->full[c];
+			if (s != NULL) {
+				own_remove(s == cache->part[c] ? &cache->part[c] : &cache->full[c],
+					   s);
+				releasel(heap, cache, s, &g, 1);
+			}
+			hobj_unlock(heap, c);
+			hobj_give_back(heap, &g);
+			if (s == NULL)
+				break;
+		}
 	}
 }
 

@@ -3,14 +3,15 @@
 // heaplab_check walks the free list, and the words for what it finds.
 //
 // Caches. The check holds every lock, but a cache's owner changes its
-// active span's free list, fresh mark, in-use bits and count with no lock
-// (objects/cache.c). So a span owned by the caller's own cache
+// spans' free lists, fresh marks, in-use bits and counts, and its lists of
+// them, with no lock (objects/cache.c). So a span owned by the caller's own cache
 // (ops->cache_enter: the CPU running the check, with interrupts off, or
 // the thread) and a central span are walked whole; a span another cache
 // owns only where the class lock holds it still: its record's class, size
 // and place, its page map entries, its owner's pointer back to it, and its
 // remote list (each entry an object's start, in use, its remote bit set,
-// listed once, as many as nremote and as the remote bits). Its objects are
+// listed once, as many as nremote and as the remote bits, the span on its
+// owner's rspans list exactly when the list is not empty). Its objects are
 // counted neither in its class's inuse (which counts central spans only)
 // nor against the store, but its bytes are in the pool's count, which
 // stays exact but for the bytes in transit (objects.c, "Transit"). What
@@ -25,7 +26,7 @@ void *memset(void *s, int c, size_t n); // from the C library, as in objects.c
 // records against: central spans' objects and list, and owned spans.
 struct tally {
 	uintptr_t nspan[HOBJ_NCLASS], inuse[HOBJ_NCLASS], notfull[HOBJ_NCLASS];
-	uintptr_t empty[HOBJ_NCLASS], owned[HOBJ_NCLASS];
+	uintptr_t empty[HOBJ_NCLASS], owned[HOBJ_NCLASS], rlisted[HOBJ_NCLASS];
 	uintptr_t span_bytes, large_bytes, nlarge;
 	const struct hobj_cache *mine; // the caller's cache, or NULL
 	int mine_done;		       // its spans' objects checked (check_mine)
@@ -71,8 +72,8 @@ static int check_freelist(const struct hobj_span *s, unsigned *n, struct hobj_fa
 
 // check_zero answers the first byte of [a, e) that is not zero, or 0. Four
 // words at a time (a is 16-aligned: a span's base plus objects of 16-byte
-// multiples; e a page's end): a span never handed out is most of a cache's
-// active span, and the check holds every lock meanwhile.
+// multiples; e a page's end): a span never handed out is most of a fresh
+// span, and the check holds every lock meanwhile.
 static uintptr_t check_zero(uintptr_t a, uintptr_t e)
 {
 	const uintptr_t *w;
@@ -116,13 +117,14 @@ static int check_remote(const struct hobj_span *s, struct hobj_fault *f)
 	}
 	for (k = 0; k < HOBJ_MAXOBJ / HOBJ_RBITS; k++)
 		bits += popcount(__atomic_load_n(&s->remote_bits[k], __ATOMIC_RELAXED));
-	if (n != s->nremote || bits != n || (s->owner == NULL && n != 0))
+	if (n != s->nremote || bits != n || (s->owner == NULL && n != 0) || s->rlisted != (n != 0))
 		return fault(f, HOBJ_ECOUNT, 0, s->base, s->nremote, n);
 	return HOBJ_OK;
 }
 
 // check_owned checks a span some cache owns: its owner is one of the
-// heap's caches and names it as its class's active span. Class lock held.
+// heap's caches (which of the owner's lists holds it is the owner's
+// business, walked by check_mine). Class lock held.
 static int check_owned(const struct hobj_heap *h, const struct hobj_span *s, struct tally *t,
 		       struct hobj_fault *f)
 {
@@ -131,9 +133,10 @@ static int check_owned(const struct hobj_heap *h, const struct hobj_span *s, str
 
 	for (cache = h->caches; cache != NULL && cache != s->owner && n <= h->nrecord + 4096; n++)
 		cache = cache->next;
-	if (cache == NULL || cache != s->owner || cache->alloc[s->cls] != s || s->prev != NULL)
+	if (cache == NULL || cache != s->owner)
 		return fault(f, HOBJ_ECACHE, s->base, s->base, (uintptr_t)s->owner, s->cls);
 	t->owned[s->cls]++;
+	t->rlisted[s->cls] += s->rlisted != 0;
 	return HOBJ_OK;
 }
 
@@ -208,28 +211,72 @@ static int check_span(const struct hobj_heap *h, const struct hobj_span *s, stru
 	return HOBJ_OK;
 }
 
-// check_mine checks the objects of the caller's cache's spans, with no
-// lock: only their owner, the caller, changes them (another cache's free
-// goes on the remote list, under the class lock, into an object in use).
-// A span that is not plainly the cache's is left to check_caches, which
-// finds it under every lock. It writes no tally: the tally is the locked
-// part's (one for every CPU).
+// mine_span checks s, on the caller's cache's list of class c (or its
+// active span, prev NULL): plainly the cache's, its record and objects
+// right, full exactly as its list says (full: 1, part: 0, active: -1).
+static int mine_span(const struct hobj_heap *h, const struct hobj_cache *mine,
+		     const struct hobj_span *s, const struct hobj_span *prev, unsigned c, int full,
+		     struct hobj_fault *f)
+{
+	int err;
+
+	if (s->base < h->start || s->base >= h->end ||
+	    h->pagemap[(s->base - h->start) >> h->shift] != (uintptr_t)s || s->owner != mine ||
+	    s->cls != c || s->prev != prev)
+		return fault(f, HOBJ_ECACHE, (uintptr_t)mine, 0, c, (uintptr_t)s);
+	err = check_record(h, s, f);
+	if (err == HOBJ_OK)
+		err = check_objects(s, f);
+	if (err == HOBJ_OK && full >= 0 && (s->inuse == s->nobj) != full)
+		return fault(f, HOBJ_ECACHE, (uintptr_t)mine, 0, c, (uintptr_t)s);
+	return err;
+}
+
+// mine_list checks one of the caller's cache's lists of class c, counting
+// its spans into *n (at most the spans it owns: a loop stops there).
+static int mine_list(const struct hobj_heap *h, const struct hobj_cache *mine,
+		     const struct hobj_span *s, unsigned c, int full, uintptr_t *n,
+		     struct hobj_fault *f)
+{
+	const struct hobj_span *prev = NULL;
+	int err;
+
+	for (; s != NULL; prev = s, s = s->next) {
+		if (++*n > mine->nowned[c])
+			return fault(f, HOBJ_ECACHE, (uintptr_t)mine, 0, c, *n);
+		err = mine_span(h, mine, s, prev, c, full, f);
+		if (err != HOBJ_OK)
+			return err;
+	}
+	return HOBJ_OK;
+}
+
+// check_mine checks the caller's cache's spans, with no lock: only their
+// owner, the caller, changes them (another cache's free goes on the
+// remote list, under the class lock, into an object in use): the active
+// span, the part list (each with a free object) and the full list (none),
+// as many as the cache owns, each with its objects. Their owner changes
+// nowned too (under the class lock, which it does not hold now, but no one
+// else does). It writes no tally: the tally is the locked part's (one for
+// every CPU).
 static int check_mine(const struct hobj_heap *h, const struct hobj_cache *mine,
 		      struct hobj_fault *f)
 {
-	const struct hobj_span *s;
+	uintptr_t n;
 	unsigned c;
 	int err;
 
 	for (c = 1; mine != NULL && c < HOBJ_NCLASS; c++) {
-		s = mine->alloc[c];
-		if (s == NULL || s->base < h->start || s->base >= h->end ||
-		    h->pagemap[(s->base - h->start) >> h->shift] != (uintptr_t)s ||
-		    s->owner != mine || s->cls != c)
-			continue;
-		err = check_record(h, s, f);
+		n = mine->alloc[c] != NULL;
+		if (n > mine->nowned[c])
+			return fault(f, HOBJ_ECACHE, (uintptr_t)mine, 0, c, n);
+		err = n ? mine_span(h, mine, mine->alloc[c], NULL, c, -1, f) : HOBJ_OK;
 		if (err == HOBJ_OK)
-			err = check_objects(s, f);
+			err = mine_list(h, mine, mine->part[c], c, 0, &n, f);
+		if (err == HOBJ_OK)
+			err = mine_list(h, mine, mine->full[c], c, 1, &n, f);
+		if (err == HOBJ_OK && n != mine->nowned[c])
+			err = fault(f, HOBJ_ECACHE, (uintptr_t)mine, 0, c, n);
 		if (err != HOBJ_OK)
 			return err;
 	}
@@ -341,33 +388,49 @@ static int check_classes(const struct hobj_heap *h, const struct tally *t, struc
 	return HOBJ_OK;
 }
 
-// check_caches holds each cache's active spans against the page map's
-// walk: every one a span of its class that names the cache its owner (so,
-// with check_owned, every owned span is exactly one cache's). The store's
-// lock holds the list of caches, each class's lock its entry.
+// check_caches holds each cache against the page map's walk: its active
+// spans each a span of its class that names the cache its owner; its
+// rspans lists each of spans it owns with remote objects (rlisted); its
+// nowned counts, summed, as many owned spans per class as the walk found
+// (so, with check_owned, every owned span is exactly one cache's), and
+// the rspans lists as long as the walk found rlisted spans. The store's
+// lock holds the list of caches, each class's lock rspans and nowned; an
+// active span's entry the owner changes with no lock, but only from one
+// span it owns to another (or NULL).
 static int check_caches(const struct hobj_heap *h, const struct tally *t, struct hobj_fault *f)
 {
 	const struct hobj_cache *cache;
 	const struct hobj_span *s;
-	uintptr_t n = 0, owned[HOBJ_NCLASS] = {0};
+	uintptr_t n = 0, k, owned[HOBJ_NCLASS] = {0}, rl[HOBJ_NCLASS] = {0};
 	unsigned c;
 
 	for (cache = h->caches; cache != NULL; cache = cache->next) {
 		if (++n > h->nrecord + 4096) // a loop: no heap has that many caches
 			return fault(f, HOBJ_ECACHE, (uintptr_t)cache, 0, n, 0);
 		for (c = 1; c < HOBJ_NCLASS; c++) {
-			s = cache->alloc[c];
+			owned[c] += cache->nowned[c];
+			for (s = cache->rspans[c], k = 0; s != NULL; s = s->rnext) {
+				if (++k > cache->nowned[c] || s->base < h->start ||
+				    s->base >= h->end ||
+				    h->pagemap[(s->base - h->start) >> h->shift] != (uintptr_t)s ||
+				    s->owner != cache || s->cls != c || !s->rlisted)
+					return fault(f, HOBJ_ECACHE, (uintptr_t)cache, 0, c,
+						     (uintptr_t)s);
+			}
+			rl[c] += k;
+			// another cache's owner changes it with no lock, but only
+			// to a span it owns (or NULL), which only the lock changes
+			s = __atomic_load_n(&cache->alloc[c], __ATOMIC_RELAXED);
 			if (s == NULL)
 				continue;
 			if (s->base < h->start || s->base >= h->end ||
 			    h->pagemap[(s->base - h->start) >> h->shift] != (uintptr_t)s ||
 			    s->owner != cache || s->cls != c)
 				return fault(f, HOBJ_ECACHE, (uintptr_t)cache, 0, c, (uintptr_t)s);
-			owned[c]++;
 		}
 	}
 	for (c = 1; c < HOBJ_NCLASS; c++)
-		if (owned[c] != t->owned[c])
+		if (owned[c] != t->owned[c] || rl[c] != t->rlisted[c])
 			return fault(f, HOBJ_ECACHE, 0, 0, c, owned[c]);
 	return HOBJ_OK;
 }

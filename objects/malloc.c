@@ -74,7 +74,7 @@ void *hobj_calloc(struct hobj_heap *heap, size_t nmemb, size_t size)
 void *hobj_realloc(struct hobj_heap *heap, void *p, size_t n)
 {
 	struct hobj_fault f;
-	size_t old;
+	size_t old = 0;
 	void *q;
 	int err;
 

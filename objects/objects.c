@@ -37,7 +37,7 @@
 //   list. The check reads every never-handed-out object as zero.
 //
 //   Caches. With a consumer's caches (ops->cache_enter), a small malloc
-//   and a free of an object of the caller's cache's active span take no
+//   and a free of an object of a span the caller's cache owns take no
 //   lock: objects/cache.c. The paths here are then the central ones: a
 //   cache's refill and flush, and the free of an object whose span is
 //   central, or another cache's (onto its remote list).
@@ -415,7 +415,7 @@ static int small_freel(struct hobj_heap *h, struct hobj_span *s, unsigned c, uin
 	assert_locked(h, c, "small_free: class lock not held");
 	if (s->cls != c || p - s->base >= s->bytes) // a span released under us
 		return fault(f, HOBJ_EUNUSED, p, 0, p, 0);
-	if (hobj_owner(s) != NULL) // another cache's active span
+	if (hobj_owner(s) != NULL) // another cache's span
 		return hobj_remote_freel(h, s, p, f);
 	err = hobj_span_give(s, p, f);
 	if (err != HOBJ_OK)
@@ -430,7 +430,7 @@ static int small_freel(struct hobj_heap *h, struct hobj_span *s, unsigned c, uin
 }
 
 // small_free gives back object p of span s: to the caller's cache with no
-// lock if s is its active span, else under the class lock.
+// lock if s is one of its spans, else under the class lock.
 static int small_free(struct hobj_heap *h, struct hobj_span *s, uintptr_t p, struct hobj_fault *f)
 {
 	unsigned c = s->cls;
@@ -575,19 +575,16 @@ int hobj_objresize(struct hobj_heap *heap, void *p, size_t n, size_t *had, struc
 static void stats_cachesl(struct hobj_heap *h, unsigned c, struct hobj_stats *st)
 {
 	const struct hobj_cache *cache;
-	const struct hobj_span *s;
 
 	for (cache = h->caches; cache != NULL; cache = cache->next) {
 		st->nalloc += cache->nalloc[c];
 		st->nfree += cache->nfree[c];
-		s = cache->alloc[c];
-		if (s != NULL) {
-			st->inuse += s->inuse - s->nremote;
-			st->ncached++;
-		}
+		st->ncached += cache->nowned[c];
 	}
 }
 
+// hobj_stats counts small objects in use as those handed out less those
+// freed: a cache's spans are its owner's to change, and not walked.
 void hobj_stats(struct hobj_heap *heap, struct hobj_stats *st)
 {
 	unsigned c;
@@ -597,13 +594,13 @@ void hobj_stats(struct hobj_heap *heap, struct hobj_stats *st)
 		lock(heap, c);
 		st->nalloc += heap->class[c].nalloc;
 		st->nfree += heap->class[c].nfree;
-		st->inuse += heap->class[c].inuse;
 		st->nspan += heap->class[c].nspan;
 		lock(heap, HOBJ_LOCK_STORE);
 		stats_cachesl(heap, c, st);
 		unlock(heap, HOBJ_LOCK_STORE);
 		unlock(heap, c);
 	}
+	st->inuse = (uintptr_t)(st->nalloc - st->nfree);
 	lock(heap, HOBJ_LOCK_LARGE);
 	st->nalloc += heap->large_nalloc;
 	st->nfree += heap->large_nfree;

@@ -23,11 +23,13 @@
 //
 // Caches (objects/cache.c, Go's mcache). A consumer may also supply a
 // cache per CPU or per thread (struct hobj_cache, its memory the
-// consumer's): ops->cache_enter answers the caller's. A cache owns one
-// span per class, its active span, and takes and gives back that span's
-// objects with no lock; the class lock is taken only to change spans. An
-// object freed by another cache than its span's owner goes on the span's
-// remote list, under the class lock, until the owner takes it back.
+// consumer's): ops->cache_enter answers the caller's. A cache owns every
+// span it took from its class until the span empties or the cache is
+// flushed; it takes objects from its active span and gives back objects
+// of any span it owns with no lock; the class lock is taken only to change
+// spans. An object freed by another cache than its span's owner goes on
+// the span's remote list, under the class lock, until the owner takes it
+// back.
 //
 // Bad pointers. A free (or a realloc, or malloc_usable_size) of a pointer
 // the heap never handed out, of an interior pointer, or of an object
@@ -81,12 +83,13 @@ extern "C" {
 //
 // Lock rule. base, bytes and cls are constant while the span lives. A
 // central span (owner NULL): every other field is guarded by the class's
-// lock. An owned span (a cache's active span): free, fresh, inuse and
-// inuse_bits belong to the owner alone, written with no lock; owner,
-// remote, nremote and remote_bits are guarded by the class lock (the owner
-// takes it too to change them). Anyone may read owner with no lock: it
-// equals a cache only while that cache owns the span, and only that
-// cache's owner sets or clears it. A record in the store: the store's lock.
+// lock. An owned span (a cache's: objects/cache.c): free, fresh, inuse,
+// inuse_bits, next and prev (its place in the cache's lists) belong to the
+// owner alone, written with no lock; owner, remote, nremote, remote_bits,
+// rnext and rlisted are guarded by the class lock (the owner takes it too
+// to change them). Anyone may read owner with no lock: it equals a cache
+// only while that cache owns the span, and only that cache's owner sets or
+// clears it. A record in the store: the store's lock.
 #define HOBJ_RBITS (8 * sizeof(uintptr_t)) // bits in a remote_bits word
 struct hobj_span {
 	uintptr_t base;		       // the first page
@@ -98,20 +101,31 @@ struct hobj_span {
 	uint16_t inuse;		       // objects handed out and not freed
 	uint16_t fresh;		       // objects [fresh, nobj) never handed out
 	uint64_t inuse_bits[HOBJ_MAXOBJ / 64];
-	struct hobj_cache *owner; // the cache whose active span this is; NULL: central
+	struct hobj_cache *owner; // the cache that owns it; NULL: central
 	void *remote;		  // objects freed by another cache, threaded as free is
 	uintptr_t nremote;	  // their number
 	uintptr_t remote_bits[HOBJ_MAXOBJ / HOBJ_RBITS]; // word-sized: no 64-bit atomics
+	struct hobj_span *rnext; // in its owner's rspans list, if rlisted
+	uintptr_t rlisted;	 // 1: on its owner's rspans list (exactly when nremote != 0)
 };
 
-// A cache (Go's mcache): one per CPU or thread, in the consumer's memory,
-// set up by hobj_cache_init. alloc[c] is its active span of class c (or
-// NULL), changed by its owner under class c's lock; nalloc and nfree count
-// what the cache did with no lock since it last took the class lock, when
-// they are added to the class's counts. next links the heap's caches
-// (HOBJ_LOCK_STORE); id names the cache in gdb (a CPU, a thread).
+// A cache (Go's mcache, mimalloc's heap): one per CPU or thread, in the
+// consumer's memory, set up by hobj_cache_init. Per class c it owns every
+// span it took (objects/cache.c): alloc[c], its active span (or NULL),
+// which it allocates from; part[c], a list (next, prev) of its other spans
+// that have a free object; full[c], a list of its spans that have none.
+// Those three belong to the owner alone (no lock). rspans[c] lists (rnext)
+// its spans with objects on their remote lists, and nowned[c] counts its
+// spans of class c: both guarded by class c's lock (another cache's free
+// pushes onto rspans). nalloc and nfree count what the cache did with no
+// lock since it last took the class lock, when they are added to the
+// class's counts. next links the heap's caches (HOBJ_LOCK_STORE); id names
+// the cache in gdb (a CPU, a thread).
 struct hobj_cache {
 	struct hobj_span *alloc[HOBJ_NCLASS];
+	struct hobj_span *part[HOBJ_NCLASS], *full[HOBJ_NCLASS];
+	struct hobj_span *rspans[HOBJ_NCLASS];
+	uintptr_t nowned[HOBJ_NCLASS];
 	uint64_t nalloc[HOBJ_NCLASS], nfree[HOBJ_NCLASS];
 	struct hobj_cache *next;
 	long id;
@@ -274,7 +288,7 @@ void hobj_fail(struct hobj_heap *heap, const char *msg) HEAPLAB_NORETURN HEAPLAB
 
 // One span's objects (objects/span.c, the part lab 8 asks for). The
 // caller holds what guards s: its class's lock, or, for the free list and
-// counts of a cache's active span, the cache itself (the fast path, no
+// counts of a span a cache owns, the cache itself (the fast path, no
 // lock). The remote list is no business of these three: a remote-freed
 // object still has its in-use bit. hobj_span_take hands out
 // one object of s, which must have one (s->inuse < s->nobj): the head of
@@ -296,9 +310,10 @@ unsigned hobj_class_of(size_t n);
 
 // Caches (objects/cache.c). hobj_cache_init sets up cache (the consumer's
 // memory, id naming it) empty and adds it to the heap's caches; it takes
-// HOBJ_LOCK_STORE. hobj_cache_flush gives every span the cache owns back to
-// its class's central list (an empty one to the pool unless it is its
-// class's only span), the remote lists taken back first, and adds the
+// HOBJ_LOCK_STORE. hobj_cache_flush gives every span the cache owns (its
+// active span, its part and full lists) back to its class's central list
+// (an empty one to the pool unless it is its class's only span), the
+// remote lists taken back first, and adds the
 // cache's counts to the classes': after it the cache owns nothing and may
 // go on being used. hobj_cache_fini flushes and removes the cache from the
 // heap; its memory is the consumer's again. Each takes a class lock per
@@ -307,9 +322,10 @@ unsigned hobj_class_of(size_t n);
 // hobj_fast_malloc and hobj_fast_free are the lock-free cases alone, for a
 // consumer that holds its cache (as cache_enter would answer it): an object
 // of n bytes from cache's active span of its class, or NULL; p given back
-// to cache's active span, 1, or 0. They answer NULL or 0, nothing changed,
+// to a span cache owns, 1, or 0. They answer NULL or 0, nothing changed,
 // whenever a lock or a refusal would be needed (n > HOBJ_MAX_SMALL, a span
-// to refill, p another cache's, central, large or bad, heap->checking on):
+// to refill, p another cache's, central, large or bad, p the last object
+// in use of a span that is not the active one, heap->checking on):
 // the caller then calls hobj_malloc or hobj_free. O(1), no lock, no
 // atomic read-modify-write.
 void hobj_cache_init(struct hobj_heap *heap, struct hobj_cache *cache, long id);
@@ -318,8 +334,8 @@ void hobj_cache_fini(struct hobj_heap *heap, struct hobj_cache *cache);
 void *hobj_fast_malloc(struct hobj_heap *heap, struct hobj_cache *cache, size_t n);
 int hobj_fast_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p);
 
-// Totals, as a consumer prints them. Takes each lock in turn. Another
-// cache's active span is read as it stands (its owner may be changing it).
+// Totals, as a consumer prints them. Takes each lock in turn. The caches'
+// counts are read as they stand (their owners may be changing them).
 struct hobj_stats {
 	uint64_t nalloc, nfree; // objects and large objects, ever
 	uintptr_t inuse;	// objects and large objects in use

@@ -6,14 +6,20 @@
 # runs that file beside the image builds (host programs only) and these on
 # pytest's workers after them: lab 9 boots the amd64 image in QEMU, and both
 # labs' builds are the longest of the graders'.
+import json
+import os
 import re
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+import imagerun  # noqa: E402  (lab 9's runs: the monitor's NMI)
 # tmp: the module's build directories, as test_grade.py's tests share theirs
 from test_grade import (GRADE, REPO, Grade, check_results, grade_lab,  # noqa: E402,F401,F811
                         make_grade, matches_docs, only_lost, tmp)
@@ -264,6 +270,22 @@ PCP_MUTANTS = {
                           "\t\tarch_spin_wait();\n\tif (*counter(c, k) + (k", 1),
                          ("\t\tif (!spin_trylock(&pcps[cpu].lock))\n\t\t\tcontinue;\n",
                           "\t\tspin_lock(&pcps[cpu].lock);\n", 1)],
+    # every CPU spins for ever in pcp_free on a run longer than 4 pages,
+    # holding its own cache's lock (interrupts off), a busy-wait of its
+    # own; with no stealing, no CPU ever waits for another's lock: no tick
+    # and no spin is left to run the watchdog, and the console falls
+    # silent until the grader's NMI (issue 26: `timed out` at 60 s)
+    "pcp-spins-all": [("\tspin_lock(&c->lock);\n\tif (*counter(c, k) + (k",
+                       "\tspin_lock(&c->lock);\n\twhile (k >= 5)\n"
+                       "\t\t__asm__ volatile(\"pause\");\n\tif (*counter(c, k) + (k", 1),
+                      ("r == NULL && i != cpu;", "0;", 1)],
+    # the same on runs of 4 pages, which the page stress's random phase
+    # frees on both CPUs at once: there the watchdog watches nothing, and
+    # the NMI goes by the console's silence
+    "pcp-spins-all-pages": [("\tspin_lock(&c->lock);\n\tif (*counter(c, k) + (k",
+                             "\tspin_lock(&c->lock);\n\twhile (k == 4)\n"
+                             "\t\t__asm__ volatile(\"pause\");\n\tif (*counter(c, k) + (k", 1),
+                            ("r == NULL && i != cpu;", "0;", 1)],
 }
 
 
@@ -358,6 +380,108 @@ def test_an_image_run_says_what_happened(tmp, name, case, args, words):
         assert re.search(r"correct/stress: not run: the page stress crashed \(panic: NULL "
                          r"dereference: .* is in pcp_alloc at \S*/pcp-null/pcp\.c:\d+\]\)$",
                          g.text, re.M), g.text
+
+
+def test_every_cpu_looping_with_interrupts_off_is_looped_by_the_nmi(tmp):
+    """Every CPU loops with interrupts off and none waits for a lock: the
+    console falls silent, the grader sends an NMI through QEMU's monitor
+    (tools/imagerun.py) and the kernel's handler names each CPU's pc, in
+    the student's file (issue 26 item 4: it was `timed out` at the run's
+    60 s limit)."""
+    g = grade_lab("pcp", pcp_mutant(tmp, "pcp-spins-all"), tmp / "pcp", "--case",
+                  "correct/stress")
+    assert g.status == 1 and g.score == 0 and re.search(
+        r"correct/stress: looped: panic: stress: looped: 2 of 2 CPUs made no progress for 5 s, "
+        r"and none was left to run the watchdog \(no tick, no spin for a lock\): an NMI found "
+        r"them at pc (0x[0-9a-f]+)(?: 0x[0-9a-f]+)? \[\1 is in pcp_free at "
+        r"\S*/pcp-spins-all/pcp\.c:\d+", g.text), g.text
+    # the part's time, the build's aside: the NMI comes 8 s after the
+    # console's last line, where the limit is 60 s (a generous bound, for
+    # make test's load)
+    secs = float(re.search(r"^== Test .*\[0/1 cases, ([\d.]+)s\]$", g.text, re.M)[1])
+    assert secs < 40, g.text
+    matches_docs(g, "grade-pcp-nmi")
+    # in the page stress, where no CPU's progress is watched, the silence
+    # is what says it: `nmi: looped:`, each CPU's pc
+    g = grade_lab("pcp", pcp_mutant(tmp, "pcp-spins-all-pages"), tmp / "pcp", "--case",
+                  "correct/intact")
+    assert g.status == 1 and g.score == 0 and re.search(
+        r"correct/intact: looped: panic: nmi: looped: the console stayed silent until an NMI, "
+        r"which found the CPUs at pc (0x[0-9a-f]+)(?: 0x[0-9a-f]+)? \(no CPU's progress is "
+        r"watched here: the silence says they loop\) \[\1 is in pcp_free at "
+        r"\S*/pcp-spins-all-pages/pcp\.c:\d+", g.text), g.text
+
+
+class FakeQemu:
+    """QEMU's end of a Monitor's socketpair: its QMP greeting, then an
+    answer to each command (answers: name -> reply, or None to close the
+    monitor unanswered; `return` otherwise), each command noted."""
+
+    def __init__(self, mon, answers=None):
+        self.sock = socket.socket(fileno=os.dup(mon.peer.fileno()))
+        self.answers, self.got = answers or {}, []
+        mon.started()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        f = self.sock.makefile("rwb")
+        f.write(b'{"QMP": {"version": {}, "capabilities": ["oob"]}}\r\n')
+        f.flush()
+        for line in f:
+            name = json.loads(line)["execute"]
+            self.got.append(name)
+            reply = self.answers.get(name, {"return": {}})
+            if reply is None:
+                break
+            f.write(b'{"event": "NMI-ish", "data": {}}\r\n' + json.dumps(reply).encode() +
+                    b"\r\n")
+            f.flush()
+        f.close()
+        self.sock.close()
+
+
+def test_the_monitor_sends_an_nmi_after_a_silent_console():
+    """imagerun.Monitor alone, against a fake QEMU: nothing while the
+    console grows, an NMI (after qmp_capabilities, once) after its 6 s of
+    silence, and again after as long if it brought nothing."""
+    now = [0.0]
+    mon = imagerun.Monitor(after=6, clock=lambda: now[0])
+    assert mon.argv()[1] == f"socket,id=heaplab-qmp,fd={mon.peer.fileno()}"
+    qemu = FakeQemu(mon)
+    for t, nbytes in ((0, 0), (5, 0), (5.5, 100), (11.4, 100)):
+        now[0] = t
+        mon.poll(nbytes)
+    assert mon.sent == [] and qemu.got == []
+    for t in (11.6, 12, 17.7):
+        now[0] = t
+        mon.poll(100)
+    assert mon.sent == [11.6, 17.7] and mon.failed is None
+    mon.close()
+    qemu.thread.join(5)
+    assert qemu.got == ["qmp_capabilities", "inject-nmi", "inject-nmi"]
+
+
+@pytest.mark.parametrize("answers,why", [
+    ({"inject-nmi": {"error": {"class": "GenericError", "desc": "no NMI here"}}},
+     "QMP: inject-nmi: no NMI here"),
+    ({"qmp_capabilities": None}, "QMP: QEMU closed the monitor before it answered "
+     "qmp_capabilities"),
+])
+def test_a_monitor_that_fails_says_why(answers, why):
+    """A refused or unanswered command: no NMI counted, no second try, and
+    the run's `timed out` says why."""
+    now = [0.0]
+    mon = imagerun.Monitor(after=6, clock=lambda: now[0])
+    qemu = FakeQemu(mon, answers)
+    for t in (0, 7, 14):
+        now[0] = t
+        mon.poll(0)
+    mon.close()
+    qemu.thread.join(5)
+    assert mon.sent == [] and mon.failed == why and len(qemu.got) <= 2, (mon.failed, qemu.got)
+    kind, line = imagerun.verdict(None, "ok   x\n", 60, nmis=mon.sent, nmi_failed=mon.failed)
+    assert kind == "timed out" and line.endswith(f"'ok   x'; no NMI could be sent ({why})"), line
 
 
 def test_pcp_stubs_score_0_and_say_why(tmp):

@@ -196,12 +196,13 @@ class Sandbox:
         return f"{SANDBOX_IN}/{Path(p).name}" if self.bwrap else str(p)
 
     def run(self, cmd, secs, inputs=(), ro=(), rw=(), hide=(), cwd=None, stdin=None,
-            record=False, mem=None):
+            record=False, mem=None, monitor=None):
         """Runs cmd in a process group of its own, for at most secs seconds
         (then it is killed with all its descendants); stdin bytes on its
         stdin; with record, a pipe on its fd 3 whose bytes are Run.rec.
         mem: a bound on its address space (builds only: the sanitizers'
-        programs reserve terabytes)."""
+        programs reserve terabytes). monitor: QEMU's (imagerun.Monitor),
+        whose fds cmd inherits and which is told how the stdout grows."""
         cwd = cwd or "/tmp" if self.bwrap else cwd or REPO
         argv = self.argv(cmd, inputs, ro, rw, hide, cwd) if self.bwrap else cmd
         env = {k: v for k, v in os.environ.items()
@@ -222,18 +223,22 @@ class Sandbox:
                 resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
+        keep = ((3,) if record else ()) + (monitor.fds() if monitor else ())
         p = subprocess.Popen(argv, stdin=infile, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              env=env, cwd=None if self.bwrap else cwd, start_new_session=True,
-                             preexec_fn=child, pass_fds=(3,) if record else ())
+                             preexec_fn=child, pass_fds=keep)
         infile.close()
         if wfd is not None:
             os.close(wfd)
-        return self.collect(p, rfd, max(secs, 1))
+        if monitor:
+            monitor.started()
+        return self.collect(p, rfd, max(secs, 1), monitor)
 
-    def collect(self, p, rfd, secs):
+    def collect(self, p, rfd, secs, monitor=None):
         """Reads p's output up to the bounds until it exits or its time is
         up; then kills its process group, so that nothing it started can
-        hold the pipes open, and answers its Run."""
+        hold the pipes open, and answers its Run. The monitor hears of
+        every byte of stdout, those past the bound too."""
         sel = selectors.DefaultSelector()
         bufs = {"out": bytearray(), "err": bytearray(), "rec": bytearray()}
         caps = {"out": OUT_CAP, "err": OUT_CAP, "rec": REC_CAP}
@@ -242,7 +247,7 @@ class Sandbox:
             if f is not None:
                 os.set_blocking(f, False)
                 sel.register(f, selectors.EVENT_READ, name)
-        end, status, grace = time.monotonic() + secs, None, None
+        end, status, grace, said = time.monotonic() + secs, None, None, 0
         while sel.get_map():
             now = time.monotonic()
             if status is None and self.exited(p):
@@ -250,6 +255,8 @@ class Sandbox:
                 grace = now + 0.5  # what is in the pipes now; then no more
             if (grace is not None and now > grace) or (status is None and now > end):
                 break
+            if monitor and status is None:
+                monitor.poll(said)
             for key, _ in sel.select(timeout=0.05):
                 name = key.data
                 try:
@@ -259,6 +266,7 @@ class Sandbox:
                 if not data:
                     sel.unregister(key.fd)
                     continue
+                said += len(data) if name == "out" else 0
                 room = caps[name] - len(bufs[name])
                 bufs[name] += data[:max(room, 0)]
                 if len(data) > room:
@@ -608,8 +616,11 @@ def last_line(out):
 # Neither takes its limit to say that a cache loops: the page stress's
 # barrier stops a run whose CPU never reaches a step within 5 s, the SMP
 # stress's watchdog (kernel/watchdog.c) one whose CPU makes no progress
-# for 5 s, each `looped:`; the limit is for what stops the machine in
-# silence (a hang before the stress, a CPU that stops all the others).
+# for 5 s, each `looped:`; when every CPU loops with interrupts off, none
+# is left to do either, and after 8 s of a silent console imagerun's
+# Monitor sends an NMI, whose handler names each CPU's pc, `looped:`. The
+# limit is for what stops the machine in silence even so (a CPU that
+# stops all the others).
 # If the page stress loops, times out, crashes or finds the memory
 # corrupted, the stress is not run: a loop would take 5 s more to say the
 # same, and a cache that corrupts vouches for nothing after.
@@ -668,14 +679,18 @@ def boot(g, name, again=False):
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
         g.boots[name] = Boot("not run", f"not run: {e}")
         return g.boots[name]
+    mon = imagerun.Monitor()  # an NMI when the console stays silent
     t0 = time.monotonic()
-    r = g.sandbox.run(cmd, secs, ro=[g.build])
+    try:
+        r = g.sandbox.run(cmd + mon.argv(), secs, ro=[g.build], monitor=mon)
+    finally:
+        mon.close()
 
     def addr2line(argv, limit):
         a = g.sandbox.run(argv, limit, ro=[g.build])
         return a.status, a.text()
     kind, line = imagerun.verdict(r.status, r.text(), secs, elf=img / "kernel.elf",
-                                  run=addr2line)
+                                  run=addr2line, nmis=mon.sent, nmi_failed=mon.failed)
     g.boots[name] = Boot(kind, line, r.text(), time.monotonic() - t0)
     return g.boots[name]
 

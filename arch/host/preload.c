@@ -3,18 +3,19 @@
 // with LD_PRELOAD): the objects layer over one pool of the break mode, its
 // break a bump pointer over a large MAP_NORESERVE reservation (anonymous
 // memory reads as zero, as the pool's sbrk contract asks), its locks
-// pthread mutexes that know their holder.
+// futex locks that know their holder; blocks of 1 MiB or more are mappings
+// of their own ("Huge blocks").
 //   HEAPLAB_STATS=1  one line of counts on stderr at exit, the proof that a
 //                    program ran on heaplab; HEAPLAB_STATS=/a/file appends
 //                    it to that file instead (a program may close stderr
 //                    before it exits, as coreutils' sort does);
 //   HEAPLAB_CHECK=1  the full check after every operation (slow).
 // Init happens on the first call and calls nothing that allocates (mmap,
-// getenv, pthread_mutex_init), so it cannot recurse; fork takes every lock
-// first (pthread_atfork), so the child's heap is whole.
+// getenv), so it cannot recurse; fork takes every lock first
+// (pthread_atfork), so the child's heap is whole.
 //
 // Each thread has its own cache (objects/cache.c), in initial-exec TLS: a
-// small malloc, and a free of an object of the thread's own active spans,
+// small malloc, and a free of an object of a span the thread's cache owns,
 // take no lock. A thread's first small malloc or free sets its cache up and
 // registers a pthread key's destructor, which gives the cache's spans back
 // to the central lists when the thread exits. Until then (the key being
@@ -28,21 +29,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../../objects/objects.h"
 
 #define API	  __attribute__((visibility("default")))
 #define POOL_LOCK HOBJ_NLOCK // the pool's lock, after the heap's
+#define HUGE_LOCK (POOL_LOCK + 1) // the huge blocks' table, never held with another
 
+// A lock: a futex word (0 free, 1 held, 2 held and waited for, Drepper's
+// "Futexes Are Tricky" mutex 2) and its holder, the address of a TLS word
+// of the holding thread's. Not a pthread mutex: that costs about a hundred
+// instructions a lock and unlock, with pthread_self to record the holder,
+// and the layer takes a lock on every free from another thread.
 struct plock {
-	pthread_mutex_t m;
-	pthread_t owner; // valid while held
-	int held;
+	int word;
+	const void *owner; // &tself of the holder; valid while held
 };
 
-static struct plock locks[HOBJ_NLOCK + 1];
+static struct plock locks[HOBJ_NLOCK + 2];
 static struct heaplab_pool pool;
 static struct hobj_heap heap;
 static uintptr_t res_lo, res_hi, res_brk; // the reservation and its break
@@ -80,24 +88,41 @@ static __attribute__((noreturn)) void die(const char *msg)
 	abort();
 }
 
+// tself's address names the calling thread (plock's owner).
+static __thread char tself __attribute__((tls_model("initial-exec")));
+
+static void futex(int *w, int op, int v)
+{
+	syscall(SYS_futex, w, op | FUTEX_PRIVATE_FLAG, v, NULL, NULL, 0);
+}
+
+static HEAPLAB_NOINLINE void plock_wait(struct plock *l)
+{
+	while (__atomic_exchange_n(&l->word, 2, __ATOMIC_ACQUIRE) != 0)
+		futex(&l->word, FUTEX_WAIT, 2);
+}
+
 static void plock_take(struct plock *l)
 {
-	pthread_mutex_lock(&l->m);
-	l->owner = pthread_self();
-	l->held = 1;
+	int free = 0;
+
+	if (!__atomic_compare_exchange_n(&l->word, &free, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		plock_wait(l);
+	l->owner = &tself;
 }
 
 static void plock_give(struct plock *l)
 {
-	if (!l->held || !pthread_equal(l->owner, pthread_self()))
+	if (l->owner != &tself)
 		die("lock released by a thread that does not hold it");
-	l->held = 0;
-	pthread_mutex_unlock(&l->m);
+	l->owner = NULL;
+	if (__atomic_exchange_n(&l->word, 0, __ATOMIC_RELEASE) == 2)
+		futex(&l->word, FUTEX_WAKE, 1);
 }
 
 static int plock_holding(struct plock *l)
 {
-	return l->held && pthread_equal(l->owner, pthread_self());
+	return l->owner == &tself;
 }
 
 static void heap_lock(struct hobj_heap *h, unsigned lk)
@@ -206,7 +231,6 @@ static void setup(void)
 	uintptr_t size = (uintptr_t)1 << (sizeof(void *) == 8 ? 36 : 30);
 	const char *check = getenv("HEAPLAB_CHECK");
 	void *p = MAP_FAILED;
-	int k;
 
 	while (size >= ((uintptr_t)1 << 26)) {
 		p = mmap(NULL, size, PROT_READ | PROT_WRITE,
@@ -219,8 +243,6 @@ static void setup(void)
 		die("cannot reserve address space for the heap");
 	res_lo = res_brk = (uintptr_t)p; // mmap answers whole pages
 	res_hi = (uintptr_t)p + size;
-	for (k = 0; k <= HOBJ_NLOCK; k++)
-		pthread_mutex_init(&locks[k].m, NULL);
 	if (pthread_key_create(&cache_key, thread_exit) != 0)
 		die("cannot create the threads' cache key");
 	heaplab_init(&pool, &pool_ops, NULL, res_lo, res_hi, HEAPLAB_PAGE);
@@ -252,18 +274,233 @@ static inline void ready(void)
 		sched_yield();
 }
 
+// Huge blocks. A malloc, calloc or realloc of HUGE_MIN bytes or more is a
+// mapping of its own, as glibc's above its mmap threshold, not pages of
+// the pool: the pool zeroes every byte it takes back, and a program that
+// asks for a large buffer and touches a part of it (sort asks for 385 MB
+// on a 6 MB file) paid for zeroing it all, and had all of it resident. A
+// mapping's untouched pages stay untouched and munmap drops them, and
+// realloc moves one with mremap, copying nothing. The table finds a huge
+// block by its address (open addressing, linear probing, backward-shift
+// deletion: no tombstones), under HUGE_LOCK; a pointer neither in the pool
+// nor in the table is refused as before. The table full (half its slots),
+// a request goes to the pool. Alignment requests stay in the pool.
+#define HUGE_MIN   ((size_t)1 << 20)
+#define HUGE_SLOTS 4096u // a power of two
+
+static struct huge_slot {
+	uintptr_t p; // the mapping (page-aligned); 0: an empty slot
+	size_t len;  // its bytes, whole pages
+} huge[HUGE_SLOTS];
+static uintptr_t huge_n, huge_bytes; // HUGE_LOCK
+static uint64_t huge_nalloc, huge_nfree;
+#define HUGE_FULL ((void *)1) // huge_alloc: the table is full, use the pool
+
+static unsigned huge_hash(uintptr_t p)
+{
+	return (unsigned)(((uint64_t)(p >> 12) * 0x9e3779b97f4a7c15ull) >> 52) & (HUGE_SLOTS - 1);
+}
+
+// huge_findl answers p's slot, or -1. HUGE_LOCK held.
+static int huge_findl(uintptr_t p)
+{
+	unsigned i;
+
+	for (i = huge_hash(p); huge[i].p != 0; i = (i + 1) & (HUGE_SLOTS - 1))
+		if (huge[i].p == p)
+			return (int)i;
+	return -1;
+}
+
+static void huge_insertl(uintptr_t p, size_t len)
+{
+	unsigned i;
+
+	for (i = huge_hash(p); huge[i].p != 0; i = (i + 1) & (HUGE_SLOTS - 1))
+		;
+	huge[i] = (struct huge_slot){p, len};
+	huge_n++;
+	huge_bytes += len;
+}
+
+// huge_deletel empties slot i and moves later entries of its run back, so
+// that every entry stays reachable from its hash.
+static void huge_deletel(unsigned i)
+{
+	unsigned j = i, k;
+
+	huge_n--;
+	huge_bytes -= huge[i].len;
+	for (;;) {
+		huge[i].p = 0;
+		for (;;) {
+			j = (j + 1) & (HUGE_SLOTS - 1);
+			if (huge[j].p == 0)
+				return;
+			k = huge_hash(huge[j].p);
+			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+				continue; // between the hole and itself: stays
+			break;
+		}
+		huge[i] = huge[j];
+		i = j;
+	}
+}
+
+// huge_len answers n rounded up to whole pages, 0 if that overflows.
+static size_t huge_len(size_t n)
+{
+	size_t pg = HEAPLAB_PAGE;
+
+	return n > SIZE_MAX - pg ? 0 : (n + pg - 1) & ~(pg - 1);
+}
+
+// huge_alloc answers a fresh mapping of n bytes (zero), NULL with errno
+// ENOMEM, or HUGE_FULL.
+static void *huge_alloc(size_t n)
+{
+	size_t len = huge_len(n);
+	void *p;
+	int full;
+
+	if (len == 0 || len > PTRDIFF_MAX) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	plock_take(&locks[HUGE_LOCK]);
+	full = huge_n >= HUGE_SLOTS / 2;
+	if (!full) {
+		huge_insertl((uintptr_t)p, len);
+		huge_nalloc++;
+	}
+	plock_give(&locks[HUGE_LOCK]);
+	if (full) {
+		munmap(p, len);
+		return HUGE_FULL;
+	}
+	return p;
+}
+
+// huge_size answers the bytes of the huge block at p, or 0 if p is not one.
+static size_t huge_size(const void *p)
+{
+	size_t len = 0;
+	int i;
+
+	plock_take(&locks[HUGE_LOCK]);
+	i = huge_findl((uintptr_t)p);
+	if (i >= 0)
+		len = huge[i].len;
+	plock_give(&locks[HUGE_LOCK]);
+	return len;
+}
+
+// huge_free unmaps the huge block at p: 1, or 0 if p is not one.
+static int huge_free(void *p)
+{
+	size_t len = 0;
+	int i;
+
+	plock_take(&locks[HUGE_LOCK]);
+	i = huge_findl((uintptr_t)p);
+	if (i >= 0) {
+		len = huge[i].len;
+		huge_deletel((unsigned)i);
+		huge_nfree++;
+	}
+	plock_give(&locks[HUGE_LOCK]);
+	if (i >= 0)
+		munmap(p, len);
+	return i >= 0;
+}
+
+// huge_inside stops the program if p lies inside a huge block (not at its
+// start), naming the block as the layer names an interior pointer's
+// object; else it returns, and the layer refuses p.
+static void huge_inside(const char *call, const void *p)
+{
+	uintptr_t a = (uintptr_t)p, base = 0, len = 0;
+	char msg[200];
+	unsigned i;
+
+	plock_take(&locks[HUGE_LOCK]);
+	for (i = 0; i < HUGE_SLOTS; i++)
+		if (huge[i].p != 0 && a - huge[i].p < huge[i].len) {
+			base = huge[i].p;
+			len = huge[i].len;
+		}
+	plock_give(&locks[HUGE_LOCK]);
+	if (len == 0)
+		return;
+	snprintf(msg, sizeof msg,
+		 "%s(): invalid pointer %#lx: pointer inside an object, not at its start: the "
+		 "huge block at %#lx (%lu bytes)",
+		 call, (unsigned long)a, (unsigned long)base, (unsigned long)len);
+	die(msg);
+}
+
+// in_pool: is p in the reservation (the pool's pages, or refused by it)?
+static int in_pool(const void *p)
+{
+	return (uintptr_t)p - res_lo < res_hi - res_lo;
+}
+
+// huge_realloc moves the huge block p (old bytes) to n bytes: mremap for
+// a huge n, else into the pool (copying n bytes).
+static void *huge_realloc(void *p, size_t old, size_t n)
+{
+	size_t len = huge_len(n);
+	void *q;
+	int i;
+
+	if (n >= HUGE_MIN) {
+		q = len != 0 && len <= PTRDIFF_MAX ? mremap(p, old, len, MREMAP_MAYMOVE)
+						   : MAP_FAILED;
+		if (q == MAP_FAILED) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		plock_take(&locks[HUGE_LOCK]);
+		i = huge_findl((uintptr_t)p);
+		huge_deletel((unsigned)i);
+		huge_insertl((uintptr_t)q, len);
+		plock_give(&locks[HUGE_LOCK]);
+		return q;
+	}
+	q = hobj_malloc(&heap, n);
+	if (q != NULL) {
+		memcpy(q, p, n);
+		huge_free(p);
+	}
+	return q;
+}
+
 // malloc and free try the thread's cache alone first (a thread with a
 // cache set up has seen the heap ready); the rest is out of line, so that
 // the fast path saves no registers.
 static HEAPLAB_NOINLINE void *malloc_slow(size_t n)
 {
+	void *p;
+
 	ready();
+	if (n >= HUGE_MIN && (p = huge_alloc(n)) != HUGE_FULL)
+		return p;
 	return hobj_malloc(&heap, n);
 }
 
 static HEAPLAB_NOINLINE void free_slow(void *p)
 {
 	ready();
+	if (!in_pool(p)) {
+		if (huge_free(p))
+			return;
+		huge_inside("free", p);
+	}
 	hobj_free(&heap, p);
 }
 
@@ -287,13 +524,59 @@ API void free(void *p)
 
 API void *calloc(size_t nmemb, size_t size)
 {
+	void *p;
+
 	ready();
+	if (size != 0 && nmemb <= SIZE_MAX / size && nmemb * size >= HUGE_MIN &&
+	    (p = huge_alloc(nmemb * size)) != HUGE_FULL)
+		return p; // a fresh mapping is zero
 	return hobj_calloc(&heap, nmemb, size);
 }
 
+// realloc: a huge block moves by mremap (or into the pool when it
+// shrinks below HUGE_MIN); an object of the pool that grows to HUGE_MIN
+// or more moves to a huge block. A small object that must move to another
+// class does so through malloc and free, the thread's cache first (the
+// layer's hobj_realloc would take the whole paths). Anything else, a
+// refusal included, is the layer's.
 API void *realloc(void *p, size_t n)
 {
+	size_t old;
+	void *q;
+
 	ready();
+	if (p != NULL && n - 1 < HOBJ_MAX_SMALL && in_pool(p) && !heap.checking &&
+	    hobj_objsize(&heap, p, &old, NULL) == HOBJ_OK && old <= HOBJ_MAX_SMALL) {
+		if (hobj_class_of(n) == hobj_class_of(old)) // old is its class's size
+			return p;
+		q = malloc(n);
+		if (q != NULL) {
+			memcpy(q, p, old < n ? old : n);
+			free(p);
+		}
+		return q;
+	}
+	if (p != NULL && !in_pool(p)) {
+		old = huge_size(p);
+		if (old != 0 && n == 0) { // realloc(p, 0) frees p, as glibc does
+			huge_free(p);
+			return NULL;
+		}
+		if (old != 0)
+			return huge_realloc(p, old, n);
+		huge_inside("realloc", p);
+	}
+	if (p != NULL && n >= HUGE_MIN && hobj_objsize(&heap, p, &old, NULL) == HOBJ_OK &&
+	    old < n) {
+		q = huge_alloc(n);
+		if (q == NULL)
+			return NULL;
+		if (q != HUGE_FULL) {
+			memcpy(q, p, old);
+			hobj_free(&heap, p);
+			return q;
+		}
+	}
 	return hobj_realloc(&heap, p, n);
 }
 
@@ -329,12 +612,20 @@ API void *pvalloc(size_t n)
 
 API size_t malloc_usable_size(void *p)
 {
+	size_t n;
+
 	ready();
+	if (p != NULL && !in_pool(p)) {
+		if ((n = huge_size(p)) != 0)
+			return n;
+		huge_inside("malloc_usable_size", p);
+	}
 	return hobj_malloc_usable_size(&heap, p);
 }
 
 // Fork: the child must not inherit a lock another thread held mid-change.
-// Every lock, in the heap's order (classes, large, store, then the pool).
+// Every lock, in the heap's order (classes, large, store, then the pool),
+// and the huge blocks' table.
 static void fork_prepare(void)
 {
 	int k;
@@ -345,12 +636,14 @@ static void fork_prepare(void)
 	plock_take(&locks[HOBJ_LOCK_LARGE]);
 	plock_take(&locks[HOBJ_LOCK_STORE]);
 	plock_take(&locks[POOL_LOCK]);
+	plock_take(&locks[HUGE_LOCK]);
 }
 
 static void fork_done(void)
 {
 	int k;
 
+	plock_give(&locks[HUGE_LOCK]);
 	plock_give(&locks[POOL_LOCK]);
 	plock_give(&locks[HOBJ_LOCK_STORE]);
 	plock_give(&locks[HOBJ_LOCK_LARGE]);
@@ -399,6 +692,12 @@ static __attribute__((destructor)) void preload_fini(void)
 		return;
 	}
 	hobj_stats(&heap, &s);
+	plock_take(&locks[HUGE_LOCK]); // huge blocks count as large objects
+	s.nalloc += huge_nalloc;
+	s.nfree += huge_nfree;
+	s.inuse += huge_n;
+	s.large_bytes += huge_bytes;
+	plock_give(&locks[HUGE_LOCK]);
 	snprintf(line, sizeof line,
 		 "heaplab: pid %ld: %llu allocations, %llu frees, %lu in use, %lu spans, %lu bytes "
 		 "in large objects\n",

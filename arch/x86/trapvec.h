@@ -14,7 +14,11 @@ vector\n:
 	push $0
 	.endif
 	push $\n
+	.if \n == 2		// NMI: it comes between any two instructions, and returns
+	jmp allirqs
+	.else
 	jmp alltraps
+	.endif
 .endm
 
 	.text

@@ -47,6 +47,7 @@
 #define EFLAGS_IF 0x00000200
 
 // Trap vectors with a name the code uses.
+#define T_NMI	   2	// NMI: whatever the interrupt flag (watchdog_nmi)
 #define T_DBLFLT   8	// double fault: on a stack of its own
 #define T_PGFLT	   14	// page fault: CR2 holds the address
 #define T_SYSCALL  0x80 // int $0x80: the system call

@@ -4,6 +4,7 @@
 // start to the break: 'x' allocated, '.' free (see testutil.h).
 #include "testutil.h"
 
+#include <stdio.h>
 #include <string.h>
 
 // all_zero answers 1 if the n bytes at p are all zero.
@@ -676,6 +677,254 @@ static void test_track_granule_16(void **state)
 	must_free(a, 33); // rounded: a's 48 bytes
 }
 
+// The record's bytes (mem/track.c draws them): per allocation a start
+// (symbol 1), then the digits of its length - 1, lowest first up to the
+// highest 1 (2 for a 0, 3 for a 1), and nothing (0) in the rest of its
+// granules.
+static void test_track_encoding(void **state)
+{
+	(void)state;
+	track_on();
+	must_alloc(6 * PG); // 1, then 5: 3 2 3, then 0 0
+	must_alloc(PG);	    // 1
+	must_alloc(2 * PG); // 1, then 1: 3
+	must_alloc(3 * PG); // 1, then 2: 2 3
+	assert_int_equal(track_bits[0], 1 | 3 << 2 | 2 << 4 | 3 << 6);
+	assert_int_equal(track_bits[1], 0 | 0 << 2 | 1 << 4 | 1 << 6);
+	assert_int_equal(track_bits[2], 3 | 1 << 2 | 2 << 4 | 3 << 6);
+	assert_true(all_zero(track_bits + 3, heaplab_track_bytes(&mempool) - 3));
+	must_alloc(200 * PG); // 1, then 199 (11000111): 3 3 3 2 2 2 3 3
+	assert_int_equal(track_bits[3], 1 | 3 << 2 | 3 << 4 | 3 << 6);
+	assert_int_equal(track_bits[4], 2 | 2 << 2 | 2 << 4 | 3 << 6);
+	assert_int_equal(track_bits[5], 3);
+	assert_true(all_zero(track_bits + 6, heaplab_track_bytes(&mempool) - 6));
+}
+
+// track_refusals starts a fresh tracked heap of granule g, allocates x,
+// a of n bytes and y, in that order at the break, and checks every free
+// that is not exactly a: part of it, from inside it, with a neighbour,
+// across all three, each refused with HEAPLAB_EMISMATCH, nothing changed
+// (the heap nor the record); then a free of all of a, and the seed's
+// refusals of a free touching it.
+static void track_refusals(uintptr_t g, uintptr_t n)
+{
+	unsigned char bits[sizeof track_bits];
+	struct mem_snap s;
+	uintptr_t r, nb;
+	char *x, *a, *y;
+
+	heap_reinit(TEST_HEAP, g);
+	track_on();
+	r = heaplab_round(&mempool, n);
+	nb = heaplab_track_bytes(&mempool);
+	x = must_alloc(g);
+	a = must_alloc(n);
+	y = must_alloc(g);
+	assert_ptr_equal(a, x + g);
+	assert_ptr_equal(y, a + r);
+	assert_int_equal(heaplab_check(&mempool, NULL), HEAPLAB_OK); // the record too
+	snap_take(&s);
+	memcpy(bits, track_bits, nb);
+	if (r > g) {
+		assert_int_equal(heaplab_free(&mempool, a, r - g), HEAPLAB_EMISMATCH); // a's head
+		assert_int_equal(heaplab_free(&mempool, a + g, r - g), HEAPLAB_EMISMATCH); // tail
+		assert_int_equal(heaplab_free(&mempool, a + r - g, g), HEAPLAB_EMISMATCH); // last
+		assert_int_equal(heaplab_free(&mempool, a + g, r), HEAPLAB_EMISMATCH);	   // into y
+	}
+	assert_int_equal(heaplab_free(&mempool, a, r + g), HEAPLAB_EMISMATCH);	   // a and y
+	assert_int_equal(heaplab_free(&mempool, x, r + g), HEAPLAB_EMISMATCH);	   // x and a
+	assert_int_equal(heaplab_free(&mempool, x, r + 2 * g), HEAPLAB_EMISMATCH); // all three
+	assert_int_equal(heaplab_free(&mempool, x, 2 * g), HEAPLAB_EMISMATCH);	   // x, a's first
+	assert_unchanged(&s);
+	assert_memory_equal(bits, track_bits, nb);
+	must_free(a, n);
+	assert_int_equal(heaplab_free(&mempool, a, n), HEAPLAB_EDOUBLE);
+	assert_int_equal(heaplab_free(&mempool, x, r + g), HEAPLAB_EOVERLAP); // x and free a
+	assert_int_equal(heaplab_free(&mempool, a, r + g), HEAPLAB_EOVERLAP); // free a and y
+	assert_int_equal(heaplab_check(&mempool, NULL), HEAPLAB_OK);
+	must_free(x, g);
+	must_free(y, g);
+	assert_true(all_zero(track_bits, nb)); // nothing stale left behind
+}
+
+// Every length the test heap holds, of 4 KiB pages: one granule (no
+// digits), two (a digit fills all of it but the start), and every length
+// around a new digit.
+static void test_track_every_length(void **state)
+{
+	uintptr_t n;
+
+	(void)state;
+	for (n = 1; n <= TEST_HEAP / PG - 2; n++)
+		track_refusals(PG, n * PG);
+}
+
+// Long runs of 16-byte granules, up to 16 digits, on either side of each
+// power of two; and sizes not a multiple of the granule.
+static void test_track_long_lengths(void **state)
+{
+	uintptr_t p;
+
+	(void)state;
+	for (p = 2; p <= (TEST_HEAP / 16) / 2; p <<= 1) {
+		track_refusals(16, (p - 1) * 16);
+		track_refusals(16, p * 16 - 5);
+		track_refusals(16, (p + 1) * 16);
+	}
+}
+
+// Merges and splits: the granules that held one allocation's start and
+// digits hold another's start, digits or nothing once it is freed and the
+// block reused in other sizes; exact frees still pass, others are refused,
+// and the record is empty when the heap is.
+static void test_track_reuse_in_pieces(void **state)
+{
+	char *a, *b, *c, *d, *y;
+
+	(void)state;
+	track_on();
+	a = must_alloc(9 * PG); // 8: digits 3 2 2 2 in pages 1 to 4
+	y = must_alloc(PG);
+	must_free(a, 9 * PG);
+	b = must_alloc(7 * PG); // the top of a's block: starts on a's digit
+	c = must_alloc(2 * PG); // the rest: a's start, its digit on a's
+	assert_int_equal(off(b), 2 * PG);
+	assert_ptr_equal(c, a);
+	assert_int_equal(heaplab_free(&mempool, a, 9 * PG), HEAPLAB_EMISMATCH); // a's old size
+	assert_int_equal(heaplab_free(&mempool, c, 9 * PG), HEAPLAB_EMISMATCH); // c and b
+	assert_int_equal(heaplab_free(&mempool, c + PG, 8 * PG), HEAPLAB_EMISMATCH);
+	must_free(c, 2 * PG);
+	must_free(b, 7 * PG); // merged with c's block: a's again
+	assert_string_equal(free_list_str(), "0x0+0x9000");
+	b = must_alloc(3 * PG);
+	c = must_alloc(3 * PG);
+	d = must_alloc(3 * PG);
+	assert_int_equal(off(b), 6 * PG);
+	assert_int_equal(off(c), 3 * PG);
+	assert_int_equal(off(d), 0);
+	assert_int_equal(heaplab_free(&mempool, d, 6 * PG), HEAPLAB_EMISMATCH); // d and c
+	assert_int_equal(heaplab_free(&mempool, d, 9 * PG), HEAPLAB_EMISMATCH); // all three
+	must_free(c, 3 * PG);
+	must_free(d, 3 * PG);
+	assert_int_equal(heaplab_free(&mempool, d, 9 * PG), HEAPLAB_EOVERLAP); // and free pages
+	a = must_alloc(6 * PG); // the merged block, exactly
+	assert_int_equal(off(a), 0);
+	must_free(b, 3 * PG);
+	must_free(a, 6 * PG);
+	must_free(y, PG);
+	assert_true(all_zero(track_bits, heaplab_track_bytes(&mempool)));
+}
+
+// The record covers all of [start, end) from the first call: what the
+// heap grows into later, a region above another client's bytes among it,
+// is recorded as the rest; a free that runs into the other client's bytes
+// is the seed's to refuse (HEAPLAB_ENOTOWN), not a mismatch.
+static void test_track_after_growth(void **state)
+{
+	char *a, *b, *c;
+
+	(void)state;
+	track_on();
+	a = must_alloc(PG);
+	assert_int_equal(other_client(2 * PG), PG);
+	b = must_alloc(5 * PG);
+	c = must_alloc(PG);
+	assert_int_equal(off(b), 3 * PG); // region 1
+	assert_int_equal(mempool.nregion, 2);
+	assert_int_equal(heaplab_free(&mempool, a, 3 * PG), HEAPLAB_ENOTOWN);
+	assert_int_equal(heaplab_free(&mempool, at(2 * PG), 2 * PG), HEAPLAB_ENOTOWN);
+	assert_int_equal(heaplab_free(&mempool, b, 6 * PG), HEAPLAB_EMISMATCH); // b and c
+	assert_int_equal(heaplab_free(&mempool, b, 7 * PG), HEAPLAB_ERANGE);	// past the top
+	assert_int_equal(heaplab_free(&mempool, c, 2 * PG), HEAPLAB_ERANGE);
+	must_free(b, 5 * PG);
+	must_free(c, PG);
+	must_free(a, PG);
+	assert_true(all_zero(track_bits, heaplab_track_bytes(&mempool)));
+}
+
+// put_sym writes symbol v for granule i into the record, as a fault would.
+static void put_sym(uintptr_t i, unsigned v)
+{
+	unsigned sh = (unsigned)(i % 4 * 2);
+
+	track_bits[i / 4] = (unsigned char)((track_bits[i / 4] & ~(3u << sh)) | v << sh);
+}
+
+// track_fault runs the full check and answers its line; the check must
+// fail with HEAPLAB_ETRACK, reason c.
+static const char *track_fault(uintptr_t c)
+{
+	static char msg[200];
+	struct heaplab_fault f;
+
+	assert_int_equal(heaplab_check(&mempool, &f), HEAPLAB_ETRACK);
+	assert_int_equal(f.c, c);
+	heaplab_fault_format(&mempool, &f, msg, sizeof msg);
+	return msg;
+}
+
+// heaplab_check verifies all of the record against the pool: a digit no
+// start precedes, an allocation over free memory or past the pool's top,
+// a symbol inside an allocation past its digits (another start: a free
+// from inside it would pass), a length that runs into the next one, and
+// an allocation the record forgot, each named with its addresses.
+static void test_track_check(void **state)
+{
+	char want[200];
+	char *a, *b;
+
+	(void)state;
+	track_on();
+	a = must_alloc(4 * PG); // 1, then 3: 3 3, then 0
+	b = must_alloc(PG);
+	must_alloc(PG);
+	must_free(b, PG);
+	assert_int_equal(heaplab_check(&mempool, NULL), HEAPLAB_OK);
+	put_sym(4, 2); // b's old granule, free: a digit alone
+	snprintf(want, sizeof want,
+		 "mem: exact-free record out of step with the pool: a digit at %p with no start "
+		 "before it",
+		 (void *)b);
+	assert_string_equal(track_fault(0), want);
+	put_sym(4, 1); // a start in a free block
+	snprintf(want, sizeof want,
+		 "mem: exact-free record out of step with the pool: allocation %p size 0x1000 is "
+		 "not allocated memory",
+		 (void *)b);
+	assert_string_equal(track_fault(1), want);
+	put_sym(4, 0);
+	put_sym(7, 1); // past the pool's top
+	track_fault(1);
+	put_sym(7, 0);
+	put_sym(3, 1); // inside a, past its digits
+	snprintf(
+	    want, sizeof want,
+	    "mem: exact-free record out of step with the pool: allocation %p size 0x4000 has a "
+	    "symbol at %p past its digits",
+	    (void *)a, (void *)(a + 3 * PG));
+	assert_string_equal(track_fault(2), want);
+	assert_int_equal(heaplab_free(&mempool, a + 3 * PG, PG), HEAPLAB_OK); // what it lets by
+	assert_int_equal(heaplab_check(&mempool, NULL), HEAPLAB_ETRACK);      // and a's stays wrong
+	heap_reinit(TEST_HEAP, PG);
+	track_on();
+	a = must_alloc(4 * PG);
+	must_alloc(PG);
+	put_sym(3, 3); // 3 3 3: a length of 8, over the next allocation
+	track_fault(1);
+	put_sym(3, 0);
+	put_sym(0, 0); // a forgotten
+	put_sym(1, 0);
+	put_sym(2, 0);
+	snprintf(want, sizeof want,
+		 "mem: exact-free record out of step with the pool: the recorded allocations hold "
+		 "0x1000 bytes, in use 0x5000");
+	assert_string_equal(track_fault(3), want);
+	put_sym(0, 1);
+	put_sym(1, 3);
+	put_sym(2, 3);
+	assert_int_equal(heaplab_check(&mempool, NULL), HEAPLAB_OK);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, heap_setup, heap_teardown)
 
 int main(void)
@@ -723,6 +972,12 @@ int main(void)
 		T(test_track_keeps_the_seeds_errors),
 		T(test_track_follows_reuse),
 		T(test_track_granule_16),
+		T(test_track_encoding),
+		T(test_track_every_length),
+		T(test_track_long_lengths),
+		T(test_track_reuse_in_pieces),
+		T(test_track_after_growth),
+		T(test_track_check),
 	};
 	// clang-format on
 

@@ -467,17 +467,21 @@ static struct hobj_span *span_of(const void *p)
 
 // Through a cache: objects come from the cache's own span of their class,
 // with no lock; the check (after every operation) walks it; stats count
-// it; a span that runs dry goes back to the class, full, and the cache
-// takes another; frees into that one take the central path. A flush gives
+// it. A span that runs dry stays the cache's, on its full list, and the
+// cache takes another; frees into the first span then take no lock either
+// (they took the class lock before spans were owned): it moves to the part
+// list, and once empty goes back to the pool, as the active span has room;
+// with the active span full, the next span to empty stays, the cache's
+// spare. A flush gives
 // every span back and leaves one span per class, as without caches.
 static void test_cache_alloc_free(void **state)
 {
-	enum { M = 600 };
-	static void *p[M];
+	enum { M = 600, N = 1200 };
+	static void *p[N]; // [0, M) in order, then from N down: the extra ones
 	static struct hobj_cache a;
-	unsigned c = hobj_class_of(100), k;
+	unsigned c = hobj_class_of(100), k, n = N, taken;
 	struct hobj_stats st;
-	struct hobj_span *first;
+	struct hobj_span *first, *last;
 
 	(void)state;
 	hobj_cache_init(&heap, &a, 1);
@@ -488,24 +492,55 @@ static void test_cache_alloc_free(void **state)
 		memset(p[k], 0x5a, 100);
 	}
 	first = span_of(p[0]);
-	assert_ptr_equal(first->owner, NULL); // ran dry: back to the class, full
-	assert_ptr_equal(a.alloc[c], span_of(p[M - 1]));
-	assert_ptr_equal(a.alloc[c]->owner, &a);
+	last = span_of(p[M - 1]);
+	assert_true(M > 2 * hobj_class_nobj[c]); // three spans at least
+	assert_ptr_equal(first->owner, &a); // ran dry: still the cache's, full
+	assert_ptr_equal(a.full[c]->owner, &a);
+	assert_ptr_equal(a.part[c], NULL);
+	assert_ptr_equal(a.alloc[c], last);
+	assert_ptr_equal(last->owner, &a);
+	assert_int_equal(a.nowned[c], (M + hobj_class_nobj[c] - 1) / hobj_class_nobj[c]);
 	assert_true(a.nalloc[c] > 0); // counted by the cache, not yet by the class
 	hobj_stats(&heap, &st);
 	assert_int_equal(st.inuse, M);
 	assert_int_equal(st.nalloc, M);
-	assert_int_equal(st.ncached, 1);
-	for (k = 0; k < M; k++)
+	assert_int_equal(st.ncached, a.nowned[c]);
+	heap.checking = 0; // the check takes every lock: count free's own
+	taken = ntaken;
+	hobj_free(&heap, p[0]); // a full span of the cache's: to its part list
+	assert_int_equal(ntaken, taken);
+	assert_ptr_equal(a.part[c], first);
+	for (k = 1; k + 1 < hobj_class_nobj[c]; k++)
+		hobj_free(&heap, p[k]);
+	assert_int_equal(ntaken, taken);
+	hobj_free(&heap, p[k++]); // emptied, the active span has room: to the pool
+	assert_int_equal(ntaken, taken + 2); // its class's lock, the store's for its record
+	assert_ptr_equal(a.part[c], NULL);
+	while (a.alloc[c]->inuse < a.alloc[c]->nobj) // the active span full: no spare
+		p[--n] = hobj_malloc(&heap, 100);
+	taken = ntaken;
+	for (; k < 2 * hobj_class_nobj[c]; k++) // the second empties: kept, the spare
+		hobj_free(&heap, p[k]);
+	assert_int_equal(ntaken, taken);
+	assert_ptr_equal(a.part[c], span_of(p[k - 1]));
+	assert_int_equal(a.part[c]->inuse, 0);
+	heap.checking = 1;
+	check_ok();
+	for (; k < M; k++)
+		hobj_free(&heap, p[k]);
+	for (k = n; k < N; k++)
 		hobj_free(&heap, p[k]);
 	hobj_stats(&heap, &st);
 	assert_int_equal(st.inuse, 0);
-	assert_int_equal(st.nfree, M);
+	assert_int_equal(st.nfree, M + N - n);
 	hobj_cache_flush(&heap, &a);
 	assert_ptr_equal(a.alloc[c], NULL);
+	assert_ptr_equal(a.part[c], NULL);
+	assert_ptr_equal(a.full[c], NULL);
+	assert_int_equal(a.nowned[c], 0);
 	hobj_stats(&heap, &st);
 	assert_int_equal(st.ncached, 0);
-	assert_int_equal(heap.class[c].nalloc, M); // the cache's counts are the class's now
+	assert_int_equal(heap.class[c].nalloc, M + N - n); // the cache's counts are the class's now
 	assert_int_equal(heap.class[c].nspan, 1);
 	check_ok();
 	hobj_cache_fini(&heap, &a);
@@ -617,6 +652,45 @@ static void test_cache_flush_remote(void **state)
 	cur = NULL;
 }
 
+// A producer's spans emptied by another cache's frees go back to the pool
+// when the producer takes their remote lists back, but for four (the
+// next refills'): a thread whose objects others free does not keep every
+// span it filled.
+static void test_cache_drain_gives_back(void **state)
+{
+	static struct hobj_cache a, b;
+	unsigned c = hobj_class_of(512), k, nobj = hobj_class_nobj[hobj_class_of(512)];
+	static void *p[8 * HOBJ_MAXOBJ];
+	uintptr_t inuse0;
+
+	(void)state;
+	hobj_cache_init(&heap, &a, 1);
+	hobj_cache_init(&heap, &b, 2);
+	cur = &a;
+	for (k = 0; k < 6 * nobj + 1; k++) // six spans full, a seventh active
+		p[k] = hobj_malloc(&heap, 512);
+	assert_int_equal(a.nowned[c], 7);
+	inuse0 = mempool.inuse;
+	cur = &b;
+	for (k = 0; k < 6 * nobj; k++) // the full spans emptied, remotely
+		hobj_free(&heap, p[k]);
+	assert_non_null(a.rspans[c]);
+	cur = &a;
+	while (a.alloc[c]->inuse < a.alloc[c]->nobj) // the active span dry
+		p[k++] = hobj_malloc(&heap, 512);
+	p[k++] = hobj_malloc(&heap, 512); // the refill drains: four spans kept, two back
+	assert_ptr_equal(a.rspans[c], NULL);
+	assert_int_equal(a.nowned[c], 5);
+	assert_int_equal(mempool.inuse, inuse0 - 2 * hobj_class_npages[c] * HOBJ_UNIT);
+	check_ok();
+	while (k > 6 * nobj)
+		hobj_free(&heap, p[--k]);
+	hobj_cache_fini(&heap, &a);
+	hobj_cache_fini(&heap, &b);
+	check_ok();
+	cur = NULL;
+}
+
 // The fast path alone: it serves the cache's own span and declines, with
 // nothing changed, whatever needs a lock or a refusal; hobj_malloc and
 // hobj_free then do it.
@@ -688,7 +762,24 @@ static void test_cache_check_finds_damage(void **state)
 	s->owner = &b; // b does not hold it
 	expect_found(HOBJ_ECACHE, "a cache and its spans disagree");
 	s->owner = &a;
+	s->rlisted = 0; // remote objects, but not on a's rspans list
+	expect_found(HOBJ_ECOUNT, "counts disagree");
+	s->rlisted = 1;
+	a.rspans[s->cls] = NULL; // rlisted, but on no list
+	expect_found(HOBJ_ECACHE, "a cache and its spans disagree");
+	a.rspans[s->cls] = s;
+	a.nowned[s->cls]++; // a owns one span, not two
+	expect_found(HOBJ_ECACHE, "a cache and its spans disagree");
+	a.nowned[s->cls]--;
 	cur = &a;
+	a.alloc[s->cls] = NULL; // s on a's full list, with free objects
+	a.full[s->cls] = s;
+	expect_found(HOBJ_ECACHE, "a cache and its spans disagree");
+	a.full[s->cls] = NULL;
+	a.part[s->cls] = s; // on the part list: as good as active
+	check_ok();
+	a.part[s->cls] = NULL;
+	a.alloc[s->cls] = s;
 	s->inuse++; // the owner's count: its own check sees it
 	expect_found(HOBJ_ECOUNT, "counts disagree");
 	cur = &b;
@@ -889,6 +980,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cache_alloc_free, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_cross_free, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_flush_remote, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_cache_drain_gives_back, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_fast_path, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_check_finds_damage, obj_setup,
 					    heap_teardown),

@@ -172,6 +172,48 @@ static void test_window_refuses(void **state)
 	assert_int_equal(heaplab_check(&pool, NULL), HEAPLAB_OK);
 }
 
+// The same window in a pool that keeps the exact-free record: the range
+// is still recorded as one allocation while it is pending (its record is
+// forgotten after mem_freel), so a free of all of it is refused as a
+// double free, and a free of part of it or across its start, which lies
+// in allocated memory, as a mismatch; the refusals change nothing.
+static unsigned char track_bits[ARENA / PG / 4];
+
+static void in_tracked_window(void)
+{
+	unsigned char bits[sizeof track_bits];
+
+	memcpy(bits, track_bits, sizeof bits);
+	werr[0] = heaplab_free(&pool, wa, 4 * PG);
+	werr[1] = heaplab_free(&pool, wa + PG, PG);
+	werr[2] = heaplab_free(&pool, wa - PG, 2 * PG);
+	werr[3] = memcmp(bits, track_bits, sizeof bits) != 0;
+}
+
+static void test_tracked_window(void **state)
+{
+	(void)state;
+	assert_int_equal(heaplab_track(&pool, track_bits, sizeof track_bits), HEAPLAB_OK);
+	wb = heaplab_alloc(&pool, PG);
+	assert_int_equal(heaplab_free(&pool, wb, PG), HEAPLAB_OK); // mem_freel zeroes through
+	wb = heaplab_alloc(&pool, 2 * PG);			   // mem_zero_freedl
+	wa = heaplab_alloc(&pool, 4 * PG);
+	assert_ptr_equal(wa, wb + 2 * PG);
+	memset(wb, 0x11, 2 * PG);
+	window = in_tracked_window;
+	assert_int_equal(heaplab_free(&pool, wa, 4 * PG), HEAPLAB_OK);
+	assert_null(window); // the window came
+	assert_int_equal(werr[0], HEAPLAB_EDOUBLE);
+	assert_int_equal(werr[1], HEAPLAB_EMISMATCH);
+	assert_int_equal(werr[2], HEAPLAB_EMISMATCH);
+	assert_int_equal(werr[3], 0); // the record unchanged
+	assert_int_equal(wb[2 * PG - 1], 0x11);
+	assert_int_equal(heaplab_free(&pool, wa, 4 * PG), HEAPLAB_EDOUBLE); // and after it
+	assert_int_equal(heaplab_free(&pool, wb, 2 * PG), HEAPLAB_OK);
+	assert_int_equal(heaplab_check(&pool, NULL), HEAPLAB_OK);
+	assert_int_equal(heaplab_track(&pool, NULL, 0), HEAPLAB_OK);
+}
+
 // The check names a pending range it cannot account for.
 static void test_check_catches_bad_pending(void **state)
 {
@@ -228,14 +270,13 @@ static void *freer(void *arg)
 	return NULL;
 }
 
-static void test_concurrent_double_frees(void **state)
+static void concurrent_double_frees(void)
 {
 	pthread_t th[NTHREAD];
 	struct heaplab_diag d;
 	int round, i;
 	long t;
 
-	(void)state;
 	for (round = 0; round < NROUND; round++) {
 		for (i = 0; i < NRANGE; i++) {
 			sizes[i] = (uintptr_t)(1 + (i * 37 + round * 11) % 64) * PG;
@@ -261,12 +302,36 @@ static void test_concurrent_double_frees(void **state)
 	}
 }
 
+static void test_concurrent_double_frees(void **state)
+{
+	(void)state;
+	concurrent_double_frees();
+}
+
+// And with the exact-free record on: every free is of one whole range, so
+// the record refuses none of them, and the pool's double frees stay
+// HEAPLAB_EDOUBLE (or HEAPLAB_EOVERLAP), never a mismatch; the record is
+// empty once the pool is.
+static void test_concurrent_double_frees_tracked(void **state)
+{
+	unsigned i;
+
+	(void)state;
+	assert_int_equal(heaplab_track(&pool, track_bits, sizeof track_bits), HEAPLAB_OK);
+	concurrent_double_frees();
+	for (i = 0; i < sizeof track_bits; i++)
+		assert_int_equal(track_bits[i], 0);
+	assert_int_equal(heaplab_track(&pool, NULL, 0), HEAPLAB_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_window_refuses, setup),
+	    cmocka_unit_test_setup(test_tracked_window, setup),
 	    cmocka_unit_test_setup(test_check_catches_bad_pending, setup),
 	    cmocka_unit_test_setup(test_concurrent_double_frees, setup),
+	    cmocka_unit_test_setup(test_concurrent_double_frees_tracked, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -706,11 +706,11 @@ def _objcache_rows(pool):
         return []
     per = []
     for k in heap.caches:
-        spans = [Span(heap, a) for a in k["alloc"] if a]
+        spans = [Span(heap, a) for c in range(1, heap.nclass) for _, a in heap.owned(k, c)]
         if spans:
             per.append((k["id"], len(spans), sum(s.bytes for s in spans)))
     held = ", ".join(f"cache {i}: {n} spans {_size(b)}" for i, n, b in per)
-    return [("object caches", f"{_size(sum(b for _, _, b in per))}  (active spans, counted "
+    return [("object caches", f"{_size(sum(b for _, _, b in per))}  (spans they own, counted "
              f"in use: {held or 'empty'})")]
 
 
@@ -1076,8 +1076,9 @@ placement tree; docs/heapview.md has the format. Open it in a browser with
 #   objects/objects.h's, which debug info does not carry.
 #
 #   Caches (objects/cache.c): the heap's list of caches (a CPU's, a
-#   thread's), each with its active span per class and its counts not yet
-#   added to the classes'. With the target stopped, every span is walked
+#   thread's), each with the spans it owns per class (its active span, its
+#   part and full lists), its rspans lists and nowned counts, and its
+#   counts not yet added to the classes'. With the target stopped, every span is walked
 #   whole, a cache's too (hobj_check, running, walks only its own CPU's);
 #   a CPU stopped inside a cache's fast path (no lock: interrupts off on
 #   it) may hold a span half-changed, as one stopped holding a lock may.
@@ -1134,6 +1135,7 @@ class Span:
             self.maxobj = 64 * nw
             self.owner = int(v["owner"]) & m
             self.remote, self.nremote = int(v["remote"]) & m, int(v["nremote"]) & m
+            self.rnext, self.rlisted = int(v["rnext"]) & m, int(v["rlisted"]) & m
             rb = v["remote_bits"]
             rw = rb.type.strip_typedefs().range()[1] + 1
             wbits = 8 * heap.ptrsize
@@ -1213,10 +1215,28 @@ class ObjHeap:
                 break
             caches.append({"addr": q, "id": int(v["id"]),
                            "alloc": [int(v["alloc"][c]) & self.mask for c in range(self.nclass)],
+                           "part": [int(v["part"][c]) & self.mask for c in range(self.nclass)],
+                           "full": [int(v["full"][c]) & self.mask for c in range(self.nclass)],
+                           "rspans": [int(v["rspans"][c]) & self.mask
+                                      for c in range(self.nclass)],
+                           "nowned": [int(v["nowned"][c]) & self.mask
+                                      for c in range(self.nclass)],
                            "nalloc": [int(v["nalloc"][c]) for c in range(self.nclass)],
                            "nfree": [int(v["nfree"][c]) for c in range(self.nclass)]})
             q = int(v["next"]) & self.mask
         return caches
+
+    def owned(self, k, c):
+        """Cache k's spans of class c, as (list, record address) pairs: its
+        active span ("alloc"), then its part and full lists, each walked
+        through next up to nowned + 1 entries (a loop stops there)."""
+        out = [("alloc", k["alloc"][c])] if k["alloc"][c] else []
+        for lst in ("part", "full"):
+            q = k[lst][c]
+            while q != 0 and len(out) <= k["nowned"][c]:
+                out.append((lst, q))
+                q = Span(self, q).next
+        return out
 
     def cache_name(self, addr):
         """How a span's owner is shown: its cache's id (a CPU, a thread)."""
@@ -1360,35 +1380,58 @@ def check_remote(heap, s, mem, order):
         n += 1
         q = int.from_bytes(mem[off:off + heap.ptrsize], order)
     bits = bin(s.rbits).count("1")
-    if n != s.nremote or bits != n or (s.owner == 0 and n != 0):
+    if n != s.nremote or bits != n or (s.owner == 0 and n != 0) or s.rlisted != (n != 0):
         raise Fault(O_COUNT, f"span {_hex(s.base)} ({heap.cname(c)}): nremote {s.nremote}, "
                     f"{n} on its remote list, {bits} remote bits"
-                    + (", and no owner" if s.owner == 0 and n else ""))
+                    + (", and no owner" if s.owner == 0 and n else "")
+                    + (f", rlisted {s.rlisted}" if s.rlisted != (n != 0) else ""))
 
 
 def check_cached(heap, spans):
-    """objects/check.c's check_owned and check_caches: every owned span is
-    the active span of its owner, one of the heap's caches, and every
-    cache's active span names that cache its owner."""
+    """objects/check.c's check_owned, check_mine and check_caches, with the
+    target stopped: every owned span is held by its owner, one of the
+    heap's caches, as its active span or on its part list (a free object)
+    or its full list (none), as many as its nowned; its rspans lists hold
+    its spans with remote objects (rlisted), and only those."""
     if heap.caches_fault is not None:
         raise Fault(O_CACHE, heap.caches_fault)
     at = {s.addr: s for s in spans}
     by = {c["addr"]: c for c in heap.caches}
+    held, rlisted = {}, set()
+    for k in heap.caches:
+        for c in range(1, heap.nclass):
+            owned = heap.owned(k, c)
+            where = f"cache {k['id']} ({_hex(k['addr'])}): class {c}'s"
+            if len(owned) != k["nowned"][c]:
+                raise Fault(O_CACHE, f"{where} spans: {len(owned)} held, nowned "
+                            f"{k['nowned'][c]}")
+            for lst, a in owned:
+                s = at.get(a)
+                if s is None or s.owner != k["addr"] or s.cls != c or a in held or \
+                        (lst == "part" and s.inuse >= s.nobj) or \
+                        (lst == "full" and s.inuse != s.nobj):
+                    raise Fault(O_CACHE, f"{where} span record {_hex(a)} ({lst}) is not a "
+                                "span it owns, or not as its list says")
+                held[a] = k
+            q, n = k["rspans"][c], 0
+            while q != 0:
+                s = at.get(q)
+                n += 1
+                if n > k["nowned"][c] or s is None or s.owner != k["addr"] or not s.rlisted:
+                    raise Fault(O_CACHE, f"{where} rspans entry {n}, {_hex(q)}, is not a "
+                                "span of its with remote objects")
+                rlisted.add(q)
+                q = s.rnext
     for s in spans:
         if s.owner == 0:
             continue
         k = by.get(s.owner)
-        if k is None or k["alloc"][s.cls] != s.addr or s.prev != 0:
+        if k is None or held.get(s.addr) is not k:
             raise Fault(O_CACHE, f"span {_hex(s.base)} ({heap.cname(s.cls)}): owner "
                         f"{_hex(s.owner)}, which does not hold it")
-    for k in heap.caches:
-        for c, a in enumerate(k["alloc"]):
-            if a == 0:
-                continue
-            s = at.get(a)
-            if s is None or s.owner != k["addr"] or s.cls != c:
-                raise Fault(O_CACHE, f"cache {k['id']} ({_hex(k['addr'])}): class {c}'s "
-                            f"span record {_hex(a)} is not a span it owns")
+        if s.rlisted and s.addr not in rlisted:
+            raise Fault(O_CACHE, f"span {_hex(s.base)} ({heap.cname(s.cls)}): rlisted, on "
+                        f"no rspans list of its owner's")
 
 
 def check_objects(heap):
@@ -1530,7 +1573,7 @@ spans."""
         tot = [0, 0, 0, 0]
         for c in range(1, heap.nclass):
             k = dict(heap.classes[c])
-            cached = [a["alloc"][c] for a in heap.caches if a["alloc"][c]]
+            cached = [q for a in heap.caches for _, q in heap.owned(a, c)]
             k["nalloc"] += sum(a["nalloc"][c] for a in heap.caches)
             k["nfree"] += sum(a["nfree"][c] for a in heap.caches)
             for q in cached:
