@@ -27,7 +27,8 @@ extern uintptr_t heap_break;
 // nts, kalloctest's #acquire() and #test-and-set), plus the longest hold
 // and the longest stretch with interrupts off that taking it opened (its
 // spinning and its hold), in arch_ticks(). The holder updates them, under
-// the lock; lockstat_print reads them.
+// the lock, but nts, to which a failed spin_trylock adds one without it
+// (atomically); lockstat_print reads them.
 struct spinlock {
 	volatile uint32_t locked;
 	const char *name;
@@ -96,6 +97,7 @@ void pop_off(void);
 void tick_start(void);
 void delay_ms(unsigned long ms);  // spins ms milliseconds of arch_ticks
 extern uintptr_t tick_inuse_peak; // the most bytes in use a tick saw
+extern unsigned long tick_skipped; // ticks that found mem_lock busy (kernel/tick.c)
 extern int kmem_irq_unsafe;	  // irqunsafe (kernel/kmem.c)
 
 // The progress watchdog (watchdog.c), for work that must keep moving on
@@ -117,6 +119,7 @@ int console_busy(void); // the console lock is held: a line may be half out
 
 void spin_init(struct spinlock *lk, const char *name);
 void spin_lock(struct spinlock *lk);
+int spin_trylock(struct spinlock *lk);
 void spin_unlock(struct spinlock *lk);
 int spin_holding(struct spinlock *lk);
 

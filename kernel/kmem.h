@@ -30,6 +30,8 @@ void kobj_check_or_fail(void);
 void kobj_mark(void);
 int kobj_set_checking(int on);
 int kobj_set_caching(int on);
+uintptr_t kobj_stash_flush(void);
+void kobj_stash_report(void);
 
 // Entry points of the three things the image can run.
 int selftest_run(const char *only); // NULL: every case not marked alone
@@ -51,10 +53,11 @@ int irq_bench(void); // kernel irqbench (kernel/irqbench.c)
 // The per-CPU page cache in front of the system pool (kernel/pcp.c, or lab
 // 9's lab/pcp.c), off unless the command line says pcp. Its contract, which
 // the page stress checks: a CPU keeps every run of 1 to PCP_NCLASS pages
-// freed on it while it holds at most PCP_MAX bytes, and past that gives
-// them to the pool.
+// freed on it while it holds at most PCP_MAX bytes of such runs, and past
+// that gives them to the pool. (kernel/pcp.c keeps longer runs too, in a
+// budget of their own.)
 #define PCP_NCLASS 16		     // runs of 1..16 pages
-#define PCP_MAX	   (256 * PAGE_SIZE) // bytes one CPU keeps: 1 MiB
+#define PCP_MAX	   (256 * PAGE_SIZE) // bytes of them one CPU keeps: 1 MiB
 extern int pcp_on;
 void pcp_start(void);
 void pcp_check(void);

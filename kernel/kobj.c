@@ -51,12 +51,30 @@
 // caches are on (kobj_caching) but in the SMP stress without --pcp, whose
 // malloc then takes the class locks every time, as the lock lab's "before"
 // (kernel/main.c's run_smp).
+//
+// Large objects' per-CPU stash (with the page caches on, pcp_on: --pcp).
+// A large object (over HOBJ_MAX_SMALL) takes the large lock and the pool's
+// lock at its malloc and again at its free, on every CPU, and no span
+// cache covers it. So, as the page caches keep runs, each CPU keeps large
+// objects of up to KOBJ_STASH_PAGES pages that free gave it, one list per
+// length, at most KOBJ_STASH_MAX bytes, interrupts off meanwhile (the
+// stash is the CPU's alone: no lock, no stealing); malloc and calloc take
+// the shortest one of their length to half as long again (calloc zeroes
+// it, with interrupts on). A stashed object is still in use as far as the objects layer knows
+// (its page map marks it large, the pool counts its pages): the layer's
+// check balances, and `heap spans` lists it. free refuses one this CPU's
+// stash holds already; one that two stashes held is refused when they give
+// it back (kobj_stash_flush, which stops the machine then). The stash is
+// off but for --pcp, and flushed when the SMP stress ends (each CPU its
+// own, before the end's checks; kobj_set_caching, all of them).
 #include "kmem.h"
 
 #include <errno.h>
 #include <malloc.h>
 #include <reent.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../objects/objects.h"
 
@@ -76,6 +94,9 @@ static struct spinlock kobj_init_lock = SPINLOCK_INIT("objects init");
 static struct spinlock kobj_locks[HOBJ_NLOCK];
 static struct hobj_cache kobj_caches[NCPU];
 static int kobj_caching = 1; // read with no lock: changed while one CPU runs
+#if !NEWLIB_MALLOC
+static uintptr_t stash_flush(int cpu);
+#endif
 
 static void kobj_lock(struct hobj_heap *heap, unsigned lk)
 {
@@ -244,6 +265,10 @@ int kobj_set_caching(int on)
 
 	kobj_init();
 	was = kobj_caching;
+#if !NEWLIB_MALLOC
+	for (k = 0; k < NCPU; k++) // the stashes are on only while the caches are
+		stash_flush(k);
+#endif
 	if (!on)
 		for (k = 0; k < NCPU; k++)
 			hobj_cache_flush(&kobj_heap, &kobj_caches[k]);
@@ -257,6 +282,142 @@ static struct hobj_heap *heap(void)
 	if (!__atomic_load_n(&kobj_ready, __ATOMIC_ACQUIRE))
 		kobj_init();
 	return &kobj_heap;
+}
+
+#define KOBJ_STASH_PAGES 32	    // lengths kept: 1..32 pages (the stress's are 9..24)
+#define KOBJ_STASH_MAX	 (1u << 20) // bytes one CPU keeps
+
+struct kobj_stash {
+	void *list[KOBJ_STASH_PAGES + 1]; // by pages; [0] unused; linked through
+					  // each object's first word
+	uintptr_t bytes;
+	unsigned long hits, misses, kept, spilled;
+};
+
+static struct kobj_stash kobj_stashes[NCPU]; // each CPU's, interrupts off
+
+static int stash_ok(void)
+{
+	return __atomic_load_n(&pcp_on, __ATOMIC_RELAXED) && kobj_caching &&
+	       __atomic_load_n(&kobj_ready, __ATOMIC_ACQUIRE);
+}
+
+// stash_pages answers the length of n bytes in pages if the stash keeps
+// it (a large object of at most KOBJ_STASH_PAGES pages), else 0.
+static uintptr_t stash_pages(uintptr_t n)
+{
+	uintptr_t r;
+
+	if (n <= HOBJ_MAX_SMALL)
+		return 0;
+	r = heaplab_round(&kobj_pool, n) >> kobj_heap.shift;
+	return r <= KOBJ_STASH_PAGES ? r : 0;
+}
+
+// stash_malloc answers a stashed large object for n bytes (its first n
+// zeroed if zero) from this CPU's stash, else NULL: the objects layer's
+// turn. The shortest one of n's length to half as long again: a large
+// object longer than asked is a malloc's as much as one of the layer's
+// (malloc_usable_size says so), and the stress's lengths are spread over
+// 16 values, so an exact fit alone missed every other time.
+static void *stash_malloc(size_t n, int zero)
+{
+	uintptr_t k, j, top, irq;
+	struct kobj_stash *st;
+	void **p = NULL;
+
+	if (!stash_ok() || (k = stash_pages(n)) == 0)
+		return NULL;
+	top = k + k / 2 < KOBJ_STASH_PAGES ? k + k / 2 : KOBJ_STASH_PAGES;
+	irq = arch_irq_save();
+	st = &kobj_stashes[arch_cpu_id()];
+	for (j = k; j <= top && p == NULL; j++)
+		if ((p = st->list[j]) != NULL) {
+			st->list[j] = *p;
+			st->bytes -= j << kobj_heap.shift;
+		}
+	if (p != NULL)
+		st->hits++;
+	else
+		st->misses++;
+	arch_irq_restore(irq);
+	if (p != NULL)
+		*p = NULL; // the link
+	if (p != NULL && zero)
+		memset(p, 0, n);
+	return p;
+}
+
+// stash_free keeps the large object at p in this CPU's stash: 1 if it did,
+// 0 if the objects layer is to have it (not a large object's head, too
+// long, or the stash full; the layer refuses a bad pointer in its words).
+// The page map entry of an object the caller owns does not change under
+// it, so it is read with no lock.
+static int stash_free(void *p)
+{
+	uintptr_t a = (uintptr_t)p, e, k, irq;
+	struct kobj_stash *st;
+	void **q;
+	int kept = 0;
+
+	if (p == NULL || !stash_ok() || a < kobj_heap.start || a >= kobj_heap.end ||
+	    (a & ((1ul << kobj_heap.shift) - 1)) != 0)
+		return 0;
+	e = __atomic_load_n(&kobj_heap.pagemap[(a - kobj_heap.start) >> kobj_heap.shift],
+			    __ATOMIC_RELAXED);
+	k = e >> 2;
+	if ((e & (HOBJ_PM_LARGE | HOBJ_PM_TAIL)) != HOBJ_PM_LARGE || k == 0 || k > KOBJ_STASH_PAGES)
+		return 0;
+	irq = arch_irq_save();
+	st = &kobj_stashes[arch_cpu_id()];
+	for (q = st->list[k]; q != NULL; q = *q)
+		if (q == p)
+			panic("free(%p): double free (the large object is in cpu %d's stash)", p,
+			      arch_cpu_id());
+	if (st->bytes + (k << kobj_heap.shift) <= KOBJ_STASH_MAX) {
+		*(void **)p = st->list[k];
+		st->list[k] = p;
+		st->bytes += k << kobj_heap.shift;
+		st->kept++;
+		kept = 1;
+	} else
+		st->spilled++;
+	arch_irq_restore(irq);
+	return kept;
+}
+
+// stash_flush gives every object of cpu's stash back to the objects
+// layer; an object it refuses (one two stashes held) stops the machine.
+// Called on cpu itself, or while no CPU allocates. Answers the bytes.
+static uintptr_t stash_flush(int cpu)
+{
+	struct kobj_stash *st = &kobj_stashes[cpu];
+	uintptr_t k, n = 0, irq;
+	struct hobj_fault f;
+	char msg[200];
+	void **p;
+	int err;
+
+	for (k = 1; k <= KOBJ_STASH_PAGES; k++)
+		for (;;) {
+			irq = arch_irq_save();
+			p = st->list[k];
+			if (p != NULL) {
+				st->list[k] = *p;
+				st->bytes -= k << kobj_heap.shift;
+			}
+			arch_irq_restore(irq);
+			if (p == NULL)
+				break;
+			*p = NULL;
+			err = hobj_objfree(&kobj_heap, p, &f);
+			if (err != HOBJ_OK) {
+				hobj_fault_format(&f, msg, sizeof msg);
+				panic("objects: a stashed large object given back twice: %s", msg);
+			}
+			n += k << kobj_heap.shift;
+		}
+	return n;
 }
 
 // fast_malloc and fast_free are malloc's and free's common case on the
@@ -319,6 +480,8 @@ void *_malloc_r(struct _reent *r, size_t n)
 	void *p = fast_malloc(n);
 
 	if (p == NULL)
+		p = stash_malloc(n, 0);
+	if (p == NULL)
 		RE(r, p = hobj_malloc(heap(), n));
 	return p;
 }
@@ -326,15 +489,16 @@ void *_malloc_r(struct _reent *r, size_t n)
 void _free_r(struct _reent *r, void *p)
 {
 	(void)r;
-	if (!fast_free(p))
+	if (!fast_free(p) && !stash_free(p))
 		hobj_free(heap(), p);
 }
 
 void *_calloc_r(struct _reent *r, size_t nmemb, size_t size)
 {
-	void *p;
+	void *p = size != 0 && nmemb <= SIZE_MAX / size ? stash_malloc(nmemb * size, 1) : NULL;
 
-	RE(r, p = hobj_calloc(heap(), nmemb, size));
+	if (p == NULL)
+		RE(r, p = hobj_calloc(heap(), nmemb, size));
 	return p;
 }
 
@@ -388,18 +552,22 @@ void *malloc(size_t n)
 {
 	void *p = fast_malloc(n);
 
+	if (p == NULL)
+		p = stash_malloc(n, 0);
 	return p != NULL ? p : hobj_malloc(heap(), n);
 }
 
 void free(void *p)
 {
-	if (!fast_free(p))
+	if (!fast_free(p) && !stash_free(p))
 		hobj_free(heap(), p);
 }
 
 void *calloc(size_t nmemb, size_t size)
 {
-	return hobj_calloc(heap(), nmemb, size);
+	void *p = size != 0 && nmemb <= SIZE_MAX / size ? stash_malloc(nmemb * size, 1) : NULL;
+
+	return p != NULL ? p : hobj_calloc(heap(), nmemb, size);
 }
 
 void *realloc(void *p, size_t n)
@@ -443,3 +611,33 @@ int malloc_trim(size_t pad)
 	return 0;
 }
 #endif
+
+// kobj_stash_flush gives this CPU's stashed large objects back (its end of
+// the SMP stress). Answers the bytes; none with NEWLIB_MALLOC (no stash).
+uintptr_t kobj_stash_flush(void)
+{
+#if NEWLIB_MALLOC
+	return 0;
+#else
+	uintptr_t irq = arch_irq_save();
+	int cpu = arch_cpu_id();
+
+	arch_irq_restore(irq);
+	return stash_flush(cpu);
+#endif
+}
+
+// kobj_stash_report prints what the stashes did (the SMP stress, --pcp).
+void kobj_stash_report(void)
+{
+#if !NEWLIB_MALLOC
+	int cpu;
+
+	for (cpu = 0; cpu < NCPU; cpu++)
+		if (kobj_stashes[cpu].hits + kobj_stashes[cpu].misses + kobj_stashes[cpu].kept > 0)
+			kprintf("large %d: %lu large objects from the stash, %lu from the objects "
+				"layer; %lu frees kept, %lu to the layer (stash full)\n",
+				cpu, kobj_stashes[cpu].hits, kobj_stashes[cpu].misses,
+				kobj_stashes[cpu].kept, kobj_stashes[cpu].spilled);
+#endif
+}

@@ -97,6 +97,26 @@ static void lockstat_list(struct spinlock *lk)
 		__atomic_store_n(&lockstat_tab[i], lk, __ATOMIC_RELEASE);
 }
 
+// took records that c took lk after fails failed attempts, interrupts off
+// since off (0: they were off already), called from pc. lk->nts is added
+// to atomically: a failed spin_trylock adds to it without the lock.
+static void took(struct spinlock *lk, struct cpu *c, unsigned long fails, uint64_t off,
+		 uintptr_t pc)
+{
+	c->acquires++;
+	lk->cpu = c->id;
+	lk->pc = pc;
+	lk->since = arch_ticks();
+	lk->nacquire++;
+	if (fails != 0)
+		__atomic_fetch_add(&lk->nts, fails, __ATOMIC_RELAXED);
+	if (c->irq_pc == 0) // not in a tick's handler: the page stress counts its code's
+		c->nts += fails;
+	lk->irqoff_since = off;
+	if (!lk->listed)
+		lockstat_list(lk);
+}
+
 // spin_lock takes lk with interrupts off until the matching spin_unlock.
 void spin_lock(struct spinlock *lk)
 {
@@ -120,17 +140,33 @@ void spin_lock(struct spinlock *lk)
 		      lk->name, c->id, (unsigned long)lk->pc);
 	if (!arch_spin_trylock(&lk->locked))
 		fails = 1 + spin_wait(lk, c);
-	c->acquires++;
-	lk->cpu = c->id;
-	lk->pc = (uintptr_t)__builtin_return_address(0);
-	lk->since = arch_ticks();
-	lk->nacquire++;
-	lk->nts += fails;
-	if (c->irq_pc == 0) // not in a tick's handler: the page stress counts its code's
-		c->nts += fails;
-	lk->irqoff_since = off;
-	if (!lk->listed)
-		lockstat_list(lk);
+	took(lk, c, fails, off, (uintptr_t)__builtin_return_address(0));
+}
+
+// spin_trylock takes lk and answers 1 if it is free, else answers 0 at
+// once, counting one failed test-and-set: for a caller with somewhere else
+// to go (a CPU stealing from the page caches tries the next CPU's).
+int spin_trylock(struct spinlock *lk)
+{
+	struct cpu *c;
+	uint64_t off;
+
+	push_off();
+	c = mycpu();
+	off = c->noff == 1 ? arch_ticks() : 0;
+	if (spin_holding(lk))
+		panic("spin_trylock: %s: recursive acquire: cpu %d already holds it (taken at pc "
+		      "%#lx)",
+		      lk->name, c->id, (unsigned long)lk->pc);
+	if (lk->locked || !arch_spin_trylock(&lk->locked)) {
+		__atomic_fetch_add(&lk->nts, 1, __ATOMIC_RELAXED);
+		if (c->irq_pc == 0)
+			c->nts++;
+		pop_off();
+		return 0;
+	}
+	took(lk, c, 0, off, (uintptr_t)__builtin_return_address(0));
+	return 1;
 }
 
 // spin_unlock releases lk, adding the time it was held to this CPU's;

@@ -52,8 +52,11 @@ void sys_free(void *p, uintptr_t n, uint64_t *stat)
 }
 
 // sys_reserve answers n bytes of address space, here simply allocated (on
-// Plan 9 there is no reserving without committing).
+// Plan 9 there is no reserving without committing): zeroed, as sys_alloc's,
+// so a cache's run serves it as well, and its free goes to the cache too.
 void *sys_reserve(uintptr_t n)
 {
-	return heaplab_alloc(&mempool, n);
+	void *p = sys_cache != NULL ? sys_cache->alloc(n) : NULL;
+
+	return p != NULL ? p : heaplab_alloc(&mempool, n);
 }

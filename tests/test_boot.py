@@ -543,6 +543,10 @@ PCP = re.compile(r"^pcp (\d+): (\d+) allocs from the cache \((\d+) stolen\), (\d
                  r"pool; (\d+) frees kept, (\d+) to the pool \(cache full\)$")
 
 
+LARGE = re.compile(r"^large (\d+): (\d+) large objects from the stash, (\d+) from the objects "
+                   r"layer; (\d+) frees kept, (\d+) to the layer \(stash full\)$")
+
+
 def test_smp_stress_through_the_page_caches():
     """--pcp (kernel pcp): the stress's sys_alloc and sys_free go through a
     per-CPU page cache with stealing; the caches serve most allocations, a
@@ -557,11 +561,22 @@ def test_smp_stress_through_the_page_caches():
     assert all(hits > pool for hits, _, pool, _, _ in pcp.values()), p.stdout[-3000:]
     assert sum(stolen for _, stolen, _, _, _ in pcp.values()) > 0, p.stdout[-3000:]
     assert any(re.match(r"^pcp: \d+ KiB back to the pool from the caches$", l) for l in lines)
+    # large objects through each CPU's stash (kernel/kobj.c), given back to
+    # the objects layer at the end: its heap as it was
+    large = {int(m.group(1)): [int(v) for v in m.groups()[1:]] for m in map(LARGE.match, lines)
+             if m}
+    assert sorted(large) == [0, 1] and all(v[0] > 0 and v[2] > 0 for v in large.values()), \
+        p.stdout[-3000:]
+    # a tick does not wait for the pool's lock another CPU holds (kernel/tick.c)
+    assert any(re.match(r"^timer: the most of the heap in use at a tick was \d+ KiB \(\d+ "
+                        r"ticks skipped their sample: another CPU held the pool's lock\)$", l)
+               for l in lines), p.stdout[-3000:]
     stats = {m.group(1): m for m in map(LOCKSTAT.match, lines) if m}
     assert "pcp 0" in stats and "pcp 1" in stats, p.stdout[-3000:]
     for name in ("every block zeroed on arrival and intact until freed",
                  "the byte counter is back at its start",
-                 "the free list holds every byte taken through sbrk"):
+                 "the free list holds every byte taken through sbrk",
+                 "every malloc of every CPU freed: the objects heap as it was"):
         assert f"ok   stress: {name}" in lines, p.stdout[-3000:]
     assert re.search(r"^\d+ passed, 0 failed$", p.stdout, re.M)
 

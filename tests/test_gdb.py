@@ -581,3 +581,31 @@ def test_image_objects_spans_classes_check(obj_image):
             for word in ("Traceback", "Python Exception", "Error occurred in Python"):
                 assert word not in o, f"{name} {cmd}: {o}"
         assert "heap check: objects: ok" in good, f"{name} not restored: {good}"
+
+
+def test_image_heap_stats_counts_the_large_stashes(tmp_path):
+    """--pcp: heap stats on the objects heap's pool shows the large objects
+    each CPU's stash keeps (kernel/kobj.c), as it shows the page caches'
+    bytes on the system pool: stopped where a CPU is about to give its
+    stash back at the end of the SMP stress, the stashes hold some."""
+    if shutil.which("gdb") is None:
+        pytest.skip("gdb is not installed (tools/deps.sh gdb)")
+    b = subprocess.run(["make", "-s", "ARCH=amd64"], cwd=REPO, text=True, timeout=1800,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert b.returncode == 0, b.stdout[-400:]
+    cmds = ["hbreak kobj_stash_flush", "continue", "heap stats kobj_pool", "heap stats"]
+    q = None
+    with open(tmp_path / "console", "w") as log:
+        try:
+            q = gdbstub.start(["./run-qemu.sh", "--smp", "2", "--pcp", "--gdb"], log)
+            script = wait_script(q, log)
+            out = run_gdb("gdb", [], cmds, prelude=[script])
+        finally:
+            if q is not None:
+                stop(q)
+    stopped, objs, pages = out[1:4]
+    assert "kobj_stash_flush" in stopped, stopped
+    m = re.search(r"^large stashes: ?(0x[0-9a-f]+) .*\(per-CPU large objects, counted in use: "
+                  r"(.*)\)$", objs, re.M)
+    assert m and int(m[1], 16) > 0 and re.search(r"cpu [01] 0x", m[2]), objs
+    assert "large stashes:" not in pages and "page caches:" in pages, pages

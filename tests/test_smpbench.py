@@ -44,3 +44,16 @@ def test_figures_count_both_layers():
     assert f["pages"] == 120 and f["objects"] == 3 * n and f["objects_acq"] == 30 * n
     assert f["nts"] == 120 + 3 * n and f["acq"] == 1200 + 30 * n
     assert isinstance(smp.figures(out, 1, ""), str)  # a failed run has no figures
+
+
+def test_goal_line_with_none_left():
+    """A layer with no failed test-and-set left with the caches is said so,
+    not divided by one ("355,009.0x fewer")."""
+    one = {"nts": 4_000_000, "pages": 3_600_000, "objects": 400_000}
+    pcp = {"nts": 30_000, "pages": 30_000, "objects": 0}
+    line = smp.goal_line(one, pcp)
+    assert "133.3x fewer (goal: at least 100x: met)" in line, line
+    assert "the objects layer's 400,000 against 0, none with the caches." in line, line
+    assert "the page layer's locks 3,600,000 against 30,000, 120.0x fewer" in line, line
+    pcp = {"nts": 400_000, "pages": 400_000, "objects": 0}
+    assert "10.0x fewer (goal: at least 100x: NOT met)" in smp.goal_line(one, pcp)

@@ -526,6 +526,40 @@ static void test_sys_reserve(void **state)
 	assert_int_equal(p[0] | p[3 * PG - 1], 0);
 }
 
+// A cache in front of the pool (the kernel's per-CPU page caches): a
+// reserve asks it first, as an allocation does, and the pool only when it
+// answers NULL (sys_reserve went to the pool every time).
+static unsigned char cached_run[PG];
+static int cache_asked;
+
+static void *one_run(uintptr_t n)
+{
+	return ++cache_asked == 1 && n <= PG ? cached_run : NULL;
+}
+
+static int keep_none(void *p, uintptr_t n)
+{
+	(void)p, (void)n;
+	return 0;
+}
+
+static void test_sys_reserve_asks_the_cache(void **state)
+{
+	static const struct sys_cache one = {.alloc = one_run, .free = keep_none};
+	void *p, *q;
+
+	(void)state;
+	cache_asked = 0;
+	sys_cache = &one;
+	p = sys_reserve(PG);
+	q = sys_reserve(PG);
+	sys_cache = NULL;
+	assert_ptr_equal(p, cached_run);
+	assert_int_equal(cache_asked, 2);
+	assert_int_equal(off(q), 0); // the second from the pool
+	assert_int_equal(mempool.inuse, PG);
+}
+
 static void test_sys_free_double_panics(void **state)
 {
 	uint64_t stat = 0;
@@ -629,6 +663,7 @@ int main(void)
 		T(test_checkl_needs_lock),
 		T(test_sys_stat_counter),
 		T(test_sys_reserve),
+		T(test_sys_reserve_asks_the_cache),
 		T(test_sys_free_double_panics),
 		T(test_sys_free_misaligned_panics),
 		T(test_sys_free_size_zero_panics),

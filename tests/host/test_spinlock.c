@@ -98,6 +98,27 @@ int kprintf(const char *fmt, ...)
 	return n;
 }
 
+// The NMI's report writes with no lock, straight to the console: into
+// printed too. Two CPUs are up, and the console lock is free.
+void platform_console_write(const char *s, size_t n)
+{
+	if (n > sizeof printed - 1 - nprinted)
+		fail_msg("console output overflows the test's buffer");
+	memcpy(printed + nprinted, s, n);
+	nprinted += n;
+	printed[nprinted] = '\0';
+}
+
+int console_busy(void)
+{
+	return 0;
+}
+
+int mp_cpus_up(void)
+{
+	return 2;
+}
+
 void panic(const char *fmt, ...)
 {
 	va_list ap;
@@ -311,6 +332,34 @@ static void test_lock_statistics(void **state)
 	assert_null(strstr(printed, "testlock"));
 }
 
+// spin_trylock takes a free lock as spin_lock does, answers 0 at once on
+// one another CPU holds (counting one failed test-and-set, interrupts as
+// they were), and a CPU that holds it already is fatal.
+static void test_trylock(void **state)
+{
+	(void)state;
+	cur_cpu = 2;
+	assert_int_equal(spin_trylock(&lk), 1);
+	assert_int_equal(lk.cpu, 2);
+	assert_true(lk.pc != 0);
+	assert_int_equal(irq_on, 0);
+	assert_int_equal(lk.nacquire, 1);
+	cur_cpu = 0;
+	irq_on = 1;
+	assert_int_equal(spin_trylock(&lk), 0); // cpu 2 holds it: no spin
+	assert_int_equal(irq_on, 1);
+	assert_int_equal(cpus[0].noff, 0);
+	assert_int_equal(lk.nts, 1);
+	assert_int_equal(cpus[0].nts, 1);
+	assert_int_equal(lk.nacquire, 1);
+	cur_cpu = 2;
+	irq_on = 0;
+	must_panic(spin_trylock(&lk), "spin_trylock: testlock", "recursive", "cpu 2");
+	cpus[2].noff = 1; // the panic left spin_trylock's push_off on
+	spin_unlock(&lk);
+	assert_int_equal(lk.locked, 0);
+}
+
 static void test_pop_off_unbalanced_is_fatal(void **state)
 {
 	(void)state;
@@ -362,6 +411,44 @@ static void test_lock_taken_in_an_interrupt_is_named(void **state)
 		   "an interrupt at pc 0x1234", "wait for itself");
 }
 
+// An NMI (imagerun.py's, when the console stays silent) on a machine where
+// no CPU's progress is watched: the first CPU in waits a bounded time for
+// the others' notes (CPU 1 never comes: one host thread), names each, and
+// stops the machine as looped with the pcs it has.
+static void test_nmi_outside_the_stress_reports_looped(void **state)
+{
+	(void)state;
+	nprinted = 0;
+	tick_step = 1000; // a millisecond a reading: the wait ends, it does not hang
+	must_panic(watchdog_nmi(0x4242), "nmi: looped", "found the CPUs at pc 0x4242");
+	assert_non_null(strstr(printed, "nmi: cpu 0 at pc 0x4242\n"));
+	assert_non_null(strstr(printed, "nmi: cpu 1: no note within 500 ms\n"));
+}
+
+// In the stress, a CPU with no progress for the watchdog's bound is named
+// with its call and pc, and the machine stops; one that made progress
+// lately lets the run go on.
+static void test_nmi_in_the_stress_names_the_stuck_cpu(void **state)
+{
+	(void)state;
+	nprinted = 0;
+	tick_step = 1000;
+	watchdog_begin(&cpus[0]);
+	watchdog_nmi(0x1111); // its progress is fresh: no loop, going on
+	assert_non_null(strstr(printed, "nmi: cpu 0 at pc 0x1111: in the stress"));
+	assert_non_null(strstr(printed, "nmi: no loop: every CPU in the stress made progress"));
+	cpus[0].doing = "sys_alloc";
+	cpus[0].doing_n = 8192;
+	cpus[0].ops = 42;
+	ticks += 6 * 1000000; // six seconds with no progress
+	nprinted = 0;
+	must_panic(watchdog_nmi(0x2222), "stress: looped: 1 of 2 CPUs made no progress for 5 s",
+		   "an NMI found them at pc 0x2222");
+	assert_non_null(strstr(printed, "nmi: cpu 0 at pc 0x2222: no progress for 6."));
+	assert_non_null(strstr(printed, "in sys_alloc(8192 bytes), after 42 ops"));
+	watchdog_end(&cpus[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -373,10 +460,13 @@ int main(void)
 	    cmocka_unit_test_setup(test_watchdog_names_a_holder_that_loops, setup),
 	    cmocka_unit_test_setup(test_watchdog_names_the_pcs_of_a_loop, setup),
 	    cmocka_unit_test_setup(test_lock_statistics, setup),
+	    cmocka_unit_test_setup(test_trylock, setup),
 	    cmocka_unit_test_setup(test_pop_off_unbalanced_is_fatal, setup),
 	    cmocka_unit_test_setup(test_pop_off_with_interrupts_on_is_fatal, setup),
 	    cmocka_unit_test_setup(test_push_off_keeps_the_outer_state, setup),
 	    cmocka_unit_test_setup(test_lock_taken_in_an_interrupt_is_named, setup),
+	    cmocka_unit_test_setup(test_nmi_outside_the_stress_reports_looped, setup),
+	    cmocka_unit_test_setup(test_nmi_in_the_stress_names_the_stuck_cpu, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -624,7 +624,8 @@ Usage: heap stats [POOL]
 Heap start and end, the break, the granule, the number of free blocks, bytes
 free, the largest free block, and the pool's in-use and taken counters; the
 per-CPU page caches' bytes when they are on, and for the objects heap's pool
-(kobj_pool) the bytes of the spans its caches hold."""
+(kobj_pool) the bytes of the spans its caches hold and, with the page caches
+on, of the large objects each CPU's stash keeps."""
 
     def __init__(self):
         super().__init__("heap stats")
@@ -652,7 +653,7 @@ per-CPU page caches' bytes when they are on, and for the objects heap's pool
         if pool.sysbrk is not None:
             rows.insert(5, ("system break", f"{_hex(pool.sysbrk)}  (heap_break: every client's, "
                             "malloc's pool too)"))
-        rows += _pending_rows(pool) + _pcp_rows() + _objcache_rows(pool)
+        rows += _pending_rows(pool) + _pcp_rows() + _objcache_rows(pool) + _stash_rows(pool)
         image = _image_heap(pool.mask)
         if image is not None:
             rows.insert(3, ("image heap", f"[{_hex(image[0])}, {_hex(image[1])})  "
@@ -683,6 +684,10 @@ def _pcp_rows():
         per = [int(gdb.parse_and_eval(f"pcps[{i}].bytes")) for i in range(ncpu)]
     except gdb.error:
         return []
+    try:  # kernel/pcp.c's longer runs, in a count of their own (a lab's pcp.c has none)
+        per = [b + int(gdb.parse_and_eval(f"pcps[{i}].lbytes")) for i, b in enumerate(per)]
+    except gdb.error:
+        pass
     held = ", ".join(f"cpu {i} {_size(b)}" for i, b in enumerate(per) if b)
     return [("page caches", f"{_size(sum(per))}  (per-CPU, counted in use: {held or 'empty'})")]
 
@@ -707,6 +712,27 @@ def _objcache_rows(pool):
     held = ", ".join(f"cache {i}: {n} spans {_size(b)}" for i, n, b in per)
     return [("object caches", f"{_size(sum(b for _, _, b in per))}  (spans they own, counted "
              f"in use: {held or 'empty'})")]
+
+
+def _stash_rows(pool):
+    """For the objects heap's pool (kobj_pool), with the page caches on: the
+    large objects each CPU's stash keeps (kernel/kobj.c), in use as far as
+    the objects layer and the pool know, per CPU."""
+    if not _objheap_ready():
+        return []
+    try:
+        if int(gdb.parse_and_eval(f"(unsigned long)&({pool.expr})")) != \
+                int(gdb.parse_and_eval("(unsigned long)kobj_heap.pool")):
+            return []
+        if not int(gdb.parse_and_eval("pcp_on")):
+            return []
+        ncpu = int(gdb.parse_and_eval("sizeof(kobj_stashes) / sizeof(kobj_stashes[0])"))
+        per = [int(gdb.parse_and_eval(f"kobj_stashes[{i}].bytes")) for i in range(ncpu)]
+    except gdb.error:  # NEWLIB_MALLOC=1: no stash
+        return []
+    held = ", ".join(f"cpu {i} {_size(b)}" for i, b in enumerate(per) if b)
+    return [("large stashes", f"{_size(sum(per))}  (per-CPU large objects, counted in use: "
+             f"{held or 'empty'})")]
 
 
 def _largest_mark(pool, blocks):
