@@ -813,13 +813,42 @@ static void test_cache_fast_path(void **state)
 	assert_int_equal(hobj_fast_free(&heap, &a, &x), 0); // outside
 	obj_snap(&s1);
 	assert_memory_equal(&s0, &s1, sizeof s0);
+	// hobj_fast_size: the size of a's own object in use; 0 for the rest
+	assert_int_equal(hobj_fast_size(&heap, &a, p), hobj_class_size[hobj_class_of(64)]);
+	assert_int_equal(hobj_fast_size(&heap, &b, p), 0); // another cache's object
+	assert_int_equal(hobj_fast_size(&heap, &a, big), 0);
+	assert_int_equal(hobj_fast_size(&heap, &a, (char *)p + 8), 0);
+	assert_int_equal(hobj_fast_size(&heap, &a, &x), 0);
+	obj_snap(&s1);
+	assert_memory_equal(&s0, &s1, sizeof s0);
 	assert_int_equal(hobj_fast_free(&heap, &a, p), 1);
+	assert_int_equal(hobj_fast_size(&heap, &a, p), 0); // freed
 	assert_int_equal(hobj_fast_free(&heap, &a, p), 0); // a double free: declined
 	heap.checking = 1;
 	expect_refused(p, "not in use", "pointer 0x"); // and refused by hobj_free
+	assert_int_equal(hobj_fast_size(&heap, &a, q), 0); // checking on: declined
 	heap.checking = 0;
 	hobj_free(&heap, q);
 	hobj_free(&heap, big);
+	// the active span dry, the next span of the part list becomes active
+	// in the fast path, no lock taken
+	{
+		static void *o[2 * HOBJ_MAXOBJ];
+		unsigned c = hobj_class_of(64), k, n = 2 * hobj_class_nobj[c], taken;
+		struct hobj_span *s2;
+
+		for (k = 0; k < n; k++)
+			o[k] = hobj_malloc(&heap, 64);
+		s2 = span_of(o[0]) == a.alloc[c] ? span_of(o[n - 1]) : span_of(o[0]);
+		hobj_free(&heap, o[k = (span_of(o[0]) == s2 ? 0 : n - 1)]); // a hole in s2
+		while (a.alloc[c]->inuse < a.alloc[c]->nobj)
+			assert_non_null(hobj_fast_malloc(&heap, &a, 64));
+		assert_ptr_equal(a.part[c], s2);
+		taken = ntaken;
+		assert_ptr_equal(hobj_fast_malloc(&heap, &a, 64), o[k]);
+		assert_int_equal(ntaken, taken);
+		assert_ptr_equal(a.alloc[c], s2);
+	}
 	hobj_cache_fini(&heap, &a);
 	hobj_cache_fini(&heap, &b);
 	heap.checking = 1;
