@@ -37,7 +37,7 @@
 #include "../../objects/objects.h"
 
 #define API	  __attribute__((visibility("default")))
-#define POOL_LOCK HOBJ_NLOCK // the pool's lock, after the heap's
+#define POOL_LOCK HOBJ_NLOCK	  // the pool's lock, after the heap's
 #define HUGE_LOCK (POOL_LOCK + 1) // the huge blocks' table, never held with another
 
 // A lock: a futex word (0 free, 1 held, 2 held and waited for, Drepper's
@@ -539,6 +539,19 @@ API void *calloc(size_t nmemb, size_t size)
 // class does so through malloc and free, the thread's cache first (the
 // layer's hobj_realloc would take the whole paths). Anything else, a
 // refusal included, is the layer's.
+// moved answers a small object of n bytes holding what p's old bytes hold
+// (up to n), p freed, or NULL with p untouched: realloc across classes.
+static void *moved(void *p, size_t old, size_t n)
+{
+	void *q = malloc(n);
+
+	if (q != NULL) {
+		memcpy(q, p, old < n ? old : n);
+		free(p);
+	}
+	return q;
+}
+
 API void *realloc(void *p, size_t n)
 {
 	size_t old;
@@ -546,26 +559,13 @@ API void *realloc(void *p, size_t n)
 
 	if (p != NULL && n - 1 < HOBJ_MAX_SMALL && __builtin_expect(tstate == T_READY, 1) &&
 	    (old = hobj_fast_size(&heap, &tcache, p)) != 0) { // the thread's own: no lock
-		if (hobj_class_of(n) == hobj_class_of(old))
-			return p;
-		q = malloc(n);
-		if (q != NULL) {
-			memcpy(q, p, old < n ? old : n);
-			free(p);
-		}
-		return q;
+		return hobj_class_of(n) == hobj_class_of(old) ? p : moved(p, old, n);
 	}
 	ready();
 	if (p != NULL && n - 1 < HOBJ_MAX_SMALL && in_pool(p) && !heap.checking &&
 	    hobj_objsize(&heap, p, &old, NULL) == HOBJ_OK && old <= HOBJ_MAX_SMALL) {
-		if (hobj_class_of(n) == hobj_class_of(old)) // old is its class's size
-			return p;
-		q = malloc(n);
-		if (q != NULL) {
-			memcpy(q, p, old < n ? old : n);
-			free(p);
-		}
-		return q;
+		// old is its class's size
+		return hobj_class_of(n) == hobj_class_of(old) ? p : moved(p, old, n);
 	}
 	if (p != NULL && !in_pool(p)) {
 		old = huge_size(p);

@@ -692,14 +692,20 @@ def _pcp_rows():
     return [("page caches", f"{_size(sum(per))}  (per-CPU, counted in use: {held or 'empty'})")]
 
 
+def _is_kobj_pool(pool):
+    """Whether pool is the objects heap's pool (kobj_pool); gdb.error if the
+    image has none."""
+    return int(gdb.parse_and_eval(f"(unsigned long)&({pool.expr})")) == \
+        int(gdb.parse_and_eval("(unsigned long)kobj_heap.pool"))
+
+
 def _objcache_rows(pool):
     """For the objects heap's pool (kobj_pool): the spans its caches own
     (objects/cache.c), in use as far as the pool knows, per cache."""
     if not _objheap_ready():
         return []
     try:
-        if int(gdb.parse_and_eval(f"(unsigned long)&({pool.expr})")) != \
-                int(gdb.parse_and_eval("(unsigned long)kobj_heap.pool")):
+        if not _is_kobj_pool(pool):
             return []
         heap = ObjHeap("")
     except gdb.error:
@@ -721,8 +727,7 @@ def _stash_rows(pool):
     if not _objheap_ready():
         return []
     try:
-        if int(gdb.parse_and_eval(f"(unsigned long)&({pool.expr})")) != \
-                int(gdb.parse_and_eval("(unsigned long)kobj_heap.pool")):
+        if not _is_kobj_pool(pool):
             return []
         if not int(gdb.parse_and_eval("pcp_on")):
             return []
