@@ -587,7 +587,8 @@ def test_image_heap_stats_counts_the_large_stashes(tmp_path):
     """--pcp: heap stats on the objects heap's pool shows the large objects
     each CPU's stash keeps (kernel/kobj.c), as it shows the page caches'
     bytes on the system pool: stopped where a CPU is about to give its
-    stash back at the end of the SMP stress, the stashes hold some."""
+    stash back at the end of the SMP stress, the stashes hold some, and the
+    CPUs' object caches own spans."""
     if shutil.which("gdb") is None:
         pytest.skip("gdb is not installed (tools/deps.sh gdb)")
     b = subprocess.run(["make", "-s", "ARCH=amd64"], cwd=REPO, text=True, timeout=1800,
@@ -609,3 +610,9 @@ def test_image_heap_stats_counts_the_large_stashes(tmp_path):
                   r"(.*)\)$", objs, re.M)
     assert m and int(m[1], 16) > 0 and re.search(r"cpu [01] 0x", m[2]), objs
     assert "large stashes:" not in pages and "page caches:" in pages, pages
+    # and the spans the CPUs' object caches own (objects/cache.c), likewise
+    # in use as the pool knows them: on the objects heap's pool only
+    m = re.search(r"^object caches: ?(0x[0-9a-f]+) .*\(spans they own, counted in use: (.*)\)$",
+                  objs, re.M)
+    assert m and int(m[1], 16) > 0 and re.search(r"cache [01]: \d+ spans 0x", m[2]), objs
+    assert "object caches:" not in pages, pages
