@@ -77,3 +77,7 @@ def test_goal_lines_judge_the_figures():
     lines = objects.goals(ws, res, {"p": (1.0, 1.2, False)})
     assert ["**NOT met**" in l for l in lines] == [True, False, True, True, True], lines
     assert "b 121 vs 120" in lines[0] and "b 1.26x" in lines[2] and "p 1.20x" in lines[4]
+    # with the CPU times measured, a line beside the wall-time goal says them,
+    # and decides nothing
+    lines = objects.goals(ws, res, {"p": (1.0, 1.2, True, 0.5, 0.52)})
+    assert len(lines) == 6 and "p 1.04x" in lines[5] and "met" not in lines[5], lines
