@@ -395,7 +395,7 @@ static void settle(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_sp
 		return;
 	if (cache->part[c] != s || s->next != NULL)
 		retire(h, cache, s);
-	else if (room(cache->alloc[c]) && s->bytes > HOBJ_SPARE_MIN)
+	else if (room(cache->alloc[c]) && s->bytes > h->park_above)
 		retire(h, cache, s);
 	else if (room(cache->alloc[c]))
 		keep(h, cache, s);
@@ -463,7 +463,7 @@ int hobj_cache_give(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_s
 	cache->nfree[s->cls]++;
 	if (s != cache->alloc[s->cls])
 		settle(h, cache, s);
-	else if (s->inuse == 0 && s->bytes > HOBJ_SPARE_MIN)
+	else if (s->inuse == 0 && s->bytes > h->park_above)
 		park(h, cache, s);
 	return HOBJ_OK;
 }
@@ -524,7 +524,7 @@ int hobj_fast_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p)
 	    __atomic_load_n(&s->nremote, __ATOMIC_RELAXED) != 0)
 		return 0;
 	if (s == cache->alloc[s->cls]) {
-		if ((s->inuse <= 1 && s->bytes > HOBJ_SPARE_MIN && cache->spare != s) ||
+		if ((s->inuse <= 1 && s->bytes > heap->park_above && cache->spare != s) ||
 		    hobj_span_give(s, a, NULL) != HOBJ_OK)
 			return 0; // a large span that would empty: park (the spare empties here)
 	} else if (s->inuse <= 1 || hobj_span_give(s, a, NULL) != HOBJ_OK) {

@@ -107,6 +107,7 @@ int hobj_init(struct hobj_heap *heap, struct heaplab_pool *pool, const struct ho
 	heap->ops = ops != NULL ? ops : &no_ops;
 	heap->lockarg = lockarg;
 	heap->checking = HOBJ_DEBUG;
+	heap->park_above = HOBJ_SPARE_MIN;
 	if (g < 64 || g > HOBJ_UNIT || (g & (g - 1)) != 0)
 		return HOBJ_EGRANULE;
 	while (((uintptr_t)1 << heap->shift) < g)

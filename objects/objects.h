@@ -195,6 +195,14 @@ struct hobj_heap {
 	unsigned shift;	      // log2(pool->granule)
 	uintptr_t start, end; // the pool's range
 	int checking;	      // run-time switch for the full check (HOBJ_DEBUG)
+	// park_above: a cache's active span of more bytes that empties is
+	// parked as its spare (objects/cache.c, "Memory"); HOBJ_SPARE_MIN from
+	// hobj_init, for a program's footprint. A consumer whose caches serve
+	// every class in turn on many CPUs (the image's SMP stress) sets
+	// UINTPTR_MAX, so that a class keeps its emptied span: parking passes
+	// the one spare from class to class, each change a span given back to
+	// the pool under its lock and another taken.
+	uintptr_t park_above;
 	struct hobj_class class[HOBJ_NCLASS];
 	uintptr_t large_bytes, nlarge; // large objects in use
 	uint64_t large_nalloc, large_nfree;

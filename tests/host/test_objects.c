@@ -656,6 +656,43 @@ static void test_cache_flush_remote(void **state)
 	cur = NULL;
 }
 
+// With park_above UINTPTR_MAX (the image's choice, kernel/kobj.c) nothing
+// is parked: each class's emptied active span stays active, the pool's
+// bytes in use do not move, and a malloc of either class takes no span.
+static void test_cache_no_parking(void **state)
+{
+	static struct hobj_cache a;
+	unsigned c1 = 1, c2;
+	uintptr_t inuse0;
+	void *p, *q;
+
+	(void)state;
+	while (hobj_class_npages[c1] * HOBJ_UNIT <= HOBJ_SPARE_MIN)
+		c1++;
+	for (c2 = c1 + 1; hobj_class_npages[c2] * HOBJ_UNIT <= HOBJ_SPARE_MIN; c2++)
+		;
+	heap.park_above = UINTPTR_MAX;
+	hobj_cache_init(&heap, &a, 1);
+	cur = &a;
+	heap.checking = 1;
+	p = hobj_malloc(&heap, hobj_class_size[c1]);
+	q = hobj_malloc(&heap, hobj_class_size[c2]);
+	hobj_free(&heap, p);
+	inuse0 = mempool.inuse;
+	hobj_free(&heap, q);
+	assert_ptr_equal(a.spare, NULL);
+	assert_ptr_not_equal(a.alloc[c1], NULL);
+	assert_ptr_not_equal(a.alloc[c2], NULL);
+	assert_int_equal(mempool.inuse, inuse0);
+	assert_ptr_equal(hobj_malloc(&heap, hobj_class_size[c1]), p);
+	hobj_free(&heap, p);
+	check_ok();
+	hobj_cache_flush(&heap, &a);
+	hobj_cache_fini(&heap, &a);
+	cur = NULL;
+	heap.park_above = HOBJ_SPARE_MIN;
+}
+
 // An active span of more than HOBJ_SPARE_MIN bytes that empties becomes
 // the cache's spare; the spare before it, still empty and active, goes back to the
 // pool: a cache whose objects passed through many large classes once
@@ -1104,6 +1141,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cache_flush_remote, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_drain_gives_back, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_spare, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_cache_no_parking, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_keeps_few_empty_spans, obj_setup,
 					    heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_fast_path, obj_setup, heap_teardown),
