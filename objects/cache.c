@@ -280,17 +280,27 @@ static void acquirel(struct hobj_heap *h, struct hobj_cache *cache, unsigned c)
 	own_push(&cache->part[c], s);
 }
 
-// swap makes the first span of cache's part list of class c the active
-// one, the dry active span (if any) going on the full list: no lock.
-static struct hobj_span *swap(struct hobj_cache *cache, unsigned c)
+// shelve puts cache's dry active span of class c (if any) on the full
+// list, the spare no more: the class has no active span.
+static void shelve(struct hobj_cache *cache, unsigned c)
 {
 	struct hobj_span *s = cache->alloc[c];
 
 	if (s != NULL) {
+		cache->alloc[c] = NULL;
 		own_push(&cache->full[c], s);
 		if (cache->spare == s)
 			cache->spare = NULL;
 	}
+}
+
+// swap makes the first span of cache's part list of class c the active
+// one, the dry active span (if any) going on the full list: no lock.
+static struct hobj_span *swap(struct hobj_cache *cache, unsigned c)
+{
+	struct hobj_span *s;
+
+	shelve(cache, c);
 	s = cache->part[c];
 	own_remove(&cache->part[c], s);
 	cache->alloc[c] = s;
@@ -306,14 +316,9 @@ static struct hobj_span *swap(struct hobj_cache *cache, unsigned c)
 // lock released (objects.c, "Transit").
 static void *refill(struct hobj_heap *h, struct hobj_cache *cache, unsigned c, int *zero)
 {
-	struct hobj_span *s = cache->alloc[c], *fresh;
+	struct hobj_span *fresh;
 
-	if (s != NULL) {
-		cache->alloc[c] = NULL;
-		own_push(&cache->full[c], s);
-		if (cache->spare == s)
-			cache->spare = NULL;
-	}
+	shelve(cache, c);
 	if (cache->part[c] == NULL) {
 		hobj_lock(h, c);
 		foldl(h, cache, c);
@@ -329,13 +334,10 @@ static void *refill(struct hobj_heap *h, struct hobj_cache *cache, unsigned c, i
 			acquirel(h, cache, c);
 		hobj_unlock(h, c);
 	}
-	s = cache->part[c];
-	if (s == NULL)
+	if (cache->part[c] == NULL)
 		return NULL;
-	own_remove(&cache->part[c], s);
-	cache->alloc[c] = s;
 	cache->nalloc[c]++;
-	return hobj_span_take(s, zero);
+	return hobj_span_take(swap(cache, c), zero);
 }
 
 // retire gives back s, a span of cache's that has just emptied and is not
