@@ -58,11 +58,16 @@ struct pcp_run {
 
 struct pcp {
 	struct spinlock lock;
-	struct pcp_run *list[PCP_LONG + 1];		   // by pages; [0] unused
-	uintptr_t bytes;				   // in lists 1..PCP_NCLASS, under lock
-	uintptr_t lbytes;				   // in the longer ones, under lock
+	struct pcp_run *list[PCP_LONG + 1]; // by pages; [0] unused
+	// Runs this CPU kept while its lock was busy, by pages: its own alone
+	// (interrupts off), no lock; moved to list at its next hold of the
+	// lock. naside counts them.
+	struct pcp_run *aside[PCP_LONG + 1];
+	unsigned long naside;
+	uintptr_t bytes;  // in lists and aside 1..PCP_NCLASS (atomic)
+	uintptr_t lbytes; // in the longer ones (atomic)
 	unsigned long hits, steals, misses, kept, spilled; // this CPU's, atomic
-	unsigned long busy; // runs to the pool because this cache's lock was busy
+	unsigned long busy; // runs kept aside because this cache's lock was busy
 };
 
 struct pcp pcps[NCPU];
@@ -100,24 +105,50 @@ static int me(void)
 	return id;
 }
 
-// take pops a run of k pages from c's list, or NULL. An empty list is
-// seen without the lock (a read that may be stale, so the lock decides):
-// a CPU that runs dry asks the others' locks only where there is a run.
-// The owner does not wait for its own lock either: held, it is held by a
-// stealer or the caches' check, whose vCPU the host may have preempted
-// (one such wait made 28,750 failed test-and-sets in a --smp 4 run), so
-// the lock busy is as a list empty (one failed test-and-set counted):
-// the CPU steals or asks the pool.
+// unaside moves the runs c kept aside onto its lists; c's lock held, and
+// c this CPU's (or the other CPUs done: pcp_drain).
+static void unaside(struct pcp *c)
+{
+	struct pcp_run *r;
+	uintptr_t k;
+
+	if (c->naside == 0)
+		return;
+	for (k = 1; k <= PCP_LONG; k++)
+		while ((r = c->aside[k]) != NULL) {
+			c->aside[k] = r->next;
+			r->next = c->list[k];
+			c->list[k] = r;
+		}
+	c->naside = 0;
+}
+
+// take pops a run of k pages from c, this CPU's cache, or NULL: one it kept
+// aside (no lock), else one of its list. An empty list is seen without the
+// lock (a read that may be stale, so the lock decides). The owner does not
+// wait for its own lock: held, it is held by a stealer or the caches'
+// check, whose vCPU the host may have preempted (one such wait made 28,750
+// failed test-and-sets in a --smp 4 run), so the lock busy is as the list
+// empty (one failed test-and-set counted): the CPU steals or asks the pool.
 static struct pcp_run *take(struct pcp *c, uintptr_t k)
 {
 	struct pcp_run *r;
 
-	if (__atomic_load_n(&c->list[k], __ATOMIC_RELAXED) == NULL || !spin_trylock(&c->lock))
-		return NULL;
+	push_off(); // c->aside is this CPU's alone
+	if ((r = c->aside[k]) != NULL) {
+		c->aside[k] = r->next;
+		c->naside--;
+		__atomic_fetch_sub(counter(c, k), k << PAGE_SHIFT, __ATOMIC_RELAXED);
+	}
+	pop_off();
+	if (r != NULL || __atomic_load_n(&c->list[k], __ATOMIC_RELAXED) == NULL ||
+	    !spin_trylock(&c->lock))
+		return r;
+	unaside(c);
 	r = c->list[k];
 	if (r != NULL) {
 		c->list[k] = r->next;
-		*counter(c, k) -= k << PAGE_SHIFT;
+		__atomic_fetch_sub(counter(c, k), k << PAGE_SHIFT, __ATOMIC_RELAXED);
 	}
 	spin_unlock(&c->lock);
 	return r;
@@ -152,40 +183,40 @@ static struct pcp_run *steal(struct pcp *c, uintptr_t k, uintptr_t room)
 	if (r != NULL) {
 		c->list[k] = last->next;
 		last->next = NULL;
-		*counter(c, k) -= want * (k << PAGE_SHIFT);
+		__atomic_fetch_sub(counter(c, k), want * (k << PAGE_SHIFT), __ATOMIC_RELAXED);
 	}
 	spin_unlock(&c->lock);
 	return r;
 }
 
 // keep puts a chain of runs of k pages (linked, the last one's link NULL)
-// on cpu's list: the runs a steal or a refill brought besides the one
-// asked for. Its lock busy (a stealer's, or the check's), they go back to
-// the pool instead: a CPU never waits for a cache's lock.
+// on cpu's list, cpu this CPU: the runs a steal or a refill brought
+// besides the one asked for. Its lock busy (a stealer's, or the check's),
+// they are kept aside, with no lock: a CPU never waits for a cache's lock.
 static void keep(int cpu, uintptr_t k, struct pcp_run *chain)
 {
 	struct pcp *c = &pcps[cpu];
-	struct pcp_run *x, *next;
+	struct pcp_run *x;
 	uintptr_t n = 1;
 
 	if (chain == NULL)
 		return;
+	for (x = chain; x->next != NULL; x = x->next)
+		n++;
+	__atomic_fetch_add(counter(c, k), n * (k << PAGE_SHIFT), __ATOMIC_RELAXED);
 	if (spin_trylock(&c->lock)) {
-		for (x = chain; x->next != NULL; x = x->next)
-			n++;
+		unaside(c);
 		x->next = c->list[k];
 		c->list[k] = chain;
-		*counter(c, k) += n * (k << PAGE_SHIFT);
 		spin_unlock(&c->lock);
 		return;
 	}
-	for (x = chain; x != NULL; x = next) {
-		next = x->next;
-		x->next = NULL; // zero again, as the pool wants it
-		__atomic_fetch_add(&c->busy, 1, __ATOMIC_RELAXED);
-		if (heaplab_free(&mempool, x, k << PAGE_SHIFT) != HEAPLAB_OK)
-			heaplab_fail(&mempool, "pcp: a run given back twice");
-	}
+	push_off();
+	x->next = c->aside[k];
+	c->aside[k] = chain;
+	c->naside += n;
+	c->busy += n;
+	pop_off();
 }
 
 // refill answers a run of k pages from the pool, and with it, under the
@@ -245,12 +276,14 @@ static void *pcp_alloc(uintptr_t n)
 }
 
 // pcp_free keeps k pages at p on this CPU's list: 1 if it did, 0 if the
-// pool is to have them (too long a run, the cache full or its lock busy,
-// or not a run the pool could have handed out, which the pool then
-// refuses in its words). The run is zeroed with no lock held, all but its
-// first word, the link (a run this cache holds already is zero there
-// already, and is refused under the lock); then one hold of the lock
-// checks and links it.
+// pool is to have them (too long a run, the cache full, or not a run the
+// pool could have handed out, which the pool then refuses in its words).
+// The run is zeroed with no lock held, all but its first word, the link (a
+// run this cache holds already is zero there already, and is refused under
+// the lock); then one hold of the lock checks and links it. The lock busy,
+// the run is kept aside instead, with no lock, checked against the runs
+// kept aside only (one that is on the list too is refused when pcp_drain
+// gives both back).
 static int pcp_free(void *p, uintptr_t n)
 {
 	uintptr_t k = pages(n), a = (uintptr_t)p, top;
@@ -267,10 +300,23 @@ static int pcp_free(void *p, uintptr_t n)
 		return 0;
 	}
 	memset((char *)p + sizeof *r, 0, (k << PAGE_SHIFT) - sizeof *r);
+	__atomic_fetch_add(counter(c, k), k << PAGE_SHIFT, __ATOMIC_RELAXED);
 	if (!spin_trylock(&c->lock)) {
-		__atomic_fetch_add(&c->busy, 1, __ATOMIC_RELAXED);
-		return 0;
+		push_off(); // c->aside is this CPU's alone
+		for (r = c->aside[k]; r != NULL; r = r->next)
+			if (r == p)
+				heaplab_fail(&mempool, "sys_free: double free (the run is in this "
+						       "CPU's page cache)");
+		r = p;
+		r->next = c->aside[k];
+		c->aside[k] = r;
+		c->naside++;
+		c->busy++;
+		c->kept++;
+		pop_off();
+		return 1;
 	}
+	unaside(c);
 	for (r = c->list[k]; r != NULL; r = r->next)
 		if (r == p)
 			heaplab_fail(&mempool,
@@ -278,7 +324,6 @@ static int pcp_free(void *p, uintptr_t n)
 	r = p;
 	r->next = c->list[k];
 	c->list[k] = r;
-	*counter(c, k) += k << PAGE_SHIFT;
 	c->kept++;
 	spin_unlock(&c->lock);
 	return 1;
@@ -369,9 +414,11 @@ uintptr_t pcp_drain(void)
 		for (k = 1; k <= PCP_LONG; k++)
 			for (;;) { // the other CPUs are done: every lock is free
 				spin_lock(&pcps[cpu].lock);
+				unaside(&pcps[cpu]);
 				if ((r = pcps[cpu].list[k]) != NULL) {
 					pcps[cpu].list[k] = r->next;
-					*counter(&pcps[cpu], k) -= k << PAGE_SHIFT;
+					__atomic_fetch_sub(counter(&pcps[cpu], k), k << PAGE_SHIFT,
+							   __ATOMIC_RELAXED);
 				}
 				spin_unlock(&pcps[cpu].lock);
 				if (r == NULL)
@@ -395,7 +442,9 @@ void pcp_report(void)
 		if (pcps[cpu].hits + pcps[cpu].misses + pcps[cpu].kept > 0)
 			kprintf(
 			    "pcp %d: %lu allocs from the cache (%lu stolen), %lu from the pool; "
-			    "%lu frees kept, %lu to the pool (cache full), %lu (its lock busy)\n",
+			    "%lu frees kept, %lu to the pool (cache full); %lu runs kept aside "
+			    "(its lock "
+			    "busy)\n",
 			    cpu, pcps[cpu].hits, pcps[cpu].steals, pcps[cpu].misses, pcps[cpu].kept,
 			    pcps[cpu].spilled, pcps[cpu].busy);
 }

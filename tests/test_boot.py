@@ -540,8 +540,8 @@ def test_qemu_refusing_to_start_is_reported(arch):
 
 
 PCP = re.compile(r"^pcp (\d+): (\d+) allocs from the cache \((\d+) stolen\), (\d+) from the "
-                 r"pool; (\d+) frees kept, (\d+) to the pool \(cache full\), (\d+) \(its lock "
-                 r"busy\)$")
+                 r"pool; (\d+) frees kept, (\d+) to the pool \(cache full\); (\d+) runs kept "
+                 r"aside \(its lock busy\)$")
 
 
 LARGE = re.compile(r"^large (\d+): (\d+) large objects from the stash, (\d+) from the objects "
