@@ -350,6 +350,52 @@ static const struct sys_cache pcp_cache = {
     .alloc = pcp_alloc, .free = pcp_free, .round = pcp_round};
 
 // pcp_start turns the cache on; before any other CPU runs.
+// busy_selftest checks that a CPU whose own cache's lock another CPU holds
+// neither waits for it nor goes to the pool with its frees, by playing
+// that other CPU: the lock is marked held by the next CPU (as a stealer
+// preempted with it would leave it) while this one allocates a page and
+// frees it. The allocation's refill from the pool keeps its extra runs
+// aside and the free keeps its run aside, all with no lock; once the lock
+// is free, the next allocation takes the run from aside and the next free
+// moves every run aside onto the list. A cache that waited for its lock
+// would spin here until lockup. The failed test-and-sets it makes are
+// the play's, not contention: they are taken back off the counts. Then
+// the cache is drained and its counts zeroed: pcp_report is the stress's.
+static void busy_selftest(void)
+{
+	int cpu = me(), extra;
+	struct pcp *c = &pcps[cpu];
+	unsigned long nts = c->lock.nts, cnts;
+	void *p, *q;
+
+	push_off();
+	cnts = mycpu()->nts;
+	pop_off();
+	c->lock.cpu = (cpu + 1) % NCPU;
+	c->lock.locked = 1;
+	p = sys_alloc(PAGE_SIZE, NULL);
+	extra = (int)c->naside;
+	sys_free(p, PAGE_SIZE, NULL);
+	if (p == NULL || extra < 1 || c->naside != (unsigned long)extra + 1 || c->aside[1] != p)
+		panic("pcp: self-test: a CPU whose cache's lock was busy did not keep its runs "
+		      "aside (%lu kept, %d from the refill)",
+		      c->naside, extra);
+	c->lock.locked = 0;
+	c->lock.cpu = -1;
+	q = sys_alloc(PAGE_SIZE, NULL);
+	sys_free(q, PAGE_SIZE, NULL);
+	if (q != p || c->naside != 0 || c->list[1] != p)
+		panic("pcp: self-test: the runs kept aside did not come back to the cache's list");
+	pcp_drain();
+	c->lock.nts = nts;
+	push_off();
+	mycpu()->nts = cnts;
+	pop_off();
+	c->hits = c->steals = c->misses = c->kept = c->spilled = c->busy = 0;
+}
+
+// pcp_start turns the cache on, and checks its owner's way past a busy
+// lock (busy_selftest); before any other CPU allocates.
 void pcp_start(void)
 {
 	int i;
@@ -360,6 +406,7 @@ void pcp_start(void)
 		pcps[i].lock.listed = 0; // static: lockstat's table may list them
 	pcp_on = 1;
 	sys_cache = &pcp_cache;
+	busy_selftest();
 }
 
 // pcp_check checks every CPU's cache, each under its own lock: each run of
