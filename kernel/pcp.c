@@ -17,7 +17,14 @@
 // every CPU that waits for it meanwhile counts a failed test-and-set each
 // turn, tens of thousands from one acquire. A busy cache is passed over
 // by a stealer and by the check, and its owner treats it as empty at an
-// allocation and as full at a free (the run goes to the pool).
+// allocation; at a free it keeps the run aside, on lists only it touches
+// (interrupts off, no lock), which its next hold of the lock moves onto
+// the cache's lists (busy_selftest, at pcp_start, checks that way).
+//
+// Runs of PCP_NCLASS + 1 to PCP_LONG pages are served as multiples of
+// PCP_LONG_STEP pages (pcp_round, which sys_alloc, sys_free and
+// sys_reserve ask), so that a freed one meets its next allocation more
+// often.
 //
 // Longer runs, of PCP_NCLASS + 1 to PCP_LONG pages, have lists and a
 // budget of their own, PCP_LONG_MAX a CPU (lbytes). The SMP stress asks
