@@ -29,8 +29,10 @@ check every 1024 operations (each CPU's cache lock), their drain at the
 end, and the large objects' stash (kernel/kobj.c, no lock). A failed
 test-and-set is an attempt to take a lock that found it held, each turn
 of a spinning CPU's loop one (6.1810's count); a spin_trylock that finds it
-held (a CPU stealing from a busy cache, which goes on to the next) counts
-one. A timer tick that finds mem_lock held by another CPU skips its sample
+held counts one: the page caches take every cache's lock that way (a
+stealer goes on to the next cache, the owner of a busy cache to another's
+or the pool, or keeps a freed run aside), so each failed attempt on them
+counts one, as in one-lock mode each failed attempt on mem_lock does. A timer tick that finds mem_lock held by another CPU skips its sample
 of the pool and counts none, in both modes."""
 import re
 import subprocess

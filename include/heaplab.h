@@ -316,6 +316,17 @@ int heaplab_init_arena(struct heaplab_pool *pool, const struct heaplab_ops *ops,
 // scanned. Memory the pool grew by is zeroed after the lock is released.
 void *heaplab_alloc(struct heaplab_pool *pool, uintptr_t n);
 
+// heaplab_alloc_bulk is count calls of heaplab_alloc(pool, n) in a row
+// under one hold of the lock: out[0..] get what they would have answered,
+// in the same places and order (the pool's placement is that of the single
+// calls), and it answers how many it got, stopping at the first that
+// fails (counted in refused, as heaplab_alloc counts it). For a per-CPU
+// cache's refill: one acquire of the lock instead of count. A count of 0
+// or more than HEAPLAB_ALLOC_BULK_MAX, or an n of 0, answers 0 and
+// changes nothing. Checked builds run the check once, after the last.
+#define HEAPLAB_ALLOC_BULK_MAX 16
+uintptr_t heaplab_alloc_bulk(struct heaplab_pool *pool, uintptr_t n, void **out, uintptr_t count);
+
 // heaplab_free gives back the n bytes at p that heaplab_alloc(pool, n) (or
 // any run of whole allocations, or any part of one, in whole granules)
 // answered: it zeroes them and merges them with their free neighbours.

@@ -278,14 +278,16 @@ void heaplab_check_or_fail(struct heaplab_pool *pool)
 	heaplab_unlock(pool);
 }
 
-// heaplab_alloc is mem_allocl under the pool's lock, checked, with the
+// allocl is heaplab_alloc's work under the lock: mem_allocl, with the
 // diagnostics kept here, so that a lab's mem_allocl need not know them.
-void *heaplab_alloc(struct heaplab_pool *pool, uintptr_t n)
+// *fresh_n is what the caller zeroes at the answer once the lock is
+// released: a growth that is all of the answer.
+static void *allocl(struct heaplab_pool *pool, uintptr_t n, uintptr_t *fresh_n)
 {
-	uintptr_t fresh, fresh_n = 0;
+	uintptr_t fresh;
 	void *v;
 
-	heaplab_lock(pool);
+	*fresh_n = 0;
 	pool->fresh = FRESH_DEFER;
 	v = mem_allocl(pool, n);
 	fresh = pool->fresh;
@@ -295,7 +297,7 @@ void *heaplab_alloc(struct heaplab_pool *pool, uintptr_t n)
 	else if (fresh != (uintptr_t)v) // a lab's alloc kept it
 		memset((void *)fresh, 0, pool->fresh_n);
 	else
-		fresh_n = pool->fresh_n; // the answer is all of it: zeroed below
+		*fresh_n = pool->fresh_n; // the answer is all of it: zeroed by the caller
 	if (v != NULL && pool->track != NULL)
 		mem_track_allocl(pool, (uintptr_t)v, n);
 	if (n > pool->peak_request)
@@ -304,11 +306,43 @@ void *heaplab_alloc(struct heaplab_pool *pool, uintptr_t n)
 		pool->refused++;
 	if (pool->inuse > pool->peak_inuse)
 		pool->peak_inuse = pool->inuse;
+	return v;
+}
+
+// heaplab_alloc is allocl under the pool's lock, checked.
+void *heaplab_alloc(struct heaplab_pool *pool, uintptr_t n)
+{
+	uintptr_t fresh_n;
+	void *v;
+
+	heaplab_lock(pool);
+	v = allocl(pool, n, &fresh_n);
 	check_or_fail(pool);
 	heaplab_unlock(pool);
 	if (fresh_n != 0)
 		memset(v, 0, fresh_n); // the caller's alone: no lock needed
 	return v;
+}
+
+// heaplab_alloc_bulk is count heaplab_allocs in a row under one hold of
+// the lock (a per-CPU cache's refill: one acquire instead of count), the
+// check run once at the end: the same answers, in the same order, as the
+// single calls would give.
+uintptr_t heaplab_alloc_bulk(struct heaplab_pool *pool, uintptr_t n, void **out, uintptr_t count)
+{
+	uintptr_t fresh_n[HEAPLAB_ALLOC_BULK_MAX], i, got = 0;
+
+	if (count == 0 || count > HEAPLAB_ALLOC_BULK_MAX || n == 0)
+		return 0;
+	heaplab_lock(pool);
+	while (got < count && (out[got] = allocl(pool, n, &fresh_n[got])) != NULL)
+		got++;
+	check_or_fail(pool);
+	heaplab_unlock(pool);
+	for (i = 0; i < got; i++)
+		if (fresh_n[i] != 0)
+			memset(out[i], 0, fresh_n[i]);
+	return got;
 }
 
 // heaplab_free is the checking free: mem_freel under the lock; it answers the

@@ -9,6 +9,12 @@
 struct heaplab_pool mempool;
 const struct sys_cache *sys_cache;
 
+// size answers the bytes the cache (if any) serves n as.
+static uintptr_t size(uintptr_t n)
+{
+	return sys_cache != NULL && sys_cache->round != NULL ? sys_cache->round(n) : n;
+}
+
 // stat_add counts through the platform's atomic add, or plainly without one.
 static void stat_add(uint64_t *stat, int64_t delta)
 {
@@ -22,10 +28,11 @@ static void stat_add(uint64_t *stat, int64_t delta)
 // adds n to *stat when it succeeds.
 void *sys_alloc(uintptr_t n, uint64_t *stat)
 {
-	void *p = sys_cache != NULL ? sys_cache->alloc(n) : NULL;
+	uintptr_t r = size(n);
+	void *p = sys_cache != NULL ? sys_cache->alloc(r) : NULL;
 
 	if (p == NULL)
-		p = heaplab_alloc(&mempool, n);
+		p = heaplab_alloc(&mempool, r);
 	if (p != NULL && stat != NULL)
 		stat_add(stat, (int64_t)n);
 	return p;
@@ -36,12 +43,14 @@ void *sys_alloc(uintptr_t n, uint64_t *stat)
 // machine: a runtime cannot go on from there.
 void sys_free(void *p, uintptr_t n, uint64_t *stat)
 {
+	uintptr_t r = size(n);
 	char msg[160];
 	int err;
 
 	if (p == NULL)
 		return;
-	err = sys_cache != NULL && sys_cache->free(p, n) ? HEAPLAB_OK : heaplab_free(&mempool, p, n);
+	err =
+	    sys_cache != NULL && sys_cache->free(p, r) ? HEAPLAB_OK : heaplab_free(&mempool, p, r);
 	if (err != HEAPLAB_OK) {
 		snprintf(msg, sizeof msg, "sys_free(%p, 0x%lx): %s", p, (unsigned long)n,
 			 heaplab_strerror(err));
@@ -56,7 +65,8 @@ void sys_free(void *p, uintptr_t n, uint64_t *stat)
 // so a cache's run serves it as well, and its free goes to the cache too.
 void *sys_reserve(uintptr_t n)
 {
-	void *p = sys_cache != NULL ? sys_cache->alloc(n) : NULL;
+	uintptr_t r = size(n);
+	void *p = sys_cache != NULL ? sys_cache->alloc(r) : NULL;
 
-	return p != NULL ? p : heaplab_alloc(&mempool, n);
+	return p != NULL ? p : heaplab_alloc(&mempool, r);
 }

@@ -23,10 +23,14 @@ void *sys_reserve(uintptr_t n);
 // An optional cache in front of the system pool (the kernel's per-CPU page
 // cache, kernel/pcp.c), NULL: none. alloc answers n zeroed bytes or NULL
 // (then the pool is asked); free answers 1 if it kept the n bytes at p, 0
-// if the pool is to have them.
+// if the pool is to have them. round, if not NULL, answers the size the
+// cache serves n bytes as (at least n): sys_alloc, sys_free and
+// sys_reserve take that many bytes, from the cache or the pool, so that a
+// run the cache gives the pool back is exactly one of its allocations.
 struct sys_cache {
 	void *(*alloc)(uintptr_t n);
 	int (*free)(void *p, uintptr_t n);
+	uintptr_t (*round)(uintptr_t n);
 };
 extern const struct sys_cache *sys_cache;
 

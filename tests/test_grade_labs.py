@@ -243,12 +243,12 @@ PCP_MUTANTS = {
     "pcp-gives-twice": [("\tc->kept++;\n\tspin_unlock(&c->lock);\n\treturn 1;",
                          "\tc->kept++;\n\tspin_unlock(&c->lock);\n\treturn 0;", 1)],
     # the drain forgets the one-page runs: memory lost
-    "pcp-drain-skips": [("\t\tfor (k = 1; k <= PCP_LONG; k++)\n\t\t\twhile ((r = take(",
-                         "\t\tfor (k = 2; k <= PCP_LONG; k++)\n\t\t\twhile ((r = take(", 1)],
+    "pcp-drain-skips": [("\t\tfor (k = 1; k <= PCP_LONG; k++)\n\t\t\tfor (;;) {",
+                         "\t\tfor (k = 2; k <= PCP_LONG; k++)\n\t\t\tfor (;;) {", 1)],
     # a CPU that runs dry goes to the pool, never to another's cache
     "pcp-no-steal": [("r == NULL && i != cpu;", "0;", 1)],
     # every CPU's cache under CPU 0's lock: right, and contended
-    "pcp-one-lock": [("&c->lock", "&pcps[0].lock", 9), ("&pcps[cpu].lock", "&pcps[0].lock", 4)],
+    "pcp-one-lock": [("&c->lock", "&pcps[0].lock", 8), ("&pcps[cpu].lock", "&pcps[0].lock", 4)],
     # a NULL dereference when its own list is empty
     "pcp-null": [("\tr = take(&pcps[cpu], k);\n",
                   "\tr = take(&pcps[cpu], k);\n\tif (r == NULL)\n\t\t*(volatile int *)0 = 1;\n",
@@ -265,9 +265,9 @@ PCP_MUTANTS = {
     # that lock at the stress's pcp_check (lab/pcp.c's, which the student
     # is given, waits for every cache's lock; the reference's passes over a
     # busy one, and so does its steal), and its watchdog names the holder's pc
-    "pcp-spins-locked": [("\tspin_lock(&c->lock);\n\tif (*counter(c, k) + (k",
-                          "\tspin_lock(&c->lock);\n\twhile (c == &pcps[0] && k >= 5)\n"
-                          "\t\tarch_spin_wait();\n\tif (*counter(c, k) + (k", 1),
+    "pcp-spins-locked": [("\tunaside(c);\n\tfor (r = c->list[k];",
+                          "\tunaside(c);\n\twhile (c == &pcps[0] && k >= 5)\n"
+                          "\t\tarch_spin_wait();\n\tfor (r = c->list[k];", 1),
                          ("\t\tif (!spin_trylock(&pcps[cpu].lock))\n\t\t\tcontinue;\n",
                           "\t\tspin_lock(&pcps[cpu].lock);\n", 1)],
     # every CPU spins for ever in pcp_free on a run longer than 4 pages,
@@ -275,16 +275,16 @@ PCP_MUTANTS = {
     # own; with no stealing, no CPU ever waits for another's lock: no tick
     # and no spin is left to run the watchdog, and the console falls
     # silent until the grader's NMI (issue 26: `timed out` at 60 s)
-    "pcp-spins-all": [("\tspin_lock(&c->lock);\n\tif (*counter(c, k) + (k",
-                       "\tspin_lock(&c->lock);\n\twhile (k >= 5)\n"
-                       "\t\t__asm__ volatile(\"pause\");\n\tif (*counter(c, k) + (k", 1),
+    "pcp-spins-all": [("\tunaside(c);\n\tfor (r = c->list[k];",
+                       "\tunaside(c);\n\twhile (k >= 5)\n"
+                       "\t\t__asm__ volatile(\"pause\");\n\tfor (r = c->list[k];", 1),
                       ("r == NULL && i != cpu;", "0;", 1)],
     # the same on runs of 4 pages, which the page stress's random phase
     # frees on both CPUs at once: there the watchdog watches nothing, and
     # the NMI goes by the console's silence
-    "pcp-spins-all-pages": [("\tspin_lock(&c->lock);\n\tif (*counter(c, k) + (k",
-                             "\tspin_lock(&c->lock);\n\twhile (k == 4)\n"
-                             "\t\t__asm__ volatile(\"pause\");\n\tif (*counter(c, k) + (k", 1),
+    "pcp-spins-all-pages": [("\tunaside(c);\n\tfor (r = c->list[k];",
+                             "\tunaside(c);\n\twhile (k == 4)\n"
+                             "\t\t__asm__ volatile(\"pause\");\n\tfor (r = c->list[k];", 1),
                             ("r == NULL && i != cpu;", "0;", 1)],
 }
 

@@ -98,6 +98,66 @@ static void test_arena_without_hooks(void **state)
 	assert_int_equal(heaplab_check(&pool, NULL), HEAPLAB_OK);
 }
 
+// heaplab_alloc_bulk places as the single calls do: two arenas with the
+// same history, one refilled by bulk calls and one by heaplab_alloc, hand
+// out the same offsets, zeroed; a bulk call stops at the first that
+// fails (counted in refused); bad counts change nothing.
+static void test_alloc_bulk_places_as_single_calls(void **state)
+{
+	static unsigned char other[ARENA + PG] __attribute__((aligned(4096)));
+	struct heaplab_pool a, b;
+	struct heaplab_diag da, db;
+	void *pa[HEAPLAB_ALLOC_BULK_MAX + 1], *pb[HEAPLAB_ALLOC_BULK_MAX];
+	uintptr_t i, k, got;
+	unsigned char *q;
+
+	(void)state;
+	assert_int_equal(heaplab_init_arena(&a, NULL, NULL, arena_mem, ARENA, PG), HEAPLAB_OK);
+	assert_int_equal(heaplab_init_arena(&b, NULL, NULL, other, ARENA, PG), HEAPLAB_OK);
+	// holes of several sizes first, so that placement has choices
+	for (i = 0; i < 8; i++) {
+		pa[i] = heaplab_alloc(&a, (1 + i % 3) * PG);
+		pb[i] = heaplab_alloc(&b, (1 + i % 3) * PG);
+	}
+	for (i = 0; i < 8; i += 2) {
+		assert_int_equal(heaplab_free(&a, pa[i], (1 + i % 3) * PG), HEAPLAB_OK);
+		assert_int_equal(heaplab_free(&b, pb[i], (1 + i % 3) * PG), HEAPLAB_OK);
+	}
+	for (k = 1; k <= 3; k++) {
+		got = heaplab_alloc_bulk(&a, k * PG, pa, 4);
+		assert_int_equal(got, 4);
+		for (i = 0; i < got; i++) {
+			pb[i] = heaplab_alloc(&b, k * PG);
+			assert_non_null(pb[i]);
+			assert_int_equal((uintptr_t)pa[i] - a.start, (uintptr_t)pb[i] - b.start);
+			for (q = pa[i]; q < (unsigned char *)pa[i] + k * PG; q++)
+				assert_int_equal(*q, 0);
+		}
+	}
+	// the arena runs out inside a bulk call: the ones before it, the
+	// failure counted once
+	heaplab_diagnose(&a, &da);
+	got = heaplab_alloc_bulk(&a, 8 * PG, pa, HEAPLAB_ALLOC_BULK_MAX);
+	heaplab_diagnose(&b, &db);
+	for (i = 0; (pb[0] = heaplab_alloc(&b, 8 * PG)) != NULL; i++)
+		;
+	assert_int_equal(got, i);
+	assert_true(got < HEAPLAB_ALLOC_BULK_MAX);
+	heaplab_diagnose(&a, &da);
+	heaplab_diagnose(&b, &db);
+	assert_int_equal(da.refused, 1);
+	assert_int_equal(da.inuse, db.inuse);
+	// bad counts and sizes: 0, nothing changed
+	assert_int_equal(heaplab_alloc_bulk(&a, PG, pa, 0), 0);
+	assert_int_equal(heaplab_alloc_bulk(&a, PG, pa, HEAPLAB_ALLOC_BULK_MAX + 1), 0);
+	assert_int_equal(heaplab_alloc_bulk(&a, 0, pa, 4), 0);
+	heaplab_diagnose(&b, &db);
+	heaplab_diagnose(&a, &da);
+	assert_int_equal(da.refused, 1);
+	assert_int_equal(da.inuse, db.inuse);
+	assert_int_equal(heaplab_check(&a, NULL), HEAPLAB_OK);
+}
+
 static void test_arena_refuses_bad_arguments(void **state)
 {
 	struct heaplab_pool pool;
@@ -255,6 +315,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_diagnostics_in_the_break_mode, heap_setup,
 					    heap_teardown),
 	    cmocka_unit_test(test_version),
+	    cmocka_unit_test(test_alloc_bulk_places_as_single_calls),
 	    cmocka_unit_test_setup_teardown(test_fault_lines_match_snprintf, heap_setup,
 					    heap_teardown),
 	    cmocka_unit_test(test_fail_without_panic_hook_traps),
