@@ -210,6 +210,73 @@ def test_huge_blocks_are_mappings_of_their_own(tmp_path):
                     r"bytes\)", err), err
 
 
+THRESHOLD = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+static unsigned long lo, hi; /* the pool's reservation: the mapping a small object is in */
+static int mapped(const void *p)
+{
+	return (unsigned long)p - lo >= hi - lo;
+}
+int main(void)
+{
+	char line[512], *small = malloc(16), *a, *b, *c, *d, *e, *f;
+	unsigned long x, y;
+	FILE *m = fopen("/proc/self/maps", "r");
+	while (m != NULL && fgets(line, sizeof line, m) != NULL)
+		if (sscanf(line, "%lx-%lx", &x, &y) == 2 && x <= (unsigned long)small &&
+		    (unsigned long)small < y)
+			lo = x, hi = y;
+	if (hi - lo < (64ul << 20))
+		return 10; /* no reservation found */
+	a = malloc(200000);
+	printf("200000 first: %s\n", mapped(a) ? "mapping" : "pool");
+	free(a);
+	b = malloc(200000);
+	c = malloc(300000);
+	printf("200000 after its free: %s; 300000: %s\n", mapped(b) ? "mapping" : "pool",
+	       mapped(c) ? "mapping" : "pool");
+	d = malloc(64 << 20);
+	free(d);
+	e = malloc(64 << 20);
+	printf("64 MiB after its free: %s\n", mapped(e) ? "mapping" : "pool");
+	f = malloc(100000);
+	memset(f, 5, 100000);
+	f = realloc(f, 250000);
+	printf("100000 grown to 250000: %s", mapped(f) ? "mapping" : "pool");
+	f[249999] = 6;
+	f = realloc(f, 4000000);
+	printf(", to 4000000: %s", mapped(f) ? "mapping" : "pool");
+	f = realloc(f, 90000);
+	printf(", shrunk to 90000: %s\n", mapped(f) ? "mapping" : "pool");
+	if (f[0] != 5 || f[89999] != 5)
+		return 11;
+	free(f), free(e), free(c), free(b), free(small);
+	return 0;
+}
+"""
+
+
+def test_huge_threshold_moves_as_glibcs(tmp_path):
+    """The huge blocks' threshold (arch/host/preload.c, "Huge blocks"):
+    128 KiB at first; the free of a mapping raises it past that mapping's
+    size, so that the same request takes pool pages next time, up to 32 MiB
+    and no further; a realloc that grows an object to 128 KiB or more moves
+    it to a mapping whatever the threshold (then mremap grows it), and one
+    that shrinks it below 128 KiB moves it back, its bytes kept."""
+    (tmp_path / "thr.c").write_text(THRESHOLD)
+    subprocess.run(["gcc", "-O0", "-o", "thr", "thr.c"], cwd=tmp_path, check=True, timeout=60)
+    r, lines = run(["./thr"], tmp_path, True)
+    assert r.returncode == 0, r
+    assert STATS.search(lines), lines
+    assert r.stdout.decode() == (
+        "200000 first: mapping\n"
+        "200000 after its free: pool; 300000: mapping\n"
+        "64 MiB after its free: mapping\n"
+        "100000 grown to 250000: mapping, to 4000000: mapping, shrunk to 90000: pool\n")
+
+
 def test_realloc_of_a_freed_object_aborts(tmp_path):
     """realloc's own path (a small object moving class through the thread's
     cache) refuses a freed object as free does, in realloc's words."""
