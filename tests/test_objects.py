@@ -211,6 +211,7 @@ def test_huge_blocks_are_mappings_of_their_own(tmp_path):
 
 
 THRESHOLD = r"""
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,7 +222,7 @@ static int mapped(const void *p)
 }
 int main(void)
 {
-	char line[512], *small = malloc(16), *a, *b, *c, *d, *e, *f;
+	char line[512], *small = malloc(16), *a, *b, *c, *d, *e, *f, *g, *big;
 	unsigned long x, y;
 	FILE *m = fopen("/proc/self/maps", "r");
 	while (m != NULL && fgets(line, sizeof line, m) != NULL)
@@ -248,11 +249,22 @@ int main(void)
 	f[249999] = 6;
 	f = realloc(f, 4000000);
 	printf(", to 4000000: %s", mapped(f) ? "mapping" : "pool");
+	big = f;
 	f = realloc(f, 90000);
 	printf(", shrunk to 90000: %s\n", mapped(f) ? "mapping" : "pool");
 	if (f[0] != 5 || f[89999] != 5)
 		return 11;
-	free(f), free(e), free(c), free(b), free(small);
+	g = malloc(100000);
+	memset(g, 8, 100000);
+	g = realloc(g, 1 << 20);
+	printf("100000 grown to 1 MiB: %s, %zu bytes\n",
+	       g == big ? "the mapping freed last" : mapped(g) ? "another mapping" : "pool",
+	       malloc_usable_size(g));
+	if (g[0] != 8 || g[99999] != 8)
+		return 12;
+	big = realloc(g, 3 << 19);
+	printf("grown to 1.5 MiB: %s\n", big == g ? "in place" : "moved");
+	free(big), free(f), free(e), free(c), free(b), free(small);
 	return 0;
 }
 """
@@ -264,7 +276,9 @@ def test_huge_threshold_moves_as_glibcs(tmp_path):
     size, so that the same request takes pool pages next time, up to 32 MiB
     and no further; a realloc that grows an object to 128 KiB or more moves
     it to a mapping whatever the threshold (then mremap grows it), and one
-    that shrinks it below 128 KiB moves it back, its bytes kept."""
+    that shrinks it below 128 KiB moves it back, its bytes kept. The mapping
+    freed last stays mapped, the spare, which such a realloc takes when it
+    fits (trimmed to twice the request), and grows into in place."""
     (tmp_path / "thr.c").write_text(THRESHOLD)
     subprocess.run(["gcc", "-O0", "-o", "thr", "thr.c"], cwd=tmp_path, check=True, timeout=60)
     r, lines = run(["./thr"], tmp_path, True)
@@ -274,7 +288,9 @@ def test_huge_threshold_moves_as_glibcs(tmp_path):
         "200000 first: mapping\n"
         "200000 after its free: pool; 300000: mapping\n"
         "64 MiB after its free: mapping\n"
-        "100000 grown to 250000: mapping, to 4000000: mapping, shrunk to 90000: pool\n")
+        "100000 grown to 250000: mapping, to 4000000: mapping, shrunk to 90000: pool\n"
+        "100000 grown to 1 MiB: the mapping freed last, 2097152 bytes\n"
+        "grown to 1.5 MiB: in place\n")
 
 
 def test_realloc_of_a_freed_object_aborts(tmp_path):

@@ -316,6 +316,14 @@ static struct huge_slot {
 static uintptr_t huge_n, huge_bytes; // HUGE_LOCK
 static uint64_t huge_nalloc, huge_nfree;
 #define HUGE_FULL ((void *)1) // huge_alloc: the table is full, use the pool
+// The spare: the huge block freed last, if of HUGE_TOP bytes or less,
+// still mapped (HUGE_LOCK; p 0: none). The next huge block that fits in
+// it takes it, its pages already resident: python3's script grows a list
+// by realloc from 128 KiB to 784 KiB and frees it, again and again, and
+// each time afresh in a new mapping faulted in 2,700 pages more than its
+// run on the pool alone. glibc keeps such memory at the top of its heap
+// (its trim threshold); the spare is one block of it.
+static struct huge_slot spare;
 
 static unsigned huge_hash(uintptr_t p)
 {
@@ -376,17 +384,50 @@ static size_t huge_len(size_t n)
 	return n > SIZE_MAX - pg ? 0 : (n + pg - 1) & ~(pg - 1);
 }
 
-// huge_alloc answers a fresh mapping of n bytes (zero), NULL with errno
-// ENOMEM, or HUGE_FULL.
-static void *huge_alloc(size_t n)
+// spare_takel answers the spare if len bytes fit in it, trimmed to at most
+// twice len (a block that grows by realloc has room for one doubling; the
+// rest goes back to the system), and forgets it; else NULL. *plen is the
+// answer's bytes. HUGE_LOCK held.
+static void *spare_takel(size_t len, size_t *plen)
 {
-	size_t len = huge_len(n);
-	void *p;
+	uintptr_t p = spare.p;
+
+	if (p == 0 || spare.len < len)
+		return NULL;
+	*plen = spare.len;
+	if (spare.len / 2 > len) {
+		munmap((void *)(p + 2 * len), spare.len - 2 * len);
+		*plen = 2 * len;
+	}
+	spare.p = 0;
+	return (void *)p;
+}
+
+// huge_alloc answers a mapping of at least n bytes, NULL with errno
+// ENOMEM, or HUGE_FULL. With reuse (realloc, which need not zero) the
+// spare if n fits in it, else a fresh mapping (zero). Only a realloc's n
+// can fit: a malloc's or calloc's is above the threshold, which the free
+// that made the spare raised past its size.
+static void *huge_alloc(size_t n, int reuse)
+{
+	size_t len = huge_len(n), got = len;
+	void *p = NULL;
 	int full;
 
 	if (len == 0 || len > PTRDIFF_MAX) {
 		errno = ENOMEM;
 		return NULL;
+	}
+	if (reuse) {
+		plock_take(&locks[HUGE_LOCK]);
+		full = huge_n >= HUGE_SLOTS / 2;
+		if (!full && (p = spare_takel(len, &got)) != NULL) {
+			huge_insertl((uintptr_t)p, got);
+			huge_nalloc++;
+		}
+		plock_give(&locks[HUGE_LOCK]);
+		if (p != NULL || full)
+			return full ? HUGE_FULL : p;
 	}
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
@@ -421,9 +462,11 @@ static size_t huge_size(const void *p)
 	return len;
 }
 
-// huge_free unmaps the huge block at p: 1, or 0 if p is not one.
+// huge_free makes the huge block at p the spare, or unmaps it, the spare
+// before it unmapped: 1, or 0 if p is not one.
 static int huge_free(void *p)
 {
+	struct huge_slot gone = {0, 0};
 	size_t len = 0;
 	int i;
 
@@ -436,10 +479,15 @@ static int huge_free(void *p)
 		// the next request of this size, or less, takes pages of the pool
 		if (len >= huge_min_bytes && len <= HUGE_TOP)
 			__atomic_store_n(&huge_min_bytes, len + 1, __ATOMIC_RELAXED);
+		gone = (struct huge_slot){(uintptr_t)p, len};
+		if (len <= HUGE_TOP) {
+			gone = spare;
+			spare = (struct huge_slot){(uintptr_t)p, len};
+		}
 	}
 	plock_give(&locks[HUGE_LOCK]);
-	if (i >= 0)
-		munmap(p, len);
+	if (gone.p != 0)
+		munmap((void *)gone.p, gone.len);
 	return i >= 0;
 }
 
@@ -483,6 +531,8 @@ static void *huge_realloc(void *p, size_t old, size_t n)
 	void *q;
 	int i;
 
+	if (n >= HUGE_START && len <= old && len >= old / 2)
+		return p; // fits, and wastes less than half (as the spare taken)
 	if (n >= HUGE_START) {
 		q = len != 0 && len <= PTRDIFF_MAX ? mremap(p, old, len, MREMAP_MAYMOVE)
 						   : MAP_FAILED;
@@ -513,7 +563,7 @@ static HEAPLAB_NOINLINE void *malloc_slow(size_t n)
 	void *p;
 
 	ready();
-	if (n >= HUGE_MIN && (p = huge_alloc(n)) != HUGE_FULL)
+	if (n >= HUGE_MIN && (p = huge_alloc(n, 0)) != HUGE_FULL)
 		return p;
 	return hobj_malloc(&heap, n);
 }
@@ -553,7 +603,7 @@ API void *calloc(size_t nmemb, size_t size)
 
 	ready();
 	if (size != 0 && nmemb <= SIZE_MAX / size && nmemb * size >= HUGE_MIN &&
-	    (p = huge_alloc(nmemb * size)) != HUGE_FULL)
+	    (p = huge_alloc(nmemb * size, 0)) != HUGE_FULL)
 		return p; // a fresh mapping is zero
 	return hobj_calloc(&heap, nmemb, size);
 }
@@ -604,7 +654,7 @@ API void *realloc(void *p, size_t n)
 	}
 	if (p != NULL && n >= HUGE_START && hobj_objsize(&heap, p, &old, NULL) == HOBJ_OK &&
 	    old < n) {
-		q = huge_alloc(n);
+		q = huge_alloc(n, 1);
 		if (q == NULL)
 			return NULL;
 		if (q != HUGE_FULL) {
