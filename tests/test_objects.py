@@ -189,10 +189,10 @@ int main(int argc, char **argv)
 
 
 def test_huge_blocks_are_mappings_of_their_own(tmp_path):
-    """A malloc of 1 MiB or more is a mapping of its own (arch/host/preload.c,
-    "Huge blocks"): freeing a 256 MiB block of which two pages were touched
-    leaves the resident set as it was (the pool zeroed every byte on free,
-    as sort's 385 MB buffer showed); calloc, realloc both ways and
+    """A malloc of 128 KiB or more is a mapping of its own, at first
+    (arch/host/preload.c, "Huge blocks"): freeing a 256 MiB block of which
+    two pages were touched leaves the resident set as it was (the pool
+    zeroed every byte on free, as sort's 385 MB buffer showed); calloc, realloc both ways and
     malloc_usable_size keep their promises; a pointer inside one is
     refused, naming the block."""
     (tmp_path / "huge.c").write_text(HUGE)

@@ -3,8 +3,9 @@
 // with LD_PRELOAD): the objects layer over one pool of the break mode, its
 // break a bump pointer over a large MAP_NORESERVE reservation (anonymous
 // memory reads as zero, as the pool's sbrk contract asks), its locks
-// futex locks that know their holder; blocks of 1 MiB or more are mappings
-// of their own ("Huge blocks").
+// futex locks that know their holder; large blocks (from 128 KiB, a
+// threshold that moves as glibc's) are mappings of their own ("Huge
+// blocks").
 //   HEAPLAB_STATS=1  one line of counts on stderr at exit, the proof that a
 //                    program ran on heaplab; HEAPLAB_STATS=/a/file appends
 //                    it to that file instead (a program may close stderr
