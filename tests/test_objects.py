@@ -264,6 +264,10 @@ int main(void)
 		return 12;
 	big = realloc(g, 3 << 19);
 	printf("grown to 1.5 MiB: %s\n", big == g ? "in place" : "moved");
+	g = malloc(100000);
+	g = realloc(g, 300000);
+	printf("100000 grown to 300000, no spare: %s\n", mapped(g) ? "mapping" : "pool");
+	free(g);
 	free(big), free(f), free(e), free(c), free(b), free(small);
 	return 0;
 }
@@ -275,10 +279,11 @@ def test_huge_threshold_moves_as_glibcs(tmp_path):
     128 KiB at first; the free of a mapping raises it past that mapping's
     size, so that the same request takes pool pages next time, up to 32 MiB
     and no further; a realloc that grows an object to 128 KiB or more moves
-    it to a mapping whatever the threshold (then mremap grows it), and one
+    it to a mapping above the threshold (then mremap grows it), and one
     that shrinks it below 128 KiB moves it back, its bytes kept. The mapping
-    freed last stays mapped, the spare, which such a realloc takes when it
-    fits (trimmed to twice the request), and grows into in place."""
+    freed last stays mapped, the spare, which such a realloc takes below
+    the threshold too when it fits (trimmed to twice the request), and
+    grows into in place; with no spare, it stays in the pool."""
     (tmp_path / "thr.c").write_text(THRESHOLD)
     subprocess.run(["gcc", "-O0", "-o", "thr", "thr.c"], cwd=tmp_path, check=True, timeout=60)
     r, lines = run(["./thr"], tmp_path, True)
@@ -290,7 +295,73 @@ def test_huge_threshold_moves_as_glibcs(tmp_path):
         "64 MiB after its free: mapping\n"
         "100000 grown to 250000: mapping, to 4000000: mapping, shrunk to 90000: pool\n"
         "100000 grown to 1 MiB: the mapping freed last, 2097152 bytes\n"
-        "grown to 1.5 MiB: in place\n")
+        "grown to 1.5 MiB: in place\n"
+        "100000 grown to 300000, no spare: pool\n")
+
+
+GROW = r"""
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+/* Buffers of 50 to 150 KB grown and shrunk by realloc across the huge
+   blocks' threshold and the spare, calloc'd blocks checked zero, on four
+   threads at once: every byte kept through every move. */
+static void *work(void *arg)
+{
+	unsigned seed = (unsigned)(long)arg;
+	for (int i = 0; i < 300; i++) {
+		size_t n = 50000 + rand_r(&seed) % 100000, m, keep, j;
+		unsigned char *p = malloc(n), *q, tag = (unsigned char)(1 + rand_r(&seed) % 255);
+		memset(p, tag, n);
+		for (int k = rand_r(&seed) % 5; k > 0; k--) {
+			m = rand_r(&seed) % 4 ? n + rand_r(&seed) % 600000 : 1000 + rand_r(&seed) % 200000;
+			p = realloc(p, m);
+			keep = n < m ? n : m;
+			for (j = 0; j < keep; j += 997)
+				if (p[j] != tag)
+					return "a byte lost in realloc";
+			memset(p, tag, m);
+			n = m;
+		}
+		q = calloc(1, 200000 + rand_r(&seed) % 300000);
+		for (j = 0; j < 200000; j += 512)
+			if (q[j] != 0)
+				return "calloc not zero";
+		q[0] = 1;
+		free(q);
+		free(p);
+	}
+	return NULL;
+}
+int main(void)
+{
+	pthread_t t[4];
+	void *r;
+	int bad = 0;
+	for (long i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, work, (void *)(i + 1));
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], &r);
+		if (r != NULL)
+			bad = printf("thread %d: %s\n", i, (char *)r);
+	}
+	puts(bad ? "failed" : "ok");
+	return bad != 0;
+}
+"""
+
+
+def test_huge_reallocs_on_four_threads(tmp_path):
+    """Four threads grow, shrink and free buffers across the huge blocks'
+    threshold and the spare (arch/host/preload.c, "Huge blocks"), and
+    calloc blocks the spare must not give dirty: every byte is kept, every
+    calloc is zero, on heaplab as on glibc."""
+    (tmp_path / "grow.c").write_text(GROW)
+    subprocess.run(["gcc", "-O2", "-pthread", "-o", "grow", "grow.c"], cwd=tmp_path, check=True,
+                   timeout=60)
+    out = same_on_heaplab(["./grow"], tmp_path, 2400)
+    assert out == b"ok\n"
 
 
 def test_realloc_of_a_freed_object_aborts(tmp_path):
