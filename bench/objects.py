@@ -7,10 +7,10 @@ nano-malloc (build/bench/objbench-nano) on the workloads of
 bench/objbench.c; then real programs (tests/realprogs.py) on heaplab and on
 glibc. Prints markdown with the goals' lines. Standard library only."""
 import argparse
+import collections
 import math
 import os
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -36,7 +36,22 @@ GOAL_IR_GLIBC = 1.0
 GOAL_GEOMEAN_MIMALLOC = 1.25
 GOAL_FOOT_GLIBC = 1.25
 GOAL_PROGRAMS = 1.1
-PROGRAM_RUNS = 3  # at most: the six programs take a few seconds each
+# Each real program runs in pairs, one run on glibc and one on heaplab,
+# the first of a pair alternating (glibc first, then heaplab first): at
+# least PROGRAM_PAIRS pairs, more while its runs have taken less than
+# PROGRAM_BUDGET seconds, at most PROGRAM_MAX_PAIRS; one pair before them
+# is not counted (the files and libraries come into the page cache). On a
+# machine shared with other work a run's wall time swings by a fifth and
+# more: the median of many runs, the two allocators' runs side by side in
+# time, is what a load that comes and goes leaves least touched.
+PROGRAM_PAIRS = 11
+PROGRAM_BUDGET = 4.0
+PROGRAM_MAX_PAIRS = 41
+# A program's figures: median wall seconds on glibc and on heaplab, the
+# same output on both (every run), median CPU seconds (user and system),
+# median minor page faults, and the pairs run. Positions 0-4 as before.
+Prog = collections.namedtuple("Prog", "glibc heaplab same glibc_cpu heaplab_cpu glibc_faults "
+                              "heaplab_faults pairs", defaults=(None,) * 5)
 
 
 def fail(msg):
@@ -158,32 +173,64 @@ class Objects:
                            "live": statistics.median(r["live"] for r in rs)}
         return res
 
+    def run_program(self, alloc, argv, env, stdin, work):
+        """One run of a real program: (wall s, user s, system s, minor faults,
+        stdout). Its input and output are files, and its own resource use
+        comes from wait4, so that nothing of this process is timed but the
+        start and the wait."""
+        out, err = work / "run.out", work / "run.err"
+        with open(stdin, "rb") if stdin else open(os.devnull, "rb") as i, \
+                open(out, "wb") as o, open(err, "wb") as e:
+            t0 = time.monotonic()
+            p = subprocess.Popen(argv, stdin=i, stdout=o, stderr=e, cwd=work,
+                                 env=self.env(alloc, dict(env, LC_ALL="C")))
+            _, status, ru = os.wait4(p.pid, 0)
+            wall = time.monotonic() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)  # reaped: Popen must not wait
+        if p.returncode != 0:
+            fail(f"{' '.join(argv)} ({alloc}) exited {p.returncode}: "
+                 f"{err.read_text(errors='replace')[-400:]!r}")
+        return wall, ru.ru_utime, ru.ru_stime, ru.ru_minflt, out.read_bytes()
+
+    def time_program(self, argv, env, stdin, work, pairs=PROGRAM_PAIRS, budget=PROGRAM_BUDGET,
+                     max_pairs=PROGRAM_MAX_PAIRS):
+        """Runs argv in pairs (PROGRAM_PAIRS), glibc and heaplab taking turns
+        to go first: a Prog of the medians, and the order the runs went in."""
+        runs = {"glibc": [], "heaplab": []}
+        outs, order = set(), []
+        self.run_program("glibc", argv, env, stdin, work)  # not counted
+        self.run_program("heaplab", argv, env, stdin, work)
+        while len(runs["glibc"]) < max_pairs and (
+                len(runs["glibc"]) < pairs or
+                sum(r[0] for rs in runs.values() for r in rs) < budget):
+            first = ("glibc", "heaplab") if len(runs["glibc"]) % 2 == 0 else ("heaplab", "glibc")
+            for a in first:
+                r = self.run_program(a, argv, env, stdin, work)
+                runs[a].append(r[:4])
+                outs.add((a, r[4]))
+                order.append(a)
+
+        def med(a, k):
+            return statistics.median(r[k] for r in runs[a])
+
+        same = len({o for _, o in outs}) == 1
+        return Prog(med("glibc", 0), med("heaplab", 0), same,
+                    med("glibc", 1) + med("glibc", 2), med("heaplab", 1) + med("heaplab", 2),
+                    med("glibc", 3), med("heaplab", 3), len(runs["glibc"])), order
+
     def programs(self, stage):
-        """Real programs, plainly and on heaplab, taking turns: {name:
-        (median s plain, median s heaplab, same output, median CPU s plain,
-        median CPU s heaplab)}. CPU: the child's user and system time, which
-        a loaded machine's waits for a core leave out and wall time keeps."""
+        """Real programs, plainly and on heaplab, in pairs (time_program):
+        {name: Prog}. CPU: the child's user and system time, which a loaded
+        machine's waits for a core leave out and wall time keeps."""
         work = self.dir / "programs"
         work.mkdir(exist_ok=True)
         res = {}
         for name, argv, env, stdin in realprogs.programs(REPO, work):
-            t = {"glibc": [], "heaplab": []}
-            cpu = {"glibc": [], "heaplab": []}
-            outs = {}
-            for _ in range(min(self.runs, PROGRAM_RUNS)):
-                for a in t:
-                    u0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
-                    r = subprocess.run(argv, input=stdin, capture_output=True, cwd=work,
-                                       timeout=600, env=self.env(a, dict(env, LC_ALL="C")))
-                    t[a].append(time.monotonic() - t0)
-                    u1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-                    cpu[a].append(u1.ru_utime - u0.ru_utime + u1.ru_stime - u0.ru_stime)
-                    if r.returncode != 0:
-                        fail(f"{name} ({a}) exited {r.returncode}: {r.stderr[-400:]!r}")
-                    outs.setdefault(a, set()).add(r.stdout)
-            res[name] = (statistics.median(t["glibc"]), statistics.median(t["heaplab"]),
-                         outs["glibc"] == outs["heaplab"] and len(outs["glibc"]) == 1,
-                         statistics.median(cpu["glibc"]), statistics.median(cpu["heaplab"]))
+            inp = None
+            if stdin is not None:
+                inp = work / "stdin"
+                inp.write_bytes(stdin)
+            res[name], _ = self.time_program(argv, env, inp, work)
         stage("real programs timed")
         return res
 
@@ -296,17 +343,24 @@ def section(o, res, progs, runs):
         parts.append(f"### {w}: {what}\n\n{ops:,} calls, peak live {mib(live)}.\n\n"
                      + table(head, workload_rows(w, res)))
     if progs:
-        rows = [[n, f"{g:.3f} s", f"{h:.3f} s", f"{h / g:.2f}", f"{gc:.3f} s", f"{hc:.3f} s",
-                 f"{hc / gc:.2f}" if gc > 0 else "-", "yes" if s else "NO"]
-                for n, (g, h, s, gc, hc) in progs.items()]
+        rows = [[n, str(p.pairs), f"{p.glibc:.3f} s", f"{p.heaplab:.3f} s",
+                 f"{p.heaplab / p.glibc:.2f}", f"{p.glibc_cpu:.3f} s", f"{p.heaplab_cpu:.3f} s",
+                 f"{p.heaplab_cpu / p.glibc_cpu:.2f}" if p.glibc_cpu > 0 else "-",
+                 f"{p.glibc_faults:,.0f}", f"{p.heaplab_faults:,.0f}", "yes" if p.same else "NO"]
+                for n, p in progs.items()]
         parts.append("### Real programs\n\nThe programs tests/test_objects.py runs (their "
                      "inputs in tests/realprogs.py), plainly and with "
-                     "LD_PRELOAD=build/host/libheaplab.so, taking turns; wall time of the "
-                     f"process, median of {min(runs, PROGRAM_RUNS)} runs each, and its CPU "
-                     "time (user and system: on a loaded machine, wall time also counts "
-                     "the waits for a core).\n\n"
-                     + table(["program", "glibc", "heaplab", "heaplab ÷ glibc", "glibc CPU",
-                              "heaplab CPU", "CPU ÷", "same output"], rows))
+                     "LD_PRELOAD=build/host/libheaplab.so, in pairs of runs, glibc and "
+                     "heaplab taking turns to go first: at least "
+                     f"{PROGRAM_PAIRS} pairs, more for a short program (until its runs "
+                     f"have taken {PROGRAM_BUDGET:.0f} s, at most {PROGRAM_MAX_PAIRS} pairs), "
+                     "after one pair not counted. Each figure is the median of its runs: wall "
+                     "time of the process, its CPU time (user and system: on a loaded "
+                     "machine, wall time also counts the waits for a core) and its minor "
+                     "page faults (getrusage of the child).\n\n"
+                     + table(["program", "pairs", "glibc", "heaplab", "heaplab ÷ glibc",
+                              "glibc CPU", "heaplab CPU", "CPU ÷", "glibc faults",
+                              "heaplab faults", "same output"], rows))
     parts.append("### Goals (small objects)\n\n" + "\n".join(goals(ws, res, progs)))
     return "\n\n".join(parts)
 

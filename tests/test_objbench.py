@@ -81,3 +81,25 @@ def test_goal_lines_judge_the_figures():
     # and decides nothing
     lines = objects.goals(ws, res, {"p": (1.0, 1.2, True, 0.5, 0.52)})
     assert len(lines) == 6 and "p 1.04x" in lines[5] and "met" not in lines[5], lines
+
+
+def test_real_programs_run_in_pairs_taking_turns(bench, tmp_path):
+    """bench/objects.py's timing of a real program: pairs of runs, glibc and
+    heaplab taking turns to go first, the medians of each side's figures
+    (wall, CPU, page faults), the output compared on every run; more pairs
+    while the budget lasts, never more than the most; a program that fails
+    stops the benchmark, naming it."""
+    (tmp_path / "in").write_text("from stdin\n")
+    prog, order = bench.time_program(["sh", "-c", "echo hi; cat"], {}, tmp_path / "in", tmp_path,
+                                     pairs=2, budget=0, max_pairs=9)
+    assert order == ["glibc", "heaplab", "heaplab", "glibc"]
+    assert prog.pairs == 2 and prog.same
+    assert (tmp_path / "run.out").read_text() == "hi\nfrom stdin\n"
+    assert prog.glibc > 0 and prog.heaplab > 0 and prog.glibc_cpu >= 0
+    assert prog.glibc_faults > 10 and prog.heaplab_faults > 10
+    prog, order = bench.time_program(["sh", "-c", "echo ${LD_PRELOAD:-none}"], {}, None,
+                                     tmp_path, pairs=1, budget=1e9, max_pairs=3)
+    assert prog.pairs == 3 and len(order) == 6 and not prog.same
+    with pytest.raises(SystemExit, match=r"\(glibc\) exited 3: 'oops"):
+        bench.time_program(["sh", "-c", "echo oops >&2; exit 3"], {}, None, tmp_path)
+
