@@ -47,10 +47,11 @@ $(B)/host/fuzz_replay: $(HT)/fuzz_replay.c $(HT_DEPS)
 	$(FUZZ_CC) $(HOST_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o $@ $< $(HOST_SRCS)
 
-# fuzz_replay_run,SECONDS: the same for the replay target.
+# fuzz_replay_run,SECONDS: the same for the replay target, starting from
+# the seeds in $(HT)/fuzz-replay-seeds too (inputs that once failed it).
 fuzz_replay_run = mkdir -p $(FUZZ_CORPUS)-replay && $(B)/host/fuzz_replay -max_total_time=$(1) \
 	-timeout=10 -dict=$(HT)/fuzz_replay.dict -print_final_stats=1 \
-	-artifact_prefix=$(B)/host/fuzz-replay- $(FUZZ_CORPUS)-replay
+	-artifact_prefix=$(B)/host/fuzz-replay- $(FUZZ_CORPUS)-replay $(HT)/fuzz-replay-seeds
 
 # Every test runs even when one fails; the status says whether any did.
 host-test: $(HT_CMOCKA) $(B)/host/test_objects $(B)/host/test_spinlock $(B)/host/test_diff \

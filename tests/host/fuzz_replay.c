@@ -10,9 +10,11 @@
 //    inside the heap), `error line N: ...` lines only for lines of the
 //    trace, then the free list `free 0xOFF 0xSIZE` and a last `brk 0xOFF`,
 //    nothing else;
-//  - the alloc answers name the IDs of the trace's alloc lines, in order
-//    (this file splits the trace itself, as the grammar says), each once
-//    unless its line was refused; offsets are aligned and below the break;
+//  - the answers name the IDs of the trace's alloc, malloc and realloc
+//    lines, in order (this file splits the trace itself, as the grammar
+//    says), each once unless its line was refused; offsets are aligned and
+//    below the break (this replay has no objects layer: its lines are
+//    refused, each with its error line);
 //  - the free list lines are the pool's own list, block for block, and the
 //    brk line its break; the full check passes; the status is 1 exactly
 //    when there is an error line.
@@ -80,24 +82,39 @@ static int fuzz_fields(const char *s, const char *e, const char **f, size_t *fn,
 	}
 }
 
-// fuzz_allocs lists the trace's alloc lines and counts its sbrk lines
-// (in *nsbrk); answers how many alloc lines there are.
+// fuzz_word is 1 if the field [f, f + n) is the word w.
+static int fuzz_word(const char *f, size_t n, const char *w)
+{
+	return n == strlen(w) && memcmp(f, w, n) == 0;
+}
+
+// fuzz_allocs lists the trace's lines that answer with their ID (alloc,
+// malloc, realloc), counts its sbrk lines (in *nsbrk) and the lines that
+// name a new ID (alloc and malloc, as replay_scan counts them, in *nids);
+// answers how many it listed.
 static size_t fuzz_allocs(const char *t, size_t len, struct fuzz_alloc *a, size_t max,
-			  unsigned long *nsbrk)
+			  unsigned long *nsbrk, size_t *nids)
 {
 	const char *s = t, *e = t + len, *le, *f[4];
 	unsigned long lineno = 0;
 	size_t fn[4], n = 0;
-	int k;
+	int k, id;
 
-	for (*nsbrk = 0; s < e; s = le + 1) {
+	for (*nsbrk = 0, *nids = 0; s < e; s = le + 1) {
 		le = memchr(s, '\n', (size_t)(e - s));
 		le = le ? le : e;
 		lineno++;
 		k = fuzz_fields(s, le, f, fn, 4);
-		if (k == 3 && fn[0] == 5 && memcmp(f[0], "alloc", 5) == 0 && n < max)
+		if (k != 3)
+			id = 0;
+		else if (fuzz_word(f[0], fn[0], "alloc") || fuzz_word(f[0], fn[0], "malloc"))
+			id = 2;
+		else
+			id = fuzz_word(f[0], fn[0], "realloc");
+		if (id && n < max)
 			a[n++] = (struct fuzz_alloc){lineno, f[1], fn[1]};
-		*nsbrk += k == 2 && fn[0] == 4 && memcmp(f[0], "sbrk", 4) == 0;
+		*nids += id == 2;
+		*nsbrk += k == 2 && fuzz_word(f[0], fn[0], "sbrk");
 	}
 	return n;
 }
@@ -280,7 +297,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_read rd = {0};
 	struct heaplab_fault f;
 	const char *text = (const char *)data + 1;
-	size_t len = size - 1, i;
+	size_t len = size - 1, i, nids;
 	char err[200];
 	long nalloc;
 	int status, nerr;
@@ -312,14 +329,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_outlen = 0;
 	status = replay_run(&r, text, len);
 	rd.allocs = allocs;
-	rd.nallocs = fuzz_allocs(text, len, allocs, sizeof allocs / sizeof allocs[0], &rd.nsbrk);
+	rd.nallocs = fuzz_allocs(text, len, allocs, sizeof allocs / sizeof allocs[0], &rd.nsbrk,
+				 &nids);
 	for (i = 0; i < len; i++)
 		rd.lines += text[i] == '\n';
 	rd.lines += len > 0 && text[len - 1] != '\n';
 	rd.blk = mempool.freelist;
 	rd.r = &r;
 	nerr = fuzz_read_back(&rd);
-	if ((size_t)nalloc != rd.nallocs || status != (nerr ? REPLAY_REJECTED : REPLAY_OK) ||
+	if ((size_t)nalloc != nids || status != (nerr ? REPLAY_REJECTED : REPLAY_OK) ||
 	    heaplab_check(&mempool, &f) != HEAPLAB_OK)
 		fuzz_fail("alloc count, status or the final check disagree", fuzz_out, fuzz_outlen);
 	host_heap_fini(&mempool);
