@@ -10,7 +10,7 @@
 OBJ_SPAN ?= objects/span.c
 OBJ_BASE := objects/objects.c objects/cache.c objects/check.c objects/malloc.c
 OBJ_SRCS := $(OBJ_BASE) $(OBJ_SPAN)
-OBJ_HDRS := objects/objects.h objects/internal.h objects/sizeclasses.h include/heaplab.h
+OBJ_HDRS := objects/objects.h objects/internal.h objects/fast.h objects/sizeclasses.h include/heaplab.h
 # The replay tool runs a trace's object lines on the layer (mk/host.mk).
 $(B)/host/replay $(B)/host-san/replay: $(REPLAY_OBJ_SRCS) $(OBJ_SRCS) $(OBJ_HDRS)
 # The library is the allocator, not a debugging aid: the pool without its

@@ -246,6 +246,8 @@ struct hobj_span *hobj_span_fresh(struct hobj_heap *h, unsigned c)
 	s->bytes = bytes;
 	s->cls = (uint16_t)c;
 	s->nobj = hobj_class_nobj[c];
+	s->size = hobj_class_size[c];
+	s->divmul = hobj_class_divmul[c];
 	return s;
 }
 
