@@ -75,6 +75,14 @@ void hobj_cache_settle(struct hobj_heap *heap, struct hobj_cache *cache, struct 
 void *hobj_cache_malloc(struct hobj_heap *heap, struct hobj_cache *cache, size_t n)
 	HEAPLAB_NOINLINE;
 
+// hobj_cache_free (objects/objects.c) frees p, a small object, for the
+// holder of cache: with no lock if a span of cache's holds it, else under
+// its class lock (onto its owner's remote list, or its central span's free
+// list), as hobj_free does but for the check after it. 1; or 0, nothing
+// changed, for anything else (a large object, a pointer hobj_free refuses
+// with its message).
+int hobj_cache_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p) HEAPLAB_NOINLINE;
+
 // The class of an n-byte request, or 0 if n is above HOBJ_MAX_SMALL.
 HOBJ_FAST unsigned hobj_fast_class(size_t n)
 {

@@ -66,6 +66,7 @@
 //   pool's. The check takes them all in that order (classes ascending).
 #define HOBJ_CLASS_TABLES
 #include "internal.h"
+#include "fast.h" // hobj_cache_free
 
 // What the layer takes from the C library (a kernel's string.c has both).
 void *memset(void *s, int c, size_t n);
@@ -453,6 +454,28 @@ static int small_free(struct hobj_heap *h, struct hobj_span *s, uintptr_t p, str
 	hobj_cache_leave(h, cache);
 	hobj_give_back(h, &g);
 	return err;
+}
+
+int hobj_cache_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p)
+{
+	struct where w = {NULL, 0, 0};
+	struct hobj_gone g = {0, 0};
+	unsigned c;
+	int err;
+
+	if (locate(heap, (uintptr_t)p, &w, NULL) != HOBJ_OK || w.s == NULL)
+		return 0;
+	c = w.s->cls;
+	if (c == 0 || c >= HOBJ_NCLASS)
+		return 0;
+	err = hobj_cache_give(heap, cache, w.s, (uintptr_t)p, NULL);
+	if (err == HOBJ_NOTMINE) {
+		lock(heap, c);
+		err = small_freel(heap, w.s, c, (uintptr_t)p, &g, NULL);
+		unlock(heap, c);
+	}
+	hobj_give_back(heap, &g);
+	return err == HOBJ_OK;
 }
 
 // large_findl refuses a large object's head that is no longer one (a

@@ -507,6 +507,8 @@ static HEAPLAB_NOINLINE void *malloc_slow(size_t n)
 
 static HEAPLAB_NOINLINE void free_slow(void *p)
 {
+	if (tfast && hobj_cache_free(&heap, &tcache, p))
+		return; // another thread's object, or a span that settles
 	ready();
 	if (!in_pool(p)) {
 		if (huge_free(p))

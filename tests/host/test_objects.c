@@ -926,7 +926,9 @@ static void test_fast_divmul(void **state)
 
 // The fast free's refusals, which the whole path then makes: a pointer into
 // a span's tail, an object on its remote list freed again (its in-use bit
-// still set); nothing changed by the fast path. And its moves, made as
+// still set); nothing changed by the fast path. hobj_cache_free puts
+// another cache's object on the remote list and refuses what hobj_free
+// refuses, nothing changed. And its moves, made as
 // hobj_free makes them (hobj_cache_settle): a full span's first free moves
 // it to the part list; its last leaves it empty there, kept; counted.
 static void test_fast_free_refusals_and_moves(void **state)
@@ -977,7 +979,14 @@ static void test_fast_free_refusals_and_moves(void **state)
 	// it again declines, and the whole path refuses it
 	r = hobj_cache_malloc(&heap, &a, 384);
 	cur = &b;
-	hobj_free(&heap, r);
+	obj_snap(&s0);
+	assert_int_equal(hobj_cache_free(&heap, &b, tail), 0); // refused: nothing changed
+	assert_int_equal(hobj_cache_free(&heap, &b, &s0), 0);
+	obj_snap(&s1);
+	assert_memory_equal(&s0, &s1, sizeof s0);
+	assert_int_equal(hobj_cache_free(&heap, &b, r), 1); // onto the remote list
+	assert_int_equal(s->nremote + span_of(r)->nremote, 1);
+	assert_int_equal(hobj_cache_free(&heap, &b, r), 0); // again: refused
 	cur = &a;
 	obj_snap(&s0);
 	assert_int_equal(hobj_fast_free(&heap, &a, r), 0);
