@@ -124,6 +124,7 @@ void hobj_cache_init(struct hobj_heap *heap, struct hobj_cache *cache, long id)
 {
 	memset(cache, 0, sizeof *cache);
 	cache->id = id;
+	cache->self = cache;
 	hobj_lock(heap, HOBJ_LOCK_STORE);
 	cache->next = heap->caches;
 	heap->caches = cache;
@@ -550,6 +551,7 @@ void hobj_cache_fini(struct hobj_heap *heap, struct hobj_cache *cache)
 {
 	struct hobj_cache **pp;
 
+	cache->fast_len = 0; // closed: it leaves the heap
 	hobj_cache_flush(heap, cache);
 	hobj_lock(heap, HOBJ_LOCK_STORE);
 	for (pp = &heap->caches; *pp != NULL && *pp != cache; pp = &(*pp)->next)

@@ -5,8 +5,9 @@
 // of a span the cache owns, each one straight run of code with no call and
 // no lock. Everything else answers NULL or 0, nothing changed, and the
 // consumer takes the whole path (hobj_malloc, hobj_free, hobj_objsize).
-// The consumer calls them only while the heap is not checking (so that
-// checked runs take the whole paths, the check after each operation).
+// The consumer opens them (hobj_fast_open) and calls them only while the
+// heap is not checking (so that checked runs take the whole paths, the
+// check after each operation).
 //
 // Theory of operation
 //
@@ -83,6 +84,16 @@ void *hobj_cache_malloc(struct hobj_heap *heap, struct hobj_cache *cache, size_t
 // with its message).
 int hobj_cache_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p) HEAPLAB_NOINLINE;
 
+// hobj_fast_open opens cache's fast paths on heap, for a consumer that
+// calls them only while the heap is not checking; hobj_cache_fini closes
+// them. Closed (as hobj_cache_init leaves a cache), hobj_fast_free and
+// hobj_fast_size decline everything.
+HOBJ_FAST void hobj_fast_open(const struct hobj_heap *heap, struct hobj_cache *cache)
+{
+	cache->fast_lo = heap->start;
+	cache->fast_len = heap->end - heap->start;
+}
+
 // The class of an n-byte request, or 0 if n is above HOBJ_MAX_SMALL.
 HOBJ_FAST unsigned hobj_fast_class(size_t n)
 {
@@ -130,16 +141,16 @@ HOBJ_FAST void *hobj_fast_take(struct hobj_span *s)
 HOBJ_FAST struct hobj_span *hobj_fast_span(const struct hobj_heap *heap,
 					   const struct hobj_cache *cache, uintptr_t a, unsigned *i)
 {
-	uintptr_t e, off = a - heap->start;
+	uintptr_t e, off = a - cache->fast_lo;
 	struct hobj_span *s;
 	uint64_t q;
 
-	if (__builtin_expect(off >= heap->end - heap->start, 0))
+	if (__builtin_expect(off >= cache->fast_len, 0)) // outside, or closed
 		return NULL;
 	e = heap->pagemap[off >> heap->shift];
 	s = (struct hobj_span *)e;
 	if (__builtin_expect(e == 0 || (e & HOBJ_PM_LARGE) ||
-				     __atomic_load_n(&s->owner, __ATOMIC_RELAXED) != cache ||
+				     __atomic_load_n(&s->owner, __ATOMIC_RELAXED) != cache->self ||
 				     __atomic_load_n(&s->nremote, __ATOMIC_RELAXED) != 0,
 			     0))
 		return NULL;

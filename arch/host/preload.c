@@ -220,6 +220,8 @@ static struct hobj_cache *cache_setup(struct hobj_heap *h)
 	}
 	tstate = T_READY;
 	tfast = !h->checking;
+	if (tfast)
+		hobj_fast_open(h, &tcache);
 	return &tcache;
 }
 
@@ -529,7 +531,7 @@ API void *malloc(size_t n)
 
 API void free(void *p)
 {
-	if (__builtin_expect(tfast, 1) && hobj_fast_free(&heap, &tcache, p))
+	if (hobj_fast_free(&heap, &tcache, p)) // declines while tcache's fast paths are closed
 		return;
 	if (p != NULL)
 		free_slow(p);
@@ -570,7 +572,7 @@ API void *realloc(void *p, size_t n)
 	size_t old;
 	void *q;
 
-	if (__builtin_expect(tfast, 1) && n - 1 < HOBJ_MAX_SMALL &&
+	if (n - 1 < HOBJ_MAX_SMALL &&
 	    (old = hobj_fast_size(&heap, &tcache, p)) != 0) { // the thread's own: no lock
 		return hobj_fast_class(n) == hobj_fast_class(old) ? p : moved(p, old, n);
 	}
