@@ -104,33 +104,6 @@ HOBJ_FAST unsigned hobj_fast_class(size_t n)
 	return 0;
 }
 
-// hobj_fast_take hands out an object of s, or NULL if s has none: the
-// free list's head, else the next never-handed-out object (span.c's take).
-HOBJ_FAST void *hobj_fast_take(struct hobj_span *s)
-{
-#if HOBJ_INLINE_SPAN
-	void *p = s->free;
-	unsigned i;
-
-	if (__builtin_expect(p != NULL, 1)) {
-		s->free = *(void **)p;
-		i = (unsigned)(((uint64_t)((uintptr_t)p - s->base) * s->divmul) >> 32);
-	} else if (__builtin_expect(s->fresh < s->nobj, 1)) {
-		i = s->fresh++;
-		p = (void *)(s->base + (uintptr_t)i * s->size);
-	} else {
-		return NULL;
-	}
-	s->inuse_bits[i >> 6] |= (uint64_t)1 << (i & 63);
-	s->inuse++;
-	return p;
-#else
-	int zero;
-
-	return s->inuse < s->nobj ? hobj_span_take(s, &zero) : NULL;
-#endif
-}
-
 // hobj_fast_span answers the span of p if the cache owns it and p is the
 // start of an object of it with nothing on its remote list; else NULL. In
 // *i, p's index; the object's in-use bit is the caller's to test. No
@@ -176,13 +149,41 @@ HOBJ_FAST void *hobj_fast_malloc(struct hobj_heap *heap, struct hobj_cache *cach
 {
 	unsigned c = hobj_fast_class(n);
 	struct hobj_span *s = cache->alloc[c]; // alloc[0] is always NULL
+#if HOBJ_INLINE_SPAN
+	unsigned i;
 	void *p;
 
 	(void)heap;
-	if (__builtin_expect(s == NULL, 0) || __builtin_expect((p = hobj_fast_take(s)) == NULL, 0))
+	if (__builtin_expect(s == NULL, 0))
 		return NULL;
+	p = s->free;
+	if (__builtin_expect(p != NULL, 1)) {
+		s->free = *(void **)p;
+		i = (unsigned)(((uint64_t)((uintptr_t)p - s->base) * s->divmul) >> 32);
+	} else {
+		i = s->fresh;
+		if (__builtin_expect(i >= s->nobj, 0))
+			return NULL;
+		p = (void *)(s->base + (uintptr_t)i * s->size);
+		if (p == NULL) // never (a span's base is not 0): the caller's test goes
+			__builtin_unreachable();
+		// fresh is written apart from inuse below: stored together, gcc
+		// pairs the two increments through a vector register
+		__atomic_store_n(&s->fresh, (uint16_t)(i + 1), __ATOMIC_RELAXED);
+	}
+	s->inuse_bits[i >> 6] |= (uint64_t)1 << (i & 63);
+	s->inuse++;
 	cache->nalloc[c]++;
 	return p;
+#else
+	int zero;
+
+	(void)heap;
+	if (s == NULL || s->inuse >= s->nobj)
+		return NULL;
+	cache->nalloc[c]++;
+	return hobj_span_take(s, &zero);
+#endif
 }
 
 // hobj_fast_free gives p back to a span cache owns: 1, or 0 with nothing
