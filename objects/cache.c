@@ -449,6 +449,16 @@ int hobj_find_live(const struct hobj_span *s, uintptr_t p, struct hobj_fault *f)
 	return err;
 }
 
+// after_give moves s, a span of cache's, after its owner freed an object
+// of it: settle, or park an active span that emptied.
+static inline void after_give(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s)
+{
+	if (s != cache->alloc[s->cls])
+		settle(h, cache, s);
+	else if (s->inuse == 0 && s->bytes > h->park_above)
+		park(h, cache, s);
+}
+
 int hobj_cache_give(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s, uintptr_t p,
 		    struct hobj_fault *f)
 {
@@ -465,7 +475,7 @@ int hobj_cache_give(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_s
 	if (err != HOBJ_OK)
 		return err;
 	cache->nfree[s->cls]++;
-	hobj_cache_settle(h, cache, s);
+	after_give(h, cache, s);
 	return HOBJ_OK;
 }
 
@@ -478,10 +488,7 @@ void *hobj_cache_malloc(struct hobj_heap *h, struct hobj_cache *cache, size_t n)
 
 void hobj_cache_settle(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s)
 {
-	if (s != cache->alloc[s->cls])
-		settle(h, cache, s);
-	else if (s->inuse == 0 && s->bytes > h->park_above)
-		park(h, cache, s);
+	after_give(h, cache, s);
 }
 
 int hobj_remote_freel(struct hobj_heap *h, struct hobj_span *s, uintptr_t p, struct hobj_fault *f)
