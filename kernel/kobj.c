@@ -76,7 +76,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../objects/objects.h"
+#include "../objects/fast.h" // hobj_fast_malloc, hobj_fast_free, inlined
 
 #ifndef NEWLIB_MALLOC
 #define NEWLIB_MALLOC 0

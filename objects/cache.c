@@ -125,6 +125,7 @@ void hobj_cache_init(struct hobj_heap *heap, struct hobj_cache *cache, long id)
 	memset(cache, 0, sizeof *cache);
 	cache->id = id;
 	cache->self = cache;
+	hobj_fast_open(heap, cache);
 	hobj_lock(heap, HOBJ_LOCK_STORE);
 	cache->next = heap->caches;
 	heap->caches = cache;
@@ -449,16 +450,6 @@ int hobj_find_live(const struct hobj_span *s, uintptr_t p, struct hobj_fault *f)
 	return err;
 }
 
-// after_give moves s, a span of cache's, after its owner freed an object
-// of it: settle, or park an active span that emptied.
-static inline void after_give(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s)
-{
-	if (s != cache->alloc[s->cls])
-		settle(h, cache, s);
-	else if (s->inuse == 0 && s->bytes > h->park_above)
-		park(h, cache, s);
-}
-
 int hobj_cache_give(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s, uintptr_t p,
 		    struct hobj_fault *f)
 {
@@ -475,7 +466,7 @@ int hobj_cache_give(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_s
 	if (err != HOBJ_OK)
 		return err;
 	cache->nfree[s->cls]++;
-	after_give(h, cache, s);
+	hobj_cache_settle(h, cache, s); // out of line: hobj_cache_give stays small
 	return HOBJ_OK;
 }
 
@@ -486,9 +477,14 @@ void *hobj_cache_malloc(struct hobj_heap *h, struct hobj_cache *cache, size_t n)
 	return hobj_cache_obj(h, cache, hobj_class_of(n), &zero);
 }
 
+// hobj_cache_settle moves s, a span of cache's, after its owner freed an
+// object of it: settle, or park an active span that emptied.
 void hobj_cache_settle(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s)
 {
-	after_give(h, cache, s);
+	if (s != cache->alloc[s->cls])
+		settle(h, cache, s);
+	else if (s->inuse == 0 && s->bytes > h->park_above)
+		park(h, cache, s);
 }
 
 int hobj_remote_freel(struct hobj_heap *h, struct hobj_span *s, uintptr_t p, struct hobj_fault *f)
@@ -558,7 +554,7 @@ void hobj_cache_fini(struct hobj_heap *heap, struct hobj_cache *cache)
 {
 	struct hobj_cache **pp;
 
-	cache->fast_len = 0; // closed: it leaves the heap
+	hobj_fast_close(cache); // it leaves the heap
 	hobj_cache_flush(heap, cache);
 	hobj_lock(heap, HOBJ_LOCK_STORE);
 	for (pp = &heap->caches; *pp != NULL && *pp != cache; pp = &(*pp)->next)

@@ -5,9 +5,9 @@
 // of a span the cache owns, each one straight run of code with no call and
 // no lock. Everything else answers NULL or 0, nothing changed, and the
 // consumer takes the whole path (hobj_malloc, hobj_free, hobj_objsize).
-// The consumer opens them (hobj_fast_open) and calls them only while the
-// heap is not checking (so that checked runs take the whole paths, the
-// check after each operation).
+// The consumer calls them only while the heap is not checking (so that
+// checked runs take the whole paths, the check after each operation), or
+// closes them (hobj_fast_close).
 //
 // Theory of operation
 //
@@ -84,14 +84,19 @@ void *hobj_cache_malloc(struct hobj_heap *heap, struct hobj_cache *cache, size_t
 // with its message).
 int hobj_cache_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p) HEAPLAB_NOINLINE;
 
-// hobj_fast_open opens cache's fast paths on heap, for a consumer that
-// calls them only while the heap is not checking; hobj_cache_fini closes
-// them. Closed (as hobj_cache_init leaves a cache), hobj_fast_free and
-// hobj_fast_size decline everything.
+// hobj_fast_open opens cache's fast paths on heap (hobj_cache_init opens
+// them); hobj_fast_close closes them, as hobj_cache_fini does. Closed,
+// hobj_fast_free and hobj_fast_size decline everything: a consumer whose
+// heap checks every operation closes them, or does not call them.
 HOBJ_FAST void hobj_fast_open(const struct hobj_heap *heap, struct hobj_cache *cache)
 {
 	cache->fast_lo = heap->start;
 	cache->fast_len = heap->end - heap->start;
+}
+
+HOBJ_FAST void hobj_fast_close(struct hobj_cache *cache)
+{
+	cache->fast_len = 0;
 }
 
 // The class of an n-byte request, or 0 if n is above HOBJ_MAX_SMALL.

@@ -139,10 +139,10 @@ struct hobj_cache {
 	uintptr_t kept_next;
 	struct hobj_cache *next;
 	long id;
-	// The fast paths' view (objects/fast.h): the heap's range while the
-	// consumer has them open (fast_len 0: closed, every fast free
-	// declines), and the cache's own address, so that a consumer holding
-	// the cache in TLS compares a span's owner with one load.
+	// The fast paths' view (objects/fast.h): the heap's range while they
+	// are open (fast_len 0: closed, every fast free declines), and the
+	// cache's own address, so that a consumer holding the cache in TLS
+	// compares a span's owner with one load.
 	uintptr_t fast_lo, fast_len;
 	struct hobj_cache *self;
 };

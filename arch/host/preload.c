@@ -220,8 +220,8 @@ static struct hobj_cache *cache_setup(struct hobj_heap *h)
 	}
 	tstate = T_READY;
 	tfast = !h->checking;
-	if (tfast)
-		hobj_fast_open(h, &tcache);
+	if (!tfast)
+		hobj_fast_close(&tcache);
 	return &tcache;
 }
 

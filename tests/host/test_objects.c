@@ -714,7 +714,6 @@ static void test_cache_spare(void **state)
 	cur = &a;
 	for (fast = 0; fast < 2; fast++) {
 		heap.checking = !fast;
-		hobj_fast_open(&heap, &a);
 		p = hobj_malloc(&heap, hobj_class_size[c1]);
 		q = hobj_malloc(&heap, hobj_class_size[c2]);
 		r = hobj_malloc(&heap, 16);
@@ -839,13 +838,13 @@ static void test_cache_fast_path(void **state)
 	assert_null(hobj_fast_malloc(&heap, &a, 64)); // no active span yet: a refill
 	p = hobj_cache_malloc(&heap, &a, 64); // the refill
 	assert_non_null(p);
+	hobj_fast_close(&a);
 	obj_snap(&s0);
 	assert_int_equal(hobj_fast_free(&heap, &a, p), 0); // a's own, but closed: declined
 	assert_int_equal(hobj_fast_size(&heap, &a, p), 0);
 	obj_snap(&s1);
 	assert_memory_equal(&s0, &s1, sizeof s0);
 	hobj_fast_open(&heap, &a);
-	hobj_fast_open(&heap, &b);
 	assert_ptr_equal(a.alloc[hobj_class_of(64)], span_of(p));
 	q = hobj_fast_malloc(&heap, &a, 64);
 	assert_ptr_equal(span_of(q), span_of(p));
@@ -955,7 +954,6 @@ static void test_fast_free_refusals_and_moves(void **state)
 	hobj_cache_init(&heap, &a, 1);
 	hobj_cache_init(&heap, &b, 2);
 	heap.checking = 0;
-	hobj_fast_open(&heap, &a);
 	cur = &a;
 	for (k = 0; k < n + 1; k++) // a full span, and one object of the next
 		assert_non_null(o[k] = hobj_cache_malloc(&heap, &a, 384));
