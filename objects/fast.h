@@ -146,11 +146,12 @@ HOBJ_FAST int hobj_fast_live(const struct hobj_span *s, unsigned i)
 	return (s->inuse_bits[i >> 6] >> (i & 63)) & 1;
 }
 
-// hobj_fast_malloc: an object of n bytes from cache's active span of its
+// hobj_fast_alloc: an object of n bytes from cache's active span of its
 // class, or NULL (n above HOBJ_MAX_SMALL, no active span, or a dry one:
 // the consumer then calls hobj_cache_malloc, out of line, so that this
-// path makes no call and saves no register).
-HOBJ_FAST void *hobj_fast_malloc(struct hobj_heap *heap, struct hobj_cache *cache, size_t n)
+// path makes no call and saves no register). *zero: whether the object is
+// known to be zero (never handed out). hobj_fast_malloc asks no *zero.
+HOBJ_FAST void *hobj_fast_alloc(struct hobj_cache *cache, size_t n, int *zero)
 {
 	unsigned c = hobj_fast_class(n);
 	struct hobj_span *s = cache->alloc[c]; // alloc[0] is always NULL
@@ -158,13 +159,13 @@ HOBJ_FAST void *hobj_fast_malloc(struct hobj_heap *heap, struct hobj_cache *cach
 	unsigned i;
 	void *p;
 
-	(void)heap;
 	if (__builtin_expect(s == NULL, 0))
 		return NULL;
 	p = s->free;
 	if (__builtin_expect(p != NULL, 1)) {
 		s->free = *(void **)p;
 		i = (unsigned)(((uint64_t)((uintptr_t)p - s->base) * s->divmul) >> 32);
+		*zero = 0;
 	} else {
 		i = s->fresh;
 		if (__builtin_expect(i >= s->nobj, 0))
@@ -175,20 +176,26 @@ HOBJ_FAST void *hobj_fast_malloc(struct hobj_heap *heap, struct hobj_cache *cach
 		// fresh is written apart from inuse below: stored together, gcc
 		// pairs the two increments through a vector register
 		__atomic_store_n(&s->fresh, (uint16_t)(i + 1), __ATOMIC_RELAXED);
+		*zero = 1;
 	}
 	s->inuse_bits[i >> 6] |= (uint64_t)1 << (i & 63);
 	s->inuse++;
 	cache->nalloc[c]++;
 	return p;
 #else
-	int zero;
-
-	(void)heap;
 	if (s == NULL || s->inuse >= s->nobj)
 		return NULL;
 	cache->nalloc[c]++;
-	return hobj_span_take(s, &zero);
+	return hobj_span_take(s, zero);
 #endif
+}
+
+HOBJ_FAST void *hobj_fast_malloc(struct hobj_heap *heap, struct hobj_cache *cache, size_t n)
+{
+	int zero;
+
+	(void)heap;
+	return hobj_fast_alloc(cache, n, &zero);
 }
 
 // hobj_fast_free gives p back to a span cache owns: 1, or 0 with nothing

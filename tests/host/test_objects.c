@@ -846,6 +846,17 @@ static void test_cache_fast_path(void **state)
 	assert_memory_equal(&s0, &s1, sizeof s0);
 	hobj_fast_open(&heap, &a);
 	assert_ptr_equal(a.alloc[hobj_class_of(64)], span_of(p));
+	{ // hobj_fast_alloc says which objects are zero: only a never-handed-out one
+		int zero = -1;
+		void *r = hobj_fast_alloc(&a, 64, &zero);
+
+		assert_int_equal(zero, 1);
+		*(long *)r = 5;
+		hobj_free(&heap, r);
+		assert_ptr_equal(hobj_fast_alloc(&a, 64, &zero), r);
+		assert_int_equal(zero, 0);
+		hobj_free(&heap, r);
+	}
 	q = hobj_fast_malloc(&heap, &a, 64);
 	assert_ptr_equal(span_of(q), span_of(p));
 	assert_null(hobj_fast_malloc(&heap, &a, HOBJ_MAX_SMALL + 1));
