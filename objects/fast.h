@@ -73,8 +73,7 @@ void hobj_cache_settle(struct hobj_heap *heap, struct hobj_cache *cache, struct 
 // most HOBJ_MAX_SMALL) through cache alone: its active span, else the
 // refill (the next span the cache owns, or the class lock taken for one);
 // NULL if the pool has no pages for a span. No check after it.
-void *hobj_cache_malloc(struct hobj_heap *heap, struct hobj_cache *cache, size_t n)
-	HEAPLAB_NOINLINE;
+void *hobj_cache_malloc(struct hobj_heap *heap, struct hobj_cache *cache, size_t n);
 
 // hobj_cache_free (objects/objects.c) frees p, a small object, for the
 // holder of cache: with no lock if a span of cache's holds it, else under
@@ -82,7 +81,7 @@ void *hobj_cache_malloc(struct hobj_heap *heap, struct hobj_cache *cache, size_t
 // list), as hobj_free does but for the check after it. 1; or 0, nothing
 // changed, for anything else (a large object, a pointer hobj_free refuses
 // with its message).
-int hobj_cache_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p) HEAPLAB_NOINLINE;
+int hobj_cache_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p);
 
 // hobj_fast_open opens cache's fast paths on heap (hobj_cache_init opens
 // them); hobj_fast_close closes them, as hobj_cache_fini does. Closed,

@@ -410,8 +410,9 @@ static int small_findl(struct hobj_heap *h, struct hobj_span *s, unsigned c, uin
 
 // small_freel gives back object p of span s, class c, its lock held:
 // onto s's remote list if another cache owns s, else onto its free list.
-static int small_freel(struct hobj_heap *h, struct hobj_span *s, unsigned c, uintptr_t p,
-		       struct hobj_gone *g, struct hobj_fault *f)
+static inline __attribute__((always_inline)) int
+small_freel(struct hobj_heap *h, struct hobj_span *s, unsigned c, uintptr_t p, struct hobj_gone *g,
+	    struct hobj_fault *f)
 {
 	struct hobj_class *k = &h->class[c];
 	int err;
