@@ -76,6 +76,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define HOBJ_FAST_SETTLE 0 // fast_free takes no lock (objects/fast.h)
 #include "../objects/fast.h" // hobj_fast_malloc, hobj_fast_free, inlined
 
 #ifndef NEWLIB_MALLOC

@@ -61,6 +61,14 @@
 #define HOBJ_INLINE_SPAN 1
 #endif
 
+// HOBJ_FAST_SETTLE 0, for a consumer whose fast paths must take no lock
+// (the image's kernel/kobj.c: interrupts off with arch_irq_save, not
+// push_off): a free that would move its span (hobj_fast_moves) declines,
+// nothing changed, and the whole path makes it.
+#ifndef HOBJ_FAST_SETTLE
+#define HOBJ_FAST_SETTLE 1
+#endif
+
 #define HOBJ_FAST static inline __attribute__((always_inline))
 
 // hobj_cache_settle (objects/cache.c) finishes a fast free that left s,
@@ -145,6 +153,17 @@ HOBJ_FAST int hobj_fast_live(const struct hobj_span *s, unsigned i)
 	return (s->inuse_bits[i >> 6] >> (i & 63)) & 1;
 }
 
+// hobj_fast_moves: would a free into s, one of cache's spans, move it
+// (hobj_cache_settle: s full, or about to empty and not to stay active)?
+// Asked before anything changes when HOBJ_FAST_SETTLE is 0.
+HOBJ_FAST int hobj_fast_moves(const struct hobj_heap *heap, const struct hobj_cache *cache,
+			      const struct hobj_span *s)
+{
+	if (s == cache->alloc[s->cls]) // the active span: parked if it empties and is large
+		return s->inuse <= 1 && s->bytes > heap->park_above;
+	return s->inuse <= 1 || s->inuse == s->nobj;
+}
+
 // hobj_fast_alloc: an object of n bytes from cache's active span of its
 // class, or NULL (n above HOBJ_MAX_SMALL, no active span, or a dry one:
 // the consumer then calls hobj_cache_malloc, out of line, so that this
@@ -208,6 +227,8 @@ HOBJ_FAST int hobj_fast_free(struct hobj_heap *heap, struct hobj_cache *cache, v
 
 	if (s == NULL)
 		return 0;
+	if (!HOBJ_FAST_SETTLE && hobj_fast_moves(heap, cache, s))
+		return 0;
 #if HOBJ_INLINE_SPAN
 	w = &s->inuse_bits[i >> 6];
 	m = (uint64_t)1 << (i & 63);
@@ -221,14 +242,14 @@ HOBJ_FAST int hobj_fast_free(struct hobj_heap *heap, struct hobj_cache *cache, v
 	// an empty span, or one that was full (its free list was empty), may
 	// move: hobj_cache_settle tells (a free list emptied by mallocs while
 	// the span still has fresh objects brings a call that moves nothing)
-	if (__builtin_expect(--s->inuse == 0 || head == NULL, 0))
+	if (__builtin_expect(--s->inuse == 0 || head == NULL, 0) && HOBJ_FAST_SETTLE)
 		hobj_cache_settle(heap, cache, s);
 #else
 	(void)w, (void)m, (void)head;
 	if (!hobj_fast_live(s, i) || hobj_span_give(s, (uintptr_t)p, NULL) != HOBJ_OK)
 		return 0;
 	cache->nfree[s->cls]++;
-	if (s->inuse == 0 || s->inuse + 1 == s->nobj)
+	if ((s->inuse == 0 || s->inuse + 1 == s->nobj) && HOBJ_FAST_SETTLE)
 		hobj_cache_settle(heap, cache, s);
 #endif
 	return 1;

@@ -979,12 +979,22 @@ static void test_fast_free_refusals_and_moves(void **state)
 	heap.checking = 1;
 	expect_refused(tail, "pointer 0x", "span 0x"); // the whole path names it
 	heap.checking = 0;
+	// what a consumer with HOBJ_FAST_SETTLE 0 (the image) leaves to the
+	// whole path: a free into a full span, or one that would empty a span
+	// off the active place; not the active span's, which stays
+	assert_true(hobj_fast_moves(&heap, &a, s));
+	assert_ptr_equal(a.alloc[c], span_of(o[n]));
+	assert_true(a.alloc[c]->inuse == 1 && a.alloc[c]->bytes <= heap.park_above);
+	assert_false(hobj_fast_moves(&heap, &a, a.alloc[c]));
 	hobj_stats(&heap, &st0);
 	assert_int_equal(hobj_fast_free(&heap, &a, o[0]), 1);
 	assert_ptr_equal(a.part[c], s); // was full
 	assert_ptr_equal(a.full[c], NULL);
-	for (k = 1; k < n; k++)
+	assert_false(hobj_fast_moves(&heap, &a, s)); // n - 1 in use: neither full nor emptying
+	for (k = 1; k < n; k++) {
+		assert_int_equal(hobj_fast_moves(&heap, &a, s), k == n - 1);
 		assert_int_equal(hobj_fast_free(&heap, &a, o[k]), 1);
+	}
 	assert_int_equal(s->inuse, 0);
 	assert_ptr_equal(a.part[c], s); // empty, kept for the refills to come
 	hobj_stats(&heap, &st1);
