@@ -459,6 +459,12 @@ static void test_check_finds_damage(void **state)
 	heap.class[s->cls].partial = NULL;
 	expect_found(HOBJ_EPARTIAL, "partial list wrong");
 	heap.class[s->cls].partial = s;
+	s->divmul++; // the copy objects/fast.h trusts
+	expect_found(HOBJ_ESPAN, "span record disagrees");
+	s->divmul--;
+	s->size = 96;
+	expect_found(HOBJ_ESPAN, "span record disagrees");
+	s->size = 80;
 	check_ok();
 	hobj_free(&heap, r);
 	hobj_free(&heap, t);
