@@ -76,7 +76,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../objects/objects.h"
+#define HOBJ_FAST_SETTLE 0 // fast_free takes no lock (objects/fast.h)
+#include "../objects/fast.h" // hobj_fast_malloc, hobj_fast_free, inlined
 
 #ifndef NEWLIB_MALLOC
 #define NEWLIB_MALLOC 0
@@ -435,8 +436,7 @@ static uintptr_t stash_flush(int cpu)
 // pages are not zeroed with them off), another CPU's object, a bad pointer
 // (refused there, with its message), a heap not set up yet, caches off, or
 // a checked build with the check on, whose every operation must run the
-// layer's check (hobj_fast_* would refuse it too; asking first saves the
-// interrupts' round trip).
+// layer's check (objects/fast.h leaves that test to its consumer).
 static int fast_ok(void)
 {
 	return kobj_caching && __atomic_load_n(&kobj_ready, __ATOMIC_ACQUIRE) &&

@@ -66,6 +66,9 @@ IMAGE_CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie
 		-Wall -Wextra -Werror -g -O2 -fno-omit-frame-pointer -DHEAPLAB_DEBUG=$(MEM_DEBUG) -DHEAPLAB_INDEX=$(MEM_INDEX) \
 		-DHOBJ_DEBUG=$(MEM_DEBUG) -DNOLOCK=$(NOLOCK) -DNEWLIB_MALLOC=$(NEWLIB_MALLOC) $(NEWLIB_CPPFLAGS) -Ikernel -Iarch -Iplatform \
 		-Iplatform/$(PLATFORM) $(ARCH_CFLAGS)
+# A lab's span.c: objects/fast.h (kernel/kobj.c's fast paths) calls it
+# rather than its own inlined take and give (mk/objects.mk, the preload).
+IMAGE_CFLAGS += $(if $(filter-out objects/span.c,$(OBJ_SPAN)),-DHOBJ_INLINE_SPAN=0)
 IMAGE_LDFLAGS := $(ARCH_LDFLAGS) -nostdlib -static -T linker/$(ARCH).ld \
 		 -Wl,--defsym=HEAP_SIZE=$(HEAP_SIZE)
 

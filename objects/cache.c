@@ -89,13 +89,14 @@
 //   whenever it takes the class lock. hobj_stats counts objects in use as
 //   those handed out less those freed, the caches' counts added.
 //
-//   The fast path alone. hobj_fast_malloc and hobj_fast_free are the two
-//   cases above that take no lock, in one call each, for a consumer that
-//   knows its cache (a thread's, in TLS): they answer NULL or 0 for
-//   everything else (a refill that needs the lock, another cache's object,
-//   a span that would empty, a large object, a bad pointer, a checking
-//   heap), and the consumer calls hobj_malloc or hobj_free, which find the
-//   same cache through ops->cache_enter.
+//   The fast path alone (objects/fast.h). hobj_fast_malloc and
+//   hobj_fast_free are the two cases above that take no lock, inlined into
+//   a consumer that knows its cache (a thread's, in TLS): they answer NULL
+//   or 0 for everything else (a refill, another cache's object, a span
+//   with remote objects, a large object, a bad pointer), and the consumer
+//   calls hobj_malloc or hobj_free, which find the same cache through
+//   ops->cache_enter. A fast free that empties a span or finds it full
+//   ends in hobj_cache_settle, the moves below, out of line.
 //
 //   Memory. A cache holds the spans it allocates from, as a thread's
 //   arena does: a span with any object in use stays the cache's until the
@@ -114,7 +115,7 @@
 //   span back to its class, one class lock per span; an empty one goes to
 //   the pool unless it is its class's only listed span, as a central free
 //   would leave it.
-#define HOBJ_CLASS_TABLES // hobj_fast_size's class sizes
+#include "fast.h" // hobj_cache_settle
 #include "internal.h"
 
 void *memset(void *s, int c, size_t n); // from the C library, as in objects.c
@@ -123,6 +124,8 @@ void hobj_cache_init(struct hobj_heap *heap, struct hobj_cache *cache, long id)
 {
 	memset(cache, 0, sizeof *cache);
 	cache->id = id;
+	cache->self = cache;
+	hobj_fast_open(heap, cache);
 	hobj_lock(heap, HOBJ_LOCK_STORE);
 	cache->next = heap->caches;
 	heap->caches = cache;
@@ -463,11 +466,25 @@ int hobj_cache_give(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_s
 	if (err != HOBJ_OK)
 		return err;
 	cache->nfree[s->cls]++;
+	hobj_cache_settle(h, cache, s); // out of line: hobj_cache_give stays small
+	return HOBJ_OK;
+}
+
+void *hobj_cache_malloc(struct hobj_heap *h, struct hobj_cache *cache, size_t n)
+{
+	int zero;
+
+	return hobj_cache_obj(h, cache, hobj_class_of(n), &zero);
+}
+
+// hobj_cache_settle moves s, a span of cache's, after its owner freed an
+// object of it: settle, or park an active span that emptied.
+void hobj_cache_settle(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s)
+{
 	if (s != cache->alloc[s->cls])
 		settle(h, cache, s);
 	else if (s->inuse == 0 && s->bytes > h->park_above)
 		park(h, cache, s);
-	return HOBJ_OK;
 }
 
 int hobj_remote_freel(struct hobj_heap *h, struct hobj_span *s, uintptr_t p, struct hobj_fault *f)
@@ -492,70 +509,6 @@ int hobj_remote_freel(struct hobj_heap *h, struct hobj_span *s, uintptr_t p, str
 	}
 	h->class[s->cls].nfree++;
 	return HOBJ_OK;
-}
-
-void *hobj_fast_malloc(struct hobj_heap *heap, struct hobj_cache *cache, size_t n)
-{
-	struct hobj_span *s;
-	unsigned c;
-	int zero;
-
-	if (n > HOBJ_MAX_SMALL || (HOBJ_DEBUG && heap->checking))
-		return NULL;
-	c = hobj_class_of(n);
-	s = cache->alloc[c];
-	if (__builtin_expect(s == NULL || s->inuse >= s->nobj, 0)) {
-		if (cache->part[c] == NULL)
-			return NULL; // the class lock is needed
-		s = swap(cache, c);
-	}
-	cache->nalloc[c]++;
-	return hobj_span_take(s, &zero);
-}
-
-int hobj_fast_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p)
-{
-	uintptr_t a = (uintptr_t)p, e;
-	struct hobj_span *s;
-
-	if (a - heap->start >= heap->end - heap->start || (HOBJ_DEBUG && heap->checking))
-		return 0;
-	e = heap->pagemap[(a - heap->start) >> heap->shift];
-	s = (struct hobj_span *)e;
-	if (e == 0 || (e & HOBJ_PM_LARGE) || hobj_owner(s) != cache || a - s->base >= s->bytes ||
-	    __atomic_load_n(&s->nremote, __ATOMIC_RELAXED) != 0)
-		return 0;
-	if (s == cache->alloc[s->cls]) {
-		if ((s->inuse <= 1 && s->bytes > heap->park_above && cache->spare != s) ||
-		    hobj_span_give(s, a, NULL) != HOBJ_OK)
-			return 0; // a large span that would empty: park (the spare empties here)
-	} else if (s->inuse <= 1 || hobj_span_give(s, a, NULL) != HOBJ_OK) {
-		return 0; // a span that would empty goes back under the class lock
-	} else if (s->inuse + 1 == s->nobj) {
-		own_remove(&cache->full[s->cls], s);
-		own_push(&cache->part[s->cls], s);
-	}
-	cache->nfree[s->cls]++;
-	return 1;
-}
-
-size_t hobj_fast_size(struct hobj_heap *heap, struct hobj_cache *cache, const void *p)
-{
-	uintptr_t a = (uintptr_t)p, e;
-	struct hobj_span *s;
-	unsigned i;
-
-	if (a - heap->start >= heap->end - heap->start || (HOBJ_DEBUG && heap->checking))
-		return 0;
-	e = heap->pagemap[(a - heap->start) >> heap->shift];
-	s = (struct hobj_span *)e;
-	if (e == 0 || (e & HOBJ_PM_LARGE) || hobj_owner(s) != cache || a - s->base >= s->bytes)
-		return 0;
-	if ((__atomic_load_n(&s->nremote, __ATOMIC_RELAXED) != 0
-		 ? hobj_find_live(s, a, NULL)
-		 : hobj_span_find(s, a, &i, NULL)) != HOBJ_OK)
-		return 0;
-	return hobj_class_size[s->cls];
 }
 
 // hobj_cache_flush: the active span joins the lists, then one span at a
@@ -601,6 +554,7 @@ void hobj_cache_fini(struct hobj_heap *heap, struct hobj_cache *cache)
 {
 	struct hobj_cache **pp;
 
+	hobj_fast_close(cache); // it leaves the heap
 	hobj_cache_flush(heap, cache);
 	hobj_lock(heap, HOBJ_LOCK_STORE);
 	for (pp = &heap->caches; *pp != NULL && *pp != cache; pp = &(*pp)->next)

@@ -141,13 +141,15 @@ static int check_owned(const struct hobj_heap *h, const struct hobj_span *s, str
 }
 
 // check_record checks a span's record against its class: size, number of
-// objects, place.
+// objects, place, and the copies of its class's object size and divmul
+// that objects/fast.h's paths trust.
 static int check_record(const struct hobj_heap *h, const struct hobj_span *s, struct hobj_fault *f)
 {
 	unsigned c = s->cls;
 
 	if (c == 0 || c >= HOBJ_NCLASS || s->bytes != (uintptr_t)hobj_class_npages[c] * HOBJ_UNIT ||
-	    s->nobj != hobj_class_nobj[c] || s->base % h->pool->granule)
+	    s->nobj != hobj_class_nobj[c] || s->base % h->pool->granule ||
+	    s->size != hobj_class_size[c] || s->divmul != hobj_class_divmul[c])
 		return fault(f, HOBJ_ESPAN, s->base, s->base, c, s->bytes);
 	return HOBJ_OK;
 }

@@ -66,6 +66,7 @@
 //   pool's. The check takes them all in that order (classes ascending).
 #define HOBJ_CLASS_TABLES
 #include "internal.h"
+#include "fast.h" // hobj_cache_free
 
 // What the layer takes from the C library (a kernel's string.c has both).
 void *memset(void *s, int c, size_t n);
@@ -246,6 +247,8 @@ struct hobj_span *hobj_span_fresh(struct hobj_heap *h, unsigned c)
 	s->bytes = bytes;
 	s->cls = (uint16_t)c;
 	s->nobj = hobj_class_nobj[c];
+	s->size = hobj_class_size[c];
+	s->divmul = hobj_class_divmul[c];
 	return s;
 }
 
@@ -407,8 +410,9 @@ static int small_findl(struct hobj_heap *h, struct hobj_span *s, unsigned c, uin
 
 // small_freel gives back object p of span s, class c, its lock held:
 // onto s's remote list if another cache owns s, else onto its free list.
-static int small_freel(struct hobj_heap *h, struct hobj_span *s, unsigned c, uintptr_t p,
-		       struct hobj_gone *g, struct hobj_fault *f)
+static inline __attribute__((always_inline)) int
+small_freel(struct hobj_heap *h, struct hobj_span *s, unsigned c, uintptr_t p, struct hobj_gone *g,
+	    struct hobj_fault *f)
 {
 	struct hobj_class *k = &h->class[c];
 	int err;
@@ -451,6 +455,28 @@ static int small_free(struct hobj_heap *h, struct hobj_span *s, uintptr_t p, str
 	hobj_cache_leave(h, cache);
 	hobj_give_back(h, &g);
 	return err;
+}
+
+int hobj_cache_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p)
+{
+	struct where w = {NULL, 0, 0};
+	struct hobj_gone g = {0, 0};
+	unsigned c;
+	int err;
+
+	if (locate(heap, (uintptr_t)p, &w, NULL) != HOBJ_OK || w.s == NULL)
+		return 0;
+	c = w.s->cls;
+	if (c == 0 || c >= HOBJ_NCLASS)
+		return 0;
+	err = hobj_cache_give(heap, cache, w.s, (uintptr_t)p, NULL);
+	if (err == HOBJ_NOTMINE) {
+		lock(heap, c);
+		err = small_freel(heap, w.s, c, (uintptr_t)p, &g, NULL);
+		unlock(heap, c);
+	}
+	hobj_give_back(heap, &g);
+	return err == HOBJ_OK;
 }
 
 // large_findl refuses a large object's head that is no longer one (a

@@ -100,6 +100,7 @@ struct hobj_span {
 	uint16_t nobj;		       // objects the span holds
 	uint16_t inuse;		       // objects handed out and not freed
 	uint16_t fresh;		       // objects [fresh, nobj) never handed out
+	uint32_t size, divmul;	       // the class's object size and divmul (objects/fast.h)
 	uint64_t inuse_bits[HOBJ_MAXOBJ / 64];
 	struct hobj_cache *owner; // the cache that owns it; NULL: central
 	void *remote;		  // objects freed by another cache, threaded as free is
@@ -138,6 +139,12 @@ struct hobj_cache {
 	uintptr_t kept_next;
 	struct hobj_cache *next;
 	long id;
+	// The fast paths' view (objects/fast.h): the heap's range while they
+	// are open (fast_len 0: closed, every fast free declines), and the
+	// cache's own address, so that a consumer holding the cache in TLS
+	// compares a span's owner with one load.
+	uintptr_t fast_lo, fast_len;
+	struct hobj_cache *self;
 };
 
 #ifndef __cplusplus
@@ -336,24 +343,11 @@ unsigned hobj_class_of(size_t n);
 // heap; its memory is the consumer's again. Each takes a class lock per
 // span; the cache must be the caller's (no one else uses it meanwhile).
 //
-// hobj_fast_malloc and hobj_fast_free are the lock-free cases alone, for a
-// consumer that holds its cache (as cache_enter would answer it): an object
-// of n bytes from cache's active span of its class, or NULL; p given back
-// to a span cache owns, 1, or 0. They answer NULL or 0, nothing changed,
-// whenever a lock or a refusal would be needed (n > HOBJ_MAX_SMALL, a span
-// to refill, p another cache's, central, large or bad, p the last object
-// in use of a span that is not the active one, heap->checking on):
-// the caller then calls hobj_malloc or hobj_free. O(1), no lock, no
-// atomic read-modify-write.
+// The lock-free cases alone, inlined into a consumer that holds its cache
+// (hobj_fast_malloc, hobj_fast_free, hobj_fast_size), are in objects/fast.h.
 void hobj_cache_init(struct hobj_heap *heap, struct hobj_cache *cache, long id);
 void hobj_cache_flush(struct hobj_heap *heap, struct hobj_cache *cache);
 void hobj_cache_fini(struct hobj_heap *heap, struct hobj_cache *cache);
-void *hobj_fast_malloc(struct hobj_heap *heap, struct hobj_cache *cache, size_t n);
-int hobj_fast_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p);
-// hobj_fast_size answers the usable bytes of p, an object in use of a span
-// cache owns, with no lock; 0 for anything else (the caller then asks
-// hobj_objsize, which refuses a bad p). Changes nothing.
-size_t hobj_fast_size(struct hobj_heap *heap, struct hobj_cache *cache, const void *p);
 
 // Totals, as a consumer prints them. Takes each lock in turn. The caches'
 // counts are read as they stand (their owners may be changing them).

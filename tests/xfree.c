@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Four threads in a ring, each freeing what the one before it allocated:
 // thread t allocates objects of mixed sizes, fills each with a pattern and
-// passes it to thread t+1, which checks the pattern and frees it. What it
+// passes it to thread t+1, which checks the pattern and frees it; a
+// quarter come from calloc, checked zero first. What it
 // prints depends only on the objects' contents, so a run under
 // LD_PRELOAD=build/host/libheaplab.so prints what a plain run does.
 //   xfree [OBJECTS_PER_THREAD]   (default 200000); exit 0, or 1 on a bad
@@ -79,16 +80,21 @@ static void *run(void *arg)
 	unsigned seed = 1234u + (unsigned)t;
 	long k, got = 0;
 	unsigned char *p;
+	int zeroed;
 	size_t n;
 
 	for (k = 0; k < per_thread; k++) {
 		seed = seed * 1103515245u + 12345u;
 		n = (seed >> 16) % 8 == 0 ? 1 + (seed >> 8) % 40000 : 1 + (seed >> 8) % 300;
-		p = (seed >> 12) % 4 == 0 ? calloc(1, n) : malloc(n);
+		zeroed = (seed >> 12) % 4 == 0;
+		p = zeroed ? calloc(1, n) : malloc(n);
 		if (p == NULL) {
 			fprintf(stderr, "xfree: out of memory\n");
 			exit(1);
 		}
+		for (size_t i = 0; zeroed && i < n; i++) // calloc's, reused objects too
+			if (p[i] != 0)
+				__atomic_store_n(&bad, 1, __ATOMIC_SEQ_CST);
 		memset(p, 0, n);
 		for (size_t i = 0; i < n; i++)
 			p[i] = (unsigned char)(n + i);
@@ -130,7 +136,8 @@ int main(int argc, char **argv)
 		printf("thread %d freed %ld objects of thread %d, checksum %llu\n", t, per_thread,
 		       (t + NT - 1) % NT, sum[t]);
 	if (bad) {
-		printf("xfree: an object's bytes changed between threads\n");
+		printf("xfree: an object's bytes were wrong (changed between threads, or "
+		       "calloc's not zero)\n");
 		return 1;
 	}
 	return 0;

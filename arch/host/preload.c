@@ -35,7 +35,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "../../objects/objects.h"
+#include "../../objects/fast.h"
 
 #define API	  __attribute__((visibility("default")))
 #define POOL_LOCK HOBJ_NLOCK	  // the pool's lock, after the heap's
@@ -61,8 +61,16 @@ static long nthread;			  // names the caches
 
 // The thread's cache, and where it is in its life.
 enum { T_NONE, T_SETUP, T_READY, T_GONE };
-static __thread struct hobj_cache tcache __attribute__((tls_model("initial-exec")));
-static __thread int tstate __attribute__((tls_model("initial-exec")));
+// One TLS block: malloc and free find both with one load of its offset.
+// fast: the cache is ready and the heap is not checking, so malloc and
+// free may take objects/fast.h's paths (one test for both).
+static __thread struct {
+	struct hobj_cache cache;
+	int fast, state;
+} tls __attribute__((tls_model("initial-exec")));
+#define tcache tls.cache
+#define tstate tls.state
+#define tfast  tls.fast
 
 static void say_fd(int fd, const char *s)
 {
@@ -212,6 +220,9 @@ static struct hobj_cache *cache_setup(struct hobj_heap *h)
 		return NULL;
 	}
 	tstate = T_READY;
+	tfast = !h->checking;
+	if (!tfast)
+		hobj_fast_close(&tcache);
 	return &tcache;
 }
 
@@ -219,6 +230,7 @@ static struct hobj_cache *cache_setup(struct hobj_heap *h)
 static void thread_exit(void *cache)
 {
 	tstate = T_GONE;
+	tfast = 0;
 	hobj_cache_fini(&heap, cache);
 }
 
@@ -571,6 +583,8 @@ static HEAPLAB_NOINLINE void *malloc_slow(size_t n)
 {
 	void *p;
 
+	if (tfast && n <= HOBJ_MAX_SMALL && (p = hobj_cache_malloc(&heap, &tcache, n)) != NULL)
+		return p; // a refill of the thread's cache
 	ready();
 	if (n >= HUGE_MIN && (p = huge_alloc(n, 0)) != HUGE_FULL)
 		return p;
@@ -579,6 +593,8 @@ static HEAPLAB_NOINLINE void *malloc_slow(size_t n)
 
 static HEAPLAB_NOINLINE void free_slow(void *p)
 {
+	if (tfast && hobj_cache_free(&heap, &tcache, p))
+		return; // another thread's object, or a span that settles
 	ready();
 	if (!in_pool(p)) {
 		if (huge_free(p))
@@ -592,24 +608,33 @@ API void *malloc(size_t n)
 {
 	void *p;
 
-	if (__builtin_expect(tstate == T_READY, 1) && (p = hobj_fast_malloc(&heap, &tcache, n)))
+	if (__builtin_expect(tfast, 1) && (p = hobj_fast_malloc(&heap, &tcache, n)) != NULL)
 		return p;
 	return malloc_slow(n);
 }
 
 API void free(void *p)
 {
-	if (p == NULL)
+	if (hobj_fast_free(&heap, &tcache, p)) // declines while tcache's fast paths are closed
 		return;
-	if (__builtin_expect(tstate == T_READY, 1) && hobj_fast_free(&heap, &tcache, p))
-		return;
-	free_slow(p);
+	if (p != NULL)
+		free_slow(p);
 }
 
 API void *calloc(size_t nmemb, size_t size)
 {
+	size_t n;
+	int zero;
 	void *p;
 
+	// the thread's cache first, as malloc: an object never handed out is
+	// zero already (objects/objects.c, "Zero")
+	if (__builtin_expect(tfast, 1) && !__builtin_mul_overflow(nmemb, size, &n) &&
+	    (p = hobj_fast_alloc(&tcache, n, &zero)) != NULL) {
+		if (!zero)
+			memset(p, 0, n);
+		return p;
+	}
 	ready();
 	if (size != 0 && nmemb <= SIZE_MAX / size && nmemb * size >= HUGE_MIN &&
 	    (p = huge_alloc(nmemb * size, 0)) != HUGE_FULL)
@@ -641,9 +666,9 @@ API void *realloc(void *p, size_t n)
 	size_t old;
 	void *q;
 
-	if (p != NULL && n - 1 < HOBJ_MAX_SMALL && __builtin_expect(tstate == T_READY, 1) &&
+	if (n - 1 < HOBJ_MAX_SMALL &&
 	    (old = hobj_fast_size(&heap, &tcache, p)) != 0) { // the thread's own: no lock
-		return hobj_class_of(n) == hobj_class_of(old) ? p : moved(p, old, n);
+		return hobj_fast_class(n) == hobj_fast_class(old) ? p : moved(p, old, n);
 	}
 	ready();
 	if (p != NULL && n - 1 < HOBJ_MAX_SMALL && in_pool(p) && !heap.checking &&

@@ -6,8 +6,7 @@
 // check runs after every operation (heap.checking), the pool's too.
 #include "testutil.h"
 
-#define HOBJ_CLASS_TABLES
-#include "../../objects/objects.h"
+#include "../../objects/fast.h" // the class tables too
 
 #include <errno.h>
 #include <stdint.h>
@@ -460,6 +459,12 @@ static void test_check_finds_damage(void **state)
 	heap.class[s->cls].partial = NULL;
 	expect_found(HOBJ_EPARTIAL, "partial list wrong");
 	heap.class[s->cls].partial = s;
+	s->divmul++; // the copy objects/fast.h trusts
+	expect_found(HOBJ_ESPAN, "span record disagrees");
+	s->divmul--;
+	s->size = 96;
+	expect_found(HOBJ_ESPAN, "span record disagrees");
+	s->size = 80;
 	check_ok();
 	hobj_free(&heap, r);
 	hobj_free(&heap, t);
@@ -718,13 +723,13 @@ static void test_cache_spare(void **state)
 		p = hobj_malloc(&heap, hobj_class_size[c1]);
 		q = hobj_malloc(&heap, hobj_class_size[c2]);
 		r = hobj_malloc(&heap, 16);
-		if (fast) {
-			assert_false(hobj_fast_free(&heap, &a, p)); // would empty: the slow path
+		if (fast) { // the span that empties parks from the fast path too
 			assert_true(hobj_fast_free(&heap, &a, r));
+			assert_true(hobj_fast_free(&heap, &a, p));
 		} else {
 			hobj_free(&heap, r);
+			hobj_free(&heap, p);
 		}
-		hobj_free(&heap, p);
 		assert_ptr_equal(a.spare, a.alloc[c1]);
 		assert_ptr_not_equal(a.alloc[c3], NULL); // a unit's span stays active
 		inuse0 = mempool.inuse;
@@ -834,11 +839,30 @@ static void test_cache_fast_path(void **state)
 	(void)state;
 	hobj_cache_init(&heap, &a, 1);
 	hobj_cache_init(&heap, &b, 2);
-	assert_null(hobj_fast_malloc(&heap, &a, 64)); // checking on: declined
-	heap.checking = 0;
-	assert_null(hobj_fast_malloc(&heap, &a, 64)); // no active span yet: a refill
+	heap.checking = 0; // the consumer's rule: no fast path while checking
 	cur = &a;
-	p = hobj_malloc(&heap, 64); // the refill
+	assert_null(hobj_fast_malloc(&heap, &a, 64)); // no active span yet: a refill
+	p = hobj_cache_malloc(&heap, &a, 64); // the refill
+	assert_non_null(p);
+	hobj_fast_close(&a);
+	obj_snap(&s0);
+	assert_int_equal(hobj_fast_free(&heap, &a, p), 0); // a's own, but closed: declined
+	assert_int_equal(hobj_fast_size(&heap, &a, p), 0);
+	obj_snap(&s1);
+	assert_memory_equal(&s0, &s1, sizeof s0);
+	hobj_fast_open(&heap, &a);
+	assert_ptr_equal(a.alloc[hobj_class_of(64)], span_of(p));
+	{ // hobj_fast_alloc says which objects are zero: only a never-handed-out one
+		int zero = -1;
+		void *r = hobj_fast_alloc(&a, 64, &zero);
+
+		assert_int_equal(zero, 1);
+		*(long *)r = 5;
+		hobj_free(&heap, r);
+		assert_ptr_equal(hobj_fast_alloc(&a, 64, &zero), r);
+		assert_int_equal(zero, 0);
+		hobj_free(&heap, r);
+	}
 	q = hobj_fast_malloc(&heap, &a, 64);
 	assert_ptr_equal(span_of(q), span_of(p));
 	assert_null(hobj_fast_malloc(&heap, &a, HOBJ_MAX_SMALL + 1));
@@ -863,12 +887,11 @@ static void test_cache_fast_path(void **state)
 	assert_int_equal(hobj_fast_free(&heap, &a, p), 0); // a double free: declined
 	heap.checking = 1;
 	expect_refused(p, "not in use", "pointer 0x"); // and refused by hobj_free
-	assert_int_equal(hobj_fast_size(&heap, &a, q), 0); // checking on: declined
 	heap.checking = 0;
 	hobj_free(&heap, q);
 	hobj_free(&heap, big);
-	// the active span dry, the next span of the part list becomes active
-	// in the fast path, no lock taken
+	// the active span dry, the fast path declines; the refill makes the
+	// next span of the part list active, no lock taken
 	{
 		static void *o[2 * HOBJ_MAXOBJ];
 		unsigned c = hobj_class_of(64), k, n = 2 * hobj_class_nobj[c], taken;
@@ -882,13 +905,133 @@ static void test_cache_fast_path(void **state)
 			assert_non_null(hobj_fast_malloc(&heap, &a, 64));
 		assert_ptr_equal(a.part[c], s2);
 		taken = ntaken;
-		assert_ptr_equal(hobj_fast_malloc(&heap, &a, 64), o[k]);
+		assert_null(hobj_fast_malloc(&heap, &a, 64));
+		assert_ptr_equal(hobj_cache_malloc(&heap, &a, 64), o[k]);
 		assert_int_equal(ntaken, taken);
 		assert_ptr_equal(a.alloc[c], s2);
 	}
 	hobj_cache_fini(&heap, &a);
 	hobj_cache_fini(&heap, &b);
 	heap.checking = 1;
+	check_ok();
+	cur = NULL;
+}
+
+// objects/fast.h's index and start test, for every class and every offset
+// of its span: (off * divmul) >> 32 is off / size, and the product's low
+// 32 bits are below divmul exactly at an object's start; the index is
+// within the in-use bitmap, and an index past the last object (the tail)
+// is at most nobj, whose bit stays clear. A span's record carries its
+// class's size and divmul.
+static void test_fast_divmul(void **state)
+{
+	unsigned c, i, bytes, off, size;
+	uint64_t q;
+	void *p;
+
+	(void)state;
+	for (c = 1; c < HOBJ_NCLASS; c++) {
+		size = hobj_class_size[c];
+		bytes = hobj_class_npages[c] * HOBJ_UNIT;
+		for (off = 0; off < bytes; off++) {
+			q = (uint64_t)off * hobj_class_divmul[c];
+			i = (unsigned)(q >> 32);
+			assert_int_equal(i, off / size);
+			assert_int_equal((uint32_t)q < hobj_class_divmul[c], off % size == 0);
+			assert_true(i < HOBJ_MAXOBJ);
+			assert_true(i <= hobj_class_nobj[c]);
+		}
+		p = hobj_malloc(&heap, size);
+		assert_int_equal(span_of(p)->size, size);
+		assert_int_equal(span_of(p)->divmul, hobj_class_divmul[c]);
+		hobj_free(&heap, p);
+	}
+}
+
+// The fast free's refusals, which the whole path then makes: a pointer into
+// a span's tail, an object on its remote list freed again (its in-use bit
+// still set); nothing changed by the fast path. hobj_cache_free puts
+// another cache's object on the remote list and refuses what hobj_free
+// refuses, nothing changed. And its moves, made as
+// hobj_free makes them (hobj_cache_settle): a full span's first free moves
+// it to the part list; its last leaves it empty there, kept; counted.
+static void test_fast_free_refusals_and_moves(void **state)
+{
+	static struct hobj_cache a, b;
+	static void *o[HOBJ_MAXOBJ + 1];
+	unsigned c = hobj_class_of(384), k, n = hobj_class_nobj[c];
+	struct obj_snap s0, s1;
+	struct hobj_stats st0, st1;
+	struct hobj_span *s;
+	char *tail;
+	void *r;
+
+	(void)state;
+	assert_true(hobj_class_npages[c] * HOBJ_UNIT > n * hobj_class_size[c]); // a tail
+	hobj_cache_init(&heap, &a, 1);
+	hobj_cache_init(&heap, &b, 2);
+	heap.checking = 0;
+	cur = &a;
+	for (k = 0; k < n + 1; k++) // a full span, and one object of the next
+		assert_non_null(o[k] = hobj_cache_malloc(&heap, &a, 384));
+	s = span_of(o[0]);
+	assert_ptr_equal(a.full[c], s);
+	tail = (char *)s->base + n * hobj_class_size[c];
+	obj_snap(&s0);
+	assert_int_equal(hobj_fast_free(&heap, &a, tail), 0);
+	assert_int_equal(hobj_fast_size(&heap, &a, tail), 0);
+	obj_snap(&s1);
+	assert_memory_equal(&s0, &s1, sizeof s0);
+	heap.checking = 1;
+	expect_refused(tail, "pointer 0x", "span 0x"); // the whole path names it
+	heap.checking = 0;
+	// what a consumer with HOBJ_FAST_SETTLE 0 (the image) leaves to the
+	// whole path: a free into a full span, or one that would empty a span
+	// off the active place; not the active span's, which stays
+	assert_true(hobj_fast_moves(&heap, &a, s));
+	assert_ptr_equal(a.alloc[c], span_of(o[n]));
+	assert_true(a.alloc[c]->inuse == 1 && a.alloc[c]->bytes <= heap.park_above);
+	assert_false(hobj_fast_moves(&heap, &a, a.alloc[c]));
+	hobj_stats(&heap, &st0);
+	assert_int_equal(hobj_fast_free(&heap, &a, o[0]), 1);
+	assert_ptr_equal(a.part[c], s); // was full
+	assert_ptr_equal(a.full[c], NULL);
+	assert_false(hobj_fast_moves(&heap, &a, s)); // n - 1 in use: neither full nor emptying
+	for (k = 1; k < n; k++) {
+		assert_int_equal(hobj_fast_moves(&heap, &a, s), k == n - 1);
+		assert_int_equal(hobj_fast_free(&heap, &a, o[k]), 1);
+	}
+	assert_int_equal(s->inuse, 0);
+	assert_ptr_equal(a.part[c], s); // empty, kept for the refills to come
+	hobj_stats(&heap, &st1);
+	assert_int_equal(st1.nfree - st0.nfree, n);
+	assert_int_equal(st1.inuse, st0.inuse - n);
+	heap.checking = 1;
+	check_ok();
+	heap.checking = 0;
+	// an object of a's freed by b goes on the remote list; a's fast free of
+	// it again declines, and the whole path refuses it
+	r = hobj_cache_malloc(&heap, &a, 384);
+	cur = &b;
+	obj_snap(&s0);
+	assert_int_equal(hobj_cache_free(&heap, &b, tail), 0); // refused: nothing changed
+	assert_int_equal(hobj_cache_free(&heap, &b, &s0), 0);
+	obj_snap(&s1);
+	assert_memory_equal(&s0, &s1, sizeof s0);
+	assert_int_equal(hobj_cache_free(&heap, &b, r), 1); // onto the remote list
+	assert_int_equal(s->nremote + span_of(r)->nremote, 1);
+	assert_int_equal(hobj_cache_free(&heap, &b, r), 0); // again: refused
+	cur = &a;
+	obj_snap(&s0);
+	assert_int_equal(hobj_fast_free(&heap, &a, r), 0);
+	assert_int_equal(hobj_fast_size(&heap, &a, r), 0);
+	obj_snap(&s1);
+	assert_memory_equal(&s0, &s1, sizeof s0);
+	heap.checking = 1;
+	expect_refused(r, "not in use", "pointer 0x");
+	hobj_free(&heap, o[n]);
+	hobj_cache_fini(&heap, &a);
+	hobj_cache_fini(&heap, &b);
 	check_ok();
 	cur = NULL;
 }
@@ -1145,6 +1288,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cache_keeps_few_empty_spans, obj_setup,
 					    heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_fast_path, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_fast_divmul, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_fast_free_refusals_and_moves, obj_setup,
+					    heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_check_finds_damage, obj_setup,
 					    heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_random_mix, obj_setup, heap_teardown),
