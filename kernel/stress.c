@@ -33,11 +33,16 @@
 // (what it leaves to the full check: objects/check.c), in both modes
 // (bench/smp.py compares one stress with and without the caches); the
 // full checks at the end see every span as before. One class every
-// OBJ_CHECK_EVERY operations, each in turn, so every class every 912
-// operations on each CPU, each CPU starting at another class: CPUs that
-// check all the classes at once, in one order, queue behind each other at
-// every class lock (and behind a holder the host preempted).
-#define OBJ_CHECK_EVERY 16
+// OBJ_CHECK_EVERY operations, each in turn (every class every 1026
+// operations on each CPU, as the full check every 1024 before), each CPU
+// starting at another class. A turn that comes while another CPU checks
+// that class is put off to the next turn, 18 operations on
+// (obj_checking): CPUs that check the classes in one order fall into step
+// behind one whose vCPU the host preempted while it held a class lock,
+// and then queue behind each other at every class lock (in three runs,
+// every wait on a class lock but three was a check's for another CPU's
+// check of that class).
+#define OBJ_CHECK_EVERY 18
 #define PCP_CHECK_EVERY 1024 // each pcp_check takes every CPU's cache lock
 
 struct sblock {
@@ -48,6 +53,8 @@ struct sblock {
 };
 
 uint64_t stress_stat;	     // bytes out through sys_alloc, all CPUs
+static int obj_checking[HOBJ_NCLASS]; // 1: a CPU checks class c now
+static unsigned long obj_checks, obj_put_off; // turns that checked, put off
 static int stress_bad[NCPU]; // pattern or zero failures per CPU
 static uintptr_t stress_ops = STRESS_OPS;
 
@@ -190,9 +197,15 @@ void stress_cpu(int cpu)
 			pcp_check();
 		}
 		if (c->ops % OBJ_CHECK_EVERY == OBJ_CHECK_EVERY - 1) {
-			doing(cpu, "hobj_check_class", 0);
-			obj_check_class(cls);
-			cls = cls % (HOBJ_NCLASS - 1) + 1;
+			if (__atomic_exchange_n(&obj_checking[cls], 1, __ATOMIC_ACQUIRE) == 0) {
+				doing(cpu, "hobj_check_class", 0);
+				obj_check_class(cls);
+				__atomic_store_n(&obj_checking[cls], 0, __ATOMIC_RELEASE);
+				__atomic_fetch_add(&obj_checks, 1, __ATOMIC_RELAXED);
+				cls = cls % (HOBJ_NCLASS - 1) + 1;
+			} else {
+				__atomic_fetch_add(&obj_put_off, 1, __ATOMIC_RELAXED);
+			}
 		}
 	}
 	for (i = 0; i < SLOTS; i++, watchdog_progress(c))
@@ -260,6 +273,10 @@ int stress_report(int up, uintptr_t inuse0, uint64_t stat0, uintptr_t objs0)
 		"the watchdog stops one that goes %d s\n",
 		(unsigned long)us(gap, hz), slow,
 		cpus[slow].gap_doing != NULL ? cpus[slow].gap_doing : "its start", WATCHDOG_S);
+	kprintf("stress: the objects heap checked class by class: %lu checks, %lu turns put off "
+		"(another CPU checking that class)\n",
+		__atomic_load_n(&obj_checks, __ATOMIC_RELAXED),
+		__atomic_load_n(&obj_put_off, __ATOMIC_RELAXED));
 	kobj_stash_report();
 	lockstat_print(5);
 	failed += kcase("timer: every CPU took timer interrupts", silent == 0);
