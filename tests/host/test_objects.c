@@ -1133,14 +1133,15 @@ static void expect_class_found(unsigned c, enum hobj_err err, const char *needle
 // The class-by-class check (hobj_check_class) finds damage planted in a
 // class, under that class's lock alone: in a central span's objects, its
 // pages, the class's list and counts; in the caller's cache's spans with
-// no lock, its counts of the class under the lock. A class out of range
-// stops the machine.
+// no lock, its counts of the class under the lock (a span of another
+// cache's that names the caller's). A class out of range stops the
+// machine.
 static void test_check_class(void **state)
 {
-	static struct hobj_cache a;
+	static struct hobj_cache a, b;
 	unsigned c = hobj_class_of(80), big = 1, cm = hobj_class_of(64);
-	char *p = hobj_malloc(&heap, 80), *q = hobj_malloc(&heap, 80), *t, *m;
-	struct hobj_span *s = span_of(p), *ms;
+	char *p = hobj_malloc(&heap, 80), *q = hobj_malloc(&heap, 80), *t, *m, *n;
+	struct hobj_span *s = span_of(p), *ms, *ns;
 	struct hobj_fault f;
 	void *link;
 	uintptr_t e;
@@ -1175,6 +1176,7 @@ static void test_check_class(void **state)
 	check_classes_ok();
 
 	hobj_cache_init(&heap, &a, 1);
+	hobj_cache_init(&heap, &b, 2);
 	cur = &a;
 	m = hobj_malloc(&heap, 64);
 	ms = span_of(m);
@@ -1193,6 +1195,19 @@ static void test_check_class(void **state)
 	expect_class_found(cm, HOBJ_ECACHE, "a cache and its spans disagree");
 	a.rspans[cm] = NULL;
 	check_classes_ok();
+	cur = &b;
+	n = hobj_malloc(&heap, 64); // b's span, which a's walk of the class meets
+	ns = span_of(n);
+	assert_ptr_equal(ns->owner, &b);
+	cur = &a;
+	check_classes_ok();
+	ns->owner = &a; // a's, says the span: a's lists and nowned say not
+	expect_class_found(cm, HOBJ_ECACHE, "a cache and its spans disagree");
+	ns->owner = &b;
+	cur = &b;
+	hobj_free(&heap, n);
+	hobj_cache_fini(&heap, &b);
+	cur = &a;
 	hobj_free(&heap, m);
 	hobj_cache_fini(&heap, &a);
 	cur = NULL;
