@@ -53,10 +53,13 @@ struct sblock {
 };
 
 uint64_t stress_stat;	     // bytes out through sys_alloc, all CPUs
-static int obj_checking[HOBJ_NCLASS]; // 1: a CPU checks class c now
-static unsigned long obj_checks, obj_put_off; // turns that checked, put off
 static int stress_bad[NCPU]; // pattern or zero failures per CPU
 static uintptr_t stress_ops = STRESS_OPS;
+
+// obj_checking[c]: a CPU checks class c now; the turns that checked, and
+// those put off because another CPU did.
+static int obj_checking[HOBJ_NCLASS];
+static unsigned long obj_checks, obj_put_off;
 
 static uint32_t rnd(uint32_t *s)
 {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The objects layer's full invariant walk (hobj_check), level by level as
-// heaplab_check walks the free list, and the words for what it finds.
+// heaplab_check walks the free list; the walk of one class under its lock
+// alone (hobj_check_class, before hobj_check: what it leaves to the full
+// walk is said there); and the words for what they find.
 //
 // Caches. The check holds every lock, but a cache's owner changes its
 // spans' free lists, fresh marks, in-use bits and counts, and its lists of
