@@ -23,8 +23,9 @@ the demo run on one CPU and add acquires but no failed test-and-sets; the
 rest is the stress (kernel/stress.c), the same in both modes: each CPU
 the same 20,000 operations from the same seed, the pool's automatic check
 after each of its operations (under mem_lock), the objects heap's check
-every 1024 operations a CPU (each class lock once), the full checks at
-the end. --pcp adds what the caches themselves do: their locks, their
+of one class every 18 operations a CPU, each class in turn (its lock
+alone, hobj_check_class; a turn that finds another CPU checking that
+class is put off to the next), the full checks at the end. --pcp adds what the caches themselves do: their locks, their
 check every 1024 operations (each CPU's cache lock), their drain at the
 end, and the large objects' stash (kernel/kobj.c, no lock). A failed
 test-and-set is an attempt to take a lock that found it held, each turn

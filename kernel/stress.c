@@ -7,9 +7,9 @@
 // freeing it, so any overlap between CPUs shows. The system pool checks
 // itself after every operation (its automatic check, whose scan of free
 // bytes is bounded, so its time under the lock does not grow with the
-// heap), the objects heap every OBJ_CHECK_EVERY operations, the page caches
-// (--pcp) every PCP_CHECK_EVERY, and the full checks run once each CPU is
-// done. Each CPU counts its progress for the watchdog (kernel/watchdog.c)
+// heap), the objects heap class by class every OBJ_CHECK_EVERY operations,
+// the page caches (--pcp) every PCP_CHECK_EVERY, and the full checks run
+// once each CPU is done. Each CPU counts its progress for the watchdog (kernel/watchdog.c)
 // at every operation: a CPU that loops in the allocator stops the run
 // within WATCHDOG_S seconds, `stress: looped: cpu N ...`.
 #include "kmem.h"
@@ -22,14 +22,27 @@
 #define STRESS_OPS 20000
 #define SLOTS	   24
 
-// The objects heap's check takes its 66 locks and walks every span. Every
-// 256 operations it made most of the class locks' acquires once the
-// per-CPU caches took malloc off them (4 CPUs checking, each taking the
-// 65 in turn): the stress's cost, not that of the allocator's users. So
-// every 1024, as the page caches' check, in both modes (bench/smp.py
-// compares one stress with and without the caches); the full checks at
-// the end see every span as before.
-#define OBJ_CHECK_EVERY 1024
+// The objects heap's full check (hobj_check) takes its 66 locks and walks
+// every span. Every 256 operations it made most of the class locks'
+// acquires once the per-CPU caches took malloc off them (4 CPUs checking,
+// each taking the 65 in turn): the stress's cost, not that of the
+// allocator's users. So every 1024, as the page caches' check; and even
+// then every failed test-and-set on a class lock was a wait for one the
+// check held (a holder preempted with 65 locks stalls every CPU). So the
+// periodic check is hobj_check_class, one class's lock held and no other
+// (what it leaves to the full check: objects/check.c), in both modes
+// (bench/smp.py compares one stress with and without the caches); the
+// full checks at the end see every span as before. One class every
+// OBJ_CHECK_EVERY operations, each in turn (every class every 1026
+// operations on each CPU, as the full check every 1024 before), each CPU
+// starting at another class. A turn that comes while another CPU checks
+// that class is put off to the next turn, 18 operations on
+// (obj_checking): CPUs that check the classes in one order fall into step
+// behind one whose vCPU the host preempted while it held a class lock,
+// and then queue behind each other at every class lock (in three runs,
+// every wait on a class lock but three was a check's for another CPU's
+// check of that class).
+#define OBJ_CHECK_EVERY 18
 #define PCP_CHECK_EVERY 1024 // each pcp_check takes every CPU's cache lock
 
 struct sblock {
@@ -42,6 +55,11 @@ struct sblock {
 uint64_t stress_stat;	     // bytes out through sys_alloc, all CPUs
 static int stress_bad[NCPU]; // pattern or zero failures per CPU
 static uintptr_t stress_ops = STRESS_OPS;
+
+// obj_checking[c]: a CPU checks class c now; the turns that checked, and
+// those put off because another CPU did.
+static int obj_checking[HOBJ_NCLASS];
+static unsigned long obj_checks, obj_put_off;
 
 static uint32_t rnd(uint32_t *s)
 {
@@ -103,6 +121,20 @@ static void verify(struct sblock *b)
 		}
 }
 
+// obj_check_class checks class c of the objects heap, its lock the only
+// one held, and stops on a failure as kobj_check_or_fail does.
+static void obj_check_class(unsigned c)
+{
+	struct hobj_fault f;
+	char msg[200];
+
+	kobj_init();
+	if (hobj_check_class(&kobj_heap, c, &f) != HOBJ_OK) {
+		hobj_fault_format(&f, msg, sizeof msg);
+		panic("objects: check of class %u failed: %s", c, msg);
+	}
+}
+
 // doing notes what this CPU calls now, for the watchdog's report.
 static void doing(int cpu, const char *what, uintptr_t n)
 {
@@ -148,6 +180,7 @@ void stress_cpu(int cpu)
 {
 	struct sblock blk[SLOTS] = {{0}};
 	uint32_t s = 2463534242u + 7919u * (uint32_t)cpu, seq = 0;
+	unsigned cls = 1 + (unsigned)cpu * 15 % (HOBJ_NCLASS - 1); // the next to check
 	struct cpu *c = &cpus[cpu];
 	int i;
 
@@ -167,8 +200,15 @@ void stress_cpu(int cpu)
 			pcp_check();
 		}
 		if (c->ops % OBJ_CHECK_EVERY == OBJ_CHECK_EVERY - 1) {
-			doing(cpu, "kobj_check", 0);
-			kobj_check_or_fail();
+			if (__atomic_exchange_n(&obj_checking[cls], 1, __ATOMIC_ACQUIRE) == 0) {
+				doing(cpu, "hobj_check_class", 0);
+				obj_check_class(cls);
+				__atomic_store_n(&obj_checking[cls], 0, __ATOMIC_RELEASE);
+				__atomic_fetch_add(&obj_checks, 1, __ATOMIC_RELAXED);
+				cls = cls % (HOBJ_NCLASS - 1) + 1;
+			} else {
+				__atomic_fetch_add(&obj_put_off, 1, __ATOMIC_RELAXED);
+			}
 		}
 	}
 	for (i = 0; i < SLOTS; i++, watchdog_progress(c))
@@ -236,6 +276,10 @@ int stress_report(int up, uintptr_t inuse0, uint64_t stat0, uintptr_t objs0)
 		"the watchdog stops one that goes %d s\n",
 		(unsigned long)us(gap, hz), slow,
 		cpus[slow].gap_doing != NULL ? cpus[slow].gap_doing : "its start", WATCHDOG_S);
+	kprintf("stress: the objects heap checked class by class: %lu checks, %lu turns put off "
+		"(another CPU checking that class)\n",
+		__atomic_load_n(&obj_checks, __ATOMIC_RELAXED),
+		__atomic_load_n(&obj_put_off, __ATOMIC_RELAXED));
 	kobj_stash_report();
 	lockstat_print(5);
 	failed += kcase("timer: every CPU took timer interrupts", silent == 0);

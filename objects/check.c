@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The objects layer's full invariant walk (hobj_check), level by level as
-// heaplab_check walks the free list, and the words for what it finds.
+// heaplab_check walks the free list; the walk of one class under its lock
+// alone (hobj_check_class, before hobj_check: what it leaves to the full
+// walk is said there); and the words for what they find.
 //
 // Caches. The check holds every lock, but a cache's owner changes its
 // spans' free lists, fresh marks, in-use bits and counts, and its lists of
@@ -261,24 +263,32 @@ static int mine_list(const struct hobj_heap *h, const struct hobj_cache *mine,
 // nowned too (under the class lock, which it does not hold now, but no one
 // else does). It writes no tally: the tally is the locked part's (one for
 // every CPU).
+static int check_mine_class(const struct hobj_heap *h, const struct hobj_cache *mine, unsigned c,
+			    struct hobj_fault *f)
+{
+	uintptr_t n = mine->alloc[c] != NULL;
+	int err;
+
+	if (n > mine->nowned[c])
+		return fault(f, HOBJ_ECACHE, (uintptr_t)mine, 0, c, n);
+	err = n ? mine_span(h, mine, mine->alloc[c], NULL, c, -1, f) : HOBJ_OK;
+	if (err == HOBJ_OK)
+		err = mine_list(h, mine, mine->part[c], c, 0, &n, f);
+	if (err == HOBJ_OK)
+		err = mine_list(h, mine, mine->full[c], c, 1, &n, f);
+	if (err == HOBJ_OK && n != mine->nowned[c])
+		err = fault(f, HOBJ_ECACHE, (uintptr_t)mine, 0, c, n);
+	return err;
+}
+
 static int check_mine(const struct hobj_heap *h, const struct hobj_cache *mine,
 		      struct hobj_fault *f)
 {
-	uintptr_t n;
 	unsigned c;
 	int err;
 
 	for (c = 1; mine != NULL && c < HOBJ_NCLASS; c++) {
-		n = mine->alloc[c] != NULL;
-		if (n > mine->nowned[c])
-			return fault(f, HOBJ_ECACHE, (uintptr_t)mine, 0, c, n);
-		err = n ? mine_span(h, mine, mine->alloc[c], NULL, c, -1, f) : HOBJ_OK;
-		if (err == HOBJ_OK)
-			err = mine_list(h, mine, mine->part[c], c, 0, &n, f);
-		if (err == HOBJ_OK)
-			err = mine_list(h, mine, mine->full[c], c, 1, &n, f);
-		if (err == HOBJ_OK && n != mine->nowned[c])
-			err = fault(f, HOBJ_ECACHE, (uintptr_t)mine, 0, c, n);
+		err = check_mine_class(h, mine, c, f);
 		if (err != HOBJ_OK)
 			return err;
 	}
@@ -363,27 +373,38 @@ static int check_pagemap(const struct hobj_heap *h, struct tally *t, struct hobj
 	return HOBJ_OK;
 }
 
+// check_list holds class c's list and counts against what the walk of its
+// spans found: nspan spans, inuse objects in use in the central ones,
+// notfull of those not full, empty of them empty. Class lock held.
+static int check_list(const struct hobj_heap *h, unsigned c, uintptr_t nspan, uintptr_t inuse,
+		      uintptr_t notfull, uintptr_t empty, struct hobj_fault *f)
+{
+	const struct hobj_class *k = &h->class[c];
+	const struct hobj_span *s, *prev = NULL;
+	uintptr_t n = 0;
+
+	for (s = k->partial; s != NULL && n <= nspan; prev = s, s = s->next, n++)
+		if (s->cls != c || s->prev != prev || s->owner != NULL || s->inuse >= s->nobj ||
+		    s->base < h->start || s->base >= h->end ||
+		    h->pagemap[(s->base - h->start) >> h->shift] != (uintptr_t)s)
+			return fault(f, HOBJ_EPARTIAL, (uintptr_t)s, s->base, c, n);
+	if (n != notfull || empty > 1)
+		return fault(f, HOBJ_EPARTIAL, 0, 0, c, n);
+	if (k->nspan != nspan || k->inuse != inuse)
+		return fault(f, HOBJ_ECOUNT, 0, 0, c, k->inuse);
+	return HOBJ_OK;
+}
+
 // check_classes holds each class's list and counts against the tally.
 static int check_classes(const struct hobj_heap *h, const struct tally *t, struct hobj_fault *f)
 {
-	const struct hobj_span *s, *prev;
-	uintptr_t n;
 	unsigned c;
+	int err;
 
 	for (c = 1; c < HOBJ_NCLASS; c++) {
-		const struct hobj_class *k = &h->class[c];
-
-		n = 0;
-		prev = NULL;
-		for (s = k->partial; s != NULL && n <= t->nspan[c]; prev = s, s = s->next, n++)
-			if (s->cls != c || s->prev != prev || s->owner != NULL ||
-			    s->inuse >= s->nobj ||
-			    h->pagemap[(s->base - h->start) >> h->shift] != (uintptr_t)s)
-				return fault(f, HOBJ_EPARTIAL, (uintptr_t)s, s->base, c, n);
-		if (n != t->notfull[c] || t->empty[c] > 1)
-			return fault(f, HOBJ_EPARTIAL, 0, 0, c, n);
-		if (k->nspan != t->nspan[c] || k->inuse != t->inuse[c])
-			return fault(f, HOBJ_ECOUNT, 0, 0, c, k->inuse);
+		err = check_list(h, c, t->nspan[c], t->inuse[c], t->notfull[c], t->empty[c], f);
+		if (err != HOBJ_OK)
+			return err;
 	}
 	if (h->large_bytes != t->large_bytes || h->nlarge != t->nlarge)
 		return fault(f, HOBJ_ECOUNT, 0, 0, 0, h->large_bytes);
@@ -475,6 +496,170 @@ static int check_store(const struct hobj_heap *h, const struct tally *t, struct 
 	if (n + spans != h->nrecord)
 		return fault(f, HOBJ_ECOUNT, 0, 0, n + spans, h->nrecord);
 	return HOBJ_OK;
+}
+
+// What the walk of one class's spans counts (hobj_check_class): on a
+// kernel stack, as two CPUs may check two classes at once.
+struct ctally {
+	uintptr_t nspan, inuse, notfull, empty;
+	uintptr_t mine, mine_rl; // spans the caller's cache owns, those rlisted
+};
+
+// class_span checks s, a span of class c (its lock held): its record, its
+// pages each pointing at it, its remote list, and its objects if it is
+// central (the caller's cache's were checked with no lock, another
+// cache's are its owner's to change); counts it in *t.
+static int class_span(const struct hobj_heap *h, const struct hobj_span *s, uintptr_t top,
+		      const struct hobj_cache *mine, struct ctally *t, struct hobj_fault *f)
+{
+	uintptr_t a = s->base, e = (uintptr_t)s, k;
+	int err = check_record(h, s, f);
+
+	if (err != HOBJ_OK)
+		return err;
+	if (s->bytes > top - a)
+		return fault(f, HOBJ_EPAGEMAP, a, s->base, e, 1);
+	for (k = 1; k < s->bytes >> h->shift; k++)
+		if (h->pagemap[((a - h->start) >> h->shift) + k] != e)
+			return fault(f, HOBJ_EPAGEMAP, a + (k << h->shift), a,
+				     h->pagemap[((a - h->start) >> h->shift) + k], 2);
+	err = check_remote(s, f);
+	if (err != HOBJ_OK)
+		return err;
+	t->nspan++;
+	if (s->owner != NULL) {
+		t->mine += s->owner == mine;
+		t->mine_rl += s->owner == mine && s->rlisted;
+		return HOBJ_OK;
+	}
+	err = check_objects(s, f);
+	if (err != HOBJ_OK)
+		return err;
+	t->inuse += s->inuse;
+	t->notfull += s->inuse < s->nobj;
+	t->empty += s->inuse == 0;
+	return HOBJ_OK;
+}
+
+// class_spans finds class c's spans in the page map, its lock held and no
+// other: every entry below top is read as the free path reads it with no
+// lock (objects.c), a span's class and the entry read again confirming it.
+// While c's lock is held no span of class c is linked or unlinked, so one
+// that is confirmed stays (its record and entries still); a record of
+// another class's may be unlinked and taken for class c meanwhile, but
+// then waits for c's lock to be linked, and the entry read again no longer
+// names it. Other entries, and each page of a span of another class, are
+// passed over a page at a time (their spans change under us): the last
+// such entry is remembered, so that a span's later pages cost no read of
+// its record.
+static int class_spans(const struct hobj_heap *h, unsigned c, uintptr_t top,
+		       const struct hobj_cache *mine, struct ctally *t, struct hobj_fault *f)
+{
+	uintptr_t a = h->start, g = h->pool->granule, e, other = 0;
+	const uintptr_t *m;
+	const struct hobj_span *s;
+	int err;
+
+	while (a < top) {
+		m = &h->pagemap[(a - h->start) >> h->shift];
+		e = __atomic_load_n(m, __ATOMIC_RELAXED);
+		if (e == 0 || (e & HOBJ_PM_LARGE) || e == other) {
+			a += g;
+			continue;
+		}
+		s = (const struct hobj_span *)e;
+		if (__atomic_load_n(&s->cls, __ATOMIC_RELAXED) != c ||
+		    __atomic_load_n(m, __ATOMIC_RELAXED) != e) {
+			other = e;
+			a += g;
+			continue;
+		}
+		if (s->base != a) // c's span, but its first page is not where it says
+			return fault(f, HOBJ_EPAGEMAP, a, s->base, e, 1);
+		err = class_span(h, s, top, mine, t, f);
+		if (err != HOBJ_OK)
+			return err;
+		a += s->bytes;
+	}
+	return HOBJ_OK;
+}
+
+// class_mine holds the caller's cache's record of class c against the
+// walk: nowned[c] as many spans as name it their owner, rspans[c] listing
+// exactly those of them with remote objects. Class lock held (it guards
+// both; check_mine_class counted the cache's lists against nowned).
+static int class_mine(const struct hobj_heap *h, const struct hobj_cache *mine, unsigned c,
+		      const struct ctally *t, struct hobj_fault *f)
+{
+	const struct hobj_span *s;
+	uintptr_t k = 0;
+
+	if (mine->nowned[c] != t->mine)
+		return fault(f, HOBJ_ECACHE, (uintptr_t)mine, 0, c, t->mine);
+	for (s = mine->rspans[c]; s != NULL; s = s->rnext)
+		if (++k > t->mine_rl || s->base < h->start || s->base >= h->end ||
+		    h->pagemap[(s->base - h->start) >> h->shift] != (uintptr_t)s ||
+		    s->owner != mine || s->cls != c || !s->rlisted)
+			return fault(f, HOBJ_ECACHE, (uintptr_t)mine, 0, c, (uintptr_t)s);
+	if (k != t->mine_rl)
+		return fault(f, HOBJ_ECACHE, (uintptr_t)mine, 0, c, k);
+	return HOBJ_OK;
+}
+
+// hobj_check_class checks class c holding one lock at a time, as Linux's
+// slab validation walks a cache node by node: for a caller that checks
+// often while other CPUs allocate (the SMP stress), where hobj_check's
+// hold of every lock at once stalls them all.
+//
+// What it checks: with no lock, the caller's cache's spans of class c
+// (check_mine_class: the active span, the part and full lists, each span's
+// record and objects, as many as nowned); then under c's lock alone, every
+// span of class c the page map names below the pool's top (class_spans):
+// its record, each of its pages pointing at it, its remote list, a central
+// one's objects (in use, free or never handed out, exactly once; never
+// handed out zero); c's central list and counts against them (check_list:
+// nspan, inuse, the list exactly the central spans not full, at most one
+// empty); and the caller's cache's nowned[c] and rspans[c] (class_mine).
+//
+// What only hobj_check checks: the page map as a whole (large objects'
+// entries, tails and entries that name no span, or a span whose record is
+// not of its class), the large objects' totals, the store's records, the
+// pool's free blocks (no span in them) and its byte count, the list of
+// caches (which takes the store's lock) and so whether another cache's
+// span names a cache at all, other caches' nowned, rspans and active spans
+// (each cache's owner checks its own through this function: in the SMP
+// stress every CPU does), and objects of other caches' spans (hobj_check
+// neither). The top is the pool's bloc, read with no pool lock: a span of
+// class c is linked under c's lock after its pages were taken, so below
+// the bloc the lock's acquire shows; the pool gives back only free pages.
+int hobj_check_class(struct hobj_heap *heap, unsigned c, struct hobj_fault *f)
+{
+	struct ctally t = {0};
+	struct hobj_cache *mine;
+	uintptr_t top;
+	int err;
+
+	if (c == 0 || c >= HOBJ_NCLASS)
+		hobj_fail(heap, "hobj_check_class: no such class");
+	mine = hobj_cache_enter(heap);
+	err = mine != NULL ? check_mine_class(heap, mine, c, f) : HOBJ_OK;
+	if (err != HOBJ_OK) {
+		hobj_cache_leave(heap, mine);
+		return err;
+	}
+	hobj_lock(heap, c);
+	top = __atomic_load_n(&heap->pool->bloc, __ATOMIC_RELAXED);
+	top = top != 0 ? top : heap->start;
+	err = class_spans(heap, c, top, mine, &t, f);
+	if (err == HOBJ_OK)
+		err = check_list(heap, c, t.nspan, t.inuse, t.notfull, t.empty, f);
+	if (err == HOBJ_OK && mine != NULL)
+		err = class_mine(heap, mine, c, &t, f);
+	hobj_unlock(heap, c);
+	hobj_cache_leave(heap, mine);
+	if (err == HOBJ_OK)
+		fault(f, HOBJ_OK, 0, 0, 0, 0);
+	return err;
 }
 
 // hobj_check walks in three parts. The objects of the caller's cache's

@@ -300,6 +300,17 @@ int hobj_objresize(struct hobj_heap *heap, void *p, size_t n, size_t *had, struc
 // Changes nothing.
 int hobj_check(struct hobj_heap *heap, struct hobj_fault *f);
 
+// hobj_check_class checks class c (1 to HOBJ_NCLASS - 1; any other stops
+// in hobj_fail) holding one lock at a time, for a caller that checks
+// often while others allocate: the caller's cache's spans of class c with
+// no lock, then under c's lock alone every span of c the page map names
+// (record, pages, remote list, a central one's objects), c's central list
+// and counts, and the caller's cache's nowned and rspans of c. The page
+// map whole, large objects, the store, the pool, and the other caches'
+// records are hobj_check's alone (objects/check.c says exactly). Answers
+// HOBJ_OK or the first broken rule, in *f. Changes nothing.
+int hobj_check_class(struct hobj_heap *heap, unsigned c, struct hobj_fault *f);
+
 // hobj_fault_format writes a line naming f into buf (len bytes, cut and
 // NUL-ended); answers the line's whole length. hobj_strerror names an
 // enum hobj_err (never NULL).

@@ -17,7 +17,8 @@
 
 static struct hobj_heap heap;
 static int held[HOBJ_NLOCK];
-static unsigned ntaken; // locks taken, all of them
+static unsigned ntaken;		 // locks taken, all of them
+static unsigned nheld, mostheld; // held now, the most held at once
 
 // One thread: each lock a flag, misuse a panic, as arch/host's pool lock.
 static void t_lock(struct hobj_heap *h, unsigned lk)
@@ -27,6 +28,8 @@ static void t_lock(struct hobj_heap *h, unsigned lk)
 		host_ops.panic("test lock: recursive acquire");
 	held[lk] = 1;
 	ntaken++;
+	if (++nheld > mostheld)
+		mostheld = nheld;
 }
 
 static void t_unlock(struct hobj_heap *h, unsigned lk)
@@ -35,6 +38,7 @@ static void t_unlock(struct hobj_heap *h, unsigned lk)
 	if (lk >= HOBJ_NLOCK || !held[lk])
 		host_ops.panic("test lock: release of a lock not held");
 	held[lk] = 0;
+	nheld--;
 }
 
 static int t_holding(struct hobj_heap *h, unsigned lk)
@@ -63,6 +67,7 @@ static void obj_reinit(uintptr_t size, uintptr_t granule)
 {
 	heap_reinit(size, granule);
 	memset(held, 0, sizeof held);
+	nheld = 0;
 	cur = NULL;
 	assert_int_equal(hobj_init(&heap, &mempool, &t_ops, NULL), HOBJ_OK);
 	heap.checking = 1;
@@ -83,6 +88,25 @@ static void check_ok(void)
 	if (hobj_check(&heap, &f) != HOBJ_OK) {
 		hobj_fault_format(&f, msg, sizeof msg);
 		fail_msg("check: %s", msg);
+	}
+}
+
+// check_classes_ok runs the class-by-class check of every class, which
+// must pass wherever the full check does, one lock held at a time.
+static void check_classes_ok(void)
+{
+	struct hobj_fault f;
+	char msg[200];
+	unsigned c;
+
+	for (c = 1; c < HOBJ_NCLASS; c++) {
+		mostheld = 0;
+		if (hobj_check_class(&heap, c, &f) != HOBJ_OK) {
+			hobj_fault_format(&f, msg, sizeof msg);
+			fail_msg("class %u check: %s", c, msg);
+		}
+		assert_int_equal(mostheld, 1);
+		assert_int_equal(nheld, 0);
 	}
 }
 
@@ -193,6 +217,8 @@ static void test_random_mix(void **state)
 		n[k] = sz ? sz : 1;
 		for (j = 0; j < n[k]; j++)
 			q[j] = (unsigned char)(k + j);
+		if (i % 64 == 0)
+			check_classes_ok();
 	}
 	for (k = 0; k < N; k++)
 		hobj_free(&heap, p[k]);
@@ -1227,6 +1253,115 @@ static void test_check_mine_unlocked(void **state)
 	check_ok();
 }
 
+// expect_class_found: the check of class c alone finds err, naming
+// needle, holding one lock at most; every other class's check passes.
+static void expect_class_found(unsigned c, enum hobj_err err, const char *needle)
+{
+	struct hobj_fault f;
+	char msg[200];
+	unsigned k;
+
+	mostheld = 0;
+	assert_int_equal(hobj_check_class(&heap, c, &f), err);
+	assert_true(mostheld <= 1);
+	assert_int_equal(nheld, 0);
+	hobj_fault_format(&f, msg, sizeof msg);
+	if (strstr(msg, needle) == NULL)
+		fail_msg("\"%s\" does not say \"%s\"", msg, needle);
+	for (k = 1; k < HOBJ_NCLASS; k++)
+		if (k != c && hobj_check_class(&heap, k, &f) != HOBJ_OK)
+			fail_msg("class %u: a fault planted in class %u found there", k, c);
+}
+
+// The class-by-class check (hobj_check_class) finds damage planted in a
+// class, under that class's lock alone: in a central span's objects, its
+// pages, the class's list and counts; in the caller's cache's spans with
+// no lock, its counts of the class under the lock (a span of another
+// cache's that names the caller's). A class out of range stops the
+// machine.
+static void test_check_class(void **state)
+{
+	static struct hobj_cache a, b;
+	unsigned c = hobj_class_of(80), big = 1, cm = hobj_class_of(64);
+	char *p = hobj_malloc(&heap, 80), *q = hobj_malloc(&heap, 80), *t, *m, *n;
+	struct hobj_span *s = span_of(p), *ms, *ns;
+	struct hobj_fault f;
+	void *link;
+	uintptr_t e;
+
+	(void)state;
+	while ((uintptr_t)hobj_class_npages[big] * HOBJ_UNIT <= PG)
+		big++;
+	t = hobj_malloc(&heap, hobj_class_size[big]);
+	heap.checking = 0;
+	hobj_free(&heap, q);
+	check_classes_ok();
+	link = *(void **)q; // use after free: the link overwritten
+	*(void **)q = q + 3;
+	expect_class_found(c, HOBJ_EFREELIST, "free list entry wrong");
+	*(void **)q = link;
+	q[80 * 2] = 1; // past p: never handed out, must be zero
+	expect_class_found(c, HOBJ_EDIRTY, "not zero");
+	q[80 * 2] = 0;
+	s->inuse++;
+	expect_class_found(c, HOBJ_ECOUNT, "counts disagree");
+	s->inuse--;
+	heap.class[c].nspan++;
+	expect_class_found(c, HOBJ_ECOUNT, "counts disagree");
+	heap.class[c].nspan--;
+	heap.class[c].partial = NULL;
+	expect_class_found(c, HOBJ_EPARTIAL, "partial list wrong");
+	heap.class[c].partial = s;
+	e = heap.pagemap[off(t) / PG + 1];
+	heap.pagemap[off(t) / PG + 1] = 0; // a span's second page lost
+	expect_class_found(big, HOBJ_EPAGEMAP, "page map entry wrong");
+	heap.pagemap[off(t) / PG + 1] = e;
+	check_classes_ok();
+
+	hobj_cache_init(&heap, &a, 1);
+	hobj_cache_init(&heap, &b, 2);
+	cur = &a;
+	m = hobj_malloc(&heap, 64);
+	ms = span_of(m);
+	assert_ptr_equal(ms->owner, &a);
+	check_classes_ok();
+	m[64 + 3] = 1; // the cache's span: found with no lock taken
+	ntaken = 0;
+	assert_int_equal(hobj_check_class(&heap, cm, &f), HOBJ_EDIRTY);
+	assert_int_equal(f.ptr, (uintptr_t)m + 64 + 3);
+	assert_int_equal(ntaken, 0);
+	m[64 + 3] = 0;
+	a.alloc[cm] = NULL; // the active span lost: nowned says one more
+	expect_class_found(cm, HOBJ_ECACHE, "a cache and its spans disagree");
+	a.alloc[cm] = ms;
+	a.rspans[cm] = ms; // listed as holding remote objects, but it holds none
+	expect_class_found(cm, HOBJ_ECACHE, "a cache and its spans disagree");
+	a.rspans[cm] = NULL;
+	check_classes_ok();
+	cur = &b;
+	n = hobj_malloc(&heap, 64); // b's span, which a's walk of the class meets
+	ns = span_of(n);
+	assert_ptr_equal(ns->owner, &b);
+	cur = &a;
+	check_classes_ok();
+	ns->owner = &a; // a's, says the span: a's lists and nowned say not
+	expect_class_found(cm, HOBJ_ECACHE, "a cache and its spans disagree");
+	ns->owner = &b;
+	cur = &b;
+	hobj_free(&heap, n);
+	hobj_cache_fini(&heap, &b);
+	cur = &a;
+	hobj_free(&heap, m);
+	hobj_cache_fini(&heap, &a);
+	cur = NULL;
+	expect_panic(hobj_check_class(&heap, 0, &f), "no such class");
+	expect_panic(hobj_check_class(&heap, HOBJ_NCLASS, &f), "no such class");
+	hobj_free(&heap, p);
+	hobj_free(&heap, t);
+	check_ok();
+	check_classes_ok();
+}
+
 // A pool that runs out: NULL and ENOMEM, nothing changed.
 static void test_out_of_memory(void **state)
 {
@@ -1298,6 +1433,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_check_spans_without_large_lock, obj_setup,
 					    heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_check_mine_unlocked, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_check_class, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_out_of_memory, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_granules, obj_setup, heap_teardown),
 	};
