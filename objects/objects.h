@@ -108,6 +108,7 @@ struct hobj_span {
 	uintptr_t remote_bits[HOBJ_MAXOBJ / HOBJ_RBITS]; // word-sized: no 64-bit atomics
 	struct hobj_span *rnext; // in its owner's rspans list, if rlisted
 	uintptr_t rlisted;	 // 1: on its owner's rspans list (exactly when nremote != 0)
+
 	// In its class's list of every span (struct hobj_class, spans), from
 	// the link to the release, class lock held: after the fast paths'
 	// fields, which keep their places.
@@ -165,7 +166,8 @@ _Static_assert(sizeof(struct hobj_span) <= HOBJ_RECORD_BYTES, "a span record fit
 // a cache's: hobj_check_class walks it instead of the whole page map.
 struct hobj_class {
 	struct hobj_span *partial;
-	struct hobj_span *spans; // every span of the class (cnext), newest first
+	// every span of the class (cnext), newest first
+	struct hobj_span *spans;
 	uintptr_t nspan;	// spans of this class, listed, full or in a cache
 	uintptr_t inuse;	// objects in use in central spans (a cache's: its span's)
 	uint64_t nalloc, nfree; // objects handed out, and freed, ever (less caches' counts)
@@ -297,9 +299,10 @@ int hobj_objresize(struct hobj_heap *heap, void *p, size_t n, size_t *had, struc
 // hobj_check walks every level: the page map over the pool's pages, every
 // span's objects (each in use, free, on its remote list, or never handed
 // out, exactly once; never-handed-out ones zero), every class's lists
-// (every span on its class's list of spans once) and counts, the caches and their spans, the large objects, and the pool's
-// free blocks (no span in them), with the byte count: spans + large
-// objects + page map + store == the pool's in use. The spans of other
+// (every span on its class's list of spans once) and counts, the caches
+// and their spans, the large objects, and the pool's free blocks (no span
+// in them), with the byte count: spans + large objects + page map + store
+// == the pool's in use. The spans of other
 // caches than the caller's (ops->cache_enter) are walked only where the
 // class lock holds them still: their records, page map entries and remote
 // lists, not their free lists or counts, which their owners change with no
