@@ -541,45 +541,62 @@ static int class_span(const struct hobj_heap *h, const struct hobj_span *s, uint
 	return HOBJ_OK;
 }
 
-// class_spans finds class c's spans in the page map, its lock held and no
-// other: every entry below top is read as the free path reads it with no
-// lock (objects.c), a span's class and the entry read again confirming it.
-// While c's lock is held no span of class c is linked or unlinked, so one
-// that is confirmed stays (its record and entries still); a record of
-// another class's may be unlinked and taken for class c meanwhile, but
-// then waits for c's lock to be linked, and the entry read again no longer
-// names it. Other entries, and each page of a span of another class, are
-// passed over a page at a time (their spans change under us): the last
-// such entry is remembered, so that a span's later pages cost no read of
-// its record.
+// class_spans walks class c's list of every span (struct hobj_class,
+// spans), its lock held and no other: spans of class c are linked and
+// unlinked only under it (hobj_span_linkl, hobj_span_releasel), so the
+// list, and each listed span's record and page map entries, stand still.
+// Each span on it is of class c, linked back to the one before, its first
+// page below top and pointing at it (class_span checks the rest); a list
+// longer than nspan is cut one past it, which check_list's count finds. So the
+// walk costs the class's spans, not the pool's pages: under --smp 4 the
+// page map's walk was most of a class check's hold of the lock. That the
+// list holds every span of c the page map names is hobj_check's
+// (check_spanlists).
 static int class_spans(const struct hobj_heap *h, unsigned c, uintptr_t top,
 		       const struct hobj_cache *mine, struct ctally *t, struct hobj_fault *f)
 {
-	uintptr_t a = h->start, g = h->pool->granule, e, other = 0;
-	const uintptr_t *m;
-	const struct hobj_span *s;
+	const struct hobj_class *k = &h->class[c];
+	const struct hobj_span *s, *prev = NULL;
+	uintptr_t n = 0;
 	int err;
 
-	while (a < top) {
-		m = &h->pagemap[(a - h->start) >> h->shift];
-		e = __atomic_load_n(m, __ATOMIC_RELAXED);
-		if (e == 0 || (e & HOBJ_PM_LARGE) || e == other) {
-			a += g;
-			continue;
-		}
-		s = (const struct hobj_span *)e;
-		if (__atomic_load_n(&s->cls, __ATOMIC_RELAXED) != c ||
-		    __atomic_load_n(m, __ATOMIC_RELAXED) != e) {
-			other = e;
-			a += g;
-			continue;
-		}
-		if (s->base != a) // c's span, but its first page is not where it says
-			return fault(f, HOBJ_EPAGEMAP, a, s->base, e, 1);
+	for (s = k->spans; s != NULL && n <= k->nspan; prev = s, s = s->cnext, n++) {
+		if (s->cls != c || s->cprev != prev || s->base < h->start || s->base >= top ||
+		    (s->base - h->start) % h->pool->granule != 0 ||
+		    h->pagemap[(s->base - h->start) >> h->shift] != (uintptr_t)s)
+			return fault(f, HOBJ_ESPANS, (uintptr_t)s, 0, c, n);
 		err = class_span(h, s, top, mine, t, f);
 		if (err != HOBJ_OK)
 			return err;
-		a += s->bytes;
+	}
+	return HOBJ_OK;
+}
+
+// check_spanlists holds each class's list of every span against the page
+// map's walk (the tally, below top): each entry a span of the class whose
+// first page points at it (so a span the walk counted), linked back to the
+// one before (so none twice: the first entry met again would find another
+// before it), as many as the walk found. So every span is on its class's
+// list once and nothing else is. Every class lock held.
+static int check_spanlists(const struct hobj_heap *h, uintptr_t top, const struct tally *t,
+			   struct hobj_fault *f)
+{
+	const struct hobj_span *s, *prev;
+	uintptr_t n;
+	unsigned c;
+
+	for (c = 1; c < HOBJ_NCLASS; c++) {
+		prev = NULL;
+		n = 0;
+		for (s = h->class[c].spans; s != NULL; prev = s, s = s->cnext) {
+			if (++n > t->nspan[c] || s->cls != c || s->cprev != prev ||
+			    s->base < h->start || s->base >= top ||
+			    (s->base - h->start) % h->pool->granule != 0 ||
+			    h->pagemap[(s->base - h->start) >> h->shift] != (uintptr_t)s)
+				return fault(f, HOBJ_ESPANS, (uintptr_t)s, 0, c, n);
+		}
+		if (n != t->nspan[c])
+			return fault(f, HOBJ_ESPANS, 0, 0, c, n);
 	}
 	return HOBJ_OK;
 }
@@ -614,7 +631,7 @@ static int class_mine(const struct hobj_heap *h, const struct hobj_cache *mine, 
 // What it checks: with no lock, the caller's cache's spans of class c
 // (check_mine_class: the active span, the part and full lists, each span's
 // record and objects, as many as nowned); then under c's lock alone, every
-// span of class c the page map names below the pool's top (class_spans):
+// span on c's list of its spans, each below the pool's top (class_spans):
 // its record, each of its pages pointing at it, its remote list, a central
 // one's objects (in use, free or never handed out, exactly once; never
 // handed out zero); c's central list and counts against them (check_list:
@@ -623,7 +640,8 @@ static int class_mine(const struct hobj_heap *h, const struct hobj_cache *mine, 
 //
 // What only hobj_check checks: the page map as a whole (large objects'
 // entries, tails and entries that name no span, or a span whose record is
-// not of its class), the large objects' totals, the store's records, the
+// not of its class), so whether c's list holds every span of c (a span of
+// c on no list is found by it alone), the large objects' totals, the store's records, the
 // pool's free blocks (no span in them) and its byte count, the list of
 // caches (which takes the store's lock) and so whether another cache's
 // span names a cache at all, other caches' nowned, rspans and active spans
@@ -702,6 +720,8 @@ int hobj_check(struct hobj_heap *heap, struct hobj_fault *f)
 	if (err == HOBJ_OK)
 		err = check_pagemap(heap, &t, f);
 	if (err == HOBJ_OK)
+		err = check_spanlists(heap, top, &t, f);
+	if (err == HOBJ_OK)
 		err = check_classes(heap, &t, f);
 	if (err == HOBJ_OK)
 		err = check_caches(heap, &t, f);
@@ -739,6 +759,7 @@ static const char *const errnames[HOBJ_ENERR] = {
     [HOBJ_EPAGEMAP] = "page map entry wrong",
     [HOBJ_EPOOL] = "span or large object in the pool's free pages",
     [HOBJ_ECACHE] = "a cache and its spans disagree",
+    [HOBJ_ESPANS] = "a class's list of every span wrong",
 };
 
 const char *hobj_strerror(int err)

@@ -9,7 +9,8 @@
 //     pool      heaplab's pages (include/heaplab.h), under the pool's lock;
 //     page map  one word per page of the pool: the span record that holds
 //               the page, a large object's page, or 0;
-//     classes   per class, under its own lock: the spans with a free object.
+//     classes   per class, under its own lock: the spans with a free object,
+//               and a list of every span of the class.
 //
 //     pool:  | page map | store | span c5 | large object | span c1 | free |
 //     map:   |    0     |   0   | s5 | s5 | 1|n | 3|1 |... |   s1    |  0   |
@@ -259,6 +260,11 @@ void hobj_span_linkl(struct hobj_heap *h, struct hobj_span *s)
 	assert_locked(h, c, "span_linkl: class lock not held");
 	pm_set(h, s->base, s->bytes, (uintptr_t)s);
 	h->class[c].nspan++;
+	s->cprev = NULL;
+	s->cnext = h->class[c].spans;
+	if (s->cnext != NULL)
+		s->cnext->cprev = s;
+	h->class[c].spans = s;
 	hobj_list_push(&h->class[c], s);
 	__atomic_fetch_sub(&h->transit_bytes, s->bytes, __ATOMIC_RELAXED);
 	__atomic_fetch_sub(&h->transit_records, 1, __ATOMIC_RELAXED);
@@ -271,6 +277,13 @@ void hobj_span_releasel(struct hobj_heap *h, struct hobj_span *s, struct hobj_go
 	assert_locked(h, s->cls, "span_releasel: class lock not held");
 	hobj_list_remove(k, s);
 	k->nspan--;
+	if (s->cprev != NULL)
+		s->cprev->cnext = s->cnext;
+	else
+		k->spans = s->cnext;
+	if (s->cnext != NULL)
+		s->cnext->cprev = s->cprev;
+	s->cnext = s->cprev = NULL;
 	pm_set(h, s->base, s->bytes, 0);
 	gone(h, g, s->base, s->bytes);
 	record_put(h, s, 0);

@@ -108,6 +108,11 @@ struct hobj_span {
 	uintptr_t remote_bits[HOBJ_MAXOBJ / HOBJ_RBITS]; // word-sized: no 64-bit atomics
 	struct hobj_span *rnext; // in its owner's rspans list, if rlisted
 	uintptr_t rlisted;	 // 1: on its owner's rspans list (exactly when nremote != 0)
+
+	// In its class's list of every span (struct hobj_class, spans), from
+	// the link to the release, class lock held: after the fast paths'
+	// fields, which keep their places.
+	struct hobj_span *cnext, *cprev;
 };
 
 // A cache (Go's mcache, mimalloc's heap): one per CPU or thread, in the
@@ -153,12 +158,16 @@ _Static_assert(sizeof(struct hobj_span) <= HOBJ_RECORD_BYTES, "a span record fit
 #endif
 
 // A class's central list: the spans with a free object, most recently
-// partial first. A full span is in no list (the page map finds it on
-// free). At most one span on the list is empty: a span that empties goes
+// partial first. A full span is in no central list (the page map finds it
+// on free). At most one span on the list is empty: a span that empties goes
 // back to the pool unless it is the list's only span, so that one malloc
-// and free in a loop does not take and give a span each time.
+// and free in a loop does not take and give a span each time. spans lists
+// (cnext, cprev) every span of the class, nspan of them, central, full or
+// a cache's: hobj_check_class walks it instead of the whole page map.
 struct hobj_class {
 	struct hobj_span *partial;
+	// every span of the class (cnext), newest first
+	struct hobj_span *spans;
 	uintptr_t nspan;	// spans of this class, listed, full or in a cache
 	uintptr_t inuse;	// objects in use in central spans (a cache's: its span's)
 	uint64_t nalloc, nfree; // objects handed out, and freed, ever (less caches' counts)
@@ -241,6 +250,7 @@ enum hobj_err {
 	HOBJ_EPAGEMAP,	// check: a page map entry is wrong
 	HOBJ_EPOOL,	// check: a span lies in pages the pool holds free
 	HOBJ_ECACHE,	// check: a cache and its spans disagree
+	HOBJ_ESPANS,	// check: a class's list of every span is wrong
 	HOBJ_ENERR
 };
 
@@ -288,10 +298,11 @@ int hobj_objresize(struct hobj_heap *heap, void *p, size_t n, size_t *had, struc
 
 // hobj_check walks every level: the page map over the pool's pages, every
 // span's objects (each in use, free, on its remote list, or never handed
-// out, exactly once; never-handed-out ones zero), every class's list and
-// counts, the caches and their spans, the large objects, and the pool's
-// free blocks (no span in them), with the byte count: spans + large
-// objects + page map + store == the pool's in use. The spans of other
+// out, exactly once; never-handed-out ones zero), every class's lists
+// (every span on its class's list of spans once) and counts, the caches
+// and their spans, the large objects, and the pool's free blocks (no span
+// in them), with the byte count: spans + large objects + page map + store
+// == the pool's in use. The spans of other
 // caches than the caller's (ops->cache_enter) are walked only where the
 // class lock holds them still: their records, page map entries and remote
 // lists, not their free lists or counts, which their owners change with no
@@ -303,7 +314,7 @@ int hobj_check(struct hobj_heap *heap, struct hobj_fault *f);
 // hobj_check_class checks class c (1 to HOBJ_NCLASS - 1; any other stops
 // in hobj_fail) holding one lock at a time, for a caller that checks
 // often while others allocate: the caller's cache's spans of class c with
-// no lock, then under c's lock alone every span of c the page map names
+// no lock, then under c's lock alone every span on c's list of its spans
 // (record, pages, remote list, a central one's objects), c's central list
 // and counts, and the caller's cache's nowned and rspans of c. The page
 // map whole, large objects, the store, the pool, and the other caches'

@@ -489,6 +489,7 @@ OBJ_CORRUPTIONS = [
                   " + 1]", "0")], "page map entry wrong"),
     ("partial", [("kobj_heap.class[1].partial", "$s")], "partial list wrong"),
     ("cache", [("kobj_caches[0].alloc[1]", "0")], "a cache and its spans disagree"),
+    ("spans", [("kobj_heap.class[1].spans", "0")], "a class's list of every span wrong"),
     ("remote", [("$s->nremote", "1")], "counts disagree"),
     ("classcount", [("kobj_heap.class[2].inuse", "kobj_heap.class[2].inuse + 1")],
      "counts disagree"),

@@ -1362,6 +1362,68 @@ static void test_check_class(void **state)
 	check_classes_ok();
 }
 
+// Each class lists every span of its class (struct hobj_class, spans),
+// linked and unlinked with it: the full check holds the lists against the
+// page map (every span listed once, on its class's list, nothing else),
+// and the class check walks the list instead of the page map, so it finds
+// a list that loops back or names another class's span. A span on no
+// list only the full check finds.
+static void test_span_lists(void **state)
+{
+	static char *o[HOBJ_MAXOBJ + 1];
+	unsigned c = hobj_class_of(80), big = 1, k, n = hobj_class_nobj[hobj_class_of(80)] + 1;
+	struct hobj_span *s1, *s2, *t, *keep;
+	char *tp;
+
+	(void)state;
+	while ((uintptr_t)hobj_class_npages[big] * HOBJ_UNIT <= PG)
+		big++;
+	for (k = 0; k < n; k++) // one span more than a span holds: two spans
+		o[k] = hobj_malloc(&heap, 80);
+	tp = hobj_malloc(&heap, hobj_class_size[big]);
+	t = span_of(tp);
+	s2 = heap.class[c].spans; // newest first
+	s1 = s2->cnext;
+	assert_ptr_equal(s2, span_of(o[n - 1]));
+	assert_ptr_equal(s1, span_of(o[0]));
+	assert_null(s1->cnext);
+	assert_ptr_equal(heap.class[big].spans, t);
+	heap.checking = 0;
+	check_ok();
+	check_classes_ok();
+
+	s1->cnext = s1; // s1 listed twice: the list loops
+	expect_found(HOBJ_ESPANS, "a class's list of every span wrong");
+	expect_class_found(c, HOBJ_ESPANS, "a class's list of every span wrong");
+	s1->cnext = NULL;
+	s1->cprev = NULL; // linked, but not back to the span before it
+	expect_found(HOBJ_ESPANS, "a class's list of every span wrong");
+	expect_class_found(c, HOBJ_ESPANS, "a class's list of every span wrong");
+	s1->cprev = s2;
+	s1->cnext = t; // another class's span on c's list
+	expect_found(HOBJ_ESPANS, "a class's list of every span wrong");
+	expect_class_found(c, HOBJ_ESPANS, "a class's list of every span wrong");
+	s1->cnext = NULL;
+	keep = heap.class[big].spans; // t on no list, nspan agreeing
+	heap.class[big].spans = NULL;
+	heap.class[big].nspan--;
+	expect_found(HOBJ_ESPANS, "a class's list of every span wrong");
+	heap.class[big].spans = keep;
+	heap.class[big].nspan++;
+	check_ok();
+	check_classes_ok();
+
+	for (k = 0; k < n; k++) // s2 goes back to the pool: unlinked
+		hobj_free(&heap, o[k]);
+	hobj_free(&heap, tp);
+	assert_int_equal(heap.class[c].nspan, 1);
+	assert_non_null(heap.class[c].spans);
+	assert_null(heap.class[c].spans->cnext);
+	assert_null(heap.class[c].spans->cprev);
+	check_ok();
+	check_classes_ok();
+}
+
 // A pool that runs out: NULL and ENOMEM, nothing changed.
 static void test_out_of_memory(void **state)
 {
@@ -1414,6 +1476,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_aligned, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_frees_refused, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_check_finds_damage, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_span_lists, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_alloc_free, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_cross_free, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_flush_remote, obj_setup, heap_teardown),

@@ -1100,6 +1100,7 @@ O_PARTIAL = "partial list wrong"
 O_PAGEMAP = "page map entry wrong"
 O_POOL = "span or large object in the pool's free pages"
 O_CACHE = "a cache and its spans disagree"
+O_SPANS = "a class's list of every span wrong"
 O_HEAP = "heap record broken"
 O_READ = "span unreadable"
 
@@ -1141,6 +1142,7 @@ class Span:
             self.owner = int(v["owner"]) & m
             self.remote, self.nremote = int(v["remote"]) & m, int(v["nremote"]) & m
             self.rnext, self.rlisted = int(v["rnext"]) & m, int(v["rlisted"]) & m
+            self.cnext, self.cprev = int(v["cnext"]) & m, int(v["cprev"]) & m
             rb = v["remote_bits"]
             rw = rb.type.strip_typedefs().range()[1] + 1
             wbits = 8 * heap.ptrsize
@@ -1180,6 +1182,7 @@ class ObjHeap:
             for c in range(self.nclass):
                 k = cl[c]
                 self.classes.append({"partial": int(k["partial"]) & self.mask,
+                                     "spans": int(k["spans"]) & self.mask,
                                      "nspan": int(k["nspan"]) & self.mask,
                                      "inuse": int(k["inuse"]) & self.mask,
                                      "nalloc": int(k["nalloc"]), "nfree": int(k["nfree"])})
@@ -1456,6 +1459,19 @@ def check_objects(heap):
         t["empty"] += s.inuse == 0
     check_cached(heap, spans)
     at = {s.addr: s for s in spans}
+    for c in range(1, heap.nclass):  # check_spanlists: every span on its class's list, once
+        n, prev, q = 0, 0, heap.classes[c]["spans"]
+        while q != 0:
+            s = at.get(q)
+            n += 1
+            if n > tally[c]["nspan"] or s is None or s.cls != c or s.cprev != prev:
+                raise Fault(O_SPANS, f"{heap.cname(c)}: entry {n} of its list of spans, record "
+                            f"{_hex(q)}, is not a span of the class linked back to the one "
+                            "before")
+            prev, q = q, s.cnext
+        if n != tally[c]["nspan"]:
+            raise Fault(O_SPANS, f"{heap.cname(c)}: {n} spans on its list of spans, the page "
+                        f"map: {tally[c]['nspan']}")
     for c in range(1, heap.nclass):
         k, t = heap.classes[c], tally[c]
         n, prev, q = 0, 0, k["partial"]
