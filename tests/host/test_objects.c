@@ -445,18 +445,26 @@ static void expect_found(enum hobj_err err, const char *needle)
 		fail_msg("\"%s\" does not say \"%s\"", msg, needle);
 }
 
+// big_class answers the first class whose span is more than one page.
+static unsigned big_class(void)
+{
+	unsigned c = 1;
+
+	while ((uintptr_t)hobj_class_npages[c] * HOBJ_UNIT <= PG)
+		c++;
+	return c;
+}
+
 static void test_check_finds_damage(void **state)
 {
 	char *p = hobj_malloc(&heap, 80), *q = hobj_malloc(&heap, 80), *r = hobj_malloc(&heap, 80);
 	struct hobj_span *s = (struct hobj_span *)heap.pagemap[(off(p)) / PG];
-	unsigned big = 1; // a class whose span is more than one page
+	unsigned big = big_class(); // a class whose span is more than one page
 	char *t;
 	void *link;
 	uintptr_t e;
 
 	(void)state;
-	while ((uintptr_t)hobj_class_npages[big] * HOBJ_UNIT <= PG)
-		big++;
 	t = hobj_malloc(&heap, hobj_class_size[big]);
 	heap.checking = 0;
 	hobj_free(&heap, q);
@@ -1282,7 +1290,7 @@ static void expect_class_found(unsigned c, enum hobj_err err, const char *needle
 static void test_check_class(void **state)
 {
 	static struct hobj_cache a, b;
-	unsigned c = hobj_class_of(80), big = 1, cm = hobj_class_of(64);
+	unsigned c = hobj_class_of(80), big = big_class(), cm = hobj_class_of(64);
 	char *p = hobj_malloc(&heap, 80), *q = hobj_malloc(&heap, 80), *t, *m, *n;
 	struct hobj_span *s = span_of(p), *ms, *ns;
 	struct hobj_fault f;
@@ -1290,8 +1298,6 @@ static void test_check_class(void **state)
 	uintptr_t e;
 
 	(void)state;
-	while ((uintptr_t)hobj_class_npages[big] * HOBJ_UNIT <= PG)
-		big++;
 	t = hobj_malloc(&heap, hobj_class_size[big]);
 	heap.checking = 0;
 	hobj_free(&heap, q);
@@ -1371,13 +1377,11 @@ static void test_check_class(void **state)
 static void test_span_lists(void **state)
 {
 	static char *o[HOBJ_MAXOBJ + 1];
-	unsigned c = hobj_class_of(80), big = 1, k, n = hobj_class_nobj[hobj_class_of(80)] + 1;
+	unsigned c = hobj_class_of(80), big = big_class(), k, n = hobj_class_nobj[hobj_class_of(80)] + 1;
 	struct hobj_span *s1, *s2, *t, *keep;
 	char *tp;
 
 	(void)state;
-	while ((uintptr_t)hobj_class_npages[big] * HOBJ_UNIT <= PG)
-		big++;
 	for (k = 0; k < n; k++) // one span more than a span holds: two spans
 		o[k] = hobj_malloc(&heap, 80);
 	tp = hobj_malloc(&heap, hobj_class_size[big]);
