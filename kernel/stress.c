@@ -175,6 +175,10 @@ static void put(struct sblock *b)
 	b->p = NULL;
 }
 
+// CPUs that began the stress, that finished their share, and the full
+// checks run at the end (stress_cpu).
+static int stress_begun, stress_finished, stress_full_checks;
+
 // stress_cpu is one CPU's share of the stress.
 void stress_cpu(int cpu)
 {
@@ -184,6 +188,7 @@ void stress_cpu(int cpu)
 	struct cpu *c = &cpus[cpu];
 	int i;
 
+	__atomic_add_fetch(&stress_begun, 1, __ATOMIC_ACQ_REL);
 	c->stress_ticks0 = c->timer_ticks;
 	c->stress_t0 = arch_ticks();
 	c->ops = 0;
@@ -216,11 +221,23 @@ void stress_cpu(int cpu)
 			put(&blk[i]);
 	doing(cpu, "kobj_stash_flush", 0);
 	kobj_stash_flush(); // this CPU's stashed large objects (--pcp) back
-	doing(cpu, "heaplab_check", 0);
-	heaplab_check_or_fail(&mempool);
-	watchdog_progress(c);
-	doing(cpu, "kobj_check", 0);
-	kobj_check_or_fail();
+	// The full checks hold the pool's lock, or every lock of the objects
+	// heap, for a walk of the whole heap: a CPU still at work that needs a
+	// lock meanwhile waits the whole walk (and longer if the host preempts
+	// the checker's vCPU). So they run after the last operation of every
+	// CPU that has begun, by the CPU that finishes last, in both modes;
+	// while the stress runs, the periodic checks above and the pool's own
+	// check after each operation (checked builds) do the checking. A CPU
+	// that began after every other had finished checks again at its end.
+	if (__atomic_add_fetch(&stress_finished, 1, __ATOMIC_ACQ_REL) ==
+	    __atomic_load_n(&stress_begun, __ATOMIC_ACQUIRE)) {
+		doing(cpu, "heaplab_check", 0);
+		heaplab_check_or_fail(&mempool);
+		watchdog_progress(c);
+		doing(cpu, "kobj_check", 0);
+		kobj_check_or_fail();
+		__atomic_add_fetch(&stress_full_checks, 1, __ATOMIC_RELAXED);
+	}
 	watchdog_end(c);
 	c->stress_t1 = arch_ticks();
 	c->stress_ticks1 = c->timer_ticks;
@@ -282,6 +299,9 @@ int stress_report(int up, uintptr_t inuse0, uint64_t stat0, uintptr_t objs0)
 		__atomic_load_n(&obj_put_off, __ATOMIC_RELAXED));
 	kobj_stash_report();
 	lockstat_print(5);
+	if (__atomic_load_n(&stress_full_checks, __ATOMIC_RELAXED) == 0)
+		panic("stress: no CPU ran the full checks at the end (%d began, %d finished)",
+		      stress_begun, stress_finished);
 	failed += kcase("timer: every CPU took timer interrupts", silent == 0);
 	failed += kcase("stress: every block zeroed on arrival and intact until freed", bad == 0);
 	failed += kcase("stress: the byte counter is back at its start", stress_stat == stat0);
