@@ -282,6 +282,16 @@ static void *pcp_alloc(uintptr_t n)
 	return r;
 }
 
+// refuse_listed stops the machine if the run p is on list already: a
+// double free (pcp_free asks its lists and the runs it kept aside).
+static void refuse_listed(const struct pcp_run *list, const void *p)
+{
+	for (; list != NULL; list = list->next)
+		if (list == p)
+			heaplab_fail(&mempool,
+				     "sys_free: double free (the run is in this CPU's page cache)");
+}
+
 // pcp_free keeps k pages at p on this CPU's list: 1 if it did, 0 if the
 // pool is to have them (too long a run, the cache full, or not a run the
 // pool could have handed out, which the pool then refuses in its words).
@@ -310,10 +320,7 @@ static int pcp_free(void *p, uintptr_t n)
 	__atomic_fetch_add(counter(c, k), k << PAGE_SHIFT, __ATOMIC_RELAXED);
 	if (!spin_trylock(&c->lock)) {
 		push_off(); // c->aside is this CPU's alone
-		for (r = c->aside[k]; r != NULL; r = r->next)
-			if (r == p)
-				heaplab_fail(&mempool, "sys_free: double free (the run is in this "
-						       "CPU's page cache)");
+		refuse_listed(c->aside[k], p);
 		r = p;
 		r->next = c->aside[k];
 		c->aside[k] = r;
@@ -324,10 +331,7 @@ static int pcp_free(void *p, uintptr_t n)
 		return 1;
 	}
 	unaside(c);
-	for (r = c->list[k]; r != NULL; r = r->next)
-		if (r == p)
-			heaplab_fail(&mempool,
-				     "sys_free: double free (the run is in this CPU's page cache)");
+	refuse_listed(c->list[k], p);
 	r = p;
 	r->next = c->list[k];
 	c->list[k] = r;

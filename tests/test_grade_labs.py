@@ -265,9 +265,9 @@ PCP_MUTANTS = {
     # that lock at the stress's pcp_check (lab/pcp.c's, which the student
     # is given, waits for every cache's lock; the reference's passes over a
     # busy one, and so does its steal), and its watchdog names the holder's pc
-    "pcp-spins-locked": [("\tunaside(c);\n\tfor (r = c->list[k];",
+    "pcp-spins-locked": [("\tunaside(c);\n\trefuse_listed(c->list[k], p);",
                           "\tunaside(c);\n\twhile (c == &pcps[0] && k >= 5)\n"
-                          "\t\tarch_spin_wait();\n\tfor (r = c->list[k];", 1),
+                          "\t\tarch_spin_wait();\n\trefuse_listed(c->list[k], p);", 1),
                          ("\t\tif (!spin_trylock(&pcps[cpu].lock))\n\t\t\tcontinue;\n",
                           "\t\tspin_lock(&pcps[cpu].lock);\n", 1)],
     # every CPU spins for ever in pcp_free on a run longer than 4 pages,
@@ -275,16 +275,16 @@ PCP_MUTANTS = {
     # own; with no stealing, no CPU ever waits for another's lock: no tick
     # and no spin is left to run the watchdog, and the console falls
     # silent until the grader's NMI (issue 26: `timed out` at 60 s)
-    "pcp-spins-all": [("\tunaside(c);\n\tfor (r = c->list[k];",
+    "pcp-spins-all": [("\tunaside(c);\n\trefuse_listed(c->list[k], p);",
                        "\tunaside(c);\n\twhile (k >= 5)\n"
-                       "\t\t__asm__ volatile(\"pause\");\n\tfor (r = c->list[k];", 1),
+                       "\t\t__asm__ volatile(\"pause\");\n\trefuse_listed(c->list[k], p);", 1),
                       ("r == NULL && i != cpu;", "0;", 1)],
     # the same on runs of 4 pages, which the page stress's random phase
     # frees on both CPUs at once: there the watchdog watches nothing, and
     # the NMI goes by the console's silence
-    "pcp-spins-all-pages": [("\tunaside(c);\n\tfor (r = c->list[k];",
+    "pcp-spins-all-pages": [("\tunaside(c);\n\trefuse_listed(c->list[k], p);",
                              "\tunaside(c);\n\twhile (k == 4)\n"
-                             "\t\t__asm__ volatile(\"pause\");\n\tfor (r = c->list[k];", 1),
+                             "\t\t__asm__ volatile(\"pause\");\n\trefuse_listed(c->list[k], p);", 1),
                             ("r == NULL && i != cpu;", "0;", 1)],
 }
 
