@@ -61,8 +61,11 @@
 //   it was not (rlisted). The owner's in-use bits are not touched: the
 //   owner writes them with no lock, and a second writer would lose bits.
 //   The owner takes the remote list back under the lock (above, or when it
-//   flushes): the list spliced onto the free list whole, the in-use bits
-//   cleared a word at a time by the remote bits, the remote bits cleared.
+//   flushes): the list spliced onto the free list whole, each entry's
+//   in-use and remote bits cleared. A cache whose outbox is open
+//   (hobj_outbox_open; the preload's threads) sets the remote bit with no
+//   lock and pushes its frees in batches, one hold of the class lock for
+//   many (objects.c, "The outbox").
 //
 //   So a double free is refused on every path before anything changes:
 //   the second free finds the in-use bit clear (freed by the owner, or
@@ -164,31 +167,33 @@ static void own_remove(struct hobj_span **head, struct hobj_span *s)
 }
 
 // adoptl takes back s's remote list: every object on it free again, on
-// the free list. The list is spliced on whole and the in-use bits cleared
-// a word at a time by the remote bits: each entry was found in use and
-// its remote bit clear when it was pushed (hobj_remote_freel), and the
-// check walks the list. The owner, class lock held.
+// the free list. Each entry was found in use and its remote bit clear
+// when it was freed (hobj_remote_freel, or an outbox: objects.c), and the
+// check walks the list; its in-use bit and remote bit are cleared one
+// entry at a time, not a word at a time by the remote bits, for an
+// object in another cache's outbox has its remote bit set and is not on
+// the list yet (counted in nremote, so nremote less the entries stays).
+// The owner, class lock held.
 static void adoptl(struct hobj_heap *h, struct hobj_span *s)
 {
-	void **q = s->remote;
-	uintptr_t w;
-	unsigned k;
+	void **q = s->remote, **last = NULL;
+	uintptr_t off, k = 0;
+	unsigned i;
 
 	hobj_assert_locked(h, s->cls, "hobj adopt: class lock not held");
 	if (q == NULL)
 		return;
-	while (*q != NULL)
-		q = *q;
-	*q = s->free;
+	for (; q != NULL; last = q, q = *q, k++) {
+		off = (uintptr_t)q - s->base;
+		i = (unsigned)(((uint64_t)off * s->divmul) >> 32);
+		s->inuse_bits[i >> 6] &= ~((uint64_t)1 << (i & 63));
+		hobj_remote_set(s, i, 0);
+	}
+	*last = s->free;
 	s->free = s->remote;
 	s->remote = NULL;
-	s->inuse = (uint16_t)(s->inuse - s->nremote);
-	__atomic_store_n(&s->nremote, 0, __ATOMIC_RELAXED);
-	for (k = 0; k < HOBJ_MAXOBJ / HOBJ_RBITS; k++) {
-		w = __atomic_load_n(&s->remote_bits[k], __ATOMIC_RELAXED);
-		s->inuse_bits[k * HOBJ_RBITS / 64] &= ~((uint64_t)w << (k * HOBJ_RBITS % 64));
-		__atomic_store_n(&s->remote_bits[k], 0, __ATOMIC_RELAXED);
-	}
+	s->inuse = (uint16_t)(s->inuse - k);
+	__atomic_fetch_sub(&s->nremote, k, __ATOMIC_RELAXED);
 }
 
 // room: does the active span a have a free object?
@@ -323,6 +328,7 @@ static void *refill(struct hobj_heap *h, struct hobj_cache *cache, unsigned c, i
 
 	shelve(cache, c);
 	if (cache->part[c] == NULL) {
+		hobj_outbox_flush(h, cache, c); // the cache's own spans' objects among them
 		hobj_lock(h, c);
 		foldl(h, cache, c);
 		drainl(h, cache, c);
@@ -377,17 +383,20 @@ static void keep(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span
 
 // settle moves s, a span of cache's but not its active one, after its
 // owner freed an object of it: a span that was full to the part list; a
-// span now empty back to the pool, unless it is the part list's only one
-// and either the active span is full (so that a malloc and free in a loop
-// across a span's end do not take and give a span each time) or it is
-// one of the last HOBJ_NKEEP such spans of at most HOBJ_SPARE_MIN bytes
-// (keep): objects of many classes with a few live each (the images'
-// malloc/free pairs: about two live objects in each of 28 classes) empty
-// small spans all the time, and giving each back to the pool, zeroed, to
-// take another a few mallocs later cost an eighth of a pair (i386: 428
-// guest instructions against 384 with eight kept). More kept spans would
-// hold memory: a span kept per class cost bench/objbench.c mixed a tenth
-// of its peak; eight cost it about as much as four.
+// span now empty stays on the part list if it is the list's only one and
+// the active span is full (so that a malloc and free in a loop across a
+// span's end do not take and give a span each time), or if it is one of
+// the last HOBJ_NKEEP such spans of at most park_above bytes (keep); else
+// it goes back to the pool. Objects of many classes with a few live each
+// (the images' malloc/free pairs: about two live objects in each of 28
+// classes) empty small spans all the time, and giving each back to the
+// pool, zeroed, to take another a few mallocs later cost an eighth of a
+// pair (i386: 428 guest instructions against 384 with eight kept); a
+// span that emptied beside others of its class was given back at once
+// until the mixed workload showed it cost 3.6% of its instructions (91.8
+// against 88.5 a call), its peak the same. More kept spans would hold
+// memory: a span kept per class cost bench/objbench.c mixed a tenth of
+// its peak; eight cost it about as much as four.
 static void settle(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_span *s)
 {
 	unsigned c = s->cls;
@@ -398,8 +407,10 @@ static void settle(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_sp
 	}
 	if (s->inuse != 0)
 		return;
-	if (cache->part[c] != s || s->next != NULL)
+	if ((cache->part[c] != s || s->next != NULL) && s->bytes > h->park_above)
 		retire(h, cache, s);
+	else if (cache->part[c] != s || s->next != NULL)
+		keep(h, cache, s);
 	else if (room(cache->alloc[c]) && s->bytes > h->park_above)
 		retire(h, cache, s);
 	else if (room(cache->alloc[c]))
@@ -499,16 +510,21 @@ int hobj_remote_freel(struct hobj_heap *h, struct hobj_span *s, uintptr_t p, str
 	if (err != HOBJ_OK)
 		return err;
 	hobj_remote_set(s, i, 1);
+	__atomic_fetch_add(&s->nremote, 1, __ATOMIC_RELAXED);
+	hobj_remote_pushl(s, owner, p);
+	h->class[s->cls].nfree++;
+	return HOBJ_OK;
+}
+
+void hobj_remote_pushl(struct hobj_span *s, struct hobj_cache *owner, uintptr_t p)
+{
 	*(void **)p = s->remote;
 	s->remote = (void *)p;
-	__atomic_store_n(&s->nremote, s->nremote + 1, __ATOMIC_RELAXED);
 	if (!s->rlisted) { // the owner finds it when it runs out of spans
 		s->rnext = owner->rspans[s->cls];
 		owner->rspans[s->cls] = s;
 		s->rlisted = 1;
 	}
-	h->class[s->cls].nfree++;
-	return HOBJ_OK;
 }
 
 // hobj_cache_flush: the active span joins the lists, then one span at a
@@ -522,6 +538,8 @@ void hobj_cache_flush(struct hobj_heap *heap, struct hobj_cache *cache)
 
 	cache->spare = NULL;
 	memset(cache->kept, 0, sizeof cache->kept);
+	for (c = 1; c < HOBJ_NCLASS; c++)
+		hobj_outbox_flush(heap, cache, c);
 	for (c = 1; c < HOBJ_NCLASS; c++) {
 		s = cache->alloc[c];
 		if (s != NULL) {
@@ -550,11 +568,24 @@ void hobj_cache_flush(struct hobj_heap *heap, struct hobj_cache *cache)
 	}
 }
 
+void hobj_outbox_open(struct hobj_heap *heap, struct hobj_cache *cache)
+{
+	uintptr_t n;
+	unsigned c;
+
+	(void)heap;
+	for (c = 1; c < HOBJ_NCLASS; c++) {
+		n = HOBJ_OUTBOX_BYTES / hobj_class_size[c];
+		cache->outbox_cap[c] = (uint8_t)(n < 2 ? 0 : n > HOBJ_OUTBOX_MAX ? HOBJ_OUTBOX_MAX : n);
+	}
+}
+
 void hobj_cache_fini(struct hobj_heap *heap, struct hobj_cache *cache)
 {
 	struct hobj_cache **pp;
 
 	hobj_fast_close(cache); // it leaves the heap
+	memset(cache->outbox_cap, 0, sizeof cache->outbox_cap);
 	hobj_cache_flush(heap, cache);
 	hobj_lock(heap, HOBJ_LOCK_STORE);
 	for (pp = &heap->caches; *pp != NULL && *pp != cache; pp = &(*pp)->next)

@@ -91,6 +91,11 @@ void *hobj_cache_malloc(struct hobj_heap *heap, struct hobj_cache *cache, size_t
 // with its message).
 int hobj_cache_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p);
 
+// hobj_outbox_flush (objects/objects.c) sends cache's outbox of class c
+// to its spans' remote lists, taking c's lock.
+void hobj_outbox_flush(struct hobj_heap *heap, struct hobj_cache *cache, unsigned c)
+	HEAPLAB_NOINLINE;
+
 // hobj_fast_open opens cache's fast paths on heap (hobj_cache_init opens
 // them); hobj_fast_close closes them, as hobj_cache_fini does. Closed,
 // hobj_fast_free and hobj_fast_size decline everything: a consumer whose
@@ -223,6 +228,7 @@ HOBJ_FAST int hobj_fast_free(struct hobj_heap *heap, struct hobj_cache *cache, v
 	unsigned i;
 	struct hobj_span *s = hobj_fast_span(heap, cache, (uintptr_t)p, &i);
 	uint64_t *w, m;
+	unsigned n;
 	void *head;
 
 	if (s == NULL)
@@ -239,19 +245,65 @@ HOBJ_FAST int hobj_fast_free(struct hobj_heap *heap, struct hobj_cache *cache, v
 	*(void **)p = head;
 	s->free = p;
 	cache->nfree[s->cls]++;
-	// an empty span, or one that was full (its free list was empty), may
-	// move: hobj_cache_settle tells (a free list emptied by mallocs while
-	// the span still has fresh objects brings a call that moves nothing)
-	if (__builtin_expect(--s->inuse == 0 || head == NULL, 0) && HOBJ_FAST_SETTLE)
+	// an empty span, or one that was full, may move: hobj_cache_settle
+	// tells. (Not "its free list was empty": a span still handing out
+	// fresh objects has none most of the time, and a third of the mixed
+	// workload's frees called it to move nothing.)
+	n = s->inuse;
+	s->inuse = (uint16_t)(n - 1);
+	if (__builtin_expect(n == 1 || n == s->nobj, 0) && HOBJ_FAST_SETTLE)
 		hobj_cache_settle(heap, cache, s);
 #else
-	(void)w, (void)m, (void)head;
+	(void)w, (void)m, (void)head, (void)n;
 	if (!hobj_fast_live(s, i) || hobj_span_give(s, (uintptr_t)p, NULL) != HOBJ_OK)
 		return 0;
 	cache->nfree[s->cls]++;
 	if ((s->inuse == 0 || s->inuse + 1 == s->nobj) && HOBJ_FAST_SETTLE)
 		hobj_cache_settle(heap, cache, s);
 #endif
+	return 1;
+}
+
+// hobj_fast_remote puts p, the start of an object in use of a span
+// another cache owns, in cache's outbox, if it is open for p's class
+// (objects.c, "The outbox"): 1; else 0, nothing changed (the caller takes
+// the whole path, which refuses what is to be refused, with its message).
+// The bounds and the page map as hobj_fast_span reads them; the record
+// read with no lock is that of the span holding an object in use, which
+// stays its span until the object is freed.
+HOBJ_FAST int hobj_fast_remote(struct hobj_heap *heap, struct hobj_cache *cache, void *p)
+{
+	uintptr_t a = (uintptr_t)p, e, off = a - cache->fast_lo, *w, m;
+	const struct hobj_cache *o;
+	struct hobj_span *s;
+	unsigned c, i, cap;
+	uint64_t q;
+
+	if (off >= cache->fast_len)
+		return 0;
+	e = heap->pagemap[off >> heap->shift];
+	s = (struct hobj_span *)e;
+	if (e == 0 || (e & HOBJ_PM_LARGE))
+		return 0;
+	o = __atomic_load_n(&s->owner, __ATOMIC_RELAXED);
+	c = s->cls;
+	cap = c < HOBJ_NCLASS ? cache->outbox_cap[c] : 0;
+	if (o == NULL || o == cache->self || cap == 0 || a - s->base >= s->bytes)
+		return 0;
+	q = (uint64_t)(a - s->base) * s->divmul;
+	i = (unsigned)(q >> 32);
+	if ((uint32_t)q >= s->divmul || !hobj_fast_live(s, i))
+		return 0; // inside an object, the tail, or free
+	w = &s->remote_bits[i / HOBJ_RBITS];
+	m = (uintptr_t)1 << (i % HOBJ_RBITS);
+	if (__atomic_fetch_or(w, m, __ATOMIC_RELAXED) & m)
+		return 0; // freed already (a double free)
+	__atomic_fetch_add(&s->nremote, 1, __ATOMIC_RELAXED);
+	*(void **)p = cache->outbox[c];
+	cache->outbox[c] = p;
+	cache->nfree[c]++;
+	if (++cache->noutbox[c] >= cap)
+		hobj_outbox_flush(heap, cache, c);
 	return 1;
 }
 

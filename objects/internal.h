@@ -57,11 +57,12 @@ static inline struct hobj_cache *hobj_owner(const struct hobj_span *s)
 
 // Bit i of s's remote bitmap. The owner reads it with no lock (is the
 // object it frees on the remote list?) while another cache may set another
-// bit of the same word under the class lock: word-sized relaxed atomics
-// make both whole; bit i itself changes only under the lock, and only
-// while the object is neither on the owner's free list nor handed out
-// again, so the owner's read of it is the last value a sequenced free
-// wrote.
+// bit of the same word, under the class lock or, putting an object in its
+// outbox, with none: word-sized relaxed atomics make every read whole and
+// every change one read-modify-write. Bit i itself is set only by a free
+// of object i while it is in use, and cleared only when it comes back
+// from the remote list or the outbox, so the owner's read of it is the
+// last value a sequenced free wrote.
 static inline int hobj_remote_test(const struct hobj_span *s, unsigned i)
 {
 	return (__atomic_load_n(&s->remote_bits[i / HOBJ_RBITS], __ATOMIC_RELAXED) >>
@@ -72,11 +73,14 @@ static inline int hobj_remote_test(const struct hobj_span *s, unsigned i)
 static inline void hobj_remote_set(struct hobj_span *s, unsigned i, int on)
 {
 	uintptr_t *w = &s->remote_bits[i / HOBJ_RBITS], m = (uintptr_t)1 << (i % HOBJ_RBITS);
-	uintptr_t v = __atomic_load_n(w, __ATOMIC_RELAXED);
 
-	__atomic_store_n(w, on ? v | m : v & ~m, __ATOMIC_RELAXED); // class lock held
+	// read-modify-write in one: an outbox (objects.c) sets other bits of
+	// the word with no lock
+	if (on)
+		__atomic_fetch_or(w, m, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_and(w, ~m, __ATOMIC_RELAXED);
 }
-
 // Pages unmapped under a lock, to give back to the pool once it is
 // released (objects.c, "Transit"); bytes 0: none.
 struct hobj_gone {
@@ -103,6 +107,16 @@ int hobj_cache_give(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_s
 		    struct hobj_fault *f);
 int hobj_remote_freel(struct hobj_heap *h, struct hobj_span *s, uintptr_t p, struct hobj_fault *f);
 #define HOBJ_NOTMINE (-1)
+
+// hobj_remote_pushl puts p, an object of s counted in nremote with its
+// remote bit set, on s's remote list, and s on owner's rspans list if it
+// was not; class lock held. hobj_outbox_flush empties cache's outbox of
+// class c, taking the lock (hobj_outbox_flushl: held; it answers with the
+// lock still held, a span to give back in g if one emptied, and the rest
+// of the outbox still there: the caller gives g back and flushes again).
+void hobj_remote_pushl(struct hobj_span *s, struct hobj_cache *owner, uintptr_t p);
+void hobj_outbox_flushl(struct hobj_heap *h, struct hobj_cache *cache, unsigned c,
+			struct hobj_gone *g);
 
 // hobj_find_live refuses p unless it is an object of s in use and not on
 // its remote list: hobj_span_find, then the remote bit. Changes nothing.

@@ -435,6 +435,10 @@ small_freel(struct hobj_heap *h, struct hobj_span *s, unsigned c, uintptr_t p, s
 		return fault(f, HOBJ_EUNUSED, p, 0, p, 0);
 	if (hobj_owner(s) != NULL) // another cache's span
 		return hobj_remote_freel(h, s, p, f);
+	// still in the outbox of a cache that freed it while s was owned
+	if (__atomic_load_n(&s->nremote, __ATOMIC_RELAXED) != 0 &&
+	    (err = hobj_find_live(s, p, f)) != HOBJ_OK)
+		return err;
 	err = hobj_span_give(s, p, f);
 	if (err != HOBJ_OK)
 		return err;
@@ -468,6 +472,80 @@ static int small_free(struct hobj_heap *h, struct hobj_span *s, uintptr_t p, str
 	hobj_cache_leave(h, cache);
 	hobj_give_back(h, &g);
 	return err;
+}
+
+// The outbox. A free of an object of a span another cache owns takes the
+// class lock to push the object on the span's remote list (cache.c). A
+// thread that frees what others allocate (xthread: a consumer) took it
+// at every free, and the free cost it 170 instructions. A consumer that
+// opens its cache's outbox (hobj_outbox_open: the preload does; the
+// image's CPUs do not) makes such a free with objects/fast.h's
+// hobj_fast_remote instead: it claims the object with no lock, as the
+// locked free would refuse it (p the start of an object in use), its
+// remote bit set with one atomic read-modify-write that finds it clear (a
+// second free finds it set, declines, and the locked path refuses it with
+// its message); nremote counts it at once, so that the owner's fast free
+// of it declines and its whole free refuses it (the remote bit). The
+// object then waits in the cache's outbox of its class, threaded through
+// its first word, and outbox_cap[c] of them (HOBJ_OUTBOX_BYTES, at most
+// HOBJ_OUTBOX_MAX) go to their spans' remote lists under one hold of the
+// class lock (hobj_outbox_flushl), as do the rest when the cache takes
+// that lock to refill or flushes. Classes of more than half
+// HOBJ_OUTBOX_BYTES are not batched: they hold memory, and are few.
+//
+// The span may change hands meanwhile (its owner flushed at a thread's
+// exit: it went central, its objects in use stay): the flush, under the
+// class lock that guards owners, finds the owner then. A span owned, by
+// another cache or by this one since: onto its remote list, which its
+// owner takes back (adoptl clears the bits entry by entry). A central
+// one: remote bit cleared, nremote less one, then the central free; a
+// central free of it before that is refused (small_freel reads the remote
+// bit while nremote is not 0). An object waiting in an outbox is in use
+// to its span (inuse, the in-use bit), so its span cannot empty and go
+// back to the pool. The checks hold nremote to the remote list: no
+// outbox is opened while the heap checks (the preload turns its fast
+// paths off then, and this with them).
+void hobj_outbox_flushl(struct hobj_heap *h, struct hobj_cache *cache, unsigned c,
+			struct hobj_gone *g)
+{
+	struct hobj_span *s;
+	struct hobj_cache *o;
+	uintptr_t p;
+	unsigned i;
+	int err;
+
+	assert_locked(h, c, "hobj outbox: class lock not held");
+	while (cache->outbox[c] != NULL && g->bytes == 0) {
+		p = (uintptr_t)cache->outbox[c];
+		cache->outbox[c] = *(void **)p;
+		cache->noutbox[c]--;
+		s = (struct hobj_span *)*pm_slot(h, p); // in use: its span stays
+		o = hobj_owner(s);
+		if (o != NULL) {
+			hobj_remote_pushl(s, o, p);
+			continue;
+		}
+		i = (unsigned)(((uint64_t)(p - s->base) * s->divmul) >> 32);
+		hobj_remote_set(s, i, 0);
+		__atomic_fetch_sub(&s->nremote, 1, __ATOMIC_RELAXED);
+		h->class[c].nfree--; // counted by the cache already; small_freel counts it again
+		err = small_freel(h, s, c, p, g, NULL);
+		if (err != HOBJ_OK)
+			hobj_fail(h, "hobj outbox: an object claimed for the outbox was refused");
+	}
+}
+
+void hobj_outbox_flush(struct hobj_heap *h, struct hobj_cache *cache, unsigned c)
+{
+	struct hobj_gone g;
+
+	while (cache->outbox[c] != NULL) {
+		g = (struct hobj_gone){0, 0};
+		lock(h, c);
+		hobj_outbox_flushl(h, cache, c, &g);
+		unlock(h, c);
+		hobj_give_back(h, &g);
+	}
 }
 
 int hobj_cache_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p)

@@ -150,7 +150,18 @@ struct hobj_cache {
 	// compares a span's owner with one load.
 	uintptr_t fast_lo, fast_len;
 	struct hobj_cache *self;
+	// The outbox (objects.c, "The outbox"), the owner's alone: per class,
+	// objects of other caches' spans that this cache freed and that wait
+	// for one hold of the class lock to reach their spans' remote lists,
+	// threaded through their first words; noutbox counts them, and at
+	// outbox_cap of them they go (0: closed, every remote free takes the
+	// class lock at once; so from hobj_cache_init until hobj_outbox_open).
+	void *outbox[HOBJ_NCLASS];
+	uint16_t noutbox[HOBJ_NCLASS];
+	uint8_t outbox_cap[HOBJ_NCLASS];
 };
+#define HOBJ_OUTBOX_MAX	  32   // objects an outbox holds per class, at most
+#define HOBJ_OUTBOX_BYTES 8192 // and bytes: classes above half of it are not batched
 
 #ifndef __cplusplus
 _Static_assert(sizeof(uintptr_t) <= HOBJ_PM_WORD, "a page map entry fits its word");
@@ -370,6 +381,13 @@ unsigned hobj_class_of(size_t n);
 void hobj_cache_init(struct hobj_heap *heap, struct hobj_cache *cache, long id);
 void hobj_cache_flush(struct hobj_heap *heap, struct hobj_cache *cache);
 void hobj_cache_fini(struct hobj_heap *heap, struct hobj_cache *cache);
+
+// hobj_outbox_open lets cache's owner free objects of other caches' spans
+// with no lock (objects/fast.h, hobj_fast_remote; objects.c, "The
+// outbox"). Not while the heap checks: its checks hold each span's count
+// of remote objects to its remote list, and an outbox holds some back.
+// hobj_cache_fini closes it and sends what it holds.
+void hobj_outbox_open(struct hobj_heap *heap, struct hobj_cache *cache);
 
 // Totals, as a consumer prints them. Takes each lock in turn. The caches'
 // counts are read as they stand (their owners may be changing them).

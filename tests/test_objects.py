@@ -141,6 +141,54 @@ def test_bad_free_aborts_naming_the_pointer(tmp_path, case, words):
     assert plain.returncode == -6
 
 
+CROSS = r"""
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+static void *obj[64];
+static void *freer(void *arg)
+{
+	int k;
+	for (k = 0; k < 64; k++) /* another thread's objects: into its outbox */
+		if (k != 5)
+			free(obj[k]);
+	if (strcmp(arg, "twice") == 0)
+		free(obj[40]); /* waiting in the outbox still (32 went on): refused */
+	return NULL;
+}
+int main(int argc, char **argv)
+{
+	pthread_t t;
+	int k;
+	for (k = 0; k < 64; k++)
+		obj[k] = malloc(48);
+	pthread_create(&t, NULL, freer, argc > 1 ? argv[1] : "");
+	pthread_join(t, NULL);
+	if (argc > 1 && strcmp(argv[1], "owner") == 0)
+		free(obj[40]); /* the owner frees what another thread freed */
+	free(obj[5]);
+	return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("case", ["twice", "owner"])
+def test_double_free_across_threads_aborts(tmp_path, case):
+    """A free by another thread than the allocator's waits in its outbox
+    (objects.c, "The outbox"); a second free of the object, by that thread
+    or by the owner, is refused before anything changes, naming it."""
+    (tmp_path / "cross.c").write_text(CROSS)
+    subprocess.run(["gcc", "-O0", "-pthread", "-o", "cross", "cross.c"], cwd=tmp_path,
+                   check=True, timeout=60)
+    ok, _ = run(["./cross"], tmp_path, True)
+    assert ok.returncode == 0, ok
+    r, _ = run(["./cross", case], tmp_path, True)
+    assert r.returncode == -6, r
+    err = r.stderr.decode()
+    assert re.match(r"heaplab: free\(\): invalid pointer 0x[0-9a-f]+: ", err), err
+    assert "object not in use (a double free, or never handed out): span 0x" in err, err
+
+
 HUGE = r"""
 #include <malloc.h>
 #include <stdio.h>

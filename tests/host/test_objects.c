@@ -399,7 +399,8 @@ static void expect_refused(void *p, const char *n1, const char *n2)
 	memset(held, 0, sizeof held); // the panic left the class's lock
 	obj_snap(&b);
 	assert_memory_equal(&a, &b, sizeof a);
-	check_ok();
+	if (heap.checking) // not while an outbox holds objects back (test_outbox)
+		check_ok();
 }
 
 static void test_bad_frees_refused(void **state)
@@ -515,8 +516,9 @@ static struct hobj_span *span_of(const void *p)
 // it. A span that runs dry stays the cache's, on its full list, and the
 // cache takes another; frees into the first span then take no lock either
 // (they took the class lock before spans were owned): it moves to the part
-// list, and once empty stays there if it is the list's only span (one of
-// the cache's HOBJ_NKEEP kept spans), else goes back to the pool. A flush gives
+// list, and once empty stays there, one of the cache's HOBJ_NKEEP kept
+// spans (a span of more than park_above bytes goes back to the pool
+// unless it is the list's only span: test_cache_keeps_few_empty_spans). A flush gives
 // every span back and leaves one span per class, as without caches.
 static void test_cache_alloc_free(void **state)
 {
@@ -562,11 +564,13 @@ static void test_cache_alloc_free(void **state)
 	assert_ptr_equal(a.part[c], first);
 	assert_int_equal(first->inuse, 0);
 	assert_ptr_equal(a.kept[(a.kept_next + HOBJ_NKEEP - 1) % HOBJ_NKEEP], first);
-	for (; k < 2 * hobj_class_nobj[c]; k++) // the second empties beside it: to the pool
+	for (; k < 2 * hobj_class_nobj[c]; k++) // the second empties beside it: kept too
 		hobj_free(&heap, p[k]);
-	assert_int_equal(ntaken, taken + 2); // its class's lock, the store's for its record
-	assert_ptr_equal(a.part[c], first);
-	assert_ptr_equal(first->next, NULL);
+	assert_int_equal(ntaken, taken);
+	assert_ptr_equal(a.part[c], span_of(p[k - 1]));
+	assert_ptr_equal(a.part[c]->next, first);
+	assert_ptr_equal(a.kept[(a.kept_next + HOBJ_NKEEP - 1) % HOBJ_NKEEP], a.part[c]);
+	assert_int_equal(a.part[c]->inuse, 0);
 	heap.checking = 1;
 	check_ok();
 	for (; k < M; k++)
@@ -652,6 +656,87 @@ static void test_cache_cross_free(void **state)
 	hobj_cache_fini(&heap, &b);
 	hobj_cache_fini(&heap, &a);
 	cur = NULL;
+}
+
+// The outbox (objects.c): another cache's free claims the object with no
+// lock and holds it back; a second free of it is refused from every
+// cache and from none meanwhile, as is an interior pointer and the
+// owner's own object; outbox_cap[c] frees send them to the span's remote
+// list under one hold of the lock; one whose span went central since
+// (its owner flushed) is freed there; the owner takes the rest back.
+static void test_outbox(void **state)
+{
+	static struct hobj_cache a, b;
+	unsigned c = hobj_class_of(48), k, cap;
+	struct hobj_span *s;
+	struct hobj_stats st;
+	void *p[HOBJ_OUTBOX_MAX + 2];
+
+	(void)state;
+	heap.checking = 0; // the check after each free would find nremote ahead of the list
+	hobj_cache_init(&heap, &a, 1);
+	hobj_cache_init(&heap, &b, 2);
+	hobj_outbox_open(&heap, &b);
+	cap = b.outbox_cap[c];
+	assert_true(cap >= 2 && cap <= HOBJ_OUTBOX_MAX);
+	assert_int_equal(b.outbox_cap[HOBJ_NCLASS - 1], 0); // 32 KiB: not batched
+	assert_int_equal(a.outbox_cap[c], 0);		     // a's is closed
+	cur = &a;
+	for (k = 0; k < cap + 2; k++)
+		p[k] = hobj_malloc(&heap, 48);
+	s = span_of(p[0]);
+	assert_ptr_equal(span_of(p[cap + 1]), s);
+	cur = &a;
+	assert_int_equal(hobj_fast_remote(&heap, &a, p[0]), 0); // the owner's own
+	cur = &b;
+	assert_int_equal(hobj_fast_remote(&heap, &b, (char *)p[0] + 8), 0); // interior
+	assert_int_equal(hobj_fast_remote(&heap, &b, p[0]), 1);
+	assert_int_equal(b.noutbox[c], 1);
+	assert_int_equal(s->nremote, 1);
+	assert_ptr_equal(s->remote, NULL); // held back
+	assert_int_equal(s->inuse, cap + 2);
+	hobj_stats(&heap, &st);
+	assert_int_equal(st.inuse, cap + 1);
+	assert_int_equal(hobj_fast_remote(&heap, &b, p[0]), 0); // a double free declines,
+	expect_free_refused(&b, p[0]);				 // and is refused
+	expect_free_refused(&a, p[0]);				 // by the owner too
+	expect_free_refused(NULL, p[0]);
+	assert_int_equal(b.noutbox[c], 1);
+	cur = &b;
+	for (k = 1; k < cap; k++) // the cap-th sends them all
+		assert_int_equal(hobj_fast_remote(&heap, &b, p[k]), 1);
+	assert_int_equal(b.noutbox[c], 0);
+	assert_ptr_equal(b.outbox[c], NULL);
+	assert_int_equal(s->nremote, cap);
+	assert_int_equal(s->rlisted, 1);
+	check_ok(); // nremote is the remote list again
+	cur = &a;
+	check_ok();
+	cur = &b; // one more held back, then a's span goes central
+	assert_int_equal(hobj_fast_remote(&heap, &b, p[cap]), 1);
+	cur = &a;
+	hobj_cache_flush(&heap, &a); // the remote list taken back: cap objects free
+	assert_ptr_equal(s->owner, NULL);
+	assert_int_equal(s->nremote, 1);
+	expect_free_refused(NULL, p[cap]); // central: its remote bit refuses it
+	cur = &b;
+	hobj_outbox_flush(&heap, &b, c); // freed there
+	assert_int_equal(s->nremote, 0);
+	assert_int_equal(s->inuse, 1);
+	hobj_stats(&heap, &st);
+	assert_int_equal(st.inuse, 1);
+	cur = NULL;
+	check_ok();
+	cur = &b; // and the last one waits in b's outbox until b goes
+	assert_int_equal(hobj_fast_remote(&heap, &b, p[cap + 1]), 0); // central: no outbox
+	hobj_free(&heap, p[cap + 1]);
+	hobj_stats(&heap, &st);
+	assert_int_equal(st.inuse, 0);
+	hobj_cache_fini(&heap, &b);
+	hobj_cache_fini(&heap, &a);
+	cur = NULL;
+	check_ok();
+	heap.checking = 1;
 }
 
 // A flush takes the remote list back first: the span central, its
@@ -1483,6 +1568,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_span_lists, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_alloc_free, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_cross_free, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_outbox, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_flush_remote, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_drain_gives_back, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_spare, obj_setup, heap_teardown),
