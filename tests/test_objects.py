@@ -189,6 +189,72 @@ def test_double_free_across_threads_aborts(tmp_path, case):
     assert "object not in use (a double free, or never handed out): span 0x" in err, err
 
 
+# Threads that come and go in waves, each mallocing into and freeing from
+# a table shared with the others (tags checked before each free): most
+# frees are of another thread's objects, go through the freeing thread's
+# outbox, and some of them wait there while the owner exits and its spans
+# go back to their classes (objects.c, "The outbox").
+WAVES = r"""
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#define SLOTS 4096
+static struct { void *p; size_t n; unsigned tag; } slot[SLOTS];
+static pthread_mutex_t mu[64];
+static volatile int stop;
+static unsigned long bad;
+static uint64_t rnd(uint64_t *s) { *s ^= *s << 13; *s ^= *s >> 7; *s ^= *s << 17; return *s; }
+static void *work(void *arg)
+{
+	uint64_t s = (uintptr_t)arg * 0x9e3779b97f4a7c15ull + 1;
+	long iters = 20000 + rnd(&s) % 60000;
+	for (long k = 0; k < iters; k++) {
+		unsigned i = rnd(&s) % SLOTS;
+		pthread_mutex_t *m = &mu[i % 64];
+		pthread_mutex_lock(m);
+		if (slot[i].p) {
+			unsigned char *p = slot[i].p;
+			for (size_t j = 0; j < slot[i].n; j += 61)
+				if (p[j] != (unsigned char)slot[i].tag) { bad++; break; }
+			free(p);
+			slot[i].p = NULL;
+		} else {
+			size_t n = 1 + rnd(&s) % (rnd(&s) % 8 == 0 ? 6000 : 300);
+			unsigned char *p = malloc(n);
+			unsigned tag = (unsigned)rnd(&s);
+			memset(p, (unsigned char)tag, n);
+			slot[i].p = p; slot[i].n = n; slot[i].tag = tag;
+		}
+		pthread_mutex_unlock(m);
+	}
+	return NULL;
+}
+int main(int argc, char **argv)
+{
+	int waves = argc > 1 ? atoi(argv[1]) : 40;
+	for (int i = 0; i < 64; i++) pthread_mutex_init(&mu[i], NULL);
+	for (int w = 0; w < waves; w++) {
+		pthread_t t[6];
+		for (int i = 0; i < 6; i++) pthread_create(&t[i], NULL, work, (void *)(uintptr_t)(w * 6 + i + 1));
+		for (int i = 0; i < 6; i++) pthread_join(t[i], NULL);
+	}
+	for (int i = 0; i < SLOTS; i++) free(slot[i].p);
+	printf("bad %lu\n", bad);
+	return bad != 0;
+}
+"""
+
+
+def test_threads_come_and_go(tmp_path):
+    (tmp_path / "waves.c").write_text(WAVES)
+    subprocess.run(["gcc", "-O2", "-pthread", "-o", "waves", "waves.c"], cwd=tmp_path,
+                   check=True, timeout=60)
+    out = same_on_heaplab(["./waves", "30"], tmp_path, 30 * 6 * 10_000)
+    assert out == b"bad 0\n"
+
+
 HUGE = r"""
 #include <malloc.h>
 #include <stdio.h>
