@@ -907,37 +907,38 @@ static void test_cache_keeps_few_empty_spans(void **state)
 }
 
 // A producer's spans emptied by another cache's frees go back to the pool
-// when the producer takes their remote lists back, but for four (the
+// when the producer takes their remote lists back, but for sixteen (the
 // next refills'): a thread whose objects others free does not keep every
 // span it filled.
 static void test_cache_drain_gives_back(void **state)
 {
+	enum { KEEP = 16, FULL = KEEP + 2 }; // objects/cache.c's DRAIN_KEEP; two spans more
 	static struct hobj_cache a, b;
 	unsigned c = hobj_class_of(512), k, nobj = hobj_class_nobj[hobj_class_of(512)];
-	static void *p[8 * HOBJ_MAXOBJ];
+	static void *p[(FULL + 2) * HOBJ_MAXOBJ];
 	uintptr_t inuse0;
 
 	(void)state;
 	hobj_cache_init(&heap, &a, 1);
 	hobj_cache_init(&heap, &b, 2);
 	cur = &a;
-	for (k = 0; k < 6 * nobj + 1; k++) // six spans full, a seventh active
+	for (k = 0; k < FULL * nobj + 1; k++) // FULL spans full, one more active
 		p[k] = hobj_malloc(&heap, 512);
-	assert_int_equal(a.nowned[c], 7);
+	assert_int_equal(a.nowned[c], FULL + 1);
 	inuse0 = mempool.inuse;
 	cur = &b;
-	for (k = 0; k < 6 * nobj; k++) // the full spans emptied, remotely
+	for (k = 0; k < FULL * nobj; k++) // the full spans emptied, remotely
 		hobj_free(&heap, p[k]);
 	assert_non_null(a.rspans[c]);
 	cur = &a;
 	while (a.alloc[c]->inuse < a.alloc[c]->nobj) // the active span dry
 		p[k++] = hobj_malloc(&heap, 512);
-	p[k++] = hobj_malloc(&heap, 512); // the refill drains: four spans kept, two back
+	p[k++] = hobj_malloc(&heap, 512); // the refill drains: KEEP spans kept, two back
 	assert_ptr_equal(a.rspans[c], NULL);
-	assert_int_equal(a.nowned[c], 5);
+	assert_int_equal(a.nowned[c], KEEP + 1);
 	assert_int_equal(mempool.inuse, inuse0 - 2 * hobj_class_npages[c] * HOBJ_UNIT);
 	check_ok();
-	while (k > 6 * nobj)
+	while (k > FULL * nobj)
 		hobj_free(&heap, p[--k]);
 	hobj_cache_fini(&heap, &a);
 	hobj_cache_fini(&heap, &b);
