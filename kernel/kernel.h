@@ -131,6 +131,7 @@ void lockstat_print(int top);
 // lockstat_group reports the n run-time locks at locks as one row, name.
 void lockstat_group(struct spinlock *locks, unsigned n, const char *name);
 extern int lockstat_at_exit;
+extern uint64_t lockstat_hz; // arch_ticks_hz(), for debuggers (tools/gdb: heap locks)
 
 // kprintf prints to the console: it formats with newlib's vsnprintf into a
 // 512-byte buffer and writes that whole under the console lock, so lines of

@@ -80,7 +80,7 @@ int mp_start(int want)
 
 	for (i = 0; i < NCPU; i++)
 		cpus[i].id = i;
-	(void)arch_ticks_hz(); // measured now (x86), before other CPUs ask for it
+	lockstat_hz = arch_ticks_hz(); // measured now (x86), before other CPUs ask for it
 	if (want > NCPU) {
 		kprintf("# mp: %d CPUs asked, the kernel runs at most %d\n", want, NCPU);
 		want = NCPU;

@@ -189,12 +189,18 @@ void spin_unlock(struct spinlock *lk)
 	pop_off();
 }
 
+// lockstat_hz is arch_ticks_hz(), kept where a debugger reads it (the gdb
+// command `heap locks` prints the holds in us as lockstat_print does); set
+// by mp_start and by the first us().
+uint64_t lockstat_hz;
+
 // us converts arch_ticks() to microseconds, without overflow for hours of
 // ticks at GHz rates.
 static unsigned long us(uint64_t ticks)
 {
 	uint64_t hz = arch_ticks_hz();
 
+	lockstat_hz = hz;
 	return (unsigned long)(ticks / hz * 1000000 + ticks % hz * 1000000 / hz);
 }
 

@@ -617,3 +617,49 @@ def test_image_heap_stats_counts_the_large_stashes(tmp_path):
                   objs, re.M)
     assert m and int(m[1], 16) > 0 and re.search(r"cache [01]: \d+ spans 0x", m[2]), objs
     assert "object caches:" not in pages, pages
+
+
+def test_image_heap_locks_as_lockstat_prints_them(tmp_path):
+    """heap locks reads lockstat's table from the kernel's memory. Stopped
+    where the kernel is about to print it (--smp 2 --lockstat: the SMP
+    stress's most contended locks, then every lock at the end), its lines
+    are the kernel's, number for number and in the same order; the
+    console's lock aside, which the printing itself takes."""
+    if shutil.which("gdb") is None:
+        pytest.skip("gdb is not installed (tools/deps.sh gdb)")
+    b = subprocess.run(["make", "-s", "ARCH=amd64"], cwd=REPO, text=True, timeout=1800,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert b.returncode == 0, b.stdout[-400:]
+    cmds = ["hbreak lockstat_print", "continue", "heap locks", "continue", "heap locks",
+            "continue"]
+    q = None
+    with open(tmp_path / "console", "w") as log:
+        try:
+            q = gdbstub.start(["./run-qemu.sh", "--smp", "2", "--lockstat", "--gdb"], log)
+            script = wait_script(q, log)
+            out = run_gdb("gdb", [], cmds, prelude=[script])
+        finally:
+            if q is not None:
+                stop(q)
+    console = (tmp_path / "console").read_text().replace("\r", "").splitlines()
+    heads = [i for i, line in enumerate(console) if line.startswith("--- lock stats")]
+    assert len(heads) == 2, console[-40:]
+    tables = []
+    for i in heads:
+        rows = []
+        for line in console[i + 1:]:
+            if not line.startswith("lock: "):
+                break
+            rows.append(line)
+        tables.append(rows)
+    for k, (kernel, gdb_out) in enumerate(zip(tables, (out[2], out[4]))):
+        ours = [line for line in gdb_out.splitlines() if line.startswith("lock: ")]
+        assert re.search(r"^heap locks: \d+ rows, \d+ held now$", gdb_out, re.M), gdb_out
+        mine = [line for line in ours if not line.startswith("lock: console:")]
+        theirs = [line for line in kernel if not line.startswith("lock: console:")]
+        if k == 0:  # the most contended five: the first rows of gdb's whole table
+            mine = [line for line in ours[:len(kernel)] if not line.startswith("lock: console:")]
+        assert mine == theirs, f"gdb:\n{gdb_out}\nkernel:\n" + "\n".join(kernel)
+        assert any(line.startswith("lock: mem: ") for line in mine), gdb_out
+    assert int(re.search(r"^lock: mem: #test-and-set (\d+)", out[4], re.M)[1]) > 0, out[4]
+

@@ -497,8 +497,8 @@ class HeapSub(gdb.Command):
 
 
 class HeapCommand(gdb.Command):
-    """Inspect heaplab from outside: list, check, stats, map, lock, tree, dump, spans, classes.
-Usage: heap list|check|stats|map|lock|tree [POOL], dump FILE [POOL], spans|classes [HEAP]
+    """Inspect heaplab from outside: list, check, stats, map, lock, locks, tree, dump, spans, classes.
+Usage: heap list|check|stats|map|lock|tree [POOL], dump FILE [POOL], spans|classes [HEAP], locks
 POOL is an expression for a struct heaplab_pool or a pointer to one (default:
 mempool); HEAP one for the objects layer's heap (default: kobj_heap).
 `break heaplab_fail` stops wherever the kernel's own check fails."""
@@ -918,6 +918,87 @@ the host replay has none."""
             print(f"{what}: free{stale}{lk.cpu_note}")
         else:
             print(f"{what}: held by cpu {lk.cpu}{lk.cpu_note} from pc {_describe_pc(lk.pc)}")
+
+
+def _lockstat_us(ticks, hz):
+    """ticks in us as the kernel's us() makes them (kernel/spinlock.c)."""
+    return ticks // hz * 1000000 + ticks % hz * 1000000 // hz
+
+
+class HeapLocks(HeapSub):
+    """Every lock the kernel's lockstat counts, as `kernel lockstat` prints
+them at the end of a run (6.1810's kalloctest columns), read from memory.
+Usage: heap locks
+One line per lock in lockstat's table (each static lock enters it the first
+time it is taken) and per group of run-time locks (their sums, the longest of
+their holds: "objects classes"), the most contended first: failed
+test-and-sets, acquires, the longest hold and the longest interrupts-off
+stretch its holder opened, in us (ticks if the kernel has not measured its
+clock yet). Then every lock held now, and by whom."""
+
+    def __init__(self):
+        super().__init__("heap locks", gdb.COMPLETE_NONE)
+
+    def run(self, arg):
+        if arg.strip():
+            raise gdb.GdbError("heap locks: no argument: it reads the kernel's lockstat table")
+        try:
+            tab = gdb.parse_and_eval("lockstat_tab")
+            n = int(gdb.parse_and_eval("lockstat_n"))
+            groups = gdb.parse_and_eval("lockgroups")
+            ng = int(gdb.parse_and_eval("nlockgroup"))
+            hz = int(gdb.parse_and_eval("lockstat_hz"))
+        except gdb.error as e:
+            print(f"heap locks: no lockstat table here ({e}): the images have one, the host "
+                  "replay does not")
+            return
+        size = tab.type.range()[1] + 1
+        rows, held = [], []
+
+        def fields(lk):
+            return {k: int(lk[k]) for k in ("nts", "nacquire", "hold_max", "irqoff_max",
+                                            "locked", "cpu", "pc")}
+
+        for i in range(min(n, size)):
+            ptr = int(tab[i])
+            if ptr == 0:  # a slot claimed, not yet written
+                continue
+            lk = tab[i].dereference()
+            f = fields(lk)
+            name = _lock_name(int(lk["name"]))
+            rows.append((name, f["nts"], f["nacquire"], f["hold_max"], f["irqoff_max"]))
+            if f["locked"]:
+                held.append((name, ptr, f["cpu"], f["pc"]))
+        for g in range(min(ng, int(groups.type.range()[1]) + 1)):
+            grp = groups[g]
+            name = _lock_name(int(grp["sum"]["name"]))
+            base, cnt = grp["locks"], int(grp["n"])
+            nts = nacq = hold = irq = 0
+            for i in range(cnt):
+                f = fields(base[i])
+                nts += f["nts"]
+                nacq += f["nacquire"]
+                hold, irq = max(hold, f["hold_max"]), max(irq, f["irqoff_max"])
+                if f["locked"]:
+                    held.append((f"{name} [{i}]", int(base) + i * base.dereference().type.sizeof,
+                                 f["cpu"], f["pc"]))
+            if nacq:  # a group never taken is not listed, as in lockstat_print
+                rows.append((name, nts, nacq, hold, irq))
+        rows.sort(key=lambda r: -r[1])  # stable: ties in table order, as the kernel's
+        unit = "us" if hz else "ticks: the kernel has not measured its clock yet"
+        print(f"--- lock stats (#test-and-set: failed attempts; hold and irq-off: the longest, "
+              f"{unit})")
+        for name, nts, nacq, hold, irq in rows:
+            if hz:
+                hold, irq = _lockstat_us(hold, hz), _lockstat_us(irq, hz)
+            print(f"lock: {name.strip(chr(34))}: #test-and-set {nts} #acquire() {nacq} "
+                  f"hold {hold} irq-off {irq}")
+        if n > size:
+            print(f"lock: {n - size} more locks were taken than the table holds ({size})")
+        for name, ptr, cpu, pc in held:
+            print(f"heap locks: {_symbolize(ptr)} {name} is held by cpu {cpu} from pc "
+                  f"{_describe_pc(pc & 0xffffffffffffffff)}")
+        print(f"heap locks: {len(rows)} rows, {len(held)} held now")
 
 
 class HeapTree(HeapSub):
@@ -1627,6 +1708,7 @@ HeapCheck()
 HeapStats()
 HeapMap()
 HeapLock()
+HeapLocks()
 HeapDump()
 HeapSpans()
 HeapClasses()
