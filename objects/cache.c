@@ -578,7 +578,9 @@ void hobj_outbox_open(struct hobj_heap *heap, struct hobj_cache *cache)
 	(void)heap;
 	for (c = 1; c < HOBJ_NCLASS; c++) {
 		n = HOBJ_OUTBOX_BYTES / hobj_class_size[c];
-		cache->outbox_cap[c] = (uint8_t)(n < 2 ? 0 : n > HOBJ_OUTBOX_MAX ? HOBJ_OUTBOX_MAX : n);
+		if (n > HOBJ_OUTBOX_MAX)
+			n = HOBJ_OUTBOX_MAX;
+		cache->outbox_cap[c] = (uint8_t)(n < 2 ? 0 : n); // not batched: one at a time
 	}
 }
 
