@@ -41,6 +41,8 @@ struct spinlock {
 	uint64_t irqoff_max;	 // longest interrupts-off stretch its push_off opened
 	uint64_t irqoff_since;	 // when the holder's push_off turned them off (0: was off)
 	int listed;		 // in lockstat_print's table, or never to be (spin_init)
+	unsigned long wait_max;	 // the most failed test-and-sets one acquire made
+	uintptr_t wait_pc;	 // where its holder had taken the lock when that wait began
 };
 // A free lock called nm, for a static initializer.
 #define SPINLOCK_INIT(nm) ((struct spinlock){.locked = 0, .name = (nm), .cpu = -1})

@@ -138,9 +138,17 @@ void spin_lock(struct spinlock *lk)
 		panic("spin_lock: %s: recursive acquire: cpu %d already holds it (taken at pc "
 		      "%#lx)",
 		      lk->name, c->id, (unsigned long)lk->pc);
-	if (!arch_spin_trylock(&lk->locked))
+	uintptr_t holder = 0;
+
+	if (!arch_spin_trylock(&lk->locked)) {
+		holder = lk->pc; // read with no lock: the holder's, or 0 if it just let go
 		fails = 1 + spin_wait(lk, c);
+	}
 	took(lk, c, fails, off, (uintptr_t)__builtin_return_address(0));
+	if (fails > lk->wait_max) { // under the lock now
+		lk->wait_max = fails;
+		lk->wait_pc = holder;
+	}
 }
 
 // spin_trylock takes lk and answers 1 if it is free, else answers 0 at
@@ -226,9 +234,14 @@ static struct spinlock *lockgroup_sum(struct lockgroup *g)
 {
 	unsigned i;
 
-	g->sum.nts = g->sum.nacquire = 0;
+	g->sum.nts = g->sum.nacquire = g->sum.wait_max = 0;
 	g->sum.hold_max = g->sum.irqoff_max = 0;
+	g->sum.wait_pc = 0;
 	for (i = 0; i < g->n; i++) {
+		if (g->locks[i].wait_max > g->sum.wait_max) {
+			g->sum.wait_max = g->locks[i].wait_max;
+			g->sum.wait_pc = g->locks[i].wait_pc;
+		}
 		g->sum.nts += g->locks[i].nts;
 		g->sum.nacquire += g->locks[i].nacquire;
 		if (g->locks[i].hold_max > g->sum.hold_max)
@@ -256,12 +269,15 @@ void lockstat_print(int top)
 		order[j] = lk;
 	}
 	kprintf("--- lock stats%s (#test-and-set: failed attempts; hold and irq-off: the "
-		"longest, us)\n",
+		"longest, us; wait: the most failed attempts of one acquire, and the pc its "
+		"holder took the lock at)\n",
 		top > 0 ? ", the most contended" : "");
 	for (i = 0; i < k && (top <= 0 || (int)i < top); i++)
-		kprintf("lock: %s: #test-and-set %lu #acquire() %lu hold %lu irq-off %lu\n",
+		kprintf("lock: %s: #test-and-set %lu #acquire() %lu hold %lu irq-off %lu wait %lu "
+			"at %#lx\n",
 			order[i]->name, order[i]->nts, order[i]->nacquire, us(order[i]->hold_max),
-			us(order[i]->irqoff_max));
+			us(order[i]->irqoff_max), order[i]->wait_max,
+			(unsigned long)order[i]->wait_pc);
 	if (n > NLOCKSTAT)
 		kprintf("lock: %u more locks were taken than the table holds (%d)\n",
 			n - NLOCKSTAT, NLOCKSTAT);

@@ -171,7 +171,8 @@ def test_smp_stress(arch, mode):
     # about half of every CPU's (the rest are malloc's, on the objects
     # layer's locks)
     i = lines.index("--- lock stats, the most contended (#test-and-set: failed attempts; "
-                    "hold and irq-off: the longest, us)")
+                    "hold and irq-off: the longest, us; wait: the most failed attempts of one "
+                    "acquire, and the pc its holder took the lock at)")
     stats = [LOCKSTAT.match(line) for line in lines[i + 1:i + 6]]
     stats = [m for m in stats if m]
     assert 1 <= len(stats) <= 5, p.stdout[-3000:]
@@ -179,6 +180,9 @@ def test_smp_stress(arch, mode):
     assert nts == sorted(nts, reverse=True), p.stdout[-3000:]
     mem = [m for m in stats if m.group(1) == "mem"]
     assert mem and int(mem[0].group(3)) >= 4 * 20000 // 3, p.stdout[-3000:]
+    # each lock's longest wait is one acquire's share of its failed attempts
+    assert all(int(m.group(6)) <= int(m.group(2)) for m in stats), p.stdout[-3000:]
+    assert int(mem[0].group(6)) > 0, mem[0].group(0)
     for name in ("every block zeroed on arrival and intact until freed",
                  "the byte counter is back at its start",
                  "the free list holds every byte taken through sbrk",
@@ -188,7 +192,7 @@ def test_smp_stress(arch, mode):
 
 
 LOCKSTAT = re.compile(r"^lock: (.+): #test-and-set (\d+) #acquire\(\) (\d+) hold (\d+) "
-                      r"irq-off (\d+)$")
+                      r"irq-off (\d+) wait (\d+) at (0x[0-9a-f]+|0)$")
 
 
 def test_lockstat_at_the_end_of_any_run():
@@ -200,13 +204,15 @@ def test_lockstat_at_the_end_of_any_run():
     check_exit_line(p)
     lines = console_lines(p)
     i = lines.index("--- lock stats (#test-and-set: failed attempts; hold and irq-off: the "
-                    "longest, us)")
+                    "longest, us; wait: the most failed attempts of one acquire, and the pc "
+                    "its holder took the lock at)")
     stats = {m.group(1): m for m in map(LOCKSTAT.match, lines[i + 1:]) if m}
     ops = sum(1 for line in trace.read_text().splitlines()
               if line.split()[:1] in (["alloc"], ["free"]))
     assert int(stats["mem"].group(3)) >= ops, p.stdout
     assert {"mem", "kbrk", "console"} <= set(stats), p.stdout
     assert all(int(m.group(2)) == 0 for m in stats.values()), p.stdout  # one CPU: no contention
+    assert all(m.group(6) == "0" and m.group(7) == "0" for m in stats.values()), p.stdout
 
 
 @pytest.mark.parametrize("arch,trace,mode", trace_cases())

@@ -33,16 +33,18 @@ def test_objects_layer_rows_are_the_allocators():
 def test_figures_count_both_layers():
     out = "\n".join(
         ["cpu 0: 4000 ops/s of guest time, 90 timer ticks/s (TICK_HZ 100)",
-         "--- lock stats (#test-and-set: failed attempts; hold and irq-off: the longest, us)",
-         "lock: mem: #test-and-set 100 #acquire() 1000 hold 5 irq-off 6",
-         "lock: pcp 0: #test-and-set 20 #acquire() 200 hold 1 irq-off 1",
-         "lock: console: #test-and-set 7 #acquire() 70 hold 1 irq-off 1"]
-        + [f"lock: {name}: #test-and-set 3 #acquire() 30 hold 1 irq-off 1"
+         "--- lock stats (#test-and-set: failed attempts; hold and irq-off: the longest, us; "
+         "wait: the most failed attempts of one acquire, and the pc its holder took the lock at)",
+         "lock: mem: #test-and-set 100 #acquire() 1000 hold 5 irq-off 6 wait 40 at 0x10abf6",
+         "lock: pcp 0: #test-and-set 20 #acquire() 200 hold 1 irq-off 1 wait 0 at 0",
+         "lock: console: #test-and-set 7 #acquire() 70 hold 1 irq-off 1 wait 90 at 0x1000"]
+        + [f"lock: {name}: #test-and-set 3 #acquire() 30 hold 1 irq-off 1 wait 2 at 0x2000"
            for name in objects_rows()])
     f = smp.figures(out, 0, "")
     n = len(objects_rows())
     assert f["pages"] == 120 and f["objects"] == 3 * n and f["objects_acq"] == 30 * n
     assert f["nts"] == 120 + 3 * n and f["acq"] == 1200 + 30 * n
+    assert f["wait"] == (40, "mem", 0x10abf6)  # the console's longer wait is not the allocator's
     assert isinstance(smp.figures(out, 1, ""), str)  # a failed run has no figures
 
 
@@ -57,3 +59,19 @@ def test_goal_line_with_none_left():
     assert "the page layer's locks 3,600,000 against 30,000, 120.0x fewer" in line, line
     pcp = {"nts": 400_000, "pages": 400_000, "objects": 0}
     assert "10.0x fewer (goal: at least 100x: NOT met)" in smp.goal_line(one, pcp)
+
+
+def test_goal_line_names_the_longest_wait():
+    """A miss that one wait made is said so: its size, its share of the
+    caches' count, the lock, and where its holder took the lock."""
+    one = {"nts": 1_000_000, "pages": 900_000, "objects": 100_000}
+    pcp = {"nts": 26_815, "pages": 100, "objects": 26_715, "wait": (26_102, "objects classes",
+                                                                  0x1124d0)}
+    line = smp.goal_line(one, pcp, lambda pc: "hobj_check_class" if pc == 0x1124d0 else "?")
+    assert "(goal: at least 100x: NOT met)" in line, line
+    assert ("With the caches, the longest single wait was 26,102 failed test-and-sets on "
+            "objects classes (97% of them), its holder having taken it at hobj_check_class."
+            ) in line, line
+    pcp["wait"] = (0, "", 0)
+    assert "longest single wait" not in smp.goal_line(one, pcp)
+

@@ -934,7 +934,9 @@ time it is taken) and per group of run-time locks (their sums, the longest of
 their holds: "objects classes"), the most contended first: failed
 test-and-sets, acquires, the longest hold and the longest interrupts-off
 stretch its holder opened, in us (ticks if the kernel has not measured its
-clock yet). Then every lock held now, and by whom."""
+clock yet), and the longest wait (the most failed attempts of one acquire,
+and the pc its holder had taken the lock at). Then every lock held now, and
+by whom."""
 
     def __init__(self):
         super().__init__("heap locks", gdb.COMPLETE_NONE)
@@ -957,7 +959,7 @@ clock yet). Then every lock held now, and by whom."""
 
         def fields(lk):
             return {k: int(lk[k]) for k in ("nts", "nacquire", "hold_max", "irqoff_max",
-                                            "locked", "cpu", "pc")}
+                                            "wait_max", "wait_pc", "locked", "cpu", "pc")}
 
         for i in range(min(n, size)):
             ptr = int(tab[i])
@@ -966,33 +968,37 @@ clock yet). Then every lock held now, and by whom."""
             lk = tab[i].dereference()
             f = fields(lk)
             name = _lock_name(int(lk["name"]))
-            rows.append((name, f["nts"], f["nacquire"], f["hold_max"], f["irqoff_max"]))
+            rows.append((name, f["nts"], f["nacquire"], f["hold_max"], f["irqoff_max"],
+                         f["wait_max"], f["wait_pc"]))
             if f["locked"]:
                 held.append((name, ptr, f["cpu"], f["pc"]))
         for g in range(min(ng, int(groups.type.range()[1]) + 1)):
             grp = groups[g]
             name = _lock_name(int(grp["sum"]["name"]))
             base, cnt = grp["locks"], int(grp["n"])
-            nts = nacq = hold = irq = 0
+            nts = nacq = hold = irq = wait = wpc = 0
             for i in range(cnt):
                 f = fields(base[i])
                 nts += f["nts"]
                 nacq += f["nacquire"]
                 hold, irq = max(hold, f["hold_max"]), max(irq, f["irqoff_max"])
+                if f["wait_max"] > wait:  # the first of the longest, as lockgroup_sum
+                    wait, wpc = f["wait_max"], f["wait_pc"]
                 if f["locked"]:
                     held.append((f"{name} [{i}]", int(base) + i * base.dereference().type.sizeof,
                                  f["cpu"], f["pc"]))
             if nacq:  # a group never taken is not listed, as in lockstat_print
-                rows.append((name, nts, nacq, hold, irq))
+                rows.append((name, nts, nacq, hold, irq, wait, wpc))
         rows.sort(key=lambda r: -r[1])  # stable: ties in table order, as the kernel's
         unit = "us" if hz else "ticks: the kernel has not measured its clock yet"
         print(f"--- lock stats (#test-and-set: failed attempts; hold and irq-off: the longest, "
-              f"{unit})")
-        for name, nts, nacq, hold, irq in rows:
+              f"{unit}; wait: the most failed attempts of one acquire, and the pc its holder "
+              f"took the lock at)")
+        for name, nts, nacq, hold, irq, wait, wpc in rows:
             if hz:
                 hold, irq = _lockstat_us(hold, hz), _lockstat_us(irq, hz)
             print(f"lock: {name.strip(chr(34))}: #test-and-set {nts} #acquire() {nacq} "
-                  f"hold {hold} irq-off {irq}")
+                  f"hold {hold} irq-off {irq} wait {wait} at {_hex(wpc) if wpc else 0}")
         if n > size:
             print(f"lock: {n - size} more locks were taken than the table holds ({size})")
         for name, ptr, cpu, pc in held:
