@@ -99,12 +99,21 @@ static inline const struct heaplab_region *mem_regionl(struct heaplab_pool *pool
 static inline int mem_free_refusedl(struct heaplab_pool *pool, const struct heaplab_hdr *prev,
 				    const struct heaplab_hdr *next, uintptr_t a, uintptr_t n)
 {
-	uintptr_t top = pool->bloc != 0 ? pool->bloc : pool->start;
+	int i = pool->nregion - 1;
+	uintptr_t top;
 
-	if (a < pool->start || a > top || n > top - a)
-		return HEAPLAB_ERANGE;
-	if (mem_regionl(pool, a, n) == NULL)
-		return HEAPLAB_ENOTOWN; // another client's bytes, between two regions
+	// Most frees lie inside the newest region, whose end is the pool's top
+	// (bloc) and whose start is at or above start (the check's pool records
+	// verify both): then no bound refuses the range and no other region
+	// need be asked, and the bounds cost three comparisons.
+	if (i < 0 || a < pool->region[i].start || a >= pool->region[i].end ||
+	    n > pool->region[i].end - a) {
+		top = pool->bloc != 0 ? pool->bloc : pool->start;
+		if (a < pool->start || a > top || n > top - a)
+			return HEAPLAB_ERANGE;
+		if (mem_regionl(pool, a, n) == NULL)
+			return HEAPLAB_ENOTOWN; // another client's bytes, between two regions
+	}
 	if (prev != NULL && (uintptr_t)prev + prev->size > a)
 		return a + n <= (uintptr_t)prev + prev->size ? HEAPLAB_EDOUBLE : HEAPLAB_EOVERLAP;
 	if (next != NULL && a + n > (uintptr_t)next)

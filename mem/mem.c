@@ -281,31 +281,37 @@ void heaplab_check_or_fail(struct heaplab_pool *pool)
 // allocl is heaplab_alloc's work under the lock: mem_allocl, with the
 // diagnostics kept here, so that a lab's mem_allocl need not know them.
 // *fresh_n is what the caller zeroes at the answer once the lock is
-// released: a growth that is all of the answer.
-static void *allocl(struct heaplab_pool *pool, uintptr_t n, uintptr_t *fresh_n)
+// released: a growth that is all of the answer. Inlined into both callers:
+// a call of its own, its registers saved and restored, cost an unchecked
+// build more than its bookkeeping does.
+static inline __attribute__((always_inline)) void *allocl(struct heaplab_pool *pool, uintptr_t n,
+							  uintptr_t *fresh_n)
 {
 	uintptr_t fresh;
 	void *v;
 
-	*fresh_n = 0;
 	pool->fresh = FRESH_DEFER;
 	v = mem_allocl(pool, n);
 	fresh = pool->fresh;
 	pool->fresh = 0;
-	if (fresh == FRESH_DEFER || pool->fresh_zero)
-		; // no growth, or the break's bytes come zero (pool->fresh_zero)
-	else if (fresh != (uintptr_t)v) // a lab's alloc kept it
-		memset((void *)fresh, 0, pool->fresh_n);
-	else
-		*fresh_n = pool->fresh_n; // the answer is all of it: zeroed by the caller
-	if (v != NULL && pool->track != NULL)
-		mem_track_allocl(pool, (uintptr_t)v, n);
+	*fresh_n = 0;
+	// FRESH_DEFER: no growth; pool->fresh_zero: the break's bytes come zero.
+	if (__builtin_expect(fresh != FRESH_DEFER, 0) && !pool->fresh_zero) {
+		if (fresh != (uintptr_t)v) // a lab's alloc kept it
+			memset((void *)fresh, 0, pool->fresh_n);
+		else
+			*fresh_n = pool->fresh_n; // the answer is all of it: zeroed by the caller
+	}
 	if (n > pool->peak_request)
 		pool->peak_request = n;
-	if (v == NULL && n != 0)
-		pool->refused++;
 	if (pool->inuse > pool->peak_inuse)
 		pool->peak_inuse = pool->inuse;
+	if (__builtin_expect(v == NULL, 0)) {
+		if (n != 0)
+			pool->refused++;
+	} else if (pool->track != NULL) {
+		mem_track_allocl(pool, (uintptr_t)v, n);
+	}
 	return v;
 }
 
@@ -350,33 +356,45 @@ uintptr_t heaplab_alloc_bulk(struct heaplab_pool *pool, uintptr_t n, void **out,
 // first refuses a free that is not exactly one allocation (mem/track.c).
 int heaplab_free(struct heaplab_pool *pool, void *p, uintptr_t n)
 {
-	uintptr_t a = (uintptr_t)p, r = mem_round(pool, n);
-	int err = HEAPLAB_OK, args_ok = a != 0 && r != 0 && (a & (pool->granule - 1)) == 0;
+	uintptr_t a = (uintptr_t)p, r;
+	int err = HEAPLAB_OK;
 
 	heaplab_lock(pool);
-	if (pool->track != NULL)
-		err = mem_track_freel(pool, a, n);
+	if (pool->track != NULL && (err = mem_track_freel(pool, a, n)) != HEAPLAB_OK)
+		goto out;
 	// mem_free_argsl's checks, made here only to choose the way: mem_freel
-	// makes them again and refuses what they fail.
-	if (err == HEAPLAB_OK && args_ok && r > HEAPLAB_ZERO_LOCKED && pool->zerohook > 0)
-		err = pend_freel(pool, a, r);
-	else if (err == HEAPLAB_OK && args_ok && pool->zerohook == 0)
-		pool->prezeroed = ZERO_PROBE; // does this mem_freel zero through the hook?
-	if (err == PEND_OK) { // listed: zero it with the lock released
-		heaplab_unlock(pool);
-		memset((void *)(a + HDR), 0, r - HDR);
-		heaplab_lock(pool);
-		unpendl(pool, a, r);
-		pool->prezeroed = a;
-		err = HEAPLAB_OK;
-	}
-	if (err == HEAPLAB_OK)
+	// makes them again and refuses what they fail. Once the probe has
+	// answered yes (zerohook > 0), a range of at most HEAPLAB_ZERO_LOCKED
+	// bytes, most frees, goes straight to mem_freel: r > HEAPLAB_ZERO_LOCKED
+	// is also r != 0, so only a larger one needs the pointer's checks.
+	if (__builtin_expect(pool->zerohook > 0, 1)) {
+		r = mem_round(pool, n);
+		if (r > HEAPLAB_ZERO_LOCKED && a != 0 && (a & (pool->granule - 1)) == 0) {
+			err = pend_freel(pool, a, r);
+			if (err != PEND_OK && err != HEAPLAB_OK) // it overlaps a pending free
+				goto out;
+			if (err == PEND_OK) { // listed: zero it with the lock released
+				heaplab_unlock(pool);
+				memset((void *)(a + HDR), 0, r - HDR);
+				heaplab_lock(pool);
+				unpendl(pool, a, r);
+				pool->prezeroed = a;
+			}
+		}
 		err = mem_freel(pool, p, n);
-	if (err == HEAPLAB_OK && pool->prezeroed == ZERO_PROBE) // it did not: a lab's
-		pool->zerohook = -1;
-	pool->prezeroed = 0;
+		pool->prezeroed = 0;
+	} else {
+		r = mem_round(pool, n);
+		if (pool->zerohook == 0 && a != 0 && r != 0 && (a & (pool->granule - 1)) == 0)
+			pool->prezeroed = ZERO_PROBE; // does this mem_freel zero through the hook?
+		err = mem_freel(pool, p, n);
+		if (err == HEAPLAB_OK && pool->prezeroed == ZERO_PROBE) // it did not: a lab's
+			pool->zerohook = -1;
+		pool->prezeroed = 0;
+	}
 	if (err == HEAPLAB_OK && pool->track != NULL)
 		mem_track_releasel(pool, a, n);
+out:
 	check_or_fail(pool);
 	heaplab_unlock(pool);
 	return err;

@@ -76,7 +76,10 @@ def go_notice():
             + "".join(("// " + l).rstrip() + "\n" for l in body))
 
 
-STATIC_FUNC = re.compile(r"^static\b[^=;(]*?\b([A-Za-z_]\w*)\s*\(", re.M)
+# A static function's name: the identifier before its first parenthesis,
+# past any __attribute__((...)) between static and the name.
+STATIC_FUNC = re.compile(r"^static\b(?:[^=;(]|__attribute__\s*\(\(.*?\)\))*?\b(?!__attribute__\b)([A-Za-z_]\w*)\s*\(",
+                         re.M)
 
 
 def amalgamate_source(public):
