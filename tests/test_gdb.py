@@ -584,6 +584,24 @@ def test_image_objects_spans_classes_check(obj_image):
         assert "heap check: objects: ok" in good, f"{name} not restored: {good}"
 
 
+def amd64_session(tmp_path, flags, cmds):
+    """Builds the amd64 image, boots it with flags under --gdb (its console
+    in tmp_path/console), and runs cmds through the run's gdb script;
+    answers each command's output."""
+    b = subprocess.run(["make", "-s", "ARCH=amd64"], cwd=REPO, text=True, timeout=1800,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert b.returncode == 0, b.stdout[-400:]
+    q = None
+    with open(tmp_path / "console", "w") as log:
+        try:
+            q = gdbstub.start(["./run-qemu.sh"] + flags + ["--gdb"], log)
+            script = wait_script(q, log)
+            return run_gdb("gdb", [], cmds, prelude=[script])
+        finally:
+            if q is not None:
+                stop(q)
+
+
 def test_image_heap_stats_counts_the_large_stashes(tmp_path):
     """--pcp: heap stats on the objects heap's pool shows the large objects
     each CPU's stash keeps (kernel/kobj.c), as it shows the page caches'
@@ -592,19 +610,9 @@ def test_image_heap_stats_counts_the_large_stashes(tmp_path):
     CPUs' object caches own spans."""
     if shutil.which("gdb") is None:
         pytest.skip("gdb is not installed (tools/deps.sh gdb)")
-    b = subprocess.run(["make", "-s", "ARCH=amd64"], cwd=REPO, text=True, timeout=1800,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    assert b.returncode == 0, b.stdout[-400:]
-    cmds = ["hbreak kobj_stash_flush", "continue", "heap stats kobj_pool", "heap stats"]
-    q = None
-    with open(tmp_path / "console", "w") as log:
-        try:
-            q = gdbstub.start(["./run-qemu.sh", "--smp", "2", "--pcp", "--gdb"], log)
-            script = wait_script(q, log)
-            out = run_gdb("gdb", [], cmds, prelude=[script])
-        finally:
-            if q is not None:
-                stop(q)
+    out = amd64_session(tmp_path, ["--smp", "2", "--pcp"],
+                        ["hbreak kobj_stash_flush", "continue", "heap stats kobj_pool",
+                         "heap stats"])
     stopped, objs, pages = out[1:4]
     assert "kobj_stash_flush" in stopped, stopped
     m = re.search(r"^large stashes: ?(0x[0-9a-f]+) .*\(per-CPU large objects, counted in use: "
@@ -627,20 +635,9 @@ def test_image_heap_locks_as_lockstat_prints_them(tmp_path):
     console's lock aside, which the printing itself takes."""
     if shutil.which("gdb") is None:
         pytest.skip("gdb is not installed (tools/deps.sh gdb)")
-    b = subprocess.run(["make", "-s", "ARCH=amd64"], cwd=REPO, text=True, timeout=1800,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    assert b.returncode == 0, b.stdout[-400:]
-    cmds = ["hbreak lockstat_print", "continue", "heap locks", "continue", "heap locks",
-            "continue"]
-    q = None
-    with open(tmp_path / "console", "w") as log:
-        try:
-            q = gdbstub.start(["./run-qemu.sh", "--smp", "2", "--lockstat", "--gdb"], log)
-            script = wait_script(q, log)
-            out = run_gdb("gdb", [], cmds, prelude=[script])
-        finally:
-            if q is not None:
-                stop(q)
+    out = amd64_session(tmp_path, ["--smp", "2", "--lockstat"],
+                        ["hbreak lockstat_print", "continue", "heap locks", "continue",
+                         "heap locks", "continue"])
     console = (tmp_path / "console").read_text().replace("\r", "").splitlines()
     heads = [i for i, line in enumerate(console) if line.startswith("--- lock stats")]
     assert len(heads) == 2, console[-40:]
