@@ -101,6 +101,7 @@ void delay_ms(unsigned long ms);  // spins ms milliseconds of arch_ticks
 extern uintptr_t tick_inuse_peak; // the most bytes in use a tick saw
 extern unsigned long tick_skipped; // ticks that found mem_lock busy (kernel/tick.c)
 extern int kmem_irq_unsafe;	  // irqunsafe (kernel/kmem.c)
+void kmem_irq_unsafe_hold(void);  // irqunsafe's end: mem_lock held, a tick awaited
 
 // The progress watchdog (watchdog.c), for work that must keep moving on
 // every CPU (the SMP stress): a watched CPU counts its progress, and a
