@@ -138,17 +138,17 @@ void spin_lock(struct spinlock *lk)
 		panic("spin_lock: %s: recursive acquire: cpu %d already holds it (taken at pc "
 		      "%#lx)",
 		      lk->name, c->id, (unsigned long)lk->pc);
-	uintptr_t holder = 0;
+	uintptr_t holder;
 
 	if (!arch_spin_trylock(&lk->locked)) {
 		holder = lk->pc; // read with no lock: the holder's, or 0 if it just let go
 		fails = 1 + spin_wait(lk, c);
+		if (fails > lk->wait_max) { // held now: the longest wait, kept
+			lk->wait_max = fails;
+			lk->wait_pc = holder;
+		}
 	}
 	took(lk, c, fails, off, (uintptr_t)__builtin_return_address(0));
-	if (fails > lk->wait_max) { // under the lock now
-		lk->wait_max = fails;
-		lk->wait_pc = holder;
-	}
 }
 
 // spin_trylock takes lk and answers 1 if it is free, else answers 0 at

@@ -144,28 +144,6 @@ static void foldl(struct hobj_heap *h, struct hobj_cache *cache, unsigned c)
 	cache->nalloc[c] = cache->nfree[c] = 0;
 }
 
-// The cache's own lists of a class (part, full): doubly linked through
-// next and prev, the owner's alone.
-static void own_push(struct hobj_span **head, struct hobj_span *s)
-{
-	s->prev = NULL;
-	s->next = *head;
-	if (*head != NULL)
-		(*head)->prev = s;
-	*head = s;
-}
-
-static void own_remove(struct hobj_span **head, struct hobj_span *s)
-{
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		*head = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
-	s->next = s->prev = NULL;
-}
-
 // adoptl takes back s's remote list: every object on it free again, on
 // the free list. Each entry was found in use and its remote bit clear
 // when it was freed (hobj_remote_freel, or an outbox: objects.c), and the
@@ -177,15 +155,14 @@ static void own_remove(struct hobj_span **head, struct hobj_span *s)
 static void adoptl(struct hobj_heap *h, struct hobj_span *s)
 {
 	void **q = s->remote, **last = NULL;
-	uintptr_t off, k = 0;
+	uintptr_t k = 0;
 	unsigned i;
 
 	hobj_assert_locked(h, s->cls, "hobj adopt: class lock not held");
 	if (q == NULL)
 		return;
 	for (; q != NULL; last = q, q = *q, k++) {
-		off = (uintptr_t)q - s->base;
-		i = (unsigned)(((uint64_t)off * s->divmul) >> 32);
+		i = hobj_index(s, (uintptr_t)q);
 		s->inuse_bits[i >> 6] &= ~((uint64_t)1 << (i & 63));
 		hobj_remote_set(s, i, 0);
 	}
@@ -237,11 +214,11 @@ static void drainl(struct hobj_heap *h, struct hobj_cache *cache, unsigned c)
 		if (s == cache->alloc[c])
 			continue;
 		if (full) {
-			own_remove(&cache->full[c], s);
-			own_push(&cache->part[c], s);
+			hobj_dl_remove(&cache->full[c], s);
+			hobj_dl_push(&cache->part[c], s);
 		}
 		if (s->inuse == 0 && ++empty > DRAIN_KEEP) {
-			own_remove(&cache->part[c], s);
+			hobj_dl_remove(&cache->part[c], s);
 			g = (struct hobj_gone){0, 0};
 			releasel(h, cache, s, &g, 0);
 			hobj_unlock(h, c);
@@ -287,7 +264,7 @@ static void acquirel(struct hobj_heap *h, struct hobj_cache *cache, unsigned c)
 	k->inuse -= s->inuse;
 	__atomic_store_n(&s->owner, cache, __ATOMIC_RELAXED);
 	cache->nowned[c]++;
-	own_push(&cache->part[c], s);
+	hobj_dl_push(&cache->part[c], s);
 }
 
 // shelve puts cache's dry active span of class c (if any) on the full
@@ -298,7 +275,7 @@ static void shelve(struct hobj_cache *cache, unsigned c)
 
 	if (s != NULL) {
 		cache->alloc[c] = NULL;
-		own_push(&cache->full[c], s);
+		hobj_dl_push(&cache->full[c], s);
 		if (cache->spare == s)
 			cache->spare = NULL;
 	}
@@ -312,7 +289,7 @@ static struct hobj_span *swap(struct hobj_cache *cache, unsigned c)
 
 	shelve(cache, c);
 	s = cache->part[c];
-	own_remove(&cache->part[c], s);
+	hobj_dl_remove(&cache->part[c], s);
 	cache->alloc[c] = s;
 	return s;
 }
@@ -359,7 +336,7 @@ static HEAPLAB_NOINLINE void retire(struct hobj_heap *h, struct hobj_cache *cach
 	struct hobj_gone g = {0, 0};
 	unsigned c = s->cls;
 
-	own_remove(&cache->part[c], s);
+	hobj_dl_remove(&cache->part[c], s);
 	hobj_lock(h, c);
 	foldl(h, cache, c);
 	releasel(h, cache, s, &g, 0);
@@ -404,8 +381,8 @@ static void settle(struct hobj_heap *h, struct hobj_cache *cache, struct hobj_sp
 	unsigned c = s->cls;
 
 	if (s->inuse + 1 == s->nobj) {
-		own_remove(&cache->full[c], s);
-		own_push(&cache->part[c], s);
+		hobj_dl_remove(&cache->full[c], s);
+		hobj_dl_push(&cache->part[c], s);
 	}
 	if (s->inuse != 0)
 		return;
@@ -546,7 +523,7 @@ void hobj_cache_flush(struct hobj_heap *heap, struct hobj_cache *cache)
 		s = cache->alloc[c];
 		if (s != NULL) {
 			cache->alloc[c] = NULL;
-			own_push(s->inuse == s->nobj ? &cache->full[c] : &cache->part[c], s);
+			hobj_dl_push(s->inuse == s->nobj ? &cache->full[c] : &cache->part[c], s);
 		}
 		if (cache->part[c] == NULL && cache->full[c] == NULL && cache->nalloc[c] == 0 &&
 		    cache->nfree[c] == 0)
@@ -558,7 +535,7 @@ void hobj_cache_flush(struct hobj_heap *heap, struct hobj_cache *cache)
 			drainl(heap, cache, c);
 			s = cache->part[c] != NULL ? cache->part[c] : cache->full[c];
 			if (s != NULL) {
-				own_remove(s == cache->part[c] ? &cache->part[c] : &cache->full[c],
+				hobj_dl_remove(s == cache->part[c] ? &cache->part[c] : &cache->full[c],
 					   s);
 				releasel(heap, cache, s, &g, 1);
 			}
@@ -588,8 +565,7 @@ void hobj_cache_fini(struct hobj_heap *heap, struct hobj_cache *cache)
 {
 	struct hobj_cache **pp;
 
-	hobj_fast_close(cache); // it leaves the heap
-	memset(cache->outbox_cap, 0, sizeof cache->outbox_cap);
+	hobj_fast_close(cache); // it leaves the heap: its outbox with its fast paths
 	hobj_cache_flush(heap, cache);
 	hobj_lock(heap, HOBJ_LOCK_STORE);
 	for (pp = &heap->caches; *pp != NULL && *pp != cache; pp = &(*pp)->next)

@@ -121,6 +121,32 @@ HOBJ_FAST unsigned hobj_fast_class(size_t n)
 	return 0;
 }
 
+// hobj_fast_page answers the record of the small object's span that p's
+// page map entry names, while cache's fast paths are open; else NULL (p
+// outside the heap, a page of no span, a large object's). Changes nothing.
+HOBJ_FAST struct hobj_span *hobj_fast_page(const struct hobj_heap *heap,
+					   const struct hobj_cache *cache, uintptr_t a)
+{
+	uintptr_t e, off = a - cache->fast_lo;
+
+	if (__builtin_expect(off >= cache->fast_len, 0)) // outside, or closed
+		return NULL;
+	e = heap->pagemap[off >> heap->shift];
+	if (__builtin_expect(e == 0 || (e & HOBJ_PM_LARGE), 0))
+		return NULL;
+	return (struct hobj_span *)e;
+}
+
+// hobj_fast_start: is a, inside s, the start of an object? Its index in *i
+// either way (Lemire's test on the one multiply: the header's comment).
+HOBJ_FAST int hobj_fast_start(const struct hobj_span *s, uintptr_t a, unsigned *i)
+{
+	uint64_t q = (uint64_t)(a - s->base) * s->divmul;
+
+	*i = (unsigned)(q >> 32);
+	return __builtin_expect((uint32_t)q < s->divmul, 1);
+}
+
 // hobj_fast_span answers the span of p if the cache owns it and p is the
 // start of an object of it with nothing on its remote list; else NULL. In
 // *i, p's index; the object's in-use bit is the caller's to test. No
@@ -131,24 +157,14 @@ HOBJ_FAST unsigned hobj_fast_class(size_t n)
 HOBJ_FAST struct hobj_span *hobj_fast_span(const struct hobj_heap *heap,
 					   const struct hobj_cache *cache, uintptr_t a, unsigned *i)
 {
-	uintptr_t e, off = a - cache->fast_lo;
-	struct hobj_span *s;
-	uint64_t q;
+	struct hobj_span *s = hobj_fast_page(heap, cache, a);
 
-	if (__builtin_expect(off >= cache->fast_len, 0)) // outside, or closed
-		return NULL;
-	e = heap->pagemap[off >> heap->shift];
-	s = (struct hobj_span *)e;
-	if (__builtin_expect(e == 0 || (e & HOBJ_PM_LARGE) ||
+	if (__builtin_expect(s == NULL ||
 				     __atomic_load_n(&s->owner, __ATOMIC_RELAXED) != cache->self ||
 				     __atomic_load_n(&s->nremote, __ATOMIC_RELAXED) != 0,
 			     0))
 		return NULL;
-	q = (uint64_t)(a - s->base) * s->divmul;
-	*i = (unsigned)(q >> 32);
-	if (__builtin_expect((uint32_t)q >= s->divmul, 0)) // inside an object
-		return NULL;
-	return s;
+	return hobj_fast_start(s, a, i) ? s : NULL; // else inside an object
 }
 
 // hobj_fast_live: is object i of s in use? (Not for the tail, whose bit is
@@ -187,7 +203,7 @@ HOBJ_FAST void *hobj_fast_alloc(struct hobj_cache *cache, size_t n, int *zero)
 	p = s->free;
 	if (__builtin_expect(p != NULL, 1)) {
 		s->free = *(void **)p;
-		i = (unsigned)(((uint64_t)((uintptr_t)p - s->base) * s->divmul) >> 32);
+		i = hobj_index(s, (uintptr_t)p);
 		*zero = 0;
 	} else {
 		i = s->fresh;
@@ -273,26 +289,19 @@ HOBJ_FAST int hobj_fast_free(struct hobj_heap *heap, struct hobj_cache *cache, v
 // stays its span until the object is freed.
 HOBJ_FAST int hobj_fast_remote(struct hobj_heap *heap, struct hobj_cache *cache, void *p)
 {
-	uintptr_t a = (uintptr_t)p, e, off = a - cache->fast_lo, *w, m;
+	uintptr_t a = (uintptr_t)p, *w, m;
+	struct hobj_span *s = hobj_fast_page(heap, cache, a);
 	const struct hobj_cache *o;
-	struct hobj_span *s;
 	unsigned c, i, cap;
-	uint64_t q;
 
-	if (off >= cache->fast_len)
-		return 0;
-	e = heap->pagemap[off >> heap->shift];
-	s = (struct hobj_span *)e;
-	if (e == 0 || (e & HOBJ_PM_LARGE))
+	if (s == NULL)
 		return 0;
 	o = __atomic_load_n(&s->owner, __ATOMIC_RELAXED);
 	c = s->cls;
 	cap = c < HOBJ_NCLASS ? cache->outbox_cap[c] : 0;
 	if (o == NULL || o == cache->self || cap == 0 || a - s->base >= s->bytes)
 		return 0;
-	q = (uint64_t)(a - s->base) * s->divmul;
-	i = (unsigned)(q >> 32);
-	if ((uint32_t)q >= s->divmul || !hobj_fast_live(s, i))
+	if (!hobj_fast_start(s, a, &i) || !hobj_fast_live(s, i))
 		return 0; // inside an object, the tail, or free
 	w = &s->remote_bits[i / HOBJ_RBITS];
 	m = (uintptr_t)1 << (i % HOBJ_RBITS);

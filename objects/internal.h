@@ -87,6 +87,30 @@ struct hobj_gone {
 	uintptr_t base, bytes;
 };
 
+// hobj_dl_push and hobj_dl_remove put s on, and take it off, the list of
+// spans at *head, linked through next and prev: a class's central list
+// (hobj_list_push, its lock held), a cache's part and full lists (cache.c,
+// the owner's).
+static inline void hobj_dl_push(struct hobj_span **head, struct hobj_span *s)
+{
+	s->prev = NULL;
+	s->next = *head;
+	if (*head != NULL)
+		(*head)->prev = s;
+	*head = s;
+}
+
+static inline void hobj_dl_remove(struct hobj_span **head, struct hobj_span *s)
+{
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		*head = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	s->next = s->prev = NULL;
+}
+
 // objects.c's class lists and spans, for cache.c: the class lock held but
 // by hobj_span_fresh (no lock of the layer held: it asks the pool for a
 // record and pages of class c, unlinked, NULL if it has none) and

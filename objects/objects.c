@@ -203,22 +203,12 @@ static void gone(struct hobj_heap *h, struct hobj_gone *g, uintptr_t a, uintptr_
 
 void hobj_list_push(struct hobj_class *k, struct hobj_span *s)
 {
-	s->prev = NULL;
-	s->next = k->partial;
-	if (k->partial != NULL)
-		k->partial->prev = s;
-	k->partial = s;
+	hobj_dl_push(&k->partial, s);
 }
 
 void hobj_list_remove(struct hobj_class *k, struct hobj_span *s)
 {
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		k->partial = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
-	s->next = s->prev = NULL;
+	hobj_dl_remove(&k->partial, s);
 }
 
 // pm_set points the page map entries of [a, a + bytes) at v.
@@ -425,7 +415,7 @@ static int small_findl(struct hobj_heap *h, struct hobj_span *s, unsigned c, uin
 // onto s's remote list if another cache owns s, else onto its free list.
 static inline __attribute__((always_inline)) int
 small_freel(struct hobj_heap *h, struct hobj_span *s, unsigned c, uintptr_t p, struct hobj_gone *g,
-	    struct hobj_fault *f)
+	    struct hobj_fault *f, int counted)
 {
 	struct hobj_class *k = &h->class[c];
 	int err;
@@ -445,7 +435,8 @@ small_freel(struct hobj_heap *h, struct hobj_span *s, unsigned c, uintptr_t p, s
 	if (s->inuse + 1 == s->nobj) // was full: back on the list
 		hobj_list_push(k, s);
 	k->inuse--;
-	k->nfree++;
+	if (!counted) // an outbox's object: its cache counted it
+		k->nfree++;
 	if (s->inuse == 0 && (k->partial != s || s->next != NULL))
 		hobj_span_releasel(h, s, g);
 	return HOBJ_OK;
@@ -466,7 +457,7 @@ static int small_free(struct hobj_heap *h, struct hobj_span *s, uintptr_t p, str
 	err = hobj_cache_give(h, cache, s, p, f);
 	if (err == HOBJ_NOTMINE) {
 		lock(h, c);
-		err = small_freel(h, s, c, p, &g, f);
+		err = small_freel(h, s, c, p, &g, f, 0);
 		unlock(h, c);
 	}
 	hobj_cache_leave(h, cache);
@@ -511,7 +502,6 @@ void hobj_outbox_flushl(struct hobj_heap *h, struct hobj_cache *cache, unsigned 
 	struct hobj_span *s;
 	struct hobj_cache *o;
 	uintptr_t p;
-	unsigned i;
 	int err;
 
 	assert_locked(h, c, "hobj outbox: class lock not held");
@@ -525,11 +515,9 @@ void hobj_outbox_flushl(struct hobj_heap *h, struct hobj_cache *cache, unsigned 
 			hobj_remote_pushl(s, o, p);
 			continue;
 		}
-		i = (unsigned)(((uint64_t)(p - s->base) * s->divmul) >> 32);
-		hobj_remote_set(s, i, 0);
+		hobj_remote_set(s, hobj_index(s, p), 0);
 		__atomic_fetch_sub(&s->nremote, 1, __ATOMIC_RELAXED);
-		h->class[c].nfree--; // counted by the cache already; small_freel counts it again
-		err = small_freel(h, s, c, p, g, NULL);
+		err = small_freel(h, s, c, p, g, NULL, 1);
 		if (err != HOBJ_OK)
 			hobj_fail(h, "hobj outbox: an object claimed for the outbox was refused");
 	}
@@ -563,7 +551,7 @@ int hobj_cache_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p)
 	err = hobj_cache_give(heap, cache, w.s, (uintptr_t)p, NULL);
 	if (err == HOBJ_NOTMINE) {
 		lock(heap, c);
-		err = small_freel(heap, w.s, c, (uintptr_t)p, &g, NULL);
+		err = small_freel(heap, w.s, c, (uintptr_t)p, &g, NULL, 0);
 		unlock(heap, c);
 	}
 	hobj_give_back(heap, &g);

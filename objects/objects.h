@@ -115,6 +115,13 @@ struct hobj_span {
 	struct hobj_span *cnext, *cprev;
 };
 
+// hobj_index answers the index of the object at p, an address inside s:
+// (p - base) / size, as one multiply by the record's divmul (objects/fast.h).
+static inline unsigned hobj_index(const struct hobj_span *s, uintptr_t p)
+{
+	return (unsigned)(((uint64_t)(p - s->base) * s->divmul) >> 32);
+}
+
 // A cache (Go's mcache, mimalloc's heap): one per CPU or thread, in the
 // consumer's memory, set up by hobj_cache_init. Per class c it owns every
 // span it took (objects/cache.c): alloc[c], its active span (or NULL),

@@ -1003,7 +1003,7 @@ by whom."""
             print(f"lock: {n - size} more locks were taken than the table holds ({size})")
         for name, ptr, cpu, pc in held:
             print(f"heap locks: {_symbolize(ptr)} {name} is held by cpu {cpu} from pc "
-                  f"{_describe_pc(pc & 0xffffffffffffffff)}")
+                  f"{_describe_pc(pc)}")
         print(f"heap locks: {len(rows)} rows, {len(held)} held now")
 
 
