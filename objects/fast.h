@@ -74,8 +74,8 @@
 // hobj_cache_settle (objects/cache.c) finishes a fast free that left s,
 // one of cache's spans, empty or that found it full: what hobj_cache_give
 // does after the give.
-void hobj_cache_settle(struct hobj_heap *heap, struct hobj_cache *cache, struct hobj_span *s)
-	HEAPLAB_NOINLINE;
+void hobj_cache_settle(struct hobj_heap *heap, struct hobj_cache *cache,
+		       struct hobj_span *s) HEAPLAB_NOINLINE;
 
 // hobj_cache_malloc (objects/cache.c) answers an object of n bytes (n at
 // most HOBJ_MAX_SMALL) through cache alone: its active span, else the
@@ -93,8 +93,8 @@ int hobj_cache_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p);
 
 // hobj_outbox_flush (objects/objects.c) sends cache's outbox of class c
 // to its spans' remote lists, taking c's lock.
-void hobj_outbox_flush(struct hobj_heap *heap, struct hobj_cache *cache, unsigned c)
-	HEAPLAB_NOINLINE;
+void hobj_outbox_flush(struct hobj_heap *heap, struct hobj_cache *cache,
+		       unsigned c) HEAPLAB_NOINLINE;
 
 // hobj_fast_open opens cache's fast paths on heap (hobj_cache_init opens
 // them); hobj_fast_close closes them, as hobj_cache_fini does. Closed,
@@ -147,6 +147,17 @@ HOBJ_FAST int hobj_fast_start(const struct hobj_span *s, uintptr_t a, unsigned *
 	return __builtin_expect((uint32_t)q < s->divmul, 1);
 }
 
+// hobj_fast_kept: is s, which hobj_fast_span answered for an object the
+// caller still holds, still cache's with nothing on its remote list? (Calls
+// since, a refill among them, may have let another thread's free of one of
+// its objects in: then the whole path frees.) A span with an object in use
+// is not given back, so s is still a span's record.
+HOBJ_FAST int hobj_fast_kept(const struct hobj_cache *cache, const struct hobj_span *s)
+{
+	return __atomic_load_n(&s->owner, __ATOMIC_RELAXED) == cache->self &&
+	       __atomic_load_n(&s->nremote, __ATOMIC_RELAXED) == 0;
+}
+
 // hobj_fast_span answers the span of p if the cache owns it and p is the
 // start of an object of it with nothing on its remote list; else NULL. In
 // *i, p's index; the object's in-use bit is the caller's to test. No
@@ -159,10 +170,7 @@ HOBJ_FAST struct hobj_span *hobj_fast_span(const struct hobj_heap *heap,
 {
 	struct hobj_span *s = hobj_fast_page(heap, cache, a);
 
-	if (__builtin_expect(s == NULL ||
-				     __atomic_load_n(&s->owner, __ATOMIC_RELAXED) != cache->self ||
-				     __atomic_load_n(&s->nremote, __ATOMIC_RELAXED) != 0,
-			     0))
+	if (__builtin_expect(s == NULL || !hobj_fast_kept(cache, s), 0))
 		return NULL;
 	return hobj_fast_start(s, a, i) ? s : NULL; // else inside an object
 }
@@ -237,18 +245,16 @@ HOBJ_FAST void *hobj_fast_malloc(struct hobj_heap *heap, struct hobj_cache *cach
 	return hobj_fast_alloc(cache, n, &zero);
 }
 
-// hobj_fast_free gives p back to a span cache owns: 1, or 0 with nothing
-// changed (the caller takes the whole path).
-HOBJ_FAST int hobj_fast_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p)
+// hobj_fast_give gives p, object i of s, back to s, a span cache owns with
+// nothing on its remote list (hobj_fast_span's answer, or hobj_fast_kept's
+// since): 1, or 0 with nothing changed (the caller takes the whole path).
+HOBJ_FAST int hobj_fast_give(struct hobj_heap *heap, struct hobj_cache *cache, struct hobj_span *s,
+			     unsigned i, void *p)
 {
-	unsigned i;
-	struct hobj_span *s = hobj_fast_span(heap, cache, (uintptr_t)p, &i);
 	uint64_t *w, m;
 	unsigned n;
 	void *head;
 
-	if (s == NULL)
-		return 0;
 	if (!HOBJ_FAST_SETTLE && hobj_fast_moves(heap, cache, s))
 		return 0;
 #if HOBJ_INLINE_SPAN
@@ -278,6 +284,16 @@ HOBJ_FAST int hobj_fast_free(struct hobj_heap *heap, struct hobj_cache *cache, v
 		hobj_cache_settle(heap, cache, s);
 #endif
 	return 1;
+}
+
+// hobj_fast_free gives p back to a span cache owns: 1, or 0 with nothing
+// changed (the caller takes the whole path).
+HOBJ_FAST int hobj_fast_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p)
+{
+	unsigned i;
+	struct hobj_span *s = hobj_fast_span(heap, cache, (uintptr_t)p, &i);
+
+	return s != NULL && hobj_fast_give(heap, cache, s, i, p);
 }
 
 // hobj_fast_remote puts p, the start of an object in use of a span

@@ -189,9 +189,10 @@ def test_double_free_across_threads_aborts(tmp_path, case):
     assert "object not in use (a double free, or never handed out): span 0x" in err, err
 
 
-# Threads that come and go in waves, each mallocing into and freeing from
-# a table shared with the others (tags checked before each free): most
-# frees are of another thread's objects, go through the freeing thread's
+# Threads that come and go in waves, each mallocing into, reallocing in and
+# freeing from a table shared with the others (tags checked before each
+# free and across each realloc): most frees are of another thread's
+# objects, go through the freeing thread's
 # outbox, and some of them wait there while the owner exits and its spans
 # go back to their classes (objects.c, "The outbox").
 WAVES = r"""
@@ -218,6 +219,17 @@ static void *work(void *arg)
 			unsigned char *p = slot[i].p;
 			for (size_t j = 0; j < slot[i].n; j += 61)
 				if (p[j] != (unsigned char)slot[i].tag) { bad++; break; }
+			if (rnd(&s) % 4 == 0) { // moved by realloc, most often to another class
+				size_t n = 1 + rnd(&s) % (rnd(&s) % 8 == 0 ? 6000 : 300);
+				size_t kept = n < slot[i].n ? n : slot[i].n;
+				unsigned char *q = realloc(p, n);
+				for (size_t j = 0; j < kept; j += 61)
+					if (q[j] != (unsigned char)slot[i].tag) { bad++; break; }
+				memset(q, (unsigned char)slot[i].tag, n);
+				slot[i].p = q; slot[i].n = n;
+				pthread_mutex_unlock(m);
+				continue;
+			}
 			free(p);
 			slot[i].p = NULL;
 		} else {

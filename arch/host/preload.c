@@ -672,15 +672,31 @@ static void *moved(void *p, size_t old, size_t n)
 	return q;
 }
 
-API void *realloc(void *p, size_t n)
+// moved_own: moved, for p, object i of s, a span of the thread's cache with
+// nothing on its remote list as realloc found it. The free needs no second
+// page map lookup unless the malloc's refill let another thread's free into
+// s meanwhile (hobj_fast_kept); then free takes it.
+static HEAPLAB_NOINLINE void *moved_own(void *p, struct hobj_span *s, unsigned i, size_t n)
+{
+	size_t old = s->size;
+	void *q = malloc(n);
+
+	if (q != NULL) {
+		memcpy(q, p, old < n ? old : n);
+		if (tcache.fast_len == 0 || !hobj_fast_kept(&tcache, s) ||
+		    !hobj_fast_give(&heap, &tcache, s, i, p))
+			free(p);
+	}
+	return q;
+}
+
+// realloc_slow: every case but the thread's own small object, out of line
+// as malloc_slow is.
+static HEAPLAB_NOINLINE void *realloc_slow(void *p, size_t n)
 {
 	size_t old;
 	void *q;
 
-	if (n - 1 < HOBJ_MAX_SMALL &&
-	    (old = hobj_fast_size(&heap, &tcache, p)) != 0) { // the thread's own: no lock
-		return hobj_fast_class(n) == hobj_fast_class(old) ? p : moved(p, old, n);
-	}
 	ready();
 	if (p != NULL && n - 1 < HOBJ_MAX_SMALL && in_pool(p) && !heap.checking &&
 	    hobj_objsize(&heap, p, &old, NULL) == HOBJ_OK && old <= HOBJ_MAX_SMALL) {
@@ -709,6 +725,19 @@ API void *realloc(void *p, size_t n)
 		}
 	}
 	return hobj_realloc(&heap, p, n);
+}
+
+API void *realloc(void *p, size_t n)
+{
+	struct hobj_span *s;
+	unsigned i;
+
+	if (n - 1 < HOBJ_MAX_SMALL &&
+	    (s = hobj_fast_span(&heap, &tcache, (uintptr_t)p, &i)) != NULL &&
+	    hobj_fast_live(s, i)) { // the thread's own: no lock
+		return hobj_fast_class(n) == s->cls ? p : moved_own(p, s, i, n);
+	}
+	return realloc_slow(p, n);
 }
 
 API void *memalign(size_t align, size_t n)

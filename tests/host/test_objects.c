@@ -540,7 +540,7 @@ static void test_cache_alloc_free(void **state)
 	first = span_of(p[0]);
 	last = span_of(p[M - 1]);
 	assert_true(M > 2 * hobj_class_nobj[c]); // three spans at least
-	assert_ptr_equal(first->owner, &a); // ran dry: still the cache's, full
+	assert_ptr_equal(first->owner, &a);	 // ran dry: still the cache's, full
 	assert_ptr_equal(a.full[c]->owner, &a);
 	assert_ptr_equal(a.part[c], NULL);
 	assert_ptr_equal(a.alloc[c], last);
@@ -635,11 +635,11 @@ static void test_cache_cross_free(void **state)
 	check_ok(); // a's view: all of it
 	cur = NULL;
 	check_ok();
-	expect_free_refused(&b, p); // the same cache again
-	expect_free_refused(&a, p); // the owner: its remote bit
+	expect_free_refused(&b, p);   // the same cache again
+	expect_free_refused(&a, p);   // the owner: its remote bit
 	expect_free_refused(NULL, p); // no cache: the class lock
 	cur = &a;
-	hobj_free(&heap, q); // the owner's own: no lock
+	hobj_free(&heap, q);	    // the owner's own: no lock
 	expect_free_refused(&b, q); // then another cache: its in-use bit is clear
 	cur = &a;
 	r = hobj_malloc(&heap, 48); // q, off the free list
@@ -680,26 +680,31 @@ static void test_outbox(void **state)
 	cap = b.outbox_cap[c];
 	assert_true(cap >= 2 && cap <= HOBJ_OUTBOX_MAX);
 	assert_int_equal(b.outbox_cap[HOBJ_NCLASS - 1], 0); // 32 KiB: not batched
-	assert_int_equal(a.outbox_cap[c], 0);		     // a's is closed
+	assert_int_equal(a.outbox_cap[c], 0);		    // a's is closed
 	cur = &a;
 	for (k = 0; k < cap + 2; k++)
 		p[k] = hobj_malloc(&heap, 48);
 	s = span_of(p[0]);
 	assert_ptr_equal(span_of(p[cap + 1]), s);
 	cur = &a;
+	assert_true(hobj_fast_kept(&a, s)); // a's, nothing remote: a's own frees take no lock
+	assert_false(hobj_fast_kept(&b, s));
 	assert_int_equal(hobj_fast_remote(&heap, &a, p[0]), 0); // the owner's own
 	cur = &b;
 	assert_int_equal(hobj_fast_remote(&heap, &b, (char *)p[0] + 8), 0); // interior
 	assert_int_equal(hobj_fast_remote(&heap, &b, p[0]), 1);
 	assert_int_equal(b.noutbox[c], 1);
 	assert_int_equal(s->nremote, 1);
-	assert_ptr_equal(s->remote, NULL); // held back
+	assert_ptr_equal(s->remote, NULL);   // held back
+	assert_false(hobj_fast_kept(&a, s)); // (realloc's moved_own asks after its malloc)
+	assert_int_equal(hobj_fast_free(&heap, &a, p[1]), 0); // the owner's free takes the
+	assert_int_equal(s->inuse, cap + 2);		      // whole path, nothing changed
 	assert_int_equal(s->inuse, cap + 2);
 	hobj_stats(&heap, &st);
 	assert_int_equal(st.inuse, cap + 1);
 	assert_int_equal(hobj_fast_remote(&heap, &b, p[0]), 0); // a double free declines,
-	expect_free_refused(&b, p[0]);				 // and is refused
-	expect_free_refused(&a, p[0]);				 // by the owner too
+	expect_free_refused(&b, p[0]);				// and is refused
+	expect_free_refused(&a, p[0]);				// by the owner too
 	expect_free_refused(NULL, p[0]);
 	assert_int_equal(b.noutbox[c], 1);
 	cur = &b;
@@ -962,7 +967,7 @@ static void test_cache_fast_path(void **state)
 	heap.checking = 0; // the consumer's rule: no fast path while checking
 	cur = &a;
 	assert_null(hobj_fast_malloc(&heap, &a, 64)); // no active span yet: a refill
-	p = hobj_cache_malloc(&heap, &a, 64); // the refill
+	p = hobj_cache_malloc(&heap, &a, 64);	      // the refill
 	assert_non_null(p);
 	hobj_fast_close(&a);
 	obj_snap(&s0);
@@ -988,10 +993,10 @@ static void test_cache_fast_path(void **state)
 	assert_null(hobj_fast_malloc(&heap, &a, HOBJ_MAX_SMALL + 1));
 	big = hobj_malloc(&heap, HOBJ_MAX_SMALL + 1);
 	obj_snap(&s0);
-	assert_int_equal(hobj_fast_free(&heap, &b, p), 0); // another cache's object
-	assert_int_equal(hobj_fast_free(&heap, &a, big), 0); // a large object
+	assert_int_equal(hobj_fast_free(&heap, &b, p), 0);	       // another cache's object
+	assert_int_equal(hobj_fast_free(&heap, &a, big), 0);	       // a large object
 	assert_int_equal(hobj_fast_free(&heap, &a, (char *)p + 8), 0); // interior
-	assert_int_equal(hobj_fast_free(&heap, &a, &x), 0); // outside
+	assert_int_equal(hobj_fast_free(&heap, &a, &x), 0);	       // outside
 	obj_snap(&s1);
 	assert_memory_equal(&s0, &s1, sizeof s0);
 	// hobj_fast_size: the size of a's own object in use; 0 for the rest
@@ -1463,7 +1468,8 @@ static void test_check_class(void **state)
 static void test_span_lists(void **state)
 {
 	static char *o[HOBJ_MAXOBJ + 1];
-	unsigned c = hobj_class_of(80), big = big_class(), k, n = hobj_class_nobj[hobj_class_of(80)] + 1;
+	unsigned c = hobj_class_of(80), big = big_class(), k,
+		 n = hobj_class_nobj[hobj_class_of(80)] + 1;
 	struct hobj_span *s1, *s2, *t, *keep;
 	char *tp;
 
