@@ -490,6 +490,45 @@ def test_huge_reallocs_on_four_threads(tmp_path):
     assert out == b"ok\n"
 
 
+# The mapping that holds a small object: its VmFlags line in smaps.
+VMFLAGS = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+int main(void)
+{
+	char *p = malloc(100), line[512];
+	unsigned long lo, hi, a = (unsigned long)p;
+	int in = 0;
+	FILE *f = fopen("/proc/self/smaps", "r");
+	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+			in = lo <= a && a < hi;
+		else if (in && strncmp(line, "VmFlags:", 8) == 0)
+			fputs(line, stdout);
+	}
+	free(p);
+	return 0;
+}
+"""
+
+
+def test_no_transparent_huge_pages_in_the_pool(tmp_path):
+    """The pool's reservation is advised MADV_NOHUGEPAGE (smaps' VmFlags
+    "nh"): where the kernel's THP setting is "always", each 2 MiB of it
+    touched would otherwise be a resident huge page (arch/host/preload.c,
+    setup). glibc's own heap carries no such flag."""
+    (tmp_path / "vmflags.c").write_text(VMFLAGS)
+    subprocess.run(["gcc", "-O0", "-o", "vmflags", "vmflags.c"], cwd=tmp_path, check=True,
+                   timeout=60)
+    ours, lines = run(["./vmflags"], tmp_path, True)
+    plain, _ = run(["./vmflags"], tmp_path, False)
+    assert ours.returncode == 0 and plain.returncode == 0, (ours, plain)
+    assert STATS.search(lines), lines
+    assert re.match(rb"VmFlags:.* nh\b", ours.stdout), ours.stdout
+    assert re.match(rb"VmFlags:", plain.stdout) and b" nh" not in plain.stdout, plain.stdout
+
+
 def test_realloc_of_a_freed_object_aborts(tmp_path):
     """realloc's own path (a small object moving class through the thread's
     cache) refuses a freed object as free does, in realloc's words."""
