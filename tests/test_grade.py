@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -546,9 +547,14 @@ def test_a_blocked_build_is_stopped_with_its_compiler(tmp, tmp_path):
     """A file that #includes a FIFO: the build is stopped at its limit, and
     the compiler with it (cc1 stayed behind before)."""
     name = f"fifo-{tmp_path.name}.c"
-    (tmp_path / name).write_text((HOSTILE / "fifo.c").read_text())
-    os.mkfifo(tmp_path / "hostile.fifo")
-    g = grade(tmp_path / name, tmp / "free", "--part", "order", "--build-secs", "3")
+    build = tmp / "free"
+    build.mkdir(exist_ok=True)
+    (tmp_path / name).write_text((HOSTILE / "fifo.c").read_text().replace("BUILD", str(build)))
+    os.mkfifo(build / "hostile.fifo")
+    try:
+        g = grade(tmp_path / name, build, "--part", "order", "--build-secs", "3")
+    finally:
+        (build / "hostile.fifo").unlink()
     assert "(the build ran out of its 3 s and was stopped)" in g.text, g.text
     assert g.zero(ORDER) and "grade_free does not build" in g.text, g.text
     time.sleep(0.5)
@@ -562,6 +568,58 @@ def test_without_the_sandbox_the_grader_says_so_loudly(tmp):
     assert "grade: WARNING: --no-sandbox: the code graded runs with your rights" in \
         proc.stderr, proc.stderr
     assert "Score: 10/10" in proc.stdout, proc.stdout
+
+
+def test_a_sandbox_that_cannot_start_grades_nothing(tmp, tmp_path):
+    """Where bwrap cannot make namespaces (a container, a sysctl) every
+    build failed in it, and the reference scored 0/100, "does not build":
+    the grader now says why and stops, exit 3, before building anything
+    (a bwrap stand-in that fails as the real one does there)."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "bwrap").write_text("#!/bin/sh\necho 'bwrap: No permissions to creating new "
+                                "namespace, likely because the kernel does not allow "
+                                "non-privileged user namespaces' >&2\nexit 1\n")
+    (fake / "bwrap").chmod(0o755)
+    build = tmp_path / "build"
+    env = dict(os.environ, PATH=f"{fake}:{os.environ['PATH']}")
+    proc = subprocess.run([sys.executable, str(GRADE), "--free", str(OURS), "--build",
+                           str(build), "--part", "order"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 3, proc
+    assert proc.stdout == "", proc.stdout  # no part, no score
+    assert proc.stderr.startswith("grade: the sandbox cannot start here: bwrap: No permissions "
+                                  "to creating new namespace"), proc.stderr
+    assert "grade: nothing was graded." in proc.stderr and "--no-sandbox" in proc.stderr
+    assert not (build / "grade_free").exists()
+
+
+@pytest.mark.parametrize("where", ["odd", "tmp"])
+def test_a_file_anywhere_is_graded(tmp, tmp_path, where):
+    """The student's file in a folder whose name make cannot take (a
+    space, a colon, a dollar sign: "does not build", 0/100), or straight
+    in /tmp (its folder, bound read-only, hid the sandbox's own /tmp from
+    the compiler: 0/100 too). The build takes a link to it in the build
+    folder; its errors name the file's own path."""
+    if where == "odd":
+        folder = tmp_path / "my labs: $HOME #1"
+        folder.mkdir()
+        path = folder / "free (v2).c"
+        path.write_text(OURS.read_text())
+    else:
+        fd, name = tempfile.mkstemp(prefix="heaplab-grade-", suffix=".c", dir="/tmp")
+        os.write(fd, OURS.read_bytes())
+        os.close(fd)
+        path = Path(name)
+    try:
+        g = grade(path, tmp / "free", "--part", "order", "--part", "sample")
+        assert g.status == 0 and g.score == g.most == 20, g.text
+        path.write_text(OURS.read_text().replace("int mem_freel(", "int mem_freel(struct x", 1))
+        g = grade(path, tmp / "free", "--part", "order")
+        assert g.score == 0 and f"{path}:" in g.text, g.text
+    finally:
+        if where == "tmp":
+            path.unlink()
 
 
 # --- verdicts that name what happened, one case at a time, the results file ---

@@ -99,9 +99,12 @@ student's file), `timed out:`, `corrupted:` (the audit) or `wrong answer:`;
 -v adds the evidence (the sanitizer's report, the end of stderr), and
 --results FILE writes it all as Gradescope's results.json.
 Exit status: 0 for full marks, 1 otherwise, 2 for bad arguments (an
-unknown lab, a missing file)."""
+unknown lab, a missing file), 3 when bwrap is there but cannot start the
+sandbox on this machine (no user namespaces: a container, a sysctl):
+nothing is graded then, rather than every case failed for it."""
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -147,11 +150,18 @@ class Run:
         return data
 
 
+class SandboxError(Exception):
+    """bwrap is there but cannot start a program: what it said."""
+
+
 class Sandbox:
     """Runs the student's build and programs: under bwrap (Debian's
     bubblewrap) when it is there, with the tree read-only, no network, no
     other process in sight, a /tmp of its own and nothing of the machine
-    but /usr and what is named; else as they are, after a loud warning."""
+    but /usr and what is named; else as they are, after a loud warning.
+    A bwrap that cannot start a program here (it needs user namespaces)
+    raises SandboxError: every build and run would fail for it, and the
+    verdicts would blame the student's file."""
 
     def __init__(self, use):
         self.bwrap = shutil.which("bwrap") if use else None
@@ -165,6 +175,21 @@ class Sandbox:
                     "(tools/deps.sh host) before grading code you did not write.")
             bar = "!" * 72
             print(f"{bar}\ngrade: {warn}\n{bar}", file=sys.stderr, flush=True)
+        else:
+            self.probe()
+
+    def probe(self):
+        """Starts /usr/bin/true in the sandbox as the runs are started;
+        raises SandboxError with bwrap's words if it does not exit 0."""
+        try:
+            r = subprocess.run(self.argv(["/usr/bin/true"], (), (), (), (), "/tmp"),
+                               stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                               timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise SandboxError(str(e)) from None
+        if r.returncode != 0:
+            said = " ".join(r.stderr.split())[:500]
+            raise SandboxError(said or f"exit status {r.returncode}, nothing on stderr")
 
     def argv(self, cmd, inputs, ro, rw, hide, cwd):
         """The bwrap command line that runs cmd, seeing /usr, ro read-only,
@@ -412,7 +437,7 @@ def cases(program, part):
             if said.status == 0 and line == f"{name}: ok":
                 continue
             if said.status == 3:  # the records ended: say why the run stopped
-                bad.append(f"{name}: {stopped(ran, g.lab.op, limit, g.file)}"
+                bad.append(f"{name}: {stopped(ran, g.lab.op, limit, g.src)}"
                            + evidence(ran.text("err")))
             elif line.startswith(f"{name}: ") and said.status in (1, 4):
                 bad.append(line)
@@ -444,7 +469,7 @@ def replays(g, secs, runs, want):
         loop = r.status is None or r.status == -signal.SIGXCPU or LOOP_MSG in err
         thin = None  # why this run shows nothing of the memory's health
         if loop or crashed(r) or re.search(rf"^{CORRUPT_MSG}", err, re.M):
-            why = stopped(r, "an operation", left, g.file)
+            why = stopped(r, "an operation", left, g.src)
         else:
             wanted = want(name, trace, args)
             why = compare(r, wanted)
@@ -870,6 +895,7 @@ class Grader:
     def __init__(self, args, parts):
         self.lab, self.parts = LABS[args.lab], parts
         self.file = Path(args.file).resolve()
+        self.src = self.file  # the path make builds it from (build_all)
         self.build = (Path(args.build) if Path(args.build).is_absolute() else
                       REPO / args.build).resolve()
         self.traces = (Path(args.traces) if Path(args.traces).is_absolute() else
@@ -916,21 +942,39 @@ class Grader:
         fails to build."""
         shown = False
         self.build.mkdir(parents=True, exist_ok=True)
+        self.src = self.make_path()
         hide = [self.traces] if self.traces.is_dir() else []
         for program in dict.fromkeys(programs or [q for p in self.parts for q in p.programs]):
             r = self.sandbox.run([self.make, "-C", str(REPO), "-s", "--no-print-directory",
-                                  f"LAB={self.lab.name}", f"{self.lab.var}={self.file}",
+                                  f"LAB={self.lab.name}", f"{self.lab.var}={self.src}",
                                   f"LAB_B={self.build}", str(self.bin(program))],
-                                 self.build_secs, ro=[REPO, self.file.parent, "/var/lib/dpkg"],
+                                 self.build_secs, ro=[REPO, self.file, "/var/lib/dpkg"],
                                  rw=[self.build], hide=hide, cwd=REPO, mem=BUILD_MEM)
             self.built[program] = r.status == 0
             if r.status != 0 and not shown:
-                out = r.text("out") + r.text("err")
+                out = (r.text("out") + r.text("err")).replace(str(self.src), str(self.file))
                 if r.status is None:
                     out += f"(the build ran out of its {self.build_secs} s and was stopped)"
                 print(f"build of {self.bin(program)} failed:")
                 print("\n".join("    " + s for s in out.splitlines()[:25]))
                 shown = True
+
+    def make_path(self):
+        """The student's file as make can take it: its own path, or, if
+        that is not one word to make (a space, a colon, a dollar sign...),
+        a link to it in the build folder, under a folder named by a hash
+        of its path (another file of the same name is another path: make
+        rebuilds) and a name with each such character made an underscore.
+        Build errors are shown with the file's own path."""
+        if re.fullmatch(r"[A-Za-z0-9._/+-]+", str(self.file)):
+            return self.file
+        tag = hashlib.sha256(str(self.file).encode()).hexdigest()[:16]
+        link = self.build / "src" / tag / re.sub(r"[^A-Za-z0-9._+-]", "_", self.file.name)
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if not (link.is_symlink() and os.readlink(link) == str(self.file)):
+            link.unlink(missing_ok=True)
+            link.symlink_to(self.file)
+        return link
 
     def grade(self, part):
         """Runs one part; prints its line; answers the points it scored."""
@@ -1040,7 +1084,16 @@ def main(argv):
         print(f"grade: no part of lab {lab.name} is named {' or '.join(args.part)} (its parts: "
               f"{'; '.join(p.name for p in lab.parts)})", file=sys.stderr)
         return 2
-    g = Grader(args, parts)
+    try:
+        g = Grader(args, parts)
+    except SandboxError as e:
+        print(f"grade: the sandbox cannot start here: {e}\n"
+              "grade: nothing was graded. bwrap needs user namespaces: grade as root on a "
+              "machine that allows them, or allow them to users (Debian: sysctl "
+              "kernel.unprivileged_userns_clone=1; a container must be started with the "
+              "right to make them). --no-sandbox grades without it, the code running with "
+              "your rights: never for code you did not write.", file=sys.stderr)
+        return 3
     if lab.name == "pcp" and args.case != "list" and not pcp_prepare():
         return 2
     if args.case == "list":  # needs the judges, which list the check parts' cases
