@@ -28,6 +28,18 @@ esac
 mkdir -p "$2"
 out=$(cd "$2" && pwd)
 shift 2
+# newlib's configure refuses a source or build path with a space in it
+# (autoconf): a checkout under such a path builds through a link without
+# one, which goes when the script ends. $out stays the real folder.
+work=$out
+case $out in
+*[[:space:]]*)
+	alias_dir=$(mktemp -d /tmp/heaplab-newlib.XXXXXX) || newlib_die "cannot make a folder in /tmp"
+	trap 'rm -rf "$alias_dir"' EXIT
+	ln -s "$(dirname "$out")" "$alias_dir/newlib"
+	work=$alias_dir/newlib/$(basename "$out")
+	;;
+esac
 cflags="$*"
 log=$out/build.log
 [ -f "$tarball" ] || newlib_die "$tarball missing: run tools/deps.sh x86, arm64 or riscv64 (Debian package newlib-source)"
@@ -35,7 +47,7 @@ log=$out/build.log
 # Unpacks the tarball once into build/newlib/src, shared by both targets;
 # a temporary name and a rename keep a half-unpacked tree from being used.
 newlib_unpack() {
-	src=$(dirname "$out")/src
+	src=$(dirname "$work")/src
 	[ -f "$src/newlib/libc/include/stdio.h" ] && return 0
 	tmp=$src.tmp.$$
 	rm -rf "$tmp"
@@ -57,12 +69,12 @@ newlib_unpack() {
 # dependency files.
 newlib_build() {
 	unset MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL
-	nl=$out/obj/$triplet/newlib
+	nl=$work/obj/$triplet/newlib
 	CONFIG_SHELL=/bin/dash
 	[ -x "$CONFIG_SHELL" ] || CONFIG_SHELL=/bin/sh
 	export CONFIG_SHELL
-	cd "$out/obj" &&
-		"$CONFIG_SHELL" "$src/configure" --target="$triplet" --prefix="$out/install" \
+	cd "$work/obj" &&
+		"$CONFIG_SHELL" "$src/configure" --target="$triplet" --prefix="$work/install" \
 			--disable-multilib --disable-nls \
 			--disable-newlib-supplied-syscalls \
 			--enable-newlib-io-long-long --disable-dependency-tracking \
@@ -75,7 +87,7 @@ newlib_build() {
 		newlib_mathobjs &&
 		make -C "$nl" MAKEINFO=true AR_FLAGS=rc libc.a &&
 		make -C "$nl" MAKEINFO=true install-data-local &&
-		rm -f "$out/install/$triplet/lib/libm.a"
+		rm -f "$work/install/$triplet/lib/libm.a"
 }
 
 # newlib's libc.a rule copies a few objects out of libm.a (MATHOBJS_IN_LIBC in
