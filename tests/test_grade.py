@@ -125,7 +125,7 @@ def test_the_lab_replay_of_a_correct_free_exits_zero(tmp):
     """Lab 3 step 3 with a correct free: the lines of lab 1, status 0, and
     no report on stderr (no leak report a student could take for theirs)."""
     build = tmp / "free"
-    subprocess.run(["make", "-s", "--no-print-directory", f"LAB_FREE={OURS}", f"LAB_B={build}",
+    subprocess.run(["make", "-s", "--no-print-directory", "LAB_FREE=mem/free.c", f"LAB_B={build}",
                     str(build / "replay")], cwd=REPO, check=True, timeout=600)
     p = subprocess.run([str(build / "replay"), "--check", "lab/demo.trace"], cwd=REPO,
                        capture_output=True, text=True, timeout=60)
@@ -194,7 +194,7 @@ def test_a_file_that_does_not_build_scores_zero(tmp):
 
 def test_make_lab_then_another_file_rebuilds(tmp):
     build = tmp / "switch"
-    proc = subprocess.run(["make", "-s", "--no-print-directory", "lab", f"LAB_FREE={OURS}",
+    proc = subprocess.run(["make", "-s", "--no-print-directory", "lab", "LAB_FREE=mem/free.c",
                            f"LAB_B={build}"], cwd=REPO, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout

@@ -209,8 +209,8 @@ class Lab4:
         where.mkdir(parents=True, exist_ok=True)
         if not (where / "free.c").exists() or (where / "free.c").read_text() != src:
             (where / "free.c").write_text(src)  # else make has nothing to rebuild
-        make(*[str(where / p) for p in programs], LAB="free", LAB_FREE=where / "free.c",
-             LAB_B=where)
+        rel = where.relative_to(REPO)  # make's words: the checkout's path may hold a space
+        make(*[str(rel / p) for p in programs], LAB="free", LAB_FREE=rel / "free.c", LAB_B=rel)
         return where
 
     def order_stop(self):

@@ -132,6 +132,7 @@ OUT_CAP = 1 << 20  # bytes of a program's stdout, and of its stderr, kept
 REC_CAP = 64 << 20  # bytes of a case's records kept; a run that writes more fails
 BUILD_MEM = 4 << 30  # address space of a build (a file that #includes /dev/zero)
 TMP_SIZE = 64 << 20  # the sandbox's own /tmp, in memory
+MAKE_WORD = re.compile(r"[A-Za-z0-9._/+-]+")  # a path make takes as one word, as it is
 SANDBOX_IN = "/tmp/in"  # where a run's input files appear in the sandbox
 
 
@@ -943,11 +944,12 @@ class Grader:
         shown = False
         self.build.mkdir(parents=True, exist_ok=True)
         self.src = self.make_path()
+        into = self.make_build()
         hide = [self.traces] if self.traces.is_dir() else []
         for program in dict.fromkeys(programs or [q for p in self.parts for q in p.programs]):
             r = self.sandbox.run([self.make, "-C", str(REPO), "-s", "--no-print-directory",
                                   f"LAB={self.lab.name}", f"{self.lab.var}={self.src}",
-                                  f"LAB_B={self.build}", str(self.bin(program))],
+                                  f"LAB_B={into}", str(into / program)],
                                  self.build_secs, ro=[REPO, self.file, "/var/lib/dpkg"],
                                  rw=[self.build], hide=hide, cwd=REPO, mem=BUILD_MEM)
             self.built[program] = r.status == 0
@@ -959,6 +961,17 @@ class Grader:
                 print("\n".join("    " + s for s in out.splitlines()[:25]))
                 shown = True
 
+    def make_build(self):
+        """The build folder as make can take it: its path from the tree's
+        top when it lies inside (the default, build/lab: a checkout under
+        a path with a space builds), else its own path; None if that is
+        not one word to make either."""
+        for p in ((self.build.relative_to(REPO) if self.build.is_relative_to(REPO) else None),
+                  self.build):
+            if p is not None and MAKE_WORD.fullmatch(str(p)):
+                return p
+        return None
+
     def make_path(self):
         """The student's file as make can take it: its own path, or, if
         that is not one word to make (a space, a colon, a dollar sign...),
@@ -966,7 +979,7 @@ class Grader:
         of its path (another file of the same name is another path: make
         rebuilds) and a name with each such character made an underscore.
         Build errors are shown with the file's own path."""
-        if re.fullmatch(r"[A-Za-z0-9._/+-]+", str(self.file)):
+        if MAKE_WORD.fullmatch(str(self.file)):
             return self.file
         tag = hashlib.sha256(str(self.file).encode()).hexdigest()[:16]
         link = self.build / "src" / tag / re.sub(r"[^A-Za-z0-9._+-]", "_", self.file.name)
@@ -1094,6 +1107,10 @@ def main(argv):
               "right to make them). --no-sandbox grades without it, the code running with "
               "your rights: never for code you did not write.", file=sys.stderr)
         return 3
+    if g.make_build() is None:
+        print(f"grade: --build {g.build}: make cannot build into that path (a space, a colon, "
+              "a dollar sign...): name a folder without one", file=sys.stderr)
+        return 2
     if lab.name == "pcp" and args.case != "list" and not pcp_prepare():
         return 2
     if args.case == "list":  # needs the judges, which list the check parts' cases
