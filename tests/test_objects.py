@@ -531,6 +531,51 @@ def test_no_transparent_huge_pages_in_the_pool(tmp_path):
     assert re.match(rb"VmFlags:", plain.stdout) and b" nh" not in plain.stdout, plain.stdout
 
 
+# The mapping that holds a small object and the one after it: their
+# permissions and sizes, from /proc/self/maps.
+MAPS = r"""
+#include <stdio.h>
+#include <stdlib.h>
+int main(void)
+{
+	char *p = malloc(100), perm[8], line[512];
+	unsigned long lo, hi, a = (unsigned long)p, end = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perm) != 3)
+			continue;
+		if (lo <= a && a < hi) {
+			printf("%s %lu\n", perm, (hi - lo) >> 20);
+			end = hi;
+		} else if (end != 0 && lo == end) {
+			printf("%s %lu\n", perm, (hi - lo) >> 20);
+			break;
+		}
+	}
+	free(p);
+	return 0;
+}
+"""
+
+
+def test_the_reservation_is_writable_only_below_the_break(tmp_path):
+    """The 64 GiB reservation is mapped with no access and made writable a
+    MiB or more at a time as the pool's break passes (arch/host/preload.c,
+    res_brkfn): a writable mapping counts whole against the commit limit
+    where vm.overcommit_memory is 2, and there each program charged 64 GiB,
+    or all the limit let it have, and the next fork on the machine failed.
+    What holds a small object is the page map (128 MiB) and the heap
+    after it; the rest, its next mapping, has no access."""
+    (tmp_path / "maps.c").write_text(MAPS)
+    subprocess.run(["gcc", "-O0", "-o", "maps", "maps.c"], cwd=tmp_path, check=True, timeout=60)
+    r, lines = run(["./maps"], tmp_path, True)
+    assert r.returncode == 0 and STATS.search(lines), (r, lines)
+    (perm, mib), (rest, rest_mib) = [(w[0], int(w[1])) for w in
+                                     (ln.split() for ln in r.stdout.decode().splitlines())]
+    assert perm == "rw-p" and 128 <= mib < 160, r.stdout
+    assert rest == "---p" and rest_mib > 32 * 1024, r.stdout
+
+
 def test_realloc_of_a_freed_object_aborts(tmp_path):
     """realloc's own path (a small object moving class through the thread's
     cache) refuses a freed object as free does, in realloc's words."""

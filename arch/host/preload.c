@@ -55,6 +55,7 @@ static struct plock locks[HOBJ_NLOCK + 2];
 static struct heaplab_pool pool;
 static struct hobj_heap heap;
 static uintptr_t res_lo, res_hi, res_brk; // the reservation and its break
+static uintptr_t res_rw;		  // [res_lo, res_rw) readable and writable
 static int state;			  // 0 not set up, 1 being set up, 2 ready
 static pthread_key_t cache_key;		  // its destructor flushes a thread's cache
 static long nthread;			  // names the caches
@@ -172,13 +173,32 @@ static int pool_holding(struct heaplab_pool *p)
 
 // res_brkfn is the reservation's brk: the pool is its only client, and
 // calls it under the pool's lock. Memory is never given back to the break,
-// so what it hands out is fresh anonymous memory: zero.
+// so what it hands out is fresh anonymous memory: zero. The reservation is
+// mapped with no access, which the kernel does not count against its
+// commit limit; the break's pages are made writable as it passes them, a
+// MiB at least at a time (RW_STEP). With vm.overcommit_memory 2 (strict)
+// a writable reservation counted whole: each program's 64 GiB, or what the
+// limit let it have, was charged at its first malloc, and the next fork
+// anywhere on the machine failed. There a growth past the limit is refused,
+// and malloc answers NULL.
+#define RW_STEP ((uintptr_t)1 << 20)
 static uintptr_t res_brkfn(uintptr_t addr)
 {
+	uintptr_t to;
+
 	if (addr == 0)
 		return res_brk;
 	if (addr < res_lo || addr > res_hi)
 		return HEAPLAB_BRK_FAIL;
+	if (addr > res_rw) {
+		to = addr - res_rw < RW_STEP ? res_rw + RW_STEP : addr;
+		to = (to + HEAPLAB_PAGE - 1) & ~(uintptr_t)(HEAPLAB_PAGE - 1);
+		if (to > res_hi)
+			to = res_hi;
+		if (mprotect((void *)res_rw, to - res_rw, PROT_READ | PROT_WRITE) != 0)
+			return HEAPLAB_BRK_FAIL;
+		res_rw = to;
+	}
 	res_brk = addr;
 	return res_brk;
 }
@@ -239,17 +259,38 @@ static void thread_exit(void *cache)
 static const struct hobj_ops heap_ops = {heap_lock, heap_unlock,  heap_holding,
 					 die,	    thread_cache, NULL};
 
+// strict_overcommit: is the kernel's vm.overcommit_memory 2, every
+// writable page counted against the commit limit? Read with open and
+// read: setup allocates nothing.
+static int strict_overcommit(void)
+{
+	char c = 0;
+	int fd = open("/proc/sys/vm/overcommit_memory", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	if (read(fd, &c, 1) != 1)
+		c = 0;
+	close(fd);
+	return c == '2';
+}
+
 // setup reserves the address space (64 GiB, or less if refused) and sets
-// up the pool and the heap on it.
+// up the pool and the heap on it. Under strict overcommit the reservation
+// is 4 GiB at most: the page map, made writable whole at the start, is
+// then 8 MiB of the commit limit, not 128 (objects of 128 KiB and more are
+// mappings of their own, outside it).
 static void setup(void)
 {
 	uintptr_t size = (uintptr_t)1 << (sizeof(void *) == 8 ? 36 : 30);
 	const char *check = getenv("HEAPLAB_CHECK");
 	void *p = MAP_FAILED;
 
+	if (strict_overcommit() && size > ((uintptr_t)1 << 32))
+		size = (uintptr_t)1 << 32;
 	while (size >= ((uintptr_t)1 << 26)) {
-		p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		p = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+			 0); // made writable as the break grows (res_brkfn)
 		if (p != MAP_FAILED)
 			break;
 		size >>= 1;
@@ -264,7 +305,7 @@ static void setup(void)
 	// 1.2x with this). A kernel without them refuses the advice: nothing
 	// to do then.
 	(void)madvise(p, size, MADV_NOHUGEPAGE);
-	res_lo = res_brk = (uintptr_t)p; // mmap answers whole pages
+	res_lo = res_brk = res_rw = (uintptr_t)p; // mmap answers whole pages
 	res_hi = (uintptr_t)p + size;
 	if (pthread_key_create(&cache_key, thread_exit) != 0)
 		die("cannot create the threads' cache key");
