@@ -576,6 +576,19 @@ def test_the_reservation_is_writable_only_below_the_break(tmp_path):
     assert rest == "---p" and rest_mib > 32 * 1024, r.stdout
 
 
+def test_under_an_address_space_limit(tmp_path):
+    """ulimit -v 200 MB: the reservation is a quarter of the limit at most
+    (it was the largest power of two that fit, 128 MiB, and left python3
+    too little to map a 50 MB bytearray that it maps on glibc)."""
+    script = ("import threading\n"
+              "t = [threading.Thread(target=lambda: sum(range(10000))) for _ in range(8)]\n"
+              "[x.start() for x in t]; [x.join() for x in t]\n"
+              "print(len(bytearray(50 << 20)), len([bytes(100) for i in range(100000)]))\n")
+    out = same_on_heaplab(["sh", "-c", 'ulimit -v 200000 && exec python3 -c "$0"', script],
+                          tmp_path, 1000)
+    assert out == b"52428800 100000\n"
+
+
 def test_realloc_of_a_freed_object_aborts(tmp_path):
     """realloc's own path (a small object moving class through the thread's
     cache) refuses a freed object as free does, in realloc's words."""
