@@ -97,15 +97,23 @@ void *hobj_realloc(struct hobj_heap *heap, void *p, size_t n)
 	return q;
 }
 
+// hobj_memalign takes any alignment, as glibc's and newlib's memalign do:
+// one that is not a power of two is rounded up to the next (0 to 1), and
+// only one past the largest power of two is refused (EINVAL). Programs
+// pass such alignments (sizeof a struct of 24 bytes), and on glibc they
+// run: under the preload, memalign(24, n) answered NULL.
 void *hobj_memalign(struct hobj_heap *heap, size_t align, size_t n)
 {
+	size_t a = 1;
 	void *p;
 
-	if (!pow2(align)) {
+	while (a < align && a <= SIZE_MAX / 2)
+		a <<= 1;
+	if (a < align) {
 		errno = EINVAL;
 		return NULL;
 	}
-	p = hobj_objalloc(heap, n, align, NULL);
+	p = hobj_objalloc(heap, n, a, NULL);
 	return p != NULL ? p : nomem();
 }
 
@@ -124,8 +132,14 @@ int hobj_posix_memalign(struct hobj_heap *heap, void **pp, size_t align, size_t 
 	return 0;
 }
 
+// hobj_aligned_alloc refuses an alignment that is not a power of two
+// (EINVAL), as C2x asks (C11 left it undefined; glibc from 2.38 refuses it).
 void *hobj_aligned_alloc(struct hobj_heap *heap, size_t align, size_t n)
 {
+	if (!pow2(align)) {
+		errno = EINVAL;
+		return NULL;
+	}
 	return hobj_memalign(heap, align, n);
 }
 

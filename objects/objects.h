@@ -413,9 +413,10 @@ void hobj_stats(struct hobj_heap *heap, struct hobj_stats *st);
 // pointer stops in hobj_fail with "free(): invalid pointer 0x...: why, span
 // ...". Choices where C leaves them to the implementation, as glibc does:
 // malloc(0) answers a unique 16-byte object; realloc(p, 0) frees p and
-// answers NULL; realloc(NULL, n) is malloc(n). aligned_alloc and memalign
-// refuse an alignment that is not a power of two (EINVAL), and take any
-// size. valloc and pvalloc align to the pool's granule.
+// answers NULL; realloc(NULL, n) is malloc(n). memalign rounds an
+// alignment that is not a power of two up to the next, as glibc's and
+// newlib's do; aligned_alloc refuses it (EINVAL), as C2x asks. Both take
+// any size. valloc and pvalloc align to the pool's granule.
 void *hobj_malloc(struct hobj_heap *heap, size_t n);
 void hobj_free(struct hobj_heap *heap, void *p);
 void *hobj_calloc(struct hobj_heap *heap, size_t nmemb, size_t size);

@@ -359,6 +359,19 @@ static void test_aligned(void **state)
 	errno = 0;
 	assert_null(hobj_aligned_alloc(&heap, 48, 10));
 	assert_int_equal(errno, EINVAL);
+	p = hobj_memalign(&heap, 48, 10); // memalign rounds it up, as glibc's does
+	assert_non_null(p);
+	assert_int_equal((uintptr_t)p % 64, 0);
+	hobj_free(&heap, p);
+	p = hobj_memalign(&heap, 0, 10);
+	assert_non_null(p);
+	hobj_free(&heap, p);
+	p = hobj_memalign(&heap, 3000, 10);
+	assert_int_equal((uintptr_t)p % 4096, 0);
+	hobj_free(&heap, p);
+	errno = 0;
+	assert_null(hobj_memalign(&heap, SIZE_MAX / 2 + 2, 10)); // past the largest power of two
+	assert_int_equal(errno, EINVAL);
 	p = hobj_valloc(&heap, 10);
 	assert_int_equal((uintptr_t)p % PG, 0);
 	hobj_free(&heap, p);
