@@ -899,6 +899,7 @@ class Grader:
         self.src = self.file  # the path make builds it from (build_all)
         self.build = (Path(args.build) if Path(args.build).is_absolute() else
                       REPO / args.build).resolve()
+        self.into = self.make_build()  # the build folder, as make is given it
         self.traces = (Path(args.traces) if Path(args.traces).is_absolute() else
                        REPO / args.traces).resolve()
         self.make = shutil.which(os.environ.get("MAKE", "make")) or "make"
@@ -944,12 +945,11 @@ class Grader:
         shown = False
         self.build.mkdir(parents=True, exist_ok=True)
         self.src = self.make_path()
-        into = self.make_build()
         hide = [self.traces] if self.traces.is_dir() else []
         for program in dict.fromkeys(programs or [q for p in self.parts for q in p.programs]):
             r = self.sandbox.run([self.make, "-C", str(REPO), "-s", "--no-print-directory",
                                   f"LAB={self.lab.name}", f"{self.lab.var}={self.src}",
-                                  f"LAB_B={into}", str(into / program)],
+                                  f"LAB_B={self.into}", str(self.into / program)],
                                  self.build_secs, ro=[REPO, self.file, "/var/lib/dpkg"],
                                  rw=[self.build], hide=hide, cwd=REPO, mem=BUILD_MEM)
             self.built[program] = r.status == 0
@@ -965,12 +965,9 @@ class Grader:
         """The build folder as make can take it: its path from the tree's
         top when it lies inside (the default, build/lab: a checkout under
         a path with a space builds), else its own path; None if that is
-        not one word to make either."""
-        for p in ((self.build.relative_to(REPO) if self.build.is_relative_to(REPO) else None),
-                  self.build):
-            if p is not None and MAKE_WORD.fullmatch(str(p)):
-                return p
-        return None
+        not one word to make."""
+        p = self.build.relative_to(REPO) if self.build.is_relative_to(REPO) else self.build
+        return p if MAKE_WORD.fullmatch(str(p)) else None
 
     def make_path(self):
         """The student's file as make can take it: its own path, or, if
@@ -1107,7 +1104,7 @@ def main(argv):
               "right to make them). --no-sandbox grades without it, the code running with "
               "your rights: never for code you did not write.", file=sys.stderr)
         return 3
-    if g.make_build() is None:
+    if g.into is None:
         print(f"grade: --build {g.build}: make cannot build into that path (a space, a colon, "
               "a dollar sign...): name a folder without one", file=sys.stderr)
         return 2

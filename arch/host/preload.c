@@ -716,35 +716,36 @@ API void *calloc(size_t nmemb, size_t size)
 // class does so through malloc and free, the thread's cache first (the
 // layer's hobj_realloc would take the whole paths). Anything else, a
 // refusal included, is the layer's.
-// moved answers a small object of n bytes holding what p's old bytes hold
+// move answers a small object of n bytes holding what p's old bytes hold
 // (up to n), p freed, or NULL with p untouched: realloc across classes.
-static void *moved(void *p, size_t old, size_t n)
+// With own, s is p's span, one of the thread's cache's with nothing on its
+// remote list as realloc found it, and i p's index in it: the free needs no
+// second page map lookup, unless the malloc's refill let another thread's
+// free into s meanwhile (hobj_fast_kept): then free takes it. Inlined
+// into its two callers: moved (no span known) and moved_own (realloc's
+// own object, out of line).
+static inline __attribute__((always_inline)) void *move(void *p, size_t old, size_t n,
+							struct hobj_span *s, unsigned i, int own)
 {
 	void *q = malloc(n);
 
 	if (q != NULL) {
 		memcpy(q, p, old < n ? old : n);
-		free(p);
-	}
-	return q;
-}
-
-// moved_own: moved, for p, object i of s, a span of the thread's cache with
-// nothing on its remote list as realloc found it. The free needs no second
-// page map lookup unless the malloc's refill let another thread's free into
-// s meanwhile (hobj_fast_kept); then free takes it.
-static HEAPLAB_NOINLINE void *moved_own(void *p, struct hobj_span *s, unsigned i, size_t n)
-{
-	size_t old = s->size;
-	void *q = malloc(n);
-
-	if (q != NULL) {
-		memcpy(q, p, old < n ? old : n);
-		if (tcache.fast_len == 0 || !hobj_fast_kept(&tcache, s) ||
+		if (!own || tcache.fast_len == 0 || !hobj_fast_kept(&tcache, s) ||
 		    !hobj_fast_give(&heap, &tcache, s, i, p))
 			free(p);
 	}
 	return q;
+}
+
+static void *moved(void *p, size_t old, size_t n)
+{
+	return move(p, old, n, NULL, 0, 0);
+}
+
+static HEAPLAB_NOINLINE void *moved_own(void *p, struct hobj_span *s, unsigned i, size_t n)
+{
+	return move(p, s->size, n, s, i, 1);
 }
 
 // realloc_slow: every case but the thread's own small object, out of line

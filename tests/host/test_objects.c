@@ -709,7 +709,7 @@ static void test_outbox(void **state)
 	assert_int_equal(b.noutbox[c], 1);
 	assert_int_equal(s->nremote, 1);
 	assert_ptr_equal(s->remote, NULL);   // held back
-	assert_false(hobj_fast_kept(&a, s)); // (realloc's moved_own asks after its malloc)
+	assert_false(hobj_fast_kept(&a, s)); // (the preload's realloc asks after its malloc)
 	assert_int_equal(hobj_fast_free(&heap, &a, p[1]), 0); // the owner's takes the whole
 	assert_int_equal(s->inuse, cap + 2);		      // path: nothing changed
 	hobj_stats(&heap, &st);
