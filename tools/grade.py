@@ -659,7 +659,10 @@ PCP_RUNS = {"pages": (["--smp", "2", "--pcp", "--page-stress"], 60),
 # a run whose two vCPUs seldom ran at once (docs/lab/9-pcp.md). Five
 # runs, not three: a single lock counted 0 in one run of two while make
 # test built the images beside it, and a cache that is one lock must not
-# pass by luck.
+# pass by luck. A CPU that has made its share goes on until the others
+# have made theirs (kernel/pagestress.c): with a fixed share, a single
+# lock once stayed under the bound in all five runs under make test's
+# load, each vCPU making its share while the other was descheduled.
 PCP_BOUND = 1000
 PCP_TRIES = 5
 PCP_CASES = {  # case: (run, the kernel's case line)
