@@ -63,7 +63,7 @@ int mem_fault_set(struct heaplab_fault *f, enum heaplab_err err, uintptr_t block
 		f->b = b;
 		f->c = c;
 	}
-	return err;
+	return (int)err;
 }
 
 static int fault(struct heaplab_fault *f, enum heaplab_err err, uintptr_t block, uintptr_t a, uintptr_t b)
@@ -377,7 +377,7 @@ static int fmt(char *buf, size_t len, const char *f, ...)
 // heaplab_fault_format writes what f found, with its values, into buf.
 int heaplab_fault_format(const struct heaplab_pool *pool, const struct heaplab_fault *f, char *buf, size_t len)
 {
-	const char *what = heaplab_strerror(f->err);
+	const char *what = heaplab_strerror((int)f->err);
 	unsigned long blk = f->block, a = f->a, b = f->b;
 
 	(void)pool;

@@ -199,7 +199,7 @@ void mem_track_allocl(struct heaplab_pool *pool, uintptr_t a, uintptr_t n)
 		heaplab_fail(pool, "heaplab_track: an allocation outside the record");
 	t += s.i / 4;
 	sh = (unsigned)(s.i % 4 * 2);
-	acc = SYM_START << sh;
+	acc = (unsigned)SYM_START << sh;
 	mask = 3u << sh;
 	for (m = s.k - 1; m != 0; m >>= 1) {
 		if ((sh += 2) == 8) {

@@ -387,6 +387,32 @@ def test_freestanding_consumer_links_for_every_target(route_name, amalgamation, 
     assert not bad, "\n".join(bad)
 
 
+# Warnings a kernel's build may turn on beyond -Wall -Wextra (Linux's W=1
+# and W=2 sets, lk's and many a course kernel's -Wconversion), as errors.
+KERNEL_WARNINGS = ["-Wconversion", "-Wsign-conversion", "-Wshadow", "-Wstrict-prototypes",
+                   "-Wmissing-prototypes", "-Wmissing-declarations", "-Wundef",
+                   "-Wpointer-arith", "-Wredundant-decls", "-Wvla"]
+
+
+def test_the_amalgamation_compiles_under_a_kernels_warnings(amalgamation, tmp_path):
+    """heaplab.c, with gcc and clang for each target, at -std=c11 -pedantic
+    -Werror and every warning of KERNEL_WARNINGS: a kernel that builds with
+    them takes it as it is (clang's -Wsign-conversion once failed on an
+    enum returned as int, and on an enum constant shifted into an unsigned
+    accumulator)."""
+    jobs = [(t, cc) for t in TARGETS for cc in ("gcc", "clang")]
+
+    def build(job):
+        t, cc = job
+        r = subprocess.run([*TARGETS[t][cc], *STRICT, *KERNEL_WARNINGS, "-ffreestanding", "-O2",
+                            "-I", amalgamation, "-c", "-o", tmp_path / f"{t}-{cc}.o",
+                            amalgamation / "heaplab.c"], capture_output=True, text=True)
+        return f"{t} {cc}:\n{r.stderr}" if r.returncode != 0 or r.stderr else None
+
+    bad = [b for b in parallel(build, jobs) if b]
+    assert not bad, "\n".join(bad)
+
+
 # ---- the examples ----
 
 BARE_OUTPUT = """\
