@@ -25,7 +25,7 @@ PRELOAD_CFLAGS += $(if $(filter-out objects/span.c,$(OBJ_SPAN)),-DHOBJ_INLINE_SP
 PRELOAD_SRCS := arch/host/preload.c $(OBJ_SRCS) $(MEM_SRCS)
 
 .PHONY: preload
-preload: $(B)/host/libheaplab.so $(B)/host/xfree
+preload: $(B)/host/libheaplab.so $(B)/host/xfree $(B)/host/forkthreads
 
 # Linked under a name of its own and renamed: a program preloading it (a
 # test on another worker) never sees half a library.
@@ -44,6 +44,11 @@ $(B)/host/libheaplab.so: $(PRELOAD_SRCS) $(OBJ_HDRS) mem/internal.h mem/avl.h me
 
 # Four threads, each freeing what another allocated (tests/test_objects.py).
 $(B)/host/xfree: tests/xfree.c
+	@mkdir -p $(@D)
+	$(HOST_CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -o $@ $< -pthread
+
+# fork while three threads allocate and free (tests/test_objects.py).
+$(B)/host/forkthreads: tests/forkthreads.c
 	@mkdir -p $(@D)
 	$(HOST_CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -o $@ $< -pthread
 

@@ -535,8 +535,8 @@ void hobj_cache_flush(struct hobj_heap *heap, struct hobj_cache *cache)
 			drainl(heap, cache, c);
 			s = cache->part[c] != NULL ? cache->part[c] : cache->full[c];
 			if (s != NULL) {
-				hobj_dl_remove(s == cache->part[c] ? &cache->part[c] : &cache->full[c],
-					   s);
+				hobj_dl_remove(
+				    s == cache->part[c] ? &cache->part[c] : &cache->full[c], s);
 				releasel(heap, cache, s, &g, 1);
 			}
 			hobj_unlock(heap, c);
@@ -574,4 +574,74 @@ void hobj_cache_fini(struct hobj_heap *heap, struct hobj_cache *cache)
 		*pp = cache->next;
 	hobj_unlock(heap, HOBJ_LOCK_STORE);
 	cache->next = NULL;
+}
+
+// bury_span takes s, a span of class c whose owner is gone: to its class
+// if it holds together (its remote list taken back first), else heir's.
+// Class lock held.
+static void bury_span(struct hobj_heap *h, struct hobj_span *s, struct hobj_cache *heir)
+{
+	struct hobj_class *k = &h->class[s->cls];
+	unsigned c = s->cls;
+	struct hobj_gone g = {0, 0};
+
+	s->rnext = NULL; // its owner's rspans list goes with its owner
+	if (!hobj_span_whole(s)) {
+		if (heir == NULL)
+			hobj_fail(h,
+				  "hobj: a dead cache's span was caught mid-change, and no heir");
+		__atomic_store_n(&s->owner, heir, __ATOMIC_RELAXED);
+		heir->nowned[c]++;
+		if (s->rlisted) {
+			s->rnext = heir->rspans[c];
+			heir->rspans[c] = s;
+		}
+		return;
+	}
+	if (s->rlisted) {
+		adoptl(h, s);
+		s->rlisted = 0;
+	}
+	s->next = s->prev = NULL; // off its owner's part or full list
+	__atomic_store_n(&s->owner, NULL, __ATOMIC_RELAXED);
+	k->inuse += s->inuse;
+	if (s->inuse == s->nobj)
+		return;
+	hobj_list_push(k, s);
+	if (s->inuse == 0 && s->next != NULL) { // the class keeps one empty span at most
+		hobj_span_releasel(h, s, &g);
+		hobj_unlock(h, c);
+		hobj_give_back(h, &g);
+		hobj_lock(h, c);
+	}
+}
+
+void hobj_cache_bury(struct hobj_heap *heap, struct hobj_cache *keep, struct hobj_cache *heir)
+{
+	struct hobj_cache **pp, *dead;
+	struct hobj_span *s, *next;
+	unsigned c;
+
+	hobj_lock(heap, HOBJ_LOCK_STORE);
+	for (pp = &heap->caches; *pp != NULL;) {
+		dead = *pp;
+		if (dead == keep || dead == heir) {
+			pp = &dead->next;
+			continue;
+		}
+		*pp = dead->next;
+		dead->next = NULL;
+	}
+	hobj_unlock(heap, HOBJ_LOCK_STORE);
+	// An owner that is neither keep nor heir is a dead cache's now. The
+	// caller is alone: the next span is still there after a give back.
+	for (c = 1; c < HOBJ_NCLASS; c++) {
+		hobj_lock(heap, c);
+		for (s = heap->class[c].spans; s != NULL; s = next) {
+			next = s->cnext;
+			if (s->owner != NULL && s->owner != keep && s->owner != heir)
+				bury_span(heap, s, heir);
+		}
+		hobj_unlock(heap, c);
+	}
 }

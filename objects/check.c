@@ -186,6 +186,11 @@ static int check_objects(const struct hobj_span *s, struct hobj_fault *f)
 	return HOBJ_OK;
 }
 
+int hobj_span_whole(const struct hobj_span *s)
+{
+	return check_objects(s, NULL) == HOBJ_OK && check_remote(s, NULL) == HOBJ_OK;
+}
+
 // check_span checks one span's record against its class, its remote list,
 // and its objects (check_objects) unless another cache owns it (its owner
 // may be changing them) or they are the caller's cache's, checked already.

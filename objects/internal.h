@@ -122,6 +122,12 @@ void hobj_span_linkl(struct hobj_heap *h, struct hobj_span *s);
 void hobj_span_releasel(struct hobj_heap *h, struct hobj_span *s, struct hobj_gone *g);
 void hobj_give_back(struct hobj_heap *h, struct hobj_gone *g);
 
+// hobj_span_whole (objects/check.c): do s's objects and its remote list
+// hold together (the check's walk of them: in use + free + never handed
+// out == nobj, the remote list as long as nremote and the remote bits)?
+// Class lock held, and no one changing s.
+int hobj_span_whole(const struct hobj_span *s);
+
 // cache.c's halves of objects.c's small-object paths: an object of class c
 // from cache (NULL if the pool has no span); free and size of p in span s
 // through cache, answering HOBJ_OK or the refusal (-1: s is not cache's,

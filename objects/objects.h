@@ -106,8 +106,8 @@ struct hobj_span {
 	void *remote;		  // objects freed by another cache, threaded as free is
 	uintptr_t nremote;	  // their number
 	uintptr_t remote_bits[HOBJ_MAXOBJ / HOBJ_RBITS]; // word-sized: no 64-bit atomics
-	struct hobj_span *rnext; // in its owner's rspans list, if rlisted
-	uintptr_t rlisted;	 // 1: on its owner's rspans list (exactly when nremote != 0)
+	struct hobj_span *rnext;			 // in its owner's rspans list, if rlisted
+	uintptr_t rlisted; // 1: on its owner's rspans list (exactly when nremote != 0)
 
 	// In its class's list of every span (struct hobj_class, spans), from
 	// the link to the release, class lock held: after the fast paths'
@@ -388,6 +388,22 @@ unsigned hobj_class_of(size_t n);
 void hobj_cache_init(struct hobj_heap *heap, struct hobj_cache *cache, long id);
 void hobj_cache_flush(struct hobj_heap *heap, struct hobj_cache *cache);
 void hobj_cache_fini(struct hobj_heap *heap, struct hobj_cache *cache);
+
+// hobj_cache_bury: every cache of the heap but keep and heir (either may be
+// NULL) has lost its owner wherever it was, perhaps halfway through a
+// change of its spans or lists (a forked child's, whose other threads did
+// not come along), and the caller is alone in the heap. Their lists are
+// not walked, nor flushed as hobj_cache_fini would (half changed, a flush
+// could give a span back twice): each class's list of every span is. A
+// span of theirs whose objects and remote list hold together goes to its
+// class as a flush gives it; one caught mid-change becomes heir's, its
+// objects left as they are (in use for ever, as a glibc child's other
+// threads' tcache chunks are), and with no heir the heap fails. Objects
+// waiting in their outboxes stay in use. The caches leave the heap's list
+// (their memory may be a new thread's next): they are the consumer's
+// again. heir: a cache set up by hobj_cache_init whose fast paths are
+// closed and which is never entered, so nothing ever changes its spans.
+void hobj_cache_bury(struct hobj_heap *heap, struct hobj_cache *keep, struct hobj_cache *heir);
 
 // hobj_outbox_open lets cache's owner free objects of other caches' spans
 // with no lock (objects/fast.h, hobj_fast_remote; objects.c, "The

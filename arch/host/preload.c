@@ -22,7 +22,7 @@
 // to the central lists when the thread exits. Until then (the key being
 // set may allocate) and after (other destructors may still free), the
 // thread goes through the class locks. A forked child has one thread: it
-// gives back the caches of the threads it did not inherit.
+// takes back what the caches of the threads it did not inherit held.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -869,22 +869,23 @@ static void fork_done(void)
 		plock_give(&locks[k]);
 }
 
-// fork_child: the other threads' caches stayed behind with their threads
-// (their TLS is still mapped, unused): their spans back to the classes.
+// fork_child: the other threads did not come along, and each may have
+// stopped anywhere, halfway through a change of its cache's spans or
+// lists: their caches are buried (hobj_cache_bury), not flushed (a flush
+// of a half-changed list gave a span back to the pool twice, and the
+// child stopped: "the pool refused pages back"). What they held goes to
+// the classes, but for a span caught mid-change, which is heirs' for
+// good (cache -1 in gdb: it never allocates, its fast paths closed).
+static struct hobj_cache heirs;
+
 static void fork_child(void)
 {
-	struct hobj_cache *c;
-
 	fork_done();
-	for (;;) {
-		plock_take(&locks[HOBJ_LOCK_STORE]);
-		for (c = heap.caches; c != NULL && c == &tcache; c = c->next)
-			;
-		plock_give(&locks[HOBJ_LOCK_STORE]);
-		if (c == NULL)
-			break;
-		hobj_cache_fini(&heap, c);
+	if (heirs.self == NULL) {
+		hobj_cache_init(&heap, &heirs, -1);
+		hobj_fast_close(&heirs);
 	}
+	hobj_cache_bury(&heap, tstate == T_READY ? &tcache : NULL, &heirs);
 }
 
 static __attribute__((constructor)) void preload_init(void)

@@ -797,6 +797,84 @@ static void test_cache_flush_remote(void **state)
 	cur = NULL;
 }
 
+// A cache whose owner vanished (a forked child's other threads) is
+// buried, not flushed: b owns three spans of class c, one full (its
+// objects still in use, one of them freed remotely by a, not yet taken
+// back), one half used and its active span caught halfway through a free
+// (the in-use bit cleared, the object not yet on the free list, inuse not
+// yet lowered). Buried: b leaves the heap's caches; the two that hold
+// together go to the class (the remote list taken back first); the one
+// caught mid-change is the heir's, with nothing of it changed; every
+// check passes; a takes the rest of b's objects back through the class
+// and a free into the heir's span goes onto its remote list.
+static void test_cache_bury(void **state)
+{
+	static struct hobj_cache a, b, heir;
+	unsigned c = hobj_class_of(100), n = hobj_class_nobj[c], k, i;
+	struct hobj_span *full, *half, *mid;
+	struct hobj_cache *q;
+	void **objs = calloc(3 * n, sizeof *objs);
+	uint64_t bits;
+	uint16_t inuse;
+	void *p;
+
+	(void)state;
+	assert_non_null(objs);
+	hobj_cache_init(&heap, &a, 1);
+	hobj_cache_init(&heap, &b, 2);
+	hobj_cache_init(&heap, &heir, -1);
+	hobj_fast_close(&heir);
+	cur = &b;
+	for (k = 0; k < 2 * n + 2; k++)
+		objs[k] = hobj_malloc(&heap, 100);
+	full = span_of(objs[0]);
+	half = span_of(objs[n]);
+	mid = span_of(objs[2 * n]);
+	assert_ptr_not_equal(full, half);
+	assert_ptr_not_equal(half, mid);
+	assert_ptr_equal(b.alloc[c], mid);
+	for (k = n; k < n + n / 2; k++) // half: half of it back
+		hobj_free(&heap, objs[k]);
+	cur = &a;
+	hobj_free(&heap, objs[1]); // a remote free into full
+	assert_int_equal(full->nremote, 1);
+	// mid, halfway through b's free of objs[2n + 1]: its bit cleared, no more
+	i = hobj_index(mid, (uintptr_t)objs[2 * n + 1]);
+	mid->inuse_bits[i >> 6] &= ~((uint64_t)1 << (i & 63));
+	bits = mid->inuse_bits[i >> 6];
+	inuse = mid->inuse;
+	cur = NULL;
+	hobj_cache_bury(&heap, &a, &heir);
+	for (q = heap.caches; q != NULL; q = q->next)
+		assert_ptr_not_equal(q, &b);
+	assert_ptr_equal(full->owner, NULL);
+	assert_int_equal(full->nremote, 0); // objs[1] free again
+	assert_int_equal(full->inuse, n - 1);
+	assert_ptr_equal(half->owner, NULL);
+	assert_ptr_equal(mid->owner, &heir);
+	assert_int_equal(heir.nowned[c], 1);
+	assert_int_equal(mid->inuse, inuse);
+	assert_true(mid->inuse_bits[i >> 6] == bits);
+	check_ok();
+	check_classes_ok();
+	cur = &a; // the rest of full's and half's objects, through the class
+	for (k = 0; k < 2 * n; k++)
+		if (k != 1 && (k < n || k >= n + n / 2))
+			hobj_free(&heap, objs[k]);
+	hobj_free(&heap, objs[2 * n]); // into the heir's span: onto its remote list
+	assert_int_equal(mid->nremote, 1);
+	assert_ptr_equal(heir.rspans[c], mid);
+	check_ok();
+	p = hobj_malloc(&heap, 100);
+	assert_non_null(p);
+	hobj_free(&heap, p);
+	check_ok();
+	hobj_cache_fini(&heap, &a);
+	cur = NULL;
+	check_ok();
+	free(objs);
+}
+
 // With park_above UINTPTR_MAX (the image's choice, kernel/kobj.c) nothing
 // is parked: each class's emptied active span stays active, the pool's
 // bytes in use do not move, and a malloc of either class takes no span.
@@ -1589,6 +1667,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cache_cross_free, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_outbox, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_flush_remote, obj_setup, heap_teardown),
+	    cmocka_unit_test_setup_teardown(test_cache_bury, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_drain_gives_back, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_spare, obj_setup, heap_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_no_parking, obj_setup, heap_teardown),
