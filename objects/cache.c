@@ -618,30 +618,40 @@ static void bury_span(struct hobj_heap *h, struct hobj_span *s, struct hobj_cach
 
 void hobj_cache_bury(struct hobj_heap *heap, struct hobj_cache *keep, struct hobj_cache *heir)
 {
-	struct hobj_cache **pp, *dead;
+	struct hobj_cache **pp, *dead = NULL, *q;
 	struct hobj_span *s, *next;
 	unsigned c;
 
+	// Off the heap's list, onto one of their own (through next)
 	hobj_lock(heap, HOBJ_LOCK_STORE);
 	for (pp = &heap->caches; *pp != NULL;) {
-		dead = *pp;
-		if (dead == keep || dead == heir) {
-			pp = &dead->next;
+		q = *pp;
+		if (q == keep || q == heir) {
+			pp = &q->next;
 			continue;
 		}
-		*pp = dead->next;
-		dead->next = NULL;
+		*pp = q->next;
+		q->next = dead;
+		dead = q;
 	}
 	hobj_unlock(heap, HOBJ_LOCK_STORE);
-	// An owner that is neither keep nor heir is a dead cache's now. The
-	// caller is alone: the next span is still there after a give back.
+	// An owner that is neither keep nor heir is a dead cache's now. Their
+	// counts go to the classes, each a whole word: a thread stops between
+	// two instructions. The caller is alone: the next span is still there
+	// after a give back.
 	for (c = 1; c < HOBJ_NCLASS; c++) {
 		hobj_lock(heap, c);
+		for (q = dead; q != NULL; q = q->next)
+			foldl(heap, q, c);
 		for (s = heap->class[c].spans; s != NULL; s = next) {
 			next = s->cnext;
 			if (s->owner != NULL && s->owner != keep && s->owner != heir)
 				bury_span(heap, s, heir);
 		}
 		hobj_unlock(heap, c);
+	}
+	for (; dead != NULL; dead = q) {
+		q = dead->next;
+		dead->next = NULL;
 	}
 }

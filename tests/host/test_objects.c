@@ -806,11 +806,13 @@ static void test_cache_flush_remote(void **state)
 // together go to the class (the remote list taken back first); the one
 // caught mid-change is the heir's, with nothing of it changed; every
 // check passes; a takes the rest of b's objects back through the class
-// and a free into the heir's span goes onto its remote list.
+// and a free into the heir's span goes onto its remote list; b's counts
+// are the classes' (objects in use: the one caught halfway).
 static void test_cache_bury(void **state)
 {
 	static struct hobj_cache a, b, heir;
 	unsigned c = hobj_class_of(100), n = hobj_class_nobj[c], k, i;
+	struct hobj_stats st;
 	struct hobj_span *full, *half, *mid;
 	struct hobj_cache *q;
 	void **objs = calloc(3 * n, sizeof *objs);
@@ -869,6 +871,8 @@ static void test_cache_bury(void **state)
 	assert_non_null(p);
 	hobj_free(&heap, p);
 	check_ok();
+	hobj_stats(&heap, &st); // b's counts folded: objs[2n + 1] alone in use
+	assert_int_equal(st.inuse, 1);
 	hobj_cache_fini(&heap, &a);
 	cur = NULL;
 	check_ok();
