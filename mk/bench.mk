@@ -6,7 +6,12 @@
 # BENCH_RUNS: timed runs per figure (median taken; default 5).
 
 BENCH_DIR      := $(B)/bench
-BENCH_CFLAGS   := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fno-omit-frame-pointer
+# Link-time optimization (-flto), as the preload library has it: mem/'s
+# files call one another across files (each lab replaces one of them), and
+# a call between them saved registers and set a frame up that one file
+# would not (make dist's amalgamation is one file). Every allocator's
+# program is built so, the driver with it.
+BENCH_CFLAGS   := -std=gnu11 -O2 -flto=auto -g -Wall -Wextra -Werror -fno-omit-frame-pointer
 BENCH_DRIVER   := bench/driver.c bench/load.c bench/scale.c
 BENCH_HDRS     := bench/bench.h $(HOST_HDRS)
 BENCH_ALLOCS   := heaplab-index heaplab-list heaplab-exact glibc jemalloc nano
