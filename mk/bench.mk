@@ -6,12 +6,14 @@
 # BENCH_RUNS: timed runs per figure (median taken; default 5).
 
 BENCH_DIR      := $(B)/bench
-# Link-time optimization (-flto), as the preload library has it: mem/'s
-# files call one another across files (each lab replaces one of them), and
-# a call between them saved registers and set a frame up that one file
-# would not (make dist's amalgamation is one file). Every allocator's
-# program is built so, the driver with it.
-BENCH_CFLAGS   := -std=gnu11 -O2 -flto=auto -g -Wall -Wextra -Werror -fno-omit-frame-pointer
+BENCH_CFLAGS   := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fno-omit-frame-pointer
+# The trace driver's programs (every allocator's, on the page workloads)
+# with link-time optimization, as the preload library has it: mem/'s files
+# call one another across files (each lab replaces one of them), and a call
+# between them saved registers and set a frame up that one file would not
+# (make dist's amalgamation is one file). bench/objbench.c, one file
+# calling a preloaded malloc, is built as before.
+BENCH_LTO      := $(BENCH_CFLAGS) -flto=auto
 BENCH_DRIVER   := bench/driver.c bench/load.c bench/scale.c
 BENCH_HDRS     := bench/bench.h $(HOST_HDRS)
 BENCH_ALLOCS   := heaplab-index heaplab-list heaplab-exact glibc jemalloc nano
@@ -69,7 +71,7 @@ bench-deps:
 $(BENCH_DIR)/bench-heaplab-%: $(BENCH_DRIVER) bench/alloc-heaplab.c $(HOST_SRCS) $(BENCH_HDRS) \
 			      | bench-deps
 	@mkdir -p $(@D)
-	$(HOST_CC) $(BENCH_CFLAGS) -DHEAPLAB_DEBUG=0 -DBENCH_INDEX=$(if $(filter list,$*),0,1) \
+	$(HOST_CC) $(BENCH_LTO) -DHEAPLAB_DEBUG=0 -DBENCH_INDEX=$(if $(filter list,$*),0,1) \
 		-DBENCH_TRACK=$(if $(filter exact,$*),1,0) \
 		-o $@ $(BENCH_DRIVER) bench/alloc-heaplab.c $(HOST_SRCS)
 
@@ -78,30 +80,30 @@ $(BENCH_DIR)/bench-heaplab-%: $(BENCH_DRIVER) bench/alloc-heaplab.c $(HOST_SRCS)
 $(BENCH_DIR)/bench-heaplab-g64: $(BENCH_DRIVER) bench/alloc-heaplab.c $(HOST_SRCS) $(BENCH_HDRS) \
 				| bench-deps
 	@mkdir -p $(@D)
-	$(HOST_CC) $(BENCH_CFLAGS) -DHEAPLAB_DEBUG=0 -DBENCH_INDEX=1 -DBENCH_TRACK=0 -DBENCH_PAGE=64 \
+	$(HOST_CC) $(BENCH_LTO) -DHEAPLAB_DEBUG=0 -DBENCH_INDEX=1 -DBENCH_TRACK=0 -DBENCH_PAGE=64 \
 		-o $@ $(BENCH_DRIVER) bench/alloc-heaplab.c $(HOST_SRCS)
 
 $(BENCH_DIR)/bench-glibc-g64: $(BENCH_DRIVER) bench/alloc-libc.c bench/foot-glibc.c $(BENCH_HDRS) \
 			      | bench-deps
 	@mkdir -p $(@D)
-	$(HOST_CC) $(BENCH_CFLAGS) -DBENCH_PAGE=64 -o $@ $(BENCH_DRIVER) bench/alloc-libc.c \
+	$(HOST_CC) $(BENCH_LTO) -DBENCH_PAGE=64 -o $@ $(BENCH_DRIVER) bench/alloc-libc.c \
 		bench/foot-glibc.c
 
 $(BENCH_DIR)/bench-glibc-calloc: $(BENCH_DRIVER) bench/alloc-calloc.c bench/foot-glibc.c \
 				 $(BENCH_HDRS) | bench-deps
 	@mkdir -p $(@D)
-	$(HOST_CC) $(BENCH_CFLAGS) -DBENCH_PAGE=16 -o $@ $(BENCH_DRIVER) bench/alloc-calloc.c \
+	$(HOST_CC) $(BENCH_LTO) -DBENCH_PAGE=16 -o $@ $(BENCH_DRIVER) bench/alloc-calloc.c \
 		bench/foot-glibc.c
 
 $(BENCH_DIR)/bench-glibc: $(BENCH_DRIVER) bench/alloc-libc.c bench/foot-glibc.c $(BENCH_HDRS) \
 			  | bench-deps
 	@mkdir -p $(@D)
-	$(HOST_CC) $(BENCH_CFLAGS) -o $@ $(BENCH_DRIVER) bench/alloc-libc.c bench/foot-glibc.c
+	$(HOST_CC) $(BENCH_LTO) -o $@ $(BENCH_DRIVER) bench/alloc-libc.c bench/foot-glibc.c
 
 $(BENCH_DIR)/bench-jemalloc: $(BENCH_DRIVER) bench/alloc-libc.c bench/foot-jemalloc.c \
 			     $(BENCH_HDRS) | bench-deps
 	@mkdir -p $(@D)
-	$(HOST_CC) $(BENCH_CFLAGS) -o $@ $(BENCH_DRIVER) bench/alloc-libc.c \
+	$(HOST_CC) $(BENCH_LTO) -o $@ $(BENCH_DRIVER) bench/alloc-libc.c \
 		bench/foot-jemalloc.c -ljemalloc
 
 # nano-mallocr.c comes out of Debian's newlib-source at build time; nothing
@@ -117,7 +119,7 @@ $(BENCH_DIR)/nano/nano-mallocr.o: $(BENCH_DIR)/nano/nano-mallocr.c bench/nano-sh
 
 $(BENCH_DIR)/bench-nano: $(BENCH_DRIVER) bench/alloc-nano.c $(BENCH_DIR)/nano/nano-mallocr.o \
 			 $(HOST_SRCS) $(BENCH_HDRS)
-	$(HOST_CC) $(BENCH_CFLAGS) -DHEAPLAB_DEBUG=0 -o $@ $(BENCH_DRIVER) bench/alloc-nano.c \
+	$(HOST_CC) $(BENCH_LTO) -DHEAPLAB_DEBUG=0 -o $@ $(BENCH_DRIVER) bench/alloc-nano.c \
 		$(BENCH_DIR)/nano/nano-mallocr.o $(HOST_SRCS)
 
 $(BENCH_DIR)/objbench: bench/objbench.c bench/obj.h

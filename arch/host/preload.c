@@ -13,8 +13,8 @@
 //   HEAPLAB_CHECK=1  the full check after every operation (slow).
 // Init happens on the first call and calls nothing that allocates (mmap,
 // getenv), so it cannot recurse; fork takes every lock first
-// (pthread_atfork, once a second thread takes a lock: plock_take), so the
-// child's heap is whole.
+// (pthread_atfork, from the first lock taken with two threads or more:
+// plock_take), so the child's heap is whole.
 //
 // Each thread has its own cache (objects/cache.c), in initial-exec TLS: a
 // small malloc, and a free of an object of a span the thread's cache owns,
@@ -34,6 +34,7 @@
 #include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/single_threaded.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -114,27 +115,27 @@ static HEAPLAB_NOINLINE void plock_wait(struct plock *l)
 		futex(&l->word, FUTEX_WAIT, 2);
 }
 
-// The fork handlers (below) are registered by the first thread other than
-// the one that set the heap up to take one of its locks, not at start-up:
-// pthread_atfork faults in 128 KiB of the C library (a program run with
-// setarch -R: 816 KiB of libc resident as main starts without it, 944
-// with), and a program that never starts a thread never needs them: with
-// one thread, no lock is held and no other cache exists at a fork. A
-// thread registers them before it takes its first lock, and another that
-// comes meanwhile waits, so that no thread but the first ever holds a lock
-// while they are not registered.
+// The fork handlers (below) are registered by the first lock taken once
+// the process has more than one thread, not at start-up: pthread_atfork
+// faults in 128 KiB of the C library (a program run with setarch -R: 816
+// KiB of libc resident as main starts without it, 944 with), and a
+// program with one thread never needs them: no lock is held and no other
+// cache exists at its forks. A lock taken while the process had one thread
+// was let go before a second one was started (pthread_create clears
+// __libc_single_threaded before it allocates), so that once a thread can
+// fork while another holds a lock, the handlers are there: the holder
+// registered them before it took the lock, or waited while another did.
 static void fork_prepare(void);
 static void fork_done(void);
 static void fork_child(void);
-static const char *first_self; // &tself of the thread that set the heap up
-static int atfork_state;       // 0 not registered, 1 being registered, 2 registered
+static int atfork_state; // 0 not registered, 1 being registered, 2 registered
 static __thread char registering __attribute__((tls_model("initial-exec")));
 
 static HEAPLAB_NOINLINE void atfork_register(void)
 {
 	int zero = 0;
 
-	if (&tself == first_self || registering) // registering: its own malloc's locks
+	if (registering) // its own malloc's locks
 		return;
 	if (__atomic_compare_exchange_n(&atfork_state, &zero, 1, 0, __ATOMIC_ACQ_REL,
 					__ATOMIC_ACQUIRE)) {
@@ -153,7 +154,8 @@ static void plock_take(struct plock *l)
 {
 	int free = 0;
 
-	if (__builtin_expect(__atomic_load_n(&atfork_state, __ATOMIC_ACQUIRE) != 2, 0))
+	if (!__libc_single_threaded &&
+	    __builtin_expect(__atomic_load_n(&atfork_state, __ATOMIC_ACQUIRE) != 2, 0))
 		atfork_register();
 	if (!__atomic_compare_exchange_n(&l->word, &free, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		plock_wait(l);
@@ -329,7 +331,6 @@ static void setup(void)
 	void *p = MAP_FAILED;
 	struct rlimit as;
 
-	first_self = &tself; // its locks need no fork handlers (atfork_register)
 	if (strict_overcommit() && size > ((uintptr_t)1 << 32))
 		size = (uintptr_t)1 << 32;
 	if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY &&
