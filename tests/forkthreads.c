@@ -8,6 +8,9 @@
 // the objects in the table (the other threads' allocations), allocates
 // and checks twenty thousand of its own (ROUNDS thousand), starts a thread that does the
 // same (its stack and TLS may be a vanished thread's), and exits 0.
+// The program's own fork handlers, registered before any thread starts
+// (so before a preloaded malloc's, which runs them in between), allocate
+// in prepare and free in the parent and the child, as a library's may.
 // What it prints depends only on the children's statuses, so a run under
 // LD_PRELOAD=build/host/libheaplab.so prints what a plain run does.
 //   forkthreads [CHILDREN [ROUNDS]]   (default 200, 20); exit 0, or 1 if a
@@ -27,6 +30,23 @@
 static int stop;
 static int rounds = 20;		    // of own's thousand objects
 static unsigned char *table[TABLE]; // objects any thread may take and free
+
+static char *at_fork; // prepare's object, freed on either side
+
+static void prepare(void)
+{
+	at_fork = malloc(100);
+	if (at_fork != NULL)
+		strcpy(at_fork, "prepare");
+}
+
+static void after(void)
+{
+	if (at_fork == NULL || strcmp(at_fork, "prepare") != 0)
+		abort();
+	free(at_fork);
+	at_fork = NULL;
+}
 
 static unsigned next(unsigned *s)
 {
@@ -137,6 +157,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: forkthreads [CHILDREN [ROUNDS]]\n");
 		return 2;
 	}
+	if (pthread_atfork(prepare, after, after) != 0)
+		return 2;
 	for (i = 0; i < NT; i++)
 		if (pthread_create(&t[i], NULL, churn, (void *)(uintptr_t)(i + 1)) != 0)
 			return 2;

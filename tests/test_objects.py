@@ -115,7 +115,10 @@ def test_fork_from_busy_threads(tmp_path):
     the threads that did not come along (hobj_cache_bury); it used to flush
     them, and a flush of a cache its thread left halfway through a change
     gave a span back twice: about one child in a hundred stopped, "the
-    pool refused pages back"."""
+    pool refused pages back". The program's own fork handlers, registered
+    before its threads start, allocate in prepare and free after: with the
+    preload's handlers registered later, they run while it holds its locks
+    (the forking thread takes them again: a deadlock before)."""
     out = same_on_heaplab([FORKTHREADS, "300"], tmp_path, 10_000)
     assert out == b"forked 300 children from 3 busy threads: 0 failed\n"
 

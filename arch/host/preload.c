@@ -52,6 +52,7 @@
 struct plock {
 	int word;
 	const void *owner; // &tself of the holder; valid while held
+	int depth;	   // takes again by a forking holder (forking, below)
 };
 
 static struct plock locks[HOBJ_NLOCK + 2];
@@ -125,6 +126,14 @@ static HEAPLAB_NOINLINE void plock_wait(struct plock *l)
 // __libc_single_threaded before it allocates), so that once a thread can
 // fork while another holds a lock, the handlers are there: the holder
 // registered them before it took the lock, or waited while another did.
+// The handlers hold every lock from fork_prepare to fork_done, and other
+// handlers run meanwhile: those registered before these (their prepare
+// runs after fork_prepare, their parent and child handlers before
+// fork_done) may call malloc and free. So while forking, the holder may
+// take a lock it holds again (plock_take counts it in depth): every other
+// thread is kept out, and no operation of the layer is under way in this
+// one, so a whole operation nested there finds the heap as it was left.
+static __thread char forking __attribute__((tls_model("initial-exec")));
 static void fork_prepare(void);
 static void fork_done(void);
 static void fork_child(void);
@@ -157,8 +166,14 @@ static void plock_take(struct plock *l)
 	if (!__libc_single_threaded &&
 	    __builtin_expect(__atomic_load_n(&atfork_state, __ATOMIC_ACQUIRE) != 2, 0))
 		atfork_register();
-	if (!__atomic_compare_exchange_n(&l->word, &free, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+	if (!__atomic_compare_exchange_n(&l->word, &free, 1, 0, __ATOMIC_ACQUIRE,
+					 __ATOMIC_RELAXED)) {
+		if (forking && l->owner == &tself) { // another fork handler's malloc
+			l->depth++;
+			return;
+		}
 		plock_wait(l);
+	}
 	l->owner = &tself;
 }
 
@@ -166,6 +181,10 @@ static void plock_give(struct plock *l)
 {
 	if (l->owner != &tself)
 		die("lock released by a thread that does not hold it");
+	if (l->depth != 0) {
+		l->depth--;
+		return;
+	}
 	l->owner = NULL;
 	if (__atomic_exchange_n(&l->word, 0, __ATOMIC_RELEASE) == 2)
 		futex(&l->word, FUTEX_WAKE, 1);
@@ -895,12 +914,14 @@ static void fork_prepare(void)
 	plock_take(&locks[HOBJ_LOCK_STORE]);
 	plock_take(&locks[POOL_LOCK]);
 	plock_take(&locks[HUGE_LOCK]);
+	forking = 1;
 }
 
 static void fork_done(void)
 {
 	int k;
 
+	forking = 0;
 	plock_give(&locks[HUGE_LOCK]);
 	plock_give(&locks[POOL_LOCK]);
 	plock_give(&locks[HOBJ_LOCK_STORE]);
