@@ -4,6 +4,10 @@
 # commands print is what they print.
 # Run with /usr/bin/python3 -m pytest tests/test_docs.py (after `make test`
 # has built the host programs and the images; it builds what is missing).
+# On several workers, only with --dist loadgroup, as make test runs it
+# (tests/conftest.py): without it each worker runs the `built` fixture's
+# make at once, and two makes rebuilding the same files trip on each
+# other (every session of the worker that lost then errors).
 """How a doc marks what is tested (an HTML comment before a fenced block):
 
   <!-- doc-test: sh NAME [status=N] -->        the block is a shell script:
