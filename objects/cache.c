@@ -577,11 +577,11 @@ void hobj_cache_fini(struct hobj_heap *heap, struct hobj_cache *cache)
 }
 
 // bury_span takes s, a span of class c whose owner is gone: to its class
-// if it holds together (its remote list taken back first), else heir's.
-// Class lock held.
+// if it holds together (its remote list taken back first), as a flush
+// releases it (releasel: the owner's count of it goes with the owner),
+// else heir's. Class lock held.
 static void bury_span(struct hobj_heap *h, struct hobj_span *s, struct hobj_cache *heir)
 {
-	struct hobj_class *k = &h->class[s->cls];
 	unsigned c = s->cls;
 	struct hobj_gone g = {0, 0};
 
@@ -603,13 +603,8 @@ static void bury_span(struct hobj_heap *h, struct hobj_span *s, struct hobj_cach
 		s->rlisted = 0;
 	}
 	s->next = s->prev = NULL; // off its owner's part or full list
-	__atomic_store_n(&s->owner, NULL, __ATOMIC_RELAXED);
-	k->inuse += s->inuse;
-	if (s->inuse == s->nobj)
-		return;
-	hobj_list_push(k, s);
-	if (s->inuse == 0 && s->next != NULL) { // the class keeps one empty span at most
-		hobj_span_releasel(h, s, &g);
+	releasel(h, s->owner, s, &g, 1);
+	if (g.bytes != 0) { // an empty span beside another on the class's list
 		hobj_unlock(h, c);
 		hobj_give_back(h, &g);
 		hobj_lock(h, c);
