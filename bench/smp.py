@@ -42,7 +42,11 @@ holder took the lock in (lockstat's `wait N at PC`, the pc named through
 addr2line). With four vCPUs on two host cores a holder is now and then
 preempted by the host for a few milliseconds, and a CPU that waits for it
 meanwhile counts tens of thousands of failed attempts in that one wait:
-the line says how much of the caches' count one such wait was."""
+the line says how much of the caches' count one such wait was. Then, beside
+the goal and not part of it, the waits themselves from the stress's cpu
+lines: how many acquires found their lock held, and the time spent
+spinning, with one lock and with the caches. A wait on a preempted holder
+counts once there, however many attempts it made."""
 import re
 import subprocess
 import sys
@@ -50,6 +54,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CPU = re.compile(r"^cpu (\d+): (\d+) ops/s of guest time, (\d+) timer ticks/s \(TICK_HZ (\d+)\)$")
+SPUN = re.compile(r"^cpu (\d+): \d+ ops, spun for a lock (\d+) times of \d+, (\d+) us spinning, ")
 LOCK = re.compile(r"^lock: (.+): #test-and-set (\d+) #acquire\(\) (\d+) hold (\d+) irq-off (\d+) "
                   r"wait (\d+) at (0x[0-9a-f]+|0)$")
 
@@ -80,6 +85,7 @@ def figures(stdout, returncode, stderr):
     """A run's figures from what it printed, or why there are none."""
     lines = [l.rstrip("\r") for l in stdout.splitlines()]
     cpus = [m for m in map(CPU.match, lines) if m]
+    spun = [m for m in map(SPUN.match, lines) if m]
     locks = {}
     for m in map(LOCK.match, lines):  # --lockstat's table at the end has every lock
         if m:
@@ -93,6 +99,11 @@ def figures(stdout, returncode, stderr):
     acq = sum(v[1] for k, v in locks.items() if allocator_lock(k))
     return {"ops": [int(m[2]) for m in cpus], "ticks": [int(m[3]) for m in cpus],
             "hz": int(cpus[0][4]), "nts": nts, "acq": acq,
+            # the stress's cpu lines: acquires that had to wait, and the time
+            # spent waiting, every lock's (the stress's CPUs take no other
+            # lock but the console's, uncontended)
+            "waits": sum(int(m[2]) for m in spun) if spun else None,
+            "spin_us": sum(int(m[3]) for m in spun) if spun else None,
             "wait": wait,
             "mem": locks["mem"][:2],
             "pcp": sum(v[0] for k, v in locks.items() if k.startswith("pcp ")),
@@ -132,6 +143,13 @@ def goal_line(one, pcp, where=hex):
             f"{fewer(one['nts'], pcp['nts'])} "
             f"(goal: at least 100x: {'met' if met else 'NOT met'}); the page layer's "
             f"locks {share('pages')}, the objects layer's {share('objects')}.")
+    if one.get("waits") is not None and pcp.get("waits") is not None:
+        line += (f" Beside the goal, the stress's own count of waits (its cpu lines' \"spun for "
+                 f"a lock\": acquires that found the lock held, however long they spun): "
+                 f"{one['waits']:,} with one lock, {pcp['waits']:,} with the caches, "
+                 f"{fewer(one['waits'], pcp['waits'])}; time spent spinning "
+                 f"{one['spin_us'] / 1000:,.1f} ms against {pcp['spin_us'] / 1000:,.1f} ms, "
+                 f"{fewer(one['spin_us'], pcp['spin_us'])}.")
     n, lock, pc = pcp.get("wait", (0, "", 0))
     if n > 0:
         line += (f" With the caches, the longest single wait was {n:,} failed test-and-sets "

@@ -75,3 +75,28 @@ def test_goal_line_names_the_longest_wait():
     pcp["wait"] = (0, "", 0)
     assert "longest single wait" not in smp.goal_line(one, pcp)
 
+
+
+def test_waits_are_counted_beside_the_goal():
+    """The stress's cpu lines give the waits and the time spun: printed
+    beside the goal (a wait on a preempted holder counts once there), and
+    the goal itself still judged on the failed test-and-sets."""
+    out = "\n".join(
+        ["cpu 0: 20000 ops, spun for a lock 3 times of 24328, 52 us spinning, 360288 us "
+         "holding, 96 ticks",
+         "cpu 1: 20000 ops, spun for a lock 1 times of 11769, 5106 us spinning, 7158 us "
+         "holding, 65 ticks",
+         "cpu 0: 4000 ops/s of guest time, 90 timer ticks/s (TICK_HZ 100)",
+         "cpu 1: 4000 ops/s of guest time, 90 timer ticks/s (TICK_HZ 100)",
+         "lock: mem: #test-and-set 20000 #acquire() 500 hold 5 irq-off 6 wait 19000 at 0x10ab"])
+    pcp = smp.figures(out, 0, "")
+    assert (pcp["waits"], pcp["spin_us"]) == (4, 5158)
+    one = {"nts": 1_000_000, "pages": 1_000_000, "objects": 0, "waits": 6400,
+           "spin_us": 731_500}
+    line = smp.goal_line(one, pcp)
+    assert "50.0x fewer (goal: at least 100x: NOT met)" in line, line
+    assert "6,400 with one lock, 4 with the caches, 1,600.0x fewer" in line, line
+    assert "time spent spinning 731.5 ms against 5.2 ms, 141.8x fewer" in line, line
+    # a run that printed no cpu lines (an older image) has no such sentence
+    del one["waits"]
+    assert "spun for a lock" not in smp.goal_line(one, pcp)
