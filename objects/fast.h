@@ -303,15 +303,15 @@ HOBJ_FAST int hobj_fast_free(struct hobj_heap *heap, struct hobj_cache *cache, v
 // The bounds and the page map as hobj_fast_span reads them; the record
 // read with no lock is that of the span holding an object in use, which
 // stays its span until the object is freed.
-HOBJ_FAST int hobj_fast_remote(struct hobj_heap *heap, struct hobj_cache *cache, void *p)
+// hobj_fast_remote_span is hobj_fast_remote for a consumer that has asked
+// hobj_fast_page already: s is its answer for p, not NULL.
+HOBJ_FAST int hobj_fast_remote_span(struct hobj_heap *heap, struct hobj_cache *cache,
+				    struct hobj_span *s, void *p)
 {
 	uintptr_t a = (uintptr_t)p, *w, m;
-	struct hobj_span *s = hobj_fast_page(heap, cache, a);
 	const struct hobj_cache *o;
 	unsigned c, i, cap;
 
-	if (s == NULL)
-		return 0;
 	o = __atomic_load_n(&s->owner, __ATOMIC_RELAXED);
 	c = s->cls;
 	cap = c < HOBJ_NCLASS ? cache->outbox_cap[c] : 0;
@@ -330,6 +330,13 @@ HOBJ_FAST int hobj_fast_remote(struct hobj_heap *heap, struct hobj_cache *cache,
 	if (++cache->noutbox[c] >= cap)
 		hobj_outbox_flush(heap, cache, c);
 	return 1;
+}
+
+HOBJ_FAST int hobj_fast_remote(struct hobj_heap *heap, struct hobj_cache *cache, void *p)
+{
+	struct hobj_span *s = hobj_fast_page(heap, cache, (uintptr_t)p);
+
+	return s != NULL && hobj_fast_remote_span(heap, cache, s, p);
 }
 
 // hobj_fast_size answers the usable bytes of p, an object in use of a span

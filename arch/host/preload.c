@@ -731,21 +731,38 @@ API void *malloc(size_t n)
 	return malloc_slow(n);
 }
 
-// free_other: another thread's object into this one's outbox, else the
-// whole path. Apart from free_slow, which saves every register it uses:
-// a free that goes to the outbox saves few.
-static HEAPLAB_NOINLINE void free_other(void *p)
+// free_other: p, an object of s that is another thread's span (or the
+// thread's own with objects on its remote list), into this thread's
+// outbox, else the whole path. Apart from free_slow, which saves every
+// register it uses: a free that goes to the outbox saves few.
+static HEAPLAB_NOINLINE void free_other(void *p, struct hobj_span *s)
 {
-	if (!hobj_fast_remote(&heap, &tcache, p)) // declines while tcache's fast paths are closed
+	if (!hobj_fast_remote_span(&heap, &tcache, s, p))
 		free_slow(p);
 }
 
+// free reads p's page map entry once: a span of the thread's cache, the
+// fast free (objects/fast.h, hobj_fast_free's steps); another thread's,
+// free_other with the span in hand (an object freed by a thread other
+// than the one that allocated it asked the page map twice, a seventh of
+// xthread's instructions). While tcache's fast paths are closed,
+// hobj_fast_page answers NULL and everything takes the whole path.
 API void free(void *p)
 {
-	if (hobj_fast_free(&heap, &tcache, p)) // declines while tcache's fast paths are closed
-		return;
+	uintptr_t a = (uintptr_t)p;
+	struct hobj_span *s = hobj_fast_page(&heap, &tcache, a);
+	unsigned i;
+
+	if (__builtin_expect(s != NULL, 1)) {
+		if (__builtin_expect(!hobj_fast_kept(&tcache, s), 0)) {
+			free_other(p, s);
+			return;
+		}
+		if (hobj_fast_start(s, a, &i) && hobj_fast_give(&heap, &tcache, s, i, p))
+			return;
+	}
 	if (p != NULL)
-		free_other(p);
+		free_slow(p);
 }
 
 API void *calloc(size_t nmemb, size_t size)
