@@ -324,6 +324,7 @@ HOBJ_FAST int hobj_fast_remote_span(struct hobj_heap *heap, struct hobj_cache *c
 	if (__atomic_fetch_or(w, m, __ATOMIC_RELAXED) & m)
 		return 0; // freed already (a double free)
 	__atomic_fetch_add(&s->nremote, 1, __ATOMIC_RELAXED);
+	((void **)p)[1] = s; // its span, for the flush (objects are 16 bytes at least)
 	*(void **)p = cache->outbox[c];
 	cache->outbox[c] = p;
 	cache->nfree[c]++;

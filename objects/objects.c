@@ -509,7 +509,7 @@ void hobj_outbox_flushl(struct hobj_heap *h, struct hobj_cache *cache, unsigned 
 		p = (uintptr_t)cache->outbox[c];
 		cache->outbox[c] = *(void **)p;
 		cache->noutbox[c]--;
-		s = (struct hobj_span *)*pm_slot(h, p); // in use: its span stays
+		s = ((struct hobj_span **)p)[1]; // hobj_fast_remote_span's: in use, its span stays
 		o = hobj_owner(s);
 		if (o != NULL) {
 			hobj_remote_pushl(s, o, p);
