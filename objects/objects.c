@@ -478,7 +478,8 @@ static int small_free(struct hobj_heap *h, struct hobj_span *s, uintptr_t p, str
 // its message); nremote counts it at once, so that the owner's fast free
 // of it declines and its whole free refuses it (the remote bit). The
 // object then waits in the cache's outbox of its class, threaded through
-// its first word, and outbox_cap[c] of them (HOBJ_OUTBOX_BYTES, at most
+// its first word, its span in its second (the flush takes it from there,
+// not from the page map again), and outbox_cap[c] of them (HOBJ_OUTBOX_BYTES, at most
 // HOBJ_OUTBOX_MAX) go to their spans' remote lists under one hold of the
 // class lock (hobj_outbox_flushl), as do the rest when the cache takes
 // that lock to refill or flushes. Classes of more than half
