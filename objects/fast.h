@@ -302,9 +302,12 @@ HOBJ_FAST int hobj_fast_free(struct hobj_heap *heap, struct hobj_cache *cache, v
 // the whole path, which refuses what is to be refused, with its message).
 // The bounds and the page map as hobj_fast_span reads them; the record
 // read with no lock is that of the span holding an object in use, which
-// stays its span until the object is freed.
+// stays its span until the object is freed. Changed only when it
+// answers 1: besides the remote bit and count, the object's first word
+// links the outbox and its second holds s, for the flush.
 // hobj_fast_remote_span is hobj_fast_remote for a consumer that has asked
-// hobj_fast_page already: s is its answer for p, not NULL.
+// hobj_fast_page already (the preload's free): s is its answer for p, not
+// NULL.
 HOBJ_FAST int hobj_fast_remote_span(struct hobj_heap *heap, struct hobj_cache *cache,
 				    struct hobj_span *s, void *p)
 {
