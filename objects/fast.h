@@ -286,14 +286,26 @@ HOBJ_FAST int hobj_fast_give(struct hobj_heap *heap, struct hobj_cache *cache, s
 	return 1;
 }
 
+// hobj_fast_free_kept gives p back to s, hobj_fast_page's answer for p
+// that hobj_fast_kept holds for cache, if p is the start of an object in
+// use: 1, or 0 with nothing changed. For a consumer that has asked both
+// already (the preload's free, which sends another cache's object to
+// hobj_fast_remote_span with the span in hand).
+HOBJ_FAST int hobj_fast_free_kept(struct hobj_heap *heap, struct hobj_cache *cache,
+				  struct hobj_span *s, void *p)
+{
+	unsigned i;
+
+	return hobj_fast_start(s, (uintptr_t)p, &i) && hobj_fast_give(heap, cache, s, i, p);
+}
+
 // hobj_fast_free gives p back to a span cache owns: 1, or 0 with nothing
 // changed (the caller takes the whole path).
 HOBJ_FAST int hobj_fast_free(struct hobj_heap *heap, struct hobj_cache *cache, void *p)
 {
-	unsigned i;
-	struct hobj_span *s = hobj_fast_span(heap, cache, (uintptr_t)p, &i);
+	struct hobj_span *s = hobj_fast_page(heap, cache, (uintptr_t)p);
 
-	return s != NULL && hobj_fast_give(heap, cache, s, i, p);
+	return s != NULL && hobj_fast_kept(cache, s) && hobj_fast_free_kept(heap, cache, s, p);
 }
 
 // hobj_fast_remote puts p, the start of an object in use of a span

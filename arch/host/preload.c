@@ -749,16 +749,14 @@ static HEAPLAB_NOINLINE void free_other(void *p, struct hobj_span *s)
 // hobj_fast_page answers NULL and everything takes the whole path.
 API void free(void *p)
 {
-	uintptr_t a = (uintptr_t)p;
-	struct hobj_span *s = hobj_fast_page(&heap, &tcache, a);
-	unsigned i;
+	struct hobj_span *s = hobj_fast_page(&heap, &tcache, (uintptr_t)p);
 
 	if (__builtin_expect(s != NULL, 1)) {
 		if (__builtin_expect(!hobj_fast_kept(&tcache, s), 0)) {
 			free_other(p, s);
 			return;
 		}
-		if (hobj_fast_start(s, a, &i) && hobj_fast_give(&heap, &tcache, s, i, p))
+		if (hobj_fast_free_kept(&heap, &tcache, s, p))
 			return;
 	}
 	if (p != NULL)
