@@ -45,8 +45,9 @@ meanwhile counts tens of thousands of failed attempts in that one wait:
 the line says how much of the caches' count one such wait was. Then, beside
 the goal and not part of it, the waits themselves from the stress's cpu
 lines: how many acquires found their lock held, and the time spent
-spinning, with one lock and with the caches. A wait on a preempted holder
-counts once there, however many attempts it made."""
+spinning, with one lock and with the caches (every lock a CPU took: the
+allocator's, and the kernel break's and the console's beside them). A wait
+on a preempted holder counts once there, however many attempts it made."""
 import re
 import subprocess
 import sys
@@ -100,8 +101,8 @@ def figures(stdout, returncode, stderr):
     return {"ops": [int(m[2]) for m in cpus], "ticks": [int(m[3]) for m in cpus],
             "hz": int(cpus[0][4]), "nts": nts, "acq": acq,
             # the stress's cpu lines: acquires that had to wait, and the time
-            # spent waiting, every lock's (the stress's CPUs take no other
-            # lock but the console's, uncontended)
+            # spent waiting, on every lock the CPU took (the allocator's, and
+            # beside them the kernel break's and the console's)
             "waits": sum(int(m[2]) for m in spun) if spun else None,
             "spin_us": sum(int(m[3]) for m in spun) if spun else None,
             "wait": wait,

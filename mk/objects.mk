@@ -42,13 +42,10 @@ $(B)/host/libheaplab.so: $(PRELOAD_SRCS) $(OBJ_HDRS) mem/internal.h mem/avl.h me
 	@mkdir -p $(@D)
 	$(HOST_CC) $(PRELOAD_CFLAGS) -shared -o $@.$$$$ $(PRELOAD_SRCS) -pthread && mv $@.$$$$ $@
 
-# Four threads, each freeing what another allocated (tests/test_objects.py).
-$(B)/host/xfree: tests/xfree.c
-	@mkdir -p $(@D)
-	$(HOST_CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -o $@ $< -pthread
-
-# fork while three threads allocate and free (tests/test_objects.py).
-$(B)/host/forkthreads: tests/forkthreads.c
+# Host programs of tests/test_objects.py: xfree, four threads each freeing
+# what another allocated; forkthreads, fork while three threads allocate
+# and free.
+$(B)/host/xfree $(B)/host/forkthreads: $(B)/host/%: tests/%.c
 	@mkdir -p $(@D)
 	$(HOST_CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -o $@ $< -pthread
 
